@@ -57,7 +57,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Literal
+from collections.abc import Sequence
+from typing import Any, Literal, Protocol
 
 ItemKind = Literal["Contact", "Message", "CalendarItem", "Task"]
 
@@ -133,3 +134,22 @@ class ItemSpec:
     deleted_occurrences: tuple[datetime, ...] = ()
     original_start: datetime | None = None
     extra: dict[str, Any] = field(default_factory=dict)  # generator notes, never served
+
+
+class CompanySource(Protocol):
+    """What the fake server needs from a generated company (see ``generator.build_company``).
+
+    ``folder()`` is lazy: ``len()`` is cheap and item ``i`` is produced on demand, the same item for the
+    same seed every time, so a 100,000-item folder costs no memory until it is read.
+    """
+
+    seed: int
+    domain: str  # the company's own (internal) e-mail domain
+
+    def mailboxes(self) -> tuple[Mailbox, ...]:
+        """The staff mailboxes (mailbox_type "Mailbox"), in a stable order."""
+        ...
+
+    def folder(self, mailbox: str, folder: str) -> Sequence[ItemSpec]:
+        """The generated items of one distinguished folder (a key of FOLDER_KINDS)."""
+        ...
