@@ -1,0 +1,273 @@
+"""The ``relsync`` command line: the one place where errors become sentences.
+
+Commands raise the connector's and the config's own exceptions; :func:`main` turns each into one
+line on stderr and an exit code (2: configuration, 3: database, 4: Exchange, 1: anything else), so
+scripts can tell "fix the file" from "try again later".
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+import click
+import sqlalchemy.exc
+
+from connector.errors import ExchangeError
+from scheduler.config import ConfigError, LoadedConfig, SecretError, load_config
+from scheduler.logs import configure_logging
+
+DEFAULT_CONFIG = "relsync.toml"
+
+
+class Context:
+    def __init__(self, config_path: str) -> None:
+        self.config_path = Path(config_path)
+        self._loaded: LoadedConfig | None = None
+
+    def config(self) -> LoadedConfig:
+        if self._loaded is None:
+            self._loaded = load_config(self.config_path)
+            logging_cfg = self._loaded.config.logging
+            configure_logging(logging_cfg.level, logging_cfg.format)
+        return self._loaded
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config",
+    "config_path",
+    default=lambda: os.environ.get("RELSYNC_CONFIG", DEFAULT_CONFIG),
+    show_default=f"$RELSYNC_CONFIG or {DEFAULT_CONFIG}",
+    help="The TOML configuration file.",
+)
+@click.pass_context
+def cli(ctx: click.Context, config_path: str) -> None:
+    """relsync: your Exchange mailboxes as one clean relationship store."""
+    ctx.obj = Context(config_path)
+
+
+# --------------------------------------------------------------------------------------------- db
+@cli.group()
+def db() -> None:
+    """Create and check the relationship store's schema."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+@pass_ctx
+def db_upgrade(ctx: Context, revision: str) -> None:
+    """Create or migrate the store to the newest schema."""
+    from mapping.store.migrate import current, upgrade
+
+    url = ctx.config().config.store.url
+    upgrade(url, revision)
+    click.echo(f"store at revision {current(url)}")
+
+
+@db.command("downgrade")
+@click.argument("revision")
+@pass_ctx
+def db_downgrade(ctx: Context, revision: str) -> None:
+    """Migrate the store back to REVISION ("base" removes every table)."""
+    from mapping.store.migrate import current, downgrade
+
+    url = ctx.config().config.store.url
+    downgrade(url, revision)
+    click.echo(f"store at revision {current(url) or 'base'}")
+
+
+@db.command("check")
+@pass_ctx
+def db_check(ctx: Context) -> None:
+    """Exit 1 when the database and the models differ (a missing migration, or a hand-made change)."""
+    from mapping.store.migrate import check, current
+
+    url = ctx.config().config.store.url
+    drift = check(url)
+    if drift:
+        for line in drift:
+            click.echo(line)
+        raise SystemExit(1)
+    click.echo(f"store at revision {current(url)}: models and migrations agree")
+
+
+# ------------------------------------------------------------------------------------ fake-exchange
+@cli.command("fake-exchange")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Loopback address to listen on.")
+@click.option("--port", default=0, show_default=True, help="0 picks a free port.")
+@click.option("--seed", default=7, show_default=True, help="Seed of the generated company.")
+@click.option("--mailboxes", default=5, show_default=True, help="Number of staff mailboxes.")
+@click.option("--scale", default="small", show_default=True, help="tiny, small, medium or large.")
+@click.option(
+    "--write-config",
+    "write_config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write a relsync config pointing at this server (SQLite store beside it).",
+)
+def fake_exchange(
+    host: str, port: int, seed: int, mailboxes: int, scale: str, write_config_path: Path | None
+) -> None:
+    """Serve a generated company over EWS on loopback until interrupted.
+
+    Prints one JSON line: {"endpoint", "username", "password", "mailboxes"}.
+    """
+    from connector.fake.generator import SCALES, build_company
+    from connector.fake.server import FakeExchange
+
+    if scale not in SCALES:
+        raise click.BadParameter(f"choose one of {', '.join(SCALES)}", param_hint="--scale")
+    if mailboxes < 1:
+        raise click.BadParameter("at least 1", param_hint="--mailboxes")
+    company = build_company(seed=seed, mailboxes=mailboxes, scale=scale)
+    server = FakeExchange(company, host=host, port=port)
+    server.start()
+    addresses = [m.email for m in company.mailboxes()]
+    if write_config_path is not None:
+        write_fake_config(write_config_path, server.url, server.username, server.password, addresses, company.domain)
+    line = {"endpoint": server.url, "username": server.username, "password": server.password, "mailboxes": addresses}
+    click.echo(json.dumps(line), nl=True)
+    sys.stdout.flush()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    try:
+        stop.wait()
+    finally:
+        server.stop()
+
+
+def write_fake_config(
+    path: Path, endpoint: str, username: str, password: str, mailboxes: list[str], domain: str
+) -> None:
+    """Write a complete config for the fake server; the password goes to a 0600 file beside it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    secret = path.with_name(path.stem + ".password")
+    secret.write_text(password + "\n", encoding="utf-8")
+    secret.chmod(0o600)
+    store = path.with_name(path.stem + ".db")
+    text = f"""# Written by `relsync fake-exchange --write-config`: a relsync config for the fake Exchange.
+[store]
+url = "sqlite:///{store.name}"
+
+[exchange]
+backend = "ews"
+endpoint = "{endpoint}"
+server_version = "Exchange2016"
+auth = "basic"
+access_type = "impersonation"
+username = "{username}"
+password_file = "{secret.name}"
+timeout_seconds = 30
+max_connections = 4
+verify_tls = true
+
+[mailboxes]
+addresses = {json.dumps(mailboxes)}
+
+[organisation]
+internal_domains = ["{domain}"]
+default_region = "US"
+
+[logging]
+level = "INFO"
+format = "console"
+"""
+    path.write_text(text, encoding="utf-8")
+
+
+# ------------------------------------------------------------------------------------------ jobs
+@cli.command("run-once")
+@click.option("--mailbox", "mailboxes", multiple=True, help="Only this mailbox (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@pass_ctx
+def run_once(ctx: Context, mailboxes: tuple[str, ...], as_json: bool) -> None:
+    """Run the main job once for every configured mailbox (or the ones given)."""
+    from scheduler.jobs import run_main_job
+
+    results = run_main_job(ctx.config(), only=list(mailboxes) or None)
+    _print_results(results, as_json)
+    if any(not r.ok for r in results):
+        raise SystemExit(1)
+
+
+def _print_results(results: list[Any], as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps([r.as_dict() for r in results], indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="relsync: mailboxes")
+    for column in ("mailbox", "state", "folders (items)", "detail"):
+        table.add_column(column)
+    for r in results:
+        folders = ", ".join(f"{name} ({count})" for name, count in r.folders.items())
+        table.add_row(r.mailbox, "ok" if r.ok else "needs attention", folders, r.detail)
+    Console().print(table)
+
+
+@cli.command("demo")
+@click.option("--dir", "directory", default=".demo", show_default=True, type=click.Path(path_type=Path))
+@click.option("--seed", default=7, show_default=True)
+@click.option("--mailboxes", default=5, show_default=True)
+@click.option("--scale", default="small", show_default=True)
+def demo(directory: Path, seed: int, mailboxes: int, scale: str) -> None:
+    """Start the fake Exchange with a generated company, and run the main job against it."""
+    from connector.fake.generator import build_company
+    from connector.fake.server import FakeExchange
+    from mapping.store.migrate import upgrade
+    from scheduler.jobs import run_main_job
+
+    company = build_company(seed=seed, mailboxes=mailboxes, scale=scale)
+    with FakeExchange(company) as server:
+        config_path = directory / "relsync.toml"
+        addresses = [m.email for m in company.mailboxes()]
+        write_fake_config(config_path, server.url, server.username, server.password, addresses, company.domain)
+        loaded = load_config(config_path)
+        configure_logging("WARNING", "console")
+        click.echo(f"fake Exchange at {server.url} with {len(addresses)} mailboxes (seed {seed}, {scale})")
+        upgrade(loaded.config.store.url)
+        click.echo(f"store: {loaded.config.store.url}")
+        _print_results(run_main_job(loaded), as_json=False)
+        click.echo(f"config written to {config_path}: try `relsync --config {config_path} run-once`")
+
+
+# ------------------------------------------------------------------------------------------ main
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``relsync`` console script."""
+    try:
+        cli.main(args=argv, prog_name="relsync", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("relsync: interrupted", err=True)
+        raise SystemExit(130) from None
+    except click.ClickException as exc:
+        exc.show()
+        raise SystemExit(exc.exit_code) from None
+    except ConfigError as exc:
+        for problem in exc.problems:
+            click.echo(f"relsync: config: {problem}", err=True)
+        raise SystemExit(2) from None
+    except SecretError as exc:
+        click.echo(f"relsync: config: {exc}", err=True)
+        raise SystemExit(2) from None
+    except sqlalchemy.exc.SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        click.echo(f"relsync: store: {type(exc).__name__}: {reason}", err=True)
+        raise SystemExit(3) from None
+    except ExchangeError as exc:
+        where = f" ({exc.mailbox})" if exc.mailbox else ""
+        click.echo(f"relsync: exchange{where}: {exc}", err=True)
+        raise SystemExit(4) from None
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,299 @@
+"""Loading and validating relsync's TOML configuration.
+
+One file configures a deployment. Loading checks the whole file and reports *every* problem at once,
+each as ``FILE: KEY: what is wrong. Fix: what to do``. Unknown keys are errors (a misspelt key that
+is silently ignored is how a privacy switch ends up off). Secrets never live in the file: the file
+names an environment variable or a secrets file, and :func:`resolve_secret` reads it at run time.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+DEFAULT_STORE_URL = "sqlite:///relsync.db"
+SYNC_FOLDERS = ("contacts", "inbox", "sentitems", "calendar")
+SECRET_WORDS = ("password", "secret", "token", "private_key")
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used. ``problems`` holds one sentence per problem."""
+
+    def __init__(self, path: Path, problems: list[str]) -> None:
+        self.path = path
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class StoreConfig(_Section):
+    url: str = Field(DEFAULT_STORE_URL, description="SQLAlchemy URL of the relationship store")
+
+    @field_validator("url")
+    @classmethod
+    def _known_backend(cls, value: str) -> str:
+        if not value.startswith(("sqlite:", "postgresql")):
+            raise ValueError("only sqlite:/// and postgresql+psycopg:// URLs are supported")
+        return value
+
+
+class OAuthConfig(_Section):
+    tenant_id: str
+    client_id: str
+    client_secret_env: str | None = None
+    client_secret_file: Path | None = None
+    certificate_file: Path | None = None
+    certificate_thumbprint: str | None = None
+    authority_host: str = "https://login.microsoftonline.com"
+
+    @model_validator(mode="after")
+    def _one_credential(self) -> OAuthConfig:
+        given = [self.client_secret_env, self.client_secret_file, self.certificate_file]
+        if sum(x is not None for x in given) != 1:
+            raise ValueError(
+                "give exactly one of client_secret_env, client_secret_file or certificate_file"
+            )
+        if self.certificate_file is not None and not self.certificate_thumbprint:
+            raise ValueError("certificate_file needs certificate_thumbprint")
+        return self
+
+
+class ExchangeConfig(_Section):
+    backend: Literal["ews"] = "ews"
+    endpoint: str
+    server_version: Literal["Exchange2016", "Exchange2019", "ExchangeSE", "ExchangeOnline"] = "Exchange2016"
+    auth: Literal["ntlm", "basic", "oauth"] = "ntlm"
+    access_type: Literal["impersonation", "delegate"] = "impersonation"
+    username: str | None = None
+    password_env: str | None = None
+    password_file: Path | None = None
+    oauth: OAuthConfig | None = None
+    timeout_seconds: float = Field(120.0, gt=0, le=600)
+    max_connections: int = Field(4, ge=1, le=32)
+    verify_tls: bool = True
+
+    @field_validator("endpoint")
+    @classmethod
+    def _endpoint_is_ews_url(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("must be an http(s) URL such as https://mail.example.com/EWS/Exchange.asmx")
+        return value
+
+    @model_validator(mode="after")
+    def _auth_has_credentials(self) -> ExchangeConfig:
+        if self.auth in ("ntlm", "basic"):
+            if not self.username:
+                raise ValueError(f"auth = {self.auth!r} needs username (the service account)")
+            if (self.password_env is None) == (self.password_file is None):
+                raise ValueError(f"auth = {self.auth!r} needs exactly one of password_env or password_file")
+        elif self.oauth is None:
+            raise ValueError("auth = 'oauth' needs an [exchange.oauth] section")
+        return self
+
+
+class MailboxesConfig(_Section):
+    addresses: list[str] = Field(min_length=1)
+
+    @field_validator("addresses")
+    @classmethod
+    def _look_like_addresses(cls, value: list[str]) -> list[str]:
+        bad = [a for a in value if "@" not in a or a.startswith("@") or a.endswith("@")]
+        if bad:
+            raise ValueError(f"not e-mail addresses: {', '.join(bad)}")
+        lowered = [a.lower() for a in value]
+        dupes = sorted({a for a in lowered if lowered.count(a) > 1})
+        if dupes:
+            raise ValueError(f"listed twice: {', '.join(dupes)}")
+        return lowered
+
+
+class OrganisationConfig(_Section):
+    internal_domains: list[str] = Field(min_length=1)
+    default_region: str = Field("US", min_length=2, max_length=2)
+
+    @field_validator("internal_domains")
+    @classmethod
+    def _bare_domains(cls, value: list[str]) -> list[str]:
+        bad = [d for d in value if "@" in d or "/" in d or "." not in d]
+        if bad:
+            raise ValueError(f"give bare domains such as example.com, not {', '.join(bad)}")
+        return [d.lower().removeprefix("www.") for d in value]
+
+    @field_validator("default_region")
+    @classmethod
+    def _upper_region(cls, value: str) -> str:
+        return value.upper()
+
+
+class SyncConfig(_Section):
+    folders: list[Literal["contacts", "inbox", "sentitems", "calendar"]] = Field(
+        default_factory=lambda: list(SYNC_FOLDERS)
+    )
+    page_size: int = Field(512, ge=1, le=512)
+    calendar_days_back: int = Field(365, ge=0, le=3650)
+    calendar_days_ahead: int = Field(180, ge=0, le=3650)
+    interval_minutes: float = Field(15.0, gt=0)
+
+
+class PrivacyConfig(_Section):
+    skip_private: bool = True
+    skip_confidential: bool = True
+    skip_internal_only: bool = True
+    store_bodies: bool = False
+    snippet_chars: int = Field(0, ge=0, le=500)
+    blocklist: list[str] = Field(
+        default_factory=lambda: ["noreply@*", "no-reply@*", "donotreply@*", "newsletter@*", "mailer-daemon@*"]
+    )
+
+
+class LoggingConfig(_Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    format: Literal["json", "console"] = "console"
+
+
+class Config(_Section):
+    """The whole configuration file."""
+
+    store: StoreConfig = Field(default_factory=lambda: StoreConfig())
+    exchange: ExchangeConfig
+    mailboxes: MailboxesConfig
+    organisation: OrganisationConfig
+    sync: SyncConfig = Field(default_factory=lambda: SyncConfig())
+    privacy: PrivacyConfig = Field(default_factory=lambda: PrivacyConfig())
+    logging: LoggingConfig = Field(default_factory=lambda: LoggingConfig())
+
+
+@dataclass(frozen=True)
+class LoadedConfig:
+    """A validated configuration and the file it came from (relative paths resolve against it)."""
+
+    path: Path
+    config: Config
+
+
+# Hints for pydantic's error types; the message itself says what was wrong.
+_FIXES: dict[str, str] = {
+    "missing": "add this key",
+    "extra_forbidden": "remove it or correct its spelling (see config.example.toml for every key)",
+    "literal_error": "use one of the values listed",
+    "bool_type": "write true or false, without quotes",
+    "bool_parsing": "write true or false, without quotes",
+    "int_type": "write a whole number, without quotes",
+    "int_parsing": "write a whole number, without quotes",
+    "float_type": "write a number, without quotes",
+    "float_parsing": "write a number, without quotes",
+    "string_type": "write a quoted string",
+    "list_type": 'write a list such as ["a", "b"]',
+    "too_short": "give at least one entry",
+    "model_type": "make this a [table]",
+}
+
+
+def _key(loc: tuple[int | str, ...]) -> str:
+    parts: list[str] = []
+    for part in loc:
+        if isinstance(part, int):
+            parts[-1] = f"{parts[-1]}[{part}]" if parts else f"[{part}]"
+        else:
+            parts.append(part)
+    return ".".join(parts) or "(top level)"
+
+
+def _secret_problems(path: Path, data: Mapping[str, Any], prefix: str = "") -> list[str]:
+    """Inline secrets are refused before anything else looks at the file."""
+    problems = []
+    for key, value in data.items():
+        dotted = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            problems += _secret_problems(path, value, dotted + ".")
+        elif any(w in key.lower() for w in SECRET_WORDS) and not key.endswith(("_env", "_file", "_thumbprint")):
+            problems.append(
+                f"{path}: {dotted}: secrets must not be written in the config file. "
+                f"Fix: remove it and set {key}_env = \"NAME\" (an environment variable) "
+                f"or {key}_file = \"/path\" (a file only the service can read)"
+            )
+    return problems
+
+
+def parse_config(text: str, path: Path) -> Config:
+    """Validate TOML text; raises :class:`ConfigError` listing every problem."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(path, [f"{path}: not valid TOML: {exc}. Fix: correct the syntax there"]) from None
+    secret = _secret_problems(path, data)
+    if secret:
+        raise ConfigError(path, secret)
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors(include_url=False):
+            msg = str(err["msg"]).removeprefix("Value error, ")
+            fix = _FIXES.get(str(err["type"]), "correct the value")
+            got = "" if err["type"] in ("missing", "extra_forbidden") else f" (got {err.get('input')!r})"
+            if err["type"] == "extra_forbidden":
+                msg = "unknown key"
+            problems.append(f"{path}: {_key(tuple(err['loc']))}: {msg}{got}. Fix: {fix}")
+        raise ConfigError(path, problems) from None
+
+
+def load_config(path: Path | str) -> LoadedConfig:
+    """Read and validate a configuration file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            path, [f"{path}: no such file. Fix: copy config.example.toml there, or pass --config FILE"]
+        ) from None
+    except OSError as exc:
+        raise ConfigError(path, [f"{path}: cannot be read ({exc.strerror}). Fix: check its permissions"]) from None
+    config = parse_config(text, path)
+    return LoadedConfig(path=path, config=_resolve_relative_paths(config, path))
+
+
+def _resolve_relative_paths(config: Config, path: Path) -> Config:
+    """Relative paths in the file mean "beside the config file", not "wherever relsync was started"."""
+    base = path.parent
+    url = config.store.url
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith(prefix + "/") and url != "sqlite:///:memory:":
+        store = config.store.model_copy(update={"url": f"{prefix}{(base / url.removeprefix(prefix)).resolve()}"})
+        config = config.model_copy(update={"store": store})
+    exchange = config.exchange
+    if exchange.password_file is not None and not exchange.password_file.is_absolute():
+        exchange = exchange.model_copy(update={"password_file": (base / exchange.password_file).resolve()})
+        config = config.model_copy(update={"exchange": exchange})
+    return config
+
+
+class SecretError(Exception):
+    """A configured secret could not be read (the message names where it was looked for)."""
+
+
+def resolve_secret(env: str | None, file: Path | None, what: str) -> str:
+    """Read a secret from the environment variable or file the config names. Never logged."""
+    if env is not None:
+        value = os.environ.get(env)
+        if not value:
+            raise SecretError(f"{what}: environment variable {env} is not set. Fix: export {env}=...")
+        return value
+    if file is not None:
+        try:
+            value = file.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise SecretError(f"{what}: cannot read {file} ({exc.strerror}). Fix: check the path") from None
+        if not value:
+            raise SecretError(f"{what}: {file} is empty. Fix: write the secret into it")
+        return value
+    raise SecretError(f"{what}: no secret configured")
