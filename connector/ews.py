@@ -8,6 +8,7 @@ and one back-off clock), which is what Exchange's throttling budget is counted a
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -91,7 +92,7 @@ class EwsConnection:
             default_timezone=UTC,
         )
 
-    def probe(self, address: str, folders: list[str]) -> MailboxProbe:
+    def probe(self, address: str, folders: Sequence[str]) -> MailboxProbe:
         """Open the mailbox's distinguished folders; raises :class:`ExchangeError` when it cannot."""
         account = self.account(address)
         try:

@@ -224,6 +224,7 @@ def demo(directory: Path, seed: int, mailboxes: int, scale: str) -> None:
     """Start the fake Exchange with a generated company, and run the main job against it."""
     from connector.fake.generator import build_company
     from connector.fake.server import FakeExchange
+
     from mapping.store.migrate import upgrade
     from scheduler.jobs import run_main_job
 

@@ -18,7 +18,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 DEFAULT_STORE_URL = "sqlite:///relsync.db"
-SYNC_FOLDERS = ("contacts", "inbox", "sentitems", "calendar")
+FolderName = Literal["contacts", "inbox", "sentitems", "calendar"]
+SYNC_FOLDERS: tuple[FolderName, ...] = ("contacts", "inbox", "sentitems", "calendar")
 SECRET_WORDS = ("password", "secret", "token", "private_key")
 
 
@@ -135,7 +136,7 @@ class OrganisationConfig(_Section):
 
 
 class SyncConfig(_Section):
-    folders: list[Literal["contacts", "inbox", "sentitems", "calendar"]] = Field(
+    folders: list[FolderName] = Field(
         default_factory=lambda: list(SYNC_FOLDERS)
     )
     page_size: int = Field(512, ge=1, le=512)

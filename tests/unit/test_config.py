@@ -79,7 +79,8 @@ def test_inline_oauth_client_secret_is_refused() -> None:
 
 
 def test_oauth_needs_exactly_one_credential() -> None:
-    text = MINIMAL.replace('auth = "basic"', 'auth = "oauth"') + '\n[exchange.oauth]\ntenant_id = "t"\nclient_id = "c"\n'
+    oauth = '\n[exchange.oauth]\ntenant_id = "t"\nclient_id = "c"\n'
+    text = MINIMAL.replace('auth = "basic"', 'auth = "oauth"') + oauth
     problems = problems_of(text)
     assert any("exchange.oauth" in p and "exactly one of client_secret_env" in p for p in problems)
 
