@@ -1,0 +1,1 @@
+"""Alembic migrations of the relationship store; run them through :mod:`mapping.store.migrate`."""

@@ -1,0 +1,588 @@
+"""The relationship store's tables, as typed SQLAlchemy 2 declarative models.
+
+Conventions every table follows, and why:
+
+* **Portable on SQLite and PostgreSQL.** Enumerations are short strings guarded by a named
+  ``CHECK`` constraint (never a native PostgreSQL enum: adding a value would need its own migration
+  dance); "unique where not null" is a partial unique index, which both backends support.
+* **Stable constraint names** come from :data:`NAMING_CONVENTION`, so a migration can drop exactly
+  the constraint it created on either backend, and ``downgrade`` works.
+* **Time is aware UTC.** :class:`UTCDateTime` refuses naive datetimes on the way in and returns aware
+  UTC datetimes on the way out, including on SQLite, which has no time zone type.
+* **Exchange item ids are long** (base64 of ~150+ bytes), so they live in ``String(512)`` columns.
+* **Bodies are not stored**; an interaction keeps at most a short snippet.
+
+The migration ``migrations/versions/0001_initial.py`` creates exactly this schema; ``check()`` in
+:mod:`mapping.store.migrate` reports any drift between the two.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING_CONVENTION: dict[str, str] = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
+    """A timestamp that is always an aware UTC ``datetime`` in Python.
+
+    Binding a naive datetime raises ``ValueError`` (wrapped by SQLAlchemy in ``StatementError``):
+    a naive value has no defined instant and would silently shift by the server's offset. Aware values
+    in any zone are converted to UTC. PostgreSQL stores ``timestamp with time zone``; SQLite stores the
+    UTC wall time as text and gets its ``tzinfo`` back on the way out.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if not isinstance(value, datetime):
+            raise TypeError(f"UTCDateTime needs a datetime, got {type(value).__name__}")
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime refused (attach a time zone): {value.isoformat()}")
+        value = value.astimezone(UTC)
+        if dialect.name == "sqlite":
+            # SQLite's DATETIME is text without an offset: store the UTC wall time.
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        # PostgreSQL answers in the session's TimeZone; normalise so callers always see UTC.
+        return value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    """The current instant as an aware UTC datetime (the default for every timestamp column)."""
+    return datetime.now(UTC)
+
+
+# --- enumerations (stored as their string value, checked by the database) -----------------------
+
+
+class DomainKind(enum.StrEnum):
+    EMAIL = "email"
+    WEB = "web"
+
+
+class PhoneKind(enum.StrEnum):
+    WORK = "work"
+    MOBILE = "mobile"
+    HOME = "home"
+    FAX = "fax"
+    OTHER = "other"
+
+
+class AddressKind(enum.StrEnum):
+    WORK = "work"
+    HOME = "home"
+    OTHER = "other"
+
+
+class MailboxBackend(enum.StrEnum):
+    EWS = "ews"
+    GRAPH = "graph"
+
+
+class ItemKind(enum.StrEnum):
+    CONTACT = "contact"
+    MESSAGE = "message"
+    CALENDAR = "calendar"
+    TASK = "task"
+
+
+class EntityType(enum.StrEnum):
+    PERSON = "person"
+    INTERACTION = "interaction"
+    TASK = "task"  # a row of ``follow_ups``
+
+
+class InteractionKind(enum.StrEnum):
+    EMAIL = "email"
+    MEETING = "meeting"
+    TASK = "task"
+
+
+class Direction(enum.StrEnum):
+    INBOUND = "inbound"
+    OUTBOUND = "outbound"
+    INTERNAL = "internal"
+
+
+class ParticipantRole(enum.StrEnum):
+    FROM = "from"
+    TO = "to"
+    CC = "cc"
+    BCC = "bcc"
+    ORGANIZER = "organizer"
+    REQUIRED = "required"
+    OPTIONAL = "optional"
+
+
+class ResponseType(enum.StrEnum):
+    """A meeting attendee's answer (EWS ``ResponseType`` / Graph ``responseStatus``)."""
+
+    UNKNOWN = "unknown"
+    ORGANIZER = "organizer"
+    ACCEPTED = "accepted"
+    TENTATIVE = "tentative"
+    DECLINED = "declined"
+    NO_RESPONSE = "no_response"
+
+
+class FollowUpStatus(enum.StrEnum):
+    OPEN = "open"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+def _enum(cls: type[enum.StrEnum], name: str) -> sa.Enum:
+    """A portable enum column type: VARCHAR plus a CHECK constraint named ``ck_<table>_<name>``."""
+    return sa.Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        validate_strings=True,
+        length=max(len(m.value) for m in cls),
+        values_callable=lambda members: [m.value for m in members],
+    )
+
+
+# --- base ----------------------------------------------------------------------------------------
+
+
+class Base(DeclarativeBase):
+    """Declarative base; its ``metadata`` is what migrations and ``check()`` compare against."""
+
+    metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime()}
+
+
+def _created() -> Any:
+    return mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+
+
+def _updated() -> Any:
+    return mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow, nullable=False)
+
+
+# --- organisations -------------------------------------------------------------------------------
+
+
+class Organisation(Base):
+    """A company. ``normalised_name`` (from ``mapping.hygiene``) is what duplicate checks look up."""
+
+    __tablename__ = "organisations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(255))
+    normalised_name: Mapped[str] = mapped_column(sa.String(255), index=True)
+    website: Mapped[str | None] = mapped_column(sa.String(255))
+    industry: Mapped[str | None] = mapped_column(sa.String(100))
+    # A size band label from configuration ("1-9", "10-49", ...), not a head count.
+    size: Mapped[str | None] = mapped_column(sa.String(32))
+    country: Mapped[str | None] = mapped_column(sa.String(2))  # ISO 3166-1 alpha-2
+    parent_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("organisations.id", ondelete="SET NULL"), index=True
+    )
+    # Set when identity resolution folds this row into another; the row stays for audit and undo.
+    merged_into_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("organisations.id", ondelete="SET NULL"), index=True
+    )
+    created_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime] = _updated()
+
+    domains: Mapped[list[OrganisationDomain]] = relationship(
+        back_populates="organisation", cascade="all, delete-orphan", passive_deletes=True
+    )
+    people: Mapped[list[Person]] = relationship(back_populates="organisation", passive_deletes=True)
+    parent: Mapped[Organisation | None] = relationship(
+        remote_side=[id], foreign_keys=[parent_id]
+    )
+
+
+class OrganisationDomain(Base):
+    """A domain that identifies an organisation (``kind=email`` for mail, ``web`` for its site)."""
+
+    __tablename__ = "organisation_domains"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    domain: Mapped[str] = mapped_column(sa.String(253), unique=True)  # lower-case, no ``www.``
+    organisation_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[DomainKind] = mapped_column(_enum(DomainKind, "kind"), default=DomainKind.EMAIL)
+    created_at: Mapped[datetime] = _created()
+
+    organisation: Mapped[Organisation] = relationship(back_populates="domains")
+
+
+# --- people --------------------------------------------------------------------------------------
+
+
+class Person(Base):
+    """A human being we have a relationship with (one row per person, whatever mailbox saw them)."""
+
+    __tablename__ = "people"
+    __table_args__ = (
+        # Identity resolution looks candidates up by surname, then given name.
+        sa.Index("ix_people_surname_given_name", "surname", "given_name"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    display_name: Mapped[str] = mapped_column(sa.String(255))
+    given_name: Mapped[str | None] = mapped_column(sa.String(100))
+    middle_name: Mapped[str | None] = mapped_column(sa.String(100))
+    surname: Mapped[str | None] = mapped_column(sa.String(100))
+    nickname: Mapped[str | None] = mapped_column(sa.String(100))
+    job_title: Mapped[str | None] = mapped_column(sa.String(255))
+    department: Mapped[str | None] = mapped_column(sa.String(255))
+    organisation_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("organisations.id", ondelete="SET NULL"), index=True
+    )
+    # Set when this row was found to duplicate another; links and addresses move to the survivor.
+    merged_into_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("people.id", ondelete="SET NULL"), index=True
+    )
+    created_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime] = _updated()
+
+    organisation: Mapped[Organisation | None] = relationship(back_populates="people")
+    emails: Mapped[list[EmailAddress]] = relationship(
+        back_populates="person", cascade="all, delete-orphan", passive_deletes=True
+    )
+    phones: Mapped[list[Phone]] = relationship(
+        back_populates="person", cascade="all, delete-orphan", passive_deletes=True
+    )
+    postal_addresses: Mapped[list[PostalAddress]] = relationship(
+        back_populates="person", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class EmailAddress(Base):
+    """An e-mail address of a person. ``address`` is normalised, so it is unique across the store."""
+
+    __tablename__ = "email_addresses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    address: Mapped[str] = mapped_column(sa.String(320), unique=True)
+    original: Mapped[str] = mapped_column(sa.String(320))  # as the user typed it
+    person_id: Mapped[int] = mapped_column(sa.ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    is_primary: Mapped[bool] = mapped_column(default=False)
+    is_valid: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = _created()
+
+    person: Mapped[Person] = relationship(back_populates="emails")
+
+
+class Phone(Base):
+    """A phone number of a person, in E.164 (``raw`` keeps what Exchange had)."""
+
+    __tablename__ = "phones"
+    __table_args__ = (sa.UniqueConstraint("person_id", "e164"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(sa.ForeignKey("people.id", ondelete="CASCADE"))
+    # Indexed on its own: "who has this number?" is an identity lookup.
+    e164: Mapped[str] = mapped_column(sa.String(20), index=True)
+    raw: Mapped[str] = mapped_column(sa.String(64))
+    kind: Mapped[PhoneKind] = mapped_column(_enum(PhoneKind, "kind"), default=PhoneKind.OTHER)
+    label: Mapped[str | None] = mapped_column(sa.String(64))  # e.g. the EWS key "BusinessPhone2"
+    created_at: Mapped[datetime] = _created()
+
+    person: Mapped[Person] = relationship(back_populates="phones")
+
+
+class PostalAddress(Base):
+    """A postal address of a person."""
+
+    __tablename__ = "postal_addresses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(sa.ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[AddressKind] = mapped_column(_enum(AddressKind, "kind"), default=AddressKind.WORK)
+    street: Mapped[str | None] = mapped_column(sa.String(512))
+    city: Mapped[str | None] = mapped_column(sa.String(128))
+    state: Mapped[str | None] = mapped_column(sa.String(128))
+    postal_code: Mapped[str | None] = mapped_column(sa.String(32))
+    country: Mapped[str | None] = mapped_column(sa.String(64))  # as given; Exchange has free text
+    created_at: Mapped[datetime] = _created()
+
+    person: Mapped[Person] = relationship(back_populates="postal_addresses")
+
+
+# --- mailboxes and sync bookkeeping --------------------------------------------------------------
+
+
+class StaffMailbox(Base):
+    """A staff mailbox relsync reads from and writes categories and tasks into."""
+
+    __tablename__ = "staff_mailboxes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    address: Mapped[str] = mapped_column(sa.String(320), unique=True)
+    display_name: Mapped[str] = mapped_column(sa.String(255))
+    backend: Mapped[MailboxBackend] = mapped_column(
+        _enum(MailboxBackend, "backend"), default=MailboxBackend.EWS
+    )
+    enabled: Mapped[bool] = mapped_column(default=True)
+    # Raised when a mailbox cannot progress on its own (lost permission, persistent throttling),
+    # so it shows up in status instead of stalling silently for days.
+    needs_attention: Mapped[bool] = mapped_column(default=False)
+    attention_reason: Mapped[str | None] = mapped_column(sa.Text)
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
+    last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = _created()
+
+
+class ItemLink(Base):
+    """Which store row an Exchange item in one mailbox folder became.
+
+    The same person or e-mail appears in many mailboxes; each copy has its own link. ``entity_id`` is
+    polymorphic (person, interaction or follow-up, by ``entity_type``), so it carries no foreign key;
+    deleting an entity must delete or re-point its links (identity merges re-point them).
+    """
+
+    __tablename__ = "item_links"
+    __table_args__ = (
+        sa.UniqueConstraint("mailbox_id", "folder", "item_id"),
+        # "Which Exchange items show this person?" drives the category write-back.
+        sa.Index("ix_item_links_entity_type_entity_id", "entity_type", "entity_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mailbox_id: Mapped[int] = mapped_column(sa.ForeignKey("staff_mailboxes.id", ondelete="CASCADE"))
+    folder: Mapped[str] = mapped_column(sa.String(64))  # distinguished name: contacts, inbox, ...
+    item_id: Mapped[str] = mapped_column(sa.String(512))
+    change_key: Mapped[str | None] = mapped_column(sa.String(512))
+    item_kind: Mapped[ItemKind] = mapped_column(_enum(ItemKind, "item_kind"))
+    entity_type: Mapped[EntityType] = mapped_column(_enum(EntityType, "entity_type"))
+    entity_id: Mapped[int] = mapped_column()
+    # The id we stamped on an item we created (extended property): finds our own items again.
+    our_id: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    # The categories as last read from / written to this item: the base of the three-way merge.
+    categories: Mapped[list[str] | None] = mapped_column(sa.JSON)
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    mailbox: Mapped[StaffMailbox] = relationship()
+
+
+class SyncState(Base):
+    """The opaque SyncFolderItems state (or Graph delta link) of one mailbox folder.
+
+    Written in the same transaction as the page of changes it follows, never before.
+    """
+
+    __tablename__ = "sync_states"
+    __table_args__ = (sa.UniqueConstraint("mailbox_id", "folder"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mailbox_id: Mapped[int] = mapped_column(sa.ForeignKey("staff_mailboxes.id", ondelete="CASCADE"))
+    folder: Mapped[str] = mapped_column(sa.String(64))
+    folder_id: Mapped[str | None] = mapped_column(sa.String(512))  # the Exchange folder id
+    state: Mapped[str | None] = mapped_column(sa.Text)  # None: start (again) with a full sync
+    full_syncs: Mapped[int] = mapped_column(default=0)
+    last_page_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = _updated()
+
+    mailbox: Mapped[StaffMailbox] = relationship()
+
+
+# --- interactions --------------------------------------------------------------------------------
+
+
+class Interaction(Base):
+    """An e-mail, meeting (occurrence) or task: one row however many mailboxes hold a copy.
+
+    E-mails are deduplicated by ``internet_message_id``. Meetings by ``ical_uid`` plus
+    ``occurrence_start`` (the original start of an occurrence, the RECURRENCE-ID); a single,
+    non-recurring meeting has ``occurrence_start`` NULL and is unique by ``ical_uid`` alone. Both are
+    partial unique indexes, so rows without those ids do not collide.
+    """
+
+    __tablename__ = "interactions"
+    __table_args__ = (
+        sa.Index(
+            "uq_interactions_internet_message_id",
+            "internet_message_id",
+            unique=True,
+            postgresql_where=sa.text("internet_message_id IS NOT NULL"),
+            sqlite_where=sa.text("internet_message_id IS NOT NULL"),
+        ),
+        sa.Index(
+            "uq_interactions_ical_uid_occurrence_start",
+            "ical_uid",
+            "occurrence_start",
+            unique=True,
+            postgresql_where=sa.text("ical_uid IS NOT NULL"),
+            sqlite_where=sa.text("ical_uid IS NOT NULL"),
+        ),
+        # NULLs are distinct in a unique index, so single meetings need their own index.
+        sa.Index(
+            "uq_interactions_ical_uid_single",
+            "ical_uid",
+            unique=True,
+            postgresql_where=sa.text("ical_uid IS NOT NULL AND occurrence_start IS NULL"),
+            sqlite_where=sa.text("ical_uid IS NOT NULL AND occurrence_start IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[InteractionKind] = mapped_column(_enum(InteractionKind, "kind"))
+    internet_message_id: Mapped[str | None] = mapped_column(sa.String(998))  # RFC 5322 line limit
+    ical_uid: Mapped[str | None] = mapped_column(sa.String(512))
+    occurrence_start: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    subject: Mapped[str | None] = mapped_column(sa.Text)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    is_all_day: Mapped[bool] = mapped_column(default=False)
+    is_cancelled: Mapped[bool] = mapped_column(default=False)
+    # Sensitivity Private/Confidential: reports must not show it to everyone.
+    is_private: Mapped[bool] = mapped_column(default=False)
+    direction: Mapped[Direction] = mapped_column(_enum(Direction, "direction"))
+    conversation_id: Mapped[str | None] = mapped_column(sa.String(512), index=True)
+    size_bytes: Mapped[int | None] = mapped_column()
+    snippet: Mapped[str | None] = mapped_column(sa.String(512))  # bodies are never stored
+    created_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime] = _updated()
+
+    participants: Mapped[list[InteractionParticipant]] = relationship(
+        back_populates="interaction", cascade="all, delete-orphan", passive_deletes=True
+    )
+    viewers: Mapped[list[InteractionViewer]] = relationship(
+        back_populates="interaction", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class InteractionParticipant(Base):
+    """Someone on an interaction, by address; ``person_id`` is filled once identity knows them."""
+
+    __tablename__ = "interaction_participants"
+    __table_args__ = (sa.UniqueConstraint("interaction_id", "address", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    interaction_id: Mapped[int] = mapped_column(sa.ForeignKey("interactions.id", ondelete="CASCADE"))
+    person_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("people.id", ondelete="SET NULL"), index=True
+    )
+    # Normalised; indexed so a newly known address can be attached to its person in one query.
+    address: Mapped[str] = mapped_column(sa.String(320), index=True)
+    display_name: Mapped[str | None] = mapped_column(sa.String(255))
+    role: Mapped[ParticipantRole] = mapped_column(_enum(ParticipantRole, "role"))
+    response: Mapped[ResponseType | None] = mapped_column(_enum(ResponseType, "response"))
+    # Set when the participant is one of our own staff mailboxes (direction, internal mail).
+    staff_mailbox_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("staff_mailboxes.id", ondelete="SET NULL"), index=True
+    )
+
+    interaction: Mapped[Interaction] = relationship(back_populates="participants")
+    person: Mapped[Person | None] = relationship()
+
+
+class InteractionViewer(Base):
+    """Which staff mailboxes hold a copy of an interaction (who may see it, whose relationship)."""
+
+    __tablename__ = "interaction_viewers"
+
+    interaction_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("interactions.id", ondelete="CASCADE"), primary_key=True
+    )
+    mailbox_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("staff_mailboxes.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    first_seen_at: Mapped[datetime] = _created()
+
+    interaction: Mapped[Interaction] = relationship(back_populates="viewers")
+
+
+# --- follow-ups ----------------------------------------------------------------------------------
+
+
+class FollowUp(Base):
+    """A follow-up task we schedule into an owner's mailbox (``item_links`` entity type ``task``).
+
+    ``our_id`` is stamped on the Exchange task when it is created, so a retry after a crash finds the
+    task instead of creating it twice.
+    """
+
+    __tablename__ = "follow_ups"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "person_id IS NOT NULL OR organisation_id IS NOT NULL", name="has_subject"
+        ),
+        # The planner asks: open follow-ups of this owner, by due date.
+        sa.Index("ix_follow_ups_owner_status_due", "owner_mailbox_id", "status", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    our_id: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    owner_mailbox_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("staff_mailboxes.id", ondelete="CASCADE")
+    )
+    person_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("people.id", ondelete="CASCADE"), index=True
+    )
+    organisation_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+    )
+    subject: Mapped[str] = mapped_column(sa.String(255))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[FollowUpStatus] = mapped_column(
+        _enum(FollowUpStatus, "status"), default=FollowUpStatus.OPEN
+    )
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime] = _updated()
+
+
+__all__ = [
+    "NAMING_CONVENTION",
+    "AddressKind",
+    "Base",
+    "Direction",
+    "DomainKind",
+    "EmailAddress",
+    "EntityType",
+    "FollowUp",
+    "FollowUpStatus",
+    "Interaction",
+    "InteractionKind",
+    "InteractionParticipant",
+    "InteractionViewer",
+    "ItemKind",
+    "ItemLink",
+    "MailboxBackend",
+    "Organisation",
+    "OrganisationDomain",
+    "ParticipantRole",
+    "Person",
+    "Phone",
+    "PhoneKind",
+    "PostalAddress",
+    "ResponseType",
+    "StaffMailbox",
+    "SyncState",
+    "UTCDateTime",
+    "utcnow",
+]
