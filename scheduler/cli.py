@@ -133,12 +133,13 @@ def fake_exchange(
     addresses = [m.email for m in company.mailboxes()]
     if write_config_path is not None:
         write_fake_config(write_config_path, server.url, server.username, server.password, addresses, company.domain)
-    line = {"endpoint": server.url, "username": server.username, "password": server.password, "mailboxes": addresses}
-    click.echo(json.dumps(line), nl=True)
-    sys.stdout.flush()
+    # Handlers first: whoever reads the line may signal us the moment it arrives.
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
+    line = {"endpoint": server.url, "username": server.username, "password": server.password, "mailboxes": addresses}
+    click.echo(json.dumps(line), nl=True)
+    sys.stdout.flush()
     try:
         stop.wait()
     finally:

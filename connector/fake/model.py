@@ -55,9 +55,9 @@ of type Exception with ``original_start``) and ``deleted_occurrences`` (original
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from collections.abc import Sequence
 from typing import Any, Literal, Protocol
 
 ItemKind = Literal["Contact", "Message", "CalendarItem", "Task"]

@@ -21,8 +21,14 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from mapping.changes import Page, PageResult, SyncRules
+from mapping.store.apply import apply_page
 from mapping.store.engine import make_engine
-from mapping.store.models import MailboxBackend, StaffMailbox
+from mapping.store.models import EntityType, InteractionViewer, ItemLink, MailboxBackend, StaffMailbox, SyncState, utcnow
+
+
+class MassUnlinkRefused(Exception):
+    """A full resync would unlink most of a folder: refused, so a glitch cannot erase the store."""
 
 
 class Store:
@@ -69,6 +75,69 @@ class Store:
         except IntegrityError:
             with self.session() as s:
                 return s.scalars(query).one()
+
+    def sync_state(self, mailbox_id: int, folder: str) -> str | None:
+        """The saved sync state of a mailbox folder (``None``: sync it from scratch)."""
+        with self.session() as s:
+            return s.scalar(
+                sa.select(SyncState.state).where(SyncState.mailbox_id == mailbox_id, SyncState.folder == folder)
+            )
+
+    def reset_sync_state(self, mailbox_id: int, folder: str) -> None:
+        """Forget a folder's state (Exchange refused it): the next sync is a full one that upserts."""
+        with self.session() as s:
+            state = s.scalars(
+                sa.select(SyncState).where(SyncState.mailbox_id == mailbox_id, SyncState.folder == folder)
+            ).one_or_none()
+            if state is not None:
+                state.state = None
+                state.full_syncs += 1
+
+    def unlink_missing(self, mailbox_id: int, folder: str, seen: set[str], *, max_share: float = 0.5) -> int:
+        """After a complete full resync: unlink the folder's items Exchange no longer has.
+
+        Safety rail: when that would unlink more than ``max_share`` of a folder with over 20 linked
+        items (a folder that suddenly looks empty, a permission lost), nothing is unlinked and
+        :class:`MassUnlinkRefused` is raised, so the mailbox is marked as needing attention instead.
+        """
+        with self.session() as s:
+            links = list(s.scalars(sa.select(ItemLink).where(
+                ItemLink.mailbox_id == mailbox_id, ItemLink.folder == folder, ItemLink.deleted_at.is_(None)
+            )))
+            missing = [link for link in links if link.item_id not in seen]
+            if len(links) > 20 and len(missing) > max_share * len(links):
+                raise MassUnlinkRefused(
+                    f"{folder}: a full resync found {len(links) - len(missing)} of {len(links)} known items; "
+                    "nothing was unlinked. Check the mailbox's permissions, then run `relsync resync --full`"
+                )
+            now = utcnow()
+            for link in missing:
+                link.deleted_at = now
+                if link.entity_type == EntityType.INTERACTION:
+                    s.execute(sa.delete(InteractionViewer).where(
+                        InteractionViewer.interaction_id == link.entity_id, InteractionViewer.mailbox_id == mailbox_id
+                    ))
+            return len(missing)
+
+    def mark_success(self, mailbox_id: int) -> None:
+        """The mailbox synced: clear any attention flag and record the time."""
+        with self.session() as s:
+            s.execute(sa.update(StaffMailbox).where(StaffMailbox.id == mailbox_id).values(
+                needs_attention=False, attention_reason=None, last_success_at=utcnow()
+            ))
+
+    def mark_attention(self, mailbox_id: int, reason: str) -> None:
+        """The mailbox cannot progress on its own: say so where admins look (status), keep its data."""
+        with self.session() as s:
+            now = utcnow()
+            s.execute(sa.update(StaffMailbox).where(StaffMailbox.id == mailbox_id).values(
+                needs_attention=True, attention_reason=reason, last_error=reason, last_error_at=now
+            ))
+
+    def apply_page(self, page: Page, rules: SyncRules) -> PageResult:
+        """Apply a sync page and save its new state in **one** transaction: both or neither."""
+        with self.session() as s:
+            return apply_page(s, page, rules, utcnow())
 
     def __repr__(self) -> str:
         return f"Store({self.engine.url.render_as_string(hide_password=True)!r})"

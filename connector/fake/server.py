@@ -1,0 +1,413 @@
+"""The fake Exchange: a real HTTP server on loopback speaking the EWS SOAP that exchangelib 5.6 sends.
+
+    with FakeExchange(company, validate=schema) as ex:
+        cfg = Configuration(service_endpoint=ex.url, credentials=Credentials(ex.username, ex.password), ...)
+        ...
+        ex.mailboxes["alice@example.com"].update(item_id, Subject="edited in Outlook")
+        ex.faults.add("server_busy", back_off_ms=1500, operation="SyncFolderItems")
+
+HTTP endpoints: ``POST /EWS/Exchange.asmx`` (EWS), ``GET /_fake/stats``, ``POST|DELETE /_fake/faults``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import secrets
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+
+from lxml import etree
+
+from connector.fake import operations, soap
+from connector.fake.faults import TRANSPORT_KINDS, FaultPlan
+from connector.fake.mailbox import MailboxStore, SyncStateCodec
+from connector.fake.model import FOLDER_KINDS, CompanySource
+from connector.fake.xmlout import NS_S, NS_T
+
+log = logging.getLogger(__name__)
+
+EWS_PATH = "/EWS/Exchange.asmx"
+#: Exchange 2016's EWS web.config caps a request at 64 MB (maxReceivedMessageSize / maxAllowedContentLength).
+DEFAULT_MAX_REQUEST_BYTES = 64 * 1024 * 1024
+_S = f"{{{NS_S}}}"
+_T = f"{{{NS_T}}}"
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, remove_blank_text=False)
+
+
+class Stats:
+    """Request counters (per operation, per mailbox), writes, and concurrent requests per mailbox."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.operations: Counter[str] = Counter()
+        self.mailboxes: Counter[str] = Counter()
+        self.writes: Counter[str] = Counter()  # "create"/"update"/"delete"
+        self.writes_by_mailbox: Counter[str] = Counter()
+        self.faults: Counter[str] = Counter()
+        self.in_flight: Counter[str] = Counter()
+        self.max_concurrent: Counter[str] = Counter()
+        self.overlapping: Counter[str] = Counter()  # requests that started while another one ran
+
+    def begin(self, op: str, mailbox: str | None) -> None:
+        key = mailbox or "-"
+        with self._lock:
+            self.operations[op] += 1
+            self.mailboxes[key] += 1
+            if self.in_flight[key] > 0:
+                self.overlapping[key] += 1
+            self.in_flight[key] += 1
+            self.max_concurrent[key] = max(self.max_concurrent[key], self.in_flight[key])
+
+    def end(self, mailbox: str | None) -> None:
+        with self._lock:
+            self.in_flight[mailbox or "-"] -= 1
+
+    def write(self, mailbox: str | None, kind: str) -> None:
+        with self._lock:
+            self.writes[kind] += 1
+            self.writes_by_mailbox[mailbox or "-"] += 1
+
+    def fault(self, kind: str) -> None:
+        with self._lock:
+            self.faults[kind] += 1
+
+    def reset(self) -> None:
+        with self._lock:
+            for c in (
+                self.operations,
+                self.mailboxes,
+                self.writes,
+                self.writes_by_mailbox,
+                self.faults,
+                self.max_concurrent,
+                self.overlapping,
+            ):
+                c.clear()
+
+    def to_json(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "operations": dict(self.operations),
+                "mailboxes": dict(self.mailboxes),
+                "writes": dict(self.writes),
+                "writes_total": sum(self.writes.values()),
+                "writes_by_mailbox": dict(self.writes_by_mailbox),
+                "faults": dict(self.faults),
+                "max_concurrent": dict(self.max_concurrent),
+                "overlapping": dict(self.overlapping),
+            }
+
+
+class Violation(AssertionError):
+    """A response the fake sent that does not validate against the EWS schema."""
+
+
+class FakeExchange:
+    """A fake Exchange 2016 EWS endpoint backed by in-memory mailboxes built from a CompanySource."""
+
+    def __init__(
+        self,
+        company: CompanySource,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        username: str = "svc-relsync",
+        password: str = "fake-password",
+        *,
+        tokens: Iterable[str] = (),
+        validate: etree.XMLSchema | None = None,
+        raise_on_violation: bool = False,
+        validate_requests: bool = True,
+        max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES,
+        build: soap.ServerBuild | None = None,
+    ) -> None:
+        self.company = company
+        self.host = host
+        self.port = port
+        self.username = username
+        self.password = password
+        self.tokens: set[str] = set(tokens)
+        self.schema = validate
+        self.raise_on_violation = raise_on_violation
+        self.violations: list[str] = []
+        self.validate_requests = validate_requests
+        self.request_violations: list[str] = []
+        self.max_request_bytes = max_request_bytes
+        self.build = build or soap.ServerBuild()
+        self.faults = FaultPlan()
+        self.stats = Stats()
+        self.sync_codec = SyncStateCodec(secrets.token_bytes(16))
+        self.mailboxes: dict[str, MailboxStore] = {}
+        self._by_number: list[MailboxStore] = []
+        for n, owner in enumerate(company.mailboxes()):
+            folders = {key: company.folder(owner.email, key) for key in FOLDER_KINDS}
+            store = MailboxStore(n, owner, folders)
+            self.mailboxes[store.address] = store
+            self._by_number.append(store)
+        self._httpd: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._validate_lock = threading.Lock()
+
+    # --- lifecycle -------------------------------------------------------------------------------
+
+    def start(self) -> FakeExchange:
+        if self._httpd is not None:
+            return self
+        handler = type("Handler", (_Handler,), {"fake": self})
+        httpd = ThreadingHTTPServer((self.host, self.port), handler)
+        httpd.daemon_threads = True
+        self._httpd = httpd
+        self.port = httpd.server_address[1]
+        self._thread = threading.Thread(target=httpd.serve_forever, name="fake-exchange", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+            self._httpd = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> FakeExchange:
+        return self.start()
+
+    def __exit__(self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def url(self) -> str:
+        return f"{self.base_url}{EWS_PATH}"
+
+    # --- lookups ---------------------------------------------------------------------------------
+
+    def mailbox_for(self, address: str | None) -> MailboxStore | None:
+        if not address:
+            return None
+        return self.mailboxes.get(address.strip().lower())
+
+    def mailbox_by_number(self, number: int) -> MailboxStore | None:
+        return self._by_number[number] if 0 <= number < len(self._by_number) else None
+
+    # --- validation ------------------------------------------------------------------------------
+
+    def check(self, op: str, payload: bytes) -> None:
+        """Validate a response (header elements and the first child of the Body) if a schema is set."""
+        if self.schema is None:
+            return
+        root = etree.fromstring(payload, _PARSER)
+        body = root.find(f"{_S}Body")
+        targets = [el for el in root.iterfind(f"{_S}Header/*")]
+        if body is not None and len(body) and body[0].tag != f"{_S}Fault":
+            targets.append(body[0])
+        with self._validate_lock:
+            for el in targets:
+                if not self.schema.validate(el):
+                    problem = f"{op}: {self.schema.error_log.filter_from_errors()}"
+                    self.violations.append(problem)
+                    log.error("fake Exchange sent an invalid response: %s", problem)
+                    if self.raise_on_violation:
+                        raise Violation(problem)
+
+    def _check_request(self, op: str, root: etree._Element, op_el: etree._Element) -> bytes | None:
+        """Exchange validates every request against its schema first; do the same when we have it."""
+        if self.schema is None or not self.validate_requests:
+            return None
+        targets = [el for el in root.iterfind(f"{_S}Header/*") if isinstance(el.tag, str)]
+        targets.append(op_el)
+        with self._validate_lock:
+            for el in targets:
+                if not self.schema.validate(el):
+                    err = self.schema.error_log.last_error
+                    problem = f"{op} request: {err.message if err else 'invalid'}"
+                    self.request_violations.append(problem)
+                    log.warning("fake Exchange refused a request that fails the EWS schema: %s", problem)
+                    line = err.line if err else 0
+                    return soap.schema_validation_fault(err.message if err else "invalid request", line, 0)
+        return None
+
+    # --- the EWS request -------------------------------------------------------------------------
+
+    def handle_ews(self, body: bytes, headers: dict[str, str]) -> tuple[int, bytes, dict[str, str]]:
+        try:
+            root = etree.fromstring(body, _PARSER)
+        except etree.XMLSyntaxError as exc:
+            line, col = exc.position if exc.position else (0, 0)
+            return 500, soap.schema_validation_fault(str(exc.msg), line, col), {}
+        body_el = root.find(f"{_S}Body")
+        if root.tag != f"{_S}Envelope" or body_el is None or not len(body_el):
+            return 500, soap.schema_validation_fault("The request is not a SOAP 1.1 envelope with a Body.", 1, 1), {}
+        op_el = body_el[0]
+        op = etree.QName(op_el).localname
+        address = root.findtext(f"{_S}Header/{_T}ExchangeImpersonation/{_T}ConnectingSID/{_T}PrimarySmtpAddress")
+        if not address:
+            address = root.findtext(f"{_S}Header/{_T}ExchangeImpersonation/{_T}ConnectingSID/{_T}PrincipalName")
+        if not address:
+            address = headers.get("x-anchormailbox") or headers.get("_user")
+        mailbox = self.mailbox_for(address)
+        if op in operations.HANDLERS:
+            refused = self._check_request(op, root, op_el)
+            if refused is not None:
+                return 500, refused, {}
+        self.stats.begin(op, address.lower() if address else None)
+        try:
+            fault = self.faults.take(TRANSPORT_KINDS, op, address)
+            if fault is not None:
+                self.stats.fault(fault.kind)
+                if fault.kind == "slow":
+                    time.sleep(fault.delay_ms / 1000)
+                else:
+                    return 0, b"", {"_fault": fault.kind, "_back_off": str(fault.back_off_ms)}
+            handler = operations.HANDLERS.get(op)
+            if handler is None:
+                return 500, soap.fault("ErrorInvalidRequest", "The request is invalid."), {}
+            if op in operations.MAILBOX_OPERATIONS and mailbox is None:
+                content = operations.unknown_mailbox_response(op, op_el)
+            else:
+                ctx = operations.Ctx(op, op_el, self, mailbox, address)
+                try:
+                    content = handler(ctx)
+                except operations.SoapFault as sf:
+                    return 500, sf.body, {}
+                except Exception:
+                    log.exception("fake Exchange: %s failed", op)
+                    return 500, soap.fault("ErrorInternalServerError", "An internal server error occurred."), {}
+            payload = soap.envelope(content, self.build)
+            self.check(op, payload)
+            return 200, payload, {}
+        finally:
+            self.stats.end(address.lower() if address else None)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    fake: FakeExchange
+    protocol_version = "HTTP/1.1"
+    server_version = "Microsoft-IIS/10.0"
+    sys_version = ""
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug("fake Exchange: " + format, *args)
+
+    def _send(
+        self,
+        status: int,
+        body: bytes,
+        content_type: str = "text/xml; charset=utf-8",
+        extra: dict[str, str] | None = None,
+    ) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for k, v in (extra or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _json(self, status: int, data: Any) -> None:
+        self._send(status, json.dumps(data).encode(), "application/json")
+
+    def _read_body(self) -> bytes | None:
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > self.fake.max_request_bytes:
+            self.close_connection = True
+            return None
+        return self.rfile.read(length) if length else b""
+
+    def _authorized(self) -> str | None:
+        """The authenticated user name, or None (a 401 has been sent)."""
+        auth = self.headers.get("Authorization", "")
+        fake = self.fake
+        if auth.startswith("Basic "):
+            try:
+                user, _, pw = base64.b64decode(auth[6:]).decode().partition(":")
+            except (ValueError, UnicodeDecodeError):
+                user, pw = "", ""
+            if user == fake.username and pw == fake.password:
+                return user
+        elif auth.startswith("Bearer ") and auth[7:].strip() in fake.tokens:
+            return "bearer"
+        self._unauthorized('Basic realm="127.0.0.1"')
+        return None
+
+    def _unauthorized(self, challenge: str) -> None:
+        self._send(401, b"", "text/html", {"WWW-Authenticate": challenge})
+
+    def do_GET(self) -> None:
+        if self.path.startswith("/_fake/stats"):
+            self._json(200, self.fake.stats.to_json())
+        elif self.path.startswith("/_fake/faults"):
+            self._json(200, [f.to_json() for f in self.fake.faults.pending()])
+        else:
+            self._send(404, b"Not Found", "text/plain")
+
+    def do_DELETE(self) -> None:
+        if self.path.startswith("/_fake/faults"):
+            self.fake.faults.clear()
+            self._json(200, {"cleared": True})
+        elif self.path.startswith("/_fake/stats"):
+            self.fake.stats.reset()
+            self._json(200, {"cleared": True})
+        else:
+            self._send(404, b"Not Found", "text/plain")
+
+    def do_POST(self) -> None:
+        if self.path.startswith("/_fake/faults"):
+            raw = self._read_body() or b"{}"
+            try:
+                data = json.loads(raw)
+                items = data if isinstance(data, list) else [data]
+                added = [self.fake.faults.add_json(d).to_json() for d in items]
+            except (ValueError, TypeError) as exc:
+                self._json(400, {"error": str(exc)})
+                return
+            self._json(200, added)
+            return
+        if self.path.split("?")[0].lower() != EWS_PATH.lower():
+            self._send(404, b"Not Found", "text/plain")
+            return
+        body = self._read_body()
+        if body is None:
+            self._send(
+                500, soap.fault("ErrorInvalidRequest", "The request is too large."), extra={"Connection": "close"}
+            )
+            return
+        user = self._authorized()
+        if user is None:
+            return
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        headers["_user"] = user
+        try:
+            status, payload, extra = self.fake.handle_ews(body, headers)
+        except Exception:  # the last line of defence: never a traceback page
+            log.exception("fake Exchange: request failed")
+            status, payload, extra = (
+                500,
+                soap.fault("ErrorInternalServerError", "An internal server error occurred."),
+                {},
+            )
+        kind = extra.pop("_fault", None)
+        if kind == "drop":
+            self.close_connection = True
+            return
+        if kind == "http_503":
+            self._send(503, b"<html><body>Service Unavailable</body></html>", "text/html")
+            return
+        if kind == "token_expired":
+            self._unauthorized('Bearer error="invalid_token", error_description="The access token has expired"')
+            return
+        if kind == "server_busy":
+            self._send(500, soap.server_busy_fault(int(extra.pop("_back_off", "1000"))))
+            return
+        self._send(status, payload, extra=extra)

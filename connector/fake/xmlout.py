@@ -1,0 +1,632 @@
+"""EWS XML output for the fake Exchange: items and folders as strings, in the schema's element order.
+
+Items are serialised by building strings directly (no lxml tree per item): a response page of 512
+messages is a few hundred kilobytes and lxml would cost more than the rest of the server together.
+Every value goes through :func:`esc` / :func:`esc_attr`; booleans are always ``true``/``false``.
+
+The element orders below are the ``xs:sequence`` of ``ItemType`` and its subtypes in Microsoft's
+``types.xsd``, restricted to the elements the fake can serve. The schema itself is not shipped with
+the project; the tests validate every response against it, which is what keeps these lists honest.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from connector.fake.model import Attendee, ExtendedProp, ItemKind, Mailbox, PhysicalAddress, Recurrence
+
+NS_S = "http://schemas.xmlsoap.org/soap/envelope/"
+NS_M = "http://schemas.microsoft.com/exchange/services/2006/messages"
+NS_T = "http://schemas.microsoft.com/exchange/services/2006/types"
+
+_INVALID_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_NEEDS_WORK = re.compile("[&<>\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]").search
+
+
+def esc(value: str) -> str:
+    """Escape text content (and drop characters XML 1.0 cannot carry)."""
+    if _NEEDS_WORK(value) is None:
+        return value
+    if "&" in value:
+        value = value.replace("&", "&amp;")
+    if "<" in value:
+        value = value.replace("<", "&lt;")
+    if ">" in value:
+        value = value.replace(">", "&gt;")
+    if _INVALID_XML_CHARS.search(value):
+        value = _INVALID_XML_CHARS.sub("", value)
+    return value
+
+
+def esc_attr(value: str) -> str:
+    value = esc(value)
+    if '"' in value:
+        value = value.replace('"', "&quot;")
+    if "\n" in value or "\r" in value or "\t" in value:
+        value = value.replace("\n", "&#10;").replace("\r", "&#13;").replace("\t", "&#9;")
+    return value
+
+
+def xml_bool(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def xml_dt(value: datetime) -> str:
+    """An instant as EWS sends it: UTC with a ``Z``."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    v = value.astimezone(UTC)
+    return f"{v.year:04d}-{v.month:02d}-{v.day:02d}T{v.hour:02d}:{v.minute:02d}:{v.second:02d}Z"
+
+
+def xml_date(value: date) -> str:
+    return f"{value.year:04d}-{value.month:02d}-{value.day:02d}"
+
+
+def xml_double(value: float) -> str:
+    return repr(float(value)) if value != int(value) else str(int(value))
+
+
+# --- element orders (types.xsd) ------------------------------------------------------------------
+
+ITEM_BASE_ORDER: tuple[str, ...] = (
+    "ItemId",
+    "ParentFolderId",
+    "ItemClass",
+    "Subject",
+    "Sensitivity",
+    "Body",
+    "DateTimeReceived",
+    "Size",
+    "Categories",
+    "Importance",
+    "InReplyTo",
+    "IsSubmitted",
+    "IsDraft",
+    "IsFromMe",
+    "IsResend",
+    "IsUnmodified",
+    "DateTimeSent",
+    "DateTimeCreated",
+    "ReminderDueBy",
+    "ReminderIsSet",
+    "ReminderMinutesBeforeStart",
+    "DisplayCc",
+    "DisplayTo",
+    "HasAttachments",
+    "ExtendedProperty",
+    "Culture",
+    "LastModifiedName",
+    "LastModifiedTime",
+    "IsAssociated",
+    "ConversationId",
+)
+
+KIND_ORDER: dict[ItemKind, tuple[str, ...]] = {
+    "Message": (
+        *ITEM_BASE_ORDER,
+        "Sender",
+        "ToRecipients",
+        "CcRecipients",
+        "BccRecipients",
+        "IsReadReceiptRequested",
+        "IsDeliveryReceiptRequested",
+        "ConversationIndex",
+        "ConversationTopic",
+        "From",
+        "InternetMessageId",
+        "IsRead",
+        "IsResponseRequested",
+        "References",
+        "ReplyTo",
+    ),
+    "Contact": (
+        *ITEM_BASE_ORDER,
+        "FileAs",
+        "DisplayName",
+        "GivenName",
+        "Initials",
+        "MiddleName",
+        "Nickname",
+        "CompanyName",
+        "EmailAddresses",
+        "PhysicalAddresses",
+        "PhoneNumbers",
+        "AssistantName",
+        "Birthday",
+        "BusinessHomePage",
+        "Children",
+        "Companies",
+        "Department",
+        "Generation",
+        "JobTitle",
+        "Manager",
+        "Mileage",
+        "OfficeLocation",
+        "Profession",
+        "SpouseName",
+        "Surname",
+        "WeddingAnniversary",
+    ),
+    "CalendarItem": (
+        *ITEM_BASE_ORDER,
+        "UID",
+        "Start",
+        "End",
+        "OriginalStart",
+        "IsAllDayEvent",
+        "LegacyFreeBusyStatus",
+        "Location",
+        "IsMeeting",
+        "IsCancelled",
+        "IsRecurring",
+        "MeetingRequestWasSent",
+        "IsResponseRequested",
+        "CalendarItemType",
+        "MyResponseType",
+        "Organizer",
+        "RequiredAttendees",
+        "OptionalAttendees",
+        "Resources",
+        "Duration",
+        "AppointmentSequenceNumber",
+        "Recurrence",
+        "FirstOccurrence",
+        "LastOccurrence",
+        "ModifiedOccurrences",
+        "DeletedOccurrences",
+        "StartTimeZone",
+        "EndTimeZone",
+        "AllowNewTimeProposal",
+        "IsOnlineMeeting",
+    ),
+    "Task": (
+        *ITEM_BASE_ORDER,
+        "ActualWork",
+        "BillingInformation",
+        "ChangeCount",
+        "Companies",
+        "CompleteDate",
+        "Contacts",
+        "DelegationState",
+        "DueDate",
+        "IsComplete",
+        "IsRecurring",
+        "IsTeamTask",
+        "Mileage",
+        "Owner",
+        "PercentComplete",
+        "Recurrence",
+        "StartDate",
+        "Status",
+        "StatusDescription",
+        "TotalWork",
+    ),
+}
+
+ITEM_CLASS: dict[ItemKind, str] = {
+    "Message": "IPM.Note",
+    "Contact": "IPM.Contact",
+    "CalendarItem": "IPM.Appointment",
+    "Task": "IPM.Task",
+}
+
+#: How the value of each element is typed (see model.py). Elements absent here are plain strings.
+BOOL_ELEMENTS = frozenset(
+    {
+        "IsSubmitted",
+        "IsDraft",
+        "IsFromMe",
+        "IsResend",
+        "IsUnmodified",
+        "ReminderIsSet",
+        "HasAttachments",
+        "IsAssociated",
+        "IsReadReceiptRequested",
+        "IsDeliveryReceiptRequested",
+        "IsRead",
+        "IsResponseRequested",
+        "IsAllDayEvent",
+        "IsMeeting",
+        "IsCancelled",
+        "IsRecurring",
+        "MeetingRequestWasSent",
+        "AllowNewTimeProposal",
+        "IsOnlineMeeting",
+        "IsComplete",
+        "IsTeamTask",
+        "IsAssignmentEditable",
+    }
+)
+DATETIME_ELEMENTS = frozenset(
+    {
+        "DateTimeReceived",
+        "DateTimeSent",
+        "DateTimeCreated",
+        "ReminderDueBy",
+        "LastModifiedTime",
+        "Start",
+        "End",
+        "OriginalStart",
+        "DueDate",
+        "StartDate",
+        "CompleteDate",
+        "Birthday",
+        "WeddingAnniversary",
+        "AppointmentReplyTime",
+    }
+)
+INT_ELEMENTS = frozenset(
+    {"Size", "ReminderMinutesBeforeStart", "AppointmentSequenceNumber", "ActualWork", "ChangeCount", "TotalWork"}
+)
+DOUBLE_ELEMENTS = frozenset({"PercentComplete"})
+STRINGS_ELEMENTS = frozenset({"Categories", "Companies", "Children", "Contacts"})
+MAILBOX_ELEMENTS = frozenset({"Sender", "From", "Organizer", "ReceivedBy", "ReceivedRepresenting"})
+MAILBOXES_ELEMENTS = frozenset({"ToRecipients", "CcRecipients", "BccRecipients", "ReplyTo"})
+ATTENDEES_ELEMENTS = frozenset({"RequiredAttendees", "OptionalAttendees", "Resources"})
+TZ_ELEMENTS = frozenset({"StartTimeZone", "EndTimeZone"})
+
+
+class RawXml(str):
+    """A field value kept as the XML the client sent (for elements the fake does not model)."""
+
+    __slots__ = ()
+
+
+# --- fragments ------------------------------------------------------------------------------------
+
+
+def mailbox_xml(mb: Mailbox, tag: str = "Mailbox") -> str:
+    return (
+        f"<t:{tag}><t:Name>{esc(mb.name)}</t:Name><t:EmailAddress>{esc(mb.email)}</t:EmailAddress>"
+        f"<t:RoutingType>{esc(mb.routing_type)}</t:RoutingType>"
+        f"<t:MailboxType>{esc(mb.mailbox_type)}</t:MailboxType></t:{tag}>"
+    )
+
+
+def ext_uri_xml(p: ExtendedProp) -> str:
+    attrs = []
+    if p.distinguished_set_id:
+        attrs.append(f' DistinguishedPropertySetId="{esc_attr(p.distinguished_set_id)}"')
+    if p.property_set_id:
+        attrs.append(f' PropertySetId="{esc_attr(p.property_set_id)}"')
+    if p.property_tag:
+        attrs.append(f' PropertyTag="{esc_attr(p.property_tag)}"')
+    if p.property_name is not None:
+        attrs.append(f' PropertyName="{esc_attr(p.property_name)}"')
+    attrs.append(f' PropertyType="{esc_attr(p.property_type)}"')
+    return f"<t:ExtendedFieldURI{''.join(attrs)}/>"
+
+
+def ext_prop_xml(p: ExtendedProp) -> str:
+    if p.property_type.endswith("Array"):
+        values = "".join(f"<t:Value>{esc(v)}</t:Value>" for v in p.value.split("\x1f"))
+        return f"<t:ExtendedProperty>{ext_uri_xml(p)}<t:Values>{values}</t:Values></t:ExtendedProperty>"
+    return f"<t:ExtendedProperty>{ext_uri_xml(p)}<t:Value>{esc(p.value)}</t:Value></t:ExtendedProperty>"
+
+
+def ext_key(p: ExtendedProp) -> tuple[str | None, str | None, str | None, str]:
+    """The identity of an extended property (what a PathToExtendedField names)."""
+    set_id = p.property_set_id.lower() if p.property_set_id else None
+    tag = p.property_tag.lower() if p.property_tag else None
+    return (set_id or p.distinguished_set_id, p.property_name, tag, p.property_type)
+
+
+def recurrence_xml(r: Recurrence) -> str:
+    if r.pattern == "Daily":
+        pat = f"<t:DailyRecurrence><t:Interval>{r.interval}</t:Interval></t:DailyRecurrence>"
+    elif r.pattern == "Weekly":
+        days = " ".join(r.days_of_week) or "Monday"
+        pat = (
+            f"<t:WeeklyRecurrence><t:Interval>{r.interval}</t:Interval>"
+            f"<t:DaysOfWeek>{days}</t:DaysOfWeek><t:FirstDayOfWeek>Monday</t:FirstDayOfWeek>"
+            "</t:WeeklyRecurrence>"
+        )
+    else:
+        pat = (
+            f"<t:AbsoluteMonthlyRecurrence><t:Interval>{r.interval}</t:Interval>"
+            f"<t:DayOfMonth>{r.day_of_month or r.start.day}</t:DayOfMonth></t:AbsoluteMonthlyRecurrence>"
+        )
+    if r.end is not None:
+        rng = (
+            f"<t:EndDateRecurrence><t:StartDate>{xml_date(r.start)}</t:StartDate>"
+            f"<t:EndDate>{xml_date(r.end)}</t:EndDate></t:EndDateRecurrence>"
+        )
+    elif r.occurrences is not None:
+        rng = (
+            f"<t:NumberedRecurrence><t:StartDate>{xml_date(r.start)}</t:StartDate>"
+            f"<t:NumberOfOccurrences>{r.occurrences}</t:NumberOfOccurrences></t:NumberedRecurrence>"
+        )
+    else:
+        rng = f"<t:NoEndRecurrence><t:StartDate>{xml_date(r.start)}</t:StartDate></t:NoEndRecurrence>"
+    return f"<t:Recurrence>{pat}{rng}</t:Recurrence>"
+
+
+def duration_xml(td: timedelta) -> str:
+    secs = int(td.total_seconds())
+    sign = "-" if secs < 0 else ""
+    secs = abs(secs)
+    d, rem = divmod(secs, 86400)
+    h, rem = divmod(rem, 3600)
+    m, s = divmod(rem, 60)
+    return f"{sign}P{d}DT{h}H{m}M{s}S"
+
+
+# --- a "plan": which elements one request asked for ---------------------------------------------
+
+Indexed = Mapping[str, frozenset[str] | None]  # element -> requested keys (None = all)
+
+
+class Shape:
+    """What the client asked for: element names, indexed keys, extended properties, body type."""
+
+    __slots__ = ("body_type", "elements", "ext", "include_all_ext", "indexed", "key")
+
+    def __init__(
+        self,
+        elements: frozenset[str],
+        indexed: dict[str, set[str] | None] | None = None,
+        ext: Iterable[tuple[str | None, str | None, str | None, str]] = (),
+        body_type: str = "Best",
+    ) -> None:
+        self.elements = elements
+        self.indexed: dict[str, frozenset[str] | None] = {
+            k: (frozenset(v) if v is not None else None) for k, v in (indexed or {}).items()
+        }
+        self.ext = frozenset(ext)
+        self.include_all_ext = False
+        self.body_type = body_type
+        self.key = (
+            elements,
+            tuple(sorted((k, tuple(sorted(v)) if v else ()) for k, v in self.indexed.items())),
+            self.ext,
+            body_type,
+        )
+
+
+_BOUND: dict[tuple[str, ...], tuple[tuple[str, Writer], ...]] = {}
+
+
+def _bound_plan(plan: tuple[str, ...]) -> tuple[tuple[str, Writer], ...]:
+    bound = _BOUND.get(plan)
+    if bound is None:
+        bound = tuple((n, writer_for(n)) for n in plan if n != "ItemId")
+        if len(_BOUND) < 1024:
+            _BOUND[plan] = bound
+    return bound
+
+
+def element_plan(kind: ItemKind, shape: Shape) -> tuple[str, ...]:
+    wanted = shape.elements | frozenset(shape.indexed)
+    if shape.ext:
+        wanted = wanted | {"ExtendedProperty"}
+    return tuple(name for name in KIND_ORDER[kind] if name in wanted or name == "ItemId")
+
+
+Writer = Callable[[list[str], str, Any, Shape], None]
+
+
+def _w_default(out: list[str], name: str, value: Any, shape: Shape) -> None:
+    if isinstance(value, RawXml):
+        out.append(value)
+    elif isinstance(value, bool):
+        out.append(f"<t:{name}>{xml_bool(value)}</t:{name}>")
+    elif isinstance(value, datetime):
+        out.append(f"<t:{name}>{xml_dt(value)}</t:{name}>")
+    elif isinstance(value, date):
+        out.append(f"<t:{name}>{xml_date(value)}T00:00:00Z</t:{name}>")
+    elif isinstance(value, float):
+        out.append(f"<t:{name}>{xml_double(value)}</t:{name}>")
+    elif isinstance(value, int):
+        out.append(f"<t:{name}>{value}</t:{name}>")
+    elif isinstance(value, str):
+        out.append(f"<t:{name}>{esc(value)}</t:{name}>")
+    else:
+        raise TypeError(f"cannot serialise {name}={value!r}")
+
+
+def _w_strings(out: list[str], name: str, value: Any, shape: Shape) -> None:
+    if not value:
+        return
+    inner = "".join(f"<t:String>{esc(v)}</t:String>" for v in value)
+    out.append(f"<t:{name}>{inner}</t:{name}>")
+
+
+def _w_mailbox(out: list[str], name: str, value: Any, shape: Shape) -> None:
+    out.append(f"<t:{name}>{mailbox_xml(value)}</t:{name}>")
+
+
+def _w_mailboxes(out: list[str], name: str, value: Any, shape: Shape) -> None:
+    if value:
+        out.append(f"<t:{name}>{''.join(mailbox_xml(m) for m in value)}</t:{name}>")
+
+
+def _w_attendees(out: list[str], name: str, value: Any, shape: Shape) -> None:
+    if not value:
+        return
+    parts = []
+    for a in value:
+        att: Attendee = a
+        parts.append(
+            f"<t:Attendee>{mailbox_xml(att.mailbox)}<t:ResponseType>{esc(att.response)}</t:ResponseType></t:Attendee>"
+        )
+    out.append(f"<t:{name}>{''.join(parts)}</t:{name}>")
+
+
+def _w_body(out: list[str], name: str, value: Any, shape: Shape) -> None:
+    body_type = "Text"
+    if isinstance(value, tuple):  # (text, "HTML"|"Text") as stored from a client write
+        value, body_type = value
+    out.append(f'<t:Body BodyType="{body_type}">{esc(value)}</t:Body>')
+
+
+def _w_conversation(out: list[str], name: str, value: Any, shape: Shape) -> None:
+    out.append(f'<t:ConversationId Id="{esc_attr(value)}"/>')
+
+
+def _w_tz(out: list[str], name: str, value: Any, shape: Shape) -> None:
+    out.append(f'<t:{name} Id="{esc_attr(value)}" Name="{esc_attr(value)}"/>')
+
+
+def _w_recurrence(out: list[str], name: str, value: Any, shape: Shape) -> None:
+    out.append(recurrence_xml(value))
+
+
+def _w_duration(out: list[str], name: str, value: Any, shape: Shape) -> None:
+    out.append(f"<t:{name}>{duration_xml(value)}</t:{name}>")
+
+
+def _w_emails(out: list[str], name: str, value: Any, shape: Shape) -> None:
+    keys = shape.indexed.get(name) if name in shape.indexed else None
+    entries = [
+        f'<t:Entry Key="{k}">{esc(v)}</t:Entry>' for k, v in sorted(value.items()) if v and (keys is None or k in keys)
+    ]
+    if entries:
+        out.append(f"<t:{name}>{''.join(entries)}</t:{name}>")
+
+
+_ADDRESS_PARTS = (
+    ("Street", "street"),
+    ("City", "city"),
+    ("State", "state"),
+    ("CountryOrRegion", "country"),
+    ("PostalCode", "postal_code"),
+)
+
+
+def _w_addresses(out: list[str], name: str, value: Any, shape: Shape) -> None:
+    keys = shape.indexed.get(name) if name in shape.indexed else None
+    entries = []
+    for k in ("Business", "Home", "Other"):
+        addr: PhysicalAddress | None = value.get(k)
+        if addr is None:
+            continue
+        parts = []
+        for el, attr in _ADDRESS_PARTS:
+            if keys is not None and f"{k}:{el}" not in keys and k not in keys:
+                continue
+            v = getattr(addr, attr)
+            if v:
+                parts.append(f"<t:{el}>{esc(v)}</t:{el}>")
+        if parts:
+            entries.append(f'<t:Entry Key="{k}">{"".join(parts)}</t:Entry>')
+    if entries:
+        out.append(f"<t:{name}>{''.join(entries)}</t:{name}>")
+
+
+def _w_ext(out: list[str], name: str, value: Any, shape: Shape) -> None:
+    for p in value:
+        if shape.include_all_ext or ext_key(p) in shape.ext:
+            out.append(ext_prop_xml(p))
+
+
+def _w_occurrences(out: list[str], name: str, value: Any, shape: Shape) -> None:
+    # value: list of (item_id, changekey, start, end, original_start)
+    if not value:
+        return
+    parts = [
+        f'<t:Occurrence><t:ItemId Id="{i}" ChangeKey="{ck}"/><t:Start>{xml_dt(s)}</t:Start>'
+        f"<t:End>{xml_dt(e)}</t:End><t:OriginalStart>{xml_dt(o)}</t:OriginalStart></t:Occurrence>"
+        for i, ck, s, e, o in value
+    ]
+    out.append(f"<t:{name}>{''.join(parts)}</t:{name}>")
+
+
+def _w_occurrence_info(out: list[str], name: str, value: Any, shape: Shape) -> None:
+    i, ck, s, e, o = value
+    out.append(
+        f'<t:{name}><t:ItemId Id="{i}" ChangeKey="{ck}"/><t:Start>{xml_dt(s)}</t:Start>'
+        f"<t:End>{xml_dt(e)}</t:End><t:OriginalStart>{xml_dt(o)}</t:OriginalStart></t:{name}>"
+    )
+
+
+def _w_deleted(out: list[str], name: str, value: Any, shape: Shape) -> None:
+    if value:
+        parts = "".join(f"<t:DeletedOccurrence><t:Start>{xml_dt(s)}</t:Start></t:DeletedOccurrence>" for s in value)
+        out.append(f"<t:{name}>{parts}</t:{name}>")
+
+
+WRITERS: dict[str, Writer] = {}
+for _n in STRINGS_ELEMENTS:
+    WRITERS[_n] = _w_strings
+for _n in MAILBOX_ELEMENTS:
+    WRITERS[_n] = _w_mailbox
+for _n in MAILBOXES_ELEMENTS:
+    WRITERS[_n] = _w_mailboxes
+for _n in ATTENDEES_ELEMENTS:
+    WRITERS[_n] = _w_attendees
+for _n in TZ_ELEMENTS:
+    WRITERS[_n] = _w_tz
+WRITERS.update(
+    {
+        "Body": _w_body,
+        "ConversationId": _w_conversation,
+        "Recurrence": _w_recurrence,
+        "Duration": _w_duration,
+        "EmailAddresses": _w_emails,
+        "PhoneNumbers": _w_emails,
+        "PhysicalAddresses": _w_addresses,
+        "ExtendedProperty": _w_ext,
+        "ModifiedOccurrences": _w_occurrences,
+        "FirstOccurrence": _w_occurrence_info,
+        "LastOccurrence": _w_occurrence_info,
+        "DeletedOccurrences": _w_deleted,
+    }
+)
+
+
+def _w_str(out: list[str], name: str, value: Any, shape: Shape) -> None:
+    if isinstance(value, str) and not isinstance(value, RawXml):
+        out.append(f"<t:{name}>{esc(value)}</t:{name}>")
+    else:
+        _w_default(out, name, value, shape)
+
+
+def _w_bool(out: list[str], name: str, value: Any, shape: Shape) -> None:
+    out.append(f"<t:{name}>true</t:{name}>" if value else f"<t:{name}>false</t:{name}>")
+
+
+def _w_dt(out: list[str], name: str, value: Any, shape: Shape) -> None:
+    if isinstance(value, datetime):
+        out.append(f"<t:{name}>{xml_dt(value)}</t:{name}>")
+    else:
+        _w_default(out, name, value, shape)
+
+
+def writer_for(name: str) -> Writer:
+    w = WRITERS.get(name)
+    if w is not None:
+        return w
+    if name in BOOL_ELEMENTS:
+        return _w_bool
+    if name in DATETIME_ELEMENTS:
+        return _w_dt
+    if name in INT_ELEMENTS or name in DOUBLE_ELEMENTS:
+        return _w_default
+    return _w_str
+
+
+def render_item(
+    kind: ItemKind,
+    values: Mapping[str, Any],
+    plan: tuple[str, ...],
+    shape: Shape,
+    item_id: str,
+    change_key: str,
+) -> str:
+    """One ``t:Message``/``t:Contact``/``t:CalendarItem``/``t:Task`` element.
+
+    ``values`` maps element names to model values; elements of ``plan`` missing from it are left out.
+    """
+    tag = "Contact" if kind == "Contact" else kind
+    out = [f'<t:{tag}><t:ItemId Id="{item_id}" ChangeKey="{change_key}"/>']
+    get = values.get
+    for name, w in _bound_plan(plan):
+        value = get(name)
+        if value is not None:
+            w(out, name, value, shape)
+    out.append(f"</t:{tag}>")
+    return "".join(out)

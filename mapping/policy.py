@@ -1,0 +1,215 @@
+"""What the sync keeps, and whom it creates: privacy rules and the participant policy, as pure decisions.
+
+The engine asks :func:`decide_message` / :func:`decide_meeting` for every item; a :class:`Decision` says
+either *store* (with the direction seen from our side and the participants worth keeping) or *skip*
+(with a short, stable reason string the engine counts and logs). Reasons:
+
+``"no-message-id"``   an e-mail without Internet-Message-ID cannot be deduplicated across mailboxes
+``"no-uid"``          a meeting without UID, likewise
+``"private"``         sensitivity Private and ``skip_private``
+``"confidential"``    sensitivity Confidential and ``skip_confidential``
+``"personal"``        sensitivity Personal and ``skip_personal`` (off by default)
+``"blocklisted"``     the sender/organiser is blocklisted, or every external participant is
+``"internal-only"``   nobody outside our own domains takes part, and ``skip_internal_only``
+``"no-participants"`` nobody with an address at all
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+from mapping.hygiene import email_domain, is_free_mail, is_internal, registrable_domain
+from mapping.records import ORIGINATOR_ROLES, Direction, MeetingRecord, MessageRecord, Participant, Sensitivity
+
+SkipReason = Literal[
+    "no-message-id",
+    "no-uid",
+    "private",
+    "confidential",
+    "personal",
+    "blocklisted",
+    "internal-only",
+    "no-participants",
+]
+PersonPolicy = Literal["sent", "sent_and_received", "never"]
+
+#: Senders that are machines, not relationships. Config may replace or extend this.
+DEFAULT_BLOCKLIST: tuple[str, ...] = (
+    "noreply@*",
+    "no-reply@*",
+    "no_reply@*",
+    "donotreply@*",
+    "do-not-reply@*",
+    "mailer-daemon@*",
+    "postmaster@*",
+    "bounce@*",
+    "bounces@*",
+    "bounce-*@*",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PrivacyRules:
+    """What not to store (configuration, not code).
+
+    ``blocklist`` holds case-insensitive glob patterns: with an ``@`` they match the whole address
+    (``noreply@*``, ``*@newsletter.example``); without one they match a domain and its subdomains
+    (``newsletter.example`` matches ``news@mail.newsletter.example`` too).
+    ``snippet_chars``: how much of a body the connector may keep as a snippet (0: none).
+    """
+
+    skip_private: bool = True
+    skip_confidential: bool = True
+    skip_personal: bool = False
+    skip_internal_only: bool = True
+    blocklist: tuple[str, ...] = DEFAULT_BLOCKLIST
+    snippet_chars: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """Store (``direction`` set, ``participants`` to keep) or skip (``reason`` set)."""
+
+    store: bool
+    direction: Direction | None = None
+    participants: tuple[Participant, ...] = ()
+    reason: SkipReason | None = None
+
+    @classmethod
+    def skip(cls, reason: SkipReason) -> Decision:
+        """A decision not to store, with its reason."""
+        return cls(store=False, reason=reason)
+
+
+def is_blocklisted(address: str, patterns: Iterable[str]) -> bool:
+    """True when the (normalised) address matches one of the blocklist patterns (see :class:`PrivacyRules`)."""
+    address = address.lower()
+    domain = email_domain(address) or ""
+    for raw in patterns:
+        pattern = raw.strip().lower()
+        if not pattern:
+            continue
+        if "@" in pattern:
+            if fnmatch.fnmatchcase(address, pattern):
+                return True
+        elif domain and (fnmatch.fnmatchcase(domain, pattern) or fnmatch.fnmatchcase(domain, "*." + pattern)):
+            return True
+    return False
+
+
+def _sensitivity_reason(sensitivity: Sensitivity, rules: PrivacyRules) -> SkipReason | None:
+    if sensitivity == "private" and rules.skip_private:
+        return "private"
+    if sensitivity == "confidential" and rules.skip_confidential:
+        return "confidential"
+    if sensitivity == "personal" and rules.skip_personal:
+        return "personal"
+    return None
+
+
+def _decide(
+    originator: Participant | None,
+    participants: tuple[Participant, ...],
+    sensitivity: Sensitivity,
+    rules: PrivacyRules,
+    internal_domains: Collection[str],
+    originator_is_us: bool | None,
+) -> Decision:
+    reason = _sensitivity_reason(sensitivity, rules)
+    if reason is not None:
+        return Decision.skip(reason)
+    if not participants:
+        return Decision.skip("no-participants")
+    if originator is not None and is_blocklisted(originator.address, rules.blocklist):
+        return Decision.skip("blocklisted")
+    internal = frozenset(internal_domains)
+    kept = tuple(p for p in participants if not is_blocklisted(p.address, rules.blocklist))
+    externals = [p for p in participants if not is_internal(p.address, internal)]
+    kept_externals = [p for p in kept if not is_internal(p.address, internal)]
+    if externals and not kept_externals:
+        # Only machines outside (we mailed a no-reply address): nothing relationship-worthy.
+        return Decision.skip("blocklisted")
+    # No sender on the item (rare: drafts, some Sent Items): fall back to where it was found.
+    ours = is_internal(originator.address, internal) if originator is not None else bool(originator_is_us)
+    if not kept_externals:
+        if rules.skip_internal_only:
+            return Decision.skip("internal-only")
+        return Decision(store=True, direction="internal", participants=kept)
+    return Decision(store=True, direction="outbound" if ours else "inbound", participants=kept)
+
+
+def decide_message(record: MessageRecord, rules: PrivacyRules, internal_domains: Collection[str]) -> Decision:
+    """Store or skip an e-mail, and its direction seen from our side.
+
+    Sender internal -> ``outbound``; anyone else -> ``inbound``; nobody external -> ``internal`` (or
+    skipped as ``internal-only``). Privacy comes first: a private item is skipped before anything
+    else is looked at. Blocklisted participants are dropped from the participants to store.
+    """
+    if not record.internet_message_id:
+        return Decision.skip("no-message-id")
+    return _decide(
+        record.sender,
+        record.participants,
+        record.sensitivity,
+        rules,
+        internal_domains,
+        originator_is_us=record.folder == "sentitems",
+    )
+
+
+def decide_meeting(record: MeetingRecord, rules: PrivacyRules, internal_domains: Collection[str]) -> Decision:
+    """Store or skip a meeting (single, master or occurrence); direction from the organiser.
+
+    Organiser internal -> ``outbound`` (we invited them), external -> ``inbound``. Cancelled meetings
+    are stored (``is_cancelled`` on the record) so a cancelled customer meeting stays visible.
+    A meeting nobody external attends (a staff-only meeting, a personal appointment) is internal.
+    """
+    if not record.uid:
+        return Decision.skip("no-uid")
+    return _decide(
+        record.organizer,
+        record.participants,
+        record.sensitivity,
+        rules,
+        internal_domains,
+        originator_is_us=True,  # an appointment without organiser is the mailbox owner's own
+    )
+
+
+def org_domain_for(address: str, internal_domains: Collection[str]) -> str | None:
+    """The organisation domain an external address belongs to, e.g. ``jane@sales.acme.co.uk`` -> ``acme.co.uk``.
+
+    ``None`` for free-mail (gmail.com: the person has no organisation from the address), for our own
+    domains (no company for ourselves) and for anything without a registrable domain.
+    """
+    domain = email_domain(address.strip().lower())
+    if domain is None:
+        return None
+    if is_internal(domain, frozenset(internal_domains)) or is_free_mail(domain):
+        return None
+    return registrable_domain(domain)
+
+
+def should_create_person(
+    participant: Participant,
+    direction: Direction,
+    policy: PersonPolicy,
+    internal_domains: Collection[str] = (),
+) -> bool:
+    """Whether an *unknown* participant becomes a new person, under the configured policy.
+
+    ``"sent"``: only people we wrote to or invited (recipients of outbound mail and meetings) - the
+    safest, since anyone can mail us. ``"sent_and_received"``: also the sender and other recipients of
+    inbound mail and meetings. ``"never"``: people come only from contacts. Our own staff never
+    become people (``internal_domains``), and internal-only interactions create nobody.
+    """
+    if policy == "never" or direction == "internal":
+        return False
+    if internal_domains and is_internal(participant.address, frozenset(internal_domains)):
+        return False
+    if policy == "sent":
+        return direction == "outbound" and participant.role not in ORIGINATOR_ROLES
+    return direction in ("outbound", "inbound")

@@ -1,0 +1,517 @@
+"""Applying one sync page to the store: set-based upserts of people, organisations and interactions.
+
+Everything a page needs is loaded with a handful of ``IN (...)`` queries up front (links, addresses,
+organisations, interactions), so a 512-item page costs a constant number of round trips, not one
+per item. Matching here is exact only (normalised e-mail, normalised company name, registrable
+domain); fuzzy identity resolution is a separate step that merges what this leaves apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from mapping.changes import ItemChange, MeetingSeries, Page, PageResult, SyncRules
+from mapping.hygiene import normalise_company_name, registrable_domain
+from mapping.policy import Decision, decide_meeting, decide_message, org_domain_for, should_create_person
+from mapping.records import ContactRecord, MeetingRecord, MessageRecord, Participant
+from mapping.store.models import (
+    AddressKind,
+    Direction,
+    DomainKind,
+    EmailAddress,
+    EntityType,
+    Interaction,
+    InteractionKind,
+    InteractionParticipant,
+    InteractionViewer,
+    ItemKind,
+    ItemLink,
+    Organisation,
+    OrganisationDomain,
+    ParticipantRole,
+    Person,
+    Phone,
+    PhoneKind,
+    PostalAddress,
+    ResponseType,
+    StaffMailbox,
+    SyncState,
+)
+
+_ITEM_KIND: dict[str, ItemKind] = {
+    "contacts": ItemKind.CONTACT,
+    "inbox": ItemKind.MESSAGE,
+    "sentitems": ItemKind.MESSAGE,
+    "calendar": ItemKind.CALENDAR,
+}
+_CHUNK = 500  # bound on IN (...) lists: SQLite allows 32766 parameters, keep well below
+
+
+def _chunks(values: Iterable[str]) -> Iterable[list[str]]:
+    items = sorted(set(values))
+    for i in range(0, len(items), _CHUNK):
+        yield items[i : i + _CHUNK]
+
+
+@dataclass
+class _Directory:
+    """The page's view of people and organisations, loaded in bulk and grown as rows are created."""
+
+    session: Session
+    rules: SyncRules
+    now: datetime
+    result: PageResult
+    person_by_address: dict[str, int] = field(default_factory=dict)
+    org_by_name: dict[str, int] = field(default_factory=dict)
+    org_by_domain: dict[str, int] = field(default_factory=dict)
+    staff_by_address: dict[str, int] = field(default_factory=dict)
+
+    def load(self, addresses: set[str], names: set[str], domains: set[str]) -> None:
+        s = self.session
+        for chunk in _chunks(addresses):
+            rows = s.execute(
+                sa.select(EmailAddress.address, EmailAddress.person_id).where(EmailAddress.address.in_(chunk))
+            )
+            self.person_by_address.update({a: p for a, p in rows})
+        for chunk in _chunks(names):
+            rows = s.execute(
+                sa.select(Organisation.normalised_name, Organisation.id)
+                .where(Organisation.normalised_name.in_(chunk), Organisation.merged_into_id.is_(None))
+                .order_by(Organisation.id)
+            )
+            for name, org_id in rows:
+                self.org_by_name.setdefault(name, org_id)
+        for chunk in _chunks(domains):
+            rows = s.execute(
+                sa.select(OrganisationDomain.domain, OrganisationDomain.organisation_id).where(
+                    OrganisationDomain.domain.in_(chunk)
+                )
+            )
+            self.org_by_domain.update({d: o for d, o in rows})
+        self.staff_by_address = {a: i for a, i in s.execute(sa.select(StaffMailbox.address, StaffMailbox.id))}
+
+    def organisation(self, company_name: str | None, domain: str | None, website: str | None = None) -> int | None:
+        """The organisation for a company name and/or e-mail domain: found exactly, else created."""
+        normalised = normalise_company_name(company_name) if company_name else ""
+        org_id = self.org_by_name.get(normalised) if normalised else None
+        if org_id is None and domain:
+            org_id = self.org_by_domain.get(domain)
+        if org_id is None:
+            if not normalised and not domain:
+                return None
+            name = (company_name or "").strip() or _name_from_domain(domain or "")
+            org = Organisation(name=name[:255], normalised_name=(normalised or normalise_company_name(name))[:255])
+            if website:
+                org.website = website[:255]
+            self.session.add(org)
+            self.session.flush()
+            org_id = org.id
+            self.result.organisations_created += 1
+            if org.normalised_name:
+                self.org_by_name.setdefault(org.normalised_name, org_id)
+        if domain and domain not in self.org_by_domain:
+            self.session.add(OrganisationDomain(domain=domain, organisation_id=org_id, kind=DomainKind.EMAIL))
+            self.org_by_domain[domain] = org_id
+        web = registrable_domain(website) if website else None
+        if web and web not in self.org_by_domain:
+            self.session.add(OrganisationDomain(domain=web, organisation_id=org_id, kind=DomainKind.WEB))
+            self.org_by_domain[web] = org_id
+        return org_id
+
+    def person_for_participant(self, participant: Participant, direction: Direction) -> int | None:
+        """The known person behind an address, or a new one when the policy says to create it."""
+        known = self.person_by_address.get(participant.address)
+        if known is not None:
+            return known
+        if not should_create_person(
+            participant, direction.value, self.rules.person_policy, self.rules.internal_domains  # type: ignore[arg-type]
+        ):
+            return None
+        domain = org_domain_for(participant.address, self.rules.internal_domains)
+        person = Person(
+            display_name=(participant.name or participant.address)[:255],
+            organisation_id=self.organisation(None, domain),
+        )
+        self.session.add(person)
+        self.session.flush()
+        self.session.add(EmailAddress(address=participant.address, original=participant.address, person_id=person.id,
+                                      is_primary=True, is_valid=True))
+        self.person_by_address[participant.address] = person.id
+        self.result.people_created += 1
+        return person.id
+
+
+def _name_from_domain(domain: str) -> str:
+    label = domain.split(".", 1)[0]
+    return label.replace("-", " ").title() or domain
+
+
+def _existing_links(session: Session, page: Page) -> dict[str, ItemLink]:
+    links: dict[str, ItemLink] = {}
+    for chunk in _chunks(c.item_id for c in page.changes):
+        query = sa.select(ItemLink).where(
+            ItemLink.mailbox_id == page.mailbox_id, ItemLink.folder == page.folder, ItemLink.item_id.in_(chunk)
+        )
+        links.update({link.item_id: link for link in session.scalars(query)})
+    return links
+
+
+def _touch_link(
+    session: Session, page: Page, links: dict[str, ItemLink], change: ItemChange,
+    entity_type: EntityType, entity_id: int, now: datetime,
+) -> bool:
+    """Create or refresh the item's link; True when it is new."""
+    link = links.get(change.item_id)
+    if link is None:
+        link = ItemLink(
+            mailbox_id=page.mailbox_id, folder=page.folder, item_id=change.item_id,
+            item_kind=_ITEM_KIND[page.folder], entity_type=entity_type, entity_id=entity_id,
+            first_seen_at=now,
+        )
+        session.add(link)
+        links[change.item_id] = link
+        created = True
+    else:
+        created = link.deleted_at is not None
+    link.change_key = change.change_key
+    link.entity_type = entity_type
+    link.entity_id = entity_id
+    link.categories = list(change.categories)
+    link.last_seen_at = now
+    link.deleted_at = None
+    return created
+
+
+def apply_page(session: Session, page: Page, rules: SyncRules, now: datetime) -> PageResult:
+    """Apply one page's changes and save its sync state, inside the caller's transaction."""
+    result = PageResult()
+    for skipped in page.skipped:
+        result.skipped[f"bad-item: {skipped.reason}"] += 1
+    links = _existing_links(session, page)
+    directory = _Directory(session, rules, now, result)
+    if page.folder == "contacts":
+        _apply_contacts(session, page, links, directory, now)
+    elif page.folder == "calendar":
+        _apply_meetings(session, page, links, directory, now)
+    else:
+        _apply_messages(session, page, links, directory, now)
+    _save_state(session, page, now)
+    return result
+
+
+def _save_state(session: Session, page: Page, now: datetime) -> None:
+    state = session.scalars(
+        sa.select(SyncState).where(SyncState.mailbox_id == page.mailbox_id, SyncState.folder == page.folder)
+    ).one_or_none()
+    if state is None:
+        state = SyncState(mailbox_id=page.mailbox_id, folder=page.folder)
+        session.add(state)
+    state.state = page.new_state
+    state.folder_id = page.folder_id or state.folder_id
+    state.last_page_at = now
+
+
+def _unlink(session: Session, page: Page, link: ItemLink | None, now: datetime) -> bool:
+    """The item is gone from this folder: its link is kept, marked deleted (the entity stays)."""
+    if link is None or link.deleted_at is not None:
+        return False
+    link.deleted_at = now
+    if link.entity_type == EntityType.INTERACTION and page.folder != "contacts":
+        _drop_viewer(session, link, page.mailbox_id)
+    return True
+
+
+def _drop_viewer(session: Session, link: ItemLink, mailbox_id: int) -> None:
+    # A series links to its first stored occurrence; viewers of all its occurrences go with it.
+    interaction = session.get(Interaction, link.entity_id)
+    if interaction is None:
+        return
+    ids = [interaction.id]
+    if interaction.kind == InteractionKind.MEETING and interaction.ical_uid:
+        ids = list(session.scalars(sa.select(Interaction.id).where(Interaction.ical_uid == interaction.ical_uid)))
+    session.execute(
+        sa.delete(InteractionViewer).where(
+            InteractionViewer.interaction_id.in_(ids), InteractionViewer.mailbox_id == mailbox_id
+        )
+    )
+
+
+# ------------------------------------------------------------------------------------------ contacts
+def _apply_contacts(
+    session: Session, page: Page, links: dict[str, ItemLink], directory: _Directory, now: datetime
+) -> None:
+    records = [c.record for c in page.changes if isinstance(c.record, ContactRecord)]
+    internal = directory.rules.internal_domains
+    addresses = {e.address for r in records for e in r.emails if e.is_valid}
+    names = {normalise_company_name(r.company_name) for r in records if r.company_name}
+    domains = {d for r in records for e in r.emails if (d := org_domain_for(e.address, internal))}
+    directory.load(addresses, names, domains)
+    result = directory.result
+    for change in page.changes:
+        link = links.get(change.item_id)
+        record = change.record
+        if record is None:
+            result.deleted += _unlink(session, page, link, now)
+            continue
+        assert isinstance(record, ContactRecord)
+        valid = [e for e in record.emails if e.is_valid]
+        if not valid and not record.display_name.strip():
+            result.skipped["contact without name or address"] += 1
+            continue
+        if all(a.split("@")[-1] in internal for a in (e.address for e in valid)) and valid:
+            # A colleague kept as a contact: staff are not customer relationships.
+            result.skipped["internal contact"] += 1
+            continue
+        person_id = None
+        if link is not None and link.entity_type == EntityType.PERSON:
+            person_id = link.entity_id if session.get(Person, link.entity_id) is not None else None
+        if person_id is None:
+            person_id = next((directory.person_by_address[e.address] for e in valid
+                              if e.address in directory.person_by_address), None)
+        person = session.get(Person, person_id) if person_id is not None else None
+        is_new = person is None
+        if person is None:
+            person = Person(display_name=record.display_name[:255] or valid[0].address)
+            session.add(person)
+        _update_person(person, record)
+        domain = next((d for e in valid if (d := org_domain_for(e.address, internal))), None)
+        org_id = directory.organisation(record.company_name, domain, record.website)
+        if org_id is not None:
+            person.organisation_id = org_id
+        session.flush()
+        if is_new:
+            result.people_created += 1
+        _add_addresses(session, person.id, record, directory)
+        created = _touch_link(session, page, links, change, EntityType.PERSON, person.id, now)
+        result.created += created
+        result.updated += not created
+
+
+def _update_person(person: Person, record: ContactRecord) -> None:
+    # The contact is the staff member's own view of the person: its non-empty values win.
+    for attr in ("given_name", "middle_name", "surname", "nickname", "job_title", "department"):
+        value = getattr(record, attr)
+        if value:
+            limit = 255 if attr in ("job_title", "department") else 100
+            setattr(person, attr, value[:limit])
+    if record.display_name.strip():
+        person.display_name = record.display_name[:255]
+
+
+def _add_addresses(session: Session, person_id: int, record: ContactRecord, directory: _Directory) -> None:
+    for email in record.emails:
+        if not email.is_valid or email.address in directory.person_by_address:
+            continue  # an address already known stays with its person; identity resolution merges
+        primary = not any(a == person_id for a in directory.person_by_address.values())
+        session.add(EmailAddress(address=email.address, original=email.original[:320], person_id=person_id,
+                                 is_primary=primary, is_valid=True))
+        directory.person_by_address[email.address] = person_id
+    phones = [p for p in record.phones if p.e164]
+    if phones:
+        known = set(session.scalars(sa.select(Phone.e164).where(Phone.person_id == person_id)))
+        for phone in phones:
+            assert phone.e164 is not None
+            if phone.e164 not in known:
+                session.add(Phone(person_id=person_id, e164=phone.e164, raw=phone.raw[:64],
+                                  kind=PhoneKind(phone.kind), label=phone.label))
+                known.add(phone.e164)
+    if record.postal_addresses:
+        kinds = set(session.scalars(sa.select(PostalAddress.kind).where(PostalAddress.person_id == person_id)))
+        for postal in record.postal_addresses:
+            kind = AddressKind(postal.kind)
+            if kind in kinds:
+                continue
+            session.add(PostalAddress(
+                person_id=person_id, kind=kind, street=_cut(postal.street, 512), city=_cut(postal.city, 128),
+                state=_cut(postal.state, 128), postal_code=_cut(postal.postal_code, 32),
+                country=_cut(postal.country, 64),
+            ))
+            kinds.add(kind)
+
+
+def _cut(value: str | None, limit: int) -> str | None:
+    return value[:limit] if value else None
+
+
+# ------------------------------------------------------------------------------------------ messages
+def _apply_messages(
+    session: Session, page: Page, links: dict[str, ItemLink], directory: _Directory, now: datetime
+) -> None:
+    rules = directory.rules
+    result = directory.result
+    decided: list[tuple[ItemChange, MessageRecord, Decision]] = []
+    for change in page.changes:
+        if change.record is None:
+            link = links.get(change.item_id)
+            result.deleted += _unlink(session, page, link, now)
+            continue
+        record = change.record
+        assert isinstance(record, MessageRecord)
+        decision = decide_message(record, rules.privacy, rules.internal_domains)
+        if not decision.store:
+            result.skipped[decision.reason or "skipped"] += 1
+            _forget(session, page, links.get(change.item_id))
+            continue
+        decided.append((change, record, decision))
+    if not decided:
+        return
+    message_ids = {r.internet_message_id for _, r, _ in decided if r.internet_message_id}
+    existing: dict[str, Interaction] = {}
+    for chunk in _chunks(message_ids):
+        rows = session.scalars(sa.select(Interaction).where(Interaction.internet_message_id.in_(chunk)))
+        existing.update({i.internet_message_id: i for i in rows if i.internet_message_id})
+    addresses = {p.address for _, _, d in decided for p in d.participants}
+    domains = {d for a in addresses if (d := org_domain_for(a, rules.internal_domains))}
+    directory.load(addresses, set(), domains)
+    viewers = _viewers_of(session, [i.id for i in existing.values()], page.mailbox_id)
+    for change, record, decision in decided:
+        assert record.internet_message_id is not None and decision.direction is not None
+        direction = Direction(decision.direction)
+        interaction = existing.get(record.internet_message_id)
+        if interaction is None:
+            interaction = Interaction(
+                kind=InteractionKind.EMAIL, internet_message_id=record.internet_message_id,
+                occurred_at=record.occurred_at, direction=direction,
+            )
+            session.add(interaction)
+            existing[record.internet_message_id] = interaction
+        interaction.subject = record.subject
+        interaction.conversation_id = record.conversation_id
+        interaction.size_bytes = record.size
+        interaction.snippet = record.snippet
+        interaction.occurred_at = record.occurred_at
+        session.flush()
+        _set_participants(session, interaction, decision.participants, direction, directory)
+        if interaction.id not in viewers:
+            session.add(InteractionViewer(interaction_id=interaction.id, mailbox_id=page.mailbox_id))
+            viewers.add(interaction.id)
+        created = _touch_link(session, page, links, change, EntityType.INTERACTION, interaction.id, now)
+        result.created += created
+        result.updated += not created
+
+
+def _viewers_of(session: Session, interaction_ids: list[int], mailbox_id: int) -> set[int]:
+    seen: set[int] = set()
+    for i in range(0, len(interaction_ids), _CHUNK):
+        seen.update(session.scalars(
+            sa.select(InteractionViewer.interaction_id).where(
+                InteractionViewer.mailbox_id == mailbox_id,
+                InteractionViewer.interaction_id.in_(interaction_ids[i : i + _CHUNK]),
+            )
+        ))
+    return seen
+
+
+def _forget(session: Session, page: Page, link: ItemLink | None) -> None:
+    """An item we stored became private (or otherwise unstorable): privacy beats memory."""
+    if link is None or link.entity_type != EntityType.INTERACTION:
+        return
+    _drop_viewer(session, link, page.mailbox_id)
+    session.flush()
+    interaction = session.get(Interaction, link.entity_id)
+    if interaction is not None and not session.scalar(
+        sa.select(sa.func.count()).select_from(InteractionViewer).where(
+            InteractionViewer.interaction_id == interaction.id
+        )
+    ):
+        session.delete(interaction)
+    session.delete(link)
+
+
+_ROLE_RESPONSE = {r.value: r for r in ResponseType}
+
+
+def _set_participants(
+    session: Session, interaction: Interaction, participants: tuple[Participant, ...],
+    direction: Direction, directory: _Directory,
+) -> None:
+    """Participants are the same in every copy; add the ones not yet recorded."""
+    have = {(p.address, p.role.value) for p in interaction.participants}
+    for participant in participants:
+        if (participant.address, participant.role) in have:
+            continue
+        have.add((participant.address, participant.role))
+        staff_id = directory.staff_by_address.get(participant.address)
+        person_id = None if staff_id is not None else directory.person_for_participant(participant, direction)
+        interaction.participants.append(InteractionParticipant(
+            address=participant.address, display_name=(participant.name or None) and participant.name[:255],
+            role=ParticipantRole(participant.role),
+            response=_ROLE_RESPONSE.get(participant.response) if participant.response else None,
+            person_id=person_id, staff_mailbox_id=staff_id,
+        ))
+
+
+# ------------------------------------------------------------------------------------------ meetings
+def _apply_meetings(
+    session: Session, page: Page, links: dict[str, ItemLink], directory: _Directory, now: datetime
+) -> None:
+    rules = directory.rules
+    result = directory.result
+    series_list: list[tuple[ItemChange, MeetingSeries, Decision]] = []
+    for change in page.changes:
+        if change.record is None:
+            result.deleted += _unlink(session, page, links.get(change.item_id), now)
+            continue
+        series = change.record
+        assert isinstance(series, MeetingSeries)
+        decision = decide_meeting(series.item, rules.privacy, rules.internal_domains)
+        if not decision.store:
+            result.skipped[decision.reason or "skipped"] += 1
+            _forget(session, page, links.get(change.item_id))
+            continue
+        series_list.append((change, series, decision))
+    if not series_list:
+        return
+    addresses = {p.address for _, _, d in series_list for p in d.participants}
+    domains = {d for a in addresses if (d := org_domain_for(a, rules.internal_domains))}
+    directory.load(addresses, set(), domains)
+    for change, series, decision in series_list:
+        assert decision.direction is not None and series.item.uid is not None
+        direction = Direction(decision.direction)
+        uid = series.item.uid
+        stored = {
+            i.occurrence_start: i
+            for i in session.scalars(sa.select(Interaction).where(Interaction.ical_uid == uid))
+        }
+        first: Interaction | None = None
+        for occurrence in series.occurrences:
+            interaction = stored.get(occurrence.occurrence_start)
+            if interaction is None:
+                interaction = Interaction(
+                    kind=InteractionKind.MEETING, ical_uid=uid, occurrence_start=occurrence.occurrence_start,
+                    occurred_at=occurrence.start, direction=direction,
+                )
+                session.add(interaction)
+                stored[occurrence.occurrence_start] = interaction
+            _fill_meeting(interaction, occurrence, direction)
+            session.flush()
+            _set_participants(session, interaction, decision.participants, direction, directory)
+            if not session.get(InteractionViewer, (interaction.id, page.mailbox_id)):
+                session.add(InteractionViewer(interaction_id=interaction.id, mailbox_id=page.mailbox_id))
+            first = first or interaction
+        if series.window is not None:
+            produced = {o.occurrence_start for o in series.occurrences}
+            window_start, window_end = series.window
+            for start, interaction in stored.items():
+                if start is not None and start not in produced and window_start <= start < window_end:  # type: ignore[operator]
+                    interaction.is_cancelled = True  # a deleted occurrence did not happen
+        if first is None:
+            result.skipped["no occurrence in window"] += 1
+            continue
+        created = _touch_link(session, page, links, change, EntityType.INTERACTION, first.id, now)
+        result.created += created
+        result.updated += not created
+
+
+def _fill_meeting(interaction: Interaction, occurrence: MeetingRecord, direction: Direction) -> None:
+    interaction.subject = occurrence.subject
+    interaction.occurred_at = occurrence.start
+    interaction.ends_at = occurrence.end
+    interaction.is_all_day = occurrence.is_all_day
+    interaction.is_cancelled = occurrence.is_cancelled
+    interaction.direction = direction
