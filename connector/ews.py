@@ -8,16 +8,12 @@ and one back-off clock), which is what Exchange's throttling budget is counted a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
 from exchangelib import BASIC, DELEGATE, IMPERSONATION, NTLM, UTC, Account, Configuration, Credentials
-from exchangelib.folders import BaseFolder
 from exchangelib.protocol import BaseProtocol, FailFast, NoVerifyHTTPAdapter, Protocol
 from exchangelib.version import Build, Version
-
-from connector.errors import ExchangeError, translate
 
 #: The build each pinned server version is presented as; exchangelib derives the API version from it.
 SERVER_BUILDS: dict[str, Build] = {
@@ -51,20 +47,6 @@ class EwsSettings:
     verify_tls: bool = True
 
 
-@dataclass(frozen=True)
-class FolderProbe:
-    name: str
-    total_count: int | None
-
-
-@dataclass(frozen=True)
-class MailboxProbe:
-    """The result of checking that a mailbox is reachable: its folders and their item counts."""
-
-    address: str
-    folders: tuple[FolderProbe, ...]
-
-
 class EwsConnection:
     """A pinned configuration shared by every mailbox account."""
 
@@ -91,20 +73,6 @@ class EwsConnection:
             access_type=IMPERSONATION if self.settings.access_type == "impersonation" else DELEGATE,
             default_timezone=UTC,
         )
-
-    def probe(self, address: str, folders: Sequence[str]) -> MailboxProbe:
-        """Open the mailbox's distinguished folders; raises :class:`ExchangeError` when it cannot."""
-        account = self.account(address)
-        try:
-            found = []
-            for name in folders:
-                folder: BaseFolder = getattr(account, FOLDER_ATTRIBUTES[name])
-                found.append(FolderProbe(name=name, total_count=folder.total_count))
-            return MailboxProbe(address=address, folders=tuple(found))
-        except ExchangeError:
-            raise
-        except Exception as exc:
-            raise translate(exc, mailbox=address) from exc
 
     def close(self) -> None:
         """Close the pooled HTTP sessions (the Protocol is cached per endpoint and credentials)."""

@@ -10,6 +10,7 @@ import functools
 import ipaddress
 import re
 import unicodedata
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import phonenumbers
@@ -340,7 +341,7 @@ def is_free_mail(domain: str) -> bool:
     return bool(registrable) and (registrable in _FREE_MAIL_LIST or registrable in _EXTRA_FREE_MAIL)
 
 
-def is_internal(address_or_domain: str, internal_domains: frozenset[str] | set[str] | tuple[str, ...]) -> bool:
+def is_internal(address_or_domain: str, internal_domains: Collection[str]) -> bool:
     """True when the address's domain is one of ours or a subdomain of one (``eu.northwind.example``)."""
     host = _host_of(address_or_domain)
     if host is None:

@@ -12,6 +12,7 @@ import os
 import signal
 import sys
 import threading
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -216,6 +217,161 @@ def _print_results(results: list[Any], as_json: bool) -> None:
     Console().print(table)
 
 
+FOLDER_CHOICES = {"contacts": "contacts", "inbox": "inbox", "sent": "sentitems", "calendar": "calendar"}
+
+
+@cli.command("resync")
+@click.option("--mailbox", "mailboxes", multiple=True, help="Only this mailbox (repeatable).")
+@click.option(
+    "--folder", "folders", multiple=True, type=click.Choice(list(FOLDER_CHOICES)),
+    help="Only this folder (repeatable).",
+)
+@click.option("--full", is_flag=True, help="Forget the saved sync state and sync from scratch (upserting).")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON instead of a table.")
+@pass_ctx
+def resync(ctx: Context, mailboxes: tuple[str, ...], folders: tuple[str, ...], full: bool, as_json: bool) -> None:
+    """Sync mailboxes now, with a progress bar per mailbox and folder and a summary table."""
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from scheduler.jobs import run_sync
+
+    loaded = ctx.config()
+    chosen: list[Any] = [FOLDER_CHOICES[f] for f in folders] or None  # type: ignore[assignment]
+    console = Console(stderr=True)
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[detail]}"), TimeElapsedColumn(),
+        console=console, transient=False, disable=as_json or not console.is_terminal,
+    ) as bar:
+        tasks: dict[tuple[str, str], Any] = {}
+
+        def progress(mailbox: str, folder: str, report: Any) -> None:
+            key = (mailbox, folder)
+            if key not in tasks:
+                tasks[key] = bar.add_task(f"{mailbox} {folder}", total=None, detail="")
+            r = report.result
+            bar.update(tasks[key], advance=1, detail=f"{report.pages} pages, {r.items} items")
+
+        reports = run_sync(loaded, only=list(mailboxes) or None, folders=chosen, full=full, progress=progress)
+    _print_sync_summary(reports, as_json)
+    if any(not r.ok for r in reports):
+        raise SystemExit(1)
+
+
+def _print_sync_summary(reports: list[Any], as_json: bool) -> None:
+    if as_json:
+        out = []
+        for r in reports:
+            out.append({
+                "mailbox": r.mailbox, "ok": r.ok, "error": r.error,
+                "folders": {
+                    f.folder: {
+                        "pages": f.pages, "full_sync": f.full_sync, "created": f.result.created,
+                        "updated": f.result.updated, "deleted": f.result.deleted, "unlinked": f.unlinked,
+                        "skipped": dict(f.result.skipped), "retries": f.retries,
+                        "throttled_seconds": round(f.throttled_seconds, 3),
+                    }
+                    for f in r.folders
+                },
+            })
+        click.echo(json.dumps(out, indent=2))
+        return
+    from rich.table import Table
+
+    table = Table(title="relsync: sync summary")
+    for column in ("mailbox", "folder", "pages", "created", "updated", "deleted", "skipped", "state"):
+        table.add_column(column, justify="right" if column in ("pages", "created", "updated", "deleted",
+                                                                "skipped") else "left")
+    for r in reports:
+        if not r.folders:
+            table.add_row(r.mailbox, "-", "", "", "", "", "", f"needs attention: {r.error}")
+        for f in r.folders:
+            state = "full" if f.full_sync else "incremental"
+            table.add_row(r.mailbox, f.folder, str(f.pages), str(f.result.created), str(f.result.updated),
+                          str(f.result.deleted + f.unlinked), str(sum(f.result.skipped.values())), state)
+        if r.folders and r.error:
+            table.add_row(r.mailbox, "", "", "", "", "", "", f"needs attention: {r.error}")
+    console = _console()
+    console.print(table)
+    reasons: Counter[str] = Counter()
+    for r in reports:
+        for f in r.folders:
+            reasons.update(f.result.skipped)
+    if reasons:
+        console.print("not stored: " + ", ".join(f"{n} {reason}" for reason, n in reasons.most_common()))
+
+
+def _console() -> Any:
+    """A console as wide as the terminal, or 140 columns when writing to a file or pipe."""
+    from rich.console import Console
+
+    console = Console()
+    return console if console.is_terminal else Console(width=140)
+
+
+@cli.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (a list, one object per mailbox).")
+@pass_ctx
+def status(ctx: Context, as_json: bool) -> None:
+    """Per mailbox: state, last success, lag, items, last error."""
+    from datetime import UTC, datetime
+
+    from mapping.store.reports import mailbox_status
+    from mapping.store.store import Store
+
+    store = Store(ctx.config().config.store.url)
+    try:
+        with store.session() as s:
+            rows = mailbox_status(s, datetime.now(UTC))
+    finally:
+        store.dispose()
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    from rich.table import Table
+
+    table = Table(title="relsync: status")
+    for column in ("mailbox", "state", "last success", "lag", "items", "last error"):
+        table.add_column(column)
+    for row in rows:
+        lag = row["lag_seconds"]
+        table.add_row(row["mailbox"], row["state"], row["last_success"] or "-",
+                      f"{lag // 60} min" if lag is not None else "-", str(row["items"]), row["last_error"] or "")
+    _console().print(table)
+
+
+@cli.command("export")
+@click.argument("what", type=click.Choice(["people", "organizations", "interactions"]))
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="File (default: stdout).")
+@pass_ctx
+def export(ctx: Context, what: str, fmt: str, output: Path | None) -> None:
+    """Export people, organizations or interactions as JSON lines or CSV (lists joined with "; ")."""
+    import csv
+
+    from mapping.store.reports import export_rows
+    from mapping.store.store import Store
+
+    store = Store(ctx.config().config.store.url)
+    stream = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
+    try:
+        with store.session() as s:
+            writer: Any = None
+            for row in export_rows(s, what):
+                if fmt == "jsonl":
+                    stream.write(json.dumps(row, ensure_ascii=False) + "\n")
+                    continue
+                flat = {k: "; ".join(v) if isinstance(v, list) else v for k, v in row.items()}
+                if writer is None:
+                    writer = csv.DictWriter(stream, fieldnames=list(flat))
+                    writer.writeheader()
+                writer.writerow(flat)
+    finally:
+        if output:
+            stream.close()
+        store.dispose()
+
+
 @cli.command("demo")
 @click.option("--dir", "directory", default=".demo", show_default=True, type=click.Path(path_type=Path))
 @click.option("--seed", default=7, show_default=True)
@@ -225,10 +381,7 @@ def demo(directory: Path, seed: int, mailboxes: int, scale: str) -> None:
     """Start the fake Exchange with a generated company, and run the main job against it."""
     from connector.fake.generator import build_company
     from connector.fake.server import FakeExchange
-
     from mapping.store.migrate import upgrade
-    from scheduler.jobs import run_main_job
-
     company = build_company(seed=seed, mailboxes=mailboxes, scale=scale)
     with FakeExchange(company) as server:
         config_path = directory / "relsync.toml"
@@ -239,8 +392,31 @@ def demo(directory: Path, seed: int, mailboxes: int, scale: str) -> None:
         click.echo(f"fake Exchange at {server.url} with {len(addresses)} mailboxes (seed {seed}, {scale})")
         upgrade(loaded.config.store.url)
         click.echo(f"store: {loaded.config.store.url}")
-        _print_results(run_main_job(loaded), as_json=False)
-        click.echo(f"config written to {config_path}: try `relsync --config {config_path} run-once`")
+        from scheduler.jobs import run_sync
+
+        reports = run_sync(loaded)
+        _print_sync_summary(reports, as_json=False)
+        _print_store_totals(loaded.config.store.url)
+        click.echo(f"config written to {config_path}: try `relsync --config {config_path} status`")
+
+
+def _print_store_totals(url: str) -> None:
+    import sqlalchemy as sa
+
+    from mapping.store import models as m
+    from mapping.store.store import Store
+
+    store = Store(url)
+    try:
+        with store.session() as s:
+            counts = {
+                label: s.scalar(sa.select(sa.func.count()).select_from(model))
+                for label, model in (("people", m.Person), ("organisations", m.Organisation),
+                                     ("interactions", m.Interaction))
+            }
+    finally:
+        store.dispose()
+    click.echo("store now holds: " + ", ".join(f"{n} {label}" for label, n in counts.items()))
 
 
 # ------------------------------------------------------------------------------------------ main

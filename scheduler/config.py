@@ -143,6 +143,8 @@ class SyncConfig(_Section):
     calendar_days_back: int = Field(365, ge=0, le=3650)
     calendar_days_ahead: int = Field(180, ge=0, le=3650)
     interval_minutes: float = Field(15.0, gt=0)
+    create_people_from: Literal["sent", "sent_and_received", "never"] = "sent"
+    keep_interactions_on_delete: bool = True
 
 
 class PrivacyConfig(_Section):

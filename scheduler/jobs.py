@@ -1,23 +1,20 @@
-"""Jobs: load, call the connector, apply the result to the store in one transaction.
+"""Jobs: load the config, call the connector, which applies each page to the store in one transaction.
 
-The main job for now checks every configured mailbox end to end (EWS reachable, impersonation
-allowed, sync folders present) and records the outcome on the mailbox's row, so a mailbox that
-cannot be read shows up as needing attention instead of failing silently. Item sync builds on it.
+The main job syncs every configured mailbox's folders into the store. A mailbox that cannot be read
+is recorded as needing attention (``relsync status`` shows it) and the others go on.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
-import sqlalchemy as sa
 import structlog
 
-from connector.errors import AuthenticationFailed, ExchangeError
 from connector.ews import EwsConnection, EwsSettings
-from mapping.store.models import StaffMailbox
+from connector.sync import MailboxReport, MailboxSync, Progress, SyncSettings
+from mapping.changes import FolderName, SyncRules
+from mapping.policy import PrivacyRules
 from mapping.store.store import Store
 from scheduler.config import ConfigError, LoadedConfig, resolve_secret
 
@@ -67,54 +64,81 @@ def ews_settings(loaded: LoadedConfig) -> EwsSettings:
     )
 
 
-def run_main_job(loaded: LoadedConfig, only: list[str] | None = None) -> list[MailboxResult]:
-    """Run the main job once for every configured mailbox (or the ``only`` ones)."""
+def sync_rules(loaded: LoadedConfig) -> SyncRules:
+    """The store-side decisions from the config."""
     config = loaded.config
-    addresses = config.mailboxes.addresses
-    if only:
-        wanted = {a.lower() for a in only}
-        unknown = wanted - set(addresses)
-        if unknown:
-            raise ConfigError(
-                loaded.path,
-                [
-                    f"{loaded.path}: mailboxes.addresses: {', '.join(sorted(unknown))} is not configured. "
-                    "Fix: add it to mailboxes.addresses or check the spelling"
-                ],
-            )
-        addresses = [a for a in addresses if a in wanted]
+    privacy = config.privacy
+    return SyncRules(
+        internal_domains=frozenset(config.organisation.internal_domains),
+        privacy=PrivacyRules(
+            skip_private=privacy.skip_private,
+            skip_confidential=privacy.skip_confidential,
+            skip_internal_only=privacy.skip_internal_only,
+            blocklist=tuple(privacy.blocklist),
+            snippet_chars=privacy.snippet_chars,
+        ),
+        person_policy=config.sync.create_people_from,
+        keep_interactions_on_delete=config.sync.keep_interactions_on_delete,
+    )
+
+
+def sync_settings(loaded: LoadedConfig) -> SyncSettings:
+    config = loaded.config
+    return SyncSettings(
+        page_size=config.sync.page_size,
+        calendar_days_back=config.sync.calendar_days_back,
+        calendar_days_ahead=config.sync.calendar_days_ahead,
+        default_region=config.organisation.default_region,
+        snippet_chars=config.privacy.snippet_chars,
+    )
+
+
+def selected_mailboxes(loaded: LoadedConfig, only: list[str] | None) -> list[str]:
+    """The configured mailboxes, or the ``only`` ones, which must be configured."""
+    addresses = loaded.config.mailboxes.addresses
+    if not only:
+        return list(addresses)
+    wanted = {a.lower() for a in only}
+    unknown = wanted - set(addresses)
+    if unknown:
+        raise ConfigError(
+            loaded.path,
+            [
+                f"{loaded.path}: mailboxes.addresses: {', '.join(sorted(unknown))} is not configured. "
+                "Fix: add it to mailboxes.addresses or check the spelling"
+            ],
+        )
+    return [a for a in addresses if a in wanted]
+
+
+def run_sync(
+    loaded: LoadedConfig,
+    only: list[str] | None = None,
+    folders: list[FolderName] | None = None,
+    full: bool = False,
+    progress: Progress | None = None,
+) -> list[MailboxReport]:
+    """Sync every configured mailbox (or the ``only`` ones) into the store: the main job."""
+    config = loaded.config
+    addresses = selected_mailboxes(loaded, only)
     connection = EwsConnection(ews_settings(loaded))
     store = Store(config.store.url)
+    engine = MailboxSync(connection, store, sync_rules(loaded), sync_settings(loaded))
     try:
-        return [_check_mailbox(store, connection, address, config.sync.folders) for address in addresses]
+        return [
+            engine.sync(address, folders or list(config.sync.folders), full=full, progress=progress)
+            for address in addresses
+        ]
     finally:
         connection.close()
         store.dispose()
 
 
-def _check_mailbox(store: Store, connection: EwsConnection, address: str, folders: Sequence[str]) -> MailboxResult:
-    bound = log.bind(mailbox=address)
-    mailbox = store.ensure_mailbox(address, display_name=address)
-    now = datetime.now(UTC)
-    try:
-        probe = connection.probe(address, list(folders))
-    except AuthenticationFailed:
-        raise  # the same for every mailbox: a configuration problem, not this mailbox's
-    except ExchangeError as exc:
-        bound.warning("mailbox unreachable", error=str(exc), code=exc.code)
-        with store.session() as s:
-            row = s.get_one(StaffMailbox, mailbox.id)
-            row.needs_attention = True
-            row.attention_reason = str(exc)
-            row.last_error = str(exc)
-            row.last_error_at = now
-        return MailboxResult(mailbox=address, ok=False, detail=str(exc))
-    with store.session() as s:
-        s.execute(
-            sa.update(StaffMailbox)
-            .where(StaffMailbox.id == mailbox.id)
-            .values(needs_attention=False, attention_reason=None, last_success_at=now)
-        )
-    counts = {f.name: f.total_count for f in probe.folders}
-    bound.info("mailbox checked", folders=counts)
-    return MailboxResult(mailbox=address, ok=True, folders=counts)
+def run_main_job(loaded: LoadedConfig, only: list[str] | None = None) -> list[MailboxResult]:
+    """Run the main job once (sync every mailbox) and summarise it per mailbox."""
+    return [summarise(report) for report in run_sync(loaded, only)]
+
+
+def summarise(report: MailboxReport) -> MailboxResult:
+    folders: dict[str, int | None] = {f.folder: f.result.created + f.result.updated for f in report.folders}
+    return MailboxResult(mailbox=report.mailbox, ok=report.ok, folders=folders, detail=report.error or "")

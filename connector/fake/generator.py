@@ -408,8 +408,7 @@ class _Fanout:
 
 
 # Customer threads: (messages, starts with the customer writing) per thread, repeating.
-_THREAD_SHAPES: Final = ((1, True), (2, True), (3, True), (1, True), (2, False), (4, True), (1, False),
-                         (3, False))
+_THREAD_SHAPES: Final = ((1, True), (2, True), (3, True), (1, True), (2, False), (4, True), (1, False), (3, False))
 
 
 def _thread_tables() -> tuple[tuple[tuple[int, int], ...], tuple[tuple[int, int], ...]]:
@@ -593,28 +592,48 @@ class FakeCompany:
             f = faker(country)
             cname = names.COUNTRIES[country][1]
             if country == "JP":
-                return PhysicalAddress(f"{f.town()}{f.chome()}{f.ban()}{f.gou()}", f.city(), f.prefecture(),
-                                       cname, f.zipcode())
+                return PhysicalAddress(
+                    f"{f.town()}{f.chome()}{f.ban()}{f.gou()}", f.city(), f.prefecture(), cname, f.zipcode()
+                )
             state = f.state_abbr() if country == "US" else ""
             return PhysicalAddress(f.street_address().replace("\n", ", "), f.city(), state, cname, f.postcode())
 
         orgs: list[dict[str, Any]] = []
         used_domains: set[str] = set()
 
-        def add_org(name: str, domain: str, country: str, industry: str, kind: str,
-                    aliases: tuple[str, ...] = (), website: str | None = None) -> int:
+        def add_org(
+            name: str,
+            domain: str,
+            country: str,
+            industry: str,
+            kind: str,
+            aliases: tuple[str, ...] = (),
+            website: str | None = None,
+        ) -> int:
             used_domains.add(domain)
-            orgs.append(dict(index=len(orgs), name=name, domain=domain, website=website or f"www.{domain}",
-                             country=country, industry=industry, kind=kind, address=address(country),
-                             phone=faker(country).phone_number(), owner=_between(rng, self.n),
-                             aliases=aliases, people=[]))
+            orgs.append(
+                dict(
+                    index=len(orgs),
+                    name=name,
+                    domain=domain,
+                    website=website or f"www.{domain}",
+                    country=country,
+                    industry=industry,
+                    kind=kind,
+                    address=address(country),
+                    phone=faker(country).phone_number(),
+                    owner=_between(rng, self.n),
+                    aliases=aliases,
+                    people=[],
+                )
+            )
             return len(orgs) - 1
 
         # Planted organisations first, so their indices are fixed (see _PLANTED_ORGS).
-        ibm = add_org("IBM", "ibm.example", "US", "Software", "customer",
-                      aliases=("International Business Machines, Inc.",))
-        acme = add_org("Acme Corp", "acme.example", "US", "Manufacturing", "customer",
-                       aliases=("ACME Corporation",))
+        ibm = add_org(
+            "IBM", "ibm.example", "US", "Software", "customer", aliases=("International Business Machines, Inc.",)
+        )
+        acme = add_org("Acme Corp", "acme.example", "US", "Manufacturing", "customer", aliases=("ACME Corporation",))
         acme_bank = add_org("Acme Bank", "acmebank.example", "US", "Financial Services", "prospect")
         bright = add_org("Brightwater Ltd", "brightwater-example.co.uk", "GB", "Retail", "customer")
         harbour = add_org("Harbourview Ltd", "harbourview-example.co.uk", "GB", "Hospitality", "customer")
@@ -638,8 +657,9 @@ class FakeCompany:
         people: list[Person] = []
         used_emails: set[str] = set()
 
-        def add_person(org: int, given: str, surname: str, title: str, *, local: str | None = None,
-                       other: tuple[str, ...] = ()) -> int:
+        def add_person(
+            org: int, given: str, surname: str, title: str, *, local: str | None = None, other: tuple[str, ...] = ()
+        ) -> int:
             o = orgs[org]
             f = faker(o["country"])
             base = local or f"{_ascii(given)}.{_ascii(surname)}"
@@ -649,8 +669,20 @@ class FakeCompany:
             used_emails.add(email)
             # Most people share the organisation's address; some sit at another site.
             addr = o["address"] if rng.random() < 0.8 else address(o["country"])
-            people.append(Person(len(people), given, surname, org, title, email, o["phone"] if rng.random() < 0.3
-                                 else f.phone_number(), f.phone_number(), addr, other))
+            people.append(
+                Person(
+                    len(people),
+                    given,
+                    surname,
+                    org,
+                    title,
+                    email,
+                    o["phone"] if rng.random() < 0.3 else f.phone_number(),
+                    f.phone_number(),
+                    addr,
+                    other,
+                )
+            )
             o["people"].append(len(people) - 1)
             return len(people) - 1
 
@@ -659,8 +691,7 @@ class FakeCompany:
         self._p_stephen = add_person(acme, "Stephen", "Miller", "Purchasing Manager")
         self._p_laura = add_person(acme, "Laura", "Chen", "Operations Manager")
         self._p_smith_bank = add_person(acme_bank, "John", "Smith", "Relationship Manager")
-        self._p_maria = add_person(bright, "Maria", "Lopez", "Head of Procurement",
-                                   other=("maria.lopez84@gmail.com",))
+        self._p_maria = add_person(bright, "Maria", "Lopez", "Head of Procurement", other=("maria.lopez84@gmail.com",))
         self._p_oliver = add_person(bright, "Oliver", "Grant", "Managing Director")
         self._p_smith_harbour = add_person(harbour, "John", "Smith", "Facilities Manager")
 
@@ -670,9 +701,7 @@ class FakeCompany:
             for _ in range(_between(rng, 1, 6)):
                 add_person(o["index"], _pick(rng, first), _pick(rng, last), _pick(rng, names.JOB_TITLES))
 
-        org_records = tuple(
-            Organisation(**{**o, "people": tuple(o["people"])}) for o in orgs
-        )
+        org_records = tuple(Organisation(**{**o, "people": tuple(o["people"])}) for o in orgs)
         return org_records, tuple(people)
 
     def _build_books(self) -> tuple[tuple[int, ...], ...]:
@@ -719,29 +748,76 @@ class FakeCompany:
         acme, bank = self.organisations[1], self.organisations[2]
         bright, harbour = self.organisations[3], self.organisations[4]
         self.planted = (
-            PlantedCase("org_alias", "one organisation under its short and its legal name", True,
-                        ("IBM", "International Business Machines, Inc."), loc["org_alias"]),
-            PlantedCase("nickname", "the same person as Stephen and as Steve (same surname and company)",
-                        True, ("Stephen Miller", "Steve Miller"), loc["nickname"]),
-            PlantedCase("two_addresses", "one person with a work and a free-mail address", True,
-                        (self.people[self._p_maria].email, *self.people[self._p_maria].other_emails),
-                        loc["two_addresses"]),
-            PlantedCase("www_domain", "website with www. and e-mail domain without it", True,
-                        (acme.website, acme.domain), (first("nickname"), *loc["legal_form"])),
-            PlantedCase("legal_form", "legal-form and case variants of one organisation name", True,
-                        ("Acme Corp", "ACME Corporation"), (first("nickname"), *loc["legal_form"])),
-            PlantedCase("same_customer", "one customer kept as a contact in several mailboxes", True,
-                        (self.people[self._p_oliver].name,), loc["same_customer"]),
-            PlantedCase("public_suffix", "two organisations under the multi-label suffix co.uk", False,
-                        (bright.domain, harbour.domain),
-                        (first("two_addresses"), *loc["hard_negative_person"])),
-            PlantedCase("hard_negative_org", "similar names, different organisations", False,
-                        (acme.name, bank.name), (first("nickname"), *loc["hard_negative_org"])),
-            PlantedCase("hard_negative_person", "same name, different people at different companies",
-                        False, ("John Smith", "John Smith"),
-                        (*loc["hard_negative_org"], *loc["hard_negative_person"])),
-            PlantedCase("own_domain", "a colleague kept as a contact: our own domain is not a customer",
-                        False, (self.domain,), loc["own_domain"]),
+            PlantedCase(
+                "org_alias",
+                "one organisation under its short and its legal name",
+                True,
+                ("IBM", "International Business Machines, Inc."),
+                loc["org_alias"],
+            ),
+            PlantedCase(
+                "nickname",
+                "the same person as Stephen and as Steve (same surname and company)",
+                True,
+                ("Stephen Miller", "Steve Miller"),
+                loc["nickname"],
+            ),
+            PlantedCase(
+                "two_addresses",
+                "one person with a work and a free-mail address",
+                True,
+                (self.people[self._p_maria].email, *self.people[self._p_maria].other_emails),
+                loc["two_addresses"],
+            ),
+            PlantedCase(
+                "www_domain",
+                "website with www. and e-mail domain without it",
+                True,
+                (acme.website, acme.domain),
+                (first("nickname"), *loc["legal_form"]),
+            ),
+            PlantedCase(
+                "legal_form",
+                "legal-form and case variants of one organisation name",
+                True,
+                ("Acme Corp", "ACME Corporation"),
+                (first("nickname"), *loc["legal_form"]),
+            ),
+            PlantedCase(
+                "same_customer",
+                "one customer kept as a contact in several mailboxes",
+                True,
+                (self.people[self._p_oliver].name,),
+                loc["same_customer"],
+            ),
+            PlantedCase(
+                "public_suffix",
+                "two organisations under the multi-label suffix co.uk",
+                False,
+                (bright.domain, harbour.domain),
+                (first("two_addresses"), *loc["hard_negative_person"]),
+            ),
+            PlantedCase(
+                "hard_negative_org",
+                "similar names, different organisations",
+                False,
+                (acme.name, bank.name),
+                (first("nickname"), *loc["hard_negative_org"]),
+            ),
+            PlantedCase(
+                "hard_negative_person",
+                "same name, different people at different companies",
+                False,
+                ("John Smith", "John Smith"),
+                (*loc["hard_negative_org"], *loc["hard_negative_person"]),
+            ),
+            PlantedCase(
+                "own_domain",
+                "a colleague kept as a contact: our own domain is not a customer",
+                False,
+                (self.domain,),
+                loc["own_domain"],
+            ),
         )
         planted_people = {(c.mailbox, c.person) for case in self.planted for c in case.contacts}
         for m in range(self.n):
@@ -758,18 +834,28 @@ class FakeCompany:
         imr_rounds = max(1, sc.inbox * 6 // 100)
         # Never let copies crowd out the customer mail: cap the fixed part of the inbox at 60 %.
         budget = sc.inbox * 60 // 100
-        while (self._int.copies(int_rounds) + self._occ.copies(occ_rounds) + self._imr.copies(imr_rounds)
-               > budget) and (int_rounds or occ_rounds or imr_rounds):
+        while (
+            self._int.copies(int_rounds) + self._occ.copies(occ_rounds) + self._imr.copies(imr_rounds) > budget
+        ) and (int_rounds or occ_rounds or imr_rounds):
             int_rounds, occ_rounds, imr_rounds = int_rounds * 3 // 4, occ_rounds * 3 // 4, imr_rounds * 3 // 4
         mtg_rounds = sc.calendar * 35 // 100
         xmtg_rounds = max(1, sc.calendar * 8 // 100)
-        while (mtg_rounds + self._mtg.copies(mtg_rounds) + self._xmtg.copies(xmtg_rounds) > sc.calendar * 85 // 100
-               and mtg_rounds):
+        while (
+            mtg_rounds + self._mtg.copies(mtg_rounds) + self._xmtg.copies(xmtg_rounds) > sc.calendar * 85 // 100
+            and mtg_rounds
+        ):
             mtg_rounds -= 1
         return _Layout(
-            int_rounds, occ_rounds, imr_rounds,
-            self._int.copies(int_rounds), self._occ.copies(occ_rounds), self._imr.copies(imr_rounds),
-            mtg_rounds, xmtg_rounds, self._mtg.copies(mtg_rounds), self._xmtg.copies(xmtg_rounds),
+            int_rounds,
+            occ_rounds,
+            imr_rounds,
+            self._int.copies(int_rounds),
+            self._occ.copies(occ_rounds),
+            self._imr.copies(imr_rounds),
+            mtg_rounds,
+            xmtg_rounds,
+            self._mtg.copies(mtg_rounds),
+            self._xmtg.copies(xmtg_rounds),
         )
 
     def _folder_len(self, folder: str) -> int:
@@ -797,10 +883,23 @@ class FakeCompany:
     def _mid(self, domain: str, *key: object) -> str:
         return f"<{_h64(self.seed, 'mid', *key):016x}.{self.seed & 0xFFFF:x}@{domain}>"
 
-    def _message(self, *, sender: Mailbox, to: tuple[Mailbox, ...], cc: tuple[Mailbox, ...], subject: str,
-                 topic: str, body: str, sent: datetime, mid: str, conversation: str,
-                 references: tuple[str, ...] = (), sensitivity: str = "Normal", importance: str = "Normal",
-                 categories: tuple[str, ...] = ()) -> dict[str, Any]:
+    def _message(
+        self,
+        *,
+        sender: Mailbox,
+        to: tuple[Mailbox, ...],
+        cc: tuple[Mailbox, ...],
+        subject: str,
+        topic: str,
+        body: str,
+        sent: datetime,
+        mid: str,
+        conversation: str,
+        references: tuple[str, ...] = (),
+        sensitivity: str = "Normal",
+        importance: str = "Normal",
+        categories: tuple[str, ...] = (),
+    ) -> dict[str, Any]:
         fields: dict[str, Any] = {
             "ItemClass": "IPM.Note",
             "Subject": subject,
@@ -845,9 +944,13 @@ class FakeCompany:
         given, surname = _pick(rng, first), _pick(rng, last)
         domain = _pick(rng, names.FREEMAIL_DOMAINS)
         style = _between(rng, 3)
-        local = (f"{_ascii(given)}.{_ascii(surname)}" if style == 0 else
-                 f"{_ascii(given)}{_ascii(surname)}{_between(rng, 1, 99)}" if style == 1 else
-                 f"{_ascii(given)[:1]}{_ascii(surname)}{_between(rng, 1960, 2005)}")
+        local = (
+            f"{_ascii(given)}.{_ascii(surname)}"
+            if style == 0
+            else f"{_ascii(given)}{_ascii(surname)}{_between(rng, 1, 99)}"
+            if style == 1
+            else f"{_ascii(given)[:1]}{_ascii(surname)}{_between(rng, 1960, 2005)}"
+        )
         return Mailbox(f"{given} {surname}", f"{local}@{domain}")
 
     # ---- sent items -------------------------------------------------------------------------------
@@ -867,11 +970,11 @@ class FakeCompany:
         c, q = divmod(j, len(_THREAD_OUT))
         local, pos = _THREAD_OUT[q]
         fields, extra = self._thread_message(m, c * len(_THREAD_SHAPES) + local, pos)
-        return ItemSpec("Message", self._deliver(fields, m, "sentitems", "thr", m, extra["thread"], pos),
-                        extra=extra)
+        return ItemSpec("Message", self._deliver(fields, m, "sentitems", "thr", m, extra["thread"], pos), extra=extra)
 
-    def _copies(self, fan: _Fanout, folder: str, base: int, anchor: int, t: int,
-                include_self: tuple[str, int] | None = None) -> tuple[tuple[str, str, int], ...]:
+    def _copies(
+        self, fan: _Fanout, folder: str, base: int, anchor: int, t: int, include_self: tuple[str, int] | None = None
+    ) -> tuple[tuple[str, str, int], ...]:
         """Every (mailbox, folder, slot) holding the item of round ``t`` of ``anchor``."""
         out = []
         if include_self is not None:
@@ -895,10 +998,17 @@ class FakeCompany:
         sent = self._past(rng)
         greeting = f"Hi {rcpts[0].name.split()[0]}," if len(rcpts) == 1 else "Hi all,"
         fields = self._message(
-            sender=self._smb[a], to=rcpts[:1], cc=rcpts[1:], subject=subject, topic=subject,
-            body=self._body(rng.getrandbits(64), greeting, sender.given_name), sent=sent,
-            mid=self._mid(self.domain, "int", a, t), conversation=_conversation_id(self.seed, "int", a, t),
-            sensitivity=sensitivity, importance="High" if rng.random() < 0.05 else "Normal",
+            sender=self._smb[a],
+            to=rcpts[:1],
+            cc=rcpts[1:],
+            subject=subject,
+            topic=subject,
+            body=self._body(rng.getrandbits(64), greeting, sender.given_name),
+            sent=sent,
+            mid=self._mid(self.domain, "int", a, t),
+            conversation=_conversation_id(self.seed, "int", a, t),
+            sensitivity=sensitivity,
+            importance="High" if rng.random() < 0.05 else "Normal",
         )
         return fields, {"kind": "internal", "key": ("int", a, t)}
 
@@ -908,12 +1018,19 @@ class FakeCompany:
         sender = self.staff[a]
         person = self.people[_pick(rng, self._books[a])]
         cc = tuple(self._smb[(a + o) % self.n] for o in self._occ.offsets(u))
-        subject = _pick(rng, names.THREAD_SUBJECTS).format(p=_pick(rng, names.PRODUCTS),
-                                                           n=_between(rng, 10000, 99999), y=self.anchor.year)
+        subject = _pick(rng, names.THREAD_SUBJECTS).format(
+            p=_pick(rng, names.PRODUCTS), n=_between(rng, 10000, 99999), y=self.anchor.year
+        )
         fields = self._message(
-            sender=self._smb[a], to=(self._pmb[person.index],), cc=cc, subject=subject, topic=subject,
-            body=self._body(rng.getrandbits(64), f"Dear {person.given_name},", sender.name), sent=self._past(rng),
-            mid=self._mid(self.domain, "occ", a, u), conversation=_conversation_id(self.seed, "occ", a, u),
+            sender=self._smb[a],
+            to=(self._pmb[person.index],),
+            cc=cc,
+            subject=subject,
+            topic=subject,
+            body=self._body(rng.getrandbits(64), f"Dear {person.given_name},", sender.name),
+            sent=self._past(rng),
+            mid=self._mid(self.domain, "occ", a, u),
+            conversation=_conversation_id(self.seed, "occ", a, u),
         )
         return fields, {"kind": "outbound_cc", "key": ("occ", a, u), "person": person.index}
 
@@ -923,14 +1040,21 @@ class FakeCompany:
         person = self.people[_pick(rng, self._books[a])]
         offs = self._imr.offsets(v)
         rcpts = tuple(self._smb[(a + o) % self.n] for o in offs)
-        subject = _pick(rng, names.THREAD_SUBJECTS).format(p=_pick(rng, names.PRODUCTS),
-                                                           n=_between(rng, 10000, 99999), y=self.anchor.year)
+        subject = _pick(rng, names.THREAD_SUBJECTS).format(
+            p=_pick(rng, names.PRODUCTS), n=_between(rng, 10000, 99999), y=self.anchor.year
+        )
         domain = person.email.rsplit("@", 1)[1]
         fields = self._message(
-            sender=self._pmb[person.index], to=rcpts[:1], cc=rcpts[1:], subject=subject, topic=subject,
-            body=self._body(rng.getrandbits(64),
-                            "Hello all," if len(rcpts) > 1 else f"Hi {rcpts[0].name.split()[0]},", person.name),
-            sent=self._past(rng), mid=self._mid(domain, "imr", a, v),
+            sender=self._pmb[person.index],
+            to=rcpts[:1],
+            cc=rcpts[1:],
+            subject=subject,
+            topic=subject,
+            body=self._body(
+                rng.getrandbits(64), "Hello all," if len(rcpts) > 1 else f"Hi {rcpts[0].name.split()[0]},", person.name
+            ),
+            sent=self._past(rng),
+            mid=self._mid(domain, "imr", a, v),
             conversation=_conversation_id(self.seed, "imr", a, v),
         )
         return fields, {"kind": "inbound_multi", "key": ("imr", a, v), "person": person.index}
@@ -953,8 +1077,9 @@ class FakeCompany:
                 counterpart = Mailbox(p.name, p.other_emails[0])
         else:
             counterpart = self._freemail_person(rng)
-        subject = _pick(rng, names.THREAD_SUBJECTS).format(p=_pick(rng, names.PRODUCTS),
-                                                           n=_between(rng, 10000, 99999), y=self.anchor.year)
+        subject = _pick(rng, names.THREAD_SUBJECTS).format(
+            p=_pick(rng, names.PRODUCTS), n=_between(rng, 10000, 99999), y=self.anchor.year
+        )
         # Gaps between replies: hours to a few days; the whole thread stays in the past.
         bits = rng.getrandbits(80)
         gaps = [600 + (bits >> (20 * k)) % (3 * 86400 - 600) for k in range(4)]
@@ -978,12 +1103,27 @@ class FakeCompany:
             sender, to = self._smb[m], (counterpart,)
             body = self._body(body_bits, f"Dear {counterpart.name.split()[0]},", staff.name)
         fields = self._message(
-            sender=sender, to=to, cc=(), subject=subject if pos == 0 else f"RE: {subject}", topic=subject,
-            body=body, sent=sent, mid=mid(pos), conversation=_conversation_id(self.seed, "thr", m, h),
-            references=tuple(mid(k) for k in range(pos)), sensitivity=sensitivity, categories=categories,
+            sender=sender,
+            to=to,
+            cc=(),
+            subject=subject if pos == 0 else f"RE: {subject}",
+            topic=subject,
+            body=body,
+            sent=sent,
+            mid=mid(pos),
+            conversation=_conversation_id(self.seed, "thr", m, h),
+            references=tuple(mid(k) for k in range(pos)),
+            sensitivity=sensitivity,
+            categories=categories,
         )
-        extra = {"kind": "thread", "thread": h, "position": pos, "length": length, "person": person_index,
-                 "freemail": person_index < 0 or counterpart.email != self.people[person_index].email}
+        extra = {
+            "kind": "thread",
+            "thread": h,
+            "position": pos,
+            "length": length,
+            "person": person_index,
+            "freemail": person_index < 0 or counterpart.email != self.people[person_index].email,
+        }
         return fields, extra
 
     # ---- inbox -------------------------------------------------------------------------------------
@@ -999,8 +1139,9 @@ class FakeCompany:
         if i2 < lay.inbox_occ:
             u, a, _ = self._occ.locate(m, i2)
             fields, extra = self._outbound_cc(a, u)
-            extra["copies"] = self._copies(self._occ, "inbox", lay.inbox_int, a, u,
-                                           include_self=("sentitems", lay.int_rounds + u))
+            extra["copies"] = self._copies(
+                self._occ, "inbox", lay.inbox_int, a, u, include_self=("sentitems", lay.int_rounds + u)
+            )
             return ItemSpec("Message", self._deliver(fields, m, "inbox", "occ", a, u), extra=extra)
         i3 = i2 - lay.inbox_occ
         if i3 < lay.inbox_imr:
@@ -1016,8 +1157,7 @@ class FakeCompany:
             c2, q2 = divmod(k, len(_THREAD_IN))
             local, pos = _THREAD_IN[q2]
             fields, extra = self._thread_message(m, c2 * len(_THREAD_SHAPES) + local, pos)
-            return ItemSpec("Message", self._deliver(fields, m, "inbox", "thr", m, extra["thread"], pos),
-                            extra=extra)
+            return ItemSpec("Message", self._deliver(fields, m, "inbox", "thr", m, extra["thread"], pos), extra=extra)
         fields, extra = self._bulk(m, kind, k)
         return ItemSpec("Message", self._deliver(fields, m, "inbox", kind, m, k), extra=extra)
 
@@ -1028,8 +1168,10 @@ class FakeCompany:
         sent = self._past(rng)
         if kind == "F":
             sender = self._freemail_person(rng)
-            subject = _pick(rng, ("Enquiry", "Question about your products", "Price for {p}?",
-                                  "Do you deliver to private customers?")).format(p=_pick(rng, names.PRODUCTS))
+            subject = _pick(
+                rng,
+                ("Enquiry", "Question about your products", "Price for {p}?", "Do you deliver to private customers?"),
+            ).format(p=_pick(rng, names.PRODUCTS))
             body = self._body(rng.getrandbits(64), "Hello,", sender.name)
             extra_kind = "freemail"
         else:
@@ -1037,12 +1179,21 @@ class FakeCompany:
             display, address, subjects = table[k % len(table)]
             sender = Mailbox(display, address)
             subject = _pick(rng, subjects).format(n=_between(rng, 100, 9999))
-            body = f"{subject}\n\nThis message was sent to {staff.email}.\nUnsubscribe: https://{address.split('@')[1]}/u"
+            body = (
+                f"{subject}\n\nThis message was sent to {staff.email}.\nUnsubscribe: https://{address.split('@')[1]}/u"
+            )
             extra_kind = "newsletter" if kind == "N" else "noreply"
         domain = sender.email.rsplit("@", 1)[1]
         fields = self._message(
-            sender=sender, to=(self._smb[m],), cc=(), subject=subject, topic=subject, body=body, sent=sent,
-            mid=self._mid(domain, "bulk", kind, m, k), conversation=_conversation_id(self.seed, "bulk", kind, m, k),
+            sender=sender,
+            to=(self._smb[m],),
+            cc=(),
+            subject=subject,
+            topic=subject,
+            body=body,
+            sent=sent,
+            mid=self._mid(domain, "bulk", kind, m, k),
+            conversation=_conversation_id(self.seed, "bulk", kind, m, k),
         )
         return fields, {"kind": extra_kind, "key": ("bulk", kind, m, k)}
 
@@ -1055,20 +1206,33 @@ class FakeCompany:
             who, idx, variant = refs[i]
             if who == "staff":
                 s = self.staff[idx]
-                fields = self._contact_fields(rng, s.given_name, s.surname, self.name, s.job_title,
-                                              {"EmailAddress1": s.email}, {}, None, "")
+                fields = self._contact_fields(
+                    rng, s.given_name, s.surname, self.name, s.job_title, {"EmailAddress1": s.email}, {}, None, ""
+                )
                 return ItemSpec("Contact", fields, extra={"kind": "colleague", "staff": idx})
             p = self.people[idx]
-            return ItemSpec("Contact", self._person_contact(rng, p, variant),
-                            extra={"kind": "person", "person": idx, "variant": variant})
+            return ItemSpec(
+                "Contact",
+                self._person_contact(rng, p, variant),
+                extra={"kind": "person", "person": idx, "variant": variant},
+            )
         # The long tail: people only this mailbox knows, at one of the known organisations.
         org = self.organisations[_between(rng, len(self.organisations))]
         first, last = _name_pools(names.COUNTRIES[org.country][0])
         given, surname = _pick(rng, first), _pick(rng, last)
         email = f"{_ascii(given)}.{_ascii(surname)}@{org.domain}"
         phones = {"BusinessPhone": org.phone}
-        fields = self._contact_fields(rng, given, surname, org.name, _pick(rng, names.JOB_TITLES),
-                                      {"EmailAddress1": email}, phones, org.address, org.website)
+        fields = self._contact_fields(
+            rng,
+            given,
+            surname,
+            org.name,
+            _pick(rng, names.JOB_TITLES),
+            {"EmailAddress1": email},
+            phones,
+            org.address,
+            org.website,
+        )
         return ItemSpec("Contact", fields, extra={"kind": "extra", "org": org.index})
 
     def _person_contact(self, rng: random.Random, p: Person, variant: str) -> dict[str, Any]:
@@ -1095,17 +1259,28 @@ class FakeCompany:
         else:
             if len(p.other_emails) and rng.random() < 0.5:
                 emails["EmailAddress2"] = p.other_emails[0]
-        fields = self._contact_fields(rng, given, p.surname, company, title, emails, phones, p.address,
-                                      org.website, industry=org.industry)
+        fields = self._contact_fields(
+            rng, given, p.surname, company, title, emails, phones, p.address, org.website, industry=org.industry
+        )
         if variant == "lastfirst":
             fields["DisplayName"] = f"{p.surname}, {given}"
         if variant == "legal_form":
             fields["BusinessHomePage"] = f"http://{org.website}"
         return fields
 
-    def _contact_fields(self, rng: random.Random, given: str, surname: str, company: str, title: str,
-                        emails: dict[str, str], phones: dict[str, str], address: PhysicalAddress | None,
-                        website: str, industry: str = "") -> dict[str, Any]:
+    def _contact_fields(
+        self,
+        rng: random.Random,
+        given: str,
+        surname: str,
+        company: str,
+        title: str,
+        emails: dict[str, str],
+        phones: dict[str, str],
+        address: PhysicalAddress | None,
+        website: str,
+        industry: str = "",
+    ) -> dict[str, Any]:
         fields: dict[str, Any] = {
             "ItemClass": "IPM.Contact",
             "DisplayName": f"{given} {surname}",
@@ -1127,15 +1302,28 @@ class FakeCompany:
             fields["Categories"] = (_pick(rng, names.CONTACT_CATEGORIES),)
         props: list[ExtendedProp] = []
         if rng.random() < 0.25:
-            props.append(ExtendedProp("String", _pick(rng, ("Trade fair", "Web", "Phone", "Referral", "Campaign")),
-                                      distinguished_set_id="PublicStrings", property_name="Source"))
+            props.append(
+                ExtendedProp(
+                    "String",
+                    _pick(rng, ("Trade fair", "Web", "Phone", "Referral", "Campaign")),
+                    distinguished_set_id="PublicStrings",
+                    property_name="Source",
+                )
+            )
         if rng.random() < 0.1:
             first, last = _name_pools("en_US")
-            props.append(ExtendedProp("String", f"{_pick(rng, first)} {_pick(rng, last)}",
-                                      distinguished_set_id="PublicStrings", property_name="Referred By"))
+            props.append(
+                ExtendedProp(
+                    "String",
+                    f"{_pick(rng, first)} {_pick(rng, last)}",
+                    distinguished_set_id="PublicStrings",
+                    property_name="Referred By",
+                )
+            )
         if industry and rng.random() < 0.2:
-            props.append(ExtendedProp("String", industry, distinguished_set_id="PublicStrings",
-                                      property_name="Industry"))
+            props.append(
+                ExtendedProp("String", industry, distinguished_set_id="PublicStrings", property_name="Industry")
+            )
         if props:
             fields["ExtendedProperty"] = tuple(props)
         created = self._past(rng)
@@ -1149,15 +1337,17 @@ class FakeCompany:
         lay = self.layout
         if i < lay.mtg_rounds:
             spec = self._meeting(m, i)
-            spec.extra["copies"] = self._copies(self._mtg, "calendar", lay.mtg_rounds, m, i,
-                                                include_self=("calendar", i))
+            spec.extra["copies"] = self._copies(
+                self._mtg, "calendar", lay.mtg_rounds, m, i, include_self=("calendar", i)
+            )
             return spec
         i2 = i - lay.mtg_rounds
         if i2 < lay.cal_copies:
             t, a, _ = self._mtg.locate(m, i2)
             spec = self._meeting(a, t)
-            spec.extra["copies"] = self._copies(self._mtg, "calendar", lay.mtg_rounds, a, t,
-                                                include_self=("calendar", t))
+            spec.extra["copies"] = self._copies(
+                self._mtg, "calendar", lay.mtg_rounds, a, t, include_self=("calendar", t)
+            )
             return spec
         i3 = i2 - lay.cal_copies
         if i3 < lay.cal_x:
@@ -1193,22 +1383,34 @@ class FakeCompany:
             zone, transition = _pick(rng, self._transitions)
             start_day = transition - timedelta(weeks=_between(rng, 2, 4), days=5)  # a Tuesday
             start = datetime.combine(start_day, time(_pick(rng, (9, 10, 14)), 0), tzinfo=_zone(zone))
-            recurrence = Recurrence("Weekly", 1, start_day, days_of_week=(_WEEKDAYS[start_day.weekday()],),
-                                    occurrences=_between(rng, 6, 10))
+            recurrence = Recurrence(
+                "Weekly", 1, start_day, days_of_week=(_WEEKDAYS[start_day.weekday()],), occurrences=_between(rng, 6, 10)
+            )
         elif shape == "weekly":
             start = self._local_start(rng, zone, -400, -30)
             if rng.random() < 0.5:
-                recurrence = Recurrence("Weekly", _pick(rng, (1, 1, 2)), start.date(),
-                                        days_of_week=(_WEEKDAYS[start.weekday()],))
+                recurrence = Recurrence(
+                    "Weekly", _pick(rng, (1, 1, 2)), start.date(), days_of_week=(_WEEKDAYS[start.weekday()],)
+                )
             else:
-                recurrence = Recurrence("Weekly", 1, start.date(), days_of_week=(_WEEKDAYS[start.weekday()],),
-                                        occurrences=_between(rng, 10, 30))
+                recurrence = Recurrence(
+                    "Weekly",
+                    1,
+                    start.date(),
+                    days_of_week=(_WEEKDAYS[start.weekday()],),
+                    occurrences=_between(rng, 10, 30),
+                )
         elif shape == "monthly":
             start = self._local_start(rng, zone, -400, -60)
             day = min(start.day, 28)
             start = start.replace(day=day)
-            recurrence = Recurrence("AbsoluteMonthly", 1, start.date(), day_of_month=day,
-                                    end=start.date() + timedelta(days=_between(rng, 150, 365)))
+            recurrence = Recurrence(
+                "AbsoluteMonthly",
+                1,
+                start.date(),
+                day_of_month=day,
+                end=start.date() + timedelta(days=_between(rng, 150, 365)),
+            )
         else:
             start = self._local_start(rng, zone, -HISTORY_DAYS + 30, 60)
         if shape == "allday":
@@ -1227,8 +1429,10 @@ class FakeCompany:
         past = start < self.anchor
         attendees = [Attendee(self._smb[a], "Organizer")]
         for mb in (*colleagues, *externals):
-            response = _pick(rng, ("Accept", "Accept", "Tentative", "Decline") if past
-                                  else ("Accept", "Tentative", "NoResponseReceived"))
+            response = _pick(
+                rng,
+                ("Accept", "Accept", "Tentative", "Decline") if past else ("Accept", "Tentative", "NoResponseReceived"),
+            )
             attendees.append(Attendee(mb, response))
         optional: tuple[Attendee, ...] = ()
         if len(attendees) > 2 and rng.random() < 0.3:
@@ -1259,8 +1463,13 @@ class FakeCompany:
             fields["OptionalAttendees"] = optional
         exceptions: tuple[ItemSpec, ...] = ()
         deleted: tuple[datetime, ...] = ()
-        extra: dict[str, Any] = {"kind": "meeting", "shape": shape, "organiser": a, "round": t,
-                                 "internal_only": not externals}
+        extra: dict[str, Any] = {
+            "kind": "meeting",
+            "shape": shape,
+            "organiser": a,
+            "round": t,
+            "internal_only": not externals,
+        }
         if recurrence is not None:
             fields["Recurrence"] = recurrence
             exceptions, deleted = self._series_changes(rng, fields, recurrence, shape)
@@ -1268,8 +1477,9 @@ class FakeCompany:
                 extra["dst_zone"] = zone
         return ItemSpec("CalendarItem", fields, exceptions=exceptions, deleted_occurrences=deleted, extra=extra)
 
-    def _series_changes(self, rng: random.Random, master: dict[str, Any], rec: Recurrence,
-                        shape: str) -> tuple[tuple[ItemSpec, ...], tuple[datetime, ...]]:
+    def _series_changes(
+        self, rng: random.Random, master: dict[str, Any], rec: Recurrence, shape: str
+    ) -> tuple[tuple[ItemSpec, ...], tuple[datetime, ...]]:
         """Moved occurrences and deleted occurrences of a series (weekly series always get both)."""
         starts = occurrence_starts(rec, master["Start"], limit=12)
         if len(starts) < 4 or shape == "dst":
@@ -1281,10 +1491,14 @@ class FakeCompany:
             original = starts[k]
             moved = original + timedelta(hours=_pick(rng, (1, 2, 24, -1)))
             fields = {key: v for key, v in master.items() if key != "Recurrence"}
-            fields.update(CalendarItemType="Exception", Start=moved, End=moved + duration,
-                          Subject=f"{master['Subject']} (moved)", UID=master["UID"])
-            exceptions.append(ItemSpec("CalendarItem", fields, original_start=original,
-                                       extra={"kind": "exception"}))
+            fields.update(
+                CalendarItemType="Exception",
+                Start=moved,
+                End=moved + duration,
+                Subject=f"{master['Subject']} (moved)",
+                UID=master["UID"],
+            )
+            exceptions.append(ItemSpec("CalendarItem", fields, original_start=original, extra={"kind": "exception"}))
         return tuple(exceptions), (starts[picks[-1]],)
 
     def _external_meeting(self, a: int, v: int) -> ItemSpec:
@@ -1296,20 +1510,35 @@ class FakeCompany:
         start = self._local_start(rng, zone, -HISTORY_DAYS + 30, 60)
         end = start + timedelta(minutes=_pick(rng, (30, 60)))
         staff = tuple(self._smb[(a + o) % self.n] for o in self._xmtg.offsets(v))
-        attendees = (Attendee(self._pmb[person.index], "Organizer"),
-                     *(Attendee(s, _pick(rng, ("Accept", "Tentative"))) for s in staff))
+        attendees = (
+            Attendee(self._pmb[person.index], "Organizer"),
+            *(Attendee(s, _pick(rng, ("Accept", "Tentative"))) for s in staff),
+        )
         subject = _pick(rng, names.MEETING_SUBJECTS).format(p=_pick(rng, names.PRODUCTS))
         fields: dict[str, Any] = {
-            "ItemClass": "IPM.Appointment", "Subject": subject, "Body": f"Invitation from {org.name}",
-            "Sensitivity": "Normal", "Importance": "Normal", "Start": start, "End": end,
-            "IsAllDayEvent": False, "LegacyFreeBusyStatus": "Busy", "Location": _pick(rng, names.LOCATIONS),
-            "UID": _uid(self.seed, "xmtg", a, v), "Organizer": self._pmb[person.index], "CalendarItemType": "Single",
-            "StartTimeZone": names.WINDOWS_ZONES[zone], "EndTimeZone": names.WINDOWS_ZONES[zone],
-            "ReminderIsSet": True, "IsCancelled": False, "RequiredAttendees": attendees,
+            "ItemClass": "IPM.Appointment",
+            "Subject": subject,
+            "Body": f"Invitation from {org.name}",
+            "Sensitivity": "Normal",
+            "Importance": "Normal",
+            "Start": start,
+            "End": end,
+            "IsAllDayEvent": False,
+            "LegacyFreeBusyStatus": "Busy",
+            "Location": _pick(rng, names.LOCATIONS),
+            "UID": _uid(self.seed, "xmtg", a, v),
+            "Organizer": self._pmb[person.index],
+            "CalendarItemType": "Single",
+            "StartTimeZone": names.WINDOWS_ZONES[zone],
+            "EndTimeZone": names.WINDOWS_ZONES[zone],
+            "ReminderIsSet": True,
+            "IsCancelled": False,
+            "RequiredAttendees": attendees,
             "DateTimeCreated": min(start, self.anchor) - timedelta(days=_between(rng, 1, 20)),
         }
-        return ItemSpec("CalendarItem", fields, extra={"kind": "external_meeting", "person": person.index,
-                                                       "internal_only": False})
+        return ItemSpec(
+            "CalendarItem", fields, extra={"kind": "external_meeting", "person": person.index, "internal_only": False}
+        )
 
     def _personal(self, m: int, k: int) -> ItemSpec:
         """Appointments and all-day events with no attendees."""
@@ -1334,16 +1563,26 @@ class FakeCompany:
             start = datetime.combine(day, time(_between(rng, 7, 18)), tzinfo=tz)
             end = start + timedelta(hours=1)
         fields: dict[str, Any] = {
-            "ItemClass": "IPM.Appointment", "Subject": subject, "Body": "", "Sensitivity": sensitivity,
-            "Importance": "Normal", "Start": start, "End": end, "IsAllDayEvent": all_day,
-            "LegacyFreeBusyStatus": busy, "Location": "", "UID": _uid(self.seed, "personal", m, k),
-            "Organizer": self._smb[m], "CalendarItemType": "Single",
-            "StartTimeZone": staff.windows_tz, "EndTimeZone": staff.windows_tz,
-            "ReminderIsSet": not all_day, "IsCancelled": False,
+            "ItemClass": "IPM.Appointment",
+            "Subject": subject,
+            "Body": "",
+            "Sensitivity": sensitivity,
+            "Importance": "Normal",
+            "Start": start,
+            "End": end,
+            "IsAllDayEvent": all_day,
+            "LegacyFreeBusyStatus": busy,
+            "Location": "",
+            "UID": _uid(self.seed, "personal", m, k),
+            "Organizer": self._smb[m],
+            "CalendarItemType": "Single",
+            "StartTimeZone": staff.windows_tz,
+            "EndTimeZone": staff.windows_tz,
+            "ReminderIsSet": not all_day,
+            "IsCancelled": False,
             "DateTimeCreated": min(start, self.anchor) - timedelta(days=_between(rng, 1, 30)),
         }
-        return ItemSpec("CalendarItem", fields, extra={"kind": "personal", "shape": shape,
-                                                       "internal_only": True})
+        return ItemSpec("CalendarItem", fields, extra={"kind": "personal", "shape": shape, "internal_only": True})
 
     # ---- tasks --------------------------------------------------------------------------------------
 
@@ -1358,10 +1597,18 @@ class FakeCompany:
         start = due - timedelta(days=_between(rng, 1, 30))
         subject = _pick(rng, names.TASK_SUBJECTS).format(p=_pick(rng, names.PRODUCTS), n=_between(rng, 1000, 9999))
         fields: dict[str, Any] = {
-            "ItemClass": "IPM.Task", "Subject": subject, "Body": "", "Status": status,
-            "PercentComplete": pct, "IsComplete": status == "Completed", "DueDate": due, "StartDate": start,
-            "Importance": _pick(rng, ("Low", "Normal", "Normal", "High")), "Sensitivity": "Normal",
-            "Owner": staff.name, "ReminderIsSet": status != "Completed" and rng.random() < 0.5,
+            "ItemClass": "IPM.Task",
+            "Subject": subject,
+            "Body": "",
+            "Status": status,
+            "PercentComplete": pct,
+            "IsComplete": status == "Completed",
+            "DueDate": due,
+            "StartDate": start,
+            "Importance": _pick(rng, ("Low", "Normal", "Normal", "High")),
+            "Sensitivity": "Normal",
+            "Owner": staff.name,
+            "ReminderIsSet": status != "Completed" and rng.random() < 0.5,
             "DateTimeCreated": min(start, self.anchor - timedelta(days=1)).astimezone(_UTC),
         }
         if status == "Completed":
@@ -1402,8 +1649,9 @@ class LazyFolder(Sequence[ItemSpec]):
             yield self._company.item(self._m, self._folder, i)
 
 
-def build_company(seed: int, mailboxes: int, scale: str | Scale = "small",
-                  anchor: datetime | None = None) -> FakeCompany:
+def build_company(
+    seed: int, mailboxes: int, scale: str | Scale = "small", anchor: datetime | None = None
+) -> FakeCompany:
     """Build the fake company for ``seed`` with ``mailboxes`` staff mailboxes.
 
     ``scale`` is a key of :data:`SCALES` or a :class:`Scale`; ``anchor`` is the "now" of the world
@@ -1429,4 +1677,3 @@ __all__ = [
     "build_company",
     "occurrence_starts",
 ]
-

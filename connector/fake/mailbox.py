@@ -24,6 +24,7 @@ import bisect
 import hashlib
 import hmac
 import threading
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -133,7 +134,7 @@ class Change:
     type: ChangeType
     index: int
     version: int
-    spec: ItemSpec | None  # None for Delete
+    spec: ItemSpec | None  # None for a Delete, and for an unmodified base item (read it from the base)
     seq: int
 
 
@@ -194,7 +195,6 @@ class FolderStore:
         changes: list[Change] = []
         w = watermark
         overlay = self.overlay
-        base = self.base
         # 1. base items not yet seen (seq = index + 1 > W  <=>  index >= W)
         i = max(w, 0)
         while i < self.base_len:
@@ -205,7 +205,7 @@ class FolderStore:
             if len(changes) >= max_changes:
                 return SyncPage(changes, w, False)
             if i not in ignore:
-                changes.append(Change("Create", i, 0, base[i], i + 1))
+                changes.append(Change("Create", i, 0, None, i + 1))
             i += 1
             w = i
         # 2. the change log
@@ -299,6 +299,47 @@ class SyncStateCodec:
             raise InvalidSyncState(state) from exc
 
 
+class RenderCache:
+    """A bounded LRU of rendered XML for unmodified base items: (folder, index, shape) -> fragment.
+
+    Base items never change (a modification moves the item into the overlay), so a fragment stays
+    valid for the life of the server; the bound keeps memory flat however large the folders are.
+    """
+
+    def __init__(self, max_items: int) -> None:
+        self.max_items = max_items
+        self._data: OrderedDict[tuple[str, int, int], str] = OrderedDict()
+        self._shapes: dict[Any, int] = {}
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def shape_token(self, key: Any) -> int:
+        with self._lock:
+            token = self._shapes.get(key)
+            if token is None:
+                token = self._shapes[key] = len(self._shapes)
+            return token
+
+    def get(self, key: tuple[str, int, int]) -> str | None:
+        with self._lock:
+            value = self._data.get(key)
+            if value is None:
+                self.misses += 1
+            else:
+                self.hits += 1
+                self._data.move_to_end(key)
+            return value
+
+    def put(self, key: tuple[str, int, int], value: str) -> None:
+        if self.max_items <= 0:
+            return
+        with self._lock:
+            self._data[key] = value
+            if len(self._data) > self.max_items:
+                self._data.popitem(last=False)
+
+
 class MailboxStore:
     """One mailbox: its folders, and the test API to simulate staff edits in Outlook.
 
@@ -306,8 +347,11 @@ class MailboxStore:
     ChangeKey and shows up in the next SyncFolderItems of every client.
     """
 
-    def __init__(self, number: int, owner: Mailbox, folders: dict[str, Sequence[ItemSpec]]) -> None:
+    def __init__(
+        self, number: int, owner: Mailbox, folders: dict[str, Sequence[ItemSpec]], cache_items: int = 20_000
+    ) -> None:
         self.number = number
+        self.render_cache = RenderCache(cache_items)
         self.owner = owner
         self.address = owner.email.lower()
         self.lock = threading.RLock()

@@ -291,6 +291,7 @@ class Renderer:
         self.shape = shape
         self.plans: dict[str, tuple[str, ...]] = {}
         self.parent_ids: dict[str, RawXml] = {}
+        self.shape_token = mb.render_cache.shape_token(shape.key)
 
     def plan(self, kind: ItemKind) -> tuple[str, ...]:
         p = self.plans.get(kind)
@@ -800,6 +801,14 @@ def sync_folder_items(ctx: Ctx) -> str:
 
 
 def _change_xml(renderer: Renderer, mb: MailboxStore, key: str, ch: Change) -> str:
+    if ch.spec is None and ch.type == "Create":  # an unmodified base item: cached, or read from the base
+        cache = mb.render_cache
+        ckey = (key, ch.index, renderer.shape_token)
+        xml = cache.get(ckey)
+        if xml is None:
+            xml = renderer.item(key, ch.index, mb.folders[key].base[ch.index], 0)
+            cache.put(ckey, xml)
+        return f"<t:Create>{xml}</t:Create>"
     if ch.type in ("Create", "Update"):
         assert ch.spec is not None
         return f"<t:{ch.type}>{renderer.item(key, ch.index, ch.spec, ch.version)}</t:{ch.type}>"

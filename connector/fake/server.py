@@ -126,6 +126,7 @@ class FakeExchange:
         validate_requests: bool = True,
         max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES,
         build: soap.ServerBuild | None = None,
+        render_cache_items: int = 20_000,
     ) -> None:
         self.company = company
         self.host = host
@@ -147,7 +148,7 @@ class FakeExchange:
         self._by_number: list[MailboxStore] = []
         for n, owner in enumerate(company.mailboxes()):
             folders = {key: company.folder(owner.email, key) for key in FOLDER_KINDS}
-            store = MailboxStore(n, owner, folders)
+            store = MailboxStore(n, owner, folders, render_cache_items)
             self.mailboxes[store.address] = store
             self._by_number.append(store)
         self._httpd: ThreadingHTTPServer | None = None

@@ -216,13 +216,20 @@ def _save_state(session: Session, page: Page, now: datetime) -> None:
     state.last_page_at = now
 
 
-def _unlink(session: Session, page: Page, link: ItemLink | None, now: datetime) -> bool:
-    """The item is gone from this folder: its link is kept, marked deleted (the entity stays)."""
+def _unlink(session: Session, page: Page, link: ItemLink | None, now: datetime, rules: SyncRules) -> bool:
+    """The item is gone from this folder: its link is kept, marked deleted.
+
+    A person stays (the contact was one staff member's card, not the relationship). An interaction
+    stays as corporate memory, unless the rules say otherwise and no other mailbox holds a copy.
+    """
     if link is None or link.deleted_at is not None:
         return False
     link.deleted_at = now
     if link.entity_type == EntityType.INTERACTION and page.folder != "contacts":
-        _drop_viewer(session, link, page.mailbox_id)
+        if rules.keep_interactions_on_delete:
+            _drop_viewer(session, link, page.mailbox_id)
+        else:
+            _forget(session, page, link, keep_link=True)
     return True
 
 
@@ -256,7 +263,7 @@ def _apply_contacts(
         link = links.get(change.item_id)
         record = change.record
         if record is None:
-            result.deleted += _unlink(session, page, link, now)
+            result.deleted += _unlink(session, page, link, now, directory.rules)
             continue
         assert isinstance(record, ContactRecord)
         valid = [e for e in record.emails if e.is_valid]
@@ -348,7 +355,7 @@ def _apply_messages(
     for change in page.changes:
         if change.record is None:
             link = links.get(change.item_id)
-            result.deleted += _unlink(session, page, link, now)
+            result.deleted += _unlink(session, page, link, now, directory.rules)
             continue
         record = change.record
         assert isinstance(record, MessageRecord)
@@ -407,7 +414,7 @@ def _viewers_of(session: Session, interaction_ids: list[int], mailbox_id: int) -
     return seen
 
 
-def _forget(session: Session, page: Page, link: ItemLink | None) -> None:
+def _forget(session: Session, page: Page, link: ItemLink | None, keep_link: bool = False) -> None:
     """An item we stored became private (or otherwise unstorable): privacy beats memory."""
     if link is None or link.entity_type != EntityType.INTERACTION:
         return
@@ -420,7 +427,8 @@ def _forget(session: Session, page: Page, link: ItemLink | None) -> None:
         )
     ):
         session.delete(interaction)
-    session.delete(link)
+    if not keep_link:
+        session.delete(link)
 
 
 _ROLE_RESPONSE = {r.value: r for r in ResponseType}
@@ -455,7 +463,7 @@ def _apply_meetings(
     series_list: list[tuple[ItemChange, MeetingSeries, Decision]] = []
     for change in page.changes:
         if change.record is None:
-            result.deleted += _unlink(session, page, links.get(change.item_id), now)
+            result.deleted += _unlink(session, page, links.get(change.item_id), now, rules)
             continue
         series = change.record
         assert isinstance(series, MeetingSeries)

@@ -7,7 +7,17 @@ import time
 
 import pytest
 import requests
-from exchangelib import Account, FaultTolerance
+from exchangelib import (
+    IMPERSONATION,
+    OAUTH2,
+    UTC,
+    Account,
+    Build,
+    Configuration,
+    FaultTolerance,
+    OAuth2AuthorizationCodeCredentials,
+    Version,
+)
 from exchangelib.errors import (
     ErrorInternalServerTransientError,
     ErrorInvalidSyncStateData,
@@ -20,7 +30,7 @@ from exchangelib.protocol import BaseProtocol
 from connector.fake.server import FakeExchange
 
 from .company import ALICE, BOB
-from .conftest import AccountFactory
+from .conftest import AccountFactory, ServerFactory
 from .rawsoap import GET_INBOX, envelope, post
 
 
@@ -112,7 +122,7 @@ def test_wrong_credentials_raise_unauthorized_in_exchangelib(fake: FakeExchange,
         _ = acc.inbox
 
 
-def test_bearer_tokens_are_accepted_until_they_expire(make_server) -> None:  # type: ignore[no-untyped-def]
+def test_bearer_tokens_are_accepted_until_they_expire(make_server: ServerFactory) -> None:
     ex = make_server(tokens={"tok-1"})
     bearer = {"Authorization": "Bearer tok-1"}
     ok = requests.post(ex.url, data=envelope(GET_INBOX, ALICE.email), headers=bearer, timeout=10)
@@ -170,3 +180,20 @@ def test_concurrent_requests_per_mailbox_are_counted(fake: FakeExchange) -> None
 @pytest.fixture(autouse=True)
 def _fast_retry_wait() -> None:
     BaseProtocol.RETRY_WAIT = 10
+
+
+def test_exchangelib_with_a_bearer_token_then_an_expired_token(
+    make_server: ServerFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+
+    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")  # the fake is plain HTTP on loopback
+    ex = make_server(tokens={"at-1"})
+    token = {"access_token": "at-1", "token_type": "Bearer", "expires_in": 3600}
+    creds = OAuth2AuthorizationCodeCredentials(access_token=token)
+    cfg = Configuration(service_endpoint=ex.url, credentials=creds, auth_type=OAUTH2,
+                        version=Version(build=Build(15, 1, 2507, 6)))  # fmt: skip
+    acc = Account(ALICE.email, config=cfg, access_type=IMPERSONATION, default_timezone=UTC)
+    assert acc.inbox.total_count == 3
+    ex.faults.add("token_expired", operation="SyncFolderItems")
+    with pytest.raises(UnauthorizedError):
+        list(acc.inbox.sync_items())

@@ -177,8 +177,8 @@ def test_find_item_pages_and_filters(make_server, account_for: AccountFactory) -
 def test_resolve_names_finds_staff_and_contacts(fake: FakeExchange, alice: Account) -> None:
     staff = alice.protocol.resolve_names(["bob"])
     assert staff == [Mailbox(name="Bob Baker", email_address=BOB.email, routing_type="SMTP", mailbox_type="Mailbox")]
-    # ResolveNames carries no impersonation: search the contacts of alice explicitly via the anchor mailbox
-    many = alice.protocol.resolve_names(["a"])  # Alice Archer (staff) + nothing else: still one
+    # exchangelib sends ResolveNames without impersonation, so only the directory (staff) is searched
+    many = alice.protocol.resolve_names(["a"])
     assert [m.email_address for m in many] == [ALICE.email]
     none = alice.protocol.resolve_names(["zzz-nobody"])
     assert isinstance(none[0], ErrorNameResolutionNoResults)
@@ -198,3 +198,12 @@ def test_two_mailboxes_are_separate(fake: FakeExchange, account_for: AccountFact
     a_id = next(iter(alice.contacts.all())).id
     assert isinstance(next(iter(bob.fetch([ItemId(a_id)]))), ErrorItemNotFound)
     assert fake.stats.mailboxes[BOB.email] > 0 and fake.stats.mailboxes[ALICE.email] > 0
+
+
+def test_reading_a_message_is_a_read_flag_change_in_the_next_sync(alice: Account) -> None:
+    inbox = alice.inbox
+    list(inbox.sync_items())
+    msg = inbox.get(subject="Offer for Fabrikam")
+    msg.is_read = True
+    msg.save(update_fields=["is_read"])
+    assert [(ct, obj[0].id, obj[1]) for ct, obj in inbox.sync_items()] == [("read_flag_change", msg.id, True)]

@@ -1,0 +1,180 @@
+"""Read-only views of the store for people and scripts: mailbox status and exports.
+
+Rows are plain dicts of JSON-friendly values (ISO 8601 UTC strings for instants), produced by
+streaming queries so an export of a million interactions does not sit in memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from mapping.store.models import (
+    EmailAddress,
+    Interaction,
+    InteractionParticipant,
+    InteractionViewer,
+    ItemLink,
+    Organisation,
+    OrganisationDomain,
+    Person,
+    Phone,
+    StaffMailbox,
+    SyncState,
+)
+
+EXPORTS = ("people", "organizations", "interactions")
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value is not None else None
+
+
+def mailbox_status(session: Session, now: datetime) -> list[dict[str, Any]]:
+    """One row per staff mailbox: state, last success, lag, items linked, last error, per-folder detail."""
+    items = dict(
+        session.execute(  # type: ignore[arg-type]
+            sa.select(ItemLink.mailbox_id, sa.func.count())
+            .where(ItemLink.deleted_at.is_(None))
+            .group_by(ItemLink.mailbox_id)
+        ).all()
+    )
+    folders: dict[int, dict[str, Any]] = {}
+    for sync_state in session.scalars(sa.select(SyncState).order_by(SyncState.folder)):
+        folders.setdefault(sync_state.mailbox_id, {})[sync_state.folder] = {
+            "last_page_at": _iso(sync_state.last_page_at),
+            "full_syncs": sync_state.full_syncs,
+            "has_state": sync_state.state is not None,
+        }
+    rows = []
+    for mailbox in session.scalars(sa.select(StaffMailbox).order_by(StaffMailbox.address)):
+        if mailbox.needs_attention:
+            state = "needs attention"
+        elif mailbox.last_success_at is None:
+            state = "never synced"
+        else:
+            state = "ok"
+        lag = (now - mailbox.last_success_at).total_seconds() if mailbox.last_success_at else None
+        rows.append({
+            "mailbox": mailbox.address,
+            "state": state,
+            "last_success": _iso(mailbox.last_success_at),
+            "lag_seconds": round(lag) if lag is not None else None,
+            "items": items.get(mailbox.id, 0),
+            "last_error": mailbox.last_error,
+            "last_error_at": _iso(mailbox.last_error_at),
+            "attention_reason": mailbox.attention_reason,
+            "folders": folders.get(mailbox.id, {}),
+        })
+    return rows
+
+
+def export_rows(session: Session, what: str) -> Iterator[dict[str, Any]]:
+    """Stream one export (``people``, ``organizations`` or ``interactions``) as flat rows."""
+    if what == "people":
+        yield from _people(session)
+    elif what == "organizations":
+        yield from _organisations(session)
+    elif what == "interactions":
+        yield from _interactions(session)
+    else:
+        raise ValueError(f"unknown export {what!r}: choose one of {', '.join(EXPORTS)}")
+
+
+def _grouped(session: Session, query: sa.Select[int, str]) -> dict[int, list[str]]:
+    grouped: dict[int, list[str]] = {}
+    for key, value in session.execute(query):
+        grouped.setdefault(key, []).append(value)
+    return grouped
+
+
+def _people(session: Session) -> Iterator[dict[str, Any]]:
+    emails = _grouped(session, sa.select(EmailAddress.person_id, EmailAddress.address)
+                      .order_by(EmailAddress.person_id, EmailAddress.is_primary.desc(), EmailAddress.address))
+    phones = _grouped(session, sa.select(Phone.person_id, Phone.e164).order_by(Phone.person_id, Phone.e164))
+    query = (
+        sa.select(Person, Organisation.name)
+        .outerjoin(Organisation, Person.organisation_id == Organisation.id)
+        .where(Person.merged_into_id.is_(None))
+        .order_by(Person.id)
+        .execution_options(yield_per=1000)
+    )
+    for person, org_name in session.execute(query):
+        yield {
+            "id": person.id,
+            "display_name": person.display_name,
+            "given_name": person.given_name,
+            "surname": person.surname,
+            "job_title": person.job_title,
+            "organization": org_name,
+            "emails": emails.get(person.id, []),
+            "phones": phones.get(person.id, []),
+            "created_at": _iso(person.created_at),
+        }
+
+
+def _organisations(session: Session) -> Iterator[dict[str, Any]]:
+    domains = _grouped(session, sa.select(OrganisationDomain.organisation_id, OrganisationDomain.domain)
+                       .order_by(OrganisationDomain.organisation_id, OrganisationDomain.domain))
+    people = dict(session.execute(  # type: ignore[arg-type]
+        sa.select(Person.organisation_id, sa.func.count()).where(Person.merged_into_id.is_(None))
+        .group_by(Person.organisation_id)
+    ).all())
+    query = sa.select(Organisation).where(Organisation.merged_into_id.is_(None)).order_by(Organisation.id)
+    for org in session.scalars(query.execution_options(yield_per=1000)):
+        yield {
+            "id": org.id,
+            "name": org.name,
+            "domains": domains.get(org.id, []),
+            "website": org.website,
+            "people": people.get(org.id, 0),
+            "created_at": _iso(org.created_at),
+        }
+
+
+def _interactions(session: Session) -> Iterator[dict[str, Any]]:
+    viewers = _grouped(session, sa.select(InteractionViewer.interaction_id, StaffMailbox.address)
+                       .join(StaffMailbox, StaffMailbox.id == InteractionViewer.mailbox_id)
+                       .order_by(InteractionViewer.interaction_id, StaffMailbox.address))
+    query = sa.select(Interaction).order_by(Interaction.occurred_at, Interaction.id).execution_options(yield_per=500)
+    batch: list[Interaction] = []
+
+    def flush(batch: list[Interaction]) -> Iterator[dict[str, Any]]:
+        participants: dict[int, list[str]] = {}
+        ids = [i.id for i in batch]
+        rows = session.execute(
+            sa.select(InteractionParticipant.interaction_id, InteractionParticipant.role,
+                      InteractionParticipant.address)
+            .where(InteractionParticipant.interaction_id.in_(ids))
+            .order_by(InteractionParticipant.interaction_id, InteractionParticipant.id)
+        )
+        for interaction_id, role, address in rows:
+            participants.setdefault(interaction_id, []).append(f"{role.value}:{address}")
+        for i in batch:
+            yield {
+                "id": i.id,
+                "kind": i.kind.value,
+                "occurred_at": _iso(i.occurred_at),
+                "ends_at": _iso(i.ends_at),
+                "direction": i.direction.value,
+                "subject": i.subject,
+                "internet_message_id": i.internet_message_id,
+                "ical_uid": i.ical_uid,
+                "occurrence_start": _iso(i.occurrence_start),
+                "is_all_day": i.is_all_day,
+                "is_cancelled": i.is_cancelled,
+                "participants": participants.get(i.id, []),
+                "mailboxes": viewers.get(i.id, []),
+            }
+
+    for interaction in session.scalars(query):
+        batch.append(interaction)
+        if len(batch) == 500:
+            yield from flush(batch)
+            batch = []
+    if batch:
+        yield from flush(batch)
