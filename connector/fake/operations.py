@@ -637,14 +637,14 @@ def sync_folder_hierarchy(ctx: Ctx) -> str:
             )
     state = (ctx.elem.findtext(f"{M}SyncState") or "").strip()
     codec = ctx.server.sync_codec
-    fault = ctx.server.faults.take({"invalid_sync_state"}, ctx.op, ctx.mailbox_address)
+    invalid = ctx.server.faults.take({"invalid_sync_state"}, ctx.op, ctx.mailbox_address) is not None
     seen = 0
     if state:
         try:
             seen, _gen = codec.decode(state, mb.number, f"h:{key}")
         except InvalidSyncState:
-            fault = fault or True  # type: ignore[assignment]
-    if fault:
+            invalid = True
+    if invalid:
         return soap.response(
             "SyncFolderHierarchy",
             soap.error_message(

@@ -19,6 +19,7 @@ from mapping.changes import ItemChange, MeetingSeries, Page, PageResult, SyncRul
 from mapping.hygiene import normalise_company_name, registrable_domain
 from mapping.policy import Decision, decide_meeting, decide_message, org_domain_for, should_create_person
 from mapping.records import ContactRecord, MeetingRecord, MessageRecord, Participant
+from mapping.records import Direction as RecordDirection
 from mapping.store.models import (
     AddressKind,
     Direction,
@@ -129,7 +130,7 @@ class _Directory:
         if known is not None:
             return known
         if not should_create_person(
-            participant, direction.value, self.rules.person_policy, self.rules.internal_domains  # type: ignore[arg-type]
+            participant, _record_direction(direction), self.rules.person_policy, self.rules.internal_domains
         ):
             return None
         domain = org_domain_for(participant.address, self.rules.internal_domains)
@@ -144,6 +145,15 @@ class _Directory:
         self.person_by_address[participant.address] = person.id
         self.result.people_created += 1
         return person.id
+
+
+_RECORD_DIRECTION: dict[Direction, RecordDirection] = {
+    Direction.INBOUND: "inbound", Direction.OUTBOUND: "outbound", Direction.INTERNAL: "internal",
+}
+
+
+def _record_direction(direction: Direction) -> RecordDirection:
+    return _RECORD_DIRECTION[direction]
 
 
 def _name_from_domain(domain: str) -> str:

@@ -47,6 +47,8 @@ def make_server(ews_schema: etree.XMLSchema) -> Iterator[ServerFactory]:
         ex.stop()
     violations = [v for ex in servers for v in ex.violations]
     assert violations == [], "the fake sent responses that fail the EWS schema"
+    refused = [v for ex in servers for v in ex.request_violations]
+    assert refused == [], "a request failed the EWS schema (tests that mean to send one clear the list)"
 
 
 @pytest.fixture

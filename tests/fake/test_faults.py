@@ -190,8 +190,9 @@ def test_exchangelib_with_a_bearer_token_then_an_expired_token(
     ex = make_server(tokens={"at-1"})
     token = {"access_token": "at-1", "token_type": "Bearer", "expires_in": 3600}
     creds = OAuth2AuthorizationCodeCredentials(access_token=token)
-    cfg = Configuration(service_endpoint=ex.url, credentials=creds, auth_type=OAUTH2,
-                        version=Version(build=Build(15, 1, 2507, 6)))  # fmt: skip
+    cfg = Configuration(
+        service_endpoint=ex.url, credentials=creds, auth_type=OAUTH2, version=Version(build=Build(15, 1, 2507, 6))
+    )
     acc = Account(ALICE.email, config=cfg, access_type=IMPERSONATION, default_timezone=UTC)
     assert acc.inbox.total_count == 3
     ex.faults.add("token_expired", operation="SyncFolderItems")

@@ -23,22 +23,29 @@ def call(ex: FakeExchange, body: str, mailbox: str | None = ALICE.email) -> etre
 
 def test_all_properties_and_default_shapes_serve_valid_items(fake: FakeExchange) -> None:
     mbx = fake.mailboxes[ALICE.email]
-    ids = "".join(f'<t:ItemId Id="{i}"/>' for folder in ("contacts", "inbox", "calendar", "tasks")
-                  for i, _ in mbx.items(folder))  # fmt: skip
+    ids = "".join(
+        f'<t:ItemId Id="{i}"/>' for folder in ("contacts", "inbox", "calendar", "tasks") for i, _ in mbx.items(folder)
+    )
     for shape in ("AllProperties", "Default"):
-        root = call(fake, f"<m:GetItem><m:ItemShape><t:BaseShape>{shape}</t:BaseShape></m:ItemShape>"
-                          f"<m:ItemIds>{ids}</m:ItemIds></m:GetItem>")  # fmt: skip
+        root = call(
+            fake,
+            f"<m:GetItem><m:ItemShape><t:BaseShape>{shape}</t:BaseShape></m:ItemShape>"
+            f"<m:ItemIds>{ids}</m:ItemIds></m:GetItem>",
+        )
         assert len(root.findall(".//m:GetItemResponseMessage[@ResponseClass='Success']", NS)) == 12
     assert fake.violations == []
 
 
 def test_resolve_names_with_a_mailbox_also_searches_its_contacts(fake: FakeExchange) -> None:
-    root = call(fake, '<m:ResolveNames ReturnFullContactData="true"><m:UnresolvedEntry>dana</m:UnresolvedEntry>'
-                      "</m:ResolveNames>")  # fmt: skip
+    root = call(
+        fake,
+        '<m:ResolveNames ReturnFullContactData="true"><m:UnresolvedEntry>dana</m:UnresolvedEntry></m:ResolveNames>',
+    )
     assert root.findtext(".//t:Resolution/t:Mailbox/t:EmailAddress", namespaces=NS) == "dana@fabrikam.test"
     assert root.findtext(".//t:Resolution/t:Mailbox/t:MailboxType", namespaces=NS) == "Contact"
-    many = call(fake, "<m:ResolveNames ReturnFullContactData='false'><m:UnresolvedEntry>e</m:UnresolvedEntry>"
-                      "</m:ResolveNames>")  # fmt: skip
+    many = call(
+        fake, "<m:ResolveNames ReturnFullContactData='false'><m:UnresolvedEntry>e</m:UnresolvedEntry></m:ResolveNames>"
+    )
     msg = many.find(".//m:ResolveNamesResponseMessage", NS)
     assert msg is not None and msg.get("ResponseClass") in ("Success", "Warning")
 

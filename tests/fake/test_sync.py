@@ -6,7 +6,7 @@ import base64
 
 import pytest
 from exchangelib import Account, Message
-from exchangelib.errors import ErrorInvalidSyncStateData
+from exchangelib.errors import ErrorInvalidSyncStateData, ErrorSchemaValidation
 from exchangelib.folders import Calendar, Contacts, Inbox, Tasks
 from exchangelib.items import ID_ONLY
 from exchangelib.properties import FieldPath, ItemId
@@ -152,8 +152,13 @@ def test_invalidated_states_need_a_full_resync(fake: FakeExchange, alice: Accoun
     assert sum(len(c) for c, _, _ in sync_pages(alice, alice.contacts)) == 3
 
 
-def test_more_than_512_changes_per_page_fails_schema_validation_like_exchange(alice: Account) -> None:
-    from exchangelib.errors import ErrorSchemaValidation
-
+def test_more_than_512_changes_per_page_fails_schema_validation_like_exchange(
+    fake: FakeExchange, alice: Account
+) -> None:
+    with pytest.raises(ErrorSchemaValidation):
+        sync_pages(alice, alice.inbox, page=513)
+    assert len(fake.request_violations) == 1 and "MaxChangesReturned" in fake.request_violations[0]
+    fake.request_violations.clear()
+    fake.validate_requests = False  # the handler refuses it too, as Exchange's own range check would
     with pytest.raises(ErrorSchemaValidation):
         sync_pages(alice, alice.inbox, page=513)
