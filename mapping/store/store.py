@@ -24,7 +24,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from mapping.changes import Page, PageResult, SyncRules
 from mapping.store.apply import apply_page
 from mapping.store.engine import make_engine
-from mapping.store.models import EntityType, InteractionViewer, ItemLink, MailboxBackend, StaffMailbox, SyncState, utcnow
+from mapping.store.models import (
+    EntityType,
+    InteractionViewer,
+    ItemLink,
+    MailboxBackend,
+    StaffMailbox,
+    SyncState,
+    utcnow,
+)
 
 
 class MassUnlinkRefused(Exception):
