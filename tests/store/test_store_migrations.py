@@ -33,7 +33,7 @@ def test_upgrade_downgrade_upgrade_round_trips(db_url: str) -> None:
     assert migrate.current(db_url) is None
 
     migrate.upgrade(db_url)
-    assert migrate.current(db_url) == migrate.head() == "0001"
+    assert migrate.current(db_url) == migrate.head() == "0002"
     assert _tables(db_url) == RELSYNC_TABLES | {"alembic_version"}
 
     migrate.downgrade(db_url, "base")
@@ -42,7 +42,19 @@ def test_upgrade_downgrade_upgrade_round_trips(db_url: str) -> None:
     assert _tables(db_url) <= {"alembic_version"}
 
     migrate.upgrade(db_url)
+    assert migrate.current(db_url) == "0002"
+    assert migrate.check(db_url) == []
+
+
+def test_each_migration_steps_down_and_up_one_revision_at_a_time(db_url: str) -> None:
+    migrate.upgrade(db_url, "0001")
     assert migrate.current(db_url) == "0001"
+    migrate.upgrade(db_url, "0002")
+    assert "match_candidates" in _tables(db_url)
+    migrate.downgrade(db_url, "0001")
+    assert migrate.current(db_url) == "0001"
+    assert "match_candidates" not in _tables(db_url) and "merge_audit" not in _tables(db_url)
+    migrate.upgrade(db_url)
     assert migrate.check(db_url) == []
 
 
@@ -54,7 +66,7 @@ def test_check_is_clean_right_after_upgrade(db_url: str) -> None:
 def test_check_reports_a_database_that_was_never_migrated(db_url: str) -> None:
     lines = migrate.check(db_url)
     assert len(lines) == 1
-    assert "never migrated" in lines[0] and "0001" in lines[0]
+    assert "never migrated" in lines[0] and migrate.head() in lines[0]
 
 
 def test_check_reports_a_dropped_column(db_url: str) -> None:
