@@ -11,9 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from exchangelib import BASIC, DELEGATE, IMPERSONATION, NTLM, UTC, Account, Configuration, Credentials
+from exchangelib import BASIC, DELEGATE, IMPERSONATION, NTLM, OAUTH2, UTC, Account, Configuration, Credentials
 from exchangelib.protocol import BaseProtocol, FailFast, NoVerifyHTTPAdapter, Protocol
 from exchangelib.version import Build, Version
+
+from connector.auth import MsalCredentials, OAuthSettings, RenewOn401, TokenSource
 
 #: The build each pinned server version is presented as; exchangelib derives the API version from it.
 SERVER_BUILDS: dict[str, Build] = {
@@ -34,33 +36,53 @@ FOLDER_ATTRIBUTES = {
 
 @dataclass(frozen=True)
 class EwsSettings:
-    """What the connector needs to reach Exchange over EWS (built from the config by the scheduler)."""
+    """What the connector needs to reach Exchange over EWS (built from the config by the scheduler).
+
+    ``auth="oauth"`` (Exchange Online over EWS) takes app-only tokens from ``oauth`` and needs no
+    username or password; app-only access reaches other mailboxes only through impersonation.
+    """
 
     endpoint: str
-    username: str
-    password: str = field(repr=False)
-    auth: Literal["ntlm", "basic"] = "ntlm"
+    username: str = ""
+    password: str = field(default="", repr=False)
+    auth: Literal["ntlm", "basic", "oauth"] = "ntlm"
     access_type: Literal["impersonation", "delegate"] = "impersonation"
     server_version: str = "Exchange2016"
     timeout_seconds: float = 120.0
     max_connections: int = 4
     verify_tls: bool = True
+    oauth: OAuthSettings | None = None
+
+    def __post_init__(self) -> None:
+        if self.auth == "oauth" and self.oauth is None:
+            raise ValueError("auth='oauth' needs oauth settings")
 
 
 class EwsConnection:
     """A pinned configuration shared by every mailbox account."""
 
-    def __init__(self, settings: EwsSettings) -> None:
+    def __init__(self, settings: EwsSettings, token_source: TokenSource | None = None) -> None:
+        """With ``auth="oauth"`` this fetches the first access token (or takes it from
+        ``token_source``'s cache), so a refused app fails here, before any mailbox is touched."""
         self.settings = settings
         if not settings.verify_tls:
             BaseProtocol.HTTP_ADAPTER_CLS = NoVerifyHTTPAdapter
         BaseProtocol.TIMEOUT = int(settings.timeout_seconds)
+        credentials: Credentials | MsalCredentials
+        if settings.auth == "oauth":
+            assert settings.oauth is not None  # checked by EwsSettings
+            credentials = MsalCredentials(token_source or TokenSource(settings.oauth))
+            auth_type, retry_policy = OAUTH2, RenewOn401(credentials)
+        else:
+            credentials = Credentials(settings.username, settings.password)
+            auth_type, retry_policy = (NTLM if settings.auth == "ntlm" else BASIC), FailFast()
+        self.credentials = credentials
         self._config = Configuration(
             service_endpoint=settings.endpoint,
-            credentials=Credentials(settings.username, settings.password),
-            auth_type=NTLM if settings.auth == "ntlm" else BASIC,
+            credentials=credentials,
+            auth_type=auth_type,
             version=Version(build=SERVER_BUILDS[settings.server_version]),
-            retry_policy=FailFast(),
+            retry_policy=retry_policy,
             max_connections=settings.max_connections,
         )
 

@@ -21,7 +21,8 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -51,6 +52,7 @@ from connector.normalize import (
     recurrence_spec,
 )
 from mapping.changes import FolderName, ItemChange, MeetingSeries, Page, PageResult, SkippedItem, SyncRules
+from mapping.records import MeetingRecord
 from mapping.recurrence import expand_occurrences
 from mapping.store.store import MassUnlinkRefused, Store
 
@@ -69,6 +71,12 @@ CALENDAR_FIELDS = (
     "subject", "sensitivity", "categories", "start", "end", "is_all_day", "location", "organizer",
     "required_attendees", "optional_attendees", "uid", "type", "recurrence", "modified_occurrences",
     "deleted_occurrences", "is_cancelled", "item_class", "_start_timezone", "_end_timezone",
+)
+#: What is fetched of an exception of a recurring series (GetItem on the ids its master lists).
+EXCEPTION_FIELDS = (
+    "subject", "sensitivity", "start", "end", "is_all_day", "location", "organizer", "required_attendees",
+    "optional_attendees", "uid", "type", "is_cancelled", "item_class", "original_start", "_start_timezone",
+    "_end_timezone",
 )
 FOLDER_FIELDS: dict[str, tuple[str, ...]] = {
     "contacts": CONTACT_FIELDS,
@@ -191,9 +199,19 @@ class MailboxSync:
                 state = None
                 continue
             if seen is not None:
-                report.unlinked = self.store.unlink_missing(
-                    mailbox_id, folder_name, seen, max_share=self.settings.max_unlink_share
-                )
+                # An explicit ``resync --full`` is the admin's go-ahead (after checking permissions) to
+                # unlink whatever is gone; an automatic full resync stays under the safety rail.
+                share = 1.0 if full else self.settings.max_unlink_share
+                try:
+                    report.unlinked = self.store.unlink_missing(
+                        mailbox_id, folder_name, seen, max_share=share, rules=self.rules
+                    )
+                except MassUnlinkRefused:
+                    # Forget the state, so every later run checks the whole folder again: the mailbox
+                    # stays flagged while the folder still looks empty, and recovers by itself once
+                    # its items are back, instead of the flag clearing on the next quiet page.
+                    self.store.reset_sync_state(mailbox_id, folder_name)
+                    raise
             break
         flog.info(
             "folder synced", pages=report.pages, created=report.result.created, updated=report.result.updated,
@@ -207,34 +225,50 @@ class MailboxSync:
     ) -> None:
         fields = {f for f in folder.normalize_fields(list(FOLDER_FIELDS[folder_name])) if not f.field.is_attribute}
         full = state is None
-        while True:
+
+        def fetch(state: str | None) -> tuple[SyncFolderItems, list[Any]]:
             svc = SyncFolderItems(account=account)
 
-            def fetch(svc: SyncFolderItems = svc, state: str | None = state) -> list[Any]:
+            def call() -> list[Any]:
                 return list(svc.call(
                     folder=folder, shape=ID_ONLY, additional_fields=fields, sync_state=state, ignore=None,
                     max_changes_returned=self.settings.page_size, sync_scope="NormalItems",
                 ))
 
-            raw = self._retrying(fetch, report)
-            changes, skipped = self._translate(account, folder_name, raw, flog)
-            if seen is not None:
-                seen.update(c.item_id for c in changes if c.record is not None)
-                seen.update(s.item_id for s in skipped if s.item_id)
-            page = Page(
-                mailbox_id=mailbox_id, folder=folder_name, folder_id=getattr(folder, "id", None),
-                changes=tuple(changes), new_state=svc.sync_state, skipped=tuple(skipped), full_sync=full,
-            )
-            result = self.store.apply_page(page, self.rules)
-            report.result.add(result)
-            report.pages += 1
-            for item in skipped:
-                flog.warning("item skipped", item_id=item.item_id, reason=item.reason)
-            if progress is not None:
-                progress(account.primary_smtp_address, folder_name, report)
-            if svc.includes_last_item_in_range or svc.sync_state == state:
-                return
-            state = svc.sync_state
+            return svc, self._retrying(call, report)
+
+        # Page N+1 is fetched (read-only) in the background while page N is translated and applied;
+        # page N's state still commits with page N. On any failure the read ahead is abandoned, not
+        # waited for, and never applied.
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="relsync-read-ahead")
+        try:
+            svc, raw = fetch(state)
+            while True:
+                last = bool(svc.includes_last_item_in_range) or svc.sync_state == state
+                ahead: Future[tuple[SyncFolderItems, list[Any]]] | None = (
+                    None if last else pool.submit(fetch, svc.sync_state)
+                )
+                changes, skipped = self._translate(account, folder_name, raw, flog)
+                if seen is not None:
+                    seen.update(c.item_id for c in changes if c.record is not None)
+                    seen.update(s.item_id for s in skipped if s.item_id)
+                page = Page(
+                    mailbox_id=mailbox_id, folder=folder_name, folder_id=getattr(folder, "id", None),
+                    changes=tuple(changes), new_state=svc.sync_state, skipped=tuple(skipped), full_sync=full,
+                )
+                result = self.store.apply_page(page, self.rules)
+                report.result.add(result)
+                report.pages += 1
+                for item in skipped:
+                    flog.warning("item skipped", item_id=item.item_id, reason=item.reason)
+                if progress is not None:
+                    progress(account.primary_smtp_address, folder_name, report)
+                if ahead is None:
+                    return
+                state = svc.sync_state
+                svc, raw = ahead.result()
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
 
     # -------------------------------------------------------------------------------- translation
     def _translate(
@@ -277,24 +311,56 @@ class MailboxSync:
         if folder_name == "calendar":
             if not isinstance(obj, CalendarItem):
                 raise BadItem(item_id, f"not a calendar item: {type(obj).__name__}")
-            return self._series(obj)
+            return self._series(obj, account)
         if not isinstance(obj, Message) or type(obj) is not Message:
             raise BadItem(item_id, f"not an e-mail: {type(obj).__name__}")
         return message_record(obj, folder_name, owner=account.primary_smtp_address,
                               snippet_chars=self.settings.snippet_chars)
 
-    def _series(self, item: CalendarItem) -> MeetingSeries:
+    def _series(self, item: CalendarItem, account: Account | None = None) -> MeetingSeries:
         record = meeting_record(item)
         if record.calendar_item_type != "recurring_master" or item.recurrence is None:
             return MeetingSeries(item=record, occurrences=(record,))
         now = datetime.now(UTC)
         window = (now - timedelta(days=self.settings.calendar_days_back),
                   now + timedelta(days=self.settings.calendar_days_ahead))
+        modified = modified_occurrence_records(item, record)
+        if modified and account is not None:
+            modified = self._exceptions(account, record, modified)
         occurrences = expand_occurrences(
-            record, recurrence_spec(item.recurrence, record.item_id), modified_occurrence_records(item, record),
+            record, recurrence_spec(item.recurrence, record.item_id), modified,
             deleted_occurrence_starts(item), window[0], window[1],
         )
         return MeetingSeries(item=record, occurrences=tuple(occurrences), window=window)
+
+    def _exceptions(
+        self, account: Account, master: MeetingRecord, summaries: list[MeetingRecord]
+    ) -> list[MeetingRecord]:
+        """The master lists only the new times of its exceptions; fetch them (one GetItem) for what else
+        changed (subject, location, attendees, cancellation). Best effort: on failure, the times stay right."""
+        ids = [(s.item_id, s.change_key) for s in summaries]
+        try:
+            fetched = self._retrying(
+                lambda: list(account.fetch(ids=ids, only_fields=list(EXCEPTION_FIELDS))),
+                FolderReport(folder="calendar"),
+            )
+        except ExchangeError as exc:
+            log.warning("exceptions of a series could not be fetched", item_id=master.item_id, error=str(exc))
+            return summaries
+        result: list[MeetingRecord] = []
+        for summary, obj in zip(summaries, fetched, strict=False):
+            try:
+                if not isinstance(obj, CalendarItem):
+                    raise BadItem(summary.item_id, f"not a calendar item: {type(obj).__name__}")
+                full = meeting_record(obj)
+            except Exception:  # a bad exception item: keep what the master said about it
+                result.append(summary)
+                continue
+            result.append(replace(
+                full, uid=master.uid, occurrence_start=summary.occurrence_start, calendar_item_type="exception",
+                participants=full.participants or master.participants,
+            ))
+        return result + summaries[len(result):]
 
     # ------------------------------------------------------------------------------------ retries
     def _retrying(self, call: Callable[[], Any], report: FolderReport) -> Any:

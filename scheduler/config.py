@@ -55,6 +55,14 @@ class OAuthConfig(_Section):
     certificate_file: Path | None = None
     certificate_thumbprint: str | None = None
     authority_host: str = "https://login.microsoftonline.com"
+    ca_bundle: Path | None = Field(None, description="CA file to trust for the token service (private PKI)")
+
+    @field_validator("authority_host")
+    @classmethod
+    def _https_authority(cls, value: str) -> str:
+        if not value.startswith("https://"):
+            raise ValueError("must be an https:// URL such as https://login.microsoftonline.com")
+        return value.rstrip("/")
 
     @model_validator(mode="after")
     def _one_credential(self) -> OAuthConfig:
@@ -98,6 +106,11 @@ class ExchangeConfig(_Section):
                 raise ValueError(f"auth = {self.auth!r} needs exactly one of password_env or password_file")
         elif self.oauth is None:
             raise ValueError("auth = 'oauth' needs an [exchange.oauth] section")
+        elif self.access_type != "impersonation":
+            raise ValueError(
+                "auth = 'oauth' uses app-only tokens, which reach a mailbox only by impersonation: "
+                "set access_type = 'impersonation'"
+            )
         return self
 
 
@@ -276,6 +289,13 @@ def _resolve_relative_paths(config: Config, path: Path) -> Config:
     exchange = config.exchange
     if exchange.password_file is not None and not exchange.password_file.is_absolute():
         exchange = exchange.model_copy(update={"password_file": (base / exchange.password_file).resolve()})
+    if exchange.oauth is not None:
+        files = {"client_secret_file": exchange.oauth.client_secret_file,
+                 "certificate_file": exchange.oauth.certificate_file, "ca_bundle": exchange.oauth.ca_bundle}
+        relative = {k: (base / v).resolve() for k, v in files.items() if v is not None and not v.is_absolute()}
+        if relative:
+            exchange = exchange.model_copy(update={"oauth": exchange.oauth.model_copy(update=relative)})
+    if exchange is not config.exchange:
         config = config.model_copy(update={"exchange": exchange})
     return config
 

@@ -6,11 +6,13 @@ is recorded as needing attention (``relsync status`` shows it) and the others go
 
 from __future__ import annotations
 
+import os
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import structlog
 
+from connector.auth import OAuthSettings
 from connector.ews import EwsConnection, EwsSettings
 from connector.sync import MailboxReport, MailboxSync, Progress, SyncSettings
 from mapping.changes import FolderName, SyncRules
@@ -38,12 +40,15 @@ def ews_settings(loaded: LoadedConfig) -> EwsSettings:
     """The connector's settings from the config, with the secret read from where the config says."""
     exchange = loaded.config.exchange
     if exchange.auth == "oauth":
-        raise ConfigError(
-            loaded.path,
-            [
-                f"{loaded.path}: exchange.auth: 'oauth' (Exchange Online) is not available in this "
-                "version yet. Fix: use a service account with auth = 'ntlm' or 'basic' for now"
-            ],
+        return EwsSettings(
+            endpoint=exchange.endpoint,
+            auth="oauth",
+            oauth=oauth_settings(loaded),
+            access_type=exchange.access_type,
+            server_version=exchange.server_version,
+            timeout_seconds=exchange.timeout_seconds,
+            max_connections=exchange.max_connections,
+            verify_tls=exchange.verify_tls,
         )
     assert exchange.username is not None  # guaranteed by the config's validation
     password = resolve_secret(
@@ -61,6 +66,38 @@ def ews_settings(loaded: LoadedConfig) -> EwsSettings:
         timeout_seconds=exchange.timeout_seconds,
         max_connections=exchange.max_connections,
         verify_tls=exchange.verify_tls,
+    )
+
+
+def oauth_settings(loaded: LoadedConfig) -> OAuthSettings:
+    """``[exchange.oauth]`` as the connector's OAuth settings, with the secret or key read in."""
+    exchange = loaded.config.exchange
+    oauth = exchange.oauth
+    assert oauth is not None  # guaranteed by the config's validation
+    if exchange.endpoint.startswith("http://") and not os.environ.get("OAUTHLIB_INSECURE_TRANSPORT"):
+        raise ConfigError(
+            loaded.path,
+            [f"{loaded.path}: exchange.endpoint: auth = 'oauth' sends access tokens, which must not travel "
+             "over plain http. Fix: use the https:// endpoint"],
+        )
+    secret = key = None
+    if oauth.certificate_file is not None:
+        key = resolve_secret(None, oauth.certificate_file, "exchange.oauth.certificate_file")
+    else:
+        secret = resolve_secret(
+            oauth.client_secret_env,
+            oauth.client_secret_file,
+            "exchange.oauth.client_secret_env" if oauth.client_secret_env else "exchange.oauth.client_secret_file",
+        )
+    return OAuthSettings(
+        tenant_id=oauth.tenant_id,
+        client_id=oauth.client_id,
+        client_secret=secret,
+        private_key=key,
+        thumbprint=oauth.certificate_thumbprint,
+        authority_host=oauth.authority_host,
+        ca_bundle=oauth.ca_bundle,
+        timeout_seconds=min(exchange.timeout_seconds, 60.0),
     )
 
 

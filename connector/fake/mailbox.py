@@ -314,6 +314,9 @@ class RenderCache:
         self.hits = 0
         self.misses = 0
 
+    def __len__(self) -> int:
+        return len(self._data)
+
     def shape_token(self, key: Any) -> int:
         with self._lock:
             token = self._shapes.get(key)

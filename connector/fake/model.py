@@ -60,7 +60,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal, Protocol
 
-ItemKind = Literal["Contact", "Message", "CalendarItem", "Task"]
+#: DistributionList (in Contacts) and MeetingRequest (in the Inbox) are served as real Exchange serves them,
+#: so clients can be tested on items that are neither a contact nor an e-mail.
+ItemKind = Literal["Contact", "Message", "CalendarItem", "Task", "DistributionList", "MeetingRequest"]
 
 #: The distinguished folders every fake mailbox has, with the item kind each holds.
 FOLDER_KINDS: dict[str, ItemKind | None] = {

@@ -71,6 +71,7 @@ if TYPE_CHECKING:
 T = f"{{{NS_T}}}"
 M = f"{{{NS_M}}}"
 MAX_SYNC_CHANGES = 512  # MaxSyncChangesReturnedType: 1..512
+MAX_CALENDAR_VIEW = timedelta(days=731)  # Exchange expands a CalendarView over at most two years
 
 
 class SoapFault(Exception):
@@ -102,10 +103,6 @@ class Ctx:
 def _local(tag: Any) -> str:
     t = str(tag)
     return t.rsplit("}", 1)[-1]
-
-
-def _child(elem: etree._Element, name: str) -> etree._Element | None:
-    return elem.find(f"{M}{name}") if elem.find(f"{M}{name}") is not None else elem.find(f"{T}{name}")
 
 
 def _bool(text: str | None) -> bool:
@@ -221,6 +218,8 @@ _KIND_DEFAULTS: dict[str, dict[str, Any]] = {
         "IsSubmitted": False,
     },
     "Contact": {"Sensitivity": "Normal", "Importance": "Normal", "HasAttachments": False, "ReminderIsSet": False},
+    "DistributionList": {"Sensitivity": "Normal", "Importance": "Normal", "HasAttachments": False},
+    "MeetingRequest": {"Sensitivity": "Normal", "Importance": "Normal", "HasAttachments": False, "IsRead": False},
     "CalendarItem": {
         "Sensitivity": "Normal",
         "Importance": "Normal",
@@ -1036,6 +1035,18 @@ def find_item(ctx: Ctx) -> str:
 
     if cal_view is not None:
         start, end = _dt(cal_view.get("StartDate")), _dt(cal_view.get("EndDate"))
+        if end < start:
+            return soap.response(
+                "FindItem",
+                soap.error_message(
+                    "FindItem", "ErrorCalendarEndDateIsEarlierThanStartDate", "EndDate is earlier than StartDate"
+                ),
+            )
+        if end - start > MAX_CALENDAR_VIEW:
+            return soap.response(
+                "FindItem",
+                soap.error_message("FindItem", "ErrorCalendarViewRangeTooBig", "The calendar view range is too big."),
+            )
         max_entries = int(cal_view.get("MaxEntriesReturned", "0") or 0)
         hits: list[tuple[datetime, str]] = []
         for i, spec, version in candidates():
@@ -1054,18 +1065,13 @@ def find_item(ctx: Ctx) -> str:
                     hits.append((v["Start"], r.occurrence(key, i, spec, occ, version)))
         hits.sort(key=lambda h: h[0])
         total = len(hits)
-        if max_entries and total > max_entries:
-            # Exchange refuses a CalendarView with more hits than MaxEntriesReturned
-            return soap.response(
-                "FindItem",
-                soap.error_message("FindItem", "ErrorCalendarViewRangeTooBig", "The calendar view range is too big."),
-            )
-        items = "".join(h[1] for h in hits)
+        shown = hits[:max_entries] if max_entries else hits  # a CalendarView cannot page: the rest is cut off
+        items = "".join(h[1] for h in shown)
         return soap.response(
             "FindItem",
             soap.success(
                 "FindItem",
-                f'<m:RootFolder TotalItemsInView="{total}" IncludesLastItemInRange="true">'
+                f'<m:RootFolder TotalItemsInView="{total}" IncludesLastItemInRange="{xml_bool(len(shown) == total)}">'
                 f"<t:Items>{items}</t:Items></m:RootFolder>",
             ),
         )

@@ -7,6 +7,24 @@
         ex.faults.add("server_busy", back_off_ms=1500, operation="SyncFolderItems")
 
 HTTP endpoints: ``POST /EWS/Exchange.asmx`` (EWS), ``GET /_fake/stats``, ``POST|DELETE /_fake/faults``.
+
+What it models, as Exchange 2016 does it:
+
+* Dispatch on the first child of the SOAP Body (exchangelib sends no SOAPAction); the mailbox comes from
+  ``ExchangeImpersonation`` (``PrimarySmtpAddress``/``PrincipalName``), else ``X-AnchorMailbox``, else
+  the authenticated user; an unknown one gets ``ErrorNonExistentMailbox`` response messages.
+* Basic auth (401 + ``WWW-Authenticate: Basic``) or ``Bearer`` tokens from ``tokens``.
+* With ``validate=schema``: every request is checked against the schema first (a failure is the
+  ``ErrorSchemaValidation`` fault Exchange sends, recorded in ``request_violations``), and every
+  response header element and Body child is validated (failures recorded in ``violations``).
+* Limits: 64 MB per request (EWS web.config), ``MaxChangesReturned`` 1..512, CalendarView over at
+  most two years, cut at ``MaxEntriesReturned``.
+* Every write gives the item a new ChangeKey and a new change number, so it comes back in the next
+  SyncFolderItems of every client (our own writes included, unless listed in ``Ignore``).
+
+Not modelled: sending mail (a created Message is only saved; without ``SavedItemFolderId`` it lands in
+the Inbox because the fake has no Drafts folder), attachments, folders other than the distinguished
+ones, FindItem ``SortOrder`` (items come in store order), meeting requests and responses.
 """
 
 from __future__ import annotations
@@ -36,6 +54,10 @@ log = logging.getLogger(__name__)
 EWS_PATH = "/EWS/Exchange.asmx"
 #: Exchange 2016's EWS web.config caps a request at 64 MB (maxReceivedMessageSize / maxAllowedContentLength).
 DEFAULT_MAX_REQUEST_BYTES = 64 * 1024 * 1024
+BEARER_CHALLENGE = (
+    'Bearer client_id="00000002-0000-0ff1-ce00-000000000000", '
+    'authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize"'
+)
 _S = f"{{{NS_S}}}"
 _T = f"{{{NS_T}}}"
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, remove_blank_text=False)
@@ -165,7 +187,9 @@ class FakeExchange:
         httpd.daemon_threads = True
         self._httpd = httpd
         self.port = httpd.server_address[1]
-        self._thread = threading.Thread(target=httpd.serve_forever, name="fake-exchange", daemon=True)
+        self._thread = threading.Thread(
+            target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-exchange", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -295,6 +319,9 @@ class FakeExchange:
 class _Handler(BaseHTTPRequestHandler):
     fake: FakeExchange
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes: without TCP_NODELAY, Nagle + delayed ACK stall every
+    # keep-alive response by ~40 ms (IIS sets no such delay).
+    disable_nagle_algorithm = True
     server_version = "Microsoft-IIS/10.0"
     sys_version = ""
 
@@ -337,8 +364,12 @@ class _Handler(BaseHTTPRequestHandler):
                 user, pw = "", ""
             if user == fake.username and pw == fake.password:
                 return user
-        elif auth.startswith("Bearer ") and auth[7:].strip() in fake.tokens:
-            return "bearer"
+        elif auth.startswith("Bearer "):
+            if auth[7:].strip() in fake.tokens:
+                return "bearer"
+            # what Exchange answers for an unknown, revoked or expired access token
+            self._unauthorized(BEARER_CHALLENGE + ', error="invalid_token"')
+            return None
         self._unauthorized('Basic realm="127.0.0.1"')
         return None
 
@@ -406,7 +437,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(503, b"<html><body>Service Unavailable</body></html>", "text/html")
             return
         if kind == "token_expired":
-            self._unauthorized('Bearer error="invalid_token", error_description="The access token has expired"')
+            self._unauthorized(
+                BEARER_CHALLENGE + ', error="invalid_token", error_description="The access token has expired"'
+            )
             return
         if kind == "server_busy":
             self._send(500, soap.server_busy_fault(int(extra.pop("_back_off", "1000"))))

@@ -55,11 +55,10 @@ def xml_bool(value: bool) -> str:
 
 
 def xml_dt(value: datetime) -> str:
-    """An instant as EWS sends it: UTC with a ``Z``."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    v = value.astimezone(UTC)
-    return f"{v.year:04d}-{v.month:02d}-{v.day:02d}T{v.hour:02d}:{v.minute:02d}:{v.second:02d}Z"
+    """An instant as EWS sends it: UTC, whole seconds, with a ``Z``."""
+    if value.tzinfo is not UTC:
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return value.replace(microsecond=0, tzinfo=None).isoformat() + "Z"
 
 
 def xml_date(value: date) -> str:
@@ -206,12 +205,18 @@ KIND_ORDER: dict[ItemKind, tuple[str, ...]] = {
         "TotalWork",
     ),
 }
+# MeetingRequestMessageType extends MessageType with optional elements only: the Message order holds.
+KIND_ORDER["MeetingRequest"] = KIND_ORDER["Message"]
+# DistributionListType: ItemType, then DisplayName, FileAs (ContactSource and Members are not served).
+KIND_ORDER["DistributionList"] = (*ITEM_BASE_ORDER, "DisplayName", "FileAs")
 
 ITEM_CLASS: dict[ItemKind, str] = {
     "Message": "IPM.Note",
     "Contact": "IPM.Contact",
     "CalendarItem": "IPM.Appointment",
     "Task": "IPM.Task",
+    "DistributionList": "IPM.DistList",
+    "MeetingRequest": "IPM.Schedule.Meeting.Request",
 }
 
 #: How the value of each element is typed (see model.py). Elements absent here are plain strings.
@@ -387,13 +392,13 @@ class Shape:
         )
 
 
-_BOUND: dict[tuple[str, ...], tuple[tuple[str, Writer], ...]] = {}
+_BOUND: dict[tuple[str, ...], tuple[tuple[str, Writer, str, str], ...]] = {}
 
 
-def _bound_plan(plan: tuple[str, ...]) -> tuple[tuple[str, Writer], ...]:
+def _bound_plan(plan: tuple[str, ...]) -> tuple[tuple[str, Writer, str, str], ...]:
     bound = _BOUND.get(plan)
     if bound is None:
-        bound = tuple((n, writer_for(n)) for n in plan if n != "ItemId")
+        bound = tuple((n, writer_for(n), f"<t:{n}>", f"</t:{n}>") for n in plan if n != "ItemId")
         if len(_BOUND) < 1024:
             _BOUND[plan] = bound
     return bound
@@ -624,9 +629,19 @@ def render_item(
     tag = "Contact" if kind == "Contact" else kind
     out = [f'<t:{tag}><t:ItemId Id="{item_id}" ChangeKey="{change_key}"/>']
     get = values.get
-    for name, w in _bound_plan(plan):
+    append = out.append
+    for name, w, open_tag, close_tag in _bound_plan(plan):
         value = get(name)
-        if value is not None:
+        if value is None:
+            continue
+        # fast paths for the commonest values; everything else goes through the element's writer
+        if w is _w_str and type(value) is str:
+            append(open_tag + (value if _NEEDS_WORK(value) is None else esc(value)) + close_tag)
+        elif w is _w_dt and type(value) is datetime:
+            append(open_tag + xml_dt(value) + close_tag)
+        elif w is _w_bool:
+            append(open_tag + ("true" if value else "false") + close_tag)
+        else:
             w(out, name, value, shape)
-    out.append(f"</t:{tag}>")
+    append(f"</t:{tag}>")
     return "".join(out)

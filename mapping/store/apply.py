@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
-from mapping.changes import ItemChange, MeetingSeries, Page, PageResult, SyncRules
+from mapping.changes import FolderName, ItemChange, MeetingSeries, Page, PageResult, SyncRules
 from mapping.hygiene import normalise_company_name, registrable_domain
 from mapping.policy import Decision, decide_meeting, decide_message, org_domain_for, should_create_person
 from mapping.records import ContactRecord, MeetingRecord, MessageRecord, Participant
@@ -124,6 +124,40 @@ class _Directory:
             self.org_by_domain[web] = org_id
         return org_id
 
+    def create_people(self, participants: Iterable[tuple[Participant, Direction]]) -> None:
+        """Create, in one batch, the people :meth:`person_for_participant` would create one by one.
+
+        Same decisions in the same order (the first sighting of an unknown address that the policy
+        accepts names the person), but one flush for the whole page instead of one per person.
+        """
+        new: list[tuple[Participant, Person]] = []
+        pending: set[str] = set()
+        for participant, direction in participants:
+            address = participant.address
+            if address in self.person_by_address or address in pending:
+                continue
+            if address in self.staff_by_address:
+                continue  # a staff participant never becomes a person (see _set_participants)
+            if not should_create_person(
+                participant, direction.value, self.rules.person_policy, self.rules.internal_domains  # type: ignore[arg-type]
+            ):
+                continue
+            domain = org_domain_for(address, self.rules.internal_domains)
+            person = Person(
+                display_name=(participant.name or address)[:255], organisation_id=self.organisation(None, domain)
+            )
+            self.session.add(person)
+            new.append((participant, person))
+            pending.add(address)
+        if not new:
+            return
+        self.session.flush()
+        for participant, person in new:
+            self.session.add(EmailAddress(address=participant.address, original=participant.address,
+                                          person_id=person.id, is_primary=True, is_valid=True))
+            self.person_by_address[participant.address] = person.id
+        self.result.people_created += len(new)
+
     def person_for_participant(self, participant: Participant, direction: Direction) -> int | None:
         """The known person behind an address, or a new one when the policy says to create it."""
         known = self.person_by_address.get(participant.address)
@@ -226,6 +260,14 @@ def _save_state(session: Session, page: Page, now: datetime) -> None:
     state.last_page_at = now
 
 
+def unlink_links(
+    session: Session, mailbox_id: int, folder: FolderName, links: Iterable[ItemLink], rules: SyncRules, now: datetime
+) -> int:
+    """Unlink items found gone by a full resync, exactly as if Exchange had reported them deleted."""
+    page = Page(mailbox_id=mailbox_id, folder=folder, folder_id=None, changes=(), new_state=None)
+    return sum(_unlink(session, page, link, now, rules) for link in links)
+
+
 def _unlink(session: Session, page: Page, link: ItemLink | None, now: datetime, rules: SyncRules) -> bool:
     """The item is gone from this folder: its link is kept, marked deleted.
 
@@ -251,6 +293,13 @@ def _drop_viewer(session: Session, link: ItemLink, mailbox_id: int) -> None:
     ids = [interaction.id]
     if interaction.kind == InteractionKind.MEETING and interaction.ical_uid:
         ids = list(session.scalars(sa.select(Interaction.id).where(Interaction.ical_uid == interaction.ical_uid)))
+    # The mailbox may still hold another copy (the same e-mail in Inbox and Sent Items): it still sees it.
+    other_copy = session.scalar(sa.select(ItemLink.id).where(
+        ItemLink.mailbox_id == mailbox_id, ItemLink.entity_type == EntityType.INTERACTION,
+        ItemLink.entity_id.in_(ids), ItemLink.deleted_at.is_(None), ItemLink.id != link.id,
+    ).limit(1))
+    if other_copy is not None:
+        return
     session.execute(
         sa.delete(InteractionViewer).where(
             InteractionViewer.interaction_id.in_(ids), InteractionViewer.mailbox_id == mailbox_id
@@ -276,6 +325,14 @@ def _apply_contacts(
             result.deleted += _unlink(session, page, link, now, directory.rules)
             continue
         assert isinstance(record, ContactRecord)
+        hidden = _hidden_contact(record, directory.rules)
+        if hidden is not None:
+            # A private contact is the staff member's own business: nothing of it is stored, and a
+            # contact made private later stops being a source (the person may be known elsewhere).
+            result.skipped[hidden] += 1
+            if link is not None and link.deleted_at is None:
+                link.deleted_at = now
+            continue
         valid = [e for e in record.emails if e.is_valid]
         if not valid and not record.display_name.strip():
             result.skipped["contact without name or address"] += 1
@@ -303,10 +360,21 @@ def _apply_contacts(
         session.flush()
         if is_new:
             result.people_created += 1
-        _add_addresses(session, person.id, record, directory)
+        _add_addresses(session, person.id, record, directory, new=is_new)
         created = _touch_link(session, page, links, change, EntityType.PERSON, person.id, now)
         result.created += created
         result.updated += not created
+
+
+def _hidden_contact(record: ContactRecord, rules: SyncRules) -> str | None:
+    privacy = rules.privacy
+    if record.sensitivity == "private" and privacy.skip_private:
+        return "private"
+    if record.sensitivity == "confidential" and privacy.skip_confidential:
+        return "confidential"
+    if record.sensitivity == "personal" and privacy.skip_personal:
+        return "personal"
+    return None
 
 
 def _update_person(person: Person, record: ContactRecord) -> None:
@@ -320,7 +388,10 @@ def _update_person(person: Person, record: ContactRecord) -> None:
         person.display_name = record.display_name[:255]
 
 
-def _add_addresses(session: Session, person_id: int, record: ContactRecord, directory: _Directory) -> None:
+def _add_addresses(
+    session: Session, person_id: int, record: ContactRecord, directory: _Directory, *, new: bool = False
+) -> None:
+    """``new``: the person was created just now, so nothing of theirs is stored yet (no query)."""
     for email in record.emails:
         if not email.is_valid or email.address in directory.person_by_address:
             continue  # an address already known stays with its person; identity resolution merges
@@ -330,7 +401,7 @@ def _add_addresses(session: Session, person_id: int, record: ContactRecord, dire
         directory.person_by_address[email.address] = person_id
     phones = [p for p in record.phones if p.e164]
     if phones:
-        known = set(session.scalars(sa.select(Phone.e164).where(Phone.person_id == person_id)))
+        known = set() if new else set(session.scalars(sa.select(Phone.e164).where(Phone.person_id == person_id)))
         for phone in phones:
             assert phone.e164 is not None
             if phone.e164 not in known:
@@ -338,7 +409,9 @@ def _add_addresses(session: Session, person_id: int, record: ContactRecord, dire
                                   kind=PhoneKind(phone.kind), label=phone.label))
                 known.add(phone.e164)
     if record.postal_addresses:
-        kinds = set(session.scalars(sa.select(PostalAddress.kind).where(PostalAddress.person_id == person_id)))
+        kinds: set[AddressKind] = set() if new else set(
+            session.scalars(sa.select(PostalAddress.kind).where(PostalAddress.person_id == person_id))
+        )
         for postal in record.postal_addresses:
             kind = AddressKind(postal.kind)
             if kind in kinds:
@@ -380,12 +453,20 @@ def _apply_messages(
     message_ids = {r.internet_message_id for _, r, _ in decided if r.internet_message_id}
     existing: dict[str, Interaction] = {}
     for chunk in _chunks(message_ids):
-        rows = session.scalars(sa.select(Interaction).where(Interaction.internet_message_id.in_(chunk)))
+        rows = session.scalars(
+            sa.select(Interaction).where(Interaction.internet_message_id.in_(chunk))
+            .options(selectinload(Interaction.participants))
+        )
         existing.update({i.internet_message_id: i for i in rows if i.internet_message_id})
     addresses = {p.address for _, _, d in decided for p in d.participants}
     domains = {d for a in addresses if (d := org_domain_for(a, rules.internal_domains))}
     directory.load(addresses, set(), domains)
+    directory.create_people(_new_participants(
+        ((r.internet_message_id, existing.get(r.internet_message_id or ""), d) for _, r, d in decided),
+        directory,
+    ))
     viewers = _viewers_of(session, [i.id for i in existing.values()], page.mailbox_id)
+    touched: list[tuple[ItemChange, Interaction]] = []
     for change, record, decision in decided:
         assert record.internet_message_id is not None and decision.direction is not None
         direction = Direction(decision.direction)
@@ -393,7 +474,7 @@ def _apply_messages(
         if interaction is None:
             interaction = Interaction(
                 kind=InteractionKind.EMAIL, internet_message_id=record.internet_message_id,
-                occurred_at=record.occurred_at, direction=direction,
+                occurred_at=record.occurred_at, direction=direction, participants=[],
             )
             session.add(interaction)
             existing[record.internet_message_id] = interaction
@@ -402,14 +483,37 @@ def _apply_messages(
         interaction.size_bytes = record.size
         interaction.snippet = record.snippet
         interaction.occurred_at = record.occurred_at
-        session.flush()
         _set_participants(session, interaction, decision.participants, direction, directory)
+        touched.append((change, interaction))
+    session.flush()  # one batched INSERT of the page's new interactions and participants
+    for change, interaction in touched:
         if interaction.id not in viewers:
             session.add(InteractionViewer(interaction_id=interaction.id, mailbox_id=page.mailbox_id))
             viewers.add(interaction.id)
         created = _touch_link(session, page, links, change, EntityType.INTERACTION, interaction.id, now)
         result.created += created
         result.updated += not created
+
+
+def _new_participants(
+    items: Iterable[tuple[object, Interaction | None, Decision]], directory: _Directory
+) -> Iterable[tuple[Participant, Direction]]:
+    """The (participant, direction) pairs :func:`_set_participants` will resolve, in its order: those
+    not yet recorded on their interaction (``key`` identifies the interaction within the page)."""
+    haves: dict[object, set[tuple[str, str]]] = {}
+    for key, interaction, decision in items:
+        have = haves.get(key)
+        if have is None:
+            have = {(p.address, p.role.value) for p in interaction.participants} if interaction is not None else set()
+            haves[key] = have
+        assert decision.direction is not None
+        direction = Direction(decision.direction)
+        for participant in decision.participants:
+            if (participant.address, participant.role) in have:
+                continue
+            have.add((participant.address, participant.role))
+            if participant.address not in directory.staff_by_address:
+                yield participant, direction
 
 
 def _viewers_of(session: Session, interaction_ids: list[int], mailbox_id: int) -> set[int]:
@@ -488,29 +592,47 @@ def _apply_meetings(
     addresses = {p.address for _, _, d in series_list for p in d.participants}
     domains = {d for a in addresses if (d := org_domain_for(a, rules.internal_domains))}
     directory.load(addresses, set(), domains)
+    # Every stored occurrence of the page's series, with its participants, in a few queries.
+    stored_by_uid: dict[str, dict[datetime | None, Interaction]] = {}
+    for chunk in _chunks(s.item.uid for _, s, _ in series_list if s.item.uid):
+        rows = session.scalars(
+            sa.select(Interaction).where(Interaction.ical_uid.in_(chunk))
+            .options(selectinload(Interaction.participants))
+        )
+        for row in rows:
+            assert row.ical_uid is not None
+            stored_by_uid.setdefault(row.ical_uid, {})[row.occurrence_start] = row
+    directory.create_people(_new_participants(
+        (
+            ((series.item.uid, o.occurrence_start),
+             stored_by_uid.get(series.item.uid or "", {}).get(o.occurrence_start), decision)
+            for _, series, decision in series_list for o in series.occurrences
+        ),
+        directory,
+    ))
+    viewers = _viewers_of(
+        session, [i.id for by_start in stored_by_uid.values() for i in by_start.values()], page.mailbox_id
+    )
+    seen_occurrences: list[Interaction] = []
+    touched: list[tuple[ItemChange, Interaction]] = []
     for change, series, decision in series_list:
         assert decision.direction is not None and series.item.uid is not None
         direction = Direction(decision.direction)
         uid = series.item.uid
-        stored = {
-            i.occurrence_start: i
-            for i in session.scalars(sa.select(Interaction).where(Interaction.ical_uid == uid))
-        }
+        stored = stored_by_uid.setdefault(uid, {})
         first: Interaction | None = None
         for occurrence in series.occurrences:
             interaction = stored.get(occurrence.occurrence_start)
             if interaction is None:
                 interaction = Interaction(
                     kind=InteractionKind.MEETING, ical_uid=uid, occurrence_start=occurrence.occurrence_start,
-                    occurred_at=occurrence.start, direction=direction,
+                    occurred_at=occurrence.start, direction=direction, participants=[],
                 )
                 session.add(interaction)
                 stored[occurrence.occurrence_start] = interaction
             _fill_meeting(interaction, occurrence, direction)
-            session.flush()
             _set_participants(session, interaction, decision.participants, direction, directory)
-            if not session.get(InteractionViewer, (interaction.id, page.mailbox_id)):
-                session.add(InteractionViewer(interaction_id=interaction.id, mailbox_id=page.mailbox_id))
+            seen_occurrences.append(interaction)
             first = first or interaction
         if series.window is not None:
             produced = {o.occurrence_start for o in series.occurrences}
@@ -521,6 +643,13 @@ def _apply_meetings(
         if first is None:
             result.skipped["no occurrence in window"] += 1
             continue
+        touched.append((change, first))
+    session.flush()  # one batched INSERT of the page's new occurrences and participants
+    for interaction in seen_occurrences:
+        if interaction.id not in viewers:
+            session.add(InteractionViewer(interaction_id=interaction.id, mailbox_id=page.mailbox_id))
+            viewers.add(interaction.id)
+    for change, first in touched:
         created = _touch_link(session, page, links, change, EntityType.INTERACTION, first.id, now)
         result.created += created
         result.updated += not created

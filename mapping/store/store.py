@@ -21,12 +21,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from mapping.changes import Page, PageResult, SyncRules
-from mapping.store.apply import apply_page
+from mapping.changes import FolderName, Page, PageResult, SyncRules
+from mapping.store.apply import apply_page, unlink_links
 from mapping.store.engine import make_engine
 from mapping.store.models import (
-    EntityType,
-    InteractionViewer,
     ItemLink,
     MailboxBackend,
     StaffMailbox,
@@ -101,12 +99,17 @@ class Store:
                 state.state = None
                 state.full_syncs += 1
 
-    def unlink_missing(self, mailbox_id: int, folder: str, seen: set[str], *, max_share: float = 0.5) -> int:
+    def unlink_missing(
+        self, mailbox_id: int, folder: FolderName, seen: set[str], *, max_share: float = 0.5,
+        rules: SyncRules | None = None,
+    ) -> int:
         """After a complete full resync: unlink the folder's items Exchange no longer has.
 
         Safety rail: when that would unlink more than ``max_share`` of a folder with over 20 linked
         items (a folder that suddenly looks empty, a permission lost), nothing is unlinked and
         :class:`MassUnlinkRefused` is raised, so the mailbox is marked as needing attention instead.
+        Otherwise each item is unlinked as a reported deletion would be (under ``rules``: a series'
+        every occurrence loses the viewer; interactions are forgotten when rules say so).
         """
         with self.session() as s:
             links = list(s.scalars(sa.select(ItemLink).where(
@@ -118,14 +121,7 @@ class Store:
                     f"{folder}: a full resync found {len(links) - len(missing)} of {len(links)} known items; "
                     "nothing was unlinked. Check the mailbox's permissions, then run `relsync resync --full`"
                 )
-            now = utcnow()
-            for link in missing:
-                link.deleted_at = now
-                if link.entity_type == EntityType.INTERACTION:
-                    s.execute(sa.delete(InteractionViewer).where(
-                        InteractionViewer.interaction_id == link.entity_id, InteractionViewer.mailbox_id == mailbox_id
-                    ))
-            return len(missing)
+            return unlink_links(s, mailbox_id, folder, missing, rules or SyncRules(frozenset()), utcnow())
 
     def mark_success(self, mailbox_id: int) -> None:
         """The mailbox synced: clear any attention flag and record the time."""

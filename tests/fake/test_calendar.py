@@ -118,3 +118,13 @@ def test_editing_one_occurrence_turns_it_into_an_exception(fake: FakeExchange, a
     again.refresh()
     assert (again.type, again.subject) == ("Exception", "Weekly sync (with guests)")
     assert again.start == occ.start  # the time stayed
+
+
+def test_calendar_view_is_cut_at_max_entries_and_limited_to_two_years(alice: Account) -> None:
+    from exchangelib.errors import ErrorCalendarViewRangeTooBig
+
+    start = EWSDateTime(2026, 3, 1, tzinfo=EWSTimeZone("UTC"))
+    few = list(alice.calendar.view(start=start, end=start + dt.timedelta(days=60), max_items=3))
+    assert len(few) == 3
+    with pytest.raises(ErrorCalendarViewRangeTooBig):
+        list(alice.calendar.view(start=start, end=start + dt.timedelta(days=800)))

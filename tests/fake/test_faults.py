@@ -133,7 +133,7 @@ def test_bearer_tokens_are_accepted_until_they_expire(make_server: ServerFactory
     unknown = requests.post(
         ex.url, data=envelope(GET_INBOX, ALICE.email), headers={"Authorization": "Bearer nope"}, timeout=10
     )
-    assert unknown.status_code == 401
+    assert unknown.status_code == 401 and 'error="invalid_token"' in unknown.headers["WWW-Authenticate"]
 
 
 def test_faults_and_stats_over_http(fake: FakeExchange, alice: Account) -> None:

@@ -162,3 +162,10 @@ def test_more_than_512_changes_per_page_fails_schema_validation_like_exchange(
     fake.validate_requests = False  # the handler refuses it too, as Exchange's own range check would
     with pytest.raises(ErrorSchemaValidation):
         sync_pages(alice, alice.inbox, page=513)
+
+
+def test_a_corrupt_hierarchy_state_is_refused(alice: Account) -> None:
+    root = alice.msg_folder_root
+    root.folder_sync_state = base64.b64encode(b"1|h:msgfolderroot|1|0|forged").decode()
+    with pytest.raises(ErrorInvalidSyncStateData):
+        list(root.sync_hierarchy())

@@ -85,6 +85,36 @@ def test_oauth_needs_exactly_one_credential() -> None:
     assert any("exchange.oauth" in p and "exactly one of client_secret_env" in p for p in problems)
 
 
+OAUTH = MINIMAL.replace('auth = "basic"', 'auth = "oauth"') + (
+    '\n[exchange.oauth]\ntenant_id = "t"\nclient_id = "c"\nclient_secret_file = "secret"\n'
+)
+
+
+def test_oauth_files_and_ca_bundle_resolve_beside_the_config_file(tmp_path: Path) -> None:
+    path = tmp_path / "conf" / "relsync.toml"
+    path.parent.mkdir()
+    path.write_text(OAUTH + 'ca_bundle = "pki/ca.pem"\n')
+    oauth = load_config(path).config.exchange.oauth
+    assert oauth is not None
+    assert oauth.ca_bundle == tmp_path / "conf" / "pki" / "ca.pem"
+    assert oauth.client_secret_file == tmp_path / "conf" / "secret"
+
+
+def test_oauth_ca_bundle_defaults_to_the_system_cas() -> None:
+    oauth = parse_config(OAUTH, Path("relsync.toml")).exchange.oauth
+    assert oauth is not None and oauth.ca_bundle is None
+
+
+def test_oauth_authority_host_must_be_https() -> None:
+    problems = problems_of(OAUTH + 'authority_host = "http://login.example"\n')
+    assert any("exchange.oauth.authority_host: must be an https:// URL" in p for p in problems)
+
+
+def test_oauth_needs_impersonation() -> None:
+    problems = problems_of(OAUTH.replace('auth = "oauth"', 'auth = "oauth"\naccess_type = "delegate"'))
+    assert any("exchange: auth = 'oauth' uses app-only tokens" in p and "impersonation" in p for p in problems)
+
+
 def test_toml_syntax_error_names_file_and_line() -> None:
     problems = problems_of("[store\nurl = 1", "bad.toml")
     assert problems[0].startswith("bad.toml: not valid TOML") and "line 1" in problems[0]

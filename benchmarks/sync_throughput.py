@@ -1,0 +1,302 @@
+"""How fast does relsync sync one big mailbox, next to exchangelib alone? Run by hand:
+
+    .venv/bin/python benchmarks/sync_throughput.py [--messages 20000] [--contacts 2000] [--calendar 2000]
+                                                   [--rss 20000,100000] [--no-pg] [--profile FILE]
+
+One seeded fake Exchange (its own process, so it does not share this process's GIL or memory), one
+mailbox, side by side per folder:
+
+(a) raw exchangelib: ``services.SyncFolderItems`` page by page (512 changes a page), asking for the
+    same fields relsync asks for (``connector.sync.FOLDER_FIELDS``), only consuming the parsed items;
+(b) relsync: ``MailboxSync.sync`` (one call per folder, so each folder is timed on its own) into a
+    fresh SQLite store migrated with ``mapping.store.migrate.upgrade``.
+
+Both passes run against a warm fake (one untimed pass first fills its render cache), so what differs
+is the client side only. Goal: (b) >= 0.8x (a). Then the peak RSS of a relsync sync at 20,000 and at
+100,000 messages, each in a fresh subprocess (``ru_maxrss``); goal: flat and under 300 MB. And the
+relsync figure on PostgreSQL (postgresql+psycopg://postgres@127.0.0.1:5432, in a throwaway database
+``relsync_bench_<random>``), when that server is reachable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import multiprocessing as mp
+import resource
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import sqlalchemy as sa  # noqa: E402
+from exchangelib import BASIC, IMPERSONATION, UTC, Account, Build, Configuration, Credentials, Version  # noqa: E402
+from exchangelib.items import ID_ONLY  # noqa: E402
+from exchangelib.services import SyncFolderItems  # noqa: E402
+
+from connector.ews import FOLDER_ATTRIBUTES, EwsConnection, EwsSettings  # noqa: E402
+from connector.sync import FOLDER_FIELDS, MailboxSync, SyncSettings  # noqa: E402
+from mapping.changes import FolderName, SyncRules  # noqa: E402
+from mapping.store.migrate import upgrade  # noqa: E402
+from mapping.store.store import Store  # noqa: E402
+
+PAGE = 512
+SEED = 7
+PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+PG_BASE = "postgresql+psycopg://postgres@127.0.0.1:5432/"
+
+
+@dataclass(frozen=True)
+class Server:
+    url: str
+    username: str
+    password: str
+    mailbox: str
+    domain: str
+
+
+# ------------------------------------------------------------------------------------ fake server
+def _serve(messages: int, contacts: int, calendar: int, conn: Any, stop: Any) -> None:
+    from connector.fake.generator import Scale, build_company
+    from connector.fake.server import FakeExchange
+
+    scale = Scale(contacts=contacts, inbox=messages, sentitems=0, calendar=calendar, tasks=0)
+    company = build_company(SEED, 1, scale)
+    # A cache big enough for every item: after the warm-up pass the fake costs the same for (a) and (b).
+    with FakeExchange(company, render_cache_items=messages + contacts + calendar + 1000) as ex:
+        conn.send(Server(ex.url, ex.username, ex.password, company.mailboxes()[0].email, company.domain))
+        stop.wait()
+
+
+class FakeProcess:
+    """The fake Exchange in its own process (spawned: a clean interpreter, no inherited threads)."""
+
+    def __init__(self, messages: int, contacts: int, calendar: int) -> None:
+        ctx = mp.get_context("spawn")
+        parent, child = ctx.Pipe()
+        self._stop = ctx.Event()
+        self._proc = ctx.Process(target=_serve, args=(messages, contacts, calendar, child, self._stop), daemon=True)
+        self._proc.start()
+        if not parent.poll(120):
+            raise RuntimeError("the fake Exchange did not start")
+        self.server: Server = parent.recv()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._proc.join(10)
+        if self._proc.is_alive():
+            self._proc.terminate()
+
+
+# ---------------------------------------------------------------------------------------- clients
+def folders_of(contacts: int, messages: int, calendar: int) -> list[FolderName]:
+    wanted: list[tuple[FolderName, int]] = [("contacts", contacts), ("inbox", messages), ("calendar", calendar)]
+    return [name for name, n in wanted if n > 0]
+
+
+def raw_account(server: Server) -> Account:
+    cfg = Configuration(
+        service_endpoint=server.url,
+        credentials=Credentials(server.username, server.password),
+        auth_type=BASIC,
+        version=Version(build=Build(15, 1, 2507, 6)),
+    )
+    return Account(server.mailbox, config=cfg, autodiscover=False, access_type=IMPERSONATION, default_timezone=UTC)
+
+
+def raw_folder(acc: Account, name: FolderName) -> tuple[int, float]:
+    """(a): exchangelib paging through one folder; items are parsed, then only counted."""
+    folder = getattr(acc, FOLDER_ATTRIBUTES[name])  # the two GetFolder calls, outside the clock
+    fields = {f for f in folder.normalize_fields(list(FOLDER_FIELDS[name])) if not f.field.is_attribute}
+    state: str | None = None
+    items = 0
+    t0 = time.perf_counter()
+    while True:
+        svc = SyncFolderItems(account=acc)
+        for _change_type, _item in svc.call(
+            folder=folder, shape=ID_ONLY, additional_fields=fields, sync_state=state, ignore=None,
+            max_changes_returned=PAGE, sync_scope="NormalItems",
+        ):
+            items += 1
+        if svc.includes_last_item_in_range or svc.sync_state == state:
+            break
+        state = svc.sync_state
+    return items, time.perf_counter() - t0
+
+
+def relsync_folders(server: Server, url: str, folders: list[FolderName]) -> dict[str, tuple[int, float]]:
+    """(b): relsync syncing each folder into the store at ``url`` (already migrated)."""
+    connection = EwsConnection(EwsSettings(endpoint=server.url, username=server.username,
+                                           password=server.password, auth="basic"))
+    store = Store(url)
+    engine = MailboxSync(connection, store, SyncRules(internal_domains=frozenset({server.domain})), SyncSettings())
+    out: dict[str, tuple[int, float]] = {}
+    try:
+        for name in folders:
+            t0 = time.perf_counter()
+            report = engine.sync(server.mailbox, [name])
+            elapsed = time.perf_counter() - t0
+            if not report.ok:
+                raise RuntimeError(f"relsync sync of {name} failed: {report.error}")
+            out[name] = (report.folders[0].result.items, elapsed)
+    finally:
+        connection.close()
+        store.dispose()
+    return out
+
+
+def fresh_sqlite(tmp: str, name: str) -> str:
+    url = f"sqlite:///{Path(tmp) / name}"
+    upgrade(url)
+    return url
+
+
+# ------------------------------------------------------------------------------------------- RSS
+def child_rss(messages: int) -> None:
+    """Subprocess body: one relsync sync of a mailbox with ``messages`` messages; prints JSON."""
+    fake = FakeProcess(messages, 0, 0)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            url = fresh_sqlite(tmp, "rss.db")
+            before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            t0 = time.perf_counter()
+            result = relsync_folders(fake.server, url, ["inbox"])
+            elapsed = time.perf_counter() - t0
+    finally:
+        fake.close()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    print(json.dumps({"messages": messages, "items": result["inbox"][0], "seconds": elapsed,
+                      "rss_before_mb": before / 1024, "peak_rss_mb": peak / 1024}))
+
+
+def measure_rss(messages: int) -> dict[str, Any]:
+    proc = subprocess.run([sys.executable, __file__, "--child-rss", str(messages)],
+                          capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise RuntimeError(f"RSS child for {messages} failed:\n{proc.stderr[-3000:]}")
+    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result
+
+
+# ------------------------------------------------------------------------------------- PostgreSQL
+def postgres_run(server: Server, folders: list[FolderName]) -> dict[str, tuple[int, float]] | None:
+    try:
+        admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+        with admin.connect() as c:
+            c.exec_driver_sql("SELECT 1")
+    except Exception as exc:  # unreachable: say so, do not fail the benchmark
+        print(f"PostgreSQL not reachable ({type(exc).__name__}); skipped")
+        return None
+    name = f"relsync_bench_{secrets.token_hex(4)}"
+    with admin.connect() as c:
+        c.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        url = PG_BASE + name
+        upgrade(url)
+        return relsync_folders(server, url, folders)
+    finally:
+        with admin.connect() as c:
+            c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+# ------------------------------------------------------------------------------------------- main
+def _rate(n: int, t: float) -> float:
+    return n / t if t > 0 else 0.0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--messages", type=int, default=20_000)
+    ap.add_argument("--contacts", type=int, default=2_000)
+    ap.add_argument("--calendar", type=int, default=2_000)
+    ap.add_argument("--rss", default="20000,100000", help="message counts for the RSS runs ('' for none)")
+    ap.add_argument("--no-pg", action="store_true", help="skip the PostgreSQL run")
+    ap.add_argument("--profile", help="write a cProfile of the relsync pass to this file")
+    ap.add_argument("--child-rss", type=int, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child_rss is not None:
+        child_rss(args.child_rss)
+        return
+
+    folders = folders_of(args.contacts, args.messages, args.calendar)
+    print(f"one mailbox: {args.contacts} contacts, {args.messages} messages (inbox), {args.calendar} calendar items;"
+          f" page size {PAGE}")
+    fake = FakeProcess(args.messages, args.contacts, args.calendar)
+    pg: dict[str, tuple[int, float]] | None = None
+    try:
+        server = fake.server
+        warm = raw_account(server)
+        for name in folders:  # untimed: fills the fake's render cache
+            raw_folder(warm, name)
+        acc = raw_account(server)
+        raw = {name: raw_folder(acc, name) for name in folders}
+        with tempfile.TemporaryDirectory() as tmp:
+            url = fresh_sqlite(tmp, "bench.db")
+            profiler = cProfile.Profile() if args.profile else None
+            if profiler is not None:
+                profiler.enable()
+            ours = relsync_folders(server, url, folders)
+            if profiler is not None:
+                profiler.disable()
+                profiler.dump_stats(args.profile)
+        if not args.no_pg:
+            pg = postgres_run(server, folders)
+    finally:
+        fake.close()
+
+    head = (f"{'folder':<10} {'items':>7} {'raw s':>7} {'raw items/s':>12} {'relsync s':>10} "
+            f"{'relsync items/s':>16} {'ratio':>6}")
+    if pg is not None:
+        head += f" {'PG s':>7} {'PG items/s':>11} {'PG ratio':>9}"
+    print(head)
+    print("-" * len(head))
+    totals = [0, 0.0, 0.0, 0.0]
+    for name in [*folders, "total"]:
+        if name == "total":
+            n, t_raw, t_ours, t_pg = int(totals[0]), totals[1], totals[2], totals[3]
+        else:
+            n, t_raw = raw[name]
+            t_ours = ours[name][1]
+            t_pg = pg[name][1] if pg is not None else 0.0
+            if ours[name][0] != n:
+                print(f"  note: {name}: relsync accounted for {ours[name][0]} of {n} items")
+            totals[0] += n
+            totals[1] += t_raw
+            totals[2] += t_ours
+            totals[3] += t_pg
+        r_raw, r_ours = _rate(n, t_raw), _rate(n, t_ours)
+        line = (f"{name:<10} {n:>7} {t_raw:>7.2f} {r_raw:>12.0f} {t_ours:>10.2f} {r_ours:>16.0f} "
+                f"{r_ours / r_raw if r_raw else 0:>5.2f}x")
+        if pg is not None:
+            r_pg = _rate(n, t_pg)
+            line += f" {t_pg:>7.2f} {r_pg:>11.0f} {r_pg / r_raw if r_raw else 0:>8.2f}x"
+        print(line)
+    ratio = _rate(int(totals[0]), totals[2]) / _rate(int(totals[0]), totals[1])
+    print(f"goal relsync >= 0.8x raw (SQLite): {'MET' if ratio >= 0.8 else 'NOT MET'} ({ratio:.2f}x)")
+
+    counts = [int(x) for x in args.rss.split(",") if x.strip()]
+    if counts:
+        print()
+        print(f"{'messages':>9} {'synced':>7} {'seconds':>8} {'items/s':>8} {'peak RSS MB':>12}")
+        peaks = []
+        for count in counts:
+            r = measure_rss(count)
+            peaks.append(r["peak_rss_mb"])
+            print(f"{count:>9} {r['items']:>7} {r['seconds']:>8.1f} {_rate(r['items'], r['seconds']):>8.0f} "
+                  f"{r['peak_rss_mb']:>12.1f}")
+        flat = max(peaks) < 300
+        print(f"goal peak RSS < 300 MB at every size: {'MET' if flat else 'NOT MET'} "
+              f"(spread {max(peaks) - min(peaks):.1f} MB)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,51 @@
+"""Identity resolution: is this organisation or person one we already know?
+
+Pure and store-agnostic: plain candidate records in, explainable scores and decisions out.
+
+- :func:`score_orgs`, :func:`score_people`: one pair, with its evidence.
+- :func:`find_org_duplicates`, :func:`find_person_duplicates`: a full pass over a list, blocked.
+- :func:`build_org_index` / :func:`build_person_index` then :func:`match_new`: incremental matching.
+- :mod:`mapping.identity.pairs`: scoring labelled pairs from a CSV, precision/recall/F1.
+"""
+
+from mapping.identity.model import (
+    DEFAULT_THRESHOLDS,
+    Decision,
+    Evidence,
+    Kind,
+    MatchPair,
+    MatchScore,
+    OrgCandidate,
+    PersonCandidate,
+    Thresholds,
+)
+from mapping.identity.orgs import score_orgs
+from mapping.identity.people import score_people
+from mapping.identity.resolve import (
+    MatchIndex,
+    build_org_index,
+    build_person_index,
+    find_org_duplicates,
+    find_person_duplicates,
+    match_new,
+)
+
+__all__ = [
+    "DEFAULT_THRESHOLDS",
+    "Decision",
+    "Evidence",
+    "Kind",
+    "MatchIndex",
+    "MatchPair",
+    "MatchScore",
+    "OrgCandidate",
+    "PersonCandidate",
+    "Thresholds",
+    "build_org_index",
+    "build_person_index",
+    "find_org_duplicates",
+    "find_person_duplicates",
+    "match_new",
+    "score_orgs",
+    "score_people",
+]

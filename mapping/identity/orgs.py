@@ -1,0 +1,249 @@
+"""Organisation matching: names (legal forms, acronyms, typos), domains, phones and addresses.
+
+Evidence and its weights (log-odds, see :mod:`mapping.identity.scoring`), on a prior of
+:data:`ORG_PRIOR`:
+
+- a shared registrable domain (not free mail): strong, it links even "Alphabet" and "Google";
+  disjoint domains on both sides: weakly against (organisations own several domains);
+- names equal after normalisation: strong; one name the acronym of the other ("IBM" and
+  "International Business Machines, Inc."), or of the other's domain: moderate;
+- names whose words match up to typos and abbreviations: moderate; a *distinctive* word on one side
+  only ("Acme Corp" / "Acme Bank"): strongly against, a generic one ("Services") weakly;
+- a shared phone number, a near-identical street address, the same or a different city.
+
+Names that carry no information (empty, punctuation, only a legal form) contribute nothing, so such a
+record can only be merged on other evidence.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz
+from rapidfuzz.distance import JaroWinkler
+
+from mapping.identity.model import DEFAULT_THRESHOLDS, Evidence, MatchScore, OrgCandidate, Thresholds
+from mapping.identity.scoring import combine
+from mapping.identity.text import (
+    GENERIC_WORDS,
+    MAX_TEXT,
+    STOPWORDS,
+    acronym,
+    collapse_umlauts,
+    domain_stem,
+    fold,
+    org_domains,
+    org_tokens,
+    phone_key,
+)
+
+ORG_PRIOR = -5.0
+
+W_DOMAIN_SHARED = 9.0
+W_DOMAINS_DISJOINT = -1.5
+W_NAME_EXACT = 8.0
+W_NAME_EXACT_SHORT = 5.5  # one short word ("IBM", "3M"): more often reused by unrelated firms
+W_ACRONYM = 6.0
+W_NAME_FUZZY_ALL = 6.5  # every word matches up to typos or abbreviation
+W_TOKEN_MATCH = 2.0
+W_TOKEN_DISTINCT_MISS = -4.0
+W_TOKEN_GENERIC_MISS = -1.0
+W_DOMAIN_FITS_NAME = 2.0
+W_PHONE_SHARED = 4.0
+W_PHONES_DIFFER = -1.0
+W_ADDRESS_SAME = 2.5
+W_ADDRESS_DIFFER = -1.0
+W_CITY_DIFFER = -2.0
+
+_FUZZY_TOKEN = 0.90  # Jaro-Winkler similarity at which two words count as one with a typo
+MAX_WORD = 40  # a longer "word" is junk, not a name
+
+
+@dataclass(frozen=True, slots=True)
+class OrgFeatures:
+    """What the scorer compares, computed once per candidate."""
+
+    id: str
+    names: tuple[tuple[str, ...], ...]  # token tuples of the name and aliases that carry information
+    display: str
+    domains: frozenset[str]
+    stems: frozenset[str]
+    phones: frozenset[str]
+    addresses: tuple[str, ...]
+    city: str
+
+
+def _informative(tokens: tuple[str, ...]) -> bool:
+    words = [t for t in tokens if t not in STOPWORDS]
+    return bool(words) and sum(len(t) for t in words) >= 2 and max(len(t) for t in words) <= MAX_WORD
+
+
+def org_features(c: OrgCandidate) -> OrgFeatures:
+    """The comparable features of one candidate (bounded work on any input)."""
+    names: list[tuple[str, ...]] = []
+    for name in (c.name, *c.aliases[:8]):
+        if len(name) > MAX_TEXT:
+            continue  # not a name but junk (a pasted document): never evidence
+        tokens = org_tokens(name)[:12]
+        if _informative(tokens) and tokens not in names:
+            names.append(tokens)
+    domains = org_domains((*c.domains, *((c.website,) if c.website else ())))
+    addresses = tuple(a for a in (fold(x) for x in c.addresses[:4]) if a)
+    return OrgFeatures(
+        id=c.id,
+        names=tuple(names),
+        display=c.name[:80],
+        domains=domains,
+        stems=frozenset(s for s in (domain_stem(d) for d in domains) if len(s) >= 2),
+        phones=frozenset(k for k in (phone_key(p) for p in c.phones[:8]) if k),
+        addresses=addresses,
+        city=fold(c.city or "")[:64],
+    )
+
+
+def _token_match(x: str, y: str) -> bool:
+    if x == y:
+        return True
+    short, long_ = (x, y) if len(x) <= len(y) else (y, x)
+    if len(short) >= 3 and long_.startswith(short) and short not in STOPWORDS:
+        return True  # a shortened word: "tech" / "technologies", "intl" is not caught (not a prefix)
+    return len(short) >= 4 and JaroWinkler.similarity(x, y) >= _FUZZY_TOKEN
+
+
+def _compare_names(a: tuple[str, ...], b: tuple[str, ...]) -> list[Evidence]:
+    """Evidence from one name of each side (both informative)."""
+    if a == b:
+        short = len(a) == 1 and len(a[0]) <= 3
+        return [Evidence("name", f"same name {' '.join(a)!r}", W_NAME_EXACT_SHORT if short else W_NAME_EXACT)]
+    if "".join(a) == "".join(b) or collapse_umlauts(" ".join(a)) == collapse_umlauts(" ".join(b)):
+        return [Evidence("name", f"same name apart from spelling {''.join(a)!r}", W_NAME_EXACT)]
+    acr_a, acr_b = acronym(a), acronym(b)
+    joined_a, joined_b = "".join(a), "".join(b)
+    if (len(a) == 1 or len(joined_a) <= 5) and acr_b and joined_a == acr_b:
+        return [Evidence("acronym", f"{joined_a!r} is the acronym of {' '.join(b)!r}", W_ACRONYM)]
+    if (len(b) == 1 or len(joined_b) <= 5) and acr_a and joined_b == acr_a:
+        return [Evidence("acronym", f"{joined_b!r} is the acronym of {' '.join(a)!r}", W_ACRONYM)]
+    words_a = [t for t in a if t not in STOPWORDS]
+    words_b = [t for t in b if t not in STOPWORDS]
+    matched_a = [any(_token_match(x, y) for y in words_b) for x in words_a]
+    matched_b = [any(_token_match(y, x) for x in words_a) for y in words_b]
+    if all(matched_a) and all(matched_b):
+        ratio = fuzz.ratio(" ".join(a), " ".join(b)) / 100.0
+        return [Evidence("name", f"names match up to typos ({ratio:.2f})", W_NAME_FUZZY_ALL)]
+    if not any(matched_a):
+        ratio = fuzz.ratio(joined_a, joined_b) / 100.0
+        if ratio >= 0.9 and min(len(joined_a), len(joined_b)) >= 6:
+            return [Evidence("name", f"names match up to spacing and typos ({ratio:.2f})", W_NAME_FUZZY_ALL)]
+        return [Evidence("name", "no word in common", W_TOKEN_DISTINCT_MISS)]
+    evidence: list[Evidence] = []
+    n_matched = sum(matched_a) + sum(matched_b)
+    common = max(1, n_matched // 2)
+    evidence.append(Evidence("name", f"{common} word(s) in common", min(2, common) * W_TOKEN_MATCH))
+    missing = [x for x, m in zip(words_a, matched_a, strict=True) if not m]
+    missing += [y for y, m in zip(words_b, matched_b, strict=True) if not m]
+    # Short numbers ("2", "24") are often dropped or added; long ones ("1984") are distinctive.
+    distinct = sorted(w for w in missing if (len(w) > 3 if w.isdigit() else w not in GENERIC_WORDS))
+    generic = sorted(w for w in missing if w not in distinct)
+    if distinct:
+        weight = W_TOKEN_DISTINCT_MISS * min(2, len(distinct))
+        evidence.append(Evidence("name", f"distinctive word(s) on one side only: {', '.join(distinct)}", weight))
+    if generic:
+        weight = W_TOKEN_GENERIC_MISS * min(2, len(generic))
+        evidence.append(Evidence("name", f"generic word(s) on one side only: {', '.join(generic)}", weight))
+    return evidence
+
+
+def _name_evidence(a: OrgFeatures, b: OrgFeatures) -> list[Evidence]:
+    if not a.names or not b.names:
+        return []
+    best: list[Evidence] | None = None
+    best_weight = float("-inf")
+    # Both orders of the loops give the same set of pairs, and the max is order-free: symmetric.
+    for x in a.names:
+        for y in b.names:
+            ev = _compare_names(x, y)
+            w = sum(e.weight for e in ev)
+            if w > best_weight:
+                best, best_weight = ev, w
+    return best or []
+
+
+def _domain_fits_name(a: OrgFeatures, b: OrgFeatures) -> Evidence | None:
+    """``a``'s domain spells ``b``'s name or its acronym (used only when not both have domains)."""
+    for stem in a.stems:
+        for tokens in b.names:
+            joined = "".join(t for t in tokens if t not in STOPWORDS)
+            if stem == joined or (len(tokens) > 1 and stem == acronym(tokens)):
+                return Evidence("domain", f"domain {stem!r} spells the name {' '.join(tokens)!r}", W_DOMAIN_FITS_NAME)
+    return None
+
+
+def compare_org_features(a: OrgFeatures, b: OrgFeatures, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> MatchScore:
+    """Score two prepared candidates."""
+    evidence: list[Evidence] = []
+    shared = a.domains & b.domains
+    if shared:
+        evidence.append(Evidence("domain", f"same domain {min(shared)}", W_DOMAIN_SHARED))
+    elif a.domains and b.domains:
+        evidence.append(
+            Evidence("domain", f"different domains {min(a.domains)} / {min(b.domains)}", W_DOMAINS_DISJOINT)
+        )
+    names = _name_evidence(a, b)
+    evidence.extend(names)
+    if not shared and names and sum(e.weight for e in names) < W_NAME_EXACT:
+        fit = (_domain_fits_name(a, b) if not b.domains else None) or (
+            _domain_fits_name(b, a) if not a.domains else None
+        )
+        if fit:
+            evidence.append(fit)
+    if a.phones and b.phones:
+        if a.phones & b.phones:
+            evidence.append(Evidence("phone", "same phone number", W_PHONE_SHARED))
+        else:
+            evidence.append(Evidence("phone", "different phone numbers", W_PHONES_DIFFER))
+    if a.addresses and b.addresses:
+        best = max(fuzz.token_sort_ratio(x, y) for x in a.addresses for y in b.addresses) / 100.0
+        if best >= 0.9:
+            evidence.append(Evidence("address", f"same address ({best:.2f})", W_ADDRESS_SAME))
+        elif best < 0.6:
+            evidence.append(Evidence("address", f"different addresses ({best:.2f})", W_ADDRESS_DIFFER))
+    if a.city and b.city and a.city != b.city and JaroWinkler.similarity(a.city, b.city) < 0.85:
+        evidence.append(Evidence("city", f"different cities {a.city!r} / {b.city!r}", W_CITY_DIFFER))
+    return combine(ORG_PRIOR, evidence, thresholds)
+
+
+@functools.lru_cache(maxsize=4096)
+def _cached_features(c: OrgCandidate) -> OrgFeatures:
+    return org_features(c)
+
+
+def score_orgs(a: OrgCandidate, b: OrgCandidate, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> MatchScore:
+    """How likely ``a`` and ``b`` are one organisation, with the evidence and the decision."""
+    return compare_org_features(_cached_features(a), _cached_features(b), thresholds)
+
+
+def org_block_keys(f: OrgFeatures) -> set[str]:
+    """Blocking keys: records that share no key are never compared.
+
+    Domains and phones; each name's full key, its acronym (so "IBM" meets "International Business
+    Machines") and each distinctive word and its 4-letter prefix (typos, reordering). Keys that turn
+    out common (a word every tenth company has) are dropped by the blocker, not here.
+    """
+    keys = {"d:" + d for d in f.domains} | {"p:" + p for p in f.phones}
+    for s in f.stems:
+        keys.add("x:" + s)
+    for tokens in f.names:
+        joined = "".join(t for t in tokens if t not in STOPWORDS)
+        keys.add("x:" + joined)
+        acr = acronym(tokens)
+        if len(tokens) > 1 and acr:
+            keys.add("x:" + acr)
+        for t in tokens:
+            if t in STOPWORDS or len(t) < 2:
+                continue
+            keys.add("t:" + t)
+            if len(t) >= 5:
+                keys.add("f:" + t[:4])
+                keys.add("g:" + t[-4:])
+    return keys

@@ -1,0 +1,246 @@
+"""Crash safety: a real `relsync resync` process killed with SIGKILL at random points, then resumed.
+
+Every page of changes is committed together with the sync state that follows it, so a resync killed
+anywhere (while waiting for Exchange, while translating, in the middle of a commit) and started again
+must end with exactly the store an uninterrupted sync of the same mailboxes produces: nothing lost,
+nothing twice. The fake Exchange runs in this process (schema-checked, with a slow-response fault so
+kills also land while a request is in flight); the store is SQLite in a temporary folder.
+
+The two stores are compared as a canonical dump: every table that sync writes, with database ids
+replaced by natural keys (addresses, Message-IDs, UIDs, Exchange item ids) and times of our own
+(created_at, first_seen_at, ...) left out.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from exchangelib.protocol import close_connections
+from lxml import etree
+
+from connector.fake.generator import build_company
+from connector.fake.server import FakeExchange
+from mapping.store.migrate import upgrade
+from scheduler.cli import write_fake_config
+from scheduler.config import load_config
+from scheduler.jobs import run_sync
+
+RELSYNC = [sys.executable, "-m", "scheduler.cli"]
+ROOT = Path(__file__).resolve().parents[2]
+KILLS = 20
+SEED = 20261122
+PAGE_SIZE = 5  # tiny pages: a 30-item inbox takes 6 pages, so kills land mid-folder
+SLOW_MS = 25  # every SyncFolderItems answer is this late: kills land during requests too
+
+pytestmark = pytest.mark.slow
+
+
+def _write_config(server: FakeExchange, addresses: list[str], domain: str, path: Path) -> Path:
+    write_fake_config(path, server.url, server.username, server.password, addresses, domain)
+    text = path.read_text(encoding="utf-8")
+    text = text.replace('level = "INFO"', 'level = "WARNING"')
+    path.write_text(text + f"\n[sync]\npage_size = {PAGE_SIZE}\n", encoding="utf-8")
+    return path
+
+
+def canonical_dump(url: str) -> dict[str, list[tuple[Any, ...]]]:
+    """Everything sync wrote, keyed by natural keys, without our own ids and timestamps."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as c:
+            def rows(sql: str) -> list[tuple[Any, ...]]:
+                return sorted((tuple(r) for r in c.execute(sa.text(sql))), key=repr)
+
+            mailbox = {i: a for i, a in c.execute(sa.text("SELECT id, address FROM staff_mailboxes"))}
+            emails: dict[int, list[str]] = {}
+            for pid, address in c.execute(sa.text("SELECT person_id, address FROM email_addresses")):
+                emails.setdefault(pid, []).append(address)
+            person_key = {
+                pid: (name, tuple(sorted(emails.get(pid, []))))
+                for pid, name in c.execute(sa.text("SELECT id, display_name FROM people"))
+            }
+            org_key = {oid: key for oid, key in c.execute(sa.text("SELECT id, normalised_name FROM organisations"))}
+            interaction_key = {
+                iid: (kind, mid, uid, str(start))
+                for iid, kind, mid, uid, start in c.execute(sa.text(
+                    "SELECT id, kind, internet_message_id, ical_uid, occurrence_start FROM interactions"
+                ))
+            }
+            dump: dict[str, list[tuple[Any, ...]]] = {}
+            dump["mailboxes"] = rows("SELECT address, needs_attention, attention_reason FROM staff_mailboxes")
+            dump["sync_states"] = sorted(
+                (mailbox[m], folder, state, folder_id, full_syncs)
+                for m, folder, state, folder_id, full_syncs in c.execute(sa.text(
+                    "SELECT mailbox_id, folder, state, folder_id, full_syncs FROM sync_states"
+                ))
+            )
+            dump["organisations"] = rows("SELECT name, normalised_name, website, merged_into_id FROM organisations")
+            dump["organisation_domains"] = sorted(
+                (domain, org_key[oid], kind)
+                for domain, oid, kind in c.execute(sa.text(
+                    "SELECT domain, organisation_id, kind FROM organisation_domains"
+                ))
+            )
+            dump["people"] = sorted(
+                (person_key[pid], given, middle, surname, nick, title, dept,
+                 org_key.get(oid) if oid is not None else None)
+                for pid, given, middle, surname, nick, title, dept, oid in c.execute(sa.text(
+                    "SELECT id, given_name, middle_name, surname, nickname, job_title, department, "
+                    "organisation_id FROM people"
+                ))
+            )
+            dump["email_addresses"] = sorted(
+                (address, original, person_key[pid], primary, valid)
+                for address, original, pid, primary, valid in c.execute(sa.text(
+                    "SELECT address, original, person_id, is_primary, is_valid FROM email_addresses"
+                ))
+            )
+            dump["phones"] = sorted(
+                (person_key[pid], e164, raw, kind, label)
+                for pid, e164, raw, kind, label in c.execute(sa.text(
+                    "SELECT person_id, e164, raw, kind, label FROM phones"
+                ))
+            )
+            dump["postal_addresses"] = sorted(
+                (person_key[pid], *rest)
+                for pid, *rest in c.execute(sa.text(
+                    "SELECT person_id, kind, street, city, state, postal_code, country FROM postal_addresses"
+                ))
+            )
+            dump["interactions"] = sorted(
+                (interaction_key[iid], *rest)
+                for iid, *rest in c.execute(sa.text(
+                    "SELECT id, subject, occurred_at, ends_at, is_all_day, is_cancelled, is_private, direction, "
+                    "conversation_id, size_bytes, snippet FROM interactions"
+                ))
+            )
+            dump["participants"] = sorted(
+                (interaction_key[iid], address, name, role, response,
+                 person_key.get(pid) if pid is not None else None,
+                 mailbox.get(sid) if sid is not None else None)
+                for iid, address, name, role, response, pid, sid in c.execute(sa.text(
+                    "SELECT interaction_id, address, display_name, role, response, person_id, staff_mailbox_id "
+                    "FROM interaction_participants"
+                ))
+            )
+            dump["viewers"] = sorted(
+                (interaction_key[iid], mailbox[mid])
+                for iid, mid in c.execute(sa.text("SELECT interaction_id, mailbox_id FROM interaction_viewers"))
+            )
+            links = []
+            for m, folder, item_id, ck, item_kind, etype, eid, categories, deleted in c.execute(sa.text(
+                "SELECT mailbox_id, folder, item_id, change_key, item_kind, entity_type, entity_id, categories, "
+                "deleted_at IS NOT NULL FROM item_links"
+            )):
+                target = person_key.get(eid) if etype == "person" else interaction_key.get(eid)
+                links.append((mailbox[m], folder, item_id, ck, item_kind, etype, target, categories, deleted))
+            dump["item_links"] = sorted(links, key=repr)
+            return dump
+    finally:
+        engine.dispose()
+
+
+def _linked_items(url: str) -> int:
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as c:
+            return int(c.scalar(sa.text("SELECT count(*) FROM item_links")) or 0)
+    finally:
+        engine.dispose()
+
+
+def _folders_started(url: str) -> int:
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as c:
+            return int(c.scalar(sa.text("SELECT count(*) FROM sync_states WHERE state IS NOT NULL")) or 0)
+    finally:
+        engine.dispose()
+
+
+def _sync_requests(server: FakeExchange) -> int:
+    return server.stats.to_json()["operations"].get("SyncFolderItems", 0)
+
+
+def test_resync_killed_20_times_ends_with_the_same_store_as_an_uninterrupted_run(
+    tmp_path: Path, ews_schema: etree.XMLSchema
+) -> None:
+    rng = random.Random(SEED)
+    company = build_company(seed=SEED % 1000, mailboxes=2, scale="tiny")
+    addresses = [m.email for m in company.mailboxes()]
+    server = FakeExchange(company, validate=ews_schema).start()
+    try:
+        server.faults.add("slow", operation="SyncFolderItems", delay_ms=SLOW_MS, times=None)
+
+        # The reference: one uninterrupted sync of the same data (in this process; same code path).
+        ref_dir = tmp_path / "reference"
+        ref_config = _write_config(server, addresses, company.domain, ref_dir / "relsync.toml")
+        ref_url = f"sqlite:///{ref_dir / 'relsync.db'}"
+        upgrade(ref_url)
+        try:
+            reports = run_sync(load_config(ref_config))
+        finally:
+            close_connections()
+        assert all(r.ok for r in reports), [r.error for r in reports]
+        reference = canonical_dump(ref_url)
+        assert len(reference["interactions"]) > 20 and len(reference["people"]) > 10
+
+        # The crash run: a real `relsync resync` process, SIGKILLed 20 times at random points.
+        crash_dir = tmp_path / "crash"
+        config = _write_config(server, addresses, company.domain, crash_dir / "relsync.toml")
+        crash_url = f"sqlite:///{crash_dir / 'relsync.db'}"
+        upgrade(crash_url)
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        command = [*RELSYNC, "--config", str(config), "resync", "--json"]
+        # Where a kill lands: a resumed run first re-reads each folder it already finished (one empty
+        # page each), then goes on where the last commit left it. The kill comes while the process
+        # waits for the 1st to 3rd new page (random) plus a random fraction of a page's time: during a
+        # request, a translation or a commit.
+        progress: list[int] = []
+        kills = 0
+        completed_early = 0
+        while kills < KILLS:
+            redo = max(_folders_started(crash_url) - 1, 0)
+            target = _sync_requests(server) + redo + rng.randint(1, 3)
+            proc = subprocess.Popen(command, cwd=crash_dir, env=env, stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.PIPE)
+            deadline = time.monotonic() + 60
+            while _sync_requests(server) < target and proc.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.002)
+            time.sleep(rng.uniform(0, 0.2))
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGKILL)
+                proc.wait(timeout=10)
+                assert proc.returncode == -signal.SIGKILL
+                kills += 1
+                progress.append(_linked_items(crash_url))
+            else:
+                # It finished before the kill: fine, and the next kill lands in an incremental sync.
+                assert proc.stderr is not None
+                assert proc.returncode == 0, proc.stderr.read().decode()[-2000:]
+                completed_early += 1
+            if proc.stderr is not None:
+                proc.stderr.close()
+
+        final = subprocess.run(command, cwd=crash_dir, env=env, capture_output=True, text=True, timeout=120)
+        assert final.returncode == 0, final.stderr[-2000:]
+    finally:
+        server.stop()
+        close_connections()
+
+    assert server.violations == [], "the fake sent responses that fail the EWS schema"
+    # The kills were spread over the sync, not all before the first commit or after the last one.
+    total_links = len(reference["item_links"])
+    assert len({p for p in progress if 0 < p < total_links}) >= 8, (progress, total_links)
+    crashed = canonical_dump(crash_url)
+    for table in reference:
+        assert crashed[table] == reference[table], f"{table} differs after {kills} kills"

@@ -1,0 +1,97 @@
+"""Person matching: e-mail, nicknames, transliteration, initials, organisation and phone evidence."""
+
+from __future__ import annotations
+
+import pytest
+
+from mapping.identity import PersonCandidate, score_people
+
+
+def person(
+    name: str,
+    *emails: str,
+    company: str | None = None,
+    phones: tuple[str, ...] = (),
+    birth_date: str | None = None,
+    postcode: str | None = None,
+) -> PersonCandidate:
+    return PersonCandidate(
+        id=name + "|" + ",".join(emails),
+        display_name=name,
+        emails=emails,
+        org_name=company,
+        phones=phones,
+        birth_date=birth_date,
+        postcode=postcode,
+    )
+
+
+def test_the_same_email_address_is_certain() -> None:
+    score = score_people(person("J. Smith", "john.smith@acme.com"), person("Johnny S", "JOHN.SMITH@acme.com"))
+    assert score.decision == "merge" and score.score > 0.99
+
+
+def test_a_shared_role_mailbox_is_not_certain() -> None:
+    score = score_people(person("Anna Berg", "info@acme.com"), person("Peter Holm", "info@acme.com"))
+    assert score.decision == "apart"
+
+
+@pytest.mark.parametrize(
+    ("a", "b"), [("Steve", "Stephen"), ("Bob", "Robert"), ("Bill", "William"), ("Liz", "Elizabeth")]
+)
+def test_nicknames_at_the_same_company_merge(a: str, b: str) -> None:
+    x = person(f"{a} Miller", f"{a.lower()}@acme.com", company="Acme Corp")
+    y = person(f"{b} Miller", f"{b.lower()}.miller@acme.com", company="ACME Corporation")
+    score = score_people(x, y)
+    assert score.decision == "merge", score.explain()
+    assert any(e.kind == "given_name" and "nickname" in e.detail for e in score.evidence)
+
+
+def test_nickname_alone_goes_to_review() -> None:
+    assert score_people(person("Steve Miller"), person("Stephen Miller")).decision == "review"
+
+
+def test_transliterated_names_meet() -> None:
+    assert (
+        score_people(person("Jürgen Müller", company="Bosch"), person("Jurgen Muller", company="Bosch GmbH")).decision
+        == "merge"
+    )
+    assert score_people(person("Мария Иванова"), person("Mariya Ivanova")).decision == "review"
+
+
+def test_initials_and_surname_first_forms() -> None:
+    assert score_people(person("J. Smith", company="Acme"), person("John Smith", company="Acme")).decision == "review"
+    assert score_people(person("Smith, John", company="Acme"), person("John Smith", company="Acme")).decision == "merge"
+    assert score_people(person("K. Smith", company="Acme"), person("John Smith", company="Acme")).decision == "apart"
+
+
+def test_local_part_evidence() -> None:
+    score = score_people(person("J Smith", "jsmith@acme.com"), person("John Smith", "john.smith@acme.com"))
+    assert score.decision in ("review", "merge")
+    private = score_people(person("John Smith", "john.smith@gmail.com"), person("John Smith", "john.smith@acme.com"))
+    assert any(e.kind == "email_local" for e in private.evidence)
+
+
+def test_phone_in_any_format() -> None:
+    x = person("Oliver Grant", company="Brightwater", phones=("0113 496 0584",))
+    y = person("Oliver Grant", company="Brightwater Ltd", phones=("+44 1134960584",))
+    score = score_people(x, y)
+    assert any(e.kind == "phone" for e in score.evidence) and score.decision == "merge"
+
+
+def test_same_common_name_at_different_companies_stays_apart() -> None:
+    x = person("John Smith", "john.smith@acmebank.com", company="Acme Bank")
+    y = person("John Smith", "john.smith@harbourview.co.uk", company="Harbourview Ltd")
+    assert score_people(x, y).decision == "apart"
+
+
+def test_different_people_at_one_company_stay_apart() -> None:
+    x = person("Dana Whitfield", "dana.whitfield@ibm.com", company="IBM")
+    y = person("Raj Patel", "raj.patel@ibm.com", company="IBM")
+    assert score_people(x, y).decision == "apart"
+
+
+def test_birth_date_decides_between_namesakes() -> None:
+    a = person("Anna Berg", birth_date="1971-03-05", postcode="2000")
+    assert score_people(a, person("Anna Berg", birth_date="19710305", postcode="2000")).decision == "merge"
+    assert score_people(a, person("Anna Berg", birth_date="1990-11-23", postcode="2000")).decision == "apart"
