@@ -447,5 +447,12 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(4) from None
 
 
+# Command groups kept in their own modules register themselves on ``cli`` when imported.
+from scheduler import cli_identity  # noqa: E402, F401
+
 if __name__ == "__main__":
-    main()
+    # Run as ``python -m scheduler.cli``: this module is ``__main__``, so hand over to the imported
+    # ``scheduler.cli``, the one the other command modules registered their commands on.
+    from scheduler.cli import main as _main
+
+    _main()

@@ -171,6 +171,18 @@ class PrivacyConfig(_Section):
     )
 
 
+class IdentityConfig(_Section):
+    merge_threshold: float = Field(0.9, ge=0, le=1)
+    review_threshold: float = Field(0.5, ge=0, le=1)
+    duplicate_category: str = Field("Possible duplicate", min_length=1, max_length=255)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> IdentityConfig:
+        if self.review_threshold > self.merge_threshold:
+            raise ValueError("review_threshold must not be above merge_threshold")
+        return self
+
+
 class LoggingConfig(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     format: Literal["json", "console"] = "console"
@@ -185,6 +197,7 @@ class Config(_Section):
     organisation: OrganisationConfig
     sync: SyncConfig = Field(default_factory=lambda: SyncConfig())
     privacy: PrivacyConfig = Field(default_factory=lambda: PrivacyConfig())
+    identity: IdentityConfig = Field(default_factory=lambda: IdentityConfig())
     logging: LoggingConfig = Field(default_factory=lambda: LoggingConfig())
 
 

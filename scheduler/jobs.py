@@ -8,15 +8,21 @@ from __future__ import annotations
 
 import os
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from typing import Any
 
 import structlog
 
 from connector.auth import OAuthSettings
+from connector.errors import ExchangeError
 from connector.ews import EwsConnection, EwsSettings
 from connector.sync import MailboxReport, MailboxSync, Progress, SyncSettings
+from connector.writeback import update_categories
 from mapping.changes import FolderName, SyncRules
+from mapping.identity import Thresholds
 from mapping.policy import PrivacyRules
+from mapping.store.dedupe import ScanResult, duplicate_category_plan, record_categories, scan
+from mapping.store.models import utcnow
 from mapping.store.store import Store
 from scheduler.config import ConfigError, LoadedConfig, resolve_secret
 
@@ -161,14 +167,56 @@ def run_sync(
     connection = EwsConnection(ews_settings(loaded))
     store = Store(config.store.url)
     engine = MailboxSync(connection, store, sync_rules(loaded), sync_settings(loaded))
+    started = utcnow()
     try:
-        return [
+        reports = [
             engine.sync(address, folders or list(config.sync.folders), full=full, progress=progress)
             for address in addresses
         ]
+        # What this run brought in is checked against everyone we know, so staff cannot create
+        # duplicates silently; they see the doubtful ones flagged on their Outlook contacts.
+        resolve_identities(store, loaded, new_since=started)
+        mark_possible_duplicates(connection, store, config.identity.duplicate_category)
+        return reports
     finally:
         connection.close()
         store.dispose()
+
+
+def thresholds(loaded: LoadedConfig) -> Thresholds:
+    identity = loaded.config.identity
+    return Thresholds(merge=identity.merge_threshold, review=identity.review_threshold)
+
+
+def resolve_identities(store: Store, loaded: LoadedConfig, new_since: datetime | None = None) -> ScanResult:
+    """Merge sure duplicates and queue doubtful ones: a full pass, or only records new since a time."""
+    with store.session() as session:
+        result = scan(session, thresholds(loaded), new_since=new_since)
+    log.info("identities resolved", merged=result.merged, queued=result.queued, full=new_since is None)
+    return result
+
+
+def mark_possible_duplicates(connection: EwsConnection, store: Store, category: str) -> tuple[int, int]:
+    """Put the duplicate category on the contacts waiting for review, and take it off resolved ones.
+
+    A failure on one contact is logged and retried on the next run; it never fails the sync.
+    """
+    with store.session() as session:
+        add, remove = duplicate_category_plan(session, category)
+    done = [0, 0]
+    for n, (refs, adding) in enumerate(((add, True), (remove, False))):
+        for ref in refs:
+            try:
+                account = connection.account(ref.mailbox)
+                written = update_categories(account, ref.item_id, add=[category] if adding else [],
+                                            remove=[] if adding else [category])
+            except ExchangeError as exc:
+                log.warning("category not written", mailbox=ref.mailbox, item_id=ref.item_id, error=str(exc))
+                continue
+            with store.session() as session:
+                record_categories(session, ref.link_id, written.categories, written.change_key)
+            done[n] += 1
+    return done[0], done[1]
 
 
 def run_main_job(loaded: LoadedConfig, only: list[str] | None = None) -> list[MailboxResult]:

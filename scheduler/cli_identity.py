@@ -1,0 +1,242 @@
+"""``relsync duplicates ...`` and ``relsync match pairs``: reviewing and tuning identity resolution."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from mapping.store.merge import MergeError, MergeRequest, merge, unmerge
+from mapping.store.models import (
+    EmailAddress,
+    MatchCandidate,
+    MatchKind,
+    MatchStatus,
+    MergeAudit,
+    Organisation,
+    OrganisationDomain,
+    Person,
+    utcnow,
+)
+from mapping.store.store import Store
+from scheduler.cli import Context, cli, pass_ctx
+
+
+def _actor() -> str:
+    try:
+        return f"by {getpass.getuser()} (cli)"
+    except OSError:
+        return "by cli"
+
+
+def _store(ctx: Context) -> Store:
+    return Store(ctx.config().config.store.url)
+
+
+def _describe(session: Session, kind: MatchKind, record_id: int) -> dict[str, Any]:
+    if kind is MatchKind.PERSON:
+        person = session.get(Person, record_id)
+        if person is None:
+            return {"id": record_id, "missing": True}
+        emails = list(session.scalars(sa.select(EmailAddress.address).where(EmailAddress.person_id == record_id)))
+        org = session.get(Organisation, person.organisation_id) if person.organisation_id else None
+        return {"id": record_id, "name": person.display_name, "emails": emails,
+                "organization": org.name if org else None, "job_title": person.job_title,
+                "merged_into": person.merged_into_id}
+    org = session.get(Organisation, record_id)
+    if org is None:
+        return {"id": record_id, "missing": True}
+    domains = list(session.scalars(sa.select(OrganisationDomain.domain)
+                                   .where(OrganisationDomain.organisation_id == record_id)))
+    return {"id": record_id, "name": org.name, "domains": domains, "website": org.website,
+            "merged_into": org.merged_into_id}
+
+
+def _candidate_row(session: Session, c: MatchCandidate) -> dict[str, Any]:
+    return {"id": c.id, "kind": c.kind.value, "status": c.status.value, "score": round(c.score, 3),
+            "a": _describe(session, c.kind, c.a_id), "b": _describe(session, c.kind, c.b_id),
+            "evidence": c.evidence, "decided_by": c.decided_by}
+
+
+def _get_candidate(session: Session, candidate_id: int) -> MatchCandidate:
+    candidate = session.get(MatchCandidate, candidate_id)
+    if candidate is None:
+        raise click.ClickException(f"no duplicate pair with id {candidate_id} (see `relsync duplicates list`)")
+    return candidate
+
+
+@cli.group()
+def duplicates() -> None:
+    """Review possible duplicate people and organisations."""
+
+
+@duplicates.command("scan")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def duplicates_scan(ctx: Context, as_json: bool) -> None:
+    """A full pass over the store: merge sure duplicates, queue doubtful ones for review."""
+    from scheduler.jobs import resolve_identities
+
+    store = _store(ctx)
+    try:
+        result = resolve_identities(store, ctx.config())
+    finally:
+        store.dispose()
+    out = {"merged": result.merged, "queued": result.queued, "already_decided": result.already_decided}
+    click.echo(json.dumps(out) if as_json else
+               f"merged {result.merged}, queued {result.queued} for review, {result.already_decided} already decided")
+
+
+@duplicates.command("list")
+@click.option("--status", type=click.Choice(["pending", "merged", "rejected", "all"]), default="pending",
+              show_default=True)
+@click.option("--kind", type=click.Choice(["person", "organization"]))
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def duplicates_list(ctx: Context, status: str, kind: str | None, as_json: bool) -> None:
+    """The review queue (or decided pairs), best score first."""
+    store = _store(ctx)
+    try:
+        with store.session() as s:
+            query = sa.select(MatchCandidate).order_by(MatchCandidate.score.desc(), MatchCandidate.id)
+            if status != "all":
+                query = query.where(MatchCandidate.status == MatchStatus(status))
+            if kind:
+                query = query.where(MatchCandidate.kind == MatchKind(kind))
+            rows = [_candidate_row(s, c) for c in s.scalars(query)]
+    finally:
+        store.dispose()
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    from rich.table import Table
+
+    from scheduler.cli import _console
+
+    table = Table(title=f"relsync: duplicates ({status})")
+    for column in ("id", "kind", "score", "a", "b", "status"):
+        table.add_column(column)
+    for r in rows:
+        table.add_row(str(r["id"]), r["kind"], f"{r['score']:.3f}", str(r["a"].get("name")), str(r["b"].get("name")),
+                      r["status"])
+    _console().print(table)
+
+
+@duplicates.command("show")
+@click.argument("pair_id", type=int)
+@pass_ctx
+def duplicates_show(ctx: Context, pair_id: int) -> None:
+    """Both records side by side, with the evidence for and against."""
+    store = _store(ctx)
+    try:
+        with store.session() as s:
+            row = _candidate_row(s, _get_candidate(s, pair_id))
+    finally:
+        store.dispose()
+    click.echo(json.dumps(row, indent=2))
+
+
+@duplicates.command("merge")
+@click.argument("pair_id", type=int)
+@pass_ctx
+def duplicates_merge(ctx: Context, pair_id: int) -> None:
+    """Merge a pair (the survivor is chosen by rule; `unmerge` undoes it)."""
+    store = _store(ctx)
+    try:
+        with store.session() as s:
+            c = _get_candidate(s, pair_id)
+            if c.status is not MatchStatus.PENDING:
+                raise click.ClickException(f"pair {pair_id} is already {c.status.value}")
+            try:
+                audit = merge(s, MergeRequest(c.kind, c.a_id, c.b_id, c.score, c.evidence, _actor(), c.id))
+            except MergeError as exc:
+                raise click.ClickException(str(exc)) from None
+            click.echo(f"merged {c.kind.value} {audit.merged_id} into {audit.survivor_id} (audit {audit.id})")
+    finally:
+        store.dispose()
+
+
+@duplicates.command("reject")
+@click.argument("pair_id", type=int)
+@pass_ctx
+def duplicates_reject(ctx: Context, pair_id: int) -> None:
+    """Not the same: the pair is never proposed again."""
+    store = _store(ctx)
+    try:
+        with store.session() as s:
+            c = _get_candidate(s, pair_id)
+            if c.status is MatchStatus.MERGED:
+                raise click.ClickException(f"pair {pair_id} is merged: use `relsync duplicates unmerge {pair_id}`")
+            c.status, c.decided_by, c.decided_at = MatchStatus.REJECTED, _actor(), utcnow()
+            click.echo(f"rejected pair {pair_id}: it will not be proposed again")
+    finally:
+        store.dispose()
+
+
+@duplicates.command("unmerge")
+@click.argument("pair_id", type=int)
+@pass_ctx
+def duplicates_unmerge(ctx: Context, pair_id: int) -> None:
+    """Undo the merge of a pair exactly; the pair then counts as rejected."""
+    store = _store(ctx)
+    try:
+        with store.session() as s:
+            _get_candidate(s, pair_id)
+            audit = s.scalars(sa.select(MergeAudit).where(
+                MergeAudit.candidate_id == pair_id, MergeAudit.action == "merge", MergeAudit.undone_at.is_(None)
+            ).order_by(MergeAudit.id.desc())).first()
+            if audit is None:
+                raise click.ClickException(f"pair {pair_id} has no merge to undo")
+            try:
+                unmerge(s, audit.id, _actor())
+            except MergeError as exc:
+                raise click.ClickException(str(exc)) from None
+            click.echo(f"unmerged {audit.kind.value} {audit.merged_id} from {audit.survivor_id}")
+    finally:
+        store.dispose()
+
+
+@cli.group()
+def match() -> None:
+    """Tune identity resolution on your own data."""
+
+
+@match.command("pairs")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per pair, then one with the metrics.")
+@pass_ctx
+def match_pairs(ctx: Context, file: Path, as_json: bool) -> None:
+    """Score pairs from a CSV (kind, a, b, optional label): each decision, and precision/recall/F1."""
+    from mapping.identity import DEFAULT_THRESHOLDS
+    from mapping.identity.pairs import evaluate, parse_pairs, score_pairs
+    from scheduler.jobs import thresholds
+
+    # Scoring a file needs neither Exchange nor the store: the config's thresholds when there is one.
+    limits = thresholds(ctx.config()) if ctx.config_path.exists() else DEFAULT_THRESHOLDS
+    pairs, problems = parse_pairs(file.read_text(encoding="utf-8"))
+    scored = score_pairs(pairs, limits)
+    for s in scored:
+        row = {"line": s.pair.line, "kind": s.pair.kind, "decision": s.score.decision,
+               "score": round(s.score.score, 3), "label": s.pair.label}
+        if as_json:
+            click.echo(json.dumps(row))
+        else:
+            label = "" if s.pair.label is None else f" label={int(s.pair.label)}"
+            click.echo(f"line {s.pair.line}: {s.score.decision} {s.score.score:.3f}{label}")
+    metrics = evaluate(scored)
+    if metrics.pairs:
+        summary = {"pairs": metrics.pairs, "precision": round(metrics.precision, 4),
+                   "recall": round(metrics.recall, 4), "f1": round(metrics.f1, 4), "reviewed": metrics.reviewed}
+        click.echo(json.dumps(summary) if as_json else
+                   f"{metrics.pairs} labelled pairs: precision {summary['precision']}, recall {summary['recall']}, "
+                   f"F1 {summary['f1']} ({metrics.reviewed} sent to review)")
+    if problems is not None:
+        for line, message in problems.problems:
+            click.echo(f"relsync: {file}: line {line}: {message}", err=True)
+        sys.exit(1)

@@ -1,0 +1,116 @@
+"""The review queue end to end: sync, `relsync duplicates ...`, and the Outlook category in the fake."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+from lxml import etree
+
+from connector.fake.generator import build_company
+from connector.fake.server import FakeExchange
+from scheduler.cli import cli, write_fake_config
+
+CATEGORY = "Possible duplicate"
+
+
+@pytest.fixture
+def env(tmp_path: Path, ews_schema: etree.XMLSchema) -> Iterator[dict[str, Any]]:
+    company = build_company(7, 2, "tiny")
+    with FakeExchange(company, validate=ews_schema) as fake:
+        config = tmp_path / "relsync.toml"
+        write_fake_config(config, fake.url, fake.username, fake.password,
+                          [m.email for m in company.mailboxes()], company.domain)
+        # Everything doubtful goes to review: nothing is merged by rule in this test.
+        with config.open("a") as f:
+            f.write('\n[identity]\nmerge_threshold = 1.0\nreview_threshold = 0.6\n')
+        yield {"fake": fake, "config": str(config), "company": company}
+    assert fake.violations == []
+
+
+def run(env: dict[str, Any], *args: str) -> Result:
+    result = CliRunner().invoke(cli, ["--config", env["config"], *args], catch_exceptions=False)
+    return result
+
+
+def flagged_contacts(fake: FakeExchange) -> set[tuple[str, str]]:
+    out = set()
+    for address, mailbox in fake.mailboxes.items():
+        for _item_id, spec in mailbox.items("contacts"):
+            if CATEGORY in (spec.fields.get("Categories") or ()):
+                out.add((address, str(spec.fields.get("DisplayName"))))
+    return out
+
+
+def pending(env: dict[str, Any]) -> list[dict[str, Any]]:
+    result = run(env, "duplicates", "list", "--json")
+    assert result.exit_code == 0, result.output
+    rows: list[dict[str, Any]] = json.loads(result.output)
+    return rows
+
+
+def test_review_queue_flows_through_the_cli_and_outlook(env: dict[str, Any]) -> None:
+    assert run(env, "db", "upgrade").exit_code == 0
+    assert run(env, "resync").exit_code == 0
+    queue = pending(env)
+    assert queue, "the planted duplicates (Stephen/Steve Miller, ...) must be queued for review"
+    assert all(r["status"] == "pending" and 0.6 <= r["score"] < 1.0 for r in queue)
+    nickname = next(r for r in queue if "Stephen" in f'{r["a"]["name"]} {r["b"]["name"]}')
+    # The category is on the contacts of the newer record of each pair, and nowhere else.
+    flagged = flagged_contacts(env["fake"])
+    newer = {r["b"]["name"] for r in queue if r["kind"] == "person"}
+    assert flagged and {name for _, name in flagged} <= newer
+
+    shown = run(env, "duplicates", "show", str(nickname["id"]))
+    assert shown.exit_code == 0 and json.loads(shown.output)["evidence"]
+
+    # Rejected: never proposed again, and the category comes off, even after a full resync.
+    assert run(env, "duplicates", "reject", str(nickname["id"])).exit_code == 0
+    assert run(env, "resync", "--full").exit_code == 0
+    assert run(env, "duplicates", "scan").exit_code == 0
+    assert nickname["id"] not in {r["id"] for r in pending(env)}
+    rejected = json.loads(run(env, "duplicates", "list", "--status", "rejected", "--json").output)
+    assert [r["id"] for r in rejected] == [nickname["id"]]
+    names = {nickname["a"]["name"], nickname["b"]["name"]}
+    assert not any(name in names for _, name in flagged_contacts(env["fake"]))
+
+
+def test_merge_and_unmerge_through_the_cli(env: dict[str, Any]) -> None:
+    assert run(env, "db", "upgrade").exit_code == 0
+    assert run(env, "resync").exit_code == 0
+    pair = next(r for r in pending(env) if r["kind"] == "person")
+    people_before = run(env, "export", "people").output
+    merged = run(env, "duplicates", "merge", str(pair["id"]))
+    assert merged.exit_code == 0 and "merged person" in merged.output
+    people_merged = run(env, "export", "people").output
+    assert len(people_merged.splitlines()) == len(people_before.splitlines()) - 1
+    assert run(env, "duplicates", "merge", str(pair["id"])).exit_code != 0  # already merged
+    unmerged = run(env, "duplicates", "unmerge", str(pair["id"]))
+    assert unmerged.exit_code == 0, unmerged.output
+    assert run(env, "export", "people").output == people_before
+    assert pair["id"] not in {r["id"] for r in pending(env)}  # an unmerged pair counts as rejected
+
+
+def test_match_pairs_scores_a_csv_and_reports_bad_rows_by_line(tmp_path: Path) -> None:
+    csv = tmp_path / "pairs.csv"
+    csv.write_text(
+        "kind,a,b,label\n"
+        "organization,IBM,\"International Business Machines, Inc.\",1\n"
+        "organization,Acme Corp,Acme Bank,0\n"
+        'person,"{""name"": ""Steve Miller"", ""company"": ""Acme""}",'
+        '"{""name"": ""Stephen Miller"", ""company"": ""Acme""}",1\n'
+        "spaceship,a,b,1\n"
+    )
+    result = CliRunner().invoke(cli, ["--config", str(tmp_path / "none.toml"), "match", "pairs", str(csv), "--json"])
+    lines = [json.loads(x) for x in result.output.splitlines() if x.startswith("{")]
+    decisions = [x for x in lines if "decision" in x]
+    assert [d["line"] for d in decisions] == [2, 3, 4]
+    assert decisions[1]["decision"] == "apart"
+    metrics = lines[-1]
+    assert metrics["pairs"] == 3 and 0 <= metrics["f1"] <= 1
+    assert result.exit_code == 1
+    assert "line 5" in result.stderr
