@@ -35,7 +35,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from mapping.identity import (  # noqa: E402
+from mapping.identity import (
     MatchPair,
     OrgCandidate,
     PersonCandidate,
@@ -45,7 +45,8 @@ from mapping.identity import (  # noqa: E402
     find_person_duplicates,
     match_new,
 )
-from mapping.identity.pairs import evaluate, parse_pairs, score_pairs  # noqa: E402
+from mapping.identity.pairs import evaluate, parse_pairs, score_pairs
+from mapping.identity.text import fold
 
 HERE = Path(__file__).resolve().parent
 PAIRS_CSV = HERE / "data" / "identity_pairs.csv"
@@ -282,7 +283,7 @@ def synthetic(n_orgs: int, n_people: int, seed: int = 7) -> tuple[list[OrgCandid
     for i in range(n_orgs):
         base = f"{rng.choice(words)} {rng.choice(words) if rng.random() < 0.4 else ''} {rng.choice(generic)}"
         base = " ".join(base.split())
-        slug = "".join(ch for ch in base.lower() if ch.isalnum())[:20] + str(i)
+        slug = fold(base).replace(" ", "")[:20] + str(i)
         orgs.append(OrgCandidate(f"o{i}", f"{base} {rng.choice(forms)}".strip(), domains=(f"{slug}.com",)))
     for i in range(n_orgs // 30):  # near-duplicates: another legal form, the website instead
         o = orgs[rng.randrange(n_orgs)]
@@ -291,7 +292,7 @@ def synthetic(n_orgs: int, n_people: int, seed: int = 7) -> tuple[list[OrgCandid
     for i in range(n_people):
         o = orgs[rng.randrange(n_orgs)]
         g, s = rng.choice(first), rng.choice(last)
-        email = f"{g}.{s}{i}@{o.domains[0]}".lower().replace(" ", "")
+        email = f"{fold(g)}.{fold(s)}{i}@{o.domains[0]}".replace(" ", "")
         phone = f"+1 {rng.randrange(200, 999)} {rng.randrange(100, 999)} {rng.randrange(1000, 9999)}"
         people.append(PersonCandidate(f"p{i}", f"{g} {s}", emails=(email,), phones=(phone,), org_name=o.name))
     for i in range(n_people // 30):
@@ -302,9 +303,9 @@ def synthetic(n_orgs: int, n_people: int, seed: int = 7) -> tuple[list[OrgCandid
 
 def run_scale(rows: list[Row]) -> None:
     orgs, people = synthetic(30_000, 100_000)
-    found, secs = timed(lambda: find_org_duplicates(orgs))
+    found, secs = timed(lambda: find_org_duplicates(orgs, workers=2))
     rows.append(Row(f"scale: {len(orgs):,} orgs, full pass", "relsync", seconds=secs, note=f"{len(found):,} pairs"))
-    found, secs = timed(lambda: find_person_duplicates(people))
+    found, secs = timed(lambda: find_person_duplicates(people, workers=2))
     rows.append(Row(f"scale: {len(people):,} people, full pass", "relsync", seconds=secs, note=f"{len(found):,} pairs"))
     index, build = timed(lambda: build_person_index(people))
     rng = random.Random(11)

@@ -122,8 +122,13 @@ def raw_folder(acc: Account, name: FolderName) -> tuple[int, float]:
     while True:
         svc = SyncFolderItems(account=acc)
         for _change_type, _item in svc.call(
-            folder=folder, shape=ID_ONLY, additional_fields=fields, sync_state=state, ignore=None,
-            max_changes_returned=PAGE, sync_scope="NormalItems",
+            folder=folder,
+            shape=ID_ONLY,
+            additional_fields=fields,
+            sync_state=state,
+            ignore=None,
+            max_changes_returned=PAGE,
+            sync_scope="NormalItems",
         ):
             items += 1
         if svc.includes_last_item_in_range or svc.sync_state == state:
@@ -134,8 +139,9 @@ def raw_folder(acc: Account, name: FolderName) -> tuple[int, float]:
 
 def relsync_folders(server: Server, url: str, folders: list[FolderName]) -> dict[str, tuple[int, float]]:
     """(b): relsync syncing each folder into the store at ``url`` (already migrated)."""
-    connection = EwsConnection(EwsSettings(endpoint=server.url, username=server.username,
-                                           password=server.password, auth="basic"))
+    connection = EwsConnection(
+        EwsSettings(endpoint=server.url, username=server.username, password=server.password, auth="basic")
+    )
     store = Store(url)
     engine = MailboxSync(connection, store, SyncRules(internal_domains=frozenset({server.domain})), SyncSettings())
     out: dict[str, tuple[int, float]] = {}
@@ -173,13 +179,23 @@ def child_rss(messages: int) -> None:
     finally:
         fake.close()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
-    print(json.dumps({"messages": messages, "items": result["inbox"][0], "seconds": elapsed,
-                      "rss_before_mb": before / 1024, "peak_rss_mb": peak / 1024}))
+    print(
+        json.dumps(
+            {
+                "messages": messages,
+                "items": result["inbox"][0],
+                "seconds": elapsed,
+                "rss_before_mb": before / 1024,
+                "peak_rss_mb": peak / 1024,
+            }
+        )
+    )
 
 
 def measure_rss(messages: int) -> dict[str, Any]:
-    proc = subprocess.run([sys.executable, __file__, "--child-rss", str(messages)],
-                          capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [sys.executable, __file__, "--child-rss", str(messages)], capture_output=True, text=True, check=False
+    )
     if proc.returncode != 0:
         raise RuntimeError(f"RSS child for {messages} failed:\n{proc.stderr[-3000:]}")
     result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -228,8 +244,10 @@ def main() -> None:
         return
 
     folders = folders_of(args.contacts, args.messages, args.calendar)
-    print(f"one mailbox: {args.contacts} contacts, {args.messages} messages (inbox), {args.calendar} calendar items;"
-          f" page size {PAGE}")
+    print(
+        f"one mailbox: {args.contacts} contacts, {args.messages} messages (inbox), {args.calendar} calendar items;"
+        f" page size {PAGE}"
+    )
     fake = FakeProcess(args.messages, args.contacts, args.calendar)
     pg: dict[str, tuple[int, float]] | None = None
     try:
@@ -253,8 +271,10 @@ def main() -> None:
     finally:
         fake.close()
 
-    head = (f"{'folder':<10} {'items':>7} {'raw s':>7} {'raw items/s':>12} {'relsync s':>10} "
-            f"{'relsync items/s':>16} {'ratio':>6}")
+    head = (
+        f"{'folder':<10} {'items':>7} {'raw s':>7} {'raw items/s':>12} {'relsync s':>10} "
+        f"{'relsync items/s':>16} {'ratio':>6}"
+    )
     if pg is not None:
         head += f" {'PG s':>7} {'PG items/s':>11} {'PG ratio':>9}"
     print(head)
@@ -274,8 +294,10 @@ def main() -> None:
             totals[2] += t_ours
             totals[3] += t_pg
         r_raw, r_ours = _rate(n, t_raw), _rate(n, t_ours)
-        line = (f"{name:<10} {n:>7} {t_raw:>7.2f} {r_raw:>12.0f} {t_ours:>10.2f} {r_ours:>16.0f} "
-                f"{r_ours / r_raw if r_raw else 0:>5.2f}x")
+        line = (
+            f"{name:<10} {n:>7} {t_raw:>7.2f} {r_raw:>12.0f} {t_ours:>10.2f} {r_ours:>16.0f} "
+            f"{r_ours / r_raw if r_raw else 0:>5.2f}x"
+        )
         if pg is not None:
             r_pg = _rate(n, t_pg)
             line += f" {t_pg:>7.2f} {r_pg:>11.0f} {r_pg / r_raw if r_raw else 0:>8.2f}x"
@@ -291,11 +313,15 @@ def main() -> None:
         for count in counts:
             r = measure_rss(count)
             peaks.append(r["peak_rss_mb"])
-            print(f"{count:>9} {r['items']:>7} {r['seconds']:>8.1f} {_rate(r['items'], r['seconds']):>8.0f} "
-                  f"{r['peak_rss_mb']:>12.1f}")
+            print(
+                f"{count:>9} {r['items']:>7} {r['seconds']:>8.1f} {_rate(r['items'], r['seconds']):>8.0f} "
+                f"{r['peak_rss_mb']:>12.1f}"
+            )
         flat = max(peaks) < 300
-        print(f"goal peak RSS < 300 MB at every size: {'MET' if flat else 'NOT MET'} "
-              f"(spread {max(peaks) - min(peaks):.1f} MB)")
+        print(
+            f"goal peak RSS < 300 MB at every size: {'MET' if flat else 'NOT MET'} "
+            f"(spread {max(peaks) - min(peaks):.1f} MB)"
+        )
 
 
 if __name__ == "__main__":

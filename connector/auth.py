@@ -37,7 +37,7 @@ from exchangelib.errors import UnauthorizedError
 from exchangelib.protocol import FailFast
 from oauthlib.oauth2 import TokenExpiredError
 
-from connector.errors import AuthenticationFailed, TransientError
+from connector.errors import AuthenticationFailed, ExchangeError, TransientError
 
 log = structlog.get_logger(__name__)
 
@@ -50,6 +50,8 @@ EXPIRY_MARGIN_SECONDS = 300
 #: A token obtained *because* the previous one was refused, and refused itself before Exchange ever
 #: accepted it, within this many seconds: the app is not allowed in; give up instead of looping.
 FORCED_TOKEN_GRACE_SECONDS = 120.0
+#: How long a token that could not be renewed is used before the token service is asked again.
+STALE_TOKEN_SECONDS = 30
 #: Token-service errors that mean "the app's credentials or registration are wrong".
 _CREDENTIAL_ERRORS = frozenset(
     {"invalid_client", "unauthorized_client", "invalid_request", "invalid_scope", "invalid_tenant",
@@ -199,10 +201,14 @@ class TokenSource:
         log.debug("access token acquired", client_id=s.client_id, source=source)
         remaining = int(result.get("expires_in") or 0)
         expires_in = remaining - EXPIRY_MARGIN_SECONDS if remaining > 2 * EXPIRY_MARGIN_SECONDS else remaining
+        expires_in = max(expires_in, 1)
+        # expires_at too: oauthlib counts a bare expires_in from whenever a session is built with the
+        # token, which may be much later (a renewed session) than when the token was issued.
         return {
             "access_token": result["access_token"],
             "token_type": result.get("token_type", "Bearer"),
-            "expires_in": max(expires_in, 1),
+            "expires_in": expires_in,
+            "expires_at": int(time.time()) + expires_in,
         }
 
     def drop(self, token: str) -> None:
@@ -291,8 +297,24 @@ class MsalCredentials(OAuth2AuthorizationCodeCredentials):  # type: ignore[misc]
         return self.access_token["access_token"] if self.access_token else None
 
     def refresh(self, session: Any = None) -> None:
-        """Called by exchangelib (under :attr:`lock`) when oauthlib finds the token expired."""
-        self.access_token = self._source.acquire()
+        """Called by exchangelib (under :attr:`lock`) when oauthlib finds the token expired.
+
+        If the token service cannot give a new token, this does not raise: exchangelib hands the
+        pooled session back only when ``refresh`` returns, so raising would leak one connection per
+        failure until every mailbox hangs waiting for one. The current token is kept for another
+        :data:`STALE_TOKEN_SECONDS` instead. Exchange may well still accept it (msal renews five minutes
+        early); when it does not, its 401 asks the token service again through :class:`RenewOn401`,
+        which raises the failure cleanly.
+        """
+        try:
+            self.access_token = self._source.acquire()
+        except ExchangeError as exc:
+            if self.access_token is None:
+                raise
+            log.warning("access token not renewed; using the current one while Exchange accepts it",
+                        client_id=self.client_id, error=str(exc))
+            self.access_token = {**self.access_token, "expires_in": STALE_TOKEN_SECONDS,
+                                 "expires_at": int(time.time()) + STALE_TOKEN_SECONDS}
 
     def renew_after_refusal(self, refused: str) -> bool:
         """Exchange answered 401 to a request carrying ``refused``: True if the request is worth

@@ -65,5 +65,6 @@ def update_categories(
             raise translate(exc, mailbox=account.primary_smtp_address) from exc
     raise ChangeConflict(
         f"item {item_id} kept changing while its categories were written; will retry on the next run",
-        mailbox=account.primary_smtp_address, code="ErrorIrresolvableConflict",
+        mailbox=account.primary_smtp_address,
+        code="ErrorIrresolvableConflict",
     )

@@ -159,6 +159,11 @@ _LEGAL_FORMS: tuple[tuple[str, ...], ...] = tuple(
         key=lambda form: (-len(form), form),  # longest first: "pty ltd" before "ltd"
     )
 )
+# The same forms by length, longest first, for a set lookup per length (the list scan was the cost of
+# normalising a name). Within one length at most one form can match, so the result is unchanged.
+_LEGAL_FORMS_BY_LENGTH: tuple[tuple[int, frozenset[tuple[str, ...]]], ...] = tuple(
+    (n, frozenset(f for f in _LEGAL_FORMS if len(f) == n)) for n in sorted({len(f) for f in _LEGAL_FORMS}, reverse=True)
+)
 _DOTTED_ABBREVIATION = re.compile(r"\b(?:[a-z]{1,2}[./]){1,}[a-z]{0,2}\b\.?")
 _NON_WORD = re.compile(r"[^\w]+")
 
@@ -208,9 +213,8 @@ def normalise_company_name(name: str) -> str:
             tokens = tokens[1:]
             changed = True
             continue
-        for form in _LEGAL_FORMS:
-            n = len(form)
-            if len(tokens) > n and tuple(tokens[-n:]) == form:
+        for n, forms in _LEGAL_FORMS_BY_LENGTH:
+            if len(tokens) > n and tuple(tokens[-n:]) in forms:
                 tokens = tokens[:-n]
                 changed = True
                 break

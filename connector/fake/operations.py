@@ -777,7 +777,9 @@ def sync_folder_items(ctx: Ctx) -> str:
                 watermark, gen = codec.decode(state, mb.number, key)
             except InvalidSyncState:
                 gen = -1
-            if gen != fs.generation:
+            # a state from another generation, or from beyond this store's history (a fake restarted
+            # without the edits the state had seen), cannot be continued
+            if gen != fs.generation or watermark > fs.counter:
                 return _sync_error(
                     "ErrorInvalidSyncStateData", "Synchronization state data is corrupt or otherwise invalid."
                 )
@@ -1085,7 +1087,12 @@ def find_item(ctx: Ctx) -> str:
         page = seq[offset : offset + max_entries]
     else:
         total = fs.count() if fs is not None else 0
-        page = list(itertools.islice(candidates(), offset, offset + max_entries))
+        page = []
+        if fs is not None:  # page by index: only the items on the page are read from the lazy base
+            for i in itertools.islice(fs.live_indices(), offset, offset + max_entries):
+                cur = fs.get(i)
+                if cur is not None:
+                    page.append((i, cur[0], cur[1]))
     items = "".join(r.item(key, i, spec, version) for i, spec, version in page)
     next_offset = offset + len(page)
     last = next_offset >= total

@@ -32,7 +32,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
-import secrets
+import sys
 import threading
 import time
 from collections import Counter
@@ -127,6 +127,18 @@ class Stats:
             }
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hangs up mid-request (killed, timed out) is normal: log it, no traceback spam."""
+        exc = sys.exc_info()[1]
+        if isinstance(exc, ConnectionError | TimeoutError):
+            log.debug("fake Exchange: client %s went away: %r", client_address, exc)
+            return
+        log.exception("fake Exchange: error while serving %s", client_address)
+
+
 class Violation(AssertionError):
     """A response the fake sent that does not validate against the EWS schema."""
 
@@ -149,6 +161,7 @@ class FakeExchange:
         max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES,
         build: soap.ServerBuild | None = None,
         render_cache_items: int = 20_000,
+        state_secret: bytes | None = None,
     ) -> None:
         self.company = company
         self.host = host
@@ -165,7 +178,10 @@ class FakeExchange:
         self.build = build or soap.ServerBuild()
         self.faults = FaultPlan()
         self.stats = Stats()
-        self.sync_codec = SyncStateCodec(secrets.token_bytes(16))
+        # States are signed with a key derived from the company seed (unless given), so a restarted fake
+        # for the same company honours the states it issued before, as a restarted Exchange would.
+        secret = state_secret if state_secret is not None else f"relsync-fake:{company.seed}".encode()
+        self.sync_codec = SyncStateCodec(secret)
         self.mailboxes: dict[str, MailboxStore] = {}
         self._by_number: list[MailboxStore] = []
         for n, owner in enumerate(company.mailboxes()):
@@ -183,8 +199,7 @@ class FakeExchange:
         if self._httpd is not None:
             return self
         handler = type("Handler", (_Handler,), {"fake": self})
-        httpd = ThreadingHTTPServer((self.host, self.port), handler)
-        httpd.daemon_threads = True
+        httpd = _Server((self.host, self.port), handler)
         self._httpd = httpd
         self.port = httpd.server_address[1]
         self._thread = threading.Thread(

@@ -50,7 +50,7 @@ W_TOKEN_MATCH = 2.0
 W_TOKEN_DISTINCT_MISS = -4.0
 W_TOKEN_GENERIC_MISS = -1.0
 W_DOMAIN_FITS_NAME = 2.0
-W_PHONE_SHARED = 4.0
+W_PHONE_SHARED = 6.0  # a phone number is close to unique: two organisations rarely share one
 W_PHONES_DIFFER = -1.0
 W_ADDRESS_SAME = 2.5
 W_ADDRESS_DIFFER = -1.0
@@ -239,11 +239,17 @@ def org_block_keys(f: OrgFeatures) -> set[str]:
         acr = acronym(tokens)
         if len(tokens) > 1 and acr:
             keys.add("x:" + acr)
-        for t in tokens:
-            if t in STOPWORDS or len(t) < 2:
-                continue
+        distinctive = [t for t in tokens if t not in STOPWORDS and t not in GENERIC_WORDS and len(t) >= 2]
+        for t in distinctive:
             keys.add("t:" + t)
-            if len(t) >= 5:
-                keys.add("f:" + t[:4])
-                keys.add("g:" + t[-4:])
+        if distinctive and len(distinctive[0]) >= 5:
+            # Typos: the first distinctive word's start, and for one-word names its end as well.
+            keys.add("f:" + distinctive[0][:4])
+            if len(distinctive) == 1:
+                keys.add("g:" + distinctive[0][-4:])
     return keys
+
+
+def org_sort_key(f: OrgFeatures) -> str:
+    """The key of the sorted-neighbourhood pass: the first informative name, words joined."""
+    return "".join(f.names[0]) if f.names else ""

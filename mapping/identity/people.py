@@ -26,10 +26,19 @@ from nicknames import NickNamer
 from rapidfuzz import fuzz
 from rapidfuzz.distance import JaroWinkler, Levenshtein
 
-from mapping.hygiene import normalise_email, person_name_parts
+from mapping.hygiene import person_name_parts
 from mapping.identity.model import DEFAULT_THRESHOLDS, Evidence, MatchScore, PersonCandidate, Thresholds
 from mapping.identity.scoring import combine
-from mapping.identity.text import MAX_TEXT, ascii_name, collapse_umlauts, fold, org_domains, org_tokens, phone_key
+from mapping.identity.text import (
+    MAX_TEXT,
+    ascii_name,
+    collapse_umlauts,
+    email_key,
+    fold,
+    org_domains,
+    org_tokens,
+    phone_key,
+)
 
 PERSON_PRIOR = -6.0
 
@@ -39,6 +48,7 @@ W_GIVEN_SAME = 3.0
 W_GIVEN_NICKNAME = 2.2
 W_GIVEN_INITIAL = 1.0
 W_GIVEN_TYPO = 1.5
+W_GIVEN_SIMILAR = 0.3
 W_GIVEN_DIFFER = -3.5
 W_SURNAME_SAME = 4.0
 W_SURNAME_TYPO = 2.5
@@ -50,11 +60,13 @@ W_ORG_DIFFER = -3.5
 W_PHONE_SAME = 3.5
 W_LOCAL_PART_SAME = 2.0
 W_LOCAL_PART_FITS = 1.0
-W_BIRTH_SAME = 5.0
+W_BIRTH_SAME = 7.0  # two random people share a birth date about once in 20,000 pairs: ln(0.9 * 20000) ~ 9.8
 W_BIRTH_TYPO = 1.5
+W_BIRTH_CLOSE = 0.0  # two typos or two random dates of one decade: no evidence either way
 W_BIRTH_DIFFER = -5.0
 W_POSTCODE_SAME = 1.5
 W_POSTCODE_DIFFER = -0.5
+W_ADDRESS_EXACT = 4.0  # the same street address with its house number
 W_ADDRESS_SAME = 2.0
 W_ADDRESS_CLOSE = 0.5
 W_ADDRESS_DIFFER = -1.0
@@ -111,14 +123,14 @@ def _email_parts(emails: tuple[str, ...]) -> tuple[frozenset[str], frozenset[str
     role: set[str] = set()
     locals_: set[str] = set()
     for raw in emails[:16]:
-        record = normalise_email(raw[:MAX_TEXT])
-        if record is None or "@" not in record.address:
+        address = email_key(raw)
+        if address is None:
             continue
-        local = record.address.rpartition("@")[0]
+        local = address.rpartition("@")[0]
         if local.split("+")[0] in ROLE_LOCAL_PARTS:
-            role.add(record.address)
+            role.add(address)
         else:
-            personal.add(record.address)
+            personal.add(address)
             if len(local) >= 4:
                 locals_.add(local.split("+")[0])
     return frozenset(personal), frozenset(role), frozenset(locals_)
@@ -185,6 +197,8 @@ def _compare_given(a: str, b: str, fa: frozenset[str], fb: frozenset[str]) -> Ev
     if a.startswith(b) or b.startswith(a):
         return Evidence("given_name", "one given name is a short form of the other", W_GIVEN_INITIAL)
     lo, hi = sorted((a, b))
+    if sim >= 0.8 and min(len(a), len(b)) >= 4:
+        return Evidence("given_name", f"given names {lo!r} / {hi!r} are similar", W_GIVEN_SIMILAR)
     return Evidence("given_name", f"different given names {lo!r} / {hi!r}", W_GIVEN_DIFFER)
 
 
@@ -281,6 +295,8 @@ def compare_person_features(
             a.birth[:4] == b.birth[:4] and a.birth[4:6] == b.birth[6:8] and a.birth[6:8] == b.birth[4:6]
         ):
             evidence.append(Evidence("birth_date", "birth dates differ by a typo", W_BIRTH_TYPO))
+        elif Levenshtein.distance(a.birth, b.birth) == 2:
+            evidence.append(Evidence("birth_date", "birth dates differ in two digits", W_BIRTH_CLOSE))
         else:
             evidence.append(Evidence("birth_date", "different birth dates", W_BIRTH_DIFFER))
     if a.postcode and b.postcode:
@@ -290,7 +306,9 @@ def compare_person_features(
             evidence.append(Evidence("postcode", "different postcodes", W_POSTCODE_DIFFER))
     if a.address and b.address:
         sim = fuzz.token_sort_ratio(a.address, b.address) / 100.0
-        if sim >= 0.9:
+        if sim >= 0.95 and any(ch.isdigit() for ch in a.address) and len(a.address) >= 10:
+            evidence.append(Evidence("address", f"same street address ({sim:.2f})", W_ADDRESS_EXACT))
+        elif sim >= 0.9:
             evidence.append(Evidence("address", f"same address ({sim:.2f})", W_ADDRESS_SAME))
         elif sim >= 0.7:
             evidence.append(Evidence("address", f"similar address ({sim:.2f})", W_ADDRESS_CLOSE))
@@ -341,4 +359,14 @@ def person_block_keys(f: PersonFeatures) -> set[str]:
         keys.add(f"z:{f.postcode}|{s}")
     if f.birth and f.postcode:
         keys.add(f"y:{f.birth}|{f.postcode}")
+    words = f.address.split()
+    if len(words) >= 2 and any(ch.isdigit() for ch in words[0]):
+        keys.add(f"a:{words[0]}|{words[1]}")  # house number and street: the steadiest part of an address
+        if len(words) >= 3:
+            keys.add(f"a:{words[1]}|{words[2]}|{f.postcode}")
     return keys
+
+
+def person_sort_key(f: PersonFeatures) -> str:
+    """The key of the sorted-neighbourhood pass: surname then given name (empty without a surname)."""
+    return f"{f.surname} {f.given}" if f.surname else ""

@@ -8,11 +8,20 @@ step needs when a contact is created in Outlook.
 
 from __future__ import annotations
 
+import bisect
+import multiprocessing as mp
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
-from mapping.identity.blocking import MAX_BLOCK, build_blocks, candidate_pairs, lookup
+from mapping.identity.blocking import (
+    MAX_BLOCK,
+    WINDOW,
+    build_blocks,
+    candidate_pairs,
+    lookup,
+    neighbourhood_pairs,
+)
 from mapping.identity.model import (
     DEFAULT_THRESHOLDS,
     Kind,
@@ -22,8 +31,14 @@ from mapping.identity.model import (
     PersonCandidate,
     Thresholds,
 )
-from mapping.identity.orgs import OrgFeatures, compare_org_features, org_block_keys, org_features
-from mapping.identity.people import PersonFeatures, compare_person_features, person_block_keys, person_features
+from mapping.identity.orgs import OrgFeatures, compare_org_features, org_block_keys, org_features, org_sort_key
+from mapping.identity.people import (
+    PersonFeatures,
+    compare_person_features,
+    person_block_keys,
+    person_features,
+    person_sort_key,
+)
 
 C = TypeVar("C", OrgCandidate, PersonCandidate)
 F = TypeVar("F", OrgFeatures, PersonFeatures)
@@ -35,13 +50,14 @@ class _Strategy(Generic[C, F]):
     features: Callable[[C], F]
     keys: Callable[[F], set[str]]
     compare: Callable[[F, F, Thresholds], MatchScore]
+    sort_key: Callable[[F], str]
 
 
 _ORGS: _Strategy[OrgCandidate, OrgFeatures] = _Strategy(
-    "organization", org_features, org_block_keys, compare_org_features
+    "organization", org_features, org_block_keys, compare_org_features, org_sort_key
 )
 _PEOPLE: _Strategy[PersonCandidate, PersonFeatures] = _Strategy(
-    "person", person_features, person_block_keys, compare_person_features
+    "person", person_features, person_block_keys, compare_person_features, person_sort_key
 )
 
 
@@ -49,19 +65,48 @@ def _pair(a: str, b: str, score: MatchScore) -> MatchPair:
     return MatchPair(a, b, score) if a <= b else MatchPair(b, a, score)
 
 
+#: State a forked worker inherits (set just before the pool starts, cleared after).
+_WORK: tuple[Any, ...] = ()
+
+
+def _score_slice(bounds: tuple[int, int]) -> list[tuple[int, int, MatchScore]]:
+    strategy, ids, feats, pairs, thresholds, keep_apart = _WORK
+    out = []
+    for i, j in pairs[bounds[0] : bounds[1]]:
+        if ids[i] == ids[j]:
+            continue
+        score = strategy.compare(feats[i], feats[j], thresholds)
+        if keep_apart or score.decision != "apart":
+            out.append((i, j, score))
+    return out
+
+
 def _full_pass(
-    strategy: _Strategy[C, F], items: Sequence[C], thresholds: Thresholds, max_block: int, keep_apart: bool
+    strategy: _Strategy[C, F],
+    items: Sequence[C],
+    thresholds: Thresholds,
+    max_block: int,
+    keep_apart: bool,
+    workers: int = 1,
 ) -> list[MatchPair]:
+    global _WORK
+    ids = [c.id for c in items]
     feats = [strategy.features(c) for c in items]
     blocks = build_blocks(strategy.keys(f) for f in feats)
-    out: list[MatchPair] = []
-    compare = strategy.compare
-    for i, j in candidate_pairs(blocks, max_block):
-        if items[i].id == items[j].id:
-            continue
-        score = compare(feats[i], feats[j], thresholds)
-        if keep_apart or score.decision != "apart":
-            out.append(_pair(items[i].id, items[j].id, score))
+    near = neighbourhood_pairs([strategy.sort_key(f) for f in feats])
+    pairs = candidate_pairs(blocks, max_block, near)
+    _WORK = (strategy, ids, feats, pairs, thresholds, keep_apart)
+    try:
+        if workers > 1 and len(pairs) >= 20_000 and "fork" in mp.get_all_start_methods():
+            step = -(-len(pairs) // (workers * 4))
+            with mp.get_context("fork").Pool(workers) as pool:
+                parts = pool.map(_score_slice, [(k, k + step) for k in range(0, len(pairs), step)])
+            scored = [x for part in parts for x in part]
+        else:
+            scored = _score_slice((0, len(pairs)))
+    finally:
+        _WORK = ()
+    out = [_pair(ids[i], ids[j], score) for i, j, score in scored]
     out.sort(key=lambda p: (-p.score.score, p.a, p.b))
     return out
 
@@ -72,10 +117,11 @@ def find_org_duplicates(
     *,
     max_block: int = MAX_BLOCK,
     keep_apart: bool = False,
+    workers: int = 1,
 ) -> list[MatchPair]:
     """Every blocked pair of ``orgs`` scored ``review`` or ``merge`` (``keep_apart``: every scored pair),
-    best first. Pair ids are ordered ``a < b``."""
-    return _full_pass(_ORGS, orgs, thresholds, max_block, keep_apart)
+    best first. Pair ids are ordered ``a < b``. ``workers`` > 1 scores in forked processes (POSIX)."""
+    return _full_pass(_ORGS, orgs, thresholds, max_block, keep_apart, workers)
 
 
 def find_person_duplicates(
@@ -84,9 +130,10 @@ def find_person_duplicates(
     *,
     max_block: int = MAX_BLOCK,
     keep_apart: bool = False,
+    workers: int = 1,
 ) -> list[MatchPair]:
     """Every blocked pair of ``people`` scored ``review`` or ``merge``, best first (see the org variant)."""
-    return _full_pass(_PEOPLE, people, thresholds, max_block, keep_apart)
+    return _full_pass(_PEOPLE, people, thresholds, max_block, keep_apart, workers)
 
 
 class MatchIndex(Generic[C, F]):
@@ -101,6 +148,7 @@ class MatchIndex(Generic[C, F]):
             self.ids.append(c.id)
             self._features.append(strategy.features(c))
         self._blocks = build_blocks(strategy.keys(f) for f in self._features)
+        self._sorted = sorted((k, i) for i, k in enumerate(strategy.sort_key(f) for f in self._features) if k)
 
     @property
     def kind(self) -> Kind:
@@ -113,7 +161,12 @@ class MatchIndex(Generic[C, F]):
         """Pairs ``(item.id, row id)`` scored ``review`` or ``merge`` against the indexed rows, best first."""
         f = self._strategy.features(item)
         out: list[MatchPair] = []
-        for i in lookup(self._blocks, self._strategy.keys(f), self.max_block):
+        found = lookup(self._blocks, self._strategy.keys(f), self.max_block)
+        key = self._strategy.sort_key(f)
+        if key:  # the sorted neighbourhood: the rows that sort next to the new item's name
+            at = bisect.bisect_left(self._sorted, (key, -1))
+            found.update(i for _, i in self._sorted[max(0, at - WINDOW) : at + WINDOW])
+        for i in sorted(found):
             if self.ids[i] == item.id:
                 continue
             score = self._strategy.compare(f, self._features[i], thresholds)

@@ -14,12 +14,13 @@ import re
 
 from anyascii import anyascii
 
-from mapping.hygiene import is_free_mail, normalise_company_name, registrable_domain
+from mapping.hygiene import is_free_mail, normalise_company_name, normalise_email, registrable_domain
 
 #: Longest text looked at; a 10,000-character "name" is junk, and matching cost must stay bounded.
 MAX_TEXT = 256
 
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
+_PARENTHESISED = re.compile(r"[(\[][^)\]]*[)\]]")
 _DIGITS = re.compile(r"\d")
 
 
@@ -90,7 +91,11 @@ def org_tokens(name: str) -> tuple[str, ...]:
     from the end and a few known leading ones from the start. May strip down to nothing: a name that
     is only a legal form ("GmbH") has no tokens.
     """
-    tokens = fold(normalise_company_name(name[:MAX_TEXT])).split()
+    # A parenthesised part qualifies the name ("Spago (Los Angeles)", "Acme (UK) Ltd"): not part of it.
+    unqualified = _PARENTHESISED.sub(" ", name[:MAX_TEXT])
+    tokens = fold(normalise_company_name(unqualified if unqualified.strip() else name[:MAX_TEXT])).split()
+    if len(tokens) > 1 and tokens[-1] == "the":
+        tokens = tokens[:-1]  # catalogue order: "Palm, The"
     forms, longest = _legal_forms()
     changed = True
     while changed and tokens:
@@ -118,15 +123,40 @@ def acronym(tokens: tuple[str, ...]) -> str:
     return letters if len(letters) >= 2 else ""
 
 
+@functools.lru_cache(maxsize=131072)
+def _corporate_domain(value: str) -> str | None:
+    domain = registrable_domain(value)
+    return domain if domain and not is_free_mail(domain) else None
+
+
 def org_domains(values: tuple[str, ...]) -> frozenset[str]:
     """Registrable domains of e-mail or web domains, URLs or addresses; free-mail domains dropped."""
     out: set[str] = set()
     for value in values[:32]:
-        value = value[:MAX_TEXT]
-        domain = registrable_domain(value)
-        if domain and not is_free_mail(domain):
+        value = value[:MAX_TEXT].strip().lower()
+        if "@" in value and "/" not in value:
+            value = value.rpartition("@")[2]  # cache by domain, not by (unique) address
+        domain = _corporate_domain(value)
+        if domain:
             out.add(domain)
     return frozenset(out)
+
+
+_PLAIN_EMAIL = re.compile(r"^[a-z0-9][a-z0-9._%+'-]*@[a-z0-9-]+(?:\.[a-z0-9-]+)+$")
+
+
+def email_key(raw: str) -> str | None:
+    """The normalised address for matching, or ``None`` when there is no address.
+
+    Plain ASCII addresses (nearly all) are lower-cased directly; anything else goes through
+    :func:`mapping.hygiene.normalise_email` (display names, ``mailto:``, Unicode), which is exact but
+    costs a millisecond: too slow for a pass over 100,000 people.
+    """
+    text = raw[:MAX_TEXT].strip().lower()
+    if _PLAIN_EMAIL.match(text) and ".." not in text:
+        return text
+    record = normalise_email(raw[:MAX_TEXT])
+    return record.address if record is not None and "@" in record.address else None
 
 
 def domain_stem(domain: str) -> str:

@@ -467,6 +467,9 @@ def _apply_messages(
     ))
     viewers = _viewers_of(session, [i.id for i in existing.values()], page.mailbox_id)
     touched: list[tuple[ItemChange, Interaction]] = []
+    # New interactions' participants and viewers are plain rows, inserted in bulk once the
+    # interactions have ids: the ORM's per-object bookkeeping was most of a page's cost.
+    new_rows: dict[str, tuple[Interaction, set[tuple[str, str]], list[dict[str, object]]]] = {}
     for change, record, decision in decided:
         assert record.internet_message_id is not None and decision.direction is not None
         direction = Direction(decision.direction)
@@ -478,14 +481,31 @@ def _apply_messages(
             )
             session.add(interaction)
             existing[record.internet_message_id] = interaction
+            new_rows[record.internet_message_id] = (interaction, set(), [])
         interaction.subject = record.subject
         interaction.conversation_id = record.conversation_id
         interaction.size_bytes = record.size
         interaction.snippet = record.snippet
         interaction.occurred_at = record.occurred_at
-        _set_participants(session, interaction, decision.participants, direction, directory)
+        pending = new_rows.get(record.internet_message_id)
+        if pending is None:
+            _set_participants(session, interaction, decision.participants, direction, directory)
+        else:
+            pending[2].extend(_participant_rows(decision.participants, direction, directory, pending[1]))
         touched.append((change, interaction))
-    session.flush()  # one batched INSERT of the page's new interactions and participants
+    session.flush()  # one batched INSERT of the page's new interactions
+    participant_rows: list[dict[str, object]] = []
+    viewer_rows: list[dict[str, object]] = []
+    for interaction, _, its_rows in new_rows.values():
+        for row in its_rows:
+            row["interaction_id"] = interaction.id
+        participant_rows.extend(its_rows)
+        viewer_rows.append({"interaction_id": interaction.id, "mailbox_id": page.mailbox_id})
+        viewers.add(interaction.id)
+    if participant_rows:
+        session.execute(sa.insert(InteractionParticipant), participant_rows)
+    if viewer_rows:
+        session.execute(sa.insert(InteractionViewer), viewer_rows)
     for change, interaction in touched:
         if interaction.id not in viewers:
             session.add(InteractionViewer(interaction_id=interaction.id, mailbox_id=page.mailbox_id))
@@ -535,12 +555,17 @@ def _forget(session: Session, page: Page, link: ItemLink | None, keep_link: bool
     _drop_viewer(session, link, page.mailbox_id)
     session.flush()
     interaction = session.get(Interaction, link.entity_id)
-    if interaction is not None and not session.scalar(
-        sa.select(sa.func.count()).select_from(InteractionViewer).where(
-            InteractionViewer.interaction_id == interaction.id
-        )
-    ):
-        session.delete(interaction)
+    # A series is linked through its first occurrence: every occurrence nobody else holds goes.
+    group = [interaction] if interaction is not None else []
+    if interaction is not None and interaction.kind == InteractionKind.MEETING and interaction.ical_uid:
+        group = list(session.scalars(sa.select(Interaction).where(Interaction.ical_uid == interaction.ical_uid)))
+    for member in group:
+        if not session.scalar(
+            sa.select(sa.func.count()).select_from(InteractionViewer).where(
+                InteractionViewer.interaction_id == member.id
+            )
+        ):
+            session.delete(member)
     if not keep_link:
         session.delete(link)
 
@@ -566,6 +591,27 @@ def _set_participants(
             response=_ROLE_RESPONSE.get(participant.response) if participant.response else None,
             person_id=person_id, staff_mailbox_id=staff_id,
         ))
+
+
+def _participant_rows(
+    participants: tuple[Participant, ...], direction: Direction, directory: _Directory, have: set[tuple[str, str]]
+) -> list[dict[str, object]]:
+    """:func:`_set_participants` for an interaction created in this page, as rows for a bulk insert."""
+    rows: list[dict[str, object]] = []
+    for participant in participants:
+        if (participant.address, participant.role) in have:
+            continue
+        have.add((participant.address, participant.role))
+        staff_id = directory.staff_by_address.get(participant.address)
+        person_id = None if staff_id is not None else directory.person_for_participant(participant, direction)
+        rows.append({
+            "address": participant.address,
+            "display_name": (participant.name or None) and participant.name[:255],
+            "role": ParticipantRole(participant.role),
+            "response": _ROLE_RESPONSE.get(participant.response) if participant.response else None,
+            "person_id": person_id, "staff_mailbox_id": staff_id,
+        })
+    return rows
 
 
 # ------------------------------------------------------------------------------------------ meetings

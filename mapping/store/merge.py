@@ -42,8 +42,16 @@ from mapping.store.models import (
     utcnow,
 )
 
-PERSON_FIELDS = ("display_name", "given_name", "middle_name", "surname", "nickname", "job_title", "department",
-                 "organisation_id")
+PERSON_FIELDS = (
+    "display_name",
+    "given_name",
+    "middle_name",
+    "surname",
+    "nickname",
+    "job_title",
+    "department",
+    "organisation_id",
+)
 ORG_FIELDS = ("name", "normalised_name", "website", "industry", "size", "country", "parent_id")
 
 
@@ -63,10 +71,17 @@ class MergeRequest:
 
 
 def _staff_edited(session: Session, person_id: int) -> bool:
-    return bool(session.scalar(sa.select(sa.func.count()).select_from(ItemLink).where(
-        ItemLink.entity_type == EntityType.PERSON, ItemLink.entity_id == person_id,
-        ItemLink.item_kind == ItemKind.CONTACT,
-    )))
+    return bool(
+        session.scalar(
+            sa.select(sa.func.count())
+            .select_from(ItemLink)
+            .where(
+                ItemLink.entity_type == EntityType.PERSON,
+                ItemLink.entity_id == person_id,
+                ItemLink.item_kind == ItemKind.CONTACT,
+            )
+        )
+    )
 
 
 def _completeness(row: Any, fields: tuple[str, ...]) -> int:
@@ -82,8 +97,12 @@ def choose_survivor(session: Session, kind: MatchKind, a_id: int, b_id: int) -> 
     else:
         oa, ob = session.get_one(Organisation, a_id), session.get_one(Organisation, b_id)
         domains = {
-            oid: session.scalar(sa.select(sa.func.count()).select_from(OrganisationDomain)
-                                .where(OrganisationDomain.organisation_id == oid)) or 0
+            oid: session.scalar(
+                sa.select(sa.func.count())
+                .select_from(OrganisationDomain)
+                .where(OrganisationDomain.organisation_id == oid)
+            )
+            or 0
             for oid in (a_id, b_id)
         }
         key_a = (domains[a_id] > 0, _completeness(oa, ORG_FIELDS), -a_id)
@@ -125,8 +144,15 @@ def merge(session: Session, request: MergeRequest) -> MergeAudit:
     else:
         snapshot = _merge_orgs(session, survivor_id, merged_id)
     audit = MergeAudit(
-        kind=request.kind, action="merge", survivor_id=survivor_id, merged_id=merged_id, score=request.score,
-        evidence=request.evidence, reason=request.reason[:255], snapshot=snapshot, candidate_id=request.candidate_id,
+        kind=request.kind,
+        action="merge",
+        survivor_id=survivor_id,
+        merged_id=merged_id,
+        score=request.score,
+        evidence=request.evidence,
+        reason=request.reason[:255],
+        snapshot=snapshot,
+        candidate_id=request.candidate_id,
     )
     session.add(audit)
     if request.candidate_id is not None:
@@ -145,15 +171,17 @@ def _ids(session: Session, query: sa.Select[int]) -> list[int]:
 def _merge_people(session: Session, survivor_id: int, merged_id: int) -> dict[str, Any]:
     survivor, merged = session.get_one(Person, survivor_id), session.get_one(Person, merged_id)
     before = {f: getattr(survivor, f) for f in PERSON_FIELDS}
-    values = _surviving_values(survivor, merged, PERSON_FIELDS, _staff_edited(session, survivor_id),
-                               _staff_edited(session, merged_id))
+    values = _surviving_values(
+        survivor, merged, PERSON_FIELDS, _staff_edited(session, survivor_id), _staff_edited(session, merged_id)
+    )
     emails = list(session.scalars(sa.select(EmailAddress).where(EmailAddress.person_id == merged_id)))
     survivor_phones = set(session.scalars(sa.select(Phone.e164).where(Phone.person_id == survivor_id)))
     phones = list(session.scalars(sa.select(Phone).where(Phone.person_id == merged_id)))
     moved_phones = [p.id for p in phones if p.e164 not in survivor_phones]
     dropped_phones = [
         {"id": p.id, "e164": p.e164, "raw": p.raw, "kind": p.kind.value, "label": p.label}
-        for p in phones if p.e164 in survivor_phones
+        for p in phones
+        if p.e164 in survivor_phones
     ]
     snapshot: dict[str, Any] = {
         "survivor_before": before,
@@ -161,10 +189,13 @@ def _merge_people(session: Session, survivor_id: int, merged_id: int) -> dict[st
         "phones": moved_phones,
         "dropped_phones": dropped_phones,
         "postal": _ids(session, sa.select(PostalAddress.id).where(PostalAddress.person_id == merged_id)),
-        "links": _ids(session, sa.select(ItemLink.id).where(
-            ItemLink.entity_type == EntityType.PERSON, ItemLink.entity_id == merged_id)),
-        "participants": _ids(session, sa.select(InteractionParticipant.id).where(
-            InteractionParticipant.person_id == merged_id)),
+        "links": _ids(
+            session,
+            sa.select(ItemLink.id).where(ItemLink.entity_type == EntityType.PERSON, ItemLink.entity_id == merged_id),
+        ),
+        "participants": _ids(
+            session, sa.select(InteractionParticipant.id).where(InteractionParticipant.person_id == merged_id)
+        ),
         "follow_ups": _ids(session, sa.select(FollowUp.id).where(FollowUp.person_id == merged_id)),
     }
     for email in emails:
@@ -175,11 +206,15 @@ def _merge_people(session: Session, survivor_id: int, merged_id: int) -> dict[st
             phone.person_id = survivor_id
         else:
             session.delete(phone)
-    session.execute(sa.update(PostalAddress).where(PostalAddress.id.in_(snapshot["postal"]))
-                    .values(person_id=survivor_id))
+    session.execute(
+        sa.update(PostalAddress).where(PostalAddress.id.in_(snapshot["postal"])).values(person_id=survivor_id)
+    )
     session.execute(sa.update(ItemLink).where(ItemLink.id.in_(snapshot["links"])).values(entity_id=survivor_id))
-    session.execute(sa.update(InteractionParticipant).where(InteractionParticipant.id.in_(snapshot["participants"]))
-                    .values(person_id=survivor_id))
+    session.execute(
+        sa.update(InteractionParticipant)
+        .where(InteractionParticipant.id.in_(snapshot["participants"]))
+        .values(person_id=survivor_id)
+    )
     session.execute(sa.update(FollowUp).where(FollowUp.id.in_(snapshot["follow_ups"])).values(person_id=survivor_id))
     for field, value in values.items():
         setattr(survivor, field, value)
@@ -196,19 +231,25 @@ def _merge_orgs(session: Session, survivor_id: int, merged_id: int) -> dict[str,
         values.pop("parent_id")
     snapshot: dict[str, Any] = {
         "survivor_before": before,
-        "domains": _ids(session, sa.select(OrganisationDomain.id).where(
-            OrganisationDomain.organisation_id == merged_id)),
+        "domains": _ids(
+            session, sa.select(OrganisationDomain.id).where(OrganisationDomain.organisation_id == merged_id)
+        ),
         "people": _ids(session, sa.select(Person.id).where(Person.organisation_id == merged_id)),
         "children": _ids(session, sa.select(Organisation.id).where(Organisation.parent_id == merged_id)),
         "follow_ups": _ids(session, sa.select(FollowUp.id).where(FollowUp.organisation_id == merged_id)),
     }
-    session.execute(sa.update(OrganisationDomain).where(OrganisationDomain.id.in_(snapshot["domains"]))
-                    .values(organisation_id=survivor_id))
+    session.execute(
+        sa.update(OrganisationDomain)
+        .where(OrganisationDomain.id.in_(snapshot["domains"]))
+        .values(organisation_id=survivor_id)
+    )
     session.execute(sa.update(Person).where(Person.id.in_(snapshot["people"])).values(organisation_id=survivor_id))
-    session.execute(sa.update(Organisation).where(Organisation.id.in_(snapshot["children"]))
-                    .values(parent_id=survivor_id))
-    session.execute(sa.update(FollowUp).where(FollowUp.id.in_(snapshot["follow_ups"]))
-                    .values(organisation_id=survivor_id))
+    session.execute(
+        sa.update(Organisation).where(Organisation.id.in_(snapshot["children"])).values(parent_id=survivor_id)
+    )
+    session.execute(
+        sa.update(FollowUp).where(FollowUp.id.in_(snapshot["follow_ups"])).values(organisation_id=survivor_id)
+    )
     session.expire_all()
     survivor = session.get_one(Organisation, survivor_id)
     merged = session.get_one(Organisation, merged_id)
@@ -225,51 +266,84 @@ def unmerge(session: Session, audit_id: int, actor: str) -> MergeAudit:
         raise MergeError(f"no merge with id {audit_id}")
     if audit.undone_at is not None:
         raise MergeError(f"merge {audit_id} was already undone")
-    later = session.scalar(sa.select(sa.func.count()).select_from(MergeAudit).where(
-        MergeAudit.kind == audit.kind, MergeAudit.action == "merge", MergeAudit.undone_at.is_(None),
-        MergeAudit.id > audit.id, MergeAudit.merged_id == audit.survivor_id,
-    ))
+    later = session.scalar(
+        sa.select(sa.func.count())
+        .select_from(MergeAudit)
+        .where(
+            MergeAudit.kind == audit.kind,
+            MergeAudit.action == "merge",
+            MergeAudit.undone_at.is_(None),
+            MergeAudit.id > audit.id,
+            MergeAudit.merged_id == audit.survivor_id,
+        )
+    )
     if later:
         raise MergeError(f"the survivor of merge {audit_id} was merged again later: undo that merge first")
     snap: dict[str, Any] = dict(audit.snapshot)
     s_id, m_id = audit.survivor_id, audit.merged_id
     if audit.kind is MatchKind.PERSON:
         for email_id, was_primary in snap["emails"]:
-            session.execute(sa.update(EmailAddress).where(EmailAddress.id == email_id)
-                            .values(person_id=m_id, is_primary=was_primary))
+            session.execute(
+                sa.update(EmailAddress)
+                .where(EmailAddress.id == email_id)
+                .values(person_id=m_id, is_primary=was_primary)
+            )
         session.execute(sa.update(Phone).where(Phone.id.in_(snap["phones"])).values(person_id=m_id))
         for phone in snap["dropped_phones"]:
             # Same id as before the merge, so the restored row is the row it was.
-            session.add(Phone(id=phone["id"], person_id=m_id, e164=phone["e164"], raw=phone["raw"],
-                              kind=PhoneKind(phone["kind"]), label=phone["label"]))
+            session.add(
+                Phone(
+                    id=phone["id"],
+                    person_id=m_id,
+                    e164=phone["e164"],
+                    raw=phone["raw"],
+                    kind=PhoneKind(phone["kind"]),
+                    label=phone["label"],
+                )
+            )
         session.execute(sa.update(PostalAddress).where(PostalAddress.id.in_(snap["postal"])).values(person_id=m_id))
         session.execute(sa.update(ItemLink).where(ItemLink.id.in_(snap["links"])).values(entity_id=m_id))
-        session.execute(sa.update(InteractionParticipant).where(InteractionParticipant.id.in_(snap["participants"]))
-                        .values(person_id=m_id))
+        session.execute(
+            sa.update(InteractionParticipant)
+            .where(InteractionParticipant.id.in_(snap["participants"]))
+            .values(person_id=m_id)
+        )
         session.execute(sa.update(FollowUp).where(FollowUp.id.in_(snap["follow_ups"])).values(person_id=m_id))
         session.execute(sa.update(Person).where(Person.id == s_id).values(**snap["survivor_before"]))
         session.execute(sa.update(Person).where(Person.id == m_id).values(merged_into_id=None))
     else:
-        session.execute(sa.update(OrganisationDomain).where(OrganisationDomain.id.in_(snap["domains"]))
-                        .values(organisation_id=m_id))
+        session.execute(
+            sa.update(OrganisationDomain).where(OrganisationDomain.id.in_(snap["domains"])).values(organisation_id=m_id)
+        )
         session.execute(sa.update(Person).where(Person.id.in_(snap["people"])).values(organisation_id=m_id))
         session.execute(sa.update(Organisation).where(Organisation.id.in_(snap["children"])).values(parent_id=m_id))
-        session.execute(sa.update(FollowUp).where(FollowUp.id.in_(snap["follow_ups"]))
-                        .values(organisation_id=m_id))
+        session.execute(sa.update(FollowUp).where(FollowUp.id.in_(snap["follow_ups"])).values(organisation_id=m_id))
         session.execute(sa.update(Organisation).where(Organisation.id == s_id).values(**snap["survivor_before"]))
         session.execute(sa.update(Organisation).where(Organisation.id == m_id).values(merged_into_id=None))
     now = utcnow()
     audit.undone_at = now
-    undo = MergeAudit(kind=audit.kind, action="unmerge", survivor_id=s_id, merged_id=m_id, score=audit.score,
-                      evidence=audit.evidence, reason=f"unmerge of {audit.id} by {actor}"[:255], snapshot={},
-                      candidate_id=audit.candidate_id)
+    undo = MergeAudit(
+        kind=audit.kind,
+        action="unmerge",
+        survivor_id=s_id,
+        merged_id=m_id,
+        score=audit.score,
+        evidence=audit.evidence,
+        reason=f"unmerge of {audit.id} by {actor}"[:255],
+        snapshot={},
+        candidate_id=audit.candidate_id,
+    )
     session.add(undo)
     a_id, b_id = sorted((s_id, m_id))
-    candidate = session.scalars(sa.select(MatchCandidate).where(
-        MatchCandidate.kind == audit.kind, MatchCandidate.a_id == a_id, MatchCandidate.b_id == b_id)).one_or_none()
+    candidate = session.scalars(
+        sa.select(MatchCandidate).where(
+            MatchCandidate.kind == audit.kind, MatchCandidate.a_id == a_id, MatchCandidate.b_id == b_id
+        )
+    ).one_or_none()
     if candidate is None:
-        candidate = MatchCandidate(kind=audit.kind, a_id=a_id, b_id=b_id, score=audit.score or 0.0,
-                                   evidence=audit.evidence)
+        candidate = MatchCandidate(
+            kind=audit.kind, a_id=a_id, b_id=b_id, score=audit.score or 0.0, evidence=audit.evidence
+        )
         session.add(candidate)
     candidate.status = MatchStatus.REJECTED
     candidate.decided_by = actor[:255]

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from exchangelib.protocol import close_connections
 from lxml import etree
-from syncenv import DOMAIN, HandCompany, SyncEnv, connection_for
+from syncenv import DOMAIN, EnvFactory, HandCompany, SyncEnv, connection_for
 
 from connector.fake.server import FakeExchange
 from mapping.changes import SyncRules
 from mapping.store.migrate import upgrade
 from mapping.store.store import Store
-
-EnvFactory = Callable[..., SyncEnv]
 
 
 @pytest.fixture

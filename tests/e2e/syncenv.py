@@ -7,7 +7,7 @@ seam replaced: waits are recorded instead of slept.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -163,6 +163,10 @@ class SyncEnv:
                 for row in conn.execute(sa.text(f"SELECT * FROM {table}")):
                     out.extend(str(v) for v in row if v is not None)
         return "\n".join(out)
+
+
+#: The ``make_env`` fixture (tests/e2e/conftest.py): ``make_env(company, url=..., rules=...)``.
+EnvFactory = Callable[..., SyncEnv]
 
 
 def connection_for(ex: FakeExchange) -> EwsConnection:

@@ -154,6 +154,22 @@ def test_a_revoked_token_is_replaced_between_folders(world: World) -> None:
     assert world.idp.token_requests == 3
 
 
+def test_a_token_service_outage_keeps_the_current_token_and_leaks_no_connection(world: World) -> None:
+    world.idp.expires_in = 2
+    connection = world.connect(world.settings(max_connections=1))  # a leaked session would hang the last sync
+    world.idp.accepted.expires_at.clear()  # Exchange accepts the first token for longer than msal believes
+    engine = world.engine(connection)
+    world.idp.clients[CLIENT_ID] = "rotated"  # from now on the token service refuses us
+    time.sleep(2.2)
+    assert synced(engine.sync(world.mailboxes[0], ["contacts"])) > 0  # renewal failed: current token kept
+    assert world.idp.refused_requests >= 1
+    world.idp.revoke()  # now Exchange refuses it too: the failure surfaces, as a sentence
+    with pytest.raises(AuthenticationFailed, match="refused app"):
+        engine.sync(world.mailboxes[0], ["inbox"])
+    world.idp.clients[CLIENT_ID] = SECRET  # the secret is fixed: the same connection recovers
+    assert synced(engine.sync(world.mailboxes[0], ["inbox"])) > 0
+
+
 def test_an_app_exchange_refuses_gives_one_sentence_not_a_token_loop(world: World) -> None:
     world.idp.register = False  # tokens are issued, Exchange refuses them (no full_access_as_app)
     connection = world.connect()

@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import structlog
-from conftest import EnvFactory
-from syncenv import ALICE, DANA, ERIN, T0, HandCompany, contact, meeting, message
+from syncenv import ALICE, DANA, ERIN, T0, EnvFactory, HandCompany, contact, meeting, message
 
 from connector.fake.model import ItemSpec, Mailbox
 

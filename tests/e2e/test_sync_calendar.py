@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from conftest import EnvFactory
-from syncenv import ALICE, DANA, ERIN, HandCompany, meeting
+from syncenv import ALICE, DANA, ERIN, EnvFactory, HandCompany, meeting
 
 from connector.fake.model import ItemSpec, Recurrence
 
@@ -102,3 +101,17 @@ def test_a_series_deleted_while_the_sync_state_was_lost_drops_the_viewer_of_ever
     # the occurrences stay as corporate memory, but alice no longer holds any of them
     assert env.count("interactions") == 5
     assert env.count("interaction_viewers") == 1
+
+
+def test_a_series_made_private_later_leaves_no_occurrence_behind(make_env: EnvFactory) -> None:
+    start = datetime(2026, 3, 2, 9, 0, tzinfo=BERLIN)
+    env = make_env(HandCompany(items={(ALICE.email, "calendar"): [series(1, start, 4, fields={
+        **series(1, start, 4).fields, "Subject": "Therapy sessions"})]}))
+    assert env.sync(folders=["calendar"], **WIDE).ok
+    assert env.count("interactions") == 4
+    mb = env.mb()
+    mb.update(next(i for i, _ in mb.items("calendar")), Sensitivity="Private")
+    report = env.sync(folders=["calendar"], **WIDE)
+    assert report.ok and dict(report.folders[0].result.skipped) == {"private": 1}
+    assert env.count("interactions") == 0 and env.count("interaction_participants") == 0
+    assert "Therapy" not in env.dump_text()

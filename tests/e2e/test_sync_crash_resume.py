@@ -149,11 +149,14 @@ def canonical_dump(url: str) -> dict[str, list[tuple[Any, ...]]]:
         engine.dispose()
 
 
-def _linked_items(url: str) -> int:
+def _committed_states(url: str) -> tuple[tuple[Any, ...], ...]:
+    """The saved sync states: every committed page changes one, so this marks how far a run got."""
     engine = sa.create_engine(url)
     try:
         with engine.connect() as c:
-            return int(c.scalar(sa.text("SELECT count(*) FROM item_links")) or 0)
+            return tuple(sorted(tuple(r) for r in c.execute(sa.text(
+                "SELECT mailbox_id, folder, state FROM sync_states WHERE state IS NOT NULL"
+            ))))
     finally:
         engine.dispose()
 
@@ -168,7 +171,7 @@ def _folders_started(url: str) -> int:
 
 
 def _sync_requests(server: FakeExchange) -> int:
-    return server.stats.to_json()["operations"].get("SyncFolderItems", 0)
+    return int(server.stats.to_json()["operations"].get("SyncFolderItems", 0))
 
 
 def test_resync_killed_20_times_ends_with_the_same_store_as_an_uninterrupted_run(
@@ -202,27 +205,31 @@ def test_resync_killed_20_times_ends_with_the_same_store_as_an_uninterrupted_run
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         command = [*RELSYNC, "--config", str(config), "resync", "--json"]
         # Where a kill lands: a resumed run first re-reads each folder it already finished (one empty
-        # page each), then goes on where the last commit left it. The kill comes while the process
-        # waits for the 1st to 3rd new page (random) plus a random fraction of a page's time: during a
-        # request, a translation or a commit.
-        progress: list[int] = []
+        # page each), then goes on where the last commit left it. The engine commits a page before it
+        # asks for the next one, so waiting for the 2nd or 3rd new request means at least one new
+        # commit; the kill then comes a random fraction of a page later: during a request, a
+        # translation or a commit. Once a run got through, the kills land in incremental runs.
+        progress: list[tuple[tuple[Any, ...], ...]] = []
         kills = 0
         completed_early = 0
         while kills < KILLS:
-            redo = max(_folders_started(crash_url) - 1, 0)
-            target = _sync_requests(server) + redo + rng.randint(1, 3)
+            if completed_early:
+                target = _sync_requests(server) + rng.randint(1, 8)
+            else:
+                redo = max(_folders_started(crash_url) - 1, 0)
+                target = _sync_requests(server) + redo + rng.randint(2, 3)
             proc = subprocess.Popen(command, cwd=crash_dir, env=env, stdout=subprocess.DEVNULL,
                                     stderr=subprocess.PIPE)
             deadline = time.monotonic() + 60
             while _sync_requests(server) < target and proc.poll() is None and time.monotonic() < deadline:
                 time.sleep(0.002)
-            time.sleep(rng.uniform(0, 0.2))
+            time.sleep(rng.uniform(0, 2.5 * SLOW_MS / 1000))
             if proc.poll() is None:
                 proc.send_signal(signal.SIGKILL)
                 proc.wait(timeout=10)
                 assert proc.returncode == -signal.SIGKILL
                 kills += 1
-                progress.append(_linked_items(crash_url))
+                progress.append(_committed_states(crash_url))
             else:
                 # It finished before the kill: fine, and the next kill lands in an incremental sync.
                 assert proc.stderr is not None
@@ -238,9 +245,12 @@ def test_resync_killed_20_times_ends_with_the_same_store_as_an_uninterrupted_run
         close_connections()
 
     assert server.violations == [], "the fake sent responses that fail the EWS schema"
-    # The kills were spread over the sync, not all before the first commit or after the last one.
-    total_links = len(reference["item_links"])
-    assert len({p for p in progress if 0 < p < total_links}) >= 8, (progress, total_links)
     crashed = canonical_dump(crash_url)
+    # The kills were spread over the sync, not all before the first commit or after the last one.
+    final_states = _committed_states(crash_url)
+    mid_sync = {p for p in progress if p and p != final_states}
+    assert len(mid_sync) >= 8, (
+        f"only {len(mid_sync)} of {kills} kills landed at distinct points mid-sync ({completed_early} runs finished)"
+    )
     for table in reference:
         assert crashed[table] == reference[table], f"{table} differs after {kills} kills"

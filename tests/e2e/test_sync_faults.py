@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import EnvFactory
-from syncenv import ALICE, BOB, DANA, HandCompany, contact, message
+from syncenv import ALICE, BOB, DANA, EnvFactory, HandCompany, contact, message
 
 
 def company(contacts: int = 5, inbox: int = 4) -> HandCompany:

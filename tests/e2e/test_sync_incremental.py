@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from conftest import EnvFactory
-from syncenv import ALICE, BOB, DANA, DOMAIN, ERIN, T0, HandCompany, contact, meeting, message
+from syncenv import ALICE, BOB, DANA, DOMAIN, ERIN, T0, EnvFactory, HandCompany, contact, meeting, message
 
 from mapping.changes import SyncRules
 

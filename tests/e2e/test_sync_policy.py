@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import EnvFactory
-from syncenv import ALICE, BOB, DANA, DOMAIN, ERIN, GINA, T0, HandCompany, contact, meeting, message
+from syncenv import ALICE, BOB, DANA, DOMAIN, ERIN, GINA, T0, EnvFactory, HandCompany, contact, meeting, message
 
 from connector.fake.model import Mailbox
 from mapping.changes import SyncRules

@@ -169,3 +169,20 @@ def test_a_corrupt_hierarchy_state_is_refused(alice: Account) -> None:
     root.folder_sync_state = base64.b64encode(b"1|h:msgfolderroot|1|0|forged").decode()
     with pytest.raises(ErrorInvalidSyncStateData):
         list(root.sync_hierarchy())
+
+
+def test_a_restarted_fake_honours_states_it_issued_unless_it_lost_their_history(
+    make_server: ServerFactory, account_for: AccountFactory
+) -> None:
+    company = BulkCompany(600)
+    first = make_server(company)
+    acc = account_for(first)
+    mid_state = sync_pages(acc, acc.inbox, page=512)[0][1]  # a state at 512 of 600 (base items only)
+    first.mailboxes[ALICE.email].create("inbox", message(900, "only in the first run", DANA, (ALICE,)))
+    late_state = sync_pages(acc, acc.inbox, state=mid_state)[-1][1]  # has seen the new item
+    first.stop()
+    again = make_server(company)
+    acc2 = account_for(again)
+    assert sum(len(c) for c, _, _ in sync_pages(acc2, acc2.inbox, state=mid_state)) == 88
+    with pytest.raises(ErrorInvalidSyncStateData):
+        sync_pages(acc2, acc2.inbox, state=late_state)

@@ -40,7 +40,14 @@ import sqlalchemy as sa
 from exchangelib.protocol import close_connections
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
 from lxml import etree
 
 from connector.ews import EwsConnection, EwsSettings
@@ -210,6 +217,19 @@ class SyncMachine(RuleBasedStateMachine):
     def _next(self) -> int:
         self.serial += 1
         return self.serial
+
+    @initialize()
+    def some_history(self) -> None:
+        """Start from a synced store that already holds shared items, so changes hit stored data."""
+        self.create_contact(0, 0, False)
+        self.create_contact(1, 0, False)
+        self.create_message(0, "inbox", 0, True, False)
+        self.copy_message(0, 1, "inbox")  # a customer wrote to Alice and Bob
+        self.create_message(1, "sentitems", 1, True, False)
+        self.copy_message(2, 1, "inbox")  # Bob sent it to a customer and to himself
+        self.create_meeting(0, 1, True, False, 2)
+        self.copy_meeting(0, 1)  # Bob attends Alice's customer meeting
+        self.sync()
 
     # ------------------------------------------------------------------------------------ contacts
     @rule(owner=mailbox_no, who=external_no, colleague=st.booleans())
@@ -395,11 +415,11 @@ class SyncMachine(RuleBasedStateMachine):
         holders: dict[str, set[str]] = {}
         meeting_holders: dict[str, set[str]] = {}
         expected_direction: dict[str, str] = {}
-        for n, folder, _, spec in self._items([*MAIL_FOLDERS, "calendar"]):
+        for n, _folder, _, spec in self._items([*MAIL_FOLDERS, "calendar"]):
             if storable(spec):
                 target = holders if spec.kind == "Message" else meeting_holders
                 target.setdefault(key_of(spec), set()).add(STAFF[n].email)
-                originator = spec.fields.get("Sender") or spec.fields.get("Organizer")
+                originator: Mailbox = spec.fields.get("Sender") or spec.fields["Organizer"]
                 expected_direction[key_of(spec)] = "outbound" if _is_internal(originator.email) else "inbound"
         assert set(mail_viewers) == self.mail.stored, "stored e-mails (Message-IDs) differ from the model"
         assert set(meeting_viewers) == self.meetings.stored, "stored meetings (UIDs) differ from the model"
