@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import os
 import random
 import subprocess
 import sys
@@ -79,10 +80,22 @@ def merged(pairs: Iterable[MatchPair]) -> set[tuple[str, str]]:
     return {norm((p.a, p.b)) for p in pairs if p.decision == "merge"}
 
 
+def cpu_seconds() -> float:
+    """User + system CPU time of this process and its finished children (the forked workers)."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
 def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
     t = time.perf_counter()
     out = fn()
     return out, time.perf_counter() - t
+
+
+def timed_cpu(fn: Callable[[], Any]) -> tuple[Any, float, float]:
+    c = cpu_seconds()
+    out, secs = timed(fn)
+    return out, secs, cpu_seconds() - c
 
 
 # --- FEBRL ----------------------------------------------------------------------------------------
@@ -303,10 +316,14 @@ def synthetic(n_orgs: int, n_people: int, seed: int = 7) -> tuple[list[OrgCandid
 
 def run_scale(rows: list[Row]) -> None:
     orgs, people = synthetic(30_000, 100_000)
-    found, secs = timed(lambda: find_org_duplicates(orgs, workers=2))
-    rows.append(Row(f"scale: {len(orgs):,} orgs, full pass", "relsync", seconds=secs, note=f"{len(found):,} pairs"))
-    found, secs = timed(lambda: find_person_duplicates(people, workers=2))
-    rows.append(Row(f"scale: {len(people):,} people, full pass", "relsync", seconds=secs, note=f"{len(found):,} pairs"))
+    load = os.getloadavg()[0]
+    found, secs, cpu = timed_cpu(lambda: find_org_duplicates(orgs, workers=2))
+    note = f"{len(found):,} pairs; {cpu:.1f} CPU-s; load average {load:.1f} at start"
+    rows.append(Row(f"scale: {len(orgs):,} orgs, full pass", "relsync", seconds=secs, note=note))
+    load = os.getloadavg()[0]
+    found, secs, cpu = timed_cpu(lambda: find_person_duplicates(people, workers=2))
+    note = f"{len(found):,} pairs; {cpu:.1f} CPU-s; load average {load:.1f} at start"
+    rows.append(Row(f"scale: {len(people):,} people, full pass", "relsync", seconds=secs, note=note))
     index, build = timed(lambda: build_person_index(people))
     rng = random.Random(11)
     new = [

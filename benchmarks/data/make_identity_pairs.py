@@ -329,9 +329,9 @@ COMPANIES = [
 ]
 for (nick, full), surname in zip(NICK, SURNAMES, strict=True):
     company, dom = rng.choice(COMPANIES)
-    a = {"name": f"{nick} {surname}", "emails": [f"{nick.lower()}@{dom}"], "company": company}
-    b = {"name": f"{full} {surname}", "emails": [f"{full.lower()}.{surname.lower()}@{dom}"], "company": company}
-    person("nickname_same_company", a, b, 1)
+    na = {"name": f"{nick} {surname}", "emails": [f"{nick.lower()}@{dom}"], "company": company}
+    nb = {"name": f"{full} {surname}", "emails": [f"{full.lower()}.{surname.lower()}@{dom}"], "company": company}
+    person("nickname_same_company", na, nb, 1)
 for (nick, full), surname in list(zip(NICK, SURNAMES, strict=True))[:10]:
     person("nickname_name_only", f"{nick} {surname}", f"{full} {surname}", 1)
 
@@ -424,9 +424,9 @@ COMMON = [
 ]
 for g, s in COMMON:
     (c1, d1), (c2, d2) = rng.sample(COMPANIES, 2)
-    a = {"name": f"{g} {s}", "emails": [f"{g.lower()}.{s.lower()}@{d1}"], "company": c1}
-    b = {"name": f"{g} {s}", "emails": [f"{g.lower()}.{s.lower()}@{d2}"], "company": c2}
-    person("same_name_other_company", a, b, 0)
+    ca = {"name": f"{g} {s}", "emails": [f"{g.lower()}.{s.lower()}@{d1}"], "company": c1}
+    cb = {"name": f"{g} {s}", "emails": [f"{g.lower()}.{s.lower()}@{d2}"], "company": c2}
+    person("same_name_other_company", ca, cb, 0)
 for (g1, s), (g2, _) in itertools.pairwise(COMMON):
     company, dom = rng.choice(COMPANIES)
     person(

@@ -348,7 +348,7 @@ def person_block_keys(f: PersonFeatures) -> set[str]:
             keys.add(f"o:{org}|{s[:3]}")
     if g and len(g) > 1:
         if s:
-            keys.add(f"g:{g}|{s[0]}")
+            keys.add(f"h:{g}|{s[0]}")  # surname typos; a weak key (small blocks only)
             keys.add("w:" + "|".join(sorted((g, s))))
         if f.birth:
             keys.add(f"b:{f.birth}|{g[0]}")

@@ -51,13 +51,14 @@ class _Strategy(Generic[C, F]):
     keys: Callable[[F], set[str]]
     compare: Callable[[F, F, Thresholds], MatchScore]
     sort_key: Callable[[F], str]
+    window: int
 
 
 _ORGS: _Strategy[OrgCandidate, OrgFeatures] = _Strategy(
-    "organization", org_features, org_block_keys, compare_org_features, org_sort_key
+    "organization", org_features, org_block_keys, compare_org_features, org_sort_key, WINDOW
 )
 _PEOPLE: _Strategy[PersonCandidate, PersonFeatures] = _Strategy(
-    "person", person_features, person_block_keys, compare_person_features, person_sort_key
+    "person", person_features, person_block_keys, compare_person_features, person_sort_key, 1
 )
 
 
@@ -81,6 +82,11 @@ def _score_slice(bounds: tuple[int, int]) -> list[tuple[int, int, MatchScore]]:
     return out
 
 
+def _features_slice(bounds: tuple[int, int]) -> list[Any]:
+    strategy, items = _WORK
+    return [strategy.features(c) for c in items[bounds[0] : bounds[1]]]
+
+
 def _full_pass(
     strategy: _Strategy[C, F],
     items: Sequence[C],
@@ -91,9 +97,20 @@ def _full_pass(
 ) -> list[MatchPair]:
     global _WORK
     ids = [c.id for c in items]
-    feats = [strategy.features(c) for c in items]
+    parallel = workers > 1 and len(items) >= 20_000 and "fork" in mp.get_all_start_methods()
+    if parallel:
+        _WORK = (strategy, items)
+        step = -(-len(items) // (workers * 4))
+        try:
+            with mp.get_context("fork").Pool(workers) as pool:
+                chunks = pool.map(_features_slice, [(k, k + step) for k in range(0, len(items), step)])
+        finally:
+            _WORK = ()
+        feats = [f for chunk in chunks for f in chunk]
+    else:
+        feats = [strategy.features(c) for c in items]
     blocks = build_blocks(strategy.keys(f) for f in feats)
-    near = neighbourhood_pairs([strategy.sort_key(f) for f in feats])
+    near = neighbourhood_pairs([strategy.sort_key(f) for f in feats], strategy.window)
     pairs = candidate_pairs(blocks, max_block, near)
     _WORK = (strategy, ids, feats, pairs, thresholds, keep_apart)
     try:
@@ -165,7 +182,8 @@ class MatchIndex(Generic[C, F]):
         key = self._strategy.sort_key(f)
         if key:  # the sorted neighbourhood: the rows that sort next to the new item's name
             at = bisect.bisect_left(self._sorted, (key, -1))
-            found.update(i for _, i in self._sorted[max(0, at - WINDOW) : at + WINDOW])
+            window = self._strategy.window
+            found.update(i for _, i in self._sorted[max(0, at - window) : at + window])
         for i in sorted(found):
             if self.ids[i] == item.id:
                 continue

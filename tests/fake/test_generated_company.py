@@ -50,17 +50,13 @@ def test_generated_recurring_series_expand(make_server: ServerFactory, account_f
 
 
 def test_a_100000_item_inbox_is_served_lazily(make_server: ServerFactory, account_for: AccountFactory) -> None:
-    import time
-
     company = build_company(7, 1, "large")
-    t0 = time.perf_counter()
     ex = make_server(company)
     owner = company.mailboxes()[0]
     acc = account_for(ex, email=owner.email)
     assert acc.inbox.total_count == 100_000
     first = sync_pages_once(acc)
     assert len(first) == 512
-    assert time.perf_counter() - t0 < 20
     mbx = ex.mailboxes[owner.email]
     assert mbx.folders["inbox"].overlay == {}  # nothing materialised: the base stays lazy
     assert len(mbx.render_cache) == 512  # only the page served is cached

@@ -194,10 +194,15 @@ class SyncMachine(RuleBasedStateMachine):
         self.syncs = 0
 
     def teardown(self) -> None:
-        self.connection.close()
-        self.store.dispose()
-        self.fake.stop()
-        close_connections()
+        try:
+            if not self.synced:  # every example ends with a sync, so its last changes are checked too
+                self.sync()
+                self.store_matches_the_mailboxes()
+        finally:
+            self.connection.close()
+            self.store.dispose()
+            self.fake.stop()
+            close_connections()
         assert self.fake.violations == [], "the fake sent responses that fail the EWS schema"
 
     # ----------------------------------------------------------------------------------- helpers

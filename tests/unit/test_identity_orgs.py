@@ -108,3 +108,16 @@ def test_thresholds_decide() -> None:
     assert score_orgs(a, b, Thresholds(merge=0.99, review=0.98)).decision == "apart"
     with pytest.raises(ValueError):
         Thresholds(merge=0.3, review=0.5)
+
+
+def test_qualifiers_and_catalogue_order_are_not_name_words() -> None:
+    assert org_tokens("Spago (Los Angeles)") == ("spago",)
+    assert org_tokens("Palm, The") == org_tokens("The Palm") == ("palm",)
+    assert org_tokens("(Acme)") == ("acme",)  # nothing but a parenthesis: keep what there is
+
+
+def test_a_shared_phone_number_and_address_outweigh_an_extra_word() -> None:
+    a = OrgCandidate("a", "Fenix", phones=("213/848-6677",), addresses=("8358 Sunset Blvd.",))
+    b = OrgCandidate("b", "Fenix at the Argyle", phones=("213-848-6677",), addresses=("8358 Sunset Blvd.",))
+    assert score_orgs(a, b).decision != "apart"
+    assert score_orgs(org("Fenix"), org("Fenix at the Argyle")).decision == "apart"
