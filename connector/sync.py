@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -383,9 +383,3 @@ class MailboxSync:
                 log.info("retrying", error=str(error), attempt=attempt, wait_seconds=round(wait, 2))
                 self._sleep(wait)
         raise AssertionError("unreachable")
-
-
-def iter_reports(reports: list[MailboxReport]) -> Iterator[tuple[str, FolderReport]]:
-    for report in reports:
-        for folder in report.folders:
-            yield report.mailbox, folder
