@@ -482,7 +482,32 @@ def test_store_matches_the_mailboxes_after_random_changes_and_syncs(ews_schema: 
         run_state_machine_as_test(
             SyncMachine,
             settings=settings(
-                max_examples=15, stateful_step_count=12, deadline=None,
+                max_examples=30, stateful_step_count=12, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
             ),
         )
+
+
+def test_deleting_one_of_two_copies_in_a_mailbox_keeps_it_a_viewer(ews_schema: etree.XMLSchema) -> None:
+    """The shrunk failure the machine found: Bob sent a customer an e-mail and a copy to himself
+    (Sent Items and Inbox); deleting the Inbox copy dropped Bob as a viewer although he still holds it."""
+    with tempfile.TemporaryDirectory(prefix="relsync-sm-") as tmp:
+        workdir = Path(tmp)
+        template = workdir / "template.db"
+        upgrade(f"sqlite:///{template}")
+        SyncMachine.schema = ews_schema
+        SyncMachine.template_db = template
+        SyncMachine.workdir = workdir
+        machine = SyncMachine()
+        try:
+            machine.create_message(1, "sentitems", 0, True, False)
+            machine.copy_message(0, 1, "inbox")
+            machine.sync()
+            machine.store_matches_the_mailboxes()
+            items = machine._items(MAIL_FOLDERS)
+            inbox_copy = next(i for i, (_, folder, _, _) in enumerate(items) if folder == "inbox")
+            machine.delete_message(inbox_copy)
+            machine.sync()
+            machine.store_matches_the_mailboxes()
+        finally:
+            machine.teardown()
