@@ -19,6 +19,8 @@ What it models, as Exchange 2016 does it:
   response header element and Body child is validated (failures recorded in ``violations``).
 * Limits: 64 MB per request (EWS web.config), ``MaxChangesReturned`` 1..512, CalendarView over at
   most two years, cut at ``MaxEntriesReturned``.
+* User configurations (Get/Create/Update/DeleteUserConfiguration), stored per mailbox and folder; every
+  mailbox starts with Outlook's default master category list ("CategoryList" on the Calendar folder).
 * Every write gives the item a new ChangeKey and a new change number, so it comes back in the next
   SyncFolderItems of every client (our own writes included, unless listed in ``Ignore``).
 
@@ -47,6 +49,7 @@ from connector.fake import operations, soap
 from connector.fake.faults import TRANSPORT_KINDS, FaultPlan
 from connector.fake.mailbox import MailboxStore, SyncStateCodec
 from connector.fake.model import FOLDER_KINDS, CompanySource
+from connector.fake.userconfig import UserConfigStore
 from connector.fake.xmlout import NS_S, NS_T
 
 log = logging.getLogger(__name__)
@@ -182,6 +185,8 @@ class FakeExchange:
         # for the same company honours the states it issued before, as a restarted Exchange would.
         secret = state_secret if state_secret is not None else f"relsync-fake:{company.seed}".encode()
         self.sync_codec = SyncStateCodec(secret)
+        #: User configurations (Outlook's master category list "CategoryList" on each Calendar folder).
+        self.user_configs = UserConfigStore()
         self.mailboxes: dict[str, MailboxStore] = {}
         self._by_number: list[MailboxStore] = []
         for n, owner in enumerate(company.mailboxes()):
@@ -189,6 +194,7 @@ class FakeExchange:
             store = MailboxStore(n, owner, folders, render_cache_items)
             self.mailboxes[store.address] = store
             self._by_number.append(store)
+            self.user_configs.seed_category_list(store.number, store.address)
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._validate_lock = threading.Lock()

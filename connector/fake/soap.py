@@ -105,6 +105,10 @@ MESSAGE_NAME: dict[str, str] = {
     "UpdateItem": "UpdateItem",
     "DeleteItem": "DeleteItem",
     "ResolveNames": "ResolveNames",
+    "GetUserConfiguration": "GetUserConfiguration",
+    "CreateUserConfiguration": "CreateUserConfiguration",
+    "UpdateUserConfiguration": "UpdateUserConfiguration",
+    "DeleteUserConfiguration": "DeleteUserConfiguration",
 }
 
 
