@@ -19,8 +19,8 @@ STRONG_PREFIXES = ("e:", "p:", "d:")
 STRONG_FACTOR = 4
 #: Prefixes of keys made of one word or a part of one (an organisation-name word, its prefix or suffix):
 #: only rare ones are worth a comparison; typos in common words are left to the sorted neighbourhood.
-WEAK_PREFIXES = ("t:", "f:", "g:", "h:")
-WEAK_DIVISOR = 3
+WEAK_PREFIXES = ("t:", "f:", "g:", "h:", "n:")
+WEAK_DIVISOR = 5
 #: Records compared with their neighbours when sorted by name (each side), whatever the blocks say.
 WINDOW = 3
 

@@ -108,6 +108,8 @@ class PersonFeatures:
     emails: frozenset[str]
     role_emails: frozenset[str]
     locals: frozenset[str]  # local parts of personal addresses (4+ characters)
+    local_letters: frozenset[str]  # the same, letters only ("john.smith2" -> "johnsmith")
+    name_locals: frozenset[str]  # local parts that would spell this person's name
     domains: frozenset[str]  # corporate registrable domains
     org_id: str
     org_key: str
@@ -167,6 +169,8 @@ def person_features(c: PersonCandidate) -> PersonFeatures:
         emails=emails,
         role_emails=role,
         locals=locals_,
+        local_letters=frozenset("".join(ch for ch in x if ch.isalpha()) for x in locals_),
+        name_locals=_name_locals(given[:64], surname[:64]),
         domains=org_domains(tuple(emails | role)),
         org_id=c.org_id or "",
         org_key=org_key[:128],
@@ -205,9 +209,11 @@ def _compare_given(a: str, b: str, fa: frozenset[str], fb: frozenset[str]) -> Ev
 def _compare_surname(a: str, b: str) -> Evidence | None:
     if not a or not b:
         return None
-    if a == b or a.replace(" ", "") == b.replace(" ", "") or collapse_umlauts(a) == collapse_umlauts(b):
+    if a == b or a.replace(" ", "") == b.replace(" ", ""):
         return Evidence("surname", f"same surname {a!r}", W_SURNAME_SAME)
     sim = JaroWinkler.similarity(a, b)
+    if sim >= 0.85 and collapse_umlauts(a) == collapse_umlauts(b):  # "mueller" / "muller"
+        return Evidence("surname", f"same surname {a!r}", W_SURNAME_SAME)
     if sim >= 0.9 or (Levenshtein.distance(a, b) <= 1 and min(len(a), len(b)) >= 4):
         lo, hi = sorted((a, b))
         return Evidence("surname", f"surnames {lo!r} / {hi!r} differ by a typo", W_SURNAME_TYPO)
@@ -224,7 +230,8 @@ def _compare_surname(a: str, b: str) -> Evidence | None:
 def _name_evidence(a: PersonFeatures, b: PersonFeatures) -> list[Evidence]:
     given = _compare_given(a.given, b.given, a.forms, b.forms)
     direct = [e for e in (given, _compare_surname(a.surname, b.surname)) if e]
-    if a.given and a.surname and b.given and b.surname and a.given != a.surname:
+    agree = sum(e.weight for e in direct) >= W_GIVEN_TYPO + W_SURNAME_TYPO  # names already agree: no swap
+    if not agree and a.given and a.surname and b.given and b.surname and a.given != a.surname:
         # Given name and surname swapped (a common data-entry slip).
         # Both cross comparisons as surnames (plain similarity), so the result is symmetric.
         swapped = [e for e in (_compare_surname(a.given, b.surname), _compare_surname(a.surname, b.given)) if e]
@@ -235,12 +242,12 @@ def _name_evidence(a: PersonFeatures, b: PersonFeatures) -> list[Evidence]:
     return direct
 
 
-def _local_fits(local: str, given: str, surname: str) -> bool:
-    if not given or not surname or len(local) < 4:
-        return False
+def _name_locals(given: str, surname: str) -> frozenset[str]:
+    """Local parts that spell the name: johnsmith, jsmith, smithjohn, smithj (letters only)."""
+    if not given or not surname:
+        return frozenset()
     s = surname.replace(" ", "")
-    bare = "".join(ch for ch in local if ch.isalpha())
-    return bare in {given + s, given[0] + s, s + given, s + given[0]}
+    return frozenset(x for x in (given + s, given[0] + s, s + given, s + given[0]) if len(x) >= 4)
 
 
 def _org_evidence(a: PersonFeatures, b: PersonFeatures) -> Evidence | None:
@@ -284,9 +291,7 @@ def compare_person_features(
         shared_local = a.locals & b.locals
         if shared_local and not (a.domains & b.domains):
             evidence.append(Evidence("email_local", f"same mailbox name {min(shared_local)!r}", W_LOCAL_PART_SAME))
-        elif any(_local_fits(x, b.given, b.surname) for x in a.locals) or any(
-            _local_fits(y, a.given, a.surname) for y in b.locals
-        ):
+        elif a.local_letters & b.name_locals or b.local_letters & a.name_locals:
             evidence.append(Evidence("email_local", "e-mail name fits the other's name", W_LOCAL_PART_FITS))
     if a.birth and b.birth:
         if a.birth == b.birth:
@@ -338,9 +343,11 @@ def person_block_keys(f: PersonFeatures) -> set[str]:
     keys |= {"l:" + x for x in f.locals if len(x) >= 6}
     g, s = f.given, f.surname.replace(" ", "")
     if s:
+        for form in f.forms:
+            keys.add(f"m:{s}|{form}")  # surname with the given name or one of its canonical forms
         initials = {x[0] for x in f.forms if x} | ({g[0]} if g else set())
         for i in initials:
-            keys.add(f"n:{s}|{i}")
+            keys.add(f"n:{s}|{i}")  # initials and given-name typos; a weak key (small blocks only)
         if f.birth:
             keys.add(f"b:{f.birth}|{s[0]}")
         org = f.org_id or f.org_key or min(f.domains, default="")

@@ -84,7 +84,7 @@ def test_org_index_links_a_new_website_to_a_known_domain() -> None:
 
 def test_blocking_skips_common_keys_and_emits_each_pair_once() -> None:
     blocks = build_blocks([{"t:x", "t:y"}, {"t:x", "t:y"}, {"t:x"}] + [{"t:common"}] * 100)
-    pairs = candidate_pairs(blocks, max_block=10)
+    pairs = candidate_pairs(blocks, max_block=20)  # one-word keys: blocks of up to 20 // 5 = 4
     assert pairs == [(0, 1), (0, 2), (1, 2)]
 
 
