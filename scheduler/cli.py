@@ -448,7 +448,7 @@ def main(argv: list[str] | None = None) -> None:
 
 
 # Command groups kept in their own modules register themselves on ``cli`` when imported.
-from scheduler import cli_identity  # noqa: E402, F401
+from scheduler import cli_identity, cli_import  # noqa: E402, F401
 
 if __name__ == "__main__":
     # Run as ``python -m scheduler.cli``: this module is ``__main__``, so hand over to the imported

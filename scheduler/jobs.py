@@ -7,23 +7,27 @@ is recorded as needing attention (``relsync status`` shows it) and the others go
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
 import structlog
+from sqlalchemy.orm import Session
 
 from connector.auth import OAuthSettings
 from connector.errors import ExchangeError
 from connector.ews import EwsConnection, EwsSettings
+from connector.master_categories import ensure_master_categories
 from connector.sync import MailboxReport, MailboxSync, Progress, SyncSettings
-from connector.writeback import update_categories
+from connector.writeback import DEFAULT_CHUNK_SIZE, PlannedCategories, update_categories, write_categories_batched
 from mapping.changes import FolderName, SyncRules
 from mapping.identity import Thresholds
 from mapping.policy import PrivacyRules
 from mapping.store.dedupe import ScanResult, duplicate_category_plan, record_categories, scan
 from mapping.store.models import utcnow
 from mapping.store.store import Store
+from mapping.store.writeback_plan import CategoryPlanRow, record_written_categories
 from scheduler.config import ConfigError, LoadedConfig, resolve_secret
 
 log = structlog.get_logger(__name__)
@@ -217,6 +221,57 @@ def mark_possible_duplicates(connection: EwsConnection, store: Store, category: 
                 record_categories(session, ref.link_id, written.categories, written.change_key)
             done[n] += 1
     return done[0], done[1]
+
+
+@dataclass(frozen=True)
+class WriteBackReport:
+    """One category write-back: contacts planned, written, failed; categories added to master lists."""
+
+    planned: int = 0
+    written: int = 0
+    failed: int = 0
+    master_added: dict[str, list[str]] = field(default_factory=dict)
+
+
+def write_back_categories(
+    connection: EwsConnection,
+    store: Store,
+    plan_fn: Callable[[Session], Sequence[CategoryPlanRow]],
+    managed: Sequence[tuple[str, int]],
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+) -> WriteBackReport:
+    """Write the managed categories (name, Outlook colour index) onto the planned contacts.
+
+    Each mailbox in the plan first gets the managed categories in its master category list (a no-op
+    once they are there); then only contacts whose categories differ are written, in batches, and
+    what was written (categories and new ChangeKey) is recorded in one transaction, so the same
+    categories coming back through sync cause no new write. Failures are logged per contact or
+    mailbox and retried on the next run; they never fail the job.
+    """
+    with store.session() as session:
+        rows = list(plan_fn(session))
+    names = [name for name, _ in managed]
+    master_added: dict[str, list[str]] = {}
+    for mailbox in dict.fromkeys(row.mailbox for row in rows):
+        try:
+            added = ensure_master_categories(connection.account(mailbox), managed)
+        except ExchangeError as exc:
+            log.warning("master category list not updated", mailbox=mailbox, error=str(exc))
+            continue
+        if added:
+            master_added[mailbox] = added
+    plan = [PlannedCategories(r.link_id, r.mailbox, r.item_id, r.change_key, r.categories, r.wanted) for r in rows]
+    results = write_categories_batched(connection.account, plan, names, chunk_size=chunk_size)
+    for failed in (r for r in results if not r.ok):
+        log.warning("categories not written", mailbox=failed.mailbox, item_id=failed.item_id, error=failed.error)
+    known = {r.link_id: (r.categories, r.change_key) for r in rows}
+    with store.session() as session:
+        record_written_categories(session, (
+            (r.key, r.categories, r.change_key) for r in results
+            if r.ok and (r.categories, r.change_key) != known[r.key]
+        ))
+    return WriteBackReport(planned=len(rows), written=sum(r.changed for r in results),
+                           failed=sum(not r.ok for r in results), master_added=master_added)
 
 
 def run_main_job(loaded: LoadedConfig, only: list[str] | None = None) -> list[MailboxResult]:

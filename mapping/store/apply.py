@@ -139,7 +139,10 @@ class _Directory:
             if address in self.staff_by_address:
                 continue  # a staff participant never becomes a person (see _set_participants)
             if not should_create_person(
-                participant, direction.value, self.rules.person_policy, self.rules.internal_domains  # type: ignore[arg-type]
+                participant,
+                direction.value,
+                self.rules.person_policy,
+                self.rules.internal_domains,  # type: ignore[arg-type]
             ):
                 continue
             domain = org_domain_for(address, self.rules.internal_domains)
@@ -153,8 +156,15 @@ class _Directory:
             return
         self.session.flush()
         for participant, person in new:
-            self.session.add(EmailAddress(address=participant.address, original=participant.address,
-                                          person_id=person.id, is_primary=True, is_valid=True))
+            self.session.add(
+                EmailAddress(
+                    address=participant.address,
+                    original=participant.address,
+                    person_id=person.id,
+                    is_primary=True,
+                    is_valid=True,
+                )
+            )
             self.person_by_address[participant.address] = person.id
         self.result.people_created += len(new)
 
@@ -174,15 +184,24 @@ class _Directory:
         )
         self.session.add(person)
         self.session.flush()
-        self.session.add(EmailAddress(address=participant.address, original=participant.address, person_id=person.id,
-                                      is_primary=True, is_valid=True))
+        self.session.add(
+            EmailAddress(
+                address=participant.address,
+                original=participant.address,
+                person_id=person.id,
+                is_primary=True,
+                is_valid=True,
+            )
+        )
         self.person_by_address[participant.address] = person.id
         self.result.people_created += 1
         return person.id
 
 
 _RECORD_DIRECTION: dict[Direction, RecordDirection] = {
-    Direction.INBOUND: "inbound", Direction.OUTBOUND: "outbound", Direction.INTERNAL: "internal",
+    Direction.INBOUND: "inbound",
+    Direction.OUTBOUND: "outbound",
+    Direction.INTERNAL: "internal",
 }
 
 
@@ -206,15 +225,24 @@ def _existing_links(session: Session, page: Page) -> dict[str, ItemLink]:
 
 
 def _touch_link(
-    session: Session, page: Page, links: dict[str, ItemLink], change: ItemChange,
-    entity_type: EntityType, entity_id: int, now: datetime,
+    session: Session,
+    page: Page,
+    links: dict[str, ItemLink],
+    change: ItemChange,
+    entity_type: EntityType,
+    entity_id: int,
+    now: datetime,
 ) -> bool:
     """Create or refresh the item's link; True when it is new."""
     link = links.get(change.item_id)
     if link is None:
         link = ItemLink(
-            mailbox_id=page.mailbox_id, folder=page.folder, item_id=change.item_id,
-            item_kind=_ITEM_KIND[page.folder], entity_type=entity_type, entity_id=entity_id,
+            mailbox_id=page.mailbox_id,
+            folder=page.folder,
+            item_id=change.item_id,
+            item_kind=_ITEM_KIND[page.folder],
+            entity_type=entity_type,
+            entity_id=entity_id,
             first_seen_at=now,
         )
         session.add(link)
@@ -294,10 +322,17 @@ def _drop_viewer(session: Session, link: ItemLink, mailbox_id: int) -> None:
     if interaction.kind == InteractionKind.MEETING and interaction.ical_uid:
         ids = list(session.scalars(sa.select(Interaction.id).where(Interaction.ical_uid == interaction.ical_uid)))
     # The mailbox may still hold another copy (the same e-mail in Inbox and Sent Items): it still sees it.
-    other_copy = session.scalar(sa.select(ItemLink.id).where(
-        ItemLink.mailbox_id == mailbox_id, ItemLink.entity_type == EntityType.INTERACTION,
-        ItemLink.entity_id.in_(ids), ItemLink.deleted_at.is_(None), ItemLink.id != link.id,
-    ).limit(1))
+    other_copy = session.scalar(
+        sa.select(ItemLink.id)
+        .where(
+            ItemLink.mailbox_id == mailbox_id,
+            ItemLink.entity_type == EntityType.INTERACTION,
+            ItemLink.entity_id.in_(ids),
+            ItemLink.deleted_at.is_(None),
+            ItemLink.id != link.id,
+        )
+        .limit(1)
+    )
     if other_copy is not None:
         return
     session.execute(
@@ -345,8 +380,10 @@ def _apply_contacts(
         if link is not None and link.entity_type == EntityType.PERSON:
             person_id = link.entity_id if session.get(Person, link.entity_id) is not None else None
         if person_id is None:
-            person_id = next((directory.person_by_address[e.address] for e in valid
-                              if e.address in directory.person_by_address), None)
+            person_id = next(
+                (directory.person_by_address[e.address] for e in valid if e.address in directory.person_by_address),
+                None,
+            )
         person = session.get(Person, person_id) if person_id is not None else None
         is_new = person is None
         if person is None:
@@ -396,8 +433,15 @@ def _add_addresses(
         if not email.is_valid or email.address in directory.person_by_address:
             continue  # an address already known stays with its person; identity resolution merges
         primary = not any(a == person_id for a in directory.person_by_address.values())
-        session.add(EmailAddress(address=email.address, original=email.original[:320], person_id=person_id,
-                                 is_primary=primary, is_valid=True))
+        session.add(
+            EmailAddress(
+                address=email.address,
+                original=email.original[:320],
+                person_id=person_id,
+                is_primary=primary,
+                is_valid=True,
+            )
+        )
         directory.person_by_address[email.address] = person_id
     phones = [p for p in record.phones if p.e164]
     if phones:
@@ -405,22 +449,37 @@ def _add_addresses(
         for phone in phones:
             assert phone.e164 is not None
             if phone.e164 not in known:
-                session.add(Phone(person_id=person_id, e164=phone.e164, raw=phone.raw[:64],
-                                  kind=PhoneKind(phone.kind), label=phone.label))
+                session.add(
+                    Phone(
+                        person_id=person_id,
+                        e164=phone.e164,
+                        raw=phone.raw[:64],
+                        kind=PhoneKind(phone.kind),
+                        label=phone.label,
+                    )
+                )
                 known.add(phone.e164)
     if record.postal_addresses:
-        kinds: set[AddressKind] = set() if new else set(
-            session.scalars(sa.select(PostalAddress.kind).where(PostalAddress.person_id == person_id))
+        kinds: set[AddressKind] = (
+            set()
+            if new
+            else set(session.scalars(sa.select(PostalAddress.kind).where(PostalAddress.person_id == person_id)))
         )
         for postal in record.postal_addresses:
             kind = AddressKind(postal.kind)
             if kind in kinds:
                 continue
-            session.add(PostalAddress(
-                person_id=person_id, kind=kind, street=_cut(postal.street, 512), city=_cut(postal.city, 128),
-                state=_cut(postal.state, 128), postal_code=_cut(postal.postal_code, 32),
-                country=_cut(postal.country, 64),
-            ))
+            session.add(
+                PostalAddress(
+                    person_id=person_id,
+                    kind=kind,
+                    street=_cut(postal.street, 512),
+                    city=_cut(postal.city, 128),
+                    state=_cut(postal.state, 128),
+                    postal_code=_cut(postal.postal_code, 32),
+                    country=_cut(postal.country, 64),
+                )
+            )
             kinds.add(kind)
 
 
@@ -454,17 +513,20 @@ def _apply_messages(
     existing: dict[str, Interaction] = {}
     for chunk in _chunks(message_ids):
         rows = session.scalars(
-            sa.select(Interaction).where(Interaction.internet_message_id.in_(chunk))
+            sa.select(Interaction)
+            .where(Interaction.internet_message_id.in_(chunk))
             .options(selectinload(Interaction.participants))
         )
         existing.update({i.internet_message_id: i for i in rows if i.internet_message_id})
     addresses = {p.address for _, _, d in decided for p in d.participants}
     domains = {d for a in addresses if (d := org_domain_for(a, rules.internal_domains))}
     directory.load(addresses, set(), domains)
-    directory.create_people(_new_participants(
-        ((r.internet_message_id, existing.get(r.internet_message_id or ""), d) for _, r, d in decided),
-        directory,
-    ))
+    directory.create_people(
+        _new_participants(
+            ((r.internet_message_id, existing.get(r.internet_message_id or ""), d) for _, r, d in decided),
+            directory,
+        )
+    )
     viewers = _viewers_of(session, [i.id for i in existing.values()], page.mailbox_id)
     touched: list[tuple[ItemChange, Interaction]] = []
     # New interactions' participants and viewers are plain rows, inserted in bulk once the
@@ -476,8 +538,11 @@ def _apply_messages(
         interaction = existing.get(record.internet_message_id)
         if interaction is None:
             interaction = Interaction(
-                kind=InteractionKind.EMAIL, internet_message_id=record.internet_message_id,
-                occurred_at=record.occurred_at, direction=direction, participants=[],
+                kind=InteractionKind.EMAIL,
+                internet_message_id=record.internet_message_id,
+                occurred_at=record.occurred_at,
+                direction=direction,
+                participants=[],
             )
             session.add(interaction)
             existing[record.internet_message_id] = interaction
@@ -539,12 +604,14 @@ def _new_participants(
 def _viewers_of(session: Session, interaction_ids: list[int], mailbox_id: int) -> set[int]:
     seen: set[int] = set()
     for i in range(0, len(interaction_ids), _CHUNK):
-        seen.update(session.scalars(
-            sa.select(InteractionViewer.interaction_id).where(
-                InteractionViewer.mailbox_id == mailbox_id,
-                InteractionViewer.interaction_id.in_(interaction_ids[i : i + _CHUNK]),
+        seen.update(
+            session.scalars(
+                sa.select(InteractionViewer.interaction_id).where(
+                    InteractionViewer.mailbox_id == mailbox_id,
+                    InteractionViewer.interaction_id.in_(interaction_ids[i : i + _CHUNK]),
+                )
             )
-        ))
+        )
     return seen
 
 
@@ -561,9 +628,9 @@ def _forget(session: Session, page: Page, link: ItemLink | None, keep_link: bool
         group = list(session.scalars(sa.select(Interaction).where(Interaction.ical_uid == interaction.ical_uid)))
     for member in group:
         if not session.scalar(
-            sa.select(sa.func.count()).select_from(InteractionViewer).where(
-                InteractionViewer.interaction_id == member.id
-            )
+            sa.select(sa.func.count())
+            .select_from(InteractionViewer)
+            .where(InteractionViewer.interaction_id == member.id)
         ):
             session.delete(member)
     if not keep_link:
@@ -574,8 +641,11 @@ _ROLE_RESPONSE = {r.value: r for r in ResponseType}
 
 
 def _set_participants(
-    session: Session, interaction: Interaction, participants: tuple[Participant, ...],
-    direction: Direction, directory: _Directory,
+    session: Session,
+    interaction: Interaction,
+    participants: tuple[Participant, ...],
+    direction: Direction,
+    directory: _Directory,
 ) -> None:
     """Participants are the same in every copy; add the ones not yet recorded."""
     have = {(p.address, p.role.value) for p in interaction.participants}
@@ -585,12 +655,16 @@ def _set_participants(
         have.add((participant.address, participant.role))
         staff_id = directory.staff_by_address.get(participant.address)
         person_id = None if staff_id is not None else directory.person_for_participant(participant, direction)
-        interaction.participants.append(InteractionParticipant(
-            address=participant.address, display_name=(participant.name or None) and participant.name[:255],
-            role=ParticipantRole(participant.role),
-            response=_ROLE_RESPONSE.get(participant.response) if participant.response else None,
-            person_id=person_id, staff_mailbox_id=staff_id,
-        ))
+        interaction.participants.append(
+            InteractionParticipant(
+                address=participant.address,
+                display_name=(participant.name or None) and participant.name[:255],
+                role=ParticipantRole(participant.role),
+                response=_ROLE_RESPONSE.get(participant.response) if participant.response else None,
+                person_id=person_id,
+                staff_mailbox_id=staff_id,
+            )
+        )
 
 
 def _participant_rows(
@@ -604,13 +678,16 @@ def _participant_rows(
         have.add((participant.address, participant.role))
         staff_id = directory.staff_by_address.get(participant.address)
         person_id = None if staff_id is not None else directory.person_for_participant(participant, direction)
-        rows.append({
-            "address": participant.address,
-            "display_name": (participant.name or None) and participant.name[:255],
-            "role": ParticipantRole(participant.role),
-            "response": _ROLE_RESPONSE.get(participant.response) if participant.response else None,
-            "person_id": person_id, "staff_mailbox_id": staff_id,
-        })
+        rows.append(
+            {
+                "address": participant.address,
+                "display_name": (participant.name or None) and participant.name[:255],
+                "role": ParticipantRole(participant.role),
+                "response": _ROLE_RESPONSE.get(participant.response) if participant.response else None,
+                "person_id": person_id,
+                "staff_mailbox_id": staff_id,
+            }
+        )
     return rows
 
 
@@ -642,20 +719,27 @@ def _apply_meetings(
     stored_by_uid: dict[str, dict[datetime | None, Interaction]] = {}
     for chunk in _chunks(s.item.uid for _, s, _ in series_list if s.item.uid):
         rows = session.scalars(
-            sa.select(Interaction).where(Interaction.ical_uid.in_(chunk))
+            sa.select(Interaction)
+            .where(Interaction.ical_uid.in_(chunk))
             .options(selectinload(Interaction.participants))
         )
         for row in rows:
             assert row.ical_uid is not None
             stored_by_uid.setdefault(row.ical_uid, {})[row.occurrence_start] = row
-    directory.create_people(_new_participants(
-        (
-            ((series.item.uid, o.occurrence_start),
-             stored_by_uid.get(series.item.uid or "", {}).get(o.occurrence_start), decision)
-            for _, series, decision in series_list for o in series.occurrences
-        ),
-        directory,
-    ))
+    directory.create_people(
+        _new_participants(
+            (
+                (
+                    (series.item.uid, o.occurrence_start),
+                    stored_by_uid.get(series.item.uid or "", {}).get(o.occurrence_start),
+                    decision,
+                )
+                for _, series, decision in series_list
+                for o in series.occurrences
+            ),
+            directory,
+        )
+    )
     viewers = _viewers_of(
         session, [i.id for by_start in stored_by_uid.values() for i in by_start.values()], page.mailbox_id
     )
@@ -671,8 +755,12 @@ def _apply_meetings(
             interaction = stored.get(occurrence.occurrence_start)
             if interaction is None:
                 interaction = Interaction(
-                    kind=InteractionKind.MEETING, ical_uid=uid, occurrence_start=occurrence.occurrence_start,
-                    occurred_at=occurrence.start, direction=direction, participants=[],
+                    kind=InteractionKind.MEETING,
+                    ical_uid=uid,
+                    occurrence_start=occurrence.occurrence_start,
+                    occurred_at=occurrence.start,
+                    direction=direction,
+                    participants=[],
                 )
                 session.add(interaction)
                 stored[occurrence.occurrence_start] = interaction

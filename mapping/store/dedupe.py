@@ -65,9 +65,7 @@ def _grouped(rows: Iterable[tuple[int, str]]) -> dict[int, list[str]]:
 
 def org_candidates(session: Session) -> list[OrgCandidate]:
     """Every live organisation as a plain candidate."""
-    domains = _grouped(
-        session.execute(sa.select(OrganisationDomain.organisation_id, OrganisationDomain.domain))
-    )
+    domains = _grouped(session.execute(sa.select(OrganisationDomain.organisation_id, OrganisationDomain.domain)))
     rows = session.execute(
         sa.select(Organisation.id, Organisation.name, Organisation.website, Organisation.country)
         .where(Organisation.merged_into_id.is_(None))

@@ -59,17 +59,19 @@ def mailbox_status(session: Session, now: datetime) -> list[dict[str, Any]]:
         else:
             state = "ok"
         lag = (now - mailbox.last_success_at).total_seconds() if mailbox.last_success_at else None
-        rows.append({
-            "mailbox": mailbox.address,
-            "state": state,
-            "last_success": _iso(mailbox.last_success_at),
-            "lag_seconds": round(lag) if lag is not None else None,
-            "items": items.get(mailbox.id, 0),
-            "last_error": mailbox.last_error,
-            "last_error_at": _iso(mailbox.last_error_at),
-            "attention_reason": mailbox.attention_reason,
-            "folders": folders.get(mailbox.id, {}),
-        })
+        rows.append(
+            {
+                "mailbox": mailbox.address,
+                "state": state,
+                "last_success": _iso(mailbox.last_success_at),
+                "lag_seconds": round(lag) if lag is not None else None,
+                "items": items.get(mailbox.id, 0),
+                "last_error": mailbox.last_error,
+                "last_error_at": _iso(mailbox.last_error_at),
+                "attention_reason": mailbox.attention_reason,
+                "folders": folders.get(mailbox.id, {}),
+            }
+        )
     return rows
 
 
@@ -93,8 +95,12 @@ def _grouped(session: Session, query: sa.Select[int, str]) -> dict[int, list[str
 
 
 def _people(session: Session) -> Iterator[dict[str, Any]]:
-    emails = _grouped(session, sa.select(EmailAddress.person_id, EmailAddress.address)
-                      .order_by(EmailAddress.person_id, EmailAddress.is_primary.desc(), EmailAddress.address))
+    emails = _grouped(
+        session,
+        sa.select(EmailAddress.person_id, EmailAddress.address).order_by(
+            EmailAddress.person_id, EmailAddress.is_primary.desc(), EmailAddress.address
+        ),
+    )
     phones = _grouped(session, sa.select(Phone.person_id, Phone.e164).order_by(Phone.person_id, Phone.e164))
     query = (
         sa.select(Person, Organisation.name)
@@ -118,12 +124,19 @@ def _people(session: Session) -> Iterator[dict[str, Any]]:
 
 
 def _organisations(session: Session) -> Iterator[dict[str, Any]]:
-    domains = _grouped(session, sa.select(OrganisationDomain.organisation_id, OrganisationDomain.domain)
-                       .order_by(OrganisationDomain.organisation_id, OrganisationDomain.domain))
-    people = dict(session.execute(  # type: ignore[arg-type]
-        sa.select(Person.organisation_id, sa.func.count()).where(Person.merged_into_id.is_(None))
-        .group_by(Person.organisation_id)
-    ).all())
+    domains = _grouped(
+        session,
+        sa.select(OrganisationDomain.organisation_id, OrganisationDomain.domain).order_by(
+            OrganisationDomain.organisation_id, OrganisationDomain.domain
+        ),
+    )
+    people = dict(
+        session.execute(  # type: ignore[arg-type]
+            sa.select(Person.organisation_id, sa.func.count())
+            .where(Person.merged_into_id.is_(None))
+            .group_by(Person.organisation_id)
+        ).all()
+    )
     query = sa.select(Organisation).where(Organisation.merged_into_id.is_(None)).order_by(Organisation.id)
     for org in session.scalars(query.execution_options(yield_per=1000)):
         yield {
@@ -137,9 +150,12 @@ def _organisations(session: Session) -> Iterator[dict[str, Any]]:
 
 
 def _interactions(session: Session) -> Iterator[dict[str, Any]]:
-    viewers = _grouped(session, sa.select(InteractionViewer.interaction_id, StaffMailbox.address)
-                       .join(StaffMailbox, StaffMailbox.id == InteractionViewer.mailbox_id)
-                       .order_by(InteractionViewer.interaction_id, StaffMailbox.address))
+    viewers = _grouped(
+        session,
+        sa.select(InteractionViewer.interaction_id, StaffMailbox.address)
+        .join(StaffMailbox, StaffMailbox.id == InteractionViewer.mailbox_id)
+        .order_by(InteractionViewer.interaction_id, StaffMailbox.address),
+    )
     query = sa.select(Interaction).order_by(Interaction.occurred_at, Interaction.id).execution_options(yield_per=500)
     batch: list[Interaction] = []
 
@@ -147,8 +163,9 @@ def _interactions(session: Session) -> Iterator[dict[str, Any]]:
         participants: dict[int, list[str]] = {}
         ids = [i.id for i in batch]
         rows = session.execute(
-            sa.select(InteractionParticipant.interaction_id, InteractionParticipant.role,
-                      InteractionParticipant.address)
+            sa.select(
+                InteractionParticipant.interaction_id, InteractionParticipant.role, InteractionParticipant.address
+            )
             .where(InteractionParticipant.interaction_id.in_(ids))
             .order_by(InteractionParticipant.interaction_id, InteractionParticipant.id)
         )

@@ -100,7 +100,12 @@ class Store:
                 state.full_syncs += 1
 
     def unlink_missing(
-        self, mailbox_id: int, folder: FolderName, seen: set[str], *, max_share: float = 0.5,
+        self,
+        mailbox_id: int,
+        folder: FolderName,
+        seen: set[str],
+        *,
+        max_share: float = 0.5,
         rules: SyncRules | None = None,
     ) -> int:
         """After a complete full resync: unlink the folder's items Exchange no longer has.
@@ -112,9 +117,13 @@ class Store:
         every occurrence loses the viewer; interactions are forgotten when rules say so).
         """
         with self.session() as s:
-            links = list(s.scalars(sa.select(ItemLink).where(
-                ItemLink.mailbox_id == mailbox_id, ItemLink.folder == folder, ItemLink.deleted_at.is_(None)
-            )))
+            links = list(
+                s.scalars(
+                    sa.select(ItemLink).where(
+                        ItemLink.mailbox_id == mailbox_id, ItemLink.folder == folder, ItemLink.deleted_at.is_(None)
+                    )
+                )
+            )
             missing = [link for link in links if link.item_id not in seen]
             if len(links) > 20 and len(missing) > max_share * len(links):
                 raise MassUnlinkRefused(
@@ -126,17 +135,21 @@ class Store:
     def mark_success(self, mailbox_id: int) -> None:
         """The mailbox synced: clear any attention flag and record the time."""
         with self.session() as s:
-            s.execute(sa.update(StaffMailbox).where(StaffMailbox.id == mailbox_id).values(
-                needs_attention=False, attention_reason=None, last_success_at=utcnow()
-            ))
+            s.execute(
+                sa.update(StaffMailbox)
+                .where(StaffMailbox.id == mailbox_id)
+                .values(needs_attention=False, attention_reason=None, last_success_at=utcnow())
+            )
 
     def mark_attention(self, mailbox_id: int, reason: str) -> None:
         """The mailbox cannot progress on its own: say so where admins look (status), keep its data."""
         with self.session() as s:
             now = utcnow()
-            s.execute(sa.update(StaffMailbox).where(StaffMailbox.id == mailbox_id).values(
-                needs_attention=True, attention_reason=reason, last_error=reason, last_error_at=now
-            ))
+            s.execute(
+                sa.update(StaffMailbox)
+                .where(StaffMailbox.id == mailbox_id)
+                .values(needs_attention=True, attention_reason=reason, last_error=reason, last_error_at=now)
+            )
 
     def apply_page(self, page: Page, rules: SyncRules) -> PageResult:
         """Apply a sync page and save its new state in **one** transaction: both or neither."""
