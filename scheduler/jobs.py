@@ -25,7 +25,7 @@ from mapping.changes import FolderName, SyncRules
 from mapping.identity import Thresholds
 from mapping.policy import PrivacyRules
 from mapping.store.dedupe import ScanResult, duplicate_category_plan, record_categories, scan
-from mapping.store.models import utcnow
+from mapping.store.models import JobMark, utcnow
 from mapping.store.store import Store
 from mapping.store.writeback_plan import CategoryPlanRow, record_written_categories
 from scheduler.config import ConfigError, LoadedConfig, resolve_secret
@@ -179,7 +179,7 @@ def run_sync(
         ]
         # What this run brought in is checked against everyone we know, so staff cannot create
         # duplicates silently; they see the doubtful ones flagged on their Outlook contacts.
-        resolve_identities(store, loaded, new_since=started)
+        resolve_identities_since_last_pass(store, loaded, started)
         mark_possible_duplicates(connection, store, config.identity.duplicate_category)
         return reports
     finally:
@@ -190,6 +190,28 @@ def run_sync(
 def thresholds(loaded: LoadedConfig) -> Thresholds:
     identity = loaded.config.identity
     return Thresholds(merge=identity.merge_threshold, review=identity.review_threshold)
+
+
+IDENTITY_MARK = "identity_resolution"
+
+
+def resolve_identities_since_last_pass(store: Store, loaded: LoadedConfig, started: datetime) -> ScanResult:
+    """Check everything created since the last *completed* identity pass (a full pass the first time).
+
+    The mark moves to this run's start only once the pass has committed, so records brought in by a
+    run that was killed before it got here are checked by the next run, not forgotten.
+    """
+    with store.session() as session:
+        mark = session.get(JobMark, IDENTITY_MARK)
+        since = mark.value if mark is not None else None
+    result = resolve_identities(store, loaded, new_since=since)
+    with store.session() as session:
+        mark = session.get(JobMark, IDENTITY_MARK)
+        if mark is None:
+            session.add(JobMark(name=IDENTITY_MARK, value=started))
+        elif mark.value < started:
+            mark.value = started
+    return result
 
 
 def resolve_identities(store: Store, loaded: LoadedConfig, new_since: datetime | None = None) -> ScanResult:

@@ -721,6 +721,17 @@ class CategoryOverride(Base):
     removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
+class JobMark(Base):
+    """A job's high-water mark (e.g. when identity resolution last completed), so a run that was
+    killed half-way leaves the next run to cover what it did not finish."""
+
+    __tablename__ = "job_marks"
+
+    name: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    value: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = _updated()
+
+
 __all__ = [
     "NAMING_CONVENTION",
     "AddressKind",
@@ -739,6 +750,7 @@ __all__ = [
     "InteractionViewer",
     "ItemKind",
     "ItemLink",
+    "JobMark",
     "MailboxBackend",
     "MatchCandidate",
     "MatchKind",

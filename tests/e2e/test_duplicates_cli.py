@@ -114,3 +114,40 @@ def test_match_pairs_scores_a_csv_and_reports_bad_rows_by_line(tmp_path: Path) -
     assert metrics["pairs"] == 3 and 0 <= metrics["f1"] <= 1
     assert result.exit_code == 1
     assert "line 5" in result.stderr
+
+
+def test_people_from_a_run_killed_before_identity_resolution_are_checked_by_the_next_run(
+    env: dict[str, Any],
+) -> None:
+    from connector.fake.model import ItemSpec
+    from scheduler.config import load_config
+    from scheduler.jobs import ews_settings, sync_rules, sync_settings
+
+    assert run(env, "db", "upgrade").exit_code == 0
+    assert run(env, "resync").exit_code == 0
+    before = {r["id"] for r in pending(env)}
+    fake: FakeExchange = env["fake"]
+    owner = next(iter(fake.mailboxes))
+    # Someone already known, typed again by a colleague with another address: a likely duplicate.
+    known = next(spec for _, spec in fake.mailboxes[owner].items("contacts") if spec.fields.get("CompanyName"))
+    fields = dict(known.fields)
+    fields["EmailAddresses"] = {"EmailAddress1": "second.address@" + str(fields["EmailAddresses"]["EmailAddress1"])
+                                .split("@")[1]}
+    other = [m for m in fake.mailboxes if m != owner][0]
+    fake.mailboxes[other].create("contacts", ItemSpec("Contact", fields))
+
+    # A run that synced and was killed before it resolved identities: the sync step alone.
+    from connector.ews import EwsConnection
+    from connector.sync import MailboxSync
+    from mapping.store.store import Store
+
+    loaded = load_config(env["config"])
+    store = Store(loaded.config.store.url)
+    connection = EwsConnection(ews_settings(loaded))
+    MailboxSync(connection, store, sync_rules(loaded), sync_settings(loaded)).sync(other, ["contacts"])
+    connection.close()
+    store.dispose()
+
+    assert run(env, "resync").exit_code == 0
+    new_pairs = [r for r in pending(env) if r["id"] not in before]
+    assert any(str(fields["DisplayName"]) in (r["a"]["name"], r["b"]["name"]) for r in new_pairs)

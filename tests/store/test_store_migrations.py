@@ -33,7 +33,7 @@ def test_upgrade_downgrade_upgrade_round_trips(db_url: str) -> None:
     assert migrate.current(db_url) is None
 
     migrate.upgrade(db_url)
-    assert migrate.current(db_url) == migrate.head() == "0003"
+    assert migrate.current(db_url) == migrate.head() == "0004"
     assert _tables(db_url) == RELSYNC_TABLES | {"alembic_version"}
 
     migrate.downgrade(db_url, "base")
@@ -42,7 +42,7 @@ def test_upgrade_downgrade_upgrade_round_trips(db_url: str) -> None:
     assert _tables(db_url) <= {"alembic_version"}
 
     migrate.upgrade(db_url)
-    assert migrate.current(db_url) == "0003"
+    assert migrate.current(db_url) == "0004"
     assert migrate.check(db_url) == []
 
 
@@ -59,6 +59,10 @@ def test_each_migration_steps_down_and_up_one_revision_at_a_time(db_url: str) ->
     migrate.downgrade(db_url, "0002")
     assert migrate.current(db_url) == "0002"
     assert not {"transactions", "relationships", "category_overrides"} & _tables(db_url)
+    migrate.upgrade(db_url, "0004")
+    assert "job_marks" in _tables(db_url)
+    migrate.downgrade(db_url, "0003")
+    assert "job_marks" not in _tables(db_url)
     migrate.upgrade(db_url)
     assert migrate.check(db_url) == []
 
