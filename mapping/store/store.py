@@ -117,20 +117,27 @@ class Store:
         every occurrence loses the viewer; interactions are forgotten when rules say so).
         """
         with self.session() as s:
-            links = list(
-                s.scalars(
-                    sa.select(ItemLink).where(
-                        ItemLink.mailbox_id == mailbox_id, ItemLink.folder == folder, ItemLink.deleted_at.is_(None)
-                    )
-                )
+            # Only (id, item_id) pairs are read: a 100,000-item folder must not become 100,000 ORM
+            # objects just to find the few that vanished.
+            live = sa.select(ItemLink.id, ItemLink.item_id).where(
+                ItemLink.mailbox_id == mailbox_id, ItemLink.folder == folder, ItemLink.deleted_at.is_(None)
             )
-            missing = [link for link in links if link.item_id not in seen]
-            if len(links) > 20 and len(missing) > max_share * len(links):
+            total = 0
+            missing_ids: list[int] = []
+            for link_id, item_id in s.execute(live.execution_options(yield_per=5000)):
+                total += 1
+                if item_id not in seen:
+                    missing_ids.append(link_id)
+            if total > 20 and len(missing_ids) > max_share * total:
                 raise MassUnlinkRefused(
-                    f"{folder}: a full resync found {len(links) - len(missing)} of {len(links)} known items; "
+                    f"{folder}: a full resync found {total - len(missing_ids)} of {total} known items; "
                     "nothing was unlinked. Check the mailbox's permissions, then run `relsync resync --full`"
                 )
-            return unlink_links(s, mailbox_id, folder, missing, rules or SyncRules(frozenset()), utcnow())
+            unlinked = 0
+            for i in range(0, len(missing_ids), 500):
+                links = s.scalars(sa.select(ItemLink).where(ItemLink.id.in_(missing_ids[i : i + 500])))
+                unlinked += unlink_links(s, mailbox_id, folder, links, rules or SyncRules(frozenset()), utcnow())
+            return unlinked
 
     def mark_success(self, mailbox_id: int) -> None:
         """The mailbox synced: clear any attention flag and record the time."""

@@ -133,7 +133,7 @@ def test_people_from_a_run_killed_before_identity_resolution_are_checked_by_the_
     fields = dict(known.fields)
     fields["EmailAddresses"] = {"EmailAddress1": "second.address@" + str(fields["EmailAddresses"]["EmailAddress1"])
                                 .split("@")[1]}
-    other = [m for m in fake.mailboxes if m != owner][0]
+    other = next(m for m in fake.mailboxes if m != owner)
     fake.mailboxes[other].create("contacts", ItemSpec("Contact", fields))
 
     # A run that synced and was killed before it resolved identities: the sync step alone.
