@@ -341,12 +341,13 @@ def status(ctx: Context, as_json: bool) -> None:
 
 
 @cli.command("export")
-@click.argument("what", type=click.Choice(["people", "organizations", "interactions"]))
+@click.argument("what", type=click.Choice(["people", "organizations", "interactions", "relationships"]))
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="File (default: stdout).")
 @pass_ctx
 def export(ctx: Context, what: str, fmt: str, output: Path | None) -> None:
-    """Export people, organizations or interactions as JSON lines or CSV (lists joined with "; ")."""
+    """Export people, organizations, interactions or relationships (type, status, value %, tier, potential,
+    owner, key dates) as JSON lines or CSV (lists joined with "; ")."""
     import csv
 
     from mapping.store.reports import export_rows
@@ -448,7 +449,7 @@ def main(argv: list[str] | None = None) -> None:
 
 
 # Command groups kept in their own modules register themselves on ``cli`` when imported.
-from scheduler import cli_identity, cli_import  # noqa: E402, F401
+from scheduler import cli_classify, cli_identity, cli_import  # noqa: E402, F401
 
 if __name__ == "__main__":
     # Run as ``python -m scheduler.cli``: this module is ``__main__``, so hand over to the imported

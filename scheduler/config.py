@@ -11,11 +11,15 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from mapping.classify_config import ClassificationConfig
+from mapping.rules import CompiledRule
+from scheduler.config_classification import ClassificationSection, RuleConfig, build_classification
 
 DEFAULT_STORE_URL = "sqlite:///relsync.db"
 FolderName = Literal["contacts", "inbox", "sentitems", "calendar"]
@@ -199,14 +203,22 @@ class Config(_Section):
     privacy: PrivacyConfig = Field(default_factory=lambda: PrivacyConfig())
     identity: IdentityConfig = Field(default_factory=lambda: IdentityConfig())
     logging: LoggingConfig = Field(default_factory=lambda: LoggingConfig())
+    classification: ClassificationSection = Field(default_factory=lambda: ClassificationSection())
+    rules: list[RuleConfig] = Field(default_factory=list)
 
 
 @dataclass(frozen=True)
 class LoadedConfig:
-    """A validated configuration and the file it came from (relative paths resolve against it)."""
+    """A validated configuration and the file it came from (relative paths resolve against it).
+
+    ``classification`` and ``rules`` are built from ``[classification]`` and ``[[rules]]`` and
+    checked at load (a rule that does not parse is a start-up error with its line).
+    """
 
     path: Path
     config: Config
+    classification: ClassificationConfig = field(default_factory=ClassificationConfig)
+    rules: tuple[CompiledRule, ...] = ()
 
 
 # Hints for pydantic's error types; the message itself says what was wrong.
@@ -288,7 +300,11 @@ def load_config(path: Path | str) -> LoadedConfig:
     except OSError as exc:
         raise ConfigError(path, [f"{path}: cannot be read ({exc.strerror}). Fix: check its permissions"]) from None
     config = parse_config(text, path)
-    return LoadedConfig(path=path, config=_resolve_relative_paths(config, path))
+    classification, rules, problems = build_classification(config.classification, config.rules, text, path)
+    if problems:
+        raise ConfigError(path, problems)
+    return LoadedConfig(path=path, config=_resolve_relative_paths(config, path), classification=classification,
+                        rules=rules)
 
 
 def _resolve_relative_paths(config: Config, path: Path) -> Config:

@@ -21,13 +21,22 @@ from connector.ews import EwsConnection, EwsSettings
 from connector.master_categories import ensure_master_categories
 from connector.sync import MailboxReport, MailboxSync, Progress, SyncSettings
 from connector.writeback import DEFAULT_CHUNK_SIZE, PlannedCategories, update_categories, write_categories_batched
+from mapping.categories import managed_categories, managed_colours
 from mapping.changes import FolderName, SyncRules
+from mapping.classify import classify_all
 from mapping.identity import Thresholds
 from mapping.policy import PrivacyRules
+from mapping.store.classification import (
+    record_overrides,
+    record_written_managed,
+    save_classifications,
+    wanted_by_person,
+)
 from mapping.store.dedupe import ScanResult, duplicate_category_plan, record_categories, scan
+from mapping.store.facts import ensure_relationships, load_facts
 from mapping.store.models import JobMark, utcnow
 from mapping.store.store import Store
-from mapping.store.writeback_plan import CategoryPlanRow, record_written_categories
+from mapping.store.writeback_plan import CategoryPlanRow, category_plan, record_written_categories
 from scheduler.config import ConfigError, LoadedConfig, resolve_secret
 
 log = structlog.get_logger(__name__)
@@ -181,6 +190,7 @@ def run_sync(
         # duplicates silently; they see the doubtful ones flagged on their Outlook contacts.
         resolve_identities_since_last_pass(store, loaded, started)
         mark_possible_duplicates(connection, store, config.identity.duplicate_category)
+        classify_and_write_back(connection, store, loaded)
         return reports
     finally:
         connection.close()
@@ -287,13 +297,71 @@ def write_back_categories(
     for failed in (r for r in results if not r.ok):
         log.warning("categories not written", mailbox=failed.mailbox, item_id=failed.item_id, error=failed.error)
     known = {r.link_id: (r.categories, r.change_key) for r in rows}
+    # What relsync last wrote (its managed categories now on the item) is the base against which
+    # later hand edits are told apart from our own writes (staff overrides).
+    managed_folded = {name.casefold() for name in names}
+    written_before = {r.link_id: r.written for r in rows}
     with store.session() as session:
         record_written_categories(session, (
             (r.key, r.categories, r.change_key) for r in results
             if r.ok and (r.categories, r.change_key) != known[r.key]
         ))
+        ours = ((r.key, tuple(c for c in r.categories if c.casefold() in managed_folded)) for r in results if r.ok)
+        record_written_managed(session, ((key, cats) for key, cats in ours if cats != written_before[key]))
     return WriteBackReport(planned=len(rows), written=sum(r.changed for r in results),
                            failed=sum(not r.ok for r in results), master_added=master_added)
+
+
+@dataclass(frozen=True)
+class ClassificationReport:
+    """One classification pass: relationships classified, overrides opened/closed, the write-back."""
+
+    relationships: int
+    overrides_opened: int
+    overrides_closed: int
+    write_back: WriteBackReport
+
+
+def colour_index(preset: str) -> int:
+    """Outlook's colour index of a configured colour ("Preset4" -> 4, "None" -> -1)."""
+    return -1 if preset == "None" else int(preset.removeprefix("Preset"))
+
+
+def classify_and_write_back(
+    connection: EwsConnection, store: Store, loaded: LoadedConfig, now: datetime | None = None
+) -> ClassificationReport:
+    """Classify every relationship and put its managed categories on its people's Outlook contacts.
+
+    1. every organisation, and every person without one, gets its relationship row;
+    2. managed categories staff set or removed by hand since relsync last wrote them open or close
+       staff overrides (before classifying, so they count in this very pass);
+    3. everything is classified (business rules, then overrides) and stored;
+    4. each mailbox's master category list gets the managed categories and colours; every live
+       contact of a person whose categories differ from the wanted ones is written, in batches
+       (unless ``classification.write_back = false``).
+    """
+    config = loaded.classification
+    now = now or utcnow()
+    with store.session() as session:
+        ensure_relationships(session)
+        changes = record_overrides(session, config, now)
+    with store.session() as session:
+        facts = load_facts(session, now=now, value_period_days=config.value_period_days,
+                           window_days=config.engagement_window_days,
+                           currency=loaded.config.classification.currency)
+        results = classify_all(facts, config, loaded.rules, now=now)
+        save_classifications(session, facts, results, now)
+        names = config.categories
+        wanted = wanted_by_person(session, {int(r.id): managed_categories(r, names) for r in results})
+    managed = [(name, colour_index(colour)) for name, colour in managed_colours(config).items()]
+    if loaded.config.classification.write_back:
+        report = write_back_categories(connection, store, lambda session: category_plan(session, wanted), managed)
+    else:
+        report = WriteBackReport()
+    log.info("relationships classified", relationships=len(results), overrides_opened=changes.opened,
+             overrides_closed=changes.closed, contacts_planned=report.planned, contacts_written=report.written,
+             contacts_failed=report.failed)
+    return ClassificationReport(len(results), changes.opened, changes.closed, report)
 
 
 def run_main_job(loaded: LoadedConfig, only: list[str] | None = None) -> list[MailboxResult]:

@@ -5,9 +5,12 @@ Pure and store-agnostic: plain candidate records in, explainable scores and deci
 - :func:`score_orgs`, :func:`score_people`: one pair, with its evidence.
 - :func:`find_org_duplicates`, :func:`find_person_duplicates`: a full pass over a list, blocked.
 - :func:`build_org_index` / :func:`build_person_index` then :func:`match_new`: incremental matching.
+- :class:`Calibration` / :func:`fit_calibration`: evidence weights fitted by EM on a store's own
+  candidate pairs (``calibration=True`` on the passes), see :mod:`mapping.identity.calibrate`.
 - :mod:`mapping.identity.pairs`: scoring labelled pairs from a CSV, precision/recall/F1.
 """
 
+from mapping.identity.calibrate import Calibration, calibrate_scores, fit_calibration
 from mapping.identity.model import (
     DEFAULT_THRESHOLDS,
     Decision,
@@ -32,6 +35,7 @@ from mapping.identity.resolve import (
 
 __all__ = [
     "DEFAULT_THRESHOLDS",
+    "Calibration",
     "Decision",
     "Evidence",
     "Kind",
@@ -43,8 +47,10 @@ __all__ = [
     "Thresholds",
     "build_org_index",
     "build_person_index",
+    "calibrate_scores",
     "find_org_duplicates",
     "find_person_duplicates",
+    "fit_calibration",
     "match_new",
     "score_orgs",
     "score_people",

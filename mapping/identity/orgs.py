@@ -49,12 +49,28 @@ W_NAME_FUZZY_ALL = 6.5  # every word matches up to typos or abbreviation
 W_TOKEN_MATCH = 2.0
 W_TOKEN_DISTINCT_MISS = -4.0
 W_TOKEN_GENERIC_MISS = -1.0
+#: One name is the other with words added ("Virgil's" / "Virgil's Real BBQ", "Acme" / "Acme Bank"): against,
+#: but less than two names that each have a word of their own; phone and address evidence decide.
+W_TOKEN_EXTRA = -2.5
+W_TOKEN_EXTRA_MORE = -3.5  # two or more distinctive words added
+W_TOKEN_EXTRA_GENERIC = -0.5
 W_DOMAIN_FITS_NAME = 2.0
 W_PHONE_SHARED = 6.0  # a phone number is close to unique: two organisations rarely share one
 W_PHONES_DIFFER = -1.0
+W_ADDRESS_STREET = 3.0  # the same house number on the same street
 W_ADDRESS_SAME = 2.5
+W_ADDRESS_NUMBER_DIFFER = -1.5  # both have a house number, and they differ
 W_ADDRESS_DIFFER = -1.0
-W_CITY_DIFFER = -2.0
+W_CITY_DIFFER = -1.5  # only when no address agrees: "Hollywood" and "West Hollywood" are one street apart
+
+#: Spellings of address words, folded onto one ("Road" and "Rd.", "Ninth" and "9th").
+_ADDRESS_WORDS = {
+    "street": "st", "str": "st", "road": "rd", "avenue": "ave", "av": "ave", "boulevard": "blvd",
+    "drive": "dr", "lane": "ln", "place": "pl", "square": "sq", "court": "ct", "highway": "hwy",
+    "parkway": "pkwy", "west": "w", "east": "e", "north": "n", "south": "s", "suite": "ste",
+    "first": "1st", "second": "2nd", "third": "3rd", "fourth": "4th", "fifth": "5th", "sixth": "6th",
+    "seventh": "7th", "eighth": "8th", "ninth": "9th", "tenth": "10th", "strasse": "str", "straße": "str",
+}  # fmt: skip
 
 _FUZZY_TOKEN = 0.90  # Jaro-Winkler similarity at which two words count as one with a typo
 MAX_WORD = 40  # a longer "word" is junk, not a name
@@ -89,7 +105,7 @@ def org_features(c: OrgCandidate) -> OrgFeatures:
         if _informative(tokens) and tokens not in names:
             names.append(tokens)
     domains = org_domains((*c.domains, *((c.website,) if c.website else ())))
-    addresses = tuple(a for a in (fold(x) for x in c.addresses[:4]) if a)
+    addresses = tuple(a for a in (_address_form(fold(x[:MAX_TEXT])) for x in c.addresses[:4]) if a)
     return OrgFeatures(
         id=c.id,
         names=tuple(names),
@@ -100,6 +116,42 @@ def org_features(c: OrgCandidate) -> OrgFeatures:
         addresses=addresses,
         city=fold(c.city or "")[:64],
     )
+
+
+def _address_form(text: str) -> str:
+    """A folded address with its common words spelt one way ("3130 Piedmont Road" -> "3130 piedmont rd")."""
+    words = "".join(ch if ch.isalnum() else " " for ch in text).split()
+    return " ".join(_ADDRESS_WORDS.get(w, w) for w in words)
+
+
+def _house_number(address: str) -> str:
+    first = address.split(" ", 1)[0]
+    return first if first[:1].isdigit() else ""
+
+
+def _compare_addresses(a: tuple[str, ...], b: tuple[str, ...]) -> Evidence | None:
+    best, street = 0.0, False
+    numbers_differ = False
+    for x in a:
+        for y in b:
+            best = max(best, fuzz.token_sort_ratio(x, y) / 100.0)
+            nx, ny = _house_number(x), _house_number(y)
+            if nx and ny:
+                if nx == ny:
+                    rest_x, rest_y = x[len(nx) :].split()[:3], y[len(ny) :].split()[:3]
+                    if fuzz.token_set_ratio(" ".join(rest_x), " ".join(rest_y)) >= 80:
+                        street = True
+                else:
+                    numbers_differ = True
+    if street:
+        return Evidence("address", "same house number on the same street", W_ADDRESS_STREET)
+    if best >= 0.9:
+        return Evidence("address", f"same address ({best:.2f})", W_ADDRESS_SAME)
+    if numbers_differ:
+        return Evidence("address", "different house numbers", W_ADDRESS_NUMBER_DIFFER)
+    if best < 0.6:
+        return Evidence("address", f"different addresses ({best:.2f})", W_ADDRESS_DIFFER)
+    return None
 
 
 def _token_match(x: str, y: str) -> bool:
@@ -145,6 +197,15 @@ def _compare_names(a: tuple[str, ...], b: tuple[str, ...]) -> list[Evidence]:
     # Short numbers ("2", "24") are often dropped or added; long ones ("1984") are distinctive.
     distinct = sorted(w for w in missing if (len(w) > 3 if w.isdigit() else w not in GENERIC_WORDS))
     generic = sorted(w for w in missing if w not in distinct)
+    if all(matched_a) or all(matched_b):  # one name is the other with words added
+        if distinct:
+            weight = W_TOKEN_EXTRA if len(distinct) == 1 else W_TOKEN_EXTRA_MORE
+            evidence.append(Evidence("name", f"word(s) added on one side: {', '.join(distinct)}", weight))
+        if generic:
+            evidence.append(
+                Evidence("name", f"generic word(s) added on one side: {', '.join(generic)}", W_TOKEN_EXTRA_GENERIC)
+            )
+        return evidence
     if distinct:
         weight = W_TOKEN_DISTINCT_MISS * min(2, len(distinct))
         evidence.append(Evidence("name", f"distinctive word(s) on one side only: {', '.join(distinct)}", weight))
@@ -202,13 +263,11 @@ def compare_org_features(a: OrgFeatures, b: OrgFeatures, thresholds: Thresholds 
             evidence.append(Evidence("phone", "same phone number", W_PHONE_SHARED))
         else:
             evidence.append(Evidence("phone", "different phone numbers", W_PHONES_DIFFER))
-    if a.addresses and b.addresses:
-        best = max(fuzz.token_sort_ratio(x, y) for x in a.addresses for y in b.addresses) / 100.0
-        if best >= 0.9:
-            evidence.append(Evidence("address", f"same address ({best:.2f})", W_ADDRESS_SAME))
-        elif best < 0.6:
-            evidence.append(Evidence("address", f"different addresses ({best:.2f})", W_ADDRESS_DIFFER))
-    if a.city and b.city and a.city != b.city and JaroWinkler.similarity(a.city, b.city) < 0.85:
+    address = _compare_addresses(a.addresses, b.addresses) if a.addresses and b.addresses else None
+    if address:
+        evidence.append(address)
+    address_agrees = address is not None and address.weight > 0
+    if not address_agrees and a.city and b.city and a.city != b.city and JaroWinkler.similarity(a.city, b.city) < 0.85:
         evidence.append(Evidence("city", f"different cities {a.city!r} / {b.city!r}", W_CITY_DIFFER))
     return combine(ORG_PRIOR, evidence, thresholds)
 

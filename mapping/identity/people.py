@@ -71,6 +71,8 @@ W_ADDRESS_SAME = 2.0
 W_ADDRESS_CLOSE = 0.5
 W_ADDRESS_DIFFER = -1.0
 W_CITY_SAME = 0.5
+W_CITY_DIFFER = 0.0  # towns are misspelt and people move: no evidence by default (a level for calibration)
+W_ADDRESS_PARTLY = 0.0  # between similar and different: no evidence by default (a level for calibration)
 
 #: Local parts of shared role mailboxes: one address, many people.
 _ROLE_TEXT = """info office sales contact hello admin support team mail service billing accounts invoices enquiries
@@ -93,6 +95,7 @@ def name_forms(given: str) -> frozenset[str]:
     return frozenset(forms)
 
 
+@functools.lru_cache(maxsize=65536)
 def _nicknames_of(given: str) -> frozenset[str]:
     return frozenset(_nicknamer().nicknames_of(given)) if len(given) >= 2 else frozenset()
 
@@ -234,7 +237,10 @@ def _name_evidence(a: PersonFeatures, b: PersonFeatures) -> list[Evidence]:
     if not agree and a.given and a.surname and b.given and b.surname and a.given != a.surname:
         # Given name and surname swapped (a common data-entry slip).
         # Both cross comparisons as surnames (plain similarity), so the result is symmetric.
-        swapped = [e for e in (_compare_surname(a.given, b.surname), _compare_surname(a.surname, b.given)) if e]
+        first = _compare_surname(a.given, b.surname)
+        if first is None or first.weight <= 0:
+            return direct  # a swap needs both cross comparisons to agree: the second is not needed
+        swapped = [e for e in (first, _compare_surname(a.surname, b.given)) if e]
         if sum(e.weight for e in swapped) + W_SWAPPED > sum(e.weight for e in direct) and all(
             e.weight > 0 for e in swapped
         ):
@@ -319,8 +325,13 @@ def compare_person_features(
             evidence.append(Evidence("address", f"similar address ({sim:.2f})", W_ADDRESS_CLOSE))
         elif sim < 0.5:
             evidence.append(Evidence("address", f"different addresses ({sim:.2f})", W_ADDRESS_DIFFER))
-    if a.city and a.city == b.city:
-        evidence.append(Evidence("city", "same city", W_CITY_SAME))
+        else:
+            evidence.append(Evidence("address", f"partly similar addresses ({sim:.2f})", W_ADDRESS_PARTLY))
+    if a.city and b.city:
+        if a.city == b.city:
+            evidence.append(Evidence("city", "same city", W_CITY_SAME))
+        else:
+            evidence.append(Evidence("city", "different cities", W_CITY_DIFFER))
     return combine(PERSON_PRIOR, evidence, thresholds)
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import bisect
 import multiprocessing as mp
+import os
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -22,6 +24,7 @@ from mapping.identity.blocking import (
     lookup,
     neighbourhood_pairs,
 )
+from mapping.identity.calibrate import Calibration, calibrate_scores
 from mapping.identity.model import (
     DEFAULT_THRESHOLDS,
     Kind,
@@ -66,6 +69,14 @@ def _pair(a: str, b: str, score: MatchScore) -> MatchPair:
     return MatchPair(a, b, score) if a <= b else MatchPair(b, a, score)
 
 
+def default_workers() -> int:
+    """Worker processes for a full pass when the caller does not say: two on a machine with two or more
+    cores, but one when the process runs other threads (forking a threaded process is unsafe)."""
+    if threading.active_count() > 1:
+        return 1
+    return min(2, os.cpu_count() or 1)
+
+
 #: State a forked worker inherits (set just before the pool starts, cleared after).
 _WORK: tuple[Any, ...] = ()
 
@@ -93,9 +104,11 @@ def _full_pass(
     thresholds: Thresholds,
     max_block: int,
     keep_apart: bool,
-    workers: int = 1,
+    workers: int | None = None,
+    calibration: Calibration | bool = False,
 ) -> list[MatchPair]:
     global _WORK
+    workers = default_workers() if workers is None else workers
     ids = [c.id for c in items]
     parallel = workers > 1 and len(items) >= 20_000 and "fork" in mp.get_all_start_methods()
     if parallel:
@@ -112,7 +125,7 @@ def _full_pass(
     blocks = build_blocks(strategy.keys(f) for f in feats)
     near = neighbourhood_pairs([strategy.sort_key(f) for f in feats], strategy.window)
     pairs = candidate_pairs(blocks, max_block, near)
-    _WORK = (strategy, ids, feats, pairs, thresholds, keep_apart)
+    _WORK = (strategy, ids, feats, pairs, thresholds, keep_apart or calibration is not False)
     try:
         if workers > 1 and len(pairs) >= 20_000 and "fork" in mp.get_all_start_methods():
             step = -(-len(pairs) // (workers * 4))
@@ -123,9 +136,31 @@ def _full_pass(
             scored = _score_slice((0, len(pairs)))
     finally:
         _WORK = ()
+    if calibration is not False:
+        scored = _recalibrated(scored, calibration, thresholds, keep_apart)
     out = [_pair(ids[i], ids[j], score) for i, j, score in scored]
     out.sort(key=lambda p: (-p.score.score, p.a, p.b))
     return out
+
+
+T = TypeVar("T")
+
+
+def _recalibrated(
+    scored: list[tuple[T, T, MatchScore]], calibration: Calibration | bool, thresholds: Thresholds, keep_apart: bool
+) -> list[tuple[T, T, MatchScore]]:
+    """Every pair's expert score re-weighted by ``calibration`` (``True``: fitted on these pairs by EM)."""
+    if calibration is True:
+        _, new_scores = calibrate_scores([s for _, _, s in scored], thresholds, keep_apart)
+    elif isinstance(calibration, Calibration):
+        new_scores = [calibration.rescore(s, thresholds) for _, _, s in scored]
+    else:
+        return scored
+    return [
+        (i, j, new)
+        for (i, j, _), new in zip(scored, new_scores, strict=True)
+        if new is not None and (keep_apart or new.decision != "apart")
+    ]
 
 
 def find_org_duplicates(
@@ -134,11 +169,17 @@ def find_org_duplicates(
     *,
     max_block: int = MAX_BLOCK,
     keep_apart: bool = False,
-    workers: int = 1,
+    workers: int | None = None,
+    calibration: Calibration | bool = False,
 ) -> list[MatchPair]:
     """Every blocked pair of ``orgs`` scored ``review`` or ``merge`` (``keep_apart``: every scored pair),
-    best first. Pair ids are ordered ``a < b``. ``workers`` > 1 scores in forked processes (POSIX)."""
-    return _full_pass(_ORGS, orgs, thresholds, max_block, keep_apart, workers)
+    best first. Pair ids are ordered ``a < b``. ``workers`` > 1 scores in forked processes (POSIX,
+    large inputs only); ``None`` picks :func:`default_workers`.
+
+    ``calibration``: ``False`` uses the expert weights; a :class:`Calibration` (fitted earlier, e.g. kept
+    in the config) re-weights every score; ``True`` fits one by EM on this pass's candidate pairs first
+    (see :mod:`mapping.identity.calibrate`)."""
+    return _full_pass(_ORGS, orgs, thresholds, max_block, keep_apart, workers, calibration)
 
 
 def find_person_duplicates(
@@ -147,10 +188,11 @@ def find_person_duplicates(
     *,
     max_block: int = MAX_BLOCK,
     keep_apart: bool = False,
-    workers: int = 1,
+    workers: int | None = None,
+    calibration: Calibration | bool = False,
 ) -> list[MatchPair]:
     """Every blocked pair of ``people`` scored ``review`` or ``merge``, best first (see the org variant)."""
-    return _full_pass(_PEOPLE, people, thresholds, max_block, keep_apart, workers)
+    return _full_pass(_PEOPLE, people, thresholds, max_block, keep_apart, workers, calibration)
 
 
 class MatchIndex(Generic[C, F]):
@@ -174,8 +216,15 @@ class MatchIndex(Generic[C, F]):
     def __len__(self) -> int:
         return len(self.ids)
 
-    def match(self, item: C, thresholds: Thresholds = DEFAULT_THRESHOLDS, keep_apart: bool = False) -> list[MatchPair]:
-        """Pairs ``(item.id, row id)`` scored ``review`` or ``merge`` against the indexed rows, best first."""
+    def match(
+        self,
+        item: C,
+        thresholds: Thresholds = DEFAULT_THRESHOLDS,
+        keep_apart: bool = False,
+        calibration: Calibration | None = None,
+    ) -> list[MatchPair]:
+        """Pairs ``(item.id, row id)`` scored ``review`` or ``merge`` against the indexed rows, best first
+        (re-weighted by ``calibration`` when given)."""
         f = self._strategy.features(item)
         out: list[MatchPair] = []
         found = lookup(self._blocks, self._strategy.keys(f), self.max_block)
@@ -188,6 +237,8 @@ class MatchIndex(Generic[C, F]):
             if self.ids[i] == item.id:
                 continue
             score = self._strategy.compare(f, self._features[i], thresholds)
+            if calibration is not None:
+                score = calibration.rescore(score, thresholds)
             if keep_apart or score.decision != "apart":
                 out.append(MatchPair(item.id, self.ids[i], score))
         out.sort(key=lambda p: (-p.score.score, p.b))
@@ -214,18 +265,33 @@ def match_new(
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
     *,
     within_batch: bool = True,
+    calibration: Calibration | bool = False,
 ) -> list[MatchPair]:
     """Match new records against the index (and, with ``within_batch``, against each other).
 
     Returns pairs ``(new id, existing or other new id)`` scored ``review`` or ``merge``, grouped by new
     item in input order, best first within each. The index is not changed: add the rows to the store
     and rebuild (or keep a second small index) as the caller sees fit.
+
+    ``calibration`` as in :func:`find_person_duplicates`; ``True`` fits on the new items' candidate pairs
+    against the index (worth it for a large batch, such as an import, not for a handful).
     """
     out: list[MatchPair] = []
-    for item in new_items:
-        out.extend(index.match(item, thresholds))
+    cal: Calibration | None = calibration if isinstance(calibration, Calibration) else None
+    if calibration is True:
+        every = [p for item in new_items for p in index.match(item, thresholds, keep_apart=True)]
+        cal, scores = calibrate_scores([p.score for p in every], thresholds)
+        order = {item.id: n for n, item in enumerate(new_items)}
+        for p, score in zip(every, scores, strict=True):
+            if score is not None and score.decision != "apart":
+                out.append(MatchPair(p.a, p.b, score))
+        out.sort(key=lambda p: (order[p.a], -p.score.score, p.b))
+    else:
+        for item in new_items:
+            out.extend(index.match(item, thresholds, calibration=cal))
     if within_batch and len(new_items) > 1:
         strategy = index._strategy
-        for pair in _full_pass(strategy, new_items, thresholds, index.max_block, keep_apart=False):
+        batch_cal: Calibration | bool = cal if cal is not None else False
+        for pair in _full_pass(strategy, new_items, thresholds, index.max_block, False, 1, batch_cal):
             out.append(pair)
     return out

@@ -346,6 +346,12 @@ def _drop_viewer(session: Session, link: ItemLink, mailbox_id: int) -> None:
 def _apply_contacts(
     session: Session, page: Page, links: dict[str, ItemLink], directory: _Directory, now: datetime
 ) -> None:
+    """Upsert a page of contacts with one flush for the page (not one per contact).
+
+    People, their addresses, phones and postal addresses are loaded in bulk first; new people are
+    attached to their child rows through relationships, so ids are only needed once, for the links,
+    after the page's single flush.
+    """
     records = [c.record for c in page.changes if isinstance(c.record, ContactRecord)]
     internal = directory.rules.internal_domains
     addresses = {e.address for r in records for e in r.emails if e.is_valid}
@@ -353,6 +359,10 @@ def _apply_contacts(
     domains = {d for r in records for e in r.emails if (d := org_domain_for(e.address, internal))}
     directory.load(addresses, names, domains)
     result = directory.result
+    linked_ids = {link.entity_id for link in links.values() if link.entity_type == EntityType.PERSON}
+    known = _PeopleOnPage.load(session, linked_ids | set(directory.person_by_address.values()))
+    by_new_address: dict[str, Person] = {}  # addresses of people created on this page, before their ids
+    linked: list[tuple[ItemChange, Person]] = []
     for change in page.changes:
         link = links.get(change.item_id)
         record = change.record
@@ -376,31 +386,100 @@ def _apply_contacts(
             # A colleague kept as a contact: staff are not customer relationships.
             result.skipped["internal contact"] += 1
             continue
-        person_id = None
+        person: Person | None = None
         if link is not None and link.entity_type == EntityType.PERSON:
-            person_id = link.entity_id if session.get(Person, link.entity_id) is not None else None
-        if person_id is None:
-            person_id = next(
-                (directory.person_by_address[e.address] for e in valid if e.address in directory.person_by_address),
-                None,
-            )
-        person = session.get(Person, person_id) if person_id is not None else None
-        is_new = person is None
+            person = known.people.get(link.entity_id)
+        if person is None:
+            person = next((known.people.get(directory.person_by_address[e.address]) for e in valid
+                           if e.address in directory.person_by_address), None)
+        if person is None:
+            person = next((by_new_address[e.address] for e in valid if e.address in by_new_address), None)
         if person is None:
             person = Person(display_name=record.display_name[:255] or valid[0].address)
             session.add(person)
+            result.people_created += 1
         _update_person(person, record)
         domain = next((d for e in valid if (d := org_domain_for(e.address, internal))), None)
         org_id = directory.organisation(record.company_name, domain, record.website)
         if org_id is not None:
             person.organisation_id = org_id
-        session.flush()
-        if is_new:
-            result.people_created += 1
-        _add_addresses(session, person.id, record, directory, new=is_new)
+        _add_addresses(person, record, directory, known, by_new_address)
+        linked.append((change, person))
+    session.flush()
+    for change, person in linked:
         created = _touch_link(session, page, links, change, EntityType.PERSON, person.id, now)
         result.created += created
         result.updated += not created
+    for address, person in by_new_address.items():
+        directory.person_by_address[address] = person.id
+
+
+@dataclass
+class _PeopleOnPage:
+    """The existing people a page of contacts touches, with what they already have, in three queries."""
+
+    people: dict[int, Person]
+    has_email: set[int]
+    phones: dict[int, set[str]]
+    postal_kinds: dict[int, set[AddressKind]]
+
+    @classmethod
+    def load(cls, session: Session, ids: set[int]) -> _PeopleOnPage:
+        people: dict[int, Person] = {}
+        has_email: set[int] = set()
+        phones: dict[int, set[str]] = {}
+        kinds: dict[int, set[AddressKind]] = {}
+        for chunk in _chunks(str(i) for i in ids):
+            numbers = [int(i) for i in chunk]
+            people.update({p.id: p for p in session.scalars(sa.select(Person).where(Person.id.in_(numbers)))})
+            has_email.update(session.scalars(
+                sa.select(EmailAddress.person_id).where(EmailAddress.person_id.in_(numbers)).distinct()
+            ))
+            for person_id, e164 in session.execute(
+                sa.select(Phone.person_id, Phone.e164).where(Phone.person_id.in_(numbers))
+            ):
+                phones.setdefault(person_id, set()).add(e164)
+            for person_id, kind in session.execute(
+                sa.select(PostalAddress.person_id, PostalAddress.kind).where(PostalAddress.person_id.in_(numbers))
+            ):
+                kinds.setdefault(person_id, set()).add(kind)
+        return cls(people, has_email, phones, kinds)
+
+
+def _add_addresses(
+    person: Person, record: ContactRecord, directory: _Directory, known: _PeopleOnPage,
+    by_new_address: dict[str, Person],
+) -> None:
+    """Add the contact's addresses, phones and postal addresses the person does not have yet."""
+    key = id(person) if person.id is None else person.id
+    has_email = person.id in known.has_email if person.id is not None else any(
+        p is person for p in by_new_address.values())
+    for email in record.emails:
+        if not email.is_valid or email.address in directory.person_by_address or email.address in by_new_address:
+            continue  # an address already known stays with its person; identity resolution merges
+        person.emails.append(EmailAddress(address=email.address, original=email.original[:320],
+                                          is_primary=not has_email, is_valid=True))
+        has_email = True
+        by_new_address[email.address] = person
+    if person.id is not None and has_email:
+        known.has_email.add(person.id)
+    numbers = known.phones.setdefault(key, set())
+    for phone in record.phones:
+        if phone.e164 and phone.e164 not in numbers:
+            person.phones.append(Phone(e164=phone.e164, raw=phone.raw[:64], kind=PhoneKind(phone.kind),
+                                       label=phone.label))
+            numbers.add(phone.e164)
+    kinds = known.postal_kinds.setdefault(key, set())
+    for postal in record.postal_addresses:
+        kind = AddressKind(postal.kind)
+        if kind in kinds:
+            continue
+        person.postal_addresses.append(PostalAddress(
+            kind=kind, street=_cut(postal.street, 512), city=_cut(postal.city, 128),
+            state=_cut(postal.state, 128), postal_code=_cut(postal.postal_code, 32),
+            country=_cut(postal.country, 64),
+        ))
+        kinds.add(kind)
 
 
 def _hidden_contact(record: ContactRecord, rules: SyncRules) -> str | None:
@@ -423,64 +502,6 @@ def _update_person(person: Person, record: ContactRecord) -> None:
             setattr(person, attr, value[:limit])
     if record.display_name.strip():
         person.display_name = record.display_name[:255]
-
-
-def _add_addresses(
-    session: Session, person_id: int, record: ContactRecord, directory: _Directory, *, new: bool = False
-) -> None:
-    """``new``: the person was created just now, so nothing of theirs is stored yet (no query)."""
-    for email in record.emails:
-        if not email.is_valid or email.address in directory.person_by_address:
-            continue  # an address already known stays with its person; identity resolution merges
-        primary = not any(a == person_id for a in directory.person_by_address.values())
-        session.add(
-            EmailAddress(
-                address=email.address,
-                original=email.original[:320],
-                person_id=person_id,
-                is_primary=primary,
-                is_valid=True,
-            )
-        )
-        directory.person_by_address[email.address] = person_id
-    phones = [p for p in record.phones if p.e164]
-    if phones:
-        known = set() if new else set(session.scalars(sa.select(Phone.e164).where(Phone.person_id == person_id)))
-        for phone in phones:
-            assert phone.e164 is not None
-            if phone.e164 not in known:
-                session.add(
-                    Phone(
-                        person_id=person_id,
-                        e164=phone.e164,
-                        raw=phone.raw[:64],
-                        kind=PhoneKind(phone.kind),
-                        label=phone.label,
-                    )
-                )
-                known.add(phone.e164)
-    if record.postal_addresses:
-        kinds: set[AddressKind] = (
-            set()
-            if new
-            else set(session.scalars(sa.select(PostalAddress.kind).where(PostalAddress.person_id == person_id)))
-        )
-        for postal in record.postal_addresses:
-            kind = AddressKind(postal.kind)
-            if kind in kinds:
-                continue
-            session.add(
-                PostalAddress(
-                    person_id=person_id,
-                    kind=kind,
-                    street=_cut(postal.street, 512),
-                    city=_cut(postal.city, 128),
-                    state=_cut(postal.state, 128),
-                    postal_code=_cut(postal.postal_code, 32),
-                    country=_cut(postal.country, 64),
-                )
-            )
-            kinds.add(kind)
 
 
 def _cut(value: str | None, limit: int) -> str | None:

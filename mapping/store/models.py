@@ -372,6 +372,9 @@ class ItemLink(Base):
     our_id: Mapped[str | None] = mapped_column(sa.String(64), index=True)
     # The categories as last read from / written to this item: the base of the three-way merge.
     categories: Mapped[list[str] | None] = mapped_column(sa.JSON)
+    # The managed categories relsync last wrote (or found already right) on this item; NULL: never.
+    # Staff overrides are what differs from it (mapping.categories.detect_overrides).
+    written_categories: Mapped[list[str] | None] = mapped_column(sa.JSON)
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -689,6 +692,8 @@ class Relationship(Base):
     owner_mailbox_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("staff_mailboxes.id", ondelete="SET NULL"), index=True
     )
+    # Who owns it, as a rule or override set it (an e-mail address, usually a staff mailbox's).
+    owner: Mapped[str | None] = mapped_column(sa.String(320))
     industry: Mapped[str | None] = mapped_column(sa.String(100))
     size: Mapped[str | None] = mapped_column(sa.String(32))
     geography: Mapped[str | None] = mapped_column(sa.String(64))

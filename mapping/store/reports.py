@@ -23,11 +23,12 @@ from mapping.store.models import (
     OrganisationDomain,
     Person,
     Phone,
+    Relationship,
     StaffMailbox,
     SyncState,
 )
 
-EXPORTS = ("people", "organizations", "interactions")
+EXPORTS = ("people", "organizations", "interactions", "relationships")
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -76,15 +77,45 @@ def mailbox_status(session: Session, now: datetime) -> list[dict[str, Any]]:
 
 
 def export_rows(session: Session, what: str) -> Iterator[dict[str, Any]]:
-    """Stream one export (``people``, ``organizations`` or ``interactions``) as flat rows."""
+    """Stream one export (``people``, ``organizations``, ``interactions`` or ``relationships``) as flat rows."""
     if what == "people":
         yield from _people(session)
     elif what == "organizations":
         yield from _organisations(session)
     elif what == "interactions":
         yield from _interactions(session)
+    elif what == "relationships":
+        yield from _relationships(session)
     else:
         raise ValueError(f"unknown export {what!r}: choose one of {', '.join(EXPORTS)}")
+
+
+def _relationships(session: Session) -> Iterator[dict[str, Any]]:
+    """One row per relationship (organisation, or person without one) with its classification."""
+    query = (
+        sa.select(Relationship, Organisation.name, Person.display_name)
+        .outerjoin(Organisation, Organisation.id == Relationship.organisation_id)
+        .outerjoin(Person, Person.id == Relationship.person_id)
+        .where(sa.or_(Organisation.merged_into_id.is_(None), Person.merged_into_id.is_(None)))
+        .order_by(Relationship.id)
+        .execution_options(yield_per=1000)
+    )
+    for rel, org_name, person_name in session.execute(query):
+        yield {
+            "id": rel.id,
+            "name": org_name if rel.organisation_id is not None else person_name,
+            "kind": "organization" if rel.organisation_id is not None else "person",
+            "type": str(rel.type) if rel.type is not None else None,
+            "status": str(rel.status) if rel.status is not None else None,
+            "value_percent": rel.value_percent,
+            "tier": rel.tier,
+            "potential": rel.potential,
+            "owner": rel.owner,
+            "first_contact_at": _iso(rel.first_contact_at),
+            "latest_transaction_on": rel.latest_transaction_on.isoformat() if rel.latest_transaction_on else None,
+            "latest_interaction_at": _iso(rel.latest_interaction_at),
+            "classified_at": _iso(rel.classified_at),
+        }
 
 
 def _grouped(session: Session, query: sa.Select[int, str]) -> dict[int, list[str]]:

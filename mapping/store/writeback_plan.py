@@ -27,6 +27,8 @@ class CategoryPlanRow:
     change_key: str | None
     categories: tuple[str, ...]
     wanted: tuple[str, ...]
+    #: The managed categories relsync last wrote on it (``ItemLink.written_categories``); None: never.
+    written: tuple[str, ...] | None = None
 
 
 def category_plan(session: Session, wanted: Mapping[int, Sequence[str]]) -> list[CategoryPlanRow]:
@@ -41,6 +43,7 @@ def category_plan(session: Session, wanted: Mapping[int, Sequence[str]]) -> list
             ItemLink.change_key,
             ItemLink.entity_id,
             ItemLink.categories,
+            ItemLink.written_categories,
         )
         .join(StaffMailbox, StaffMailbox.id == ItemLink.mailbox_id)
         .where(
@@ -52,9 +55,10 @@ def category_plan(session: Session, wanted: Mapping[int, Sequence[str]]) -> list
     )
     return [
         CategoryPlanRow(
-            link_id, mailbox, item_id, change_key, tuple(str(c) for c in categories or ()), tuple(wanted[person_id])
+            link_id, mailbox, item_id, change_key, tuple(str(c) for c in categories or ()), tuple(wanted[person_id]),
+            None if written is None else tuple(str(c) for c in written),
         )
-        for link_id, mailbox, item_id, change_key, person_id, categories in rows
+        for link_id, mailbox, item_id, change_key, person_id, categories, written in rows
         if person_id in wanted
     ]
 

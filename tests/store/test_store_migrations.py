@@ -20,6 +20,14 @@ def _tables(url: str) -> set[str]:
         engine.dispose()
 
 
+def _columns(url: str, table: str) -> set[str]:
+    engine = sa.create_engine(url)
+    try:
+        return {c["name"] for c in sa.inspect(engine).get_columns(table)}
+    finally:
+        engine.dispose()
+
+
 def _execute(url: str, sql: str) -> None:
     engine = sa.create_engine(url)
     try:
@@ -33,7 +41,7 @@ def test_upgrade_downgrade_upgrade_round_trips(db_url: str) -> None:
     assert migrate.current(db_url) is None
 
     migrate.upgrade(db_url)
-    assert migrate.current(db_url) == migrate.head() == "0004"
+    assert migrate.current(db_url) == migrate.head() == "0005"
     assert _tables(db_url) == RELSYNC_TABLES | {"alembic_version"}
 
     migrate.downgrade(db_url, "base")
@@ -42,7 +50,7 @@ def test_upgrade_downgrade_upgrade_round_trips(db_url: str) -> None:
     assert _tables(db_url) <= {"alembic_version"}
 
     migrate.upgrade(db_url)
-    assert migrate.current(db_url) == "0004"
+    assert migrate.current(db_url) == "0005"
     assert migrate.check(db_url) == []
 
 
@@ -63,6 +71,11 @@ def test_each_migration_steps_down_and_up_one_revision_at_a_time(db_url: str) ->
     assert "job_marks" in _tables(db_url)
     migrate.downgrade(db_url, "0003")
     assert "job_marks" not in _tables(db_url)
+    migrate.upgrade(db_url, "0005")
+    assert "written_categories" in _columns(db_url, "item_links") and "owner" in _columns(db_url, "relationships")
+    migrate.downgrade(db_url, "0004")
+    assert "written_categories" not in _columns(db_url, "item_links")
+    assert "owner" not in _columns(db_url, "relationships")
     migrate.upgrade(db_url)
     assert migrate.check(db_url) == []
 

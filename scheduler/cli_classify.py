@@ -1,0 +1,70 @@
+"""``relsync explain NAME_OR_EMAIL``: why a relationship is classified as it is."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from mapping.store.store import Store
+from scheduler.cli import Context, cli, pass_ctx
+
+
+@cli.command("explain")
+@click.argument("name_or_email")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (a list, one object per relationship found).")
+@pass_ctx
+def explain(ctx: Context, name_or_email: str, as_json: bool) -> None:
+    """Show a relationship's inputs, the rules that fired, staff overrides and the result.
+
+    NAME_OR_EMAIL: a person's e-mail address (their organisation's relationship when they have one),
+    or an organisation's or person's name (exact, case-insensitive; else any name containing it).
+    Exit status 1 when nothing matches.
+    """
+    from mapping.store.classification import explain_relationship, find_relationships
+
+    store = Store(ctx.config().config.store.url)
+    try:
+        with store.session() as s:
+            found = [explain_relationship(s, rel) for rel in find_relationships(s, name_or_email)]
+    finally:
+        store.dispose()
+    if not found:
+        raise click.ClickException(f"no organisation or person matches {name_or_email!r} "
+                                   "(try an e-mail address, or part of the name)")
+    if as_json:
+        click.echo(json.dumps(found, indent=2, ensure_ascii=False))
+        return
+    for n, entry in enumerate(found):
+        if n:
+            click.echo("")
+        _print(entry)
+
+
+def _print(e: dict[str, Any]) -> None:
+    r = e["result"]
+    click.echo(f"{e['name']} ({e['kind']}, relationship {e['id']})")
+    if e["classified_at"] is None:
+        click.echo("  not classified yet: run `relsync run-once`")
+        return
+    click.echo(f"  result: {r['type']}, {r['status']}, value {r['value_percent']:g} % ({r['tier']}), "
+               f"potential {r['potential']}" + (f", owner {r['owner']}" if r["owner"] else "")
+               + f"  [classified {e['classified_at']}]")
+    rank = f", rank {e['value_rank']}" if e["value_rank"] is not None else ""
+    click.echo(f"  value: net revenue {e['net_revenue']}{rank}")
+    signals = ", ".join(f"{name} {points:+g}" for name, points in e["potential_signals"]) or "no signal"
+    click.echo(f"  potential: score {e['potential_score']:g} ({signals})")
+    click.echo("  rules fired: " + (", ".join(e["fired_rules"]) or "none"))
+    live = [o for o in e["overrides"] if o["removed_at"] is None]
+    click.echo("  staff overrides: " + (", ".join(f"{o['dimension']} = {o['value']} (by {o['mailbox']}, "
+                                                  f"{o['set_at']})" for o in live) or "none"))
+    if e["overridden"]:
+        click.echo("  overridden: " + ", ".join(e["overridden"]))
+    for note in e["notes"]:
+        click.echo(f"  note: {note}")
+    click.echo("  inputs:")
+    for key, value in e["inputs"].items():
+        if value in (None, [], {}, 0, "0", "0.00"):
+            continue
+        click.echo(f"    {key}: {value}")
