@@ -85,6 +85,7 @@ def env(tmp_path: Path, ews_schema: etree.XMLSchema, db_url: str) -> Iterator[En
         write_fake_config(config, fake.url, fake.username, fake.password, [ALICE.email, BOB.email], "contoso.example")
         text = config.read_text(encoding="utf-8")
         config.write_text(text.replace('url = "sqlite:///relsync.db"', f'url = "{db_url}"', 1), encoding="utf-8")
+        assert f'url = "{db_url}"' in config.read_text(encoding="utf-8")
         e = Env(fake, config, tmp_path)
         assert e.run("db", "upgrade").exit_code == 0
         sales = tmp_path / "sales.csv"
