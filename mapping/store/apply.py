@@ -22,6 +22,7 @@ from mapping.records import ContactRecord, MeetingRecord, MessageRecord, Partici
 from mapping.records import Direction as RecordDirection
 from mapping.store.models import (
     AddressKind,
+    Base,
     Direction,
     DomainKind,
     EmailAddress,
@@ -50,6 +51,7 @@ _ITEM_KIND: dict[str, ItemKind] = {
     "sentitems": ItemKind.MESSAGE,
     "calendar": ItemKind.CALENDAR,
 }
+_TABLES = Base.metadata.tables
 _CHUNK = 500  # bound on IN (...) lists: SQLite allows 32766 parameters, keep well below
 
 
@@ -588,10 +590,11 @@ def _apply_messages(
         participant_rows.extend(its_rows)
         viewer_rows.append({"interaction_id": interaction.id, "mailbox_id": page.mailbox_id})
         viewers.add(interaction.id)
+    # Core inserts (one executemany each): the ORM's bulk path issues a statement per row here.
     if participant_rows:
-        session.execute(sa.insert(InteractionParticipant), participant_rows)
+        session.execute(sa.insert(_TABLES["interaction_participants"]), participant_rows)
     if viewer_rows:
-        session.execute(sa.insert(InteractionViewer), viewer_rows)
+        session.execute(sa.insert(_TABLES["interaction_viewers"]), viewer_rows)
     for change, interaction in touched:
         if interaction.id not in viewers:
             session.add(InteractionViewer(interaction_id=interaction.id, mailbox_id=page.mailbox_id))
