@@ -141,10 +141,7 @@ class _Directory:
             if address in self.staff_by_address:
                 continue  # a staff participant never becomes a person (see _set_participants)
             if not should_create_person(
-                participant,
-                direction.value,
-                self.rules.person_policy,
-                self.rules.internal_domains,  # type: ignore[arg-type]
+                participant, _record_direction(direction), self.rules.person_policy, self.rules.internal_domains
             ):
                 continue
             domain = org_domain_for(address, self.rules.internal_domains)
@@ -172,32 +169,9 @@ class _Directory:
 
     def person_for_participant(self, participant: Participant, direction: Direction) -> int | None:
         """The known person behind an address, or a new one when the policy says to create it."""
-        known = self.person_by_address.get(participant.address)
-        if known is not None:
-            return known
-        if not should_create_person(
-            participant, _record_direction(direction), self.rules.person_policy, self.rules.internal_domains
-        ):
-            return None
-        domain = org_domain_for(participant.address, self.rules.internal_domains)
-        person = Person(
-            display_name=(participant.name or participant.address)[:255],
-            organisation_id=self.organisation(None, domain),
-        )
-        self.session.add(person)
-        self.session.flush()
-        self.session.add(
-            EmailAddress(
-                address=participant.address,
-                original=participant.address,
-                person_id=person.id,
-                is_primary=True,
-                is_valid=True,
-            )
-        )
-        self.person_by_address[participant.address] = person.id
-        self.result.people_created += 1
-        return person.id
+        if participant.address not in self.person_by_address:
+            self.create_people([(participant, direction)])
+        return self.person_by_address.get(participant.address)
 
 
 _RECORD_DIRECTION: dict[Direction, RecordDirection] = {
