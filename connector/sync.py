@@ -50,6 +50,7 @@ from connector.normalize import (
     message_record,
     modified_occurrence_records,
     recurrence_spec,
+    register_user_fields,
 )
 from mapping.changes import FolderName, ItemChange, MeetingSeries, Page, PageResult, SkippedItem, SyncRules
 from mapping.records import MeetingRecord
@@ -143,6 +144,10 @@ class MailboxSync:
         self.rules = rules
         self.settings = settings
         self._sleep = sleep
+        # Outlook user-defined fields ("Source", ...) become registered extended properties on
+        # Contact, fetched with every contact and read into ContactRecord.user_fields.
+        registered = register_user_fields(list(settings.user_fields))
+        self._contact_fields = CONTACT_FIELDS + tuple(registered[name] for name in settings.user_fields)
 
     # ------------------------------------------------------------------------------------ mailbox
     def sync(
@@ -223,7 +228,8 @@ class MailboxSync:
         self, account: Account, mailbox_id: int, folder: BaseFolder, folder_name: FolderName,
         state: str | None, seen: set[str] | None, report: FolderReport, progress: Progress | None, flog: Any,
     ) -> None:
-        fields = {f for f in folder.normalize_fields(list(FOLDER_FIELDS[folder_name])) if not f.field.is_attribute}
+        names = self._contact_fields if folder_name == "contacts" else FOLDER_FIELDS[folder_name]
+        fields = {f for f in folder.normalize_fields(list(names)) if not f.field.is_attribute}
         full = state is None
 
         def fetch(state: str | None) -> tuple[SyncFolderItems, list[Any]]:

@@ -146,6 +146,7 @@ def sync_settings(loaded: LoadedConfig) -> SyncSettings:
         calendar_days_ahead=config.sync.calendar_days_ahead,
         default_region=config.organisation.default_region,
         snippet_chars=config.privacy.snippet_chars,
+        user_fields=tuple(config.classification.user_fields),
     )
 
 

@@ -478,6 +478,10 @@ def _update_person(person: Person, record: ContactRecord) -> None:
             setattr(person, attr, value[:limit])
     if record.display_name.strip():
         person.display_name = record.display_name[:255]
+    if record.user_fields:
+        merged = {**(person.user_fields or {}), **record.user_fields}
+        if merged != person.user_fields:
+            person.user_fields = merged  # a new dict: the JSON column sees the change
 
 
 def _cut(value: str | None, limit: int) -> str | None:

@@ -301,7 +301,9 @@ def load_facts(
     ``currency`` is given, over that currency only (no exchange rates: amounts in other currencies
     are left out of the sums, never added at face value). Counts, first/latest dates, products and
     ``referrals_made`` (referral-credit rows) cover all history. Interactions are counted in the
-    recent ``window_days`` and the window before. ``user_fields`` stay empty (not stored yet).
+    recent ``window_days`` and the window before. ``user_fields`` are the Outlook user-defined fields
+    staff keep on the relationship's contacts (for an organisation: its people's, the most recently
+    updated person's value winning).
     """
     now = now or utcnow()
     since = (now - timedelta(days=value_period_days)).date()
@@ -310,6 +312,7 @@ def load_facts(
     contact_org, contact_person = _contacts(session, now, timedelta(days=window_days))
     products_org, products_person = _products(session, survivors)
     overrides = _overrides(session)
+    fields_org, fields_person = _user_fields(session)
     parent = aliased(Organisation)
     query = (
         sa.select(
@@ -394,9 +397,30 @@ def load_facts(
                 referrals_made=m.referrals_made,
                 parent_name=parent_name,
                 overrides=overrides.get(rid, {}),
+                user_fields=(fields_org.get(org_id, {}) if org_id is not None
+                             else fields_person.get(person_id if person_id is not None else -1, {})),
             )
         )
     return out
+
+
+def _user_fields(session: Session) -> tuple[dict[int, dict[str, str]], dict[int, dict[str, str]]]:
+    """User-defined fields by organisation and by person; the most recently updated person wins."""
+    by_org: dict[int, dict[str, str]] = {}
+    by_person: dict[int, dict[str, str]] = {}
+    rows = session.execute(
+        sa.select(Person.id, Person.organisation_id, Person.user_fields)
+        .where(Person.user_fields.is_not(None), Person.merged_into_id.is_(None))
+        .order_by(Person.updated_at, Person.id)
+    )
+    for person_id, org_id, fields in rows:
+        if not fields:
+            continue
+        values = {str(k): str(v) for k, v in dict(fields).items()}
+        by_person[person_id] = values
+        if org_id is not None:
+            by_org.setdefault(org_id, {}).update(values)
+    return by_org, by_person
 
 
 __all__ = ["ensure_relationships", "load_facts"]

@@ -250,6 +250,8 @@ class Person(Base):
     nickname: Mapped[str | None] = mapped_column(sa.String(100))
     job_title: Mapped[str | None] = mapped_column(sa.String(255))
     department: Mapped[str | None] = mapped_column(sa.String(255))
+    # Outlook user-defined fields staff keep on the contact ("Source", "Referred By", "Industry").
+    user_fields: Mapped[dict[str, str] | None] = mapped_column(sa.JSON)
     organisation_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("organisations.id", ondelete="SET NULL"), index=True
     )

@@ -214,3 +214,18 @@ def test_a_bad_rule_is_rejected_at_start_up_with_its_line(env: Env, capsys: pyte
     assert f"rules[1] 'typo' (line {typo_line}): unknown field 'indstry'" in err and "Fix:" in err
     assert "'gov'" not in err
     assert env.updates() == 0  # nothing ran
+
+
+def test_user_defined_fields_on_an_outlook_contact_feed_the_classification(env: Env) -> None:
+    from connector.fake.model import ExtendedProp
+
+    dana = env.item_id(ALICE.email, "Dana Dunn")
+    env.fake.mailboxes[ALICE.email].update(dana, ExtendedProperty=(
+        ExtendedProp("String", "Aerospace", distinguished_set_id="PublicStrings", property_name="Industry"),
+        ExtendedProp("String", "Trade fair", distinguished_set_id="PublicStrings", property_name="Source"),
+    ))
+    classified(env)
+    result = env.run("explain", DANA.email, "--json")
+    assert result.exit_code == 0, result.output
+    inputs = json.loads(result.output)[0]["inputs"]  # one match: Dana
+    assert inputs["industry"] == "Aerospace" and inputs["source"] == "Trade fair"
