@@ -411,13 +411,22 @@ def _print_store_totals(url: str) -> None:
     try:
         with store.session() as s:
             counts = {
-                label: s.scalar(sa.select(sa.func.count()).select_from(model))
-                for label, model in (("people", m.Person), ("organisations", m.Organisation),
-                                     ("interactions", m.Interaction))
+                label: s.scalar(sa.select(sa.func.count()).select_from(model).where(*where))
+                for label, model, where in (
+                    ("people", m.Person, (m.Person.merged_into_id.is_(None),)),
+                    ("organisations", m.Organisation, (m.Organisation.merged_into_id.is_(None),)),
+                    ("interactions", m.Interaction, ()),
+                    ("relationships", m.Relationship, ()),
+                )
             }
+            merged = s.scalar(sa.select(sa.func.count()).select_from(m.MergeAudit)
+                              .where(m.MergeAudit.action == "merge", m.MergeAudit.undone_at.is_(None)))
+            queued = s.scalar(sa.select(sa.func.count()).select_from(m.MatchCandidate)
+                              .where(m.MatchCandidate.status == m.MatchStatus.PENDING))
     finally:
         store.dispose()
     click.echo("store now holds: " + ", ".join(f"{n} {label}" for label, n in counts.items()))
+    click.echo(f"duplicates: {merged} merged by rule, {queued} waiting for review (`relsync duplicates list`)")
 
 
 # ------------------------------------------------------------------------------------------ main
