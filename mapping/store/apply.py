@@ -221,7 +221,7 @@ def _touch_link(
             entity_id=entity_id,
             first_seen_at=now,
         )
-        session.add(link)
+        # Left transient: the page's new links go in as one executemany (see _insert_new_links).
         links[change.item_id] = link
         created = True
     else:
@@ -248,8 +248,23 @@ def apply_page(session: Session, page: Page, rules: SyncRules, now: datetime) ->
         _apply_meetings(session, page, links, directory, now)
     else:
         _apply_messages(session, page, links, directory, now)
+    _insert_new_links(session, links)
     _save_state(session, page, now)
     return result
+
+
+_LINK_COLUMNS = tuple(c.key for c in ItemLink.__table__.columns if c.key != "id")
+
+
+def _insert_new_links(session: Session, links: dict[str, ItemLink]) -> None:
+    """Insert the links created on this page in one executemany; the ORM sends one INSERT per row."""
+    rows = [
+        {column: getattr(link, column) for column in _LINK_COLUMNS}
+        for link in links.values()
+        if sa.inspect(link).transient
+    ]
+    if rows:
+        session.execute(sa.insert(_TABLES["item_links"]), rows)
 
 
 def _save_state(session: Session, page: Page, now: datetime) -> None:
@@ -635,7 +650,7 @@ def _forget(session: Session, page: Page, link: ItemLink | None, keep_link: bool
             .where(InteractionViewer.interaction_id == member.id)
         ):
             session.delete(member)
-    if not keep_link:
+    if not keep_link and not sa.inspect(link).transient:
         session.delete(link)
 
 

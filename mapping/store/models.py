@@ -373,10 +373,10 @@ class ItemLink(Base):
     # The id we stamped on an item we created (extended property): finds our own items again.
     our_id: Mapped[str | None] = mapped_column(sa.String(64), index=True)
     # The categories as last read from / written to this item: the base of the three-way merge.
-    categories: Mapped[list[str] | None] = mapped_column(sa.JSON)
+    categories: Mapped[list[str] | None] = mapped_column(sa.JSON(none_as_null=True))
     # The managed categories relsync last wrote (or found already right) on this item; NULL: never.
     # Staff overrides are what differs from it (mapping.categories.detect_overrides).
-    written_categories: Mapped[list[str] | None] = mapped_column(sa.JSON)
+    written_categories: Mapped[list[str] | None] = mapped_column(sa.JSON(none_as_null=True))
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
