@@ -30,6 +30,7 @@ import html
 import re
 import threading
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -705,21 +706,15 @@ def modified_occurrence_records(item: Any, master: MeetingRecord) -> list[Meetin
             continue
         end = end if end is not None and end >= start else start + (master.end - master.start)
         zone = ZoneInfo(master.time_zone)
+        # Everything else (subject, attendees, ...) is the master's: a copy with the moved times.
         result.append(
-            MeetingRecord(
+            replace(
+                master,
                 item_id=str(getattr(occurrence, "id", None) or master.item_id),
                 change_key=getattr(occurrence, "changekey", None),
-                uid=master.uid,
                 occurrence_start=original,
                 start=start,
                 end=end,
-                is_all_day=master.is_all_day,
-                time_zone=master.time_zone,
-                subject=master.subject,
-                location=master.location,
-                participants=master.participants,
-                is_cancelled=master.is_cancelled,
-                sensitivity=master.sensitivity,
                 calendar_item_type="exception",
                 start_date=start.astimezone(zone).date() if master.is_all_day else None,
                 end_date=end.astimezone(zone).date() if master.is_all_day else None,

@@ -34,8 +34,8 @@ from exchangelib.properties import ItemId
 from exchangelib.services import SyncFolderItems
 
 from connector.errors import (
+    AuthenticationFailed,
     ExchangeError,
-    MailboxUnavailable,
     SyncStateInvalid,
     Throttled,
     TransientError,
@@ -163,13 +163,9 @@ class MailboxSync:
             for folder in folders:
                 folder_report = self._sync_folder(account, mailbox.id, folder, full, progress, bound)
                 report.folders.append(folder_report)
-        except MassUnlinkRefused as exc:
-            report.error = str(exc)
-        except (MailboxUnavailable, Throttled, TransientError, SyncStateInvalid) as exc:
-            report.error = str(exc)
-        except ExchangeError as exc:
-            if exc.code in ("UnauthorizedError",) or type(exc).__name__ == "AuthenticationFailed":
-                raise
+        except AuthenticationFailed:
+            raise  # the same for every mailbox: a configuration problem, not this mailbox's
+        except (MassUnlinkRefused, ExchangeError) as exc:
             report.error = str(exc)
         if report.error:
             bound.warning("mailbox needs attention", error=report.error)

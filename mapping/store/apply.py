@@ -20,6 +20,7 @@ from mapping.hygiene import normalise_company_name, registrable_domain
 from mapping.policy import Decision, decide_meeting, decide_message, org_domain_for, should_create_person
 from mapping.records import ContactRecord, MeetingRecord, MessageRecord, Participant
 from mapping.records import Direction as RecordDirection
+from mapping.store.batching import chunked
 from mapping.store.models import (
     AddressKind,
     Base,
@@ -52,13 +53,6 @@ _ITEM_KIND: dict[str, ItemKind] = {
     "calendar": ItemKind.CALENDAR,
 }
 _TABLES = Base.metadata.tables
-_CHUNK = 500  # bound on IN (...) lists: SQLite allows 32766 parameters, keep well below
-
-
-def _chunks(values: Iterable[str]) -> Iterable[list[str]]:
-    items = sorted(set(values))
-    for i in range(0, len(items), _CHUNK):
-        yield items[i : i + _CHUNK]
 
 
 @dataclass
@@ -76,12 +70,12 @@ class _Directory:
 
     def load(self, addresses: set[str], names: set[str], domains: set[str]) -> None:
         s = self.session
-        for chunk in _chunks(addresses):
+        for chunk in chunked(addresses):
             rows = s.execute(
                 sa.select(EmailAddress.address, EmailAddress.person_id).where(EmailAddress.address.in_(chunk))
             )
             self.person_by_address.update({a: p for a, p in rows})
-        for chunk in _chunks(names):
+        for chunk in chunked(names):
             rows = s.execute(
                 sa.select(Organisation.normalised_name, Organisation.id)
                 .where(Organisation.normalised_name.in_(chunk), Organisation.merged_into_id.is_(None))
@@ -89,7 +83,7 @@ class _Directory:
             )
             for name, org_id in rows:
                 self.org_by_name.setdefault(name, org_id)
-        for chunk in _chunks(domains):
+        for chunk in chunked(domains):
             rows = s.execute(
                 sa.select(OrganisationDomain.domain, OrganisationDomain.organisation_id).where(
                     OrganisationDomain.domain.in_(chunk)
@@ -192,7 +186,7 @@ def _name_from_domain(domain: str) -> str:
 
 def _existing_links(session: Session, page: Page) -> dict[str, ItemLink]:
     links: dict[str, ItemLink] = {}
-    for chunk in _chunks(c.item_id for c in page.changes):
+    for chunk in chunked(c.item_id for c in page.changes):
         query = sa.select(ItemLink).where(
             ItemLink.mailbox_id == page.mailbox_id, ItemLink.folder == page.folder, ItemLink.item_id.in_(chunk)
         )
@@ -420,8 +414,7 @@ class _PeopleOnPage:
         has_email: set[int] = set()
         phones: dict[int, set[str]] = {}
         kinds: dict[int, set[AddressKind]] = {}
-        for chunk in _chunks(str(i) for i in ids):
-            numbers = [int(i) for i in chunk]
+        for numbers in chunked(ids):
             people.update({p.id: p for p in session.scalars(sa.select(Person).where(Person.id.in_(numbers)))})
             has_email.update(session.scalars(
                 sa.select(EmailAddress.person_id).where(EmailAddress.person_id.in_(numbers)).distinct()
@@ -527,7 +520,7 @@ def _apply_messages(
         return
     message_ids = {r.internet_message_id for _, r, _ in decided if r.internet_message_id}
     existing: dict[str, Interaction] = {}
-    for chunk in _chunks(message_ids):
+    for chunk in chunked(message_ids):
         rows = session.scalars(
             sa.select(Interaction)
             .where(Interaction.internet_message_id.in_(chunk))
@@ -620,12 +613,12 @@ def _new_participants(
 
 def _viewers_of(session: Session, interaction_ids: list[int], mailbox_id: int) -> set[int]:
     seen: set[int] = set()
-    for i in range(0, len(interaction_ids), _CHUNK):
+    for chunk in chunked(interaction_ids):
         seen.update(
             session.scalars(
                 sa.select(InteractionViewer.interaction_id).where(
                     InteractionViewer.mailbox_id == mailbox_id,
-                    InteractionViewer.interaction_id.in_(interaction_ids[i : i + _CHUNK]),
+                    InteractionViewer.interaction_id.in_(chunk),
                 )
             )
         )
@@ -734,7 +727,7 @@ def _apply_meetings(
     directory.load(addresses, set(), domains)
     # Every stored occurrence of the page's series, with its participants, in a few queries.
     stored_by_uid: dict[str, dict[datetime | None, Interaction]] = {}
-    for chunk in _chunks(s.item.uid for _, s, _ in series_list if s.item.uid):
+    for chunk in chunked(s.item.uid for _, s, _ in series_list if s.item.uid):
         rows = session.scalars(
             sa.select(Interaction)
             .where(Interaction.ical_uid.in_(chunk))

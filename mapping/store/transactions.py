@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from mapping.hygiene import email_domain, is_free_mail, normalise_company_name, normalise_email, registrable_domain
 from mapping.identity import DEFAULT_THRESHOLDS, MatchIndex, OrgCandidate, Thresholds, build_org_index
+from mapping.store.batching import CHUNK, chunked
 from mapping.store.dedupe import org_candidates
 from mapping.store.models import (
     EmailAddress,
@@ -39,8 +40,6 @@ from mapping.store.models import (
     utcnow,
 )
 from mapping.transactions import LineError, TransactionRow
-
-_CHUNK = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,11 +78,6 @@ class ImportResult:
             "unmatched": [{"line": u.line, "customer": u.customer, "reason": u.reason} for u in self.unmatched],
             "errors": [{"line": e.line, "column": e.column, "message": e.message} for e in self.errors],
         }
-
-
-def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
-    for i in range(0, len(items), _CHUNK):
-        yield items[i : i + _CHUNK]
 
 
 def _looks_like_domain(key: str) -> str | None:
@@ -151,7 +145,7 @@ class CustomerMatcher:
             elif (host := _looks_like_domain(key)) is not None:
                 domains.setdefault(host, []).append(key)
         found: dict[str, int] = {}
-        for chunk in _chunks(sorted(emails)):
+        for chunk in chunked(emails):
             rows = self.session.execute(
                 sa.select(EmailAddress.address, EmailAddress.person_id).where(EmailAddress.address.in_(chunk))
             )
@@ -187,7 +181,7 @@ class CustomerMatcher:
 
     def _domain_owners(self, hosts: set[str]) -> dict[str, int]:
         out: dict[str, int] = {}
-        for chunk in _chunks(sorted(hosts)):
+        for chunk in chunked(hosts):
             rows = self.session.execute(
                 sa.select(OrganisationDomain.domain, OrganisationDomain.organisation_id).where(
                     OrganisationDomain.domain.in_(chunk)
@@ -272,8 +266,8 @@ def _insert(session: Session, values: list[dict[str, Any]]) -> int:
         return 0
     dialect = session.get_bind().dialect.name
     inserted = 0
-    for i in range(0, len(values), _CHUNK):
-        batch = values[i : i + _CHUNK]
+    for i in range(0, len(values), CHUNK):
+        batch = values[i : i + CHUNK]
         if dialect == "postgresql":
             from sqlalchemy.dialects.postgresql import insert as pg_insert
 
@@ -299,7 +293,7 @@ def import_transactions(
     result = ImportResult(source_file=source_file)
     existing: set[str] = set()
     fingerprints = [r.fingerprint for r in rows]
-    for chunk in _chunks(fingerprints):
+    for chunk in chunked(fingerprints):
         existing.update(session.scalars(sa.select(Transaction.fingerprint).where(Transaction.fingerprint.in_(chunk))))
     fresh = [r for r in rows if r.fingerprint not in existing]
     result.duplicates = len(rows) - len(fresh)
