@@ -150,8 +150,14 @@ class ResponseType(enum.StrEnum):
 
 class FollowUpStatus(enum.StrEnum):
     OPEN = "open"
-    COMPLETED = "completed"
-    CANCELLED = "cancelled"
+    COMPLETED = "completed"  # by staff in Outlook, or by a real interaction before the due date
+    CANCELLED = "cancelled"  # superseded: owner changed, tier changed, relationship gone
+    DISMISSED = "dismissed"  # staff deleted the task: that period is done with
+
+
+class FollowUpKind(enum.StrEnum):
+    CADENCE = "cadence"  # the recurring follow-up of a tier
+    HANDOVER = "handover"  # Eliminate: one task to recommend a competitor, then no cadence
 
 
 def _enum(cls: type[enum.StrEnum], name: str) -> sa.Enum:
@@ -514,8 +520,10 @@ class InteractionViewer(Base):
 class FollowUp(Base):
     """A follow-up task we schedule into an owner's mailbox (``item_links`` entity type ``task``).
 
-    ``our_id`` is stamped on the Exchange task when it is created, so a retry after a crash finds the
-    task instead of creating it twice.
+    The row is committed *before* the task is created in Exchange, and ``our_id`` is stamped on the task
+    as an extended property, so a run that dies between creating the task and recording its id finds
+    the task again instead of creating a second one. At most one open follow-up per relationship and
+    owner: a partial unique index, so the database itself refuses a second.
     """
 
     __tablename__ = "follow_ups"
@@ -523,21 +531,55 @@ class FollowUp(Base):
         sa.CheckConstraint("person_id IS NOT NULL OR organisation_id IS NOT NULL", name="has_subject"),
         # The planner asks: open follow-ups of this owner, by due date.
         sa.Index("ix_follow_ups_owner_status_due", "owner_mailbox_id", "status", "due_at"),
+        sa.Index(
+            "uq_follow_ups_open_per_owner",
+            "relationship_id",
+            "owner_mailbox_id",
+            unique=True,
+            postgresql_where=sa.text("status = 'open'"),
+            sqlite_where=sa.text("status = 'open'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     our_id: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    relationship_id: Mapped[int] = mapped_column(sa.ForeignKey("relationships.id", ondelete="CASCADE"), index=True)
     owner_mailbox_id: Mapped[int] = mapped_column(sa.ForeignKey("staff_mailboxes.id", ondelete="CASCADE"))
     person_id: Mapped[int | None] = mapped_column(sa.ForeignKey("people.id", ondelete="CASCADE"), index=True)
     organisation_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("organisations.id", ondelete="CASCADE"), index=True
     )
+    kind: Mapped[FollowUpKind] = mapped_column(_enum(FollowUpKind, "kind"), default=FollowUpKind.CADENCE)
+    cadence: Mapped[str | None] = mapped_column(sa.String(32))  # "weekly", "monthly", ... (None: handover)
+    method: Mapped[str] = mapped_column(sa.String(128))  # "telephone, e-mail"
+    importance: Mapped[str] = mapped_column(sa.String(8), default="Normal")  # Exchange's Low/Normal/High
     subject: Mapped[str] = mapped_column(sa.String(255))
     due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    reminder_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     status: Mapped[FollowUpStatus] = mapped_column(_enum(FollowUpStatus, "status"), default=FollowUpStatus.OPEN)
+    # Set once the task exists in Exchange (the item link carries its id); NULL: not created yet.
+    created_in_exchange_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Why it closed: staff, interaction, dismissed, owner_changed, plan_changed, gone.
+    closed_reason: Mapped[str | None] = mapped_column(sa.String(32))
+    note: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = _created()
     updated_at: Mapped[datetime] = _updated()
+
+
+class OwnershipChange(Base):
+    """Every change of a relationship's owner, with why: ownership is audited, not silently flipped."""
+
+    __tablename__ = "ownership_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    relationship_id: Mapped[int] = mapped_column(sa.ForeignKey("relationships.id", ondelete="CASCADE"), index=True)
+    from_mailbox_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_mailboxes.id", ondelete="SET NULL"))
+    to_mailbox_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_mailboxes.id", ondelete="SET NULL"))
+    # explicit (rule or "Owner: ..." category), interactions (most two-way interactions), none.
+    source: Mapped[str] = mapped_column(sa.String(16))
+    evidence: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    decided_at: Mapped[datetime] = _created()
 
 
 # --- identity resolution -------------------------------------------------------------------------
@@ -696,6 +738,8 @@ class Relationship(Base):
     )
     # Who owns it, as a rule or override set it (an e-mail address, usually a staff mailbox's).
     owner: Mapped[str | None] = mapped_column(sa.String(320))
+    # How ``owner_mailbox_id`` was decided: explicit (rule or category) or interactions (ownership_changes).
+    owner_source: Mapped[str | None] = mapped_column(sa.String(16))
     industry: Mapped[str | None] = mapped_column(sa.String(100))
     size: Mapped[str | None] = mapped_column(sa.String(32))
     geography: Mapped[str | None] = mapped_column(sa.String(64))
@@ -739,6 +783,37 @@ class JobMark(Base):
     updated_at: Mapped[datetime] = _updated()
 
 
+class MailboxLease(Base):
+    """Which worker may sync a mailbox now, and when it is next due (see :mod:`mapping.store.leases`).
+
+    ``holder`` is free (NULL) or held until ``expires_at``; a worker that dies stops renewing, so
+    another takes over once it expires. ``next_due_at`` is shared by every daemon, so a mailbox is
+    synced once per interval however many daemons run; ``failures`` counts errors in a row (back-off).
+    """
+
+    __tablename__ = "mailbox_leases"
+
+    mailbox_id: Mapped[int] = mapped_column(sa.ForeignKey("staff_mailboxes.id", ondelete="CASCADE"), primary_key=True)
+    holder: Mapped[str | None] = mapped_column(sa.String(255))
+    acquired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    next_due_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    last_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class JobLease(Base):
+    """A store-wide job (classification, follow-up planning) that one worker at a time may run."""
+
+    __tablename__ = "job_leases"
+
+    name: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    holder: Mapped[str | None] = mapped_column(sa.String(255))
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
 __all__ = [
     "NAMING_CONVENTION",
     "AddressKind",
@@ -750,6 +825,7 @@ __all__ = [
     "EmailAddress",
     "EntityType",
     "FollowUp",
+    "FollowUpKind",
     "FollowUpStatus",
     "Interaction",
     "InteractionKind",
@@ -757,14 +833,17 @@ __all__ = [
     "InteractionViewer",
     "ItemKind",
     "ItemLink",
+    "JobLease",
     "JobMark",
     "MailboxBackend",
+    "MailboxLease",
     "MatchCandidate",
     "MatchKind",
     "MatchStatus",
     "MergeAudit",
     "Organisation",
     "OrganisationDomain",
+    "OwnershipChange",
     "ParticipantRole",
     "Person",
     "Phone",

@@ -32,6 +32,7 @@ from mapping.store.models import (
     OrganisationDomain,
     ParticipantRole,
     Person,
+    Relationship,
     Phone,
     PhoneKind,
     StaffMailbox,
@@ -96,8 +97,11 @@ def make_person(session: Session, n: int, emails: int, phones: list[str], links:
     session.flush()
     session.add(InteractionParticipant(interaction_id=interaction.id, person_id=person.id,
                                        address=f"p{n}.0@x{n}.example", role=ParticipantRole.FROM))
-    session.add(FollowUp(our_id=f"fu-{n}", owner_mailbox_id=mailbox.id, person_id=person.id, subject="call",
-                         due_at=utcnow()))
+    relationship = Relationship(person_id=person.id)
+    session.add(relationship)
+    session.flush()
+    session.add(FollowUp(our_id=f"fu-{n}", relationship_id=relationship.id, owner_mailbox_id=mailbox.id,
+                         person_id=person.id, subject="call", method="e-mail", due_at=utcnow()))
     session.flush()
     return person
 

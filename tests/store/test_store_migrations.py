@@ -41,7 +41,7 @@ def test_upgrade_downgrade_upgrade_round_trips(db_url: str) -> None:
     assert migrate.current(db_url) is None
 
     migrate.upgrade(db_url)
-    assert migrate.current(db_url) == migrate.head() == "0006"
+    assert migrate.current(db_url) == migrate.head() == "0008"
     assert _tables(db_url) == RELSYNC_TABLES | {"alembic_version"}
 
     migrate.downgrade(db_url, "base")
@@ -50,7 +50,7 @@ def test_upgrade_downgrade_upgrade_round_trips(db_url: str) -> None:
     assert _tables(db_url) <= {"alembic_version"}
 
     migrate.upgrade(db_url)
-    assert migrate.current(db_url) == "0006"
+    assert migrate.current(db_url) == "0008"
     assert migrate.check(db_url) == []
 
 
@@ -80,6 +80,10 @@ def test_each_migration_steps_down_and_up_one_revision_at_a_time(db_url: str) ->
     assert "user_fields" in _columns(db_url, "people")
     migrate.downgrade(db_url, "0005")
     assert "user_fields" not in _columns(db_url, "people")
+    migrate.upgrade(db_url, "0008")
+    assert {"mailbox_leases", "job_leases"} <= _tables(db_url)
+    migrate.downgrade(db_url, "0007")
+    assert not {"mailbox_leases", "job_leases"} & _tables(db_url)
     migrate.upgrade(db_url)
     assert migrate.check(db_url) == []
 
