@@ -10,6 +10,8 @@ Kinds:
 ``http_503``            HTTP 503 Service Unavailable
 ``drop``                the connection is closed without any response
 ``slow``                the response is delayed by ``delay_ms`` (then served normally)
+``slow_reply``          the operation is carried out, then its response is delayed by ``delay_ms``
+                        (a client killed meanwhile has changed the mailbox without hearing so)
 ``token_expired``       HTTP 401 with ``WWW-Authenticate: Bearer error="invalid_token"``
 ``invalid_sync_state``  the next SyncFolderItems/SyncFolderHierarchy gets ErrorInvalidSyncStateData
 ``conflict``            the next UpdateItem gets ErrorIrresolvableConflict (unless AlwaysOverwrite)
@@ -21,12 +23,15 @@ import threading
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-FaultKind = Literal["server_busy", "http_503", "drop", "slow", "token_expired", "invalid_sync_state", "conflict"]
+FaultKind = Literal[
+    "server_busy", "http_503", "drop", "slow", "slow_reply", "token_expired", "invalid_sync_state", "conflict"
+]
 FAULT_KINDS: tuple[str, ...] = (
     "server_busy",
     "http_503",
     "drop",
     "slow",
+    "slow_reply",
     "token_expired",
     "invalid_sync_state",
     "conflict",

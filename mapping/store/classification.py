@@ -161,10 +161,12 @@ def explanation(result: Classification) -> dict[str, Any]:
 def save_classifications(
     session: Session, facts: Sequence[RelationshipFacts], results: Sequence[Classification], now: datetime | None = None
 ) -> int:
-    """Store each result on its relationship row (one bulk UPDATE). Returns how many rows."""
+    """Store each result on its relationship row (one bulk UPDATE). Returns how many rows.
+
+    ``owner`` is the explicit owner (rule or category); the owner's mailbox is decided by the
+    follow-up planner (``mapping.followups.decide_owner``), which also weighs interactions.
+    """
     now = now or utcnow()
-    owners = {address.casefold(): mid for mid, address in session.execute(sa.select(StaffMailbox.id,
-                                                                                    StaffMailbox.address))}
     params: list[dict[str, Any]] = []
     for f, r in zip(facts, results, strict=True):
         latest_tx = f.latest_transaction_at
@@ -176,7 +178,6 @@ def save_classifications(
             "tier": r.tier,
             "potential": r.potential,
             "owner": r.owner,
-            "owner_mailbox_id": owners.get(r.owner.casefold()) if r.owner else None,
             "first_contact_at": f.first_contact_at,
             "latest_transaction_on": latest_tx.date() if latest_tx is not None else None,
             "latest_interaction_at": f.latest_interaction_at,

@@ -350,6 +350,9 @@ class StaffMailbox(Base):
     last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(sa.Text)
     last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Throttling shows in status: a mailbox Exchange keeps making wait is how a sync stalls for days.
+    last_throttled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_throttled_seconds: Mapped[float | None] = mapped_column(sa.Float)
     created_at: Mapped[datetime] = _created()
 
 
@@ -559,6 +562,9 @@ class FollowUp(Base):
     status: Mapped[FollowUpStatus] = mapped_column(_enum(FollowUpStatus, "status"), default=FollowUpStatus.OPEN)
     # Set once the task exists in Exchange (the item link carries its id); NULL: not created yet.
     created_in_exchange_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # What Exchange has yet to be told (create, update, complete, delete): an outbox, so a run that
+    # dies after deciding and before writing finishes the write on the next run. NULL: in step.
+    pending_write: Mapped[str | None] = mapped_column(sa.String(16), index=True)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Why it closed: staff, interaction, dismissed, owner_changed, plan_changed, gone.
     closed_reason: Mapped[str | None] = mapped_column(sa.String(32))

@@ -1,0 +1,541 @@
+"""Follow-ups in the store: what the planner needs, loaded set-based, and its decisions recorded.
+
+The follow-up table is an outbox: every decision is committed first, with ``pending_write`` naming
+what Exchange has yet to be told (``create``, ``update``, ``complete``, ``delete``); the connector
+then does it and clears the mark. A run that dies in between leaves the mark, and the next run
+finishes the write. A task is created with our id stamped on it, so a create that reached Exchange
+but not the store is found again by that id, never created twice.
+
+*Meaningful two-way interaction* (what a follow-up is about): a meeting that took place, a
+follow-up task staff completed, or an e-mail in a conversation where the relationship both wrote
+to us and heard from us. One-way mail (newsletters sent, unanswered offers) does not count.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, aliased
+
+from mapping.followups import (
+    Close,
+    Create,
+    OpenFollowUp,
+    OwnerDecision,
+    OwnerInput,
+    PlanInput,
+    Problem,
+    TaskSummary,
+    TouchLine,
+    Update,
+)
+from mapping.store.models import (
+    Direction,
+    EntityType,
+    FollowUp,
+    FollowUpKind,
+    FollowUpStatus,
+    Interaction,
+    InteractionKind,
+    InteractionParticipant,
+    InteractionViewer,
+    ItemKind,
+    ItemLink,
+    Organisation,
+    OwnershipChange,
+    ParticipantRole,
+    Person,
+    Relationship,
+    StaffMailbox,
+    utcnow,
+)
+
+TASKS_FOLDER = "tasks"
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Touch:
+    """One interaction of a relationship, as the task body lists it."""
+
+    at: datetime
+    kind: str
+    subject: str | None
+    staff: tuple[str, ...]
+    contact: str | None
+
+
+@dataclass
+class Engagement:
+    """A relationship's interactions within the planning horizon."""
+
+    last_meaningful: Touch | None = None
+    counts: dict[int, int] = field(default_factory=dict)  # staff mailbox -> two-way interactions in window
+    recent: list[Touch] = field(default_factory=list)  # newest first, at most five
+    contact: str | None = None  # the person most recently in touch (an organisation's main contact)
+
+
+def load_engagement(session: Session, now: datetime, horizon_days: int, window_days: int) -> dict[int, Engagement]:
+    """Relationship id -> its engagement: last meaningful interaction, two-way counts per staff member."""
+    i, p, person = Interaction, InteractionParticipant, Person
+    org_rel, per_rel = aliased(Relationship), aliased(Relationship)
+    since = now - timedelta(days=horizon_days)
+    window_from = now - timedelta(days=window_days)
+    conn = session.connection()
+    live = sa.and_(i.is_cancelled.is_(False), i.direction != Direction.INTERNAL, i.occurred_at <= now,
+                   i.occurred_at >= since)
+    rows = conn.execute(
+        sa.select(i.id, sa.func.coalesce(org_rel.id, per_rel.id), i.kind, i.direction, i.conversation_id,
+                  i.occurred_at, i.subject, person.display_name)
+        .join(p, p.interaction_id == i.id)
+        .join(person, person.id == p.person_id)
+        .outerjoin(org_rel, org_rel.organisation_id == person.organisation_id)
+        .outerjoin(per_rel, per_rel.person_id == person.id)
+        .where(live, p.staff_mailbox_id.is_(None))
+    ).all()
+    staff_of: dict[int, set[int]] = defaultdict(set)
+    for iid, mid in conn.execute(
+        sa.select(p.interaction_id, p.staff_mailbox_id).join(i, i.id == p.interaction_id)
+        .where(live, p.staff_mailbox_id.is_not(None))
+    ):
+        if mid is not None:
+            staff_of[iid].add(mid)
+    names = dict(conn.execute(sa.select(StaffMailbox.id, StaffMailbox.display_name)).all())
+
+    per_rel_rows: dict[int, dict[int, tuple[Any, ...]]] = defaultdict(dict)
+    for iid, rid, kind, direction, conv, at, subject, contact in rows:
+        if rid is not None:
+            per_rel_rows[rid].setdefault(iid, (kind, direction, conv, _aware(at), subject, contact))
+    out: dict[int, Engagement] = {}
+    for rid, items in per_rel_rows.items():
+        directions: dict[str, set[str]] = defaultdict(set)
+        for kind, direction, conv, *_ in items.values():
+            if kind == InteractionKind.EMAIL and conv:
+                directions[conv].add(str(direction))
+        two_way = {conv for conv, ds in directions.items() if {"inbound", "outbound"} <= ds}
+        eng = Engagement()
+        touches: list[tuple[datetime, Touch, bool]] = []
+        for iid, (kind, _direction, conv, at, subject, contact) in items.items():
+            meaningful = kind in (InteractionKind.MEETING, InteractionKind.TASK) or (
+                kind == InteractionKind.EMAIL and conv in two_way)
+            staff = tuple(sorted(names.get(m, "?") for m in staff_of.get(iid, ())))
+            touch = Touch(at, str(kind), subject, staff, contact)
+            touches.append((at, touch, meaningful))
+            if meaningful and at >= window_from:
+                for m in staff_of.get(iid, ()):
+                    eng.counts[m] = eng.counts.get(m, 0) + 1
+        touches.sort(key=lambda t: t[0], reverse=True)
+        eng.recent = [t for _, t, _ in touches[:5]]
+        eng.last_meaningful = next((t for _, t, m in touches if m), None)
+        eng.contact = touches[0][1].contact if touches else None
+        out[rid] = eng
+    return out
+
+
+# --- ownership ------------------------------------------------------------------------------------
+
+
+def owner_inputs(session: Session, engagement: Mapping[int, Engagement], active: frozenset[int]) -> list[OwnerInput]:
+    mailbox_of = {a.casefold(): m for m, a in session.execute(sa.select(StaffMailbox.id, StaffMailbox.address))}
+    out = []
+    for rid, owner, incumbent in session.execute(
+        sa.select(Relationship.id, Relationship.owner, Relationship.owner_mailbox_id).order_by(Relationship.id)
+    ):
+        eng = engagement.get(rid)
+        out.append(OwnerInput(rid, owner, mailbox_of.get(owner.casefold()) if owner else None, incumbent,
+                              eng.counts if eng else {}, active))
+    return out
+
+
+def save_owner_decisions(session: Session, decisions: Iterable[OwnerDecision], now: datetime) -> int:
+    """Record changed owners on the relationships, each with an audit row. Returns how many changed."""
+    changed = [d for d in decisions if d.changed]
+    if not changed:
+        return 0
+    incumbents = dict(session.execute(
+        sa.select(Relationship.id, Relationship.owner_mailbox_id)
+        .where(Relationship.id.in_([d.relationship_id for d in changed]))
+    ).all()) if len(changed) < 30000 else dict(session.execute(
+        sa.select(Relationship.id, Relationship.owner_mailbox_id)).all())
+    session.execute(sa.update(Relationship), [
+        {"id": d.relationship_id, "owner_mailbox_id": d.mailbox_id, "owner_source": d.source, "updated_at": now}
+        for d in changed
+    ])
+    session.execute(sa.insert(OwnershipChange), [
+        {"relationship_id": d.relationship_id, "from_mailbox_id": incumbents.get(d.relationship_id),
+         "to_mailbox_id": d.mailbox_id, "source": d.source,
+         "evidence": {**d.evidence, **({"problem": d.problem} if d.problem else {})}, "decided_at": now}
+        for d in changed
+    ])
+    return len(changed)
+
+
+# --- plan inputs ------------------------------------------------------------------------------------
+
+
+def _touch_note(t: Touch) -> str:
+    who = f" with {', '.join(t.staff)}" if t.staff else ""
+    kind = {"email": "e-mail", "meeting": "meeting", "task": "follow-up"}.get(t.kind, t.kind)
+    return f"{kind} on {t.at.date().isoformat()}{who}"
+
+
+def plan_inputs(
+    session: Session,
+    engagement: Mapping[int, Engagement],
+    time_zone_of: Mapping[int, str],
+    default_time_zone: str,
+    problems: Mapping[int, str],
+) -> list[PlanInput]:
+    """One :class:`PlanInput` per relationship, with its open follow-up and its last dismissal."""
+    open_rows: dict[int, OpenFollowUp] = {}
+    for f in session.scalars(sa.select(FollowUp).where(FollowUp.status == FollowUpStatus.OPEN)):
+        open_rows[f.relationship_id] = OpenFollowUp(
+            f.id, f.owner_mailbox_id, "handover" if f.kind == FollowUpKind.HANDOVER else "cadence", f.cadence,
+            _due_day(f.due_at), f.method, f.importance, _aware(f.created_at) or utcnow())
+    dismissed = dict(session.execute(
+        sa.select(FollowUp.relationship_id, sa.func.max(FollowUp.due_at))
+        .where(FollowUp.status == FollowUpStatus.DISMISSED, FollowUp.kind == FollowUpKind.CADENCE)
+        .group_by(FollowUp.relationship_id)
+    ).all())
+    handovers = set(session.scalars(
+        sa.select(FollowUp.relationship_id).where(
+            FollowUp.kind == FollowUpKind.HANDOVER, FollowUp.status != FollowUpStatus.CANCELLED)
+    ))
+    org_names = dict(session.execute(sa.select(Organisation.id, Organisation.name)).all())
+    person_names = dict(session.execute(
+        sa.select(Person.id, Person.display_name).where(Person.organisation_id.is_(None))).all())
+    first_people = dict(session.execute(
+        sa.select(Person.organisation_id, sa.func.min(Person.display_name))
+        .where(Person.organisation_id.is_not(None), Person.merged_into_id.is_(None))
+        .group_by(Person.organisation_id)
+    ).all())
+    out = []
+    for rid, org_id, person_id, tier, potential, status, owner in session.execute(
+        sa.select(Relationship.id, Relationship.organisation_id, Relationship.person_id, Relationship.tier,
+                  Relationship.potential, Relationship.status, Relationship.owner_mailbox_id)
+        .order_by(Relationship.id)
+    ):
+        eng = engagement.get(rid)
+        if org_id is not None:
+            contact = (eng.contact if eng else None) or first_people.get(org_id)
+            org = org_names.get(org_id, f"organisation {org_id}")
+            name = f"{contact}, {org}" if contact else org
+        else:
+            name = person_names.get(person_id or 0, f"person {person_id}")
+        tz = time_zone_of.get(owner, default_time_zone) if owner is not None else default_time_zone
+        last = eng.last_meaningful if eng else None
+        due = dismissed.get(rid)
+        out.append(PlanInput(
+            rid, name, tier, potential, str(status) if status is not None else None, owner, tz,
+            last.at if last else None, _touch_note(last) if last else None, open_rows.get(rid),
+            _due_day(due) if due is not None else None, rid in handovers, problems.get(rid)))
+    return out
+
+
+def _due_day(value: datetime) -> date:
+    return (_aware(value) or value).date()
+
+
+def _due_instant(day: date) -> datetime:
+    """A due day is stored as UTC midnight of that day, as EWS sends a task's DueDate: a day, not an
+    instant, so it reads back as the same day whatever the owner's time zone."""
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+# --- recording the plan ------------------------------------------------------------------------------
+
+
+@dataclass
+class Recorded:
+    created: int = 0
+    updated: int = 0
+    completed: int = 0
+    cancelled: int = 0
+    problems: list[Problem] = field(default_factory=list)
+
+
+def record_plan(
+    session: Session,
+    actions: Sequence[Create | Update | Close | Problem],
+    inputs: Mapping[int, PlanInput],
+    now: datetime,
+) -> Recorded:
+    """Apply the planner's actions to the follow-up rows, each marked for the write Exchange still needs."""
+    rec = Recorded()
+    rows = {f.id: f for f in session.scalars(sa.select(FollowUp).where(FollowUp.id.in_(
+        [a.follow_up_id for a in actions if isinstance(a, Close | Update)] or [-1])))}
+    rels = {r.id: r for r in session.scalars(sa.select(Relationship).where(Relationship.id.in_(
+        [a.relationship_id for a in actions if isinstance(a, Create)] or [-1])))}
+    for a in actions:
+        if isinstance(a, Problem):
+            rec.problems.append(a)
+        elif isinstance(a, Close):
+            f = rows[a.follow_up_id]
+            f.status = FollowUpStatus(a.status)
+            f.closed_reason, f.note, f.completed_at = a.reason, a.note, now
+            # Completed by an interaction: the task is ticked off with the note; cancelled: removed. Also
+            # when its creation is still pending: it may have reached Exchange before a crash.
+            f.pending_write = "complete" if a.status == "completed" else "delete"
+            if a.status == "completed":
+                rec.completed += 1
+            else:
+                rec.cancelled += 1
+        elif isinstance(a, Update):
+            f = rows[a.follow_up_id]
+            f.cadence, f.due_at, f.reminder_at = a.cadence, _due_instant(a.due_date), a.reminder_at
+            f.importance, f.method, f.subject = a.importance, a.method, a.subject
+            f.note = f"Rescheduled: {a.reason.replace('_', ' ')}."
+            if f.pending_write != "create":
+                f.pending_write = "update"
+            rec.updated += 1
+        else:
+            rel = rels[a.relationship_id]
+            session.add(FollowUp(
+                our_id=f"relsync-fu-{uuid.uuid4().hex}", relationship_id=rel.id, owner_mailbox_id=a.owner_mailbox_id,
+                person_id=rel.person_id, organisation_id=rel.organisation_id, kind=FollowUpKind(a.kind),
+                cadence=a.cadence, method=a.method, importance=a.importance, subject=a.subject,
+                due_at=_due_instant(a.due_date), reminder_at=a.reminder_at, status=FollowUpStatus.OPEN,
+                pending_write="create", created_at=now, updated_at=now))
+            rec.created += 1
+        # One open follow-up per relationship and owner is a unique index: flush closes before creates.
+        if isinstance(a, Close):
+            session.flush()
+    session.flush()
+    return rec
+
+
+# --- the outbox -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TaskWrite:
+    """One write Exchange still needs, with what the task says."""
+
+    follow_up_id: int
+    our_id: str
+    action: str  # create, update, complete, delete
+    mailbox_id: int
+    mailbox: str
+    subject: str
+    due_at: datetime
+    reminder_at: datetime | None
+    importance: str
+    relationship_id: int
+    note: str | None
+    item_id: str | None
+    change_key: str | None
+
+
+def pending_writes(session: Session) -> list[TaskWrite]:
+    """Every follow-up whose task Exchange has yet to be told about, by mailbox then id."""
+    link = aliased(ItemLink)
+    query = (
+        sa.select(FollowUp, StaffMailbox.address, link.item_id, link.change_key)
+        .join(StaffMailbox, StaffMailbox.id == FollowUp.owner_mailbox_id)
+        .outerjoin(link, sa.and_(link.entity_type == EntityType.TASK, link.entity_id == FollowUp.id,
+                                 link.deleted_at.is_(None)))
+        .where(FollowUp.pending_write.is_not(None))
+        .order_by(FollowUp.owner_mailbox_id, FollowUp.id)
+    )
+    return [
+        TaskWrite(f.id, f.our_id, str(f.pending_write), f.owner_mailbox_id, address, f.subject,
+                  _aware(f.due_at) or f.due_at, _aware(f.reminder_at), f.importance, f.relationship_id, f.note,
+                  item_id, ck)
+        for f, address, item_id, ck in session.execute(query)
+    ]
+
+
+def record_task_created(session: Session, follow_up_id: int, mailbox_id: int, our_id: str, item_id: str,
+                        change_key: str | None, now: datetime) -> None:
+    """The task exists in Exchange: link it and clear the outbox mark (create only)."""
+    f = session.get(FollowUp, follow_up_id)
+    if f is None:
+        return
+    session.add(ItemLink(mailbox_id=mailbox_id, folder=TASKS_FOLDER, item_id=item_id, change_key=change_key,
+                         item_kind=ItemKind.TASK, entity_type=EntityType.TASK, entity_id=follow_up_id, our_id=our_id,
+                         first_seen_at=now, last_seen_at=now))
+    f.created_in_exchange_at = now
+    if f.pending_write == "create":
+        # Closed while it was being created (e.g. the owner changed): that write still has to happen.
+        f.pending_write = None if f.status == FollowUpStatus.OPEN else (
+            "complete" if f.status == FollowUpStatus.COMPLETED else "delete")
+    session.flush()
+
+
+def record_written(session: Session, follow_up_id: int, change_key: str | None, now: datetime,
+                   gone: bool = False) -> None:
+    """An update/complete/delete reached Exchange (or the task was already gone): clear the mark."""
+    f = session.get(FollowUp, follow_up_id)
+    if f is None:
+        return
+    f.pending_write = None
+    links = sa.select(ItemLink).where(
+        ItemLink.entity_type == EntityType.TASK, ItemLink.entity_id == follow_up_id, ItemLink.deleted_at.is_(None))
+    for link in session.scalars(links):
+        link.last_seen_at = now
+        if gone:
+            link.deleted_at = now
+        elif change_key:
+            link.change_key = change_key
+    session.flush()
+
+
+@dataclass(frozen=True, slots=True)
+class LiveTask:
+    follow_up_id: int
+    mailbox_id: int
+    mailbox: str
+    item_id: str
+    relationship_id: int
+
+
+def live_tasks(session: Session) -> list[LiveTask]:
+    """Open follow-ups whose task exists in Exchange and is in step: staff may complete or delete them."""
+    query = (
+        sa.select(FollowUp.id, FollowUp.owner_mailbox_id, StaffMailbox.address, ItemLink.item_id,
+                  FollowUp.relationship_id)
+        .join(StaffMailbox, StaffMailbox.id == FollowUp.owner_mailbox_id)
+        .join(ItemLink, sa.and_(ItemLink.entity_type == EntityType.TASK, ItemLink.entity_id == FollowUp.id,
+                                ItemLink.deleted_at.is_(None)))
+        .where(FollowUp.status == FollowUpStatus.OPEN, FollowUp.pending_write.is_(None))
+        .order_by(FollowUp.owner_mailbox_id, FollowUp.id)
+    )
+    return [LiveTask(*row) for row in session.execute(query)]
+
+
+def record_staff_completed(session: Session, follow_up_id: int, completed_at: datetime, now: datetime) -> None:
+    """Staff ticked the task off in Outlook: it is an interaction (it counts as contact) and closes."""
+    f = session.get(FollowUp, follow_up_id)
+    if f is None or f.status != FollowUpStatus.OPEN:
+        return
+    f.status, f.completed_at, f.closed_reason = FollowUpStatus.COMPLETED, completed_at, "staff"
+    f.note = "Completed in Outlook."
+    owner = session.get(StaffMailbox, f.owner_mailbox_id)
+    interaction = Interaction(kind=InteractionKind.TASK, subject=f.subject, occurred_at=completed_at,
+                              direction=Direction.OUTBOUND)
+    session.add(interaction)
+    session.flush()
+    for person_id, address in _contact_addresses(session, f):
+        session.add(InteractionParticipant(interaction_id=interaction.id, person_id=person_id, address=address,
+                                           role=ParticipantRole.TO))
+    if owner is not None:
+        session.add(InteractionParticipant(interaction_id=interaction.id, address=owner.address.casefold(),
+                                           display_name=owner.display_name, role=ParticipantRole.FROM,
+                                           staff_mailbox_id=owner.id))
+        session.add(InteractionViewer(interaction_id=interaction.id, mailbox_id=owner.id))
+    session.flush()
+
+
+def _contact_addresses(session: Session, f: FollowUp) -> list[tuple[int, str]]:
+    """The person the follow-up is about (an organisation's most recent contact, else its first)."""
+    from mapping.store.models import EmailAddress
+
+    if f.person_id is not None:
+        people = [f.person_id]
+    else:
+        recent = session.execute(
+            sa.select(InteractionParticipant.person_id)
+            .join(Person, Person.id == InteractionParticipant.person_id)
+            .join(Interaction, Interaction.id == InteractionParticipant.interaction_id)
+            .where(Person.organisation_id == f.organisation_id)
+            .order_by(Interaction.occurred_at.desc()).limit(1)
+        ).scalar()
+        first = session.execute(sa.select(sa.func.min(Person.id)).where(
+            Person.organisation_id == f.organisation_id, Person.merged_into_id.is_(None))).scalar()
+        people = [p for p in (recent or first,) if p is not None]
+    out = []
+    for pid in people:
+        address = session.execute(sa.select(EmailAddress.address).where(EmailAddress.person_id == pid)
+                                  .order_by(EmailAddress.is_primary.desc(), EmailAddress.id).limit(1)).scalar()
+        out.append((pid, address or f"person-{pid}@unknown.invalid"))
+    return out
+
+
+def record_dismissed(session: Session, follow_up_id: int, now: datetime) -> None:
+    """Staff deleted the task: that period is done with (not planned again)."""
+    f = session.get(FollowUp, follow_up_id)
+    if f is None or f.status != FollowUpStatus.OPEN:
+        return
+    f.status, f.completed_at, f.closed_reason = FollowUpStatus.DISMISSED, now, "dismissed"
+    f.note = "Deleted in Outlook: this period is dismissed."
+    record_written(session, follow_up_id, None, now, gone=True)
+
+
+# --- reports --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUpRow:
+    id: int
+    owner: str
+    relationship_id: int
+    subject: str
+    due: date
+    status: str
+    importance: str
+    in_outlook: bool
+    overdue: bool
+
+
+def list_follow_ups(session: Session, now: datetime, owner: str | None = None, overdue: bool = False,
+                    include_closed: bool = False) -> list[FollowUpRow]:
+    query = (
+        sa.select(FollowUp, StaffMailbox.address)
+        .join(StaffMailbox, StaffMailbox.id == FollowUp.owner_mailbox_id)
+        .order_by(FollowUp.due_at, FollowUp.id)
+    )
+    if not include_closed:
+        query = query.where(FollowUp.status == FollowUpStatus.OPEN)
+    if owner:
+        query = query.where(sa.func.lower(StaffMailbox.address) == owner.casefold())
+    out = []
+    for f, address in session.execute(query):
+        due_at = _aware(f.due_at) or f.due_at
+        late = f.status == FollowUpStatus.OPEN and due_at + timedelta(days=1) <= now
+        if overdue and not late:
+            continue
+        out.append(FollowUpRow(f.id, address, f.relationship_id, f.subject, due_at.date(), str(f.status),
+                               f.importance, f.created_in_exchange_at is not None, late))
+    return out
+
+
+def next_follow_ups(session: Session) -> dict[int, datetime]:
+    """Relationship id -> the due instant of its open follow-up (for exports)."""
+    return {rid: _aware(due) or due for rid, due in session.execute(
+        sa.select(FollowUp.relationship_id, sa.func.min(FollowUp.due_at))
+        .where(FollowUp.status == FollowUpStatus.OPEN).group_by(FollowUp.relationship_id))}
+
+
+def summaries(
+    session: Session, writes: Sequence[TaskWrite], names: Mapping[int, str], engagement: Mapping[int, Engagement]
+) -> dict[int, TaskSummary]:
+    """Follow-up id -> the relationship summary its new task carries."""
+    rel_ids = {w.relationship_id for w in writes}
+    rels = {r.id: r for r in session.scalars(sa.select(Relationship).where(Relationship.id.in_(rel_ids or {-1})))}
+    methods = dict(session.execute(
+        sa.select(FollowUp.id, FollowUp.method).where(FollowUp.id.in_([w.follow_up_id for w in writes] or [-1]))
+    ).all())
+    out: dict[int, TaskSummary] = {}
+    for w in writes:
+        r = rels.get(w.relationship_id)
+        eng = engagement.get(w.relationship_id)
+        recent = tuple(TouchLine(t.at, t.kind, t.subject, t.staff) for t in (eng.recent if eng else []))
+        first = _aware(r.first_contact_at) if r else None
+        latest = _aware(r.latest_interaction_at) if r else None
+        out[w.follow_up_id] = TaskSummary(
+            names.get(w.relationship_id, w.subject), str(r.type) if r and r.type else None, r.tier if r else None,
+            r.value_percent if r else None, r.potential if r else None, methods.get(w.follow_up_id, ""),
+            _due_day(w.due_at), recent, first.date() if first else None,
+            r.latest_transaction_on if r else None, latest.date() if latest else None)
+    return out

@@ -1,0 +1,269 @@
+"""The follow-up job: read what staff did with their tasks, decide owners, plan, and write the tasks.
+
+1. Every open task relsync created is read back (one GetItem per 100): completed in Outlook becomes
+   an interaction and closes the follow-up; deleted (or moved out of Tasks) dismisses its period.
+2. Owners are decided (explicit, else most two-way interactions, with hysteresis) and changes audited.
+3. The planner decides; its decisions are committed to the follow-up table as an outbox.
+4. The outbox is written to each owner's Tasks folder, in batches, one owner at a time; an owner whose
+   mailbox refuses writes is reported and the others go on. A create first looks for its task by our
+   id, so a run killed between creating a task and recording it never creates a second one.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlalchemy as sa
+import structlog
+from exchangelib import Account
+
+from connector.errors import ExchangeError
+from connector.ews import EwsConnection
+from connector.master_categories import ensure_master_categories
+from connector.tasks import (
+    Created,
+    NewTask,
+    TaskChange,
+    create_tasks,
+    delete_tasks,
+    find_by_our_ids,
+    read_states,
+    update_tasks,
+)
+from mapping.followups import FollowUpPolicy, decide_owner, plan, task_body
+from mapping.store import followups as fs
+from mapping.store.models import StaffMailbox, utcnow
+from mapping.store.store import Store
+from scheduler.config import LoadedConfig
+from scheduler.config_followups import build_policy
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class OwnerReport:
+    """What happened in one owner's Tasks folder."""
+
+    mailbox: str
+    created: int = 0
+    found_again: int = 0  # created by a run that died before recording it
+    updated: int = 0
+    completed: int = 0
+    deleted: int = 0
+    staff_completed: int = 0
+    dismissed: int = 0
+    failed: int = 0
+    error: str | None = None
+
+
+@dataclass
+class FollowUpRunReport:
+    planned_created: int = 0
+    planned_updated: int = 0
+    planned_completed: int = 0
+    planned_cancelled: int = 0
+    owners_changed: int = 0
+    problems: list[tuple[int, str]] = field(default_factory=list)
+    owners: dict[str, OwnerReport] = field(default_factory=dict)
+
+    def owner(self, address: str) -> OwnerReport:
+        return self.owners.setdefault(address, OwnerReport(address))
+
+
+def followup_policy(loaded: LoadedConfig) -> FollowUpPolicy:
+    return build_policy(loaded.config.followups, loaded.classification, loaded.path)[0]
+
+
+def _mailboxes(store: Store, loaded: LoadedConfig) -> tuple[frozenset[int], dict[int, str], dict[int, str]]:
+    """Active staff mailboxes (configured and enabled), their addresses and their owners' time zones."""
+    section = loaded.config.followups
+    zones = {a.casefold(): z for a, z in section.time_zones.items()}
+    configured = {a.casefold() for a in loaded.config.mailboxes.addresses}
+    with store.session() as session:
+        rows = session.execute(sa.select(StaffMailbox.id, StaffMailbox.address, StaffMailbox.enabled)).all()
+    active = frozenset(m for m, a, on in rows if on and a.casefold() in configured)
+    return active, {m: a for m, a, _ in rows}, {m: zones.get(a.casefold(), section.time_zone) for m, a, _ in rows}
+
+
+def run_followups(
+    loaded: LoadedConfig,
+    now: datetime | None = None,
+    connection: EwsConnection | None = None,
+    store: Store | None = None,
+) -> FollowUpRunReport:
+    """One pass of the follow-up job (see the module docstring). Safe to rerun at any time."""
+    report = FollowUpRunReport()
+    if not loaded.config.followups.enabled:
+        return report
+    from scheduler.jobs import ews_settings
+
+    own_connection, own_store = connection is None, store is None
+    connection = connection or EwsConnection(ews_settings(loaded))
+    store = store or Store(loaded.config.store.url)
+    try:
+        _run(loaded, now or utcnow(), connection, store, report)
+    finally:
+        if own_connection:
+            connection.close()
+        if own_store:
+            store.dispose()
+    log.info("follow-ups planned", created=report.planned_created, updated=report.planned_updated,
+             completed=report.planned_completed, cancelled=report.planned_cancelled,
+             owners_changed=report.owners_changed, problems=len(report.problems))
+    return report
+
+
+def _run(loaded: LoadedConfig, now: datetime, connection: EwsConnection, store: Store,
+         report: FollowUpRunReport) -> None:
+    policy = followup_policy(loaded)
+    section = loaded.config.followups
+    active, addresses, zones = _mailboxes(store, loaded)
+
+    # 1. What staff did in Outlook.
+    with store.session() as session:
+        live = fs.live_tasks(session)
+    by_mailbox: dict[int, list[fs.LiveTask]] = defaultdict(list)
+    for task in live:
+        by_mailbox[task.mailbox_id].append(task)
+    for mailbox_id, tasks in by_mailbox.items():
+        owner = report.owner(addresses[mailbox_id])
+        if mailbox_id not in active:
+            continue  # a gone mailbox: ownership moves the task below
+        try:
+            states = read_states(connection.account(owner.mailbox), [t.item_id for t in tasks])
+        except ExchangeError as exc:
+            _failed(owner, exc, "tasks not read")
+            continue
+        with store.session() as session:
+            for task, state in zip(tasks, states, strict=True):
+                if state.state == "completed":
+                    fs.record_staff_completed(session, task.follow_up_id, state.completed_at or now, now)
+                    owner.staff_completed += 1
+                elif state.state == "gone":
+                    fs.record_dismissed(session, task.follow_up_id, now)
+                    owner.dismissed += 1
+
+    # 2 and 3. Owners, then the plan, committed as one transaction.
+    with store.session() as session:
+        engagement = fs.load_engagement(session, now, policy.horizon_days(), policy.owner_window_days)
+        decisions = [decide_owner(i, policy.owner_switch_margin) for i in fs.owner_inputs(session, engagement, active)]
+        report.owners_changed = fs.save_owner_decisions(session, decisions, now)
+        problems = {d.relationship_id: d.problem for d in decisions if d.problem}
+        inputs = fs.plan_inputs(session, engagement, zones, section.time_zone, problems)
+        by_id = {i.relationship_id: i for i in inputs}
+        recorded = fs.record_plan(session, plan(inputs, policy, now), by_id, now)
+    report.planned_created, report.planned_updated = recorded.created, recorded.updated
+    report.planned_completed, report.planned_cancelled = recorded.completed, recorded.cancelled
+    report.problems = [(p.relationship_id, p.message) for p in recorded.problems]
+
+    # 4. The outbox, owner by owner.
+    names = {i.relationship_id: i.name for i in inputs}
+    with store.session() as session:
+        writes = fs.pending_writes(session)
+    grouped: dict[int, list[fs.TaskWrite]] = defaultdict(list)
+    for w in writes:
+        grouped[w.mailbox_id].append(w)
+    for mailbox_id, pending in grouped.items():
+        owner = report.owner(addresses[mailbox_id])
+        if mailbox_id not in active and any(w.action in ("create", "update") for w in pending):
+            owner.error = owner.error or "mailbox is not configured or disabled: its tasks are not written"
+            continue
+        try:
+            _write(connection, store, loaded, owner, pending, names, engagement, now)
+        except ExchangeError as exc:
+            _failed(owner, exc, "tasks not written")
+
+
+def _failed(owner: OwnerReport, exc: ExchangeError, what: str) -> None:
+    owner.error = f"{type(exc).__name__}: {exc}"
+    log.warning(what, mailbox=owner.mailbox, error=str(exc), code=exc.code)
+
+
+def _write(
+    connection: EwsConnection,
+    store: Store,
+    loaded: LoadedConfig,
+    owner: OwnerReport,
+    pending: Sequence[fs.TaskWrite],
+    names: dict[int, str],
+    engagement: dict[int, fs.Engagement],
+    now: datetime,
+) -> None:
+    section = loaded.config.followups
+    account = connection.account(owner.mailbox)
+    # Whatever has no item id yet may exist already (a run died after Exchange created it).
+    unknown = [w.our_id for w in pending if w.item_id is None]
+    found = find_by_our_ids(account, unknown) if unknown else {}
+    creates = [w for w in pending if w.action == "create"]
+    if creates:
+        colour = -1 if section.category_colour == "None" else int(section.category_colour.removeprefix("Preset"))
+        ensure_master_categories(account, [(section.category, colour)])
+    with store.session() as session:
+        for w in creates:
+            if w.our_id in found:
+                c = found[w.our_id]
+                fs.record_task_created(session, w.follow_up_id, w.mailbox_id, w.our_id, c.item_id, c.change_key, now)
+                owner.found_again += 1
+        bodies = fs.summaries(session, [w for w in creates if w.our_id not in found], names, engagement)
+    to_create = [w for w in creates if w.our_id not in found]
+    for start in range(0, len(to_create), 100):
+        chunk = to_create[start:start + 100]
+        new = [NewTask(w.our_id, w.subject, task_body(bodies[w.follow_up_id]), w.due_at.date(), w.reminder_at,
+                       w.importance, (section.category,)) for w in chunk]
+        results = create_tasks(account, new)
+        with store.session() as session:
+            for w, r in zip(chunk, results, strict=True):
+                if isinstance(r, ExchangeError):
+                    owner.failed += 1
+                    log.warning("task not created", mailbox=owner.mailbox, follow_up=w.follow_up_id, error=str(r))
+                    continue
+                fs.record_task_created(session, w.follow_up_id, w.mailbox_id, w.our_id, r.item_id, r.change_key, now)
+                owner.created += 1
+    _apply_changes(account, store, owner, [w for w in pending if w.action != "create"], found, now)
+
+
+def _apply_changes(account: Account, store: Store, owner: OwnerReport, pending: Sequence[fs.TaskWrite],
+                   found: dict[str, Created], now: datetime) -> None:
+    changes: list[tuple[fs.TaskWrite, TaskChange]] = []
+    deletes: list[tuple[fs.TaskWrite, str]] = []
+    with store.session() as session:
+        for w in pending:
+            hit = found.get(w.our_id)
+            item_id = w.item_id or (hit.item_id if hit else None)
+            change_key = w.change_key or (hit.change_key if hit else None)
+            if item_id is None:  # never reached Exchange: nothing to change there
+                fs.record_written(session, w.follow_up_id, None, now, gone=True)
+                continue
+            if w.action == "delete":
+                deletes.append((w, item_id))
+            elif w.action == "complete":
+                changes.append((w, TaskChange(item_id, change_key, complete_note=w.note or "Done.")))
+            else:
+                changes.append((w, TaskChange(item_id, change_key, subject=w.subject, due=w.due_at.date(),
+                                              reminder_at=w.reminder_at, importance=w.importance)))
+    if changes:
+        results = update_tasks(account, [c for _, c in changes])
+        with store.session() as session:
+            for (w, _), r in zip(changes, results, strict=True):
+                if isinstance(r, ExchangeError):
+                    owner.failed += 1
+                    log.warning("task not updated", mailbox=owner.mailbox, follow_up=w.follow_up_id, error=str(r))
+                    continue
+                fs.record_written(session, w.follow_up_id, r, now, gone=r is None)
+                if w.action == "complete":
+                    owner.completed += 1
+                else:
+                    owner.updated += 1
+    if deletes:
+        errors = delete_tasks(account, [i for _, i in deletes])
+        with store.session() as session:
+            for (w, _), err in zip(deletes, errors, strict=True):
+                if err is not None:
+                    owner.failed += 1
+                    log.warning("task not deleted", mailbox=owner.mailbox, follow_up=w.follow_up_id, error=str(err))
+                    continue
+                fs.record_written(session, w.follow_up_id, None, now, gone=True)
+                owner.deleted += 1
