@@ -77,7 +77,7 @@ def followup_policy(loaded: LoadedConfig) -> FollowUpPolicy:
     return build_policy(loaded.config.followups, loaded.classification, loaded.path)[0]
 
 
-def _mailboxes(store: Store, loaded: LoadedConfig) -> tuple[frozenset[int], dict[int, str], dict[int, str]]:
+def mailboxes(store: Store, loaded: LoadedConfig) -> tuple[frozenset[int], dict[int, str], dict[int, str]]:
     """Active staff mailboxes (configured and enabled), their addresses and their owners' time zones."""
     section = loaded.config.followups
     zones = {a.casefold(): z for a, z in section.time_zones.items()}
@@ -120,7 +120,7 @@ def _run(loaded: LoadedConfig, now: datetime, connection: EwsConnection, store: 
          report: FollowUpRunReport) -> None:
     policy = followup_policy(loaded)
     section = loaded.config.followups
-    active, addresses, zones = _mailboxes(store, loaded)
+    active, addresses, zones = mailboxes(store, loaded)
 
     # 1. What staff did in Outlook.
     with store.session() as session:

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, aliased
 from mapping.followups import (
     Close,
     Create,
+    FollowUpPolicy,
     OpenFollowUp,
     OwnerDecision,
     OwnerInput,
@@ -539,3 +540,48 @@ def summaries(
             _due_day(w.due_at), recent, first.date() if first else None,
             r.latest_transaction_on if r else None, latest.date() if latest else None)
     return out
+
+
+def followup_problems(
+    session: Session, policy: FollowUpPolicy, active: frozenset[int], limit: int | None = None
+) -> list[dict[str, Any]]:
+    """Relationships whose plan calls for follow-ups that nobody can receive, each with the reason.
+
+    ``relsync status`` lists them, so a relationship is never skipped in silence.
+    """
+    planned = [tier for tier, plan in policy.cadences.items() if plan is not None]
+    if not planned:
+        return []
+    addresses = dict(session.execute(sa.select(StaffMailbox.id, StaffMailbox.address)).all())
+    query = (
+        sa.select(Relationship.id, Relationship.owner, Relationship.owner_mailbox_id, Organisation.name,
+                  Person.display_name, Relationship.tier)
+        .outerjoin(Organisation, Organisation.id == Relationship.organisation_id)
+        .outerjoin(Person, Person.id == Relationship.person_id)
+        .where(Relationship.tier.in_(planned), Relationship.status.in_(sorted(policy.statuses)),
+               sa.or_(Relationship.owner_mailbox_id.is_(None), Relationship.owner_mailbox_id.not_in(active or {-1})))
+        .order_by(Relationship.id)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    out = []
+    for rid, owner, mailbox_id, org, person, tier in session.execute(query):
+        if owner and (mailbox_id is None or mailbox_id not in active):
+            why = f"owner {owner} has no mailbox relsync serves (gone or disabled)"
+        elif mailbox_id is not None:
+            why = f"owner's mailbox {addresses.get(mailbox_id, mailbox_id)} is gone or disabled"
+        else:
+            why = "no owner: no staff member has two-way interactions with it"
+        out.append({"relationship_id": rid, "name": org or person, "tier": tier, "problem": why})
+    return out
+
+
+def count_followup_problems(session: Session, policy: FollowUpPolicy, active: frozenset[int]) -> int:
+    planned = [tier for tier, plan in policy.cadences.items() if plan is not None]
+    if not planned:
+        return 0
+    return int(session.execute(
+        sa.select(sa.func.count()).select_from(Relationship)
+        .where(Relationship.tier.in_(planned), Relationship.status.in_(sorted(policy.statuses)),
+               sa.or_(Relationship.owner_mailbox_id.is_(None), Relationship.owner_mailbox_id.not_in(active or {-1})))
+    ).scalar_one())

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -128,17 +129,29 @@ def _due(fields: dict[str, Any]) -> date:
     return due.date() if isinstance(due, datetime) else due
 
 
-def test_each_tier_gets_its_tasks_exactly_at_its_cadence_for_six_months(follow: Follow) -> None:
+ZONES = 'time_zones = { "alice@contoso.example" = "Europe/Berlin", "bob@contoso.example" = "America/New_York" }'
+
+
+@pytest.mark.parametrize("follow", [ZONES], indirect=True)
+def test_each_tier_gets_its_tasks_exactly_at_its_cadence_for_eight_months(follow: Follow) -> None:
+    """Eight months cross a change of daylight saving time in both Berlin and New York, whenever the
+    test runs: due days keep the cadence, reminders stay at 08:00 / 09:00 on the owner's wall clock."""
+    zone = {ALICE.email: ZoneInfo("Europe/Berlin"), BOB.email: ZoneInfo("America/New_York")}
+    reminder = {"Fabrikam": time(8), "Northwind": time(9), "Gina": time(9)}
+    offsets: set[timedelta | None] = set()
     follow.run(START)
     owners = {"Fabrikam": ALICE.email, "Northwind": BOB.email, "Gina": ALICE.email}
     dues: dict[str, list[date]] = {name: [] for name in owners}
-    end = START + timedelta(days=183)
+    end = START + timedelta(days=240)
     now = START
     while True:
         open_now = {name: follow.task_of(owner, name) for name, owner in owners.items()}
         for name, (_, fields) in open_now.items():
             if not dues[name] or dues[name][-1] != _due(fields):
                 dues[name].append(_due(fields))
+            local = fields["ReminderDueBy"].astimezone(zone[owners[name]])
+            assert (local.date(), local.time()) == (_due(fields), reminder[name]), name
+            offsets.add(local.utcoffset())
         next_due = min(_due(f) for _, f in open_now.values())
         now = datetime.combine(next_due, time(10), tzinfo=UTC)
         if now > end:
@@ -157,7 +170,8 @@ def test_each_tier_gets_its_tasks_exactly_at_its_cadence_for_six_months(follow: 
         while expected[-1] + CADENCE[name] <= end.date() + CADENCE[name] and len(expected) < len(got):
             expected.append(expected[-1] + CADENCE[name])
         assert got == expected, name
-    assert len(dues["Fabrikam"]) >= 26 and len(dues["Northwind"]) >= 6 and len(dues["Gina"]) >= 2
+    assert len(dues["Fabrikam"]) >= 34 and len(dues["Northwind"]) >= 7 and len(dues["Gina"]) >= 2
+    assert len(offsets) == 4  # both zones were seen on both sides of a DST change
     # Never two open follow-ups for one relationship, in the store or in Outlook.
     assert len(follow.follow_ups(FollowUp.status == FollowUpStatus.OPEN)) == 3
     assert len(follow.open_tasks(ALICE.email)) == 2 and len(follow.open_tasks(BOB.email)) == 1

@@ -48,9 +48,10 @@ def _write_config(server: FakeExchange, addresses: list[str], domain: str, path:
     write_fake_config(path, server.url, server.username, server.password, addresses, domain)
     text = path.read_text(encoding="utf-8")
     text = text.replace('level = "INFO"', 'level = "WARNING"')
-    # Sync alone is compared here: the category write-back would change the contacts between the
-    # reference run and the crash runs, which share the fake.
-    path.write_text(text + f"\n[sync]\npage_size = {PAGE_SIZE}\n\n[classification]\nwrite_back = false\n",
+    # Sync alone is compared here: the category write-back and follow-up tasks would change the
+    # mailboxes between the reference run and the crash runs, which share the fake.
+    path.write_text(text + f"\n[sync]\npage_size = {PAGE_SIZE}\n\n[classification]\nwrite_back = false\n"
+                    "\n[followups]\nenabled = false\n",
                     encoding="utf-8")
     return path
 
