@@ -194,19 +194,18 @@ def _write(
 ) -> None:
     section = loaded.config.followups
     account = connection.account(owner.mailbox)
-    # Whatever has no item id yet may exist already (a run died after Exchange created it).
-    unknown = [w.our_id for w in pending if w.item_id is None]
+    # Whatever an earlier run left without an item id may exist already (it died after Exchange created
+    # it); what this run planned has never been sent.
+    unknown = [w.our_id for w in pending if w.item_id is None and w.planned_at < now]
     found = find_by_our_ids(account, unknown) if unknown else {}
     creates = [w for w in pending if w.action == "create"]
     if creates:
         colour = -1 if section.category_colour == "None" else int(section.category_colour.removeprefix("Preset"))
         ensure_master_categories(account, [(section.category, colour)])
     with store.session() as session:
-        for w in creates:
-            if w.our_id in found:
-                c = found[w.our_id]
-                fs.record_task_created(session, w.follow_up_id, w.mailbox_id, w.our_id, c.item_id, c.change_key, now)
-                owner.found_again += 1
+        again = [(w, found[w.our_id].item_id, found[w.our_id].change_key) for w in creates if w.our_id in found]
+        fs.record_tasks_created(session, again, now)
+        owner.found_again += len(again)
         bodies = fs.summaries(session, [w for w in creates if w.our_id not in found], names, engagement)
     to_create = [w for w in creates if w.our_id not in found]
     for start in range(0, len(to_create), 100):
@@ -214,14 +213,16 @@ def _write(
         new = [NewTask(w.our_id, w.subject, task_body(bodies[w.follow_up_id]), w.due_at.date(), w.reminder_at,
                        w.importance, (section.category,)) for w in chunk]
         results = create_tasks(account, new)
+        done: list[tuple[fs.TaskWrite, str, str | None]] = []
+        for w, r in zip(chunk, results, strict=True):
+            if isinstance(r, ExchangeError):
+                owner.failed += 1
+                log.warning("task not created", mailbox=owner.mailbox, follow_up=w.follow_up_id, error=str(r))
+            else:
+                done.append((w, r.item_id, r.change_key))
         with store.session() as session:
-            for w, r in zip(chunk, results, strict=True):
-                if isinstance(r, ExchangeError):
-                    owner.failed += 1
-                    log.warning("task not created", mailbox=owner.mailbox, follow_up=w.follow_up_id, error=str(r))
-                    continue
-                fs.record_task_created(session, w.follow_up_id, w.mailbox_id, w.our_id, r.item_id, r.change_key, now)
-                owner.created += 1
+            fs.record_tasks_created(session, done, now)
+        owner.created += len(done)
     _apply_changes(account, store, owner, [w for w in pending if w.action != "create"], found, now)
 
 

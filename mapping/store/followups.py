@@ -336,6 +336,7 @@ class TaskWrite:
     note: str | None
     item_id: str | None
     change_key: str | None
+    planned_at: datetime
 
 
 def pending_writes(session: Session) -> list[TaskWrite]:
@@ -352,26 +353,32 @@ def pending_writes(session: Session) -> list[TaskWrite]:
     return [
         TaskWrite(f.id, f.our_id, str(f.pending_write), f.owner_mailbox_id, address, f.subject,
                   _aware(f.due_at) or f.due_at, _aware(f.reminder_at), f.importance, f.relationship_id, f.note,
-                  item_id, ck)
+                  item_id, ck, _aware(f.created_at) or f.created_at)
         for f, address, item_id, ck in session.execute(query)
     ]
 
 
-def record_task_created(session: Session, follow_up_id: int, mailbox_id: int, our_id: str, item_id: str,
-                        change_key: str | None, now: datetime) -> None:
-    """The task exists in Exchange: link it and clear the outbox mark (create only)."""
-    f = session.get(FollowUp, follow_up_id)
-    if f is None:
+def record_tasks_created(session: Session, created: Sequence[tuple[TaskWrite, str, str | None]], now: datetime) -> None:
+    """Tasks now exist in Exchange (write, item id, ChangeKey): link them and clear their outbox marks.
+
+    Set-based (one INSERT and one UPDATE per batch). A follow-up closed while its task was being
+    created keeps the close as its pending write (the task is then completed or removed).
+    """
+    if not created:
         return
-    session.add(ItemLink(mailbox_id=mailbox_id, folder=TASKS_FOLDER, item_id=item_id, change_key=change_key,
-                         item_kind=ItemKind.TASK, entity_type=EntityType.TASK, entity_id=follow_up_id, our_id=our_id,
-                         first_seen_at=now, last_seen_at=now))
-    f.created_in_exchange_at = now
-    if f.pending_write == "create":
-        # Closed while it was being created (e.g. the owner changed): that write still has to happen.
-        f.pending_write = None if f.status == FollowUpStatus.OPEN else (
-            "complete" if f.status == FollowUpStatus.COMPLETED else "delete")
-    session.flush()
+    session.execute(sa.insert(ItemLink), [
+        {"mailbox_id": w.mailbox_id, "folder": TASKS_FOLDER, "item_id": item_id, "change_key": ck,
+         "item_kind": ItemKind.TASK, "entity_type": EntityType.TASK, "entity_id": w.follow_up_id,
+         "our_id": w.our_id, "first_seen_at": now, "last_seen_at": now}
+        for w, item_id, ck in created
+    ])
+    ids = [w.follow_up_id for w, _, _ in created]
+    session.execute(sa.update(FollowUp).where(FollowUp.id.in_(ids)).values(created_in_exchange_at=now))
+    session.execute(
+        sa.update(FollowUp)
+        .where(FollowUp.id.in_(ids), FollowUp.pending_write == "create")
+        .values(pending_write=None)
+    )
 
 
 def record_written(session: Session, follow_up_id: int, change_key: str | None, now: datetime,
