@@ -46,6 +46,9 @@ def managed_categories(classification: Classification, names: CategoryNames) -> 
     ]
     if names.status_template is not None:
         out.append(names.status_template.format(status=names.status_names[classification.status]))
+    owner = names.owner_category(classification.owner)
+    if owner is not None:
+        out.append(owner)
     return tuple(out)
 
 
@@ -57,6 +60,10 @@ def managed_colours(config: ClassificationConfig) -> dict[str, str]:
     out.update({names.potential_template.format(potential=pc.name): pc.colour for pc in config.potential_classes})
     if names.status_template is not None:
         out.update({names.status_template.format(status=s): names.status_colour for s in names.status_names.values()})
+    for address in names.owner_labels:
+        category = names.owner_category(address)
+        if category is not None:  # in every master category list, so staff can pick an owner
+            out[category] = names.owner_colour
     return out
 
 
@@ -98,6 +105,8 @@ def parse_managed(category: str, names: CategoryNames) -> tuple[Dimension, str] 
     ]
     if names.status_template is not None:
         templates.append(("status", names.status_template, "{status}"))
+    if names.owner_template is not None and names.owner_labels:
+        templates.append(("owner", names.owner_template, "{owner}"))
     for dimension, template, placeholder in templates:
         prefix, _, suffix = template.partition(placeholder)
         if (
@@ -111,6 +120,11 @@ def parse_managed(category: str, names: CategoryNames) -> tuple[Dimension, str] 
                 if status is None:
                     continue
                 value = status
+            if dimension == "owner":
+                owner = names.owner_of_label(value)
+                if owner is None:
+                    continue
+                value = owner
             return dimension, value
     return None
 

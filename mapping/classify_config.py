@@ -146,6 +146,24 @@ class CategoryNames:
     )
     type_colour: str = "Preset8"
     status_colour: str = "Preset12"
+    #: "Owner: {owner}": the managed owner choice. Staff set one of these on a contact to make that
+    #: staff member the relationship's explicit owner; relsync writes it where a rule names the owner.
+    owner_template: str | None = "Owner: {owner}"
+    #: Owner address (lower case) -> the name shown after "Owner: ". Only these owners get a category.
+    owner_labels: Mapping[str, str] = field(default_factory=dict)
+    owner_colour: str = "Preset9"
+
+    def owner_category(self, owner: str | None) -> str | None:
+        """The category standing for ``owner`` (an address), or None when it has none."""
+        if self.owner_template is None or not owner:
+            return None
+        label = self.owner_labels.get(owner.casefold())
+        return self.owner_template.format(owner=label) if label else None
+
+    def owner_of_label(self, label: str) -> str | None:
+        """The owner address a category's label stands for (case-insensitive)."""
+        folded = label.casefold()
+        return next((a for a, name in self.owner_labels.items() if name.casefold() == folded), None)
 
 
 DEFAULT_VALUE_CLASSES: tuple[ValueClass, ...] = (

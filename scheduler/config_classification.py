@@ -17,6 +17,7 @@ given rather than a wrong one.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +73,11 @@ class CategoriesConfig(_Section):
     status_names: dict[str, str] = Field(default_factory=lambda: {str(k): v for k, v in _DEFAULT_STATUSES.items()})
     type_colour: str = _DEFAULT_NAMES.type_colour
     status_colour: str = _DEFAULT_NAMES.status_colour
+    #: The managed owner choice ("Owner: {owner}"; empty string: none) and the names it shows per staff
+    #: address (default: the address itself).
+    owner_template: str = "Owner: {owner}"
+    owner_names: dict[str, str] = Field(default_factory=dict)
+    owner_colour: str = _DEFAULT_NAMES.owner_colour
 
 
 def _default_value_classes() -> list[ValueClassConfig]:
@@ -151,8 +157,14 @@ def _fix_for(message: str) -> str:
     return "correct the rule"
 
 
+def _owner_labels(staff: Sequence[str], names: Mapping[str, str]) -> dict[str, str]:
+    """Staff address -> the name its "Owner: ..." category shows (the configured name, else the address)."""
+    named = {a.casefold(): n for a, n in names.items()}
+    return {a.casefold(): named.get(a.casefold()) or a for a in staff}
+
+
 def build_classification(
-    section: ClassificationSection, rules: list[RuleConfig], text: str, path: Path
+    section: ClassificationSection, rules: list[RuleConfig], text: str, path: Path, staff: Sequence[str] = ()
 ) -> tuple[ClassificationConfig, tuple[CompiledRule, ...], list[str]]:
     """The classification config and compiled rules, and every problem (``FILE: KEY: ... Fix: ...``).
 
@@ -167,6 +179,10 @@ def build_classification(
         else:
             user_field_map[attribute] = field_name
     cats = section.categories
+    if cats.owner_template and "{owner}" not in cats.owner_template:
+        problems.append(f"{path}: classification.categories.owner_template: {cats.owner_template!r} has no "
+                        "{owner}. Fix: write it like \"Owner: {owner}\", or \"\" for no owner categories")
+        return ClassificationConfig(), (), problems
     try:
         config = ClassificationConfig(
             value_classes=tuple(ValueClass(c.name, c.lower, c.upper, c.colour) for c in section.value_classes),
@@ -183,6 +199,9 @@ def build_classification(
                 status_names=_status_names(cats.status_names),
                 type_colour=cats.type_colour,
                 status_colour=cats.status_colour,
+                owner_template=cats.owner_template or None,
+                owner_labels=_owner_labels(staff, cats.owner_names),
+                owner_colour=cats.owner_colour,
             ),
             user_field_map=user_field_map,
         )

@@ -79,7 +79,12 @@ def build_policy(
     tiers = {c.name for c in classification.value_classes}
     potentials = {c.name for c in classification.potential_classes}
     cadences: dict[str, Cadence | Literal["handover"] | None] = {}
+    # Defaults name the business case's classes: with renamed classes and no cadence of its own, a
+    # file plans the classes whose names still match (none: no follow-ups), rather than failing.
+    explicit = section.model_fields_set
     for tier, text in section.cadence.items():
+        if tier not in tiers and "cadence" not in explicit:
+            continue
         if tier not in tiers:
             bad(f"cadence.{tier}", f"no value class is called {tier!r}",
                 f"use one of {', '.join(sorted(tiers))} (classification.value_classes)")
@@ -89,7 +94,7 @@ def build_policy(
         except ValueError:
             bad(f"cadence.{tier}", f"unknown cadence {text!r}", f"use {CADENCE_HELP}")
     for name in section.high_potentials:
-        if name not in potentials:
+        if name not in potentials and "high_potentials" in explicit:
             bad("high_potentials", f"no potential class is called {name!r}",
                 f"use one of {', '.join(sorted(potentials))}")
     clocks = {}

@@ -129,3 +129,24 @@ def test_a_run_killed_while_exchange_creates_tasks_leaves_exactly_one_task_each(
     assert env.scalar("SELECT count(*) FROM follow_ups WHERE status = 'open'") == 3
     assert env.scalar("SELECT count(*) FROM follow_ups WHERE pending_write IS NOT NULL") == 0
     assert env.scalar("SELECT count(*) FROM item_links WHERE folder = 'tasks' AND deleted_at IS NULL") == 3
+
+
+def test_staff_choose_an_owner_with_an_owner_category_and_the_task_moves(env: Env) -> None:
+    env.config.write_text(env.config.read_text(encoding="utf-8").replace("write_back = false", "write_back = true"),
+                          encoding="utf-8")
+    assert env.run("run-once", "--json").exit_code == 0
+    (alice_task,) = [t for t in env.tasks(ALICE.email) if "Fabrikam" in str(t["Subject"])]
+    # Alice's contact of Dana: relsync wrote the managed categories; Alice adds "Owner: Bob".
+    mailbox = env.fake.mailboxes[ALICE.email]
+    item_id, dana = next((i, s) for i, s in mailbox.items("contacts") if s.fields["DisplayName"] == "Dana Dunn")
+    assert {"Customer", "Value: Superior", "Potential: High"} <= set(dana.fields["Categories"])
+    mailbox.update(item_id, Categories=(*dana.fields["Categories"], f"Owner: {BOB.email}"))
+
+    assert env.run("run-once", "--json").exit_code == 0
+    assert not [t for t in env.tasks(ALICE.email) if "Fabrikam" in str(t["Subject"])]
+    (bob_task,) = [t for t in env.tasks(BOB.email) if "Fabrikam" in str(t["Subject"])]
+    assert bob_task["DueDate"] == alice_task["DueDate"]
+    rows = {r["name"]: r for r in map(json.loads, env.run("export", "relationships").output.splitlines())}
+    assert rows["Fabrikam"]["owner"] == BOB.email and rows["Fabrikam"]["owner_mailbox"] == BOB.email
+    # The choice shows on every contact of the relationship, in every mailbox, like the other categories.
+    assert f"Owner: {BOB.email}" in mailbox.get(item_id).fields["Categories"]  # type: ignore[union-attr]
