@@ -90,6 +90,9 @@ class FollowUpPolicy:
     working_days: frozenset[int] = frozenset(range(5))  # Monday=0 .. Friday=4
     on_interaction: OnInteraction = "complete"
     statuses: frozenset[str] = frozenset({"active", "inactive"})
+    # Only these types are handed over to a competitor: a lead that never bought is "Eliminate" by
+    # value (0 %), but recommending a competitor to it would be absurd.
+    handover_types: frozenset[str] = frozenset({"customer"})
     owner_window_days: int = 180
     owner_switch_margin: int = 3
 
@@ -205,6 +208,7 @@ class PlanInput:
     dismissed_due: date | None = None
     handover_done: bool = False
     owner_problem: str | None = None
+    type: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -309,6 +313,8 @@ def plan(inputs: Iterable[PlanInput], policy: FollowUpPolicy, now: datetime) -> 
 def plan_one(inp: PlanInput, policy: FollowUpPolicy, now: datetime) -> Sequence[Action]:
     rid, op = inp.relationship_id, inp.open
     wanted = policy.tier_plan(inp.tier) if inp.status in policy.statuses else None
+    if wanted == HANDOVER and inp.type not in policy.handover_types:
+        wanted = None
     owner = inp.owner_mailbox_id
     kind: Literal["cadence", "handover"] = "handover" if wanted == HANDOVER else "cadence"
     out: list[Action] = []
@@ -371,7 +377,8 @@ def plan_one(inp: PlanInput, policy: FollowUpPolicy, now: datetime) -> Sequence[
         due = fresh_due()
         if due != op.due_date:
             out.append(_update(op, create(due), "interaction"))
-        return out
+            return out
+        # Already rescheduled: planned_at stays, so changes of tier or potential must still get through.
     if kind == "cadence" and (op.cadence != cadence_name):
         out.append(_update(op, create(fresh_due()), "cadence_changed"))
     elif op.method != method or op.importance != importance:

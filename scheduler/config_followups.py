@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from mapping.classify_config import ClassificationConfig
 from mapping.followups import CADENCE_HELP, Cadence, FollowUpPolicy, parse_cadence
+from mapping.relationship_records import RELATIONSHIP_TYPES
 
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
@@ -40,6 +41,9 @@ class FollowUpsConfig(BaseModel):
     on_interaction: str = "complete"
     #: Relationship statuses that get follow-ups (archive: none).
     statuses: list[str] = Field(default_factory=lambda: ["active", "inactive"])
+    #: Relationship types an "Eliminate" tier hands over to a competitor (a lead that never bought is
+    #: valued 0 % too, but is not handed over).
+    handover_types: list[str] = Field(default_factory=lambda: ["customer"])
     #: Ownership: two-way interactions counted over this many days; a challenger needs this many more.
     owner_window_days: int = Field(180, ge=1, le=3650)
     owner_switch_margin: int = Field(3, ge=0, le=1000)
@@ -114,6 +118,9 @@ def build_policy(
     for status in section.statuses:
         if status not in ("active", "inactive", "archive"):
             bad("statuses", f"unknown status {status!r}", "use active, inactive and/or archive")
+    for rel_type in section.handover_types:
+        if rel_type not in RELATIONSHIP_TYPES:
+            bad("handover_types", f"unknown relationship type {rel_type!r}", f"use {', '.join(RELATIONSHIP_TYPES)}")
     if not _zone_ok(section.time_zone):
         bad("time_zone", f"unknown time zone {section.time_zone!r}", 'use an IANA name such as "Europe/London"')
     for address, zone in section.time_zones.items():
@@ -128,6 +135,7 @@ def build_policy(
         working_days=frozenset(days),
         on_interaction="reschedule" if section.on_interaction == "reschedule" else "complete",
         statuses=frozenset(section.statuses),
+        handover_types=frozenset(section.handover_types),
         owner_window_days=section.owner_window_days,
         owner_switch_margin=section.owner_switch_margin,
     )

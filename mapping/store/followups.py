@@ -222,9 +222,9 @@ def plan_inputs(
         .group_by(Person.organisation_id)
     ).all())
     out = []
-    for rid, org_id, person_id, tier, potential, status, owner in session.execute(
+    for rid, org_id, person_id, tier, potential, status, owner, rel_type in session.execute(
         sa.select(Relationship.id, Relationship.organisation_id, Relationship.person_id, Relationship.tier,
-                  Relationship.potential, Relationship.status, Relationship.owner_mailbox_id)
+                  Relationship.potential, Relationship.status, Relationship.owner_mailbox_id, Relationship.type)
         .order_by(Relationship.id)
     ):
         eng = engagement.get(rid)
@@ -240,7 +240,8 @@ def plan_inputs(
         out.append(PlanInput(
             rid, name, tier, potential, str(status) if status is not None else None, owner, tz,
             last.at if last else None, _touch_note(last) if last else None, open_rows.get(rid),
-            _due_day(due) if due is not None else None, rid in handovers, problems.get(rid)))
+            _due_day(due) if due is not None else None, rid in handovers, problems.get(rid),
+            str(rel_type) if rel_type is not None else None))
     return out
 
 
@@ -549,6 +550,17 @@ def summaries(
     return out
 
 
+def _needs_follow_ups(policy: FollowUpPolicy) -> sa.ColumnElement[bool]:
+    """Relationships the plan gives tasks: a tier with a cadence, or a handover of a handed-over type."""
+    cadence = [t for t, p in policy.cadences.items() if p is not None and p != "handover"]
+    handover = [t for t, p in policy.cadences.items() if p == "handover"]
+    return sa.and_(
+        Relationship.status.in_(sorted(policy.statuses)),
+        sa.or_(Relationship.tier.in_(cadence or ["-"]),
+               sa.and_(Relationship.tier.in_(handover or ["-"]), Relationship.type.in_(sorted(policy.handover_types)))),
+    )
+
+
 def followup_problems(
     session: Session, policy: FollowUpPolicy, active: frozenset[int], limit: int | None = None
 ) -> list[dict[str, Any]]:
@@ -565,7 +577,7 @@ def followup_problems(
                   Person.display_name, Relationship.tier)
         .outerjoin(Organisation, Organisation.id == Relationship.organisation_id)
         .outerjoin(Person, Person.id == Relationship.person_id)
-        .where(Relationship.tier.in_(planned), Relationship.status.in_(sorted(policy.statuses)),
+        .where(_needs_follow_ups(policy),
                sa.or_(Relationship.owner_mailbox_id.is_(None), Relationship.owner_mailbox_id.not_in(active or {-1})))
         .order_by(Relationship.id)
     )
@@ -589,6 +601,6 @@ def count_followup_problems(session: Session, policy: FollowUpPolicy, active: fr
         return 0
     return int(session.execute(
         sa.select(sa.func.count()).select_from(Relationship)
-        .where(Relationship.tier.in_(planned), Relationship.status.in_(sorted(policy.statuses)),
+        .where(_needs_follow_ups(policy),
                sa.or_(Relationship.owner_mailbox_id.is_(None), Relationship.owner_mailbox_id.not_in(active or {-1})))
     ).scalar_one())
