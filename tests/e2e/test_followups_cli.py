@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from click.testing import CliRunner, Result
 from exchangelib.protocol import close_connections
 from lxml import etree
-from syncenv import ALICE, BOB, ERIN
+from syncenv import ALICE, BOB
 from test_followups import RULES, company
 
 from connector.fake.server import FakeExchange
