@@ -358,6 +358,11 @@ def plan_one(inp: PlanInput, policy: FollowUpPolicy, now: datetime) -> Sequence[
     # complete and recreate it on every run until it takes place.
     last = inp.last_meaningful_at
     fulfilled = last is not None and op.planned_at < last <= now
+    if not fulfilled and last is not None and last <= now and isinstance(wanted, Cadence) \
+            and op.cadence == cadence_name:
+        # An interaction from before the task was planned that a lagging mailbox synced only now: the
+        # task was planned without it (its due day is earlier than a cadence after it).
+        fulfilled = wanted.after(last.astimezone(ZoneInfo(inp.time_zone)).date()) > op.due_date
     if op.owner_mailbox_id != owner:
         # The task moves: closed in the old owner's list, the same due date in the new owner's, unless
         # an interaction fulfilled it (often why the owner changed) or the cadence changed meanwhile.

@@ -298,14 +298,15 @@ def test_an_owner_change_moves_the_task_with_the_same_due_date() -> None:
 
 
 def test_an_overdue_task_moves_to_the_new_owner_due_today() -> None:
-    overdue = open_task(due_date=date(2026, 10, 26))
-    create = plan_one(rel(owner_mailbox_id=2, open=overdue), POLICY, NOW)[1]
+    overdue = open_task(due_date=date(2026, 10, 26), planned_at=at("2026-10-19", 15))
+    create = plan_one(rel(owner_mailbox_id=2, open=overdue, last_meaningful_at=at("2026-10-19")), POLICY, NOW)[1]
     assert isinstance(create, Create) and create.due_date == date(2026, 11, 3)
 
 
 def test_an_overdue_task_moved_on_a_weekend_is_due_on_the_next_working_day() -> None:
-    overdue = open_task(due_date=date(2026, 10, 26))
-    create = plan_one(rel(owner_mailbox_id=2, open=overdue), POLICY, at("2026-11-07", 10))[1]
+    overdue = open_task(due_date=date(2026, 10, 26), planned_at=at("2026-10-19", 15))
+    moved = rel(owner_mailbox_id=2, open=overdue, last_meaningful_at=at("2026-10-19"))
+    create = plan_one(moved, POLICY, at("2026-11-07", 10))[1]
     assert isinstance(create, Create) and create.due_date == date(2026, 11, 9)
 
 
@@ -586,3 +587,12 @@ def test_no_owner_and_no_interactions_is_a_problem() -> None:
     decision = decide_owner(owner_input(), 3)
     assert (decision.mailbox_id, decision.changed) == (None, False)
     assert decision.problem is not None and "no owner" in decision.problem
+
+
+def test_an_interaction_a_lagging_mailbox_syncs_late_still_fulfils_the_task() -> None:
+    # Planned on 2 November from a meeting on 26 October (due 2 November); a mailbox synced late shows
+    # a two-way e-mail of 30 October: the task was planned without it.
+    planned = open_task(due_date=date(2026, 11, 2), planned_at=at("2026-11-02", 15))
+    actions = plan_one(rel(open=planned, last_meaningful_at=at("2026-10-30")), POLICY, NOW)
+    assert [type(a) for a in actions] == [Close, Create]
+    assert isinstance(actions[1], Create) and actions[1].due_date == date(2026, 11, 6)
