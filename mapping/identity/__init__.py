@@ -7,6 +7,9 @@ Pure and store-agnostic: plain candidate records in, explainable scores and deci
 - :func:`build_org_index` / :func:`build_person_index` then :func:`match_new`: incremental matching.
 - :class:`Calibration` / :func:`fit_calibration`: evidence weights fitted by EM on a store's own
   candidate pairs (``calibration=True`` on the passes), see :mod:`mapping.identity.calibrate`.
+- :mod:`mapping.identity.households`: whether a store's people show households (the location guard
+  of a calibrated merge relaxes only where one address is one person).
+- :mod:`mapping.identity.calibration_file`: fitted weights kept in a JSON file (``relsync match calibrate``).
 - :mod:`mapping.identity.pairs`: scoring labelled pairs from a CSV, precision/recall/F1.
 """
 

@@ -30,9 +30,11 @@ from mapping.identity.text import (
     MAX_TEXT,
     STOPWORDS,
     acronym,
+    acronym_forms,
     collapse_umlauts,
     domain_stem,
     fold,
+    org_acronyms,
     org_domains,
     org_tokens,
     phone_key,
@@ -82,6 +84,7 @@ class OrgFeatures:
 
     id: str
     names: tuple[tuple[str, ...], ...]  # token tuples of the name and aliases that carry information
+    acronyms: tuple[frozenset[str], ...]  # per name: the acronyms it may go by (see ``org_acronyms``)
     display: str
     domains: frozenset[str]
     stems: frozenset[str]
@@ -98,17 +101,20 @@ def _informative(tokens: tuple[str, ...]) -> bool:
 def org_features(c: OrgCandidate) -> OrgFeatures:
     """The comparable features of one candidate (bounded work on any input)."""
     names: list[tuple[str, ...]] = []
+    acronyms: list[frozenset[str]] = []
     for name in (c.name, *c.aliases[:8]):
         if len(name) > MAX_TEXT:
             continue  # not a name but junk (a pasted document): never evidence
         tokens = org_tokens(name)[:12]
         if _informative(tokens) and tokens not in names:
             names.append(tokens)
+            acronyms.append(org_acronyms(name) if len(tokens) > 1 else frozenset())
     domains = org_domains((*c.domains, *((c.website,) if c.website else ())))
     addresses = tuple(a for a in (_address_form(fold(x[:MAX_TEXT])) for x in c.addresses[:4]) if a)
     return OrgFeatures(
         id=c.id,
         names=tuple(names),
+        acronyms=tuple(acronyms),
         display=c.name[:80],
         domains=domains,
         stems=frozenset(s for s in (domain_stem(d) for d in domains) if len(s) >= 2),
@@ -163,18 +169,21 @@ def _token_match(x: str, y: str) -> bool:
     return len(short) >= 4 and JaroWinkler.similarity(x, y) >= _FUZZY_TOKEN
 
 
-def _compare_names(a: tuple[str, ...], b: tuple[str, ...]) -> list[Evidence]:
-    """Evidence from one name of each side (both informative)."""
+def _compare_names(
+    a: tuple[str, ...], b: tuple[str, ...], acr_a: frozenset[str] = frozenset(), acr_b: frozenset[str] = frozenset()
+) -> list[Evidence]:
+    """Evidence from one name of each side (both informative), with the acronyms each may go by."""
     if a == b:
         short = len(a) == 1 and len(a[0]) <= 3
         return [Evidence("name", f"same name {' '.join(a)!r}", W_NAME_EXACT_SHORT if short else W_NAME_EXACT)]
     if "".join(a) == "".join(b) or collapse_umlauts(" ".join(a)) == collapse_umlauts(" ".join(b)):
         return [Evidence("name", f"same name apart from spelling {''.join(a)!r}", W_NAME_EXACT)]
-    acr_a, acr_b = acronym(a), acronym(b)
+    acr_a = acr_a | {acronym(a)} - {""}
+    acr_b = acr_b | {acronym(b)} - {""}
     joined_a, joined_b = "".join(a), "".join(b)
-    if (len(a) == 1 or len(joined_a) <= 5) and acr_b and joined_a == acr_b:
+    if (len(a) == 1 or len(joined_a) <= 5) and acronym_forms(joined_a) & acr_b:
         return [Evidence("acronym", f"{joined_a!r} is the acronym of {' '.join(b)!r}", W_ACRONYM)]
-    if (len(b) == 1 or len(joined_b) <= 5) and acr_a and joined_b == acr_a:
+    if (len(b) == 1 or len(joined_b) <= 5) and acronym_forms(joined_b) & acr_a:
         return [Evidence("acronym", f"{joined_b!r} is the acronym of {' '.join(a)!r}", W_ACRONYM)]
     words_a = [t for t in a if t not in STOPWORDS]
     words_b = [t for t in b if t not in STOPWORDS]
@@ -221,9 +230,9 @@ def _name_evidence(a: OrgFeatures, b: OrgFeatures) -> list[Evidence]:
     best: list[Evidence] | None = None
     best_weight = float("-inf")
     # Both orders of the loops give the same set of pairs, and the max is order-free: symmetric.
-    for x in a.names:
-        for y in b.names:
-            ev = _compare_names(x, y)
+    for x, acr_x in zip(a.names, a.acronyms, strict=True):
+        for y, acr_y in zip(b.names, b.acronyms, strict=True):
+            ev = _compare_names(x, y, acr_x, acr_y)
             w = sum(e.weight for e in ev)
             if w > best_weight:
                 best, best_weight = ev, w
@@ -292,12 +301,10 @@ def org_block_keys(f: OrgFeatures) -> set[str]:
     keys = {"d:" + d for d in f.domains} | {"p:" + p for p in f.phones}
     for s in f.stems:
         keys.add("x:" + s)
-    for tokens in f.names:
+    for tokens, acronyms in zip(f.names, f.acronyms, strict=True):
         joined = "".join(t for t in tokens if t not in STOPWORDS)
-        keys.add("x:" + joined)
-        acr = acronym(tokens)
-        if len(tokens) > 1 and acr:
-            keys.add("x:" + acr)
+        keys.update("x:" + form for form in acronym_forms(joined))  # "3m" also meets "mmm"
+        keys.update("x:" + acr for acr in acronyms)
         distinctive = [t for t in tokens if t not in STOPWORDS and t not in GENERIC_WORDS and len(t) >= 2]
         for t in distinctive:
             keys.add("t:" + t)

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from mapping.identity.calibration_file import CalibrationSet
 from mapping.identity.model import DEFAULT_THRESHOLDS, Kind, MatchScore, OrgCandidate, PersonCandidate, Thresholds
 from mapping.identity.orgs import score_orgs
 from mapping.identity.people import score_people
@@ -191,14 +192,23 @@ def parse_pairs(text: str | Iterable[str]) -> tuple[list[LabelledPair], PairsFil
     return good, PairsFileError(problems) if problems else None
 
 
-def score_pairs(pairs: Iterable[LabelledPair], thresholds: Thresholds = DEFAULT_THRESHOLDS) -> list[ScoredPair]:
-    """Each pair with its score and decision."""
+def score_pairs(
+    pairs: Iterable[LabelledPair],
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
+    calibrations: CalibrationSet | None = None,
+) -> list[ScoredPair]:
+    """Each pair with its score and decision (re-weighted by ``calibrations`` for the kinds it covers,
+    as the identity pass would)."""
+    person = calibrations.person if calibrations else None
+    org = calibrations.organization if calibrations else None
     out: list[ScoredPair] = []
     for p in pairs:
         if isinstance(p.a, PersonCandidate) and isinstance(p.b, PersonCandidate):
-            out.append(ScoredPair(p, score_people(p.a, p.b, thresholds)))
+            score = score_people(p.a, p.b, thresholds)
+            out.append(ScoredPair(p, person.rescore(score, thresholds) if person else score))
         elif isinstance(p.a, OrgCandidate) and isinstance(p.b, OrgCandidate):
-            out.append(ScoredPair(p, score_orgs(p.a, p.b, thresholds)))
+            score = score_orgs(p.a, p.b, thresholds)
+            out.append(ScoredPair(p, org.rescore(score, thresholds) if org else score))
     return out
 
 

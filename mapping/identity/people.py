@@ -151,14 +151,32 @@ def _name_part(text: str | None) -> str:
     return folded if len(folded) <= MAX_NAME_PART else ""
 
 
+_TITLE_WORDS = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "dame", "herr", "frau", "mme"})
+
+
+def _display_name_parts(display: str) -> tuple[str, str]:
+    """(given, surname) of a display name, folded. One name word left after a title or an initial is the
+    surname: "M Weber" and "Weber, M." are M. Weber (an initial, not the French title "M."), "Dr Weber"
+    has no known given name."""
+    parts = person_name_parts(display)
+    given, surname = _name_part(parts.given), _name_part(parts.surname)
+    if given and not surname:
+        others = [w.rstrip(".").casefold() for w in display.replace(",", " ").split()]
+        others = [w for w in others if w and fold(w) != given]
+        initials = [w for w in others if len(w) == 1 and w.isalpha()]
+        if initials:
+            return fold(initials[0]), given
+        if others and all(w in _TITLE_WORDS for w in others):
+            return "", given
+    return given, surname
+
+
 def person_features(c: PersonCandidate) -> PersonFeatures:
     """The comparable features of one candidate (bounded work on any input)."""
     given = _name_part(c.given)
     surname = _name_part(c.surname)
     if not given and not surname and c.display_name and len(c.display_name) <= MAX_TEXT:
-        parts = person_name_parts(c.display_name)
-        given = _name_part(parts.given)
-        surname = _name_part(parts.surname)
+        given, surname = _display_name_parts(c.display_name)
     given = given.split()[0] if given else ""
     emails, role, locals_ = _email_parts(c.emails)
     org_name = c.org_name[:MAX_TEXT] if c.org_name else ""
@@ -185,9 +203,11 @@ def person_features(c: PersonCandidate) -> PersonFeatures:
     )
 
 
-def _compare_given(a: str, b: str, fa: frozenset[str], fb: frozenset[str]) -> Evidence | None:
+@functools.lru_cache(maxsize=65536)  # given names repeat across a pass
+def _compare_given(a: str, b: str) -> Evidence | None:
     if not a or not b:
         return None
+    fa, fb = name_forms(a), name_forms(b)  # what PersonFeatures.forms holds for these names
     if a == b:
         return Evidence("given_name", f"same given name {a!r}", W_GIVEN_SAME if len(a) > 1 else W_GIVEN_INITIAL)
     if len(a) == 1 or len(b) == 1:
@@ -209,6 +229,7 @@ def _compare_given(a: str, b: str, fa: frozenset[str], fb: frozenset[str]) -> Ev
     return Evidence("given_name", f"different given names {lo!r} / {hi!r}", W_GIVEN_DIFFER)
 
 
+@functools.lru_cache(maxsize=65536)  # surnames repeat across a pass (and the swap check asks twice)
 def _compare_surname(a: str, b: str) -> Evidence | None:
     if not a or not b:
         return None
@@ -231,7 +252,7 @@ def _compare_surname(a: str, b: str) -> Evidence | None:
 
 
 def _name_evidence(a: PersonFeatures, b: PersonFeatures) -> list[Evidence]:
-    given = _compare_given(a.given, b.given, a.forms, b.forms)
+    given = _compare_given(a.given, b.given)
     direct = [e for e in (given, _compare_surname(a.surname, b.surname)) if e]
     agree = sum(e.weight for e in direct) >= W_GIVEN_TYPO + W_SURNAME_TYPO  # names already agree: no swap
     if not agree and a.given and a.surname and b.given and b.surname and a.given != a.surname:
@@ -246,6 +267,11 @@ def _name_evidence(a: PersonFeatures, b: PersonFeatures) -> list[Evidence]:
         ):
             return [*swapped, Evidence("name_order", "given name and surname swapped", W_SWAPPED)]
     return direct
+
+
+def compare_names(a: PersonFeatures, b: PersonFeatures) -> list[Evidence]:
+    """The name evidence of a pair alone (given name, surname, a swap), as the full score counts it."""
+    return _name_evidence(a, b)
 
 
 def _name_locals(given: str, surname: str) -> frozenset[str]:

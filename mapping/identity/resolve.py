@@ -25,6 +25,8 @@ from mapping.identity.blocking import (
     neighbourhood_pairs,
 )
 from mapping.identity.calibrate import Calibration, calibrate_scores
+from mapping.identity.gcpause import without_cyclic_gc
+from mapping.identity.households import HouseholdCheck, household_check
 from mapping.identity.model import (
     DEFAULT_THRESHOLDS,
     Kind,
@@ -98,6 +100,7 @@ def _features_slice(bounds: tuple[int, int]) -> list[Any]:
     return [strategy.features(c) for c in items[bounds[0] : bounds[1]]]
 
 
+@without_cyclic_gc
 def _full_pass(
     strategy: _Strategy[C, F],
     items: Sequence[C],
@@ -198,6 +201,7 @@ def find_person_duplicates(
 class MatchIndex(Generic[C, F]):
     """The store's rows of one kind, prepared once for :func:`match_new` (features and blocks)."""
 
+    @without_cyclic_gc
     def __init__(self, strategy: _Strategy[C, F], items: Iterable[C], max_block: int = MAX_BLOCK) -> None:
         self._strategy: _Strategy[C, F] = strategy
         self.max_block = max_block
@@ -212,6 +216,14 @@ class MatchIndex(Generic[C, F]):
     @property
     def kind(self) -> Kind:
         return self._strategy.kind
+
+    def household_check(self) -> HouseholdCheck | None:
+        """For a person index: whether the indexed people show households (see
+        :mod:`mapping.identity.households`); ``None`` for organisations (firms share buildings)."""
+        if self._strategy.kind != "person":
+            return None
+        rows: Sequence[object] = self._features
+        return household_check(f for f in rows if isinstance(f, PersonFeatures))
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -259,6 +271,7 @@ def build_person_index(
     return MatchIndex(_PEOPLE, people, max_block)
 
 
+@without_cyclic_gc
 def match_new(
     new_items: Sequence[C],
     index: MatchIndex[C, F],
@@ -274,13 +287,17 @@ def match_new(
     and rebuild (or keep a second small index) as the caller sees fit.
 
     ``calibration`` as in :func:`find_person_duplicates`; ``True`` fits on the new items' candidate pairs
-    against the index (worth it for a large batch, such as an import, not for a handful).
+    against the index (worth it for a large batch, such as an import, not for a handful), and asks the
+    index whether its people show households: a store where one address is one person lets the
+    location guard accept names that differ (:mod:`mapping.identity.households`).
     """
     out: list[MatchPair] = []
     cal: Calibration | None = calibration if isinstance(calibration, Calibration) else None
     if calibration is True:
         every = [p for item in new_items for p in index.match(item, thresholds, keep_apart=True)]
-        cal, scores = calibrate_scores([p.score for p in every], thresholds)
+        check = index.household_check()
+        households = check is None or check.households
+        cal, scores = calibrate_scores([p.score for p in every], thresholds, households=households)
         order = {item.id: n for n, item in enumerate(new_items)}
         for p, score in zip(every, scores, strict=True):
             if score is not None and score.decision != "apart":

@@ -43,7 +43,14 @@ _EXTRA_LEGAL_FORMS = """
     pte ltd | sdn bhd | pvt ltd | private limited | sp z oo | spolka z oo | sa de cv | srl | sarl | sas | spa |
     bv | nv | ab | as | oy | kk | se | llp | lp | holding | holdings | group | and co | and company | the
 """
-_LEADING_FORMS = frozenset({("kabushiki", "kaisha"), ("kk",), ("pt",), ("ooo",), ("oao",), ("zao",), ("the",)})
+# Forms written before the name: Japanese, Indonesian, Russian, and the Nordic and Baltic ones ("AB Volvo",
+# "Oy Karl Fazer", "UAB Bite", "SIA Tele2").
+_LEADING_FORMS = frozenset(
+    {("kabushiki", "kaisha"), ("kk",), ("pt",), ("ooo",), ("oao",), ("zao",), ("the",), ("ab",), ("oy",), ("oyj",),
+     ("uab",), ("sia",)}
+)  # fmt: skip
+#: Initials joined by "&" are one word: "AT&T" is "att", "P & G" is "pg" (not the stopwords "at", "and").
+_AMPERSAND_INITIALS = re.compile(r"(?<![\w&])([A-Za-z]{1,2})\s*&\s*([A-Za-z]{1,2})(?![\w&])")
 
 
 @functools.cache
@@ -92,8 +99,7 @@ def org_tokens(name: str) -> tuple[str, ...]:
     is only a legal form ("GmbH") has no tokens.
     """
     # A parenthesised part qualifies the name ("Spago (Los Angeles)", "Acme (UK) Ltd"): not part of it.
-    unqualified = _PARENTHESISED.sub(" ", name[:MAX_TEXT])
-    tokens = fold(normalise_company_name(unqualified if unqualified.strip() else name[:MAX_TEXT])).split()
+    tokens = _name_words(name)
     if len(tokens) > 1 and tokens[-1] == "the":
         tokens = tokens[:-1]  # catalogue order: "Palm, The"
     forms, longest = _legal_forms()
@@ -117,10 +123,53 @@ def org_tokens(name: str) -> tuple[str, ...]:
     return tuple(tokens)
 
 
+def _name_words(name: str, *, normalise: bool = True) -> list[str]:
+    """The folded words of a company name; ``normalise=False`` keeps the legal forms on."""
+    # A parenthesised part qualifies the name ("Spago (Los Angeles)", "Acme (UK) Ltd"): not part of it.
+    unqualified = _PARENTHESISED.sub(" ", name[:MAX_TEXT])
+    text = _AMPERSAND_INITIALS.sub(r"\1\2", unqualified if unqualified.strip() else name[:MAX_TEXT])
+    return fold(normalise_company_name(text) if normalise else text.replace("&", " and ")).split()
+
+
 def acronym(tokens: tuple[str, ...]) -> str:
     """First letters of the words that count ("International Business Machines" -> "ibm"); "" if < 2."""
     letters = "".join(t[0] for t in tokens if t not in STOPWORDS)
     return letters if len(letters) >= 2 else ""
+
+
+#: Words after which a name goes on with a qualifier an acronym often leaves out ("Systeme, Anwendungen
+#: und Produkte in der Datenverarbeitung" is SAP).
+_QUALIFIER_START = frozenset({"in", "for", "of", "fur", "der", "des", "du"})
+
+
+@functools.lru_cache(maxsize=131072)
+def org_acronyms(name: str) -> frozenset[str]:
+    """Every acronym the name may go by: of its words without legal forms ("ibm"), with the legal
+    forms that follow them ("Hongkong and Shanghai Banking Corporation Limited": "hsb", "hsbc",
+    "hsbcl"), and of the words before a qualifier ("sap"). Only names of two words or more."""
+    core = org_tokens(name)
+    if len(core) < 2:
+        return frozenset()
+    out = {acronym(core)}
+    words = [t for t in _name_words(name, normalise=False) if t not in STOPWORDS]
+    core_words = [t for t in core if t not in STOPWORDS]
+    if words[: len(core_words)] == core_words:
+        letters = "".join(t[0] for t in words)
+        out.update(letters[:j] for j in range(len(core_words), len(letters) + 1))
+    for n, t in enumerate(core[1:], start=1):
+        if t in _QUALIFIER_START:
+            out.add(acronym(core[:n]))
+            break
+    return frozenset(x for x in out if len(x) >= 2)
+
+
+_DIGIT_INITIAL = re.compile(r"([2-9])([a-z])")
+
+
+def acronym_forms(joined: str) -> frozenset[str]:
+    """A short name as the acronyms it may stand for: "3m" is also "mmm" (Minnesota Mining and Manufacturing)."""
+    expanded = _DIGIT_INITIAL.sub(lambda m: m.group(2) * int(m.group(1)), joined)
+    return frozenset({joined, expanded})
 
 
 @functools.lru_cache(maxsize=131072)

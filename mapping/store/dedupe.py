@@ -9,7 +9,7 @@ share it as evidence.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from mapping.identity import (
+    Calibration,
     MatchPair,
     OrgCandidate,
     PersonCandidate,
@@ -25,8 +26,12 @@ from mapping.identity import (
     build_person_index,
     find_org_duplicates,
     find_person_duplicates,
+    fit_calibration,
     match_new,
 )
+from mapping.identity.calibration_file import CalibrationSet
+from mapping.identity.households import household_check
+from mapping.identity.people import person_features
 from mapping.store.merge import MergeRequest, merge
 from mapping.store.models import (
     EmailAddress,
@@ -180,31 +185,107 @@ def apply_pairs(session: Session, kind: MatchKind, pairs: Sequence[MatchPair], t
     return result
 
 
-def scan(session: Session, thresholds: Thresholds, new_since: datetime | None = None) -> ScanResult:
-    """Resolve identities: a full pass, or (``new_since``) only records created since then against all."""
+def scan(
+    session: Session,
+    thresholds: Thresholds,
+    new_since: datetime | None = None,
+    calibrations: CalibrationSet | None = None,
+) -> ScanResult:
+    """Resolve identities: a full pass, or (``new_since``) only records created since then against all.
+
+    ``calibrations`` (from ``relsync match calibrate``) re-weights each kind's scores; without one, or
+    for a kind it has no calibration for, the expert weights decide."""
     result = ScanResult()
+    org_cal: Calibration | bool = (calibrations.organization if calibrations else None) or False
+    person_cal: Calibration | bool = (calibrations.person if calibrations else None) or False
     orgs = org_candidates(session)
     if new_since is None:
-        org_pairs = find_org_duplicates(orgs, thresholds)
+        org_pairs = find_org_duplicates(orgs, thresholds, calibration=org_cal)
     else:
         new_orgs = {
             str(i) for i in session.scalars(sa.select(Organisation.id).where(Organisation.created_at >= new_since))
         }
         fresh = [o for o in orgs if o.id in new_orgs]
         known = build_org_index([o for o in orgs if o.id not in new_orgs])
-        org_pairs = match_new(fresh, known, thresholds) if fresh else []
+        org_pairs = match_new(fresh, known, thresholds, calibration=org_cal) if fresh else []
     result.add(apply_pairs(session, MatchKind.ORGANIZATION, org_pairs, thresholds))
     session.flush()
     people = person_candidates(session)
     if new_since is None:
-        person_pairs = find_person_duplicates(people, thresholds)
+        person_pairs = find_person_duplicates(people, thresholds, calibration=person_cal)
     else:
         fresh_ids = {p.id for p in person_candidates(session, new_since)}
         fresh_people = [p for p in people if p.id in fresh_ids]
         index = build_person_index([p for p in people if p.id not in fresh_ids])
-        person_pairs = match_new(fresh_people, index, thresholds) if fresh_people else []
+        person_pairs = match_new(fresh_people, index, thresholds, calibration=person_cal) if fresh_people else []
     result.add(apply_pairs(session, MatchKind.PERSON, person_pairs, thresholds))
     return result
+
+
+@dataclass(frozen=True)
+class StoreCalibration:
+    """A fit on the store's own data, with what it would change, for the admin to judge before use."""
+
+    calibrations: CalibrationSet
+    preview: dict[str, KindPreview]  # per kind ("person", "organization")
+
+
+@dataclass(frozen=True)
+class KindPreview:
+    """Decisions over one kind's candidate pairs, with the expert weights and with the fitted ones."""
+
+    pairs: int
+    merge_expert: int
+    merge_calibrated: int
+    review_expert: int
+    review_calibrated: int
+
+
+def _preview(expert: Sequence[MatchPair], calibrated: Sequence[MatchPair]) -> KindPreview:
+    def count(pairs: Sequence[MatchPair], decision: str) -> int:
+        return sum(p.decision == decision for p in pairs)
+
+    return KindPreview(
+        len(expert),
+        count(expert, "merge"),
+        count(calibrated, "merge"),
+        count(expert, "review"),
+        count(calibrated, "review"),
+    )
+
+
+def fit_store_calibration(session: Session, thresholds: Thresholds, fitted_at: str) -> StoreCalibration:
+    """Fit the evidence weights by EM on every candidate pair of a full pass over the live people and
+    organisations (unlabelled: the store's own data), check the people for households, and count what
+    the calibrated weights would merge and queue compared with the expert weights. Changes nothing."""
+    calibrations: dict[str, Calibration | None] = {}
+    preview: dict[str, KindPreview] = {}
+    notes = []
+    people = person_candidates(session)
+    for kind, every in (
+        ("organization", find_org_duplicates(org_candidates(session), thresholds, keep_apart=True)),
+        ("person", find_person_duplicates(people, thresholds, keep_apart=True)),
+    ):
+        if not every:
+            calibrations[kind] = None
+            notes.append(f"{kind}: no candidate pairs, expert weights kept")
+            continue
+        cal = fit_calibration(p.score for p in every)
+        if kind == "person":
+            check = household_check(person_features(p) for p in people)
+            cal = replace(cal, households=check.households)
+            notes.append(f"households: {check.describe()}")
+        rescored = [MatchPair(p.a, p.b, cal.rescore(p.score, thresholds)) for p in every]
+        calibrations[kind] = cal
+        preview[kind] = _preview(every, rescored)
+        notes.append(f"{kind}: fitted on {len(every)} candidate pairs")
+    result = CalibrationSet(
+        person=calibrations.get("person"),
+        organization=calibrations.get("organization"),
+        fitted_at=fitted_at,
+        note="; ".join(notes),
+    )
+    return StoreCalibration(result, preview)
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,12 @@
 
 A merge keeps every identity: the merged record's e-mail addresses, phones, postal addresses, source
 links (Outlook items), interaction participations and follow-ups move to the survivor, and the merged
-row stays (``merged_into_id`` set) for audit and undo. Surviving values are chosen by clear rules:
+row stays (``merged_into_id`` set) for audit and undo. A merged person's facts move too (see
+:func:`_move_person_facts`): their sales transactions, and their relationship (or, when the survivor
+already has one, its staff category overrides and follow-ups). An organisation's facts follow it at
+read time instead (the classifier sums a merged organisation's transactions into its survivor).
+
+Surviving values are chosen by clear rules:
 
 1. a value staff typed (the record has an Outlook contact behind it) beats one we generated
    (a person made from an e-mail participant);
@@ -23,9 +28,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from mapping.store.models import (
+    CategoryOverride,
     EmailAddress,
     EntityType,
     FollowUp,
+    FollowUpStatus,
     InteractionParticipant,
     ItemKind,
     ItemLink,
@@ -39,6 +46,8 @@ from mapping.store.models import (
     Phone,
     PhoneKind,
     PostalAddress,
+    Relationship,
+    Transaction,
     utcnow,
 )
 
@@ -219,7 +228,81 @@ def _merge_people(session: Session, survivor_id: int, merged_id: int) -> dict[st
     for field, value in values.items():
         setattr(survivor, field, value)
     merged.merged_into_id = survivor_id
+    snapshot["facts"] = _move_person_facts(session, survivor_id, merged_id, survivor.organisation_id)
     return snapshot
+
+
+def _move_person_facts(
+    session: Session, survivor_id: int, merged_id: int, survivor_org_id: int | None
+) -> dict[str, Any]:
+    """Move a merged person's transactions and relationship to the survivor; what moved, for undo.
+
+    The merged person's relationship row itself moves when the survivor is classified as a person
+    (no organisation) and has none: owner, overrides, follow-ups and history come along. Otherwise
+    the survivor already has a relationship (its own, or its organisation's): the staff category
+    overrides and the follow-ups of the merged one move to it (an open follow-up only when the same
+    owner has none open there: one open task per owner), and the merged row stays with the merged
+    person, unused, so that unmerge finds it as it was.
+    """
+    facts: dict[str, Any] = {
+        "transactions": _ids(session, sa.select(Transaction.id).where(Transaction.person_id == merged_id)),
+        "relationship": None,
+        "overrides": [],
+        "relationship_follow_ups": [],
+    }
+    session.execute(
+        sa.update(Transaction).where(Transaction.id.in_(facts["transactions"])).values(person_id=survivor_id)
+    )
+    theirs = session.scalar(sa.select(Relationship.id).where(Relationship.person_id == merged_id))
+    if theirs is None:
+        return facts
+    target = session.scalar(sa.select(Relationship.id).where(Relationship.person_id == survivor_id))
+    if target is None and survivor_org_id is not None:
+        target = session.scalar(sa.select(Relationship.id).where(Relationship.organisation_id == survivor_org_id))
+    if target is None:
+        if survivor_org_id is None:
+            facts["relationship"] = theirs
+            session.execute(sa.update(Relationship).where(Relationship.id == theirs).values(person_id=survivor_id))
+        return facts
+    facts["overrides"] = _ids(session, sa.select(CategoryOverride.id).where(CategoryOverride.relationship_id == theirs))
+    busy = set(
+        session.scalars(
+            sa.select(FollowUp.owner_mailbox_id).where(
+                FollowUp.relationship_id == target, FollowUp.status == FollowUpStatus.OPEN
+            )
+        )
+    )
+    follow_ups = session.execute(
+        sa.select(FollowUp.id, FollowUp.owner_mailbox_id, FollowUp.status).where(FollowUp.relationship_id == theirs)
+    ).all()
+    facts["relationship_follow_ups"] = [
+        fid for fid, owner, status in follow_ups if status != FollowUpStatus.OPEN or owner not in busy
+    ]
+    session.execute(
+        sa.update(CategoryOverride).where(CategoryOverride.id.in_(facts["overrides"])).values(relationship_id=target)
+    )
+    session.execute(
+        sa.update(FollowUp).where(FollowUp.id.in_(facts["relationship_follow_ups"])).values(relationship_id=target)
+    )
+    return facts
+
+
+def _restore_person_facts(session: Session, merged_id: int, facts: dict[str, Any]) -> None:
+    """Undo :func:`_move_person_facts` (a merge recorded before facts moved has none to undo)."""
+    session.execute(sa.update(Transaction).where(Transaction.id.in_(facts["transactions"])).values(person_id=merged_id))
+    if facts["relationship"] is not None:
+        session.execute(
+            sa.update(Relationship).where(Relationship.id == facts["relationship"]).values(person_id=merged_id)
+        )
+    theirs = session.scalar(sa.select(Relationship.id).where(Relationship.person_id == merged_id))
+    if theirs is None:
+        return
+    session.execute(
+        sa.update(CategoryOverride).where(CategoryOverride.id.in_(facts["overrides"])).values(relationship_id=theirs)
+    )
+    session.execute(
+        sa.update(FollowUp).where(FollowUp.id.in_(facts["relationship_follow_ups"])).values(relationship_id=theirs)
+    )
 
 
 def _merge_orgs(session: Session, survivor_id: int, merged_id: int) -> dict[str, Any]:
@@ -309,6 +392,8 @@ def unmerge(session: Session, audit_id: int, actor: str) -> MergeAudit:
             .values(person_id=m_id)
         )
         session.execute(sa.update(FollowUp).where(FollowUp.id.in_(snap["follow_ups"])).values(person_id=m_id))
+        if "facts" in snap:
+            _restore_person_facts(session, m_id, snap["facts"])
         session.execute(sa.update(Person).where(Person.id == s_id).values(**snap["survivor_before"]))
         session.execute(sa.update(Person).where(Person.id == m_id).values(merged_into_id=None))
     else:

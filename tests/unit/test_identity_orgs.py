@@ -121,3 +121,39 @@ def test_a_shared_phone_number_and_address_outweigh_an_extra_word() -> None:
     b = OrgCandidate("b", "Fenix at the Argyle", phones=("213-848-6677",), addresses=("8358 Sunset Blvd.",))
     assert score_orgs(a, b).decision != "apart"
     assert score_orgs(org("Fenix"), org("Fenix at the Argyle")).decision == "apart"
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [("AB Volvo", "Volvo"), ("AB Volvo", "Volvo AB"), ("Oy Karl Fazer Ab", "Karl Fazer"), ("UAB Bite", "Bite UAB")],
+)
+def test_a_legal_form_written_before_the_name_is_not_a_word_of_it(a: str, b: str) -> None:
+    assert score_orgs(OrgCandidate("1", a), OrgCandidate("2", b)).decision == "merge"
+
+
+@pytest.mark.parametrize(
+    ("short", "long"),
+    [
+        ("HSBC", "Hongkong and Shanghai Banking Corporation"),  # the legal form is part of the acronym
+        ("HSBC Holdings plc", "The Hongkong and Shanghai Banking Corporation Limited"),
+        ("SAP", "Systeme, Anwendungen und Produkte in der Datenverarbeitung"),  # a qualifier left out
+        ("3M", "Minnesota Mining and Manufacturing Company"),  # a digit counts its letter
+        ("AT&T", "American Telephone and Telegraph"),  # initials joined by "&" are one word
+        ("AT&T Inc.", "American Telephone & Telegraph Company"),
+    ],
+)
+def test_acronyms_that_are_not_plain_first_letters_are_found(short: str, long: str) -> None:
+    from mapping.identity import build_org_index, match_new
+
+    score = score_orgs(OrgCandidate("1", short), OrgCandidate("2", long))
+    assert score.decision == "review" and any(e.kind == "acronym" for e in score.evidence)
+    # ... and blocking brings them together in the first place.
+    pairs = match_new([OrgCandidate("1", short)], build_org_index([OrgCandidate("2", long)]))
+    assert [p.b for p in pairs] == ["2"]
+
+
+def test_initials_joined_by_an_ampersand_are_one_word_and_longer_words_are_not_joined() -> None:
+    assert org_tokens("AT&T") == ("att",) and org_tokens("P & G") == ("pg",)
+    assert org_tokens("Johnson & Johnson") == ("johnson", "and", "johnson")
+    assert org_tokens("Smith & Co") == ("smith",)
+    assert score_orgs(OrgCandidate("1", "AT&T"), OrgCandidate("2", "Acme Bank")).decision == "apart"

@@ -95,3 +95,22 @@ def test_birth_date_decides_between_namesakes() -> None:
     a = person("Anna Berg", birth_date="1971-03-05", postcode="2000")
     assert score_people(a, person("Anna Berg", birth_date="19710305", postcode="2000")).decision == "merge"
     assert score_people(a, person("Anna Berg", birth_date="1990-11-23", postcode="2000")).decision == "apart"
+
+
+@pytest.mark.parametrize("short", ["M Weber", "M. Weber", "Weber, M."])
+def test_an_initial_before_a_surname_is_an_initial_not_a_title(short: str) -> None:
+    same_company = {"org_name": "Brightwater Ltd"}
+    score = score_people(
+        PersonCandidate("a", short, **same_company), PersonCandidate("b", "Martin Weber", **same_company)
+    )  # type: ignore[arg-type]
+    kinds = {e.kind: e.weight for e in score.evidence}
+    assert kinds["surname"] > 0 and kinds["given_name"] > 0  # "M." fits Martin; Weber is the surname
+    assert score.decision != "apart"
+    other = score_people(PersonCandidate("a", short), PersonCandidate("b", "Anna Weber"))
+    assert other.decision == "apart"  # the initial does not fit Anna
+
+
+def test_a_title_before_a_surname_leaves_the_given_name_unknown() -> None:
+    score = score_people(PersonCandidate("a", "Dr Weber"), PersonCandidate("b", "Max Weber"))
+    assert not any(e.kind == "given_name" for e in score.evidence)
+    assert any(e.kind == "surname" and e.weight > 0 for e in score.evidence)
