@@ -20,7 +20,7 @@ import sqlalchemy as sa
 import structlog
 from exchangelib import Account
 
-from connector.errors import ExchangeError
+from connector.errors import ExchangeError, MailboxUnavailable
 from connector.ews import EwsConnection
 from connector.master_categories import ensure_master_categories
 from connector.tasks import (
@@ -173,6 +173,15 @@ def _run(loaded: LoadedConfig, now: datetime, connection: EwsConnection, store: 
             continue
         try:
             _write(connection, store, loaded, owner, pending, names, engagement, now)
+        except MailboxUnavailable as exc:
+            if mailbox_id in active:
+                _failed(owner, exc, "tasks not written")
+                continue
+            # A mailbox that is gone (and no longer configured): its closed tasks went with it.
+            with store.session() as session:
+                for w in pending:
+                    fs.record_written(session, w.follow_up_id, None, now, gone=True)
+            log.info("tasks of a gone mailbox forgotten", mailbox=owner.mailbox, tasks=len(pending))
         except ExchangeError as exc:
             _failed(owner, exc, "tasks not written")
 

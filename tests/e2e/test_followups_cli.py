@@ -88,10 +88,13 @@ def test_run_once_writes_the_follow_ups_and_the_cli_lists_and_exports_them(env: 
 def test_status_names_relationships_that_nobody_can_follow_up(env: Env) -> None:
     assert env.run("run-once", "--json").exit_code == 0
     assert "get no follow-up task" not in env.run("status").output
-    # Bob leaves: his mailbox goes from the configuration, and nobody else has met Erin.
+    # Bob leaves: his mailbox goes from the configuration and from Exchange, and nobody else has met Erin.
     env.config.write_text(env.config.read_text(encoding="utf-8").replace(f', "{BOB.email}"', ""),
                           encoding="utf-8")
+    del env.fake.mailboxes[BOB.email]
     assert env.run("run-once", "--json").exit_code == 0
+    # His open task went with his mailbox: nothing is left waiting to be written there.
+    assert env.scalar("SELECT count(*) FROM follow_ups WHERE pending_write IS NOT NULL") == 0
     out = env.run("status").output
     assert "follow-ups: 1 relationship(s) get no follow-up task" in out
     assert "Northwind (Average): no owner: no staff member has two-way interactions with it" in out
