@@ -277,8 +277,10 @@ def test_staff_completion_is_recorded_as_an_interaction_with_the_owner_and_the_c
 def test_an_owner_change_moves_the_task_and_is_recorded(follow: Follow) -> None:
     follow.run(START)
     old_id, fields = follow.task_of(ALICE.email, "Fabrikam")
-    for n in (200, 210, 220):  # Bob now has 6 two-way e-mails with Dana, Alice 2: over the margin of 3
-        _conversation(follow, BOB, DANA, n, START - timedelta(days=1, hours=n // 10))
+    # Bob has had 6 two-way e-mails with Dana (before Alice's last one, so the due day stays), Alice 2:
+    # over the margin of 3.
+    for n in (200, 210, 220):
+        _conversation(follow, BOB, DANA, n, T0 - timedelta(days=3, hours=n // 10))
     follow.sync()
     follow.run(START + timedelta(hours=2))
     assert old_id not in follow.tasks(ALICE.email)  # removed from Alice's list (to Deleted Items)
