@@ -18,6 +18,7 @@ Failures, and what happens:
 
 from __future__ import annotations
 
+import contextvars
 import random
 import time
 from collections.abc import Callable
@@ -55,6 +56,7 @@ from connector.normalize import (
 from mapping.changes import FolderName, ItemChange, MeetingSeries, Page, PageResult, SkippedItem, SyncRules
 from mapping.records import MeetingRecord
 from mapping.recurrence import expand_occurrences
+from mapping.store.page_writer import PageWriter, shareable
 from mapping.store.store import MassUnlinkRefused, Store
 
 log = structlog.get_logger(__name__)
@@ -103,6 +105,10 @@ class SyncSettings:
     max_back_off_seconds: float = 300.0
     #: A full resync may unlink at most this share of a folder's items (when it has more than 20).
     max_unlink_share: float = 0.5
+    #: A page with at least this many changes and more pages behind it (a backlog: a first sync, a big
+    #: import) moves applying to a second process for the rest of the ``sync`` call, so the store's
+    #: work overlaps Exchange's on another core (see mapping.store.page_writer). 0: never.
+    parallel_apply_min_changes: int = 256
 
 
 @dataclass
@@ -123,6 +129,11 @@ class MailboxReport:
     mailbox: str
     folders: list[FolderReport] = field(default_factory=list)
     error: str | None = None
+    #: What kind of problem ``error`` is, for metrics and alerts: the error class's name
+    #: (``MailboxUnavailable``, ``TransientError``, ``Throttled``, ``MassUnlinkRefused``, ...).
+    error_kind: str | None = None
+    #: Stopped between pages because ``should_stop`` said so (shutdown, lease lost): nothing half-applied.
+    interrupted: bool = False
 
     @property
     def ok(self) -> bool:
@@ -132,22 +143,30 @@ class MailboxReport:
 Progress = Callable[[str, str, FolderReport], None]
 
 
+class SyncInterrupted(Exception):
+    """``should_stop`` said stop: raised between pages (after a commit), never inside one."""
+
+
 class MailboxSync:
     """Syncs mailboxes through one shared EWS connection into one store."""
 
     def __init__(
         self, connection: EwsConnection, store: Store, rules: SyncRules, settings: SyncSettings,
         sleep: Callable[[float], None] = time.sleep,
+        should_stop: Callable[[], bool] = lambda: False,
     ) -> None:
         self.connection = connection
         self.store = store
         self.rules = rules
         self.settings = settings
         self._sleep = sleep
+        #: Checked between pages and before retry waits (the daemon's shutdown and lost-lease signal).
+        self.should_stop = should_stop
         # Outlook user-defined fields ("Source", ...) become registered extended properties on
         # Contact, fetched with every contact and read into ContactRecord.user_fields.
         registered = register_user_fields(list(settings.user_fields))
         self._contact_fields = CONTACT_FIELDS + tuple(registered[name] for name in settings.user_fields)
+        self._writer: PageWriter | None = None  # started on the first backlog of a sync call
 
     # ------------------------------------------------------------------------------------ mailbox
     def sync(
@@ -155,23 +174,48 @@ class MailboxSync:
     ) -> MailboxReport:
         """Sync the given folders of one mailbox. Exchange errors end up in the report, not raised,
         except a refused login, which is the same for every mailbox."""
+        # Every log line of this mailbox's sync says which mailbox (and folder), exchangelib's included.
+        with structlog.contextvars.bound_contextvars(mailbox=address):
+            try:
+                return self._sync_mailbox(address, folders, full, progress)
+            finally:
+                if self._writer is not None:  # drained at the end of every folder already
+                    self._writer.close()
+                    self._writer = None
+
+    def _sync_mailbox(
+        self, address: str, folders: list[FolderName], full: bool, progress: Progress | None
+    ) -> MailboxReport:
         mailbox = self.store.ensure_mailbox(address, address)
         report = MailboxReport(mailbox=address)
         bound = log.bind(mailbox=address)
         try:
             account = self.connection.account(address)
             for folder in folders:
-                folder_report = self._sync_folder(account, mailbox.id, folder, full, progress, bound)
+                if self.should_stop():
+                    raise SyncInterrupted(folder)
+                with structlog.contextvars.bound_contextvars(folder=folder):
+                    folder_report = self._sync_folder(account, mailbox.id, folder, full, progress, bound)
                 report.folders.append(folder_report)
-        except AuthenticationFailed:
-            raise  # the same for every mailbox: a configuration problem, not this mailbox's
+        except AuthenticationFailed as exc:
+            # The same for every mailbox (a configuration problem): the caller stops on it, and status
+            # shows it on the mailbox it stopped at.
+            self.store.mark_attention(mailbox.id, str(exc))
+            raise
+        except SyncInterrupted:
+            report.interrupted = True  # every committed page stands; the next run resumes after it
+            return report
         except (MassUnlinkRefused, ExchangeError) as exc:
             report.error = str(exc)
+            report.error_kind = type(exc).__name__
         if report.error:
             bound.warning("mailbox needs attention", error=report.error)
             self.store.mark_attention(mailbox.id, report.error)
         else:
             self.store.mark_success(mailbox.id)
+        throttled = sum(f.throttled_seconds for f in report.folders)
+        if throttled:
+            self.store.mark_throttled(mailbox.id, throttled)
         return report
 
     # ------------------------------------------------------------------------------------- folder
@@ -248,7 +292,7 @@ class MailboxSync:
             while True:
                 last = bool(svc.includes_last_item_in_range) or svc.sync_state == state
                 ahead: Future[tuple[SyncFolderItems, list[Any]]] | None = (
-                    None if last else pool.submit(fetch, svc.sync_state)
+                    None if last else pool.submit(contextvars.copy_context().run, fetch, svc.sync_state)
                 )
                 changes, skipped = self._translate(account, folder_name, raw, flog)
                 if seen is not None:
@@ -258,19 +302,67 @@ class MailboxSync:
                     mailbox_id=mailbox_id, folder=folder_name, folder_id=getattr(folder, "id", None),
                     changes=tuple(changes), new_state=svc.sync_state, skipped=tuple(skipped), full_sync=full,
                 )
-                result = self.store.apply_page(page, self.rules)
-                report.result.add(result)
-                report.pages += 1
                 for item in skipped:
                     flog.warning("item skipped", item_id=item.item_id, reason=item.reason)
-                if progress is not None:
-                    progress(account.primary_smtp_address, folder_name, report)
+                self._applied(self._apply(page, more=ahead is not None), report, progress, account, folder_name)
                 if ahead is None:
-                    return
+                    break
+                if self.should_stop():
+                    raise SyncInterrupted(folder_name)
                 state = svc.sync_state
                 svc, raw = ahead.result()
+            self._settle(report, progress, account, folder_name, flog, failing=False)
+        except BaseException:
+            # Pages already handed to the writer still commit (each with its state) before the
+            # failure goes up: nothing may write behind a state reset or the next folder.
+            self._settle(report, progress, account, folder_name, flog, failing=True)
+            raise
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
+
+    def _apply(self, page: Page, *, more: bool) -> list[PageResult]:
+        """Apply a page here, or hand it to the writer process once a backlog shows (see SyncSettings)."""
+        threshold = self.settings.parallel_apply_min_changes
+        if (
+            self._writer is None and more and threshold > 0
+            and len(page.changes) + len(page.skipped) >= threshold and shareable(self.store.url)
+        ):
+            self._writer = PageWriter(self.store.url)
+        if self._writer is None:
+            return [self.store.apply_page(page, self.rules)]
+        return self._writer.submit(page, self.rules)
+
+    def _settle(
+        self, report: FolderReport, progress: Progress | None, account: Account, folder_name: FolderName,
+        flog: Any, *, failing: bool,
+    ) -> None:
+        """Wait for the writer's pages of this folder; raise its failure unless another is on its way."""
+        if self._writer is None:
+            return
+        try:
+            results, error = self._writer.drain()
+        except Exception as exc:  # the writer process itself is gone
+            if not failing:
+                raise
+            flog.error("page writer failed too", error=f"{type(exc).__name__}: {exc}")
+            return
+        self._applied(results, report, progress, account, folder_name)
+        if error is None:
+            return
+        if failing:
+            flog.error("page writer failed too", error=f"{type(error).__name__}: {error}")
+            return
+        raise error
+
+    def _applied(
+        self, results: list[PageResult], report: FolderReport, progress: Progress | None, account: Account,
+        folder_name: FolderName,
+    ) -> None:
+        for result in results:
+            report.result.add(result)
+            report.pages += 1
+            if progress is not None:
+                progress(account.primary_smtp_address, folder_name, report)
 
     # -------------------------------------------------------------------------------- translation
     def _translate(
@@ -278,6 +370,7 @@ class MailboxSync:
     ) -> tuple[list[ItemChange], list[SkippedItem]]:
         changes: list[ItemChange] = []
         skipped: list[SkippedItem] = []
+        exceptions = self._fetch_exceptions(account, raw) if folder_name == "calendar" else {}
         for change_type, obj in raw:
             if change_type == SyncFolderItems.READ_FLAG_CHANGE:
                 continue
@@ -291,7 +384,7 @@ class MailboxSync:
                 skipped.append(SkippedItem(item_id=None, reason=f"{type(obj).__name__}: {obj}"[:200]))
                 continue
             try:
-                record = self._record(account, folder_name, obj)
+                record = self._record(account, folder_name, obj, exceptions)
             except BadItem as exc:
                 skipped.append(SkippedItem(item_id=exc.item_id or item_id, reason=exc.reason))
                 continue
@@ -304,7 +397,7 @@ class MailboxSync:
                                       record=record, categories=categories))
         return changes, skipped
 
-    def _record(self, account: Account, folder_name: FolderName, obj: Any) -> Any:
+    def _record(self, account: Account, folder_name: FolderName, obj: Any, exceptions: dict[str, Any]) -> Any:
         item_id = getattr(obj, "id", None)
         if folder_name == "contacts":
             if not isinstance(obj, Contact):
@@ -313,13 +406,13 @@ class MailboxSync:
         if folder_name == "calendar":
             if not isinstance(obj, CalendarItem):
                 raise BadItem(item_id, f"not a calendar item: {type(obj).__name__}")
-            return self._series(obj, account)
+            return self._series(obj, exceptions)
         if not isinstance(obj, Message) or type(obj) is not Message:
             raise BadItem(item_id, f"not an e-mail: {type(obj).__name__}")
         return message_record(obj, folder_name, owner=account.primary_smtp_address,
                               snippet_chars=self.settings.snippet_chars)
 
-    def _series(self, item: CalendarItem, account: Account | None = None) -> MeetingSeries:
+    def _series(self, item: CalendarItem, exceptions: dict[str, Any]) -> MeetingSeries:
         record = meeting_record(item)
         if record.calendar_item_type != "recurring_master" or item.recurrence is None:
             return MeetingSeries(item=record, occurrences=(record,))
@@ -327,42 +420,46 @@ class MailboxSync:
         window = (now - timedelta(days=self.settings.calendar_days_back),
                   now + timedelta(days=self.settings.calendar_days_ahead))
         modified = modified_occurrence_records(item, record)
-        if modified and account is not None:
-            modified = self._exceptions(account, record, modified)
+        if modified:
+            modified = _with_exception_details(record, modified, exceptions)
         occurrences = expand_occurrences(
             record, recurrence_spec(item.recurrence, record.item_id), modified,
             deleted_occurrence_starts(item), window[0], window[1],
         )
         return MeetingSeries(item=record, occurrences=tuple(occurrences), window=window)
 
-    def _exceptions(
-        self, account: Account, master: MeetingRecord, summaries: list[MeetingRecord]
-    ) -> list[MeetingRecord]:
-        """The master lists only the new times of its exceptions; fetch them (one GetItem) for what else
-        changed (subject, location, attendees, cancellation). Best effort: on failure, the times stay right."""
-        ids = [(s.item_id, s.change_key) for s in summaries]
+    def _fetch_exceptions(self, account: Account, raw: list[Any]) -> dict[str, Any]:
+        """The exception items of every recurring master on the page, by item id, in one GetItem call
+        (exchangelib splits it into requests of 100): a master lists only their new times, these say
+        what else changed (subject, location, attendees, cancellation). Best effort: on failure the
+        masters' times stay right. One call per page, not per series: each request costs a round trip.
+
+        An exception is stored only when its new start is in the sync window (see expand_occurrences),
+        and the master already says where it moved to: those far outside the window are not fetched.
+        """
+        now = datetime.now(UTC)
+        slack = timedelta(days=2)  # all-day exceptions start at local midnight, hours from the master's UTC
+        low = now - timedelta(days=self.settings.calendar_days_back) - slack
+        high = now + timedelta(days=self.settings.calendar_days_ahead) + slack
+        ids: list[tuple[str, str | None]] = []
+        for change_type, obj in raw:
+            if change_type in (SyncFolderItems.CREATE, SyncFolderItems.UPDATE) and isinstance(obj, CalendarItem):
+                for occurrence in getattr(obj, "modified_occurrences", None) or ():
+                    start = getattr(occurrence, "start", None)
+                    outside = isinstance(start, datetime) and start.tzinfo is not None and not low <= start < high
+                    if getattr(occurrence, "id", None) and not outside:
+                        ids.append((str(occurrence.id), getattr(occurrence, "changekey", None)))
+        if not ids:
+            return {}
         try:
             fetched = self._retrying(
                 lambda: list(account.fetch(ids=ids, only_fields=list(EXCEPTION_FIELDS))),
                 FolderReport(folder="calendar"),
             )
         except ExchangeError as exc:
-            log.warning("exceptions of a series could not be fetched", item_id=master.item_id, error=str(exc))
-            return summaries
-        result: list[MeetingRecord] = []
-        for summary, obj in zip(summaries, fetched, strict=False):
-            try:
-                if not isinstance(obj, CalendarItem):
-                    raise BadItem(summary.item_id, f"not a calendar item: {type(obj).__name__}")
-                full = meeting_record(obj)
-            except Exception:  # a bad exception item: keep what the master said about it
-                result.append(summary)
-                continue
-            result.append(replace(
-                full, uid=master.uid, occurrence_start=summary.occurrence_start, calendar_item_type="exception",
-                participants=full.participants or master.participants,
-            ))
-        return result + summaries[len(result):]
+            log.warning("exceptions of recurring series could not be fetched", count=len(ids), error=str(exc))
+            return {}
+        return {item_id: obj for (item_id, _), obj in zip(ids, fetched, strict=False)}
 
     # ------------------------------------------------------------------------------------ retries
     def _retrying(self, call: Callable[[], Any], report: FolderReport) -> Any:
@@ -381,7 +478,35 @@ class MailboxSync:
                 else:
                     cap = min(s.retry_max_seconds, s.retry_base_seconds * 2 ** (attempt - 1))
                     wait = random.uniform(cap / 2, cap)  # jitter: many workers must not retry in step
+                if self.should_stop():
+                    raise SyncInterrupted("stop requested while retrying") from exc
                 report.retries += 1
                 log.info("retrying", error=str(error), attempt=attempt, wait_seconds=round(wait, 2))
                 self._sleep(wait)
         raise AssertionError("unreachable")
+
+
+def _with_exception_details(
+    master: MeetingRecord, summaries: list[MeetingRecord], fetched: dict[str, Any]
+) -> list[MeetingRecord]:
+    """The master's exception summaries, each replaced by its fetched item's record where there is one."""
+    result: list[MeetingRecord] = []
+    for summary in summaries:
+        obj = fetched.get(summary.item_id)
+        try:
+            if not isinstance(obj, CalendarItem):
+                raise BadItem(summary.item_id, f"not a calendar item: {type(obj).__name__}")
+            full = meeting_record(obj)
+        except Exception:  # not fetched, or a bad exception item: keep what the master said about it
+            result.append(summary)
+            continue
+        result.append(
+            replace(
+                full,
+                uid=master.uid,
+                occurrence_start=summary.occurrence_start,
+                calendar_item_type="exception",
+                participants=full.participants or master.participants,
+            )
+        )
+    return result

@@ -184,8 +184,32 @@ def _name_from_domain(domain: str) -> str:
     return label.replace("-", " ").title() or domain
 
 
-def _existing_links(session: Session, page: Page) -> dict[str, ItemLink]:
-    links: dict[str, ItemLink] = {}
+@dataclass(slots=True)
+class _NewLink:
+    """A link first seen on this page, as a plain row: inserted with the page's others in one
+    executemany (see :func:`_insert_new_links`); an ORM object would cost more than the insert."""
+
+    mailbox_id: int
+    folder: str
+    item_id: str
+    item_kind: ItemKind
+    entity_type: EntityType
+    entity_id: int
+    first_seen_at: datetime
+    last_seen_at: datetime
+    change_key: str | None = None
+    categories: list[str] | None = None
+    deleted_at: datetime | None = None
+    our_id: str | None = None
+    written_categories: list[str] | None = None
+    id: None = None  # no row yet
+
+
+_Links = dict[str, ItemLink | _NewLink]
+
+
+def _existing_links(session: Session, page: Page) -> _Links:
+    links: _Links = {}
     for chunk in chunked(c.item_id for c in page.changes):
         query = sa.select(ItemLink).where(
             ItemLink.mailbox_id == page.mailbox_id, ItemLink.folder == page.folder, ItemLink.item_id.in_(chunk)
@@ -197,7 +221,7 @@ def _existing_links(session: Session, page: Page) -> dict[str, ItemLink]:
 def _touch_link(
     session: Session,
     page: Page,
-    links: dict[str, ItemLink],
+    links: _Links,
     change: ItemChange,
     entity_type: EntityType,
     entity_id: int,
@@ -206,7 +230,7 @@ def _touch_link(
     """Create or refresh the item's link; True when it is new."""
     link = links.get(change.item_id)
     if link is None:
-        link = ItemLink(
+        link = _NewLink(
             mailbox_id=page.mailbox_id,
             folder=page.folder,
             item_id=change.item_id,
@@ -214,8 +238,8 @@ def _touch_link(
             entity_type=entity_type,
             entity_id=entity_id,
             first_seen_at=now,
+            last_seen_at=now,
         )
-        # Left transient: the page's new links go in as one executemany (see _insert_new_links).
         links[change.item_id] = link
         created = True
     else:
@@ -250,12 +274,12 @@ def apply_page(session: Session, page: Page, rules: SyncRules, now: datetime) ->
 _LINK_COLUMNS = tuple(c.key for c in ItemLink.__table__.columns if c.key != "id")
 
 
-def _insert_new_links(session: Session, links: dict[str, ItemLink]) -> None:
+def _insert_new_links(session: Session, links: _Links) -> None:
     """Insert the links created on this page in one executemany; the ORM sends one INSERT per row."""
     rows = [
         {column: getattr(link, column) for column in _LINK_COLUMNS}
         for link in links.values()
-        if sa.inspect(link).transient
+        if isinstance(link, _NewLink)
     ]
     if rows:
         session.execute(sa.insert(_TABLES["item_links"]), rows)
@@ -281,7 +305,7 @@ def unlink_links(
     return sum(_unlink(session, page, link, now, rules) for link in links)
 
 
-def _unlink(session: Session, page: Page, link: ItemLink | None, now: datetime, rules: SyncRules) -> bool:
+def _unlink(session: Session, page: Page, link: ItemLink | _NewLink | None, now: datetime, rules: SyncRules) -> bool:
     """The item is gone from this folder: its link is kept, marked deleted.
 
     A person stays (the contact was one staff member's card, not the relationship). An interaction
@@ -298,7 +322,7 @@ def _unlink(session: Session, page: Page, link: ItemLink | None, now: datetime, 
     return True
 
 
-def _drop_viewer(session: Session, link: ItemLink, mailbox_id: int) -> None:
+def _drop_viewer(session: Session, link: ItemLink | _NewLink, mailbox_id: int) -> None:
     # A series links to its first stored occurrence; viewers of all its occurrences go with it.
     interaction = session.get(Interaction, link.entity_id)
     if interaction is None:
@@ -328,9 +352,7 @@ def _drop_viewer(session: Session, link: ItemLink, mailbox_id: int) -> None:
 
 
 # ------------------------------------------------------------------------------------------ contacts
-def _apply_contacts(
-    session: Session, page: Page, links: dict[str, ItemLink], directory: _Directory, now: datetime
-) -> None:
+def _apply_contacts(session: Session, page: Page, links: _Links, directory: _Directory, now: datetime) -> None:
     """Upsert a page of contacts with one flush for the page (not one per contact).
 
     People, their addresses, phones and postal addresses are loaded in bulk first; new people are
@@ -497,9 +519,7 @@ def _cut(value: str | None, limit: int) -> str | None:
 
 
 # ------------------------------------------------------------------------------------------ messages
-def _apply_messages(
-    session: Session, page: Page, links: dict[str, ItemLink], directory: _Directory, now: datetime
-) -> None:
+def _apply_messages(session: Session, page: Page, links: _Links, directory: _Directory, now: datetime) -> None:
     rules = directory.rules
     result = directory.result
     decided: list[tuple[ItemChange, MessageRecord, Decision]] = []
@@ -537,55 +557,69 @@ def _apply_messages(
         )
     )
     viewers = _viewers_of(session, [i.id for i in existing.values()], page.mailbox_id)
-    touched: list[tuple[ItemChange, Interaction]] = []
-    # New interactions' participants and viewers are plain rows, inserted in bulk once the
-    # interactions have ids: the ORM's per-object bookkeeping was most of a page's cost.
-    new_rows: dict[str, tuple[Interaction, set[tuple[str, str]], list[dict[str, object]]]] = {}
+    touched: list[tuple[ItemChange, str]] = []
+    # New interactions, their participants and viewers are plain rows, inserted in bulk (the new
+    # interactions' ids read back by Message-ID): the ORM's per-object bookkeeping and its one
+    # RETURNING insert per row were most of a page's cost.
+    new_rows: dict[str, tuple[dict[str, object], set[tuple[str, str]], list[dict[str, object]]]] = {}
     for change, record, decision in decided:
-        assert record.internet_message_id is not None and decision.direction is not None
+        message_id = record.internet_message_id
+        assert message_id is not None and decision.direction is not None
         direction = Direction(decision.direction)
-        interaction = existing.get(record.internet_message_id)
-        if interaction is None:
-            interaction = Interaction(
-                kind=InteractionKind.EMAIL,
-                internet_message_id=record.internet_message_id,
-                occurred_at=record.occurred_at,
-                direction=direction,
-                participants=[],
-            )
-            session.add(interaction)
-            existing[record.internet_message_id] = interaction
-            new_rows[record.internet_message_id] = (interaction, set(), [])
-        interaction.subject = record.subject
-        interaction.conversation_id = record.conversation_id
-        interaction.size_bytes = record.size
-        interaction.snippet = record.snippet
-        interaction.occurred_at = record.occurred_at
-        pending = new_rows.get(record.internet_message_id)
-        if pending is None:
+        values: dict[str, object] = {
+            "subject": record.subject,
+            "conversation_id": record.conversation_id,
+            "size_bytes": record.size,
+            "snippet": record.snippet,
+            "occurred_at": record.occurred_at,
+        }
+        interaction = existing.get(message_id)
+        if interaction is not None:
+            for column, value in values.items():
+                setattr(interaction, column, value)
             _set_participants(session, interaction, decision.participants, direction, directory)
         else:
+            pending = new_rows.get(message_id)
+            if pending is None:  # the first copy on the page creates it; a later copy updates it
+                pending = new_rows[message_id] = (
+                    {"kind": InteractionKind.EMAIL, "internet_message_id": message_id, "direction": direction},
+                    set(),
+                    [],
+                )
+            pending[0].update(values)
             pending[2].extend(_participant_rows(decision.participants, direction, directory, pending[1]))
-        touched.append((change, interaction))
-    session.flush()  # one batched INSERT of the page's new interactions
+        touched.append((change, message_id))
+    session.flush()  # the people, organisations and updated interactions the page brought
+    ids = {message_id: interaction.id for message_id, interaction in existing.items()}
+    if new_rows:
+        session.execute(sa.insert(_TABLES["interactions"]), [row for row, _, _ in new_rows.values()])
+        for chunk in chunked(new_rows):
+            found = session.execute(
+                sa.select(Interaction.internet_message_id, Interaction.id).where(
+                    Interaction.internet_message_id.in_(chunk)
+                )
+            )
+            ids.update({key: row_id for key, row_id in found if key})
     participant_rows: list[dict[str, object]] = []
     viewer_rows: list[dict[str, object]] = []
-    for interaction, _, its_rows in new_rows.values():
+    for message_id, (_, _, its_rows) in new_rows.items():
+        interaction_id = ids[message_id]
         for row in its_rows:
-            row["interaction_id"] = interaction.id
+            row["interaction_id"] = interaction_id
         participant_rows.extend(its_rows)
-        viewer_rows.append({"interaction_id": interaction.id, "mailbox_id": page.mailbox_id})
-        viewers.add(interaction.id)
+        viewer_rows.append({"interaction_id": interaction_id, "mailbox_id": page.mailbox_id})
+        viewers.add(interaction_id)
     # Core inserts (one executemany each): the ORM's bulk path issues a statement per row here.
     if participant_rows:
         session.execute(sa.insert(_TABLES["interaction_participants"]), participant_rows)
     if viewer_rows:
         session.execute(sa.insert(_TABLES["interaction_viewers"]), viewer_rows)
-    for change, interaction in touched:
-        if interaction.id not in viewers:
-            session.add(InteractionViewer(interaction_id=interaction.id, mailbox_id=page.mailbox_id))
-            viewers.add(interaction.id)
-        created = _touch_link(session, page, links, change, EntityType.INTERACTION, interaction.id, now)
+    for change, message_id in touched:
+        interaction_id = ids[message_id]
+        if interaction_id not in viewers:
+            session.add(InteractionViewer(interaction_id=interaction_id, mailbox_id=page.mailbox_id))
+            viewers.add(interaction_id)
+        created = _touch_link(session, page, links, change, EntityType.INTERACTION, interaction_id, now)
         result.created += created
         result.updated += not created
 
@@ -625,7 +659,7 @@ def _viewers_of(session: Session, interaction_ids: list[int], mailbox_id: int) -
     return seen
 
 
-def _forget(session: Session, page: Page, link: ItemLink | None, keep_link: bool = False) -> None:
+def _forget(session: Session, page: Page, link: ItemLink | _NewLink | None, keep_link: bool = False) -> None:
     """An item we stored became private (or otherwise unstorable): privacy beats memory."""
     if link is None or link.entity_type != EntityType.INTERACTION:
         return
@@ -643,7 +677,7 @@ def _forget(session: Session, page: Page, link: ItemLink | None, keep_link: bool
             .where(InteractionViewer.interaction_id == member.id)
         ):
             session.delete(member)
-    if not keep_link and not sa.inspect(link).transient:
+    if not keep_link and isinstance(link, ItemLink):
         session.delete(link)
 
 
@@ -702,9 +736,11 @@ def _participant_rows(
 
 
 # ------------------------------------------------------------------------------------------ meetings
-def _apply_meetings(
-    session: Session, page: Page, links: dict[str, ItemLink], directory: _Directory, now: datetime
-) -> None:
+#: A meeting occurrence's natural key: (iCalendar UID, original start; None for a single meeting).
+_Key = tuple[str, datetime | None]
+
+
+def _apply_meetings(session: Session, page: Page, links: _Links, directory: _Directory, now: datetime) -> None:
     rules = directory.rules
     result = directory.result
     series_list: list[tuple[ItemChange, MeetingSeries, Decision]] = []
@@ -753,56 +789,94 @@ def _apply_meetings(
     viewers = _viewers_of(
         session, [i.id for by_start in stored_by_uid.values() for i in by_start.values()], page.mailbox_id
     )
-    seen_occurrences: list[Interaction] = []
-    touched: list[tuple[ItemChange, Interaction]] = []
+    # New occurrences, their participants and viewers go in as plain rows (one executemany each),
+    # their ids read back by UID; stored ones are updated through the ORM.
+    new_rows: dict[_Key, tuple[dict[str, object], set[tuple[str, str]], list[dict[str, object]]]] = {}
+    seen_occurrences: list[_Key] = []
+    touched: list[tuple[ItemChange, _Key]] = []
     for change, series, decision in series_list:
         assert decision.direction is not None and series.item.uid is not None
         direction = Direction(decision.direction)
         uid = series.item.uid
         stored = stored_by_uid.setdefault(uid, {})
-        first: Interaction | None = None
+        first: _Key | None = None
         for occurrence in series.occurrences:
+            key = (uid, occurrence.occurrence_start)
+            values = _meeting_values(occurrence, direction)
             interaction = stored.get(occurrence.occurrence_start)
-            if interaction is None:
-                interaction = Interaction(
-                    kind=InteractionKind.MEETING,
-                    ical_uid=uid,
-                    occurrence_start=occurrence.occurrence_start,
-                    occurred_at=occurrence.start,
-                    direction=direction,
-                    participants=[],
-                )
-                session.add(interaction)
-                stored[occurrence.occurrence_start] = interaction
-            _fill_meeting(interaction, occurrence, direction)
-            _set_participants(session, interaction, decision.participants, direction, directory)
-            seen_occurrences.append(interaction)
-            first = first or interaction
+            if interaction is not None:
+                for column, value in values.items():
+                    setattr(interaction, column, value)
+                _set_participants(session, interaction, decision.participants, direction, directory)
+            else:
+                pending = new_rows.get(key)
+                if pending is None:  # the first series on the page creates it; a later one updates it
+                    pending = new_rows[key] = (
+                        {"kind": InteractionKind.MEETING, "ical_uid": uid, "occurrence_start": key[1]},
+                        set(),
+                        [],
+                    )
+                pending[0].update(values)
+                pending[2].extend(_participant_rows(decision.participants, direction, directory, pending[1]))
+            seen_occurrences.append(key)
+            first = first or key
         if series.window is not None:
             produced = {o.occurrence_start for o in series.occurrences}
             window_start, window_end = series.window
-            for start, interaction in stored.items():
-                if start is not None and start not in produced and window_start <= start < window_end:  # type: ignore[operator]
-                    interaction.is_cancelled = True  # a deleted occurrence did not happen
+            gone = [
+                start
+                for start in {*stored, *(k[1] for k in new_rows if k[0] == uid)}
+                if start is not None and start not in produced and window_start <= start < window_end  # type: ignore[operator]
+            ]
+            for start in gone:  # a deleted occurrence did not happen
+                if start in stored:
+                    stored[start].is_cancelled = True
+                else:
+                    new_rows[(uid, start)][0]["is_cancelled"] = True
         if first is None:
             result.skipped["no occurrence in window"] += 1
             continue
         touched.append((change, first))
-    session.flush()  # one batched INSERT of the page's new occurrences and participants
-    for interaction in seen_occurrences:
-        if interaction.id not in viewers:
-            session.add(InteractionViewer(interaction_id=interaction.id, mailbox_id=page.mailbox_id))
-            viewers.add(interaction.id)
-    for change, first in touched:
-        created = _touch_link(session, page, links, change, EntityType.INTERACTION, first.id, now)
+    session.flush()  # the people, organisations and updated occurrences the page brought
+    ids: dict[_Key, int] = {
+        (uid, start): stored_row.id for uid, by_start in stored_by_uid.items() for start, stored_row in by_start.items()
+    }
+    if new_rows:
+        session.execute(sa.insert(_TABLES["interactions"]), [row for row, _, _ in new_rows.values()])
+        for chunk in chunked({uid for uid, _ in new_rows}):
+            found = session.execute(
+                sa.select(Interaction.ical_uid, Interaction.occurrence_start, Interaction.id).where(
+                    Interaction.ical_uid.in_(chunk)
+                )
+            )
+            ids.update({(uid, start): row_id for uid, start, row_id in found if uid})
+    participant_rows: list[dict[str, object]] = []
+    for key, (_, _, its_rows) in new_rows.items():
+        for participant in its_rows:
+            participant["interaction_id"] = ids[key]
+        participant_rows.extend(its_rows)
+    if participant_rows:
+        session.execute(sa.insert(_TABLES["interaction_participants"]), participant_rows)
+    viewer_rows: list[dict[str, object]] = []
+    for key in seen_occurrences:
+        if ids[key] not in viewers:
+            viewer_rows.append({"interaction_id": ids[key], "mailbox_id": page.mailbox_id})
+            viewers.add(ids[key])
+    if viewer_rows:
+        session.execute(sa.insert(_TABLES["interaction_viewers"]), viewer_rows)
+    for change, first_key in touched:
+        created = _touch_link(session, page, links, change, EntityType.INTERACTION, ids[first_key], now)
         result.created += created
         result.updated += not created
 
 
-def _fill_meeting(interaction: Interaction, occurrence: MeetingRecord, direction: Direction) -> None:
-    interaction.subject = occurrence.subject
-    interaction.occurred_at = occurrence.start
-    interaction.ends_at = occurrence.end
-    interaction.is_all_day = occurrence.is_all_day
-    interaction.is_cancelled = occurrence.is_cancelled
-    interaction.direction = direction
+def _meeting_values(occurrence: MeetingRecord, direction: Direction) -> dict[str, object]:
+    """What a meeting occurrence's row takes from its record (on creation and on every update)."""
+    return {
+        "subject": occurrence.subject,
+        "occurred_at": occurrence.start,
+        "ends_at": occurrence.end,
+        "is_all_day": occurrence.is_all_day,
+        "is_cancelled": occurrence.is_cancelled,
+        "direction": direction,
+    }

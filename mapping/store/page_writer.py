@@ -1,0 +1,227 @@
+"""Applying sync pages in a second process, so the store's work overlaps Exchange's on two cores.
+
+Translating a page and applying it to the store are both CPU-bound Python; in one process they take
+turns with exchangelib's XML parsing under the GIL. :class:`PageWriter` hands pages to a child process
+that owns its own :class:`~mapping.store.store.Store` on the same database and applies them there, in
+the order given, each page **with its new sync state in one transaction** (``Store.apply_page``, the
+same code as in-process). Nothing about what is written changes; only where it runs.
+
+Guarantees the sync engine relies on:
+
+- pages are applied one at a time, in submission order, by one connection;
+- after a page fails, the pages submitted behind it are not applied (their states would skip it);
+  the error comes back from :meth:`PageWriter.drain` (or is raised by the next
+  :meth:`~PageWriter.submit`), as the same exception type when it can cross the process boundary;
+- at most ``max_in_flight`` pages wait or run in the child, so memory stays bounded;
+- the child dies with its parent (Linux ``PR_SET_PDEATHSIG``, and it also exits when the pipe to the
+  parent closes), so a killed sync never leaves a writer that commits behind a resumed run's back.
+
+An in-memory SQLite database cannot be shared between processes: :func:`shareable` says whether a
+URL can be written from a child.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import ctypes.util
+import multiprocessing as mp
+import os
+import pickle
+import queue
+import signal
+from collections import deque
+from multiprocessing.connection import Connection
+from typing import Any
+
+import sqlalchemy as sa
+
+from mapping.changes import Page, PageResult, SyncRules
+
+_PR_SET_PDEATHSIG = 1
+_BARRIER = "barrier"
+
+
+def shareable(url: str) -> bool:
+    """Whether a second process can open the same database (not an in-memory SQLite one)."""
+    u = sa.make_url(url)
+    return u.get_backend_name() != "sqlite" or u.database not in (None, "", ":memory:")
+
+
+class WriterFailed(sa.exc.SQLAlchemyError):
+    """The writer process failed in a way that could not be sent back as its own exception type."""
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    libc_name = ctypes.util.find_library("c")
+    if libc_name:
+        # The signal comes when the *thread* that started us ends: MailboxSync starts and closes the
+        # writer within one sync call, on one thread. Not Linux (no prctl): the child still notices
+        # it was orphaned within a second (see _serve).
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(libc_name, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent_pid:  # the parent died before the prctl took effect
+        os._exit(1)
+
+
+def _portable(exc: BaseException) -> BaseException:
+    """The exception itself when it survives pickling, else a :class:`WriterFailed` that names it."""
+    try:
+        pickle.loads(pickle.dumps(exc))
+    except Exception:
+        kind = WriterFailed if isinstance(exc, sa.exc.SQLAlchemyError) else RuntimeError
+        return kind(f"{type(exc).__name__}: {exc}"[:2000])
+    return exc
+
+
+def _serve(url: str, tasks: Any, conn: Connection, parent_pid: int) -> None:
+    """Child body: apply each page received; after a failure skip pages until the next barrier."""
+    _die_with_parent(parent_pid)
+    from mapping.store.store import Store  # imported here: the parent need not load it for us
+
+    store = Store(url)
+    failed = False
+    try:
+        while True:
+            try:
+                message = tasks.get(timeout=1.0)
+            except queue.Empty:
+                if os.getppid() != parent_pid:
+                    return  # orphaned (no PR_SET_PDEATHSIG here): never write behind a new run
+                continue
+            if message is None:
+                return
+            if message == _BARRIER:
+                failed = False
+                conn.send(("barrier", None))
+                continue
+            page, rules = message
+            if failed:
+                conn.send(("skipped", None))
+                continue
+            try:
+                conn.send(("ok", store.apply_page(page, rules)))
+            except Exception as exc:
+                failed = True
+                conn.send(("error", _portable(exc)))
+    finally:
+        store.dispose()
+
+
+class PageWriter:
+    """A child process applying :class:`~mapping.changes.Page` objects to the store at ``url``.
+
+    Usage (one thread)::
+
+        writer = PageWriter(store.url)
+        for page in pages:
+            for result in writer.submit(page, rules):   # results of pages finished meanwhile
+                ...
+        results, error = writer.drain()                 # waits; error: the first failure or None
+        writer.close()
+    """
+
+    def __init__(self, url: str, max_in_flight: int = 2) -> None:
+        if not shareable(url):
+            raise ValueError("an in-memory SQLite store cannot be written from another process")
+        ctx = mp.get_context("spawn")  # a clean interpreter: no inherited threads, sockets or locks
+        # Pages go through a Queue: its feeder thread pickles and writes them, so submitting never
+        # waits for the child (it may still be starting). Outcomes come back on a one-way pipe, whose
+        # end-of-file also tells us when the child died.
+        self._tasks: Any = ctx.Queue()
+        self._conn, child = ctx.Pipe(duplex=False)
+        self._process = ctx.Process(
+            target=_serve, args=(url, self._tasks, child, os.getpid()), name="relsync-page-writer", daemon=True
+        )
+        self._process.start()
+        child.close()
+        self._max_in_flight = max(1, max_in_flight)
+        self._in_flight = 0
+        self._error: BaseException | None = None
+        self._done: deque[PageResult] = deque()
+
+    @property
+    def pid(self) -> int | None:
+        """The writer process's id (for monitoring)."""
+        return self._process.pid
+
+    @property
+    def in_flight(self) -> int:
+        """Pages submitted whose outcome has not been received yet."""
+        return self._in_flight
+
+    def submit(self, page: Page, rules: SyncRules) -> list[PageResult]:
+        """Queue a page (waiting while ``max_in_flight`` are pending); return results received meanwhile.
+
+        Raises the failure of an earlier page instead of queueing behind it.
+        """
+        self._raise_failure()
+        while self._in_flight >= self._max_in_flight:
+            self._receive()
+            self._raise_failure()
+        self._tasks.put((page, rules))
+        self._in_flight += 1
+        while self._in_flight and self._conn.poll():
+            self._receive()
+        return self._take()
+
+    def drain(self) -> tuple[list[PageResult], BaseException | None]:
+        """Wait until every submitted page is applied (or skipped after a failure).
+
+        Returns the results not returned yet and the first failure (``None``: every page committed).
+        Afterwards the child writes nothing until the next :meth:`submit`, which starts afresh.
+        """
+        while self._in_flight:
+            self._receive()
+        self._tasks.put(_BARRIER)
+        self._expect("barrier")
+        error, self._error = self._error, None
+        return self._take(), error
+
+    def close(self) -> None:
+        """Stop the child (after what it is doing) and wait for it; safe to call twice."""
+        if self._process.is_alive():
+            self._tasks.put(None)
+            self._process.join(30)
+            if self._process.is_alive():
+                self._process.kill()
+                self._process.join(5)
+        self._conn.close()
+        # The child is gone: nothing left in the queue's buffer is for anyone, do not wait to flush it.
+        self._tasks.cancel_join_thread()
+        self._tasks.close()
+
+    def _take(self) -> list[PageResult]:
+        results = list(self._done)
+        self._done.clear()
+        return results
+
+    def _raise_failure(self) -> None:
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+
+    def _receive(self) -> None:
+        kind, value = self._recv()
+        if kind == "barrier":
+            raise RuntimeError("page writer out of step: unexpected barrier")
+        self._in_flight -= 1
+        if kind == "ok":
+            assert isinstance(value, PageResult)
+            self._done.append(value)
+        elif kind == "error" and self._error is None:
+            assert isinstance(value, BaseException)
+            self._error = value
+
+    def _expect(self, wanted: str) -> None:
+        kind, _ = self._recv()
+        if kind != wanted:
+            raise RuntimeError(f"page writer out of step: {kind!r} instead of {wanted!r}")
+
+    def _recv(self) -> tuple[str, Any]:
+        try:
+            message: tuple[str, Any] = self._conn.recv()
+        except (EOFError, OSError) as exc:
+            code = self._process.exitcode
+            raise WriterFailed(f"the page writer process ended unexpectedly (exit code {code})") from exc
+        return message
