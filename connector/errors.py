@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from exchangelib import errors as ews
 
+from connector.problems import connection_problem, credentials_problem, mailbox_problem
+
 
 class ExchangeError(Exception):
     """Base of everything the connector raises about Exchange."""
@@ -65,7 +67,7 @@ def translate(exc: BaseException, mailbox: str | None = None) -> ExchangeError:
     code = type(exc).__name__
     text = str(exc) or code
     if isinstance(exc, ews.UnauthorizedError):
-        return AuthenticationFailed(f"Exchange refused the credentials: {text}", mailbox=mailbox, code=code)
+        return AuthenticationFailed(credentials_problem(text), mailbox=mailbox, code=code)
     if isinstance(exc, ews.ErrorServerBusy):
         back_off = float(exc.back_off or 0.0) if hasattr(exc, "back_off") else 0.0
         return Throttled(f"Exchange is busy, back off {back_off:.1f} s", back_off=back_off, mailbox=mailbox)
@@ -80,7 +82,7 @@ def translate(exc: BaseException, mailbox: str | None = None) -> ExchangeError:
         | ews.ErrorAccessDenied
         | ews.ErrorMailboxMoveInProgress,
     ):
-        return MailboxUnavailable(f"{code}: {text}", mailbox=mailbox, code=code)
+        return MailboxUnavailable(mailbox_problem(code, text), mailbox=mailbox, code=code)
     if isinstance(exc, ews.ErrorInvalidSyncStateData):
         return SyncStateInvalid(f"{code}: {text}", mailbox=mailbox, code=code)
     if isinstance(exc, ews.ErrorIrresolvableConflict):
@@ -96,9 +98,9 @@ def translate(exc: BaseException, mailbox: str | None = None) -> ExchangeError:
         | ConnectionError
         | TimeoutError,
     ):
-        return TransientError(f"{code}: {text}", mailbox=mailbox, code=code)
+        return TransientError(connection_problem(text) or f"{code}: {text}", mailbox=mailbox, code=code)
     import requests
 
     if isinstance(exc, requests.RequestException):
-        return TransientError(f"{code}: {text}", mailbox=mailbox, code=code)
+        return TransientError(connection_problem(text) or f"{code}: {text}", mailbox=mailbox, code=code)
     return ExchangeProtocolError(f"{code}: {text}", mailbox=mailbox, code=code)

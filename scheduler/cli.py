@@ -228,8 +228,12 @@ FOLDER_CHOICES = {"contacts": "contacts", "inbox": "inbox", "sent": "sentitems",
 )
 @click.option("--full", is_flag=True, help="Forget the saved sync state and sync from scratch (upserting).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON instead of a table.")
+@click.option("--wait", "wait_seconds", default=60.0, show_default=True,
+              help="Seconds to wait for a mailbox a daemon is syncing (its lease) before reporting who holds it.")
 @pass_ctx
-def resync(ctx: Context, mailboxes: tuple[str, ...], folders: tuple[str, ...], full: bool, as_json: bool) -> None:
+def resync(
+    ctx: Context, mailboxes: tuple[str, ...], folders: tuple[str, ...], full: bool, as_json: bool, wait_seconds: float
+) -> None:
     """Sync mailboxes now, with a progress bar per mailbox and folder and a summary table."""
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -252,7 +256,8 @@ def resync(ctx: Context, mailboxes: tuple[str, ...], folders: tuple[str, ...], f
             r = report.result
             bar.update(tasks[key], advance=1, detail=f"{report.pages} pages, {r.items} items")
 
-        reports = run_sync(loaded, only=list(mailboxes) or None, folders=chosen, full=full, progress=progress)
+        reports = run_sync(loaded, only=list(mailboxes) or None, folders=chosen, full=full, progress=progress,
+                           lease_wait=wait_seconds)
     _print_sync_summary(reports, as_json)
     if any(not r.ok for r in reports):
         raise SystemExit(1)
@@ -313,31 +318,57 @@ def _console() -> Any:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (a list, one object per mailbox).")
 @pass_ctx
 def status(ctx: Context, as_json: bool) -> None:
-    """Per mailbox: state, last success, lag, items, last error."""
+    """Per mailbox: state, last success, lag, items, errors in a row, throttling, the worker syncing it;
+    then one line per mailbox that needs attention."""
     from datetime import UTC, datetime
 
+    from mapping.store.followups import count_followup_problems, followup_problems
     from mapping.store.reports import mailbox_status
     from mapping.store.store import Store
+    from scheduler.followups_job import followup_policy, mailboxes
+    from scheduler.status_view import print_status
 
-    store = Store(ctx.config().config.store.url)
+    loaded = ctx.config()
+    store = Store(loaded.config.store.url)
+    unowned, shown = 0, []
     try:
         with store.session() as s:
-            rows = mailbox_status(s, datetime.now(UTC))
+            rows = mailbox_status(s, datetime.now(UTC), configured=loaded.config.mailboxes.addresses)
+        if not as_json and loaded.config.followups.enabled:
+            active, policy = mailboxes(store, loaded)[0], followup_policy(loaded)
+            with store.session() as s:
+                unowned = count_followup_problems(s, policy, active)
+                shown = followup_problems(s, policy, active, limit=10)
     finally:
         store.dispose()
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
-    from rich.table import Table
+    console = _console()
+    print_status(rows, console)
+    if unowned:
+        # A relationship whose plan calls for follow-ups nobody can receive is said, not skipped.
+        console.print(f"follow-ups: {unowned} relationship(s) get no follow-up task"
+                      + (" (`relsync followups --problems` lists all):" if unowned > len(shown) else ":"))
+        for p in shown:
+            console.print(f"  {p['name']} ({p['tier']}): {p['problem']}", markup=False)
 
-    table = Table(title="relsync: status")
-    for column in ("mailbox", "state", "last success", "lag", "items", "last error"):
-        table.add_column(column)
-    for row in rows:
-        lag = row["lag_seconds"]
-        table.add_row(row["mailbox"], row["state"], row["last_success"] or "-",
-                      f"{lag // 60} min" if lag is not None else "-", str(row["items"]), row["last_error"] or "")
-    _console().print(table)
+
+@cli.command("daemon")
+@pass_ctx
+def daemon(ctx: Context) -> None:
+    """Run as a service: sync every mailbox on its schedule, classify, plan follow-ups; stop on SIGTERM.
+
+    Several daemons may share one PostgreSQL store (each mailbox is leased to one at a time); on
+    SQLite only one daemon may run.
+    """
+    from scheduler.daemon import DaemonRefused, run_daemon
+
+    try:
+        raise SystemExit(run_daemon(ctx.config()))
+    except DaemonRefused as exc:
+        click.echo(f"relsync: daemon: {exc}", err=True)
+        raise SystemExit(2) from None
 
 
 @cli.command("export")
@@ -381,8 +412,10 @@ def export(ctx: Context, what: str, fmt: str, output: Path | None) -> None:
 def demo(directory: Path, seed: int, mailboxes: int, scale: str) -> None:
     """Start the fake Exchange with a generated company, and run the main job against it."""
     from connector.fake.generator import build_company
+    from connector.fake.sales import sales_csv
     from connector.fake.server import FakeExchange
     from mapping.store.migrate import upgrade
+
     company = build_company(seed=seed, mailboxes=mailboxes, scale=scale)
     with FakeExchange(company) as server:
         config_path = directory / "relsync.toml"
@@ -397,8 +430,29 @@ def demo(directory: Path, seed: int, mailboxes: int, scale: str) -> None:
 
         reports = run_sync(loaded)
         _print_sync_summary(reports, as_json=False)
+        # The accounting system's year of sales, so value tiers (and so the follow-up cadence) mean
+        # something; then the main job again, incremental, to classify with it.
+        sales = directory / "sales.csv"
+        sales.write_text(sales_csv(company), encoding="utf-8")
+        click.echo(f"sales history: {_import_sales(loaded, sales)} transactions imported from {sales}")
+        run_sync(loaded)
         _print_store_totals(loaded.config.store.url)
         click.echo(f"config written to {config_path}: try `relsync --config {config_path} status`")
+
+
+def _import_sales(loaded: LoadedConfig, path: Path) -> int:
+    from mapping.store.store import Store
+    from mapping.store.transactions import import_transactions
+    from mapping.transactions import parse_transactions
+    from scheduler.jobs import thresholds
+
+    parsed = parse_transactions(path.read_text(encoding="utf-8"))
+    store = Store(loaded.config.store.url)
+    try:
+        with store.session() as s:
+            return import_transactions(s, parsed.rows, path.name, thresholds(loaded)).imported
+    finally:
+        store.dispose()
 
 
 def _print_store_totals(url: str) -> None:
@@ -423,10 +477,16 @@ def _print_store_totals(url: str) -> None:
                               .where(m.MergeAudit.action == "merge", m.MergeAudit.undone_at.is_(None)))
             queued = s.scalar(sa.select(sa.func.count()).select_from(m.MatchCandidate)
                               .where(m.MatchCandidate.status == m.MatchStatus.PENDING))
+            open_follow_ups = s.execute(
+                sa.select(sa.func.count(), sa.func.count(sa.distinct(m.FollowUp.owner_mailbox_id)))
+                .where(m.FollowUp.status == m.FollowUpStatus.OPEN, m.FollowUp.created_in_exchange_at.is_not(None))
+            ).one()
     finally:
         store.dispose()
     click.echo("store now holds: " + ", ".join(f"{n} {label}" for label, n in counts.items()))
     click.echo(f"duplicates: {merged} merged by rule, {queued} waiting for review (`relsync duplicates list`)")
+    click.echo(f"follow-ups: {open_follow_ups[0]} open tasks in {open_follow_ups[1]} owners' Tasks folders "
+               "(`relsync followups`)")
 
 
 # ------------------------------------------------------------------------------------------ main
@@ -458,7 +518,7 @@ def main(argv: list[str] | None = None) -> None:
 
 
 # Command groups kept in their own modules register themselves on ``cli`` when imported.
-from scheduler import cli_classify, cli_identity, cli_import  # noqa: E402, F401
+from scheduler import cli_classify, cli_followups, cli_identity, cli_import  # noqa: E402, F401
 
 if __name__ == "__main__":
     # Run as ``python -m scheduler.cli``: this module is ``__main__``, so hand over to the imported

@@ -20,6 +20,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from mapping.classify_config import ClassificationConfig
 from mapping.rules import CompiledRule
 from scheduler.config_classification import ClassificationSection, RuleConfig, build_classification
+from scheduler.config_daemon import DaemonConfig
+from scheduler.config_env import apply_env_overrides, override_key
+from scheduler.config_followups import FollowUpsConfig, build_policy
+from scheduler.logs import hide
 
 DEFAULT_STORE_URL = "sqlite:///relsync.db"
 FolderName = Literal["contacts", "inbox", "sentitems", "calendar"]
@@ -179,6 +183,8 @@ class IdentityConfig(_Section):
     merge_threshold: float = Field(0.9, ge=0, le=1)
     review_threshold: float = Field(0.5, ge=0, le=1)
     duplicate_category: str = Field("Possible duplicate", min_length=1, max_length=255)
+    # Weights fitted on the store by `relsync match calibrate` (JSON, relative to this file); unset: expert weights.
+    calibration_file: Path | None = None
 
     @model_validator(mode="after")
     def _ordered(self) -> IdentityConfig:
@@ -203,7 +209,9 @@ class Config(_Section):
     privacy: PrivacyConfig = Field(default_factory=lambda: PrivacyConfig())
     identity: IdentityConfig = Field(default_factory=lambda: IdentityConfig())
     logging: LoggingConfig = Field(default_factory=lambda: LoggingConfig())
+    daemon: DaemonConfig = Field(default_factory=lambda: DaemonConfig())
     classification: ClassificationSection = Field(default_factory=lambda: ClassificationSection())
+    followups: FollowUpsConfig = Field(default_factory=lambda: FollowUpsConfig())
     rules: list[RuleConfig] = Field(default_factory=list)
 
 
@@ -219,6 +227,8 @@ class LoadedConfig:
     config: Config
     classification: ClassificationConfig = field(default_factory=ClassificationConfig)
     rules: tuple[CompiledRule, ...] = ()
+    #: Names of the environment variables that overrode keys of the file (never their values).
+    env_overrides: tuple[str, ...] = ()
 
 
 # Hints for pydantic's error types; the message itself says what was wrong.
@@ -265,8 +275,9 @@ def _secret_problems(path: Path, data: Mapping[str, Any], prefix: str = "") -> l
     return problems
 
 
-def parse_config(text: str, path: Path) -> Config:
-    """Validate TOML text; raises :class:`ConfigError` listing every problem."""
+def parse_config(text: str, path: Path, environ: Mapping[str, str] | None = None) -> Config:
+    """Validate TOML text, with the ``RELSYNC_*__*`` overrides of ``environ`` applied if given
+    (see :mod:`scheduler.config_env`); raises :class:`ConfigError` listing every problem."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -274,23 +285,38 @@ def parse_config(text: str, path: Path) -> Config:
     secret = _secret_problems(path, data)
     if secret:
         raise ConfigError(path, secret)
+    env = apply_env_overrides(data, environ or {}, SECRET_WORDS, str(path))
     try:
-        return Config.model_validate(data)
+        config = Config.model_validate(data)
     except ValidationError as exc:
-        problems = []
+        problems = list(env.problems)
         for err in exc.errors(include_url=False):
             msg = str(err["msg"]).removeprefix("Value error, ")
             fix = _FIXES.get(str(err["type"]), "correct the value")
             got = "" if err["type"] in ("missing", "extra_forbidden") else f" (got {err.get('input')!r})"
             if err["type"] == "extra_forbidden":
                 msg = "unknown key"
-            problems.append(f"{path}: {_key(tuple(err['loc']))}: {msg}{got}. Fix: {fix}")
+            loc = tuple(err["loc"])
+            variable = env.variable_for(loc, unknown_key=err["type"] == "extra_forbidden")
+            if variable is not None:
+                unknown = err["type"] == "extra_forbidden"
+                fix = f"unset {variable} or correct its name" if unknown else f"{fix} in {variable}"
+                problems.append(f"{path}: environment variable {variable}: {_key(loc)}: {msg}{got}. Fix: {fix}")
+                continue
+            inside = env.variables_in(loc) if err["type"] != "missing" else []
+            also = f" (set from the environment here: {', '.join(inside)})" if inside else ""
+            problems.append(f"{path}: {_key(loc)}: {msg}{got}{also}. Fix: {fix}")
         raise ConfigError(path, problems) from None
+    if env.problems:
+        raise ConfigError(path, env.problems)
+    return config
 
 
-def load_config(path: Path | str) -> LoadedConfig:
-    """Read and validate a configuration file."""
+def load_config(path: Path | str, environ: Mapping[str, str] | None = None) -> LoadedConfig:
+    """Read and validate a configuration file, with overrides from ``environ`` (default: the process
+    environment; see :mod:`scheduler.config_env`)."""
     path = Path(path)
+    environ = os.environ if environ is None else environ
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -299,12 +325,16 @@ def load_config(path: Path | str) -> LoadedConfig:
         ) from None
     except OSError as exc:
         raise ConfigError(path, [f"{path}: cannot be read ({exc.strerror}). Fix: check its permissions"]) from None
-    config = parse_config(text, path)
-    classification, rules, problems = build_classification(config.classification, config.rules, text, path)
+    config = parse_config(text, path, environ)
+    classification, rules, problems = build_classification(config.classification, config.rules, text, path,
+                                                           staff=config.mailboxes.addresses)
+    if not problems:
+        problems = build_policy(config.followups, classification, path)[1]
     if problems:
         raise ConfigError(path, problems)
+    overridden = tuple(sorted(name for name in environ if override_key(name) is not None))
     return LoadedConfig(path=path, config=_resolve_relative_paths(config, path), classification=classification,
-                        rules=rules)
+                        rules=rules, env_overrides=overridden)
 
 
 def _resolve_relative_paths(config: Config, path: Path) -> Config:
@@ -326,6 +356,10 @@ def _resolve_relative_paths(config: Config, path: Path) -> Config:
             exchange = exchange.model_copy(update={"oauth": exchange.oauth.model_copy(update=relative)})
     if exchange is not config.exchange:
         config = config.model_copy(update={"exchange": exchange})
+    calibration = config.identity.calibration_file
+    if calibration is not None and not calibration.is_absolute():
+        identity = config.identity.model_copy(update={"calibration_file": (base / calibration).resolve()})
+        config = config.model_copy(update={"identity": identity})
     return config
 
 
@@ -339,6 +373,7 @@ def resolve_secret(env: str | None, file: Path | None, what: str) -> str:
         value = os.environ.get(env)
         if not value:
             raise SecretError(f"{what}: environment variable {env} is not set. Fix: export {env}=...")
+        hide(value)
         return value
     if file is not None:
         try:
@@ -347,5 +382,6 @@ def resolve_secret(env: str | None, file: Path | None, what: str) -> str:
             raise SecretError(f"{what}: cannot read {file} ({exc.strerror}). Fix: check the path") from None
         if not value:
             raise SecretError(f"{what}: {file} is empty. Fix: write the secret into it")
+        hide(value)
         return value
     raise SecretError(f"{what}: no secret configured")

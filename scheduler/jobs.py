@@ -7,6 +7,7 @@ is recorded as needing attention (``relsync status`` shows it) and the others go
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -37,6 +38,7 @@ from mapping.store.facts import ensure_relationships, load_facts
 from mapping.store.models import JobMark, utcnow
 from mapping.store.store import Store
 from mapping.store.writeback_plan import CategoryPlanRow, category_plan, record_written_categories
+from scheduler.calibration import configured_calibration
 from scheduler.config import ConfigError, LoadedConfig, resolve_secret
 
 log = structlog.get_logger(__name__)
@@ -174,8 +176,15 @@ def run_sync(
     folders: list[FolderName] | None = None,
     full: bool = False,
     progress: Progress | None = None,
+    lease_wait: float = 60.0,
 ) -> list[MailboxReport]:
-    """Sync every configured mailbox (or the ``only`` ones) into the store: the main job."""
+    """Sync every configured mailbox (or the ``only`` ones) into the store: the main job.
+
+    Each mailbox is synced holding its lease, so this is safe while daemons run: a mailbox a daemon
+    is syncing is waited for up to ``lease_wait`` seconds, then reported as held (by whom)."""
+    from scheduler.followups_job import run_followups
+    from scheduler.lease_sync import sync_with_lease
+
     config = loaded.config
     addresses = selected_mailboxes(loaded, only)
     connection = EwsConnection(ews_settings(loaded))
@@ -184,7 +193,8 @@ def run_sync(
     started = utcnow()
     try:
         reports = [
-            engine.sync(address, folders or list(config.sync.folders), full=full, progress=progress)
+            sync_with_lease(engine, address, folders or list(config.sync.folders), full=full, progress=progress,
+                            wait_seconds=lease_wait, interval_seconds=config.sync.interval_minutes * 60)
             for address in addresses
         ]
         # What this run brought in is checked against everyone we know, so staff cannot create
@@ -192,6 +202,8 @@ def run_sync(
         resolve_identities_since_last_pass(store, loaded, started)
         mark_possible_duplicates(connection, store, config.identity.duplicate_category)
         classify_and_write_back(connection, store, loaded)
+        # Follow-ups last: they read the owners and tiers the steps before just wrote.
+        run_followups(loaded, connection=connection, store=store)
         return reports
     finally:
         connection.close()
@@ -226,9 +238,11 @@ def resolve_identities_since_last_pass(store: Store, loaded: LoadedConfig, start
 
 
 def resolve_identities(store: Store, loaded: LoadedConfig, new_since: datetime | None = None) -> ScanResult:
-    """Merge sure duplicates and queue doubtful ones: a full pass, or only records new since a time."""
+    """Merge sure duplicates and queue doubtful ones: a full pass, or only records new since a time
+    (with the weights of ``[identity] calibration_file`` when it names one)."""
+    calibrations = configured_calibration(loaded)
     with store.session() as session:
-        result = scan(session, thresholds(loaded), new_since=new_since)
+        result = scan(session, thresholds(loaded), new_since=new_since, calibrations=calibrations)
     log.info("identities resolved", merged=result.merged, queued=result.queued, full=new_since is None)
     return result
 
@@ -264,6 +278,8 @@ class WriteBackReport:
     written: int = 0
     failed: int = 0
     master_added: dict[str, list[str]] = field(default_factory=dict)
+    #: Contacts written per mailbox (for ``Metrics.record_writes(mailbox, "categories", n)``).
+    written_by_mailbox: dict[str, int] = field(default_factory=dict)
 
 
 def write_back_categories(
@@ -309,8 +325,10 @@ def write_back_categories(
         ))
         ours = ((r.key, tuple(c for c in r.categories if c.casefold() in managed_folded)) for r in results if r.ok)
         record_written_managed(session, ((key, cats) for key, cats in ours if cats != written_before[key]))
+    by_mailbox = Counter(r.mailbox for r in results if r.ok and r.changed)
     return WriteBackReport(planned=len(rows), written=sum(r.changed for r in results),
-                           failed=sum(not r.ok for r in results), master_added=master_added)
+                           failed=sum(not r.ok for r in results), master_added=master_added,
+                           written_by_mailbox=dict(by_mailbox))
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,10 @@
 """Structured logging: JSON lines for services, readable lines for people, never a secret.
 
-Every log line is a structlog event; ``mailbox`` and ``folder`` are bound by the jobs so each line
-says where it happened. The redaction processor is the last line of defence: keys that look like
-secrets are replaced whatever the caller passed.
+Every log line is a structlog event. The sync binds ``mailbox`` and ``folder`` as context variables
+(``structlog.contextvars``), so every line of a mailbox's sync says where it happened, lines of the
+standard library's loggers (exchangelib, urllib3) included. The redaction processor is the last line
+of defence: keys that look like secrets or bodies are replaced whatever the caller passed, and every
+secret relsync has read (:func:`hide`) is cut out of every value and message.
 """
 
 from __future__ import annotations
@@ -10,28 +12,56 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import MutableMapping
-from typing import Any
+from typing import Any, TextIO
 
 import structlog
 
 SECRET_KEYS = ("password", "secret", "token", "authorization", "private_key", "body")
+REDACTED = "[redacted]"
+#: Secret values read at run time (passwords, client secrets); never printed, whatever key holds them.
+_SECRET_VALUES: set[str] = set()
+
+
+def hide(secret: str) -> None:
+    """Never let ``secret`` reach a log line, in any field or message (called when a secret is read)."""
+    if len(secret) >= 4:  # shorter strings would blank out ordinary words; no real secret is that short
+        _SECRET_VALUES.add(secret)
+
+
+def _scrub(value: str) -> str:
+    for secret in _SECRET_VALUES:
+        if secret in value:
+            value = value.replace(secret, REDACTED)
+    return value
 
 
 def _redact(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     for key in list(event):
         if any(word in key.lower() for word in SECRET_KEYS):
-            event[key] = "[redacted]"
+            event[key] = REDACTED
+        elif _SECRET_VALUES and isinstance(event[key], str):
+            event[key] = _scrub(event[key])
+        elif (
+            _SECRET_VALUES
+            and key not in ("_record", "_from_structlog")
+            and not isinstance(event[key], int | float | bool | type(None))
+        ):
+            text = str(event[key])
+            if _scrub(text) != text:
+                event[key] = _scrub(text)
     return event
 
 
-def configure_logging(level: str = "INFO", fmt: str = "console") -> None:
-    """Route structlog and the standard library (exchangelib, alembic) to stderr in one format."""
+def configure_logging(level: str = "INFO", fmt: str = "console", stream: TextIO | None = None) -> None:
+    """Route structlog and the standard library (exchangelib, alembic) to ``stream`` (stderr) in one format."""
     renderer: Any = structlog.processors.JSONRenderer() if fmt == "json" else structlog.dev.ConsoleRenderer()
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
+        # JSON lines carry a traceback as text (the console renderer draws its own), redacted like the rest.
+        *([structlog.processors.format_exc_info] if fmt == "json" else []),
         _redact,
     ]
     structlog.configure(
@@ -40,7 +70,7 @@ def configure_logging(level: str = "INFO", fmt: str = "console") -> None:
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=False,
     )
-    handler = logging.StreamHandler(sys.stderr)
+    handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=shared,

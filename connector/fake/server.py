@@ -49,10 +49,13 @@ from connector.fake import operations, soap
 from connector.fake.faults import TRANSPORT_KINDS, FaultPlan
 from connector.fake.mailbox import MailboxStore, SyncStateCodec
 from connector.fake.model import FOLDER_KINDS, CompanySource
+from connector.fake.overlaps import OverlapRecorder
 from connector.fake.userconfig import UserConfigStore
 from connector.fake.xmlout import NS_S, NS_T
 
 log = logging.getLogger(__name__)
+#: Faults applied after the operation was carried out.
+_AFTER_KINDS = frozenset({"slow_reply"})
 
 EWS_PATH = "/EWS/Exchange.asmx"
 #: Exchange 2016's EWS web.config caps a request at 64 MB (maxReceivedMessageSize / maxAllowedContentLength).
@@ -181,6 +184,8 @@ class FakeExchange:
         self.build = build or soap.ServerBuild()
         self.faults = FaultPlan()
         self.stats = Stats()
+        #: Two clients (workers) syncing one mailbox at once: ``GET /_fake/overlaps``.
+        self.overlaps = OverlapRecorder()
         # States are signed with a key derived from the company seed (unless given), so a restarted fake
         # for the same company honours the states it issued before, as a restarted Exchange would.
         secret = state_secret if state_secret is not None else f"relsync-fake:{company.seed}".encode()
@@ -308,6 +313,8 @@ class FakeExchange:
             if refused is not None:
                 return 500, refused, {}
         self.stats.begin(op, address.lower() if address else None)
+        client = headers.get("user-agent")
+        tracked = self.overlaps.begin(op, address, client)
         try:
             fault = self.faults.take(TRANSPORT_KINDS, op, address)
             if fault is not None:
@@ -332,9 +339,15 @@ class FakeExchange:
                     return 500, soap.fault("ErrorInternalServerError", "An internal server error occurred."), {}
             payload = soap.envelope(content, self.build)
             self.check(op, payload)
+            late = self.faults.take(_AFTER_KINDS, op, address)
+            if late is not None:  # done, but the client hears of it late (or, if killed meanwhile, never)
+                self.stats.fault(late.kind)
+                time.sleep(late.delay_ms / 1000)
             return 200, payload, {}
         finally:
             self.stats.end(address.lower() if address else None)
+            if tracked:
+                self.overlaps.end(address, client)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -400,6 +413,8 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         if self.path.startswith("/_fake/stats"):
             self._json(200, self.fake.stats.to_json())
+        elif self.path.startswith("/_fake/overlaps"):
+            self._json(200, self.fake.overlaps.to_json())
         elif self.path.startswith("/_fake/faults"):
             self._json(200, [f.to_json() for f in self.fake.faults.pending()])
         else:

@@ -1,4 +1,4 @@
-"""Read-only views of the store for people and scripts: mailbox status and exports.
+"""Read-only views of the store for people and scripts: mailbox status (with the daemons' leases) and exports.
 
 Rows are plain dicts of JSON-friendly values (ISO 8601 UTC strings for instants), produced by
 streaming queries so an export of a million interactions does not sit in memory.
@@ -6,7 +6,8 @@ streaming queries so an export of a million interactions does not sit in memory.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -19,6 +20,7 @@ from mapping.store.models import (
     InteractionParticipant,
     InteractionViewer,
     ItemLink,
+    MailboxLease,
     Organisation,
     OrganisationDomain,
     Person,
@@ -35,8 +37,13 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value is not None else None
 
 
-def mailbox_status(session: Session, now: datetime) -> list[dict[str, Any]]:
-    """One row per staff mailbox: state, last success, lag, items linked, last error, per-folder detail."""
+def mailbox_status(session: Session, now: datetime, configured: Sequence[str] | None = None) -> list[dict[str, Any]]:
+    """One row per staff mailbox: state, last success, lag, items linked, last error, per-folder detail,
+    failures in a row, throttling, and the worker holding its lease.
+
+    With ``configured`` (the config's addresses), a configured mailbox the store has not seen yet is
+    listed as never synced, and each row says whether it is still configured.
+    """
     items = dict(
         session.execute(  # type: ignore[arg-type]
             sa.select(ItemLink.mailbox_id, sa.func.count())
@@ -45,14 +52,35 @@ def mailbox_status(session: Session, now: datetime) -> list[dict[str, Any]]:
         ).all()
     )
     folders: dict[int, dict[str, Any]] = {}
-    for sync_state in session.scalars(sa.select(SyncState).order_by(SyncState.folder)):
-        folders.setdefault(sync_state.mailbox_id, {})[sync_state.folder] = {
-            "last_page_at": _iso(sync_state.last_page_at),
-            "full_syncs": sync_state.full_syncs,
-            "has_state": sync_state.state is not None,
+    # Columns, not ORM objects: a sync state can be kilobytes, and status only asks whether there is one.
+    states = sa.select(
+        SyncState.mailbox_id,
+        SyncState.folder,
+        SyncState.last_page_at,
+        SyncState.full_syncs,
+        SyncState.state.is_not(None),
+    ).order_by(SyncState.folder)
+    for mailbox_id, folder, last_page_at, full_syncs, has_state in session.execute(states):
+        folders.setdefault(mailbox_id, {})[folder] = {
+            "last_page_at": _iso(last_page_at),
+            "full_syncs": full_syncs,
+            "has_state": bool(has_state),
         }
+    leases = mailbox_leases(session)
+    wanted = {a.lower() for a in configured} if configured is not None else None
     rows = []
-    for mailbox in session.scalars(sa.select(StaffMailbox).order_by(StaffMailbox.address)):
+    columns = (
+        StaffMailbox.id,
+        StaffMailbox.address,
+        StaffMailbox.needs_attention,
+        StaffMailbox.attention_reason,
+        StaffMailbox.last_success_at,
+        StaffMailbox.last_error,
+        StaffMailbox.last_error_at,
+        StaffMailbox.last_throttled_at,
+        StaffMailbox.last_throttled_seconds,
+    )
+    for mailbox in session.execute(sa.select(*columns).order_by(StaffMailbox.address)):
         if mailbox.needs_attention:
             state = "needs attention"
         elif mailbox.last_success_at is None:
@@ -60,6 +88,7 @@ def mailbox_status(session: Session, now: datetime) -> list[dict[str, Any]]:
         else:
             state = "ok"
         lag = (now - mailbox.last_success_at).total_seconds() if mailbox.last_success_at else None
+        lease = leases.get(mailbox.id)
         rows.append(
             {
                 "mailbox": mailbox.address,
@@ -71,9 +100,71 @@ def mailbox_status(session: Session, now: datetime) -> list[dict[str, Any]]:
                 "last_error_at": _iso(mailbox.last_error_at),
                 "attention_reason": mailbox.attention_reason,
                 "folders": folders.get(mailbox.id, {}),
+                **_lease_columns(lease, now),
+                "last_throttled_at": _iso(mailbox.last_throttled_at),
+                "last_throttled_seconds": mailbox.last_throttled_seconds,
+                "configured": wanted is None or mailbox.address in wanted,
             }
         )
+    known = {row["mailbox"] for row in rows}
+    for address in sorted((wanted or set()) - known):
+        rows.append(_never_seen(address))
+    rows.sort(key=lambda row: str(row["mailbox"]))
     return rows
+
+
+@dataclass(frozen=True)
+class LeaseView:
+    """What status shows of a mailbox's lease (``mailbox_leases``, written by the daemons)."""
+
+    holder: str | None
+    expires_at: datetime | None
+    next_due_at: datetime | None
+    failures: int
+
+
+def mailbox_leases(session: Session) -> dict[int, LeaseView]:
+    """Every mailbox's lease by mailbox id (none for a mailbox no daemon or command has synced yet)."""
+    query = sa.select(
+        MailboxLease.mailbox_id,
+        MailboxLease.holder,
+        MailboxLease.expires_at,
+        MailboxLease.next_due_at,
+        MailboxLease.failures,
+    )
+    return {row[0]: LeaseView(*row[1:]) for row in session.execute(query)}
+
+
+def _lease_columns(lease: LeaseView | None, now: datetime) -> dict[str, Any]:
+    held = lease is not None and lease.holder is not None and (lease.expires_at is None or lease.expires_at > now)
+    return {
+        # A lease past its expiry belongs to a worker that stopped renewing it: nobody holds it now.
+        "worker": lease.holder if held and lease is not None else None,
+        "lease_expires_at": _iso(lease.expires_at) if held and lease is not None else None,
+        "next_sync_at": _iso(lease.next_due_at) if lease is not None else None,
+        "failures_in_a_row": lease.failures if lease is not None else 0,
+    }
+
+
+def _never_seen(address: str) -> dict[str, Any]:
+    return {
+        "mailbox": address,
+        "state": "never synced",
+        "last_success": None,
+        "lag_seconds": None,
+        "items": 0,
+        "last_error": None,
+        "last_error_at": None,
+        "attention_reason": None,
+        "folders": {},
+        "worker": None,
+        "lease_expires_at": None,
+        "next_sync_at": None,
+        "failures_in_a_row": 0,
+        "last_throttled_at": None,
+        "last_throttled_seconds": None,
+        "configured": True,
+    }
 
 
 def export_rows(session: Session, what: str) -> Iterator[dict[str, Any]]:
@@ -100,7 +191,12 @@ def _relationships(session: Session) -> Iterator[dict[str, Any]]:
         .order_by(Relationship.id)
         .execution_options(yield_per=1000)
     )
+    from mapping.store.followups import next_follow_ups
+
+    next_due = next_follow_ups(session)
+    owners = dict(session.execute(sa.select(StaffMailbox.id, StaffMailbox.address)).all())
     for rel, org_name, person_name in session.execute(query):
+        due = next_due.get(rel.id)
         yield {
             "id": rel.id,
             "name": org_name if rel.organisation_id is not None else person_name,
@@ -115,6 +211,9 @@ def _relationships(session: Session) -> Iterator[dict[str, Any]]:
             "latest_transaction_on": rel.latest_transaction_on.isoformat() if rel.latest_transaction_on else None,
             "latest_interaction_at": _iso(rel.latest_interaction_at),
             "classified_at": _iso(rel.classified_at),
+            # The staff mailbox that gets the follow-ups, and the due day of the open one.
+            "owner_mailbox": owners.get(rel.owner_mailbox_id) if rel.owner_mailbox_id else None,
+            "next_follow_up": due.date().isoformat() if due else None,
         }
 
 

@@ -158,6 +158,15 @@ class Store:
                 .values(needs_attention=True, attention_reason=reason, last_error=reason, last_error_at=now)
             )
 
+    def mark_throttled(self, mailbox_id: int, seconds: float) -> None:
+        """Exchange made this mailbox's sync wait ``seconds`` in all (``relsync status`` shows it)."""
+        with self.session() as s:
+            s.execute(
+                sa.update(StaffMailbox)
+                .where(StaffMailbox.id == mailbox_id)
+                .values(last_throttled_at=utcnow(), last_throttled_seconds=round(seconds, 3))
+            )
+
     def apply_page(self, page: Page, rules: SyncRules) -> PageResult:
         """Apply a sync page and save its new state in **one** transaction: both or neither."""
         with self.session() as s:

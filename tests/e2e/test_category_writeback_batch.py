@@ -76,6 +76,7 @@ def test_right_categories_on_every_contact_in_every_mailbox_and_user_ones_kept(m
     sync_all(env)
     report = write_back(env)
     assert report.planned == 4 and report.written == 4 and report.failed == 0
+    assert sum(report.written_by_mailbox.values()) == 4 and set(report.written_by_mailbox) <= {ALICE.email, BOB.email}
     assert categories_by_name(env, ALICE.email) == {
         "Dana Dunn": ("VIP", "Customer", "Value: Superior", "Potential: High"),  # old managed one replaced
         "Erin Estrada": ("Vendor", "Value: Average"),

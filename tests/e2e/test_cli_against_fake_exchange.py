@@ -86,6 +86,15 @@ def test_unknown_mailbox_needs_attention_and_the_others_still_run(fake: dict[str
     assert not results["ghost@nowhere.example"]["ok"]
     assert "ErrorNonExistentMailbox" in results["ghost@nowhere.example"]["detail"]
     assert all(results[m]["ok"] for m in fake["mailboxes"])
+    # status: the same problem, as one line with its fix, under the table; the others are ok
+    rows = {r["mailbox"]: r for r in json.loads(relsync("--config", str(config), "status", "--json").stdout)}
+    assert rows["ghost@nowhere.example"]["state"] == "needs attention"
+    assert all(rows[m]["state"] == "ok" and rows[m]["worker"] is None for m in fake["mailboxes"])
+    table = relsync("--config", str(config), "status")
+    assert table.returncode == 0, table.stderr
+    problems = [line for line in table.stdout.splitlines() if line.startswith("needs attention: ")]
+    assert problems == [f"needs attention: ghost@nowhere.example: {rows['ghost@nowhere.example']['attention_reason']}"]
+    assert "Fix: check the address in mailboxes.addresses" in problems[0]
 
 
 def test_wrong_password_is_one_clear_sentence_without_the_secret(fake: dict[str, Any]) -> None:
