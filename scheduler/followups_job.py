@@ -12,9 +12,10 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol, TypeVar
 
 import sqlalchemy as sa
 import structlog
@@ -125,10 +126,7 @@ def _run(loaded: LoadedConfig, now: datetime, connection: EwsConnection, store: 
     # 1. What staff did in Outlook.
     with store.session() as session:
         live = fs.live_tasks(session)
-    by_mailbox: dict[int, list[fs.LiveTask]] = defaultdict(list)
-    for task in live:
-        by_mailbox[task.mailbox_id].append(task)
-    for mailbox_id, tasks in by_mailbox.items():
+    for mailbox_id, tasks in _by_mailbox(live).items():
         owner = report.owner(addresses[mailbox_id])
         if mailbox_id not in active:
             continue  # a gone mailbox: ownership moves the task below
@@ -163,10 +161,7 @@ def _run(loaded: LoadedConfig, now: datetime, connection: EwsConnection, store: 
     names = {i.relationship_id: i.name for i in inputs}
     with store.session() as session:
         writes = fs.pending_writes(session)
-    grouped: dict[int, list[fs.TaskWrite]] = defaultdict(list)
-    for w in writes:
-        grouped[w.mailbox_id].append(w)
-    for mailbox_id, pending in grouped.items():
+    for mailbox_id, pending in _by_mailbox(writes).items():
         owner = report.owner(addresses[mailbox_id])
         if mailbox_id not in active and any(w.action in ("create", "update") for w in pending):
             owner.error = owner.error or "mailbox is not configured or disabled: its tasks are not written"
@@ -184,6 +179,22 @@ def _run(loaded: LoadedConfig, now: datetime, connection: EwsConnection, store: 
             log.info("tasks of a gone mailbox forgotten", mailbox=owner.mailbox, tasks=len(pending))
         except ExchangeError as exc:
             _failed(owner, exc, "tasks not written")
+
+
+class _InMailbox(Protocol):
+    @property
+    def mailbox_id(self) -> int: ...
+
+
+_T = TypeVar("_T", bound=_InMailbox)
+
+
+def _by_mailbox(items: Iterable[_T]) -> dict[int, list[_T]]:
+    """Items grouped by owner mailbox, in their order: each owner's Tasks folder is handled at once."""
+    grouped: dict[int, list[_T]] = defaultdict(list)
+    for item in items:
+        grouped[item.mailbox_id].append(item)
+    return grouped
 
 
 def _failed(owner: OwnerReport, exc: ExchangeError, what: str) -> None:
