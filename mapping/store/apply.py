@@ -8,6 +8,7 @@ domain); fuzzy identity resolution is a separate step that merges what this leav
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -67,6 +68,10 @@ class _Directory:
     org_by_name: dict[str, int] = field(default_factory=dict)
     org_by_domain: dict[str, int] = field(default_factory=dict)
     staff_by_address: dict[str, int] = field(default_factory=dict)
+    #: Ids of organisations inserted ahead by :meth:`plan_organisations`, in the order they are wanted.
+    planned: deque[int] = field(default_factory=deque)
+    #: In a rehearsal (see :meth:`plan_organisations`) nothing is written: creations are recorded here.
+    rehearsed: list[dict[str, str | None]] | None = None
 
     def load(self, addresses: set[str], names: set[str], domains: set[str]) -> None:
         s = self.session
@@ -102,23 +107,55 @@ class _Directory:
             if not normalised and not domain:
                 return None
             name = (company_name or "").strip() or _name_from_domain(domain or "")
-            org = Organisation(name=name[:255], normalised_name=(normalised or normalise_company_name(name))[:255])
-            if website:
-                org.website = website[:255]
-            self.session.add(org)
-            self.session.flush()
-            org_id = org.id
+            normalised_name = (normalised or normalise_company_name(name))[:255]
+            org_id = self._create_organisation(
+                {"name": name[:255], "normalised_name": normalised_name, "website": website[:255] if website else None}
+            )
             self.result.organisations_created += 1
-            if org.normalised_name:
-                self.org_by_name.setdefault(org.normalised_name, org_id)
+            if normalised_name:
+                self.org_by_name.setdefault(normalised_name, org_id)
         if domain and domain not in self.org_by_domain:
-            self.session.add(OrganisationDomain(domain=domain, organisation_id=org_id, kind=DomainKind.EMAIL))
+            if self.rehearsed is None:
+                self.session.add(OrganisationDomain(domain=domain, organisation_id=org_id, kind=DomainKind.EMAIL))
             self.org_by_domain[domain] = org_id
         web = registrable_domain(website) if website else None
         if web and web not in self.org_by_domain:
-            self.session.add(OrganisationDomain(domain=web, organisation_id=org_id, kind=DomainKind.WEB))
+            if self.rehearsed is None:
+                self.session.add(OrganisationDomain(domain=web, organisation_id=org_id, kind=DomainKind.WEB))
             self.org_by_domain[web] = org_id
         return org_id
+
+    def _create_organisation(self, values: dict[str, str | None]) -> int:
+        if self.rehearsed is not None:
+            self.rehearsed.append(values)
+            return -len(self.rehearsed)  # a stand-in id, consistent within the rehearsal
+        if self.planned:
+            return self.planned.popleft()
+        # One INSERT ... RETURNING: an ORM flush here would also flush everything pending.
+        table = _TABLES["organisations"]
+        return int(self.session.execute(sa.insert(table).values(values).returning(table.c.id)).scalar_one())
+
+    def plan_organisations(self, calls: Iterable[tuple[str | None, str | None, str | None]]) -> None:
+        """Insert, in one executemany, the organisations the given :meth:`organisation` calls will create.
+
+        The calls are rehearsed on copies of the lookups (same decisions, same order, nothing written);
+        the real calls that follow then take the inserted ids in order instead of inserting one by one.
+        """
+        rehearsal = _Directory(
+            self.session,
+            self.rules,
+            self.now,
+            PageResult(),
+            org_by_name=dict(self.org_by_name),
+            org_by_domain=dict(self.org_by_domain),
+            rehearsed=[],
+        )
+        for company_name, domain, website in calls:
+            rehearsal.organisation(company_name, domain, website)
+        if rehearsal.rehearsed:
+            table = _TABLES["organisations"]
+            statement = sa.insert(table).returning(table.c.id, sort_by_parameter_order=True)
+            self.planned.extend(self.session.execute(statement, rehearsal.rehearsed).scalars())
 
     def create_people(self, participants: Iterable[tuple[Participant, Direction]]) -> None:
         """Create, in one batch, the people :meth:`person_for_participant` would create one by one.
@@ -353,11 +390,12 @@ def _drop_viewer(session: Session, link: ItemLink | _NewLink, mailbox_id: int) -
 
 # ------------------------------------------------------------------------------------------ contacts
 def _apply_contacts(session: Session, page: Page, links: _Links, directory: _Directory, now: datetime) -> None:
-    """Upsert a page of contacts with one flush for the page (not one per contact).
+    """Upsert a page of contacts set-based: a constant number of statements per page, not per contact.
 
-    People, their addresses, phones and postal addresses are loaded in bulk first; new people are
-    attached to their child rows through relationships, so ids are only needed once, for the links,
-    after the page's single flush.
+    People, their addresses, phones and postal addresses are loaded in bulk first. Existing people
+    are updated through the ORM (one flush); new people are plain rows inserted in one executemany
+    whose RETURNING ids come back in row order, and every new e-mail address, phone and postal
+    address then goes in with one executemany per table.
     """
     records = [c.record for c in page.changes if isinstance(c.record, ContactRecord)]
     internal = directory.rules.internal_domains
@@ -368,8 +406,15 @@ def _apply_contacts(session: Session, page: Page, links: _Links, directory: _Dir
     result = directory.result
     linked_ids = {link.entity_id for link in links.values() if link.entity_type == EntityType.PERSON}
     known = _PeopleOnPage.load(session, linked_ids | set(directory.person_by_address.values()))
-    by_new_address: dict[str, Person] = {}  # addresses of people created on this page, before their ids
-    linked: list[tuple[ItemChange, Person]] = []
+    directory.plan_organisations(
+        (r.company_name, _contact_domain(r, internal), r.website)
+        for r in records
+        if _hidden_contact(r, directory.rules) is None and _unstored_contact(r, internal) is None
+    )
+    by_new_address: dict[str, _Someone] = {}  # addresses added on this page, to whom
+    new_people: list[_NewPerson] = []
+    children = _ChildRows()
+    linked: list[tuple[ItemChange, _Someone]] = []
     for change in page.changes:
         link = links.get(change.item_id)
         record = change.record
@@ -386,39 +431,115 @@ def _apply_contacts(session: Session, page: Page, links: _Links, directory: _Dir
                 link.deleted_at = now
             continue
         valid = [e for e in record.emails if e.is_valid]
-        if not valid and not record.display_name.strip():
-            result.skipped["contact without name or address"] += 1
+        unstored = _unstored_contact(record, internal)
+        if unstored is not None:
+            result.skipped[unstored] += 1
             continue
-        if all(a.split("@")[-1] in internal for a in (e.address for e in valid)) and valid:
-            # A colleague kept as a contact: staff are not customer relationships.
-            result.skipped["internal contact"] += 1
-            continue
-        person: Person | None = None
+        person: _Someone | None = None
         if link is not None and link.entity_type == EntityType.PERSON:
             person = known.people.get(link.entity_id)
         if person is None:
-            person = next((known.people.get(directory.person_by_address[e.address]) for e in valid
-                           if e.address in directory.person_by_address), None)
+            person = next(
+                (
+                    known.people.get(directory.person_by_address[e.address])
+                    for e in valid
+                    if e.address in directory.person_by_address
+                ),
+                None,
+            )
         if person is None:
             person = next((by_new_address[e.address] for e in valid if e.address in by_new_address), None)
         if person is None:
-            person = Person(display_name=record.display_name[:255] or valid[0].address)
-            session.add(person)
+            person = _NewPerson(display_name=record.display_name[:255] or valid[0].address)
+            new_people.append(person)
             result.people_created += 1
         _update_person(person, record)
-        domain = next((d for e in valid if (d := org_domain_for(e.address, internal))), None)
-        org_id = directory.organisation(record.company_name, domain, record.website)
+        org_id = directory.organisation(record.company_name, _contact_domain(record, internal), record.website)
         if org_id is not None:
             person.organisation_id = org_id
-        _add_addresses(person, record, directory, known, by_new_address)
+        _add_addresses(person, record, directory, known, by_new_address, children)
         linked.append((change, person))
-    session.flush()
+    if directory.planned:
+        raise RuntimeError("organisations planned for the contacts page were not all used")
+    session.flush()  # the updated people and the page's organisation domains
+    _insert_people(session, new_people)
+    children.insert(session)
     for change, person in linked:
+        assert person.id is not None
         created = _touch_link(session, page, links, change, EntityType.PERSON, person.id, now)
         result.created += created
         result.updated += not created
     for address, person in by_new_address.items():
+        assert person.id is not None
         directory.person_by_address[address] = person.id
+
+
+@dataclass(slots=True, eq=False)
+class _NewPerson:
+    """A person first seen on this page, as a plain row: inserted with the page's others in one
+    executemany (see :func:`_insert_people`); ``id`` is set from the insert's RETURNING."""
+
+    display_name: str
+    given_name: str | None = None
+    middle_name: str | None = None
+    surname: str | None = None
+    nickname: str | None = None
+    job_title: str | None = None
+    department: str | None = None
+    user_fields: dict[str, str] | None = None
+    organisation_id: int | None = None
+    id: int | None = None
+    has_email: bool = False  # whether an address of this page is already theirs (the first is primary)
+
+
+#: Whom a contact lands on: a stored person (updated through the ORM) or one new on this page.
+_Someone = Person | _NewPerson
+_PERSON_COLUMNS = (
+    "display_name",
+    "given_name",
+    "middle_name",
+    "surname",
+    "nickname",
+    "job_title",
+    "department",
+    "organisation_id",
+)
+
+
+def _insert_people(session: Session, people: list[_NewPerson]) -> None:
+    """Insert the page's new people in one executemany and give each its id, in row order."""
+    if not people:
+        return
+    table = _TABLES["people"]
+    # An unset user_fields must stay SQL NULL (as the ORM leaves it), not become JSON 'null'.
+    statement = (
+        sa.insert(table)
+        .values(user_fields=sa.bindparam("fields", type_=sa.JSON(none_as_null=True)))
+        .returning(table.c.id, sort_by_parameter_order=True)
+    )
+    rows = [{**{c: getattr(p, c) for c in _PERSON_COLUMNS}, "fields": p.user_fields} for p in people]
+    ids = session.execute(statement, rows).scalars().all()
+    for person, person_id in zip(people, ids, strict=True):
+        person.id = person_id
+
+
+@dataclass
+class _ChildRows:
+    """The e-mail addresses, phones and postal addresses a page adds, as rows awaiting their person's id."""
+
+    emails: list[tuple[_Someone, dict[str, object]]] = field(default_factory=list)
+    phones: list[tuple[_Someone, dict[str, object]]] = field(default_factory=list)
+    postal_addresses: list[tuple[_Someone, dict[str, object]]] = field(default_factory=list)
+
+    def insert(self, session: Session) -> None:
+        """One executemany per table, once every person has an id."""
+        for table, rows in (
+            ("email_addresses", self.emails),
+            ("phones", self.phones),
+            ("postal_addresses", self.postal_addresses),
+        ):
+            if rows:
+                session.execute(sa.insert(_TABLES[table]), [{**row, "person_id": p.id} for p, row in rows])
 
 
 @dataclass
@@ -438,9 +559,9 @@ class _PeopleOnPage:
         kinds: dict[int, set[AddressKind]] = {}
         for numbers in chunked(ids):
             people.update({p.id: p for p in session.scalars(sa.select(Person).where(Person.id.in_(numbers)))})
-            has_email.update(session.scalars(
-                sa.select(EmailAddress.person_id).where(EmailAddress.person_id.in_(numbers)).distinct()
-            ))
+            has_email.update(
+                session.scalars(sa.select(EmailAddress.person_id).where(EmailAddress.person_id.in_(numbers)).distinct())
+            )
             for person_id, e164 in session.execute(
                 sa.select(Phone.person_id, Phone.e164).where(Phone.person_id.in_(numbers))
             ):
@@ -453,39 +574,80 @@ class _PeopleOnPage:
 
 
 def _add_addresses(
-    person: Person, record: ContactRecord, directory: _Directory, known: _PeopleOnPage,
-    by_new_address: dict[str, Person],
+    person: _Someone,
+    record: ContactRecord,
+    directory: _Directory,
+    known: _PeopleOnPage,
+    by_new_address: dict[str, _Someone],
+    children: _ChildRows,
 ) -> None:
     """Add the contact's addresses, phones and postal addresses the person does not have yet."""
     key = id(person) if person.id is None else person.id
-    has_email = person.id in known.has_email if person.id is not None else any(
-        p is person for p in by_new_address.values())
+    has_email = person.has_email if isinstance(person, _NewPerson) else person.id in known.has_email
     for email in record.emails:
         if not email.is_valid or email.address in directory.person_by_address or email.address in by_new_address:
             continue  # an address already known stays with its person; identity resolution merges
-        person.emails.append(EmailAddress(address=email.address, original=email.original[:320],
-                                          is_primary=not has_email, is_valid=True))
+        children.emails.append(
+            (
+                person,
+                {
+                    "address": email.address,
+                    "original": email.original[:320],
+                    "is_primary": not has_email,
+                    "is_valid": True,
+                },
+            )
+        )
         has_email = True
         by_new_address[email.address] = person
-    if person.id is not None and has_email:
+    if isinstance(person, _NewPerson):
+        person.has_email = has_email
+    elif has_email:
         known.has_email.add(person.id)
     numbers = known.phones.setdefault(key, set())
     for phone in record.phones:
         if phone.e164 and phone.e164 not in numbers:
-            person.phones.append(Phone(e164=phone.e164, raw=phone.raw[:64], kind=PhoneKind(phone.kind),
-                                       label=phone.label))
+            children.phones.append(
+                (
+                    person,
+                    {"e164": phone.e164, "raw": phone.raw[:64], "kind": PhoneKind(phone.kind), "label": phone.label},
+                )
+            )
             numbers.add(phone.e164)
     kinds = known.postal_kinds.setdefault(key, set())
     for postal in record.postal_addresses:
         kind = AddressKind(postal.kind)
         if kind in kinds:
             continue
-        person.postal_addresses.append(PostalAddress(
-            kind=kind, street=_cut(postal.street, 512), city=_cut(postal.city, 128),
-            state=_cut(postal.state, 128), postal_code=_cut(postal.postal_code, 32),
-            country=_cut(postal.country, 64),
-        ))
+        children.postal_addresses.append(
+            (
+                person,
+                {
+                    "kind": kind,
+                    "street": _cut(postal.street, 512),
+                    "city": _cut(postal.city, 128),
+                    "state": _cut(postal.state, 128),
+                    "postal_code": _cut(postal.postal_code, 32),
+                    "country": _cut(postal.country, 64),
+                },
+            )
+        )
         kinds.add(kind)
+
+
+def _unstored_contact(record: ContactRecord, internal: frozenset[str]) -> str | None:
+    """Why a (visible) contact is not stored, or None when it is."""
+    valid = [e.address for e in record.emails if e.is_valid]
+    if not valid and not record.display_name.strip():
+        return "contact without name or address"
+    if valid and all(a.split("@")[-1] in internal for a in valid):
+        return "internal contact"  # a colleague kept as a contact: staff are not customer relationships
+    return None
+
+
+def _contact_domain(record: ContactRecord, internal: frozenset[str]) -> str | None:
+    """The organisation domain of the contact's first valid address that has one."""
+    return next((d for e in record.emails if e.is_valid and (d := org_domain_for(e.address, internal))), None)
 
 
 def _hidden_contact(record: ContactRecord, rules: SyncRules) -> str | None:
@@ -499,7 +661,7 @@ def _hidden_contact(record: ContactRecord, rules: SyncRules) -> str | None:
     return None
 
 
-def _update_person(person: Person, record: ContactRecord) -> None:
+def _update_person(person: _Someone, record: ContactRecord) -> None:
     # The contact is the staff member's own view of the person: its non-empty values win.
     for attr in ("given_name", "middle_name", "surname", "nickname", "job_title", "department"):
         value = getattr(record, attr)
