@@ -36,8 +36,10 @@ from mapping.followups import (
     TouchLine,
     Update,
 )
+from mapping.store.batching import chunked
 from mapping.store.models import (
     Direction,
+    EmailAddress,
     EntityType,
     FollowUp,
     FollowUpKind,
@@ -164,11 +166,10 @@ def save_owner_decisions(session: Session, decisions: Iterable[OwnerDecision], n
     changed = [d for d in decisions if d.changed]
     if not changed:
         return 0
-    incumbents = dict(session.execute(
-        sa.select(Relationship.id, Relationship.owner_mailbox_id)
-        .where(Relationship.id.in_([d.relationship_id for d in changed]))
-    ).all()) if len(changed) < 30000 else dict(session.execute(
-        sa.select(Relationship.id, Relationship.owner_mailbox_id)).all())
+    incumbents: dict[int, int | None] = {}
+    for chunk in chunked(d.relationship_id for d in changed):
+        incumbents.update(session.execute(
+            sa.select(Relationship.id, Relationship.owner_mailbox_id).where(Relationship.id.in_(chunk))).all())
     session.execute(sa.update(Relationship), [
         {"id": d.relationship_id, "owner_mailbox_id": d.mailbox_id, "owner_source": d.source, "updated_at": now}
         for d in changed
@@ -275,10 +276,12 @@ def record_plan(
 ) -> Recorded:
     """Apply the planner's actions to the follow-up rows, each marked for the write Exchange still needs."""
     rec = Recorded()
-    rows = {f.id: f for f in session.scalars(sa.select(FollowUp).where(FollowUp.id.in_(
-        [a.follow_up_id for a in actions if isinstance(a, Close | Update)] or [-1])))}
-    rels = {r.id: r for r in session.scalars(sa.select(Relationship).where(Relationship.id.in_(
-        [a.relationship_id for a in actions if isinstance(a, Create)] or [-1])))}
+    rows: dict[int, FollowUp] = {}
+    for chunk in chunked(a.follow_up_id for a in actions if isinstance(a, Close | Update)):
+        rows.update((f.id, f) for f in session.scalars(sa.select(FollowUp).where(FollowUp.id.in_(chunk))))
+    rels: dict[int, Relationship] = {}
+    for chunk in chunked(a.relationship_id for a in actions if isinstance(a, Create)):
+        rels.update((r.id, r) for r in session.scalars(sa.select(Relationship).where(Relationship.id.in_(chunk))))
     for a in actions:
         if isinstance(a, Problem):
             rec.problems.append(a)
@@ -448,8 +451,6 @@ def record_staff_completed(session: Session, follow_up_id: int, completed_at: da
 
 def _contact_addresses(session: Session, f: FollowUp) -> list[tuple[int, str]]:
     """The person the follow-up is about (an organisation's most recent contact, else its first)."""
-    from mapping.store.models import EmailAddress
-
     if f.person_id is not None:
         people = [f.person_id]
     else:

@@ -6,6 +6,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from configtext import MINIMAL
 
 from mapping.classify_config import DEFAULT_POTENTIAL_CLASSES, DEFAULT_VALUE_CLASSES, ClassificationConfig
 from scheduler.config import ConfigError, LoadedConfig, load_config
@@ -13,19 +14,6 @@ from scheduler.config_classification import rule_lines
 
 ROOT = Path(__file__).resolve().parents[2]
 
-MINIMAL = """
-[exchange]
-endpoint = "https://mail.example.com/EWS/Exchange.asmx"
-auth = "basic"
-username = "svc@example.com"
-password_env = "RELSYNC_TEST_PW"
-
-[mailboxes]
-addresses = ["alice@example.com"]
-
-[organisation]
-internal_domains = ["example.com"]
-"""
 
 
 def load(tmp_path: Path, extra: str, first: str = "") -> LoadedConfig:

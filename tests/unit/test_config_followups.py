@@ -6,24 +6,11 @@ from datetime import time
 from pathlib import Path
 
 import pytest
+from configtext import MINIMAL
 
 from mapping.followups import Cadence
 from scheduler.config import ConfigError, LoadedConfig, load_config
 from scheduler.followups_job import followup_policy
-
-MINIMAL = """
-[exchange]
-endpoint = "https://mail.example.com/EWS/Exchange.asmx"
-auth = "basic"
-username = "svc@example.com"
-password_env = "RELSYNC_TEST_PW"
-
-[mailboxes]
-addresses = ["alice@example.com"]
-
-[organisation]
-internal_domains = ["example.com"]
-"""
 
 
 def _load(tmp_path: Path, extra: str = "") -> LoadedConfig:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from configtext import MINIMAL
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -49,19 +50,6 @@ def test_the_back_off_never_exceeds_its_cap() -> None:
     assert max(delays) <= timedelta(seconds=100) and min(delays) >= timedelta(seconds=15)
 
 
-MINIMAL = """
-[exchange]
-endpoint = "https://mail.example.com/EWS/Exchange.asmx"
-auth = "basic"
-username = "svc@example.com"
-password_env = "RELSYNC_TEST_PW"
-
-[mailboxes]
-addresses = ["alice@example.com"]
-
-[organisation]
-internal_domains = ["example.com"]
-"""
 
 
 def test_daemon_section_defaults_name_the_worker_host_and_pid() -> None:
