@@ -13,6 +13,8 @@ import signal
 import sys
 import threading
 from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -109,17 +111,27 @@ def db_check(ctx: Context) -> None:
 @click.option("--mailboxes", default=5, show_default=True, help="Number of staff mailboxes.")
 @click.option("--scale", default="small", show_default=True, help="tiny, small, medium or large.")
 @click.option(
+    "--backend",
+    type=click.Choice(["ews", "graph"]),
+    default="ews",
+    show_default=True,
+    help="How the written config reaches the mailboxes: EWS, or Microsoft Graph (with a fake token service).",
+)
+@click.option(
     "--write-config",
     "write_config_path",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write a relsync config pointing at this server (SQLite store beside it).",
 )
 def fake_exchange(
-    host: str, port: int, seed: int, mailboxes: int, scale: str, write_config_path: Path | None
+    host: str, port: int, seed: int, mailboxes: int, scale: str, backend: str, write_config_path: Path | None
 ) -> None:
-    """Serve a generated company over EWS on loopback until interrupted.
+    """Serve a generated company over EWS (and, with --backend graph, over Microsoft Graph too, with
+    a token service msal accepts) on loopback until interrupted.
 
-    Prints one JSON line: {"endpoint", "username", "password", "mailboxes"}.
+    Prints one JSON line: {"endpoint", "username", "password", "mailboxes"}; with --backend graph also
+    "graph_url", "authority_host", "tenant_id", "client_id" and "ca_file" (the client secret is only
+    written to the 0600 file beside the config).
     """
     from connector.fake.generator import SCALES, build_company
     from connector.fake.server import FakeExchange
@@ -131,36 +143,84 @@ def fake_exchange(
     company = build_company(seed=seed, mailboxes=mailboxes, scale=scale)
     server = FakeExchange(company, host=host, port=port)
     server.start()
+    stoppers: list[Callable[[], None]] = [server.stop]
     addresses = [m.email for m in company.mailboxes()]
-    if write_config_path is not None:
-        write_fake_config(write_config_path, server.url, server.username, server.password, addresses, company.domain)
-    # Handlers first: whoever reads the line may signal us the moment it arrives.
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    line = {"endpoint": server.url, "username": server.username, "password": server.password, "mailboxes": addresses}
-    click.echo(json.dumps(line), nl=True)
-    sys.stdout.flush()
+    line: dict[str, Any] = {
+        "endpoint": server.url, "username": server.username, "password": server.password, "mailboxes": addresses,
+    }
     try:
+        graph: FakeGraphEndpoint | None = None
+        if backend == "graph":
+            graph = start_fake_graph(server, host)
+            stoppers[:0] = graph.stoppers
+            line.update(graph.public())
+        if write_config_path is not None:
+            write_fake_config(write_config_path, server.url, server.username, server.password, addresses,
+                              company.domain, graph=graph)
+        # Handlers first: whoever reads the line may signal us the moment it arrives.
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        signal.signal(signal.SIGINT, lambda *_: stop.set())
+        click.echo(json.dumps(line), nl=True)
+        sys.stdout.flush()
         stop.wait()
     finally:
-        server.stop()
+        for stopper in stoppers:
+            stopper()
+
+
+@dataclass
+class FakeGraphEndpoint:
+    """A running fake Graph and its token service, as a written config needs them."""
+
+    graph_url: str
+    authority_host: str
+    tenant_id: str
+    client_id: str
+    client_secret: str = field(repr=False)
+    ca_file: str
+    stoppers: list[Callable[[], None]]
+
+    def public(self) -> dict[str, str]:
+        return {"graph_url": self.graph_url, "authority_host": self.authority_host, "tenant_id": self.tenant_id,
+                "client_id": self.client_id, "ca_file": self.ca_file}
+
+
+def start_fake_graph(exchange: Any, host: str = "127.0.0.1") -> FakeGraphEndpoint:
+    """Start a fake Graph serving ``exchange``'s mailboxes and a fake token service for it."""
+    import secrets as random_secrets
+
+    from connector.fake.graph import FakeGraph
+    from connector.fake.tokens import FakeTokenService
+
+    client_id = "relsync-fake-app"
+    client_secret = random_secrets.token_urlsafe(24)
+    idp = FakeTokenService(exchange=exchange, clients={client_id: client_secret}).start()
+    try:
+        graph = FakeGraph(exchange, host=host).start()
+    except BaseException:
+        idp.stop()
+        raise
+    # Both certificates go into one CA file: the config trusts it for the token service and for Graph.
+    ca_file = Path(str(graph.ca_file)).with_name("relsync-fake-ca.pem")
+    ca_file.write_bytes(Path(str(idp.ca_file)).read_bytes() + Path(str(graph.ca_file)).read_bytes())
+    return FakeGraphEndpoint(graph.base_url, idp.authority_host, idp.tenant, client_id, client_secret,
+                             str(ca_file), [graph.stop, idp.stop])
 
 
 def write_fake_config(
-    path: Path, endpoint: str, username: str, password: str, mailboxes: list[str], domain: str
+    path: Path, endpoint: str, username: str, password: str, mailboxes: list[str], domain: str,
+    graph: FakeGraphEndpoint | None = None,
 ) -> None:
-    """Write a complete config for the fake server; the password goes to a 0600 file beside it."""
+    """Write a complete config for the fake server; the password (or the app's client secret, with
+    ``graph``) goes to a 0600 file beside it."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    secret = path.with_name(path.stem + ".password")
-    secret.write_text(password + "\n", encoding="utf-8")
+    secret = path.with_name(path.stem + (".client-secret" if graph else ".password"))
+    secret.write_text((graph.client_secret if graph else password) + "\n", encoding="utf-8")
     secret.chmod(0o600)
     store = path.with_name(path.stem + ".db")
-    text = f"""# Written by `relsync fake-exchange --write-config`: a relsync config for the fake Exchange.
-[store]
-url = "sqlite:///{store.name}"
-
-[exchange]
+    if graph is None:
+        connection = f"""[exchange]
 backend = "ews"
 endpoint = "{endpoint}"
 server_version = "Exchange2016"
@@ -171,9 +231,27 @@ password_file = "{secret.name}"
 timeout_seconds = 30
 max_connections = 4
 verify_tls = true
+"""
+        backend = "ews"
+    else:
+        connection = f"""[graph]
+base_url = "{graph.graph_url}"
+tenant_id = "{graph.tenant_id}"
+client_id = "{graph.client_id}"
+client_secret_file = "{secret.name}"
+authority_host = "{graph.authority_host}"
+ca_bundle = "{graph.ca_file}"
+timeout_seconds = 30
+"""
+        backend = "graph"
+    text = f"""# Written by `relsync fake-exchange --write-config`: a relsync config for the fake Exchange.
+[store]
+url = "sqlite:///{store.name}"
 
+{connection}
 [mailboxes]
 addresses = {json.dumps(mailboxes)}
+backend = "{backend}"
 
 [organisation]
 internal_domains = ["{domain}"]

@@ -13,7 +13,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -122,8 +122,48 @@ class ExchangeConfig(_Section):
         return self
 
 
+class GraphConfig(OAuthConfig):
+    """``[graph]``: Exchange Online through Microsoft Graph (an Entra app with client credentials)."""
+
+    base_url: str = Field("https://graph.microsoft.com/v1.0", description="Graph endpoint (national clouds differ)")
+    timeout_seconds: float = Field(60.0, gt=0, le=600)
+    max_concurrency_per_mailbox: int = Field(4, ge=1, le=4)
+    page_size: int = Field(100, ge=1, le=1000)
+    batch_size: int = Field(20, ge=1, le=20)
+
+    @field_validator("base_url")
+    @classmethod
+    def _https_graph(cls, value: str) -> str:
+        if not value.startswith("https://"):
+            raise ValueError("must be an https:// URL such as https://graph.microsoft.com/v1.0")
+        return value.rstrip("/")
+
+
+Backend = Literal["ews", "graph"]
+
+
 class MailboxesConfig(_Section):
     addresses: list[str] = Field(min_length=1)
+    #: How mailboxes are reached unless ``backends`` names another way for one of them.
+    backend: Backend = "ews"
+    #: Per mailbox: "graph" for cloud mailboxes, "ews" for Exchange Server ones (hybrid organisations).
+    backends: dict[str, Backend] = Field(default_factory=dict)
+
+    @field_validator("backends")
+    @classmethod
+    def _lower_keys(cls, value: dict[str, Backend]) -> dict[str, Backend]:
+        return {k.lower(): v for k, v in value.items()}
+
+    @model_validator(mode="after")
+    def _backends_name_configured_mailboxes(self) -> MailboxesConfig:
+        unknown = sorted(set(self.backends) - set(self.addresses))
+        if unknown:
+            raise ValueError(f"backends names mailboxes not in addresses: {', '.join(unknown)}")
+        return self
+
+    def backend_of(self, address: str) -> Backend:
+        """The backend that reaches this mailbox."""
+        return self.backends.get(address.lower(), self.backend)
 
     @field_validator("addresses")
     @classmethod
@@ -202,7 +242,8 @@ class Config(_Section):
     """The whole configuration file."""
 
     store: StoreConfig = Field(default_factory=lambda: StoreConfig())
-    exchange: ExchangeConfig
+    exchange: ExchangeConfig | None = None
+    graph: GraphConfig | None = None
     mailboxes: MailboxesConfig
     organisation: OrganisationConfig
     sync: SyncConfig = Field(default_factory=lambda: SyncConfig())
@@ -213,6 +254,21 @@ class Config(_Section):
     classification: ClassificationSection = Field(default_factory=lambda: ClassificationSection())
     followups: FollowUpsConfig = Field(default_factory=lambda: FollowUpsConfig())
     rules: list[RuleConfig] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _each_backend_configured(self) -> Config:
+        used = {self.mailboxes.backend_of(a) for a in self.mailboxes.addresses}
+        if "ews" in used and self.exchange is None:
+            raise ValueError(
+                "mailboxes are reached over EWS but there is no [exchange] section: add it (see "
+                "config.example.toml), or set mailboxes.backend = \"graph\" for Exchange Online"
+            )
+        if "graph" in used and self.graph is None:
+            raise ValueError(
+                "mailboxes are reached over Microsoft Graph but there is no [graph] section: add it "
+                "(tenant_id, client_id and a credential; see config.example.toml)"
+            )
+        return self
 
 
 @dataclass(frozen=True)
@@ -346,21 +402,29 @@ def _resolve_relative_paths(config: Config, path: Path) -> Config:
         store = config.store.model_copy(update={"url": f"{prefix}{(base / url.removeprefix(prefix)).resolve()}"})
         config = config.model_copy(update={"store": store})
     exchange = config.exchange
-    if exchange.password_file is not None and not exchange.password_file.is_absolute():
+    if exchange is not None and exchange.password_file is not None and not exchange.password_file.is_absolute():
         exchange = exchange.model_copy(update={"password_file": (base / exchange.password_file).resolve()})
-    if exchange.oauth is not None:
-        files = {"client_secret_file": exchange.oauth.client_secret_file,
-                 "certificate_file": exchange.oauth.certificate_file, "ca_bundle": exchange.oauth.ca_bundle}
-        relative = {k: (base / v).resolve() for k, v in files.items() if v is not None and not v.is_absolute()}
-        if relative:
-            exchange = exchange.model_copy(update={"oauth": exchange.oauth.model_copy(update=relative)})
+    if exchange is not None and exchange.oauth is not None:
+        exchange = exchange.model_copy(update={"oauth": _oauth_files_resolved(exchange.oauth, base)})
     if exchange is not config.exchange:
         config = config.model_copy(update={"exchange": exchange})
+    if config.graph is not None:
+        config = config.model_copy(update={"graph": _oauth_files_resolved(config.graph, base)})
     calibration = config.identity.calibration_file
     if calibration is not None and not calibration.is_absolute():
         identity = config.identity.model_copy(update={"calibration_file": (base / calibration).resolve()})
         config = config.model_copy(update={"identity": identity})
     return config
+
+
+_OAuth = TypeVar("_OAuth", bound=OAuthConfig)
+
+
+def _oauth_files_resolved(oauth: _OAuth, base: Path) -> _OAuth:
+    files = {"client_secret_file": oauth.client_secret_file, "certificate_file": oauth.certificate_file,
+             "ca_bundle": oauth.ca_bundle}
+    relative = {k: (base / v).resolve() for k, v in files.items() if v is not None and not v.is_absolute()}
+    return oauth.model_copy(update=relative) if relative else oauth
 
 
 class SecretError(Exception):

@@ -19,21 +19,12 @@ from typing import Protocol, TypeVar
 
 import sqlalchemy as sa
 import structlog
-from exchangelib import Account
 
+from connector.backends import Backends
 from connector.errors import ExchangeError, MailboxUnavailable
 from connector.ews import EwsConnection
-from connector.master_categories import ensure_master_categories
-from connector.tasks import (
-    Created,
-    NewTask,
-    TaskChange,
-    create_tasks,
-    delete_tasks,
-    find_by_our_ids,
-    read_states,
-    update_tasks,
-)
+from connector.tasks import Created, NewTask, TaskChange
+from connector.writer import MailboxWriter
 from mapping.followups import FollowUpPolicy, decide_owner, plan, task_body
 from mapping.store import followups as fs
 from mapping.store.models import StaffMailbox, utcnow
@@ -92,23 +83,23 @@ def mailboxes(store: Store, loaded: LoadedConfig) -> tuple[frozenset[int], dict[
 def run_followups(
     loaded: LoadedConfig,
     now: datetime | None = None,
-    connection: EwsConnection | None = None,
+    connection: Backends | EwsConnection | None = None,
     store: Store | None = None,
 ) -> FollowUpRunReport:
     """One pass of the follow-up job (see the module docstring). Safe to rerun at any time."""
     report = FollowUpRunReport()
     if not loaded.config.followups.enabled:
         return report
-    from scheduler.jobs import ews_settings
+    from scheduler.connect import as_backends, open_backends
 
     own_connection, own_store = connection is None, store is None
-    connection = connection or EwsConnection(ews_settings(loaded))
+    backends = open_backends(loaded) if connection is None else as_backends(connection)
     store = store or Store(loaded.config.store.url)
     try:
-        _run(loaded, now or utcnow(), connection, store, report)
+        _run(loaded, now or utcnow(), backends, store, report)
     finally:
         if own_connection:
-            connection.close()
+            backends.close()
         if own_store:
             store.dispose()
     log.info("follow-ups planned", created=report.planned_created, updated=report.planned_updated,
@@ -117,7 +108,7 @@ def run_followups(
     return report
 
 
-def _run(loaded: LoadedConfig, now: datetime, connection: EwsConnection, store: Store,
+def _run(loaded: LoadedConfig, now: datetime, backends: Backends, store: Store,
          report: FollowUpRunReport) -> None:
     policy = followup_policy(loaded)
     section = loaded.config.followups
@@ -131,7 +122,7 @@ def _run(loaded: LoadedConfig, now: datetime, connection: EwsConnection, store: 
         if mailbox_id not in active:
             continue  # a gone mailbox: ownership moves the task below
         try:
-            states = read_states(connection.account(owner.mailbox), [t.item_id for t in tasks])
+            states = backends.writer(owner.mailbox).read_task_states([t.item_id for t in tasks])
         except ExchangeError as exc:
             _failed(owner, exc, "tasks not read")
             continue
@@ -167,7 +158,7 @@ def _run(loaded: LoadedConfig, now: datetime, connection: EwsConnection, store: 
             owner.error = owner.error or "mailbox is not configured or disabled: its tasks are not written"
             continue
         try:
-            _write(connection, store, loaded, owner, pending, names, engagement, now)
+            _write(backends.writer(owner.mailbox), store, loaded, owner, pending, names, engagement, now)
         except MailboxUnavailable as exc:
             if mailbox_id in active:
                 _failed(owner, exc, "tasks not written")
@@ -203,7 +194,7 @@ def _failed(owner: OwnerReport, exc: ExchangeError, what: str) -> None:
 
 
 def _write(
-    connection: EwsConnection,
+    writer: MailboxWriter,
     store: Store,
     loaded: LoadedConfig,
     owner: OwnerReport,
@@ -213,15 +204,14 @@ def _write(
     now: datetime,
 ) -> None:
     section = loaded.config.followups
-    account = connection.account(owner.mailbox)
     # Whatever an earlier run left without an item id may exist already (it died after Exchange created
     # it); what this run planned has never been sent.
     unknown = [w.our_id for w in pending if w.item_id is None and w.planned_at < now]
-    found = find_by_our_ids(account, unknown) if unknown else {}
+    found = writer.find_tasks(unknown) if unknown else {}
     creates = [w for w in pending if w.action == "create"]
     if creates:
         colour = -1 if section.category_colour == "None" else int(section.category_colour.removeprefix("Preset"))
-        ensure_master_categories(account, [(section.category, colour)])
+        writer.ensure_master_categories([(section.category, colour)])
     with store.session() as session:
         again = [(w, found[w.our_id].item_id, found[w.our_id].change_key) for w in creates if w.our_id in found]
         fs.record_tasks_created(session, again, now)
@@ -232,7 +222,7 @@ def _write(
         chunk = to_create[start:start + 100]
         new = [NewTask(w.our_id, w.subject, task_body(bodies[w.follow_up_id]), w.due_at.date(), w.reminder_at,
                        w.importance, (section.category,)) for w in chunk]
-        results = create_tasks(account, new)
+        results = writer.create_tasks(new)
         done: list[tuple[fs.TaskWrite, str, str | None]] = []
         for w, r in zip(chunk, results, strict=True):
             if isinstance(r, ExchangeError):
@@ -243,10 +233,10 @@ def _write(
         with store.session() as session:
             fs.record_tasks_created(session, done, now)
         owner.created += len(done)
-    _apply_changes(account, store, owner, [w for w in pending if w.action != "create"], found, now)
+    _apply_changes(writer, store, owner, [w for w in pending if w.action != "create"], found, now)
 
 
-def _apply_changes(account: Account, store: Store, owner: OwnerReport, pending: Sequence[fs.TaskWrite],
+def _apply_changes(writer: MailboxWriter, store: Store, owner: OwnerReport, pending: Sequence[fs.TaskWrite],
                    found: dict[str, Created], now: datetime) -> None:
     changes: list[tuple[fs.TaskWrite, TaskChange]] = []
     deletes: list[tuple[fs.TaskWrite, str]] = []
@@ -266,7 +256,7 @@ def _apply_changes(account: Account, store: Store, owner: OwnerReport, pending: 
                 changes.append((w, TaskChange(item_id, change_key, subject=w.subject, due=w.due_at.date(),
                                               reminder_at=w.reminder_at, importance=w.importance)))
     if changes:
-        results = update_tasks(account, [c for _, c in changes])
+        results = writer.update_tasks([c for _, c in changes])
         with store.session() as session:
             for (w, _), r in zip(changes, results, strict=True):
                 if isinstance(r, ExchangeError):
@@ -279,7 +269,7 @@ def _apply_changes(account: Account, store: Store, owner: OwnerReport, pending: 
                 else:
                     owner.updated += 1
     if deletes:
-        errors = delete_tasks(account, [i for _, i in deletes])
+        errors = writer.delete_tasks([i for _, i in deletes])
         with store.session() as session:
             for (w, _), err in zip(deletes, errors, strict=True):
                 if err is not None:

@@ -6,7 +6,6 @@ is recorded as needing attention (``relsync status`` shows it) and the others go
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -16,12 +15,11 @@ from typing import Any
 import structlog
 from sqlalchemy.orm import Session
 
-from connector.auth import OAuthSettings
+from connector.backends import Backends
 from connector.errors import ExchangeError
-from connector.ews import EwsConnection, EwsSettings
-from connector.master_categories import ensure_master_categories
-from connector.sync import MailboxReport, MailboxSync, Progress, SyncSettings
-from connector.writeback import DEFAULT_CHUNK_SIZE, PlannedCategories, update_categories, write_categories_batched
+from connector.ews import EwsConnection
+from connector.sync import MailboxReport, Progress, SyncSettings
+from connector.writeback import DEFAULT_CHUNK_SIZE, BatchWrite, PlannedCategories
 from mapping.categories import managed_categories, managed_colours
 from mapping.changes import FolderName, SyncRules
 from mapping.classify import classify_all
@@ -39,7 +37,10 @@ from mapping.store.models import JobMark, utcnow
 from mapping.store.store import Store
 from mapping.store.writeback_plan import CategoryPlanRow, category_plan, record_written_categories
 from scheduler.calibration import configured_calibration
-from scheduler.config import ConfigError, LoadedConfig, resolve_secret
+from scheduler.config import ConfigError, LoadedConfig
+from scheduler.connect import as_backends, ews_settings, oauth_settings, open_backends
+
+__all__ = ["as_backends", "ews_settings", "oauth_settings"]  # re-exported: older callers import them here
 
 log = structlog.get_logger(__name__)
 
@@ -55,71 +56,6 @@ class MailboxResult:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def ews_settings(loaded: LoadedConfig) -> EwsSettings:
-    """The connector's settings from the config, with the secret read from where the config says."""
-    exchange = loaded.config.exchange
-    if exchange.auth == "oauth":
-        return EwsSettings(
-            endpoint=exchange.endpoint,
-            auth="oauth",
-            oauth=oauth_settings(loaded),
-            access_type=exchange.access_type,
-            server_version=exchange.server_version,
-            timeout_seconds=exchange.timeout_seconds,
-            max_connections=exchange.max_connections,
-            verify_tls=exchange.verify_tls,
-        )
-    assert exchange.username is not None  # guaranteed by the config's validation
-    password = resolve_secret(
-        exchange.password_env,
-        exchange.password_file,
-        "exchange.password_env" if exchange.password_env else "exchange.password_file",
-    )
-    return EwsSettings(
-        endpoint=exchange.endpoint,
-        username=exchange.username,
-        password=password,
-        auth=exchange.auth,
-        access_type=exchange.access_type,
-        server_version=exchange.server_version,
-        timeout_seconds=exchange.timeout_seconds,
-        max_connections=exchange.max_connections,
-        verify_tls=exchange.verify_tls,
-    )
-
-
-def oauth_settings(loaded: LoadedConfig) -> OAuthSettings:
-    """``[exchange.oauth]`` as the connector's OAuth settings, with the secret or key read in."""
-    exchange = loaded.config.exchange
-    oauth = exchange.oauth
-    assert oauth is not None  # guaranteed by the config's validation
-    if exchange.endpoint.startswith("http://") and not os.environ.get("OAUTHLIB_INSECURE_TRANSPORT"):
-        raise ConfigError(
-            loaded.path,
-            [f"{loaded.path}: exchange.endpoint: auth = 'oauth' sends access tokens, which must not travel "
-             "over plain http. Fix: use the https:// endpoint"],
-        )
-    secret = key = None
-    if oauth.certificate_file is not None:
-        key = resolve_secret(None, oauth.certificate_file, "exchange.oauth.certificate_file")
-    else:
-        secret = resolve_secret(
-            oauth.client_secret_env,
-            oauth.client_secret_file,
-            "exchange.oauth.client_secret_env" if oauth.client_secret_env else "exchange.oauth.client_secret_file",
-        )
-    return OAuthSettings(
-        tenant_id=oauth.tenant_id,
-        client_id=oauth.client_id,
-        client_secret=secret,
-        private_key=key,
-        thumbprint=oauth.certificate_thumbprint,
-        authority_host=oauth.authority_host,
-        ca_bundle=oauth.ca_bundle,
-        timeout_seconds=min(exchange.timeout_seconds, 60.0),
-    )
 
 
 def sync_rules(loaded: LoadedConfig) -> SyncRules:
@@ -187,9 +123,9 @@ def run_sync(
 
     config = loaded.config
     addresses = selected_mailboxes(loaded, only)
-    connection = EwsConnection(ews_settings(loaded))
+    connection = open_backends(loaded)
     store = Store(config.store.url)
-    engine = MailboxSync(connection, store, sync_rules(loaded), sync_settings(loaded))
+    engine = connection.engine(store, sync_rules(loaded), sync_settings(loaded))
     started = utcnow()
     try:
         reports = [
@@ -247,20 +183,21 @@ def resolve_identities(store: Store, loaded: LoadedConfig, new_since: datetime |
     return result
 
 
-def mark_possible_duplicates(connection: EwsConnection, store: Store, category: str) -> tuple[int, int]:
+def mark_possible_duplicates(connection: Backends | EwsConnection, store: Store, category: str) -> tuple[int, int]:
     """Put the duplicate category on the contacts waiting for review, and take it off resolved ones.
 
     A failure on one contact is logged and retried on the next run; it never fails the sync.
     """
+    backends = as_backends(connection)
     with store.session() as session:
         add, remove = duplicate_category_plan(session, category)
     done = [0, 0]
     for n, (refs, adding) in enumerate(((add, True), (remove, False))):
         for ref in refs:
             try:
-                account = connection.account(ref.mailbox)
-                written = update_categories(account, ref.item_id, add=[category] if adding else [],
-                                            remove=[] if adding else [category])
+                written = backends.writer(ref.mailbox).update_categories(
+                    ref.item_id, add=[category] if adding else [], remove=[] if adding else [category]
+                )
             except ExchangeError as exc:
                 log.warning("category not written", mailbox=ref.mailbox, item_id=ref.item_id, error=str(exc))
                 continue
@@ -283,7 +220,7 @@ class WriteBackReport:
 
 
 def write_back_categories(
-    connection: EwsConnection,
+    connection: Backends | EwsConnection,
     store: Store,
     plan_fn: Callable[[Session], Sequence[CategoryPlanRow]],
     managed: Sequence[tuple[str, int]],
@@ -297,20 +234,30 @@ def write_back_categories(
     categories coming back through sync cause no new write. Failures are logged per contact or
     mailbox and retried on the next run; they never fail the job.
     """
+    backends = as_backends(connection)
     with store.session() as session:
         rows = list(plan_fn(session))
     names = [name for name, _ in managed]
     master_added: dict[str, list[str]] = {}
     for mailbox in dict.fromkeys(row.mailbox for row in rows):
         try:
-            added = ensure_master_categories(connection.account(mailbox), managed)
+            added = backends.writer(mailbox).ensure_master_categories(managed)
         except ExchangeError as exc:
             log.warning("master category list not updated", mailbox=mailbox, error=str(exc))
             continue
         if added:
             master_added[mailbox] = added
-    plan = [PlannedCategories(r.link_id, r.mailbox, r.item_id, r.change_key, r.categories, r.wanted) for r in rows]
-    results = write_categories_batched(connection.account, plan, names, chunk_size=chunk_size)
+    plans: dict[str, list[PlannedCategories]] = {}
+    for r in rows:
+        plans.setdefault(r.mailbox, []).append(
+            PlannedCategories(r.link_id, r.mailbox, r.item_id, r.change_key, r.categories, r.wanted)
+        )
+    results: list[BatchWrite] = []
+    for mailbox, plan in plans.items():
+        try:
+            results += backends.writer(mailbox).write_categories(plan, names, chunk_size)
+        except ExchangeError as exc:  # the mailbox itself cannot be reached: every contact of it waits
+            results += [BatchWrite(p.key, p.mailbox, p.item_id, p.current, p.change_key, False, str(exc)) for p in plan]
     for failed in (r for r in results if not r.ok):
         log.warning("categories not written", mailbox=failed.mailbox, item_id=failed.item_id, error=failed.error)
     known = {r.link_id: (r.categories, r.change_key) for r in rows}
@@ -325,10 +272,10 @@ def write_back_categories(
         ))
         ours = ((r.key, tuple(c for c in r.categories if c.casefold() in managed_folded)) for r in results if r.ok)
         record_written_managed(session, ((key, cats) for key, cats in ours if cats != written_before[key]))
-    by_mailbox = Counter(r.mailbox for r in results if r.ok and r.changed)
+    written = Counter(r.mailbox for r in results if r.ok and r.changed)
     return WriteBackReport(planned=len(rows), written=sum(r.changed for r in results),
                            failed=sum(not r.ok for r in results), master_added=master_added,
-                           written_by_mailbox=dict(by_mailbox))
+                           written_by_mailbox=dict(written))
 
 
 @dataclass(frozen=True)
@@ -347,7 +294,7 @@ def colour_index(preset: str) -> int:
 
 
 def classify_and_write_back(
-    connection: EwsConnection, store: Store, loaded: LoadedConfig, now: datetime | None = None
+    connection: Backends | EwsConnection, store: Store, loaded: LoadedConfig, now: datetime | None = None
 ) -> ClassificationReport:
     """Classify every relationship and put its managed categories on its people's Outlook contacts.
 
