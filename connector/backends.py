@@ -108,8 +108,9 @@ class RoutingSync:
             if kind == "graph":
                 from connector.graph.sync import GraphMailboxSync
 
+                # Graph's waits (Retry-After, back-off) happen inside its client.
                 engine = GraphMailboxSync(self.backends._graph(), self.store, self.rules, self.settings,
-                                          sleep=self._sleep, should_stop=stop)
+                                          should_stop=stop)
             else:
                 engine = MailboxSync(self.backends._ews(), self.store, self.rules, self.settings,
                                      sleep=self._sleep, should_stop=stop)

@@ -721,3 +721,17 @@ def modified_occurrence_records(item: Any, master: MeetingRecord) -> list[Meetin
             )
         )
     return result
+
+
+# --- shared with the Graph translation -----------------------------------------------------------
+# connector.graph.translate mirrors this module for Graph JSON and must apply exactly the same rules
+# (text limits, date range, sensitivity, participant hygiene, all-day dates), so it uses these.
+text_field = _text
+sensitivity_of = _sensitivity
+utc_datetime = _utc
+participant_of = _participant
+dedupe_participants = _dedupe
+all_day_dates = _all_day_dates
+local_midnight_utc = _local_midnight_utc
+accepted_message_class = _accepted_message_class
+ADDRESS_KINDS = _ADDRESS_KINDS

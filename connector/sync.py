@@ -168,6 +168,9 @@ class MailboxSync:
         self._contact_fields = CONTACT_FIELDS + tuple(registered[name] for name in settings.user_fields)
         self._writer: PageWriter | None = None  # started on the first backlog of a sync call
 
+    def close(self) -> None:
+        """Nothing is held between sync calls (connector.base.MailboxSource); the connection is the caller's."""
+
     # ------------------------------------------------------------------------------------ mailbox
     def sync(
         self, address: str, folders: list[FolderName], *, full: bool = False, progress: Progress | None = None

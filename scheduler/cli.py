@@ -186,8 +186,9 @@ class FakeGraphEndpoint:
                 "client_id": self.client_id, "ca_file": self.ca_file}
 
 
-def start_fake_graph(exchange: Any, host: str = "127.0.0.1") -> FakeGraphEndpoint:
-    """Start a fake Graph serving ``exchange``'s mailboxes and a fake token service for it."""
+def start_fake_graph(exchange: Any, host: str = "127.0.0.1", scope: set[str] | None = None) -> FakeGraphEndpoint:
+    """Start a fake Graph serving ``exchange``'s mailboxes and a fake token service for it (``scope``:
+    the only mailboxes the app may read, as RBAC for Applications would limit it)."""
     import secrets as random_secrets
 
     from connector.fake.graph import FakeGraph
@@ -197,7 +198,7 @@ def start_fake_graph(exchange: Any, host: str = "127.0.0.1") -> FakeGraphEndpoin
     client_secret = random_secrets.token_urlsafe(24)
     idp = FakeTokenService(exchange=exchange, clients={client_id: client_secret}).start()
     try:
-        graph = FakeGraph(exchange, host=host).start()
+        graph = FakeGraph(exchange, host=host, scope=scope).start()
     except BaseException:
         idp.stop()
         raise

@@ -125,6 +125,7 @@ class _Entry:
     seq: int
     created_seq: int
     content_seq: int  # seq of the last change other than a read-flag change
+    last: ItemSpec | None = None  # for a tombstone: the item as it was when deleted
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +178,14 @@ class FolderStore:
         if 0 <= index < self.base_len:
             return self.base[index], 0
         return None
+
+    def deleted_spec(self, index: int) -> ItemSpec | None:
+        """The item at ``index`` as it was when deleted (None unless it is deleted).
+
+        A Graph calendar delta needs it to report every instance of a deleted series as removed.
+        """
+        e = self.overlay.get(index)
+        return e.last if e is not None and e.spec is None else None
 
     def count(self) -> int:
         return self.next_index - self.deleted_count
@@ -269,7 +278,7 @@ class FolderStore:
         old = self.overlay.get(index)
         created_seq = old.created_seq if old is not None else index + 1
         seq = self._log(index)
-        self.overlay[index] = _Entry(None, cur[1] + 1, seq, created_seq, seq)
+        self.overlay[index] = _Entry(None, cur[1] + 1, seq, created_seq, seq, last=cur[0])
         self.deleted_count += 1
 
 

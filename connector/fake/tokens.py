@@ -70,10 +70,13 @@ class AcceptedTokens(set[str]):
         return expires is None or time.time() < expires
 
 
-def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
-    """A fresh key and self-signed certificate for ``localhost`` / ``127.0.0.1``: (cert file, key file)."""
+def self_signed_certificate(directory: Path, common_name: str = "relsync fake token service") -> tuple[Path, Path]:
+    """A fresh key and self-signed certificate for ``localhost`` / ``127.0.0.1``: (cert file, key file).
+
+    Servers trusted through one CA file need different ``common_name``s: OpenSSL looks an issuer up by
+    name, and two self-signed certificates of one name make it check against the wrong key."""
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "relsync fake token service")])
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     now = dt.datetime.now(dt.UTC)
     cert = (
         x509.CertificateBuilder()

@@ -1,0 +1,531 @@
+"""What relsync writes into a mailbox over Microsoft Graph: the :class:`~connector.writer.MailboxWriter`
+of the Graph backend (graph_api.md sections 4-7).
+
+Same semantics and records as :class:`connector.writer.EwsWriter`:
+
+- categories on contacts: only ``categories`` is PATCHed, only the managed ones change (the user's
+  own stay), each PATCH carries the contact's ``If-Match`` etag; a ``412`` (the user edited the
+  contact meanwhile) re-reads it, re-merges and writes again (:data:`MAX_CONFLICT_RETRIES` tries).
+  Writes go out 20 to a ``$batch``; an error is reported per contact and never raised for one;
+- the master category list: missing names (compared case-insensitively) are POSTed with their
+  colour (Outlook index ``n`` -> ``"preset{n}"``, ``-1`` -> ``"none"``); existing entries stay as they are;
+- follow-up tasks live in the mailbox's default Microsoft To Do list (found once per writer). Our
+  follow-up id is the ``externalId`` of a ``linkedResource`` (``applicationName`` "relsync"), so a
+  task whose creation reached Graph but not the store is found again instead of created twice.
+  A task's "change key" is its ``@odata.etag``.
+
+The pure pieces (request bodies, answers -> records) are plain functions, tested without I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+from urllib.parse import quote
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import structlog
+
+from connector.errors import (
+    ChangeConflict,
+    ExchangeError,
+    ExchangeProtocolError,
+    MailboxUnavailable,
+    TransientError,
+)
+from connector.graph.client import BatchRequest, BatchResponse, GraphClient
+from connector.master_categories import MAX_COLOUR, MIN_COLOUR
+from connector.tasks import Created, NewTask, TaskChange, TaskState
+from connector.writeback import (
+    MAX_CONFLICT_RETRIES,
+    BatchWrite,
+    CategoryWrite,
+    PlannedCategories,
+    merge_managed,
+    merged_categories,
+)
+
+log = structlog.get_logger(__name__)
+
+#: ``applicationName`` and ``displayName`` of the linked resource carrying our follow-up id.
+APPLICATION_NAME = "relsync"
+LINK_DISPLAY_NAME = "relsync follow-up"
+DEFAULT_LIST = "defaultList"
+_CONTACT_FIELDS = "categories,changeKey"
+#: Error codes of a POST of a master category whose name is there already (Graph's and the fake's).
+_DUPLICATE_CODES = frozenset({"ErrorDuplicateCategory", "Conflict", "409"})
+
+
+# ------------------------------------------------------------------------------------ pure helpers
+def colour_name(index: int) -> str:
+    """Graph's ``categoryColor`` of an Outlook colour index: ``-1`` -> ``"none"``, ``n`` -> ``"preset{n}"``."""
+    if not MIN_COLOUR <= index <= MAX_COLOUR:
+        raise ValueError(f"colour {index} is not an Outlook colour index ({MIN_COLOUR}..{MAX_COLOUR})")
+    return "none" if index < 0 else f"preset{index}"
+
+
+def missing_master_categories(
+    existing: Iterable[str], wanted: Sequence[tuple[str, int]]
+) -> list[tuple[str, int]]:
+    """The ``wanted`` (name, colour index) entries whose names are not in ``existing`` (case-insensitively),
+    each name once, in ``wanted``'s order. Empty names and bad colours raise ``ValueError``."""
+    for name, colour in wanted:
+        if not name.strip():
+            raise ValueError("a category name must not be empty")
+        colour_name(colour)
+    present = {name.casefold() for name in existing}
+    out: list[tuple[str, int]] = []
+    for name, colour in wanted:
+        if name.casefold() not in present:
+            present.add(name.casefold())
+            out.append((name, colour))
+    return out
+
+
+def etag(change_key: str | None) -> str | None:
+    """The ``If-Match`` value of an item whose ChangeKey is ``change_key`` (Graph's weak etag)."""
+    if not change_key:
+        return None
+    return change_key if change_key.startswith('W/"') else f'W/"{change_key}"'
+
+
+def change_key_of(item: Mapping[str, Any]) -> str | None:
+    """A contact's ChangeKey from its JSON: ``changeKey``, else taken out of ``@odata.etag``."""
+    key = item.get("changeKey")
+    if isinstance(key, str) and key:
+        return key
+    tag = item.get("@odata.etag")
+    if isinstance(tag, str) and tag:
+        return tag.removeprefix("W/").strip('"') or None
+    return None
+
+
+def _categories(item: Mapping[str, Any]) -> list[str]:
+    value = item.get("categories")
+    return [c for c in value if isinstance(c, str)] if isinstance(value, list) else []
+
+
+def graph_date(day: date) -> dict[str, str]:
+    """A date as To Do keeps a due date: that day's midnight, ``"UTC"``."""
+    return {"dateTime": f"{day.isoformat()}T00:00:00.0000000", "timeZone": "UTC"}
+
+
+def graph_instant(value: datetime) -> dict[str, str]:
+    """An instant as a dateTimeTimeZone in UTC (a naive datetime is taken as UTC)."""
+    aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    return {"dateTime": aware.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.0000000"), "timeZone": "UTC"}
+
+
+def parse_graph_datetime(value: Any) -> datetime | None:
+    """A dateTimeTimeZone (``{"dateTime": "...0000000", "timeZone": "UTC"}``) as an aware UTC datetime.
+
+    Graph writes seven fractional digits (Python reads six); an unknown zone is taken as UTC. None for
+    anything that is not such a value."""
+    if not isinstance(value, Mapping):
+        return None
+    text = value.get("dateTime")
+    if not isinstance(text, str) or not text:
+        return None
+    text = text.removesuffix("Z")
+    head, dot, fraction = text.partition(".")
+    try:
+        parsed = datetime.fromisoformat(f"{head}.{fraction[:6]}" if dot and fraction else head)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        zone_name = value.get("timeZone")
+        zone: Any = UTC
+        if isinstance(zone_name, str) and zone_name and zone_name.upper() != "UTC":
+            try:
+                zone = ZoneInfo(zone_name)
+            except (ZoneInfoNotFoundError, ValueError):
+                zone = UTC
+        parsed = parsed.replace(tzinfo=zone)
+    return parsed.astimezone(UTC)
+
+
+def new_task_body(task: NewTask) -> dict[str, Any]:
+    """The todoTask JSON POSTed for a new follow-up task."""
+    body: dict[str, Any] = {
+        "title": task.subject,
+        "body": {"content": task.body, "contentType": "text"},
+        "importance": task.importance.lower(),
+        "status": "notStarted",
+        "categories": list(task.categories),
+        "dueDateTime": graph_date(task.due),
+        "isReminderOn": task.reminder_at is not None,
+        "linkedResources": [
+            {"applicationName": APPLICATION_NAME, "displayName": LINK_DISPLAY_NAME, "externalId": task.our_id}
+        ],
+    }
+    if task.reminder_at is not None:
+        body["reminderDateTime"] = graph_instant(task.reminder_at)
+    return body
+
+
+def completed_body(current: str, note: str) -> str:
+    """The task's body with the completion note added below it (as the EWS writer does)."""
+    return f"{current}\n\n{note}".strip() if current else note
+
+
+def task_patch(change: TaskChange, current_body: str | None = None) -> dict[str, Any]:
+    """The PATCH body of one :class:`TaskChange`; ``current_body`` is the task's body (completions)."""
+    body: dict[str, Any] = {}
+    if change.subject is not None:
+        body["title"] = change.subject
+    if change.due is not None:
+        body["dueDateTime"] = graph_date(change.due)
+    if change.reminder_at is not None:
+        body["isReminderOn"] = True
+        body["reminderDateTime"] = graph_instant(change.reminder_at)
+    if change.importance is not None:
+        body["importance"] = change.importance.lower()
+    if change.complete_note is not None:
+        body["status"] = "completed"
+        body["body"] = {"content": completed_body(current_body or "", change.complete_note),
+                        "contentType": "text"}
+        body["isReminderOn"] = False
+        body.pop("reminderDateTime", None)
+    return body
+
+
+def our_id_of(task: Mapping[str, Any]) -> str | None:
+    """Our follow-up id on a todoTask read with ``$expand=linkedResources``, or None."""
+    links = task.get("linkedResources")
+    if not isinstance(links, list):
+        return None
+    for link in links:
+        if not isinstance(link, Mapping):
+            continue
+        external = link.get("externalId")
+        if link.get("applicationName") == APPLICATION_NAME and isinstance(external, str) and external:
+            return external
+    return None
+
+
+def task_state(item_id: str, task: Mapping[str, Any]) -> TaskState:
+    """How staff left a task that is still there: completed (when) or open."""
+    if task.get("status") == "completed":
+        return TaskState(item_id, "completed", parse_graph_datetime(task.get("completedDateTime")))
+    return TaskState(item_id, "open")
+
+
+def _etag_of_task(task: Any) -> str | None:
+    tag = task.get("@odata.etag") if isinstance(task, Mapping) else None
+    return tag if isinstance(tag, str) and tag else None
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+# ---------------------------------------------------------------------------------------- writer
+class GraphWriter:
+    """A :class:`~connector.writer.MailboxWriter` over Microsoft Graph for one mailbox."""
+
+    def __init__(self, client: GraphClient, address: str) -> None:
+        self._client = client
+        self._address = address
+        self._user = client.user_path(address)
+        self._list_id: str | None = None
+
+    @property
+    def address(self) -> str:
+        return self._address
+
+    # ----------------------------------------------------------------------------- plumbing
+    def _item(self, kind: str, item_id: str) -> str:
+        return f"{self._user}/{kind}/{quote(item_id, safe='=')}"
+
+    def _batch(self, requests: Sequence[BatchRequest]) -> list[BatchResponse]:
+        """The answers to ``requests`` in their order (an unanswered one has status 0)."""
+        if not requests:
+            return []
+        answers = self._client.batch(requests)
+        return [answers.get(r.id) or BatchResponse(r.id, 0, None) for r in requests]
+
+    def _error(self, response: BatchResponse, request: BatchRequest) -> ExchangeError:
+        if response.status == 0:
+            return TransientError(f"Graph gave no answer to {request.method} in a $batch; will retry",
+                                  mailbox=self._address)
+        return self._client.error_for(response, f"{request.method} {request.url.split('?')[0]}")
+
+    def _item_gone(self, response: BatchResponse, request: BatchRequest) -> bool:
+        """A 404 for the item itself (not for the mailbox: that is an error, never "deleted")."""
+        return response.status == 404 and not isinstance(self._error(response, request), MailboxUnavailable)
+
+    # --------------------------------------------------------------------------- categories
+    def ensure_master_categories(self, wanted: Sequence[tuple[str, int]]) -> list[str]:
+        """Add the missing (name, colour index) categories to the master list; returns the names added.
+
+        One GET; one POST per missing name, none when nothing is missing. A name someone added
+        between our GET and our POST (409) counts as there."""
+        path = f"{self._user}/outlook/masterCategories"
+        answer = self._client.get(path)
+        existing = [str(c.get("displayName") or "") for c in (answer or {}).get("value") or ()
+                    if isinstance(c, Mapping)]
+        added: list[str] = []
+        for name, colour in missing_master_categories(existing, wanted):
+            try:
+                self._client.post(path, {"displayName": name, "color": colour_name(colour)})
+            except ExchangeProtocolError as exc:
+                if exc.code in _DUPLICATE_CODES:
+                    continue
+                raise
+            added.append(name)
+        return added
+
+    def update_categories(self, item_id: str, add: Collection[str], remove: Collection[str]) -> CategoryWrite:
+        """Add and remove categories on one contact, read fresh first; a 412 reads and merges again."""
+        path = self._item("contacts", item_id)
+        for _ in range(MAX_CONFLICT_RETRIES):
+            item = self._client.get(path, {"$select": _CONTACT_FIELDS}) or {}
+            current = _categories(item)
+            wanted = merged_categories(current, add, remove)
+            if wanted == current:
+                return CategoryWrite(item_id, tuple(current), change_key_of(item), changed=False)
+            match = etag(change_key_of(item))
+            try:
+                answer = self._client.patch(path, {"categories": wanted},
+                                            headers={"If-Match": match} if match else None) or {}
+            except ChangeConflict:
+                continue  # the user changed the contact meanwhile: read it again and re-apply
+            return CategoryWrite(item_id, tuple(_categories(answer) if "categories" in answer else wanted),
+                                 change_key_of(answer), changed=True)
+        raise ChangeConflict(
+            f"item {item_id} kept changing while its categories were written; will retry on the next run",
+            mailbox=self._address, code="ErrorIrresolvableConflict",
+        )
+
+    def write_categories(
+        self, plan: Sequence[PlannedCategories], all_managed: Collection[str], chunk_size: int
+    ) -> list[BatchWrite]:
+        """Bring each planned contact to its wanted managed categories, writing only those that differ.
+
+        Compared with what the store last saw (no read first). The rest are PATCHed with their
+        last-known etag, ``chunk_size`` contacts per round (20 per ``$batch``); the contacts of a round
+        that answered 412 are read again (one ``$batch``), re-merged and written again, up to
+        :data:`MAX_CONFLICT_RETRIES` tries in all. Errors are reported per contact."""
+        if chunk_size < 1:
+            raise ValueError("chunk_size must be >= 1")
+        results: list[BatchWrite] = []
+        todo: list[PlannedCategories] = []
+        for entry in plan:
+            target = tuple(merge_managed(entry.current, entry.wanted, all_managed))
+            if target == tuple(entry.current):
+                results.append(BatchWrite(entry.key, entry.mailbox, entry.item_id, target, entry.change_key, False))
+            else:
+                todo.append(entry)
+        for chunk in _chunks(todo, chunk_size):
+            results.extend(self._write_round(chunk, all_managed))
+        return results
+
+    def _write_round(self, chunk: Sequence[PlannedCategories], all_managed: Collection[str]) -> list[BatchWrite]:
+        out: list[BatchWrite] = []
+        # What each contact is believed to hold now: its categories and ChangeKey.
+        state = {e.key: (tuple(e.current), e.change_key) for e in chunk}
+        pending = list(chunk)
+        for attempt in range(1, MAX_CONFLICT_RETRIES + 1):
+            writes: list[tuple[PlannedCategories, list[str]]] = []
+            for entry in pending:
+                now, key = state[entry.key]
+                target = merge_managed(now, entry.wanted, all_managed)
+                if tuple(target) == now:  # after a re-read: nothing (left) to do
+                    out.append(BatchWrite(entry.key, entry.mailbox, entry.item_id, now, key, False))
+                else:
+                    writes.append((entry, target))
+            requests = [
+                BatchRequest(str(n), self._item("contacts", e.item_id), "PATCH", {"categories": target},
+                             {"If-Match": m} if (m := etag(state[e.key][1])) else None)
+                for n, (e, target) in enumerate(writes)
+            ]
+            try:
+                answers = self._batch(requests)
+            except ExchangeError as exc:
+                log.warning("categories not written", mailbox=self._address, items=len(writes), error=str(exc))
+                out += [BatchWrite(e.key, e.mailbox, e.item_id, e.current, e.change_key, False, str(exc))
+                        for e, _ in writes]
+                return out
+            conflicts: list[PlannedCategories] = []
+            for (entry, target), request, answer in zip(writes, requests, answers, strict=True):
+                if answer.ok:
+                    body = answer.body if isinstance(answer.body, Mapping) else {}
+                    written = tuple(_categories(body)) if "categories" in body else tuple(target)
+                    out.append(BatchWrite(entry.key, entry.mailbox, entry.item_id, written, change_key_of(body), True))
+                elif answer.status == 412:
+                    conflicts.append(entry)
+                else:
+                    out.append(BatchWrite(entry.key, entry.mailbox, entry.item_id, entry.current, entry.change_key,
+                                          False, str(self._error(answer, request))))
+            if not conflicts:
+                return out
+            if attempt == MAX_CONFLICT_RETRIES:
+                out += [BatchWrite(e.key, e.mailbox, e.item_id, e.current, e.change_key, False,
+                                   f"ErrorIrresolvableConflict: item {e.item_id} kept changing while its "
+                                   "categories were written; will retry on the next run") for e in conflicts]
+                return out
+            pending = self._reread(conflicts, state, out)
+        return out
+
+    def _reread(
+        self, entries: Sequence[PlannedCategories], state: dict[int, tuple[tuple[str, ...], str | None]],
+        out: list[BatchWrite],
+    ) -> list[PlannedCategories]:
+        """Read contacts again after a 412 (one ``$batch``): their fresh state goes into ``state``; the
+        ones that cannot be read are reported in ``out``. Returns those to write again."""
+        requests = [BatchRequest(str(n), f"{self._item('contacts', e.item_id)}?$select={_CONTACT_FIELDS}")
+                    for n, e in enumerate(entries)]
+        try:
+            answers = self._batch(requests)
+        except ExchangeError as exc:
+            out += [BatchWrite(e.key, e.mailbox, e.item_id, e.current, e.change_key, False, str(exc)) for e in entries]
+            return []
+        again: list[PlannedCategories] = []
+        for entry, request, answer in zip(entries, requests, answers, strict=True):
+            if not answer.ok or not isinstance(answer.body, Mapping):
+                error = self._error(answer, request) if not answer.ok else ExchangeProtocolError(
+                    f"Graph answered the re-read of {entry.item_id} with no contact", mailbox=self._address)
+                out.append(BatchWrite(entry.key, entry.mailbox, entry.item_id, entry.current, entry.change_key,
+                                      False, str(error)))
+                continue
+            state[entry.key] = (tuple(_categories(answer.body)), change_key_of(answer.body))
+            again.append(entry)
+        return again
+
+    # -------------------------------------------------------------------------------- To Do
+    def _tasks_path(self) -> str:
+        if self._list_id is None:
+            self._list_id = self._default_list()
+        return f"{self._user}/todo/lists/{quote(self._list_id, safe='=')}/tasks"
+
+    def _default_list(self) -> str:
+        answer: Any = self._client.get(f"{self._user}/todo/lists")
+        while True:
+            for entry in (answer or {}).get("value") or ():
+                if isinstance(entry, Mapping) and entry.get("wellknownListName") == DEFAULT_LIST and entry.get("id"):
+                    return str(entry["id"])
+            link = (answer or {}).get("@odata.nextLink")
+            if not link:
+                break
+            answer = self._client.get_url(str(link))
+        raise ExchangeProtocolError("the mailbox has no default Microsoft To Do list (wellknownListName "
+                                    "defaultList); follow-up tasks cannot be written", mailbox=self._address,
+                                    code="ErrorItemNotFound")
+
+    def _task(self, item_id: str) -> str:
+        return f"{self._tasks_path()}/{quote(item_id, safe='=')}"
+
+    def find_tasks(self, our_ids: Sequence[str]) -> dict[str, Created]:
+        """Tasks of the default list carrying one of ``our_ids`` (every page of the list is read)."""
+        if not our_ids:
+            return {}
+        wanted = set(our_ids)
+        found: dict[str, Created] = {}
+        size = self._client.settings.page_size
+        headers = {"Prefer": f"odata.maxpagesize={size}"}
+        answer: Any = self._client.get(self._tasks_path(), {"$expand": "linkedResources"}, headers=headers)
+        skipped = 0
+        while True:
+            for task in (answer or {}).get("value") or ():
+                if not isinstance(task, Mapping):
+                    skipped += 1
+                    continue
+                our_id = our_id_of(task)
+                if our_id is None or our_id not in wanted:
+                    continue
+                item_id = task.get("id")
+                if not isinstance(item_id, str) or not item_id:
+                    skipped += 1
+                    log.warning("task without id skipped", mailbox=self._address, our_id=our_id)
+                    continue
+                found[our_id] = Created(our_id, item_id, _etag_of_task(task))
+            link = (answer or {}).get("@odata.nextLink")
+            if not link:
+                break
+            answer = self._client.get_url(str(link), headers=headers)
+        if skipped:
+            log.warning("malformed tasks skipped", mailbox=self._address, count=skipped)
+        return found
+
+    def create_tasks(self, tasks: Sequence[NewTask]) -> list[Created | ExchangeError]:
+        """Create tasks 20 to a ``$batch``; per task its ids or its error."""
+        path = self._tasks_path()
+        requests = [BatchRequest(str(n), path, "POST", new_task_body(t)) for n, t in enumerate(tasks)]
+        out: list[Created | ExchangeError] = []
+        for task, request, answer in zip(tasks, requests, self._batch(requests), strict=True):
+            body = answer.body if isinstance(answer.body, Mapping) else {}
+            item_id = body.get("id")
+            if answer.ok and isinstance(item_id, str) and item_id:
+                out.append(Created(task.our_id, item_id, _etag_of_task(body)))
+            elif answer.ok:
+                out.append(ExchangeProtocolError(f"Graph created task {task.our_id} but sent no id",
+                                                 mailbox=self._address))
+            else:
+                out.append(self._error(answer, request))
+        return out
+
+    def update_tasks(self, changes: Sequence[TaskChange]) -> list[str | ExchangeError | None]:
+        """PATCH each change; per change the task's new etag, None when it is gone, or its error.
+
+        A completion reads the task's body first (one ``$batch``), so the note is added, not written over."""
+        bodies = self._bodies([c.item_id for c in changes if c.complete_note is not None])
+        out: list[str | ExchangeError | None] = [None] * len(changes)
+        requests: list[BatchRequest] = []
+        index: list[int] = []
+        for n, change in enumerate(changes):
+            body = bodies.get(change.item_id, "")
+            if isinstance(body, ExchangeError):
+                out[n] = body
+                continue
+            if change.complete_note is not None and body is None:
+                continue  # gone: nothing to complete
+            requests.append(BatchRequest(str(n), self._task(change.item_id), "PATCH", task_patch(change, body)))
+            index.append(n)
+        for n, request, answer in zip(index, requests, self._batch(requests), strict=True):
+            if answer.ok:
+                out[n] = _etag_of_task(answer.body) or ""
+            elif self._item_gone(answer, request):
+                out[n] = None
+            else:
+                out[n] = self._error(answer, request)
+        return out
+
+    def _bodies(self, item_ids: Sequence[str]) -> dict[str, str | ExchangeError | None]:
+        """Current bodies by task id: None when the task is gone, the error when it cannot be read."""
+        requests = [BatchRequest(str(n), f"{self._task(i)}?$select=body") for n, i in enumerate(item_ids)]
+        out: dict[str, str | ExchangeError | None] = {}
+        for item_id, request, answer in zip(item_ids, requests, self._batch(requests), strict=True):
+            if answer.ok:
+                body = answer.body.get("body") if isinstance(answer.body, Mapping) else None
+                content = body.get("content") if isinstance(body, Mapping) else None
+                out[item_id] = content if isinstance(content, str) else ""
+            elif self._item_gone(answer, request):
+                out[item_id] = None
+            else:
+                out[item_id] = self._error(answer, request)
+        return out
+
+    def delete_tasks(self, item_ids: Sequence[str]) -> list[ExchangeError | None]:
+        """DELETE each task (20 to a ``$batch``); a task already gone is not an error."""
+        requests = [BatchRequest(str(n), self._task(i), "DELETE") for n, i in enumerate(item_ids)]
+        return [None if answer.ok or self._item_gone(answer, request) else self._error(answer, request)
+                for request, answer in zip(requests, self._batch(requests), strict=True)]
+
+    def read_task_states(self, item_ids: Sequence[str]) -> list[TaskState]:
+        """How staff left each task (GET each, 20 to a ``$batch``): 404 -> gone. Any other error is
+        raised: a task that cannot be read is not taken as deleted."""
+        requests = [BatchRequest(str(n), f"{self._task(i)}?$select=status,completedDateTime")
+                    for n, i in enumerate(item_ids)]
+        out: list[TaskState] = []
+        for item_id, request, answer in zip(item_ids, requests, self._batch(requests), strict=True):
+            if answer.ok and isinstance(answer.body, Mapping):
+                out.append(task_state(item_id, answer.body))
+            elif self._item_gone(answer, request):
+                out.append(TaskState(item_id, "gone"))
+            elif answer.ok:
+                raise ExchangeProtocolError(f"Graph answered task {item_id} with no task", mailbox=self._address)
+            else:
+                raise self._error(answer, request)
+        return out

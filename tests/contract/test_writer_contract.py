@@ -1,0 +1,151 @@
+"""What relsync writes into a mailbox, the same over EWS and over Microsoft Graph (see conftest.py):
+master categories with colours, managed categories on contacts (the user's own kept, unchanged ones not
+written), one contact's categories, and follow-up tasks (create, find again by our id, update,
+complete with a note, read back what staff did, delete)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from conftest import World, WorldFactory
+from syncenv import ALICE, DANA, ERIN, HandCompany, contact
+
+from connector.errors import ExchangeError
+from connector.tasks import NewTask, TaskChange
+from connector.writeback import PlannedCategories
+
+MANAGED = ("Customer", "Value: Superior", "Prospect")
+
+
+def synced(make_world: WorldFactory) -> World:
+    c = HandCompany(items={(ALICE.email, "contacts"): [
+        contact(1, "Dana Dunn", DANA.email, Categories=("Golf buddy",)),
+        contact(2, "Erin Estrada", ERIN.email, Categories=("Prospect",)),
+    ]})
+    w = make_world(c)
+    assert w.sync(folders=["contacts"]).ok
+    return w
+
+
+def links(w: World) -> dict[str, tuple[int, str, str | None, tuple[str, ...]]]:
+    """Display name -> (link id, item id, change key, categories) as the store saw them over this backend."""
+    rows = w.rows("SELECT p.display_name, l.id, l.item_id, l.change_key, l.categories FROM item_links l "
+                  "JOIN people p ON p.id = l.entity_id WHERE l.folder = 'contacts'")
+    out = {}
+    for name, link_id, item_id, change_key, categories in rows:
+        cats = categories if isinstance(categories, list) else __import__("json").loads(categories or "[]")
+        out[name] = (link_id, item_id, change_key, tuple(cats))
+    return out
+
+
+def categories_in_mailbox(w: World, name: str) -> tuple[str, ...]:
+    (spec,) = [s for _, s in w.mb().items("contacts") if s.fields.get("DisplayName") == name]
+    return tuple(spec.fields.get("Categories") or ())
+
+
+def test_master_categories_are_added_once_with_their_colours(make_world: WorldFactory) -> None:
+    w = synced(make_world)
+    writer = w.writer()
+    assert writer.ensure_master_categories([("Customer", 4), ("Value: Superior", 7)]) == ["Customer", "Value: Superior"]
+    assert writer.ensure_master_categories([("customer", 4), ("Value: Superior", 7)]) == []
+    assert w.writer().ensure_master_categories([("Follow-up", -1), ("Customer", 4)]) == ["Follow-up"]
+
+
+def test_managed_categories_are_written_and_the_users_own_are_kept(make_world: WorldFactory) -> None:
+    w = synced(make_world)
+    seen = links(w)
+    plan = [
+        PlannedCategories(seen[name][0], ALICE.email, seen[name][1], seen[name][2], seen[name][3], wanted)
+        for name, wanted in (("Dana Dunn", ("Customer", "Value: Superior")), ("Erin Estrada", ("Prospect",)))
+    ]
+    results = {r.item_id: r for r in w.writer().write_categories(plan, MANAGED, 100)}
+    dana, erin = results[seen["Dana Dunn"][1]], results[seen["Erin Estrada"][1]]
+    assert dana.ok and dana.changed and set(dana.categories) == {"Golf buddy", "Customer", "Value: Superior"}
+    assert dana.change_key and dana.change_key != seen["Dana Dunn"][2]
+    assert erin.ok and not erin.changed  # already right: nothing written
+    assert set(categories_in_mailbox(w, "Dana Dunn")) == {"Golf buddy", "Customer", "Value: Superior"}
+    # the next sync sees our own write come back, with the change key we recorded from the write
+    assert w.sync(folders=["contacts"]).ok
+
+
+def test_a_stale_change_key_is_read_again_and_merged_not_written_over(make_world: WorldFactory) -> None:
+    w = synced(make_world)
+    seen = links(w)
+    link_id, item_id, change_key, current = seen["Dana Dunn"]
+    # Staff add a category after our last sync: our change key is stale now.
+    dana_id = next(i for i, s in w.mb().items("contacts") if s.fields.get("DisplayName") == "Dana Dunn")
+    w.mb().update(dana_id, Categories=("Golf buddy", "VIP"))
+    plan = [PlannedCategories(link_id, ALICE.email, item_id, change_key, current, ("Customer",))]
+    (result,) = w.writer().write_categories(plan, MANAGED, 100)
+    assert result.ok, result.error
+    assert set(categories_in_mailbox(w, "Dana Dunn")) == {"Golf buddy", "VIP", "Customer"}
+
+
+def test_one_contacts_categories_are_added_and_removed(make_world: WorldFactory) -> None:
+    w = synced(make_world)
+    item_id = links(w)["Erin Estrada"][1]
+    added = w.writer().update_categories(item_id, add=["Possible duplicate"], remove=[])
+    assert added.changed and set(added.categories) == {"Prospect", "Possible duplicate"}
+    removed = w.writer().update_categories(item_id, add=[], remove=["Possible duplicate"])
+    assert removed.changed and removed.categories == ("Prospect",)
+    assert w.writer().update_categories(item_id, add=[], remove=["Possible duplicate"]).changed is False
+    assert categories_in_mailbox(w, "Erin Estrada") == ("Prospect",)
+
+
+def task(our_id: str, subject: str, due_in_days: int = 7) -> NewTask:
+    due = (datetime.now(UTC) + timedelta(days=due_in_days)).date()
+    reminder = datetime.combine(due, datetime.min.time(), tzinfo=UTC) + timedelta(hours=8)
+    return NewTask(our_id, subject, f"About {subject}.", due, reminder, "High", ("Follow-up",))
+
+
+def tasks_in_mailbox(w: World) -> dict[str, dict[str, Any]]:
+    return {str(s.fields.get("Subject")): dict(s.fields) for _, s in w.mb().items("tasks")}
+
+
+def test_follow_up_tasks_are_created_found_again_updated_completed_and_deleted(make_world: WorldFactory) -> None:
+    w = synced(make_world)
+    writer = w.writer()
+    created = writer.create_tasks([task("fu-1", "Follow up: Dana Dunn"), task("fu-2", "Follow up: Erin Estrada")])
+    assert not any(isinstance(c, ExchangeError) for c in created)
+    first, second = created
+    assert not isinstance(first, ExchangeError) and not isinstance(second, ExchangeError)
+    in_mailbox = tasks_in_mailbox(w)
+    assert set(in_mailbox) == {"Follow up: Dana Dunn", "Follow up: Erin Estrada"}
+    assert in_mailbox["Follow up: Dana Dunn"]["Importance"] == "High"
+    assert tuple(in_mailbox["Follow up: Dana Dunn"]["Categories"]) == ("Follow-up",)
+
+    # a run that died after creating finds them again by our id (and nothing else)
+    found = w.writer().find_tasks(["fu-1", "fu-2", "fu-3"])
+    assert {k: v.item_id for k, v in found.items()} == {"fu-1": first.item_id, "fu-2": second.item_id}
+
+    new_due = (datetime.now(UTC) + timedelta(days=14)).date()
+    (key,) = writer.update_tasks([TaskChange(first.item_id, first.change_key, subject="Follow up: Dana Dunn (CFO)",
+                                             due=new_due)])
+    assert isinstance(key, str) or key is None
+    assert "Follow up: Dana Dunn (CFO)" in tasks_in_mailbox(w)
+    (done,) = writer.update_tasks([TaskChange(second.item_id, None, complete_note="Done: call on Monday.")])
+    assert not isinstance(done, ExchangeError)
+    erin = tasks_in_mailbox(w)["Follow up: Erin Estrada"]
+    assert erin["Status"] == "Completed" and "About Follow up: Erin Estrada." in erin["Body"]
+    assert "Done: call on Monday." in erin["Body"]
+
+    states = {s.item_id: s.state for s in writer.read_task_states([first.item_id, second.item_id])}
+    assert states == {first.item_id: "open", second.item_id: "completed"}
+    assert writer.delete_tasks([first.item_id]) == [None]
+    assert writer.delete_tasks([first.item_id]) == [None]  # already gone is not an error
+    assert [s.state for s in writer.read_task_states([first.item_id])] == ["gone"]
+    assert set(tasks_in_mailbox(w)) == {"Follow up: Erin Estrada"}
+
+
+def test_a_task_staff_complete_in_outlook_reads_back_as_completed(make_world: WorldFactory) -> None:
+    w = synced(make_world)
+    writer = w.writer()
+    (made,) = writer.create_tasks([task("fu-9", "Follow up: Dana Dunn")])
+    assert not isinstance(made, ExchangeError)
+    when = datetime.now(UTC).replace(microsecond=0)
+    ews_id = next(i for i, s in w.mb().items("tasks") if s.fields.get("Subject") == "Follow up: Dana Dunn")
+    w.mb().update(ews_id, Status="Completed", IsComplete=True, PercentComplete=100.0, CompleteDate=when)
+    (state,) = writer.read_task_states([made.item_id])
+    assert state.state == "completed"
+    assert state.completed_at is not None and abs((state.completed_at - when).total_seconds()) < 86400
