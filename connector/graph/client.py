@@ -119,6 +119,11 @@ def _retry_after(headers: Mapping[str, str]) -> float | None:
     return None
 
 
+#: The application permissions relsync needs (README, "Exchange Online through Microsoft Graph").
+PERMISSIONS = ("Mail.Read, Calendars.Read, Contacts.ReadWrite (categories), MailboxSettings.ReadWrite "
+               "(master categories) and Tasks.ReadWrite.All (follow-up tasks)")
+
+
 def graph_error(status: int, body: Any, *, mailbox: str | None, where: str) -> ExchangeError:
     """A Graph error response as a :mod:`connector.errors` exception with an actionable sentence."""
     error = body.get("error") if isinstance(body, Mapping) else None
@@ -138,7 +143,7 @@ def graph_error(status: int, body: Any, *, mailbox: str | None, where: str) -> E
         return MailboxUnavailable(
             f"{code or 'ErrorAccessDenied'}: the mailbox is outside the app's scope (RBAC for Applications)"
             f"{who} ({message.rstrip('.')}). Fix: add the mailbox to the app's management scope or "
-            "application access policy, or grant the app Mail.Read, Contacts.Read and Calendars.Read",
+            f"application access policy, or grant the app {PERMISSIONS}",
             mailbox=mailbox, code=code or "ErrorAccessDenied",
         )
     if status == 410 or code in _SYNC_STATE_CODES:
@@ -148,8 +153,8 @@ def graph_error(status: int, body: Any, *, mailbox: str | None, where: str) -> E
     if status == 401:
         return AuthenticationFailed(
             f"Graph refused a freshly issued access token at {where} ({code or 'InvalidAuthenticationToken'}: "
-            f"{message}). Fix: grant the app the Graph application permissions Mail.Read, Contacts.Read and "
-            "Calendars.Read with admin consent, and check that the token is for https://graph.microsoft.com",
+            f"{message}). Fix: grant the app the Graph application permissions {PERMISSIONS} with admin "
+            "consent, and check that the token is for https://graph.microsoft.com",
             mailbox=mailbox, code=code or "InvalidAuthenticationToken",
         )
     if status in _THROTTLE_STATUSES:
