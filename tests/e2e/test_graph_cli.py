@@ -110,3 +110,67 @@ def test_mailboxes_graph_refuses_are_one_status_line_each_and_the_others_sync(
     assert "scope" in refused and "\n" not in refused
     assert "exist" in missing and "\n" not in missing
     assert rows[allowed[0]]["state"] == "ok" and rows[outside]["state"] == rows[gone]["state"] == "needs attention"
+
+
+def test_graph_with_a_certificate_from_the_config_syncs_and_a_wrong_one_is_one_clear_line(
+    ews_schema: etree.XMLSchema, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from cryptography import x509
+    from test_oauth import _certificate
+
+    from connector.fake.graph import FakeGraph
+    from connector.fake.tokens import FakeTokenService, sha1_thumbprint
+    from scheduler.cli import main
+
+    client_id = "66666666-7777-8888-9999-000000000000"
+    pem_file, cert_pem = _certificate(tmp_path)
+    with FakeExchange(build_company(SEED, 2, "tiny"), validate=ews_schema) as fake:
+        idp = FakeTokenService(exchange=fake, clients={}).start()
+        graph = FakeGraph(fake).start()
+        try:
+            idp.certificates[client_id] = x509.load_pem_x509_certificate(cert_pem)
+            ca = tmp_path / "ca.pem"
+            ca.write_bytes(Path(str(idp.ca_file)).read_bytes() + Path(str(graph.ca_file)).read_bytes())
+            config = tmp_path / "relsync.toml"
+            config.write_text(f"""
+[store]
+url = "sqlite:///{tmp_path / 'store.db'}"
+
+[graph]
+base_url = "{graph.base_url}"
+tenant_id = "{idp.tenant}"
+client_id = "{client_id}"
+certificate_file = "{pem_file.name}"
+certificate_thumbprint = "{sha1_thumbprint(cert_pem)}"
+authority_host = "{idp.authority_host}"
+ca_bundle = "ca.pem"
+
+[mailboxes]
+addresses = {json.dumps(list(fake.mailboxes))}
+backend = "graph"
+
+[organisation]
+internal_domains = ["{fake.company.domain}"]
+
+[logging]
+level = "WARNING"
+""", encoding="utf-8")
+            assert run(config, "db", "upgrade").exit_code == 0
+            result = run(config, "run-once", "--json")
+            assert result.exit_code == 0, result.output
+            assert all(m["ok"] for m in json.loads(result.stdout))
+            assert idp.token_requests == 1 and sum(graph.stats.operations.values()) > 0
+            # Another app's key under this thumbprint: the token service refuses it; one line says so.
+            (tmp_path / "other").mkdir()
+            other, _ = _certificate(tmp_path / "other")
+            pem_file.write_bytes(other.read_bytes())
+            with pytest.raises(SystemExit) as info:
+                main(["--config", str(config), "run-once"])
+        finally:
+            graph.stop()
+            idp.stop()
+    assert info.value.code == 4
+    err = capsys.readouterr().err
+    last = err.strip().splitlines()[-1]
+    assert "invalid_client" in last and "AADSTS700027" in last and "Traceback" not in err
+    assert "PRIVATE KEY" not in err
