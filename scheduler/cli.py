@@ -488,7 +488,9 @@ def export(ctx: Context, what: str, fmt: str, output: Path | None) -> None:
 @click.option("--seed", default=7, show_default=True)
 @click.option("--mailboxes", default=5, show_default=True)
 @click.option("--scale", default="small", show_default=True)
-def demo(directory: Path, seed: int, mailboxes: int, scale: str) -> None:
+@click.option("--backend", type=click.Choice(["ews", "graph"]), default="ews", show_default=True,
+              help="Reach the fake mailboxes over EWS or over Microsoft Graph.")
+def demo(directory: Path, seed: int, mailboxes: int, scale: str, backend: str) -> None:
     """Start the fake Exchange with a generated company, and run the main job against it."""
     from connector.fake.generator import build_company
     from connector.fake.sales import sales_csv
@@ -497,12 +499,15 @@ def demo(directory: Path, seed: int, mailboxes: int, scale: str) -> None:
 
     company = build_company(seed=seed, mailboxes=mailboxes, scale=scale)
     with FakeExchange(company) as server:
+        graph = start_fake_graph(server) if backend == "graph" else None
         config_path = directory / "relsync.toml"
         addresses = [m.email for m in company.mailboxes()]
-        write_fake_config(config_path, server.url, server.username, server.password, addresses, company.domain)
+        write_fake_config(config_path, server.url, server.username, server.password, addresses, company.domain,
+                          graph=graph)
         loaded = load_config(config_path)
         configure_logging("WARNING", "console")
-        click.echo(f"fake Exchange at {server.url} with {len(addresses)} mailboxes (seed {seed}, {scale})")
+        where = server.url if graph is None else f"{graph.graph_url} (Microsoft Graph)"
+        click.echo(f"fake Exchange at {where} with {len(addresses)} mailboxes (seed {seed}, {scale})")
         upgrade(loaded.config.store.url)
         click.echo(f"store: {loaded.config.store.url}")
         from scheduler.jobs import run_sync
@@ -517,6 +522,8 @@ def demo(directory: Path, seed: int, mailboxes: int, scale: str) -> None:
         run_sync(loaded)
         _print_store_totals(loaded.config.store.url)
         click.echo(f"config written to {config_path}: try `relsync --config {config_path} status`")
+        for stop in graph.stoppers if graph is not None else ():
+            stop()
 
 
 def _import_sales(loaded: LoadedConfig, path: Path) -> int:
