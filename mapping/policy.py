@@ -17,6 +17,8 @@ either *store* (with the direction seen from our side and the participants worth
 from __future__ import annotations
 
 import fnmatch
+import functools
+import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Literal
@@ -86,18 +88,39 @@ class Decision:
 
 def is_blocklisted(address: str, patterns: Iterable[str]) -> bool:
     """True when the (normalised) address matches one of the blocklist patterns (see :class:`PrivacyRules`)."""
-    address = address.lower()
+    return _blocklisted(address.lower(), patterns if isinstance(patterns, tuple) else tuple(patterns))
+
+
+# Every participant of every item is checked: the patterns are compiled once into one regular
+# expression per kind, and the answer for an address is remembered (mailboxes repeat addresses a lot).
+@functools.lru_cache(maxsize=65536)
+def _blocklisted(address: str, patterns: tuple[str, ...]) -> bool:
+    whole, domains = _compiled(patterns)
+    if whole is not None and whole.match(address):
+        return True
     domain = email_domain(address) or ""
+    return bool(domain) and domains is not None and domains.match(domain) is not None
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled(patterns: tuple[str, ...]) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None]:
+    """(addresses, domains): ``user@host`` patterns match the whole address, the others a domain and
+    its subdomains; each alternative is fnmatch's own translation, so the matching is fnmatch's."""
+    whole: list[str] = []
+    domains: list[str] = []
     for raw in patterns:
         pattern = raw.strip().lower()
         if not pattern:
             continue
         if "@" in pattern:
-            if fnmatch.fnmatchcase(address, pattern):
-                return True
-        elif domain and (fnmatch.fnmatchcase(domain, pattern) or fnmatch.fnmatchcase(domain, "*." + pattern)):
-            return True
-    return False
+            whole.append(fnmatch.translate(pattern))
+        else:
+            domains += [fnmatch.translate(pattern), fnmatch.translate("*." + pattern)]
+
+    def one(parts: list[str]) -> re.Pattern[str] | None:
+        return re.compile("|".join(f"(?:{part})" for part in parts)) if parts else None
+
+    return one(whole), one(domains)
 
 
 def _sensitivity_reason(sensitivity: Sensitivity, rules: PrivacyRules) -> SkipReason | None:

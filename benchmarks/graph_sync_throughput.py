@@ -1,0 +1,580 @@
+"""Benchmark: Graph sync throughput against the fake Graph next to the EWS figure, same data, same run.
+
+    .venv/bin/python benchmarks/graph_sync_throughput.py [--messages 20000] [--contacts 2000] [--calendar 2000]
+                                                         [--graph-page-size 100] [--apply auto|inline]
+                                                         [--profile-graph FILE]
+
+One spawned process (a clean interpreter: it shares neither this process's GIL nor its memory) serves a
+FakeExchange, a FakeTokenService and a FakeGraph over the *same* generated mailbox. Both backends
+authenticate with OAuth app tokens from the fake token service, as Exchange Online would have them.
+Per folder, back to back, so a change in the machine's load hits all four alike:
+
+(a) raw EWS: exchangelib ``services.SyncFolderItems`` page by page (512 changes a page) asking for the
+    fields relsync asks for (``connector.sync.FOLDER_FIELDS``), items parsed, then only counted (as
+    benchmarks/sync_throughput.py does);
+(b) relsync over EWS: ``MailboxSync.sync`` into a fresh SQLite store (``--apply auto``: a backlog is
+    applied by the writer process, as in production; ``inline``: all in this process);
+(c) raw Graph: ``requests`` following the delta links from the URL relsync starts at (same
+    ``$select``/``$expand``, same ``Prefer`` header, same page size), JSON parsed, entries only counted;
+(d) relsync over Graph: ``GraphMailboxSync.sync`` into another fresh SQLite store (always inline:
+    the Graph engine has no writer process). Over the calendar it also reads the series masters of
+    the occurrences it sees (``$batch``), which (c) does not.
+
+Calendar counts differ by nature: EWS returns series (a master per recurring meeting), Graph's
+calendarView returns instances. So the calendar is compared per item returned and per stored meeting
+interaction (the meetings each store holds afterwards; both engines store one per occurrence in the
+window). One untimed raw pass of each backend first warms the fake (render caches, token caches).
+Requests per pass come from the fakes' own counters; "fake CPU" is the fakes' process's CPU time during
+the pass (from /proc). ``--profile-graph`` writes a cProfile of (d)'s main thread timed in that thread's
+CPU seconds (not wall time: on a loaded machine waiting would drown the work; the read-ahead thread's
+fetching is not in it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import multiprocessing as mp
+import os
+import resource
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import requests  # noqa: E402
+import sqlalchemy as sa  # noqa: E402
+from exchangelib import IMPERSONATION, OAUTH2, Account, Configuration, Version  # noqa: E402
+from exchangelib import UTC as EWS_UTC  # noqa: E402
+from exchangelib.items import ID_ONLY  # noqa: E402
+from exchangelib.protocol import close_connections  # noqa: E402
+from exchangelib.services import SyncFolderItems  # noqa: E402
+
+from connector.auth import DEFAULT_RESOURCE, MsalCredentials, OAuthSettings, TokenSource  # noqa: E402
+from connector.ews import FOLDER_ATTRIBUTES, SERVER_BUILDS, EwsConnection, EwsSettings  # noqa: E402
+from connector.graph import translate  # noqa: E402
+from connector.graph.client import PREFER_IMMUTABLE_IDS, GraphClient  # noqa: E402
+from connector.graph.settings import GRAPH_RESOURCE, GraphSettings  # noqa: E402
+from connector.graph.sync import (  # noqa: E402
+    CONTACT_SELECT,
+    MESSAGE_FOLDERS,
+    MESSAGE_PROPERTIES,
+    MESSAGE_SELECT,
+    GraphMailboxSync,
+    calendar_window,
+)
+from connector.sync import FOLDER_FIELDS, MailboxSync, SyncSettings  # noqa: E402
+from mapping.changes import FolderName, SyncRules  # noqa: E402
+from mapping.store.migrate import upgrade  # noqa: E402
+from mapping.store.store import Store  # noqa: E402
+
+EWS_PAGE = 512
+SEED = 7
+CLIENT_ID = "11111111-2222-3333-4444-555555555555"
+SECRET = "bench-secret-Zq8~x"  # a throwaway secret of the fake token service in the child process
+PASSES = ("raw EWS", "relsync EWS", "raw Graph", "relsync Graph")
+
+
+@dataclass(frozen=True)
+class Server:
+    """Where the child process's fakes listen (picklable)."""
+
+    ews_url: str
+    ews_root: str
+    tenant: str
+    authority_host: str
+    idp_ca: str
+    graph_base: str
+    graph_root: str
+    graph_ca: str
+    mailbox: str
+    domain: str
+
+
+# ------------------------------------------------------------------------------------ fake server
+def _serve(messages: int, contacts: int, calendar: int, conn: Any, stop: Any) -> None:
+    from connector.fake.generator import Scale, build_company
+    from connector.fake.graph import FakeGraph
+    from connector.fake.server import FakeExchange
+    from connector.fake.tokens import FakeTokenService
+
+    scale = Scale(contacts=contacts, inbox=messages, sentitems=0, calendar=calendar, tasks=0)
+    company = build_company(SEED, 1, scale)
+    # A cache big enough for every item: after the warm-up pass the fake costs the same for (a) and (b).
+    with (
+        FakeExchange(company, render_cache_items=messages + contacts + calendar + 1000) as ex,
+        FakeTokenService(exchange=ex, clients={CLIENT_ID: SECRET}) as idp,
+        FakeGraph(ex) as graph,
+    ):
+        conn.send(
+            Server(
+                ews_url=ex.url,
+                ews_root=ex.url.split("/EWS/")[0],
+                tenant=idp.tenant,
+                authority_host=idp.authority_host,
+                idp_ca=str(idp.ca_file),
+                graph_base=graph.base_url,
+                graph_root=graph.root_url,
+                graph_ca=str(graph.ca_file),
+                mailbox=company.mailboxes()[0].email,
+                domain=company.domain,
+            )
+        )
+        stop.wait()
+
+
+class FakeProcess:
+    """FakeExchange + FakeTokenService + FakeGraph in their own (spawned) process."""
+
+    def __init__(self, messages: int, contacts: int, calendar: int) -> None:
+        ctx = mp.get_context("spawn")
+        parent, child = ctx.Pipe()
+        self._stop = ctx.Event()
+        self._proc = ctx.Process(target=_serve, args=(messages, contacts, calendar, child, self._stop), daemon=True)
+        self._proc.start()
+        if not parent.poll(180):
+            raise RuntimeError("the fakes did not start")
+        self.server: Server = parent.recv()
+
+    def cpu(self) -> float:
+        """CPU seconds the fakes' process has used so far (all its threads), from /proc."""
+        try:
+            fields = Path(f"/proc/{self._proc.pid}/stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+    def close(self) -> None:
+        self._stop.set()
+        self._proc.join(10)
+        if self._proc.is_alive():
+            self._proc.terminate()
+
+
+class FakeStats:
+    """Request counters of both fakes (their /_fake stats endpoints), read between passes, untimed."""
+
+    def __init__(self, server: Server) -> None:
+        self._ews = requests.Session()
+        self._ews.trust_env = False
+        self._graph = requests.Session()
+        self._graph.trust_env = False
+        self._graph.verify = server.graph_ca
+        self._server = server
+
+    def snapshot(self) -> tuple[Counter[str], Counter[str]]:
+        ews = self._ews.get(f"{self._server.ews_root}/_fake/stats", timeout=30).json()
+        graph = self._graph.get(f"{self._server.graph_root}/_fake/graph/stats", timeout=30).json()
+        return Counter(ews["operations"]), Counter(graph["operations"])
+
+    def close(self) -> None:
+        self._ews.close()
+        self._graph.close()
+
+
+# ------------------------------------------------------------------------------------------ auth
+def oauth(server: Server, resource: str = DEFAULT_RESOURCE) -> OAuthSettings:
+    return OAuthSettings(
+        tenant_id=server.tenant,
+        client_id=CLIENT_ID,
+        client_secret=SECRET,
+        authority_host=server.authority_host,
+        ca_bundle=Path(server.idp_ca),
+        resource=resource,
+    )
+
+
+def graph_token(server: Server) -> str:
+    """An app token for Graph straight from the token endpoint (the raw Graph pass's own, no msal)."""
+    with requests.Session() as s:
+        s.trust_env = False
+        answer = s.post(
+            f"{server.authority_host}/{server.tenant}/oauth2/v2.0/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": CLIENT_ID,
+                "client_secret": SECRET,
+                "scope": f"{GRAPH_RESOURCE}/.default",
+            },
+            verify=server.idp_ca,
+            timeout=30,
+        )
+        answer.raise_for_status()
+        return str(answer.json()["access_token"])
+
+
+# ---------------------------------------------------------------------------------------- folders
+def folders_of(contacts: int, messages: int, calendar: int) -> list[FolderName]:
+    wanted: list[tuple[FolderName, int]] = [("contacts", contacts), ("inbox", messages), ("calendar", calendar)]
+    return [name for name, n in wanted if n > 0]
+
+
+@dataclass
+class Pass:
+    """One timed pass over one folder."""
+
+    items: int
+    seconds: float
+    cpu: float  # CPU seconds of this process (all its threads)
+    writer_cpu: float = 0.0  # CPU seconds of the writer process (relsync over EWS, --apply auto)
+    meetings: int | None = None  # meeting interactions in the store afterwards (relsync, calendar)
+    requests: Counter[str] = field(default_factory=Counter)
+    fake_cpu: float = 0.0  # CPU seconds of the fakes' process during the pass
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # children that ended and were waited for
+    return usage.ru_utime + usage.ru_stime
+
+
+class Clock:
+    def __enter__(self) -> Clock:
+        self.cpu0, self.children0, self.t0 = time.process_time(), _children_cpu(), time.perf_counter()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.seconds = time.perf_counter() - self.t0
+        self.cpu = time.process_time() - self.cpu0
+        self.children = _children_cpu() - self.children0
+
+
+# ------------------------------------------------------------------------------------------- (a)
+def raw_account(server: Server) -> Account:
+    """exchangelib alone, with an OAuth app token (relsync's MsalCredentials only hands it the token)."""
+    cfg = Configuration(
+        service_endpoint=server.ews_url,
+        credentials=MsalCredentials(TokenSource(oauth(server))),
+        auth_type=OAUTH2,
+        version=Version(build=SERVER_BUILDS["ExchangeOnline"]),
+    )
+    return Account(server.mailbox, config=cfg, autodiscover=False, access_type=IMPERSONATION, default_timezone=EWS_UTC)
+
+
+def raw_ews(acc: Account, name: FolderName) -> Pass:
+    """(a): exchangelib paging through one folder; items are parsed, then only counted."""
+    folder = getattr(acc, FOLDER_ATTRIBUTES[name])  # the GetFolder calls, outside the clock
+    fields = {f for f in folder.normalize_fields(list(FOLDER_FIELDS[name])) if not f.field.is_attribute}
+    state: str | None = None
+    items = 0
+    with Clock() as clock:
+        while True:
+            svc = SyncFolderItems(account=acc)
+            for _change_type, _item in svc.call(
+                folder=folder,
+                shape=ID_ONLY,
+                additional_fields=fields,
+                sync_state=state,
+                ignore=None,
+                max_changes_returned=EWS_PAGE,
+                sync_scope="NormalItems",
+            ):
+                items += 1
+            if svc.includes_last_item_in_range or svc.sync_state == state:
+                break
+            state = svc.sync_state
+    return Pass(items, clock.seconds, clock.cpu)
+
+
+# ------------------------------------------------------------------------------------------- (c)
+def _query(params: dict[str, str]) -> str:
+    return urlencode(params, quote_via=quote, safe="$,()'")  # as connector.graph.sync quotes its queries
+
+
+def _expand(properties: tuple[str, ...]) -> str:
+    return "singleValueExtendedProperties($filter=" + " or ".join(f"id eq '{p}'" for p in properties) + ")"
+
+
+def delta_url(base: str, address: str, folder: FolderName, settings: SyncSettings, now: datetime) -> str:
+    """The delta query GraphMailboxSync starts a folder at (checked against it for contacts and mail)."""
+    user = f"{base.rstrip('/')}/users/{quote(address, safe='@')}"
+    if folder == "contacts":
+        props = (translate.SENSITIVITY_PROPERTY, *(translate.user_field_property(n) for n in settings.user_fields))
+        return f"{user}/contacts/delta?{_query({'$select': ','.join(CONTACT_SELECT), '$expand': _expand(props)})}"
+    if folder == "calendar":
+        start, end = (w.strftime("%Y-%m-%dT%H:%M:%SZ") for w in calendar_window(settings, now))
+        return f"{user}/calendarView/delta?{_query({'startDateTime': start, 'endDateTime': end})}"
+    select = MESSAGE_SELECT + (("bodyPreview",) if settings.snippet_chars > 0 else ())
+    query = {"$select": ",".join(select), "$expand": _expand(MESSAGE_PROPERTIES)}
+    return f"{user}/mailFolders/{MESSAGE_FOLDERS[folder]}/messages/delta?{_query(query)}"
+
+
+class RawGraph:
+    """(c): plain ``requests`` over the fake Graph, with the headers and page size GraphClient sends."""
+
+    def __init__(self, server: Server, settings: SyncSettings, page_size: int) -> None:
+        self.server = server
+        self.settings = settings
+        self.session = requests.Session()
+        self.session.trust_env = False
+        self.session.verify = server.graph_ca
+        self.headers = {
+            "Prefer": f"{PREFER_IMMUTABLE_IDS}, odata.maxpagesize={page_size}",
+            "Accept": "application/json",
+            "Authorization": f"Bearer {graph_token(server)}",
+        }
+
+    def folder(self, name: FolderName) -> Pass:
+        url: str | None = delta_url(self.server.graph_base, self.server.mailbox, name, self.settings, datetime.now(UTC))
+        items = 0
+        with Clock() as clock:
+            while url is not None:
+                response = self.session.get(url, headers=self.headers, timeout=60)
+                response.raise_for_status()
+                data = response.json()
+                items += len(data["value"])
+                url = data.get("@odata.nextLink")
+        return Pass(items, clock.seconds, clock.cpu)
+
+    def close(self) -> None:
+        self.session.close()
+
+
+# ------------------------------------------------------------------------------------- (b) + (d)
+def fresh_sqlite(tmp: str, name: str) -> str:
+    path = Path(tmp) / name
+    path.unlink(missing_ok=True)  # --keep-stores may point at the last run's
+    url = f"sqlite:///{path}"
+    upgrade(url)
+    return url
+
+
+def meetings(store: Store) -> int:
+    with store.engine.connect() as conn:
+        return int(conn.execute(sa.text("SELECT count(*) FROM interactions WHERE kind = 'meeting'")).scalar() or 0)
+
+
+def relsync_folder(
+    engine: MailboxSync | GraphMailboxSync,
+    store: Store,
+    address: str,
+    name: FolderName,
+    profiler: cProfile.Profile | None = None,
+) -> Pass:
+    if profiler is not None:
+        profiler.enable()
+    with Clock() as clock:  # the writer process ends (and is waited for) within the sync call
+        report = engine.sync(address, [name])
+    if profiler is not None:
+        profiler.disable()
+    if not report.ok:
+        raise RuntimeError(f"relsync ({type(engine).__name__}) sync of {name} failed: {report.error}")
+    return Pass(
+        report.folders[0].result.items,
+        clock.seconds,
+        clock.cpu,
+        clock.children,
+        meetings(store) if name == "calendar" else None,
+    )
+
+
+# ------------------------------------------------------------------------------------------- main
+def _rate(n: float, t: float) -> float:
+    return n / t if t > 0 else 0.0
+
+
+def _ratio(x: float, y: float) -> str:
+    return f"{x / y:.2f}x" if y else "-"
+
+
+def _diff(after: Counter[str], before: Counter[str]) -> Counter[str]:
+    return Counter({k: v - before[k] for k, v in after.items() if v - before[k] > 0})
+
+
+def report(folders: list[FolderName], results: dict[FolderName, dict[str, Pass]]) -> None:
+    head = (
+        f"{'folder':<9} {'pass':<14} {'items':>7} {'seconds':>8} {'items/s':>8} {'CPU s':>6} {'writer CPU':>10}"
+        f" {'fake CPU':>9}"
+    )
+    print(head)
+    print("-" * len(head))
+    totals = {p: Pass(0, 0.0, 0.0) for p in PASSES}
+    for name in folders:
+        for label in PASSES:
+            r = results[name][label]
+            t = totals[label]
+            t.items, t.seconds, t.cpu, t.writer_cpu, t.fake_cpu = (
+                t.items + r.items,
+                t.seconds + r.seconds,
+                t.cpu + r.cpu,
+                t.writer_cpu + r.writer_cpu,
+                t.fake_cpu + r.fake_cpu,
+            )
+            t.requests.update(r.requests)
+            print(
+                f"{name:<9} {label:<14} {r.items:>7} {r.seconds:>8.2f} {_rate(r.items, r.seconds):>8.0f} "
+                f"{r.cpu:>6.2f} {r.writer_cpu:>10.2f} {r.fake_cpu:>9.2f}"
+            )
+    for label in PASSES:
+        t = totals[label]
+        print(
+            f"{'total':<9} {label:<14} {t.items:>7} {t.seconds:>8.2f} {_rate(t.items, t.seconds):>8.0f} "
+            f"{t.cpu:>6.2f} {t.writer_cpu:>10.2f} {t.fake_cpu:>9.2f}"
+        )
+
+    print()
+    print(
+        "ratios of items/s: (b)/(a) relsync EWS over raw EWS, (d)/(c) relsync Graph over raw Graph,"
+        " (d)/(b) relsync Graph over relsync EWS"
+    )
+    print(f"{'folder':<9} {'(b)/(a)':>8} {'(d)/(c)':>8} {'(d)/(b)':>8}")
+    rows: list[tuple[str, dict[str, Pass]]] = [(n, results[n]) for n in folders if n != "calendar"]
+    rows.append(("total", totals))
+    for label, row in rows:
+        a, b, c, d = (_rate(row[p].items, row[p].seconds) for p in PASSES)
+        print(f"{label:<9} {_ratio(b, a):>8} {_ratio(d, c):>8} {_ratio(d, b):>8}")
+
+    if "calendar" in results:
+        cal = results["calendar"]
+        ews_m, graph_m = cal["relsync EWS"].meetings or 0, cal["relsync Graph"].meetings or 0
+        print()
+        print(
+            "calendar: EWS returns series (masters), Graph returns instances, so items differ;"
+            " both stores hold one meeting per occurrence in the window"
+        )
+        print(
+            f"  items returned: EWS {cal['raw EWS'].items} (relsync {cal['relsync EWS'].items}),"
+            f" Graph {cal['raw Graph'].items} (relsync {cal['relsync Graph'].items})"
+        )
+        print(f"  meeting interactions stored: EWS store {ews_m}, Graph store {graph_m}")
+        a, b, c, d = (_rate(cal[p].items, cal[p].seconds) for p in PASSES)
+        print(
+            f"  per item returned, items/s: (a) {a:.0f} (b) {b:.0f} (c) {c:.0f} (d) {d:.0f};"
+            f" (b)/(a) {_ratio(b, a)} (d)/(c) {_ratio(d, c)} (d)/(b) {_ratio(d, b)}"
+        )
+        mb, md = _rate(ews_m, cal["relsync EWS"].seconds), _rate(graph_m, cal["relsync Graph"].seconds)
+        ma, mc = _rate(ews_m, cal["raw EWS"].seconds), _rate(graph_m, cal["raw Graph"].seconds)
+        print(
+            f"  per stored meeting, meetings/s: (a) {ma:.0f} (b) {mb:.0f} (c) {mc:.0f} (d) {md:.0f};"
+            f" (b)/(a) {_ratio(mb, ma)} (d)/(c) {_ratio(md, mc)} (d)/(b) {_ratio(md, mb)}"
+        )
+
+    print()
+    print("requests per pass (the fakes' counters), all folders:")
+    for label in PASSES:
+        ops = totals[label].requests
+        detail = ", ".join(f"{k} {v}" for k, v in sorted(ops.items()))
+        print(f"  {label:<14} {sum(ops.values()):>6}  ({detail})")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--messages", type=int, default=20_000)
+    ap.add_argument("--contacts", type=int, default=2_000)
+    ap.add_argument("--calendar", type=int, default=2_000)
+    ap.add_argument(
+        "--graph-page-size",
+        type=int,
+        default=GraphSettings().page_size,
+        help="Graph's odata.maxpagesize (relsync's default: %(default)s)",
+    )
+    ap.add_argument(
+        "--apply",
+        choices=["auto", "inline"],
+        default="auto",
+        help="relsync over EWS: auto = a backlog is applied in the writer process; inline = not",
+    )
+    ap.add_argument("--keep-stores", help="write the two SQLite stores (ews.db, graph.db) to this directory")
+    ap.add_argument("--profile-graph", help="write a cProfile of (d)'s main thread to this file")
+    args = ap.parse_args()
+    os.environ["OAUTHLIB_INSECURE_TRANSPORT"] = "1"  # the fake EWS endpoint is plain http on loopback
+
+    folders = folders_of(args.contacts, args.messages, args.calendar)
+    print(
+        f"one mailbox: {args.contacts} contacts, {args.messages} messages (inbox), {args.calendar} calendar items;"
+        f" EWS page {EWS_PAGE}, Graph page {args.graph_page_size}; load before: {_loadavg()}"
+    )
+    settings = SyncSettings(parallel_apply_min_changes=0) if args.apply == "inline" else SyncSettings()
+    fake = FakeProcess(args.messages, args.contacts, args.calendar)
+    results: dict[FolderName, dict[str, Pass]] = {}
+    closers: list[Any] = []
+    try:
+        server = fake.server
+        stats = FakeStats(server)
+        closers.append(stats.close)
+        rules = SyncRules(internal_domains=frozenset({server.domain}))
+        raw_graph = RawGraph(server, settings, args.graph_page_size)
+        closers.append(raw_graph.close)
+        acc = raw_account(server)
+        for name in folders:  # untimed: fills the fake's render cache, warms tokens and connections
+            raw_ews(acc, name)
+            raw_graph.folder(name)
+
+        ews_conn = EwsConnection(
+            EwsSettings(endpoint=server.ews_url, auth="oauth", oauth=oauth(server), server_version="ExchangeOnline")
+        )
+        closers.append(ews_conn.close)
+        graph_tokens = TokenSource(oauth(server, GRAPH_RESOURCE))
+        graph_tokens.acquire()  # outside the clock: the first folder must not pay for the token
+        client = GraphClient(
+            GraphSettings(
+                base_url=server.graph_base,
+                oauth=oauth(server, GRAPH_RESOURCE),
+                ca_bundle=Path(server.graph_ca),
+                page_size=args.graph_page_size,
+            ),
+            graph_tokens,
+        )
+        closers.append(client.close)
+        with tempfile.TemporaryDirectory() as scratch:
+            tmp = args.keep_stores or scratch
+            Path(tmp).mkdir(parents=True, exist_ok=True)
+            ews_store, graph_store = Store(fresh_sqlite(tmp, "ews.db")), Store(fresh_sqlite(tmp, "graph.db"))
+            closers.extend([ews_store.dispose, graph_store.dispose])
+            ews_engine = MailboxSync(ews_conn, ews_store, rules, settings)
+            graph_engine = GraphMailboxSync(client, graph_store, rules, settings)
+            for name in ("contacts", "inbox"):  # the raw URLs are relsync's (the calendar's needs its clock)
+                if name in folders:
+                    ours = delta_url(server.graph_base, server.mailbox, name, settings, datetime.now(UTC))
+                    if ours != graph_engine.start_url(server.mailbox, name):
+                        raise RuntimeError(f"the raw Graph pass's {name} URL is not the one relsync starts at")
+            profiler = cProfile.Profile(time.thread_time) if args.profile_graph else None
+            for name in folders:  # back to back per folder: (a) (b) (c) (d)
+                runs: dict[str, Any] = {
+                    "raw EWS": lambda n=name: raw_ews(acc, n),
+                    "relsync EWS": lambda n=name: relsync_folder(ews_engine, ews_store, server.mailbox, n),
+                    "raw Graph": lambda n=name: raw_graph.folder(n),
+                    "relsync Graph": lambda n=name: relsync_folder(
+                        graph_engine, graph_store, server.mailbox, n, profiler
+                    ),
+                }
+                results[name] = {}
+                for label in PASSES:
+                    before, fake_cpu = stats.snapshot(), fake.cpu()
+                    result: Pass = runs[label]()
+                    result.fake_cpu = fake.cpu() - fake_cpu  # read first: the stats answers are not the pass's
+                    after = stats.snapshot()
+                    result.requests = _diff(after[0], before[0]) + _diff(after[1], before[1])
+                    results[name][label] = result
+            if profiler is not None:
+                profiler.dump_stats(args.profile_graph)
+            for close in reversed(closers):
+                close()
+            closers.clear()
+    finally:
+        for close in reversed(closers):
+            close()
+        close_connections()
+        fake.close()
+    report(folders, results)
+    if args.profile_graph:
+        print(f"\n(d) ran under cProfile (written to {args.profile_graph}): its figures include the profiler's cost")
+    print(f"\nload after: {_loadavg()} (2 cores; other engineers' tests share them)")
+
+
+def _loadavg() -> str:
+    try:
+        return Path("/proc/loadavg").read_text().strip()
+    except OSError:
+        return "unknown"
+
+
+if __name__ == "__main__":
+    main()
