@@ -128,7 +128,7 @@ class GraphConfig(OAuthConfig):
     base_url: str = Field("https://graph.microsoft.com/v1.0", description="Graph endpoint (national clouds differ)")
     timeout_seconds: float = Field(60.0, gt=0, le=600)
     max_concurrency_per_mailbox: int = Field(4, ge=1, le=4)
-    page_size: int = Field(100, ge=1, le=1000)
+    page_size: int = Field(200, ge=1, le=1000)
     batch_size: int = Field(20, ge=1, le=20)
 
     @field_validator("base_url")

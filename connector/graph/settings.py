@@ -29,7 +29,7 @@ class GraphSettings:
     timeout_seconds: float = 30.0
     #: Graph throttles a mailbox at four concurrent requests from one app (MailboxConcurrency).
     max_concurrency_per_mailbox: int = 4
-    page_size: int = 100
+    page_size: int = 200
     #: Requests per ``$batch`` call (Graph accepts at most 20).
     batch_size: int = 20
     max_attempts: int = 6
