@@ -75,6 +75,8 @@ CALENDAR_FIELDS = (
     "required_attendees", "optional_attendees", "uid", "type", "recurrence", "modified_occurrences",
     "deleted_occurrences", "is_cancelled", "item_class", "_start_timezone", "_end_timezone",
 )
+#: Exceptions of recurring series asked for in one GetItem request (exchangelib's own chunk size).
+_EXCEPTIONS_PER_REQUEST = 100
 #: What is fetched of an exception of a recurring series (GetItem on the ids its master lists).
 EXCEPTION_FIELDS = (
     "subject", "sensitivity", "start", "end", "is_all_day", "location", "organizer", "required_attendees",
@@ -274,6 +276,9 @@ class MailboxSync:
         names = self._contact_fields if folder_name == "contacts" else FOLDER_FIELDS[folder_name]
         fields = {f for f in folder.normalize_fields(list(names)) if not f.field.is_attribute}
         full = state is None
+        if full and self._backlog_ahead(folder):
+            # The writer's start-up (a new interpreter importing the store) overlaps the first page's fetch.
+            self._writer = PageWriter(self.store.url)
 
         def fetch(state: str | None) -> tuple[SyncFolderItems, list[Any]]:
             svc = SyncFolderItems(account=account)
@@ -323,6 +328,15 @@ class MailboxSync:
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
 
+    def _backlog_ahead(self, folder: BaseFolder) -> bool:
+        """A full sync of a folder that holds pages of items (its TotalCount from GetFolder) is a backlog."""
+        threshold = self.settings.parallel_apply_min_changes
+        total = getattr(folder, "total_count", None)
+        return (
+            self._writer is None and threshold > 0 and isinstance(total, int)
+            and total >= max(2 * threshold, self.settings.page_size + 1) and shareable(self.store.url)
+        )
+
     def _apply(self, page: Page, *, more: bool) -> list[PageResult]:
         """Apply a page here, or hand it to the writer process once a backlog shows (see SyncSettings)."""
         threshold = self.settings.parallel_apply_min_changes
@@ -371,34 +385,52 @@ class MailboxSync:
     def _translate(
         self, account: Account, folder_name: FolderName, raw: list[Any], flog: Any
     ) -> tuple[list[ItemChange], list[SkippedItem]]:
-        changes: list[ItemChange] = []
-        skipped: list[SkippedItem] = []
-        exceptions = self._fetch_exceptions(account, raw) if folder_name == "calendar" else {}
+        # The exceptions of the page's recurring series are fetched in the background while the rest
+        # of the page is translated; the series that have exceptions are translated last, each in its
+        # place in the page's order (one slot per item).
+        fetching = self._fetch_exceptions(account, raw) if folder_name == "calendar" else []
+        slots: list[ItemChange | SkippedItem | None] = []
+        later: list[tuple[int, Any]] = []
         for change_type, obj in raw:
             if change_type == SyncFolderItems.READ_FLAG_CHANGE:
                 continue
             if change_type == SyncFolderItems.DELETE:
                 item_id = obj.id if isinstance(obj, ItemId) else getattr(obj, "id", None)
                 if item_id:
-                    changes.append(ItemChange(item_id=str(item_id), change_key=None, record=None))
+                    slots.append(ItemChange(item_id=str(item_id), change_key=None, record=None))
                 continue
-            item_id = getattr(obj, "id", None)
-            if isinstance(obj, Exception):
-                skipped.append(SkippedItem(item_id=None, reason=f"{type(obj).__name__}: {obj}"[:200]))
+            if fetching and isinstance(obj, CalendarItem) and getattr(obj, "modified_occurrences", None):
+                later.append((len(slots), obj))
+                slots.append(None)
                 continue
-            try:
-                record = self._record(account, folder_name, obj, exceptions)
-            except BadItem as exc:
-                skipped.append(SkippedItem(item_id=exc.item_id or item_id, reason=exc.reason))
-                continue
-            except Exception as exc:  # one malformed item must never stop the mailbox
-                flog.exception("item could not be translated", item_id=item_id)
-                skipped.append(SkippedItem(item_id=item_id, reason=f"{type(exc).__name__}"))
-                continue
-            categories = tuple(getattr(obj, "categories", None) or ())
-            changes.append(ItemChange(item_id=str(item_id), change_key=getattr(obj, "changekey", None),
-                                      record=record, categories=categories))
+            slots.append(self._translated(account, folder_name, obj, {}, flog))
+        if later:
+            exceptions: dict[str, Any] = {}
+            for chunk in fetching:
+                exceptions.update(chunk.result())
+            for index, obj in later:
+                slots[index] = self._translated(account, folder_name, obj, exceptions, flog)
+        changes = [slot for slot in slots if isinstance(slot, ItemChange)]
+        skipped = [slot for slot in slots if isinstance(slot, SkippedItem)]
         return changes, skipped
+
+    def _translated(
+        self, account: Account, folder_name: FolderName, obj: Any, exceptions: dict[str, Any], flog: Any
+    ) -> ItemChange | SkippedItem:
+        """One created or updated item as a change, or as a skipped item with its reason."""
+        item_id = getattr(obj, "id", None)
+        if isinstance(obj, Exception):
+            return SkippedItem(item_id=None, reason=f"{type(obj).__name__}: {obj}"[:200])
+        try:
+            record = self._record(account, folder_name, obj, exceptions)
+        except BadItem as exc:
+            return SkippedItem(item_id=exc.item_id or item_id, reason=exc.reason)
+        except Exception as exc:  # one malformed item must never stop the mailbox
+            flog.exception("item could not be translated", item_id=item_id)
+            return SkippedItem(item_id=item_id, reason=f"{type(exc).__name__}")
+        categories = tuple(getattr(obj, "categories", None) or ())
+        return ItemChange(item_id=str(item_id), change_key=getattr(obj, "changekey", None),
+                          record=record, categories=categories)
 
     def _record(self, account: Account, folder_name: FolderName, obj: Any, exceptions: dict[str, Any]) -> Any:
         item_id = getattr(obj, "id", None)
@@ -431,11 +463,13 @@ class MailboxSync:
         )
         return MeetingSeries(item=record, occurrences=tuple(occurrences), window=window)
 
-    def _fetch_exceptions(self, account: Account, raw: list[Any]) -> dict[str, Any]:
-        """The exception items of every recurring master on the page, by item id, in one GetItem call
-        (exchangelib splits it into requests of 100): a master lists only their new times, these say
-        what else changed (subject, location, attendees, cancellation). Best effort: on failure the
-        masters' times stay right. One call per page, not per series: each request costs a round trip.
+    def _fetch_exceptions(self, account: Account, raw: list[Any]) -> list[Future[dict[str, Any]]]:
+        """Start fetching the exception items of every recurring master on the page; each future gives
+        a part of them by item id. A master lists only their new times, these say what else changed
+        (subject, location, attendees, cancellation). Best effort: on failure the masters' times stay
+        right. Per page, not per series: each request costs a round trip. GetItem requests of 100 ids
+        (as exchangelib would split them), two at a time in the background: the server prepares one
+        while the other is parsed here, and both while the rest of the page is translated.
 
         An exception is stored only when its new start is in the sync window (see expand_occurrences),
         and the master already says where it moved to: those far outside the window are not fetched.
@@ -453,7 +487,16 @@ class MailboxSync:
                     if getattr(occurrence, "id", None) and not outside:
                         ids.append((str(occurrence.id), getattr(occurrence, "changekey", None)))
         if not ids:
-            return {}
+            return []
+        chunks = [ids[i : i + _EXCEPTIONS_PER_REQUEST] for i in range(0, len(ids), _EXCEPTIONS_PER_REQUEST)]
+        pool = ThreadPoolExecutor(max_workers=min(len(chunks), 2), thread_name_prefix="relsync-exceptions")
+        try:
+            return [pool.submit(contextvars.copy_context().run, self._exception_items, account, c) for c in chunks]
+        finally:
+            pool.shutdown(wait=False)  # its threads end once their requests are done
+
+    def _exception_items(self, account: Account, ids: list[tuple[str, str | None]]) -> dict[str, Any]:
+        """One GetItem request's exception items by item id (see _fetch_exceptions); ``{}`` on failure."""
         try:
             fetched = self._retrying(
                 lambda: list(account.fetch(ids=ids, only_fields=list(EXCEPTION_FIELDS))),

