@@ -82,23 +82,28 @@ metrics_listen = "127.0.0.1:0"
 
 
 class Bench:
-    def __init__(self, n: int, workers: int, directory: Path, url: str) -> None:
+    def __init__(self, n: int, workers: int, directory: Path, url: str, latency_ms: float = 0.0) -> None:
         self.n = n
         self.workers = workers
         self.dir = directory
         self.url = url
         self.company = build_company(seed=11, mailboxes=n, scale=SCALE)
-        self.ex = FakeExchange(self.company).start()
+        self.ex = FakeExchange(self.company, latency_ms=latency_ms).start()
         self.engine = sa.create_engine(url)
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self.profile_dir: Path | None = None
 
     def start(self, worker: str) -> None:
         config = write_config(self.dir / f"{worker}.toml", self.ex, self.company.domain, self.url, worker, self.workers)
         log = (self.dir / f"{worker}.log").open("wb")
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        if self.profile_dir is not None:
+            self.profile_dir.mkdir(parents=True, exist_ok=True)
+            env["RELSYNC_DAEMON_PROFILE"] = str(self.profile_dir.resolve() / f"{worker}.pstats")
         self.procs[worker] = subprocess.Popen(
             [sys.executable, "-m", "scheduler.cli", "--config", str(config), "daemon"],
             cwd=self.dir,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
         )
@@ -121,6 +126,15 @@ class Bench:
                 total[mailbox] = total.get(mailbox, 0) + count
         return total
 
+    def cpu_seconds(self) -> float:
+        """CPU (user + system) the running daemon processes have used so far."""
+        ticks = os.sysconf("SC_CLK_TCK")
+        total = 0.0
+        for proc in self.procs.values():
+            fields = Path(f"/proc/{proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+        return total
+
     def requests(self) -> int:
         return sum(self.ex.stats.to_json()["operations"].values())
 
@@ -136,7 +150,8 @@ class Bench:
                 raise SystemExit(f"{what}: not done after {timeout:.0f} s")
             for worker, proc in self.procs.items():
                 if proc.poll() is not None:
-                    raise SystemExit(f"daemon {worker} died: see {self.dir / (worker + '.log')}")
+                    tail = (self.dir / f"{worker}.log").read_text(errors="replace").splitlines()[-20:]
+                    raise SystemExit(f"daemon {worker} died (exit {proc.returncode}):\n" + "\n".join(tail))
             time.sleep(0.05)
 
     def lag(self, emails: int, rng: random.Random) -> list[float]:
@@ -170,7 +185,7 @@ class Bench:
                 pending[mid] = time.monotonic()
             if pending:
                 with self.engine.connect() as conn:
-                    found = set(
+                    found: set[str] = set(
                         conn.scalars(
                             sa.select(sa.column("internet_message_id"))
                             .select_from(sa.table("interactions", sa.column("internet_message_id")))
@@ -238,20 +253,32 @@ class Bench:
         return seconds, (self.requests() - before) / len(states)
 
 
+def machine_cpu() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine so far, from /proc/stat (all cores)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    return (sum(fields) - idle) / ticks, sum(fields) / ticks
+
+
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def measured(bench: Bench, label: str, emails: int, rng: random.Random) -> dict[str, Any]:
-    before = bench.requests()
+    before, cpu, machine = bench.requests(), bench.cpu_seconds(), machine_cpu()
     seconds = bench.wait_cycle(label)
     per_mailbox = (bench.requests() - before) / bench.n
+    cpu_ms = (bench.cpu_seconds() - cpu) * 1000 / bench.n
+    busy, total = (after - first for after, first in zip(machine_cpu(), machine, strict=True))
     lags = bench.lag(emails, rng)
     return {
         "label": label,
         "seconds": seconds,
         "requests": per_mailbox,
+        "cpu_ms": cpu_ms,
+        "busy": 100 * busy / total if total else 0.0,
         "p50": statistics.median(lags),
         "p95": pct(lags, 0.95),
     }
@@ -262,6 +289,17 @@ def main() -> None:
     parser.add_argument("--mailboxes", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=4, help="sync threads per daemon")
     parser.add_argument("--emails", type=int, default=40, help="new e-mails for the lag measurement")
+    parser.add_argument(
+        "--latency-ms",
+        type=float,
+        default=30.0,
+        help="added to every fake answer, as a real Exchange's tens of ms (0: the fake's ~1 ms, CPU-bound)",
+    )
+    parser.add_argument(
+        "--profile-dir",
+        type=Path,
+        help="write each daemon's cProfile of its sync jobs here (RELSYNC_DAEMON_PROFILE), for pstats",
+    )
     args = parser.parse_args()
     # Stopped by hand: still stop the daemons and drop the database (the finally blocks below).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -274,7 +312,8 @@ def main() -> None:
     results: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="relsync-daemon-bench-") as tmp:
         upgrade(url)
-        bench = Bench(args.mailboxes, args.workers, Path(tmp), url)
+        bench = Bench(args.mailboxes, args.workers, Path(tmp), url, args.latency_ms)
+        bench.profile_dir = args.profile_dir
         try:
             t = time.monotonic()
             bench.start("worker-a")
@@ -295,6 +334,11 @@ def main() -> None:
             bench.stop("worker-a")
             raw_seconds, raw_requests = bench.raw_cycle()
             overlaps = len(bench.ex.overlaps.to_json()["overlaps"])
+            with bench.engine.connect() as conn:
+                # A benchmark of syncs that fail measures nothing: say so.
+                failing = conn.execute(
+                    sa.text("SELECT count(*) FROM staff_mailboxes WHERE needs_attention OR last_success_at IS NULL")
+                ).scalar_one()
         finally:
             bench.close()
             with admin.connect() as conn:
@@ -302,20 +346,28 @@ def main() -> None:
             admin.dispose()
     print(
         f"\n{args.mailboxes} mailboxes x {len(FOLDERS)} folders, {args.workers} sync threads per daemon, "
-        f"fake Exchange in this process, PostgreSQL store"
+        f"fake Exchange in this process answering after {args.latency_ms:g} ms, PostgreSQL store, "
+        f"{os.cpu_count()} CPU cores"
     )
-    head = f"{'':<22}{'cycle s':>9}{'x raw':>8}{'req/mailbox':>13}{'lag p50 s':>11}{'lag p95 s':>11}"
+    head = (
+        f"{'':<22}{'cycle s':>9}{'x raw':>8}{'req/mailbox':>13}{'CPU ms/mailbox':>16}{'lag p50 s':>11}{'lag p95 s':>11}"
+        f"{'machine busy':>14}"
+    )
     print(head)
     print("-" * len(head))
-    print(f"{'raw exchangelib':<22}{raw_seconds:>9.1f}{1.0:>8.2f}{raw_requests:>13.2f}{'-':>11}{'-':>11}")
+    print(f"{'raw exchangelib':<22}{raw_seconds:>9.1f}{1.0:>8.2f}{raw_requests:>13.2f}{'-':>16}{'-':>11}{'-':>11}")
     for r in results:
         print(
             f"{r['label']:<22}{r['seconds']:>9.1f}{r['seconds'] / raw_seconds:>8.2f}{r['requests']:>13.2f}"
-            f"{r['p50']:>11.1f}{r['p95']:>11.1f}"
+            f"{r['cpu_ms']:>16.1f}{r['p50']:>11.1f}{r['p95']:>11.1f}{r['busy']:>13.0f}%"
         )
     print(
+        "CPU ms/mailbox: the daemon processes' CPU over the cycle per mailbox; machine busy: all cores, every "
+        "process (fake Exchange, PostgreSQL, daemons, anything else running)"
+    )
+    print(
         f"floor: {len(FOLDERS)} requests per mailbox (one SyncFolderItems per folder); "
-        f"overlapping syncs of one mailbox by two workers: {overlaps}"
+        f"overlapping syncs of one mailbox by two workers: {overlaps}; mailboxes failing at the end: {failing}"
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Literal
 
 from mapping.policy import PersonPolicy, PrivacyRules
@@ -62,6 +63,15 @@ class Page:
     new_state: str | None
     skipped: tuple[SkippedItem, ...] = ()
     full_sync: bool = False
+    #: The calendar window (start, end) the connector reads, for a backend that reports each occurrence
+    #: of a series as its own item (Graph), given on the last page of a delta round: an occurrence
+    #: deleted in the round (on this page or in ``removed_earlier``) whose original start lies in it, of
+    #: a series the mailbox still holds after the round, is stored cancelled, as EWS's expansion finds
+    #: it gone. Only after the whole round, as a deleted series' removals may span pages. None (EWS,
+    #: other folders, a round's earlier pages): a deleted item is only unlinked.
+    window: tuple[datetime, datetime] | None = None
+    #: Item ids removed on the earlier pages of the same delta round (see ``window``).
+    removed_earlier: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

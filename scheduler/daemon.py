@@ -9,7 +9,10 @@ Jobs (APScheduler 3.11 ``BackgroundScheduler``; every job ``max_instances=1``, `
   or the holder's lease expiry, which is how a dead worker's mailboxes are taken over). After the
   sync the lease is released with the next due time: interval plus jitter, or jittered exponential
   back-off after a failure, or the slow schedule after ``daemon.attention_after_failures`` failures
-  in a row (the mailbox is marked as needing attention and still tried, never abandoned).
+  in a row (the mailbox is marked as needing attention and still tried, never abandoned). On
+  PostgreSQL the release keeps the worker's affinity: other workers leave the mailbox to it until
+  ``daemon.lease_seconds`` after it falls due, so each worker keeps its mailboxes (and their cached
+  Accounts and folders: no GetFolder lookups) and a mailbox moves only when its worker is late or gone.
 * ``leases``: renews this worker's leases every third of ``daemon.lease_seconds``; a sync that has
   committed no page for ``daemon.stuck_after_seconds`` is told to stop (its lease is not renewed, so
   it can be restarted here or elsewhere once it returns or its lease expires).
@@ -31,14 +34,16 @@ commands on the same host (its ``host:pid`` no longer exists).
 
 from __future__ import annotations
 
+import cProfile
 import fcntl
 import logging
 import os
+import pstats
 import random
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -51,20 +56,20 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from connector.account_cache import CachingConnection
+from connector.backends import Backends
 from connector.client_tag import tag_requests
 from connector.errors import AuthenticationFailed
-from connector.sync import FolderReport, MailboxReport, MailboxSync
+from connector.sync import FolderReport, MailboxReport
 from mapping.store import leases, migrate
 from mapping.store.models import MailboxLease, utcnow
 from mapping.store.reports import mailbox_status
 from mapping.store.store import Store
 from scheduler.backoff import Schedule
 from scheduler.config import LoadedConfig
-from scheduler.followups_job import run_followups
+from scheduler.connect import open_backends
+from scheduler.followups_job import FollowUpRunReport, run_followups
 from scheduler.jobs import (
     classify_and_write_back,
-    ews_settings,
     mark_possible_duplicates,
     resolve_identities_since_last_pass,
     sync_rules,
@@ -81,6 +86,14 @@ FOLLOWUPS_JOB = "followups"
 CONFLICT_RETRIES = 4
 #: Lease length on SQLite (no renewals there; see the module docstring).
 SQLITE_LEASE_SECONDS = 6 * 3600.0
+#: Set to a file path: the daemon profiles the CPU of its no-change sync jobs (cProfile) and writes the combined
+#: statistics there on shutdown (read with ``python -m pstats FILE``). For measuring, not for production.
+PROFILE_ENV = "RELSYNC_DAEMON_PROFILE"
+#: The sync jobs' own trigger never fires more often than this. Each run sets its job's next time
+#: itself (the shared due time, see ``_wake``); the trigger is only a fallback. A job that is due while
+#: it still waits for a free thread is skipped and rescheduled by its trigger, so on a busy daemon with
+#: a short interval a fast trigger would make the scheduler thread spin over every waiting job.
+TRIGGER_FLOOR_SECONDS = 5.0
 
 
 class DaemonRefused(Exception):
@@ -172,11 +185,17 @@ class Daemon:
         self._metrics: Metrics | None = None
         self._metrics_server: MetricsServer | None = None
         self.store: Store | None = None
-        self.connection: CachingConnection | None = None
+        self.connection: Backends | None = None
         self.scheduler: BackgroundScheduler | None = None
         self.ids: dict[str, int] = {}
         self.single = False  # SQLite: one sync at a time, leases not renewed
         self.lease_seconds = self.cfg.lease_seconds
+        #: How long a mailbox this worker synced last stays its own after falling due (see leases.claim):
+        #: one lease length, the lateness that also ends a silent worker's claim.
+        self.affinity_seconds = self.cfg.lease_seconds
+        self._profile_path = os.environ.get(PROFILE_ENV) or None
+        self._profile: pstats.Stats | None = None
+        self.profiled_syncs = 0
 
     # ------------------------------------------------------------------------------------ lifecycle
     def start(self) -> None:
@@ -199,7 +218,7 @@ class Daemon:
         logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)
         tag_requests(self.worker)
         self.store = Store(url)
-        self.connection = CachingConnection(ews_settings(self.loaded))
+        self.connection = open_backends(self.loaded, caching=True)
         now = utcnow()
         for address in self.addresses:
             self.ids[address] = self.store.ensure_mailbox(address, address).id
@@ -228,7 +247,7 @@ class Daemon:
             first = max(due.get(address, now), now) + timedelta(seconds=self.rng.uniform(0, self.cfg.jitter_seconds))
             scheduler.add_job(
                 self._sync_job,
-                IntervalTrigger(seconds=interval, jitter=self.cfg.jitter_seconds or None),
+                IntervalTrigger(seconds=max(interval, TRIGGER_FLOOR_SECONDS), jitter=self.cfg.jitter_seconds or None),
                 args=[address],
                 id=self._job_id(address),
                 name=f"sync {address}",
@@ -315,6 +334,9 @@ class Daemon:
         if self._metrics_server is not None:
             self._metrics_server.close()
         self._release_sqlite_lock()
+        if self._profile_path is not None and self._profile is not None:
+            self._profile.dump_stats(self._profile_path)
+            log.info("profile written", path=self._profile_path, syncs=self.profiled_syncs)
         log.info("daemon stopped", clean=not unfinished)
         return not unfinished
 
@@ -347,19 +369,51 @@ class Daemon:
             log.debug("job not rescheduled", mailbox=address)
 
     def _sync_job(self, address: str) -> None:
+        if self._profile_path is None:
+            self._run_sync_job(address)
+            return
+        profile = cProfile.Profile(time.thread_time)  # CPU of this thread: GIL and I/O waits excluded
+        profile.enable()
+        try:
+            report = self._run_sync_job(address)
+        finally:
+            profile.disable()
+        quiet = (
+            report is not None
+            and report.ok
+            and not report.interrupted
+            and not any(f.full_sync or f.result.created + f.result.updated + f.result.deleted for f in report.folders)
+        )
+        if quiet:  # only no-change syncs: the first (full) cycle would drown what a steady cycle costs
+            with self._lock:
+                if self._profile is None:
+                    self._profile = pstats.Stats(profile)
+                else:
+                    self._profile.add(profile)
+                self.profiled_syncs += 1
+
+    def _run_sync_job(self, address: str) -> MailboxReport | None:
         structlog.contextvars.bind_contextvars(worker=self.worker)
         if self.stop.is_set():
-            return
+            return None
         assert self.store is not None and self.connection is not None
         mailbox_id = self.ids[address]
         now = utcnow()
         try:
             with self.store.session() as s:
-                claim = leases.claim(s, mailbox_id, self.worker, self.lease_seconds, now, is_dead=dead_local_process)
+                claim = leases.claim(
+                    s,
+                    mailbox_id,
+                    self.worker,
+                    self.lease_seconds,
+                    now,
+                    is_dead=dead_local_process,
+                    affinity_seconds=self.affinity_seconds,
+                )
         except sa.exc.OperationalError as exc:  # SQLite busy with a command's write: try again shortly
             log.info("lease not taken, store busy", mailbox=address, error=str(exc.orig))
             self._wake(address, now + timedelta(seconds=1 + self.rng.uniform(0, 2)))
-            return
+            return None
         if not claim.taken:
             # Another worker holds it: look again when its lease would expire (a dead worker's
             # mailboxes are taken over then). Not due: come back when it is.
@@ -367,7 +421,7 @@ class Daemon:
             if claim.busy:
                 when = max(claim.expires_at or now, when)
             self._wake(address, when + timedelta(seconds=self.rng.uniform(0, 1)))
-            return
+            return None
         running = _Running(address, time.monotonic(), time.monotonic())
         with self._lock:
             self._running[mailbox_id] = running
@@ -382,6 +436,7 @@ class Daemon:
             late_seconds=round((now - claim.next_due_at).total_seconds(), 3),
         )
         self._finish(address, mailbox_id, claim.failures, report)
+        return report
 
     def _sync(self, address: str, running: _Running) -> MailboxReport:
         assert self.store is not None and self.connection is not None
@@ -392,8 +447,7 @@ class Daemon:
         def wait(seconds: float) -> None:
             running.stop.wait(seconds)  # a retry wait ends at once on shutdown or a lost lease
 
-        engine = MailboxSync(
-            self.connection,
+        engine = self.connection.engine(
             self.store,
             sync_rules(self.loaded),
             sync_settings(self.loaded),
@@ -409,7 +463,9 @@ class Daemon:
                     # page rolled back whole; going again finds their row and resumes after the last page.
                     if attempt == CONFLICT_RETRIES or self.stop.is_set():
                         raise
-                    log.info(
+                    # Pages themselves are race-safe (mapping.store.apply.apply_page): this is a
+                    # last resort, worth a warning when it happens.
+                    log.warning(
                         "page conflicted with another worker's; retrying",
                         mailbox=address,
                         error=str(exc.orig).splitlines()[0] if exc.orig else "",
@@ -452,7 +508,15 @@ class Daemon:
             self._dirty.set()
         try:
             with self.store.session() as s:
-                kept = leases.release(s, mailbox_id, self.worker, now, next_due_at=next_due, failures=failures_after)
+                kept = leases.release(
+                    s,
+                    mailbox_id,
+                    self.worker,
+                    now,
+                    next_due_at=next_due,
+                    failures=failures_after,
+                    keep_affinity=not self.single,
+                )
         except sa.exc.SQLAlchemyError as exc:
             log.error("lease not released; it will expire", mailbox=address, error=str(exc).splitlines()[0])
             kept = False
@@ -532,7 +596,8 @@ class Daemon:
         def work() -> None:
             resolve_identities_since_last_pass(store, loaded, started)
             mark_possible_duplicates(connection, store, loaded.config.identity.duplicate_category)
-            classify_and_write_back(connection, store, loaded)
+            report = classify_and_write_back(connection, store, loaded)
+            self._count_writes("categories", report.write_back.written_by_mailbox)
 
         try:
             if not self._exclusive(CLASSIFY_JOB, work):
@@ -547,13 +612,32 @@ class Daemon:
             return
 
         def work() -> object:
-            return run_followups(self.loaded, connection=self.connection, store=self.store)
+            report = run_followups(self.loaded, connection=self.connection, store=self.store)
+            self._count_writes("tasks", task_writes(report))
+            return report
 
         try:
             if not self._exclusive(FOLLOWUPS_JOB, work):
                 log.info("follow-up planning is running on another worker")
         except Exception as exc:
             log.error("follow-up planning failed; retried at its next time", error=f"{type(exc).__name__}: {exc}")
+
+    def _count_writes(self, kind: str, by_mailbox: Mapping[str, int]) -> None:
+        """Items written back to Exchange by a store job, on ``relsync_exchange_writes_total``."""
+        if self._metrics is None:
+            return
+        for mailbox, count in by_mailbox.items():
+            if count:
+                self._metrics.record_writes(mailbox, kind, count)
+
+
+def task_writes(report: FollowUpRunReport) -> dict[str, int]:
+    """Tasks written to each owner's Tasks folder by a follow-up run (created, updated, completed or
+    deleted by relsync; what staff did themselves is read, not written)."""
+    return {
+        owner.mailbox: owner.created + owner.updated + owner.completed + owner.deleted
+        for owner in report.owners.values()
+    }
 
 
 def run_daemon(loaded: LoadedConfig) -> int:

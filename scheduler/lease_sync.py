@@ -14,6 +14,7 @@ from datetime import timedelta
 
 import structlog
 
+from connector.backends import RoutingSync
 from connector.sync import MailboxReport, MailboxSync, Progress
 from mapping.changes import FolderName
 from mapping.store import leases
@@ -69,7 +70,7 @@ def renewing(store: Store, mailbox_id: int, worker: str, lease_seconds: float) -
 
 
 def sync_with_lease(
-    engine: MailboxSync,
+    engine: MailboxSync | RoutingSync,
     address: str,
     folders: list[FolderName],
     *,

@@ -168,8 +168,11 @@ class FakeExchange:
         build: soap.ServerBuild | None = None,
         render_cache_items: int = 20_000,
         state_secret: bytes | None = None,
+        latency_ms: float = 0.0,
     ) -> None:
         self.company = company
+        #: Added to every EWS request's answer time, as a real server's tens of milliseconds (benchmarks).
+        self.latency_ms = latency_ms
         self.host = host
         self.port = port
         self.username = username
@@ -316,6 +319,8 @@ class FakeExchange:
         client = headers.get("user-agent")
         tracked = self.overlaps.begin(op, address, client)
         try:
+            if self.latency_ms > 0:
+                time.sleep(self.latency_ms / 1000)
             fault = self.faults.take(TRANSPORT_KINDS, op, address)
             if fault is not None:
                 self.stats.fault(fault.kind)

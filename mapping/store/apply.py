@@ -290,8 +290,37 @@ def _touch_link(
     return created
 
 
+#: PostgreSQL SQLSTATEs of losing an insert race to another worker's transaction: unique_violation
+#: (the same person, address or interaction inserted and committed by a concurrent page) and
+#: deadlock_detected (two pages inserting the same keys in different orders).
+_RACE_SQLSTATES = frozenset({"23505", "40P01"})
+#: A page that lost a race is applied again this often (each time seeing the winners' committed rows).
+RACE_RETRIES = 5
+
+
 def apply_page(session: Session, page: Page, rules: SyncRules, now: datetime) -> PageResult:
-    """Apply one page's changes and save its sync state, inside the caller's transaction."""
+    """Apply one page's changes and save its sync state, inside the caller's transaction.
+
+    Race-safe on PostgreSQL: several workers syncing mailboxes that share contacts and e-mails may
+    insert the same address or Message-ID at the same instant. The loser's insert waits for the
+    winner's commit and then fails; the page is rolled back to a savepoint taken before it and
+    applied again, now finding the winner's rows (READ COMMITTED: each statement sees what is
+    committed), so no page fails on a collision. SQLite has one writer, so no race and no savepoint;
+    a page without items (a no-change page: only its state) cannot collide and skips it too.
+    """
+    if session.get_bind().dialect.name != "postgresql" or not any(c.record is not None for c in page.changes):
+        return _apply_page(session, page, rules, now)
+    for attempt in range(1, RACE_RETRIES + 1):
+        try:
+            with session.begin_nested():
+                return _apply_page(session, page, rules, now)
+        except (sa.exc.IntegrityError, sa.exc.OperationalError) as exc:
+            if attempt == RACE_RETRIES or getattr(exc.orig, "sqlstate", None) not in _RACE_SQLSTATES:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _apply_page(session: Session, page: Page, rules: SyncRules, now: datetime) -> PageResult:
     result = PageResult()
     for skipped in page.skipped:
         result.skipped[f"bad-item: {skipped.reason}"] += 1
@@ -906,9 +935,13 @@ def _apply_meetings(session: Session, page: Page, links: _Links, directory: _Dir
     rules = directory.rules
     result = directory.result
     series_list: list[tuple[ItemChange, MeetingSeries, Decision]] = []
+    unlinked: list[ItemLink | _NewLink] = []  # the page's deleted items, for _cancel_deleted_occurrences
     for change in page.changes:
         if change.record is None:
-            result.deleted += _unlink(session, page, links.get(change.item_id), now, rules)
+            link = links.get(change.item_id)
+            if link is not None and _unlink(session, page, link, now, rules):
+                result.deleted += 1
+                unlinked.append(link)
             continue
         series = change.record
         assert isinstance(series, MeetingSeries)
@@ -919,6 +952,7 @@ def _apply_meetings(session: Session, page: Page, links: _Links, directory: _Dir
             continue
         series_list.append((change, series, decision))
     if not series_list:
+        _cancel_deleted_occurrences(session, page, links, unlinked)
         return
     addresses = {p.address for _, _, d in series_list for p in d.participants}
     domains = {d for a in addresses if (d := org_domain_for(a, rules.internal_domains))}
@@ -1030,6 +1064,84 @@ def _apply_meetings(session: Session, page: Page, links: _Links, directory: _Dir
         created = _touch_link(session, page, links, change, EntityType.INTERACTION, ids[first_key], now)
         result.created += created
         result.updated += not created
+    _cancel_deleted_occurrences(session, page, links, unlinked)
+
+
+def _cancel_deleted_occurrences(
+    session: Session, page: Page, links: _Links, unlinked: list[ItemLink | _NewLink]
+) -> None:
+    """Store as cancelled the occurrences a delta round deleted from a series the mailbox still holds.
+
+    Over Graph every occurrence is an item of its own and a deleted one only arrives as removed, where
+    EWS expands the series again and finds the occurrence gone (the ``gone`` ones of
+    :func:`_apply_meetings`). The same decision here, on a round's last page (the one that carries
+    the window): an occurrence deleted in the round (on this page, or named by ``removed_earlier``)
+    whose original start lies in the window, of a series of which the mailbox still has a live link
+    after the round, did not happen. A whole series deleted (no live link of it left, however many
+    pages its removals took) stays as it was, as over EWS; so does an occurrence outside the window
+    (it merely left it), a single meeting, and one that is still linked under another item id.
+    """
+    if page.window is None or not (unlinked or page.removed_earlier):
+        return
+    window_start, window_end = page.window
+    linked_ids = {link.entity_id for link in unlinked if link.entity_type == EntityType.INTERACTION}
+    for item_ids in chunked(page.removed_earlier):  # unlinked by the round's earlier pages
+        linked_ids.update(
+            session.scalars(
+                sa.select(ItemLink.entity_id).where(
+                    ItemLink.mailbox_id == page.mailbox_id,
+                    ItemLink.folder == page.folder,
+                    ItemLink.item_id.in_(item_ids),
+                    ItemLink.entity_type == EntityType.INTERACTION,
+                    ItemLink.deleted_at.is_not(None),
+                )
+            )
+        )
+    candidates: list[Interaction] = []
+    for chunk in chunked(linked_ids):
+        candidates.extend(
+            session.scalars(
+                sa.select(Interaction).where(
+                    Interaction.id.in_(chunk),
+                    Interaction.kind == InteractionKind.MEETING,
+                    Interaction.ical_uid.is_not(None),
+                    Interaction.occurrence_start.is_not(None),
+                    Interaction.is_cancelled.is_(False),
+                )
+            )
+        )
+    candidates = [
+        i for i in candidates if i.occurrence_start is not None and window_start <= i.occurrence_start < window_end
+    ]
+    if not candidates:
+        return
+    session.flush()  # the page's unlinked links, so the query below sees only what is still live
+    uid_of: dict[int, str] = {}
+    for uids in chunked({i.ical_uid for i in candidates if i.ical_uid}):
+        rows = session.execute(sa.select(Interaction.id, Interaction.ical_uid).where(Interaction.ical_uid.in_(uids)))
+        uid_of.update({row_id: uid for row_id, uid in rows if uid})
+    live: set[int] = {
+        link.entity_id
+        for link in links.values()
+        if isinstance(link, _NewLink) and link.deleted_at is None and link.entity_type == EntityType.INTERACTION
+    }
+    for ids in chunked(uid_of):
+        live.update(
+            session.scalars(
+                sa.select(ItemLink.entity_id).where(
+                    ItemLink.mailbox_id == page.mailbox_id,
+                    ItemLink.folder == page.folder,
+                    ItemLink.entity_type == EntityType.INTERACTION,
+                    ItemLink.entity_id.in_(ids),
+                    ItemLink.deleted_at.is_(None),
+                )
+            )
+        )
+    held = {uid_of[i] for i in live if i in uid_of}  # the series this mailbox still holds
+    for interaction in candidates:
+        # One still linked (the same occurrence under another item id) did not go anywhere.
+        if interaction.ical_uid in held and interaction.id not in live:
+            interaction.is_cancelled = True
 
 
 def _meeting_values(occurrence: MeetingRecord, direction: Direction) -> dict[str, object]:

@@ -1,17 +1,18 @@
 """Mailbox and job leases: at most one worker syncs a mailbox (or runs a store-wide job) at a time.
 
 A lease row per mailbox (``mailbox_leases``) says who holds it and until when, and when the mailbox
-is next due. Taking a lease:
-
-1. ``SELECT ... FOR UPDATE SKIP LOCKED`` on the row (PostgreSQL): a row another worker is claiming
-   right now is skipped instead of waited for;
-2. a conditional ``UPDATE ... WHERE holder IS NULL OR holder = me OR expires_at <= now`` makes the
-   claim itself atomic on every backend (SQLite has no row locks: its single writer serialises it).
+is next due. Taking a lease is one conditional ``UPDATE ... WHERE holder IS NULL OR holder = me OR
+expires_at <= now ... RETURNING`` on the row selected ``FOR UPDATE SKIP LOCKED`` (PostgreSQL: a row
+another worker is claiming right now is skipped instead of waited for); the condition makes the claim
+atomic on every backend (SQLite has no row locks: its single writer serialises it).
 
 A holder renews its leases while it works and releases them when done, writing the next due time
-(interval, back-off or slow schedule). A worker that dies stops renewing; once its lease expires any
-other worker takes the mailbox over. Every function runs inside the caller's transaction (a
-:meth:`Store.session` block), so a claim is committed before any sync work starts.
+(interval, back-off or slow schedule). A daemon releases keeping its affinity: the mailbox stays its
+own for a while after it falls due again, so every worker keeps syncing the same mailboxes with their
+Accounts and folders cached, and a mailbox moves only when its worker cannot keep up or is gone. A
+worker that dies stops renewing; once its lease expires any other worker takes the mailbox over.
+Every function runs inside the caller's transaction (a :meth:`Store.session` block), so a claim is
+committed before any sync work starts.
 """
 
 from __future__ import annotations
@@ -93,13 +94,26 @@ def claim(
     *,
     due_only: bool = True,
     is_dead: Callable[[str], bool] = lambda holder: False,
+    affinity_seconds: float = 0.0,
 ) -> Claim:
     """Take the mailbox's lease for ``worker`` if it is free or expired (and, with ``due_only``, due).
 
     ``is_dead(holder)`` lets the caller vouch that a holder is gone (a process of this host that no
     longer exists), so its lease is taken without waiting for it to expire. The caller's transaction
     must commit for the claim to count. Already holding it is a success (the lease is extended).
+
+    ``affinity_seconds`` (daemons): a mailbox released with ``keep_affinity`` stays its last
+    holder's for that long after it falls due, so each worker keeps syncing the mailboxes it synced
+    before (its cached Account and folders: no lookups) and a mailbox moves only when its worker is
+    too busy to sync it in time, or gone. A command (``due_only=False``) takes it at once.
+
+    The usual case (the lease is free or ours, and due) is one ``UPDATE ... RETURNING`` whose row is
+    locked with ``FOR UPDATE SKIP LOCKED``; only a refusal reads the row to say why.
     """
+    until = now + timedelta(seconds=lease_seconds)
+    taken = _take(session, mailbox_id, worker, now, until, due_only, affinity_seconds, None)
+    if taken is not None:
+        return Claim(mailbox_id, True, worker, until, taken[0], taken[1])
     row = session.execute(
         sa.select(MailboxLease.holder, MailboxLease.expires_at, MailboxLease.next_due_at, MailboxLease.failures)
         .where(MailboxLease.mailbox_id == mailbox_id)
@@ -112,29 +126,61 @@ def claim(
         # Locked by another worker's claim in progress: it is theirs.
         return Claim(mailbox_id, False, "", None, now, 0)
     holder, expires, due, failures = row
-    dead = holder is not None and holder != worker and is_dead(holder)
-    if holder not in (None, worker) and expires is not None and expires > now and not dead:
+    other = holder is not None and holder != worker
+    if holder is not None and holder != worker and is_dead(holder):
+        taken = _take(session, mailbox_id, worker, now, until, due_only, affinity_seconds, holder)
+        if taken is not None:
+            return Claim(mailbox_id, True, worker, until, taken[0], taken[1])
+    if other and expires is not None and expires > now:
         return Claim(mailbox_id, False, holder, expires, due, failures)
     if due_only and due > now:
         return Claim(mailbox_id, False, None, None, due, failures)
-    until = now + timedelta(seconds=lease_seconds)
+    if other and due_only and affinity_seconds > 0:
+        # Still its last holder's turn: look again when that turn is over.
+        return Claim(mailbox_id, False, None, None, due + timedelta(seconds=affinity_seconds), failures)
+    # Free and due when read, yet not taken: another worker took it between the two statements.
+    return Claim(mailbox_id, False, holder or "", expires, due, failures)
+
+
+def _take(
+    session: Session,
+    mailbox_id: int,
+    worker: str,
+    now: datetime,
+    until: datetime,
+    due_only: bool,
+    affinity_seconds: float,
+    dead_holder: str | None,
+) -> tuple[datetime, int] | None:
+    """The conditional claim itself: (next due time, failures) when taken, else None."""
+    expired = MailboxLease.expires_at <= now
+    if due_only and affinity_seconds > 0:
+        # Someone else's expired or released lease: theirs until the affinity after the due time.
+        expired = sa.and_(expired, MailboxLease.next_due_at <= now - timedelta(seconds=affinity_seconds))
     free = sa.or_(
         MailboxLease.holder.is_(None),
         MailboxLease.holder == worker,
-        MailboxLease.expires_at <= now,
-        *([MailboxLease.holder == holder] if dead else []),
+        expired,
+        *([MailboxLease.holder == dead_holder] if dead_holder is not None else []),
     )
-    conditions = [MailboxLease.mailbox_id == mailbox_id, free]
+    # SKIP LOCKED: a row another worker is claiming this instant is skipped, not waited for.
+    locked = (
+        sa.select(MailboxLease.mailbox_id)
+        .where(MailboxLease.mailbox_id == mailbox_id)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    conditions = [MailboxLease.mailbox_id == mailbox_id, MailboxLease.mailbox_id == locked, free]
     if due_only:
         conditions.append(MailboxLease.next_due_at <= now)
-    result = session.execute(
+    row = session.execute(
         sa.update(MailboxLease)
         .where(*conditions)
         .values(holder=worker, acquired_at=now, expires_at=until, last_started_at=now)
+        .returning(MailboxLease.next_due_at, MailboxLease.failures)
         .execution_options(synchronize_session=False)
-    )
-    taken = bool(getattr(result, "rowcount", 0) == 1)
-    return Claim(mailbox_id, taken, worker if taken else holder, until if taken else expires, due, failures)
+    ).one_or_none()
+    return None if row is None else (row[0], row[1])
 
 
 def renew(session: Session, worker: str, mailbox_ids: Iterable[int], lease_seconds: float, now: datetime) -> set[int]:
@@ -155,9 +201,20 @@ def renew(session: Session, worker: str, mailbox_ids: Iterable[int], lease_secon
 
 
 def release(
-    session: Session, mailbox_id: int, worker: str, now: datetime, *, next_due_at: datetime, failures: int
+    session: Session,
+    mailbox_id: int,
+    worker: str,
+    now: datetime,
+    *,
+    next_due_at: datetime,
+    failures: int,
+    keep_affinity: bool = False,
 ) -> bool:
     """Give the lease back with the mailbox's next due time and failure count.
+
+    ``keep_affinity`` (daemons): the row keeps ``worker`` as holder with a lease that expired now, so
+    other workers leave the mailbox to it for their ``affinity_seconds`` after it is next due (see
+    :func:`claim`); ``relsync status`` shows it as free. Without it the lease is simply freed.
 
     False when ``worker`` no longer held it (it expired and another worker took it): then nothing is
     written, so the new holder's schedule stands.
@@ -165,7 +222,13 @@ def release(
     result = session.execute(
         sa.update(MailboxLease)
         .where(MailboxLease.mailbox_id == mailbox_id, MailboxLease.holder == worker)
-        .values(holder=None, expires_at=None, next_due_at=next_due_at, failures=failures, last_finished_at=now)
+        .values(
+            holder=worker if keep_affinity else None,
+            expires_at=now if keep_affinity else None,
+            next_due_at=next_due_at,
+            failures=failures,
+            last_finished_at=now,
+        )
         .execution_options(synchronize_session=False)
     )
     return bool(getattr(result, "rowcount", 0) == 1)
@@ -184,7 +247,7 @@ def release_all(session: Session, worker: str, mailbox_ids: Iterable[int] | None
 
 
 def lease_rows(session: Session) -> list[LeaseRow]:
-    """Every mailbox's lease, by address."""
+    """Every mailbox's lease, by address (``holder`` is its last holder once ``expires_at`` has passed)."""
     query = (
         sa.select(
             StaffMailbox.address,

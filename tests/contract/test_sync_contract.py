@@ -7,10 +7,11 @@ rail, throttling, dropped connections, an expired token, a mailbox that does not
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
 import structlog
-from conftest import WorldFactory
+from conftest import World, WorldFactory
 from syncenv import ALICE, BOB, DANA, ERIN, T0, HandCompany, contact, meeting, message
 
 from connector.fake.model import ItemSpec, Mailbox, Recurrence
@@ -126,6 +127,60 @@ def test_recurring_meeting_with_an_exception_and_a_deleted_occurrence(make_world
     assert [r[0] for r in rows] == ["Weekly sync", "Weekly sync (moved)", "Weekly sync"]
     assert str(rows[1][1]).startswith((start + timedelta(days=7, hours=2)).strftime("%Y-%m-%d %H:%M"))
     assert len({r[0] for r in w.rows("SELECT ical_uid FROM interactions")}) == 1
+
+
+def weekly(n: int) -> ItemSpec:
+    """A weekly series of ``n`` meetings from T0 (20 days ago), its Nth occurrence at T0 + N-1 weeks."""
+    return meeting(6, "Weekly review", T0, ALICE, [DANA], CalendarItemType="RecurringMaster",
+                   Recurrence=Recurrence("Weekly", 1, T0.date(), days_of_week=(T0.strftime("%A"),), occurrences=n))
+
+
+def delete_occurrences(w: World, *starts: datetime) -> None:
+    """Delete occurrences of the mailbox's one series in Outlook: its master lists them as deleted."""
+    mb = w.mb()
+    folder, ref = mb.resolve(next(i for i, _ in mb.items("calendar")))
+    with mb.lock:
+        spec = folder.get(ref.index)[0]
+        folder.replace(ref.index, dataclasses.replace(spec, deleted_occurrences=(*spec.deleted_occurrences, *starts)))
+
+
+def cancelled(w: World) -> list[bool]:
+    """Whether each stored occurrence is cancelled, in the series' order."""
+    return [bool(c) for (c,) in w.rows("SELECT is_cancelled FROM interactions ORDER BY occurrence_start")]
+
+
+def test_an_occurrence_deleted_after_the_first_sync_is_stored_as_cancelled(make_world: WorldFactory) -> None:
+    w = make_world(HandCompany(items={(ALICE.email, "calendar"): [weekly(6)]}))
+    assert w.sync(folders=["calendar"]).ok
+    assert cancelled(w) == [False] * 6
+    delete_occurrences(w, T0 + timedelta(days=14))
+    assert w.sync(folders=["calendar"], page_size=2).ok  # the deletion on any page of the series' change
+    assert cancelled(w) == [False, False, True, False, False, False]  # it did not happen; the row stays
+    assert w.sync(folders=["calendar"]).ok and cancelled(w) == [False, False, True, False, False, False]
+
+
+def test_a_deleted_series_keeps_its_occurrences_as_they_were(make_world: WorldFactory) -> None:
+    w = make_world(HandCompany(items={(ALICE.email, "calendar"): [weekly(6)]}))
+    assert w.sync(folders=["calendar"]).ok
+    delete_occurrences(w, T0 + timedelta(days=14))
+    assert w.sync(folders=["calendar"]).ok
+    w.mb().delete(next(i for i, _ in w.mb().items("calendar")))
+    report = w.sync(folders=["calendar"], page_size=2)  # over Graph: five removals over three pages
+    assert report.ok and report.folders[0].result.deleted >= 1
+    assert w.live_links("calendar") == 0
+    # corporate memory: the meetings stay as they were, none of them cancelled by the series' deletion
+    assert cancelled(w) == [False, False, True, False, False, False]
+
+
+def test_an_occurrence_deleted_outside_the_window_is_left_as_it_was(make_world: WorldFactory) -> None:
+    w = make_world(HandCompany(items={(ALICE.email, "calendar"): [weekly(6)]}))
+    assert w.sync(folders=["calendar"], calendar_days_back=30).ok
+    assert cancelled(w) == [False] * 6
+    # The window now starts 10 days back: the first two occurrences (20 and 13 days ago) have left it,
+    # and what happens to them is no longer the sync's business; the third is 6 days back, inside it.
+    delete_occurrences(w, T0, T0 + timedelta(days=14))
+    assert w.sync(folders=["calendar"], calendar_days_back=10).ok
+    assert cancelled(w) == [False, False, True, False, False, False]
 
 
 def test_an_expired_sync_state_means_a_full_resync_that_upserts(make_world: WorldFactory, db_url: str) -> None:
