@@ -13,6 +13,13 @@ transaction, so a crash resumes at the last committed page. That link *is* the f
   (UID, original start) key EWS gives them. A delta link keeps the window it started with, so the
   calendar's state also remembers that window's start (a URL fragment, never sent), and once the
   current window starts :data:`WINDOW_REFRESH_DAYS` later the calendar is read again over it.
+  A round's last calendar page carries the current window and the round's earlier removals: a removed
+  occurrence of a series the mailbox still holds, original start inside it, is stored cancelled, as
+  EWS's expansion finds it gone (a round interrupted between pages forgets its earlier removals).
+
+A folder whose stored state is an EWS one (a mailbox switched from EWS) first has its links moved to Graph
+ids (:mod:`connector.graph.migrate`), so its first read over Graph upserts onto them; where Graph refuses
+the translation (app-only tokens), the read's new links replace the old ones of the same entity instead.
 
 Failures: throttling, dropped connections and token renewal are the client's
 (:class:`connector.graph.client.GraphClient`); a link Graph no longer knows (410) resyncs the folder
@@ -32,7 +39,7 @@ from urllib.parse import quote, urlencode
 import structlog
 
 from connector.errors import AuthenticationFailed, ExchangeError, ExchangeProtocolError, SyncStateInvalid
-from connector.graph import translate
+from connector.graph import migrate, translate
 from connector.graph.client import BatchRequest, CallStats, GraphClient
 from connector.normalize import BadItem
 from connector.sync import FolderReport, MailboxReport, Progress, SyncInterrupted, SyncSettings
@@ -158,14 +165,21 @@ class GraphMailboxSync:
         report: FolderReport, bound: Any,
     ) -> None:
         flog = bound.bind(folder=folder_name)
-        if full:
-            self.store.reset_sync_state(mailbox_id, folder_name)
         state = self.store.sync_state(mailbox_id, folder_name)
+        migration: migrate.Migration | None = None
+        if state is not None and migrate.is_ews_state(state):
+            # The mailbox was synced over EWS until now (also under an admin's `resync --full`): its
+            # links move to Graph ids (with the state, in one transaction), so the full read below
+            # upserts onto them instead of doubling them.
+            migration = migrate.migrate_folder(self.client, self.store, address, mailbox_id, folder_name,
+                                               counters=report, log=flog)
+            state = None
+        elif full:
+            self.store.reset_sync_state(mailbox_id, folder_name)
+            state = None
         if state is not None and not state.startswith(f"{self.client.base_url}/"):
-            # An EWS sync state (the mailbox was synced over EWS until now), or a link of another Graph
-            # endpoint: useless here. The folder is read from scratch; links of the other backend's
-            # item ids are unlinked at its end under the safety rail (an admin's `resync --full`
-            # after switching a mailbox lifts the rail).
+            # A link of another Graph endpoint: useless here. The folder is read from scratch; links
+            # Graph no longer lists are unlinked at its end under the safety rail.
             flog.warning("the stored sync state is not a link of this Graph endpoint, reading the folder again")
             self.store.reset_sync_state(mailbox_id, folder_name)
             state = None
@@ -194,12 +208,20 @@ class GraphMailboxSync:
                 self.store.reset_sync_state(mailbox_id, folder_name)
                 state = None
                 continue
+            if migration is None and (parked := migrate.resumed(self.store, mailbox_id, folder_name)) is not None:
+                # EWS-era links parked by a refused translation whose read from scratch took several runs
+                # (interrupted, resumed): the read is complete now, so they are replaced now.
+                migration, live = parked
+                seen = live if seen is None else seen
             if seen is not None:
                 # As MailboxSync: an explicit full resync unlinks whatever is gone; an automatic one
                 # stays under the safety rail.
                 share = 1.0 if full else self.settings.max_unlink_share
+                if migration is not None:  # old links the read replaced (new ids, series); see connector.graph.migrate
+                    report.unlinked += migration.settle(self.store, mailbox_id, seen, self.rules,
+                                                        self._window if folder_name == "calendar" else None, flog)
                 try:
-                    report.unlinked = self.store.unlink_missing(
+                    report.unlinked += self.store.unlink_missing(
                         mailbox_id, folder_name, seen, max_share=share, rules=self.rules
                     )
                 except MassUnlinkRefused:
@@ -270,6 +292,7 @@ class GraphMailboxSync:
         progress: Progress | None, flog: Any,
     ) -> None:
         data, stats = fetch(url)
+        removed: list[str] = []  # the calendar round's removals on pages already applied
         while True:
             report.retries += stats.retries
             report.throttled_seconds += stats.throttled_seconds
@@ -293,11 +316,17 @@ class GraphMailboxSync:
                 seen.update(s.item_id for s in skipped if s.item_id)
             for item in skipped:
                 flog.warning("item skipped", item_id=item.item_id, reason=item.reason)
+            # Each occurrence is its own item here: on the round's last page the store cancels those the
+            # round deleted, as EWS would; not before, as a deleted series' removals may span pages.
+            settle = folder_name == "calendar" and ahead is None
             page = Page(
                 mailbox_id=mailbox_id, folder=folder_name, folder_id=None, changes=tuple(changes),
                 new_state=new_state, skipped=tuple(skipped), full_sync=seen is not None,
+                window=self._window if settle else None, removed_earlier=tuple(removed) if settle else (),
             )
             self._applied(self.store.apply_page(page, self.rules), report, progress, address, folder_name)
+            if folder_name == "calendar":
+                removed.extend(c.item_id for c in changes if c.record is None)
             if ahead is None:
                 return
             if self.should_stop():

@@ -449,6 +449,22 @@ class GraphWriter:
             log.warning("malformed tasks skipped", mailbox=self._address, count=skipped)
         return found
 
+    def list_tasks(self) -> list[Mapping[str, Any]]:
+        """Every task of the default list (id, title, due date, status, linked resources), every page read.
+
+        Used once per mailbox switched from EWS, to find the tasks relsync made there without a
+        translation of their ids (:mod:`connector.graph.migrate`)."""
+        headers = {"Prefer": f"odata.maxpagesize={self._client.settings.page_size}"}
+        query = {"$select": "id,title,dueDateTime,status", "$expand": "linkedResources"}
+        answer: Any = self._client.get(self._tasks_path(), query, headers=headers)
+        out: list[Mapping[str, Any]] = []
+        while True:
+            out += [t for t in (answer or {}).get("value") or () if isinstance(t, Mapping)]
+            link = (answer or {}).get("@odata.nextLink")
+            if not link:
+                return out
+            answer = self._client.get_url(str(link), headers=headers)
+
     def create_tasks(self, tasks: Sequence[NewTask]) -> list[Created | ExchangeError]:
         """Create tasks 20 to a ``$batch``; per task its ids or its error."""
         path = self._tasks_path()

@@ -32,6 +32,7 @@ from mapping.identity import (
 from mapping.identity.calibration_file import CalibrationSet
 from mapping.identity.households import household_check
 from mapping.identity.people import person_features
+from mapping.store.id_rewrite import PARKED
 from mapping.store.merge import MergeRequest, merge
 from mapping.store.models import (
     EmailAddress,
@@ -317,6 +318,8 @@ def duplicate_category_plan(session: Session, category: str) -> tuple[list[LinkR
             ItemLink.item_kind == ItemKind.CONTACT,
             ItemLink.entity_type == EntityType.PERSON,
             ItemLink.deleted_at.is_(None),
+            # A link parked while its mailbox moves from EWS to Graph has no id the new backend knows.
+            ~ItemLink.item_id.startswith(PARKED),
         )
         .order_by(ItemLink.id)
     )

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from mapping.store.id_rewrite import PARKED
 from mapping.store.models import EntityType, ItemKind, ItemLink, StaffMailbox
 
 
@@ -50,6 +51,8 @@ def category_plan(session: Session, wanted: Mapping[int, Sequence[str]]) -> list
             ItemLink.item_kind == ItemKind.CONTACT,
             ItemLink.entity_type == EntityType.PERSON,
             ItemLink.deleted_at.is_(None),
+            # A link parked while its mailbox moves from EWS to Graph has no id the new backend knows.
+            ~ItemLink.item_id.startswith(PARKED),
         )
         .order_by(StaffMailbox.address, ItemLink.id)
     )

@@ -5,7 +5,8 @@ reads and writes them (docs: graph_api.md).
         session = requests.Session(); session.trust_env = False; session.verify = str(graph.ca_file)
         session.get(f"{graph.base_url}/users/alice@x/contacts/delta", headers={"Authorization": ...})
 
-``FakeGraph(exchange, host="127.0.0.1", port=0, *, scope=None, max_page_size=1000, tokens=(), latency_ms=None)``:
+``FakeGraph(exchange, host="127.0.0.1", port=0, *, scope=None, max_page_size=1000, tokens=(), latency_ms=None,
+translate_ids_app_only=False)``:
 
 * serves the **same** MailboxStore objects, master category lists and seed as ``exchange``: a change
   made through EWS (or ``MailboxStore.create/update/delete``) shows in the next Graph delta and back;
@@ -16,12 +17,14 @@ reads and writes them (docs: graph_api.md).
 * ``scope``: the mailbox addresses the app may open (None: all); others get 403 ``ErrorAccessDenied``;
 * ``max_page_size`` caps ``Prefer: odata.maxpagesize`` (default page 100); ``latency_ms`` is added to
   every request (None: the FakeExchange's ``latency_ms``, so both protocols answer alike in benchmarks);
-* request bodies over 4 MB (Graph's limit) get 413.
+* request bodies over 4 MB (Graph's limit) get 413;
+* ``translate_ids_app_only`` (default False): ``translateExchangeIds`` answers 403 ``ErrorAccessDenied``
+  (delegated permissions only, as Microsoft documents it) unless set.
 
 Operations (the names faults and stats use): ``contacts.delta``, ``contacts.get``, ``contacts.patch``,
 ``messages.delta``, ``calendarView.delta``, ``events.get``, ``masterCategories`` (GET and POST),
-``todo`` (lists and tasks, every method), ``batch`` (the ``$batch`` envelope; its inner requests count
-under their own names).
+``todo`` (lists and tasks, every method), ``translateExchangeIds`` (EWS ids -> REST ids), ``batch`` (the
+``$batch`` envelope; its inner requests count under their own names).
 
 Faults (``graph.faults``, or ``POST /_fake/graph/faults`` with the EWS fake's JSON keywords):
 ``server_busy`` -> 429 ``TooManyRequests`` + ``Retry-After: ceil(back_off_ms/1000)``; ``http_503`` -> 503
@@ -58,7 +61,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from connector.fake.faults import TRANSPORT_KINDS, FaultPlan
-from connector.fake.graph import batch, categories, items, todo
+from connector.fake.graph import batch, categories, items, todo, translate_ids
 from connector.fake.graph.context import Ctx, Request
 from connector.fake.graph.delta import DeltaTokenCodec
 from connector.fake.graph.replies import (
@@ -163,8 +166,13 @@ class FakeGraph:
         max_page_size: int = 1000,
         tokens: Iterable[str] = (),
         latency_ms: float | None = None,
+        translate_ids_app_only: bool = False,
     ) -> None:
         self.exchange = exchange
+        #: Every token the fake accepts is an app's (client credentials); Microsoft documents
+        #: translateExchangeIds as "Application: Not supported", so it is refused unless this says otherwise
+        #: (a future Graph that allows it, or standing in for a delegated token).
+        self.translate_ids_app_only = translate_ids_app_only
         #: Added to every Graph request's answer time (benchmarks); None: the same as the FakeExchange's.
         self.latency_ms = float(getattr(exchange, "latency_ms", 0.0)) if latency_ms is None else latency_ms
         self.host = host
@@ -355,6 +363,8 @@ def route(req: Request) -> tuple[str, str | None, Handler]:
             return "masterCategories", address, categories.handle
         if rest[0] == "todo" and todo.serves(m, rest):
             return "todo", address, todo.handle
+        if rest == ["translateexchangeids"] and m == "POST":
+            return "translateExchangeIds", address, translate_ids.handle
     raise bad_request(f"Resource not found for the segment '{seg[-1] if seg else ''}' ({m} /{'/'.join(seg)}).")
 
 
