@@ -149,6 +149,35 @@ class SyncInterrupted(Exception):
     """``should_stop`` said stop: raised between pages (after a commit), never inside one."""
 
 
+def run_mailbox(store: Store, mailbox_id: int, address: str, body: Callable[[MailboxReport], None]) -> MailboxReport:
+    """Run one mailbox's folder syncs (``body`` appends a FolderReport per folder) and record the outcome
+    on the mailbox, the same for every backend: server errors and a refused mass unlink go into the
+    report and mark the mailbox as needing attention; a stop between pages is an interrupted report
+    (every committed page stands); refused credentials are marked and raised (the same for every
+    mailbox: the caller stops); throttling waits are recorded."""
+    report = MailboxReport(mailbox=address)
+    try:
+        body(report)
+    except AuthenticationFailed as exc:
+        store.mark_attention(mailbox_id, str(exc))
+        raise
+    except SyncInterrupted:
+        report.interrupted = True
+        return report
+    except (MassUnlinkRefused, ExchangeError) as exc:
+        report.error = str(exc)
+        report.error_kind = type(exc).__name__
+    if report.error:
+        log.warning("mailbox needs attention", mailbox=address, error=report.error)
+        store.mark_attention(mailbox_id, report.error)
+    else:
+        store.mark_success(mailbox_id)
+    throttled = sum(f.throttled_seconds for f in report.folders)
+    if throttled:
+        store.mark_throttled(mailbox_id, throttled)
+    return report
+
+
 class MailboxSync:
     """Syncs mailboxes through one shared EWS connection into one store."""
 
@@ -192,9 +221,9 @@ class MailboxSync:
         self, address: str, folders: list[FolderName], full: bool, progress: Progress | None
     ) -> MailboxReport:
         mailbox = self.store.ensure_mailbox(address, address)
-        report = MailboxReport(mailbox=address)
         bound = log.bind(mailbox=address)
-        try:
+
+        def body(report: MailboxReport) -> None:
             account = self.connection.account(address)
             for folder in folders:
                 if self.should_stop():
@@ -202,26 +231,8 @@ class MailboxSync:
                 with structlog.contextvars.bound_contextvars(folder=folder):
                     folder_report = self._sync_folder(account, mailbox.id, folder, full, progress, bound)
                 report.folders.append(folder_report)
-        except AuthenticationFailed as exc:
-            # The same for every mailbox (a configuration problem): the caller stops on it, and status
-            # shows it on the mailbox it stopped at.
-            self.store.mark_attention(mailbox.id, str(exc))
-            raise
-        except SyncInterrupted:
-            report.interrupted = True  # every committed page stands; the next run resumes after it
-            return report
-        except (MassUnlinkRefused, ExchangeError) as exc:
-            report.error = str(exc)
-            report.error_kind = type(exc).__name__
-        if report.error:
-            bound.warning("mailbox needs attention", error=report.error)
-            self.store.mark_attention(mailbox.id, report.error)
-        else:
-            self.store.mark_success(mailbox.id)
-        throttled = sum(f.throttled_seconds for f in report.folders)
-        if throttled:
-            self.store.mark_throttled(mailbox.id, throttled)
-        return report
+
+        return run_mailbox(self.store, mailbox.id, address, body)
 
     # ------------------------------------------------------------------------------------- folder
     def _sync_folder(

@@ -38,11 +38,11 @@ from urllib.parse import quote, urlencode
 
 import structlog
 
-from connector.errors import AuthenticationFailed, ExchangeError, ExchangeProtocolError, SyncStateInvalid
+from connector.errors import ExchangeProtocolError, SyncStateInvalid
 from connector.graph import migrate, translate
 from connector.graph.client import BatchRequest, CallStats, GraphClient
 from connector.normalize import BadItem
-from connector.sync import FolderReport, MailboxReport, Progress, SyncInterrupted, SyncSettings
+from connector.sync import FolderReport, MailboxReport, Progress, SyncInterrupted, SyncSettings, run_mailbox
 from mapping.changes import FolderName, ItemChange, Page, PageResult, SkippedItem, SyncRules
 from mapping.store.models import MailboxBackend
 from mapping.store.store import MassUnlinkRefused, Store
@@ -130,34 +130,19 @@ class GraphMailboxSync:
         self, address: str, folders: list[FolderName], full: bool, progress: Progress | None
     ) -> MailboxReport:
         mailbox = self.store.ensure_mailbox(address, address, MailboxBackend.GRAPH)
-        report = MailboxReport(mailbox=address)
         bound = log.bind(mailbox=address)
-        try:
+
+        def body(report: MailboxReport) -> None:
             for folder in folders:
                 if self.should_stop():
                     raise SyncInterrupted(folder)
                 with structlog.contextvars.bound_contextvars(folder=folder):
+                    # Listed before it runs: a folder that fails part way still counts its throttling.
                     folder_report = FolderReport(folder=folder)
                     report.folders.append(folder_report)
                     self._sync_folder(address, mailbox.id, folder, full, progress, folder_report, bound)
-        except AuthenticationFailed as exc:
-            self.store.mark_attention(mailbox.id, str(exc))
-            raise
-        except SyncInterrupted:
-            report.interrupted = True  # every committed page stands; the next run resumes after it
-            return report
-        except (MassUnlinkRefused, ExchangeError) as exc:
-            report.error = str(exc)
-            report.error_kind = type(exc).__name__
-        if report.error:
-            bound.warning("mailbox needs attention", error=report.error)
-            self.store.mark_attention(mailbox.id, report.error)
-        else:
-            self.store.mark_success(mailbox.id)
-        throttled = sum(f.throttled_seconds for f in report.folders)
-        if throttled:
-            self.store.mark_throttled(mailbox.id, throttled)
-        return report
+
+        return run_mailbox(self.store, mailbox.id, address, body)
 
     # ------------------------------------------------------------------------------------- folder
     def _sync_folder(
