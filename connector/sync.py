@@ -107,9 +107,9 @@ class SyncSettings:
     max_back_off_seconds: float = 300.0
     #: A full resync may unlink at most this share of a folder's items (when it has more than 20).
     max_unlink_share: float = 0.5
-    #: A page with at least this many changes and more pages behind it (a backlog: a first sync, a big
-    #: import) moves applying to a second process for the rest of the ``sync`` call, so the store's
-    #: work overlaps Exchange's on another core (see mapping.store.page_writer). 0: never.
+    #: Once a sync call has seen this many changes with more pages behind (a backlog: a first sync, a big
+    #: import), applying moves to a second process for the rest of the ``sync`` call, so the store's
+    #: work overlaps the server's on another core (see mapping.store.page_writer). 0: never.
     parallel_apply_min_changes: int = 256
 
 
@@ -147,6 +147,82 @@ Progress = Callable[[str, str, FolderReport], None]
 
 class SyncInterrupted(Exception):
     """``should_stop`` said stop: raised between pages (after a commit), never inside one."""
+
+
+class PageApplier:
+    """Applies a sync call's pages in this process, or, once a backlog shows, hands them to a writer
+    process (:mod:`mapping.store.page_writer`), so the store's work overlaps the server's on another core.
+
+    Each page still commits with its own state, in order. Shared by the EWS and the Graph engines; one per
+    engine, closed at the end of each ``sync`` call.
+    """
+
+    def __init__(self, store: Store, rules: Callable[[], SyncRules], settings: SyncSettings) -> None:
+        self.store = store
+        self._rules = rules  # read at each page: callers may swap an engine's rules between calls
+        self.settings = settings
+        #: Changes seen in this sync call: a backlog is ``parallel_apply_min_changes`` of them with more
+        #: pages behind (one EWS page of 512; the second of Graph's pages of 200).
+        self._seen = 0
+        self._writer: PageWriter | None = None
+        self._pending_error: BaseException | None = None
+
+    @property
+    def writer(self) -> PageWriter | None:
+        return self._writer
+
+    def start_if_backlog(self, total: int | None) -> None:
+        """Start the writer now for a full read of a folder holding pages of items (``total`` from the
+        server), so its start-up (a new interpreter importing the store) overlaps the first fetch."""
+        threshold = self.settings.parallel_apply_min_changes
+        if (
+            self._writer is None and threshold > 0 and isinstance(total, int)
+            and total >= max(2 * threshold, self.settings.page_size + 1) and shareable(self.store.url)
+        ):
+            self._writer = PageWriter(self.store.url)
+
+    def apply(self, page: Page, *, more: bool) -> list[PageResult]:
+        """Apply a page here, or in the writer once a backlog shows (see SyncSettings); the results of
+        the pages finished meanwhile."""
+        self._seen += len(page.changes) + len(page.skipped)
+        threshold = self.settings.parallel_apply_min_changes
+        if self._writer is None and more and 0 < threshold <= self._seen and shareable(self.store.url):
+            self._writer = PageWriter(self.store.url)
+        if self._writer is None:
+            return [self.store.apply_page(page, self._rules())]
+        return self._writer.submit(page, self._rules())
+
+    def settle(self, flog: Any, *, failing: bool) -> list[PageResult]:
+        """Wait for the writer's pages; raise its failure unless another is already on its way up
+        (``failing``), in which case it is logged. Nothing may write behind a state reset or the next
+        folder, so this runs at the end of every folder, failed or not."""
+        if self._writer is None:
+            return []
+        try:
+            results, error = self._writer.drain()
+        except Exception as exc:  # the writer process itself is gone
+            if not failing:
+                raise
+            flog.error("page writer failed too", error=f"{type(exc).__name__}: {exc}")
+            return []
+        if error is not None:
+            if not failing:
+                self._pending_error = error
+            else:
+                flog.error("page writer failed too", error=f"{type(error).__name__}: {error}")
+        return results
+
+    def raise_pending(self) -> None:
+        """Raise the writer's failure :meth:`settle` kept (after the caller counted the pages before it)."""
+        error, self._pending_error = self._pending_error, None
+        if error is not None:
+            raise error
+
+    def close(self) -> None:
+        self._seen = 0
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
 
 
 def run_mailbox(store: Store, mailbox_id: int, address: str, body: Callable[[MailboxReport], None]) -> MailboxReport:
@@ -197,7 +273,7 @@ class MailboxSync:
         # Contact, fetched with every contact and read into ContactRecord.user_fields.
         registered = register_user_fields(list(settings.user_fields))
         self._contact_fields = CONTACT_FIELDS + tuple(registered[name] for name in settings.user_fields)
-        self._writer: PageWriter | None = None  # started on the first backlog of a sync call
+        self._pages_to_store = PageApplier(store, lambda: self.rules, settings)
 
     def close(self) -> None:
         """Nothing is held between sync calls (connector.base.MailboxSource); the connection is the caller's."""
@@ -213,9 +289,7 @@ class MailboxSync:
             try:
                 return self._sync_mailbox(address, folders, full, progress)
             finally:
-                if self._writer is not None:  # drained at the end of every folder already
-                    self._writer.close()
-                    self._writer = None
+                self._pages_to_store.close()  # drained at the end of every folder already
 
     def _sync_mailbox(
         self, address: str, folders: list[FolderName], full: bool, progress: Progress | None
@@ -287,9 +361,8 @@ class MailboxSync:
         names = self._contact_fields if folder_name == "contacts" else FOLDER_FIELDS[folder_name]
         fields = {f for f in folder.normalize_fields(list(names)) if not f.field.is_attribute}
         full = state is None
-        if full and self._backlog_ahead(folder):
-            # The writer's start-up (a new interpreter importing the store) overlaps the first page's fetch.
-            self._writer = PageWriter(self.store.url)
+        if full:
+            self._pages_to_store.start_if_backlog(getattr(folder, "total_count", None))
 
         def fetch(state: str | None) -> tuple[SyncFolderItems, list[Any]]:
             svc = SyncFolderItems(account=account)
@@ -323,7 +396,8 @@ class MailboxSync:
                 )
                 for item in skipped:
                     flog.warning("item skipped", item_id=item.item_id, reason=item.reason)
-                self._applied(self._apply(page, more=ahead is not None), report, progress, account, folder_name)
+                self._applied(self._pages_to_store.apply(page, more=ahead is not None), report, progress, account,
+                              folder_name)
                 if ahead is None:
                     break
                 if self.should_stop():
@@ -339,48 +413,13 @@ class MailboxSync:
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
 
-    def _backlog_ahead(self, folder: BaseFolder) -> bool:
-        """A full sync of a folder that holds pages of items (its TotalCount from GetFolder) is a backlog."""
-        threshold = self.settings.parallel_apply_min_changes
-        total = getattr(folder, "total_count", None)
-        return (
-            self._writer is None and threshold > 0 and isinstance(total, int)
-            and total >= max(2 * threshold, self.settings.page_size + 1) and shareable(self.store.url)
-        )
-
-    def _apply(self, page: Page, *, more: bool) -> list[PageResult]:
-        """Apply a page here, or hand it to the writer process once a backlog shows (see SyncSettings)."""
-        threshold = self.settings.parallel_apply_min_changes
-        if (
-            self._writer is None and more and threshold > 0
-            and len(page.changes) + len(page.skipped) >= threshold and shareable(self.store.url)
-        ):
-            self._writer = PageWriter(self.store.url)
-        if self._writer is None:
-            return [self.store.apply_page(page, self.rules)]
-        return self._writer.submit(page, self.rules)
-
     def _settle(
         self, report: FolderReport, progress: Progress | None, account: Account, folder_name: FolderName,
         flog: Any, *, failing: bool,
     ) -> None:
         """Wait for the writer's pages of this folder; raise its failure unless another is on its way."""
-        if self._writer is None:
-            return
-        try:
-            results, error = self._writer.drain()
-        except Exception as exc:  # the writer process itself is gone
-            if not failing:
-                raise
-            flog.error("page writer failed too", error=f"{type(exc).__name__}: {exc}")
-            return
-        self._applied(results, report, progress, account, folder_name)
-        if error is None:
-            return
-        if failing:
-            flog.error("page writer failed too", error=f"{type(error).__name__}: {error}")
-            return
-        raise error
+        self._applied(self._pages_to_store.settle(flog, failing=failing), report, progress, account, folder_name)
+        self._pages_to_store.raise_pending()
 
     def _applied(
         self, results: list[PageResult], report: FolderReport, progress: Progress | None, account: Account,

@@ -11,7 +11,7 @@ import dataclasses
 from datetime import UTC, datetime, timedelta
 
 import structlog
-from conftest import World, WorldFactory
+from contractenv import World, WorldFactory
 from syncenv import ALICE, BOB, DANA, ERIN, T0, HandCompany, contact, meeting, message
 
 from connector.fake.model import ItemSpec, Mailbox, Recurrence
@@ -292,3 +292,4 @@ def test_bad_items_are_skipped_with_a_logged_reason_naming_the_item_and_the_rest
     assert w.subjects() == {"Good mail", "Good mail too", "Good meeting"}
     again = w.sync(folders=["inbox", "contacts", "calendar"])
     assert again.ok and all(f.result.items == 0 for f in again.folders)
+

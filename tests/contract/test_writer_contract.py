@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from conftest import World, WorldFactory
+from contractenv import World, WorldFactory
 from syncenv import ALICE, DANA, ERIN, HandCompany, contact
 
 from connector.errors import ExchangeError
