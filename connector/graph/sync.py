@@ -32,7 +32,6 @@ from __future__ import annotations
 import contextvars
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -46,7 +45,6 @@ from connector.normalize import BadItem
 from connector.sync import (
     FolderReport,
     MailboxReport,
-    PageApplier,
     Progress,
     SyncInterrupted,
     SyncSettings,
@@ -117,10 +115,6 @@ class GraphMailboxSync:
         #: Series master id -> the series' iCalUId, for the current sync call.
         self._series_uids: dict[str, str] = {}
         self._window: tuple[datetime, datetime] | None = None
-        # Pages are applied in this process (the next one is read meanwhile). A writer process for
-        # backlogs, as over EWS, made a Graph sync slower where measured (13.0 s against 10.1 s for
-        # 27,243 items, benchmarks/graph_sync_throughput.py): Graph's pages are small and cheap to read.
-        self._pages_to_store = PageApplier(store, lambda: self.rules, replace(settings, parallel_apply_min_changes=0))
 
     def close(self) -> None:
         """Nothing is held between sync calls; the client belongs to the caller, who closes it."""
@@ -138,7 +132,6 @@ class GraphMailboxSync:
                 return self._sync_mailbox(address, folders, full, progress)
             finally:
                 self._series_uids = {}
-                self._pages_to_store.close()  # drained at the end of every folder already
 
     def _sync_mailbox(
         self, address: str, folders: list[FolderName], full: bool, progress: Progress | None
@@ -282,22 +275,8 @@ class GraphMailboxSync:
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="relsync-graph-read-ahead")
         try:
             self._follow(url, tag, fetch, pool, address, mailbox_id, folder_name, seen, report, progress, flog)
-            self._settle(address, folder_name, report, progress, flog, failing=False)
-        except BaseException:
-            # Pages already handed to the writer still commit (each with its link) before the failure
-            # goes up: nothing may write behind a state reset or the next folder.
-            self._settle(address, folder_name, report, progress, flog, failing=True)
-            raise
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
-
-    def _settle(
-        self, address: str, folder_name: FolderName, report: FolderReport, progress: Progress | None, flog: Any,
-        *, failing: bool,
-    ) -> None:
-        for result in self._pages_to_store.settle(flog, failing=failing):
-            self._applied(result, report, progress, address, folder_name)
-        self._pages_to_store.raise_pending()
 
     def _follow(
         self, url: str, tag: str, fetch: Callable[[str], tuple[Any, CallStats]], pool: ThreadPoolExecutor,
@@ -337,8 +316,9 @@ class GraphMailboxSync:
                 new_state=new_state, skipped=tuple(skipped), full_sync=seen is not None,
                 window=self._window if settle else None, removed_earlier=tuple(removed) if settle else (),
             )
-            for result in self._pages_to_store.apply(page, more=ahead is not None):
-                self._applied(result, report, progress, address, folder_name)
+            # Applied here, not in a writer process as an EWS backlog is: that made a Graph sync slower
+            # where measured (13.0 s against 10.1 s for 27,243 items, benchmarks/graph_sync_throughput.py).
+            self._applied(self.store.apply_page(page, self.rules), report, progress, address, folder_name)
             if folder_name == "calendar":
                 removed.extend(c.item_id for c in changes if c.record is None)
             if ahead is None:
