@@ -167,10 +167,6 @@ class PageApplier:
         self._writer: PageWriter | None = None
         self._pending_error: BaseException | None = None
 
-    @property
-    def writer(self) -> PageWriter | None:
-        return self._writer
-
     def start_if_backlog(self, total: int | None) -> None:
         """Start the writer now for a full read of a folder holding pages of items (``total`` from the
         server), so its start-up (a new interpreter importing the store) overlaps the first fetch."""

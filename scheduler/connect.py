@@ -18,9 +18,6 @@ if TYPE_CHECKING:  # imported where used: an EWS-only deployment never loads the
     from connector.graph.client import GraphClient
     from connector.graph.settings import GraphSettings
 
-GRAPH_RESOURCE = "https://graph.microsoft.com"
-
-
 def _exchange(loaded: LoadedConfig) -> ExchangeConfig:
     exchange = loaded.config.exchange
     if exchange is None:  # the config's validation requires it whenever a mailbox uses EWS
@@ -74,7 +71,7 @@ def oauth_settings(loaded: LoadedConfig) -> OAuthSettings:
     return _oauth(exchange.oauth, "exchange.oauth", min(exchange.timeout_seconds, 60.0))
 
 
-def _oauth(oauth: OAuthConfig, where: str, timeout: float, resource: str | None = None) -> OAuthSettings:
+def _oauth(oauth: OAuthConfig, where: str, timeout: float) -> OAuthSettings:
     secret = key = None
     if oauth.certificate_file is not None:
         key = resolve_secret(None, oauth.certificate_file, f"{where}.certificate_file")
@@ -84,7 +81,6 @@ def _oauth(oauth: OAuthConfig, where: str, timeout: float, resource: str | None 
             oauth.client_secret_file,
             f"{where}.client_secret_env" if oauth.client_secret_env else f"{where}.client_secret_file",
         )
-    extra = {"resource": resource} if resource else {}
     return OAuthSettings(
         tenant_id=oauth.tenant_id,
         client_id=oauth.client_id,
@@ -94,7 +90,6 @@ def _oauth(oauth: OAuthConfig, where: str, timeout: float, resource: str | None 
         authority_host=oauth.authority_host,
         ca_bundle=oauth.ca_bundle,
         timeout_seconds=timeout,
-        **extra,
     )
 
 
@@ -107,7 +102,8 @@ def graph_settings(loaded: LoadedConfig) -> GraphSettings:
         raise ConfigError(loaded.path, [f"{loaded.path}: graph: missing. Fix: add a [graph] section"])
     return GraphSettings(
         base_url=graph.base_url,
-        oauth=_oauth(graph, "graph", min(graph.timeout_seconds, 60.0), resource=GRAPH_RESOURCE),
+        # The client asks for Graph's tokens (connector.graph.settings.graph_oauth sets the resource).
+        oauth=_oauth(graph, "graph", min(graph.timeout_seconds, 60.0)),
         ca_bundle=graph.ca_bundle,
         timeout_seconds=graph.timeout_seconds,
         max_concurrency_per_mailbox=graph.max_concurrency_per_mailbox,

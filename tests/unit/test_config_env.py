@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from configtext import MINIMAL
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
@@ -13,22 +14,7 @@ from scheduler.cli import main
 from scheduler.config import ConfigError, load_config
 from scheduler.config_env import override_key, parse_value
 
-FILE = """
-[store]
-url = "sqlite:///from-file.db"
-
-[exchange]
-endpoint = "https://mail.example.com/EWS/Exchange.asmx"
-auth = "basic"
-username = "svc@example.com"
-password_env = "RELSYNC_TEST_PW"
-
-[mailboxes]
-addresses = ["alice@example.com"]
-
-[organisation]
-internal_domains = ["example.com"]
-"""
+FILE = '[store]\nurl = "sqlite:///from-file.db"\n' + MINIMAL
 
 
 @pytest.fixture
