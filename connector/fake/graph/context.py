@@ -113,7 +113,10 @@ class Request:
         try:
             return json.loads(self.body or b"null")
         except ValueError:
-            raise bad_request("The request body is not valid JSON.") from None
+            raise bad_request(
+                "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of "
+                "valid JSON format."
+            ) from None
 
 
 @dataclass

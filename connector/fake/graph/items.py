@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from connector.fake.graph import calendar, delta
+from connector.fake.graph.contact_write import contact_update
+from connector.fake.graph.odata import check_options
 from connector.fake.graph.context import Ctx, Expand, parse_expand, parse_select
 from connector.fake.graph.render import (
     CONTACT_PROPS,
@@ -40,9 +42,14 @@ def _gone() -> GraphError:
     return GraphError(410, "SyncStateNotFound", SYNC_STATE_NOT_FOUND)
 
 
+#: The query options the fake's deltas evaluate; any other is refused (400), never ignored.
+DELTA_OPTIONS = frozenset({"$select", "$expand", "$skiptoken", "$deltatoken"})
+
+
 def _state(ctx: Ctx, folder: str, window: tuple[int, int] | None = None) -> delta.DeltaState:
     """The round's state: decoded from $skiptoken/$deltatoken, else a fresh round from the query."""
     q = ctx.req.query
+    check_options(q, DELTA_OPTIONS, f"{ctx.op}")
     token = q.get("$skiptoken") or q.get("$deltatoken")
     mb = ctx.mb
     if token:
@@ -113,16 +120,7 @@ def contacts_delta(ctx: Ctx) -> Reply:
 
 def messages_delta(ctx: Ctx) -> Reply:
     mb = ctx.mb
-    name = ctx.req.segments[3]
-    folder = MAIL_FOLDERS.get(name.lower())
-    if folder is None:
-        try:
-            number, key = _folder_of(name)
-        except InvalidId:
-            raise GraphError(404, "ErrorInvalidIdMalformed", "Id is malformed.") from None
-        if number != mb.number or key not in MAIL_FOLDERS:
-            raise GraphError(404, "ErrorItemNotFound", "The specified folder could not be found in the store.")
-        folder = key
+    folder = mail_folder(mb, ctx.req.segments[3])
     state = _state(ctx, folder)
     select = parse_select(state.select, MESSAGE_PROPS, "message")
     expand = parse_expand(state.expand)
@@ -141,11 +139,34 @@ def messages_delta(ctx: Ctx) -> Reply:
     return _page_reply(ctx, page, "message")
 
 
+def delta_reply(ctx: Ctx, folder: str, render: delta.ItemRenderer, leave_out: Callable[[ItemSpec], bool],
+                entity: str) -> Reply:
+    """One page of a plain item delta over ``folder`` (To Do tasks)."""
+    state = _state(ctx, folder)
+    size = ctx.page_size()
+    page = _run_item_delta(lambda: delta.item_page(ctx.mb, state, size, render, leave_out))
+    return _page_reply(ctx, page, entity)
+
+
+def mail_folder(mb: MailboxStore, name: str) -> str:
+    """The mail folder a URL names (a well-known name or a folder id); 404 for one the fake does not serve."""
+    folder = MAIL_FOLDERS.get(name.lower())
+    if folder is not None:
+        return folder
+    try:
+        number, key = _folder_of(name)
+    except InvalidId:
+        raise GraphError(404, "ErrorInvalidIdMalformed", "Id is malformed.") from None
+    if number != mb.number or key not in MAIL_FOLDERS:
+        raise GraphError(404, "ErrorItemNotFound", "The specified folder could not be found in the store.")
+    return key
+
+
 def _folder_of(rest: str) -> tuple[int, str]:
     return decode_folder_id(ews_id(rest))
 
 
-def _parse_instant(text: str | None, name: str) -> datetime:
+def parse_instant(text: str | None, name: str) -> datetime:
     if not text:
         raise bad_request(
             "This request requires a time window specified by the query string parameters "
@@ -163,8 +184,8 @@ def calendar_view_delta(ctx: Ctx) -> Reply:
     if ctx.req.query.get("$skiptoken") or ctx.req.query.get("$deltatoken"):
         state = _state(ctx, calendar.FOLDER)
     else:
-        start = _parse_instant(q.get("startdatetime"), "startDateTime")
-        end = _parse_instant(q.get("enddatetime"), "endDateTime")
+        start = parse_instant(q.get("startdatetime"), "startDateTime")
+        end = parse_instant(q.get("enddatetime"), "endDateTime")
         if end <= start:
             raise bad_request("The endDateTime must be later than the startDateTime.")
         state = _state(ctx, calendar.FOLDER, calendar.Window(start, end).key())
@@ -221,21 +242,16 @@ def unquote_etag(value: str) -> str:
 
 
 def contact_patch(ctx: Ctx) -> Reply:
-    """Categories only (what relsync writes back); If-Match is optional, a stale one is 412."""
+    """Every writable property the fake stores (:mod:`contact_write`); If-Match is optional, a stale one is 412."""
     mb = ctx.mb
     data = ctx.json_object()
-    unknown = set(data) - {"categories"}
-    if unknown:
-        raise bad_request(f"The fake Graph updates only 'categories' of a contact, not {', '.join(sorted(unknown))}.")
-    cats = data.get("categories")
-    if not isinstance(cats, list) or not all(isinstance(c, str) for c in cats):
-        raise bad_request("'categories' must be an array of strings.")
     rest = ctx.req.segments[3]
     if_match = ctx.req.headers.get("if-match")
     with mb.lock:
         _, ref, spec, version = _locate(mb, rest, "contacts")
         if spec.kind != "Contact":
             raise not_found()
+        changes = contact_update(spec.fields, data)
         current = mb.change_key("contacts", ref.index, version)
         forced = ctx.server.faults.take({"conflict"}, ctx.op, ctx.address) is not None
         if forced:
@@ -245,7 +261,8 @@ def contact_patch(ctx: Ctx) -> Reply:
             raise GraphError(412, "ErrorIrresolvableConflict",
                              "The send or update operation could not be performed because the change key passed "
                              "in the request does not match the current change key for the item.")
-        mb.update(ews_id(rest), Categories=tuple(cats))
+        if changes:
+            mb.update(ews_id(rest), **changes)
         _, ref, spec, version = _locate(mb, rest, "contacts")
     ctx.server.stats.write(ctx.address, "update")
     out = _contact_json(ctx, ref, spec, version)

@@ -23,8 +23,15 @@ translate_ids_app_only=False)``:
 
 Operations (the names faults and stats use): ``contacts.delta``, ``contacts.get``, ``contacts.patch``,
 ``messages.delta``, ``calendarView.delta``, ``events.get``, ``masterCategories`` (GET and POST),
-``todo`` (lists and tasks, every method), ``translateExchangeIds`` (EWS ids -> REST ids), ``batch`` (the
+``todo`` (lists, tasks, every method, and tasks ``delta``), ``users.get``, ``contacts.list``,
+``messages.list``, ``mailFolder.messages.list``, ``calendarView.list`` (the plain collections, with
+``$select``/``$filter``/``$top``/``$skip``/``$count``: :mod:`connector.fake.graph.collections`), ``translateExchangeIds`` (EWS ids -> REST ids), ``batch`` (the
 ``$batch`` envelope; its inner requests count under their own names).
+
+Every delta is served at ``.../delta``, ``.../delta()`` and ``.../microsoft.graph.delta()``; ``@odata.*``
+annotations in request bodies are accepted (the SDKs add ``@odata.type`` to every object). A query
+option the fake does not evaluate is refused with Graph's 400 error JSON, never ignored; a malformed
+body or ``$filter`` gets Graph's error shape and the fake keeps serving.
 
 Faults (``graph.faults``, or ``POST /_fake/graph/faults`` with the EWS fake's JSON keywords):
 ``server_busy`` -> 429 ``TooManyRequests`` + ``Retry-After: ceil(back_off_ms/1000)``; ``http_503`` -> 503
@@ -61,7 +68,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from connector.fake.faults import TRANSPORT_KINDS, FaultPlan
-from connector.fake.graph import batch, categories, items, todo, translate_ids
+from connector.fake.graph import batch, categories, collections, items, todo, translate_ids
 from connector.fake.graph.context import Ctx, Request
 from connector.fake.graph.delta import DeltaTokenCodec
 from connector.fake.graph.replies import (
@@ -296,7 +303,9 @@ class FakeGraph:
                 return Reply(0, drop=True)
         mailbox: MailboxStore | None = None
         if address is not None:
-            mailbox = self.exchange.mailbox_for(address)
+            mailbox = self.exchange.mailbox_for(address) or collections.mailbox_by_user_id(
+                self.mailboxes.values(), address
+            )
             if mailbox is None:
                 return GraphError(404, "ErrorInvalidUser", f"The requested user '{address}' is invalid.").reply()
             if self.scope is not None and mailbox.address not in self.scope:
@@ -338,15 +347,32 @@ def make_request(method: str, target: str, headers: dict[str, str], body: bytes,
     return Request(method.upper(), path, segments, query, headers, body, prefer)
 
 
+#: The forms a delta function is called in: ``delta`` as Graph's docs write it, ``delta()`` and the
+#: namespace-qualified ``microsoft.graph.delta()`` as the SDKs (and OData) send it.
+DELTA_FORMS = frozenset({"delta", "delta()", "microsoft.graph.delta", "microsoft.graph.delta()"})
+
+
 def route(req: Request) -> tuple[str, str | None, Handler]:
     """(operation name, mailbox address, handler) for a request; 400 for a path the fake does not serve."""
     seg = req.segments
+    if seg and seg[-1].lower() in DELTA_FORMS:
+        seg[-1] = "delta"
     low = [s.lower() for s in seg]
     m = req.method
     if low == ["$batch"] and m == "POST":
         return "batch", None, batch.handle
+    if len(seg) == 2 and low[0] == "users" and m == "GET":
+        return "users.get", seg[1], collections.user_get
     if len(seg) >= 3 and low[0] == "users":
         address, rest = seg[1], low[2:]
+        if rest == ["contacts"] and m == "GET":
+            return "contacts.list", address, collections.contacts_list
+        if rest == ["messages"] and m == "GET":
+            return "messages.list", address, collections.messages_list
+        if len(rest) == 3 and rest[0] == "mailfolders" and rest[2] == "messages" and m == "GET":
+            return "mailFolder.messages.list", address, collections.folder_messages_list
+        if rest == ["calendarview"] and m == "GET":
+            return "calendarView.list", address, collections.calendar_view_list
         if rest == ["contacts", "delta"] and m == "GET":
             return "contacts.delta", address, items.contacts_delta
         if len(rest) == 2 and rest[0] == "contacts" and m == "GET":

@@ -45,6 +45,21 @@ def serves(method: str, rest: list[str]) -> bool:
     return n == 5 and method in ("GET", "PATCH", "DELETE")
 
 
+def _delta(ctx: Ctx) -> Reply:
+    """``lists/{id}/tasks/delta``: the Tasks folder's changes, paged like every delta of the fake
+    (https://learn.microsoft.com/en-us/graph/api/todotask-delta); deleted tasks come as ``@removed``."""
+    from connector.fake.graph.items import delta_reply
+
+    mb = ctx.mb
+    expand = parse_expand(ctx.req.query.get("$expand"))
+
+    def render(index: int, spec: ItemSpec, version: int) -> dict[str, Any]:
+        return render_task(spec.fields, spec.extra, rest_id(mb.item_id(FOLDER, index)),
+                           mb.change_key(FOLDER, index, version), expand.linked_resources)
+
+    return delta_reply(ctx, FOLDER, render, lambda s: s.kind != "Task", "todoTask")
+
+
 def _list_json(mb: MailboxStore) -> dict[str, Any]:
     return {
         "@odata.etag": etag(rest_id(mb.folder_id(FOLDER))),
@@ -70,6 +85,8 @@ def handle(ctx: Ctx) -> Reply:
     if len(seg) == 6:
         return _list_tasks(ctx) if method == "GET" else _create(ctx)
     task_id = seg[6]
+    if task_id == "delta" and method == "GET":
+        return _delta(ctx)
     if method == "GET":
         ref, spec, version = _locate(mb, task_id)
         return Reply(200, _task_json(ctx, ref, spec, version))
