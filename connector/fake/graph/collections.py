@@ -27,6 +27,7 @@ from urllib.parse import quote, urlencode
 
 from connector.fake.graph import calendar
 from connector.fake.graph.context import Ctx, parse_select
+from connector.fake.graph.items import MAIL_FOLDERS, mail_folder, parse_instant
 from connector.fake.graph.odata import MAX_TOP, check_options, matches, non_negative, parse_filter
 from connector.fake.graph.render import (
     CONTACT_PROPS,
@@ -37,7 +38,6 @@ from connector.fake.graph.render import (
     render_message,
     rest_id,
 )
-from connector.fake.graph.items import MAIL_FOLDERS, mail_folder, parse_instant
 from connector.fake.graph.replies import Reply, bad_request
 from connector.fake.mailbox import Change, MailboxStore
 

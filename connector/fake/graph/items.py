@@ -8,8 +8,8 @@ from typing import Any
 
 from connector.fake.graph import calendar, delta
 from connector.fake.graph.contact_write import contact_update
-from connector.fake.graph.odata import check_options
 from connector.fake.graph.context import Ctx, Expand, parse_expand, parse_select
+from connector.fake.graph.odata import check_options
 from connector.fake.graph.render import (
     CONTACT_PROPS,
     EVENT_PROPS,

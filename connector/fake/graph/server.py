@@ -25,7 +25,8 @@ Operations (the names faults and stats use): ``contacts.delta``, ``contacts.get`
 ``messages.delta``, ``calendarView.delta``, ``events.get``, ``masterCategories`` (GET and POST),
 ``todo`` (lists, tasks, every method, and tasks ``delta``), ``users.get``, ``contacts.list``,
 ``messages.list``, ``mailFolder.messages.list``, ``calendarView.list`` (the plain collections, with
-``$select``/``$filter``/``$top``/``$skip``/``$count``: :mod:`connector.fake.graph.collections`), ``translateExchangeIds`` (EWS ids -> REST ids), ``batch`` (the
+``$select``/``$filter``/``$top``/``$skip``/``$count``: :mod:`connector.fake.graph.collections`),
+``translateExchangeIds`` (EWS ids -> REST ids), ``batch`` (the
 ``$batch`` envelope; its inner requests count under their own names).
 
 Every delta is served at ``.../delta``, ``.../delta()`` and ``.../microsoft.graph.delta()``; ``@odata.*``
