@@ -14,6 +14,7 @@ from typing import Any
 from lxml import etree
 
 from connector.fake.graph.context import Ctx
+from connector.fake.graph.odata import check_options
 from connector.fake.graph.replies import GraphError, Reply, bad_request
 from connector.fake.userconfig import (
     CATEGORY_LIST,
@@ -64,6 +65,7 @@ def _document(ctx: Ctx) -> tuple[UserConfig | None, etree._Element | None]:
 
 def handle(ctx: Ctx) -> Reply:
     if ctx.req.method == "GET":
+        check_options(ctx.req.query, frozenset(), "outlookCategory")
         _, root = _document(ctx)
         cats = [] if root is None else [_category_json(el) for el in root.iter(_CAT)]
         return Reply(200, {"@odata.context": f"{ctx.server.base_url}/$metadata#outlookCategory", "value": cats})

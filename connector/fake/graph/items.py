@@ -228,6 +228,7 @@ def _contact_json(ctx: Ctx, ref: ItemRef, spec: ItemSpec, version: int) -> dict[
 
 
 def contact_get(ctx: Ctx) -> Reply:
+    check_options(ctx.req.query, frozenset({"$select", "$expand"}), "contact")
     _, ref, spec, version = _locate(ctx.mb, ctx.req.segments[3], "contacts")
     if spec.kind != "Contact":
         raise not_found()
@@ -271,6 +272,7 @@ def contact_patch(ctx: Ctx) -> Reply:
 
 def event_get(ctx: Ctx) -> Reply:
     """A series master, single item, occurrence or exception by id (``$select`` honoured)."""
+    check_options(ctx.req.query, frozenset({"$select"}), "event")
     mb = ctx.mb
     _, ref, spec, version = _locate(mb, ctx.req.segments[3], calendar.FOLDER)
     if spec.kind != "CalendarItem":

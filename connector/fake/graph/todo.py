@@ -18,9 +18,18 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from connector.fake.graph.context import Ctx, parse_expand
-from connector.fake.graph.items import unquote_etag
-from connector.fake.graph.render import IMPORTANCE_EWS, TASK_STATUS_EWS, etag, ews_id, render_task, rest_id
+from connector.fake.graph.context import Ctx, parse_expand, parse_select
+from connector.fake.graph.items import delta_reply, unquote_etag
+from connector.fake.graph.odata import check_options
+from connector.fake.graph.render import (
+    IMPORTANCE_EWS,
+    TASK_STATUS_EWS,
+    apply_select,
+    etag,
+    ews_id,
+    render_task,
+    rest_id,
+)
 from connector.fake.graph.replies import GraphError, Reply, bad_request, not_found
 from connector.fake.mailbox import FolderStore, InvalidId, ItemRef, MailboxStore
 from connector.fake.model import ItemSpec
@@ -28,6 +37,13 @@ from connector.fake.operations import task_rules
 from connector.fake.recurrence import zone_for
 
 FOLDER = "tasks"
+TASK_PROPS = frozenset(
+    {"id", "title", "body", "importance", "status", "isReminderOn", "createdDateTime", "lastModifiedDateTime",
+     "hasAttachments", "categories", "dueDateTime", "startDateTime", "reminderDateTime", "completedDateTime",
+     "linkedResources"}
+)
+#: What the fake evaluates on To Do reads; any other option ($filter, $orderby, $top, ...) is refused.
+TASK_READ_OPTIONS = frozenset({"$select", "$expand", "$skiptoken"})
 _LINK_KEYS = ("applicationName", "displayName", "externalId", "webUrl")
 
 
@@ -48,8 +64,6 @@ def serves(method: str, rest: list[str]) -> bool:
 def _delta(ctx: Ctx) -> Reply:
     """``lists/{id}/tasks/delta``: the Tasks folder's changes, paged like every delta of the fake
     (https://learn.microsoft.com/en-us/graph/api/todotask-delta); deleted tasks come as ``@removed``."""
-    from connector.fake.graph.items import delta_reply
-
     mb = ctx.mb
     expand = parse_expand(ctx.req.query.get("$expand"))
 
@@ -82,6 +96,8 @@ def handle(ctx: Ctx) -> Reply:
     if len(seg) == 5:
         return Reply(200, _list_json(mb))
     method = ctx.req.method
+    if method == "GET" and not (len(seg) == 7 and seg[6] == "delta"):
+        check_options(ctx.req.query, TASK_READ_OPTIONS, "todoTask")
     if len(seg) == 6:
         return _list_tasks(ctx) if method == "GET" else _create(ctx)
     task_id = seg[6]
@@ -112,10 +128,17 @@ def _locate(mb: MailboxStore, task_id: str) -> tuple[ItemRef, ItemSpec, int]:
 def _task_json(ctx: Ctx, ref: ItemRef, spec: ItemSpec, version: int) -> dict[str, Any]:
     mb = ctx.mb
     expand = parse_expand(ctx.req.query.get("$expand"))
-    return render_task(
+    select = parse_select(ctx.req.query.get("$select"), TASK_PROPS, "todoTask")
+    out = render_task(
         spec.fields, spec.extra, rest_id(mb.item_id(FOLDER, ref.index)), mb.change_key(FOLDER, ref.index, version),
         expand.linked_resources,
     )
+    return _select(out, select)
+
+
+def _select(task: dict[str, Any], select: frozenset[str] | None) -> dict[str, Any]:
+    """$select, keeping an expanded linkedResources (an $expand is wanted whatever $select says)."""
+    return apply_select(task, None if select is None else select | {"linkedResources"})
 
 
 def _list_tasks(ctx: Ctx) -> Reply:
@@ -128,6 +151,7 @@ def _list_tasks(ctx: Ctx) -> Reply:
     except ValueError:
         raise bad_request(f"Invalid $skiptoken '{raw}'.") from None
     expand = parse_expand(ctx.req.query.get("$expand"))
+    select = parse_select(ctx.req.query.get("$select"), TASK_PROPS, "todoTask")
     out: list[dict[str, Any]] = []
     next_index: int | None = None
     with mb.lock:
@@ -139,12 +163,12 @@ def _list_tasks(ctx: Ctx) -> Reply:
                 next_index = i
                 break
             spec, version = cur
-            out.append(render_task(spec.fields, spec.extra, rest_id(mb.item_id(FOLDER, i)),
-                                   mb.change_key(FOLDER, i, version), expand.linked_resources))
+            out.append(_select(render_task(spec.fields, spec.extra, rest_id(mb.item_id(FOLDER, i)),
+                                           mb.change_key(FOLDER, i, version), expand.linked_resources), select))
     body: dict[str, Any] = {"@odata.context": f"{ctx.server.base_url}/$metadata#Collection(todoTask)", "value": out}
     if next_index is not None:
-        body["@odata.nextLink"] = ctx.link("$skiptoken", str(next_index)) + (
-            f"&$expand={ctx.req.query['$expand']}" if "$expand" in ctx.req.query else ""
+        body["@odata.nextLink"] = ctx.link("$skiptoken", str(next_index)) + "".join(
+            f"&{name}={ctx.req.query[name]}" for name in ("$expand", "$select") if name in ctx.req.query
         )
     return Reply(200, body)
 

@@ -230,6 +230,32 @@ def test_a_query_option_the_fake_does_not_evaluate_is_refused(client: Client, pa
     assert next(k for k in params if k.startswith("$")) in err["message"]
 
 
+def test_todo_tasks_honour_select_and_refuse_what_they_do_not_evaluate(client: Client) -> None:
+    """todotasklist-list-tasks (https://learn.microsoft.com/en-us/graph/api/todotasklist-list-tasks):
+    ``$select`` narrows each task (relsync's writer asks for four properties); ``$filter``/``$orderby``
+    the fake does not evaluate are refused, not ignored."""
+    list_id = client.get(client.user() + "/todo/lists").json()["value"][0]["id"]
+    tasks = client.user() + f"/todo/lists/{list_id}/tasks"
+    r = client.get(tasks, params={"$select": "id,title,status", "$expand": "linkedResources"}, page=1)
+    body = r.json()
+    assert r.status_code == 200 and set(body["value"][0]) == {"@odata.etag", "id", "title", "status",
+                                                              "linkedResources"}
+    nxt = client.get(body["@odata.nextLink"]).json()["value"][0]
+    assert set(nxt) == {"@odata.etag", "id", "title", "status", "linkedResources"}
+    assert client.get(f"{tasks}/{nxt['id']}", params={"$select": "title"}).json().keys() == {
+        "@odata.etag", "id", "title"}
+    for option in ({"$filter": "status eq 'completed'"}, {"$orderby": "title"}, {"$top": "1"}):
+        _error(client.get(tasks, params=option), 400, "ErrorInvalidUrlQuery")
+
+
+def test_single_items_and_master_categories_refuse_unevaluated_options(client: Client) -> None:
+    cid = client.get(client.user() + "/contacts").json()["value"][0]["id"]
+    _error(client.get(client.user() + f"/contacts/{cid}", params={"$search": "x"}), 400, "ErrorInvalidUrlQuery")
+    _error(client.get(client.user() + "/outlook/masterCategories", params={"$top": "1"}), 400,
+           "ErrorInvalidUrlQuery")
+    _error(client.get(client.user(), params={"$expand": "manager"}), 400, "ErrorInvalidUrlQuery")
+
+
 @pytest.mark.parametrize(
     "expression",
     ["startswith(subject,'Offer')", "contains(subject,'Offer')", "toRecipients/any(r:r/emailAddress/address eq 'x')",
