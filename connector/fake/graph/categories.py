@@ -70,6 +70,9 @@ def handle(ctx: Ctx) -> Reply:
         cats = [] if root is None else [_category_json(el) for el in root.iter(_CAT)]
         return Reply(200, {"@odata.context": f"{ctx.server.base_url}/$metadata#outlookCategory", "value": cats})
     data = ctx.json_object()
+    unknown = sorted(k for k in data if k not in ("displayName", "color") and not k.startswith("@odata."))
+    if unknown:  # an outlookCategory has no such property: refused, not dropped
+        raise bad_request(f"The property '{unknown[0]}' does not exist on type 'microsoft.graph.outlookCategory'.")
     name = data.get("displayName")
     if not isinstance(name, str) or not name.strip():
         raise bad_request("'displayName' is required.")

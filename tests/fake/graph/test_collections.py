@@ -293,4 +293,7 @@ def test_malformed_json_gets_graphs_error_and_the_fake_keeps_serving(client: Cli
     assert err["message"].startswith("Unable to read JSON request payload")
     r = client.call("POST", client.user() + "/outlook/masterCategories", data=b"not json")
     _error(r, 400, "BadRequest")
+    r = client.call("POST", client.user() + "/outlook/masterCategories",
+                    json={"@odata.type": "#microsoft.graph.outlookCategory", "displayName": "X", "colour": "red"})
+    assert "'colour'" in _error(r, 400, "BadRequest")["message"]
     assert client.get(client.user() + "/contacts").status_code == 200
