@@ -205,7 +205,7 @@ def start_fake_graph(exchange: Any, host: str = "127.0.0.1", scope: set[str] | N
         raise
     # Both certificates go into one CA file: the config trusts it for the token service and for Graph.
     ca_file = Path(str(graph.ca_file)).with_name("relsync-fake-ca.pem")
-    ca_file.write_bytes(Path(str(idp.ca_file)).read_bytes() + Path(str(graph.ca_file)).read_bytes())
+    write_text_atomically(ca_file, Path(str(idp.ca_file)).read_text() + Path(str(graph.ca_file)).read_text())
     return FakeGraphEndpoint(graph.base_url, idp.authority_host, idp.tenant, client_id, client_secret,
                              str(ca_file), [graph.stop, idp.stop])
 
