@@ -282,12 +282,14 @@ class _BoundedServer(ThreadingHTTPServer):
 
     def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], max_connections: int) -> None:
         self._slots = threading.BoundedSemaphore(max_connections)
+        self._refused = 0
+        self._refusal_logged_at: float | None = None
         super().__init__(address, handler)
 
     def process_request(self, request: Any, client_address: Any) -> None:
         if not self._slots.acquire(blocking=False):
             # Full: answer at once from the accepting thread (never blocking it) and close.
-            log.warning("metrics connection refused: too many at once", client=_client(client_address))
+            self._log_refusal(client_address)
             try:
                 request.setblocking(False)
                 request.send(_BUSY)
@@ -300,6 +302,15 @@ class _BoundedServer(ThreadingHTTPServer):
         except BaseException:
             self._slots.release()
             raise
+
+    def _log_refusal(self, client_address: Any) -> None:
+        # A flood of connections must not become a flood of log lines: one a minute, with the count.
+        self._refused += 1
+        now = time.monotonic()
+        if self._refusal_logged_at is None or now - self._refusal_logged_at >= 60:
+            log.warning("metrics connections refused: too many at once", client=_client(client_address),
+                        refused=self._refused)
+            self._refused, self._refusal_logged_at = 0, now
 
     def process_request_thread(self, request: Any, client_address: Any) -> None:
         try:

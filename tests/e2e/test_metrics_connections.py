@@ -47,7 +47,7 @@ def test_a_client_that_connects_and_never_sends_is_closed_after_the_timeout() ->
 
 
 def test_many_connections_at_once_are_bounded_and_the_endpoint_recovers() -> None:
-    with serve(Metrics(), "127.0.0.1:0", timeout_seconds=30, max_connections=4) as server:
+    with json_logs("INFO") as logs, serve(Metrics(), "127.0.0.1:0", timeout_seconds=30, max_connections=4) as server:
         threads_before = threading.active_count()
         idle = [connect(server) for _ in range(4)]
         time.sleep(0.3)  # all four accepted and each held by a handler thread
@@ -57,6 +57,8 @@ def test_many_connections_at_once_are_bounded_and_the_endpoint_recovers() -> Non
             assert answer.startswith(b"HTTP/1.1 503 "), answer
             sock.close()
         assert threading.active_count() <= threads_before + 4
+        refusals = [line for line in logs.take() if line["event"] == "metrics connections refused: too many at once"]
+        assert len(refusals) == 1  # a flood of connections is not a flood of log lines
         for sock in idle:
             sock.close()
         deadline = time.monotonic() + 5
