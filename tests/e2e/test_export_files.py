@@ -87,12 +87,15 @@ def test_export_onto_the_sqlite_store_is_refused_and_the_store_survives(
     assert code == 0 and len(out.splitlines()) == 1 + len(NASTY)
 
 
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_a_failing_export_leaves_the_existing_file_untouched(
-    exported: dict[str, Any], capsys: pytest.CaptureFixture[str], tmp_path: Path
+    exported: dict[str, Any], capsys: pytest.CaptureFixture[str], tmp_path: Path,
+    request: pytest.FixtureRequest, backend: str,
 ) -> None:
     # The same config on a store that was never upgraded: the export fails reading it.
+    empty = "sqlite:///never-upgraded.db" if backend == "sqlite" else str(request.getfixturevalue("pg_url"))
     broken = tmp_path / "broken.toml"
-    broken.write_text(exported["config"].read_text().replace("relsync.db", "never-upgraded.db"))
+    broken.write_text(exported["config"].read_text().replace("sqlite:///relsync.db", empty))
     target = tmp_path / "people.csv"
     target.write_text("yesterday's export\n")
     code, _, err = relsync(capsys, "--config", str(broken), "export", "people", "--format", "csv", "-o", str(target))
