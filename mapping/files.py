@@ -48,8 +48,10 @@ def describe_os_error(path: Path, exc: OSError, label: str | None = None) -> Fil
         reason, fix = f"{folder} is on a read-only file system", "choose a file in a writable directory"
     elif code in (errno.EACCES, errno.EPERM):
         reason, fix = f"permission denied writing in {folder}", "choose a file in a directory you may write to"
-    elif code in (errno.ENOENT, errno.ENOTDIR):
+    elif code == errno.ENOENT:
         reason, fix = f"the directory {folder} does not exist", "create it, or choose a file in an existing directory"
+    elif code in (errno.ENOTDIR, errno.EEXIST):  # EEXIST: creating the directory found a file there
+        reason, fix = f"{folder} is not a directory", "choose a file in an existing directory"
     elif code == errno.EISDIR:
         reason, fix = "it is a directory", "name a file, not a directory"
     else:

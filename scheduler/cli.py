@@ -22,7 +22,7 @@ import click
 import sqlalchemy.exc
 
 from connector.errors import ExchangeError
-from mapping.files import FileWriteError, write_text_atomically
+from mapping.files import FileWriteError, describe_os_error, write_text_atomically
 from scheduler.config import ConfigError, LoadedConfig, SecretError, load_config
 from scheduler.logs import configure_logging
 
@@ -212,14 +212,17 @@ def start_fake_graph(exchange: Any, host: str = "127.0.0.1", scope: set[str] | N
 
 def write_fake_config(
     path: Path, endpoint: str, username: str, password: str, mailboxes: list[str], domain: str,
-    graph: FakeGraphEndpoint | None = None,
+    graph: FakeGraphEndpoint | None = None, label: str = "--write-config",
 ) -> None:
     """Write a complete config for the fake server; the password (or the app's client secret, with
-    ``graph``) goes to a 0600 file beside it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    ``graph``) goes to a 0600 file beside it. ``label``: the argument that named ``path``, for errors."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise describe_os_error(path, exc, label) from None
     secret = path.with_name(path.stem + (".client-secret" if graph else ".password"))
     # Created 0600 from the first byte (never a moment readable by others), and renamed into place.
-    write_text_atomically(secret, (graph.client_secret if graph else password) + "\n", label="--write-config")
+    write_text_atomically(secret, (graph.client_secret if graph else password) + "\n", label=label)
     store = path.with_name(path.stem + ".db")
     if graph is None:
         connection = f"""[exchange]
@@ -263,7 +266,7 @@ default_region = "US"
 level = "INFO"
 format = "console"
 """
-    write_text_atomically(path, text, label="--write-config")
+    write_text_atomically(path, text, label=label)
 
 
 # ------------------------------------------------------------------------------------------ jobs
@@ -471,7 +474,7 @@ def demo(directory: Path, seed: int, mailboxes: int, scale: str, backend: str) -
         config_path = directory / "relsync.toml"
         addresses = [m.email for m in company.mailboxes()]
         write_fake_config(config_path, server.url, server.username, server.password, addresses, company.domain,
-                          graph=graph)
+                          graph=graph, label="--dir")
         loaded = load_config(config_path)
         configure_logging("WARNING", "console")
         where = server.url if graph is None else f"{graph.graph_url} (Microsoft Graph)"

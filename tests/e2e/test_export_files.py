@@ -207,3 +207,11 @@ def test_csv_export_neutralises_formula_cells_and_raw_keeps_them_as_stored(
         assert safe_rows[email]["display_name"] == ("'" + name if name.startswith(FORMULA_TRIGGERS) else name)
     for row in safe_rows.values():
         assert not any(cell.startswith(FORMULA_TRIGGERS) for cell in row.values()), row
+
+
+def test_write_config_into_a_place_that_cannot_hold_it_is_one_sentence_with_exit_2() -> None:
+    run = subprocess.run([sys.executable, "-m", "scheduler.cli", "fake-exchange", "--scale", "tiny", "--mailboxes",
+                          "1", "--write-config", "/dev/null/relsync.toml"], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2
+    assert run.stderr == ("relsync: --write-config /dev/null/relsync.toml: /dev/null is not a directory. "
+                          "Fix: choose a file in an existing directory\n")
