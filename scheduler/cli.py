@@ -22,6 +22,7 @@ import click
 import sqlalchemy.exc
 
 from connector.errors import ExchangeError
+from mapping.files import FileWriteError, describe_os_error, write_text_atomically
 from scheduler.config import ConfigError, LoadedConfig, SecretError, load_config
 from scheduler.logs import configure_logging
 
@@ -204,21 +205,24 @@ def start_fake_graph(exchange: Any, host: str = "127.0.0.1", scope: set[str] | N
         raise
     # Both certificates go into one CA file: the config trusts it for the token service and for Graph.
     ca_file = Path(str(graph.ca_file)).with_name("relsync-fake-ca.pem")
-    ca_file.write_bytes(Path(str(idp.ca_file)).read_bytes() + Path(str(graph.ca_file)).read_bytes())
+    write_text_atomically(ca_file, Path(str(idp.ca_file)).read_text() + Path(str(graph.ca_file)).read_text())
     return FakeGraphEndpoint(graph.base_url, idp.authority_host, idp.tenant, client_id, client_secret,
                              str(ca_file), [graph.stop, idp.stop])
 
 
 def write_fake_config(
     path: Path, endpoint: str, username: str, password: str, mailboxes: list[str], domain: str,
-    graph: FakeGraphEndpoint | None = None,
+    graph: FakeGraphEndpoint | None = None, label: str = "--write-config",
 ) -> None:
     """Write a complete config for the fake server; the password (or the app's client secret, with
-    ``graph``) goes to a 0600 file beside it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    ``graph``) goes to a 0600 file beside it. ``label``: the argument that named ``path``, for errors."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise describe_os_error(path, exc, label) from None
     secret = path.with_name(path.stem + (".client-secret" if graph else ".password"))
-    secret.write_text((graph.client_secret if graph else password) + "\n", encoding="utf-8")
-    secret.chmod(0o600)
+    # Created 0600 from the first byte (never a moment readable by others), and renamed into place.
+    write_text_atomically(secret, (graph.client_secret if graph else password) + "\n", label=label)
     store = path.with_name(path.stem + ".db")
     if graph is None:
         connection = f"""[exchange]
@@ -262,7 +266,7 @@ default_region = "US"
 level = "INFO"
 format = "console"
 """
-    path.write_text(text, encoding="utf-8")
+    write_text_atomically(path, text, label=label)
 
 
 # ------------------------------------------------------------------------------------------ jobs
@@ -450,39 +454,6 @@ def daemon(ctx: Context) -> None:
         raise SystemExit(2) from None
 
 
-@cli.command("export")
-@click.argument("what", type=click.Choice(["people", "organizations", "interactions", "relationships"]))
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="File (default: stdout).")
-@pass_ctx
-def export(ctx: Context, what: str, fmt: str, output: Path | None) -> None:
-    """Export people, organizations, interactions or relationships (type, status, value %, tier, potential,
-    owner, key dates) as JSON lines or CSV (lists joined with "; ")."""
-    import csv
-
-    from mapping.store.reports import export_rows
-    from mapping.store.store import Store
-
-    store = Store(ctx.config().config.store.url)
-    stream = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
-    try:
-        with store.session() as s:
-            writer: Any = None
-            for row in export_rows(s, what):
-                if fmt == "jsonl":
-                    stream.write(json.dumps(row, ensure_ascii=False) + "\n")
-                    continue
-                flat = {k: "; ".join(v) if isinstance(v, list) else v for k, v in row.items()}
-                if writer is None:
-                    writer = csv.DictWriter(stream, fieldnames=list(flat))
-                    writer.writeheader()
-                writer.writerow(flat)
-    finally:
-        if output:
-            stream.close()
-        store.dispose()
-
-
 @cli.command("demo")
 @click.option("--dir", "directory", default=".demo", show_default=True, type=click.Path(path_type=Path))
 @click.option("--seed", default=7, show_default=True)
@@ -503,7 +474,7 @@ def demo(directory: Path, seed: int, mailboxes: int, scale: str, backend: str) -
         config_path = directory / "relsync.toml"
         addresses = [m.email for m in company.mailboxes()]
         write_fake_config(config_path, server.url, server.username, server.password, addresses, company.domain,
-                          graph=graph)
+                          graph=graph, label="--dir")
         loaded = load_config(config_path)
         configure_logging("WARNING", "console")
         where = server.url if graph is None else f"{graph.graph_url} (Microsoft Graph)"
@@ -517,7 +488,7 @@ def demo(directory: Path, seed: int, mailboxes: int, scale: str, backend: str) -
         # The accounting system's year of sales, so value tiers (and so the follow-up cadence) mean
         # something; then the main job again, incremental, to classify with it.
         sales = directory / "sales.csv"
-        sales.write_text(sales_csv(company), encoding="utf-8")
+        write_text_atomically(sales, sales_csv(company), label="--dir")
         click.echo(f"sales history: {_import_sales(loaded, sales)} transactions imported from {sales}")
         run_sync(loaded)
         _print_store_totals(loaded.config.store.url)
@@ -597,6 +568,11 @@ def main(argv: list[str] | None = None) -> None:
         reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
         click.echo(f"relsync: store: {type(exc).__name__}: {reason}", err=True)
         raise SystemExit(3) from None
+    except FileWriteError as exc:
+        # An output file that cannot be written (missing directory, read-only, full disk, the store
+        # itself): a usage problem, said in one sentence; the file that was there is untouched.
+        click.echo(f"relsync: {exc}", err=True)
+        raise SystemExit(2) from None
     except ExchangeError as exc:
         where = f" ({exc.mailbox})" if exc.mailbox else ""
         click.echo(f"relsync: exchange{where}: {exc}", err=True)
@@ -604,7 +580,7 @@ def main(argv: list[str] | None = None) -> None:
 
 
 # Command groups kept in their own modules register themselves on ``cli`` when imported.
-from scheduler import cli_classify, cli_followups, cli_identity, cli_import  # noqa: E402, F401
+from scheduler import cli_classify, cli_export, cli_followups, cli_identity, cli_import  # noqa: E402, F401
 
 if __name__ == "__main__":
     # Run as ``python -m scheduler.cli``: this module is ``__main__``, so hand over to the imported

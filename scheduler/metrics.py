@@ -23,14 +23,20 @@ no successful sync for longer than ``stale_after_seconds`` (none yet, counted fr
 mailbox needing attention.
 
 The endpoints have no authentication, so :func:`serve` refuses an address other than loopback
-unless the caller explicitly allows it.
+unless the caller explicitly allows it. A client cannot hold the daemon: each connection is closed
+after ``timeout_seconds`` without progress (a client that connects and never sends, or never reads),
+at most ``max_connections`` are served at once (one more is answered 503 at once and closed), and a
+client that goes away mid-response is one log line of relsync's own (in the configured format), never a
+traceback on stderr. Reasons on ``/healthz`` are one line each, without the SQL of a store error.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import json
+import re
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -39,6 +45,7 @@ from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import structlog
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -50,6 +57,14 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 WRITE_KINDS = ("categories", "tasks")
+#: Seconds a connection may go without sending its request or reading the answer before it is closed.
+CONNECTION_TIMEOUT_SECONDS = 10.0
+#: Connections served at once; Prometheus and a health probe need two or three.
+MAX_CONNECTIONS = 16
+#: A reason on /healthz is a line for people, not a dump of an exception.
+MAX_REASON_CHARS = 300
+
+log = structlog.get_logger(__name__)
 
 
 class MetricsAddressError(ValueError):
@@ -134,7 +149,7 @@ class Metrics:
         credentials): counted by kind, and the mailbox needs attention until its next success."""
         self.errors.labels(mailbox, kind).inc()
         with self._lock:
-            self._attention[mailbox] = detail or kind
+            self._attention[mailbox] = reason_line(detail) or kind
 
     def record_writes(self, mailbox: str, kind: str, count: int = 1) -> None:
         """Items written back to one mailbox: ``kind`` is ``categories`` or ``tasks``."""
@@ -158,7 +173,8 @@ class Metrics:
                     at = datetime.fromisoformat(str(row["last_success"]).replace("Z", "+00:00"))
                     self._last_success[mailbox] = at.timestamp()
                 if row.get("state") == "needs attention":
-                    self._attention[mailbox] = str(row.get("attention_reason") or row.get("last_error") or "")
+                    detail = str(row.get("attention_reason") or row.get("last_error") or "")
+                    self._attention[mailbox] = reason_line(detail) or "needs attention"
 
     # ------------------------------------------------------------------------------------- health
     def health(self) -> dict[str, Any]:
@@ -189,6 +205,18 @@ class Metrics:
     def _snapshot(self) -> tuple[float, dict[str, float], set[str]]:
         with self._lock:
             return self._clock(), dict(self._last_success), set(self._attention)
+
+
+_SQL_PART = re.compile(r"\s*(\[SQL: |\[parameters: |\(Background on this error at: ).*", re.DOTALL)
+
+
+def reason_line(detail: str) -> str:
+    """``detail`` (often an exception's text) as one line for ``/healthz``: its first line, without
+    the statement, parameters and link SQLAlchemy appends to a store error (they can hold SQL and the
+    data of a row), cut to :data:`MAX_REASON_CHARS`."""
+    text = _SQL_PART.sub("", detail)
+    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    return first if len(first) <= MAX_REASON_CHARS else first[: MAX_REASON_CHARS - 1] + "\u2026"
 
 
 class _ScrapeTimeGauges(Collector):
@@ -242,8 +270,70 @@ def _folders(report: Any) -> list[_Folder]:
 
 
 # ------------------------------------------------------------------------------------------ HTTP
-class _IPv6Server(ThreadingHTTPServer):
+_BUSY = (b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n"
+         b"Content-Length: 36\r\nRetry-After: 1\r\nConnection: close\r\n\r\n"
+         b"too many connections: try again soon")
+
+
+class _BoundedServer(ThreadingHTTPServer):
+    """A thread per connection, but never more than ``max_connections`` at once."""
+
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], max_connections: int) -> None:
+        self._slots = threading.BoundedSemaphore(max_connections)
+        self._refused = 0
+        self._refusal_logged_at: float | None = None
+        super().__init__(address, handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self._slots.acquire(blocking=False):
+            # Full: answer at once from the accepting thread (never blocking it) and close.
+            self._log_refusal(client_address)
+            try:
+                request.setblocking(False)
+                request.send(_BUSY)
+            except OSError:
+                pass
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def _log_refusal(self, client_address: Any) -> None:
+        # A flood of connections must not become a flood of log lines: one a minute, with the count.
+        self._refused += 1
+        now = time.monotonic()
+        if self._refusal_logged_at is None or now - self._refusal_logged_at >= 60:
+            log.warning("metrics connections refused: too many at once", client=_client(client_address),
+                        refused=self._refused)
+            self._refused, self._refusal_logged_at = 0, now
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # socketserver would print the traceback to stderr, outside the service's log format.
+        exc = sys.exc_info()[1]
+        if isinstance(exc, ConnectionError | TimeoutError):
+            log.info("metrics client went away", client=_client(client_address), error=type(exc).__name__)
+        else:
+            log.error("metrics request failed", client=_client(client_address),
+                      error=f"{type(exc).__name__}: {exc}"[:300])
+
+
+class _IPv6Server(_BoundedServer):
     address_family = socket.AF_INET6
+
+
+def _client(address: Any) -> str:
+    return f"{address[0]}:{address[1]}" if isinstance(address, tuple) and len(address) >= 2 else str(address)
 
 
 class MetricsServer:
@@ -299,11 +389,22 @@ def _is_loopback(host: str) -> bool:
         return False  # a name other than localhost could resolve anywhere
 
 
-def serve(metrics: Metrics, address: str, allow_non_loopback: bool = False) -> MetricsServer:
-    """Start serving ``metrics`` on ``address`` (``host:port``, port 0 picks a free one) in a thread."""
+def serve(
+    metrics: Metrics,
+    address: str,
+    allow_non_loopback: bool = False,
+    *,
+    timeout_seconds: float = CONNECTION_TIMEOUT_SECONDS,
+    max_connections: int = MAX_CONNECTIONS,
+) -> MetricsServer:
+    """Start serving ``metrics`` on ``address`` (``host:port``, port 0 picks a free one) in a thread;
+    each connection is closed after ``timeout_seconds`` without progress, and at most
+    ``max_connections`` are served at once."""
     host, port = parse_address(address, allow_non_loopback)
 
     class Handler(BaseHTTPRequestHandler):
+        timeout = timeout_seconds  # StreamRequestHandler puts it on the socket: reads and writes
+
         def do_GET(self) -> None:
             path = self.path.split("?", 1)[0]
             if path == "/metrics":
@@ -325,14 +426,17 @@ def serve(metrics: Metrics, address: str, allow_non_loopback: bool = False) -> M
         def log_message(self, format: str, *args: Any) -> None:
             pass  # scrapes every few seconds would drown the service's own log lines
 
+        def log_error(self, format: str, *args: Any) -> None:
+            # A request line that timed out or did not parse: said once, in the service's format.
+            log.info("metrics request not served", client=_client(self.client_address), detail=format % args)
+
     try:
-        httpd = (_IPv6Server if ":" in host else ThreadingHTTPServer)((host, port), Handler)
+        httpd = (_IPv6Server if ":" in host else _BoundedServer)((host, port), Handler, max_connections)
     except OSError as exc:
         raise MetricsAddressError(
             f"cannot listen on {address!r} for metrics: {exc.strerror}. Fix: choose a free port, or stop "
             "whatever listens there"
         ) from None
-    httpd.daemon_threads = True
     thread = threading.Thread(target=httpd.serve_forever, name="relsync-metrics", daemon=True)
     thread.start()
     return MetricsServer(httpd, thread)

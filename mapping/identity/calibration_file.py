@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mapping.files import write_text_atomically
 from mapping.identity.calibrate import Calibration
 
 FORMAT = "relsync identity calibration 1"
@@ -93,15 +92,10 @@ def load_calibration_set(path: Path) -> CalibrationSet:
 
 
 def save_calibration_set(path: Path, calibrations: CalibrationSet) -> None:
-    """Write ``path`` atomically (a reader sees the old file or the new one, never half of one)."""
+    """Write ``path`` atomically (a reader sees the old file or the new one, never half of one).
+
+    Mode 0644: the weights hold no personal data, and a daemon running as another user reads them.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(calibrations.to_dict(), indent=2) + "\n"
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text_atomically(path, text, mode=0o644)

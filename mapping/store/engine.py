@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from mapping.files import create_owner_only
+
 SQLITE_BUSY_TIMEOUT_MS = 5000
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The database file of a SQLite ``url`` (None for another database or an in-memory one)."""
+    u = sa.make_url(url)
+    if u.get_backend_name() != "sqlite" or not u.database or u.database == ":memory:" or u.query.get("uri"):
+        return None
+    return Path(u.database)
 
 
 def make_engine(url: str, *, sqlite_foreign_keys: bool = True) -> Engine:
@@ -25,6 +36,11 @@ def make_engine(url: str, *, sqlite_foreign_keys: bool = True) -> Engine:
         # pool_pre_ping: a daemon outlives server restarts and idle-connection reaping.
         return sa.create_engine(u, pool_pre_ping=True)
 
+    database = sqlite_file(url)
+    if database is not None:
+        # SQLite would create the file at 0644 (and its -wal/-shm at the file's mode): the store holds
+        # people's names and mail subjects, so it is created readable by its owner only.
+        create_owner_only(database)
     engine = sa.create_engine(u)
 
     @sa.event.listens_for(engine, "connect")
