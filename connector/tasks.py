@@ -21,6 +21,7 @@ from exchangelib.items import ALWAYS_OVERWRITE, MOVE_TO_DELETED_ITEMS
 from exchangelib.properties import ItemId
 
 from connector.errors import ExchangeError, translate
+from mapping.followups_adopt import FoundTask
 
 #: Tasks per CreateItem / UpdateItem / GetItem request.
 BATCH = 100
@@ -94,6 +95,28 @@ def find_by_our_ids(account: Account, our_ids: Sequence[str]) -> dict[str, Creat
                 value = getattr(item, FIELD, None)
                 if isinstance(value, str) and item.id:
                     found[value] = Created(value, item.id, item.changekey)
+    except ExchangeError:
+        raise
+    except Exception as exc:
+        raise translate(exc, mailbox=account.primary_smtp_address) from exc
+    return found
+
+
+def list_ours(account: Account) -> list[FoundTask]:
+    """Every open task in the Tasks folder that carries one of our ids (whatever the id), paged by FindItem.
+
+    A rebuilt store adopts the ones it has no record of (:mod:`mapping.followups_adopt`) instead of
+    creating them again. Completed tasks are left out (they are done with); EWS cannot restrict on a
+    task's status, so they are dropped here."""
+    found: list[FoundTask] = []
+    try:
+        query = account.tasks.filter(**{f"{FIELD}__exists": True}).only(FIELD, "subject", "due_date", "status")
+        for item in query:
+            value = getattr(item, FIELD, None)
+            if isinstance(value, str) and value and item.id and item.status != "Completed":
+                due = item.due_date
+                found.append(FoundTask(value, item.id, item.changekey, str(item.subject or ""),
+                                       due if isinstance(due, date) else None))
     except ExchangeError:
         raise
     except Exception as exc:

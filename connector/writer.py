@@ -25,6 +25,7 @@ from connector.writeback import (
     update_categories,
     write_categories_batched,
 )
+from mapping.followups_adopt import FoundTask
 
 
 class MailboxWriter(Protocol):
@@ -50,6 +51,11 @@ class MailboxWriter(Protocol):
 
     def find_tasks(self, our_ids: Sequence[str]) -> dict[str, Created]:
         """Follow-up tasks already in the mailbox carrying one of our ids."""
+        ...
+
+    def list_our_tasks(self) -> list[FoundTask]:
+        """Every open task in the owner's Tasks folder carrying one of our ids, whatever the id (a rebuilt
+        store adopts the ones it has no record of)."""
         ...
 
     def create_tasks(self, tasks: Sequence[NewTask]) -> list[Created | ExchangeError]: ...
@@ -90,6 +96,9 @@ class EwsWriter:
 
     def find_tasks(self, our_ids: Sequence[str]) -> dict[str, Created]:
         return ews_tasks.find_by_our_ids(self._account(), our_ids)
+
+    def list_our_tasks(self) -> list[FoundTask]:
+        return ews_tasks.list_ours(self._account())
 
     def create_tasks(self, tasks: Sequence[NewTask]) -> list[Created | ExchangeError]:
         return ews_tasks.create_tasks(self._account(), tasks)

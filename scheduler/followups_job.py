@@ -6,14 +6,16 @@
 3. The planner decides; its decisions are committed to the follow-up table as an outbox.
 4. The outbox is written to each owner's Tasks folder, in batches, one owner at a time; an owner whose
    mailbox refuses writes is reported and the others go on. A create first looks for its task by our
-   id, so a run killed between creating a task and recording it never creates a second one.
+   id, so a run killed between creating a task and recording it never creates a second one; a task
+   an earlier store made (the store was lost, rebuilt or moved) is adopted, not created again
+   (:mod:`mapping.followups_adopt`).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Protocol, TypeVar
 
@@ -26,7 +28,9 @@ from connector.ews import EwsConnection
 from connector.tasks import Created, NewTask, TaskChange
 from connector.writer import MailboxWriter
 from mapping.followups import FollowUpPolicy, decide_owner, plan, task_body
+from mapping.followups_adopt import PlannedTask, match_orphans
 from mapping.store import followups as fs
+from mapping.store import followups_adopt as fa
 from mapping.store.models import StaffMailbox, utcnow
 from mapping.store.store import Store
 from scheduler.config import LoadedConfig
@@ -42,6 +46,7 @@ class OwnerReport:
     mailbox: str
     created: int = 0
     found_again: int = 0  # created by a run that died before recording it
+    adopted: int = 0  # already in Outlook, made by a store this one does not remember (lost, rebuilt)
     updated: int = 0
     completed: int = 0
     deleted: int = 0
@@ -216,8 +221,10 @@ def _write(
         again = [(w, found[w.our_id].item_id, found[w.our_id].change_key) for w in creates if w.our_id in found]
         fs.record_tasks_created(session, again, now)
         owner.found_again += len(again)
-        bodies = fs.summaries(session, [w for w in creates if w.our_id not in found], names, engagement)
-    to_create = [w for w in creates if w.our_id not in found]
+    adopted = _adopt(writer, store, owner, [w for w in creates if w.our_id not in found], now)
+    to_create = [w for w in creates if w.our_id not in found and w.follow_up_id not in adopted]
+    with store.session() as session:
+        bodies = fs.summaries(session, to_create, names, engagement)
     for start in range(0, len(to_create), 100):
         chunk = to_create[start:start + 100]
         new = [NewTask(w.our_id, w.subject, task_body(bodies[w.follow_up_id]), w.due_at.date(), w.reminder_at,
@@ -233,7 +240,37 @@ def _write(
         with store.session() as session:
             fs.record_tasks_created(session, done, now)
         owner.created += len(done)
-    _apply_changes(writer, store, owner, [w for w in pending if w.action != "create"], found, now)
+    stale = [u for u in adopted.values() if u is not None]
+    _apply_changes(writer, store, owner, [w for w in pending if w.action != "create"] + stale, found, now)
+
+
+def _adopt(writer: MailboxWriter, store: Store, owner: OwnerReport, creates: Sequence[fs.TaskWrite],
+           now: datetime) -> dict[int, fs.TaskWrite | None]:
+    """Planned creates whose task is already in the owner's folder, made by a store this one has no record
+    of: follow-up id -> the update the adopted task still needs (its due day differs), or None.
+
+    Only asked when there is something to create, so a steady state costs nothing; one listing of the
+    owner's open relsync tasks per run then."""
+    if not creates:
+        return {}
+    listed = writer.list_our_tasks()
+    if not listed:
+        return {}
+    with store.session() as session:
+        known = fa.known_our_ids(session, [t.our_id for t in listed])
+    orphans = [t for t in listed if t.our_id not in known]
+    matched = match_orphans([PlannedTask(w.follow_up_id, w.subject, w.due_at.date()) for w in creates], orphans)
+    if not matched:
+        return {}
+    adopted = [(w, matched[w.follow_up_id], matched[w.follow_up_id].due != w.due_at.date())
+               for w in creates if w.follow_up_id in matched]
+    with store.session() as session:
+        fa.record_tasks_adopted(session, adopted, now)
+    owner.adopted += len(adopted)
+    log.info("tasks already in Outlook adopted", mailbox=owner.mailbox, adopted=len(adopted),
+             orphans_left=len(orphans) - len(adopted))
+    return {w.follow_up_id: (replace(w, action="update", our_id=t.our_id, item_id=t.item_id, change_key=t.change_key)
+                             if stale else None) for w, t, stale in adopted}
 
 
 def _apply_changes(writer: MailboxWriter, store: Store, owner: OwnerReport, pending: Sequence[fs.TaskWrite],

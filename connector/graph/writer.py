@@ -45,6 +45,7 @@ from connector.writeback import (
     merge_managed,
     merged_categories,
 )
+from mapping.followups_adopt import FoundTask
 
 log = structlog.get_logger(__name__)
 
@@ -202,6 +203,21 @@ def our_id_of(task: Mapping[str, Any]) -> str | None:
         if link.get("applicationName") == APPLICATION_NAME and isinstance(external, str) and external:
             return external
     return None
+
+
+def found_task(task: Mapping[str, Any]) -> FoundTask | None:
+    """An open todoTask carrying our id (read with ``$expand=linkedResources``) as a record, else None."""
+    our_id, item_id = our_id_of(task), task.get("id")
+    if our_id is None or not isinstance(item_id, str) or not item_id or task.get("status") == "completed":
+        return None
+    due = task.get("dueDateTime")
+    text = due.get("dateTime") if isinstance(due, Mapping) else None
+    try:
+        day = date.fromisoformat(text[:10]) if isinstance(text, str) else None
+    except ValueError:
+        day = None
+    title = task.get("title")
+    return FoundTask(our_id, item_id, _etag_of_task(task), title if isinstance(title, str) else "", day)
 
 
 def task_state(item_id: str, task: Mapping[str, Any]) -> TaskState:
@@ -464,6 +480,10 @@ class GraphWriter:
             if not link:
                 return out
             answer = self._client.get_url(str(link), headers=headers)
+
+    def list_our_tasks(self) -> list[FoundTask]:
+        """Every open task of the default list carrying one of our ids (every page read)."""
+        return [t for t in (found_task(task) for task in self.list_tasks()) if t is not None]
 
     def create_tasks(self, tasks: Sequence[NewTask]) -> list[Created | ExchangeError]:
         """Create tasks 20 to a ``$batch``; per task its ids or its error."""

@@ -21,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "e2e"))
 from syncenv import ALICE, ALL_FOLDERS, DOMAIN
 
 from connector.auth import OAuthSettings
+from connector.backends import Backends
 from connector.base import MailboxSource
 from connector.ews import EwsConnection, EwsSettings
 from connector.fake.graph import FakeGraph
@@ -85,6 +86,25 @@ class World:
                              sleep=self.waits.append)
         self.closers.append(client.close)
         return GraphWriter(client, address)
+
+    def backends(self) -> Backends:
+        """The jobs' view of this world: every mailbox over this world's backend."""
+        if self.graph is None:
+            connection = EwsConnection(EwsSettings(endpoint=self.ex.url, auth="oauth", oauth=self.oauth(),
+                                                   server_version="ExchangeOnline", timeout_seconds=10))
+            self.closers.append(connection.close)
+            return Backends(ews=connection)
+        client = GraphClient(GraphSettings(base_url=self.graph.base_url,
+                                           oauth=self.oauth("https://graph.microsoft.com"),
+                                           ca_bundle=self.graph.ca_file, timeout_seconds=10, retry_base_seconds=0.01),
+                             sleep=self.waits.append)
+        self.closers.append(client.close)
+        return Backends(graph=client, backend_of=lambda _address: "graph")
+
+    def writes(self) -> int:
+        """Writes the server this backend talks to has taken (its ``/_fake/stats`` counter)."""
+        stats = (self.ex if self.graph is None else self.graph).stats.to_json()
+        return int(stats["writes_total"])
 
     def sync(self, address: str = ALICE.email, folders: Sequence[FolderName] | None = None, *,
              full: bool = False, **settings: Any) -> MailboxReport:

@@ -7,14 +7,22 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from contractenv import World, WorldFactory
-from syncenv import ALICE, DANA, ERIN, HandCompany, contact
+from syncenv import ALICE, DANA, DOMAIN, ERIN, HandCompany, contact, message
 
 from connector.errors import ExchangeError
+from connector.fake.model import ItemSpec
 from connector.tasks import NewTask, TaskChange
 from connector.writeback import PlannedCategories
+from mapping.store.migrate import upgrade
+from mapping.store.store import Store
+from scheduler.cli import write_fake_config
+from scheduler.config import load_config
+from scheduler.followups_job import FollowUpRunReport, run_followups
+from scheduler.jobs import classify_and_write_back
 
 MANAGED = ("Customer", "Value: Superior", "Prospect")
 
@@ -150,3 +158,77 @@ def test_a_task_staff_complete_in_outlook_reads_back_as_completed(make_world: Wo
     (state,) = writer.read_task_states([made.item_id])
     assert state.state == "completed"
     assert state.completed_at is not None and abs((state.completed_at - when).total_seconds()) < 86400
+
+
+def test_only_open_tasks_carrying_our_id_are_listed_for_adoption(make_world: WorldFactory) -> None:
+    w = synced(make_world)
+    writer = w.writer()
+    made = writer.create_tasks([task("fu-open", "Follow up: Dana Dunn", 3), task("fu-done", "Follow up: Erin")])
+    assert not any(isinstance(m, ExchangeError) for m in made)
+    done_id = next(i for i, s in w.mb().items("tasks") if s.fields.get("Subject") == "Follow up: Erin")
+    w.mb().update(done_id, Status="Completed", IsComplete=True, PercentComplete=100.0)
+    w.mb().create("tasks", ItemSpec("Task", {"Subject": "Staff's own task", "Status": "NotStarted"}))
+    (found,) = w.writer().list_our_tasks()
+    assert (found.our_id, found.subject, found.item_id) == ("fu-open", "Follow up: Dana Dunn", made[0].item_id)
+    assert found.due == (datetime.now(UTC) + timedelta(days=3)).date()
+
+
+REBUILD_RULES = """
+[classification]
+
+[followups]
+working_days = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+
+[[rules]]
+name = "Fabrikam is our best customer"
+when = 'name == "Fabrikam"'
+set = { tier = "Superior", potential = "High", status = "active", type = "customer" }
+"""
+
+
+def test_a_rebuilt_store_adopts_the_tasks_and_categories_already_in_the_mailbox(
+    make_world: WorldFactory, tmp_path: Path
+) -> None:
+    """A store lost and rebuilt from the mailboxes: the tasks and categories an earlier store wrote are
+    taken over, not written again (issue 13: 23 tasks became 46)."""
+    w = make_world(HandCompany(items={
+        (ALICE.email, "contacts"): [contact(1, "Dana Dunn", DANA.email, Categories=("Golf buddy",))],
+        (ALICE.email, "inbox"): [message(1, "Offer", DANA, [ALICE], ConversationId="C1")],
+        (ALICE.email, "sentitems"): [message(2, "RE: Offer", ALICE, [DANA], ConversationId="C1")],
+    }))
+    path = tmp_path / "relsync.toml"
+    write_fake_config(path, w.ex.url, w.ex.username, w.ex.password, [ALICE.email], DOMAIN)
+    path.write_text(path.read_text(encoding="utf-8") + REBUILD_RULES, encoding="utf-8")
+    loaded = load_config(path, environ={})
+    backends = w.backends()
+    now = datetime.now(UTC)
+
+    def run_once(when: datetime) -> FollowUpRunReport:
+        assert w.sync().ok
+        classify_and_write_back(backends, w.store, loaded, now=when)
+        return run_followups(loaded, now=when, connection=backends, store=w.store)
+
+    first = run_once(now)
+    assert first.owners[ALICE.email].created == 1
+    before = {i: dict(s.fields) for i, s in w.mb().items("tasks")}
+    contact_before = dict(next(s for _, s in w.mb().items("contacts")).fields)
+    assert set(contact_before["Categories"]) >= {"Golf buddy", "Customer", "Value: Superior"}
+
+    # The store is lost; a new, empty one is made and the mailbox synced into it again.
+    w.store.dispose()
+    rebuilt = f"sqlite:///{tmp_path / 'rebuilt.db'}"
+    upgrade(rebuilt)
+    w.store = Store(rebuilt)
+    writes = w.writes()
+    again = run_once(now + timedelta(hours=1))
+    assert again.planned_created == 1 and again.owners[ALICE.email].adopted == 1
+    assert again.owners[ALICE.email].created == 0
+    assert {i: dict(s.fields) for i, s in w.mb().items("tasks")} == before  # the same task, untouched
+    assert dict(next(s for _, s in w.mb().items("contacts")).fields) == contact_before
+    assert w.writes() == writes  # nothing written: not the task, not the categories, not the master list
+    (our_id,) = [r[0] for r in w.rows("SELECT our_id FROM follow_ups WHERE created_in_exchange_at IS NOT NULL")]
+    assert [t.our_id for t in w.writer().list_our_tasks()] == [our_id]
+
+    third = run_once(now + timedelta(hours=2))
+    assert third.planned_created == 0 and third.owners[ALICE.email].created == 0
+    assert w.writes() == writes and len(list(w.mb().items("tasks"))) == 1

@@ -320,3 +320,24 @@ def test_a_relationship_without_owner_is_reported_not_skipped(follow: Follow) ->
     report = follow.run(START)
     assert any("no owner" in message for _, message in report.problems)
     assert follow.tasks(BOB.email) == {}
+
+
+def test_a_store_with_no_record_of_its_tasks_adopts_them_and_moves_an_overdue_one(follow: Follow) -> None:
+    """A store restored from before the tasks were made (or rebuilt) finds them in the owners' folders:
+    nothing is created twice; a task whose due day the plan now puts elsewhere is updated in place."""
+    follow.run(START)
+    ids = {who: set(follow.tasks(who)) for who in (ALICE.email, BOB.email)}
+    with follow.env.store.session() as s:
+        s.execute(sa.text("DELETE FROM item_links WHERE folder = 'tasks'"))
+        s.execute(sa.text("DELETE FROM follow_ups"))
+    later = START + timedelta(days=10)  # Fabrikam's weekly task is overdue: the plan says today
+    report = follow.run(later)
+    assert report.planned_created == 3
+    assert report.owners[ALICE.email].adopted == 2 and report.owners[BOB.email].adopted == 1
+    assert sum(o.created for o in report.owners.values()) == 0 and report.owners[ALICE.email].updated == 1
+    assert {who: set(follow.tasks(who)) for who in ids} == ids
+    _, fab = follow.task_of(ALICE.email, "Fabrikam")
+    assert _due(fab) == later.date()
+    assert len(follow.follow_ups(FollowUp.pending_write.is_not(None))) == 0
+    again = follow.run(later + timedelta(hours=1))
+    assert sum(o.created + o.updated + o.adopted for o in again.owners.values()) == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
@@ -11,6 +12,7 @@ from connector.graph.writer import (
     colour_name,
     completed_body,
     etag,
+    found_task,
     missing_master_categories,
     new_task_body,
     our_id_of,
@@ -138,3 +140,15 @@ def test_task_state_reads_completion_and_its_day() -> None:
     assert task_state("T2", {"status": "completed"}) == TaskState("T2", "completed", None)
     assert task_state("T3", {"status": "inProgress"}) == TaskState("T3", "open")
     assert task_state("T4", {"status": "notStarted"}) == TaskState("T4", "open")
+
+
+def test_an_open_todo_task_carrying_our_id_is_offered_for_adoption_and_others_are_not() -> None:
+    link = [{"applicationName": "relsync", "externalId": "relsync-fu-1"}]
+    task = {"id": "T1", "title": "Follow up: Acme", "status": "notStarted", "@odata.etag": 'W/"x"',
+            "dueDateTime": {"dateTime": "2026-12-08T00:00:00.0000000", "timeZone": "UTC"}, "linkedResources": link}
+    found = found_task(task)
+    assert found is not None and (found.our_id, found.item_id, found.change_key) == ("relsync-fu-1", "T1", 'W/"x"')
+    assert (found.subject, found.due) == ("Follow up: Acme", date(2026, 12, 8))
+    assert found_task({**task, "status": "completed"}) is None
+    assert found_task({**task, "linkedResources": []}) is None
+    assert found_task({**task, "dueDateTime": {"dateTime": "garbage"}}) == replace(found, due=None)
