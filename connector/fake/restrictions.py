@@ -116,7 +116,7 @@ def _path_name(path: etree._Element, *, contains: bool = False) -> str:
     """Check that a path can be queried; returns the element name (FieldURI) or "" for other paths."""
     kind = _local(path.tag)
     if kind == "FieldURI":
-        uri = path.get("FieldURI", "")
+        uri = str(path.get("FieldURI", ""))
         name = uri.split(":", 1)[-1]
         if name in _QUERYABLE or (contains and name in _CONTAINS_ONLY):
             return name

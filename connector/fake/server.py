@@ -342,8 +342,8 @@ class FakeExchange:
         else:
             with self._validate_lock:
                 known = unsupported.is_ews_operation(op_el, self.schema)
-            fault = unsupported.unsupported_operation if known else unsupported.not_an_operation
-            return 500, fault(op, self.build), {}
+            refuse = unsupported.unsupported_operation if known else unsupported.not_an_operation
+            return 500, refuse(op, self.build), {}
         self.stats.begin(op, address.lower() if address else None)
         client = headers.get("user-agent")
         tracked = self.overlaps.begin(op, address, client)

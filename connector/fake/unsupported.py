@@ -38,8 +38,10 @@ def _fault(code: str, message: str, build: ServerBuild | None, detail_xml: str =
 def is_ews_operation(op_el: etree._Element, schema: etree.XMLSchema | None) -> bool:
     """Whether ``op_el`` is an EWS operation request (by the schema when we have it, else by namespace)."""
     if schema is not None:
-        return bool(schema.validate(op_el))
-    return etree.QName(op_el).namespace == NS_M
+        valid: bool = schema.validate(op_el)
+        return valid
+    namespace: str | None = etree.QName(op_el).namespace
+    return namespace == NS_M
 
 
 def unsupported_operation(op: str, build: ServerBuild | None) -> bytes:

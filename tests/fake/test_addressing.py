@@ -21,7 +21,10 @@ NS = {
 
 
 def impersonating(element: str, value: str) -> bytes:
-    imp = f"<t:ExchangeImpersonation><t:ConnectingSID><t:{element}>{value}</t:{element}></t:ConnectingSID></t:ExchangeImpersonation>"
+    imp = (
+        f"<t:ExchangeImpersonation><t:ConnectingSID><t:{element}>{value}</t:{element}></t:ConnectingSID>"
+        "</t:ExchangeImpersonation>"
+    )
     return ENVELOPE.format(impersonation=imp, body=GET_INBOX).encode()
 
 
