@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 
-from connector.fake import restrictions, soap
+from connector.fake import convertid, restrictions, soap
 from connector.fake.mailbox import (
     FOLDER_CLASSES,
     FOLDER_ORDER,
@@ -1549,9 +1549,10 @@ HANDLERS: dict[str, Callable[[Ctx], str]] = {
     "CreateUserConfiguration": create_user_configuration,
     "UpdateUserConfiguration": update_user_configuration,
     "DeleteUserConfiguration": delete_user_configuration,
+    "ConvertId": convertid.convert_id,
 }
-#: Operations that act on a mailbox (the others, like ResolveNames, work without one).
-MAILBOX_OPERATIONS = frozenset(HANDLERS) - {"ResolveNames"}
+#: Operations that act on a mailbox (the others, like ResolveNames, work without one; ConvertId names it).
+MAILBOX_OPERATIONS = frozenset(HANDLERS) - {"ResolveNames", "ConvertId"}
 
 
 def request_units(op: str, elem: etree._Element) -> int:

@@ -6,10 +6,12 @@ is still validated against the EWS schema (the ``make_server`` fixture fails the
 
 from __future__ import annotations
 
+import base64
 from datetime import timedelta
 
 from exchangelib import BASIC, IMPERSONATION, UTC, Account, Configuration, Credentials, FailFast, Message
 from exchangelib.folders import Drafts, JunkEmail, Outbox
+from exchangelib.properties import ENTRY_ID, EWS_ID, HEX_ENTRY_ID, AlternateId
 
 from connector.fake.server import FakeExchange
 
@@ -126,3 +128,23 @@ def test_a_second_mailbox_is_addressed_by_impersonation(fake: FakeExchange, acco
     (https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/connectingsid)."""
     bob = account_for(fake, email="bob@contoso.test")
     assert bob.inbox.all().count() == 0 and [c.display_name for c in bob.contacts.all()] == ["Frank Fischer"]
+
+
+def test_convert_id_round_trips_between_formats(fake: FakeExchange, alice: Account) -> None:
+    """ConvertId: EwsId -> HexEntryId -> EwsId gives the id back; the hex form is the EntryId's bytes
+    (https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/convertid-operation)."""
+    item_id = alice.inbox.all().only("id")[0].id
+    hexed = list(
+        alice.protocol.convert_ids(
+            [AlternateId(id=item_id, format=EWS_ID, mailbox=ALICE.email)], destination_format=HEX_ENTRY_ID
+        )
+    )
+    assert hexed[0].format == HEX_ENTRY_ID and hexed[0].id == base64.b64decode(item_id).hex().upper()
+    back = list(alice.protocol.convert_ids([hexed[0]], destination_format=EWS_ID))
+    assert back[0].id == item_id and back[0].mailbox == ALICE.email
+    folder = list(
+        alice.protocol.convert_ids(
+            [AlternateId(id=alice.inbox.id, format=EWS_ID, mailbox=ALICE.email)], destination_format=ENTRY_ID
+        )
+    )
+    assert folder[0].id == alice.inbox.id

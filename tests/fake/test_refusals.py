@@ -138,3 +138,21 @@ def test_streaming_and_pull_events_are_refused_with_the_server_version(fake: Fak
     root = etree.fromstring(r.content)
     assert root.find("s:Header/t:ServerVersionInfo", NS).get("MajorVersion") == "15"  # type: ignore[union-attr]
     assert post(fake, envelope(GET_INBOX, ALICE.email)).status_code == 200  # and it keeps serving
+
+
+@pytest.mark.parametrize(
+    ("source", "code"),
+    [
+        ('<t:AlternateId Format="EwsId" Id="bm90LWFuLWlk" Mailbox="alice@contoso.test"/>', "ErrorInvalidIdMalformed"),
+        ('<t:AlternateId Format="OwaId" Id="abc" Mailbox="alice@contoso.test"/>', "ErrorUnsupportedTypeForConversion"),
+        ('<t:AlternatePublicFolderId Format="EwsId" FolderId="abc"/>', "ErrorUnsupportedTypeForConversion"),
+    ],
+)
+def test_convert_id_refuses_what_it_cannot_convert(fake: FakeExchange, source: str, code: str) -> None:
+    """ConvertId (https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/convertid-operation):
+    a foreign id is malformed; OwaId and public folder ids are not modelled."""
+    body = f'<m:ConvertId DestinationFormat="HexEntryId"><m:SourceIds>{source}</m:SourceIds></m:ConvertId>'
+    r = post(fake, envelope(body, ALICE.email))
+    root = etree.fromstring(r.content)
+    assert root.findtext(".//m:ConvertIdResponseMessage/m:ResponseCode", namespaces=NS) == code
+    assert root.find(".//m:AlternateId", NS) is None
