@@ -229,55 +229,37 @@ class FakeTokenService:
             self.issued.append(token)
             if self.register:
                 self.accepted.add_until(token, time.time() + self.expires_in)
-        return 200, {
-            "token_type": "Bearer",
-            "expires_in": self.expires_in,
-            "ext_expires_in": self.expires_in,
-            "access_token": token,
-        }
+        return 200, {"token_type": "Bearer", "expires_in": self.expires_in, "ext_expires_in": self.expires_in,
+                     "access_token": token}
 
     def _check(self, form: Mapping[str, str]) -> tuple[int, dict[str, Any]]:
         if form.get("grant_type") != "client_credentials":
             return _error(400, "unsupported_grant_type", "AADSTS70003", "The app requested an unsupported grant type.")
         scope = form.get("scope", "")
         if not scope.endswith("/.default") or " " in scope.strip():
-            return _error(
-                400,
-                "invalid_scope",
-                "AADSTS1002012",
-                "The provided value for scope is not valid. Client credential flows must have a scope "
-                "value with /.default suffixed to the resource identifier (application ID URI).",
-            )
+            return _error(400, "invalid_scope", "AADSTS1002012",
+                          "The provided value for scope is not valid. Client credential flows must have a scope "
+                          "value with /.default suffixed to the resource identifier (application ID URI).")
         client_id = form.get("client_id", "")
         if client_id not in self.clients and client_id not in self.certificates:
-            return _error(
-                400,
-                "unauthorized_client",
-                "AADSTS700016",
-                f"Application with identifier '{client_id}' was not found in the directory '{self.tenant}'.",
-            )
+            return _error(400, "unauthorized_client", "AADSTS700016",
+                          f"Application with identifier '{client_id}' was not found in the directory "
+                          f"'{self.tenant}'.")
         if "client_secret" in form:
             if client_id in self.clients and secrets.compare_digest(form["client_secret"], self.clients[client_id]):
                 return 200, {}
-            return _error(
-                401,
-                "invalid_client",
-                "AADSTS7000215",
-                "Invalid client secret provided. Ensure the secret being sent in the request is the "
-                "client secret value, not the client secret ID, for a secret added to app "
-                f"'{client_id}'.",
-            )
+            return _error(401, "invalid_client", "AADSTS7000215",
+                          "Invalid client secret provided. Ensure the secret being sent in the request is the "
+                          "client secret value, not the client secret ID, for a secret added to app "
+                          f"'{client_id}'.")
         if form.get("client_assertion_type") == CLIENT_ASSERTION_TYPE and "client_assertion" in form:
             problem = self._assertion_problem(client_id, form["client_assertion"])
             if problem is None:
                 return 200, {}
             return _error(401, "invalid_client", "AADSTS700027", f"Client assertion failed validation: {problem}.")
-        return _error(
-            401,
-            "invalid_client",
-            "AADSTS7000218",
-            "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
-        )
+        return _error(401, "invalid_client", "AADSTS7000218",
+                      "The request body must contain the following parameter: 'client_assertion' or "
+                      "'client_secret'.")
 
     def _assertion_problem(self, client_id: str, assertion: str) -> str | None:
         """Why a client assertion (a JWT signed with the app's certificate key) is refused, or None."""
@@ -393,3 +375,4 @@ class _Handler(BaseHTTPRequestHandler):
             return
         form = {k: v[0] for k, v in parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True).items()}
         self._json(*self.service.issue(form))
+

@@ -105,7 +105,9 @@ def contacts_delta(ctx: Ctx) -> Reply:
 
     size = ctx.page_size()
     # A distribution list is not a contact in Graph: it is left out of contacts delta.
-    page = _run_item_delta(lambda: delta.item_page(mb, state, size, render, lambda s: s.kind != "Contact"))
+    page = _run_item_delta(
+        lambda: delta.item_page(mb, state, size, render, lambda s: s.kind != "Contact")
+    )
     return _page_reply(ctx, page, "contact")
 
 
@@ -240,12 +242,9 @@ def contact_patch(ctx: Ctx) -> Reply:
             ctx.server.stats.fault("conflict")
         stale = if_match is not None and if_match.strip() != "*" and unquote_etag(if_match) != current
         if forced or stale:
-            raise GraphError(
-                412,
-                "ErrorIrresolvableConflict",
-                "The send or update operation could not be performed because the change key passed "
-                "in the request does not match the current change key for the item.",
-            )
+            raise GraphError(412, "ErrorIrresolvableConflict",
+                             "The send or update operation could not be performed because the change key passed "
+                             "in the request does not match the current change key for the item.")
         mb.update(ews_id(rest), Categories=tuple(cats))
         _, ref, spec, version = _locate(mb, rest, "contacts")
     ctx.server.stats.write(ctx.address, "update")

@@ -319,22 +319,19 @@ def _invalid_token() -> Reply:
     return Reply(
         401,
         error_body("InvalidAuthenticationToken", INVALID_TOKEN_MESSAGE),
-        {
-            "WWW-Authenticate": 'Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/'
-            'oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000", '
-            'error="invalid_token"'
-        },
+        {"WWW-Authenticate": 'Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/'
+                             'oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000", '
+                             'error="invalid_token"'},
     )
 
 
-def make_request(
-    method: str, target: str, headers: dict[str, str], body: bytes, prefer_values: list[str] | None = None
-) -> Request:
+def make_request(method: str, target: str, headers: dict[str, str], body: bytes,
+                 prefer_values: list[str] | None = None) -> Request:
     """A Request from a target below /v1.0 (``/users/a@x/contacts/delta?$select=id``)."""
     parts = urlsplit(target)
     path = parts.path if parts.path.startswith("/") else "/" + parts.path
     if path.lower().startswith(API_PREFIX + "/"):
-        path = path[len(API_PREFIX) :]
+        path = path[len(API_PREFIX):]
     segments = [unquote(s) for s in path.strip("/").split("/")] if path.strip("/") else []
     query = dict(parse_qsl(parts.query, keep_blank_values=True))
     prefer = prefer_values if prefer_values is not None else [headers["prefer"]] if "prefer" in headers else []
