@@ -1002,6 +1002,13 @@ def find_item(ctx: Ctx) -> str:
                     continue
             yield i, cur[0], cur[1]
 
+    if cal_view is not None and orders:
+        return soap.response(
+            "FindItem",
+            soap.error_message(
+                "FindItem", "ErrorUnsupportedPathForSortGroup", "A CalendarView comes sorted by start; no SortOrder."
+            ),
+        )
     if cal_view is not None:
         start, end = _dt(cal_view.get("StartDate")), _dt(cal_view.get("EndDate"))
         if end < start:

@@ -15,7 +15,8 @@ response code Exchange uses, never ignoring part of a query:
   ``ErrorInvalidRestriction``.
 * SortOrder (https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/sortorder):
   every ``FieldOrder`` in turn, the first the primary key; an item without the field sorts first
-  ascending (last descending), as an empty MAPI value does.
+  ascending (last descending), as an empty MAPI value does. A path it cannot sort on is refused with
+  ``ErrorUnsupportedPathForSortGroup``; so is a SortOrder with a CalendarView (occurrences come by start).
 * QueryString, AQS (https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/querystring-querystringtype):
   only the simple forms: ``word``, ``"a phrase"`` and ``property:value`` with the properties
   ``subject``, ``body``, ``from``, ``to``, ``cc``, ``participants``, ``category``, terms joined by
@@ -280,7 +281,10 @@ def sort_orders(sort_elem: etree._Element | None) -> list[tuple[etree._Element, 
     for fo in sort_elem if sort_elem is not None else ():
         if not isinstance(fo.tag, str) or not len(fo):
             continue
-        _path_name(fo[0])
+        try:
+            _path_name(fo[0])
+        except QueryRefused as refused:
+            raise QueryRefused("ErrorUnsupportedPathForSortGroup", refused.message.replace("query", "sort")) from None
         orders.append((fo[0], fo.get("Order", "Ascending") == "Descending"))
     return orders
 

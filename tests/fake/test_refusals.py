@@ -79,7 +79,24 @@ def test_sorting_on_a_property_that_cannot_be_sorted_is_refused(fake: FakeExchan
     order = (
         '<m:SortOrder><t:FieldOrder Order="Ascending"><t:FieldURI FieldURI="item:Body"/></t:FieldOrder></m:SortOrder>'
     )
-    assert find_item_code(fake, order) == "ErrorUnsupportedPathForQuery"
+    assert find_item_code(fake, order) == "ErrorUnsupportedPathForSortGroup"
+
+
+def test_sorting_a_calendar_view_is_refused(fake: FakeExchange) -> None:
+    """A CalendarView's occurrences come by start
+    (https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/calendarview);
+    the fake refuses a SortOrder with it rather than ignore it."""
+    order = (
+        '<m:CalendarView StartDate="2026-03-01T00:00:00Z" EndDate="2026-04-01T00:00:00Z"/>'
+        '<m:SortOrder><t:FieldOrder Order="Descending"><t:FieldURI FieldURI="item:Subject"/></t:FieldOrder>'
+        "</m:SortOrder>"
+    )
+    body = (
+        '<m:FindItem Traversal="Shallow"><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape></m:ItemShape>'
+        f'{order}<m:ParentFolderIds><t:DistinguishedFolderId Id="calendar"/></m:ParentFolderIds></m:FindItem>'
+    )
+    r = post(fake, envelope(body, ALICE.email))
+    assert b"ErrorUnsupportedPathForSortGroup" in r.content and b"RootFolder" not in r.content
 
 
 def test_grouping_is_refused(fake: FakeExchange) -> None:
