@@ -11,9 +11,12 @@ HTTP endpoints: ``POST /EWS/Exchange.asmx`` (EWS), ``GET /_fake/stats``, ``POST|
 What it models, as Exchange 2016 does it:
 
 * Dispatch on the first child of the SOAP Body (exchangelib sends no SOAPAction); the mailbox comes from
-  ``ExchangeImpersonation`` (``PrimarySmtpAddress``/``PrincipalName``), else ``X-AnchorMailbox``, else
-  the authenticated user; an unknown one gets ``ErrorNonExistentMailbox`` response messages.
-* Basic auth (401 + ``WWW-Authenticate: Basic``) or ``Bearer`` tokens from ``tokens``.
+  ``ExchangeImpersonation/ConnectingSID`` (``PrimarySmtpAddress``, ``SmtpAddress``, ``PrincipalName`` or
+  ``SID``), else ``X-AnchorMailbox``, else the authenticated user; an unknown one gets
+  ``ErrorNonExistentMailbox`` response messages. An EWS operation the fake does not serve gets
+  ``ErrorInvalidOperation``, a Body child that is none ``ErrorSchemaValidation`` (``unsupported.py``).
+* Basic auth (401 + ``WWW-Authenticate: Basic``, also for a plain GET of the EWS URL, as IIS does) or
+  ``Bearer`` tokens from ``tokens``.
 * With ``validate=schema``: every request is checked against the schema first (a failure is the
   ``ErrorSchemaValidation`` fault Exchange sends, recorded in ``request_violations``), and every
   response header element and Body child is validated (failures recorded in ``violations``).
@@ -24,9 +27,12 @@ What it models, as Exchange 2016 does it:
 * Every write gives the item a new ChangeKey and a new change number, so it comes back in the next
   SyncFolderItems of every client (our own writes included, unless listed in ``Ignore``).
 
-Not modelled: sending mail (a created Message is only saved; without ``SavedItemFolderId`` it lands in
-the Inbox because the fake has no Drafts folder), attachments, folders other than the distinguished
-ones, FindItem ``SortOrder`` (items come in store order), meeting requests and responses.
+* FindItem ``Restriction``, ``SortOrder`` and ``QueryString`` as ``restrictions.py`` documents; ConvertId
+  (``convertid.py``); CreateItem stamps items as ``stamping.py`` documents.
+
+Not modelled (refused, not ignored): sending mail (a created Message is only saved; without
+``SavedItemFolderId`` it lands in Drafts, as with ``SaveOnly``), attachments, folders other than the
+distinguished ones, FindItem grouping, meeting requests and responses.
 """
 
 from __future__ import annotations
