@@ -17,6 +17,7 @@ from connector.fake.server import FakeExchange
 
 from .company import ALICE, DANA, ERIN, T0
 from .conftest import AccountFactory
+from .extprops import FIELD
 
 INBOX = ["Offer for Fabrikam", "Re: Offer for Fabrikam", "Private: lunch?"]  # received at T0 + 1h, 2h, 3h
 
@@ -148,3 +149,17 @@ def test_convert_id_round_trips_between_formats(fake: FakeExchange, alice: Accou
         )
     )
     assert folder[0].id == alice.inbox.id
+
+
+def test_filters_on_contacts_tasks_categories_and_extended_properties(alice: Account) -> None:
+    """Restrictions on the other item types the fake serves: contacts:CompanyName (strings compare ignoring
+    case), Contains with Prefixed or Substring and IgnoreCase, item:Categories (any value) and an extended
+    property (https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/contains,
+    https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/extendedfielduri)."""
+    assert [c.display_name for c in alice.contacts.filter(company_name="FABRIKAM")] == ["Dana Dunn"]
+    assert [c.display_name for c in alice.contacts.filter(display_name__istartswith="steve")] == [
+        "Steve O'Neil & Sons"
+    ]
+    assert [t.subject for t in alice.tasks.filter(subject__icontains="DANA")] == ["Call Dana about renewal"]
+    assert [m.subject for m in alice.inbox.filter(categories__contains=["Customer"])] == ["Offer for Fabrikam"]
+    assert [c.display_name for c in alice.contacts.filter(**{FIELD: "crm-dana"})] == ["Dana Dunn"]
