@@ -1133,7 +1133,7 @@ def create_item(ctx: Ctx) -> str:
                 )
             )
             continue
-        stamp_created(spec)
+        stamp_created(spec, mb.address.rpartition("@")[2])
         if spec.kind == "Task":
             if "PercentComplete" in spec.fields:
                 task_rules(spec.fields, "PercentComplete")

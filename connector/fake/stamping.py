@@ -4,16 +4,19 @@ Exchange sets the store times itself (they are read-only in EWS): ``DateTimeCrea
 ``LastModifiedTime`` and, for every item saved in a folder, ``DateTimeReceived`` (the time the store
 received it). A message saved with ``MessageDisposition="SaveOnly"`` is unsent: ``IsDraft`` is true and
 it has no ``DateTimeSent``, unless the client sets ``PidTagMessageFlags`` (0x0E07) without ``mfUnsent``
-(0x8), the documented way to save a message that is not a draft. A saved message is read (``mfRead``).
+(0x8), the documented way to save a message that is not a draft. A saved message is read (``mfRead``)
+and, as the store assigns one to every message it saves, has an ``InternetMessageId``.
 
 * https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/datetimecreated
 * https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/datetimereceived
 * https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/isdraft
 * https://learn.microsoft.com/en-us/office/client-developer/outlook/mapi/pidtagmessageflags-canonical-property
+* https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/internetmessageid
 """
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 
 from connector.fake.model import ItemSpec
@@ -38,12 +41,14 @@ def _message_flags(spec: ItemSpec) -> int | None:
     return None
 
 
-def stamp_created(spec: ItemSpec, now: datetime | None = None) -> ItemSpec:
-    """Stamp ``spec`` (in place, and return it) as Exchange stamps an item created by CreateItem."""
+def stamp_created(spec: ItemSpec, domain: str, now: datetime | None = None) -> ItemSpec:
+    """Stamp ``spec`` (in place, and return it) as Exchange stamps an item created by CreateItem in a
+    mailbox of ``domain``."""
     when = (now or datetime.now(UTC)).replace(microsecond=0)
     for name in _STORE_TIMES:
         spec.fields[name] = when
     if spec.kind == "Message":
+        spec.fields.setdefault("InternetMessageId", f"<{uuid.uuid4().hex}@{domain}>")
         flags = _message_flags(spec)
         if flags is None:
             spec.fields.setdefault("IsRead", True)
