@@ -319,7 +319,7 @@ class Renderer:
                 values["DisplayCc"] = "; ".join(m.name for m in spec.fields["CcRecipients"])
         elif spec.kind == "CalendarItem" and spec.fields.get("Recurrence") is not None:
             values["CalendarItemType"] = "RecurringMaster"
-            values["IsRecurring"] = True
+            values["IsRecurring"] = restrictions.master_is_recurring(spec, self.mb.address)
             if self.shape.elements & _CALENDAR_SERIES:
                 self._series(folder, index, spec, values)
         elif spec.kind == "Task" and spec.fields.get("Recurrence") is not None:
@@ -995,7 +995,7 @@ def find_item(ctx: Ctx) -> str:
             if cur is None:
                 continue
             if restriction is not None or aqs is not None:
-                values = restrictions.item_values(cur[0], _KIND_DEFAULTS[cur[0].kind])
+                values = restrictions.item_values(cur[0], _KIND_DEFAULTS[cur[0].kind], mb2.address)
                 if restriction is not None and not restrictions.matches(restriction[0], values):
                     continue
                 if aqs is not None and not restrictions.aqs_matches(aqs, values):
@@ -1060,7 +1060,7 @@ def find_item(ctx: Ctx) -> str:
         if orders:
             try:
                 all_hits = restrictions.sort(
-                    all_hits, orders, lambda h: restrictions.item_values(h[1], _KIND_DEFAULTS[h[1].kind])
+                    all_hits, orders, lambda h: restrictions.item_values(h[1], _KIND_DEFAULTS[h[1].kind], mb2.address)
                 )
             except restrictions.QueryRefused as refused:
                 return soap.response("FindItem", soap.error_message("FindItem", refused.code, refused.message))

@@ -87,11 +87,25 @@ def _parse_dt(text: str) -> datetime:
     return dt
 
 
-def item_values(spec: ItemSpec, defaults: dict[str, Any]) -> dict[str, Any]:
-    """The values a restriction or a sort sees for one item: defaults, the stored fields, derived ones."""
+def master_is_recurring(spec: ItemSpec, owner: str) -> bool:
+    """``IsRecurring`` of a recurring series' master item, as Exchange sets it.
+
+    https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/isrecurring: a
+    master is IsRecurring false in its organizer's calendar and true in an attendee's (the page calls the
+    organizer's value incorrect, but it is what Exchange serves); a recurring task is true.
+    """
+    if spec.kind != "CalendarItem":
+        return True
+    organizer = spec.fields.get("Organizer")
+    return not (isinstance(organizer, Mailbox) and organizer.email.lower() == owner.lower())
+
+
+def item_values(spec: ItemSpec, defaults: dict[str, Any], owner: str) -> dict[str, Any]:
+    """The values a restriction or a sort sees for one item of ``owner``'s mailbox: defaults, the stored
+    fields, derived ones (as the item is rendered, see ``Renderer.values``)."""
     values = {**defaults, **spec.fields}
     if spec.kind in ("CalendarItem", "Task") and spec.fields.get("Recurrence") is not None:
-        values["IsRecurring"] = True  # as the item is rendered (see Renderer.values)
+        values["IsRecurring"] = master_is_recurring(spec, owner)
         if spec.kind == "CalendarItem":
             values["CalendarItemType"] = "RecurringMaster"
     return values

@@ -13,6 +13,7 @@ from exchangelib import BASIC, IMPERSONATION, UTC, Account, Configuration, Crede
 from exchangelib.folders import Drafts, JunkEmail, Outbox
 from exchangelib.properties import ENTRY_ID, EWS_ID, HEX_ENTRY_ID, AlternateId
 
+from connector.fake.model import ItemSpec, Recurrence
 from connector.fake.server import FakeExchange
 
 from .company import ALICE, DANA, ERIN, T0
@@ -68,13 +69,30 @@ def test_filter_on_read_state_and_count_agree_with_the_folder_counts(alice: Acco
     assert alice.inbox.unread_count == alice.inbox.filter(is_read=False).count() == 1
 
 
-def test_filter_on_recurrence(alice: Account) -> None:
-    """calendar:IsRecurring is true for the series' master, as the fake serves it in FindItem
+def test_filter_on_recurrence(fake: FakeExchange, alice: Account) -> None:
+    """calendar:IsRecurring as Exchange documents it for a series' master: false in the organizer's calendar,
+    true in an attendee's; false for a single item
     (https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/isrecurring)."""
-    recurring = [c.subject for c in alice.calendar.filter(is_recurring=True)]
-    assert recurring == ["Weekly sync"]
-    single = {c.subject for c in alice.calendar.filter(is_recurring=False)}
-    assert "Weekly sync" not in single and "Quarterly review with Fabrikam" in single
+    assert alice.calendar.filter(is_recurring=True).count() == 0  # Alice organizes "Weekly sync"
+    invited = ItemSpec(
+        "CalendarItem",
+        {
+            "Subject": "Dana's monthly call",
+            "Start": T0,
+            "End": T0 + timedelta(hours=1),
+            "Recurrence": Recurrence("Weekly", 4, T0.date(), days_of_week=("Monday",), occurrences=3),
+            "Organizer": DANA,
+            "IsMeeting": True,
+        },
+    )
+    fake.mailboxes[ALICE.email].create("calendar", invited)
+    recurring = alice.calendar.filter(is_recurring=True)
+    assert [(c.subject, c.is_recurring, c.type) for c in recurring] == [
+        ("Dana's monthly call", True, "RecurringMaster")
+    ]
+    masters = {c.subject: c.is_recurring for c in alice.calendar.filter(type="RecurringMaster")}
+    assert masters == {"Weekly sync": False, "Dana's monthly call": True}
+    assert "Quarterly review with Fabrikam" in {c.subject for c in alice.calendar.filter(is_recurring=False)}
 
 
 def test_query_string_filters_on_simple_aqs_terms(alice: Account) -> None:

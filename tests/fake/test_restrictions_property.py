@@ -43,7 +43,7 @@ def compare(op: str, uri: str, value: str) -> etree._Element:
 
 
 def values(spec: ItemSpec) -> dict[str, object]:
-    return restrictions.item_values(spec, {"IsRead": False})
+    return restrictions.item_values(spec, {"IsRead": False}, "alice@contoso.test")
 
 
 @given(items, st.integers(0, 10_000))
