@@ -9,8 +9,8 @@ response code Exchange uses, never ignoring part of a query:
   e-mail addresses and phone numbers) and ``ExtendedFieldURI``. String comparisons ignore case, as
   Exchange's do. A mailbox-valued field (``message:Sender``, ``message:From``, ``calendar:Organizer``,
   recipients) compares by its SMTP address; ``Contains`` also looks at its display name.
-  A path that is no item property, or a complex one (recurrence, attendees, attachments, bodies of
-  indexed properties without an index), is refused with ``ErrorUnsupportedPathForQuery``; ``Excludes``
+  A path that is no property the fake models (``Size``, ``IsFromMe`` ... hold no value here), or a
+  complex one (recurrence, attendees, attachments), is refused with ``ErrorUnsupportedPathForQuery``; ``Excludes``
   and comparing two fields with ``ErrorUnsupportedQueryFilter``; an unknown element with
   ``ErrorInvalidRestriction``.
 * SortOrder (https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/sortorder):
@@ -35,7 +35,7 @@ from typing import Any
 from lxml import etree
 
 from connector.fake.model import ExtendedProp, ItemSpec, Mailbox
-from connector.fake.xmlout import KIND_ORDER, NS_T, ext_key
+from connector.fake.xmlout import NS_T, ext_key
 
 T = f"{{{NS_T}}}"
 
@@ -49,16 +49,28 @@ class QueryRefused(Exception):
         self.message = message
 
 
-#: Element names a FieldURI may name (any item type the fake serves), minus those Exchange cannot query.
-_COMPLEX = frozenset(
+#: The properties the fake models (model.py's field table, the defaults and the derived ones), by element
+#: name. Exchange can query more (Size, IsFromMe, ...), but the fake holds no value for those: a query
+#: on one would silently match nothing, so it is refused instead.
+_QUERYABLE = frozenset(
     {
-        "ItemId", "ParentFolderId", "Body", "Attachments", "ExtendedProperty", "Recurrence", "FirstOccurrence",
-        "LastOccurrence", "ModifiedOccurrences", "DeletedOccurrences", "RequiredAttendees", "OptionalAttendees",
-        "Resources", "EmailAddresses", "PhoneNumbers", "PhysicalAddresses", "ImAddresses", "Companies",
-        "Children", "Contacts", "StartTimeZone", "EndTimeZone",
+        # item
+        "ItemClass", "Subject", "Sensitivity", "DateTimeReceived", "Categories", "Importance", "InReplyTo",
+        "IsSubmitted", "IsDraft", "DateTimeSent", "DateTimeCreated", "ReminderIsSet", "DisplayCc", "DisplayTo",
+        "HasAttachments", "LastModifiedTime", "ConversationId",
+        # message
+        "Sender", "ToRecipients", "CcRecipients", "BccRecipients", "ConversationTopic", "From",
+        "InternetMessageId", "IsRead", "References",
+        # contact
+        "FileAs", "DisplayName", "GivenName", "MiddleName", "Nickname", "CompanyName", "JobTitle", "Department",
+        "Surname", "BusinessHomePage",
+        # calendar
+        "UID", "Start", "End", "IsAllDayEvent", "LegacyFreeBusyStatus", "Location", "IsMeeting", "IsCancelled",
+        "IsRecurring", "CalendarItemType", "Organizer",
+        # task
+        "DueDate", "StartDate", "CompleteDate", "Status", "PercentComplete", "IsComplete", "Owner",
     }
 )  # fmt: skip
-_QUERYABLE = frozenset(name for order in KIND_ORDER.values() for name in order) - _COMPLEX
 _INDEXED = {"contacts:EmailAddress": "EmailAddresses", "contacts:PhoneNumber": "PhoneNumbers"}
 #: Body may be searched with Contains (Exchange's content search), not compared.
 _CONTAINS_ONLY = frozenset({"Body"})
@@ -104,6 +116,9 @@ def item_values(spec: ItemSpec, defaults: dict[str, Any], owner: str) -> dict[st
     """The values a restriction or a sort sees for one item of ``owner``'s mailbox: defaults, the stored
     fields, derived ones (as the item is rendered, see ``Renderer.values``)."""
     values = {**defaults, **spec.fields}
+    for display, recipients in (("DisplayTo", "ToRecipients"), ("DisplayCc", "CcRecipients")):
+        if spec.fields.get(recipients):
+            values[display] = "; ".join(m.name for m in spec.fields[recipients])
     if spec.kind in ("CalendarItem", "Task") and spec.fields.get("Recurrence") is not None:
         values["IsRecurring"] = master_is_recurring(spec, owner)
         if spec.kind == "CalendarItem":

@@ -43,12 +43,14 @@ def fault_code(r: object) -> str:
     return str(root.findtext("s:Body/s:Fault/faultcode", namespaces=NS))
 
 
-def test_a_restriction_on_a_property_that_cannot_be_queried_is_unsupported_path(fake: FakeExchange) -> None:
+@pytest.mark.parametrize("uri", ["item:Attachments", "item:Size", "item:IsFromMe", "calendar:Recurrence"])
+def test_a_restriction_on_a_property_the_fake_cannot_query_is_unsupported_path(fake: FakeExchange, uri: str) -> None:
     """ErrorUnsupportedPathForQuery: "the property path is not supported for the restriction"
-    (https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/restriction)."""
+    (https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/restriction).
+    Size and IsFromMe have no value in the fake: refused rather than silently matching nothing."""
     restriction = (
-        '<m:Restriction><t:IsEqualTo><t:FieldURI FieldURI="item:Attachments"/>'
-        '<t:FieldURIOrConstant><t:Constant Value="x"/></t:FieldURIOrConstant></t:IsEqualTo></m:Restriction>'
+        f'<m:Restriction><t:IsEqualTo><t:FieldURI FieldURI="{uri}"/>'
+        '<t:FieldURIOrConstant><t:Constant Value="1"/></t:FieldURIOrConstant></t:IsEqualTo></m:Restriction>'
     )
     assert find_item_code(fake, restriction) == "ErrorUnsupportedPathForQuery"
 
