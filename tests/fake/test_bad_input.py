@@ -27,6 +27,7 @@ def test_malformed_xml_is_a_schema_validation_fault(fake: FakeExchange) -> None:
     assert r.status_code == 500 and r.headers["Content-Type"].startswith("text/xml")
     assert faultcode(r) == "a:ErrorSchemaValidation"
     assert b"<t:LineNumber>" in r.content
+    assert post(fake, envelope(GET_INBOX, ALICE.email)).status_code == 200  # and it keeps serving
 
 
 def test_a_body_that_is_not_soap_is_a_schema_validation_fault(fake: FakeExchange) -> None:
