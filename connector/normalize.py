@@ -397,6 +397,7 @@ def _accepted_message_class(item_class: str | None) -> bool:
 def message_record(item: Any, folder: str, *, owner: str | None = None, snippet_chars: int = 0) -> MessageRecord:
     """Translate an exchangelib ``Message`` found in ``folder`` ("inbox" or "sentitems").
 
+    An item with neither sent nor received time (saved, never sent) is dated by its creation time.
     The sender is ``From`` (``author``), else ``Sender``; in Sent Items a message without either is
     attributed to ``owner`` (the mailbox's address) when given. The body is never kept: at most its
     first ``snippet_chars`` characters, whitespace collapsed and HTML stripped.
@@ -409,7 +410,10 @@ def message_record(item: Any, folder: str, *, owner: str | None = None, snippet_
     sent_at = _utc(item_id, "sent time", item.datetime_sent)
     received_at = _utc(item_id, "received time", item.datetime_received)
     if sent_at is None and received_at is None:
-        raise BadItem(item_id, "no date: neither sent nor received time")
+        # a message saved (not sent, not delivered) has only its store times: date it by its creation
+        received_at = _utc(item_id, "creation time", getattr(item, "datetime_created", None))
+    if sent_at is None and received_at is None:
+        raise BadItem(item_id, "no date: neither sent, received nor creation time")
 
     sender = _participant(item.author, "from") or _participant(item.sender, "from")
     if sender is None and owner and folder == "sentitems":

@@ -67,7 +67,8 @@ CONTACT_FIELDS = (
     "categories", "sensitivity", "item_class",
 )
 MESSAGE_FIELDS = (
-    "subject", "sensitivity", "categories", "datetime_sent", "datetime_received", "sender", "author",
+    "subject", "sensitivity", "categories", "datetime_sent", "datetime_received", "datetime_created", "sender",
+    "author",
     "to_recipients", "cc_recipients", "bcc_recipients", "message_id", "conversation_id", "size", "item_class",
 )
 CALENDAR_FIELDS = (

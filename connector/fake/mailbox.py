@@ -30,7 +30,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from connector.fake.model import FOLDER_KINDS, ItemKind, ItemSpec, Mailbox
+from connector.fake.model import MAILBOX_FOLDER_KINDS, ItemKind, ItemSpec, Mailbox
 
 FOLDER_CLASSES: dict[str, tuple[str, str, str]] = {
     # key: (XSD element, FolderClass, DisplayName)
@@ -41,12 +41,16 @@ FOLDER_CLASSES: dict[str, tuple[str, str, str]] = {
     "contacts": ("ContactsFolder", "IPF.Contact", "Contacts"),
     "calendar": ("CalendarFolder", "IPF.Appointment", "Calendar"),
     "tasks": ("TasksFolder", "IPF.Task", "Tasks"),
+    "drafts": ("Folder", "IPF.Note", "Drafts"),
+    "deleteditems": ("Folder", "IPF.Note", "Deleted Items"),
+    "junkemail": ("Folder", "IPF.Note", "Junk Email"),
+    "outbox": ("Folder", "IPF.Note", "Outbox"),
 }
 FOLDER_ORDER: tuple[str, ...] = tuple(FOLDER_CLASSES)
 FOLDER_PARENT: dict[str, str | None] = {
     "root": None,
     "msgfolderroot": "root",
-    **{k: "msgfolderroot" for k in FOLDER_KINDS},
+    **{k: "msgfolderroot" for k in MAILBOX_FOLDER_KINDS},
 }
 
 ChangeType = Literal["Create", "Update", "Delete", "ReadFlagChange"]
@@ -88,7 +92,7 @@ def encode_item_id(ref: ItemRef) -> str:
 
 def decode_item_id(text: str) -> ItemRef:
     parts = _unb64(text).split(":")
-    if len(parts) not in (4, 5) or parts[0] != "AAMk" or parts[2] not in FOLDER_KINDS:
+    if len(parts) not in (4, 5) or parts[0] != "AAMk" or parts[2] not in MAILBOX_FOLDER_KINDS:
         raise InvalidId(text)
     try:
         return ItemRef(int(parts[1]), parts[2], int(parts[3]), int(parts[4]) if len(parts) == 5 else 0)
@@ -146,6 +150,10 @@ class SyncPage:
     includes_last: bool
 
 
+def _unread(spec: ItemSpec) -> bool:
+    return spec.kind in ("Message", "MeetingRequest") and not spec.fields.get("IsRead", False)
+
+
 @dataclass
 class FolderStore:
     """One folder: the lazy base plus the overlay and change log."""
@@ -163,10 +171,27 @@ class FolderStore:
     generation: int = 0
     deleted_count: int = 0
 
+    _base_unread: int | None = field(default=None, init=False, repr=False)
+
     def __post_init__(self) -> None:
         self.base_len = len(self.base)
         self.counter = self.base_len
         self.next_index = self.base_len
+
+    def unread_count(self) -> int:
+        """Live unread messages (``IsRead`` false), as a folder's ``UnreadCount`` reports them.
+
+        The immutable base is counted once; the overlay (every item written since) is counted each time.
+        """
+        if self._base_unread is None:
+            self._base_unread = sum(1 for spec in self.base if _unread(spec))
+        n = self._base_unread
+        for index, entry in list(self.overlay.items()):
+            if index < self.base_len and _unread(self.base[index]):
+                n -= 1
+            if entry.spec is not None and _unread(entry.spec):
+                n += 1
+        return n
 
     # --- reading ---------------------------------------------------------------------------------
 
@@ -368,7 +393,7 @@ class MailboxStore:
         self.address = owner.email.lower()
         self.lock = threading.RLock()
         self.folders: dict[str, FolderStore] = {
-            key: FolderStore(number, key, kind, folders.get(key, ())) for key, kind in FOLDER_KINDS.items()
+            key: FolderStore(number, key, kind, folders.get(key, ())) for key, kind in MAILBOX_FOLDER_KINDS.items()
         }
 
     # ids ------------------------------------------------------------------------------------------

@@ -73,6 +73,18 @@ FOLDER_KINDS: dict[str, ItemKind | None] = {
     "tasks": "Task",
 }
 
+#: The other distinguished folders every Exchange mailbox has; they start empty (the generator fills none).
+#: Deleted Items holds any kind (None). See
+#: https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/distinguishedfolderid
+EMPTY_FOLDER_KINDS: dict[str, ItemKind | None] = {
+    "drafts": "Message",
+    "deleteditems": None,
+    "junkemail": "Message",
+    "outbox": "Message",
+}
+#: Every item folder of a fake mailbox.
+MAILBOX_FOLDER_KINDS: dict[str, ItemKind | None] = {**FOLDER_KINDS, **EMPTY_FOLDER_KINDS}
+
 
 @dataclass(frozen=True, slots=True)
 class Mailbox:

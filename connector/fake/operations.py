@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 
-from connector.fake import soap
+from connector.fake import convertid, restrictions, soap
 from connector.fake.mailbox import (
     FOLDER_CLASSES,
     FOLDER_ORDER,
@@ -31,7 +31,7 @@ from connector.fake.mailbox import (
     folder_change_key,
 )
 from connector.fake.model import (
-    FOLDER_KINDS,
+    MAILBOX_FOLDER_KINDS,
     Attendee,
     ExtendedProp,
     ItemKind,
@@ -41,6 +41,7 @@ from connector.fake.model import (
     Recurrence,
 )
 from connector.fake.recurrence import occurrence_starts
+from connector.fake.stamping import stamp_created
 from connector.fake.userconfig import UserConfig
 from connector.fake.xmlout import (
     ATTENDEES_ELEMENTS,
@@ -318,7 +319,7 @@ class Renderer:
                 values["DisplayCc"] = "; ".join(m.name for m in spec.fields["CcRecipients"])
         elif spec.kind == "CalendarItem" and spec.fields.get("Recurrence") is not None:
             values["CalendarItemType"] = "RecurringMaster"
-            values["IsRecurring"] = True
+            values["IsRecurring"] = restrictions.master_is_recurring(spec, self.mb.address)
             if self.shape.elements & _CALENDAR_SERIES:
                 self._series(folder, index, spec, values)
         elif spec.kind == "Task" and spec.fields.get("Recurrence") is not None:
@@ -586,7 +587,7 @@ def _folder_xml(mb: MailboxStore, key: str, fields: set[str] | None) -> str:
         children = sum(1 for k, p in FOLDER_PARENT.items() if p == key)
         parts.append(f"<t:ChildFolderCount>{children}</t:ChildFolderCount>")
     if tag in ("Folder", "TasksFolder") and want("UnreadCount"):
-        parts.append("<t:UnreadCount>0</t:UnreadCount>")
+        parts.append(f"<t:UnreadCount>{fs.unread_count() if fs else 0}</t:UnreadCount>")
     parts.append(f"</t:{tag}>")
     return "".join(parts)
 
@@ -943,86 +944,6 @@ def get_item(ctx: Ctx) -> str:
 # --- FindItem -----------------------------------------------------------------------------------------------
 
 
-def _field_value(loc_values: dict[str, Any], path: etree._Element) -> Any:
-    name = _local(path.tag)
-    if name == "FieldURI":
-        return loc_values.get(path.get("FieldURI", "").split(":", 1)[-1])
-    if name == "ExtendedFieldURI":
-        key = _ext_from_uri(path)
-        for p in loc_values.get("ExtendedProperty", ()):
-            if ext_key(p) == key:
-                return p.value
-        return None
-    if name == "IndexedFieldURI":
-        el = _INDEXED.get(path.get("FieldURI", ""))
-        d = loc_values.get(el or "") or {}
-        return d.get(path.get("FieldIndex", ""))
-    return None
-
-
-def _constant(expr: etree._Element, sample: Any) -> Any:
-    const = expr.find(f"{T}FieldURIOrConstant/{T}Constant")
-    raw = const.get("Value", "") if const is not None else ""
-    if isinstance(sample, bool):
-        return _bool(raw)
-    if isinstance(sample, datetime):
-        return _dt(raw)
-    if isinstance(sample, int | float):
-        return float(raw)
-    return raw
-
-
-_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
-    "IsEqualTo": lambda a, b: a == b,
-    "IsNotEqualTo": lambda a, b: a != b,
-    "IsGreaterThan": lambda a, b: a > b,
-    "IsGreaterThanOrEqualTo": lambda a, b: a >= b,
-    "IsLessThan": lambda a, b: a < b,
-    "IsLessThanOrEqualTo": lambda a, b: a <= b,
-}
-
-
-def _matches(expr: etree._Element, values: dict[str, Any]) -> bool:
-    name = _local(expr.tag)
-    if name == "And":
-        return all(_matches(e, values) for e in expr)
-    if name == "Or":
-        return any(_matches(e, values) for e in expr)
-    if name == "Not":
-        return not _matches(expr[0], values)
-    path = expr[0]
-    value = _field_value(values, path)
-    if name == "Exists":
-        return value is not None
-    if name in _COMPARE:
-        if value is None:
-            return False
-        if isinstance(value, tuple):  # multi-valued (Categories): any element
-            return any(_COMPARE[name](v, _constant(expr, v)) for v in value)
-        try:
-            return _COMPARE[name](value, _constant(expr, value))
-        except TypeError:
-            return False
-    if name == "Contains":
-        const = expr.find(f"{T}Constant")
-        needle = const.get("Value", "") if const is not None else ""
-        mode = expr.get("ContainmentMode", "Substring")
-        ignore_case = "IgnoreCase" in expr.get("ContainmentComparison", "Exact")
-        candidates = value if isinstance(value, tuple) else (value,)
-        for v in candidates:
-            if v is None:
-                continue
-            s, n = (str(v).lower(), needle.lower()) if ignore_case else (str(v), needle)
-            if (
-                (mode == "FullString" and s == n)
-                or (mode == "Prefixed" and s.startswith(n))
-                or (mode not in ("FullString", "Prefixed") and n in s)
-            ):
-                return True
-        return False
-    raise SoapFault("ErrorUnsupportedPathForQuery", f"The fake does not support restriction {name}.")
-
-
 def find_item(ctx: Ctx) -> str:
     mb = ctx.require_mailbox()
     elem = ctx.elem
@@ -1039,8 +960,32 @@ def find_item(ctx: Ctx) -> str:
         return soap.response("FindItem", soap.error_message("FindItem", code, _FOLDER_ERRORS[code]))
     fs = mb2.folders.get(key)
     restriction = elem.find(f"{M}Restriction")
+    if restriction is not None and not len(restriction):
+        restriction = None
     cal_view = elem.find(f"{M}CalendarView")
     paged = elem.find(f"{M}IndexedPageItemView")
+    query = elem.find(f"{M}QueryString")
+    for unsupported in (
+        "GroupBy",
+        "DistinguishedGroupBy",
+        "ContactsView",
+        "FractionalPageItemView",
+        "SeekToConditionPageItemView",
+    ):
+        if elem.find(f"{M}{unsupported}") is not None:
+            return soap.response(
+                "FindItem",
+                soap.error_message(
+                    "FindItem", "ErrorInvalidOperation", f"The fake Exchange does not support FindItem {unsupported}."
+                ),
+            )
+    try:
+        if restriction is not None:
+            restrictions.validate(restriction[0])
+        orders = restrictions.sort_orders(elem.find(f"{M}SortOrder"))
+        aqs = restrictions.parse_aqs(query.text or "") if query is not None else None
+    except restrictions.QueryRefused as refused:
+        return soap.response("FindItem", soap.error_message("FindItem", refused.code, refused.message))
 
     def candidates() -> Iterator[tuple[int, ItemSpec, int]]:
         if fs is None:
@@ -1049,12 +994,21 @@ def find_item(ctx: Ctx) -> str:
             cur = fs.get(i)
             if cur is None:
                 continue
-            if restriction is not None and len(restriction):
-                values = {**_KIND_DEFAULTS[cur[0].kind], **cur[0].fields}
-                if not _matches(restriction[0], values):
+            if restriction is not None or aqs is not None:
+                values = restrictions.item_values(cur[0], _KIND_DEFAULTS[cur[0].kind], mb2.address)
+                if restriction is not None and not restrictions.matches(restriction[0], values):
+                    continue
+                if aqs is not None and not restrictions.aqs_matches(aqs, values):
                     continue
             yield i, cur[0], cur[1]
 
+    if cal_view is not None and orders:
+        return soap.response(
+            "FindItem",
+            soap.error_message(
+                "FindItem", "ErrorUnsupportedPathForSortGroup", "A CalendarView comes sorted by start; no SortOrder."
+            ),
+        )
     if cal_view is not None:
         start, end = _dt(cal_view.get("StartDate")), _dt(cal_view.get("EndDate"))
         if end < start:
@@ -1100,8 +1054,16 @@ def find_item(ctx: Ctx) -> str:
     max_entries = int(paged.get("MaxEntriesReturned", "100") or 100) if paged is not None else 1000
     offset = int(paged.get("Offset", "0") or 0) if paged is not None else 0
     from_end = paged is not None and paged.get("BasePoint", "Beginning") == "End"
-    all_hits = list(candidates()) if (restriction is not None or from_end) else None
+    filtered = restriction is not None or aqs is not None or orders
+    all_hits = list(candidates()) if (filtered or from_end) else None
     if all_hits is not None:
+        if orders:
+            try:
+                all_hits = restrictions.sort(
+                    all_hits, orders, lambda h: restrictions.item_values(h[1], _KIND_DEFAULTS[h[1].kind], mb2.address)
+                )
+            except restrictions.QueryRefused as refused:
+                return soap.response("FindItem", soap.error_message("FindItem", refused.code, refused.message))
         total = len(all_hits)
         seq = all_hits[::-1] if from_end else all_hits
         page = seq[offset : offset + max_entries]
@@ -1155,11 +1117,12 @@ def create_item(ctx: Ctx) -> str:
         mb = mb2
     for child in children:
         spec = parse_item(child)
+        # Exchange saves a message created without SavedItemFolderId in Drafts (MessageDisposition SaveOnly)
         key = (
             folder_key
-            or {"Message": "inbox", "Contact": "contacts", "CalendarItem": "calendar", "Task": "tasks"}[spec.kind]
+            or {"Message": "drafts", "Contact": "contacts", "CalendarItem": "calendar", "Task": "tasks"}[spec.kind]
         )
-        if key not in FOLDER_KINDS or FOLDER_KINDS[key] != spec.kind:
+        if key not in MAILBOX_FOLDER_KINDS or MAILBOX_FOLDER_KINDS[key] not in (spec.kind, None):
             messages.append(
                 soap.error_message(
                     "CreateItem",
@@ -1170,9 +1133,7 @@ def create_item(ctx: Ctx) -> str:
                 )
             )
             continue
-        if spec.kind == "Message":
-            spec.fields.setdefault("IsRead", True)
-            spec.fields.setdefault("IsDraft", True)
+        stamp_created(spec, mb.address.rpartition("@")[2])
         if spec.kind == "Task":
             if "PercentComplete" in spec.fields:
                 task_rules(spec.fields, "PercentComplete")
@@ -1595,9 +1556,10 @@ HANDLERS: dict[str, Callable[[Ctx], str]] = {
     "CreateUserConfiguration": create_user_configuration,
     "UpdateUserConfiguration": update_user_configuration,
     "DeleteUserConfiguration": delete_user_configuration,
+    "ConvertId": convertid.convert_id,
 }
-#: Operations that act on a mailbox (the others, like ResolveNames, work without one).
-MAILBOX_OPERATIONS = frozenset(HANDLERS) - {"ResolveNames"}
+#: Operations that act on a mailbox (the others, like ResolveNames, work without one; ConvertId names it).
+MAILBOX_OPERATIONS = frozenset(HANDLERS) - {"ResolveNames", "ConvertId"}
 
 
 def request_units(op: str, elem: etree._Element) -> int:

@@ -11,9 +11,12 @@ HTTP endpoints: ``POST /EWS/Exchange.asmx`` (EWS), ``GET /_fake/stats``, ``POST|
 What it models, as Exchange 2016 does it:
 
 * Dispatch on the first child of the SOAP Body (exchangelib sends no SOAPAction); the mailbox comes from
-  ``ExchangeImpersonation`` (``PrimarySmtpAddress``/``PrincipalName``), else ``X-AnchorMailbox``, else
-  the authenticated user; an unknown one gets ``ErrorNonExistentMailbox`` response messages.
-* Basic auth (401 + ``WWW-Authenticate: Basic``) or ``Bearer`` tokens from ``tokens``.
+  ``ExchangeImpersonation/ConnectingSID`` (``PrimarySmtpAddress``, ``SmtpAddress``, ``PrincipalName`` or
+  ``SID``), else ``X-AnchorMailbox``, else the authenticated user; an unknown one gets
+  ``ErrorNonExistentMailbox`` response messages. An EWS operation the fake does not serve gets
+  ``ErrorInvalidOperation``, a Body child that is none ``ErrorSchemaValidation`` (``unsupported.py``).
+* Basic auth (401 + ``WWW-Authenticate: Basic``, also for a plain GET of the EWS URL, as IIS does) or
+  ``Bearer`` tokens from ``tokens``.
 * With ``validate=schema``: every request is checked against the schema first (a failure is the
   ``ErrorSchemaValidation`` fault Exchange sends, recorded in ``request_violations``), and every
   response header element and Body child is validated (failures recorded in ``violations``).
@@ -24,9 +27,12 @@ What it models, as Exchange 2016 does it:
 * Every write gives the item a new ChangeKey and a new change number, so it comes back in the next
   SyncFolderItems of every client (our own writes included, unless listed in ``Ignore``).
 
-Not modelled: sending mail (a created Message is only saved; without ``SavedItemFolderId`` it lands in
-the Inbox because the fake has no Drafts folder), attachments, folders other than the distinguished
-ones, FindItem ``SortOrder`` (items come in store order), meeting requests and responses.
+* FindItem ``Restriction``, ``SortOrder`` and ``QueryString`` as ``restrictions.py`` documents; ConvertId
+  (``convertid.py``); CreateItem stamps items as ``stamping.py`` documents.
+
+Not modelled (refused, not ignored): sending mail (a created Message is only saved; without
+``SavedItemFolderId`` it lands in Drafts, as with ``SaveOnly``), attachments, folders other than the
+distinguished ones, FindItem grouping, meeting requests and responses.
 """
 
 from __future__ import annotations
@@ -45,7 +51,7 @@ from typing import Any
 
 from lxml import etree
 
-from connector.fake import operations, soap
+from connector.fake import operations, soap, unsupported
 from connector.fake.faults import TRANSPORT_KINDS, FaultPlan
 from connector.fake.mailbox import MailboxStore, SyncStateCodec
 from connector.fake.model import FOLDER_KINDS, CompanySource
@@ -294,6 +300,34 @@ class FakeExchange:
 
     # --- the EWS request -------------------------------------------------------------------------
 
+    def sid_of(self, mailbox: MailboxStore) -> str:
+        """The (made-up, stable) Windows security identifier of a mailbox's user, for ``ConnectingSID/SID``."""
+        return f"S-1-5-21-3623811015-3361044348-30300820-{1100 + mailbox.number}"
+
+    def _addressed(self, root: etree._Element, headers: dict[str, str]) -> str | None:
+        """The mailbox a request addresses, in every form clients send.
+
+        ``ExchangeImpersonation/ConnectingSID`` holds one of ``PrincipalName`` (the UPN, which is the
+        address here), ``SID``, ``PrimarySmtpAddress`` or ``SmtpAddress``
+        (https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/connectingsid);
+        without impersonation, ``X-AnchorMailbox`` (plain, or ``SMTP:``/``UPN:`` prefixed) names it, else the
+        authenticated user.
+        """
+        sid = root.find(f"{_S}Header/{_T}ExchangeImpersonation/{_T}ConnectingSID")
+        if sid is not None and len(sid):
+            child = sid[0]
+            value = (child.text or "").strip()
+            if etree.QName(child).localname == "SID":
+                for mb in self._by_number:
+                    if self.sid_of(mb).lower() == value.lower():
+                        return mb.address
+            return value
+        anchor = headers.get("x-anchormailbox", "").strip()
+        kind, sep, rest = anchor.partition(":")
+        if sep and kind.upper() in ("SMTP", "UPN"):
+            anchor = rest.strip()
+        return anchor or headers.get("_user")
+
     def handle_ews(self, body: bytes, headers: dict[str, str]) -> tuple[int, bytes, dict[str, str]]:
         try:
             root = etree.fromstring(body, _PARSER)
@@ -305,16 +339,17 @@ class FakeExchange:
             return 500, soap.schema_validation_fault("The request is not a SOAP 1.1 envelope with a Body.", 1, 1), {}
         op_el = body_el[0]
         op = etree.QName(op_el).localname
-        address = root.findtext(f"{_S}Header/{_T}ExchangeImpersonation/{_T}ConnectingSID/{_T}PrimarySmtpAddress")
-        if not address:
-            address = root.findtext(f"{_S}Header/{_T}ExchangeImpersonation/{_T}ConnectingSID/{_T}PrincipalName")
-        if not address:
-            address = headers.get("x-anchormailbox") or headers.get("_user")
+        address = self._addressed(root, headers)
         mailbox = self.mailbox_for(address)
         if op in operations.HANDLERS:
             refused = self._check_request(op, root, op_el)
             if refused is not None:
                 return 500, refused, {}
+        else:
+            with self._validate_lock:
+                known = unsupported.is_ews_operation(op_el, self.schema)
+            refuse = unsupported.unsupported_operation if known else unsupported.not_an_operation
+            return 500, refuse(op, self.build), {}
         self.stats.begin(op, address.lower() if address else None)
         client = headers.get("user-agent")
         tracked = self.overlaps.begin(op, address, client)
@@ -328,9 +363,7 @@ class FakeExchange:
                     time.sleep(fault.delay_ms / 1000)
                 else:
                     return 0, b"", {"_fault": fault.kind, "_back_off": str(fault.back_off_ms)}
-            handler = operations.HANDLERS.get(op)
-            if handler is None:
-                return 500, soap.fault("ErrorInvalidRequest", "The request is invalid."), {}
+            handler = operations.HANDLERS[op]
             if op in operations.MAILBOX_OPERATIONS and mailbox is None:
                 content = operations.unknown_mailbox_response(op, op_el)
             else:
@@ -416,7 +449,12 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(401, b"", "text/html", {"WWW-Authenticate": challenge})
 
     def do_GET(self) -> None:
-        if self.path.startswith("/_fake/stats"):
+        if self.path.split("?")[0].lower() == EWS_PATH.lower():
+            # IIS challenges an unauthenticated GET of the EWS URL (clients probe it this way) with 401;
+            # an authenticated one gets the service page, which the fake does not serve.
+            if self._authorized() is not None:
+                self._send(405, b"Method Not Allowed", "text/plain", {"Allow": "POST"})
+        elif self.path.startswith("/_fake/stats"):
             self._json(200, self.fake.stats.to_json())
         elif self.path.startswith("/_fake/overlaps"):
             self._json(200, self.fake.overlaps.to_json())

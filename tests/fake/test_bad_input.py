@@ -27,6 +27,7 @@ def test_malformed_xml_is_a_schema_validation_fault(fake: FakeExchange) -> None:
     assert r.status_code == 500 and r.headers["Content-Type"].startswith("text/xml")
     assert faultcode(r) == "a:ErrorSchemaValidation"
     assert b"<t:LineNumber>" in r.content
+    assert post(fake, envelope(GET_INBOX, ALICE.email)).status_code == 200  # and it keeps serving
 
 
 def test_a_body_that_is_not_soap_is_a_schema_validation_fault(fake: FakeExchange) -> None:
@@ -34,9 +35,13 @@ def test_a_body_that_is_not_soap_is_a_schema_validation_fault(fake: FakeExchange
     assert r.status_code == 500 and faultcode(r) == "a:ErrorSchemaValidation"
 
 
-def test_unknown_operation_is_an_invalid_request_fault(fake: FakeExchange) -> None:
+def test_unknown_operation_is_a_schema_validation_fault_and_the_fake_keeps_serving(fake: FakeExchange) -> None:
+    """A Body child that is no EWS operation fails Exchange's schema validation
+    (https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/responsecode)."""
     r = post(fake, envelope("<m:PlayChess/>", ALICE.email))
-    assert r.status_code == 500 and faultcode(r) == "a:ErrorInvalidRequest"
+    assert r.status_code == 500 and faultcode(r) == "a:ErrorSchemaValidation"
+    assert b"ServerVersionInfo" in r.content and b"PlayChess" in r.content
+    assert post(fake, envelope(GET_INBOX, ALICE.email)).status_code == 200
 
 
 def test_oversized_request_is_refused_without_reading_it(make_server) -> None:  # type: ignore[no-untyped-def]
@@ -61,7 +66,17 @@ def test_handler_crash_is_an_internal_server_error_fault(
 
 def test_other_paths_are_404(fake: FakeExchange) -> None:
     assert requests.post(f"{fake.base_url}/EWS/Other.asmx", data=b"", timeout=10).status_code == 404
-    assert requests.get(fake.url, timeout=10).status_code == 404
+    assert requests.get(f"{fake.base_url}/EWS/Other.asmx", timeout=10).status_code == 404
+
+
+def test_an_unauthenticated_get_of_the_ews_url_is_challenged_as_iis_does(fake: FakeExchange) -> None:
+    """IIS answers an anonymous request to /EWS/Exchange.asmx with 401 and its challenge (clients probe the
+    URL this way: https://learn.microsoft.com/en-us/exchange/client-developer/exchange-web-services/authentication-and-ews-in-exchange)."""
+    r = requests.get(fake.url, timeout=10)
+    assert r.status_code == 401 and r.headers["WWW-Authenticate"].startswith("Basic")
+    r = requests.post(fake.url, data=envelope(GET_INBOX, ALICE.email), timeout=10)
+    assert r.status_code == 401 and r.headers["WWW-Authenticate"].startswith("Basic")
+    assert requests.get(fake.url, auth=(fake.username, fake.password), timeout=10).status_code == 405
 
 
 def test_mailbox_falls_back_to_the_anchor_header(fake: FakeExchange) -> None:

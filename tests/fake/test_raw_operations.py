@@ -72,4 +72,7 @@ def test_find_folder_lists_the_tree(fake: FakeExchange) -> None:
     )
     root = call(fake, body)
     names = [e.text for e in root.iterfind(".//t:DisplayName", NS)]
-    assert names == ["Top of Information Store", "Inbox", "Sent Items", "Contacts", "Calendar", "Tasks"]
+    assert names == [
+        "Top of Information Store", "Inbox", "Sent Items", "Contacts", "Calendar", "Tasks",
+        "Drafts", "Deleted Items", "Junk Email", "Outbox",
+    ]  # fmt: skip

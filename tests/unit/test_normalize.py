@@ -280,9 +280,16 @@ def test_message_without_any_address_is_a_bad_item() -> None:
         message_record(item, "inbox")
 
 
-def test_message_without_dates_is_a_bad_item() -> None:
+def test_message_without_any_date_is_a_bad_item() -> None:
     with pytest.raises(BadItem, match="no date"):
-        message_record(make_message(datetime_sent=None, datetime_received=None), "inbox")
+        message_record(make_message(datetime_sent=None, datetime_received=None, datetime_created=None), "inbox")
+
+
+def test_message_with_neither_sent_nor_received_time_is_dated_by_its_creation() -> None:
+    created = EWSDateTime(2026, 5, 4, 10, tzinfo=EWS_UTC)
+    record = message_record(make_message(datetime_sent=None, datetime_received=None, datetime_created=created), "inbox")
+    assert record.sent_at is None
+    assert record.received_at == datetime(2026, 5, 4, 10, tzinfo=UTC)
 
 
 @pytest.mark.parametrize("year", [1601, 4501])
