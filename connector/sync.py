@@ -106,7 +106,7 @@ class SyncSettings:
     retry_base_seconds: float = 1.0
     retry_max_seconds: float = 60.0
     max_back_off_seconds: float = 300.0
-    #: A full resync may unlink at most this share of a folder's items (when it has more than 20).
+    #: A full resync may unlink at most this share of a folder's known items, whatever its size.
     max_unlink_share: float = 0.5
     #: Once a sync call has seen this many changes with more pages behind (a backlog: a first sync, a big
     #: import), applying moves to a second process for the rest of the ``sync`` call, so the store's

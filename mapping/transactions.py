@@ -17,8 +17,14 @@ product    optional
 external_id optional the row's id in the accounting system (invoice number)
 ========== ======== =========================================================================
 
-A bad row is reported with its line number and skipped; the others are kept. Wrong columns are
-one error naming every missing and unknown column, and no rows.
+A bad row is reported with its line number and skipped; the others are kept (a line the CSV parser
+cannot read, such as one with a field over its size limit, too). Wrong columns are one error naming
+every missing and unknown column, and no rows.
+
+Dates outside the plausible range are refused per line (:func:`check_date_range`): before
+:data:`EARLIEST_DATE` (1900-01-01), or after the day of the import plus one day
+(:data:`FUTURE_TOLERANCE`, for time zones). A sale dated 9999-12-31 would otherwise keep its
+relationship "active" for ever, and one dated 0001-01-01 is a placeholder, not history.
 
 Every row gets a ``fingerprint``: SHA-256 of its normalised fields plus its occurrence number among
 identical rows of the same file. Importing the same file again yields the same fingerprints (so the
@@ -34,7 +40,7 @@ import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Literal
 
@@ -45,6 +51,10 @@ OPTIONAL_COLUMNS: tuple[str, ...] = ("product", "external_id")
 MAX_CUSTOMER = 320
 MAX_TEXT = 255
 MAX_AMOUNT = Decimal("999999999999.99")  # Numeric(14, 2)
+#: The earliest date a sales row may carry: anything older is a placeholder or a typo, not history.
+EARLIEST_DATE = date(1900, 1, 1)
+#: How far past the importing day a row may be dated (the accounting system may be a time zone ahead).
+FUTURE_TOLERANCE = timedelta(days=1)
 
 _KINDS: dict[str, TransactionKind] = {
     "order": "order",
@@ -139,6 +149,20 @@ def parse_date(text: str) -> date:
     except ValueError as exc:
         raise ValueError(f"not a valid date: {value!r} ({exc})") from None
     raise ValueError(f"unrecognised date {value!r}: write it as YYYY-MM-DD")
+
+
+def check_date_range(occurred_on: date, today: date) -> None:
+    """Refuse (``ValueError`` with a sentence) a date before 1900 or after ``today`` plus one day."""
+    if occurred_on < EARLIEST_DATE:
+        raise ValueError(
+            f"date {occurred_on.isoformat()} is before {EARLIEST_DATE.isoformat()}: "
+            "a placeholder, not a sale; correct the date"
+        )
+    if occurred_on > today + FUTURE_TOLERANCE:
+        raise ValueError(
+            f"date {occurred_on.isoformat()} is in the future (today is {today.isoformat()}): "
+            "a sale is recorded on the day it happened; correct the date"
+        )
 
 
 def _month(name: str) -> int:
@@ -254,8 +278,13 @@ def _delimiter(header_line: str) -> str:
     return max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
 
 
-def parse_transactions(text: str) -> ParsedFile:
-    """Parse the whole CSV text. Never raises on bad content: problems come back as :class:`LineError`."""
+def parse_transactions(text: str, *, today: date | None = None) -> ParsedFile:
+    """Parse the whole CSV text. Never raises on bad content: problems come back as :class:`LineError`.
+
+    ``today``: the importing day that dates are checked against (:func:`check_date_range`); the
+    current UTC day when not given.
+    """
+    today = today if today is not None else datetime.now(UTC).date()
     text = text.lstrip("\ufeff")
     first = text.split("\n", 1)[0]
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(first))
@@ -299,15 +328,20 @@ def parse_transactions(text: str) -> ParsedFile:
         except StopIteration:
             break
         except csv.Error as exc:
+            # e.g. a field over the parser's size limit: the reader drops the rest of that line and
+            # goes on with the next, so report it and carry on (stop only if it cannot advance).
             errors.append(LineError(start, f"unreadable line: {exc}"))
-            break
+            if reader.line_num <= line:
+                break
+            line = reader.line_num
+            continue
         line = reader.line_num
         if not any(field.strip() for field in record):
             continue  # blank lines are not rows
         if len(record) != len(keys):
             errors.append(LineError(start, f"expected {len(keys)} fields, found {len(record)}"))
             continue
-        row, problems = _parse_record(start, record, index)
+        row, problems = _parse_record(start, record, index, today)
         if problems:
             errors.extend(problems)
             continue
@@ -348,7 +382,9 @@ def parse_transactions(text: str) -> ParsedFile:
     return ParsedFile(rows, errors)
 
 
-def _parse_record(line: int, record: list[str], index: dict[str, int]) -> tuple[TransactionRow | None, list[LineError]]:
+def _parse_record(
+    line: int, record: list[str], index: dict[str, int], today: date
+) -> tuple[TransactionRow | None, list[LineError]]:
     def field(name: str) -> str:
         return record[index[name]].strip() if name in index else ""
 
@@ -356,6 +392,7 @@ def _parse_record(line: int, record: list[str], index: dict[str, int]) -> tuple[
     occurred_on = amount = currency = kind = None
     try:
         occurred_on = parse_date(field("date"))
+        check_date_range(occurred_on, today)
     except ValueError as exc:
         problems.append(LineError(line, str(exc), "date"))
     customer = " ".join(field("customer").split())
@@ -392,6 +429,7 @@ __all__ = [
     "ParsedFile",
     "TransactionKind",
     "TransactionRow",
+    "check_date_range",
     "fingerprint",
     "parse_amount",
     "parse_currency",

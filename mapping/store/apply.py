@@ -46,6 +46,7 @@ from mapping.store.models import (
     StaffMailbox,
     SyncState,
 )
+from mapping.store.participants import link_people
 
 _ITEM_KIND: dict[str, ItemKind] = {
     "contacts": ItemKind.CONTACT,
@@ -72,6 +73,12 @@ class _Directory:
     planned: deque[int] = field(default_factory=deque)
     #: In a rehearsal (see :meth:`plan_organisations`) nothing is written: creations are recorded here.
     rehearsed: list[dict[str, str | None]] | None = None
+    #: Addresses that got their person on this page: earlier pages' participants are linked to them.
+    new_addresses: set[str] = field(default_factory=set)
+    #: Organisations still named after their e-mail domain (made from mail before any contact named
+    #: the company): the first company name a contact gives replaces it, so the name does not depend
+    #: on whether the mail or the contact was synced first.
+    domain_named: set[int] = field(default_factory=set)
 
     def load(self, addresses: set[str], names: set[str], domains: set[str]) -> None:
         s = self.session
@@ -95,7 +102,31 @@ class _Directory:
                 )
             )
             self.org_by_domain.update({d: o for d, o in rows})
+        self._load_domain_named(domains)
         self.staff_by_address = {a: i for a, i in s.execute(sa.select(StaffMailbox.address, StaffMailbox.id))}
+
+    def _load_domain_named(self, domains: set[str]) -> None:
+        ids = {self.org_by_domain[d] for d in domains if d in self.org_by_domain}
+        for chunk in chunked(ids):
+            rows = self.session.execute(
+                sa.select(Organisation.id, Organisation.name, OrganisationDomain.domain)
+                .join(OrganisationDomain, OrganisationDomain.organisation_id == Organisation.id)
+                .where(Organisation.id.in_(chunk), OrganisationDomain.kind == DomainKind.EMAIL)
+            )
+            self.domain_named.update(org_id for org_id, name, domain in rows if name == _name_from_domain(domain))
+
+    def _name_domain_named(self, org_id: int, company_name: str, normalised: str) -> None:
+        """Give an organisation still named after its domain the company name a contact gives."""
+        self.domain_named.discard(org_id)
+        name, normalised_name = company_name.strip()[:255], normalised[:255]
+        if self.rehearsed is None:
+            self.session.execute(
+                sa.update(Organisation)
+                .where(Organisation.id == org_id)
+                .values(name=name, normalised_name=normalised_name)
+                .execution_options(synchronize_session=False)
+            )
+        self.org_by_name.setdefault(normalised_name, org_id)
 
     def organisation(self, company_name: str | None, domain: str | None, website: str | None = None) -> int | None:
         """The organisation for a company name and/or e-mail domain: found exactly, else created."""
@@ -103,6 +134,8 @@ class _Directory:
         org_id = self.org_by_name.get(normalised) if normalised else None
         if org_id is None and domain:
             org_id = self.org_by_domain.get(domain)
+        if org_id is not None and normalised and company_name and org_id in self.domain_named:
+            self._name_domain_named(org_id, company_name, normalised)
         if org_id is None:
             if not normalised and not domain:
                 return None
@@ -114,6 +147,8 @@ class _Directory:
             self.result.organisations_created += 1
             if normalised_name:
                 self.org_by_name.setdefault(normalised_name, org_id)
+            if not normalised:
+                self.domain_named.add(org_id)
         if domain and domain not in self.org_by_domain:
             if self.rehearsed is None:
                 self.session.add(OrganisationDomain(domain=domain, organisation_id=org_id, kind=DomainKind.EMAIL))
@@ -148,6 +183,7 @@ class _Directory:
             PageResult(),
             org_by_name=dict(self.org_by_name),
             org_by_domain=dict(self.org_by_domain),
+            domain_named=set(self.domain_named),
             rehearsed=[],
         )
         for company_name, domain, website in calls:
@@ -196,6 +232,7 @@ class _Directory:
                 )
             )
             self.person_by_address[participant.address] = person.id
+            self.new_addresses.add(participant.address)
         self.result.people_created += len(new)
 
     def person_for_participant(self, participant: Participant, direction: Direction) -> int | None:
@@ -332,6 +369,9 @@ def _apply_page(session: Session, page: Page, rules: SyncRules, now: datetime) -
         _apply_meetings(session, page, links, directory, now)
     else:
         _apply_messages(session, page, links, directory, now)
+    # Whoever appeared on this page may be on interactions other mailboxes stored before: link them,
+    # so the store does not depend on which mailbox synced first.
+    link_people(session, directory.new_addresses)
     _insert_new_links(session, links)
     _save_state(session, page, now)
     return result
@@ -501,6 +541,7 @@ def _apply_contacts(session: Session, page: Page, links: _Links, directory: _Dir
     for address, person in by_new_address.items():
         assert person.id is not None
         directory.person_by_address[address] = person.id
+        directory.new_addresses.add(address)
 
 
 @dataclass(slots=True, eq=False)

@@ -31,6 +31,7 @@ from mapping.store.models import (
     SyncState,
     utcnow,
 )
+from mapping.store.participants import link_staff
 
 
 class MassUnlinkRefused(Exception):
@@ -77,6 +78,9 @@ class Store:
                 if mailbox is None:
                     mailbox = StaffMailbox(address=normalised, display_name=display_name, backend=backend)
                     s.add(mailbox)
+                    s.flush()
+                    # Mail other mailboxes stored before this one was known names this colleague too.
+                    link_staff(s, normalised, mailbox.id)
                 return mailbox
         except IntegrityError:
             with self.session() as s:
@@ -110,9 +114,10 @@ class Store:
     ) -> int:
         """After a complete full resync: unlink the folder's items Exchange no longer has.
 
-        Safety rail: when that would unlink more than ``max_share`` of a folder with over 20 linked
-        items (a folder that suddenly looks empty, a permission lost), nothing is unlinked and
-        :class:`MassUnlinkRefused` is raised, so the mailbox is marked as needing attention instead.
+        Safety rail: when that would unlink more than ``max_share`` of the folder's linked items, at
+        any size (a folder that suddenly looks empty, a permission lost: the same danger for 3 items
+        as for 3,000), nothing is unlinked and :class:`MassUnlinkRefused` is raised, so the mailbox is
+        marked as needing attention instead; ``resync --full`` passes ``max_share=1.0`` to accept it.
         Otherwise each item is unlinked as a reported deletion would be (under ``rules``: a series'
         every occurrence loses the viewer; interactions are forgotten when rules say so).
         """
@@ -128,7 +133,7 @@ class Store:
                 total += 1
                 if item_id not in seen:
                     missing_ids.append(link_id)
-            if total > 20 and len(missing_ids) > max_share * total:
+            if missing_ids and len(missing_ids) > max_share * total:
                 raise MassUnlinkRefused(
                     f"{folder}: a full resync found {total - len(missing_ids)} of {total} known items; "
                     "nothing was unlinked. Check the mailbox's permissions, then run `relsync resync --full`"

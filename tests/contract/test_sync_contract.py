@@ -216,6 +216,22 @@ def test_a_folder_that_suddenly_looks_empty_unlinks_nothing_and_needs_attention(
     assert accepted.ok and accepted.folders[0].unlinked == 25
 
 
+def test_a_small_folder_that_suddenly_looks_empty_is_protected_too(make_world: WorldFactory) -> None:
+    # No size floor: three contacts vanishing on a refused sync state is the same danger as 25.
+    c = HandCompany(items={(ALICE.email, "contacts"): [contact(i, f"P{i} Test", f"p{i}@litware.example")
+                                                       for i in range(3)]})
+    w = make_world(c)
+    assert w.sync(folders=["contacts"]).ok
+    for item_id, _ in list(w.mb().items("contacts")):
+        w.mb().delete(item_id)
+    w.mb().invalidate_sync_states("contacts")
+    report = w.sync(folders=["contacts"])
+    assert not report.ok and "nothing was unlinked" in (report.error or "")
+    assert w.live_links("contacts") == 3
+    accepted = w.sync(folders=["contacts"], full=True)
+    assert accepted.ok and accepted.folders[0].unlinked == 3
+
+
 def test_throttling_is_waited_out_as_the_server_says(make_world: WorldFactory) -> None:
     w = make_world(company())
     w.fault("server_busy", back_off_ms=2000, mailbox=ALICE.email, times=2)

@@ -138,3 +138,46 @@ def test_currency_and_kind() -> None:
                                     "Referral-Credit")] == ["order", "order", "return"] + ["referral_credit"] * 3
     with pytest.raises(ValueError, match="order, return or referral credit"):
         parse_kind("refund")
+
+
+def test_a_field_over_the_parsers_limit_is_reported_and_the_next_lines_still_import() -> None:
+    huge = "x" * 200_000  # over csv's default field size limit (131,072 characters)
+    parsed = parse_transactions(
+        HEADER
+        + "2026-01-05,a@x.com,10,EUR,order,,\n"
+        + f"2026-01-05,a@x.com,10,EUR,order,{huge},\n"
+        + "2026-01-06,b@x.com,20,EUR,order,,\n"
+        + f'2026-01-07,c@x.com,30,EUR,order,"{huge}",\n'
+        + "2026-01-08,d@x.com,40,EUR,order,,\n"
+    )
+    assert [r.line for r in parsed.rows] == [2, 4, 6]
+    assert [(e.line, "field larger than field limit" in e.message) for e in parsed.errors] == [(3, True), (5, True)]
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("9999-12-31", "in the future"),
+        ("2026-06-03", "in the future"),
+        ("0001-01-01", "before 1900-01-01"),
+        ("1899-12-31", "before 1900-01-01"),
+    ],
+)
+def test_a_date_far_in_the_future_or_the_distant_past_is_refused_on_its_line(text: str, reason: str) -> None:
+    parsed = parse_transactions(
+        HEADER + f"{text},a@x.com,10,EUR,order,,\n" + "2026-06-02,b@x.com,20,EUR,order,,\n", today=date(2026, 6, 1)
+    )
+    assert [r.line for r in parsed.rows] == [3]  # tomorrow is fine (the accounting system's time zone)
+    (error,) = parsed.errors
+    assert (error.line, error.column) == (2, "date") and reason in error.message
+
+
+def test_placeholder_dates_are_refused_whatever_the_day_of_the_import() -> None:
+    parsed = parse_transactions(
+        HEADER
+        + "9999-12-31,a@x.com,10,EUR,order,,\n"
+        + "0001-01-01,a@x.com,10,EUR,order,,\n"
+        + "2026-01-05,b@x.com,1,EUR,order,,\n"
+    )
+    assert [r.line for r in parsed.rows] == [4]
+    assert [(e.line, e.column) for e in parsed.errors] == [(2, "date"), (3, "date")]
