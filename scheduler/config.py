@@ -23,7 +23,7 @@ from mapping.classify_config import ClassificationConfig
 from mapping.rules import CompiledRule
 from mapping.store.urls import check_store_url, has_password, url_password
 from scheduler.config_classification import ClassificationSection, RuleConfig, build_classification
-from scheduler.config_daemon import DaemonConfig
+from scheduler.config_daemon import OWN_FIX, DaemonConfig
 from scheduler.config_env import apply_env_overrides, override_key
 from scheduler.config_files import FileProblem, read_config_text, read_secret_file
 from scheduler.config_followups import FollowUpsConfig, build_policy
@@ -384,7 +384,10 @@ def parse_config(text: str, path: Path, environ: Mapping[str, str] | None = None
         for err in exc.errors(include_url=False):
             msg = str(err["msg"]).removeprefix("Value error, ")
             fix = _FIXES.get(str(err["type"]), "correct the value")
-            got = "" if err["type"] in ("missing", "extra_forbidden", NO_ECHO, BAD_STORE_URL) else f" (got {err.get('input')!r})"
+            if err["type"] == OWN_FIX:
+                msg, _, fix = msg.partition(". Fix: ")
+            quiet = err["type"] in ("missing", "extra_forbidden", NO_ECHO, BAD_STORE_URL, OWN_FIX)
+            got = "" if quiet else f" (got {err.get('input')!r})"
             if err["type"] == "extra_forbidden":
                 msg = "unknown key"
             loc = tuple(err["loc"])
