@@ -148,7 +148,7 @@ UNSTABLE_BUILTINS: Mapping[str, str] = {
 MAX_DEPTH = 100
 
 
-class _RecordingContext(rule_engine.Context):
+class _RecordingContext(rule_engine.Context):  # type: ignore[misc]  # rule_engine ships no types
     """A rule_engine context that records the built-in symbols (``$name``) a rule refers to."""
 
     def __init__(self, **kwargs: Any) -> None:

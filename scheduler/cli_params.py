@@ -10,7 +10,7 @@ import click
 MAX_ROW_ID = 2**31 - 1
 
 
-class RowId(click.ParamType):
+class RowId(click.ParamType[int]):
     """An id as ``relsync ... list`` shows it: a whole number from 1 to :data:`MAX_ROW_ID`.
 
     A larger number is no row, and sending it to the database fails there (PostgreSQL: integer out
