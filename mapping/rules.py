@@ -25,7 +25,13 @@ one :class:`RulesError`, naming the rule by position, name and line (when the ca
 - ``set`` is empty, names an unknown dimension, or an unknown type, status, tier or potential.
 
 Dates: compare with the derived ``days_since_*`` fields (whole days before the ``now`` that
-:func:`mapping.classify.classify_all` is given), not with rule_engine's ``$now``, which reads the clock.
+:func:`mapping.classify.classify_all` is given). rule_engine's built-ins that read the clock or chance
+(``$now``, ``$today``, ``$random``) are refused at load: a classification must be the same for the same
+facts and ``now`` (``relsync explain``, and no category written back and forth). The others (``$pi``,
+``$e``, ``$abs``, ``$min``, ``$max``, ``$sum``, ``$any``, ``$all``, ``$map``, ``$filter``, ``$split``,
+``$range``, ``$parse_float``, ``$parse_datetime``, ``$parse_timedelta``, ``$re_groups``) work as
+rule_engine documents them. A ``when`` nested deeper than :data:`MAX_DEPTH` (brackets, ``not``s or
+a long chain of ``and``/``or``) is refused at load too: evaluating it would exhaust Python's stack.
 
 Rules run in order after the computed classification; each sees the classification as the rules before
 it left it (``type``, ``status``, ``tier``, ``potential``, ``value``, ``owner``), later rules win, and
@@ -128,6 +134,49 @@ _FACT_FIELDS: tuple[str, ...] = (
     "referrals_made",
     "parent_name",
 )
+
+
+#: Built-ins whose value changes from one evaluation to the next (see the module docstring).
+UNSTABLE_BUILTINS: Mapping[str, str] = {
+    "now": "reads the clock: compare days_since_first_contact, days_since_transaction, days_since_interaction "
+           "or days_since_inbound instead",
+    "today": "reads the clock: compare the days_since_* fields instead",
+    "random": "changes on every run, so the classification (and the categories in Outlook) would flap",
+}
+#: Deepest ``when`` accepted: no hand-written condition nests this deep, and evaluation stays far from
+#: Python's recursion limit (rule_engine evaluates the tree recursively, a few frames per level).
+MAX_DEPTH = 100
+
+
+class _RecordingContext(rule_engine.Context):  # type: ignore[misc]  # rule_engine ships no types
+    """A rule_engine context that records the built-in symbols (``$name``) a rule refers to."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.builtins_used: set[str] = set()
+
+    def resolve_type(self, name: str, scope: str | None = None) -> Any:
+        if scope == rule_engine.builtins.Builtins.scope_name:
+            self.builtins_used.add(name)
+        return super().resolve_type(name, scope=scope)
+
+
+def _depth(node: object) -> int:
+    """How deep ``node``'s expression tree goes (walked without recursion: the tree may be deep)."""
+    deepest = 0
+    stack: list[tuple[object, int]] = [(node, 1)]
+    while stack:
+        current, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if deepest > MAX_DEPTH:
+            break
+        slots = [name for cls in type(current).__mro__ for name in getattr(cls, "__slots__", ())]
+        values = [getattr(current, name, None) for name in slots if name != "context"]
+        values += [v for k, v in getattr(current, "__dict__", {}).items() if k != "context"]
+        for value in values:
+            items = value if isinstance(value, list | tuple) else (value,)
+            stack.extend((item, depth + 1) for item in items if isinstance(item, rule_engine.ast.ASTNodeBase))
+    return deepest
 
 
 class RulesError(ClassificationConfigError):
@@ -258,11 +307,15 @@ def compile_rules(
                 continue
             sets.append((dim, value))
 
-        context = rule_engine.Context(
+        context = _RecordingContext(
             type_resolver=rule_engine.type_resolver_from_dict(dict(RULE_FIELDS)), default_timezone=UTC
         )
         try:
             rule = rule_engine.Rule(spec.when, context=context)
+        except RecursionError:
+            problem(f"'when' is nested too deeply (more than {MAX_DEPTH} levels of brackets, not, and/or). "
+                    "Fix: simplify it (industry in [\"A\", \"B\"] for a chain of or), or split it into several rules")
+            continue
         except rule_engine.SymbolResolutionError as exc:
             hint = f" (did you mean {exc.suggestion!r}?)" if exc.suggestion else ""
             problem(f"unknown field {exc.symbol_name!r} in 'when'{hint}")
@@ -275,13 +328,24 @@ def compile_rules(
         except rule_engine.EngineError as exc:
             problem(f"'when' is not valid: {getattr(exc, 'message', exc)}: {spec.when!r}")
             continue
+        unstable = sorted(set(UNSTABLE_BUILTINS) & context.builtins_used)
+        if unstable:
+            for name in unstable:
+                problem(f"'when' uses ${name}, which relsync does not allow: it {UNSTABLE_BUILTINS[name]}")
+            continue
+        if _depth(rule.statement.expression) > MAX_DEPTH:
+            problem(f"'when' is nested too deeply (more than {MAX_DEPTH} levels of brackets, not, and/or). "
+                    "Fix: simplify it (industry in [\"A\", \"B\"] for a chain of or), or split it into several rules")
+            continue
         result_type = rule.statement.expression.result_type
         if result_type not in (rule_engine.DataType.BOOLEAN, rule_engine.DataType.UNDEFINED):
             problem(f"'when' must be a condition (true or false), not a {result_type.name.lower()}: {spec.when!r}")
             continue
         if len(sets) == len(spec.set) and spec.set:
             compiled.append(
-                CompiledRule(index, spec.name, spec.line, rule, tuple(sets), tuple(sorted(context.symbols)))
+                # Only fields key the memo: built-ins ($pi) and comprehension variables are not in the facts.
+                CompiledRule(index, spec.name, spec.line, rule, tuple(sets),
+                             tuple(sorted(context.symbols & RULE_FIELDS.keys())))
             )
     if problems:
         raise RulesError(problems)

@@ -10,6 +10,9 @@ import click
 from mapping.store.store import Store
 from scheduler.cli import Context, cli, pass_ctx
 
+#: The longest text the store holds that explain can match: an e-mail address (RFC 5321: 320 characters).
+MAX_QUERY_CHARS = 320
+
 
 @cli.command("explain")
 @click.argument("name_or_email")
@@ -24,6 +27,10 @@ def explain(ctx: Context, name_or_email: str, as_json: bool) -> None:
     """
     from mapping.store.classification import explain_relationship, find_relationships
 
+    if len(name_or_email) > MAX_QUERY_CHARS:
+        raise click.BadParameter(
+            f"{len(name_or_email):,} characters, longer than any name or e-mail address relsync stores (at most "
+            f"{MAX_QUERY_CHARS}). Fix: give an e-mail address, or a name or part of it", param_hint="NAME_OR_EMAIL")
     store = Store(ctx.config().config.store.url)
     try:
         with store.session() as s:

@@ -29,6 +29,9 @@ from mapping.store.models import (
 )
 from mapping.store.store import Store
 from scheduler.cli import Context, cli, pass_ctx
+from scheduler.cli_params import RowId
+
+PAIR_ID = RowId("relsync duplicates list")
 
 
 def _actor() -> str:
@@ -155,7 +158,7 @@ def duplicates_list(ctx: Context, status: str, kind: str | None, as_json: bool) 
 
 
 @duplicates.command("show")
-@click.argument("pair_id", type=int)
+@click.argument("pair_id", type=PAIR_ID)
 @pass_ctx
 def duplicates_show(ctx: Context, pair_id: int) -> None:
     """Both records side by side, with the evidence for and against."""
@@ -169,7 +172,7 @@ def duplicates_show(ctx: Context, pair_id: int) -> None:
 
 
 @duplicates.command("merge")
-@click.argument("pair_id", type=int)
+@click.argument("pair_id", type=PAIR_ID)
 @pass_ctx
 def duplicates_merge(ctx: Context, pair_id: int) -> None:
     """Merge a pair (the survivor is chosen by rule; `unmerge` undoes it)."""
@@ -189,7 +192,7 @@ def duplicates_merge(ctx: Context, pair_id: int) -> None:
 
 
 @duplicates.command("reject")
-@click.argument("pair_id", type=int)
+@click.argument("pair_id", type=PAIR_ID)
 @pass_ctx
 def duplicates_reject(ctx: Context, pair_id: int) -> None:
     """Not the same: the pair is never proposed again."""
@@ -206,7 +209,7 @@ def duplicates_reject(ctx: Context, pair_id: int) -> None:
 
 
 @duplicates.command("unmerge")
-@click.argument("pair_id", type=int)
+@click.argument("pair_id", type=PAIR_ID)
 @pass_ctx
 def duplicates_unmerge(ctx: Context, pair_id: int) -> None:
     """Undo the merge of a pair exactly; the pair then counts as rejected."""

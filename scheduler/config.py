@@ -9,6 +9,7 @@ names an environment variable or a secrets file, and :func:`resolve_secret` read
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -16,12 +17,15 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from mapping.classify_config import ClassificationConfig
 from mapping.rules import CompiledRule
+from mapping.store.urls import check_store_url, has_password, url_password
 from scheduler.config_classification import ClassificationSection, RuleConfig, build_classification
-from scheduler.config_daemon import DaemonConfig
+from scheduler.config_daemon import OWN_FIX, DaemonConfig
 from scheduler.config_env import apply_env_overrides, override_key
+from scheduler.config_files import FileProblem, read_config_text, read_secret_file
 from scheduler.config_followups import FollowUpsConfig, build_policy
 from scheduler.logs import hide
 
@@ -29,6 +33,22 @@ DEFAULT_STORE_URL = "sqlite:///relsync.db"
 FolderName = Literal["contacts", "inbox", "sentitems", "calendar"]
 SYNC_FOLDERS: tuple[FolderName, ...] = ("contacts", "inbox", "sentitems", "calendar")
 SECRET_WORDS = ("password", "secret", "token", "private_key")
+#: Pydantic error type of a problem whose value must not be echoed (it may be a secret).
+NO_ECHO = "relsync_no_echo"
+BAD_STORE_URL = "relsync_store_url"
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _env_name(value: str | None) -> str | None:
+    """``*_env`` keys name an environment variable; a value that is no such name may be the secret
+    itself pasted in the wrong place, so the problem never repeats it."""
+    if value is not None and not _ENV_NAME.fullmatch(value):
+        raise PydanticCustomError(
+            NO_ECHO,
+            "must be the name of an environment variable (letters, digits and _), not the secret itself; "
+            "the value is not shown",
+        )
+    return value
 
 
 class ConfigError(Exception):
@@ -50,8 +70,9 @@ class StoreConfig(_Section):
     @field_validator("url")
     @classmethod
     def _known_backend(cls, value: str) -> str:
-        if not value.startswith(("sqlite:", "postgresql")):
-            raise ValueError("only sqlite:/// and postgresql+psycopg:// URLs are supported")
+        problem = check_store_url(value)
+        if problem is not None:
+            raise PydanticCustomError(BAD_STORE_URL, problem)  # the problem quotes the URL with its password masked
         return value
 
 
@@ -64,6 +85,8 @@ class OAuthConfig(_Section):
     certificate_thumbprint: str | None = None
     authority_host: str = "https://login.microsoftonline.com"
     ca_bundle: Path | None = Field(None, description="CA file to trust for the token service (private PKI)")
+
+    _secret_env_is_a_name = field_validator("client_secret_env")(_env_name)
 
     @field_validator("authority_host")
     @classmethod
@@ -97,6 +120,8 @@ class ExchangeConfig(_Section):
     timeout_seconds: float = Field(120.0, gt=0, le=600)
     max_connections: int = Field(4, ge=1, le=32)
     verify_tls: bool = True
+
+    _password_env_is_a_name = field_validator("password_env")(_env_name)
 
     @field_validator("endpoint")
     @classmethod
@@ -302,6 +327,8 @@ _FIXES: dict[str, str] = {
     "list_type": 'write a list such as ["a", "b"]',
     "too_short": "give at least one entry",
     "model_type": "make this a [table]",
+    NO_ECHO: "write the variable's name (such as RELSYNC_EWS_PASSWORD) and put the secret in that variable",
+    BAD_STORE_URL: "correct the URL",
 }
 
 
@@ -339,6 +366,14 @@ def parse_config(text: str, path: Path, environ: Mapping[str, str] | None = None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(path, [f"{path}: not valid TOML: {exc}. Fix: correct the syntax there"]) from None
     secret = _secret_problems(path, data)
+    store = data.get("store")
+    url = store.get("url") if isinstance(store, Mapping) else None
+    if isinstance(url, str) and has_password(url):
+        secret.append(
+            f"{path}: store.url: secrets must not be written in the config file, and this URL holds a password "
+            "(not shown). Fix: remove the password from the URL and set the whole URL in the service's "
+            "environment as RELSYNC_STORE_URL, or keep it in a ~/.pgpass file only the service can read"
+        )
     if secret:
         raise ConfigError(path, secret)
     env = apply_env_overrides(data, environ or {}, SECRET_WORDS, str(path))
@@ -349,7 +384,10 @@ def parse_config(text: str, path: Path, environ: Mapping[str, str] | None = None
         for err in exc.errors(include_url=False):
             msg = str(err["msg"]).removeprefix("Value error, ")
             fix = _FIXES.get(str(err["type"]), "correct the value")
-            got = "" if err["type"] in ("missing", "extra_forbidden") else f" (got {err.get('input')!r})"
+            if err["type"] == OWN_FIX:
+                msg, _, fix = msg.partition(". Fix: ")
+            quiet = err["type"] in ("missing", "extra_forbidden", NO_ECHO, BAD_STORE_URL, OWN_FIX)
+            got = "" if quiet else f" (got {err.get('input')!r})"
             if err["type"] == "extra_forbidden":
                 msg = "unknown key"
             loc = tuple(err["loc"])
@@ -374,7 +412,9 @@ def load_config(path: Path | str, environ: Mapping[str, str] | None = None) -> L
     path = Path(path)
     environ = os.environ if environ is None else environ
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_config_text(path)
+    except FileProblem as exc:
+        raise ConfigError(path, [str(exc)]) from None
     except FileNotFoundError:
         raise ConfigError(
             path, [f"{path}: no such file. Fix: copy config.example.toml there, or pass --config FILE"]
@@ -388,6 +428,9 @@ def load_config(path: Path | str, environ: Mapping[str, str] | None = None) -> L
         problems = build_policy(config.followups, classification, path)[1]
     if problems:
         raise ConfigError(path, problems)
+    password = url_password(config.store.url)
+    if password:
+        hide(password)  # from RELSYNC_STORE_URL: the environment may hold it, logs may not
     overridden = tuple(sorted(name for name in environ if override_key(name) is not None))
     return LoadedConfig(path=path, config=_resolve_relative_paths(config, path), classification=classification,
                         rules=rules, env_overrides=overridden)
@@ -441,7 +484,9 @@ def resolve_secret(env: str | None, file: Path | None, what: str) -> str:
         return value
     if file is not None:
         try:
-            value = file.read_text(encoding="utf-8").strip()
+            value = read_secret_file(file, what)
+        except FileProblem as exc:
+            raise SecretError(str(exc)) from None
         except OSError as exc:
             raise SecretError(f"{what}: cannot read {file} ({exc.strerror}). Fix: check the path") from None
         if not value:

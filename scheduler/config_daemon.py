@@ -12,6 +12,12 @@ import socket
 
 from apscheduler.triggers.cron import CronTrigger
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from scheduler.metrics import MetricsAddressError, parse_address
+
+#: Pydantic error type of a problem that says its own fix (``... . Fix: ...``).
+OWN_FIX = "relsync_own_fix"
 
 
 def default_worker_id() -> str:
@@ -50,9 +56,10 @@ class DaemonConfig(BaseModel):
     @field_validator("metrics_listen")
     @classmethod
     def _host_port(cls, value: str) -> str:
-        host, sep, port = value.rpartition(":")
-        if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
-            raise ValueError("write host:port such as 127.0.0.1:9464")
+        try:
+            parse_address(value)  # what the daemon will listen on: loopback host:port
+        except MetricsAddressError as exc:
+            raise PydanticCustomError(OWN_FIX, str(exc)) from None
         return value
 
     @model_validator(mode="after")

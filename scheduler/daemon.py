@@ -76,7 +76,7 @@ from scheduler.jobs import (
     sync_settings,
 )
 from scheduler.lease_sync import dead_local_process
-from scheduler.metrics import Metrics, MetricsServer, serve
+from scheduler.metrics import Metrics, MetricsAddressError, MetricsServer, serve
 
 log = structlog.get_logger(__name__)
 
@@ -351,7 +351,11 @@ class Daemon:
         self._metrics = Metrics(stale_after_seconds=max(3 * self.schedule.interval, 600.0))
         with self.store.session() as s:
             self._metrics.seed(mailbox_status(s, utcnow(), self.addresses))
-        self._metrics_server = serve(self._metrics, self.cfg.metrics_listen)
+        try:
+            self._metrics_server = serve(self._metrics, self.cfg.metrics_listen)
+        except MetricsAddressError as exc:  # the port is taken, or the address is not this machine's
+            self._release_sqlite_lock()
+            raise DaemonRefused(f"{self.loaded.path}: daemon.metrics_listen: {exc}") from None
         log.info("metrics served", url=self._metrics_server.url)
 
     # ---------------------------------------------------------------------------------------- sync

@@ -236,11 +236,12 @@ def find_relationships(session: Session, query: str) -> list[Relationship]:
     else:
         rel_ids = set()
         for exact in (True, False):
-            pattern = text.casefold() if exact else f"%{text.casefold()}%"
-            org_match = (sa.func.lower(Organisation.name) == pattern if exact
-                         else sa.func.lower(Organisation.name).like(pattern))
-            person_match = (sa.func.lower(Person.display_name) == pattern if exact
-                            else sa.func.lower(Person.display_name).like(pattern))
+            folded = text.casefold()
+            # autoescape: a % or _ in the query is that character, not a LIKE wildcard ("%" matched everyone)
+            org_match = (sa.func.lower(Organisation.name) == folded if exact
+                         else sa.func.lower(Organisation.name).contains(folded, autoescape=True))
+            person_match = (sa.func.lower(Person.display_name) == folded if exact
+                            else sa.func.lower(Person.display_name).contains(folded, autoescape=True))
             rel_ids |= set(session.scalars(
                 sa.select(Relationship.id).join(Organisation, Organisation.id == Relationship.organisation_id)
                 .where(org_match, Organisation.merged_into_id.is_(None))))

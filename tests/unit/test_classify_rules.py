@@ -221,3 +221,31 @@ def test_classify_all_restores_the_garbage_collector() -> None:
 
 def test_empty_population() -> None:
     assert classify_all([], CONFIG, now=NOW) == []
+
+
+def test_pure_builtins_and_comprehension_variables_run_instead_of_failing_every_classification() -> None:
+    rules = compile_rules(
+        [
+            RuleSpec("pi", "$pi > 3.0 and $abs(value) >= 0.0", {"potential": "High"}),
+            RuleSpec("crm", '$any([p == "crm" for p in products])', {"owner": "c@example.com"}),
+            RuleSpec("parsed", '$parse_float("2.5") > 2.0', {"type": "vendor"}),
+        ],
+        CONFIG,
+    )
+    a, b = classify_all([facts("a", products=("crm",)), facts("b")], CONFIG, rules, now=NOW)
+    assert a.fired_rules == ("pi", "crm", "parsed") and a.owner == "c@example.com" and a.type == "vendor"
+    assert b.fired_rules == ("pi", "parsed") and b.owner is None and not b.notes
+
+
+@pytest.mark.parametrize("builtin", ["$now", "$today", "$random()"])
+def test_builtins_that_read_the_clock_or_chance_are_refused_at_load_with_the_line(builtin: str) -> None:
+    message = rejected(RuleSpec("moody", f"{builtin} != null", {"tier": "Superior"}, line=12))
+    assert "(line 12)" in message and f"uses {builtin.removesuffix('()')}" in message
+
+
+def test_a_when_nested_too_deeply_is_refused_at_load() -> None:
+    message = rejected(RuleSpec("deep", " or ".join(['industry == "x"'] * 2000), {"tier": "Superior"}, line=3))
+    assert "(line 3)" in message and "nested too deeply" in message
+    shallow = compile_rules([RuleSpec("ok", " or ".join(['industry == "x"'] * 50), {"tier": "Superior"})], CONFIG)
+    (c,) = classify_all([facts(industry="x")], CONFIG, shallow, now=NOW)
+    assert c.tier == "Superior"

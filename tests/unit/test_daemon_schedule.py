@@ -71,5 +71,5 @@ def test_bad_daemon_settings_are_each_reported_with_their_key() -> None:
         parse_config(text, Path("relsync.toml"))
     problems = "\n".join(info.value.problems)
     assert "daemon.followups_schedule: not a cron expression" in problems
-    assert "daemon.metrics_listen: write host:port" in problems
+    assert "daemon.metrics_listen: metrics address '9464' is not host:port" in problems
     assert "daemon.lease_seconds" in problems
