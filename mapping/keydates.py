@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from itertools import pairwise
 from statistics import median
 from typing import Literal
 
@@ -79,7 +80,7 @@ def usual_interval_days(order_days: Sequence[date]) -> float | None:
     days = sorted(set(order_days))
     if len(days) < 2:
         return None
-    return float(median((b - a).days for a, b in zip(days, days[1:], strict=False)))
+    return float(median((b - a).days for a, b in pairwise(days)))
 
 
 @dataclass(frozen=True, slots=True)

@@ -81,14 +81,14 @@ def resolve_groups(
             state[i] = 2
     root: dict[int, int] = {}
     for i in sorted(every):
-        chain = []
+        links_up: list[int] = []
         node = i
         while node not in root and node in parent:
-            chain.append(node)
+            links_up.append(node)
             node = parent[node]
         top = root.get(node, node)
         root[node] = top
-        for c in chain:
+        for c in links_up:
             root[c] = top
     return root, problems
 

@@ -55,7 +55,8 @@ def resolve_referrals(
         who = names.get(c.referred_id, str(c.referred_id))
         if c.referred_id == c.referrer_id:
             problems.append(ReferralProblem(c.referred_id, (
-                f"{who} is recorded as referred by itself ({c.source}); the referral is ignored: name who referred it")))
+                f"{who} is recorded as referred by itself ({c.source}); the referral is ignored: "
+                "name who referred it")))
             continue
         known = out.get(c.referred_id)
         if known is None:

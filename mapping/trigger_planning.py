@@ -88,7 +88,8 @@ def plan_with_triggers(
     rid, owner, op = inp.relationship_id, inp.owner_mailbox_id, inp.open
     if owner is None:
         if not any(isinstance(a, Problem) for a in acts):
-            acts.append(Problem(rid, f"{len(live)} key-date follow-up(s) wait for an owner: {inp.owner_problem or 'no owner'}"))
+            why = inp.owner_problem or "no owner"
+            acts.append(Problem(rid, f"{len(live)} key-date follow-up(s) wait for an owner: {why}"))
         return list(acts)
     today = local_today(now, inp.time_zone)
     deadline = min(t.due for t in live)
