@@ -25,12 +25,14 @@ from typing import Literal
 
 from mapping.followups import (
     Action,
+    Cadence,
     Close,
     Create,
     FollowUpPolicy,
     PlanInput,
     Problem,
     Update,
+    due_date,
     local_today,
     next_working_day,
     plan_one,
@@ -80,12 +82,21 @@ def plan_with_triggers(
 
     An interaction that completes the open task also completes what it carried.
     """
-    acts: list[Action] = list(plan_one(inp, policy, now))
+    op = inp.open
+    acts: list[Action] = list(plan_one(_as_cadence_planned(inp, policy, now, carried), policy, now))
+    last = inp.last_meaningful_at
+    if op is not None and op.cadence is None and op.kind == "cadence" and last is not None \
+            and op.planned_at < last <= now:
+        # A task that carries only triggers is fulfilled by an interaction too (the plan has no cadence
+        # to judge it by, so it would only cancel it).
+        acts = [Close(op.id, inp.relationship_id, "completed", "interaction",
+                      f"Done: {inp.last_meaningful_note or 'a two-way interaction'}.") if
+                isinstance(a, Close) and a.follow_up_id == op.id else a for a in acts]
     completed = any(isinstance(a, Close) and a.status == "completed" for a in acts)
     live = _unique([*new, *(() if completed else carried)])
     if not live:
         return list(acts)
-    rid, owner, op = inp.relationship_id, inp.owner_mailbox_id, inp.open
+    rid, owner = inp.relationship_id, inp.owner_mailbox_id
     if owner is None:
         if not any(isinstance(a, Problem) for a in acts):
             why = inp.owner_problem or "no owner"
@@ -127,13 +138,20 @@ def plan_with_triggers(
     method = policy.method(inp.potential)
     at = _time(policy, importance)
     cancelled = op is not None and any(isinstance(a, Close) and a.follow_up_id == op.id for a in acts)
+    if completed:
+        op = None  # the new triggers get a task of their own
     if op is not None and op.kind == "handover" and not cancelled:
         return [*acts, Merged(rid, op.id, (), (), keys)]
-    if op is not None and op.kind == "cadence" and op.owner_mailbox_id == owner:
-        # The open task stays (the plan may have cancelled it for having no cadence: it carries triggers).
-        rest = [a for a in acts if not (isinstance(a, Close) and a.follow_up_id == op.id)]
-        cadence = None if cancelled else op.cadence
-        due = merged_due(None if cancelled else op.due_date)
+    stays = op is not None and op.kind == "cadence" and op.owner_mailbox_id == owner
+    if op is not None and stays and (not cancelled or op.cadence is None):
+        # The open task stays. A task that carries only triggers (no cadence) the plan would cancel for
+        # having no cadence: it stays while it carries them. A cadence task the plan cancels is closed
+        # and the triggers get a new task (planned now, so earlier interactions do not fulfil it).
+        rest: list[PlanAction] = [a for a in acts if not (isinstance(a, Close) and a.follow_up_id == op.id)]
+        cadence = op.cadence
+        due = merged_due(op.due_date)
+        if not new and (cadence, due, method, importance) == (op.cadence, op.due_date, op.method, op.importance):
+            return rest  # already carries them as planned
         base = subject_for(inp.name, "cadence", cadence or "key date", method)
         upd = Update(op.id, rid, cadence, due, reminder_instant(due, at, inp.time_zone), importance, method,
                      subject(base), "key_date")
@@ -154,6 +172,21 @@ def plan_all_with_triggers(
         rid = inp.relationship_id
         out.extend(plan_with_triggers(inp, policy, now, new.get(rid, ()), carried.get(rid, ())))
     return out
+
+
+def _as_cadence_planned(inp: PlanInput, policy: FollowUpPolicy, now: datetime, carried: Sequence[Trigger]) -> PlanInput:
+    """``inp`` with its open task due no earlier than its cadence alone would have it.
+
+    Triggers pull a task's due day earlier than the cadence's; the plan would take that for a task
+    planned without a later interaction (a lagging mailbox) and complete it at once.
+    """
+    op = inp.open
+    wanted = policy.tier_plan(inp.tier)
+    if not carried or op is None or op.kind != "cadence" or not isinstance(wanted, Cadence) \
+            or op.cadence != wanted.name:
+        return inp
+    cadence_due = due_date(inp.last_meaningful_at, wanted, inp.time_zone, now, policy.working_days, inp.dismissed_due)
+    return replace(inp, open=replace(op, due_date=max(op.due_date, cadence_due)))
 
 
 def _time(policy: FollowUpPolicy, importance: str) -> time:
