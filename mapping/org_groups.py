@@ -125,7 +125,7 @@ def concentration(
         floors[g] += 1
     out = []
     for g in sorted(revenue_by_group, key=lambda g: (-shares[g], g)):
-        pct = Decimal(floors[g]) / 100
+        pct = Decimal(floors[g]).scaleb(-2)  # 75.00, not 75
         warn = None
         if shares[g] * 100 > Fraction(warn_above_percent):
             warn = (f"{names.get(g, str(g))} holds {pct} % of revenue, above the "
