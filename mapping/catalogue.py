@@ -24,7 +24,7 @@ import io
 import re
 import tomllib
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 _ROMAN = {r: str(i) for i, r in enumerate(
@@ -58,6 +58,18 @@ class Catalogue:
     def resolve(self, name: str) -> str:
         key = normalise_product(name)
         return self.by_key.get(key, name.strip() if key else "")
+
+    def resolve_many(self, names: Iterable[str]) -> list[str]:
+        """:meth:`resolve` of each name, normalising each distinct spelling once (sales histories repeat
+        a few hundred spellings a million times)."""
+        memo: dict[str, str] = {}
+        out: list[str] = []
+        for n in names:
+            r = memo.get(n)
+            if r is None:
+                r = memo[n] = self.resolve(n)
+            out.append(r)
+        return out
 
     def known(self, name: str) -> bool:
         return normalise_product(name) in self.by_key

@@ -82,6 +82,8 @@ def plan_with_triggers(
 
     An interaction that completes the open task also completes what it carried.
     """
+    if not new and not carried:  # most relationships, most days: the plan as it is
+        return list(plan_one(inp, policy, now))
     op = inp.open
     acts: list[Action] = list(plan_one(_as_cadence_planned(inp, policy, now, carried), policy, now))
     last = inp.last_meaningful_at
