@@ -14,8 +14,13 @@ methods that is not e-mail (meeting or telephone), or telephone when the potenti
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import TypeVar
+
+from mapping.followups import Create, Update
+
+_A = TypeVar("_A", Create, Update)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,3 +70,9 @@ def over_contacted(inputs: Iterable[PressureInput], now: datetime, min_unanswere
     """Every over-contacted relationship, most unanswered first (for ``relsync followups --problems``)."""
     found = [p for i in inputs if (p := pressure(i, now, min_unanswered)) is not None]
     return sorted(found, key=lambda p: (-p.unanswered, p.relationship_id))
+
+
+def with_pressure(action: _A, p: Pressure) -> _A:
+    """The planned task moved to ``p.method`` (its subject says so: ``(monthly: telephone)``)."""
+    subject = action.subject.replace(f": {action.method})", f": {p.method})")
+    return replace(action, method=p.method, subject=subject)

@@ -10,6 +10,7 @@ from typing import Literal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mapping.catalogue import normalise_product
 from mapping.classify_config import ClassificationConfig
 from mapping.followups import (
     Cadence,
@@ -198,3 +199,10 @@ def test_parent_links_always_give_every_organisation_one_group_even_with_cycles(
     assert set(revenue) <= set(root_of)
     groups = group_revenue(root_of, revenue)
     assert sum(groups.values(), Decimal(0)) == sum(revenue.values(), Decimal(0))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=40))
+def test_normalising_a_product_name_twice_changes_nothing(name: str) -> None:
+    once = normalise_product(name)
+    assert normalise_product(once) == once

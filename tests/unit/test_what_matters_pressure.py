@@ -5,7 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from mapping.contact_pressure import PressureInput, alternative_method, over_contacted, pressure
+from mapping.contact_pressure import PressureInput, alternative_method, over_contacted, pressure, with_pressure
+from mapping.followup_body import full_task_body
+from mapping.followups import Create, TaskSummary, subject_for, task_body
+from mapping.next_offer import Suggestion
 from mapping.potential_signals import order_growth_points, with_growth
 from mapping.what_matters import explain_lines, what_matters, with_what_matters
 
@@ -50,3 +53,21 @@ def test_growth_in_order_value_adds_its_points_to_the_potential() -> None:
     assert order_growth_points(Decimal(0), Decimal(0)) == 0.0
     assert order_growth_points(Decimal(100), Decimal(0)) == 1.5  # a first small order is not huge growth
     assert with_growth(40.0, (("size", 15.0),), -7.5) == (32.5, (("size", 15.0), ("growth in order value", -7.5)))
+
+
+def test_an_over_contacted_relationships_next_task_moves_to_a_call_and_says_why() -> None:
+    c = Create(1, 4, "cadence", "monthly", NOW.date(), NOW, "Normal", "e-mail",
+               subject_for("Acme", "cadence", "monthly", "e-mail"))
+    p = pressure(PressureInput(1, "Acme", 31, [NOW - timedelta(days=d) for d in (9, 5, 2)], ("e-mail",)), NOW)
+    assert p is not None
+    moved = with_pressure(c, p)
+    assert (moved.method, moved.subject) == ("telephone", "Follow up: Acme (monthly: telephone)")
+    summary = TaskSummary("Acme", "customer", "Average", 55.0, "Low", "telephone", NOW.date())
+    offer = Suggestion("Gadget", 0.5, 3, 6, "industry=retail")
+    body = full_task_body(summary, what_matters("Acme", "Fast answers"), ["Thank them for order SO-1."], [offer],
+                          p.line)
+    lines = body.splitlines()
+    assert lines[0] == "What matters to them: Fast answers"
+    assert lines[2:4] == ["Why now:", "  Thank them for order SO-1."] and "no more e-mail" in lines[4]
+    assert lines[-1] == "  Gadget: bought by 3 of 6 similar customers (50 %; industry=retail)"
+    assert full_task_body(summary) == task_body(summary)
