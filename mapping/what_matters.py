@@ -5,11 +5,11 @@ party's perspective". Staff keep it in an Outlook user-defined field on the cont
 matters"`` by default); relsync reads it on sync and puts it at the top of every follow-up task body
 and in ``relsync explain``.
 
-The rule for a long note (documented in the README): control characters are dropped, runs of blank
-space become one space per line, and a note longer than ``limit`` characters (default 500) is cut at
-the last word boundary before the limit with "..." appended; the cut is reported once, naming the
-relationship, the field and the length, so staff can shorten it. The note is never refused: a cut
-note still says most of what matters.
+The rule for a long note (also in ``config.example.toml``, ``[what_matters]``): control
+characters are dropped, runs of blank space become one space per line, and a note longer than
+``limit`` characters (default 500) is cut at the last word boundary before the limit with "..."
+appended; the cut is reported, naming the relationship, the field and the length, so staff can
+shorten it. The note is never refused: a cut note still says most of what matters.
 """
 
 from __future__ import annotations
