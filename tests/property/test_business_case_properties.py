@@ -206,3 +206,47 @@ def test_parent_links_always_give_every_organisation_one_group_even_with_cycles(
 def test_normalising_a_product_name_twice_changes_nothing(name: str) -> None:
     once = normalise_product(name)
     assert normalise_product(once) == once
+
+
+@st.composite
+def any_open_task(draw: st.DrawFn) -> OpenFollowUp:
+    kind = draw(st.sampled_from(["cadence", "cadence", "handover"]))
+    return OpenFollowUp(
+        id=draw(st.integers(1, 1000)), owner_mailbox_id=draw(st.sampled_from([1, 2])), kind=kind,
+        cadence=draw(st.sampled_from(["weekly", "monthly", "quarterly", None])) if kind == "cadence" else None,
+        due_date=draw(st.dates(date(2026, 10, 1), date(2027, 3, 1))),
+        method=draw(st.sampled_from([", ".join(m) for m in METHODS.values()])),
+        importance=draw(st.sampled_from(["Normal", "High"])),
+        planned_at=draw(st.datetimes(datetime(2026, 6, 1), datetime(2026, 11, 30), timezones=st.just(UTC))),
+    )
+
+
+triggers = st.builds(
+    Trigger, st.just(7), st.sampled_from(KINDS), st.sampled_from([f"k{i}" for i in range(6)]),
+    st.dates(date(2026, 11, 1), date(2027, 1, 31)), st.just("line"),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    tier=st.sampled_from([*CADENCES, None]), status=st.sampled_from(["active", "inactive", "archive", None]),
+    owner=st.sampled_from([1, 2, None]), op=st.none() | any_open_task(),
+    last=st.none() | st.datetimes(datetime(2026, 6, 1), datetime(2026, 12, 31), timezones=st.just(UTC)),
+    new=st.lists(triggers, max_size=4), carried=st.lists(triggers, max_size=3),
+    handover_done=st.booleans(), kind=st.sampled_from(["customer", "lead"]),
+)
+def test_one_step_with_any_triggers_from_any_state_keeps_one_open_follow_up_at_most(
+    tier: str | None, status: str | None, owner: int | None, op: OpenFollowUp | None, last: datetime | None,
+    new: list[Trigger], carried: list[Trigger], handover_done: bool, kind: str,
+) -> None:
+    now = datetime(2026, 11, 24, 7, 0, tzinfo=UTC)
+    inp = PlanInput(7, "Acme", tier, "High", status, owner, "Europe/Berlin", last, open=op,
+                    handover_done=handover_done, type=kind)
+    actions = plan_with_triggers(inp, POLICY, now, new, carried)
+    assert sum(isinstance(a, Create) for a in actions) <= 1
+    after = apply(op, actions, now, 10_000)
+    if after is not None:
+        assert after.owner_mailbox_id == owner
+    for a in actions:
+        if isinstance(a, Create | Update):
+            assert a.due_date >= now.date() or a.due_date == (op.due_date if op else None)
