@@ -22,6 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 from mapping.followups import (
     Action,
@@ -32,7 +33,6 @@ from mapping.followups import (
     PlanInput,
     Problem,
     Update,
-    due_date,
     local_today,
     next_working_day,
     plan_one,
@@ -85,22 +85,37 @@ def plan_with_triggers(
     if not new and not carried:  # most relationships, most days: the plan as it is
         return list(plan_one(inp, policy, now))
     op = inp.open
-    acts: list[Action] = list(plan_one(_as_cadence_planned(inp, policy, now, carried), policy, now))
+    rid, owner = inp.relationship_id, inp.owner_mailbox_id
+    acts: list[Action] = list(plan_one(_as_cadence_planned(inp, policy, carried), policy, now))
+    # One pass over the plan's few actions: what it does to the open task, what it creates or updates.
+    close: Close | None = None
+    create: Create | None = None
+    update: Update | None = None
+    problem = False
+    for a in acts:
+        if isinstance(a, Close):
+            close = a
+        elif isinstance(a, Create):
+            create = a
+        elif isinstance(a, Update):
+            update = a
+        else:
+            problem = True
     last = inp.last_meaningful_at
-    if op is not None and op.cadence is None and op.kind == "cadence" and last is not None \
-            and op.planned_at < last <= now:
+    if close is not None and op is not None and op.cadence is None and op.kind == "cadence" \
+            and last is not None and op.planned_at < last <= now:
         # A task that carries only triggers is fulfilled by an interaction too (the plan has no cadence
         # to judge it by, so it would only cancel it).
-        acts = [Close(op.id, inp.relationship_id, "completed", "interaction",
-                      f"Done: {inp.last_meaningful_note or 'a two-way interaction'}.") if
-                isinstance(a, Close) and a.follow_up_id == op.id else a for a in acts]
-    completed = any(isinstance(a, Close) and a.status == "completed" for a in acts)
+        done = Close(op.id, rid, "completed", "interaction",
+                     f"Done: {inp.last_meaningful_note or 'a two-way interaction'}.")
+        acts = [done if a is close else a for a in acts]
+        close = done
+    completed = close is not None and close.status == "completed"
     live = _unique([*new, *(() if completed else carried)])
     if not live:
         return list(acts)
-    rid, owner = inp.relationship_id, inp.owner_mailbox_id
     if owner is None:
-        if not any(isinstance(a, Problem) for a in acts):
+        if not problem:
             why = inp.owner_problem or "no owner"
             acts.append(Problem(rid, f"{len(live)} key-date follow-up(s) wait for an owner: {why}"))
         return list(acts)
@@ -117,29 +132,31 @@ def plan_with_triggers(
     def subject(base: str) -> str:
         return f"{labels} / {base}"[:255]
 
-    creates = [a for a in acts if isinstance(a, Create)]
-    updates = [a for a in acts if isinstance(a, Update)]
-    out: list[PlanAction] = []
-    if creates:
-        c = creates[-1]
+    out: list[PlanAction]
+    if create is not None:
+        c = create
         if c.kind == "handover":
             return [*acts, Merged(rid, None, (), (), keys)]
         due = merged_due(c.due_date)
-        at = _time(policy, c.importance)
-        nc = replace(c, due_date=due, reminder_at=reminder_instant(due, at, inp.time_zone), subject=subject(c.subject))
+        nc = Create(rid, c.owner_mailbox_id, c.kind, c.cadence, due,
+                    reminder_instant(due, _time(policy, c.importance), inp.time_zone), c.importance, c.method,
+                    subject(c.subject))
         out = [nc if a is c else a for a in acts]
-        return [*out, Merged(rid, None, keys, lines)]
-    if updates:
-        u = updates[-1]
+        out.append(Merged(rid, None, keys, lines))
+        return out
+    if update is not None:
+        u = update
         due = merged_due(u.due_date)
-        nu = replace(u, due_date=due, reminder_at=reminder_instant(due, _time(policy, u.importance), inp.time_zone),
-                     subject=subject(u.subject))
+        nu = Update(u.follow_up_id, rid, u.cadence, due,
+                    reminder_instant(due, _time(policy, u.importance), inp.time_zone), u.importance, u.method,
+                    subject(u.subject), u.reason)
         out = [nu if a is u else a for a in acts]
-        return [*out, Merged(rid, u.follow_up_id, keys, lines)]
+        out.append(Merged(rid, u.follow_up_id, keys, lines))
+        return out
     importance = policy.importance(inp.potential)
     method = policy.method(inp.potential)
     at = _time(policy, importance)
-    cancelled = op is not None and any(isinstance(a, Close) and a.follow_up_id == op.id for a in acts)
+    cancelled = op is not None and close is not None and close.follow_up_id == op.id
     if completed:
         op = None  # the new triggers get a task of their own
     if op is not None and op.kind == "handover" and not cancelled:
@@ -149,7 +166,7 @@ def plan_with_triggers(
         # The open task stays. A task that carries only triggers (no cadence) the plan would cancel for
         # having no cadence: it stays while it carries them. A cadence task the plan cancels is closed
         # and the triggers get a new task (planned now, so earlier interactions do not fulfil it).
-        rest: list[PlanAction] = [a for a in acts if not (isinstance(a, Close) and a.follow_up_id == op.id)]
+        rest: list[PlanAction] = [a for a in acts if a is not close]
         cadence = op.cadence
         due = merged_due(op.due_date)
         if not new and (cadence, due, method, importance) == (op.cadence, op.due_date, op.method, op.importance):
@@ -176,19 +193,23 @@ def plan_all_with_triggers(
     return out
 
 
-def _as_cadence_planned(inp: PlanInput, policy: FollowUpPolicy, now: datetime, carried: Sequence[Trigger]) -> PlanInput:
-    """``inp`` with its open task due no earlier than its cadence alone would have it.
+def _as_cadence_planned(inp: PlanInput, policy: FollowUpPolicy, carried: Sequence[Trigger]) -> PlanInput:
+    """``inp`` with its open task due no earlier than a cadence after the latest interaction.
 
     Triggers pull a task's due day earlier than the cadence's; the plan would take that for a task
-    planned without a later interaction (a lagging mailbox) and complete it at once.
+    planned without a later interaction (a lagging mailbox) and complete it at once. Only an
+    interaction from before the task was planned matters here (a later one fulfils it anyway).
     """
-    op = inp.open
-    wanted = policy.tier_plan(inp.tier)
-    if not carried or op is None or op.kind != "cadence" or not isinstance(wanted, Cadence) \
-            or op.cadence != wanted.name:
+    op, last = inp.open, inp.last_meaningful_at
+    if not carried or op is None or last is None or last > op.planned_at or op.kind != "cadence":
         return inp
-    cadence_due = due_date(inp.last_meaningful_at, wanted, inp.time_zone, now, policy.working_days, inp.dismissed_due)
-    return replace(inp, open=replace(op, due_date=max(op.due_date, cadence_due)))
+    wanted = policy.tier_plan(inp.tier)
+    if not isinstance(wanted, Cadence) or op.cadence != wanted.name:
+        return inp
+    after = wanted.after(last.astimezone(ZoneInfo(inp.time_zone)).date())
+    if after <= op.due_date:
+        return inp
+    return replace(inp, open=replace(op, due_date=after))
 
 
 def _time(policy: FollowUpPolicy, importance: str) -> time:
