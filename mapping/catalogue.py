@@ -50,24 +50,28 @@ class CatalogueProblem:
 
 @dataclass(frozen=True, slots=True)
 class Catalogue:
-    """Matching key -> canonical product name. ``resolve`` of an unknown name gives its own key's
-    product: the name as written, so unknown products still group by their normalised spelling."""
+    """Matching key -> canonical product name. A name the catalogue does not know resolves to its
+    matching key (``"widget max 3"``), so its spellings still count as one product."""
 
     by_key: Mapping[str, str] = field(default_factory=dict)
 
     def resolve(self, name: str) -> str:
         key = normalise_product(name)
-        return self.by_key.get(key, name.strip() if key else "")
+        return self.by_key.get(key, key)
 
     def resolve_many(self, names: Iterable[str]) -> list[str]:
         """:meth:`resolve` of each name, normalising each distinct spelling once (sales histories repeat
-        a few hundred spellings a million times)."""
+        a few hundred spellings a million times). An unknown product is named by the first spelling
+        seen of it (``"Widget Max 3"`` rather than its key), for display."""
         memo: dict[str, str] = {}
+        first: dict[str, str] = {}
         out: list[str] = []
         for n in names:
             r = memo.get(n)
             if r is None:
-                r = memo[n] = self.resolve(n)
+                key = normalise_product(n)
+                r = self.by_key.get(key) or first.setdefault(key, n.strip())
+                memo[n] = r
             out.append(r)
         return out
 

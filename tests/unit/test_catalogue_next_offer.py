@@ -16,7 +16,13 @@ def test_a_toml_catalogue_maps_aliases_and_unknown_names_keep_their_spelling() -
     cat, problems = parse_catalogue('[products]\n"Widget Pro 2" = ["WP2", "Widget Professional 2"]\n', "cat.toml")
     assert problems == []
     assert cat.resolve("widget-pro-ii") == "Widget Pro 2" and cat.resolve("wp 2") == "Widget Pro 2"
-    assert cat.resolve(" Gadget ") == "Gadget" and not cat.known("Gadget")
+    assert cat.resolve(" GADGET-Max-II ") == "gadget max 2" and not cat.known("Gadget")
+
+
+def test_unknown_products_spelled_differently_count_as_one_named_by_the_first_spelling() -> None:
+    cat, _ = parse_catalogue('[products]\n"Widget Pro 2" = []\n', "cat.toml")
+    assert cat.resolve_many(["Gadget Max 3", "GADGET-MAX-III", "widget pro ii", ""]) == [
+        "Gadget Max 3", "Gadget Max 3", "Widget Pro 2", ""]
 
 
 def test_a_duplicate_alias_is_named_with_its_line_and_the_rest_proceeds() -> None:
