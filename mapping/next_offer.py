@@ -66,7 +66,8 @@ def suggest_all(
     profiles: Sequence[Profile], purchases: Iterable[tuple[int, str]], settings: OfferSettings = OfferSettings(),
 ) -> dict[int, list[Suggestion]]:
     """Suggestions for every relationship of ``profiles`` (only those with any), from ``(relationship
-    id, canonical product)`` purchases (repeats are fine; purchases of unknown ids or with no product name are ignored)."""
+    id, canonical product)`` purchases (repeats are fine; purchases of unknown ids or with no product
+    name are ignored)."""
     owned: dict[int, set[str]] = {p.relationship_id: set() for p in profiles}
     for rid, product in purchases:
         s = owned.get(rid)
