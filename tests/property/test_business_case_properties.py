@@ -24,6 +24,7 @@ from mapping.followups import (
     parse_cadence,
 )
 from mapping.keydates import KeyDateSettings, lapse
+from mapping.next_offer import OfferSettings, Profile, suggest_all
 from mapping.org_groups import ParentLink, concentration, group_revenue, resolve_groups
 from mapping.referrals import ReferralClaim, referral_values, resolve_referrals
 from mapping.trigger_planning import Merged, PlanAction, Trigger, TriggerKind, plan_with_triggers
@@ -250,3 +251,24 @@ def test_one_step_with_any_triggers_from_any_state_keeps_one_open_follow_up_at_m
     for a in actions:
         if isinstance(a, Create | Update):
             assert a.due_date >= now.date() or a.due_date == (op.due_date if op else None)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    profiles=st.lists(st.builds(Profile, st.integers(1, 40), st.sampled_from(["a", "b", None]),
+                                st.sampled_from(["small", "large", None]), st.sampled_from(["Superior", None])),
+                      max_size=40, unique_by=lambda p: p.relationship_id),
+    purchases=st.lists(st.tuples(st.integers(1, 45), st.sampled_from(["P1", "P2", "P3", "P4", ""])), max_size=120),
+    top=st.integers(1, 3), min_peers=st.integers(1, 6),
+)
+def test_next_offer_never_suggests_what_a_customer_already_bought(
+    profiles: list[Profile], purchases: list[tuple[int, str]], top: int, min_peers: int
+) -> None:
+    out = suggest_all(profiles, purchases, OfferSettings(top=top, min_peers=min_peers, min_support=0.1))
+    bought = {(rid, p) for rid, p in purchases}
+    for rid, suggestions in out.items():
+        assert 1 <= len(suggestions) <= top
+        assert [s.support for s in suggestions] == sorted((s.support for s in suggestions), reverse=True)
+        for s in suggestions:
+            assert (rid, s.product) not in bought and s.product
+            assert 0.1 <= s.support <= 1 and s.buyers <= s.peers
