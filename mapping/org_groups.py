@@ -21,6 +21,9 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Literal
 
+from mapping.classify import value_percents
+from mapping.relationship_records import RelationshipFacts
+
 _ZERO = Decimal(0)
 TierMode = Literal["individual", "group"]
 
@@ -99,6 +102,19 @@ def group_revenue(root_of: Mapping[int, int], revenue: Mapping[int, Decimal]) ->
     for rid, r in root_of.items():
         out[r] = out.get(r, _ZERO) + revenue.get(rid, _ZERO)
     return out
+
+
+def group_values(revenue_by_group: Mapping[int, Decimal]) -> dict[int, int]:
+    """Each group's value percent among the groups, ranked exactly as relationships are
+    (:func:`mapping.classify.value_percents`: 1..100 for positive revenue, 0, or -1..-100 for a loss),
+    so a group's tier is the value class that holds it."""
+    roots = sorted(revenue_by_group)
+    facts = [
+        RelationshipFacts(f"{r:020d}", "organization", str(r), orders=max(revenue_by_group[r], _ZERO),
+                          returns=max(-revenue_by_group[r], _ZERO))
+        for r in roots
+    ]
+    return {r: v for r, (v, _) in zip(roots, value_percents(facts), strict=True)}
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,14 @@ from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
-from mapping.org_groups import ParentLink, concentration, effective_tiers, group_revenue, resolve_groups
+from mapping.org_groups import (
+    ParentLink,
+    concentration,
+    effective_tiers,
+    group_revenue,
+    group_values,
+    resolve_groups,
+)
 from mapping.referrals import ReferralClaim, referral_ack_triggers, referral_values, resolve_referrals
 
 NAMES = {1: "Acme", 2: "Beta GmbH", 3: "Gamma Ltd", 4: "Delta"}
@@ -72,3 +79,8 @@ def test_subsidiaries_inherit_the_group_tier_or_keep_their_own() -> None:
     root_of, own = {1: 3, 3: 3, 4: 4}, {1: "Marginal", 3: "Superior", 4: "Average"}
     assert effective_tiers(root_of, own, {3: "Superior"}, "group") == {1: "Superior", 3: "Superior", 4: "Average"}
     assert effective_tiers(root_of, own, {3: "Superior"}, "individual") == own
+
+
+def test_group_value_ranks_groups_like_relationships() -> None:
+    assert group_values({3: Decimal(300), 4: Decimal(100), 5: Decimal(0), 6: Decimal(-50)}) == {
+        3: 100, 4: 50, 5: 0, 6: -100}
