@@ -22,6 +22,7 @@ import click
 import sqlalchemy.exc
 
 from connector.errors import ExchangeError
+from mapping.store.readiness import StoreNotReady
 from scheduler.config import ConfigError, LoadedConfig, SecretError, load_config
 from scheduler.logs import configure_logging
 
@@ -33,11 +34,21 @@ class Context:
         self.config_path = Path(config_path)
         self._loaded: LoadedConfig | None = None
 
-    def config(self) -> LoadedConfig:
+        self._store_ready = False
+
+    def config(self, store: bool = True) -> LoadedConfig:
+        """The loaded config; with ``store`` (every command that reads or writes the store) the store
+        is made ready first: a new SQLite store is created, any other not at the newest schema is a
+        :class:`~mapping.store.readiness.StoreNotReady` sentence (``db`` commands pass ``store=False``)."""
         if self._loaded is None:
             self._loaded = load_config(self.config_path)
             logging_cfg = self._loaded.config.logging
             configure_logging(logging_cfg.level, logging_cfg.format)
+        if store and not self._store_ready:
+            from mapping.store.migrate import ensure_ready
+
+            ensure_ready(self._loaded.config.store.url)
+            self._store_ready = True
         return self._loaded
 
 
@@ -52,9 +63,16 @@ pass_ctx = click.make_pass_decorator(Context)
     show_default=f"$RELSYNC_CONFIG or {DEFAULT_CONFIG}",
     help="The TOML configuration file.",
 )
+@click.option(
+    "--no-color", "no_color", is_flag=True,
+    help="No colour codes in logs and tables (as NO_COLOR=1 does; files and pipes never get them).",
+)
 @click.pass_context
-def cli(ctx: click.Context, config_path: str) -> None:
+def cli(ctx: click.Context, config_path: str, no_color: bool) -> None:
     """relsync: your Exchange mailboxes as one clean relationship store."""
+    if no_color:
+        # One switch for everything that colours: the log renderer and rich both honour NO_COLOR.
+        os.environ["NO_COLOR"] = "1"
     ctx.obj = Context(config_path)
 
 
@@ -71,7 +89,7 @@ def db_upgrade(ctx: Context, revision: str) -> None:
     """Create or migrate the store to the newest schema."""
     from mapping.store.migrate import current, upgrade
 
-    url = ctx.config().config.store.url
+    url = ctx.config(store=False).config.store.url
     upgrade(url, revision)
     click.echo(f"store at revision {current(url)}")
 
@@ -83,7 +101,7 @@ def db_downgrade(ctx: Context, revision: str) -> None:
     """Migrate the store back to REVISION ("base" removes every table)."""
     from mapping.store.migrate import current, downgrade
 
-    url = ctx.config().config.store.url
+    url = ctx.config(store=False).config.store.url
     downgrade(url, revision)
     click.echo(f"store at revision {current(url) or 'base'}")
 
@@ -94,7 +112,7 @@ def db_check(ctx: Context) -> None:
     """Exit 1 when the database and the models differ (a missing migration, or a hand-made change)."""
     from mapping.store.migrate import check, current
 
-    url = ctx.config().config.store.url
+    url = ctx.config(store=False).config.store.url
     drift = check(url)
     if drift:
         for line in drift:
@@ -593,6 +611,9 @@ def main(argv: list[str] | None = None) -> None:
     except SecretError as exc:
         click.echo(f"relsync: config: {exc}", err=True)
         raise SystemExit(2) from None
+    except StoreNotReady as exc:
+        click.echo(f"relsync: store: {exc}", err=True)
+        raise SystemExit(3) from None
     except sqlalchemy.exc.SQLAlchemyError as exc:
         reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
         click.echo(f"relsync: store: {type(exc).__name__}: {reason}", err=True)
