@@ -24,6 +24,7 @@ import sqlalchemy.exc
 from connector.errors import ExchangeError
 from mapping.store.readiness import StoreNotReady
 from scheduler.config import ConfigError, LoadedConfig, SecretError, load_config
+from scheduler.fake_files import write_atomically, write_sales_history
 from scheduler.logs import configure_logging
 
 DEFAULT_CONFIG = "relsync.toml"
@@ -139,7 +140,7 @@ def db_check(ctx: Context) -> None:
     "--write-config",
     "write_config_path",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Also write a relsync config pointing at this server (SQLite store beside it).",
+    help="Also write a relsync config pointing at this server (SQLite store and sales.csv beside it).",
 )
 def fake_exchange(
     host: str, port: int, seed: int, mailboxes: int, scale: str, backend: str, write_config_path: Path | None
@@ -149,7 +150,8 @@ def fake_exchange(
 
     Prints one JSON line: {"endpoint", "username", "password", "mailboxes"}; with --backend graph also
     "graph_url", "authority_host", "tenant_id", "client_id" and "ca_file" (the client secret is only
-    written to the 0600 file beside the config).
+    written to the 0600 file beside the config); with --write-config also "sales_history", the
+    company's sales export written beside the config (for `relsync import transactions`).
     """
     from connector.fake.generator import SCALES, build_company
     from connector.fake.server import FakeExchange
@@ -175,6 +177,7 @@ def fake_exchange(
         if write_config_path is not None:
             write_fake_config(write_config_path, server.url, server.username, server.password, addresses,
                               company.domain, graph=graph)
+            line["sales_history"] = str(write_sales_history(write_config_path, company))
         # Handlers first: whoever reads the line may signal us the moment it arrives.
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -235,8 +238,7 @@ def write_fake_config(
     ``graph``) goes to a 0600 file beside it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     secret = path.with_name(path.stem + (".client-secret" if graph else ".password"))
-    secret.write_text((graph.client_secret if graph else password) + "\n", encoding="utf-8")
-    secret.chmod(0o600)
+    write_atomically(secret, (graph.client_secret if graph else password) + "\n", mode=0o600)
     store = path.with_name(path.stem + ".db")
     if graph is None:
         connection = f"""[exchange]
@@ -280,7 +282,7 @@ default_region = "US"
 level = "INFO"
 format = "console"
 """
-    path.write_text(text, encoding="utf-8")
+    write_atomically(path, text)
 
 
 # ------------------------------------------------------------------------------------------ jobs
@@ -511,7 +513,6 @@ def export(ctx: Context, what: str, fmt: str, output: Path | None) -> None:
 def demo(directory: Path, seed: int, mailboxes: int, scale: str, backend: str) -> None:
     """Start the fake Exchange with a generated company, and run the main job against it."""
     from connector.fake.generator import build_company
-    from connector.fake.sales import sales_csv
     from connector.fake.server import FakeExchange
     from mapping.store.migrate import upgrade
 
@@ -534,8 +535,7 @@ def demo(directory: Path, seed: int, mailboxes: int, scale: str, backend: str) -
         _print_sync_summary(reports, as_json=False)
         # The accounting system's year of sales, so value tiers (and so the follow-up cadence) mean
         # something; then the main job again, incremental, to classify with it.
-        sales = directory / "sales.csv"
-        sales.write_text(sales_csv(company), encoding="utf-8")
+        sales = write_sales_history(config_path, company)
         click.echo(f"sales history: {_import_sales(loaded, sales)} transactions imported from {sales}")
         run_sync(loaded)
         _print_store_totals(loaded.config.store.url)

@@ -103,5 +103,7 @@ def configure_logging(level: str = "INFO", fmt: str = "console", stream: TextIO 
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # Alembic announces each of its plugins at INFO whenever it is imported: noise before every command.
+    logging.getLogger("alembic.runtime.plugins").setLevel(max(logging.WARNING, logging.getLevelName(level)))
     # exchangelib logs request XML (with bodies) at DEBUG: never let it through.
     logging.getLogger("exchangelib").setLevel(max(logging.INFO, logging.getLevelName(level)))

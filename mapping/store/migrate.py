@@ -116,8 +116,13 @@ def ensure_ready(url: str) -> None:
     :class:`StoreNotReady` unless it is at the newest revision."""
     newest = head()
     with _connection(url) as conn:
-        revision = MigrationContext.configure(conn).get_current_revision()
-        has_tables = bool(sa.inspect(conn).get_table_names())
+        # Read alembic's table directly: MigrationContext logs two INFO lines per call, which would
+        # land in every command's output.
+        tables = set(sa.inspect(conn).get_table_names())
+        revision = None
+        if "alembic_version" in tables:
+            revision = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+        has_tables = bool(tables)
         dialect = conn.dialect.name
     known = revision is None or _known_revision(revision)
     action = readiness(dialect, revision, has_tables, newest, known)
