@@ -34,7 +34,6 @@ class Context:
     def __init__(self, config_path: str) -> None:
         self.config_path = Path(config_path)
         self._loaded: LoadedConfig | None = None
-
         self._store_ready = False
 
     def config(self, store: bool = True) -> LoadedConfig:

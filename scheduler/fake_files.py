@@ -13,14 +13,14 @@ from typing import Any
 SALES_FILE = "sales.csv"
 
 
-def write_atomically(path: Path, text: str, mode: int | None = None) -> None:
+def write_atomically(path: Path, text: str, mode: int = 0o644) -> None:
     """Write ``text`` to ``path`` through a temporary file in the same directory, renamed into place
     (``mode``: the file's permissions, set before any byte is written, e.g. 0o600 for a secret)."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    # mkstemp creates the file 0600: a secret is never readable by others, not even for a moment.
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        if mode is not None:
-            os.fchmod(fd, mode)
+        os.fchmod(fd, mode)
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
             out.write(text)
         os.replace(tmp, path)
