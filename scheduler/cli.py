@@ -23,7 +23,9 @@ import sqlalchemy.exc
 
 from connector.errors import ExchangeError
 from mapping.files import FileWriteError, describe_os_error, write_text_atomically
+from mapping.store.readiness import StoreNotReady
 from scheduler.config import ConfigError, LoadedConfig, SecretError, load_config
+from scheduler.fake_files import write_sales_history
 from scheduler.logs import configure_logging
 
 DEFAULT_CONFIG = "relsync.toml"
@@ -33,12 +35,21 @@ class Context:
     def __init__(self, config_path: str) -> None:
         self.config_path = Path(config_path)
         self._loaded: LoadedConfig | None = None
+        self._store_ready = False
 
-    def config(self) -> LoadedConfig:
+    def config(self, store: bool = True) -> LoadedConfig:
+        """The loaded config; with ``store`` (every command that reads or writes the store) the store
+        is made ready first: a new SQLite store is created, any other not at the newest schema is a
+        :class:`~mapping.store.readiness.StoreNotReady` sentence (``db`` commands pass ``store=False``)."""
         if self._loaded is None:
             self._loaded = load_config(self.config_path)
             logging_cfg = self._loaded.config.logging
             configure_logging(logging_cfg.level, logging_cfg.format)
+        if store and not self._store_ready:
+            from mapping.store.migrate import ensure_ready
+
+            ensure_ready(self._loaded.config.store.url)
+            self._store_ready = True
         return self._loaded
 
 
@@ -53,9 +64,16 @@ pass_ctx = click.make_pass_decorator(Context)
     show_default=f"$RELSYNC_CONFIG or {DEFAULT_CONFIG}",
     help="The TOML configuration file.",
 )
+@click.option(
+    "--no-color", "no_color", is_flag=True,
+    help="No colour codes in logs and tables (as NO_COLOR=1 does; files and pipes never get them).",
+)
 @click.pass_context
-def cli(ctx: click.Context, config_path: str) -> None:
+def cli(ctx: click.Context, config_path: str, no_color: bool) -> None:
     """relsync: your Exchange mailboxes as one clean relationship store."""
+    if no_color:
+        # One switch for everything that colours: the log renderer and rich both honour NO_COLOR.
+        os.environ["NO_COLOR"] = "1"
     ctx.obj = Context(config_path)
 
 
@@ -72,7 +90,7 @@ def db_upgrade(ctx: Context, revision: str) -> None:
     """Create or migrate the store to the newest schema."""
     from mapping.store.migrate import current, upgrade
 
-    url = ctx.config().config.store.url
+    url = ctx.config(store=False).config.store.url
     upgrade(url, revision)
     click.echo(f"store at revision {current(url)}")
 
@@ -84,7 +102,7 @@ def db_downgrade(ctx: Context, revision: str) -> None:
     """Migrate the store back to REVISION ("base" removes every table)."""
     from mapping.store.migrate import current, downgrade
 
-    url = ctx.config().config.store.url
+    url = ctx.config(store=False).config.store.url
     downgrade(url, revision)
     click.echo(f"store at revision {current(url) or 'base'}")
 
@@ -95,7 +113,7 @@ def db_check(ctx: Context) -> None:
     """Exit 1 when the database and the models differ (a missing migration, or a hand-made change)."""
     from mapping.store.migrate import check, current
 
-    url = ctx.config().config.store.url
+    url = ctx.config(store=False).config.store.url
     drift = check(url)
     if drift:
         for line in drift:
@@ -122,7 +140,7 @@ def db_check(ctx: Context) -> None:
     "--write-config",
     "write_config_path",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Also write a relsync config pointing at this server (SQLite store beside it).",
+    help="Also write a relsync config pointing at this server (SQLite store and sales.csv beside it).",
 )
 def fake_exchange(
     host: str, port: int, seed: int, mailboxes: int, scale: str, backend: str, write_config_path: Path | None
@@ -132,7 +150,8 @@ def fake_exchange(
 
     Prints one JSON line: {"endpoint", "username", "password", "mailboxes"}; with --backend graph also
     "graph_url", "authority_host", "tenant_id", "client_id" and "ca_file" (the client secret is only
-    written to the 0600 file beside the config).
+    written to the 0600 file beside the config); with --write-config also "sales_history", the
+    company's sales export written beside the config (for `relsync import transactions`).
     """
     from connector.fake.generator import SCALES, build_company
     from connector.fake.server import FakeExchange
@@ -158,6 +177,7 @@ def fake_exchange(
         if write_config_path is not None:
             write_fake_config(write_config_path, server.url, server.username, server.password, addresses,
                               company.domain, graph=graph)
+            line["sales_history"] = str(write_sales_history(write_config_path, company))
         # Handlers first: whoever reads the line may signal us the moment it arrives.
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -464,7 +484,6 @@ def daemon(ctx: Context) -> None:
 def demo(directory: Path, seed: int, mailboxes: int, scale: str, backend: str) -> None:
     """Start the fake Exchange with a generated company, and run the main job against it."""
     from connector.fake.generator import build_company
-    from connector.fake.sales import sales_csv
     from connector.fake.server import FakeExchange
     from mapping.store.migrate import upgrade
 
@@ -487,8 +506,7 @@ def demo(directory: Path, seed: int, mailboxes: int, scale: str, backend: str) -
         _print_sync_summary(reports, as_json=False)
         # The accounting system's year of sales, so value tiers (and so the follow-up cadence) mean
         # something; then the main job again, incremental, to classify with it.
-        sales = directory / "sales.csv"
-        write_text_atomically(sales, sales_csv(company), label="--dir")
+        sales = write_sales_history(config_path, company, label="--dir")
         click.echo(f"sales history: {_import_sales(loaded, sales)} transactions imported from {sales}")
         run_sync(loaded)
         _print_store_totals(loaded.config.store.url)
@@ -564,6 +582,9 @@ def main(argv: list[str] | None = None) -> None:
     except SecretError as exc:
         click.echo(f"relsync: config: {exc}", err=True)
         raise SystemExit(2) from None
+    except StoreNotReady as exc:
+        click.echo(f"relsync: store: {exc}", err=True)
+        raise SystemExit(3) from None
     except sqlalchemy.exc.SQLAlchemyError as exc:
         reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
         click.echo(f"relsync: store: {type(exc).__name__}: {reason}", err=True)

@@ -10,8 +10,9 @@ secret relsync has read (:func:`hide`) is cut out of every value and message.
 from __future__ import annotations
 
 import logging
+import os
 import sys
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
 from typing import Any, TextIO
 
 import structlog
@@ -52,9 +53,31 @@ def _redact(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[
     return event
 
 
+def wants_colour(is_terminal: bool, environ: Mapping[str, str]) -> bool:
+    """Whether console log lines may carry ANSI colour codes: only on a terminal, and never when
+    ``NO_COLOR`` is set to anything non-empty (https://no-color.org; ``relsync --no-color`` sets it)."""
+    return is_terminal and not environ.get("NO_COLOR")
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # a closed or file-less stream is no terminal
+        return False
+
+
 def configure_logging(level: str = "INFO", fmt: str = "console", stream: TextIO | None = None) -> None:
-    """Route structlog and the standard library (exchangelib, alembic) to ``stream`` (stderr) in one format."""
-    renderer: Any = structlog.processors.JSONRenderer() if fmt == "json" else structlog.dev.ConsoleRenderer()
+    """Route structlog and the standard library (exchangelib, alembic) to ``stream`` (stderr) in one format.
+
+    Console lines are coloured only on a terminal (see :func:`wants_colour`): a file, a pipe or the
+    journal gets plain text.
+    """
+    out = stream or sys.stderr
+    renderer: Any = (
+        structlog.processors.JSONRenderer()
+        if fmt == "json"
+        else structlog.dev.ConsoleRenderer(colors=wants_colour(_is_terminal(out), os.environ))
+    )
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
@@ -70,7 +93,7 @@ def configure_logging(level: str = "INFO", fmt: str = "console", stream: TextIO 
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=False,
     )
-    handler = logging.StreamHandler(stream or sys.stderr)
+    handler = logging.StreamHandler(out)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=shared,
@@ -80,5 +103,7 @@ def configure_logging(level: str = "INFO", fmt: str = "console", stream: TextIO 
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # Alembic announces each of its plugins at INFO whenever it is imported: noise before every command.
+    logging.getLogger("alembic.runtime.plugins").setLevel(max(logging.WARNING, logging.getLevelName(level)))
     # exchangelib logs request XML (with bodies) at DEBUG: never let it through.
     logging.getLogger("exchangelib").setLevel(max(logging.INFO, logging.getLevelName(level)))

@@ -47,7 +47,7 @@ from functools import cache
 from typing import Any, Final, TypeVar, overload
 from zoneinfo import ZoneInfo
 
-from connector.fake import names
+from connector.fake import addressbook, names
 from connector.fake.model import (
     FOLDER_KINDS,
     Attendee,
@@ -472,7 +472,7 @@ class FakeCompany:
     * ``layout``: the slot ranges of the folders (see the module docstring)
 
     Every generated item carries notes in ``ItemSpec.extra`` (never served): ``kind`` (internal,
-    outbound_cc, inbound_multi, thread, newsletter, noreply, freemail, person, colleague, extra,
+    outbound_cc, inbound_multi, thread, newsletter, noreply, freemail, person, colleague, extra, role,
     meeting, external_meeting, personal, exception, task) and, for items held by several mailboxes,
     ``copies``: every ``(mailbox, folder, slot)`` that holds the same message or meeting.
     """
@@ -500,6 +500,9 @@ class FakeCompany:
         self._pmb = tuple(p.mailbox for p in self.people)
         self.planted: tuple[PlantedCase, ...] = ()
         self._contact_refs = self._build_contact_refs()
+        # Private and old-employer addresses, extra phones (connector/fake/addressbook.py).
+        self._planted_people = frozenset(range(self._p_smith_harbour + 1))  # the planted people come first
+        self._facts = addressbook.person_facts(seed, self.people, self.organisations, self._planted_people)
         self._int = _Fanout(seed, "int", self.n, (1, 1, 2, 1, 3, 1, 2, 1), False)
         self._occ = _Fanout(seed, "occ", self.n, (1, 2, 1), False)
         self._imr = _Fanout(seed, "imr", self.n, (0, 1, 2, 0, 1), True)
@@ -1204,6 +1207,10 @@ class FakeCompany:
         rng = _rng(self.seed, "contact", m, i)
         if i < len(refs):
             who, idx, variant = refs[i]
+            if who == "person" and addressbook.is_role_slot(i):
+                org = self.organisations[self.people[idx].org]
+                fields = addressbook.role_contact(self.seed, m, i, org, self._past(rng))
+                return ItemSpec("Contact", fields, extra={"kind": "role", "org": org.index})
             if who == "staff":
                 s = self.staff[idx]
                 fields = self._contact_fields(
@@ -1211,13 +1218,16 @@ class FakeCompany:
                 )
                 return ItemSpec("Contact", fields, extra={"kind": "colleague", "staff": idx})
             p = self.people[idx]
-            return ItemSpec(
-                "Contact",
-                self._person_contact(rng, p, variant),
-                extra={"kind": "person", "person": idx, "variant": variant},
-            )
+            fields = self._person_contact(rng, p, variant)
+            if idx not in self._planted_people:  # planted cases stay exactly as they are described
+                fields = addressbook.enrich_contact(self.seed, m, i, self._facts[idx], self.organisations[p.org],
+                                                    fields)
+            return ItemSpec("Contact", fields, extra={"kind": "person", "person": idx, "variant": variant})
         # The long tail: people only this mailbox knows, at one of the known organisations.
         org = self.organisations[_between(rng, len(self.organisations))]
+        if addressbook.is_role_slot(i):
+            fields = addressbook.role_contact(self.seed, m, i, org, self._past(rng))
+            return ItemSpec("Contact", fields, extra={"kind": "role", "org": org.index})
         first, last = _name_pools(names.COUNTRIES[org.country][0])
         given, surname = _pick(rng, first), _pick(rng, last)
         email = f"{_ascii(given)}.{_ascii(surname)}@{org.domain}"

@@ -5,6 +5,9 @@ Public functions, each taking a database URL:
 * :func:`upgrade` / :func:`downgrade` move the schema to a revision (``"head"``, ``"base"``, ``"0001"``).
 * :func:`current` says which revision the database is at (``None``: never migrated).
 * :func:`check` lists, as sentences, how the database differs from the models; empty means clean.
+* :func:`ensure_ready` is what every command that needs the store calls first: a new embedded SQLite
+  store is created and migrated in place; anything else not at the newest revision raises
+  :class:`StoreNotReady`, one sentence naming ``relsync db upgrade`` (see :func:`readiness`).
 
 The scripts live in the package (``mapping/store/migrations``), so an installed relsync can migrate
 its database without the source tree. Each call runs in one transaction: on PostgreSQL and on
@@ -27,6 +30,7 @@ from alembic.script import ScriptDirectory
 
 from mapping.store.engine import make_engine
 from mapping.store.models import Base
+from mapping.store.readiness import StoreNotReady, readiness
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -105,6 +109,34 @@ def check(url: str) -> list[str]:
             ]
         diffs = _flatten(compare_metadata(ctx, Base.metadata))
         return [_describe(diff, conn.dialect) for diff in diffs]
+
+
+def ensure_ready(url: str) -> None:
+    """Make sure the store at ``url`` can be used: create a new SQLite store's schema, else raise
+    :class:`StoreNotReady` unless it is at the newest revision."""
+    newest = head()
+    with _connection(url) as conn:
+        # Read alembic's table directly: MigrationContext logs two INFO lines per call, which would
+        # land in every command's output.
+        tables = set(sa.inspect(conn).get_table_names())
+        revision = None
+        if "alembic_version" in tables:
+            revision = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+        has_tables = bool(tables)
+        dialect = conn.dialect.name
+    known = revision is None or _known_revision(revision)
+    action = readiness(dialect, revision, has_tables, newest, known)
+    if action == "create":
+        upgrade(url)
+    elif action is not None:
+        raise StoreNotReady(action)
+
+
+def _known_revision(revision: str) -> bool:
+    try:
+        return ScriptDirectory.from_config(alembic_config()).get_revision(revision) is not None
+    except Exception:  # alembic raises its own errors for an unknown id; any of them means "unknown"
+        return False
 
 
 def _check_foreign_keys(conn: sa.Connection) -> None:
