@@ -92,8 +92,14 @@ def test_a_failing_export_leaves_the_existing_file_untouched(
     exported: dict[str, Any], capsys: pytest.CaptureFixture[str], tmp_path: Path,
     request: pytest.FixtureRequest, backend: str,
 ) -> None:
-    # The same config on a store that was never upgraded: the export fails reading it.
-    empty = "sqlite:///never-upgraded.db" if backend == "sqlite" else str(request.getfixturevalue("pg_url"))
+    # The same config on a store the export cannot read: a file that is no SQLite database (a new
+    # SQLite store would create itself), or a PostgreSQL database that was never upgraded.
+    if backend == "sqlite":
+        garbage = tmp_path.parent / f"{tmp_path.name}-not-a-database.db"
+        garbage.write_bytes(b"this is not a database, just text " * 200)
+        empty = f"sqlite:///{garbage}"
+    else:
+        empty = str(request.getfixturevalue("pg_url"))
     broken = tmp_path / "broken.toml"
     broken.write_text(exported["config"].read_text().replace("sqlite:///relsync.db", empty))
     target = tmp_path / "people.csv"
