@@ -19,15 +19,22 @@ from __future__ import annotations
 from exchangelib import errors as ews
 
 from connector.problems import connection_problem, credentials_problem, mailbox_problem
+from mapping.errors import EXIT_EXCHANGE, RelsyncError
 
 
-class ExchangeError(Exception):
+class ExchangeError(RelsyncError):
     """Base of everything the connector raises about Exchange."""
+
+    exit_code = EXIT_EXCHANGE
 
     def __init__(self, message: str, *, mailbox: str | None = None, code: str | None = None) -> None:
         super().__init__(message)
         self.mailbox = mailbox
         self.code = code
+
+    def sentences(self) -> list[str]:
+        where = f" ({self.mailbox})" if self.mailbox else ""
+        return [f"exchange{where}: {self}"]
 
 
 class AuthenticationFailed(ExchangeError):

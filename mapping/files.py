@@ -19,6 +19,8 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TextIO
 
+from mapping.errors import EXIT_USAGE, RelsyncError
+
 #: Readable and writable by the owner only: the default for everything relsync creates.
 OWNER_ONLY = 0o600
 
@@ -27,8 +29,11 @@ _WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EAC
                  errno.ENOENT, errno.ENOTDIR, errno.EISDIR, errno.EIO, errno.ENAMETOOLONG}
 
 
-class FileWriteError(Exception):
-    """A file could not be written; the message names it (and the argument that named it) and the fix."""
+class FileWriteError(RelsyncError):
+    """A file could not be written; the message names it (and the argument that named it) and the fix.
+    A usage problem: the file that was there is untouched."""
+
+    exit_code = EXIT_USAGE
 
     def __init__(self, path: Path, reason: str, fix: str, label: str | None = None) -> None:
         self.path, self.reason, self.fix, self.label = path, reason, fix, label

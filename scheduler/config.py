@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_core import PydanticCustomError
 
 from mapping.classify_config import ClassificationConfig
+from mapping.errors import EXIT_USAGE, RelsyncError
 from mapping.rules import CompiledRule
 from mapping.store.urls import check_store_url, has_password, url_password
 from scheduler.config_classification import ClassificationSection, RuleConfig, build_classification
@@ -51,13 +52,19 @@ def _env_name(value: str | None) -> str | None:
     return value
 
 
-class ConfigError(Exception):
+class ConfigError(RelsyncError):
     """The configuration cannot be used. ``problems`` holds one sentence per problem."""
+
+    exit_code = EXIT_USAGE
+    topic = "config"
 
     def __init__(self, path: Path, problems: list[str]) -> None:
         self.path = path
         self.problems = problems
         super().__init__("\n".join(problems))
+
+    def sentences(self) -> list[str]:
+        return [f"config: {problem}" for problem in self.problems]
 
 
 class _Section(BaseModel):
@@ -470,8 +477,11 @@ def _oauth_files_resolved(oauth: _OAuth, base: Path) -> _OAuth:
     return oauth.model_copy(update=relative) if relative else oauth
 
 
-class SecretError(Exception):
+class SecretError(RelsyncError):
     """A configured secret could not be read (the message names where it was looked for)."""
+
+    exit_code = EXIT_USAGE
+    topic = "config"
 
 
 def resolve_secret(env: str | None, file: Path | None, what: str) -> str:

@@ -60,6 +60,7 @@ from connector.backends import Backends
 from connector.client_tag import tag_requests
 from connector.errors import AuthenticationFailed
 from connector.sync import FolderReport, MailboxReport
+from mapping.errors import EXIT_USAGE, RelsyncError
 from mapping.store import leases, migrate
 from mapping.store.models import MailboxLease, utcnow
 from mapping.store.reports import mailbox_status
@@ -96,8 +97,11 @@ PROFILE_ENV = "RELSYNC_DAEMON_PROFILE"
 TRIGGER_FLOOR_SECONDS = 5.0
 
 
-class DaemonRefused(Exception):
+class DaemonRefused(RelsyncError):
     """The daemon cannot start (another daemon on the SQLite store, store not upgraded): one sentence."""
+
+    exit_code = EXIT_USAGE
+    topic = "daemon"
 
 
 @dataclass

@@ -27,6 +27,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from mapping.errors import RelsyncError
 from mapping.store.models import (
     CategoryOverride,
     EmailAddress,
@@ -64,7 +65,7 @@ PERSON_FIELDS = (
 ORG_FIELDS = ("name", "normalised_name", "website", "industry", "size", "country", "parent_id")
 
 
-class MergeError(Exception):
+class MergeError(RelsyncError):
     """A merge or unmerge that cannot be done (unknown id, already merged, already undone)."""
 
 

@@ -6,11 +6,16 @@ without importing either, and so the decision is a plain function tested without
 
 from __future__ import annotations
 
+from mapping.errors import EXIT_STORE, RelsyncError
+
 __all__ = ["StoreNotReady", "readiness"]
 
 
-class StoreNotReady(Exception):
+class StoreNotReady(RelsyncError):
     """The store's schema is not the one this relsync needs; the message says what, and the fix."""
+
+    exit_code = EXIT_STORE
+    topic = "store"
 
 
 def readiness(dialect: str, revision: str | None, has_tables: bool, newest: str, known: bool) -> str | None:

@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from mapping.store import models as m
 from mapping.store.models import (
     EmailAddress,
     Interaction,
@@ -29,6 +30,7 @@ from mapping.store.models import (
     StaffMailbox,
     SyncState,
 )
+from mapping.store.store import Store
 
 EXPORTS = ("people", "organizations", "interactions", "relationships")
 
@@ -325,3 +327,38 @@ def _interactions(session: Session) -> Iterator[dict[str, Any]]:
             batch = []
     if batch:
         yield from flush(batch)
+
+
+@dataclass(frozen=True)
+class StoreTotals:
+    """What the store holds, as the demo's closing lines say it."""
+
+    counts: dict[str, int]
+    merged: int
+    queued: int
+    open_follow_ups: int
+    owners_with_follow_ups: int
+
+
+def store_totals(store: Store) -> StoreTotals:
+    """People and organisations (not merged away), interactions, relationships; merges by rule,
+    pairs waiting for review, open follow-up tasks written to Exchange and in how many owners' folders."""
+    with store.session() as s:
+        counts = {
+            label: int(s.scalar(sa.select(sa.func.count()).select_from(model).where(*where)) or 0)
+            for label, model, where in (
+                ("people", m.Person, (m.Person.merged_into_id.is_(None),)),
+                ("organisations", m.Organisation, (m.Organisation.merged_into_id.is_(None),)),
+                ("interactions", m.Interaction, ()),
+                ("relationships", m.Relationship, ()),
+            )
+        }
+        merged = s.scalar(sa.select(sa.func.count()).select_from(m.MergeAudit)
+                          .where(m.MergeAudit.action == "merge", m.MergeAudit.undone_at.is_(None)))
+        queued = s.scalar(sa.select(sa.func.count()).select_from(m.MatchCandidate)
+                          .where(m.MatchCandidate.status == m.MatchStatus.PENDING))
+        tasks, owners = s.execute(
+            sa.select(sa.func.count(), sa.func.count(sa.distinct(m.FollowUp.owner_mailbox_id)))
+            .where(m.FollowUp.status == m.FollowUpStatus.OPEN, m.FollowUp.created_in_exchange_at.is_not(None))
+        ).one()
+    return StoreTotals(counts, int(merged or 0), int(queued or 0), int(tasks), int(owners))

@@ -20,7 +20,7 @@ from mapping.files import FileWriteError, replace_atomically
 from mapping.store.engine import sqlite_file
 from mapping.store.reports import export_rows
 from mapping.store.store import Store
-from scheduler.cli import Context, cli, pass_ctx
+from scheduler.cli.group import Context, cli, pass_ctx
 from scheduler.config import LoadedConfig
 
 OUTPUT_LABEL = "--output"

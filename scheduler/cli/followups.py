@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import click
 
 from mapping.store.store import Store
-from scheduler.cli import Context, _console, cli, pass_ctx
+from scheduler.cli.group import Context, cli, pass_ctx, terminal_console
 
 
 @cli.command("followups")
@@ -56,4 +56,4 @@ def followups(ctx: Context, owner: str | None, overdue: bool, include_closed: bo
     for r in rows:
         due = f"[red]{r.due.isoformat()}[/red]" if r.overdue else r.due.isoformat()
         table.add_row(due, r.owner, r.subject, r.status, r.importance, "yes" if r.in_outlook else "not yet")
-    _console().print(table)
+    terminal_console().print(table)

@@ -6,30 +6,18 @@ import dataclasses
 import getpass
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import click
-import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from mapping.identity import Thresholds
 from mapping.identity.calibration_file import CalibrationSet
-from mapping.store.merge import MergeError, MergeRequest, merge, unmerge
-from mapping.store.models import (
-    EmailAddress,
-    MatchCandidate,
-    MatchKind,
-    MatchStatus,
-    MergeAudit,
-    Organisation,
-    OrganisationDomain,
-    Person,
-    utcnow,
-)
+from mapping.store.models import utcnow
+from mapping.store.review import ReviewError, list_pairs, merge_pair, reject_pair, show_pair, unmerge_pair
 from mapping.store.store import Store
-from scheduler.cli import Context, cli, pass_ctx
-from scheduler.cli_params import RowId
+from scheduler.cli.group import Context, cli, pass_ctx, terminal_console
+from scheduler.cli.params import RowId
 
 PAIR_ID = RowId("relsync duplicates list")
 
@@ -45,54 +33,14 @@ def _store(ctx: Context) -> Store:
     return Store(ctx.config().config.store.url)
 
 
-def _describe(session: Session, kind: MatchKind, record_id: int) -> dict[str, Any]:
-    if kind is MatchKind.PERSON:
-        person = session.get(Person, record_id)
-        if person is None:
-            return {"id": record_id, "missing": True}
-        emails = list(session.scalars(sa.select(EmailAddress.address).where(EmailAddress.person_id == record_id)))
-        org = session.get(Organisation, person.organisation_id) if person.organisation_id else None
-        return {
-            "id": record_id,
-            "name": person.display_name,
-            "emails": emails,
-            "organization": org.name if org else None,
-            "job_title": person.job_title,
-            "merged_into": person.merged_into_id,
-        }
-    org = session.get(Organisation, record_id)
-    if org is None:
-        return {"id": record_id, "missing": True}
-    domains = list(
-        session.scalars(sa.select(OrganisationDomain.domain).where(OrganisationDomain.organisation_id == record_id))
-    )
-    return {
-        "id": record_id,
-        "name": org.name,
-        "domains": domains,
-        "website": org.website,
-        "merged_into": org.merged_into_id,
-    }
-
-
-def _candidate_row(session: Session, c: MatchCandidate) -> dict[str, Any]:
-    return {
-        "id": c.id,
-        "kind": c.kind.value,
-        "status": c.status.value,
-        "score": round(c.score, 3),
-        "a": _describe(session, c.kind, c.a_id),
-        "b": _describe(session, c.kind, c.b_id),
-        "evidence": c.evidence,
-        "decided_by": c.decided_by,
-    }
-
-
-def _get_candidate(session: Session, candidate_id: int) -> MatchCandidate:
-    candidate = session.get(MatchCandidate, candidate_id)
-    if candidate is None:
-        raise click.ClickException(f"no duplicate pair with id {candidate_id} (see `relsync duplicates list`)")
-    return candidate
+def _decide(ctx: Context, decision: Callable[[Store, int, str], str], pair_id: int) -> None:
+    store = _store(ctx)
+    try:
+        click.echo(decision(store, pair_id, _actor()))
+    except ReviewError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        store.dispose()
 
 
 @cli.group()
@@ -131,21 +79,13 @@ def duplicates_list(ctx: Context, status: str, kind: str | None, as_json: bool) 
     """The review queue (or decided pairs), best score first."""
     store = _store(ctx)
     try:
-        with store.session() as s:
-            query = sa.select(MatchCandidate).order_by(MatchCandidate.score.desc(), MatchCandidate.id)
-            if status != "all":
-                query = query.where(MatchCandidate.status == MatchStatus(status))
-            if kind:
-                query = query.where(MatchCandidate.kind == MatchKind(kind))
-            rows = [_candidate_row(s, c) for c in s.scalars(query)]
+        rows = list_pairs(store, status, kind)
     finally:
         store.dispose()
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
     from rich.table import Table
-
-    from scheduler.cli import _console
 
     table = Table(title=f"relsync: duplicates ({status})")
     for column in ("id", "kind", "score", "a", "b", "status"):
@@ -154,7 +94,7 @@ def duplicates_list(ctx: Context, status: str, kind: str | None, as_json: bool) 
         table.add_row(
             str(r["id"]), r["kind"], f"{r['score']:.3f}", str(r["a"].get("name")), str(r["b"].get("name")), r["status"]
         )
-    _console().print(table)
+    terminal_console().print(table)
 
 
 @duplicates.command("show")
@@ -164,8 +104,9 @@ def duplicates_show(ctx: Context, pair_id: int) -> None:
     """Both records side by side, with the evidence for and against."""
     store = _store(ctx)
     try:
-        with store.session() as s:
-            row = _candidate_row(s, _get_candidate(s, pair_id))
+        row = show_pair(store, pair_id)
+    except ReviewError as exc:
+        raise click.ClickException(str(exc)) from None
     finally:
         store.dispose()
     click.echo(json.dumps(row, indent=2))
@@ -176,19 +117,7 @@ def duplicates_show(ctx: Context, pair_id: int) -> None:
 @pass_ctx
 def duplicates_merge(ctx: Context, pair_id: int) -> None:
     """Merge a pair (the survivor is chosen by rule; `unmerge` undoes it)."""
-    store = _store(ctx)
-    try:
-        with store.session() as s:
-            c = _get_candidate(s, pair_id)
-            if c.status is not MatchStatus.PENDING:
-                raise click.ClickException(f"pair {pair_id} is already {c.status.value}")
-            try:
-                audit = merge(s, MergeRequest(c.kind, c.a_id, c.b_id, c.score, c.evidence, _actor(), c.id))
-            except MergeError as exc:
-                raise click.ClickException(str(exc)) from None
-            click.echo(f"merged {c.kind.value} {audit.merged_id} into {audit.survivor_id} (audit {audit.id})")
-    finally:
-        store.dispose()
+    _decide(ctx, merge_pair, pair_id)
 
 
 @duplicates.command("reject")
@@ -196,16 +125,7 @@ def duplicates_merge(ctx: Context, pair_id: int) -> None:
 @pass_ctx
 def duplicates_reject(ctx: Context, pair_id: int) -> None:
     """Not the same: the pair is never proposed again."""
-    store = _store(ctx)
-    try:
-        with store.session() as s:
-            c = _get_candidate(s, pair_id)
-            if c.status is MatchStatus.MERGED:
-                raise click.ClickException(f"pair {pair_id} is merged: use `relsync duplicates unmerge {pair_id}`")
-            c.status, c.decided_by, c.decided_at = MatchStatus.REJECTED, _actor(), utcnow()
-            click.echo(f"rejected pair {pair_id}: it will not be proposed again")
-    finally:
-        store.dispose()
+    _decide(ctx, reject_pair, pair_id)
 
 
 @duplicates.command("unmerge")
@@ -213,24 +133,7 @@ def duplicates_reject(ctx: Context, pair_id: int) -> None:
 @pass_ctx
 def duplicates_unmerge(ctx: Context, pair_id: int) -> None:
     """Undo the merge of a pair exactly; the pair then counts as rejected."""
-    store = _store(ctx)
-    try:
-        with store.session() as s:
-            _get_candidate(s, pair_id)
-            audit = s.scalars(
-                sa.select(MergeAudit)
-                .where(MergeAudit.candidate_id == pair_id, MergeAudit.action == "merge", MergeAudit.undone_at.is_(None))
-                .order_by(MergeAudit.id.desc())
-            ).first()
-            if audit is None:
-                raise click.ClickException(f"pair {pair_id} has no merge to undo")
-            try:
-                unmerge(s, audit.id, _actor())
-            except MergeError as exc:
-                raise click.ClickException(str(exc)) from None
-            click.echo(f"unmerged {audit.kind.value} {audit.merged_id} from {audit.survivor_id}")
-    finally:
-        store.dispose()
+    _decide(ctx, unmerge_pair, pair_id)
 
 
 @cli.group()

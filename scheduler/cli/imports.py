@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from mapping.store.store import Store
-from scheduler.cli import Context, cli, pass_ctx
+from scheduler.cli.group import Context, cli, pass_ctx
 
 
 @cli.group("import")

@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from mapping.store.store import Store
-from scheduler.cli import Context, cli, pass_ctx
+from scheduler.cli.group import Context, cli, pass_ctx
 
 #: The longest text the store holds that explain can match: an e-mail address (RFC 5321: 320 characters).
 MAX_QUERY_CHARS = 320

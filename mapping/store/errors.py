@@ -1,0 +1,28 @@
+"""Database failures as the user reads them: the store's side of the one error root.
+
+SQLAlchemy's exceptions stay inside ``mapping/store``; the CLI asks :func:`store_failure` whether an
+exception is a database failure and gets a :class:`StoreFailure` sentence (exit code 3) back, so no
+other layer imports sqlalchemy to tell "the database said no" from a bug.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy.exc
+
+from mapping.errors import EXIT_STORE, RelsyncError
+
+
+class StoreFailure(RelsyncError):
+    """The database refused or could not be reached: ``store: <kind>: <its first line>``."""
+
+    exit_code = EXIT_STORE
+    topic = "store"
+
+
+def store_failure(exc: BaseException) -> StoreFailure | None:
+    """The sentence for a database failure, or None when ``exc`` is not one. Only the driver's first
+    line is kept: the rest repeats the statement and its parameters, which may hold personal data."""
+    if not isinstance(exc, sqlalchemy.exc.SQLAlchemyError):
+        return None
+    reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+    return StoreFailure(f"{type(exc).__name__}: {reason}")

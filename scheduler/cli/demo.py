@@ -1,0 +1,86 @@
+"""``relsync demo``: a generated company on the fake Exchange, synced, valued and planned, end to end."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from scheduler.cli.fake import start_fake_graph, write_fake_config
+from scheduler.cli.group import cli
+from scheduler.cli.sync import print_sync_summary
+from scheduler.config import LoadedConfig, load_config
+from scheduler.fake_files import write_sales_history
+from scheduler.logs import configure_logging
+
+
+@cli.command("demo")
+@click.option("--dir", "directory", default=".demo", show_default=True, type=click.Path(path_type=Path))
+@click.option("--seed", default=7, show_default=True)
+@click.option("--mailboxes", default=5, show_default=True)
+@click.option("--scale", default="small", show_default=True)
+@click.option("--backend", type=click.Choice(["ews", "graph"]), default="ews", show_default=True,
+              help="Reach the fake mailboxes over EWS or over Microsoft Graph.")
+def demo(directory: Path, seed: int, mailboxes: int, scale: str, backend: str) -> None:
+    """Start the fake Exchange with a generated company, and run the main job against it."""
+    from connector.fake.generator import build_company
+    from connector.fake.server import FakeExchange
+    from mapping.store.migrate import upgrade
+
+    company = build_company(seed=seed, mailboxes=mailboxes, scale=scale)
+    with FakeExchange(company) as server:
+        graph = start_fake_graph(server) if backend == "graph" else None
+        config_path = directory / "relsync.toml"
+        addresses = [m.email for m in company.mailboxes()]
+        write_fake_config(config_path, server.url, server.username, server.password, addresses, company.domain,
+                          graph=graph, label="--dir")
+        loaded = load_config(config_path)
+        configure_logging("WARNING", "console")
+        where = server.url if graph is None else f"{graph.graph_url} (Microsoft Graph)"
+        click.echo(f"fake Exchange at {where} with {len(addresses)} mailboxes (seed {seed}, {scale})")
+        upgrade(loaded.config.store.url)
+        click.echo(f"store: {loaded.config.store.url}")
+        from scheduler.jobs import run_sync
+
+        reports = run_sync(loaded)
+        print_sync_summary(reports, as_json=False)
+        # The accounting system's year of sales, so value tiers (and so the follow-up cadence) mean
+        # something; then the main job again, incremental, to classify with it.
+        sales = write_sales_history(config_path, company, label="--dir")
+        click.echo(f"sales history: {_import_sales(loaded, sales)} transactions imported from {sales}")
+        run_sync(loaded)
+        _print_store_totals(loaded.config.store.url)
+        click.echo(f"config written to {config_path}: try `relsync --config {config_path} status`")
+        for stop in graph.stoppers if graph is not None else ():
+            stop()
+
+
+def _import_sales(loaded: LoadedConfig, path: Path) -> int:
+    from mapping.store.store import Store
+    from mapping.store.transactions import import_transactions
+    from mapping.transactions import parse_transactions
+    from scheduler.jobs import thresholds
+
+    parsed = parse_transactions(path.read_text(encoding="utf-8"))
+    store = Store(loaded.config.store.url)
+    try:
+        with store.session() as s:
+            return import_transactions(s, parsed.rows, path.name, thresholds(loaded)).imported
+    finally:
+        store.dispose()
+
+
+def _print_store_totals(url: str) -> None:
+    from mapping.store.reports import store_totals
+    from mapping.store.store import Store
+
+    store = Store(url)
+    try:
+        totals = store_totals(store)
+    finally:
+        store.dispose()
+    click.echo("store now holds: " + ", ".join(f"{n} {label}" for label, n in totals.counts.items()))
+    click.echo(f"duplicates: {totals.merged} merged by rule, {totals.queued} waiting for review "
+               "(`relsync duplicates list`)")
+    click.echo(f"follow-ups: {totals.open_follow_ups} open tasks in {totals.owners_with_follow_ups} owners' "
+               "Tasks folders (`relsync followups`)")
