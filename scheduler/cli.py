@@ -154,7 +154,7 @@ def fake_exchange(
     company's sales export written beside the config (for `relsync import transactions`).
     """
     from connector.fake.generator import SCALES, build_company
-    from connector.fake.server import FakeExchange
+    from connector.fake.ews.server import FakeExchange
 
     if scale not in SCALES:
         raise click.BadParameter(f"choose one of {', '.join(SCALES)}", param_hint="--scale")
@@ -212,7 +212,7 @@ def start_fake_graph(exchange: Any, host: str = "127.0.0.1", scope: set[str] | N
     the only mailboxes the app may read, as RBAC for Applications would limit it)."""
     import secrets as random_secrets
 
-    from connector.fake.graph import FakeGraph
+    from connector.fake.graph.server import FakeGraph
     from connector.fake.tokens import FakeTokenService
 
     client_id = "relsync-fake-app"
@@ -484,7 +484,7 @@ def daemon(ctx: Context) -> None:
 def demo(directory: Path, seed: int, mailboxes: int, scale: str, backend: str) -> None:
     """Start the fake Exchange with a generated company, and run the main job against it."""
     from connector.fake.generator import build_company
-    from connector.fake.server import FakeExchange
+    from connector.fake.ews.server import FakeExchange
     from mapping.store.migrate import upgrade
 
     company = build_company(seed=seed, mailboxes=mailboxes, scale=scale)

@@ -1,10 +1,15 @@
-"""Expansion of a recurring master into occurrence start times (what Exchange computes server-side)."""
+"""Expansion of a recurring master into its occurrences (what Exchange computes server-side).
+
+Shared by the fake EWS (GetItem of an occurrence, CalendarView) and the fake Graph (calendarView).
+"""
 
 from __future__ import annotations
 
 import calendar
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from exchangelib.winzone import MS_TIMEZONE_TO_IANA_MAP
@@ -79,3 +84,41 @@ def occurrence_starts(master: ItemSpec) -> list[datetime]:
     tz = zone_for(master.fields.get("StartTimeZone"))
     local_time: time = start.astimezone(tz).time().replace(tzinfo=None)
     return [datetime.combine(d, local_time, tz).astimezone(UTC) for d in _dates(rec)]
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    """One occurrence of a series: its position, original start, and whether it was deleted or changed."""
+
+    instance: int  # 1-based InstanceIndex
+    original_start: datetime
+    deleted: bool
+    exception: ItemSpec | None
+
+
+def occurrences(master: ItemSpec) -> list[Occurrence]:
+    """Every occurrence of a recurring master, deleted ones included, in InstanceIndex order."""
+    deleted = {d.astimezone(UTC) for d in master.deleted_occurrences}
+    exceptions = {e.original_start.astimezone(UTC): e for e in master.exceptions if e.original_start}
+    return [Occurrence(n, s, s in deleted, exceptions.get(s)) for n, s in enumerate(occurrence_starts(master), 1)]
+
+
+def item_duration(spec: ItemSpec) -> timedelta:
+    """End minus Start (an hour when either is missing, as Outlook's default meeting)."""
+    start, end = spec.fields.get("Start"), spec.fields.get("End")
+    return (end - start) if start is not None and end is not None else timedelta(hours=1)
+
+
+def occurrence_values(master: ItemSpec, occ: Occurrence) -> dict[str, Any]:
+    """The field values of one occurrence: the master's, moved to its start, or its exception's."""
+    values = {k: v for k, v in master.fields.items() if k != "Recurrence"}
+    if occ.exception is not None:
+        values.update(occ.exception.fields)
+        values["CalendarItemType"] = "Exception"
+    else:
+        values["Start"] = occ.original_start
+        values["End"] = occ.original_start + item_duration(master)
+        values["CalendarItemType"] = "Occurrence"
+    values["OriginalStart"] = occ.original_start
+    values["IsRecurring"] = True
+    return values
