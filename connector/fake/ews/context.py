@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from connector.fake.stats import Stats
 from lxml import etree
 
 from connector.fake.ews import soap
@@ -20,6 +19,7 @@ from connector.fake.ews.xmlout import NS_M, NS_T
 from connector.fake.faults import FaultPlan
 from connector.fake.mailbox import MailboxStore, SyncStateCodec
 from connector.fake.model import CompanySource
+from connector.fake.stats import Stats
 from connector.fake.userconfig import UserConfigStore
 
 

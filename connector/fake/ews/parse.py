@@ -7,7 +7,7 @@ from typing import Any
 from lxml import etree
 
 from connector.fake.ews.context import SoapFault, T, local_name, parse_bool, parse_datetime
-from connector.fake.ews.xmlout import (
+from connector.fake.ews.elements import (
     ATTENDEES_ELEMENTS,
     BOOL_ELEMENTS,
     DATETIME_ELEMENTS,
@@ -17,6 +17,8 @@ from connector.fake.ews.xmlout import (
     MAILBOXES_ELEMENTS,
     STRINGS_ELEMENTS,
     TZ_ELEMENTS,
+)
+from connector.fake.ews.xmlout import (
     RawXml,
     xml_bool,
 )

@@ -10,9 +10,11 @@ from lxml import etree
 
 from connector.fake.ews import restrictions
 from connector.fake.ews.context import T, local_name
-from connector.fake.ews.xmlout import ITEM_CLASS, KIND_ORDER, RawXml, Shape, element_plan, ext_key, render_item
+from connector.fake.ews.elements import KIND_ORDER
+from connector.fake.ews.itemxml import Shape, element_plan, render_item
+from connector.fake.ews.xmlout import RawXml, ext_key
 from connector.fake.mailbox import MailboxStore, folder_change_key
-from connector.fake.model import ExtendedProp, ItemKind, ItemSpec, Recurrence
+from connector.fake.model import ITEM_CLASS, ExtendedProp, ItemKind, ItemSpec, Recurrence
 from connector.fake.recurrence import Occurrence, item_duration, occurrence_values, occurrences
 
 _DEFAULT_ITEM_ELEMENTS = frozenset(

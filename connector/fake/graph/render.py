@@ -16,8 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from connector.fake.ews.xmlout import ITEM_CLASS
-from connector.fake.model import Attendee, ExtendedProp, ItemKind, Mailbox, PhysicalAddress
+from connector.fake.model import ITEM_CLASS, Attendee, ExtendedProp, ItemKind, Mailbox, PhysicalAddress
 from connector.fake.recurrence import zone_for
 
 _EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
