@@ -101,8 +101,8 @@ class Server:
 
 # ------------------------------------------------------------------------------------ fake server
 def _serve(messages: int, contacts: int, calendar: int, conn: Any, stop: Any) -> None:
+    from connector.fake.company.generator import Scale, build_company
     from connector.fake.ews.server import FakeExchange
-    from connector.fake.generator import Scale, build_company
     from connector.fake.graph.server import FakeGraph
     from connector.fake.tokens import FakeTokenService
 

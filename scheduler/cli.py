@@ -153,7 +153,7 @@ def fake_exchange(
     written to the 0600 file beside the config); with --write-config also "sales_history", the
     company's sales export written beside the config (for `relsync import transactions`).
     """
-    from connector.fake.generator import SCALES, build_company
+    from connector.fake.company.generator import SCALES, build_company
     from connector.fake.ews.server import FakeExchange
 
     if scale not in SCALES:
@@ -483,7 +483,7 @@ def daemon(ctx: Context) -> None:
               help="Reach the fake mailboxes over EWS or over Microsoft Graph.")
 def demo(directory: Path, seed: int, mailboxes: int, scale: str, backend: str) -> None:
     """Start the fake Exchange with a generated company, and run the main job against it."""
-    from connector.fake.generator import build_company
+    from connector.fake.company.generator import build_company
     from connector.fake.ews.server import FakeExchange
     from mapping.store.migrate import upgrade
 

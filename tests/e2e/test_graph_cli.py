@@ -16,8 +16,8 @@ from exchangelib.protocol import close_connections
 from graphparity import assert_same_store
 from lxml import etree
 
+from connector.fake.company.generator import build_company
 from connector.fake.ews.server import FakeExchange
-from connector.fake.generator import build_company
 from scheduler.cli import FakeGraphEndpoint, cli, start_fake_graph, write_fake_config
 
 SEED = 11

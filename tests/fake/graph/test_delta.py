@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
 
+from connector.fake.company.generator import build_company
 from connector.fake.ews.server import FakeExchange
-from connector.fake.generator import build_company
 from connector.fake.graph.render import ews_id
 from connector.fake.graph.server import FakeGraph
 from connector.fake.model import ExtendedProp, ItemSpec
