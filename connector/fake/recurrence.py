@@ -19,7 +19,7 @@ from connector.fake.model import ItemSpec, Recurrence
 #: Series without an end are expanded this far (Exchange itself caps calendar views similarly).
 MAX_OCCURRENCES = 1000
 
-_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
 def zone_for(ms_id: str | None) -> ZoneInfo:
@@ -31,9 +31,14 @@ def zone_for(ms_id: str | None) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
-def _dates(r: Recurrence) -> Iterator[date]:
+def occurrence_dates(r: Recurrence, limit: int = MAX_OCCURRENCES) -> Iterator[date]:
+    """The days a series occurs on, in order: its ``occurrences`` if it has a count, else at most ``limit``.
+
+    Shared by the fake servers (below) and the company generator (``company.series``), so a generated
+    series and the fake's expansion of it are the same days.
+    """
     n = 0
-    limit = r.occurrences if r.occurrences is not None else MAX_OCCURRENCES
+    limit = r.occurrences if r.occurrences is not None else limit
     interval = max(1, r.interval)
 
     def done(d: date) -> bool:
@@ -46,7 +51,7 @@ def _dates(r: Recurrence) -> Iterator[date]:
             n += 1
             d += timedelta(days=interval)
     elif r.pattern == "Weekly":
-        wanted = sorted(_WEEKDAYS.index(x) for x in (r.days_of_week or (_WEEKDAYS[r.start.weekday()],)))
+        wanted = sorted(WEEKDAYS.index(x) for x in (r.days_of_week or (WEEKDAYS[r.start.weekday()],)))
         week = r.start - timedelta(days=r.start.weekday())
         while True:
             for wd in wanted:
@@ -83,7 +88,7 @@ def occurrence_starts(master: ItemSpec) -> list[datetime]:
         return []
     tz = zone_for(master.fields.get("StartTimeZone"))
     local_time: time = start.astimezone(tz).time().replace(tzinfo=None)
-    return [datetime.combine(d, local_time, tz).astimezone(UTC) for d in _dates(rec)]
+    return [datetime.combine(d, local_time, tz).astimezone(UTC) for d in occurrence_dates(rec)]
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,7 @@ class BadItem(Exception):
 
 
 def item_id_of(item: Any) -> str:
+    """The item's id; an item without one is a ``BadItem``."""
     item_id = getattr(item, "id", None)
     if not item_id:
         raise BadItem(None, "no item id")
@@ -63,6 +64,7 @@ _SENSITIVITIES: dict[str, Sensitivity] = {
 
 
 def sensitivity_of(value: Any) -> Sensitivity:
+    """The record's sensitivity; unknown values are read as the strictest."""
     # Unknown values are read as the strictest, so a new Exchange value never leaks a private item.
     if value is None:
         return "normal"
@@ -70,6 +72,7 @@ def sensitivity_of(value: Any) -> Sensitivity:
 
 
 def utc_datetime(item_id: str, field: str, value: Any) -> datetime | None:
+    """An aware date-time as UTC (None stays None); naive, absurd or out-of-range values are a ``BadItem``."""
     if value is None:
         return None
     if not isinstance(value, datetime):
@@ -99,6 +102,7 @@ def utc_datetime(item_id: str, field: str, value: Any) -> datetime | None:
 
 
 def participant_of(mailbox: Any, role: Role, response: Response | None = None) -> Participant | None:
+    """A participant from a mailbox with a valid SMTP address, else None."""
     if mailbox is None:
         return None
     address = getattr(mailbox, "email_address", None)
@@ -111,6 +115,7 @@ def participant_of(mailbox: Any, role: Role, response: Response | None = None) -
 
 
 def dedupe_participants(participants: Iterable[Participant | None]) -> tuple[Participant, ...]:
+    """The participants without Nones and without repeats of the same address in the same role."""
     seen: set[tuple[str, str]] = set()
     result: list[Participant] = []
     for p in participants:
@@ -125,12 +130,14 @@ ADDRESS_KINDS: dict[str, AddressKind] = {"Business": "work", "Home": "home", "Ot
 
 
 def accepted_message_class(item_class: str | None) -> bool:
+    """Whether an item class is mail relsync keeps (``IPM.Note`` and its subclasses)."""
     # None: the field was not fetched; the element type (Message) already says it is mail.
     return item_class is None or item_class.lower() == "ipm.note" or item_class.lower().startswith("ipm.note.")
 
 
 
 def local_midnight_utc(day: date, zone: ZoneInfo) -> datetime:
+    """Midnight of ``day`` in ``zone``, as UTC."""
     return datetime.combine(day, time(), tzinfo=zone).astimezone(UTC)
 
 

@@ -30,6 +30,7 @@ def windows_to_iana(zone_id: str | None) -> str | None:
 
 
 def zone_name(tz: Any) -> str | None:
+    """The IANA name of an exchangelib or zoneinfo time zone, or None."""
     if tz is None:
         return None
     key = getattr(tz, "key", None)  # EWSTimeZone and zoneinfo.ZoneInfo both carry the IANA key
@@ -42,6 +43,7 @@ def zone_name(tz: Any) -> str | None:
 
 
 def meeting_zone(item: Any) -> str:
+    """The IANA zone a meeting is in: its start zone, its meeting zone, its start's zone, else UTC."""
     for candidate in (getattr(item, "_start_timezone", None), getattr(item, "_meeting_timezone", None)):
         name = zone_name(candidate)
         if name:

@@ -75,6 +75,7 @@ THREAD_SHAPES: Final = ((1, True), (2, True), (3, True), (1, True), (2, False), 
 
 
 def thread_tables() -> tuple[tuple[tuple[int, int], ...], tuple[tuple[int, int], ...]]:
+    """The (thread, position) pairs of customer threads that arrive (inbound) and that staff send (outbound)."""
     inbound: list[tuple[int, int]] = []
     outbound: list[tuple[int, int]] = []
     for local, (length, starts_in) in enumerate(THREAD_SHAPES):

@@ -13,8 +13,9 @@ from connector.fake.company.layout import MEETING_SHAPES, PERSONAL_SHAPES
 from connector.fake.company.parts import CompanyParts
 from connector.fake.company.rand import between, meeting_uid, pick, seeded_rng, zone_info
 from connector.fake.company.records import HISTORY_DAYS
-from connector.fake.company.series import WEEKDAYS, occurrence_starts
+from connector.fake.company.series import occurrence_starts
 from connector.fake.model import Attendee, ItemSpec, Mailbox, Recurrence
+from connector.fake.recurrence import WEEKDAYS
 
 
 class CalendarItems(CompanyParts):

@@ -29,6 +29,7 @@ def stable_hash(*parts: object) -> int:
 
 
 def seeded_rng(*parts: object) -> random.Random:
+    """A ``random.Random`` seeded with the stable hash of the parts."""
     return random.Random(stable_hash(*parts))
 
 
@@ -48,6 +49,7 @@ def ascii_local(text: str) -> str:
 
 
 def slug(text: str) -> str:
+    """A name as a DNS label (``ascii_local`` with dashes)."""
     return ascii_local(text).replace(".", "-")
 
 
@@ -64,6 +66,7 @@ def between(rng: random.Random, lo: int, hi: int | None = None) -> int:
 
 
 def weighted_choice(rng: random.Random, items: Sequence[tuple[Any, int]]) -> Any:
+    """One item of ``(item, weight)`` pairs, chosen in proportion to the weights."""
     total = sum(w for _, w in items)
     x = between(rng, total)
     for item, w in items:
@@ -75,6 +78,7 @@ def weighted_choice(rng: random.Random, items: Sequence[tuple[Any, int]]) -> Any
 
 @cache
 def zone_info(name: str) -> ZoneInfo:
+    """A cached ``ZoneInfo``."""
     return ZoneInfo(name)
 
 
@@ -94,12 +98,14 @@ def name_pools(locale: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 
 def conversation_id(*parts: object) -> str:
+    """A stable EWS-looking ConversationId for the parts."""
     # EWS ConversationIds are opaque base64; this one has the usual "AAQk" look and is stable.
     digest = hashlib.blake2b("\x1f".join(map(str, parts)).encode(), digest_size=24).digest()
     return base64.b64encode(b"\x00\x04\x24\x00" + digest).decode()
 
 
 def meeting_uid(*parts: object) -> str:
+    """A stable meeting UID for the parts."""
     # The shape Outlook gives meeting UIDs (a hex GlobalObjectId).
     digest = hashlib.blake2b("\x1f".join(map(str, parts)).encode(), digest_size=16).hexdigest().upper()
     return "040000008200E00074C5B7101A82E00800000000" + digest

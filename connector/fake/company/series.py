@@ -1,25 +1,17 @@
 """Recurring series of the generated calendars: occurrence starts and the DST changes of the window.
+
+The days of a series come from ``connector.fake.recurrence.occurrence_dates``, the same expansion the
+fake servers serve, so a generated series and what the fake Exchange and Graph expand agree.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from typing import Final
 
 from connector.fake.company.rand import zone_info
 from connector.fake.company.records import HISTORY_DAYS
 from connector.fake.model import Recurrence
-
-WEEKDAYS: Final = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-
-# --------------------------------------------------------------------------------------------------
-# Recurrence helpers (public: the fake server expands series with the same code)
-# --------------------------------------------------------------------------------------------------
-
-
-def add_months(d: date, months: int, day: int) -> date:
-    y, m = divmod(d.month - 1 + months, 12)
-    return date(d.year + y, m + 1, day)
+from connector.fake.recurrence import occurrence_dates
 
 
 def occurrence_starts(recurrence: Recurrence, first_start: datetime, limit: int = 500) -> list[datetime]:
@@ -31,37 +23,7 @@ def occurrence_starts(recurrence: Recurrence, first_start: datetime, limit: int 
     """
     tz = first_start.tzinfo
     wall = first_start.replace(tzinfo=None).time()
-    max_n = recurrence.occurrences if recurrence.occurrences is not None else limit
-    out: list[datetime] = []
-
-    def emit(d: date) -> bool:
-        if d < recurrence.start:
-            return True
-        if recurrence.end is not None and d > recurrence.end:
-            return False
-        out.append(datetime.combine(d, wall, tzinfo=tz))
-        return len(out) < max_n
-
-    if recurrence.pattern == "Daily":
-        d = recurrence.start
-        while emit(d):
-            d += timedelta(days=recurrence.interval)
-    elif recurrence.pattern == "Weekly":
-        days = sorted(WEEKDAYS.index(x) for x in recurrence.days_of_week) or [recurrence.start.weekday()]
-        week = recurrence.start - timedelta(days=recurrence.start.weekday())
-        going = True
-        while going:
-            for wd in days:
-                if not emit(week + timedelta(days=wd)):
-                    going = False
-                    break
-            week += timedelta(weeks=recurrence.interval)
-    else:
-        dom = recurrence.day_of_month or recurrence.start.day
-        k = 0
-        while emit(add_months(recurrence.start.replace(day=1), k, dom)):
-            k += recurrence.interval
-    return out
+    return [datetime.combine(d, wall, tzinfo=tz) for d in occurrence_dates(recurrence, limit)]
 
 
 def dst_transitions(anchor: datetime) -> tuple[tuple[str, date], ...]:

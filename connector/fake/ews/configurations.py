@@ -42,6 +42,7 @@ def _b64encode(data: bytes) -> str:
 
 
 def get_user_configuration(ctx: Ctx) -> str:
+    """GetUserConfiguration: a stored user configuration (dictionary, XML and binary data, as asked)."""
     op = "GetUserConfiguration"
     try:
         mb, key, name = _user_config_target(ctx, ctx.elem.find(f"{M}UserConfigurationName"))
@@ -106,14 +107,17 @@ def _write_user_configuration(ctx: Ctx, create: bool) -> str:
 
 
 def create_user_configuration(ctx: Ctx) -> str:
+    """CreateUserConfiguration: store a new user configuration on a folder."""
     return _write_user_configuration(ctx, create=True)
 
 
 def update_user_configuration(ctx: Ctx) -> str:
+    """UpdateUserConfiguration: replace the parts of a user configuration the request carries."""
     return _write_user_configuration(ctx, create=False)
 
 
 def delete_user_configuration(ctx: Ctx) -> str:
+    """DeleteUserConfiguration: remove a user configuration."""
     op = "DeleteUserConfiguration"
     try:
         mb, key, name = _user_config_target(ctx, ctx.elem.find(f"{M}UserConfigurationName"))

@@ -56,6 +56,7 @@ def _check_issued(ctx: Ctx, raw: bytes, mailbox: str) -> None:
 
 
 def convert_id(ctx: Ctx) -> str:
+    """ConvertId: each source id in the requested format, or its error, in request order."""
     dest = ctx.elem.get("DestinationFormat", "")
     sources = ctx.elem.find(f"{M}SourceIds")
     messages = []

@@ -17,6 +17,7 @@ from connector.fake.recurrence import occurrence_values, occurrences
 
 
 def find_item(ctx: Ctx) -> str:
+    """FindItem: one page of a folder's items (or a CalendarView's expanded occurrences)."""
     mb = ctx.require_mailbox()
     elem = ctx.elem
     r = Renderer(mb, parse_shape(elem.find(f"{M}ItemShape")))

@@ -92,6 +92,7 @@ def _folder_fields(shape: etree._Element | None) -> set[str] | None:
 
 
 def get_folder(ctx: Ctx) -> str:
+    """GetFolder: the requested distinguished folders with the shape's properties."""
     fields = _folder_fields(ctx.elem.find(f"{M}FolderShape"))
     ids = ctx.elem.find(f"{M}FolderIds")
     messages = []
@@ -112,6 +113,7 @@ def get_folder(ctx: Ctx) -> str:
 
 
 def sync_folder_hierarchy(ctx: Ctx) -> str:
+    """SyncFolderHierarchy: every folder of the mailbox on a first sync, nothing after."""
     mb = ctx.require_mailbox()
     fields = _folder_fields(ctx.elem.find(f"{M}FolderShape"))
     target = ctx.elem.find(f"{M}SyncFolderId")
@@ -164,6 +166,7 @@ def sync_folder_hierarchy(ctx: Ctx) -> str:
 
 
 def find_folder(ctx: Ctx) -> str:
+    """FindFolder: the folders below a parent folder (shallow or deep)."""
     fields = _folder_fields(ctx.elem.find(f"{M}FolderShape"))
     deep = ctx.elem.get("Traversal", "Shallow") == "Deep"
     view = ctx.elem.find(f"{M}IndexedPageFolderView")

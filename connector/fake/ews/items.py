@@ -15,6 +15,8 @@ from connector.fake.recurrence import Occurrence, occurrences
 
 
 class ItemNotFound(Exception):
+    """An ItemId or OccurrenceItemId that names no item: the response code and text to answer with."""
+
     def __init__(
         self, code: str = "ErrorItemNotFound", text: str = "The specified object was not found in the store."
     ) -> None:
@@ -25,6 +27,8 @@ class ItemNotFound(Exception):
 
 @dataclass
 class Located:
+    """An item found by its id: folder, reference, stored spec and version (and, for an occurrence, its series)."""
+
     fs: FolderStore
     ref: ItemRef
     spec: ItemSpec
@@ -114,6 +118,7 @@ def _render_located(r: Renderer, loc: Located) -> str:
 
 
 def get_item(ctx: Ctx) -> str:
+    """GetItem: each requested item (or occurrence) in the response shape, or its error."""
     mb = ctx.require_mailbox()
     r = Renderer(mb, parse_shape(ctx.elem.find(f"{M}ItemShape")))
     messages = []

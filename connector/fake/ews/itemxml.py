@@ -84,6 +84,7 @@ def _bound_plan(plan: tuple[str, ...]) -> tuple[tuple[str, Writer, str, str], ..
 
 
 def element_plan(kind: ItemKind, shape: Shape) -> tuple[str, ...]:
+    """The elements of an item of ``kind`` that ``shape`` asks for, in schema order."""
     wanted = shape.elements | frozenset(shape.indexed)
     if shape.ext:
         wanted = wanted | {"ExtendedProperty"}
@@ -281,6 +282,7 @@ def _w_dt(out: list[str], name: str, value: Any, shape: Shape) -> None:
 
 
 def writer_for(name: str) -> Writer:
+    """The writer of one element: by its value type, else the plain-text writer."""
     w = WRITERS.get(name)
     if w is not None:
         return w

@@ -153,6 +153,7 @@ _KINDS_BY_TAG: dict[str, ItemKind] = {
 
 
 def parse_item(elem: etree._Element) -> ItemSpec:
+    """A request item (``t:Message``, ``t:Contact``, ...) as an ItemSpec; an unmodelled kind is a SoapFault."""
     kind = _KINDS_BY_TAG.get(local_name(elem.tag))
     if kind is None:
         raise SoapFault("ErrorInvalidRequest", f"The fake does not store {local_name(elem.tag)} items.")

@@ -51,6 +51,7 @@ INDEXED_FIELDS = {
 
 
 def ext_from_uri(uri: etree._Element) -> tuple[str | None, str | None, str | None, str]:
+    """The key of the extended property an ``ExtendedFieldURI`` names (see ``xmlout.ext_key``)."""
     prop = ExtendedProp(
         property_type=uri.get("PropertyType", "String"),
         value="",
@@ -63,6 +64,7 @@ def ext_from_uri(uri: etree._Element) -> tuple[str | None, str | None, str | Non
 
 
 def parse_shape(shape_elem: etree._Element | None) -> Shape:
+    """The response shape (``ItemShape``) of a request: base shape plus additional properties."""
     if shape_elem is None:
         return Shape(frozenset())
     base = (shape_elem.findtext(f"{T}BaseShape") or "IdOnly").strip()

@@ -18,6 +18,7 @@ def _name_matches(query: str, name: str, email: str) -> bool:
 
 
 def resolve_names(ctx: Ctx) -> str:
+    """ResolveNames: contacts and directory entries (the staff) matching a name or address."""
     query = (ctx.elem.findtext(f"{M}UnresolvedEntry") or "").strip()
     if query.lower().startswith("smtp:"):
         query = query[5:]

@@ -59,5 +59,6 @@ def request_units(op: str, elem: etree._Element) -> int:
 
 
 def unknown_mailbox_response(op: str, elem: etree._Element) -> str:
+    """``ErrorNonExistentMailbox`` for every response message the request asks for."""
     msg = soap.error_message(op, "ErrorNonExistentMailbox", "No mailbox with such guid.")
     return soap.response(op, [msg] * request_units(op, elem))

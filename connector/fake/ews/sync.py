@@ -15,6 +15,7 @@ def _sync_error(code: str, text: str) -> str:
 
 
 def sync_folder_items(ctx: Ctx) -> str:
+    """SyncFolderItems: the changes of a folder since the request's sync state (or all items)."""
     mb = ctx.require_mailbox()
     elem = ctx.elem
     shape = parse_shape(elem.find(f"{M}ItemShape"))

@@ -21,12 +21,22 @@ from connector.fake.model import MAILBOX_FOLDER_KINDS, ItemSpec, PhysicalAddress
 from connector.fake.recurrence import item_duration
 from connector.fake.task_rules import task_rules
 
+#: The parts of a ``contacts:PhysicalAddress:<part>`` field URI -> the PhysicalAddress attribute.
+ADDRESS_PART_ATTRS = {
+    "Street": "street",
+    "City": "city",
+    "State": "state",
+    "CountryOrRegion": "country",
+    "PostalCode": "postal_code",
+}
+
 
 def _item_id_xml(tag: str, item_id: str, ck: str) -> str:
     return f'<t:{tag}><t:ItemId Id="{item_id}" ChangeKey="{ck}"/></t:{tag}>'
 
 
 def create_item(ctx: Ctx) -> str:
+    """CreateItem: store each item (stamped as Exchange does) and answer its new id."""
     mb = ctx.require_mailbox()
     elem = ctx.elem
     folder_key: str | None = None
@@ -101,13 +111,7 @@ def _apply_set(fields: dict[str, Any], path: etree._Element, item_elem: etree._E
             index = path.get("FieldIndex", "Business")
             old = merged.get(index) or PhysicalAddress()
             new_addr = value.get(index) or PhysicalAddress()
-            attr = {
-                "Street": "street",
-                "City": "city",
-                "State": "state",
-                "CountryOrRegion": "country",
-                "PostalCode": "postal_code",
-            }[uri.rsplit(":", 1)[-1]]
+            attr = ADDRESS_PART_ATTRS[uri.rsplit(":", 1)[-1]]
             merged[index] = replace(old, **{attr: getattr(new_addr, attr)})
         else:
             merged.update(value)
@@ -138,13 +142,7 @@ def _apply_delete(fields: dict[str, Any], path: etree._Element) -> None:
         if uri.startswith("contacts:PhysicalAddress:"):
             addrs = dict(fields.get("PhysicalAddresses") or {})
             if index in addrs:
-                attr = {
-                    "Street": "street",
-                    "City": "city",
-                    "State": "state",
-                    "CountryOrRegion": "country",
-                    "PostalCode": "postal_code",
-                }[uri.rsplit(":", 1)[-1]]
+                attr = ADDRESS_PART_ATTRS[uri.rsplit(":", 1)[-1]]
                 addr = replace(addrs[index], **{attr: ""})
                 if any((addr.street, addr.city, addr.state, addr.country, addr.postal_code)):
                     addrs[index] = addr
@@ -158,6 +156,7 @@ def _apply_delete(fields: dict[str, Any], path: etree._Element) -> None:
 
 
 def update_item(ctx: Ctx) -> str:
+    """UpdateItem: apply each item change (Set/Append/DeleteItemField) under the conflict rule asked."""
     mb = ctx.require_mailbox()
     elem = ctx.elem
     resolution = elem.get("ConflictResolution", "AutoResolve")
@@ -236,6 +235,7 @@ def update_item(ctx: Ctx) -> str:
 
 
 def delete_item(ctx: Ctx) -> str:
+    """DeleteItem: delete each item (or occurrence of a series)."""
     mb = ctx.require_mailbox()
     messages = []
     ids = ctx.elem.find(f"{M}ItemIds")
