@@ -13,7 +13,7 @@ certificate made at start (SAN ``localhost`` and ``127.0.0.1``; trust it through
   thumbprint, as msal sends for ``{"private_key", "thumbprint"}``).
 
 Tokens are opaque strings with an ``expires_in`` of :attr:`FakeTokenService.expires_in`. Each one
-is registered with the attached :class:`~connector.fake.server.FakeExchange`, which accepts it until it
+is registered with the attached :class:`~connector.fake.ews.server.FakeExchange`, which accepts it until it
 expires or is revoked (:meth:`FakeTokenService.revoke`, :meth:`FakeTokenService.expire`); set
 :attr:`FakeTokenService.register` to False to issue tokens Exchange refuses (an app without the EWS
 permission). Errors use Entra's shapes and AADSTS codes; no answer ever contains a secret.
@@ -23,29 +23,23 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import ipaddress
 import json
 import logging
 import secrets
-import shutil
-import ssl
-import tempfile
 import threading
 import time
 from collections.abc import Iterable, Mapping
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from connector.fake.server import FakeExchange
+from connector.fake.ews.server import FakeExchange
+from connector.fake.httpserver import LoopbackHandler, LoopbackServer
 
 log = logging.getLogger(__name__)
 
@@ -70,38 +64,6 @@ class AcceptedTokens(set[str]):
         return expires is None or time.time() < expires
 
 
-def self_signed_certificate(directory: Path, common_name: str = "relsync fake token service") -> tuple[Path, Path]:
-    """A fresh key and self-signed certificate for ``localhost`` / ``127.0.0.1``: (cert file, key file).
-
-    Servers trusted through one CA file need different ``common_name``s: OpenSSL looks an issuer up by
-    name, and two self-signed certificates of one name make it check against the wrong key."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=2))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_file, key_file = directory / "fake-token-service.pem", directory / "fake-token-service.key"
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    key_file.chmod(0o600)
-    return cert_file, key_file
-
-
 def sha1_thumbprint(certificate_pem: bytes) -> str:
     """The SHA-1 thumbprint (upper-case hex) of a PEM certificate, as the Entra portal shows it."""
     cert = x509.load_pem_x509_certificate(certificate_pem)
@@ -112,8 +74,10 @@ def _b64url_decode(part: str) -> bytes:
     return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
 
 
-class FakeTokenService:
+class FakeTokenService(LoopbackServer):
     """An HTTPS loopback server speaking the client-credentials part of Entra ID's v2.0 endpoints."""
+
+    name = "fake token service"
 
     def __init__(
         self,
@@ -133,8 +97,7 @@ class FakeTokenService:
         self.expires_in = expires_in
         #: False: issue tokens, but do not tell Exchange about them (it answers 401).
         self.register = True
-        self.host = host
-        self.port = port
+        super().__init__(host, port, tls_name="relsync fake token service")
         self.issued: list[str] = []
         self.token_requests = 0
         self.refused_requests = 0
@@ -144,47 +107,9 @@ class FakeTokenService:
             self.accepted.update(exchange.tokens)
             exchange.tokens = self.accepted
         self._lock = threading.Lock()
-        self._dir: Path | None = None
-        self.ca_file: Path | None = None
-        self._httpd: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
-    # --- lifecycle -------------------------------------------------------------------------------
-    def start(self) -> FakeTokenService:
-        if self._httpd is not None:
-            return self
-        self._dir = Path(tempfile.mkdtemp(prefix="relsync-idp-"))
-        cert_file, key_file = self_signed_certificate(self._dir)
-        self.ca_file = cert_file
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(cert_file, key_file)
-        handler = type("Handler", (_Handler,), {"service": self})
-        httpd = ThreadingHTTPServer((self.host, self.port), handler)
-        httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
-        httpd.daemon_threads = True
-        self._httpd = httpd
-        self.port = httpd.server_address[1]
-        self._thread = threading.Thread(target=httpd.serve_forever, name="fake-token-service", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-            self._httpd = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-        if self._dir is not None:
-            shutil.rmtree(self._dir, ignore_errors=True)
-            self._dir = None
-
-    def __enter__(self) -> FakeTokenService:
-        return self.start()
-
-    def __exit__(self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None) -> None:
-        self.stop()
+    def handler_class(self) -> type[BaseHTTPRequestHandler]:
+        return type("Handler", (_Handler,), {"service": self})
 
     @property
     def authority_host(self) -> str:
@@ -330,9 +255,8 @@ def _error(status: int, error: str, code: str, text: str) -> tuple[int, dict[str
     }
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(LoopbackHandler):
     service: FakeTokenService
-    protocol_version = "HTTP/1.1"
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("fake token service: " + format, *args)

@@ -23,8 +23,8 @@ from scheduler.logs import configure_logging
               help="Reach the fake mailboxes over EWS or over Microsoft Graph.")
 def demo(directory: Path, seed: int, mailboxes: int, scale: str, backend: str) -> None:
     """Start the fake Exchange with a generated company, and run the main job against it."""
-    from connector.fake.generator import build_company
-    from connector.fake.server import FakeExchange
+    from connector.fake.company.generator import build_company
+    from connector.fake.ews.server import FakeExchange
     from mapping.store.migrate import upgrade
 
     company = build_company(seed=seed, mailboxes=mailboxes, scale=scale)

@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING
 
 from lxml import etree
 
-from connector.fake import soap
+from connector.fake.ews import soap
+from connector.fake.ews.xmlout import NS_M, NS_T, esc_attr
 from connector.fake.mailbox import InvalidId, decode_folder_id, decode_item_id
-from connector.fake.xmlout import NS_M, NS_T, esc_attr
 
 if TYPE_CHECKING:
-    from connector.fake.operations import Ctx
+    from connector.fake.ews.context import Ctx
 
 M = f"{{{NS_M}}}"
 T = f"{{{NS_T}}}"
@@ -56,6 +56,7 @@ def _check_issued(ctx: Ctx, raw: bytes, mailbox: str) -> None:
 
 
 def convert_id(ctx: Ctx) -> str:
+    """ConvertId: each source id in the requested format, or its error, in request order."""
     dest = ctx.elem.get("DestinationFormat", "")
     sources = ctx.elem.find(f"{M}SourceIds")
     messages = []

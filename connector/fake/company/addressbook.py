@@ -1,7 +1,7 @@
 """Address books as real ones are: several addresses and phones per contact, people who changed
 company, and the shared role addresses (``info@``, ``sales@``) every company's customers write to.
 
-The generator (:mod:`connector.fake.generator`) builds each contact's basic fields; this module adds
+The generator (:mod:`connector.fake.company.generator`) builds each contact's basic fields; this module adds
 what real Outlook address books hold besides, as plain functions on plain records:
 
 * **Three e-mail slots.** An Outlook contact has ``EmailAddress1`` to ``EmailAddress3``
@@ -28,7 +28,6 @@ kept). The planted duplicates and hard negatives are left exactly as the generat
 
 from __future__ import annotations
 
-import hashlib
 import random
 import unicodedata
 from collections.abc import Sequence
@@ -36,7 +35,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final, Protocol
 
-from connector.fake import names
+from connector.fake.company import names
+from connector.fake.company.rand import seeded_rng
 
 #: Shared mailbox-style local parts, most common first.
 ROLE_LOCAL_PARTS: Final = ("info", "sales", "orders", "support", "accounts", "office", "invoices")
@@ -86,11 +86,6 @@ class PersonFacts:
     assistant_phone: str = ""
 
 
-def _rng(*parts: object) -> random.Random:
-    key = "\x1f".join(map(str, parts)).encode()
-    return random.Random(int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "big"))
-
-
 def _ascii(text: str) -> str:
     folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return "".join(ch for ch in folded.lower() if ch.isalnum()) or "x"
@@ -121,7 +116,7 @@ def person_facts(
         if p.index in planted:
             facts.append(PersonFacts())
             continue
-        rng = _rng(seed, "addressbook-person", p.index)
+        rng = seeded_rng(seed, "addressbook-person", p.index)
         given, surname = _ascii(p.given_name), _ascii(p.surname)
         private = ""
         if rng.random() < 0.35:
@@ -145,7 +140,7 @@ def enrich_contact(
 ) -> dict[str, Any]:
     """A person's contact as one mailbox's book keeps it: ``fields`` plus the private and
     old-employer addresses and the extra phone kinds this book has (a new dict; ``fields`` is kept)."""
-    rng = _rng(seed, "addressbook-contact", mailbox, slot)
+    rng = seeded_rng(seed, "addressbook-contact", mailbox, slot)
     emails = dict(fields.get("EmailAddresses", {}))
     free = [key for key in ("EmailAddress1", "EmailAddress2", "EmailAddress3") if key not in emails]
     known = {value.lower() for value in emails.values()}
@@ -185,7 +180,7 @@ def is_role_slot(slot: int) -> bool:
 def role_contact(seed: int, mailbox: int, slot: int, org: _Org, created: datetime) -> dict[str, Any]:
     """A shared role address of ``org`` (``sales@acme.example``) as staff save one: the
     organisation's name and the role, no person's name, the switchboard number."""
-    rng = _rng(seed, "addressbook-role", mailbox, slot)
+    rng = seeded_rng(seed, "addressbook-role", mailbox, slot)
     local = ROLE_LOCAL_PARTS[min(int(rng.expovariate(0.6)), len(ROLE_LOCAL_PARTS) - 1)]
     label = f"{_ROLE_LABELS[local]} - {org.name}"
     return {

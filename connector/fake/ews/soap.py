@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from connector.fake.xmlout import NS_M, NS_S, NS_T, esc
+from connector.fake.ews.xmlout import NS_M, NS_S, NS_T, esc
 
 NS_E = "http://schemas.microsoft.com/exchange/services/2006/errors"
 

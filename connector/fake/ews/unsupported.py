@@ -9,7 +9,7 @@ Both carry the ``ServerVersionInfo`` header every EWS response carries
 so a client that reads the server's version from it (exchangelib's version guess) stops there instead
 of retrying the request with every older schema version.
 
-The fake serves the operations in :data:`connector.fake.operations.HANDLERS`; everything else
+The fake serves the operations in :data:`connector.fake.ews.router.HANDLERS`; everything else
 (streaming/pull/push subscriptions, OOF settings, delegates, attachments, sending, moving, ...) is refused
 this way, never half-answered.
 """
@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from lxml import etree
 
-from connector.fake.soap import NS_E, ServerBuild
-from connector.fake.xmlout import NS_M, NS_S, NS_T, esc
+from connector.fake.ews.soap import NS_E, ServerBuild
+from connector.fake.ews.xmlout import NS_M, NS_S, NS_T, esc
 
 
 def _fault(code: str, message: str, build: ServerBuild | None, detail_xml: str = "") -> bytes:

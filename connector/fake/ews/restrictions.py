@@ -34,8 +34,8 @@ from typing import Any
 
 from lxml import etree
 
+from connector.fake.ews.xmlout import NS_T, ext_key
 from connector.fake.model import ExtendedProp, ItemSpec, Mailbox
-from connector.fake.xmlout import NS_T, ext_key
 
 T = f"{{{NS_T}}}"
 

@@ -40,24 +40,25 @@ from __future__ import annotations
 import base64
 import json
 import logging
-import sys
 import threading
 import time
-from collections import Counter
 from collections.abc import Iterable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from lxml import etree
 
-from connector.fake import operations, soap, unsupported
+from connector.fake.ews import soap, unsupported
+from connector.fake.ews.context import Ctx, SoapFault
+from connector.fake.ews.router import HANDLERS, MAILBOX_OPERATIONS, unknown_mailbox_response
+from connector.fake.ews.xmlout import NS_S, NS_T
 from connector.fake.faults import TRANSPORT_KINDS, FaultPlan
+from connector.fake.httpserver import LoopbackHandler, LoopbackServer
 from connector.fake.mailbox import MailboxStore, SyncStateCodec
 from connector.fake.model import FOLDER_KINDS, CompanySource
 from connector.fake.overlaps import OverlapRecorder
+from connector.fake.stats import Stats
 from connector.fake.userconfig import UserConfigStore
-from connector.fake.xmlout import NS_S, NS_T
 
 log = logging.getLogger(__name__)
 #: Faults applied after the operation was carried out.
@@ -75,88 +76,14 @@ _T = f"{{{NS_T}}}"
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, remove_blank_text=False)
 
 
-class Stats:
-    """Request counters (per operation, per mailbox), writes, and concurrent requests per mailbox."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.operations: Counter[str] = Counter()
-        self.mailboxes: Counter[str] = Counter()
-        self.writes: Counter[str] = Counter()  # "create"/"update"/"delete"
-        self.writes_by_mailbox: Counter[str] = Counter()
-        self.faults: Counter[str] = Counter()
-        self.in_flight: Counter[str] = Counter()
-        self.max_concurrent: Counter[str] = Counter()
-        self.overlapping: Counter[str] = Counter()  # requests that started while another one ran
-
-    def begin(self, op: str, mailbox: str | None) -> None:
-        key = mailbox or "-"
-        with self._lock:
-            self.operations[op] += 1
-            self.mailboxes[key] += 1
-            if self.in_flight[key] > 0:
-                self.overlapping[key] += 1
-            self.in_flight[key] += 1
-            self.max_concurrent[key] = max(self.max_concurrent[key], self.in_flight[key])
-
-    def end(self, mailbox: str | None) -> None:
-        with self._lock:
-            self.in_flight[mailbox or "-"] -= 1
-
-    def write(self, mailbox: str | None, kind: str) -> None:
-        with self._lock:
-            self.writes[kind] += 1
-            self.writes_by_mailbox[mailbox or "-"] += 1
-
-    def fault(self, kind: str) -> None:
-        with self._lock:
-            self.faults[kind] += 1
-
-    def reset(self) -> None:
-        with self._lock:
-            for c in (
-                self.operations,
-                self.mailboxes,
-                self.writes,
-                self.writes_by_mailbox,
-                self.faults,
-                self.max_concurrent,
-                self.overlapping,
-            ):
-                c.clear()
-
-    def to_json(self) -> dict[str, Any]:
-        with self._lock:
-            return {
-                "operations": dict(self.operations),
-                "mailboxes": dict(self.mailboxes),
-                "writes": dict(self.writes),
-                "writes_total": sum(self.writes.values()),
-                "writes_by_mailbox": dict(self.writes_by_mailbox),
-                "faults": dict(self.faults),
-                "max_concurrent": dict(self.max_concurrent),
-                "overlapping": dict(self.overlapping),
-            }
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client that hangs up mid-request (killed, timed out) is normal: log it, no traceback spam."""
-        exc = sys.exc_info()[1]
-        if isinstance(exc, ConnectionError | TimeoutError):
-            log.debug("fake Exchange: client %s went away: %r", client_address, exc)
-            return
-        log.exception("fake Exchange: error while serving %s", client_address)
-
-
 class Violation(AssertionError):
     """A response the fake sent that does not validate against the EWS schema."""
 
 
-class FakeExchange:
+class FakeExchange(LoopbackServer):
     """A fake Exchange 2016 EWS endpoint backed by in-memory mailboxes built from a CompanySource."""
+
+    name = "fake Exchange"
 
     def __init__(
         self,
@@ -179,8 +106,7 @@ class FakeExchange:
         self.company = company
         #: Added to every EWS request's answer time, as a real server's tens of milliseconds (benchmarks).
         self.latency_ms = latency_ms
-        self.host = host
-        self.port = port
+        super().__init__(host, port)
         self.username = username
         self.password = password
         self.tokens: set[str] = set(tokens)
@@ -209,43 +135,15 @@ class FakeExchange:
             self.mailboxes[store.address] = store
             self._by_number.append(store)
             self.user_configs.seed_category_list(store.number, store.address)
-        self._httpd: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
         self._validate_lock = threading.Lock()
 
-    # --- lifecycle -------------------------------------------------------------------------------
-
-    def start(self) -> FakeExchange:
-        if self._httpd is not None:
-            return self
-        handler = type("Handler", (_Handler,), {"fake": self})
-        httpd = _Server((self.host, self.port), handler)
-        self._httpd = httpd
-        self.port = httpd.server_address[1]
-        self._thread = threading.Thread(
-            target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-exchange", daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-            self._httpd = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> FakeExchange:
-        return self.start()
-
-    def __exit__(self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None) -> None:
-        self.stop()
+    def handler_class(self) -> type[BaseHTTPRequestHandler]:
+        return type("Handler", (_Handler,), {"fake": self})
 
     @property
     def base_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        """``http://HOST:PORT``, where ``/_fake/stats`` and friends live."""
+        return self.root_url
 
     @property
     def url(self) -> str:
@@ -341,7 +239,7 @@ class FakeExchange:
         op = etree.QName(op_el).localname
         address = self._addressed(root, headers)
         mailbox = self.mailbox_for(address)
-        if op in operations.HANDLERS:
+        if op in HANDLERS:
             refused = self._check_request(op, root, op_el)
             if refused is not None:
                 return 500, refused, {}
@@ -363,14 +261,14 @@ class FakeExchange:
                     time.sleep(fault.delay_ms / 1000)
                 else:
                     return 0, b"", {"_fault": fault.kind, "_back_off": str(fault.back_off_ms)}
-            handler = operations.HANDLERS[op]
-            if op in operations.MAILBOX_OPERATIONS and mailbox is None:
-                content = operations.unknown_mailbox_response(op, op_el)
+            handler = HANDLERS[op]
+            if op in MAILBOX_OPERATIONS and mailbox is None:
+                content = unknown_mailbox_response(op, op_el)
             else:
-                ctx = operations.Ctx(op, op_el, self, mailbox, address)
+                ctx = Ctx(op, op_el, self, mailbox, address)
                 try:
                     content = handler(ctx)
-                except operations.SoapFault as sf:
+                except SoapFault as sf:
                     return 500, sf.body, {}
                 except Exception:
                     log.exception("fake Exchange: %s failed", op)
@@ -388,9 +286,8 @@ class FakeExchange:
                 self.overlaps.end(address, client)
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(LoopbackHandler):
     fake: FakeExchange
-    protocol_version = "HTTP/1.1"
     # Headers and body go out in separate writes: without TCP_NODELAY, Nagle + delayed ACK stall every
     # keep-alive response by ~40 ms (IIS sets no such delay).
     disable_nagle_algorithm = True

@@ -13,7 +13,7 @@ import io
 import random
 from datetime import timedelta
 
-from connector.fake.generator import FakeCompany
+from connector.fake.company.generator import FakeCompany
 
 PRODUCTS = ("Turbines", "Spare parts", "Maintenance", "Consulting", "Training", "Licences")
 
