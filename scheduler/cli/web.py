@@ -22,6 +22,7 @@ def serve(ctx: Context, listen: str | None) -> None:
     from mapping.store.store import Store
     from scheduler.config_web import is_loopback, split_listen
     from scheduler.web.app import WebConfigError, create_app
+    from scheduler.web.reports import report_settings
 
     loaded = ctx.config()
     web = loaded.config.web
@@ -37,7 +38,7 @@ def serve(ctx: Context, listen: str | None) -> None:
     cert = str(base / web.tls_certificate) if web.tls_certificate else None
     key = str(base / web.tls_key) if web.tls_key else None
     store = Store(loaded.config.store.url)
-    app = create_app(web, store, loaded.config.mailboxes.addresses)
+    app = create_app(web, store, loaded.config.mailboxes.addresses, report_settings(loaded))
     scheme = "https" if cert else "http"
     click.echo(f"relsync web console on {scheme}://{'[' + host + ']' if ':' in host else host}:{port}/ "
                f"(sign-in: {web.auth}); Ctrl-C stops it", err=True)

@@ -13,7 +13,6 @@ import os
 import secrets
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -25,12 +24,13 @@ from starlette.routing import Route
 
 from mapping.errors import EXIT_USAGE, RelsyncError
 from mapping.store.errors import store_failure
+from mapping.store.insights import ReportSettings
 from mapping.store.store import Store
 from scheduler.config_web import WebConfig
-from scheduler.web import pages, review, signin
+from scheduler.web import pages, reports, review, signin
 from scheduler.web.idtoken import EntraSignIn
 from scheduler.web.render import render
-from scheduler.web.security import Refused
+from scheduler.web.security import PAGE_ROLES, Refused
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
@@ -104,15 +104,15 @@ def _error_page(request: Request, status: int, message: str) -> Response:
 
 
 def create_app(web: WebConfig, store: Store, configured_mailboxes: Sequence[str] = (),
-               extra_routes: Sequence[Any] = (), extra_pages: Sequence[str] = ()) -> Starlette:
-    """The console for ``store``; ``extra_routes`` add report pages, named in ``extra_pages`` (see
-    :data:`scheduler.web.security.PAGE_ROLES`) so the navigation links them."""
+               settings: ReportSettings | None = None) -> Starlette:
+    """The console for ``store``: ``configured_mailboxes`` for sync health, ``settings`` (from the
+    config, :func:`scheduler.web.reports.report_settings`) for the report pages."""
     if not (web.roles.admin or web.roles.manager or web.roles.staff):
         raise WebConfigError("web.roles gives nobody a role, so nobody could use the console: add [web.roles] "
                              'with admin = ["you@example.com"] (see README, "Web console")')
     app = Starlette(
         routes=[Route("/static/console.css", stylesheet), *signin.ROUTES, *pages.ROUTES, *review.ROUTES,
-                *extra_routes],
+                *reports.ROUTES],
         middleware=[Middleware(SessionMiddleware, secret_key=session_secret(web), session_cookie=SESSION_COOKIE,
                                max_age=int(web.session_hours * 3600), same_site="lax",
                                https_only=web.cookie_secure)],
@@ -122,5 +122,6 @@ def create_app(web: WebConfig, store: Store, configured_mailboxes: Sequence[str]
     app.state.store = store
     app.state.entra = entra_sign_in(web)
     app.state.configured_mailboxes = list(configured_mailboxes)
-    app.state.pages = frozenset({"relationships", "followups", "duplicates", "health", *extra_pages})
+    app.state.pages = frozenset(PAGE_ROLES)
+    app.state.report_settings = settings or ReportSettings()
     return app

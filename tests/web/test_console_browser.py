@@ -194,3 +194,55 @@ def test_the_session_cookie_is_http_only_secure_and_same_site(page: Any, console
     sign_in(page, console, console["demo"].manager, "/relationships")
     cookie = next(c for c in page.context.cookies() if c["name"] == "relsync_session")
     assert cookie["httpOnly"] and cookie["secure"] and cookie["sameSite"] == "Lax"
+
+
+def test_a_manager_sees_the_pareto_customers_movement_compliance_and_data_quality(page: Any,
+                                                                                  console: dict[str, Any]) -> None:
+    from mapping.store.insights import overview_report
+    from mapping.store.store import Store
+    from scheduler.config import load_config
+    from scheduler.web.reports import report_settings
+
+    loaded = load_config(console["config"])
+    store = Store(loaded.config.store.url)
+    try:
+        expected = overview_report(store, report_settings(loaded))
+    finally:
+        store.dispose()
+    assert expected.pareto.inside, "the demo's sales make some customers the 80 %"
+
+    sign_in(page, console, console["demo"].manager, "/overview")
+    assert page.url.endswith("/overview")
+    shot(page, "overview")
+    shown = page.locator("table.pareto tbody td a").all_inner_texts()
+    assert shown == [c.name for c in expected.pareto.inside]
+    assert page.locator("main svg").count() >= 3  # Pareto curve, tier x potential matrix, revenue bars
+
+    page.goto(console["url"] + "/movement")
+    shot(page, "movement")
+    assert "moved" in page.inner_text("main .sub")
+
+    page.goto(console["url"] + "/compliance")
+    shot(page, "compliance")
+    owner_row = page.locator("main tbody tr", has_text=console["demo"].staff)
+    overdue_link = owner_row.locator("td:nth-child(4) a")
+    assert int(overdue_link.inner_text()) > 0
+    overdue_link.click()
+    page.wait_for_load_state()
+    assert page.locator("tr.overdue").count() > 0 and console["demo"].staff in page.inner_text("h1")
+
+    page.goto(console["url"] + "/quality")
+    shot(page, "data-quality")
+    assert page.locator("main section h2").count() >= 5
+
+
+def test_report_dates_that_make_no_sense_get_a_sentence(page: Any, console: dict[str, Any]) -> None:
+    sign_in(page, console, console["demo"].manager, "/overview")
+    for path, words in [
+        ("/movement?start=2026-03-01&end=2026-01-01", "before it starts"),
+        ("/overview?as_of=2999-01-01", "in the future"),
+        ("/compliance?as_of=yesterday", "is not a date"),
+    ]:
+        response = page.goto(console["url"] + path)
+        assert response is not None and response.status == 400, path
+        assert words in page.inner_text(".message"), path
