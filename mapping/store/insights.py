@@ -188,7 +188,9 @@ def _customers(session: Session, since: date, as_of: date, currency: str | None)
                .where(both.c.rid.is_not(None)).group_by(both.c.rid).subquery())
     query = (
         sa.select(r.id, sa.func.coalesce(Organisation.name, Person.display_name), per_rel.c.revenue,
-                  r.source, r.industry, r.size)
+                  # The relationship's own value (a rule or a contact's user field) wins over the company's.
+                  r.source, sa.func.coalesce(r.industry, Organisation.industry),
+                  sa.func.coalesce(r.size, Organisation.size))
         .join(per_rel, per_rel.c.rid == r.id)
         .outerjoin(Organisation, Organisation.id == r.organisation_id)
         .outerjoin(Person, Person.id == r.person_id)

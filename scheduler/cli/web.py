@@ -21,8 +21,8 @@ def serve(ctx: Context, listen: str | None) -> None:
 
     from mapping.store.store import Store
     from scheduler.config_web import is_loopback, split_listen
+    from scheduler.report_settings import report_settings
     from scheduler.web.app import WebConfigError, create_app
-    from scheduler.web.reports import report_settings
 
     loaded = ctx.config()
     web = loaded.config.web

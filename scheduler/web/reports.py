@@ -19,33 +19,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from mapping.followups import Cadence
 from mapping.reports.errors import ReportInputError
 from mapping.store.insights import ReportSettings, compliance_report, movement_report, overview_report
 from mapping.store.insights_quality import quality_report
 from scheduler import charts
-from scheduler.config import LoadedConfig
-from scheduler.config_followups import build_policy
 from scheduler.web.render import render
 from scheduler.web.security import User, guarded
 
 MOVEMENT_DAYS = 90
 PAGES = ("overview", "movement", "compliance", "quality")
-
-
-def report_settings(loaded: LoadedConfig) -> ReportSettings:
-    """What the reports take from the configuration: tier and potential order, each tier's cadence in
-    days, the value period and the statuses the follow-up plan covers."""
-    classification = loaded.classification
-    policy, _problems = build_policy(loaded.config.followups, classification, loaded.path)
-    return ReportSettings(
-        tier_order=classification.tier_names,
-        potential_order=classification.potential_names,
-        cadence_days={tier: plan.approx_days() for tier, plan in policy.cadences.items()
-                      if isinstance(plan, Cadence)},
-        value_period_days=classification.value_period_days,
-        followup_statuses=tuple(sorted(policy.statuses)),
-    )
 
 
 @dataclass(frozen=True)

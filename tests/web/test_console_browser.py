@@ -201,7 +201,7 @@ def test_a_manager_sees_the_pareto_customers_movement_compliance_and_data_qualit
     from mapping.store.insights import overview_report
     from mapping.store.store import Store
     from scheduler.config import load_config
-    from scheduler.web.reports import report_settings
+    from scheduler.report_settings import report_settings
 
     loaded = load_config(console["config"])
     store = Store(loaded.config.store.url)
