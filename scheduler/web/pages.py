@@ -1,5 +1,6 @@
-"""The console's pages over the store's console services: relationships (search and one relationship),
-follow-ups (drill-down of cadence compliance; staff see their own), sync health (as ``relsync status``).
+"""The console's pages: relationships (search and one relationship, over
+:mod:`mapping.store.insights_card`), follow-ups (drill-down of cadence compliance; staff see their
+own), sync health (as ``relsync status``).
 
 Handlers run store calls in the thread pool (they block on the database) and never build SQL.
 """
@@ -14,14 +15,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from mapping.store.console import (
-    MAX_SEARCH_CHARS,
-    SearchTooLong,
-    follow_ups,
-    relationship_page,
-    search_relationships,
-    sync_health,
-)
+from mapping.reports import ReportInputError
+from mapping.store.console import follow_ups, sync_health
+from mapping.store.insights_card import MAX_SEARCH_LENGTH, relationship_card, search
 from mapping.store.store import Store
 from scheduler.status_view import duration, problem_lines
 from scheduler.web.render import render
@@ -48,15 +44,15 @@ async def relationships(request: Request, user: User) -> Response:
     query = request.query_params.get("q", "")
     hits: list[Any] = []
     problem = ""
-    if len(query) > MAX_SEARCH_CHARS:
+    if len(query.strip()) > MAX_SEARCH_LENGTH:
         # Do not echo 10 KB back into the page: say how long it was and what to do.
-        problem = (f"That search is {len(query):,} characters long; names, e-mail addresses and domains are at "
-                   f"most {MAX_SEARCH_CHARS}. Search for part of a name, an address, a domain or a phone number.")
+        problem = (f"That search is {len(query):,} characters long; search for at most {MAX_SEARCH_LENGTH}: "
+                   "part of a name, an e-mail address, a domain or a phone number.")
         query = ""
     else:
         try:
-            hits = await run_in_threadpool(search_relationships, _store(request), query)
-        except SearchTooLong as exc:
+            hits = list(await run_in_threadpool(search, _store(request), query))
+        except ReportInputError as exc:
             problem = str(exc)
     return render(request, "relationships.html", {"query": query, "hits": hits, "problem": problem}, user)
 
@@ -68,8 +64,7 @@ async def relationship(request: Request, user: User) -> Response:
         raise Refused(404, f"There is no relationship {raw[:40]!r}: relationship ids are whole numbers. "
                            "Search for it by name, e-mail address, domain or phone.")
     web = request.app.state.web
-    page = await run_in_threadpool(relationship_page, _store(request), int(raw), datetime.now(UTC),
-                                   web.timeline_limit)
+    page = await run_in_threadpool(relationship_card, _store(request), int(raw), web.timeline_limit)
     if page is None:
         raise Refused(404, f"There is no relationship {raw}: it may have been merged into another. "
                            "Search for it by name, e-mail address, domain or phone.")
@@ -77,7 +72,8 @@ async def relationship(request: Request, user: User) -> Response:
     if user.role == "staff":
         # Staff see every relationship, but only their own follow-ups.
         follow_ups_shown = tuple(f for f in page.follow_ups if f.owner.casefold() == user.address.casefold())
-    return render(request, "relationship.html", {"page": page, "follow_ups": follow_ups_shown}, user)
+    return render(request, "relationship.html", {"page": page, "follow_ups": follow_ups_shown,
+                                                 "today": datetime.now(UTC).date()}, user)
 
 
 @guarded("followups")
@@ -88,7 +84,7 @@ async def followups(request: Request, user: User) -> Response:
     owner = request.query_params.get("owner") or None
     if user.role == "staff":
         owner = user.address
-    elif owner is not None and len(owner) > MAX_SEARCH_CHARS:
+    elif owner is not None and len(owner) > MAX_SEARCH_LENGTH:
         owner = None
     rows = await run_in_threadpool(follow_ups, _store(request), datetime.now(UTC), owner, state)
     return render(request, "followups.html", {"rows": rows, "state": state, "owner": owner,
