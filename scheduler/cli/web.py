@@ -20,30 +20,18 @@ def serve(ctx: Context, listen: str | None) -> None:
     import uvicorn
 
     from mapping.store.store import Store
-    from scheduler.config_web import is_loopback, split_listen
-    from scheduler.report_settings import report_settings
-    from scheduler.web.app import WebConfigError, create_app
+    from scheduler.web.server import console_app, listen_of, uvicorn_config
 
     loaded = ctx.config()
-    web = loaded.config.web
-    where = listen or web.listen
     try:
-        host, port = split_listen(where)
+        where = listen_of(loaded, listen)
     except ValueError as exc:
         raise click.BadParameter(f"{exc}. Fix: give host:port", param_hint="--listen") from None
-    if web.auth == "dev" and not is_loopback(host):
-        raise WebConfigError(f'web.auth = "dev" signs people in without a password, so it only listens on '
-                             f"loopback, not {host}: use --listen 127.0.0.1:{port}, or auth = \"oidc\" / \"header\"")
-    base = loaded.path.parent
-    cert = str(base / web.tls_certificate) if web.tls_certificate else None
-    key = str(base / web.tls_key) if web.tls_key else None
     store = Store(loaded.config.store.url)
-    app = create_app(web, store, loaded.config.mailboxes.addresses, report_settings(loaded))
-    scheme = "https" if cert else "http"
-    click.echo(f"relsync web console on {scheme}://{'[' + host + ']' if ':' in host else host}:{port}/ "
-               f"(sign-in: {web.auth}); Ctrl-C stops it", err=True)
     try:
-        uvicorn.run(app, host=host, port=port, ssl_certfile=cert, ssl_keyfile=key, log_level="warning",
-                    proxy_headers=False, server_header=False, access_log=False)
+        app = console_app(loaded, store)
+        click.echo(f"relsync web console on {where.url} (sign-in: {loaded.config.web.auth}); Ctrl-C stops it",
+                   err=True)
+        uvicorn.Server(uvicorn_config(app, where)).run()
     finally:
         store.dispose()

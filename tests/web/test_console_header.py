@@ -5,11 +5,16 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import requests
 from click.testing import CliRunner
 from consoleenv import Demo, free_port, serving, web_section, write_config
 
+from connector.fake.tokens import self_signed_certificate
+from mapping.store.store import Store
 from scheduler.cli import cli
+from scheduler.config import load_config
+from scheduler.web.server import ConsoleThread, console_app, listen_of
 
 
 def pending_pairs(config: str) -> list[dict[str, object]]:
@@ -46,3 +51,28 @@ def test_the_user_header_from_a_configured_proxy_signs_in_and_from_elsewhere_is_
         assert forged.status_code == 403
         assert "only accepted from the configured proxies" in forged.text
         assert demo.admin not in forged.text
+
+
+def test_the_console_serves_https_from_a_configured_certificate_in_a_background_thread(demo: Demo) -> None:
+    """What ``relsync daemon`` does with ``[web] enabled``: the console in a thread, here with TLS."""
+    cert, key = self_signed_certificate(demo.directory, "relsync console test")
+    port = free_port()
+    config = write_config(demo, "console-tls.toml", web_section(
+        demo, port, None, auth='"header"', enabled="true", tls_certificate=f'"{cert.name}"',
+        tls_key=f'"{key.name}"'))
+    loaded = load_config(config)
+    store = Store(loaded.config.store.url)
+    where = listen_of(loaded)
+    assert where.url == f"https://127.0.0.1:{port}/"
+    console = ConsoleThread(console_app(loaded, store), where).start()
+    try:
+        page = requests.get(f"https://127.0.0.1:{port}/health", headers={"X-Remote-User": demo.admin},
+                            verify=str(cert), timeout=10)
+        assert page.status_code == 200 and demo.staff in page.text
+        cookie = page.headers.get("set-cookie", "")
+        assert "httponly" in cookie.lower() and "secure" in cookie.lower() and "samesite=lax" in cookie.lower()
+    finally:
+        console.stop()
+        store.dispose()
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"https://127.0.0.1:{port}/health", verify=str(cert), timeout=5)
