@@ -139,11 +139,11 @@ def guarded(page: str) -> Callable[[Handler], Callable[[Request], Awaitable[Resp
                     raise Refused(401, "Your session has ended: sign in again. Nothing was changed.") from None
                 target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
                 return RedirectResponse(f"/auth/login?next={quote(target, safe='')}", status_code=303)
+            request.state.user = user  # error pages show the signed-in user's navigation too
             if not user.may(page):
                 raise Refused(403, f"Your role ({user.role}) does not include this page.")
             if request.method == "POST":
                 request.state.form = await check_csrf(request)
-            request.state.user = user
             return await handler(request, user)
 
         return endpoint

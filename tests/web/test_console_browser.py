@@ -128,6 +128,14 @@ def test_an_admin_merges_a_pair_in_the_review_page_and_the_cli_sees_it(page: Any
     row = next(r for r in merged if r["id"] == pair["id"])
     assert row["decided_by"] == f"web:{demo.admin}"
 
+    # Undone from the merged list: the pair is then rejected (never proposed again).
+    page.goto(console["url"] + "/duplicates?status=merged")
+    page.locator(f"#pair-{pair['id']} button[value=unmerge]").click()
+    page.wait_for_load_state()
+    assert "unmerged" in page.inner_text(".flash")
+    assert pair["id"] in {r["id"] for r in duplicates(console, "rejected")}
+    assert len(page.locator("nav a").all()) == 8, "an admin sees every page"
+
 
 def test_staff_see_relationships_and_only_their_own_follow_ups(page: Any, console: dict[str, Any]) -> None:
     demo: Demo = console["demo"]
@@ -139,10 +147,21 @@ def test_staff_see_relationships_and_only_their_own_follow_ups(page: Any, consol
     shot(page, "followups-staff")
     owners = {t.strip() for t in page.locator("main tbody tr td:nth-child(3)").all_inner_texts()}
     assert owners <= {demo.staff}
-    for forbidden in ("/health", "/duplicates"):
+    for forbidden in ("/health", "/duplicates", "/overview", "/movement", "/compliance", "/quality"):
         response = page.goto(console["url"] + forbidden)
-        assert response is not None and response.status == 403
+        assert response is not None and response.status == 403, forbidden
         assert "does not include this page" in page.inner_text(".message")
+
+    # An action is checked on the server too: a staff member's well-formed merge (with the session's
+    # CSRF token) is refused, and nothing changes.
+    before = duplicates(console, "all")
+    pending = [r for r in before if r["status"] == "pending"]
+    assert pending
+    token = page.locator("input[name=csrf]").first.get_attribute("value")
+    refused = page.request.post(f"{console['url']}/duplicates/{pending[0]['id']}/merge",
+                                form={"csrf": token, "status": "pending"}, max_redirects=0)
+    assert refused.status == 403
+    assert duplicates(console, "all") == before
 
 
 def test_a_user_without_a_role_is_refused(page: Any, console: dict[str, Any]) -> None:
