@@ -65,6 +65,7 @@ def test_no_session_is_sent_to_sign_in_with_the_identity_provider(page: Any, con
     assert page.url.startswith(idp.authority + "/oauth2/v2.0/authorize?"), page.inner_text("body")
     assert "code_challenge_method=S256" in page.url and "nonce=" in page.url
     assert page.locator("input[name=password]").count() == 1
+    shot(page, "sign-in")
 
 
 def test_a_manager_signs_in_and_sees_relationships_timeline_and_overdue_tasks(page: Any, console: dict[str, Any]
