@@ -8,7 +8,9 @@ to place inside an HTML page (the web console's pages, ``relsync report --html``
 * self-contained and quiet: no XML declaration, DOCTYPE, comments, ``<metadata>`` block or namespace
   URLs (HTML's parser puts inline ``<svg>`` in the SVG namespace by itself), so no ``http`` appears;
 * every id is prefixed with the chart's ``name``, so several charts on one page never share an id;
-* names are never read as math (a customer called "$5 Deals" stays text).
+* names are never read as math (a customer called "$5 Deals" stays text);
+* cached: the results are frozen (hashable) dataclasses, so a page shown again with the same numbers
+  reuses the SVG instead of drawing it again (the drawing is most of an overview page's time).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 import matplotlib
@@ -56,15 +59,25 @@ def _render(fig: Figure, name: str) -> str:
     return _clean(buffer.getvalue(), name)
 
 
-def _figure(width: float, height: float) -> Figure:
+def _figure(width: float, height: float, left_labels: Sequence[str] = (), bottom: float = 0.55) -> Figure:
+    """A figure with fixed margins (inches): room for the longest left label and a bottom axis label.
+
+    Fixed margins, not constrained layout: laying out by measuring every text twice costs more than
+    the rest of the drawing, and these charts' shapes are known in advance.
+    """
     with matplotlib.rc_context(_RC):
-        return Figure(figsize=(width, height), layout="constrained")
+        fig = Figure(figsize=(width, height))
+    left = 0.75 + 0.068 * max((len(label) for label in left_labels), default=0)
+    fig.subplots_adjust(left=min(left / width, 0.6), right=1 - 0.3 / width, bottom=bottom / height,
+                        top=1 - 0.35 / height)
+    return fig
 
 
+@lru_cache(maxsize=64)
 def pareto_svg(result: Pareto, name: str = "pareto") -> str:
     """Share of revenue (y) by share of customers (x), largest first, with the mark and who is inside."""
     with matplotlib.rc_context(_RC):
-        fig = _figure(6.0, 3.6)
+        fig = _figure(6.0, 3.6, bottom=0.5)
         ax = fig.add_subplot()
         xs = [100 * p.customer_share for p in result.curve]
         ys = [100 * p.revenue_share for p in result.curve]
@@ -92,9 +105,18 @@ def pareto_svg(result: Pareto, name: str = "pareto") -> str:
 
 def matrix_svg(rows: Sequence[str], columns: Sequence[str], counts: Sequence[Sequence[int]], title: str,
                row_label: str, column_label: str, name: str) -> str:
-    """A counted matrix as a heat map with each count written in its cell."""
+    """A counted matrix as a heat map with each count written in its cell (any sequences: they are
+    turned into tuples for the cache)."""
+    return _matrix_svg(tuple(rows), tuple(columns), tuple(tuple(row) for row in counts), title, row_label,
+                       column_label, name)
+
+
+@lru_cache(maxsize=64)
+def _matrix_svg(rows: tuple[str, ...], columns: tuple[str, ...], counts: tuple[tuple[int, ...], ...], title: str,
+                row_label: str, column_label: str, name: str) -> str:
     with matplotlib.rc_context(_RC):
-        fig = _figure(max(3.5, 1.1 * len(columns) + 2.2), max(2.2, 0.45 * len(rows) + 1.4))
+        fig = _figure(max(3.5, 1.1 * len(columns) + 2.2), max(2.2, 0.45 * len(rows) + 1.4),
+                      left_labels=[f"{label}  " for label in rows], bottom=0.75)
         ax = fig.add_subplot()
         data = [list(row) for row in counts] or [[0]]
         peak = max((max(row) for row in data if row), default=0)
@@ -111,12 +133,14 @@ def matrix_svg(rows: Sequence[str], columns: Sequence[str], counts: Sequence[Seq
         return _render(fig, name)
 
 
+@lru_cache(maxsize=64)
 def tier_potential_svg(result: Overview, name: str = "tier-potential") -> str:
     """Relationships by tier (rows, best first) and potential (columns, highest first)."""
     return matrix_svg(result.tiers, result.potentials, result.matrix,
                       "Tier x potential: work the most promising first", "tier", "potential", name)
 
 
+@lru_cache(maxsize=64)
 def movement_svg(result: Movement, name: str = "movement") -> str:
     """Relationships by tier at the start (rows) and at the end (columns) of the range."""
     return matrix_svg(result.tiers, result.tiers, result.matrix,
@@ -124,13 +148,14 @@ def movement_svg(result: Movement, name: str = "movement") -> str:
                       f"tier on {result.start.isoformat()}", f"tier on {result.end.isoformat()}", name)
 
 
+@lru_cache(maxsize=64)
 def revenue_svg(result: Breakdown, name: str | None = None) -> str:
     """Net revenue per label as horizontal bars, largest on top."""
     with matplotlib.rc_context(_RC):
         bars = result.bars or ()
-        fig = _figure(6.0, max(1.6, 0.3 * len(bars) + 1.0))
-        ax = fig.add_subplot()
         labels = [b.label[:40] for b in bars]
+        fig = _figure(6.0, max(1.6, 0.3 * len(bars) + 1.0), left_labels=labels, bottom=0.4)
+        ax = fig.add_subplot()
         amounts = [float(b.amount) for b in bars]
         ax.barh(range(len(bars)), amounts, color=_ACCENT)
         ax.set_yticks(range(len(bars)), labels)

@@ -168,16 +168,30 @@ def _organisation(session: Session, org: Organisation) -> OrganisationView:
     return OrganisationView(org.id, org.name, org.website, org.industry, org.size, org.country, domains, parent)
 
 
+#: Above this many interactions, the newest are found by walking the time index (see :func:`_timeline`).
+WALK_ABOVE = 2000
+
+
 def _timeline(session: Session, people: list[int], limit: int) -> tuple[tuple[TimelineEntry, ...], int]:
+    """The newest ``limit`` visible interactions of ``people`` and how many there are in all.
+
+    A relationship with a few interactions: fetch them all by participant and keep the newest. A busy
+    one (tens of thousands): walk interactions newest first along the time index and keep those with one
+    of its people, which stops after ``limit`` hits instead of sorting every interaction it ever had.
+    """
     if not people:
         return (), 0
-    ids = (sa.select(InteractionParticipant.interaction_id)
-           .where(InteractionParticipant.person_id.in_(people)).distinct().subquery())
-    i = Interaction
-    visible = sa.and_(i.id.in_(sa.select(ids.c.interaction_id)), i.is_private.is_(False))
-    total = int(session.scalar(sa.select(sa.func.count()).select_from(i).where(visible)) or 0)
-    rows = list(session.execute(sa.select(i.id, i.occurred_at, i.kind, i.direction, i.subject)
-                                .where(visible).order_by(i.occurred_at.desc(), i.id.desc()).limit(limit)))
+    i, p = Interaction, InteractionParticipant
+    theirs = sa.select(p.interaction_id).where(p.person_id.in_(people))
+    total = int(session.scalar(sa.select(sa.func.count()).select_from(i).where(
+        i.id.in_(theirs), i.is_private.is_(False))) or 0)
+    columns = (i.id, i.occurred_at, i.kind, i.direction, i.subject)
+    if total > WALK_ABOVE:
+        mine = sa.exists().where(p.interaction_id == i.id, p.person_id.in_(people))
+        query = sa.select(*columns).where(mine, i.is_private.is_(False))
+    else:
+        query = sa.select(*columns).where(i.id.in_(theirs), i.is_private.is_(False))
+    rows = list(session.execute(query.order_by(i.occurred_at.desc(), i.id.desc()).limit(limit)))
     viewers = _grouped(session, sa.select(InteractionViewer.interaction_id, StaffMailbox.address)
                        .join(StaffMailbox, StaffMailbox.id == InteractionViewer.mailbox_id)
                        .where(InteractionViewer.interaction_id.in_([r[0] for r in rows] or [-1]))
@@ -352,6 +366,7 @@ def search(store: Store, text: str, limit: int = 50) -> tuple[SearchHit, ...]:
 
 __all__ = [
     "MAX_SEARCH_LENGTH",
+    "WALK_ABOVE",
     "DuplicateView",
     "FollowUpView",
     "KeyDates",

@@ -8,7 +8,16 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mapping.reports import ClassCount, CustomerRevenue, breakdown, overview, pareto, tier_movement
+from mapping.reports import (
+    ClassCount,
+    CustomerRevenue,
+    FollowUpBucket,
+    breakdown,
+    compliance,
+    overview,
+    pareto,
+    tier_movement,
+)
 
 labels = st.one_of(st.none(), st.sampled_from(["Superior", "Average", "Marginal", "Eliminate", "Gold"]))
 cells = st.lists(st.builds(ClassCount, labels, labels, labels, labels, st.integers(0, 50)), max_size=30)
@@ -61,3 +70,22 @@ def test_movement_diagonal_and_moves_account_for_every_classified_relationship(
     counted = {rid for rid in before.keys() | after.keys() if before.get(rid) or after.get(rid)}
     assert sum(map(sum, result.matrix)) == len(counted) == result.unchanged + len(result.moves)
     assert all(m.before != m.after for m in result.moves)
+
+
+buckets = st.lists(st.builds(
+    FollowUpBucket, st.sampled_from(["ann@x", "bob@x"]), st.sampled_from(["open", "completed", "cancelled"]),
+    st.dates(min_value=date(2026, 1, 1), max_value=date(2026, 12, 31)), st.one_of(st.none(), st.booleans()),
+    st.integers(1, 20)), max_size=40)
+
+
+@given(buckets, st.dates(min_value=date(2026, 1, 1), max_value=date(2026, 12, 31)))
+def test_compliance_never_counts_more_due_or_overdue_than_open_nor_on_time_than_done(
+        found: list[FollowUpBucket], today: date) -> None:
+    for line in compliance(found, [], today):
+        assert line.due + line.overdue <= line.open
+        assert line.done_on_time <= line.done
+        assert line.open == sum(b.count for b in found if b.owner == line.owner and b.status == "open")
+        if line.on_time_percent is not None:
+            assert 0 <= line.on_time_percent <= 100
+        if line.average_days_overdue is not None:
+            assert line.average_days_overdue >= 1

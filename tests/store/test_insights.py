@@ -322,3 +322,15 @@ def test_search_wildcards_are_plain_and_long_text_is_refused(shared: Store) -> N
     assert search(store, "   ") == ()
     with pytest.raises(ReportInputError, match=f"at most {MAX_SEARCH_LENGTH}"):
         search(store, "x" * 10_000)
+
+
+def test_a_busy_relationships_timeline_walks_the_time_index_to_the_same_answer(
+        shared: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mapping.store import insights_card
+
+    acme = shared.ids["acme"]  # type: ignore[attr-defined]
+    by_participants = relationship_card(shared, acme)
+    monkeypatch.setattr(insights_card, "WALK_ABOVE", 0)
+    walked = relationship_card(shared, acme)
+    assert by_participants is not None and walked is not None
+    assert walked.timeline == by_participants.timeline and walked.interactions_total == 1
