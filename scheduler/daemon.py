@@ -47,7 +47,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import sqlalchemy as sa
 import structlog
@@ -78,6 +78,9 @@ from scheduler.jobs import (
 )
 from scheduler.lease_sync import dead_local_process
 from scheduler.metrics import Metrics, MetricsAddressError, MetricsServer, serve
+
+if TYPE_CHECKING:
+    from scheduler.web.server import ConsoleThread
 
 log = structlog.get_logger(__name__)
 
@@ -188,6 +191,7 @@ class Daemon:
         self._sqlite_lock: SqliteDaemonLock | None = None
         self._metrics: Metrics | None = None
         self._metrics_server: MetricsServer | None = None
+        self._console: ConsoleThread | None = None  # [web] enabled: the web console in this process
         self.store: Store | None = None
         self.connection: Backends | None = None
         self.scheduler: BackgroundScheduler | None = None
@@ -231,6 +235,10 @@ class Daemon:
             leases.ensure_leases(s, {mid: now for mid in self.ids.values()})
             due = {row.mailbox: row.next_due_at for row in leases.lease_rows(s)}
         self._start_metrics()
+        if self.loaded.config.web.enabled:  # the web console in this process ([web] enabled)
+            from scheduler.web.server import ConsoleThread, console_app, listen_of
+
+            self._console = ConsoleThread(console_app(self.loaded, self.store), listen_of(self.loaded)).start()
         # SQLite has one writer and refuses a read transaction that turns into a write after another
         # commit (busy snapshot), so on SQLite the store work (syncs, classification) runs one at a time.
         single = self.single = database is not None
@@ -337,6 +345,8 @@ class Daemon:
                 self.store.dispose()
         if self._metrics_server is not None:
             self._metrics_server.close()
+        if self._console is not None:
+            self._console.stop()
         self._release_sqlite_lock()
         if self._profile_path is not None and self._profile is not None:
             self._profile.dump_stats(self._profile_path)
