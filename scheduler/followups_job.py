@@ -19,7 +19,6 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Protocol, TypeVar
 
-import sqlalchemy as sa
 import structlog
 
 from connector.backends import Backends
@@ -31,7 +30,8 @@ from mapping.followups import FollowUpPolicy, decide_owner, plan, task_body
 from mapping.followups_adopt import PlannedTask, match_orphans
 from mapping.store import followups as fs
 from mapping.store import followups_adopt as fa
-from mapping.store.models import StaffMailbox, utcnow
+from mapping.store.mailboxes import staff_mailboxes
+from mapping.store.models import utcnow
 from mapping.store.store import Store
 from scheduler.config import LoadedConfig
 from scheduler.config_followups import build_policy
@@ -79,8 +79,7 @@ def mailboxes(store: Store, loaded: LoadedConfig) -> tuple[frozenset[int], dict[
     section = loaded.config.followups
     zones = {a.casefold(): z for a, z in section.time_zones.items()}
     configured = {a.casefold() for a in loaded.config.mailboxes.addresses}
-    with store.session() as session:
-        rows = session.execute(sa.select(StaffMailbox.id, StaffMailbox.address, StaffMailbox.enabled)).all()
+    rows = [(m.id, m.address, m.enabled) for m in staff_mailboxes(store)]
     active = frozenset(m for m, a, on in rows if on and a.casefold() in configured)
     return active, {m: a for m, a, _ in rows}, {m: zones.get(a.casefold(), section.time_zone) for m, a, _ in rows}
 

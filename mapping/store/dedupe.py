@@ -32,12 +32,10 @@ from mapping.identity import (
 from mapping.identity.calibration_file import CalibrationSet
 from mapping.identity.households import household_check
 from mapping.identity.people import person_features
-from mapping.store.id_rewrite import PARKED
+from mapping.store.contact_links import live_contact_links
 from mapping.store.merge import MergeRequest, merge
 from mapping.store.models import (
     EmailAddress,
-    EntityType,
-    ItemKind,
     ItemLink,
     MatchCandidate,
     MatchKind,
@@ -46,7 +44,6 @@ from mapping.store.models import (
     OrganisationDomain,
     Person,
     Phone,
-    StaffMailbox,
 )
 
 
@@ -311,28 +308,16 @@ def duplicate_category_plan(session: Session, category: str) -> tuple[list[LinkR
             )
         )
     )
-    rows = session.execute(
-        sa.select(ItemLink.id, StaffMailbox.address, ItemLink.item_id, ItemLink.entity_id, ItemLink.categories)
-        .join(StaffMailbox, StaffMailbox.id == ItemLink.mailbox_id)
-        .where(
-            ItemLink.item_kind == ItemKind.CONTACT,
-            ItemLink.entity_type == EntityType.PERSON,
-            ItemLink.deleted_at.is_(None),
-            # A link parked while its mailbox moves from EWS to Graph has no id the new backend knows.
-            ~ItemLink.item_id.startswith(PARKED),
-        )
-        .order_by(ItemLink.id)
-    )
     wanted = category.casefold()
     add: list[LinkRef] = []
     remove: list[LinkRef] = []
-    for link_id, mailbox, item_id, person_id, categories in rows:
-        has = any(str(c).casefold() == wanted for c in categories or ())
-        should = person_id in pending
+    for c in live_contact_links(session):
+        has = any(name.casefold() == wanted for name in c.categories)
+        should = c.person_id in pending
         if should and not has:
-            add.append(LinkRef(link_id, mailbox, item_id))
+            add.append(LinkRef(c.link_id, c.mailbox, c.item_id))
         elif has and not should:
-            remove.append(LinkRef(link_id, mailbox, item_id))
+            remove.append(LinkRef(c.link_id, c.mailbox, c.item_id))
     return add, remove
 
 
