@@ -29,8 +29,8 @@ from mapping.store.classification import (
     save_classifications,
     wanted_by_person,
 )
-from mapping.store.dedupe import ScanResult, duplicate_category_plan, record_categories, scan
 from mapping.store.facts import ensure_relationships, load_facts
+from mapping.store.identity import ScanResult, duplicate_category_plan, record_categories, scan
 from mapping.store.job_marks import advance_mark, read_mark
 from mapping.store.models import utcnow
 from mapping.store.store import Store

@@ -1,7 +1,7 @@
 """The live Outlook contacts of people: the one query both category write-backs plan from.
 
 The managed-category write-back (:mod:`mapping.store.writeback_plan`) and the duplicate-review
-category (:func:`mapping.store.dedupe.duplicate_category_plan`) both walk every live contact link of
+category (:func:`mapping.store.identity.duplicate_category_plan`) both walk every live contact link of
 a person with its mailbox; they differ only in what they decide per contact.
 """
 
