@@ -19,18 +19,13 @@ from connector.errors import ExchangeError
 from connector.ews import EwsConnection
 from connector.sync import MailboxReport, Progress, SyncSettings
 from connector.writeback import DEFAULT_CHUNK_SIZE, BatchWrite, PlannedCategories
-from mapping.categories import managed_categories, managed_colours
+from mapping.categories import managed_colours
 from mapping.changes import FolderName, SyncRules
-from mapping.classify import classify_all
 from mapping.identity import Thresholds
 from mapping.policy import PrivacyRules
-from mapping.store.classification import (
-    record_overrides,
-    save_classifications,
-    wanted_by_person,
-)
-from mapping.store.facts import ensure_relationships, load_facts
-from mapping.store.identity import ScanResult, duplicate_category_plan, record_categories, scan
+from mapping.store import identity
+from mapping.store.classification_pass import classify_relationships, open_overrides
+from mapping.store.identity import ScanResult
 from mapping.store.job_marks import advance_mark, read_mark
 from mapping.store.models import utcnow
 from mapping.store.store import Store
@@ -168,8 +163,7 @@ def resolve_identities(store: Store, loaded: LoadedConfig, new_since: datetime |
     """Merge sure duplicates and queue doubtful ones: a full pass, or only records new since a time
     (with the weights of ``[identity] calibration_file`` when it names one)."""
     calibrations = configured_calibration(loaded)
-    with store.session() as session:
-        result = scan(session, thresholds(loaded), new_since=new_since, calibrations=calibrations)
+    result = identity.resolve(store, thresholds(loaded), new_since=new_since, calibrations=calibrations)
     log.info("identities resolved", merged=result.merged, queued=result.queued, full=new_since is None)
     return result
 
@@ -180,8 +174,7 @@ def mark_possible_duplicates(connection: Backends | EwsConnection, store: Store,
     A failure on one contact is logged and retried on the next run; it never fails the sync.
     """
     backends = as_backends(connection)
-    with store.session() as session:
-        add, remove = duplicate_category_plan(session, category)
+    add, remove = identity.plan_duplicate_category(store, category)
     done = [0, 0]
     for n, (refs, adding) in enumerate(((add, True), (remove, False))):
         for ref in refs:
@@ -192,8 +185,7 @@ def mark_possible_duplicates(connection: Backends | EwsConnection, store: Store,
             except ExchangeError as exc:
                 log.warning("category not written", mailbox=ref.mailbox, item_id=ref.item_id, error=str(exc))
                 continue
-            with store.session() as session:
-                record_categories(session, ref.link_id, written.categories, written.change_key)
+            identity.save_categories(store, ref.link_id, written.categories, written.change_key)
             done[n] += 1
     return done[0], done[1]
 
@@ -295,17 +287,9 @@ def classify_and_write_back(
     """
     config = loaded.classification
     now = now or utcnow()
-    with store.session() as session:
-        ensure_relationships(session)
-        changes = record_overrides(session, config, now)
-    with store.session() as session:
-        facts = load_facts(session, now=now, value_period_days=config.value_period_days,
-                           window_days=config.engagement_window_days,
-                           currency=loaded.config.classification.currency)
-        results = classify_all(facts, config, loaded.rules, now=now)
-        save_classifications(session, facts, results, now)
-        names = config.categories
-        wanted = wanted_by_person(session, {int(r.id): managed_categories(r, names) for r in results})
+    changes = open_overrides(store, config, now)
+    results, wanted = classify_relationships(store, config, loaded.rules, now,
+                                             currency=loaded.config.classification.currency)
     managed = [(name, colour_index(colour)) for name, colour in managed_colours(config).items()]
     if loaded.config.classification.write_back:
         report = write_back_categories(connection, store, lambda session: category_plan(session, wanted), managed)

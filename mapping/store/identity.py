@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -45,6 +45,9 @@ from mapping.store.models import (
     Person,
     Phone,
 )
+
+if TYPE_CHECKING:
+    from mapping.store.store import Store
 
 
 @dataclass
@@ -327,3 +330,26 @@ def record_categories(session: Session, link_id: int, categories: Sequence[str],
     link.categories = list(categories)
     if change_key:
         link.change_key = change_key
+
+
+# --- as store services: each call its own transaction ------------------------------------------------
+
+
+def resolve(
+    store: Store, thresholds: Thresholds, new_since: datetime | None = None, calibrations: CalibrationSet | None = None
+) -> ScanResult:
+    """:func:`scan`, committed."""
+    with store.session() as session:
+        return scan(session, thresholds, new_since=new_since, calibrations=calibrations)
+
+
+def plan_duplicate_category(store: Store, category: str) -> tuple[list[LinkRef], list[LinkRef]]:
+    """:func:`duplicate_category_plan`, read in its own transaction."""
+    with store.session() as session:
+        return duplicate_category_plan(session, category)
+
+
+def save_categories(store: Store, link_id: int, categories: Sequence[str], change_key: str | None) -> None:
+    """:func:`record_categories`, committed."""
+    with store.session() as session:
+        record_categories(session, link_id, categories, change_key)

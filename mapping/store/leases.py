@@ -325,6 +325,11 @@ class WorkerLeases:
             ensure_leases(s, due)
             return {row.mailbox: row.next_due_at for row in lease_rows(s)}
 
+    def ensure(self, due: dict[int, datetime]) -> None:
+        """:func:`ensure_leases`, committed."""
+        with self.store.session() as s:
+            ensure_leases(s, due)
+
     def claim(
         self,
         mailbox_id: int,
