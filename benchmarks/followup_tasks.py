@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 import sqlalchemy as sa  # noqa: E402
 from exchangelib import Task  # noqa: E402
 
-from connector.ews import EwsConnection, EwsSettings  # noqa: E402
+from connector.ews.client import EwsConnection, EwsSettings  # noqa: E402
 from connector.fake.model import ItemSpec, Mailbox  # noqa: E402
 from connector.fake.server import FakeExchange  # noqa: E402
 from connector.tasks import NewTask, create_tasks  # noqa: E402

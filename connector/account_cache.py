@@ -12,7 +12,7 @@ import threading
 from exchangelib import Account
 
 from connector.auth import TokenSource
-from connector.ews import EwsConnection, EwsSettings
+from connector.ews.client import EwsConnection, EwsSettings
 
 
 class CachingConnection(EwsConnection):

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from connector.auth import OAuthSettings
 from connector.backends import Backends
-from connector.ews import EwsConnection, EwsSettings
+from connector.ews.client import EwsConnection, EwsSettings
 from scheduler.config import ConfigError, ExchangeConfig, LoadedConfig, OAuthConfig, resolve_secret
 
 if TYPE_CHECKING:  # imported where used: an EWS-only deployment never loads the Graph backend

@@ -58,8 +58,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from connector.backends import Backends
 from connector.client_tag import tag_requests
+from connector.engine import FolderReport, MailboxReport
 from connector.errors import AuthenticationFailed
-from connector.sync import FolderReport, MailboxReport
 from mapping.store import leases, migrate
 from mapping.store.models import MailboxLease, utcnow
 from mapping.store.reports import mailbox_status

@@ -24,7 +24,7 @@ import structlog
 
 from connector.backends import Backends
 from connector.errors import ExchangeError, MailboxUnavailable
-from connector.ews import EwsConnection
+from connector.ews.client import EwsConnection
 from connector.tasks import Created, NewTask, TaskChange
 from connector.writer import MailboxWriter
 from mapping.followups import FollowUpPolicy, decide_owner, plan, task_body

@@ -16,9 +16,9 @@ import structlog
 from sqlalchemy.orm import Session
 
 from connector.backends import Backends
+from connector.engine import MailboxReport, Progress, SyncSettings
 from connector.errors import ExchangeError
-from connector.ews import EwsConnection
-from connector.sync import MailboxReport, Progress, SyncSettings
+from connector.ews.client import EwsConnection
 from connector.writeback import DEFAULT_CHUNK_SIZE, BatchWrite, PlannedCategories
 from mapping.categories import managed_categories, managed_colours
 from mapping.changes import FolderName, SyncRules

@@ -3,5 +3,5 @@
 - :mod:`connector.graph.settings`: :class:`GraphSettings`.
 - :mod:`connector.graph.client`: :class:`GraphClient`, HTTP with tokens, throttling, retries, errors.
 - :mod:`connector.graph.translate`: Graph JSON -> records, pure, mirroring :mod:`connector.normalize`.
-- :mod:`connector.graph.sync`: :class:`GraphMailboxSync`, a :class:`connector.base.MailboxSource`.
+- :mod:`connector.graph.reader`: :class:`GraphMailboxSync`, a :class:`connector.engine.MailboxSource`.
 """

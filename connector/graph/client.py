@@ -35,6 +35,7 @@ import structlog
 from requests.adapters import HTTPAdapter
 
 from connector.auth import PinnedCASession, TokenSource
+from connector.engine import SyncInterrupted
 from connector.errors import (
     AuthenticationFailed,
     ChangeConflict,
@@ -47,7 +48,6 @@ from connector.errors import (
 )
 from connector.graph.settings import GraphSettings, graph_oauth
 from connector.problems import connection_problem
-from connector.sync import SyncInterrupted
 
 log = structlog.get_logger(__name__)
 
@@ -330,7 +330,7 @@ class GraphClient:
         """Send one request with the retries of the module docstring; its JSON (None for 204).
 
         ``should_stop`` (the daemon's shutdown or lost-lease signal) is asked before every wait; when it
-        says stop, :class:`connector.sync.SyncInterrupted` is raised instead of waiting."""
+        says stop, :class:`connector.engine.SyncInterrupted` is raised instead of waiting."""
         s = self.settings
         counters = counters if counters is not None else CallStats()
         mailbox = mailbox or mailbox_of(url)

@@ -3,7 +3,7 @@
 A mailbox switched from EWS to Graph holds links keyed by EWS ids and EWS sync states. Read from
 scratch over Graph, every item would come back under its Graph id: each old link would look gone (the
 safety rail refuses to unlink that many, and the mailbox needs attention) while the new ones double it.
-So the first time :class:`connector.graph.sync.GraphMailboxSync` meets a folder whose stored state is an
+So the first time :class:`connector.graph.reader.GraphMailboxSync` meets a folder whose stored state is an
 EWS state, :func:`migrate_folder` translates the folder's stored ids with ``translateExchangeIds``
 (``ewsId`` -> ``restImmutableEntryId``, 1000 per call) and rewrites them in one transaction with the
 folder's state (:func:`mapping.store.id_rewrite.rewrite_item_ids`); the full read that follows upserts

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from lxml import etree
 
-from connector.ews import EwsConnection, EwsSettings
+from connector.ews.client import EwsConnection, EwsSettings
 from connector.fake.generator import build_company
 from connector.fake.server import FakeExchange
 from connector.writeback import merged_categories, update_categories

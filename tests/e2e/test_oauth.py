@@ -25,13 +25,14 @@ from exchangelib.protocol import close_connections
 from lxml import etree
 
 from connector.auth import MsalCredentials, OAuthSettings
+from connector.engine import MailboxReport, SyncSettings
 from connector.errors import AuthenticationFailed
-from connector.ews import EwsConnection, EwsSettings
+from connector.ews.client import EwsConnection, EwsSettings
+from connector.ews.reader import EwsMailboxSync
 from connector.fake.generator import build_company
 from connector.fake.names import OWN_DOMAIN
 from connector.fake.server import FakeExchange
 from connector.fake.tokens import FakeTokenService, sha1_thumbprint
-from connector.sync import MailboxReport, MailboxSync, SyncSettings
 from mapping.changes import FolderName, SyncRules
 from mapping.store.migrate import upgrade
 from mapping.store.store import Store
@@ -68,8 +69,8 @@ class World:
         self.connections.append(connection)
         return connection
 
-    def engine(self, connection: EwsConnection) -> MailboxSync:
-        return MailboxSync(connection, self.store, SyncRules(internal_domains=frozenset({OWN_DOMAIN})),
+    def engine(self, connection: EwsConnection) -> EwsMailboxSync:
+        return EwsMailboxSync(connection, self.store, SyncRules(internal_domains=frozenset({OWN_DOMAIN})),
                            SyncSettings(), sleep=lambda s: None)
 
 

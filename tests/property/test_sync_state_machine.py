@@ -50,10 +50,11 @@ from hypothesis.stateful import (
 )
 from lxml import etree
 
-from connector.ews import EwsConnection, EwsSettings
+from connector.engine import SyncSettings
+from connector.ews.client import EwsConnection, EwsSettings
+from connector.ews.reader import EwsMailboxSync
 from connector.fake.model import Attendee, ItemSpec, Mailbox
 from connector.fake.server import FakeExchange
-from connector.sync import MailboxSync, SyncSettings
 from mapping.changes import FolderName, SyncRules
 from mapping.store.migrate import upgrade
 from mapping.store.store import Store
@@ -183,7 +184,7 @@ class SyncMachine(RuleBasedStateMachine):
             endpoint=self.fake.url, username=self.fake.username, password=self.fake.password, auth="basic",
             timeout_seconds=30,
         ))
-        self.engine = MailboxSync(
+        self.engine = EwsMailboxSync(
             self.connection, self.store, SyncRules(internal_domains=frozenset({DOMAIN})),
             SyncSettings(page_size=4, max_attempts=2, retry_base_seconds=0.01),
         )
