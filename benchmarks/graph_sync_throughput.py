@@ -58,10 +58,12 @@ from exchangelib.items import ID_ONLY  # noqa: E402
 from exchangelib.protocol import close_connections  # noqa: E402
 from exchangelib.services import SyncFolderItems  # noqa: E402
 
-from connector.auth import DEFAULT_RESOURCE, MsalCredentials, OAuthSettings, TokenSource  # noqa: E402
+from connector.auth import DEFAULT_RESOURCE, OAuthSettings, TokenSource  # noqa: E402
 from connector.engine import SyncSettings  # noqa: E402
-from connector.ews.client import FOLDER_ATTRIBUTES, SERVER_BUILDS, EwsConnection, EwsSettings  # noqa: E402
+from connector.ews.auth import MsalCredentials  # noqa: E402
+from connector.ews.client import FOLDER_ATTRIBUTES, EwsConnection  # noqa: E402
 from connector.ews.reader import FOLDER_FIELDS, EwsMailboxSync  # noqa: E402
+from connector.ews.settings import SERVER_BUILDS, EwsSettings  # noqa: E402
 from connector.graph import translate  # noqa: E402
 from connector.graph.client import PREFER_IMMUTABLE_IDS, GraphClient  # noqa: E402
 from connector.graph.reader import (  # noqa: E402

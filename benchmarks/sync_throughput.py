@@ -54,8 +54,9 @@ from exchangelib.items import ID_ONLY  # noqa: E402
 from exchangelib.services import SyncFolderItems  # noqa: E402
 
 from connector.engine import SyncSettings  # noqa: E402
-from connector.ews.client import FOLDER_ATTRIBUTES, EwsConnection, EwsSettings  # noqa: E402
+from connector.ews.client import FOLDER_ATTRIBUTES, EwsConnection  # noqa: E402
 from connector.ews.reader import FOLDER_FIELDS, EwsMailboxSync  # noqa: E402
+from connector.ews.settings import EwsSettings  # noqa: E402
 from mapping.changes import FolderName, SyncRules  # noqa: E402
 from mapping.store.migrate import upgrade  # noqa: E402
 from mapping.store.store import Store  # noqa: E402

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Literal
 from connector.engine import MailboxReport, MailboxSync, Progress, SyncSettings
 from connector.ews.client import EwsConnection
 from connector.ews.reader import EwsMailboxSync
-from connector.writer import EwsWriter, MailboxWriter
+from connector.ews.writer import EwsWriter
+from connector.writer import MailboxWriter
 from mapping.changes import FolderName, SyncRules
 from mapping.store.store import Store
 

@@ -57,9 +57,9 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from connector.backends import Backends
-from connector.client_tag import tag_requests
 from connector.engine import FolderReport, MailboxReport
 from connector.errors import AuthenticationFailed
+from connector.ews.client_tag import tag_requests
 from mapping.store import leases, migrate
 from mapping.store.models import MailboxLease, utcnow
 from mapping.store.reports import mailbox_status

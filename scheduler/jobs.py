@@ -18,8 +18,9 @@ from sqlalchemy.orm import Session
 from connector.backends import Backends
 from connector.engine import MailboxReport, Progress, SyncSettings
 from connector.errors import ExchangeError
+from connector.ews.categories import DEFAULT_CHUNK_SIZE
 from connector.ews.client import EwsConnection
-from connector.writeback import DEFAULT_CHUNK_SIZE, BatchWrite, PlannedCategories
+from connector.writer import BatchWrite, PlannedCategories
 from mapping.categories import managed_categories, managed_colours
 from mapping.changes import FolderName, SyncRules
 from mapping.classify import classify_all

@@ -32,8 +32,9 @@ from exchangelib.services import SyncFolderItems
 
 from connector.base import CallStats, Counters, FolderStart, RawPage
 from connector.engine import MailboxSync, SyncInterrupted, SyncSettings
-from connector.errors import ExchangeError, Throttled, TransientError, translate
+from connector.errors import ExchangeError, Throttled, TransientError
 from connector.ews.client import FOLDER_ATTRIBUTES, EwsConnection
+from connector.ews.errors import translate
 from connector.normalize import (
     BadItem,
     contact_record,

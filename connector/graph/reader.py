@@ -18,7 +18,7 @@ sync state.
   EWS's expansion finds it gone (a round interrupted between pages forgets its earlier removals).
 
 A folder whose stored state is an EWS one (a mailbox switched from EWS) first has its links moved to Graph
-ids (:mod:`connector.graph.migrate`), so its first read over Graph upserts onto them; where Graph refuses
+ids (:mod:`connector.graph.ews_ids`), so its first read over Graph upserts onto them; where Graph refuses
 the translation (app-only tokens), the read's new links replace the old ones of the same entity instead.
 
 Failures: throttling, dropped connections and token renewal are the client's
@@ -39,7 +39,7 @@ import structlog
 from connector.base import Counters, FolderStart, RawPage
 from connector.engine import MailboxSync, SyncSettings
 from connector.errors import ExchangeProtocolError, SyncStateInvalid
-from connector.graph import migrate, translate
+from connector.graph import ews_ids, translate
 from connector.graph.client import BatchRequest, GraphClient
 from connector.normalize import BadItem
 from mapping.changes import FolderName, ItemChange, SkippedItem, SyncRules
@@ -245,18 +245,18 @@ class GraphFolder:
         self.name = name
         self.counters = counters
         self.log = log
-        self.migration: migrate.Migration | None = None
+        self.migration: ews_ids.Migration | None = None
         self._headers = {"Prefer": f"odata.maxpagesize={self.reader.client.settings.page_size}"}
 
     def begin(self, full: bool, read: Callable[[str | None], None]) -> FolderStart:
         reader, store, name, flog = self.reader, self.reader.store, self.name, self.log
         mailbox_id = self.mailbox.mailbox_id
         state = store.sync_state(mailbox_id, name)
-        if state is not None and migrate.is_ews_state(state):
+        if state is not None and ews_ids.is_ews_state(state):
             # The mailbox was synced over EWS until now (also under an admin's `resync --full`): its
             # links move to Graph ids (with the state, in one transaction), so the full read below
             # upserts onto them instead of doubling them.
-            self.migration = migrate.migrate_folder(reader.client, store, self.mailbox.address, mailbox_id, name,
+            self.migration = ews_ids.migrate_folder(reader.client, store, self.mailbox.address, mailbox_id, name,
                                                     counters=self.counters, log=flog)
             state = None
         elif full:
@@ -328,14 +328,14 @@ class GraphFolder:
     def complete(self, seen: set[str] | None) -> tuple[set[str] | None, int]:
         store, mailbox_id = self.reader.store, self.mailbox.mailbox_id
         migration = self.migration
-        if migration is None and (parked := migrate.resumed(store, mailbox_id, self.name)) is not None:
+        if migration is None and (parked := ews_ids.resumed(store, mailbox_id, self.name)) is not None:
             # EWS-era links parked by a refused translation whose read from scratch took several runs
             # (interrupted, resumed): the read is complete now, so they are replaced now.
             migration, live = parked
             seen = live if seen is None else seen
         if seen is None or migration is None:
             return seen, 0
-        # Old links the read replaced (new ids, series); see connector.graph.migrate.
+        # Old links the read replaced (new ids, series); see connector.graph.ews_ids.
         return seen, migration.settle(store, mailbox_id, seen, self.reader.rules(), self.window(), self.log)
 
 

@@ -23,8 +23,10 @@ from syncenv import ALICE, ALL_FOLDERS, DOMAIN
 from connector.auth import OAuthSettings
 from connector.backends import Backends
 from connector.engine import MailboxReport, MailboxSource, SyncSettings
-from connector.ews.client import EwsConnection, EwsSettings
+from connector.ews.client import EwsConnection
 from connector.ews.reader import EwsMailboxSync
+from connector.ews.settings import EwsSettings
+from connector.ews.writer import EwsWriter
 from connector.fake.graph import FakeGraph
 from connector.fake.server import FakeExchange
 from connector.fake.tokens import FakeTokenService
@@ -32,7 +34,7 @@ from connector.graph.client import GraphClient
 from connector.graph.reader import GraphMailboxSync
 from connector.graph.settings import GraphSettings
 from connector.graph.writer import GraphWriter
-from connector.writer import EwsWriter, MailboxWriter
+from connector.writer import MailboxWriter
 from mapping.changes import FolderName, SyncRules
 from mapping.store.store import Store
 

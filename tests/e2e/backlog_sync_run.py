@@ -13,8 +13,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from connector.engine import SyncSettings
-from connector.ews.client import EwsConnection, EwsSettings
+from connector.ews.client import EwsConnection
 from connector.ews.reader import EwsMailboxSync
+from connector.ews.settings import EwsSettings
 from mapping.changes import SyncRules
 from mapping.store.store import Store
 

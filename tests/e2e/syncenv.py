@@ -15,8 +15,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from connector.engine import MailboxReport, SyncSettings
-from connector.ews.client import EwsConnection, EwsSettings
+from connector.ews.client import EwsConnection
 from connector.ews.reader import EwsMailboxSync
+from connector.ews.settings import EwsSettings
 from connector.fake.model import Attendee, ItemSpec, Mailbox
 from connector.fake.server import FakeExchange
 from mapping.changes import FolderName, SyncRules

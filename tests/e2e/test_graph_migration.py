@@ -42,7 +42,7 @@ from connector.fake.graph.render import rest_id
 from connector.fake.mailbox import ItemRef, encode_item_id
 from connector.fake.model import Mailbox
 from connector.fake.names import OWN_DOMAIN
-from connector.graph.migrate import translate_ids
+from connector.graph.ews_ids import translate_ids
 from connector.graph.reader import GraphMailboxSync
 from mapping.changes import SyncRules
 from mapping.store.id_rewrite import PARKED, parked

@@ -35,8 +35,7 @@ from connector.graph.client import GraphClient
 from connector.graph.reader import GraphMailboxSync
 from connector.graph.settings import GraphSettings
 from connector.graph.writer import GraphWriter
-from connector.tasks import NewTask, TaskChange
-from connector.writeback import PlannedCategories
+from connector.writer import NewTask, PlannedCategories, TaskChange
 from mapping.changes import FolderName
 from mapping.store.models import MatchCandidate, MatchKind, MatchStatus
 from mapping.store.writeback_plan import CategoryPlanRow, category_plan

@@ -24,11 +24,13 @@ from cryptography.x509.oid import NameOID
 from exchangelib.protocol import close_connections
 from lxml import etree
 
-from connector.auth import MsalCredentials, OAuthSettings
+from connector.auth import OAuthSettings
 from connector.engine import MailboxReport, SyncSettings
 from connector.errors import AuthenticationFailed
-from connector.ews.client import EwsConnection, EwsSettings
+from connector.ews.auth import MsalCredentials
+from connector.ews.client import EwsConnection
 from connector.ews.reader import EwsMailboxSync
+from connector.ews.settings import EwsSettings
 from connector.fake.generator import build_company
 from connector.fake.names import OWN_DOMAIN
 from connector.fake.server import FakeExchange

@@ -17,8 +17,9 @@ from syncenv import ALICE, BOB, DANA, ERIN, T0, EnvFactory, HandCompany, SyncEnv
 
 from connector.engine import SyncSettings
 from connector.errors import AuthenticationFailed
-from connector.ews.client import EwsConnection, EwsSettings
+from connector.ews.client import EwsConnection
 from connector.ews.reader import EwsMailboxSync
+from connector.ews.settings import EwsSettings
 from connector.fake.model import ItemSpec, Mailbox
 from mapping.store.reports import mailbox_status
 from scheduler.status_view import print_status, problem_lines

@@ -51,8 +51,9 @@ from hypothesis.stateful import (
 from lxml import etree
 
 from connector.engine import SyncSettings
-from connector.ews.client import EwsConnection, EwsSettings
+from connector.ews.client import EwsConnection
 from connector.ews.reader import EwsMailboxSync
+from connector.ews.settings import EwsSettings
 from connector.fake.model import Attendee, ItemSpec, Mailbox
 from connector.fake.server import FakeExchange
 from mapping.changes import FolderName, SyncRules

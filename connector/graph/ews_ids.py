@@ -1,5 +1,7 @@
 """Moving a mailbox's store links from EWS item ids to Graph ids, on its first Graph sync.
 
+(Named for what it moves: the store's schema migrations are :mod:`mapping.store.migrate`, Alembic's.)
+
 A mailbox switched from EWS to Graph holds links keyed by EWS ids and EWS sync states. Read from
 scratch over Graph, every item would come back under its Graph id: each old link would look gone (the
 safety rail refuses to unlink that many, and the mailbox needs attention) while the new ones double it.
