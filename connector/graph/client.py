@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
 import requests
@@ -35,6 +35,7 @@ import structlog
 from requests.adapters import HTTPAdapter
 
 from connector.auth import PinnedCASession, TokenSource
+from connector.base import CallStats, Counters
 from connector.engine import SyncInterrupted
 from connector.errors import (
     AuthenticationFailed,
@@ -55,21 +56,6 @@ PREFER_IMMUTABLE_IDS = 'IdType="ImmutableId"'
 _USER_PATH = re.compile(r"/users/([^/?#]+)", re.IGNORECASE)
 _SYNC_STATE_CODES = frozenset({"SyncStateNotFound", "resyncRequired", "SyncStateInvalid"})
 _THROTTLE_STATUSES = frozenset({429, 503})
-
-
-class Counters(Protocol):
-    """Where a caller wants a request's retries and throttled seconds added (e.g. a FolderReport)."""
-
-    retries: int
-    throttled_seconds: float
-
-
-@dataclass
-class CallStats:
-    """A :class:`Counters` of its own, for callers without a report."""
-
-    retries: int = 0
-    throttled_seconds: float = 0.0
 
 
 @dataclass(frozen=True)

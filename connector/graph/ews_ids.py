@@ -51,8 +51,9 @@ from typing import Any
 
 import structlog
 
+from connector.base import Counters
 from connector.errors import ExchangeError, ExchangeProtocolError, Throttled, TransientError
-from connector.graph.client import Counters, GraphClient
+from connector.graph.client import GraphClient
 from connector.graph.writer import GraphWriter, our_id_of
 from mapping.changes import FolderName, SyncRules
 from mapping.store.id_rewrite import (

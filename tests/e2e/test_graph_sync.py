@@ -39,6 +39,7 @@ from syncenv import (
 )
 
 from connector.auth import OAuthSettings, TokenSource
+from connector.base import CallStats
 from connector.engine import MailboxReport, MailboxSource, SyncSettings
 from connector.errors import AuthenticationFailed
 from connector.ews.reader import EwsMailboxSync
@@ -49,7 +50,7 @@ from connector.fake.model import ItemSpec, Mailbox, Recurrence
 from connector.fake.names import OWN_DOMAIN
 from connector.fake.server import FakeExchange
 from connector.fake.tokens import FakeTokenService
-from connector.graph.client import CallStats, GraphClient
+from connector.graph.client import GraphClient
 from connector.graph.reader import GraphMailboxSync
 from connector.graph.settings import GraphSettings, graph_oauth
 from mapping.changes import SyncRules
