@@ -351,7 +351,8 @@ class GraphMailboxSync(MailboxSync):
         reader = GraphReader(client, store, lambda: self.rules, settings, self.stopping, now, window_refresh_days)
         super().__init__(reader, store, rules, settings, should_stop)
         self.client = client
+        self._now = now
 
     def start_url(self, address: str, folder: FolderName) -> str:
         """The delta query a folder's sync starts from now (when no link is stored)."""
-        return start_url(self.client, self.settings, address, folder)
+        return start_url(self.client, self.settings, address, folder, calendar_window(self.settings, self._now()))
