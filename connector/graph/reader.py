@@ -82,7 +82,7 @@ def _iso(instant: datetime) -> str:
 
 
 def calendar_window(settings: SyncSettings, now: datetime) -> tuple[datetime, datetime]:
-    """The calendar window, whole seconds (what calendarView is asked for), as MailboxSync expands series."""
+    """The calendar window, whole seconds (what calendarView is asked for), as the EWS reader expands series."""
     now = now.astimezone(UTC).replace(microsecond=0)
     return now - timedelta(days=settings.calendar_days_back), now + timedelta(days=settings.calendar_days_ahead)
 
