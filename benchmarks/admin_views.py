@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa  # noqa: E402
 
-from connector.sync import FolderReport, MailboxReport  # noqa: E402
+from connector.engine import FolderReport, MailboxReport  # noqa: E402
 from mapping.changes import PageResult  # noqa: E402
 from mapping.store import leases  # noqa: E402
 from mapping.store.migrate import upgrade  # noqa: E402

@@ -7,10 +7,10 @@ A fake Exchange on loopback (in this process, so client and server share the GIL
 pessimistic, the ratio is what matters) with ``--contacts`` contacts spread over ``--mailboxes``
 mailboxes, each carrying one user category and an old managed one.
 
-(a) raw baseline, single-item: ``connector.writeback.update_categories`` per contact (GetItem for the
+(a) raw baseline, single-item: ``connector.ews.categories.update_categories`` per contact (GetItem for the
     fresh categories and ChangeKey, then UpdateItem of ``categories`` only), on a fake with ``--single``
     contacts (extrapolating is fair: each item costs the same two requests);
-(b) batched: ``connector.writeback.write_categories_batched`` over every contact, from the categories
+(b) batched: ``connector.ews.categories.write_categories_batched`` over every contact, from the categories
     and ChangeKeys the store would hold after a sync (no read), ``--chunk`` item changes per UpdateItem;
 (c) the same batched call again: nothing differs, so zero requests.
 
@@ -31,10 +31,12 @@ sys.path.insert(0, str(ROOT))
 from exchangelib import Account  # noqa: E402
 from exchangelib.properties import ItemId  # noqa: E402
 
-from connector.ews import EwsConnection, EwsSettings  # noqa: E402
+from connector.ews.categories import update_categories, write_categories_batched  # noqa: E402
+from connector.ews.client import EwsConnection  # noqa: E402
+from connector.ews.settings import EwsSettings  # noqa: E402
 from connector.fake.ews.server import FakeExchange  # noqa: E402
 from connector.fake.model import ItemSpec, Mailbox  # noqa: E402
-from connector.writeback import PlannedCategories, update_categories, write_categories_batched  # noqa: E402
+from connector.writer import PlannedCategories  # noqa: E402
 
 MANAGED = ("Customer", "Vendor", "Value: Superior", "Value: Average", "Value: Marginal", "Potential: High")
 WANTED = ("Customer", "Value: Superior", "Potential: High")

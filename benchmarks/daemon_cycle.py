@@ -44,7 +44,7 @@ from exchangelib import BASIC, IMPERSONATION, Account, Build, Configuration, Cre
 from exchangelib import UTC as EWS_UTC  # noqa: E402
 from exchangelib.services import SyncFolderItems  # noqa: E402
 
-from connector.ews import FOLDER_ATTRIBUTES  # noqa: E402
+from connector.ews.client import FOLDER_ATTRIBUTES  # noqa: E402
 from connector.fake.company.generator import Scale, build_company  # noqa: E402
 from connector.fake.ews.server import FakeExchange  # noqa: E402
 from connector.fake.model import ItemSpec, Mailbox  # noqa: E402

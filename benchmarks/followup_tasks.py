@@ -6,7 +6,7 @@ A fake Exchange on loopback (in this process, so client and server share the GIL
 pessimistic, the ratios are what matter) with ``--owners`` staff mailboxes; each pass gets fresh ones.
 
 (a) raw baseline: exchangelib ``Account.bulk_create`` of plain ``Task`` objects, 100 per CreateItem;
-(b) ``connector.tasks.create_tasks``: the same, with our id stamped on every task (extended property),
+(b) ``connector.ews.tasks.create_tasks``: the same, with our id stamped on every task (extended property),
     a body, a category and a reminder;
 (c) the whole job, ``scheduler.followups_job.run_followups``, on a SQLite store holding ``--tasks``
     relationships (tier Average, an explicit owner): owners decided, plan, outbox rows committed, the
@@ -32,10 +32,12 @@ sys.path.insert(0, str(ROOT))
 import sqlalchemy as sa  # noqa: E402
 from exchangelib import Task  # noqa: E402
 
-from connector.ews import EwsConnection, EwsSettings  # noqa: E402
+from connector.ews.client import EwsConnection  # noqa: E402
+from connector.ews.settings import EwsSettings  # noqa: E402
+from connector.ews.tasks import create_tasks  # noqa: E402
 from connector.fake.ews.server import FakeExchange  # noqa: E402
 from connector.fake.model import ItemSpec, Mailbox  # noqa: E402
-from connector.tasks import NewTask, create_tasks  # noqa: E402
+from connector.writer import NewTask  # noqa: E402
 from mapping.store.migrate import upgrade  # noqa: E402
 from mapping.store.models import Organisation, Relationship, RelationshipStatus, StaffMailbox  # noqa: E402
 from mapping.store.store import Store  # noqa: E402
@@ -153,7 +155,7 @@ def main() -> None:
     t, ops = raw(args.tasks, args.owners)
     rows.append(("(a) raw exchangelib bulk_create", t, ops))
     t, ops = connector(args.tasks, args.owners)
-    rows.append(("(b) connector.tasks.create_tasks", t, ops))
+    rows.append(("(b) connector.ews.tasks.create_tasks", t, ops))
     rows += job(args.tasks, args.owners)
     base = rows[0][1]
     print(f"{args.tasks} tasks over {args.owners} owners")

@@ -10,9 +10,9 @@ authenticate with OAuth app tokens from the fake token service, as Exchange Onli
 Per folder, back to back, so a change in the machine's load hits all four alike:
 
 (a) raw EWS: exchangelib ``services.SyncFolderItems`` page by page (512 changes a page) asking for the
-    fields relsync asks for (``connector.sync.FOLDER_FIELDS``), items parsed, then only counted (as
+    fields relsync asks for (``connector.ews.reader.FOLDER_FIELDS``), items parsed, then only counted (as
     benchmarks/sync_throughput.py does);
-(b) relsync over EWS: ``MailboxSync.sync`` into a fresh SQLite store (``--apply auto``: a backlog is
+(b) relsync over EWS: ``EwsMailboxSync.sync`` into a fresh SQLite store (``--apply auto``: a backlog is
     applied by the writer process, as in production; ``inline``: all in this process);
 (c) raw Graph: ``requests`` following the delta links from the URL relsync starts at (same
     ``$select``/``$expand``, same ``Prefer`` header, same page size), JSON parsed, entries only counted;
@@ -58,12 +58,15 @@ from exchangelib.items import ID_ONLY  # noqa: E402
 from exchangelib.protocol import close_connections  # noqa: E402
 from exchangelib.services import SyncFolderItems  # noqa: E402
 
-from connector.auth import DEFAULT_RESOURCE, MsalCredentials, OAuthSettings, TokenSource  # noqa: E402
-from connector.ews import FOLDER_ATTRIBUTES, SERVER_BUILDS, EwsConnection, EwsSettings  # noqa: E402
+from connector.auth import DEFAULT_RESOURCE, OAuthSettings, TokenSource  # noqa: E402
+from connector.engine import SyncSettings  # noqa: E402
+from connector.ews.auth import MsalCredentials  # noqa: E402
+from connector.ews.client import FOLDER_ATTRIBUTES, EwsConnection  # noqa: E402
+from connector.ews.reader import FOLDER_FIELDS, EwsMailboxSync  # noqa: E402
+from connector.ews.settings import SERVER_BUILDS, EwsSettings  # noqa: E402
 from connector.graph import translate  # noqa: E402
 from connector.graph.client import PREFER_IMMUTABLE_IDS, GraphClient  # noqa: E402
-from connector.graph.settings import GRAPH_RESOURCE, GraphSettings  # noqa: E402
-from connector.graph.sync import (  # noqa: E402
+from connector.graph.reader import (  # noqa: E402
     CONTACT_SELECT,
     MESSAGE_FOLDERS,
     MESSAGE_PROPERTIES,
@@ -71,7 +74,7 @@ from connector.graph.sync import (  # noqa: E402
     GraphMailboxSync,
     calendar_window,
 )
-from connector.sync import FOLDER_FIELDS, MailboxSync, SyncSettings  # noqa: E402
+from connector.graph.settings import GRAPH_RESOURCE, GraphSettings  # noqa: E402
 from mapping.changes import FolderName, SyncRules  # noqa: E402
 from mapping.store.migrate import upgrade  # noqa: E402
 from mapping.store.store import Store  # noqa: E402
@@ -285,7 +288,7 @@ def raw_ews(acc: Account, name: FolderName) -> Pass:
 
 # ------------------------------------------------------------------------------------------- (c)
 def _query(params: dict[str, str]) -> str:
-    return urlencode(params, quote_via=quote, safe="$,()'")  # as connector.graph.sync quotes its queries
+    return urlencode(params, quote_via=quote, safe="$,()'")  # as connector.graph.reader quotes its queries
 
 
 def _expand(properties: tuple[str, ...]) -> str:
@@ -352,7 +355,7 @@ def meetings(store: Store) -> int:
 
 
 def relsync_folder(
-    engine: MailboxSync | GraphMailboxSync,
+    engine: EwsMailboxSync | GraphMailboxSync,
     store: Store,
     address: str,
     name: FolderName,
@@ -528,7 +531,7 @@ def main() -> None:
             Path(tmp).mkdir(parents=True, exist_ok=True)
             ews_store, graph_store = Store(fresh_sqlite(tmp, "ews.db")), Store(fresh_sqlite(tmp, "graph.db"))
             closers.extend([ews_store.dispose, graph_store.dispose])
-            ews_engine = MailboxSync(ews_conn, ews_store, rules, settings)
+            ews_engine = EwsMailboxSync(ews_conn, ews_store, rules, settings)
             graph_engine = GraphMailboxSync(client, graph_store, rules, settings)
             for name in ("contacts", "inbox"):  # the raw URLs are relsync's (the calendar's needs its clock)
                 if name in folders:

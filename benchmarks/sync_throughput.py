@@ -8,8 +8,8 @@ One seeded fake Exchange (its own process, so it does not share this process's G
 mailbox, side by side per folder:
 
 (a) raw exchangelib: ``services.SyncFolderItems`` page by page (512 changes a page), asking for the
-    same fields relsync asks for (``connector.sync.FOLDER_FIELDS``), only consuming the parsed items;
-(b) relsync: ``MailboxSync.sync`` (one call per folder, so each folder is timed on its own) into a
+    same fields relsync asks for (``connector.ews.reader.FOLDER_FIELDS``), only consuming the parsed items;
+(b) relsync: ``EwsMailboxSync.sync`` (one call per folder, so each folder is timed on its own) into a
     fresh SQLite store migrated with ``mapping.store.migrate.upgrade``. With ``--apply auto`` (the
     default settings) a backlog's pages are applied by the writer process (mapping.store.page_writer),
     with ``--apply inline`` all in this process, as before the writer existed.
@@ -53,8 +53,10 @@ from exchangelib import BASIC, IMPERSONATION, UTC, Account, Build, Configuration
 from exchangelib.items import ID_ONLY  # noqa: E402
 from exchangelib.services import SyncFolderItems  # noqa: E402
 
-from connector.ews import FOLDER_ATTRIBUTES, EwsConnection, EwsSettings  # noqa: E402
-from connector.sync import FOLDER_FIELDS, MailboxSync, SyncSettings  # noqa: E402
+from connector.engine import SyncSettings  # noqa: E402
+from connector.ews.client import FOLDER_ATTRIBUTES, EwsConnection  # noqa: E402
+from connector.ews.reader import FOLDER_FIELDS, EwsMailboxSync  # noqa: E402
+from connector.ews.settings import EwsSettings  # noqa: E402
 from mapping.changes import FolderName, SyncRules  # noqa: E402
 from mapping.store.migrate import upgrade  # noqa: E402
 from mapping.store.store import Store  # noqa: E402
@@ -190,7 +192,7 @@ def relsync_folders(
         EwsSettings(endpoint=server.url, username=server.username, password=server.password, auth="basic")
     )
     store = Store(url)
-    engine = MailboxSync(connection, store, SyncRules(internal_domains=frozenset({server.domain})), settings)
+    engine = EwsMailboxSync(connection, store, SyncRules(internal_domains=frozenset({server.domain})), settings)
     out: dict[str, tuple[int, float]] = {}
     try:
         for name in folders:

@@ -12,15 +12,16 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Literal
 
-from connector.ews import EwsConnection
-from connector.sync import MailboxReport, MailboxSync, Progress, SyncSettings
-from connector.writer import EwsWriter, MailboxWriter
+from connector.engine import MailboxReport, MailboxSync, Progress, SyncSettings
+from connector.ews.client import EwsConnection
+from connector.ews.reader import EwsMailboxSync
+from connector.ews.writer import EwsWriter
+from connector.writer import MailboxWriter
 from mapping.changes import FolderName, SyncRules
 from mapping.store.store import Store
 
 if TYPE_CHECKING:  # imported where used: an EWS-only deployment never loads the Graph backend
     from connector.graph.client import GraphClient
-    from connector.graph.sync import GraphMailboxSync
 
 BackendName = Literal["ews", "graph"]
 
@@ -85,7 +86,7 @@ class Backends:
 
 
 class RoutingSync:
-    """A :class:`~connector.base.MailboxSource` handing each mailbox to its backend's engine.
+    """A :class:`~connector.engine.MailboxSource` handing each mailbox to its backend's engine.
 
     ``should_stop`` is read at every call, so a caller may swap it (the lease holder does)."""
 
@@ -99,20 +100,20 @@ class RoutingSync:
         self.settings = settings
         self.should_stop = should_stop
         self._sleep = sleep
-        self._engines: dict[BackendName, MailboxSync | GraphMailboxSync] = {}
+        self._engines: dict[BackendName, MailboxSync] = {}
 
-    def _engine(self, kind: BackendName) -> MailboxSync | GraphMailboxSync:
+    def _engine(self, kind: BackendName) -> MailboxSync:
         engine = self._engines.get(kind)
         if engine is None:
             stop = self._stop
             if kind == "graph":
-                from connector.graph.sync import GraphMailboxSync
+                from connector.graph.reader import GraphMailboxSync
 
                 # Graph's waits (Retry-After, back-off) happen inside its client.
                 engine = GraphMailboxSync(self.backends._graph(), self.store, self.rules, self.settings,
                                           should_stop=stop)
             else:
-                engine = MailboxSync(self.backends._ews(), self.store, self.rules, self.settings,
+                engine = EwsMailboxSync(self.backends._ews(), self.store, self.rules, self.settings,
                                      sleep=self._sleep, should_stop=stop)
             self._engines[kind] = engine
         return engine

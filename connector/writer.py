@@ -1,31 +1,114 @@
-"""What relsync writes into one staff mailbox, whichever backend reaches it.
+"""What relsync writes into one staff mailbox, whichever backend reaches it: the writer seam.
 
 Jobs (category write-back, duplicate flags, follow-up tasks) talk to a :class:`MailboxWriter` per
-mailbox and never to exchangelib or Graph directly: :class:`EwsWriter` here wraps the EWS functions
-(``connector.writeback``, ``connector.master_categories``, ``connector.tasks``); the Graph backend has
-its own (``connector.graph.writer``). Both take and return the same plain records, so the jobs' logic
-(what to write, what to record) is written once.
+mailbox and never to exchangelib or Graph directly: :class:`connector.ews.writer.EwsWriter` wraps the
+EWS functions (:mod:`connector.ews.categories`, :mod:`connector.ews.master_categories`,
+:mod:`connector.ews.tasks`); :class:`connector.graph.writer.GraphWriter` is Graph's. Both take and
+return the plain records defined here, so the jobs' logic (what to write, what to record) is written
+once. Nothing here imports a backend.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
-from typing import Protocol
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Literal, Protocol
 
-from exchangelib import Account
-
-from connector import tasks as ews_tasks
 from connector.errors import ExchangeError
-from connector.master_categories import ensure_master_categories
-from connector.tasks import Created, NewTask, TaskChange, TaskState
-from connector.writeback import (
-    BatchWrite,
-    CategoryWrite,
-    PlannedCategories,
-    update_categories,
-    write_categories_batched,
+from mapping.categories import (
+    PlannedCategories as PlannedCategories,  # the one record the store plans and writers write
 )
+from mapping.categories import merge_categories
 from mapping.followups_adopt import FoundTask
+
+#: Outlook's colour indexes run from -1 (none) to 24 (olCategoryColorDarkMaroon).
+MIN_COLOUR, MAX_COLOUR = -1, 24
+#: Attempts at a category write whose item changed under it (stale ChangeKey) before giving up.
+MAX_CONFLICT_RETRIES = 3
+
+
+@dataclass(frozen=True, slots=True)
+class NewTask:
+    """What a follow-up task says when it is created."""
+
+    our_id: str
+    subject: str
+    body: str
+    due: date
+    reminder_at: datetime | None
+    importance: str
+    categories: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Created:
+    our_id: str
+    item_id: str
+    change_key: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class TaskState:
+    """A task as staff left it: open, completed (when), or gone (deleted, or moved out of Tasks)."""
+
+    item_id: str
+    state: Literal["open", "completed", "gone"]
+    completed_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TaskChange:
+    """An update relsync makes to one of its tasks."""
+
+    item_id: str
+    change_key: str | None
+    subject: str | None = None
+    due: date | None = None
+    reminder_at: datetime | None = None
+    importance: str | None = None
+    complete_note: str | None = None  # set: tick the task off, with this note added to its body
+
+
+@dataclass(frozen=True)
+class CategoryWrite:
+    """The outcome of one write: the item's categories now, its new ChangeKey, whether anything changed."""
+
+    item_id: str
+    categories: tuple[str, ...]
+    change_key: str | None
+    changed: bool
+
+
+def merged_categories(current: Collection[str], add: Collection[str], remove: Collection[str]) -> list[str]:
+    """The item's categories with ``add`` added and ``remove`` removed, the rest kept in their order."""
+    removed = {c.casefold() for c in remove}
+    kept = [c for c in current if c.casefold() not in removed]
+    present = {c.casefold() for c in kept}
+    kept += [c for c in add if c.casefold() not in present]
+    return kept
+
+
+def merge_managed(current: Sequence[str], wanted: Collection[str], all_managed: Collection[str]) -> list[str]:
+    """``current`` with every managed category replaced by the ``wanted`` ones; the user's others stay."""
+    return merge_categories(current, list(wanted), frozenset(all_managed))
+
+
+@dataclass(frozen=True)
+class BatchWrite:
+    """What happened to one planned contact; ``categories``/``change_key`` are to be recorded when ``ok``."""
+
+    key: int
+    mailbox: str
+    item_id: str
+    categories: tuple[str, ...]
+    change_key: str | None
+    changed: bool
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
 
 
 class MailboxWriter(Protocol):
@@ -67,47 +150,3 @@ class MailboxWriter(Protocol):
     def delete_tasks(self, item_ids: Sequence[str]) -> list[ExchangeError | None]: ...
 
     def read_task_states(self, item_ids: Sequence[str]) -> list[TaskState]: ...
-
-
-class EwsWriter:
-    """A :class:`MailboxWriter` over EWS for one mailbox (the Account is made on first use)."""
-
-    def __init__(self, address: str, account_for: Callable[[str], Account]) -> None:
-        self._address = address
-        self._account_for = account_for
-
-    @property
-    def address(self) -> str:
-        return self._address
-
-    def _account(self) -> Account:
-        return self._account_for(self._address)
-
-    def ensure_master_categories(self, wanted: Sequence[tuple[str, int]]) -> list[str]:
-        return ensure_master_categories(self._account(), wanted)
-
-    def write_categories(
-        self, plan: Sequence[PlannedCategories], all_managed: Collection[str], chunk_size: int
-    ) -> list[BatchWrite]:
-        return write_categories_batched(lambda _address: self._account(), plan, all_managed, chunk_size=chunk_size)
-
-    def update_categories(self, item_id: str, add: Collection[str], remove: Collection[str]) -> CategoryWrite:
-        return update_categories(self._account(), item_id, add=add, remove=remove)
-
-    def find_tasks(self, our_ids: Sequence[str]) -> dict[str, Created]:
-        return ews_tasks.find_by_our_ids(self._account(), our_ids)
-
-    def list_our_tasks(self) -> list[FoundTask]:
-        return ews_tasks.list_ours(self._account())
-
-    def create_tasks(self, tasks: Sequence[NewTask]) -> list[Created | ExchangeError]:
-        return ews_tasks.create_tasks(self._account(), tasks)
-
-    def update_tasks(self, changes: Sequence[TaskChange]) -> list[str | ExchangeError | None]:
-        return ews_tasks.update_tasks(self._account(), changes)
-
-    def delete_tasks(self, item_ids: Sequence[str]) -> list[ExchangeError | None]:
-        return ews_tasks.delete_tasks(self._account(), item_ids)
-
-    def read_task_states(self, item_ids: Sequence[str]) -> list[TaskState]:
-        return ews_tasks.read_states(self._account(), item_ids)

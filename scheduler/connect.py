@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING
 
 from connector.auth import OAuthSettings
 from connector.backends import Backends
-from connector.ews import EwsConnection, EwsSettings
+from connector.ews.client import EwsConnection
+from connector.ews.settings import EwsSettings
 from scheduler.config import ConfigError, ExchangeConfig, LoadedConfig, OAuthConfig, resolve_secret
 
 if TYPE_CHECKING:  # imported where used: an EWS-only deployment never loads the Graph backend
@@ -128,7 +129,7 @@ def open_backends(loaded: LoadedConfig, *, caching: bool = False) -> Backends:
     try:
         if uses_ews:
             if caching:
-                from connector.account_cache import CachingConnection
+                from connector.ews.account_cache import CachingConnection
 
                 ews = CachingConnection(ews_settings(loaded))
             else:

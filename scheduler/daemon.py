@@ -54,9 +54,9 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from connector.backends import Backends
-from connector.client_tag import tag_requests
+from connector.engine import FolderReport, MailboxReport
 from connector.errors import AuthenticationFailed
-from connector.sync import FolderReport, MailboxReport
+from connector.ews.client_tag import tag_requests
 from mapping.store import mailboxes, migrate
 from mapping.store.errors import DatabaseError, StoreBusy, WriteConflict
 from mapping.store.leases import WorkerLeases

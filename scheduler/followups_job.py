@@ -23,9 +23,8 @@ import structlog
 
 from connector.backends import Backends
 from connector.errors import ExchangeError, MailboxUnavailable
-from connector.ews import EwsConnection
-from connector.tasks import Created, NewTask, TaskChange
-from connector.writer import MailboxWriter
+from connector.ews.client import EwsConnection
+from connector.writer import Created, MailboxWriter, NewTask, TaskChange
 from mapping.followups import FollowUpPolicy, task_body
 from mapping.followups_adopt import PlannedTask, match_orphans
 from mapping.store import followups as fs

@@ -15,10 +15,11 @@ from typing import Any
 import structlog
 
 from connector.backends import Backends
+from connector.engine import MailboxReport, Progress, SyncSettings
 from connector.errors import ExchangeError
-from connector.ews import EwsConnection
-from connector.sync import MailboxReport, Progress, SyncSettings
-from connector.writeback import DEFAULT_CHUNK_SIZE, BatchWrite, PlannedCategories
+from connector.ews.categories import DEFAULT_CHUNK_SIZE
+from connector.ews.client import EwsConnection
+from connector.writer import BatchWrite, PlannedCategories
 from mapping.categories import managed_colours
 from mapping.changes import FolderName, SyncRules
 from mapping.identity import Thresholds

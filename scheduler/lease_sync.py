@@ -15,7 +15,7 @@ from datetime import timedelta
 import structlog
 
 from connector.backends import RoutingSync
-from connector.sync import MailboxReport, MailboxSync, Progress
+from connector.engine import MailboxReport, MailboxSync, Progress
 from mapping.changes import FolderName
 from mapping.store.leases import WorkerLeases
 from mapping.store.models import utcnow

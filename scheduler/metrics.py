@@ -124,7 +124,7 @@ class Metrics:
 
     # ---------------------------------------------------------------------------------- recording
     def record_mailbox(self, report: Any) -> None:
-        """Count one mailbox's sync: a ``connector.sync.MailboxReport`` (items per folder, retries,
+        """Count one mailbox's sync: a ``connector.engine.MailboxReport`` (items per folder, retries,
         throttling, error kind) or a ``scheduler.jobs.MailboxResult`` (items per folder, ok, detail)."""
         mailbox = str(report.mailbox)
         for folder in _folders(report):

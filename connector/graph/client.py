@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
 import requests
@@ -35,6 +35,8 @@ import structlog
 from requests.adapters import HTTPAdapter
 
 from connector.auth import PinnedCASession, TokenSource
+from connector.base import CallStats, Counters
+from connector.engine import SyncInterrupted
 from connector.errors import (
     AuthenticationFailed,
     ChangeConflict,
@@ -47,7 +49,6 @@ from connector.errors import (
 )
 from connector.graph.settings import GraphSettings, graph_oauth
 from connector.problems import connection_problem
-from connector.sync import SyncInterrupted
 
 log = structlog.get_logger(__name__)
 
@@ -55,21 +56,6 @@ PREFER_IMMUTABLE_IDS = 'IdType="ImmutableId"'
 _USER_PATH = re.compile(r"/users/([^/?#]+)", re.IGNORECASE)
 _SYNC_STATE_CODES = frozenset({"SyncStateNotFound", "resyncRequired", "SyncStateInvalid"})
 _THROTTLE_STATUSES = frozenset({429, 503})
-
-
-class Counters(Protocol):
-    """Where a caller wants a request's retries and throttled seconds added (e.g. a FolderReport)."""
-
-    retries: int
-    throttled_seconds: float
-
-
-@dataclass
-class CallStats:
-    """A :class:`Counters` of its own, for callers without a report."""
-
-    retries: int = 0
-    throttled_seconds: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -330,7 +316,7 @@ class GraphClient:
         """Send one request with the retries of the module docstring; its JSON (None for 204).
 
         ``should_stop`` (the daemon's shutdown or lost-lease signal) is asked before every wait; when it
-        says stop, :class:`connector.sync.SyncInterrupted` is raised instead of waiting."""
+        says stop, :class:`connector.engine.SyncInterrupted` is raised instead of waiting."""
         s = self.settings
         counters = counters if counters is not None else CallStats()
         mailbox = mailbox or mailbox_of(url)

@@ -35,13 +35,17 @@ from connector.errors import (
     TransientError,
 )
 from connector.graph.client import BatchRequest, BatchResponse, GraphClient
-from connector.master_categories import MAX_COLOUR, MIN_COLOUR
-from connector.tasks import Created, NewTask, TaskChange, TaskState
-from connector.writeback import (
+from connector.writer import (
+    MAX_COLOUR,
     MAX_CONFLICT_RETRIES,
+    MIN_COLOUR,
     BatchWrite,
     CategoryWrite,
+    Created,
+    NewTask,
     PlannedCategories,
+    TaskChange,
+    TaskState,
     merge_managed,
     merged_categories,
 )
@@ -469,7 +473,7 @@ class GraphWriter:
         """Every task of the default list (id, title, due date, status, linked resources), every page read.
 
         Used once per mailbox switched from EWS, to find the tasks relsync made there without a
-        translation of their ids (:mod:`connector.graph.migrate`)."""
+        translation of their ids (:mod:`connector.graph.ews_ids`)."""
         headers = {"Prefer": f"odata.maxpagesize={self._client.settings.page_size}"}
         query = {"$select": "id,title,dueDateTime,status", "$expand": "linkedResources"}
         answer: Any = self._client.get(self._tasks_path(), query, headers=headers)

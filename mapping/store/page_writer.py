@@ -77,7 +77,7 @@ class WriterFailed(sa.exc.SQLAlchemyError):
 def _die_with_parent(parent_pid: int) -> None:
     libc_name = ctypes.util.find_library("c")
     if libc_name:
-        # The signal comes when the *thread* that started us ends: MailboxSync starts and closes the
+        # The signal comes when the *thread* that started us ends: EwsMailboxSync starts and closes the
         # writer within one sync call, on one thread. Not Linux (no prctl): the child still notices
         # it was orphaned within a second (see _serve).
         with contextlib.suppress(OSError, AttributeError):

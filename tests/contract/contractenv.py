@@ -22,17 +22,19 @@ from syncenv import ALICE, ALL_FOLDERS, DOMAIN
 
 from connector.auth import OAuthSettings
 from connector.backends import Backends
-from connector.base import MailboxSource
-from connector.ews import EwsConnection, EwsSettings
+from connector.engine import MailboxReport, MailboxSource, SyncSettings
+from connector.ews.client import EwsConnection
+from connector.ews.reader import EwsMailboxSync
+from connector.ews.settings import EwsSettings
+from connector.ews.writer import EwsWriter
 from connector.fake.ews.server import FakeExchange
 from connector.fake.graph.server import FakeGraph
 from connector.fake.tokens import FakeTokenService
 from connector.graph.client import GraphClient
+from connector.graph.reader import GraphMailboxSync
 from connector.graph.settings import GraphSettings
-from connector.graph.sync import GraphMailboxSync
 from connector.graph.writer import GraphWriter
-from connector.sync import MailboxReport, MailboxSync, SyncSettings
-from connector.writer import EwsWriter, MailboxWriter
+from connector.writer import MailboxWriter
 from mapping.changes import FolderName, SyncRules
 from mapping.store.store import Store
 
@@ -64,7 +66,7 @@ class World:
             connection = EwsConnection(EwsSettings(endpoint=self.ex.url, auth="oauth", oauth=self.oauth(),
                                                    server_version="ExchangeOnline", timeout_seconds=10))
             self.closers.append(connection.close)
-            return MailboxSync(connection, self.store, self.rules, sync_settings, sleep=self.waits.append)
+            return EwsMailboxSync(connection, self.store, self.rules, sync_settings, sleep=self.waits.append)
         graph_settings = GraphSettings(base_url=self.graph.base_url, oauth=self.oauth("https://graph.microsoft.com"),
                                        ca_bundle=self.graph.ca_file, timeout_seconds=10,
                                        page_size=min(settings.get("page_size", 100), 1000),

@@ -14,8 +14,8 @@ import structlog
 from contractenv import World, WorldFactory
 from syncenv import ALICE, BOB, DANA, ERIN, T0, HandCompany, contact, meeting, message
 
+from connector.engine import MailboxReport
 from connector.fake.model import ItemSpec, Mailbox, Recurrence
-from connector.sync import MailboxReport
 
 FOLDERS = ("contacts", "inbox", "sentitems", "calendar")
 

@@ -15,8 +15,7 @@ from syncenv import ALICE, DANA, DOMAIN, ERIN, HandCompany, contact, message
 
 from connector.errors import ExchangeError
 from connector.fake.model import ItemSpec
-from connector.tasks import NewTask, TaskChange
-from connector.writeback import PlannedCategories
+from connector.writer import NewTask, PlannedCategories, TaskChange
 from mapping.store.migrate import upgrade
 from mapping.store.store import Store
 from scheduler.cli import write_fake_config

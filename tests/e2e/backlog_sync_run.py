@@ -12,8 +12,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from connector.ews import EwsConnection, EwsSettings
-from connector.sync import MailboxSync, SyncSettings
+from connector.engine import SyncSettings
+from connector.ews.client import EwsConnection
+from connector.ews.reader import EwsMailboxSync
+from connector.ews.settings import EwsSettings
 from mapping.changes import SyncRules
 from mapping.store.store import Store
 
@@ -28,7 +30,7 @@ def run(
         EwsSettings(endpoint=endpoint, username=username, password=password, auth="basic", timeout_seconds=10)
     )
     store = Store(url)
-    engine = MailboxSync(
+    engine = EwsMailboxSync(
         connection,
         store,
         SyncRules(internal_domains=frozenset({domain})),

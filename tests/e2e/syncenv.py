@@ -1,7 +1,7 @@
 """Helpers for the end-to-end sync tests: a hand-made company, item factories and a sync harness.
 
 Everything runs for real: a FakeExchange on loopback (every response validated against the EWS
-schema), exchangelib over HTTP, the MailboxSync engine, and a migrated store. ``sleep`` is the one
+schema), exchangelib over HTTP, the EwsMailboxSync engine, and a migrated store. ``sleep`` is the one
 seam replaced: waits are recorded instead of slept.
 """
 
@@ -14,10 +14,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from connector.ews import EwsConnection, EwsSettings
+from connector.engine import MailboxReport, SyncSettings
+from connector.ews.client import EwsConnection
+from connector.ews.reader import EwsMailboxSync
+from connector.ews.settings import EwsSettings
 from connector.fake.ews.server import FakeExchange
 from connector.fake.model import Attendee, ItemSpec, Mailbox
-from connector.sync import MailboxReport, MailboxSync, SyncSettings
 from mapping.changes import FolderName, SyncRules
 from mapping.store.store import Store
 
@@ -115,9 +117,9 @@ class SyncEnv:
     rules: SyncRules
     waits: list[float] = field(default_factory=list)
 
-    def engine(self, **settings: Any) -> MailboxSync:
+    def engine(self, **settings: Any) -> EwsMailboxSync:
         defaults: dict[str, Any] = {"retry_base_seconds": 0.01}
-        return MailboxSync(self.connection, self.store, self.rules, SyncSettings(**{**defaults, **settings}),
+        return EwsMailboxSync(self.connection, self.store, self.rules, SyncSettings(**{**defaults, **settings}),
                            sleep=self.waits.append)
 
     def sync(self, address: str = ALICE.email, folders: list[FolderName] | None = None, *, full: bool = False,

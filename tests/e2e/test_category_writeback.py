@@ -7,10 +7,12 @@ from collections.abc import Iterator
 import pytest
 from lxml import etree
 
-from connector.ews import EwsConnection, EwsSettings
+from connector.ews.categories import update_categories
+from connector.ews.client import EwsConnection
+from connector.ews.settings import EwsSettings
 from connector.fake.company.generator import build_company
 from connector.fake.ews.server import FakeExchange
-from connector.writeback import merged_categories, update_categories
+from connector.writer import merged_categories
 
 
 @pytest.fixture

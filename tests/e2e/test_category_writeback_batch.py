@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 from syncenv import ALICE, BOB, DANA, ERIN, GINA, EnvFactory, HandCompany, SyncEnv, contact
 
+from connector.ews.master_categories import add_missing_categories
 from connector.fake.userconfig import CATEGORY_LIST, CATEGORY_LIST_FOLDER
-from connector.master_categories import add_missing_categories
 from mapping.store.writeback_plan import CategoryPlanRow, category_plan
 from scheduler.jobs import WriteBackReport, write_back_categories
 

@@ -139,14 +139,14 @@ def test_people_from_a_run_killed_before_identity_resolution_are_checked_by_the_
     fake.mailboxes[other].create("contacts", ItemSpec("Contact", fields))
 
     # A run that synced and was killed before it resolved identities: the sync step alone.
-    from connector.ews import EwsConnection
-    from connector.sync import MailboxSync
+    from connector.ews.client import EwsConnection
+    from connector.ews.reader import EwsMailboxSync
     from mapping.store.store import Store
 
     loaded = load_config(env["config"])
     store = Store(loaded.config.store.url)
     connection = EwsConnection(ews_settings(loaded))
-    MailboxSync(connection, store, sync_rules(loaded), sync_settings(loaded)).sync(other, ["contacts"])
+    EwsMailboxSync(connection, store, sync_rules(loaded), sync_settings(loaded)).sync(other, ["contacts"])
     connection.close()
     store.dispose()
 

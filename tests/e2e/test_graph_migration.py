@@ -1,6 +1,6 @@
 """A mailbox moved from EWS to Microsoft Graph keeps its store: links, people, meetings and follow-up tasks.
 
-A company is synced over EWS (MailboxSync against FakeExchange), then the same mailboxes over Graph
+A company is synced over EWS (EwsMailboxSync against FakeExchange), then the same mailboxes over Graph
 (GraphMailboxSync against a FakeGraph serving the same FakeExchange, tokens from FakeTokenService). Every
 test runs both ways:
 
@@ -35,14 +35,15 @@ from test_followups import company as followups_company
 from test_graph_writeback import GraphWorld, start_world, stop_world
 
 from connector.backends import Backends
+from connector.engine import MailboxReport, SyncSettings
+from connector.ews.reader import EwsMailboxSync
 from connector.fake.company.generator import build_company
 from connector.fake.company.names import OWN_DOMAIN
 from connector.fake.graph.render import rest_id
 from connector.fake.mailbox import ItemRef, encode_item_id
 from connector.fake.model import Mailbox
-from connector.graph.migrate import translate_ids
-from connector.graph.sync import GraphMailboxSync
-from connector.sync import MailboxReport, MailboxSync, SyncSettings
+from connector.graph.ews_ids import translate_ids
+from connector.graph.reader import GraphMailboxSync
 from mapping.changes import SyncRules
 from mapping.store.id_rewrite import PARKED, parked
 from mapping.store.reports import export_rows
@@ -137,7 +138,7 @@ def test_a_company_moved_from_ews_to_graph_keeps_every_link_and_nothing_needs_at
     moved: Moved, way: str
 ) -> None:
     env = moved.env
-    ews = MailboxSync(env.connection, env.store, env.rules, SyncSettings(**WIDE))
+    ews = EwsMailboxSync(env.connection, env.store, env.rules, SyncSettings(**WIDE))
     for address in env.ex.mailboxes:
         assert ews.sync(address, ALL_FOLDERS).ok
     before, viewers, doubled = _exports(env.store), _viewers(env), _doubled(env)
@@ -186,7 +187,7 @@ def test_a_company_moved_from_ews_to_graph_keeps_every_link_and_nothing_needs_at
 @pytest.mark.parametrize("way", WAYS)
 def test_with_the_default_window_calendar_items_before_it_stay_linked(moved: Moved, way: str) -> None:
     env = moved.env
-    ews = MailboxSync(env.connection, env.store, env.rules, SyncSettings(**WIDE))
+    ews = EwsMailboxSync(env.connection, env.store, env.rules, SyncSettings(**WIDE))
     for address in env.ex.mailboxes:
         assert ews.sync(address, ALL_FOLDERS).ok
     before, viewers = _exports(env.store), _viewers(env)
@@ -205,7 +206,7 @@ def test_with_the_default_window_calendar_items_before_it_stay_linked(moved: Mov
 
 def test_an_item_deleted_before_the_switch_is_unlinked_and_only_it_counts_towards_the_rail(moved: Moved) -> None:
     env = moved.env
-    ews = MailboxSync(env.connection, env.store, env.rules, SyncSettings(**WIDE))
+    ews = EwsMailboxSync(env.connection, env.store, env.rules, SyncSettings(**WIDE))
     address = next(iter(env.ex.mailboxes))
     assert ews.sync(address, ALL_FOLDERS).ok
     _as_real_ews_ids(env, address)  # Graph refuses the translation (its default for an app's token)
@@ -228,7 +229,7 @@ def test_a_first_graph_read_interrupted_and_resumed_in_another_run_still_replace
     moved: Moved,
 ) -> None:
     env = moved.env
-    ews = MailboxSync(env.connection, env.store, env.rules, SyncSettings(**WIDE))
+    ews = EwsMailboxSync(env.connection, env.store, env.rules, SyncSettings(**WIDE))
     address = next(iter(env.ex.mailboxes))
     assert ews.sync(address, ALL_FOLDERS).ok
     before, viewers, doubled = _exports(env.store), _viewers(env), _doubled(env)
@@ -259,7 +260,7 @@ def test_a_first_graph_read_interrupted_and_resumed_in_another_run_still_replace
 
 def test_a_translation_refused_by_an_expired_token_falls_back_to_replacing_the_links(moved: Moved) -> None:
     env = moved.env
-    ews = MailboxSync(env.connection, env.store, env.rules, SyncSettings(**WIDE))
+    ews = EwsMailboxSync(env.connection, env.store, env.rules, SyncSettings(**WIDE))
     address = next(iter(env.ex.mailboxes))
     assert ews.sync(address, ALL_FOLDERS).ok
     before, viewers = _exports(env.store), _viewers(env)

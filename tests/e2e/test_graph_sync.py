@@ -39,8 +39,10 @@ from syncenv import (
 )
 
 from connector.auth import OAuthSettings, TokenSource
-from connector.base import MailboxSource
+from connector.base import CallStats
+from connector.engine import MailboxReport, MailboxSource, SyncSettings
 from connector.errors import AuthenticationFailed
+from connector.ews.reader import EwsMailboxSync
 from connector.fake.company.generator import build_company
 from connector.fake.company.names import OWN_DOMAIN
 from connector.fake.ews.server import FakeExchange
@@ -48,10 +50,9 @@ from connector.fake.graph.render import rest_id
 from connector.fake.graph.server import FakeGraph
 from connector.fake.model import ItemSpec, Mailbox, Recurrence
 from connector.fake.tokens import FakeTokenService
-from connector.graph.client import CallStats, GraphClient
+from connector.graph.client import GraphClient
+from connector.graph.reader import GraphMailboxSync
 from connector.graph.settings import GraphSettings, graph_oauth
-from connector.graph.sync import GraphMailboxSync
-from connector.sync import MailboxReport, MailboxSync, SyncSettings
 from mapping.changes import SyncRules
 from mapping.store.migrate import upgrade
 from mapping.store.reports import export_rows
@@ -419,7 +420,7 @@ def test_the_same_company_synced_over_ews_and_over_graph_gives_the_same_store(
     connection = connection_for(w.ex)
     settings = SyncSettings(calendar_days_back=2000, calendar_days_ahead=400, retry_base_seconds=0.01)
     try:
-        ews = MailboxSync(connection, ews_store, w.rules, settings, sleep=w.waits.append)
+        ews = EwsMailboxSync(connection, ews_store, w.rules, settings, sleep=w.waits.append)
         graph = GraphMailboxSync(w.client(), w.store, w.rules, settings)
         for address in w.ex.mailboxes:
             assert ews.sync(address, ALL_FOLDERS).ok
@@ -444,7 +445,7 @@ def test_with_the_default_window_graph_lacks_only_single_meetings_before_it(make
     settings = SyncSettings(retry_base_seconds=0.01)
     try:
         for address in w.ex.mailboxes:
-            assert MailboxSync(connection, ews_store, w.rules, settings).sync(address, ALL_FOLDERS).ok
+            assert EwsMailboxSync(connection, ews_store, w.rules, settings).sync(address, ALL_FOLDERS).ok
             assert GraphMailboxSync(w.client(), w.store, w.rules, settings).sync(address, ALL_FOLDERS).ok
         over_ews, over_graph = _exports(ews_store), _exports(w.store)
     finally:
@@ -512,7 +513,7 @@ def test_a_changed_series_and_a_deleted_occurrence_reach_both_stores_alike(make_
     ews_store = Store(ews_url)
     connection = connection_for(w.ex)
     try:
-        ews = MailboxSync(connection, ews_store, w.rules, SyncSettings())
+        ews = EwsMailboxSync(connection, ews_store, w.rules, SyncSettings())
         graph = w.engine()
         assert ews.sync(ALICE.email, ["calendar"]).ok and graph.sync(ALICE.email, ["calendar"]).ok
         assert _exports(ews_store)["interactions"] == _exports(w.store)["interactions"]
@@ -546,7 +547,7 @@ def test_a_mailbox_switched_from_ews_to_graph_is_read_again_and_keeps_its_store(
     settings = SyncSettings(calendar_days_back=2000, calendar_days_ahead=400, retry_base_seconds=0.01)
     connection = connection_for(w.ex)
     try:
-        ews = MailboxSync(connection, w.store, w.rules, settings)
+        ews = EwsMailboxSync(connection, w.store, w.rules, settings)
         for address in w.ex.mailboxes:
             assert ews.sync(address, ALL_FOLDERS).ok
     finally:

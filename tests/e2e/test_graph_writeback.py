@@ -25,18 +25,17 @@ from test_followups import company as followups_company
 
 from connector.auth import OAuthSettings
 from connector.backends import Backends
+from connector.engine import SyncSettings
 from connector.errors import MailboxUnavailable
 from connector.fake.graph.render import ews_id
 from connector.fake.graph.server import FakeGraph
 from connector.fake.tokens import FakeTokenService
 from connector.fake.userconfig import CATEGORY_LIST, CATEGORY_LIST_FOLDER
 from connector.graph.client import GraphClient
+from connector.graph.reader import GraphMailboxSync
 from connector.graph.settings import GraphSettings
-from connector.graph.sync import GraphMailboxSync
 from connector.graph.writer import GraphWriter
-from connector.sync import SyncSettings
-from connector.tasks import NewTask, TaskChange
-from connector.writeback import PlannedCategories
+from connector.writer import NewTask, PlannedCategories, TaskChange
 from mapping.changes import FolderName
 from mapping.store.models import MatchCandidate, MatchKind, MatchStatus
 from mapping.store.writeback_plan import CategoryPlanRow, category_plan

@@ -24,14 +24,17 @@ from cryptography.x509.oid import NameOID
 from exchangelib.protocol import close_connections
 from lxml import etree
 
-from connector.auth import MsalCredentials, OAuthSettings
+from connector.auth import OAuthSettings
+from connector.engine import MailboxReport, SyncSettings
 from connector.errors import AuthenticationFailed
-from connector.ews import EwsConnection, EwsSettings
+from connector.ews.auth import MsalCredentials
+from connector.ews.client import EwsConnection
+from connector.ews.reader import EwsMailboxSync
+from connector.ews.settings import EwsSettings
 from connector.fake.company.generator import build_company
 from connector.fake.company.names import OWN_DOMAIN
 from connector.fake.ews.server import FakeExchange
 from connector.fake.tokens import FakeTokenService, sha1_thumbprint
-from connector.sync import MailboxReport, MailboxSync, SyncSettings
 from mapping.changes import FolderName, SyncRules
 from mapping.store.migrate import upgrade
 from mapping.store.store import Store
@@ -68,8 +71,8 @@ class World:
         self.connections.append(connection)
         return connection
 
-    def engine(self, connection: EwsConnection) -> MailboxSync:
-        return MailboxSync(connection, self.store, SyncRules(internal_domains=frozenset({OWN_DOMAIN})),
+    def engine(self, connection: EwsConnection) -> EwsMailboxSync:
+        return EwsMailboxSync(connection, self.store, SyncRules(internal_domains=frozenset({OWN_DOMAIN})),
                            SyncSettings(), sleep=lambda s: None)
 
 

@@ -15,10 +15,12 @@ from jsonlogs import json_logs
 from rich.console import Console
 from syncenv import ALICE, BOB, DANA, ERIN, T0, EnvFactory, HandCompany, SyncEnv, contact, meeting, message
 
+from connector.engine import SyncSettings
 from connector.errors import AuthenticationFailed
-from connector.ews import EwsConnection, EwsSettings
+from connector.ews.client import EwsConnection
+from connector.ews.reader import EwsMailboxSync
+from connector.ews.settings import EwsSettings
 from connector.fake.model import ItemSpec, Mailbox
-from connector.sync import MailboxSync, SyncSettings
 from mapping.store.reports import mailbox_status
 from scheduler.status_view import print_status, problem_lines
 
@@ -117,8 +119,9 @@ def closed_port() -> int:
         return int(s.getsockname()[1])
 
 
-def engine_for(env: SyncEnv, connection: EwsConnection) -> MailboxSync:
-    return MailboxSync(connection, env.store, env.rules, SyncSettings(retry_base_seconds=0.01), sleep=env.waits.append)
+def engine_for(env: SyncEnv, connection: EwsConnection) -> EwsMailboxSync:
+    return EwsMailboxSync(connection, env.store, env.rules, SyncSettings(retry_base_seconds=0.01),
+                          sleep=env.waits.append)
 
 
 def test_a_mailbox_that_does_not_exist_is_one_clear_line_in_status_and_logs_and_the_others_sync(

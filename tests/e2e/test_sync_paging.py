@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from syncenv import ALICE, DANA, ERIN, EnvFactory, HandCompany, contact, message
 
-from connector.sync import FolderReport
+from connector.engine import FolderReport
 
 PAGE = 7
 

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from syncenv import ALICE, DANA, ERIN, T0, EnvFactory, HandCompany, contact, meeting, message
 from test_sync_crash_resume import canonical_dump
 
-from connector.sync import FolderReport
+from connector.engine import FolderReport
 from mapping.store.models import Base
 
 PAGE = 5

@@ -52,7 +52,7 @@ def test_configurations_are_per_folder(alice: Account) -> None:
 
 
 def test_ensure_master_categories_creates_the_list_outlook_never_wrote(fake: FakeExchange, alice: Account) -> None:
-    from connector.master_categories import ensure_master_categories
+    from connector.ews.master_categories import ensure_master_categories
 
     alice.calendar.delete_user_configuration(CATEGORY_LIST)
     assert ensure_master_categories(alice, [("Customer", 7)]) == ["Customer"]

@@ -20,7 +20,7 @@ from connector.graph.writer import (
     task_patch,
     task_state,
 )
-from connector.tasks import NewTask, TaskChange, TaskState
+from connector.writer import NewTask, TaskChange, TaskState
 
 
 # --- master categories --------------------------------------------------------------------------

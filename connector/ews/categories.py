@@ -11,41 +11,27 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Collection, Iterable, Sequence
-from dataclasses import dataclass
 
 from exchangelib import Account, Contact
 from exchangelib import errors as ews
 from exchangelib.properties import ItemId
 
-from connector.errors import ChangeConflict, ExchangeError, translate
-from mapping.categories import PlannedCategories as PlannedCategories  # re-exported: writers import it here
-from mapping.categories import merge_categories
+from connector.errors import ChangeConflict, ExchangeError
+from connector.ews.errors import translate
+from connector.writer import (
+    MAX_CONFLICT_RETRIES,
+    BatchWrite,
+    CategoryWrite,
+    PlannedCategories,
+    merge_managed,
+    merged_categories,
+)
 
-MAX_CONFLICT_RETRIES = 3
 #: Item changes per UpdateItem request in the batched write-back (EWS accepts far more; 100 keeps one
 #: conflict's re-read small and a request well under throttling budgets).
 DEFAULT_CHUNK_SIZE = 100
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class CategoryWrite:
-    """The outcome of one write: the item's categories now, its new ChangeKey, whether anything changed."""
-
-    item_id: str
-    categories: tuple[str, ...]
-    change_key: str | None
-    changed: bool
-
-
-def merged_categories(current: Collection[str], add: Collection[str], remove: Collection[str]) -> list[str]:
-    """The item's categories with ``add`` added and ``remove`` removed, the rest kept in their order."""
-    removed = {c.casefold() for c in remove}
-    kept = [c for c in current if c.casefold() not in removed]
-    present = {c.casefold() for c in kept}
-    kept += [c for c in add if c.casefold() not in present]
-    return kept
 
 
 def update_categories(
@@ -76,28 +62,6 @@ def update_categories(
         mailbox=account.primary_smtp_address,
         code="ErrorIrresolvableConflict",
     )
-
-
-def merge_managed(current: Sequence[str], wanted: Collection[str], all_managed: Collection[str]) -> list[str]:
-    """``current`` with every managed category replaced by the ``wanted`` ones; the user's others stay."""
-    return merge_categories(current, list(wanted), frozenset(all_managed))
-
-
-@dataclass(frozen=True)
-class BatchWrite:
-    """What happened to one planned contact; ``categories``/``change_key`` are to be recorded when ``ok``."""
-
-    key: int
-    mailbox: str
-    item_id: str
-    categories: tuple[str, ...]
-    change_key: str | None
-    changed: bool
-    error: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
 
 
 def _chunks(items: Sequence[PlannedCategories], size: int) -> Iterable[Sequence[PlannedCategories]]:

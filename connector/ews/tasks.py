@@ -9,10 +9,9 @@ reading a task's state (:func:`read_states`) tells whether staff completed or de
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any
 
 from exchangelib import Account, ExtendedProperty, Task
 from exchangelib import errors as ews
@@ -20,7 +19,9 @@ from exchangelib.ewsdatetime import EWSDateTime
 from exchangelib.items import ALWAYS_OVERWRITE, MOVE_TO_DELETED_ITEMS
 from exchangelib.properties import ItemId
 
-from connector.errors import ExchangeError, translate
+from connector.errors import ExchangeError
+from connector.ews.errors import translate
+from connector.writer import Created, NewTask, TaskChange, TaskState
 from mapping.followups_adopt import FoundTask
 
 #: Tasks per CreateItem / UpdateItem / GetItem request.
@@ -45,35 +46,6 @@ def register() -> None:
 
 
 register()
-
-
-@dataclass(frozen=True, slots=True)
-class NewTask:
-    """What a follow-up task says when it is created."""
-
-    our_id: str
-    subject: str
-    body: str
-    due: date
-    reminder_at: datetime | None
-    importance: str
-    categories: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Created:
-    our_id: str
-    item_id: str
-    change_key: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class TaskState:
-    """A task as staff left it: open, completed (when), or gone (deleted, or moved out of Tasks)."""
-
-    item_id: str
-    state: Literal["open", "completed", "gone"]
-    completed_at: datetime | None = None
 
 
 def _ews(value: datetime) -> EWSDateTime:
@@ -157,19 +129,6 @@ def _task(account: Account, t: NewTask) -> Task:
     if t.reminder_at is not None:
         fields["reminder_due_by"] = _ews(t.reminder_at)
     return Task(account=account, folder=account.tasks, **fields)
-
-
-@dataclass(frozen=True, slots=True)
-class TaskChange:
-    """An update relsync makes to one of its tasks."""
-
-    item_id: str
-    change_key: str | None
-    subject: str | None = None
-    due: date | None = None
-    reminder_at: datetime | None = None
-    importance: str | None = None
-    complete_note: str | None = None  # set: tick the task off, with this note added to its body
 
 
 def update_tasks(account: Account, changes: Sequence[TaskChange]) -> list[str | ExchangeError | None]:

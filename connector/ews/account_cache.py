@@ -12,7 +12,8 @@ import threading
 from exchangelib import Account
 
 from connector.auth import TokenSource
-from connector.ews import EwsConnection, EwsSettings
+from connector.ews.client import EwsConnection
+from connector.ews.settings import EwsSettings
 
 
 class CachingConnection(EwsConnection):

@@ -1,9 +1,11 @@
 """Moving a mailbox's store links from EWS item ids to Graph ids, on its first Graph sync.
 
+(Named for what it moves: the store's schema migrations are :mod:`mapping.store.migrate`, Alembic's.)
+
 A mailbox switched from EWS to Graph holds links keyed by EWS ids and EWS sync states. Read from
 scratch over Graph, every item would come back under its Graph id: each old link would look gone (the
 safety rail refuses to unlink that many, and the mailbox needs attention) while the new ones double it.
-So the first time :class:`connector.graph.sync.GraphMailboxSync` meets a folder whose stored state is an
+So the first time :class:`connector.graph.reader.GraphMailboxSync` meets a folder whose stored state is an
 EWS state, :func:`migrate_folder` translates the folder's stored ids with ``translateExchangeIds``
 (``ewsId`` -> ``restImmutableEntryId``, 1000 per call) and rewrites them in one transaction with the
 folder's state (:func:`mapping.store.id_rewrite.rewrite_item_ids`); the full read that follows upserts
@@ -49,8 +51,9 @@ from typing import Any
 
 import structlog
 
+from connector.base import Counters
 from connector.errors import ExchangeError, ExchangeProtocolError, Throttled, TransientError
-from connector.graph.client import Counters, GraphClient
+from connector.graph.client import GraphClient
 from connector.graph.writer import GraphWriter, our_id_of
 from mapping.changes import FolderName, SyncRules
 from mapping.store.id_rewrite import (

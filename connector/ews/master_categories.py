@@ -22,12 +22,12 @@ from exchangelib import Account
 from exchangelib import errors as ews
 from lxml import etree
 
-from connector.errors import ExchangeError, translate
+from connector.errors import ExchangeError
+from connector.ews.errors import translate
+from connector.writer import MAX_COLOUR, MIN_COLOUR
 
 CATEGORY_LIST = "CategoryList"
 CATEGORY_LIST_NS = "CategoryList.xsd"
-#: Outlook's colour indexes run from -1 (none) to 24 (olCategoryColorDarkMaroon).
-MIN_COLOUR, MAX_COLOUR = -1, 24
 _NEVER = "1601-01-01T00:00:00.000"
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, remove_blank_text=False)
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from connector.graph.migrate import is_ews_state, match_tasks, translations
+from connector.graph.ews_ids import is_ews_state, match_tasks, translations
 from mapping.store.id_rewrite import LegacyTask
 
 
