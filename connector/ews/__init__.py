@@ -7,7 +7,7 @@
   User-Agent naming the worker).
 - :mod:`connector.ews.reader`: :class:`EwsReader`, pages of ``SyncFolderItems`` changes for the one sync
   engine (:mod:`connector.engine`), and :class:`EwsMailboxSync`, that engine over EWS. Items become
-  records in :mod:`connector.normalize`.
+  records in :mod:`connector.ews.translate`.
 - :mod:`connector.ews.writer`: :class:`EwsWriter`, a :class:`connector.writer.MailboxWriter`, over
   :mod:`connector.ews.categories`, :mod:`connector.ews.master_categories` and :mod:`connector.ews.tasks`.
 - :mod:`connector.ews.errors`: exchangelib's exceptions onto the error tree (:mod:`connector.errors`).

@@ -2,7 +2,7 @@
 
 exchangelib's ``sync_items()`` saves its state only when its generator is exhausted, so this drives the
 ``SyncFolderItems`` service directly, one page (``page_size`` changes) per request, and hands the engine
-each page with the state that follows it. Translation into records is :mod:`connector.normalize`'s; the
+each page with the state that follows it. Translation into records is :mod:`connector.ews.translate`'s; the
 exceptions of recurring series are fetched here (GetItem), in the background, per page.
 
 Retries are the reader's (exchangelib does not retry dropped connections): connection dropped, timeout
@@ -35,7 +35,7 @@ from connector.engine import MailboxSync, SyncInterrupted, SyncSettings
 from connector.errors import ExchangeError, Throttled, TransientError
 from connector.ews.client import FOLDER_ATTRIBUTES, EwsConnection
 from connector.ews.errors import translate
-from connector.normalize import (
+from connector.ews.translate import (
     BadItem,
     contact_record,
     deleted_occurrence_starts,

@@ -41,7 +41,7 @@ from connector.engine import MailboxSync, SyncSettings
 from connector.errors import ExchangeProtocolError, SyncStateInvalid
 from connector.graph import ews_ids, translate
 from connector.graph.client import BatchRequest, GraphClient
-from connector.normalize import BadItem
+from connector.translate_rules import BadItem
 from mapping.changes import FolderName, ItemChange, SkippedItem, SyncRules
 from mapping.store.models import MailboxBackend
 from mapping.store.store import Store

@@ -1,10 +1,10 @@
 """Graph JSON -> records: contacts, messages and calendar instances, purely (no requests here).
 
-This mirrors :mod:`connector.normalize` (the EWS translation) rule for rule, through its own helpers,
+This mirrors :mod:`connector.ews.translate` (the EWS translation) rule for rule, through its own helpers,
 so a mailbox synced over Graph gives the store what the same mailbox gives over EWS: the same text
 limits, date range, e-mail and phone hygiene, sensitivity (unknown values read as the strictest),
 participant roles and all-day dates. Everything that cannot become a record raises
-:class:`connector.normalize.BadItem`, and only that.
+:class:`connector.translate_rules.BadItem`, and only that.
 
 Where Graph differs from EWS:
 
@@ -27,7 +27,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from connector.normalize import (
+from connector.translate_rules import (
     ADDRESS_KINDS,
     BadItem,
     accepted_message_class,

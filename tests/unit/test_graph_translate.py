@@ -36,7 +36,7 @@ from connector.graph.translate import (
     series_master_id,
     user_field_property,
 )
-from connector.normalize import BadItem
+from connector.translate_rules import BadItem
 from mapping.records import Participant
 
 EWS_UTC = EWSTimeZone("UTC")

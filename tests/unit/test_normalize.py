@@ -42,7 +42,7 @@ from exchangelib.recurrence import (
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from connector.normalize import (
+from connector.ews.translate import (
     MAX_TEXT_CHARS,
     BadItem,
     contact_record,

@@ -29,11 +29,11 @@ participants, sensitivity, all-day dates), ``zones``, ``contacts``, ``messages``
 
 from __future__ import annotations
 
-from connector.normalize.contacts import contact_record, register_user_fields, reset_user_fields
-from connector.normalize.meetings import meeting_record
-from connector.normalize.messages import message_record
-from connector.normalize.recurrence import deleted_occurrence_starts, modified_occurrence_records, recurrence_spec
-from connector.normalize.rules import (
+from connector.ews.translate.contacts import contact_record, register_user_fields, reset_user_fields
+from connector.ews.translate.meetings import meeting_record
+from connector.ews.translate.messages import message_record
+from connector.ews.translate.recurrence import deleted_occurrence_starts, modified_occurrence_records, recurrence_spec
+from connector.translate_rules import (
     ADDRESS_KINDS,
     MAX_TEXT_CHARS,
     BadItem,
@@ -45,8 +45,8 @@ from connector.normalize.rules import (
     sensitivity_of,
     text_field,
     utc_datetime,
+    windows_to_iana,
 )
-from connector.normalize.zones import windows_to_iana
 
 __all__ = [
     "ADDRESS_KINDS",

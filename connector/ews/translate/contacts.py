@@ -12,7 +12,7 @@ from exchangelib import Contact
 from exchangelib.extended_properties import ExtendedProperty
 from exchangelib.fields import ExtendedPropertyField, InvalidField
 
-from connector.normalize.rules import (
+from connector.translate_rules import (
     ADDRESS_KINDS,
     BadItem,
     item_id_of,

@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 
 from exchangelib import CalendarItem
 
-from connector.normalize.rules import (
+from connector.ews.translate.zones import meeting_zone
+from connector.translate_rules import (
     BadItem,
     all_day_dates,
     dedupe_participants,
@@ -20,7 +21,6 @@ from connector.normalize.rules import (
     text_field,
     utc_datetime,
 )
-from connector.normalize.zones import meeting_zone
 from mapping.records import (
     CalendarItemType,
     MeetingRecord,

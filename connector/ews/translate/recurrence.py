@@ -22,7 +22,7 @@ from exchangelib.recurrence import (
     WeeklyPattern,
 )
 
-from connector.normalize.rules import (
+from connector.translate_rules import (
     BadItem,
     item_id_of,
     utc_datetime,

@@ -5,28 +5,10 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from exchangelib.winzone import MS_TIMEZONE_TO_IANA_MAP
+from connector.translate_rules import windows_to_iana
 
 # --- time zones ----------------------------------------------------------------------------------
-
-
-def windows_to_iana(zone_id: str | None) -> str | None:
-    """IANA name for a Windows time zone id ("W. Europe Standard Time" -> "Europe/Berlin").
-
-    An id that already is a valid IANA name is returned as is; unknown ids give ``None``.
-    """
-    if not zone_id:
-        return None
-    iana = MS_TIMEZONE_TO_IANA_MAP.get(zone_id)
-    if iana:
-        return "UTC" if iana in ("Etc/UTC", "Etc/GMT") else iana
-    try:
-        ZoneInfo(zone_id)
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
-    return "UTC" if zone_id in ("Etc/UTC", "Etc/GMT", "Etc/Zulu", "UCT", "Zulu") else zone_id
 
 
 def zone_name(tz: Any) -> str | None:

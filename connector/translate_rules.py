@@ -9,7 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from tzlocal.windows_tz import win_tz as WINDOWS_TO_IANA
 
 from mapping.hygiene import normalise_email
 from mapping.records import (
@@ -166,3 +168,27 @@ def all_day_dates(item_id: str, start: Any, end: Any, zone: ZoneInfo) -> tuple[d
     if after <= first:
         raise BadItem(item_id, "ends before it starts")
     return first, after
+
+
+# --- time zones ----------------------------------------------------------------------------------
+#: Ids Exchange writes that CLDR's windowsZones table (tzlocal's copy) does not list.
+_EXCHANGE_ZONE_IDS = {"tzone://Microsoft/Utc": "UTC"}
+
+
+def windows_to_iana(zone_id: str | None) -> str | None:
+    """IANA name for a Windows time zone id ("W. Europe Standard Time" -> "Europe/Berlin"), from
+    CLDR's windowsZones table as tzlocal ships it (a table both backends share, so Graph's translation
+    never needs exchangelib's copy of it).
+
+    An id that already is a valid IANA name is returned as is; unknown ids give ``None``.
+    """
+    if not zone_id:
+        return None
+    iana = _EXCHANGE_ZONE_IDS.get(zone_id) or WINDOWS_TO_IANA.get(zone_id)
+    if iana:
+        return "UTC" if iana in ("Etc/UTC", "Etc/GMT") else iana
+    try:
+        ZoneInfo(zone_id)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+    return "UTC" if zone_id in ("Etc/UTC", "Etc/GMT", "Etc/Zulu", "UCT", "Zulu") else zone_id

@@ -9,7 +9,7 @@ from typing import Any
 
 from exchangelib import Message
 
-from connector.normalize.rules import (
+from connector.translate_rules import (
     BadItem,
     accepted_message_class,
     dedupe_participants,
