@@ -39,8 +39,10 @@ sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa  # noqa: E402
 
+from mapping.store.history import record_revenue  # noqa: E402
 from mapping.store.insights import (  # noqa: E402
     ReportSettings,
+    _customers,
     compliance_report,
     movement_report,
     overview_report,
@@ -240,6 +242,17 @@ def fill(store: Store, relationships: int, interactions: int, transactions: int,
     return {"median": order[relationships // 2]}
 
 
+def store_revenue(store: Store) -> None:
+    """What classification stores beside each result: the relationship's net revenue over the value
+    period (here summed once from the sales rows, as the classifier's facts would)."""
+    start = time.perf_counter()
+    today = datetime.now(UTC).date()
+    with store.session() as s:
+        rows = _customers(s, today - timedelta(days=364), today, None)
+        record_revenue(s, {row.relationship_id: row.revenue for row in rows}, NOW)
+    print(f"  relationship_revenue: {len(rows):,} rows in {time.perf_counter() - start:.1f} s", flush=True)
+
+
 def count_baseline(store: Store, *tables: str) -> Callable[[], Any]:
     def run() -> None:
         with store.engine.connect() as conn:
@@ -266,9 +279,13 @@ def main() -> None:
         existing = conn.exec_driver_sql("SELECT count(*) FROM relationships").scalar_one()
     if existing:  # a store built by an earlier run with the same --url: time the queries again
         print(f"reusing the {existing:,} relationships already in the store\n")
+        with store.engine.connect() as conn:
+            if not conn.exec_driver_sql("SELECT count(*) FROM relationship_revenue").scalar_one():
+                store_revenue(store)
     else:
         start = time.perf_counter()
         fill(store, args.relationships, args.interactions, args.transactions, args.seed)
+        store_revenue(store)
         print(f"built in {time.perf_counter() - start:.0f} s: {args.relationships:,} relationships, "
               f"{args.interactions:,} interactions, {args.transactions:,} transactions\n")
 

@@ -51,7 +51,7 @@ from mapping.store.models import (
     Transaction,
     TransactionKind,
 )
-from mapping.store.models_history import ClassificationChange
+from mapping.store.models_history import ClassificationChange, RelationshipRevenue
 from mapping.store.store import Store
 
 _CENT = Decimal("0.01")
@@ -199,6 +199,25 @@ def _customers(session: Session, since: date, as_of: date, currency: str | None)
             for rid, name, revenue, source, industry, size in session.execute(query)]
 
 
+def _classified_customers(session: Session) -> list[_CustomerRow] | None:
+    """Each relationship's positive net revenue as its last classification computed it (None: no
+    classification has stored revenue yet). A hundred thousand rows instead of a million sales rows."""
+    rr, r = RelationshipRevenue, Relationship
+    if session.scalar(sa.select(rr.relationship_id).limit(1)) is None:
+        return None
+    query = (
+        sa.select(r.id, sa.func.coalesce(Organisation.name, Person.display_name), rr.net_revenue,
+                  r.source, sa.func.coalesce(r.industry, Organisation.industry),
+                  sa.func.coalesce(r.size, Organisation.size))
+        .join(rr, rr.relationship_id == r.id)
+        .outerjoin(Organisation, Organisation.id == r.organisation_id)
+        .outerjoin(Person, Person.id == r.person_id)
+        .where(rr.net_revenue > 0)
+    )
+    return [_CustomerRow(rid, name or f"#{rid}", _money(revenue), source, industry, size)
+            for rid, name, revenue, source, industry, size in session.execute(query)]
+
+
 def _by_product(session: Session, since: date, as_of: date, currency: str | None) -> list[tuple[str | None, Decimal]]:
     """Net revenue per product over every sales row of the period (matched to a customer or not)."""
     t = Transaction
@@ -210,15 +229,20 @@ def overview_report(store: Store, settings: ReportSettings = ReportSettings(), a
                     today: date | None = None) -> OverviewReport:
     """The overview as of ``as_of`` (default: today; a future day is a :class:`ReportInputError`).
 
-    Counts come from the relationships (today) or from classification history (an earlier day); revenue
-    is the ``value_period_days`` ending on the day. ``today`` is for tests (default: the UTC date).
+    Counts come from the relationships (today) or from classification history (an earlier day). Revenue
+    per customer is, today, what the last classification computed (orders less returns plus referral
+    credits over its value period: the numbers the tiers came from, stored beside them); on an earlier
+    day, or before any classification stored it, it is summed from the sales history over the
+    ``value_period_days`` ending on the day (orders less returns). Revenue by product is always summed
+    from the sales history of that period. ``today`` is for tests (default: the UTC date).
     """
     today = today or _today()
     day = check_as_of(as_of, today)
     since = day - timedelta(days=settings.value_period_days - 1)
     with store.session() as s:
         counts = _class_counts(s, day, today)
-        customers = _customers(s, since, day, settings.currency)
+        classified = _classified_customers(s) if day >= today else None
+        customers = classified if classified is not None else _customers(s, since, day, settings.currency)
         products = _by_product(s, since, day, settings.currency)
     result = overview(counts, settings.tier_order, settings.potential_order)
     curve = pareto((CustomerRevenue(c.relationship_id, c.name, c.revenue) for c in customers),
