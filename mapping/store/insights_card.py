@@ -138,6 +138,20 @@ class RelationshipCard:
     follow_ups: tuple[FollowUpView, ...]
     duplicates: tuple[DuplicateView, ...]
 
+    @property
+    def interactions_count(self) -> str:
+        """``interactions_total`` as a page says it: "1,000+" past :data:`COUNT_CAP`."""
+        return _count_text(self.interactions_total)
+
+    @property
+    def transactions_count(self) -> str:
+        """``transactions_total`` as a page says it: "1,000+" past :data:`COUNT_CAP`."""
+        return _count_text(self.transactions_total)
+
+
+def _count_text(total: int) -> str:
+    return f"{COUNT_CAP:,}+" if total > COUNT_CAP else f"{total:,}"
+
 
 def _grouped(session: Session, query: Any) -> dict[int, list[str]]:
     out: dict[int, list[str]] = {}
