@@ -118,10 +118,14 @@ def _matrix_svg(rows: tuple[str, ...], columns: tuple[str, ...], counts: tuple[t
         fig = _figure(max(3.5, 1.1 * len(columns) + 2.2), max(2.2, 0.45 * len(rows) + 1.4),
                       left_labels=[f"{label}  " for label in rows], bottom=0.75)
         ax = fig.add_subplot()
-        data = [list(row) for row in counts] or [[0]]
-        peak = max((max(row) for row in data if row), default=0)
-        ax.imshow(data, cmap="Blues", vmin=0, vmax=max(peak, 1), aspect="auto")
-        for i, row in enumerate(data):
+        if not rows or not columns:
+            ax.set_axis_off()
+            ax.text(0.5, 0.5, "nothing to show yet", ha="center", va="center", transform=ax.transAxes)
+            ax.set_title(title)
+            return _render(fig, name)
+        peak = max((max(row) for row in counts if row), default=0)
+        ax.imshow([list(row) for row in counts], cmap="Blues", vmin=0, vmax=max(peak, 1), aspect="auto")
+        for i, row in enumerate(counts):
             for j, value in enumerate(row):
                 ax.text(j, i, str(value), ha="center", va="center",
                         color="white" if peak and value > peak * 0.6 else "black")

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session, aliased
 from mapping.categories import all_managed_names, detect_overrides
 from mapping.classify_config import ClassificationConfig
 from mapping.relationship_records import Classification, RelationshipFacts
-from mapping.store.history import record_changes
+from mapping.store.history import record_changes, record_revenue
 from mapping.store.models import (
     CategoryDimension,
     CategoryOverride,
@@ -190,6 +190,7 @@ def save_classifications(
         })
     # History first: it compares with the values the rows hold before this update.
     record_changes(session, params, now)
+    record_revenue(session, {int(r.id): r.net_revenue for r in results}, now)
     for start in range(0, len(params), 5000):
         session.execute(sa.update(Relationship), params[start:start + 5000])
     return len(params)

@@ -296,6 +296,7 @@ def test_relationship_card_has_everything_but_bodies_and_private_items(shared: S
         ("Quote for widgets", ("ann@us.example", "bob@us.example"))]
     assert "secret body" not in repr(card)
     assert card.interactions_total == 1 and card.transactions_total == 2
+    assert (card.interactions_count, card.transactions_count) == ("1", "2")
     assert card.key_dates.next_follow_up == TODAY - timedelta(days=3)
     assert card.classification["result"]["tier"] == "Superior"
     assert [(d.kind, d.status) for d in card.duplicates] == [("person", "pending")]
@@ -334,3 +335,23 @@ def test_a_busy_relationships_timeline_walks_the_time_index_to_the_same_answer(
     walked = relationship_card(shared, acme)
     assert by_participants is not None and walked is not None
     assert walked.timeline == by_participants.timeline and walked.interactions_total == 1
+    monkeypatch.setattr(insights_card, "COUNT_CAP", 1)  # a total past the cap is counted no further
+    capped = relationship_card(shared, acme)
+    assert capped is not None and capped.transactions_total == 2 and capped.transactions_count == "1+"
+
+
+def test_today_ranks_customers_by_the_revenue_classification_stored(store: Store, company: dict[str, int]) -> None:
+    from mapping.store.history import record_revenue
+
+    summed = overview_report(store, SETTINGS, today=TODAY).pareto
+    assert summed.total == Decimal("1000.00")  # no classification yet: summed from the sales rows
+    with store.session() as s:
+        assert record_revenue(s, {company["acme"]: Decimal("750"), company["bolt"]: Decimal("150.004"),
+                                  company["solo"]: Decimal("-20")}, NOW) == 3
+        assert record_revenue(s, {company["acme"]: Decimal("750.00"), company["bolt"]: Decimal("90")}, NOW) == 1
+    stored = overview_report(store, SETTINGS, today=TODAY).pareto
+    assert [(c.name, c.revenue) for c in stored.inside] == [("Acme 100% Tools", Decimal("750.00"))]
+    assert stored.customers == 2 and stored.total == Decimal("840.00")  # Solo's loss is not revenue
+    # An earlier day is always summed from the sales rows of its own period.
+    past = overview_report(store, SETTINGS, as_of=TODAY - timedelta(days=1), today=TODAY).pareto
+    assert past.total == Decimal("1000.00")

@@ -22,6 +22,7 @@ def _all_charts() -> list[str]:
         revenue_svg(breakdown("product", [("Widgets", Decimal(10)), (None, Decimal(-2))])),
         movement_svg(tier_movement(date(2026, 1, 1), date(2026, 2, 1), {1: "Average"}, {1: "Superior"}, {})),
         pareto_svg(pareto([])),
+        tier_potential_svg(overview([], ("Superior",))),  # an empty store: tiers but no potential yet
     ]
 
 

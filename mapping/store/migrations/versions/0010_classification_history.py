@@ -1,4 +1,5 @@
-"""Classification history (one row per change, for tier movement) and the reports' indexes.
+"""Classification history (one row per change, for tier movement), each relationship's net revenue as
+classification computed it (the overview's Pareto curve), and the reports' indexes.
 
 Backfill: every classified relationship's current classification becomes its first row, dated when it
 was classified, so a movement report has a starting point from the day of the upgrade.
@@ -37,6 +38,14 @@ def upgrade() -> None:
     )
     op.create_index(op.f('ix_classification_history_changed_at'), 'classification_history', ['changed_at'], unique=False)
     op.create_index('ix_classification_history_relationship_id_changed_at', 'classification_history', ['relationship_id', 'changed_at'], unique=False)
+    op.create_table('relationship_revenue',
+    sa.Column('relationship_id', sa.Integer(), nullable=False),
+    sa.Column('net_revenue', sa.Numeric(precision=14, scale=2), nullable=False),
+    sa.Column('computed_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['relationship_id'], ['relationships.id'], name=op.f('fk_relationship_revenue_relationship_id_relationships'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('relationship_id', name=op.f('pk_relationship_revenue'))
+    )
+    op.create_index('ix_relationships_report_classification', 'relationships', ['type', 'status', 'tier', 'potential'], unique=False)
     # The reports read the sales history from covering indexes (revenue per customer, by product).
     op.create_index('ix_transactions_report_customer', 'transactions', ['organisation_id', 'person_id', 'occurred_on', 'kind', 'amount', 'currency'], unique=False)
     op.create_index('ix_transactions_report_product', 'transactions', ['product', 'occurred_on', 'kind', 'amount', 'currency'], unique=False)
@@ -48,6 +57,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index('ix_relationships_report_classification', table_name='relationships')
+    op.drop_table('relationship_revenue')
     op.drop_index('ix_transactions_report_product', table_name='transactions')
     op.drop_index('ix_transactions_report_customer', table_name='transactions')
     op.drop_index('ix_classification_history_relationship_id_changed_at', table_name='classification_history')
