@@ -65,6 +65,7 @@ from mapping.store import leases, migrate
 from mapping.store.models import MailboxLease, utcnow
 from mapping.store.reports import mailbox_status
 from mapping.store.store import Store
+from scheduler import privacy_key
 from scheduler.backoff import Schedule
 from scheduler.config import LoadedConfig
 from scheduler.connect import open_backends
@@ -217,6 +218,7 @@ class Daemon:
                 "Fix: run `relsync db upgrade`"
             )
         structlog.contextvars.bind_contextvars(worker=self.worker)
+        privacy_key.register(self.loaded, actor=f"worker:{self.worker}")
         # APScheduler logs every run at INFO and every coalesced tick at WARNING: routine for a daemon.
         logging.getLogger("apscheduler").setLevel(logging.WARNING)
         logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)

@@ -29,6 +29,7 @@ from connector.tasks import Created, NewTask, TaskChange
 from connector.writer import MailboxWriter
 from mapping.followups import FollowUpPolicy, decide_owner, plan, task_body
 from mapping.followups_adopt import PlannedTask, match_orphans
+from mapping.store import audit
 from mapping.store import followups as fs
 from mapping.store import followups_adopt as fa
 from mapping.store.models import StaffMailbox, utcnow
@@ -216,7 +217,10 @@ def _write(
     creates = [w for w in pending if w.action == "create"]
     if creates:
         colour = -1 if section.category_colour == "None" else int(section.category_colour.removeprefix("Preset"))
-        writer.ensure_master_categories([(section.category, colour)])
+        added = writer.ensure_master_categories([(section.category, colour)])
+        if added:
+            with store.session() as session:
+                audit.master_categories(session, owner.mailbox, added, reason="follow-up tasks")
     with store.session() as session:
         again = [(w, found[w.our_id].item_id, found[w.our_id].change_key) for w in creates if w.our_id in found]
         fs.record_tasks_created(session, again, now)

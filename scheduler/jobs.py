@@ -25,6 +25,7 @@ from mapping.changes import FolderName, SyncRules
 from mapping.classify import classify_all
 from mapping.identity import Thresholds
 from mapping.policy import PrivacyRules
+from mapping.store import audit
 from mapping.store.classification import (
     record_overrides,
     record_written_managed,
@@ -73,6 +74,7 @@ def sync_rules(loaded: LoadedConfig) -> SyncRules:
         ),
         person_policy=config.sync.create_people_from,
         keep_interactions_on_delete=config.sync.keep_interactions_on_delete,
+        suppression_key=audit.audit_key() if audit.has_key() else None,
     )
 
 
@@ -247,6 +249,8 @@ def write_back_categories(
             continue
         if added:
             master_added[mailbox] = added
+            with store.session() as session:
+                audit.master_categories(session, mailbox, added, reason="classification write-back")
     plans: dict[str, list[PlannedCategories]] = {}
     for r in rows:
         plans.setdefault(r.mailbox, []).append(
@@ -260,6 +264,10 @@ def write_back_categories(
             results += [BatchWrite(p.key, p.mailbox, p.item_id, p.current, p.change_key, False, str(exc)) for p in plan]
     for failed in (r for r in results if not r.ok):
         log.warning("categories not written", mailbox=failed.mailbox, item_id=failed.item_id, error=failed.error)
+    if any(not r.ok for r in results):
+        with store.session() as session:
+            audit.exchange_writes(session, "categories", ((f"link:{r.key}", {}) for r in results if not r.ok),
+                                  outcome="failed", reason="classification write-back")
     known = {r.link_id: (r.categories, r.change_key) for r in rows}
     # What relsync last wrote (its managed categories now on the item) is the base against which
     # later hand edits are told apart from our own writes (staff overrides).

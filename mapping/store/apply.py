@@ -47,6 +47,7 @@ from mapping.store.models import (
     SyncState,
 )
 from mapping.store.participants import link_people
+from mapping.store.privacy import without_suppressed
 
 _ITEM_KIND: dict[str, ItemKind] = {
     "contacts": ItemKind.CONTACT,
@@ -361,6 +362,8 @@ def _apply_page(session: Session, page: Page, rules: SyncRules, now: datetime) -
     result = PageResult()
     for skipped in page.skipped:
         result.skipped[f"bad-item: {skipped.reason}"] += 1
+    # Suppressed (erased or excluded) people never come back: their items or addresses are dropped here.
+    page = without_suppressed(session, page, rules, result)
     links = _existing_links(session, page)
     directory = _Directory(session, rules, now, result)
     if page.folder == "contacts":

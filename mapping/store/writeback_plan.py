@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from mapping.store import audit
 from mapping.store.id_rewrite import PARKED
 from mapping.store.models import EntityType, ItemKind, ItemLink, StaffMailbox
 
@@ -79,4 +80,6 @@ def record_written_categories(session: Session, written: Iterable[tuple[int, Seq
     ]
     if params:
         session.execute(sa.update(ItemLink), params)
+        audit.exchange_writes(session, "categories", ((f"link:{p['id']}", {"categories": p["categories"]})
+                                                      for p in params), reason="classification write-back")
     return len(params)
