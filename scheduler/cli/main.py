@@ -16,7 +16,18 @@ from mapping.errors import RelsyncError
 from mapping.store.errors import store_failure
 
 # Each command module registers its commands on ``cli`` when imported.
-from scheduler.cli import classify, db, demo, export, fake, followups, identity, imports, sync  # noqa: F401
+from scheduler.cli import (  # noqa: F401
+    classify,
+    db,
+    demo,
+    export,
+    fake,
+    followups,
+    identity,
+    imports,
+    privacy,
+    sync,
+)
 from scheduler.cli.group import cli
 
 __all__ = ["cli", "main"]
