@@ -59,9 +59,10 @@ def managed_names(loaded: LoadedConfig) -> list[str]:
     return sorted(names)
 
 
-def _unknown(asked: str) -> UnknownSubject:
+def unknown_subject(asked: str, consequence: str = "nothing was erased") -> UnknownSubject:
+    """The one sentence for an address or id that matches nobody."""
     return UnknownSubject(f"nobody in the store matches {asked!r}. Fix: check the address or id "
-                          "(`relsync explain NAME` shows ids); nothing was erased")
+                          f"(`relsync explain NAME` shows ids); {consequence}")
 
 
 def erase(loaded: LoadedConfig, store: Store, backends: Callable[[], Backends], asked: str, *,
@@ -76,7 +77,7 @@ def erase(loaded: LoadedConfig, store: Store, backends: Callable[[], Backends], 
             done = pe.finished_erasure(session, pe.subject_hash(key, asked))
             if done is not None:
                 return ErasureOutcome(receipt=done, already=True)
-            raise _unknown(asked)
+            raise unknown_subject(asked)
         plan = pe.plan_erasure(session, subject)
         if dry_run:
             held = pe.leased_mailboxes(session, plan.mailbox_ids, now)

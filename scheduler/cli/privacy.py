@@ -160,3 +160,36 @@ def audit_export(ctx: Context, file: Path, since: str | None) -> None:
     finally:
         store.dispose()
     click.echo(f"{count} audit entries written to {file}")
+
+
+@privacy.command("export")
+@click.argument("email_or_id")
+@click.option("--format", "fmt", type=click.Choice(["json"]), default="json", show_default=True,
+              help="The document's format.")
+@click.option("--output", "output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to this file (0600) instead of standard output.")
+@pass_ctx
+def export_subject(ctx: Context, email_or_id: str, fmt: str, output: Path | None) -> None:
+    """Everything the store holds about a person (subject access): records, interactions' metadata,
+    classification and its explanation, follow-ups, and the audit entries about them."""
+    from mapping.store import audit
+    from mapping.store.privacy_erase import find_subject
+    from mapping.store.privacy_export import subject_access
+    from scheduler.privacy import unknown_subject
+
+    store = _store(ctx)
+    try:
+        with store.session() as s:
+            subject = find_subject(s, email_or_id, audit.audit_key())
+            if subject is None:
+                raise unknown_subject(email_or_id, "nothing was exported")
+            document = subject_access(s, subject)
+            audit.record(s, "subject_access", "export", subject=f"person:{subject.person_ids[0]}",
+                         detail={"person_ids": list(subject.person_ids), "format": fmt})
+    finally:
+        store.dispose()
+    if output is not None:
+        _write_json(output, document, "--output")
+        click.echo(f"subject access export written to {output}", err=True)
+    else:
+        click.echo(json.dumps(document, indent=2, ensure_ascii=False, default=str))

@@ -194,3 +194,39 @@ def test_bad_subjects_are_refused_in_one_sentence_and_nothing_changes(
     assert env.texts_naming(NEEDLES) == before  # nothing partial
     assert sql(env, "SELECT count(*) FROM suppressions") == 0
     assert env.run("audit", "verify").exit_code == 0
+
+
+def test_subject_access_export_holds_every_record_the_store_has_of_them(env: Env, tmp_path: Path) -> None:
+    assert env.run("run-once").exit_code in (0, 1)
+    out = tmp_path / "dana.json"
+    result = env.run("privacy", "export", DANA.email, "--format", "json", "--output", str(out))
+    assert result.exit_code == 0, result.output
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    (dana,) = doc["subject"]["person_ids"]
+    engine = sa.create_engine(env.url)
+    try:
+        with engine.connect() as conn:
+            meta = sa.MetaData()
+            meta.reflect(conn)
+            with_person = [t for t in meta.sorted_tables if "person_id" in t.columns]
+            assert {"email_addresses", "interaction_participants", "relationships", "follow_ups"} <= {
+                t.name for t in with_person}
+            for table in with_person:
+                ids = set(conn.scalars(sa.select(table.primary_key.columns.values()[0])
+                                       .where(table.c.person_id == dana)))
+                exported = {r[table.primary_key.columns.values()[0].name] for r in doc["tables"][table.name]}
+                assert ids <= exported, table.name
+            p = meta.tables["interaction_participants"]
+            on = set(conn.scalars(sa.select(p.c.interaction_id).where(
+                sa.or_(p.c.person_id == dana, p.c.address == DANA.email))))
+            assert on and on == {r["id"] for r in doc["tables"]["interactions"]}
+            links = meta.tables["item_links"]
+            theirs = set(conn.scalars(sa.select(links.c.id).where(links.c.entity_type == "person",
+                                                                  links.c.entity_id == dana)))
+            assert len(theirs) == 3 and theirs == {r["id"] for r in doc["tables"]["item_links"]}
+    finally:
+        engine.dispose()
+    assert [r["address"] for r in doc["tables"]["email_addresses"]] == [DANA.email]
+    assert any(c["name"] == "Fabrikam" for c in doc["classification"])
+    audited = {e["subject"] for e in doc["audit"]}
+    assert {f"link:{i}" for i in theirs} <= audited  # the categories relsync wrote on her contacts
