@@ -79,11 +79,13 @@ from scheduler.jobs import (
 )
 from scheduler.lease_sync import dead_local_process
 from scheduler.metrics import Metrics, MetricsAddressError, MetricsServer, serve
+from scheduler.privacy import retention_policy, run_retention
 
 log = structlog.get_logger(__name__)
 
 CLASSIFY_JOB = "classify"
 FOLLOWUPS_JOB = "followups"
+RETENTION_JOB = "retention"
 #: A page that collides with another worker's insert of the same person is retried this often at once.
 CONFLICT_RETRIES = 4
 #: Lease length on SQLite (no renewals there; see the module docstring).
@@ -278,6 +280,8 @@ class Daemon:
             id=FOLLOWUPS_JOB,
             executor=store_jobs,
         )
+        scheduler.add_job(self._retention_job, CronTrigger(hour=2, minute=17, timezone=UTC), id=RETENTION_JOB,
+                          executor=store_jobs)
         self.scheduler = scheduler
         scheduler.start()
         log.info(
@@ -631,6 +635,25 @@ class Daemon:
                 log.info("follow-up planning is running on another worker")
         except Exception as exc:
             log.error("follow-up planning failed; retried at its next time", error=f"{type(exc).__name__}: {exc}")
+
+    def _retention_job(self) -> None:
+        """Once a day: remove what is past its period ([privacy.retention]), counted in metrics and audit."""
+        structlog.contextvars.bind_contextvars(worker=self.worker)
+        if self.stop.is_set() or retention_policy(self.loaded).empty:
+            return
+
+        def work() -> object:
+            assert self.store is not None
+            report = run_retention(self.loaded, self.store, dry_run=False)
+            if self._metrics is not None:
+                self._metrics.record_retention({**report.interactions,
+                                                "archived_relationship": report.archived_relationships})
+            return report
+
+        try:
+            self._exclusive(RETENTION_JOB, work)
+        except Exception as exc:
+            log.error("retention run failed; retried tomorrow", error=f"{type(exc).__name__}: {exc}"[:1000])
 
     def _count_writes(self, kind: str, by_mailbox: Mapping[str, int]) -> None:
         """Items written back to Exchange by a store job, on ``relsync_exchange_writes_total``."""

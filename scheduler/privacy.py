@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import structlog
@@ -28,9 +29,12 @@ from connector.writeback import PlannedCategories
 from mapping.categories import all_managed_names
 from mapping.errors import EXIT_USAGE, RelsyncError
 from mapping.privacy.erasure import receipt as make_receipt
+from mapping.privacy.retention import RetentionPolicy
 from mapping.store import audit
 from mapping.store import privacy_erase as pe
+from mapping.store import privacy_retention as pr
 from mapping.store.models import utcnow
+from mapping.store.privacy_retention import RetentionReport
 from mapping.store.store import Store
 from scheduler.config import LoadedConfig
 
@@ -128,3 +132,18 @@ def _erase_in_exchange(loaded: LoadedConfig, store: Store, backends: Backends, p
                                 "erasure again once Exchange answers; the store was not changed yet", mailbox=mailbox)
         done["tasks_deleted"] += len(its)
     return done
+
+
+def retention_policy(loaded: LoadedConfig) -> RetentionPolicy:
+    """``[privacy.retention]`` as the pure policy (periods were checked positive at load)."""
+    r = loaded.config.privacy.retention
+    return RetentionPolicy(r.email_days, r.meeting_days, r.task_days, r.archived_relationship_days)
+
+
+def run_retention(loaded: LoadedConfig, store: Store, *, dry_run: bool, now: datetime | None = None) -> RetentionReport:
+    """One retention run (the daemon's daily job and ``relsync privacy retention``), in one transaction."""
+    policy = retention_policy(loaded)
+    with store.session() as session:
+        report = pr.run_retention(session, policy, now or utcnow(), dry_run)
+    log.info("retention run", **report.as_dict())
+    return report

@@ -193,3 +193,30 @@ def export_subject(ctx: Context, email_or_id: str, fmt: str, output: Path | None
         click.echo(f"subject access export written to {output}", err=True)
     else:
         click.echo(json.dumps(document, indent=2, ensure_ascii=False, default=str))
+
+
+@privacy.command("retention")
+@click.option("--dry-run", "mode", flag_value="dry-run", help="Count what the policy would remove; change nothing.")
+@click.option("--apply", "mode", flag_value="apply", help="Remove what is past its period ([privacy.retention]).")
+@click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
+@pass_ctx
+def retention(ctx: Context, mode: str | None, as_json: bool) -> None:
+    """Apply the retention policy: interactions past their kind's period, archived relationships past theirs."""
+    from scheduler.privacy import run_retention
+
+    if mode is None:
+        raise click.UsageError("say --dry-run (count only) or --apply (remove)")
+    store = _store(ctx)
+    try:
+        report = run_retention(ctx.config(), store, dry_run=mode == "dry-run")
+    finally:
+        store.dispose()
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), sort_keys=True))
+        return
+    verb = "would remove" if report.dry_run else "removed"
+    for kind, count in sorted(report.interactions.items()):
+        click.echo(f"{verb} {count} {kind} interaction(s)")
+    click.echo(f"{verb} {report.archived_relationships} archived relationship(s)")
+    if not report.interactions and ctx.config().config.privacy.retention.archived_relationship_days is None:
+        click.echo("no retention period is configured ([privacy.retention]): nothing is ever removed")
