@@ -103,7 +103,8 @@ def test_key_dates_follow_the_interactions_that_remain(store: Store) -> None:
 def test_a_period_of_zero_or_less_is_refused_at_config_load(tmp_path: Path, days: str) -> None:
     config = tmp_path / "relsync.toml"
     example = (Path(__file__).resolve().parents[2] / "config.example.toml").read_text(encoding="utf-8")
-    config.write_text(example + f"\n[privacy.retention]\nemail_days = {days}\n", encoding="utf-8")
+    config.write_text(example.replace("[privacy.retention]\n", f"[privacy.retention]\nemail_days = {days}\n"),
+                      encoding="utf-8")
     with pytest.raises(ConfigError) as exc:
         load_config(config)
     assert any("privacy.retention.email_days" in p and "greater than 0" in p for p in exc.value.problems)
