@@ -190,7 +190,9 @@ def plan_erasure(session: Session, subject: Subject) -> ErasurePlan:
     for chunk in chunked(sorted(touched)):
         rows = session.execute(
             sa.select(p.interaction_id, sa.func.count())
-            .where(p.interaction_id.in_(chunk), p.staff_mailbox_id.is_(None), ~theirs)
+            # NULL-safe "not them": a participant no person is known for is someone else outside.
+            .where(p.interaction_id.in_(chunk), p.staff_mailbox_id.is_(None),
+                   sa.func.coalesce(p.person_id, -1).not_in(people or [-1]), p.address.not_in(addresses or [""]))
             .group_by(p.interaction_id))
         others.update({int(i): int(n) for i, n in rows})
     removed, kept = interactions_to_remove(Involvement(i, n) for i, n in others.items())
