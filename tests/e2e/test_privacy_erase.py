@@ -6,6 +6,12 @@ later sync with new mail from them stores nothing, and the audit log verifies.""
 from __future__ import annotations
 
 import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -35,6 +41,7 @@ name = "Northwind is average"
 when = 'name == "Northwind"'
 set = { tier = "Average", potential = "Average", status = "active", type = "customer" }
 """
+ROOT = Path(__file__).resolve().parents[2]
 NEEDLES = ("dana@fabrikam.example", "dana dunn")
 OWN = "Golf buddy"  # Alice's own category on Dana's contact: never relsync's to remove
 
@@ -230,3 +237,29 @@ def test_subject_access_export_holds_every_record_the_store_has_of_them(env: Env
     assert any(c["name"] == "Fabrikam" for c in doc["classification"])
     audited = {e["subject"] for e in doc["audit"]}
     assert {f"link:{i}" for i in theirs} <= audited  # the categories relsync wrote on her contacts
+
+
+def test_an_erasure_killed_at_random_points_then_rerun_ends_in_the_same_state(env: Env, tmp_path: Path) -> None:
+    assert env.run("run-once").exit_code in (0, 1)
+    # Exchange answers each category write slowly, so kills land before, during and after the writes.
+    env.fake.faults.add("slow_reply", operation="UpdateItem", times=None, delay_ms=400)
+    rng = random.Random(20)
+    command = [sys.executable, "-m", "scheduler.cli", "--config", str(env.config), "privacy", "erase", DANA.email]
+    for attempt in range(4):
+        log = (tmp_path / f"kill{attempt}.log").open("w")
+        proc = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                                env={**os.environ, "PYTHONPATH": str(ROOT)})
+        time.sleep(rng.uniform(0.5, 4.5))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+        log.close()
+    env.fake.faults.clear()
+    final = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120,
+                           env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert final.returncode == 0, final.stderr
+    assert json.loads(final.stdout)["suppressed"] is True
+    assert env.texts_naming(NEEDLES) == []
+    assert env.contacts_of_dana() == {ALICE.email: (OWN,), BOB.email: (), CAROL.email: ()}
+    assert not any("Dana" in s for s in env.task_subjects())
+    assert sql(env, "SELECT count(*) FROM erasures WHERE finished_at IS NOT NULL") == 1
+    assert env.run("audit", "verify").exit_code == 0
