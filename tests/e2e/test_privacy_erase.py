@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from lxml import etree
 from syncenv import ALICE, BOB, CAROL, DANA, ERIN, T0, HandCompany, contact, meeting, message
 
 from connector.fake.server import FakeExchange
-from scheduler.cli import cli, write_fake_config
+from scheduler.cli import cli, start_fake_graph, write_fake_config
 from scheduler.cli.main import main
 
 RULES = """
@@ -102,22 +103,42 @@ class Env:
                 for f in ("inbox", "sentitems", "calendar", "contacts")}
 
 
-@pytest.fixture
-def env(tmp_path: Path, ews_schema: etree.XMLSchema, sqlite_url: str) -> Iterator[Env]:
+@contextmanager
+def make_env(tmp_path: Path, ews_schema: etree.XMLSchema, url: str, backend: str) -> Iterator[Env]:
+    """The company in a fake Exchange, reached over EWS or over Microsoft Graph (fake token service)."""
     with FakeExchange(company(), validate=ews_schema) as fake:
-        config = tmp_path / "relsync.toml"
-        write_fake_config(config, fake.url, fake.username, fake.password, [ALICE.email, BOB.email, CAROL.email],
-                          "contoso.example")
-        text = config.read_text(encoding="utf-8").replace('url = "sqlite:///relsync.db"', f'url = "{sqlite_url}"')
-        config.write_text(text.replace('level = "INFO"', 'level = "WARNING"') + RULES, encoding="utf-8")
-        e = Env(fake, config, sqlite_url)
-        assert e.run("db", "upgrade").exit_code == 0
-        yield e
-        close_connections()
+        graph = start_fake_graph(fake) if backend == "graph" else None
+        try:
+            config = tmp_path / "relsync.toml"
+            write_fake_config(config, fake.url, fake.username, fake.password,
+                              [ALICE.email, BOB.email, CAROL.email], "contoso.example", graph=graph)
+            text = config.read_text(encoding="utf-8").replace('url = "sqlite:///relsync.db"', f'url = "{url}"')
+            config.write_text(text.replace('level = "INFO"', 'level = "WARNING"') + RULES, encoding="utf-8")
+            e = Env(fake, config, url)
+            assert e.run("db", "upgrade").exit_code == 0
+            yield e
+        finally:
+            close_connections()
+            for stop in graph.stoppers if graph else []:
+                stop()
     assert fake.violations == []
 
 
-def test_erasing_a_customer_seen_in_three_mailboxes_leaves_nothing_of_them(env: Env, tmp_path: Path) -> None:
+@pytest.fixture
+def env(tmp_path: Path, ews_schema: etree.XMLSchema, sqlite_url: str) -> Iterator[Env]:
+    with make_env(tmp_path, ews_schema, sqlite_url, "ews") as e:
+        yield e
+
+
+@pytest.fixture(params=["ews", "graph"])
+def any_env(request: pytest.FixtureRequest, tmp_path: Path, ews_schema: etree.XMLSchema,
+            sqlite_url: str) -> Iterator[Env]:
+    with make_env(tmp_path, ews_schema, sqlite_url, request.param) as e:
+        yield e
+
+
+def test_erasing_a_customer_seen_in_three_mailboxes_leaves_nothing_of_them(any_env: Env, tmp_path: Path) -> None:
+    env = any_env
     assert env.run("run-once").exit_code in (0, 1)
     before = env.contacts_of_dana()
     assert len(before) == 3 and all(len(cats) > (owner == ALICE.email) for owner, cats in before.items()), before
