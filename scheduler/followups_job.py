@@ -17,7 +17,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import sqlalchemy as sa
 import structlog
@@ -235,14 +235,17 @@ def _write(
                        w.importance, (section.category,)) for w in chunk]
         results = writer.create_tasks(new)
         done: list[tuple[fs.TaskWrite, str, str | None]] = []
+        failed: list[fs.TaskWrite] = []
         for w, r in zip(chunk, results, strict=True):
             if isinstance(r, ExchangeError):
                 owner.failed += 1
+                failed.append(w)
                 log.warning("task not created", mailbox=owner.mailbox, follow_up=w.follow_up_id, error=str(r))
             else:
                 done.append((w, r.item_id, r.change_key))
         with store.session() as session:
             fs.record_tasks_created(session, done, now)
+            audit.exchange_writes(session, "task_create", _refused(failed), outcome="failed", reason="follow-up plan")
         owner.created += len(done)
     stale = [u for u in adopted.values() if u is not None]
     _apply_changes(writer, store, owner, [w for w in pending if w.action != "create"] + stale, found, now)
@@ -299,6 +302,8 @@ def _apply_changes(writer: MailboxWriter, store: Store, owner: OwnerReport, pend
     if changes:
         results = writer.update_tasks([c for _, c in changes])
         with store.session() as session:
+            refused = _refused(w for (w, _), r in zip(changes, results, strict=True) if isinstance(r, ExchangeError))
+            audit.exchange_writes(session, "task_update", refused, outcome="failed", reason="follow-up plan")
             for (w, _), r in zip(changes, results, strict=True):
                 if isinstance(r, ExchangeError):
                     owner.failed += 1
@@ -312,6 +317,8 @@ def _apply_changes(writer: MailboxWriter, store: Store, owner: OwnerReport, pend
     if deletes:
         errors = writer.delete_tasks([i for _, i in deletes])
         with store.session() as session:
+            refused = _refused(w for (w, _), e in zip(deletes, errors, strict=True) if e is not None)
+            audit.exchange_writes(session, "task_delete", refused, outcome="failed", reason="follow-up plan")
             for (w, _), err in zip(deletes, errors, strict=True):
                 if err is not None:
                     owner.failed += 1
@@ -319,3 +326,8 @@ def _apply_changes(writer: MailboxWriter, store: Store, owner: OwnerReport, pend
                     continue
                 fs.record_written(session, w.follow_up_id, None, now, gone=True)
                 owner.deleted += 1
+
+
+def _refused(writes: Iterable[fs.TaskWrite]) -> list[tuple[str, dict[str, Any]]]:
+    """Task writes Exchange refused, as audit subjects (logged ``failed``; retried on the next run)."""
+    return [(f"follow_up:{w.follow_up_id}", {"mailbox_id": w.mailbox_id}) for w in writes]
