@@ -284,3 +284,31 @@ def test_an_erasure_killed_at_random_points_then_rerun_ends_in_the_same_state(en
     assert not any("Dana" in s for s in env.task_subjects())
     assert sql(env, "SELECT count(*) FROM erasures WHERE finished_at IS NOT NULL") == 1
     assert env.run("audit", "verify").exit_code == 0
+
+
+def test_an_address_suppressed_up_front_is_never_stored(env: Env) -> None:
+    result = env.run("privacy", "suppress", DANA.email)
+    assert result.exit_code == 0 and "suppressed" in result.output
+    assert DANA.email not in str(sql(env, "SELECT group_concat(address_hash) FROM suppressions"))
+    assert env.run("run-once").exit_code in (0, 1)
+    assert env.texts_naming(NEEDLES) == []
+    assert env.texts_naming(("erin@northwind.example",))  # the others are stored as usual
+
+
+def test_audit_list_export_and_a_tampered_log_through_the_cli(
+        env: Env, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert env.run("run-once").exit_code in (0, 1)
+    lines = env.run("audit", "list", "--json", "--kind", "exchange_write").output.splitlines()
+    listed = [json.loads(line) for line in lines]
+    assert listed and {e["kind"] for e in listed} == {"exchange_write"}
+    assert {"categories", "task_create", "master_categories"} <= {e["action"] for e in listed}
+    assert env.run("audit", "list", "--since", "2999-01-01").output == ""
+    out = tmp_path / "siem.jsonl"
+    assert env.run("audit", "export", str(out)).exit_code == 0
+    exported = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [e["seq"] for e in exported] == list(range(1, len(exported) + 1))
+    assert all(len(e["hash"]) == 64 for e in exported)
+
+    sql(env, "UPDATE audit_log SET outcome = 'failed' WHERE seq = 2")
+    code, err = refused(env, capsys, "audit", "verify")
+    assert code == 1 and "audit entry 2 was changed" in err
