@@ -126,16 +126,17 @@ def append(session: Session, records: Iterable[AuditRecord], at: datetime | None
         return 0
     key = audit_key()
     at = at or utcnow()
-    bumped = session.execute(
-        sa.update(AuditHead).where(AuditHead.id == _HEAD_ID).values(seq=AuditHead.seq + len(recs))
-    )
-    if bumped.rowcount == 0:  # type: ignore[attr-defined]
-        session.execute(sa.insert(AuditHead).values(id=_HEAD_ID, seq=len(recs), entry_hash=GENESIS,
-                                                    head_hash=GENESIS))
-        seq, prev = 0, GENESIS
-    else:
-        tip = session.execute(sa.select(AuditHead.seq, AuditHead.entry_hash).where(AuditHead.id == _HEAD_ID)).one()
-        seq, prev = int(tip.seq) - len(recs), str(tip.entry_hash)
+    bump = sa.update(AuditHead).where(AuditHead.id == _HEAD_ID).values(seq=AuditHead.seq + len(recs))
+    if session.execute(bump).rowcount == 0:  # type: ignore[attr-defined]
+        try:  # the very first entry: create the head (a savepoint, as another writer may create it too)
+            with session.begin_nested():
+                session.execute(sa.insert(AuditHead).values(id=_HEAD_ID, seq=0, entry_hash=GENESIS,
+                                                            head_hash=GENESIS))
+        except sa.exc.IntegrityError:
+            pass  # it did: its row is there now (we waited for its commit)
+        session.execute(bump)
+    tip = session.execute(sa.select(AuditHead.seq, AuditHead.entry_hash).where(AuditHead.id == _HEAD_ID)).one()
+    seq, prev = int(tip.seq) - len(recs), str(tip.entry_hash)
     rows: list[dict[str, Any]] = []
     default_actor = current_actor()
     for r in recs:

@@ -312,3 +312,16 @@ def test_audit_list_export_and_a_tampered_log_through_the_cli(
     sql(env, "UPDATE audit_log SET outcome = 'failed' WHERE seq = 2")
     code, err = refused(env, capsys, "audit", "verify")
     assert code == 1 and "audit entry 2 was changed" in err
+
+
+def test_erasing_an_organisation_covers_its_people(env: Env) -> None:
+    assert env.run("run-once").exit_code in (0, 1)
+    org = sql(env, "SELECT id FROM organisations WHERE name = 'Fabrikam'")
+    result = env.run("privacy", "erase", f"org:{org}")
+    assert result.exit_code == 0, result.output
+    receipt = json.loads(result.output)
+    assert receipt["store"]["organisations"] == 1 and receipt["store"]["people"] == 1
+    assert env.texts_naming((*NEEDLES, "fabrikam")) == []
+    assert env.contacts_of_dana() == {ALICE.email: (OWN,), BOB.email: (), CAROL.email: ()}
+    assert env.texts_naming(("erin@northwind.example",))  # another organisation's people stay
+    assert env.run("audit", "verify").exit_code == 0

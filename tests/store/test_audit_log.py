@@ -87,3 +87,26 @@ def test_entries_hold_no_address_in_reasons(store: Store) -> None:
     with store.session() as s:
         (row,) = list(audit.entries(s))
     assert row.reason == "by [address]"
+
+
+def test_concurrent_writers_on_postgresql_keep_one_unbroken_chain(pg_url: str) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from mapping.store.migrate import upgrade
+
+    upgrade(pg_url)
+    store = Store(pg_url)
+    try:
+        def write(worker: int) -> None:
+            for n in range(15):
+                with store.session() as s:
+                    audit.record(s, "exchange_write", "categories", subject=f"link:{worker * 100 + n}",
+                                 actor=f"worker:{worker}")
+
+        with ThreadPoolExecutor(4) as pool:
+            list(pool.map(write, range(4)))
+        with store.session() as s:
+            verdict = audit.verify(s)
+        assert verdict.ok and verdict.entries == 60
+    finally:
+        store.dispose()
