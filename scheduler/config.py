@@ -459,8 +459,13 @@ def load_config(path: Path | str, environ: Mapping[str, str] | None = None) -> L
     if password:
         hide(password)  # from RELSYNC_STORE_URL: the environment may hold it, logs may not
     overridden = tuple(sorted(name for name in environ if override_key(name) is not None))
-    return LoadedConfig(path=path, config=_resolve_relative_paths(config, path), classification=classification,
-                        rules=rules, env_overrides=overridden)
+    loaded = LoadedConfig(path=path, config=_resolve_relative_paths(config, path), classification=classification,
+                          rules=rules, env_overrides=overridden)
+    # Whatever runs with this configuration audits with its key (read on the first audit entry).
+    from scheduler.privacy_key import use_configured_key  # late: privacy_key builds on this module
+
+    use_configured_key(loaded)
+    return loaded
 
 
 def _resolve_relative_paths(config: Config, path: Path) -> Config:

@@ -53,6 +53,12 @@ def read_key(loaded: LoadedConfig) -> bytes:
     return value.encode("utf-8")
 
 
+def use_configured_key(loaded: LoadedConfig) -> None:
+    """Make this process's audit entries and suppression hashes use this configuration's key (read on
+    first use; :func:`~scheduler.config.load_config` calls this)."""
+    audit.use_key(lambda: read_key(loaded))
+
+
 def register(loaded: LoadedConfig, actor: str | None = None) -> None:
     """Make this process's audit entries and suppression hashes use the configured key (read on first
     use), by ``actor`` (default: the user running the command)."""
