@@ -281,9 +281,10 @@ def erase_store(session: Session, plan: ErasurePlan, keep_transactions: bool) ->
                 scrubbed += 1
     n["interaction_subjects_scrubbed"] = scrubbed
     follow_ups = list(plan.follow_up_ids)
-    n["item_links"] = n.get("item_links", 0) + _delete(session, ItemLink, sa.or_(
-        sa.and_(ItemLink.entity_type == EntityType.PERSON, ItemLink.entity_id.in_(people)),
-        sa.and_(ItemLink.entity_type == EntityType.TASK, ItemLink.entity_id.in_(follow_ups))))
+    # One statement per entity type: each uses the (entity_type, entity_id) index (an OR would scan).
+    for entity_type, ids in ((EntityType.PERSON, people), (EntityType.TASK, follow_ups)):
+        n["item_links"] = n.get("item_links", 0) + _delete(
+            session, ItemLink, ItemLink.entity_type == entity_type, ItemLink.entity_id.in_(ids))
     n["follow_ups"] = _delete(session, FollowUp, FollowUp.id.in_(follow_ups))
     _delete(session, CategoryOverride, CategoryOverride.relationship_id.in_(rels))
     _delete(session, OwnershipChange, OwnershipChange.relationship_id.in_(rels))
