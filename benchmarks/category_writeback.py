@@ -32,8 +32,8 @@ from exchangelib import Account  # noqa: E402
 from exchangelib.properties import ItemId  # noqa: E402
 
 from connector.ews import EwsConnection, EwsSettings  # noqa: E402
+from connector.fake.ews.server import FakeExchange  # noqa: E402
 from connector.fake.model import ItemSpec, Mailbox  # noqa: E402
-from connector.fake.server import FakeExchange  # noqa: E402
 from connector.writeback import PlannedCategories, update_categories, write_categories_batched  # noqa: E402
 
 MANAGED = ("Customer", "Vendor", "Value: Superior", "Value: Average", "Value: Marginal", "Potential: High")

@@ -45,9 +45,9 @@ from exchangelib import UTC as EWS_UTC  # noqa: E402
 from exchangelib.services import SyncFolderItems  # noqa: E402
 
 from connector.ews import FOLDER_ATTRIBUTES  # noqa: E402
-from connector.fake.generator import Scale, build_company  # noqa: E402
+from connector.fake.company.generator import Scale, build_company  # noqa: E402
+from connector.fake.ews.server import FakeExchange  # noqa: E402
 from connector.fake.model import ItemSpec, Mailbox  # noqa: E402
-from connector.fake.server import FakeExchange  # noqa: E402
 from mapping.store.migrate import upgrade  # noqa: E402
 from scheduler.cli import write_fake_config  # noqa: E402
 

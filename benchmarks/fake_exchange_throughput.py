@@ -35,8 +35,8 @@ from exchangelib.items import ID_ONLY  # noqa: E402
 from exchangelib.properties import FieldPath  # noqa: E402
 from exchangelib.services import SyncFolderItems  # noqa: E402
 
-from connector.fake.generator import Scale, build_company  # noqa: E402
-from connector.fake.server import FakeExchange  # noqa: E402
+from connector.fake.company.generator import Scale, build_company  # noqa: E402
+from connector.fake.ews.server import FakeExchange  # noqa: E402
 
 _STATE = re.compile(rb"<m:SyncState>([^<]*)</m:SyncState>")
 _LAST = re.compile(rb"<m:IncludesLastItemInRange>(true|false)</m:IncludesLastItemInRange>")

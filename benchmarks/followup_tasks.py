@@ -33,8 +33,8 @@ import sqlalchemy as sa  # noqa: E402
 from exchangelib import Task  # noqa: E402
 
 from connector.ews import EwsConnection, EwsSettings  # noqa: E402
+from connector.fake.ews.server import FakeExchange  # noqa: E402
 from connector.fake.model import ItemSpec, Mailbox  # noqa: E402
-from connector.fake.server import FakeExchange  # noqa: E402
 from connector.tasks import NewTask, create_tasks  # noqa: E402
 from mapping.store.migrate import upgrade  # noqa: E402
 from mapping.store.models import Organisation, Relationship, RelationshipStatus, StaffMailbox  # noqa: E402

@@ -101,9 +101,9 @@ class Server:
 
 # ------------------------------------------------------------------------------------ fake server
 def _serve(messages: int, contacts: int, calendar: int, conn: Any, stop: Any) -> None:
-    from connector.fake.generator import Scale, build_company
-    from connector.fake.graph import FakeGraph
-    from connector.fake.server import FakeExchange
+    from connector.fake.company.generator import Scale, build_company
+    from connector.fake.ews.server import FakeExchange
+    from connector.fake.graph.server import FakeGraph
     from connector.fake.tokens import FakeTokenService
 
     scale = Scale(contacts=contacts, inbox=messages, sentitems=0, calendar=calendar, tasks=0)

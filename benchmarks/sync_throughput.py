@@ -76,8 +76,8 @@ class Server:
 
 # ------------------------------------------------------------------------------------ fake server
 def _serve(messages: int, contacts: int, calendar: int, conn: Any, stop: Any) -> None:
-    from connector.fake.generator import Scale, build_company
-    from connector.fake.server import FakeExchange
+    from connector.fake.company.generator import Scale, build_company
+    from connector.fake.ews.server import FakeExchange
 
     scale = Scale(contacts=contacts, inbox=messages, sentitems=0, calendar=calendar, tasks=0)
     company = build_company(SEED, 1, scale)

@@ -18,6 +18,7 @@ from exchangelib import errors as ews
 from exchangelib.properties import ItemId
 
 from connector.errors import ChangeConflict, ExchangeError, translate
+from mapping.categories import PlannedCategories as PlannedCategories  # re-exported: writers import it here
 from mapping.categories import merge_categories
 
 MAX_CONFLICT_RETRIES = 3
@@ -80,22 +81,6 @@ def update_categories(
 def merge_managed(current: Sequence[str], wanted: Collection[str], all_managed: Collection[str]) -> list[str]:
     """``current`` with every managed category replaced by the ``wanted`` ones; the user's others stay."""
     return merge_categories(current, list(wanted), frozenset(all_managed))
-
-
-@dataclass(frozen=True)
-class PlannedCategories:
-    """One contact to bring to its managed categories, as the store last saw it.
-
-    ``key`` is the caller's handle (the ItemLink id); ``current`` and ``change_key`` are the item's
-    categories and ChangeKey as last synced or written.
-    """
-
-    key: int
-    mailbox: str
-    item_id: str
-    change_key: str | None
-    current: tuple[str, ...]
-    wanted: tuple[str, ...]
 
 
 @dataclass(frozen=True)

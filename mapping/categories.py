@@ -31,9 +31,29 @@ contact, what is on it now, and the managed names:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from mapping.classify_config import CategoryNames, ClassificationConfig
 from mapping.relationship_records import Classification, Dimension
+
+
+@dataclass(frozen=True)
+class PlannedCategories:
+    """One Outlook contact to bring to its managed categories, as the store last saw it: what the store
+    plans (:func:`mapping.store.writeback_plan.category_plan`) and what a writer writes, one record.
+
+    ``key`` is the caller's handle (the ItemLink id); ``current`` and ``change_key`` are the item's
+    categories and ChangeKey as last synced or written; ``written`` the managed categories relsync last
+    wrote on it (``ItemLink.written_categories``; None: never).
+    """
+
+    key: int
+    mailbox: str
+    item_id: str
+    change_key: str | None
+    current: tuple[str, ...]
+    wanted: tuple[str, ...]
+    written: tuple[str, ...] | None = None
 
 
 def managed_categories(classification: Classification, names: CategoryNames) -> tuple[str, ...]:

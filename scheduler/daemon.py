@@ -35,7 +35,6 @@ commands on the same host (its ``host:pid`` no longer exists).
 from __future__ import annotations
 
 import cProfile
-import fcntl
 import logging
 import os
 import pstats
@@ -46,10 +45,8 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import IO
+from typing import TYPE_CHECKING
 
-import sqlalchemy as sa
 import structlog
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -60,15 +57,17 @@ from connector.backends import Backends
 from connector.client_tag import tag_requests
 from connector.errors import AuthenticationFailed
 from connector.sync import FolderReport, MailboxReport
-from mapping.errors import EXIT_USAGE, RelsyncError
-from mapping.store import leases, migrate
-from mapping.store.models import MailboxLease, utcnow
-from mapping.store.reports import mailbox_status
+from mapping.store import mailboxes, migrate
+from mapping.store.errors import DatabaseError, StoreBusy, WriteConflict
+from mapping.store.leases import WorkerLeases
+from mapping.store.models import utcnow
 from mapping.store.store import Store
-from scheduler import privacy_key
+from mapping.store.urls import sqlite_file
 from scheduler.backoff import Schedule
 from scheduler.config import LoadedConfig
 from scheduler.connect import open_backends
+from scheduler.daemon_lock import DaemonRefused as DaemonRefused  # re-exported: callers catch it here
+from scheduler.daemon_lock import SqliteDaemonLock
 from scheduler.followups_job import FollowUpRunReport, run_followups
 from scheduler.jobs import (
     classify_and_write_back,
@@ -79,13 +78,15 @@ from scheduler.jobs import (
 )
 from scheduler.lease_sync import dead_local_process
 from scheduler.metrics import Metrics, MetricsAddressError, MetricsServer, serve
-from scheduler.privacy import retention_policy, run_retention
+from scheduler.privacy_job import start_privacy
+
+if TYPE_CHECKING:
+    from scheduler.web.server import ConsoleThread
 
 log = structlog.get_logger(__name__)
 
 CLASSIFY_JOB = "classify"
 FOLLOWUPS_JOB = "followups"
-RETENTION_JOB = "retention"
 #: A page that collides with another worker's insert of the same person is retried this often at once.
 CONFLICT_RETRIES = 4
 #: Lease length on SQLite (no renewals there; see the module docstring).
@@ -100,13 +101,6 @@ PROFILE_ENV = "RELSYNC_DAEMON_PROFILE"
 TRIGGER_FLOOR_SECONDS = 5.0
 
 
-class DaemonRefused(RelsyncError):
-    """The daemon cannot start (another daemon on the SQLite store, store not upgraded): one sentence."""
-
-    exit_code = EXIT_USAGE
-    topic = "daemon"
-
-
 @dataclass
 class _Running:
     """A sync in progress on this worker."""
@@ -115,52 +109,6 @@ class _Running:
     started: float
     last_progress: float
     stop: threading.Event = field(default_factory=threading.Event)
-
-
-class SqliteDaemonLock:
-    """An exclusive lock file beside a SQLite store: one daemon per SQLite file.
-
-    ``flock`` is released by the kernel when the process dies, so a killed daemon never blocks the
-    next one; the file holds the worker id only so the refusal can say who runs.
-    """
-
-    def __init__(self, database: Path, worker: str) -> None:
-        self.path = database.with_name(database.name + ".daemon.lock")
-        self.worker = worker
-        self._file: IO[str] | None = None
-
-    def acquire(self) -> None:
-        handle = self.path.open("a+", encoding="utf-8")
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            other = handle.read().strip() or "unknown"
-            handle.close()
-            store = self.path.with_name(self.path.name.removesuffix(".daemon.lock"))
-            raise DaemonRefused(
-                f"another relsync daemon (worker {other}) already runs on the SQLite store {store}. "
-                "SQLite is for one daemon only. Fix: stop the other daemon, or move the store to PostgreSQL "
-                '(store.url = "postgresql+psycopg://...") to run several workers'
-            ) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(self.worker + "\n")
-        handle.flush()
-        self._file = handle
-
-    def release(self) -> None:
-        if self._file is not None:
-            fcntl.flock(self._file, fcntl.LOCK_UN)
-            self._file.close()
-            self._file = None
-
-
-def _sqlite_file(url: str) -> Path | None:
-    u = sa.make_url(url)
-    if u.get_backend_name() != "sqlite" or not u.database or u.database == ":memory:":
-        return None
-    return Path(u.database)
 
 
 class Daemon:
@@ -191,7 +139,9 @@ class Daemon:
         self._sqlite_lock: SqliteDaemonLock | None = None
         self._metrics: Metrics | None = None
         self._metrics_server: MetricsServer | None = None
+        self._console: ConsoleThread | None = None  # [web] enabled: the web console in this process
         self.store: Store | None = None
+        self.leases: WorkerLeases | None = None
         self.connection: Backends | None = None
         self.scheduler: BackgroundScheduler | None = None
         self.ids: dict[str, int] = {}
@@ -208,7 +158,7 @@ class Daemon:
     def start(self) -> None:
         """Check the store, take the SQLite lock, and start the scheduler (returns at once)."""
         url = self.loaded.config.store.url
-        database = _sqlite_file(url)
+        database = sqlite_file(url)
         if database is not None:
             self._sqlite_lock = SqliteDaemonLock(database, self.worker)
             self._sqlite_lock.acquire()
@@ -220,7 +170,6 @@ class Daemon:
                 "Fix: run `relsync db upgrade`"
             )
         structlog.contextvars.bind_contextvars(worker=self.worker)
-        privacy_key.register(self.loaded, actor=f"worker:{self.worker}")
         # APScheduler logs every run at INFO and every coalesced tick at WARNING: routine for a daemon.
         logging.getLogger("apscheduler").setLevel(logging.WARNING)
         logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)
@@ -230,11 +179,14 @@ class Daemon:
         now = utcnow()
         for address in self.addresses:
             self.ids[address] = self.store.ensure_mailbox(address, address).id
-        with self.store.session() as s:
-            # A new mailbox is due at once; an existing one keeps the schedule all workers share.
-            leases.ensure_leases(s, {mid: now for mid in self.ids.values()})
-            due = {row.mailbox: row.next_due_at for row in leases.lease_rows(s)}
+        self.leases = WorkerLeases(self.store, self.worker)
+        # A new mailbox is due at once; an existing one keeps the schedule all workers share.
+        due = self.leases.start({mid: now for mid in self.ids.values()})
         self._start_metrics()
+        if self.loaded.config.web.enabled:  # the web console in this process ([web] enabled)
+            from scheduler.web.server import ConsoleThread, console_app, listen_of
+
+            self._console = ConsoleThread(console_app(self.loaded, self.store), listen_of(self.loaded)).start()
         # SQLite has one writer and refuses a read transaction that turns into a write after another
         # commit (busy snapshot), so on SQLite the store work (syncs, classification) runs one at a time.
         single = self.single = database is not None
@@ -280,8 +232,7 @@ class Daemon:
             id=FOLLOWUPS_JOB,
             executor=store_jobs,
         )
-        scheduler.add_job(self._retention_job, CronTrigger(hour=2, minute=17, timezone=UTC), id=RETENTION_JOB,
-                          executor=store_jobs)
+        start_privacy(scheduler, self, store_jobs)  # audit as this worker; the daily retention job
         self.scheduler = scheduler
         scheduler.start()
         log.info(
@@ -325,12 +276,10 @@ class Daemon:
             time.sleep(0.05)
         with self._lock:
             unfinished = dict(self._running)
-        if self.store is not None:
+        if self.leases is not None:
             # Mailboxes not in the middle of a page go back at once: another worker need not wait
             # for the lease to expire. An abandoned one keeps its lease until it expires.
-            with self.store.session() as s:
-                held = s.scalars(sa.select(MailboxLease.mailbox_id).where(MailboxLease.holder == self.worker))
-                leases.release_all(s, self.worker, [m for m in held if m not in unfinished])
+            self.leases.hand_back(keep=set(unfinished))
         if unfinished:
             log.warning(
                 "stopped with syncs still waiting on Exchange; their leases will expire",
@@ -343,6 +292,8 @@ class Daemon:
                 self.store.dispose()
         if self._metrics_server is not None:
             self._metrics_server.close()
+        if self._console is not None:
+            self._console.stop()
         self._release_sqlite_lock()
         if self._profile_path is not None and self._profile is not None:
             self._profile.dump_stats(self._profile_path)
@@ -359,8 +310,7 @@ class Daemon:
         """``/metrics`` and ``/healthz``, starting from what the store knows (lag, attention)."""
         assert self.store is not None
         self._metrics = Metrics(stale_after_seconds=max(3 * self.schedule.interval, 600.0))
-        with self.store.session() as s:
-            self._metrics.seed(mailbox_status(s, utcnow(), self.addresses))
+        self._metrics.seed(mailboxes.health(self.store, utcnow(), self.addresses))
         try:
             self._metrics_server = serve(self._metrics, self.cfg.metrics_listen)
         except MetricsAddressError as exc:  # the port is taken, or the address is not this machine's
@@ -410,21 +360,14 @@ class Daemon:
         structlog.contextvars.bind_contextvars(worker=self.worker)
         if self.stop.is_set():
             return None
-        assert self.store is not None and self.connection is not None
+        assert self.leases is not None and self.connection is not None
         mailbox_id = self.ids[address]
         now = utcnow()
         try:
-            with self.store.session() as s:
-                claim = leases.claim(
-                    s,
-                    mailbox_id,
-                    self.worker,
-                    self.lease_seconds,
-                    now,
-                    is_dead=dead_local_process,
-                    affinity_seconds=self.affinity_seconds,
-                )
-        except sa.exc.OperationalError as exc:  # SQLite busy with a command's write: try again shortly
+            claim = self.leases.claim(
+                mailbox_id, self.lease_seconds, now, is_dead=dead_local_process, affinity_seconds=self.affinity_seconds
+            )
+        except StoreBusy as exc:  # SQLite busy with a command's write: try again shortly
             log.info("lease not taken, store busy", mailbox=address, error=str(exc.orig))
             self._wake(address, now + timedelta(seconds=1 + self.rng.uniform(0, 2)))
             return None
@@ -472,7 +415,7 @@ class Daemon:
             for attempt in range(1, CONFLICT_RETRIES + 1):
                 try:
                     return engine.sync(address, self.folders, progress=progress)
-                except sa.exc.IntegrityError as exc:
+                except WriteConflict as exc:
                     # Another worker created the same person or organisation in the same instant: the
                     # page rolled back whole; going again finds their row and resumes after the last page.
                     if attempt == CONFLICT_RETRIES or self.stop.is_set():
@@ -498,7 +441,7 @@ class Daemon:
             )
 
     def _finish(self, address: str, mailbox_id: int, failures: int, report: MailboxReport) -> None:
-        assert self.store is not None and self.connection is not None
+        assert self.leases is not None and self.connection is not None
         now = utcnow()
         if report.interrupted:
             # Stopped between pages: hand it back due now, so whoever runs next resumes after the last page.
@@ -521,17 +464,10 @@ class Daemon:
         elif any(f.result.created + f.result.updated + f.result.deleted + f.unlinked for f in report.folders):
             self._dirty.set()
         try:
-            with self.store.session() as s:
-                kept = leases.release(
-                    s,
-                    mailbox_id,
-                    self.worker,
-                    now,
-                    next_due_at=next_due,
-                    failures=failures_after,
-                    keep_affinity=not self.single,
-                )
-        except sa.exc.SQLAlchemyError as exc:
+            kept = self.leases.release(
+                mailbox_id, now, next_due_at=next_due, failures=failures_after, keep_affinity=not self.single
+            )
+        except DatabaseError as exc:
             log.error("lease not released; it will expire", mailbox=address, error=str(exc).splitlines()[0])
             kept = False
         if not kept:
@@ -541,7 +477,7 @@ class Daemon:
     # ------------------------------------------------------------------------------------- leases
     def _leases_job(self) -> None:
         structlog.contextvars.bind_contextvars(worker=self.worker)
-        assert self.store is not None
+        assert self.leases is not None
         now_mono = time.monotonic()
         with self._lock:
             running = dict(self._running)
@@ -558,9 +494,8 @@ class Daemon:
         if not wanted or self.single:
             return
         try:
-            with self.store.session() as s:
-                kept = leases.renew(s, self.worker, wanted, self.cfg.lease_seconds, utcnow())
-        except sa.exc.SQLAlchemyError as exc:
+            kept = self.leases.renew(wanted, self.cfg.lease_seconds, utcnow())
+        except DatabaseError as exc:
             log.error("leases not renewed", error=str(exc).splitlines()[0])
             return
         for mailbox_id in set(wanted) - kept:
@@ -570,18 +505,16 @@ class Daemon:
     # --------------------------------------------------------------------------------- store jobs
     def _exclusive(self, name: str, work: Callable[[], object]) -> bool:
         """Run ``work()`` holding the store-wide job lease ``name`` (renewed meanwhile); False if held."""
-        assert self.store is not None
-        store = self.store
+        assert self.leases is not None
+        job_leases = self.leases
         lease = max(self.lease_seconds, 60.0)
-        with store.session() as s:
-            if not leases.claim_job(s, name, self.worker, lease, utcnow()):
-                return False
+        if not job_leases.claim_job(name, lease, utcnow()):
+            return False
         done = threading.Event()
 
         def renew() -> None:
             while not done.wait(lease / 3):
-                with store.session() as s:
-                    leases.claim_job(s, name, self.worker, lease, utcnow())
+                job_leases.claim_job(name, lease, utcnow())
 
         renewer = threading.Thread(target=renew, name=f"relsync-{name}-lease", daemon=True)
         renewer.start()
@@ -592,8 +525,7 @@ class Daemon:
         finally:
             done.set()
             renewer.join(timeout=5)
-            with store.session() as s:
-                leases.release_job(s, name, self.worker, utcnow(), finished=finished)
+            job_leases.release_job(name, utcnow(), finished=finished)
         return True
 
     def _classify_job(self) -> None:
@@ -635,25 +567,6 @@ class Daemon:
                 log.info("follow-up planning is running on another worker")
         except Exception as exc:
             log.error("follow-up planning failed; retried at its next time", error=f"{type(exc).__name__}: {exc}")
-
-    def _retention_job(self) -> None:
-        """Once a day: remove what is past its period ([privacy.retention]), counted in metrics and audit."""
-        structlog.contextvars.bind_contextvars(worker=self.worker)
-        if self.stop.is_set() or retention_policy(self.loaded).empty:
-            return
-
-        def work() -> object:
-            assert self.store is not None
-            report = run_retention(self.loaded, self.store, dry_run=False)
-            if self._metrics is not None:
-                self._metrics.record_retention({**report.interactions,
-                                                "archived_relationship": report.archived_relationships})
-            return report
-
-        try:
-            self._exclusive(RETENTION_JOB, work)
-        except Exception as exc:
-            log.error("retention run failed; retried tomorrow", error=f"{type(exc).__name__}: {exc}"[:1000])
 
     def _count_writes(self, kind: str, by_mailbox: Mapping[str, int]) -> None:
         """Items written back to Exchange by a store job, on ``relsync_exchange_writes_total``."""

@@ -14,9 +14,9 @@ SALES_FILE = "sales.csv"
 
 
 def write_sales_history(config_path: Path, company: Any, *, label: str = "--write-config") -> Path:
-    """Write ``company``'s year of sales (the accounting export, :func:`connector.fake.sales.sales_csv`)
+    """Write ``company``'s year of sales (the accounting export, :func:`connector.fake.company.sales.sales_csv`)
     beside ``config_path``; returns where, for `relsync import transactions`."""
-    from connector.fake.sales import sales_csv
+    from connector.fake.company.sales import sales_csv
 
     path = config_path.with_name(SALES_FILE)
     write_text_atomically(path, sales_csv(company), label=label)

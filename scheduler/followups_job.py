@@ -19,7 +19,6 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
-import sqlalchemy as sa
 import structlog
 
 from connector.backends import Backends
@@ -27,12 +26,13 @@ from connector.errors import ExchangeError, MailboxUnavailable
 from connector.ews import EwsConnection
 from connector.tasks import Created, NewTask, TaskChange
 from connector.writer import MailboxWriter
-from mapping.followups import FollowUpPolicy, decide_owner, plan, task_body
+from mapping.followups import FollowUpPolicy, task_body
 from mapping.followups_adopt import PlannedTask, match_orphans
 from mapping.store import audit
 from mapping.store import followups as fs
-from mapping.store import followups_adopt as fa
-from mapping.store.models import StaffMailbox, utcnow
+from mapping.store.followups_service import FollowUpStore
+from mapping.store.mailboxes import staff_mailboxes
+from mapping.store.models import utcnow
 from mapping.store.store import Store
 from scheduler.config import LoadedConfig
 from scheduler.config_followups import build_policy
@@ -80,8 +80,7 @@ def mailboxes(store: Store, loaded: LoadedConfig) -> tuple[frozenset[int], dict[
     section = loaded.config.followups
     zones = {a.casefold(): z for a, z in section.time_zones.items()}
     configured = {a.casefold() for a in loaded.config.mailboxes.addresses}
-    with store.session() as session:
-        rows = session.execute(sa.select(StaffMailbox.id, StaffMailbox.address, StaffMailbox.enabled)).all()
+    rows = [(m.id, m.address, m.enabled) for m in staff_mailboxes(store)]
     active = frozenset(m for m, a, on in rows if on and a.casefold() in configured)
     return active, {m: a for m, a, _ in rows}, {m: zones.get(a.casefold(), section.time_zone) for m, a, _ in rows}
 
@@ -119,10 +118,10 @@ def _run(loaded: LoadedConfig, now: datetime, backends: Backends, store: Store,
     policy = followup_policy(loaded)
     section = loaded.config.followups
     active, addresses, zones = mailboxes(store, loaded)
+    db = FollowUpStore(store)
 
     # 1. What staff did in Outlook.
-    with store.session() as session:
-        live = fs.live_tasks(session)
+    live = db.live_tasks()
     for mailbox_id, tasks in _by_mailbox(live).items():
         owner = report.owner(addresses[mailbox_id])
         if mailbox_id not in active:
@@ -132,47 +131,38 @@ def _run(loaded: LoadedConfig, now: datetime, backends: Backends, store: Store,
         except ExchangeError as exc:
             _failed(owner, exc, "tasks not read")
             continue
-        with store.session() as session:
-            for task, state in zip(tasks, states, strict=True):
-                if state.state == "completed":
-                    fs.record_staff_completed(session, task.follow_up_id, state.completed_at or now, now)
-                    owner.staff_completed += 1
-                elif state.state == "gone":
-                    fs.record_dismissed(session, task.follow_up_id, now)
-                    owner.dismissed += 1
+        db.record_staff_actions(
+            ((task.follow_up_id, state.state, state.completed_at) for task, state in zip(tasks, states, strict=True)),
+            now,
+        )
+        owner.staff_completed += sum(state.state == "completed" for state in states)
+        owner.dismissed += sum(state.state == "gone" for state in states)
 
     # 2 and 3. Owners, then the plan, committed as one transaction.
-    with store.session() as session:
-        engagement = fs.load_engagement(session, now, policy.horizon_days(), policy.owner_window_days)
-        decisions = [decide_owner(i, policy.owner_switch_margin) for i in fs.owner_inputs(session, engagement, active)]
-        report.owners_changed = fs.save_owner_decisions(session, decisions, now)
-        problems = {d.relationship_id: d.problem for d in decisions if d.problem}
-        inputs = fs.plan_inputs(session, engagement, zones, section.time_zone, problems)
-        by_id = {i.relationship_id: i for i in inputs}
-        recorded = fs.record_plan(session, plan(inputs, policy, now), by_id, now)
+    planned = db.plan(policy, active, zones, section.time_zone, now)
+    report.owners_changed, inputs, engagement, recorded = (
+        planned.owners_changed, planned.inputs, planned.engagement, planned.recorded
+    )
     report.planned_created, report.planned_updated = recorded.created, recorded.updated
     report.planned_completed, report.planned_cancelled = recorded.completed, recorded.cancelled
     report.problems = [(p.relationship_id, p.message) for p in recorded.problems]
 
     # 4. The outbox, owner by owner.
     names = {i.relationship_id: i.name for i in inputs}
-    with store.session() as session:
-        writes = fs.pending_writes(session)
+    writes = db.pending_writes()
     for mailbox_id, pending in _by_mailbox(writes).items():
         owner = report.owner(addresses[mailbox_id])
         if mailbox_id not in active and any(w.action in ("create", "update") for w in pending):
             owner.error = owner.error or "mailbox is not configured or disabled: its tasks are not written"
             continue
         try:
-            _write(backends.writer(owner.mailbox), store, loaded, owner, pending, names, engagement, now)
+            _write(backends.writer(owner.mailbox), db, loaded, owner, pending, names, engagement, now)
         except MailboxUnavailable as exc:
             if mailbox_id in active:
                 _failed(owner, exc, "tasks not written")
                 continue
             # A mailbox that is gone (and no longer configured): its closed tasks went with it.
-            with store.session() as session:
-                for w in pending:
-                    fs.record_written(session, w.follow_up_id, None, now, gone=True)
+            db.record_written(((w.follow_up_id, None, True) for w in pending), now)
             log.info("tasks of a gone mailbox forgotten", mailbox=owner.mailbox, tasks=len(pending))
         except ExchangeError as exc:
             _failed(owner, exc, "tasks not written")
@@ -201,7 +191,7 @@ def _failed(owner: OwnerReport, exc: ExchangeError, what: str) -> None:
 
 def _write(
     writer: MailboxWriter,
-    store: Store,
+    db: FollowUpStore,
     loaded: LoadedConfig,
     owner: OwnerReport,
     pending: Sequence[fs.TaskWrite],
@@ -219,16 +209,13 @@ def _write(
         colour = -1 if section.category_colour == "None" else int(section.category_colour.removeprefix("Preset"))
         added = writer.ensure_master_categories([(section.category, colour)])
         if added:
-            with store.session() as session:
-                audit.master_categories(session, owner.mailbox, added, reason="follow-up tasks")
-    with store.session() as session:
-        again = [(w, found[w.our_id].item_id, found[w.our_id].change_key) for w in creates if w.our_id in found]
-        fs.record_tasks_created(session, again, now)
-        owner.found_again += len(again)
-    adopted = _adopt(writer, store, owner, [w for w in creates if w.our_id not in found], now)
+            audit.log_master_categories(db.store, owner.mailbox, added, reason="follow-up tasks")
+    again = [(w, found[w.our_id].item_id, found[w.our_id].change_key) for w in creates if w.our_id in found]
+    db.record_tasks_created(again, now)
+    owner.found_again += len(again)
+    adopted = _adopt(writer, db, owner, [w for w in creates if w.our_id not in found], now)
     to_create = [w for w in creates if w.our_id not in found and w.follow_up_id not in adopted]
-    with store.session() as session:
-        bodies = fs.summaries(session, to_create, names, engagement)
+    bodies = db.summaries(to_create, names, engagement)
     for start in range(0, len(to_create), 100):
         chunk = to_create[start:start + 100]
         new = [NewTask(w.our_id, w.subject, task_body(bodies[w.follow_up_id]), w.due_at.date(), w.reminder_at,
@@ -243,15 +230,15 @@ def _write(
                 log.warning("task not created", mailbox=owner.mailbox, follow_up=w.follow_up_id, error=str(r))
             else:
                 done.append((w, r.item_id, r.change_key))
-        with store.session() as session:
-            fs.record_tasks_created(session, done, now)
-            audit.exchange_writes(session, "task_create", _refused(failed), outcome="failed", reason="follow-up plan")
+        db.record_tasks_created(done, now)
+        audit.log_exchange_writes(db.store, "task_create", _refused(failed), outcome="failed",
+                                  reason="follow-up plan")
         owner.created += len(done)
     stale = [u for u in adopted.values() if u is not None]
-    _apply_changes(writer, store, owner, [w for w in pending if w.action != "create"] + stale, found, now)
+    _apply_changes(writer, db, owner, [w for w in pending if w.action != "create"] + stale, found, now)
 
 
-def _adopt(writer: MailboxWriter, store: Store, owner: OwnerReport, creates: Sequence[fs.TaskWrite],
+def _adopt(writer: MailboxWriter, db: FollowUpStore, owner: OwnerReport, creates: Sequence[fs.TaskWrite],
            now: datetime) -> dict[int, fs.TaskWrite | None]:
     """Planned creates whose task is already in the owner's folder, made by a store this one has no record
     of: follow-up id -> the update the adopted task still needs (its due day differs), or None.
@@ -263,16 +250,14 @@ def _adopt(writer: MailboxWriter, store: Store, owner: OwnerReport, creates: Seq
     listed = writer.list_our_tasks()
     if not listed:
         return {}
-    with store.session() as session:
-        known = fa.known_our_ids(session, [t.our_id for t in listed])
+    known = db.known_our_ids([t.our_id for t in listed])
     orphans = [t for t in listed if t.our_id not in known]
     matched = match_orphans([PlannedTask(w.follow_up_id, w.subject, w.due_at.date()) for w in creates], orphans)
     if not matched:
         return {}
     adopted = [(w, matched[w.follow_up_id], matched[w.follow_up_id].due != w.due_at.date())
                for w in creates if w.follow_up_id in matched]
-    with store.session() as session:
-        fa.record_tasks_adopted(session, adopted, now)
+    db.record_tasks_adopted(adopted, now)
     owner.adopted += len(adopted)
     log.info("tasks already in Outlook adopted", mailbox=owner.mailbox, adopted=len(adopted),
              orphans_left=len(orphans) - len(adopted))
@@ -280,52 +265,59 @@ def _adopt(writer: MailboxWriter, store: Store, owner: OwnerReport, creates: Seq
                              if stale else None) for w, t, stale in adopted}
 
 
-def _apply_changes(writer: MailboxWriter, store: Store, owner: OwnerReport, pending: Sequence[fs.TaskWrite],
+def _apply_changes(writer: MailboxWriter, db: FollowUpStore, owner: OwnerReport, pending: Sequence[fs.TaskWrite],
                    found: dict[str, Created], now: datetime) -> None:
     changes: list[tuple[fs.TaskWrite, TaskChange]] = []
     deletes: list[tuple[fs.TaskWrite, str]] = []
-    with store.session() as session:
-        for w in pending:
-            hit = found.get(w.our_id)
-            item_id = w.item_id or (hit.item_id if hit else None)
-            change_key = w.change_key or (hit.change_key if hit else None)
-            if item_id is None:  # never reached Exchange: nothing to change there
-                fs.record_written(session, w.follow_up_id, None, now, gone=True)
-                continue
-            if w.action == "delete":
-                deletes.append((w, item_id))
-            elif w.action == "complete":
-                changes.append((w, TaskChange(item_id, change_key, complete_note=w.note or "Done.")))
-            else:
-                changes.append((w, TaskChange(item_id, change_key, subject=w.subject, due=w.due_at.date(),
-                                              reminder_at=w.reminder_at, importance=w.importance)))
+    never_sent: list[int] = []
+    for w in pending:
+        hit = found.get(w.our_id)
+        item_id = w.item_id or (hit.item_id if hit else None)
+        change_key = w.change_key or (hit.change_key if hit else None)
+        if item_id is None:  # never reached Exchange: nothing to change there
+            never_sent.append(w.follow_up_id)
+            continue
+        if w.action == "delete":
+            deletes.append((w, item_id))
+        elif w.action == "complete":
+            changes.append((w, TaskChange(item_id, change_key, complete_note=w.note or "Done.")))
+        else:
+            changes.append((w, TaskChange(item_id, change_key, subject=w.subject, due=w.due_at.date(),
+                                          reminder_at=w.reminder_at, importance=w.importance)))
+    db.record_written(((follow_up_id, None, True) for follow_up_id in never_sent), now)
     if changes:
         results = writer.update_tasks([c for _, c in changes])
-        with store.session() as session:
-            refused = _refused(w for (w, _), r in zip(changes, results, strict=True) if isinstance(r, ExchangeError))
-            audit.exchange_writes(session, "task_update", refused, outcome="failed", reason="follow-up plan")
-            for (w, _), r in zip(changes, results, strict=True):
-                if isinstance(r, ExchangeError):
-                    owner.failed += 1
-                    log.warning("task not updated", mailbox=owner.mailbox, follow_up=w.follow_up_id, error=str(r))
-                    continue
-                fs.record_written(session, w.follow_up_id, r, now, gone=r is None)
-                if w.action == "complete":
-                    owner.completed += 1
-                else:
-                    owner.updated += 1
+        updated: list[tuple[int, str | None, bool]] = []
+        refused: list[fs.TaskWrite] = []
+        for (w, _), r in zip(changes, results, strict=True):
+            if isinstance(r, ExchangeError):
+                owner.failed += 1
+                refused.append(w)
+                log.warning("task not updated", mailbox=owner.mailbox, follow_up=w.follow_up_id, error=str(r))
+                continue
+            updated.append((w.follow_up_id, r, r is None))
+            if w.action == "complete":
+                owner.completed += 1
+            else:
+                owner.updated += 1
+        db.record_written(updated, now)
+        audit.log_exchange_writes(db.store, "task_update", _refused(refused), outcome="failed",
+                                  reason="follow-up plan")
     if deletes:
         errors = writer.delete_tasks([i for _, i in deletes])
-        with store.session() as session:
-            refused = _refused(w for (w, _), e in zip(deletes, errors, strict=True) if e is not None)
-            audit.exchange_writes(session, "task_delete", refused, outcome="failed", reason="follow-up plan")
-            for (w, _), err in zip(deletes, errors, strict=True):
-                if err is not None:
-                    owner.failed += 1
-                    log.warning("task not deleted", mailbox=owner.mailbox, follow_up=w.follow_up_id, error=str(err))
-                    continue
-                fs.record_written(session, w.follow_up_id, None, now, gone=True)
-                owner.deleted += 1
+        deleted: list[tuple[int, str | None, bool]] = []
+        not_deleted: list[fs.TaskWrite] = []
+        for (w, _), err in zip(deletes, errors, strict=True):
+            if err is not None:
+                owner.failed += 1
+                not_deleted.append(w)
+                log.warning("task not deleted", mailbox=owner.mailbox, follow_up=w.follow_up_id, error=str(err))
+                continue
+            deleted.append((w.follow_up_id, None, True))
+            owner.deleted += 1
+        db.record_written(deleted, now)
+        audit.log_exchange_writes(db.store, "task_delete", _refused(not_deleted), outcome="failed",
+                                  reason="follow-up plan")
 
 
 def _refused(writes: Iterable[fs.TaskWrite]) -> list[tuple[str, dict[str, Any]]]:

@@ -7,36 +7,29 @@ is recorded as needing attention (``relsync status`` shows it) and the others go
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
 import structlog
-from sqlalchemy.orm import Session
 
 from connector.backends import Backends
 from connector.errors import ExchangeError
 from connector.ews import EwsConnection
 from connector.sync import MailboxReport, Progress, SyncSettings
 from connector.writeback import DEFAULT_CHUNK_SIZE, BatchWrite, PlannedCategories
-from mapping.categories import managed_categories, managed_colours
+from mapping.categories import managed_colours
 from mapping.changes import FolderName, SyncRules
-from mapping.classify import classify_all
 from mapping.identity import Thresholds
 from mapping.policy import PrivacyRules
-from mapping.store import audit
-from mapping.store.classification import (
-    record_overrides,
-    record_written_managed,
-    save_classifications,
-    wanted_by_person,
-)
-from mapping.store.dedupe import ScanResult, duplicate_category_plan, record_categories, scan
-from mapping.store.facts import ensure_relationships, load_facts
-from mapping.store.models import JobMark, utcnow
+from mapping.store import audit, identity
+from mapping.store.classification_pass import classify_relationships, open_overrides
+from mapping.store.identity import ScanResult
+from mapping.store.job_marks import advance_mark, read_mark
+from mapping.store.models import utcnow
 from mapping.store.store import Store
-from mapping.store.writeback_plan import CategoryPlanRow, category_plan, record_written_categories
+from mapping.store.writeback_plan import PlanQuery, category_plan, read_plan, record_write_back
 from scheduler.calibration import configured_calibration
 from scheduler.config import ConfigError, LoadedConfig
 from scheduler.connect import as_backends, ews_settings, oauth_settings, open_backends
@@ -162,16 +155,8 @@ def resolve_identities_since_last_pass(store: Store, loaded: LoadedConfig, start
     The mark moves to this run's start only once the pass has committed, so records brought in by a
     run that was killed before it got here are checked by the next run, not forgotten.
     """
-    with store.session() as session:
-        mark = session.get(JobMark, IDENTITY_MARK)
-        since = mark.value if mark is not None else None
-    result = resolve_identities(store, loaded, new_since=since)
-    with store.session() as session:
-        mark = session.get(JobMark, IDENTITY_MARK)
-        if mark is None:
-            session.add(JobMark(name=IDENTITY_MARK, value=started))
-        elif mark.value < started:
-            mark.value = started
+    result = resolve_identities(store, loaded, new_since=read_mark(store, IDENTITY_MARK))
+    advance_mark(store, IDENTITY_MARK, started)
     return result
 
 
@@ -179,8 +164,7 @@ def resolve_identities(store: Store, loaded: LoadedConfig, new_since: datetime |
     """Merge sure duplicates and queue doubtful ones: a full pass, or only records new since a time
     (with the weights of ``[identity] calibration_file`` when it names one)."""
     calibrations = configured_calibration(loaded)
-    with store.session() as session:
-        result = scan(session, thresholds(loaded), new_since=new_since, calibrations=calibrations)
+    result = identity.resolve(store, thresholds(loaded), new_since=new_since, calibrations=calibrations)
     log.info("identities resolved", merged=result.merged, queued=result.queued, full=new_since is None)
     return result
 
@@ -191,8 +175,7 @@ def mark_possible_duplicates(connection: Backends | EwsConnection, store: Store,
     A failure on one contact is logged and retried on the next run; it never fails the sync.
     """
     backends = as_backends(connection)
-    with store.session() as session:
-        add, remove = duplicate_category_plan(session, category)
+    add, remove = identity.plan_duplicate_category(store, category)
     done = [0, 0]
     for n, (refs, adding) in enumerate(((add, True), (remove, False))):
         for ref in refs:
@@ -203,8 +186,7 @@ def mark_possible_duplicates(connection: Backends | EwsConnection, store: Store,
             except ExchangeError as exc:
                 log.warning("category not written", mailbox=ref.mailbox, item_id=ref.item_id, error=str(exc))
                 continue
-            with store.session() as session:
-                record_categories(session, ref.link_id, written.categories, written.change_key)
+            identity.save_categories(store, ref.link_id, written.categories, written.change_key)
             done[n] += 1
     return done[0], done[1]
 
@@ -224,7 +206,7 @@ class WriteBackReport:
 def write_back_categories(
     connection: Backends | EwsConnection,
     store: Store,
-    plan_fn: Callable[[Session], Sequence[CategoryPlanRow]],
+    plan_fn: PlanQuery,
     managed: Sequence[tuple[str, int]],
     chunk_size: int = DEFAULT_CHUNK_SIZE,
 ) -> WriteBackReport:
@@ -237,8 +219,7 @@ def write_back_categories(
     mailbox and retried on the next run; they never fail the job.
     """
     backends = as_backends(connection)
-    with store.session() as session:
-        rows = list(plan_fn(session))
+    rows = read_plan(store, plan_fn)
     names = [name for name, _ in managed]
     master_added: dict[str, list[str]] = {}
     for mailbox in dict.fromkeys(row.mailbox for row in rows):
@@ -249,13 +230,10 @@ def write_back_categories(
             continue
         if added:
             master_added[mailbox] = added
-            with store.session() as session:
-                audit.master_categories(session, mailbox, added, reason="classification write-back")
+            audit.log_master_categories(store, mailbox, added, reason="classification write-back")
     plans: dict[str, list[PlannedCategories]] = {}
     for r in rows:
-        plans.setdefault(r.mailbox, []).append(
-            PlannedCategories(r.link_id, r.mailbox, r.item_id, r.change_key, r.categories, r.wanted)
-        )
+        plans.setdefault(r.mailbox, []).append(r)
     results: list[BatchWrite] = []
     for mailbox, plan in plans.items():
         try:
@@ -264,22 +242,19 @@ def write_back_categories(
             results += [BatchWrite(p.key, p.mailbox, p.item_id, p.current, p.change_key, False, str(exc)) for p in plan]
     for failed in (r for r in results if not r.ok):
         log.warning("categories not written", mailbox=failed.mailbox, item_id=failed.item_id, error=failed.error)
-    if any(not r.ok for r in results):
-        with store.session() as session:
-            audit.exchange_writes(session, "categories", ((f"link:{r.key}", {}) for r in results if not r.ok),
-                                  outcome="failed", reason="classification write-back")
-    known = {r.link_id: (r.categories, r.change_key) for r in rows}
+    audit.log_exchange_writes(store, "categories", ((f"link:{r.key}", {}) for r in results if not r.ok),
+                              outcome="failed", reason="classification write-back")
+    known = {r.key: (r.current, r.change_key) for r in rows}
     # What relsync last wrote (its managed categories now on the item) is the base against which
     # later hand edits are told apart from our own writes (staff overrides).
     managed_folded = {name.casefold() for name in names}
-    written_before = {r.link_id: r.written for r in rows}
-    with store.session() as session:
-        record_written_categories(session, (
-            (r.key, r.categories, r.change_key) for r in results
-            if r.ok and (r.categories, r.change_key) != known[r.key]
-        ))
-        ours = ((r.key, tuple(c for c in r.categories if c.casefold() in managed_folded)) for r in results if r.ok)
-        record_written_managed(session, ((key, cats) for key, cats in ours if cats != written_before[key]))
+    written_before = {r.key: r.written for r in rows}
+    ours = ((r.key, tuple(c for c in r.categories if c.casefold() in managed_folded)) for r in results if r.ok)
+    record_write_back(
+        store,
+        ((r.key, r.categories, r.change_key) for r in results if r.ok and (r.categories, r.change_key) != known[r.key]),
+        ((key, cats) for key, cats in ours if cats != written_before[key]),
+    )
     written = Counter(r.mailbox for r in results if r.ok and r.changed)
     return WriteBackReport(planned=len(rows), written=sum(r.changed for r in results),
                            failed=sum(not r.ok for r in results), master_added=master_added,
@@ -316,17 +291,9 @@ def classify_and_write_back(
     """
     config = loaded.classification
     now = now or utcnow()
-    with store.session() as session:
-        ensure_relationships(session)
-        changes = record_overrides(session, config, now)
-    with store.session() as session:
-        facts = load_facts(session, now=now, value_period_days=config.value_period_days,
-                           window_days=config.engagement_window_days,
-                           currency=loaded.config.classification.currency)
-        results = classify_all(facts, config, loaded.rules, now=now)
-        save_classifications(session, facts, results, now)
-        names = config.categories
-        wanted = wanted_by_person(session, {int(r.id): managed_categories(r, names) for r in results})
+    changes = open_overrides(store, config, now)
+    results, wanted = classify_relationships(store, config, loaded.rules, now,
+                                             currency=loaded.config.classification.currency)
     managed = [(name, colour_index(colour)) for name, colour in managed_colours(config).items()]
     if loaded.config.classification.write_back:
         report = write_back_categories(connection, store, lambda session: category_plan(session, wanted), managed)

@@ -17,7 +17,7 @@ import structlog
 from connector.backends import RoutingSync
 from connector.sync import MailboxReport, MailboxSync, Progress
 from mapping.changes import FolderName
-from mapping.store import leases
+from mapping.store.leases import WorkerLeases
 from mapping.store.models import utcnow
 from mapping.store.store import Store
 
@@ -55,10 +55,9 @@ def renewing(store: Store, mailbox_id: int, worker: str, lease_seconds: float) -
 
     def loop() -> None:
         while not done.wait(lease_seconds / 3):
-            with store.session() as s:
-                if mailbox_id not in leases.renew(s, worker, [mailbox_id], lease_seconds, utcnow()):
-                    lost.set()
-                    return
+            if mailbox_id not in WorkerLeases(store, worker).renew([mailbox_id], lease_seconds, utcnow()):
+                lost.set()
+                return
 
     thread = threading.Thread(target=loop, name="relsync-lease-renewal", daemon=True)
     thread.start()
@@ -89,15 +88,12 @@ def sync_with_lease(
     store = engine.store
     worker = worker or command_worker_id()
     mailbox_id = store.ensure_mailbox(address, address).id
-    with store.session() as s:
-        leases.ensure_leases(s, {mailbox_id: utcnow()})
+    leases = WorkerLeases(store, worker)
+    leases.ensure({mailbox_id: utcnow()})
     deadline = time.monotonic() + wait_seconds
     told = False
     while True:
-        with store.session() as s:
-            claim = leases.claim(
-                s, mailbox_id, worker, COMMAND_LEASE_SECONDS, utcnow(), due_only=False, is_dead=dead_local_process
-            )
+        claim = leases.claim(mailbox_id, COMMAND_LEASE_SECONDS, utcnow(), due_only=False, is_dead=dead_local_process)
         if claim.taken:
             break
         holder = claim.holder or "another worker"
@@ -130,6 +126,5 @@ def sync_with_lease(
         return report
     finally:
         now = utcnow()
-        with store.session() as s:
-            due = now + timedelta(seconds=interval_seconds) if ok else now
-            leases.release(s, mailbox_id, worker, now, next_due_at=due, failures=0 if ok else failures)
+        due = now + timedelta(seconds=interval_seconds) if ok else now
+        leases.release(mailbox_id, now, next_due_at=due, failures=0 if ok else failures)

@@ -85,6 +85,16 @@ EMPTY_FOLDER_KINDS: dict[str, ItemKind | None] = {
 #: Every item folder of a fake mailbox.
 MAILBOX_FOLDER_KINDS: dict[str, ItemKind | None] = {**FOLDER_KINDS, **EMPTY_FOLDER_KINDS}
 
+#: The MAPI item class of each kind (``ItemClass`` in EWS, the same values behind Graph's resources).
+ITEM_CLASS: dict[ItemKind, str] = {
+    "Message": "IPM.Note",
+    "Contact": "IPM.Contact",
+    "CalendarItem": "IPM.Appointment",
+    "Task": "IPM.Task",
+    "DistributionList": "IPM.DistList",
+    "MeetingRequest": "IPM.Schedule.Meeting.Request",
+}
+
 
 @dataclass(frozen=True, slots=True)
 class Mailbox:

@@ -1,10 +1,15 @@
-"""Expansion of a recurring master into occurrence start times (what Exchange computes server-side)."""
+"""Expansion of a recurring master into its occurrences (what Exchange computes server-side).
+
+Shared by the fake EWS (GetItem of an occurrence, CalendarView) and the fake Graph (calendarView).
+"""
 
 from __future__ import annotations
 
 import calendar
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from exchangelib.winzone import MS_TIMEZONE_TO_IANA_MAP
@@ -14,7 +19,7 @@ from connector.fake.model import ItemSpec, Recurrence
 #: Series without an end are expanded this far (Exchange itself caps calendar views similarly).
 MAX_OCCURRENCES = 1000
 
-_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
 def zone_for(ms_id: str | None) -> ZoneInfo:
@@ -26,9 +31,14 @@ def zone_for(ms_id: str | None) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
-def _dates(r: Recurrence) -> Iterator[date]:
+def occurrence_dates(r: Recurrence, limit: int = MAX_OCCURRENCES) -> Iterator[date]:
+    """The days a series occurs on, in order: its ``occurrences`` if it has a count, else at most ``limit``.
+
+    Shared by the fake servers (below) and the company generator (``company.series``), so a generated
+    series and the fake's expansion of it are the same days.
+    """
     n = 0
-    limit = r.occurrences if r.occurrences is not None else MAX_OCCURRENCES
+    limit = r.occurrences if r.occurrences is not None else limit
     interval = max(1, r.interval)
 
     def done(d: date) -> bool:
@@ -41,7 +51,7 @@ def _dates(r: Recurrence) -> Iterator[date]:
             n += 1
             d += timedelta(days=interval)
     elif r.pattern == "Weekly":
-        wanted = sorted(_WEEKDAYS.index(x) for x in (r.days_of_week or (_WEEKDAYS[r.start.weekday()],)))
+        wanted = sorted(WEEKDAYS.index(x) for x in (r.days_of_week or (WEEKDAYS[r.start.weekday()],)))
         week = r.start - timedelta(days=r.start.weekday())
         while True:
             for wd in wanted:
@@ -78,4 +88,42 @@ def occurrence_starts(master: ItemSpec) -> list[datetime]:
         return []
     tz = zone_for(master.fields.get("StartTimeZone"))
     local_time: time = start.astimezone(tz).time().replace(tzinfo=None)
-    return [datetime.combine(d, local_time, tz).astimezone(UTC) for d in _dates(rec)]
+    return [datetime.combine(d, local_time, tz).astimezone(UTC) for d in occurrence_dates(rec)]
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    """One occurrence of a series: its position, original start, and whether it was deleted or changed."""
+
+    instance: int  # 1-based InstanceIndex
+    original_start: datetime
+    deleted: bool
+    exception: ItemSpec | None
+
+
+def occurrences(master: ItemSpec) -> list[Occurrence]:
+    """Every occurrence of a recurring master, deleted ones included, in InstanceIndex order."""
+    deleted = {d.astimezone(UTC) for d in master.deleted_occurrences}
+    exceptions = {e.original_start.astimezone(UTC): e for e in master.exceptions if e.original_start}
+    return [Occurrence(n, s, s in deleted, exceptions.get(s)) for n, s in enumerate(occurrence_starts(master), 1)]
+
+
+def item_duration(spec: ItemSpec) -> timedelta:
+    """End minus Start (an hour when either is missing, as Outlook's default meeting)."""
+    start, end = spec.fields.get("Start"), spec.fields.get("End")
+    return (end - start) if start is not None and end is not None else timedelta(hours=1)
+
+
+def occurrence_values(master: ItemSpec, occ: Occurrence) -> dict[str, Any]:
+    """The field values of one occurrence: the master's, moved to its start, or its exception's."""
+    values = {k: v for k, v in master.fields.items() if k != "Recurrence"}
+    if occ.exception is not None:
+        values.update(occ.exception.fields)
+        values["CalendarItemType"] = "Exception"
+    else:
+        values["Start"] = occ.original_start
+        values["End"] = occ.original_start + item_duration(master)
+        values["CalendarItemType"] = "Occurrence"
+    values["OriginalStart"] = occ.original_start
+    values["IsRecurring"] = True
+    return values

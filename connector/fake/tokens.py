@@ -10,10 +10,13 @@ certificate made at start (SAN ``localhost`` and ``127.0.0.1``; trust it through
 - ``GET /{tenant}/v2.0/.well-known/openid-configuration`` (the OpenID configuration msal reads), and
 - ``POST /{tenant}/oauth2/v2.0/token`` with ``grant_type=client_credentials``, authenticated by
   ``client_secret`` or by a certificate's signed ``client_assertion`` (RS256, ``x5t`` = SHA-1
-  thumbprint, as msal sends for ``{"private_key", "thumbprint"}``).
+  thumbprint, as msal sends for ``{"private_key", "thumbprint"}``), and
+- with ``users`` and ``redirect_uris``, user sign-in: the authorization code flow with PKCE and signed
+  ID tokens (``/authorize``, ``grant_type=authorization_code``, ``/discovery/v2.0/keys``), see
+  :mod:`connector.fake.oidc`.
 
 Tokens are opaque strings with an ``expires_in`` of :attr:`FakeTokenService.expires_in`. Each one
-is registered with the attached :class:`~connector.fake.server.FakeExchange`, which accepts it until it
+is registered with the attached :class:`~connector.fake.ews.server.FakeExchange`, which accepts it until it
 expires or is revoked (:meth:`FakeTokenService.revoke`, :meth:`FakeTokenService.expire`); set
 :attr:`FakeTokenService.register` to False to issue tokens Exchange refuses (an app without the EWS
 permission). Errors use Entra's shapes and AADSTS codes; no answer ever contains a secret.
@@ -23,29 +26,25 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import ipaddress
+import html
 import json
 import logging
 import secrets
-import shutil
-import ssl
-import tempfile
 import threading
 import time
 from collections.abc import Iterable, Mapping
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from connector.fake.server import FakeExchange
+from connector.fake.ews.server import FakeExchange
+from connector.fake.httpserver import LoopbackHandler, LoopbackServer
+from connector.fake.oidc import OidcProvider
 
 log = logging.getLogger(__name__)
 
@@ -70,38 +69,6 @@ class AcceptedTokens(set[str]):
         return expires is None or time.time() < expires
 
 
-def self_signed_certificate(directory: Path, common_name: str = "relsync fake token service") -> tuple[Path, Path]:
-    """A fresh key and self-signed certificate for ``localhost`` / ``127.0.0.1``: (cert file, key file).
-
-    Servers trusted through one CA file need different ``common_name``s: OpenSSL looks an issuer up by
-    name, and two self-signed certificates of one name make it check against the wrong key."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=2))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_file, key_file = directory / "fake-token-service.pem", directory / "fake-token-service.key"
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    key_file.chmod(0o600)
-    return cert_file, key_file
-
-
 def sha1_thumbprint(certificate_pem: bytes) -> str:
     """The SHA-1 thumbprint (upper-case hex) of a PEM certificate, as the Entra portal shows it."""
     cert = x509.load_pem_x509_certificate(certificate_pem)
@@ -112,8 +79,10 @@ def _b64url_decode(part: str) -> bytes:
     return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
 
 
-class FakeTokenService:
+class FakeTokenService(LoopbackServer):
     """An HTTPS loopback server speaking the client-credentials part of Entra ID's v2.0 endpoints."""
+
+    name = "fake token service"
 
     def __init__(
         self,
@@ -124,8 +93,14 @@ class FakeTokenService:
         expires_in: int = 3599,
         host: str = "127.0.0.1",
         port: int = 0,
+        users: Mapping[str, str] | None = None,
+        redirect_uris: Mapping[str, list[str]] | None = None,
     ) -> None:
-        """``clients`` maps client ids to secrets; ``certificates`` maps client ids to PEM certificates."""
+        """``clients`` maps client ids to secrets; ``certificates`` maps client ids to PEM certificates;
+        ``users`` maps test users' sign-in names to passwords, ``redirect_uris`` client ids to the reply
+        URLs their app registration lists (both for the user sign-in of :mod:`connector.fake.oidc`)."""
+        #: The user sign-in (authorization code flow), tests set its ``tamper`` and read ``sign_ins``.
+        self.oidc = OidcProvider(users or {}, redirect_uris or {}, tenant)
         self.exchange = exchange
         self.clients = dict(clients or {})
         self.certificates = {cid: x509.load_pem_x509_certificate(pem) for cid, pem in (certificates or {}).items()}
@@ -133,8 +108,7 @@ class FakeTokenService:
         self.expires_in = expires_in
         #: False: issue tokens, but do not tell Exchange about them (it answers 401).
         self.register = True
-        self.host = host
-        self.port = port
+        super().__init__(host, port, tls_name="relsync fake token service")
         self.issued: list[str] = []
         self.token_requests = 0
         self.refused_requests = 0
@@ -144,47 +118,9 @@ class FakeTokenService:
             self.accepted.update(exchange.tokens)
             exchange.tokens = self.accepted
         self._lock = threading.Lock()
-        self._dir: Path | None = None
-        self.ca_file: Path | None = None
-        self._httpd: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
-    # --- lifecycle -------------------------------------------------------------------------------
-    def start(self) -> FakeTokenService:
-        if self._httpd is not None:
-            return self
-        self._dir = Path(tempfile.mkdtemp(prefix="relsync-idp-"))
-        cert_file, key_file = self_signed_certificate(self._dir)
-        self.ca_file = cert_file
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(cert_file, key_file)
-        handler = type("Handler", (_Handler,), {"service": self})
-        httpd = ThreadingHTTPServer((self.host, self.port), handler)
-        httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
-        httpd.daemon_threads = True
-        self._httpd = httpd
-        self.port = httpd.server_address[1]
-        self._thread = threading.Thread(target=httpd.serve_forever, name="fake-token-service", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-            self._httpd = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-        if self._dir is not None:
-            shutil.rmtree(self._dir, ignore_errors=True)
-            self._dir = None
-
-    def __enter__(self) -> FakeTokenService:
-        return self.start()
-
-    def __exit__(self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None) -> None:
-        self.stop()
+    def handler_class(self) -> type[BaseHTTPRequestHandler]:
+        return type("Handler", (_Handler,), {"service": self})
 
     @property
     def authority_host(self) -> str:
@@ -219,6 +155,8 @@ class FakeTokenService:
         """Answer one token request: (HTTP status, JSON body)."""
         with self._lock:
             self.token_requests += 1
+        if form.get("grant_type") == "authorization_code":
+            return self._redeem(form)
         status, body = self._check(form)
         if status != 200:
             with self._lock:
@@ -231,6 +169,22 @@ class FakeTokenService:
                 self.accepted.add_until(token, time.time() + self.expires_in)
         return 200, {"token_type": "Bearer", "expires_in": self.expires_in, "ext_expires_in": self.expires_in,
                      "access_token": token}
+
+    def _redeem(self, form: Mapping[str, str]) -> tuple[int, dict[str, Any]]:
+        """A user's authorization code for tokens; the web app authenticates with its client secret."""
+        client_id = form.get("client_id", "")
+        secret = self.clients.get(client_id)
+        if secret is None or not secrets.compare_digest(form.get("client_secret", ""), secret):
+            with self._lock:
+                self.refused_requests += 1
+            return _error(401, "invalid_client", "AADSTS7000215", "Invalid client secret provided.")
+        answer = self.oidc.redeem(form, f"{self.authority}/v2.0")
+        if isinstance(answer, str):
+            with self._lock:
+                self.refused_requests += 1
+            code, _, text = answer.partition(": ")
+            return _error(400, "invalid_grant", code, text)
+        return answer
 
     def _check(self, form: Mapping[str, str]) -> tuple[int, dict[str, Any]]:
         if form.get("grant_type") != "client_credentials":
@@ -312,6 +266,14 @@ class FakeTokenService:
             "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
             "device_authorization_endpoint": f"{base}/oauth2/v2.0/devicecode",
             "issuer": f"{base}/v2.0",
+            "jwks_uri": f"{base}/discovery/v2.0/keys",
+            "response_modes_supported": ["query", "fragment", "form_post"],
+            "subject_types_supported": ["pairwise"],
+            "id_token_signing_alg_values_supported": ["RS256"],
+            "scopes_supported": ["openid", "profile", "email", "offline_access"],
+            "claims_supported": ["sub", "iss", "aud", "exp", "iat", "nbf", "nonce", "name", "oid", "tid",
+                                 "preferred_username", "email", "ver"],
+            "code_challenge_methods_supported": ["plain", "S256"],
             "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt", "client_secret_basic"],
             "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
             "tenant_region_scope": "EU",
@@ -330,9 +292,8 @@ def _error(status: int, error: str, code: str, text: str) -> tuple[int, dict[str
     }
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(LoopbackHandler):
     service: FakeTokenService
-    protocol_version = "HTTP/1.1"
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("fake token service: " + format, *args)
@@ -345,6 +306,44 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Cache-Control", "no-store, no-cache")
         self.end_headers()
         self.wfile.write(body)
+
+    def _html(self, status: int, page: str) -> None:
+        body = page.encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store, no-cache")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _redirect(self, location: str) -> None:
+        self.send_response(302)
+        self.send_header("Location", location)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def _authorize(self, params: dict[str, str], posted: bool) -> None:
+        """The authorize endpoint: errors before the redirect URI is trusted are shown, later ones are
+        sent to the app (as Entra does); a GET shows the sign-in form, its POST signs in."""
+        oidc = self.service.oidc
+        redirect_uri, problem = oidc.check_request(params)
+        if redirect_uri is None:
+            self._html(400, f"<!doctype html><title>Sign in</title><p role='alert'>{html.escape(problem)}</p>")
+            return
+        if problem:
+            query = {"error": problem, "error_description": f"AADSTS900144: {problem}"}
+            if "state" in params:
+                query["state"] = params["state"]
+            self._redirect(f"{redirect_uri}?{urlencode(query)}")
+            return
+        if not posted:
+            self._html(200, oidc.sign_in_form(params))
+            return
+        location, problem = oidc.sign_in(params)
+        if location is None:
+            self._html(200, oidc.sign_in_form(params, problem))
+        else:
+            self._redirect(location)
 
     def _tenant_path(self) -> tuple[str, str] | None:
         tenant, _, rest = self.path.split("?")[0].lstrip("/").partition("/")
@@ -361,6 +360,11 @@ class _Handler(BaseHTTPRequestHandler):
             with self.service._lock:
                 self.service.discovery_requests += 1
             self._json(200, self.service.openid_configuration())
+        elif where[1] == "/discovery/v2.0/keys":
+            self._json(200, self.service.oidc.jwks())
+        elif where[1] == "/oauth2/v2.0/authorize":
+            query = self.path.partition("?")[2]
+            self._authorize({k: v[0] for k, v in parse_qs(query, keep_blank_values=True).items()}, posted=False)
         else:
             self._json(404, {"error": "not_found"})
 
@@ -370,9 +374,12 @@ class _Handler(BaseHTTPRequestHandler):
         where = self._tenant_path()
         if where is None:
             return
+        form = {k: v[0] for k, v in parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True).items()}
+        if where[1] == "/oauth2/v2.0/authorize":
+            self._authorize(form, posted=True)
+            return
         if where[1] != "/oauth2/v2.0/token":
             self._json(404, {"error": "not_found"})
             return
-        form = {k: v[0] for k, v in parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True).items()}
         self._json(*self.service.issue(form))
 

@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-from connector.fake.xmlout import esc_attr
+from connector.fake.ews.xmlout import esc_attr
 
 CATEGORY_LIST = "CategoryList"
 CATEGORY_LIST_FOLDER = "calendar"

@@ -23,7 +23,7 @@ import socket
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -32,6 +32,9 @@ from mapping.errors import EXIT_USAGE, RelsyncError
 from mapping.privacy.hashing import canonical, keyed_hash
 from mapping.store.models import utcnow
 from mapping.store.models_privacy import AuditEntry, AuditHead
+
+if TYPE_CHECKING:
+    from mapping.store.store import Store
 
 GENESIS = "0" * 64
 _HEAD_ID = 1
@@ -280,6 +283,26 @@ def master_categories(session: Session, mailbox_address: str, added: Iterable[st
     mailbox_id = session.scalar(sa.select(StaffMailbox.id).where(StaffMailbox.address == mailbox_address.lower()))
     record(session, EXCHANGE_WRITE, "master_categories", outcome=outcome, subject=f"mailbox:{mailbox_id}",
            reason=reason, detail={"mailbox_id": mailbox_id, "categories": sorted(added)})
+
+
+# --- as store services: each call its own transaction (for the scheduler, which opens none) ----------
+
+
+def log_exchange_writes(store: Store, action: str, subjects: Iterable[tuple[str, dict[str, Any]]],
+                        outcome: str = "ok", reason: str | None = None) -> int:
+    """:func:`exchange_writes` in a transaction of its own; nothing to log opens none."""
+    subjects = list(subjects)
+    if not subjects:
+        return 0
+    with store.session() as session:
+        return exchange_writes(session, action, subjects, outcome, reason)
+
+
+def log_master_categories(store: Store, mailbox_address: str, added: Iterable[str], outcome: str = "ok",
+                          reason: str | None = None) -> None:
+    """:func:`master_categories` in a transaction of its own."""
+    with store.session() as session:
+        master_categories(session, mailbox_address, added, outcome, reason)
 
 
 def audit_file_hash(name: str) -> str:

@@ -8,7 +8,8 @@
   the relationship's live override of that dimension ("respected until staff remove it"). A contact
   relsync never wrote has no base, so nothing on it counts as an override.
 * :func:`save_classifications` stores each :class:`~mapping.relationship_records.Classification` on its
-  relationship row (with the inputs and fired rules, for ``relsync explain``).
+  relationship row (with the inputs and fired rules, for ``relsync explain``), and a row of
+  classification history for each relationship whose classification changed (tier movement).
 * :func:`wanted_by_person` says which managed categories each live person's contacts should carry: those
   of the person's relationship, which is its organisation's when it has one, else its own.
 
@@ -30,6 +31,7 @@ from mapping.categories import all_managed_names, detect_overrides
 from mapping.classify_config import ClassificationConfig
 from mapping.relationship_records import Classification, RelationshipFacts
 from mapping.store import audit
+from mapping.store.history import record_changes
 from mapping.store.models import (
     CategoryDimension,
     CategoryOverride,
@@ -192,6 +194,8 @@ def save_classifications(
             "classified_at": now,
             "updated_at": now,
         })
+    # History first: it compares with the values the rows hold before this update.
+    record_changes(session, params, now)
     for start in range(0, len(params), 5000):
         session.execute(sa.update(Relationship), params[start:start + 5000])
     return len(params)

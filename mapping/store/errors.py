@@ -26,3 +26,14 @@ def store_failure(exc: BaseException) -> StoreFailure | None:
         return None
     reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
     return StoreFailure(f"{type(exc).__name__}: {reason}")
+
+
+# The database's exceptions under the store's names, so the scheduler can tell them apart (retry a
+# conflict, wait out a busy SQLite, log a failure) without importing sqlalchemy; they are the very
+# classes SQLAlchemy raises, so ``exc.orig`` (the driver's error) is there as before.
+#: Any failure of the database.
+DatabaseError = sqlalchemy.exc.SQLAlchemyError
+#: Another transaction inserted the same key first (a unique violation): going again finds its row.
+WriteConflict = sqlalchemy.exc.IntegrityError
+#: The database could not do it now (SQLite "database is locked", a dropped connection).
+StoreBusy = sqlalchemy.exc.OperationalError

@@ -17,9 +17,10 @@ committed before any sync work starts.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -27,6 +28,9 @@ from sqlalchemy.orm import Session
 
 from mapping.store.batching import chunked
 from mapping.store.models import JobLease, MailboxLease, StaffMailbox
+
+if TYPE_CHECKING:
+    from mapping.store.store import Store
 
 
 @dataclass(frozen=True)
@@ -301,3 +305,74 @@ def release_job(session: Session, name: str, worker: str, now: datetime, *, fini
         .values(**values)
         .execution_options(synchronize_session=False)
     )
+
+
+# --- as store services: one worker's leases, each call its own transaction --------------------------
+
+
+class WorkerLeases:
+    """The lease functions above for one ``worker``, each call committed in its own transaction, so a
+    claim counts before any sync work starts and the scheduler opens no transaction of its own."""
+
+    def __init__(self, store: Store, worker: str) -> None:
+        self.store = store
+        self.worker = worker
+
+    def start(self, due: dict[int, datetime]) -> dict[str, datetime]:
+        """Create the missing lease rows (mailbox id -> first due time; existing rows keep theirs) and
+        return when every mailbox is next due, by address."""
+        with self.store.session() as s:
+            ensure_leases(s, due)
+            return {row.mailbox: row.next_due_at for row in lease_rows(s)}
+
+    def ensure(self, due: dict[int, datetime]) -> None:
+        """:func:`ensure_leases`, committed."""
+        with self.store.session() as s:
+            ensure_leases(s, due)
+
+    def claim(
+        self,
+        mailbox_id: int,
+        lease_seconds: float,
+        now: datetime,
+        *,
+        due_only: bool = True,
+        is_dead: Callable[[str], bool] = lambda holder: False,
+        affinity_seconds: float = 0.0,
+    ) -> Claim:
+        """:func:`claim`, committed."""
+        with self.store.session() as s:
+            return claim(
+                s, mailbox_id, self.worker, lease_seconds, now,
+                due_only=due_only, is_dead=is_dead, affinity_seconds=affinity_seconds,
+            )
+
+    def release(
+        self, mailbox_id: int, now: datetime, *, next_due_at: datetime, failures: int, keep_affinity: bool = False
+    ) -> bool:
+        """:func:`release`, committed."""
+        with self.store.session() as s:
+            return release(
+                s, mailbox_id, self.worker, now, next_due_at=next_due_at, failures=failures, keep_affinity=keep_affinity
+            )
+
+    def renew(self, mailbox_ids: Iterable[int], lease_seconds: float, now: datetime) -> set[int]:
+        """:func:`renew`, committed: the mailboxes still held."""
+        with self.store.session() as s:
+            return renew(s, self.worker, mailbox_ids, lease_seconds, now)
+
+    def hand_back(self, keep: Collection[int] = ()) -> int:
+        """Free every lease this worker holds except ``keep`` (a clean shutdown hands over at once)."""
+        with self.store.session() as s:
+            held = s.scalars(sa.select(MailboxLease.mailbox_id).where(MailboxLease.holder == self.worker))
+            return release_all(s, self.worker, [m for m in held if m not in keep])
+
+    def claim_job(self, name: str, lease_seconds: float, now: datetime) -> bool:
+        """:func:`claim_job`, committed."""
+        with self.store.session() as s:
+            return claim_job(s, name, self.worker, lease_seconds, now)
+
+    def release_job(self, name: str, now: datetime, *, finished: bool = True) -> None:
+        """:func:`release_job`, committed."""
+        with self.store.session() as s:
+            release_job(s, name, self.worker, now, finished=finished)

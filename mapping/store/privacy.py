@@ -1,7 +1,7 @@
 """The suppression list (store service): addresses relsync must never store again, as keyed hashes.
 
 ``relsync privacy suppress`` and every erasure add to it; :func:`without_suppressed` is the one hook in
-page application (:mod:`mapping.store.apply`), so a later sync, in any mailbox and from any backend,
+page application (:mod:`mapping.store.apply.page`), so a later sync, in any mailbox and from any backend,
 does not bring a suppressed person back.
 """
 

@@ -49,6 +49,7 @@ from mapping.store.models import (
     Transaction,
     utcnow,
 )
+from mapping.store.models_history import ClassificationChange
 from mapping.store.models_privacy import Erasure
 from mapping.store.privacy import suppress
 
@@ -288,6 +289,7 @@ def erase_store(session: Session, plan: ErasurePlan, keep_transactions: bool) ->
     n["follow_ups"] = _delete(session, FollowUp, FollowUp.id.in_(follow_ups))
     _delete(session, CategoryOverride, CategoryOverride.relationship_id.in_(rels))
     _delete(session, OwnershipChange, OwnershipChange.relationship_id.in_(rels))
+    n["classification_history"] = _delete(session, ClassificationChange, ClassificationChange.relationship_id.in_(rels))
     n["relationships"] = _delete(session, Relationship, Relationship.id.in_(rels))
     for kind, ids in ((MatchKind.PERSON, people), (MatchKind.ORGANIZATION, orgs)):
         n["match_candidates"] = n.get("match_candidates", 0) + _delete(

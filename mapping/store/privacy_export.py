@@ -16,7 +16,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from mapping.store import audit
+from mapping.store import (
+    audit,
+    models_history,  # noqa: F401  (classification_history joins Base.metadata)
+)
 from mapping.store.batching import chunked
 from mapping.store.classification import explain_relationship
 from mapping.store.models import (
@@ -72,7 +75,7 @@ def subject_access(session: Session, subject: Subject) -> dict[str, Any]:
         tables[name] = _rows(session, t, sa.and_(t.c.kind == MatchKind.PERSON.value,
                                                  sa.or_(t.c[first].in_(people), t.c[second].in_(people))))
     relationship_ids = [r["id"] for r in tables.get("relationships", [])]
-    for name in ("category_overrides", "ownership_changes"):
+    for name in ("category_overrides", "ownership_changes", "classification_history"):
         t = Base.metadata.tables[name]
         tables[name] = _rows(session, t, t.c.relationship_id.in_(relationship_ids))
     out["tables"] = tables

@@ -31,6 +31,7 @@ from mapping.store.models import (
     Relationship,
     RelationshipStatus,
 )
+from mapping.store.models_history import ClassificationChange
 
 
 @dataclass
@@ -80,7 +81,7 @@ def run_retention(session: Session, policy: RetentionPolicy, now: datetime, dry_
                 follow_ups = sa.select(FollowUp.id).where(FollowUp.relationship_id.in_(chunk)).scalar_subquery()
                 session.execute(sa.delete(ItemLink).where(ItemLink.entity_type == EntityType.TASK,
                                                           ItemLink.entity_id.in_(follow_ups)))
-                for model in (FollowUp, CategoryOverride, OwnershipChange):
+                for model in (FollowUp, CategoryOverride, OwnershipChange, ClassificationChange):
                     session.execute(sa.delete(model).where(model.relationship_id.in_(chunk)))
                 session.execute(sa.delete(Relationship).where(Relationship.id.in_(chunk)))
     if limits and not dry_run and any(report.interactions.values()):

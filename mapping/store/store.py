@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from mapping.changes import FolderName, Page, PageResult, SyncRules
+from mapping.store import mailbox_health
 from mapping.store.apply import apply_page, unlink_links
 from mapping.store.engine import make_engine
 from mapping.store.models import (
@@ -145,32 +146,16 @@ class Store:
             return unlinked
 
     def mark_success(self, mailbox_id: int) -> None:
-        """The mailbox synced: clear any attention flag and record the time."""
-        with self.session() as s:
-            s.execute(
-                sa.update(StaffMailbox)
-                .where(StaffMailbox.id == mailbox_id)
-                .values(needs_attention=False, attention_reason=None, last_success_at=utcnow())
-            )
+        """The mailbox synced (see :func:`mapping.store.mailbox_health.mark_success`)."""
+        mailbox_health.mark_success(self, mailbox_id)
 
     def mark_attention(self, mailbox_id: int, reason: str) -> None:
-        """The mailbox cannot progress on its own: say so where admins look (status), keep its data."""
-        with self.session() as s:
-            now = utcnow()
-            s.execute(
-                sa.update(StaffMailbox)
-                .where(StaffMailbox.id == mailbox_id)
-                .values(needs_attention=True, attention_reason=reason, last_error=reason, last_error_at=now)
-            )
+        """The mailbox needs an admin (see :func:`mapping.store.mailbox_health.mark_attention`)."""
+        mailbox_health.mark_attention(self, mailbox_id, reason)
 
     def mark_throttled(self, mailbox_id: int, seconds: float) -> None:
-        """Exchange made this mailbox's sync wait ``seconds`` in all (``relsync status`` shows it)."""
-        with self.session() as s:
-            s.execute(
-                sa.update(StaffMailbox)
-                .where(StaffMailbox.id == mailbox_id)
-                .values(last_throttled_at=utcnow(), last_throttled_seconds=round(seconds, 3))
-            )
+        """Exchange throttled the mailbox (see :func:`mapping.store.mailbox_health.mark_throttled`)."""
+        mailbox_health.mark_throttled(self, mailbox_id, seconds)
 
     def apply_page(self, page: Page, rules: SyncRules) -> PageResult:
         """Apply a sync page and save its new state in **one** transaction: both or neither."""

@@ -10,6 +10,7 @@ SQLAlchemy's ``URL.render_as_string(hide_password=True)``).
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -55,3 +56,11 @@ def check_store_url(url: str) -> str | None:
         return (f"not a database URL SQLAlchemy can read (got {masked_url(url)!r}); write it like "
                 "sqlite:///relsync.db or postgresql+psycopg://user@host:5432/relsync")
     return None
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The database file of a SQLite ``url``; None for another backend or an in-memory database."""
+    u = make_url(url)
+    if u.get_backend_name() != "sqlite" or not u.database or u.database == ":memory:":
+        return None
+    return Path(u.database)

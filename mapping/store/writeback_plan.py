@@ -1,70 +1,51 @@
 """Which Outlook contacts should carry which managed categories, and recording what was written.
 
 Provisional: the classifier glue supplies ``wanted`` (person id -> the managed categories that person's
-contacts should carry, overrides already applied); this module turns it into one row per live Outlook
-contact linked to the person, in every mailbox, with the categories and ChangeKey the store last saw.
-A person missing from ``wanted`` is not planned at all (their contacts are left alone).
+contacts should carry, overrides already applied); this module turns it into one
+:class:`~mapping.categories.PlannedCategories` per live Outlook contact linked to the person, in every
+mailbox, with the categories and ChangeKey the store last saw. A person missing from ``wanted`` is not
+planned at all (their contacts are left alone).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from mapping.categories import PlannedCategories
 from mapping.store import audit
-from mapping.store.id_rewrite import PARKED
-from mapping.store.models import EntityType, ItemKind, ItemLink, StaffMailbox
+from mapping.store.classification import record_written_managed
+from mapping.store.contact_links import live_contact_links
+from mapping.store.models import ItemLink
+
+if TYPE_CHECKING:
+    from mapping.store.store import Store
+
+#: The plan's former name (one record now: what the store plans is what a writer writes).
+CategoryPlanRow = PlannedCategories
+#: A query planning the write-back inside a store transaction (usually :func:`category_plan`).
+PlanQuery = Callable[[Session], Sequence[PlannedCategories]]
 
 
-@dataclass(frozen=True)
-class CategoryPlanRow:
-    """One Outlook contact: its link, where it lives, what the store last saw, what it should carry."""
-
-    link_id: int
-    mailbox: str
-    item_id: str
-    change_key: str | None
-    categories: tuple[str, ...]
-    wanted: tuple[str, ...]
-    #: The managed categories relsync last wrote on it (``ItemLink.written_categories``); None: never.
-    written: tuple[str, ...] | None = None
-
-
-def category_plan(session: Session, wanted: Mapping[int, Sequence[str]]) -> list[CategoryPlanRow]:
+def category_plan(session: Session, wanted: Mapping[int, Sequence[str]]) -> list[PlannedCategories]:
     """A row for every live contact link of every person in ``wanted``, ordered by mailbox then link."""
     if not wanted:
         return []
-    rows = session.execute(
-        sa.select(
-            ItemLink.id,
-            StaffMailbox.address,
-            ItemLink.item_id,
-            ItemLink.change_key,
-            ItemLink.entity_id,
-            ItemLink.categories,
-            ItemLink.written_categories,
-        )
-        .join(StaffMailbox, StaffMailbox.id == ItemLink.mailbox_id)
-        .where(
-            ItemLink.item_kind == ItemKind.CONTACT,
-            ItemLink.entity_type == EntityType.PERSON,
-            ItemLink.deleted_at.is_(None),
-            # A link parked while its mailbox moves from EWS to Graph has no id the new backend knows.
-            ~ItemLink.item_id.startswith(PARKED),
-        )
-        .order_by(StaffMailbox.address, ItemLink.id)
-    )
     return [
-        CategoryPlanRow(
-            link_id, mailbox, item_id, change_key, tuple(str(c) for c in categories or ()), tuple(wanted[person_id]),
-            None if written is None else tuple(str(c) for c in written),
-        )
-        for link_id, mailbox, item_id, change_key, person_id, categories, written in rows
-        if person_id in wanted
+        PlannedCategories(c.link_id, c.mailbox, c.item_id, c.change_key, c.categories, tuple(wanted[c.person_id]),
+                          c.written)
+        for c in live_contact_links(session, by_mailbox=True)
+        if c.person_id in wanted
     ]
+
+
+def read_plan(store: Store, query: PlanQuery) -> list[PlannedCategories]:
+    """Run a plan query in its own transaction."""
+    with store.session() as session:
+        return list(query(session))
 
 
 def record_written_categories(session: Session, written: Iterable[tuple[int, Sequence[str], str | None]]) -> int:
@@ -83,3 +64,16 @@ def record_written_categories(session: Session, written: Iterable[tuple[int, Seq
         audit.exchange_writes(session, "categories", ((f"link:{p['id']}", {"categories": p["categories"]})
                                                       for p in params), reason="classification write-back")
     return len(params)
+
+
+def record_write_back(
+    store: Store,
+    seen: Iterable[tuple[int, Sequence[str], str | None]],
+    managed: Iterable[tuple[int, Sequence[str]]],
+) -> None:
+    """Record a write-back in one transaction: the items' new (categories, ChangeKey) as last seen
+    (:func:`record_written_categories`) and the managed categories now on them as what relsync last
+    wrote (:func:`mapping.store.classification.record_written_managed`)."""
+    with store.session() as session:
+        record_written_categories(session, seen)
+        record_written_managed(session, managed)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
@@ -23,8 +24,8 @@ from scheduler.logs import configure_logging
               help="Reach the fake mailboxes over EWS or over Microsoft Graph.")
 def demo(directory: Path, seed: int, mailboxes: int, scale: str, backend: str) -> None:
     """Start the fake Exchange with a generated company, and run the main job against it."""
-    from connector.fake.generator import build_company
-    from connector.fake.server import FakeExchange
+    from connector.fake.company.generator import build_company
+    from connector.fake.ews.server import FakeExchange
     from mapping.store.migrate import upgrade
 
     company = build_company(seed=seed, mailboxes=mailboxes, scale=scale)
@@ -34,6 +35,7 @@ def demo(directory: Path, seed: int, mailboxes: int, scale: str, backend: str) -
         addresses = [m.email for m in company.mailboxes()]
         write_fake_config(config_path, server.url, server.username, server.password, addresses, company.domain,
                           graph=graph, label="--dir")
+        _add_demo_console(config_path, addresses)
         loaded = load_config(config_path)
         configure_logging("WARNING", "console")
         where = server.url if graph is None else f"{graph.graph_url} (Microsoft Graph)"
@@ -51,21 +53,35 @@ def demo(directory: Path, seed: int, mailboxes: int, scale: str, backend: str) -
         run_sync(loaded)
         _print_store_totals(loaded.config.store.url)
         click.echo(f"config written to {config_path}: try `relsync --config {config_path} status`")
+        click.echo(f"web console: `relsync --config {config_path} serve`, then open http://127.0.0.1:8080/ and "
+                   f"sign in as {addresses[0]} (admin; demo sign-in, loopback only)")
         for stop in graph.stoppers if graph is not None else ():
             stop()
 
 
+def _add_demo_console(config_path: Path, addresses: list[str]) -> None:
+    """A ``[web]`` section for the demo: the password-free demo sign-in on loopback, and the demo's
+    staff mailboxes as its users (the first an admin, the second a manager, the rest staff)."""
+    from mapping.files import write_text_atomically
+
+    admin, manager, staff = addresses[:1], addresses[1:2], addresses[2:]
+    section = ("\n# The web console (`relsync serve`): demo sign-in, loopback only. See README, \"Web console\".\n"
+               f'[web]\nauth = "dev"\nlisten = "127.0.0.1:8080"\n\n[web.roles]\nadmin = {json.dumps(admin)}\n'
+               f"manager = {json.dumps(manager)}\nstaff = {json.dumps(staff)}\n")
+    write_text_atomically(config_path, config_path.read_text(encoding="utf-8") + section, label="--dir")
+
+
 def _import_sales(loaded: LoadedConfig, path: Path) -> int:
+    from mapping.sales_history import parse_sales_history
+    from mapping.store.sales_history import import_sales_history
     from mapping.store.store import Store
-    from mapping.store.transactions import import_transactions
-    from mapping.transactions import parse_transactions
     from scheduler.jobs import thresholds
 
-    parsed = parse_transactions(path.read_text(encoding="utf-8"))
+    parsed = parse_sales_history(path.read_text(encoding="utf-8"))
     store = Store(loaded.config.store.url)
     try:
         with store.session() as s:
-            return import_transactions(s, parsed.rows, path.name, thresholds(loaded)).imported
+            return import_sales_history(s, parsed.rows, path.name, thresholds(loaded)).imported
     finally:
         store.dispose()
 

@@ -48,8 +48,8 @@ def fake_exchange(
     written to the 0600 file beside the config); with --write-config also "sales_history", the
     company's sales export written beside the config (for `relsync import transactions`).
     """
-    from connector.fake.generator import SCALES, build_company
-    from connector.fake.server import FakeExchange
+    from connector.fake.company.generator import SCALES, build_company
+    from connector.fake.ews.server import FakeExchange
 
     if scale not in SCALES:
         raise click.BadParameter(f"choose one of {', '.join(SCALES)}", param_hint="--scale")
@@ -107,7 +107,7 @@ def start_fake_graph(exchange: Any, host: str = "127.0.0.1", scope: set[str] | N
     the only mailboxes the app may read, as RBAC for Applications would limit it)."""
     import secrets as random_secrets
 
-    from connector.fake.graph import FakeGraph
+    from connector.fake.graph.server import FakeGraph
     from connector.fake.tokens import FakeTokenService
 
     client_id = "relsync-fake-app"

@@ -219,7 +219,7 @@ def match_calibrate(
     what they would merge and queue compared with the expert weights, and save them for every later
     identity pass. The store is not changed: run `relsync duplicates scan` to apply them now."""
     from mapping.identity.calibration_file import save_calibration_set
-    from mapping.store.dedupe import fit_store_calibration
+    from mapping.store.identity import fit_store_calibration
     from scheduler.jobs import thresholds
 
     loaded = ctx.config()

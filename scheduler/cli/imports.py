@@ -28,8 +28,8 @@ def import_transactions_cmd(ctx: Context, file: Path, as_json: bool) -> None:
     knows them. Bad lines are reported with their line number and the rest imports. Importing the
     same file again adds nothing. Exit status 1 when any line had an error.
     """
-    from mapping.store.transactions import import_transactions, rematch_unmatched
-    from mapping.transactions import parse_transactions
+    from mapping.sales_history import parse_sales_history
+    from mapping.store.sales_history import import_sales_history, rematch_unmatched
     from scheduler.jobs import thresholds
 
     loaded = ctx.config()
@@ -38,14 +38,14 @@ def import_transactions_cmd(ctx: Context, file: Path, as_json: bool) -> None:
     except UnicodeDecodeError as exc:
         raise click.ClickException(f"{file}: not UTF-8 text ({exc.reason} at byte {exc.start}): "
                                    "export the CSV as UTF-8") from None
-    parsed = parse_transactions(text)
+    parsed = parse_sales_history(text)
     limits = thresholds(loaded)
     store = Store(loaded.config.store.url)
     try:
         with store.session() as s:
             # Earlier unmatched rows first: the store may know their customers by now.
             rematched = rematch_unmatched(s, limits)
-            result = import_transactions(s, parsed.rows, file.name, limits)
+            result = import_sales_history(s, parsed.rows, file.name, limits)
             result.errors = parsed.errors
             result.rematched = rematched
     finally:

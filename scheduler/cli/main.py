@@ -26,7 +26,9 @@ from scheduler.cli import (  # noqa: F401
     identity,
     imports,
     privacy,
+    report,
     sync,
+    web,
 )
 from scheduler.cli.group import cli
 

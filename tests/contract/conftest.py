@@ -21,8 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from contractenv import CLIENT_ID, SECRET, World, WorldFactory
 from syncenv import HandCompany
 
-from connector.fake.graph import FakeGraph
-from connector.fake.server import FakeExchange
+from connector.fake.ews.server import FakeExchange
+from connector.fake.graph.server import FakeGraph
 from connector.fake.tokens import FakeTokenService
 from mapping.store.migrate import upgrade
 from mapping.store.store import Store

@@ -24,8 +24,8 @@ from connector.auth import OAuthSettings
 from connector.backends import Backends
 from connector.base import MailboxSource
 from connector.ews import EwsConnection, EwsSettings
-from connector.fake.graph import FakeGraph
-from connector.fake.server import FakeExchange
+from connector.fake.ews.server import FakeExchange
+from connector.fake.graph.server import FakeGraph
 from connector.fake.tokens import FakeTokenService
 from connector.graph.client import GraphClient
 from connector.graph.settings import GraphSettings

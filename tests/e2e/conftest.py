@@ -10,7 +10,7 @@ from exchangelib.protocol import close_connections
 from lxml import etree
 from syncenv import DOMAIN, EnvFactory, HandCompany, SyncEnv, connection_for
 
-from connector.fake.server import FakeExchange
+from connector.fake.ews.server import FakeExchange
 from mapping.changes import SyncRules
 from mapping.store.migrate import upgrade
 from mapping.store.store import Store

@@ -19,8 +19,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from connector.fake.generator import Scale
-from connector.fake.server import FakeExchange
+from connector.fake.company.generator import Scale
+from connector.fake.ews.server import FakeExchange
 from scheduler.cli import write_fake_config
 
 ROOT = Path(__file__).resolve().parents[2]

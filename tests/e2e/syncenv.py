@@ -15,8 +15,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from connector.ews import EwsConnection, EwsSettings
+from connector.fake.ews.server import FakeExchange
 from connector.fake.model import Attendee, ItemSpec, Mailbox
-from connector.fake.server import FakeExchange
 from connector.sync import MailboxReport, MailboxSync, SyncSettings
 from mapping.changes import FolderName, SyncRules
 from mapping.store.store import Store

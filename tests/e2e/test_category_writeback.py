@@ -8,8 +8,8 @@ import pytest
 from lxml import etree
 
 from connector.ews import EwsConnection, EwsSettings
-from connector.fake.generator import build_company
-from connector.fake.server import FakeExchange
+from connector.fake.company.generator import build_company
+from connector.fake.ews.server import FakeExchange
 from connector.writeback import merged_categories, update_categories
 
 

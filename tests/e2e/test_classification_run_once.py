@@ -18,7 +18,7 @@ from lxml import etree
 from syncenv import ALICE, BOB, DANA, ERIN, GINA, HandCompany, contact
 
 import scheduler.jobs
-from connector.fake.server import FakeExchange
+from connector.fake.ews.server import FakeExchange
 from scheduler.cli import cli, main, write_fake_config
 
 SALES = """date,customer,amount,currency,kind,product

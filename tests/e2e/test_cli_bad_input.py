@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from exchangelib.protocol import close_connections
 
-from connector.fake.generator import build_company
-from connector.fake.server import FakeExchange
+from connector.fake.company.generator import build_company
+from connector.fake.ews.server import FakeExchange
 from mapping.store import models as m
 from mapping.store.migrate import upgrade
 from mapping.store.store import Store

@@ -13,8 +13,8 @@ from daemonenv import MICRO, query, write_config
 from exchangelib.protocol import close_connections
 from lxml import etree
 
-from connector.fake.generator import build_company
-from connector.fake.server import FakeExchange
+from connector.fake.company.generator import build_company
+from connector.fake.ews.server import FakeExchange
 from mapping.store.migrate import upgrade
 from scheduler.config import load_config
 from scheduler.daemon import Daemon

@@ -17,10 +17,10 @@ from exchangelib.protocol import close_connections
 from lxml import etree
 from syncenv import DANA, message
 
-from connector.fake.generator import build_company
+from connector.fake.company.generator import build_company
+from connector.fake.company.names import OWN_DOMAIN
+from connector.fake.ews.server import FakeExchange
 from connector.fake.model import Mailbox
-from connector.fake.names import OWN_DOMAIN
-from connector.fake.server import FakeExchange
 from connector.fake.tokens import FakeTokenService
 from mapping.store.migrate import upgrade
 from scheduler.config import load_config

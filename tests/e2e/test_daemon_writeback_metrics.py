@@ -15,8 +15,8 @@ import pytest
 from daemonenv import MICRO, Daemons, wait_until, write_config
 from prometheus_client.parser import text_string_to_metric_families
 
-from connector.fake.generator import build_company
-from connector.fake.server import FakeExchange
+from connector.fake.company.generator import build_company
+from connector.fake.ews.server import FakeExchange
 from mapping.categories import managed_colours
 from mapping.store.migrate import upgrade
 from scheduler.config import load_config

@@ -11,8 +11,8 @@ import pytest
 from click.testing import CliRunner, Result
 from lxml import etree
 
-from connector.fake.generator import build_company
-from connector.fake.server import FakeExchange
+from connector.fake.company.generator import build_company
+from connector.fake.ews.server import FakeExchange
 from scheduler.cli import cli, write_fake_config
 
 CATEGORY = "Possible duplicate"

@@ -22,7 +22,7 @@ from lxml import etree
 from syncenv import ALICE, BOB
 from test_followups import RULES, company
 
-from connector.fake.server import FakeExchange
+from connector.fake.ews.server import FakeExchange
 from scheduler.cli import cli, write_fake_config
 
 ROOT = Path(__file__).resolve().parents[2]

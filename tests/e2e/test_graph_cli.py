@@ -16,8 +16,8 @@ from exchangelib.protocol import close_connections
 from graphparity import assert_same_store
 from lxml import etree
 
-from connector.fake.generator import build_company
-from connector.fake.server import FakeExchange
+from connector.fake.company.generator import build_company
+from connector.fake.ews.server import FakeExchange
 from scheduler.cli import FakeGraphEndpoint, cli, start_fake_graph, write_fake_config
 
 SEED = 11
@@ -116,7 +116,7 @@ def test_graph_with_a_certificate_from_the_config_syncs_and_a_wrong_one_is_one_c
     from cryptography import x509
     from test_oauth import _certificate
 
-    from connector.fake.graph import FakeGraph
+    from connector.fake.graph.server import FakeGraph
     from connector.fake.tokens import FakeTokenService, sha1_thumbprint
     from scheduler.cli import main
 

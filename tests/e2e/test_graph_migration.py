@@ -35,11 +35,11 @@ from test_followups import company as followups_company
 from test_graph_writeback import GraphWorld, start_world, stop_world
 
 from connector.backends import Backends
-from connector.fake.generator import build_company
+from connector.fake.company.generator import build_company
+from connector.fake.company.names import OWN_DOMAIN
 from connector.fake.graph.render import rest_id
 from connector.fake.mailbox import ItemRef, encode_item_id
 from connector.fake.model import Mailbox
-from connector.fake.names import OWN_DOMAIN
 from connector.graph.migrate import translate_ids
 from connector.graph.sync import GraphMailboxSync
 from connector.sync import MailboxReport, MailboxSync, SyncSettings

@@ -41,12 +41,12 @@ from syncenv import (
 from connector.auth import OAuthSettings, TokenSource
 from connector.base import MailboxSource
 from connector.errors import AuthenticationFailed
-from connector.fake.generator import build_company
+from connector.fake.company.generator import build_company
+from connector.fake.company.names import OWN_DOMAIN
+from connector.fake.ews.server import FakeExchange
 from connector.fake.graph.render import rest_id
 from connector.fake.graph.server import FakeGraph
 from connector.fake.model import ItemSpec, Mailbox, Recurrence
-from connector.fake.names import OWN_DOMAIN
-from connector.fake.server import FakeExchange
 from connector.fake.tokens import FakeTokenService
 from connector.graph.client import CallStats, GraphClient
 from connector.graph.settings import GraphSettings, graph_oauth

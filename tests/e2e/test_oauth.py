@@ -27,9 +27,9 @@ from lxml import etree
 from connector.auth import MsalCredentials, OAuthSettings
 from connector.errors import AuthenticationFailed
 from connector.ews import EwsConnection, EwsSettings
-from connector.fake.generator import build_company
-from connector.fake.names import OWN_DOMAIN
-from connector.fake.server import FakeExchange
+from connector.fake.company.generator import build_company
+from connector.fake.company.names import OWN_DOMAIN
+from connector.fake.ews.server import FakeExchange
 from connector.fake.tokens import FakeTokenService, sha1_thumbprint
 from connector.sync import MailboxReport, MailboxSync, SyncSettings
 from mapping.changes import FolderName, SyncRules

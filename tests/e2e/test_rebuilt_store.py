@@ -20,9 +20,9 @@ from click.testing import CliRunner, Result
 from exchangelib.protocol import close_connections
 from lxml import etree
 
-from connector.fake.generator import build_company
-from connector.fake.sales import sales_csv
-from connector.fake.server import FakeExchange
+from connector.fake.company.generator import build_company
+from connector.fake.company.sales import sales_csv
+from connector.fake.ews.server import FakeExchange
 from scheduler.cli import cli, write_fake_config
 
 

@@ -24,8 +24,8 @@ from exchangelib.protocol import close_connections
 from lxml import etree
 from test_sync_crash_resume import _committed_states, _sync_requests, canonical_dump
 
-from connector.fake.generator import build_company
-from connector.fake.server import FakeExchange
+from connector.fake.company.generator import build_company
+from connector.fake.ews.server import FakeExchange
 from mapping.store.migrate import upgrade
 from mapping.store.models import Base
 

@@ -14,7 +14,7 @@ import structlog
 from jsonlogs import JsonLines, json_logs
 from syncenv import ALICE, BOB, DANA, EnvFactory, HandCompany, message
 
-from connector.fake.server import FakeExchange
+from connector.fake.ews.server import FakeExchange
 from scheduler.cli import write_fake_config
 from scheduler.logs import hide
 

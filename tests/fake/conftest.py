@@ -19,8 +19,8 @@ from exchangelib import (
 from exchangelib.protocol import BaseProtocol, RetryPolicy, close_connections
 from lxml import etree
 
+from connector.fake.ews.server import FakeExchange
 from connector.fake.model import CompanySource
-from connector.fake.server import FakeExchange
 
 from . import extprops
 from .company import ALICE, TinyCompany

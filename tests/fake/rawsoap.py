@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import requests
 
-from connector.fake.server import FakeExchange
+from connector.fake.ews.server import FakeExchange
 
 ENVELOPE = (
     '<?xml version="1.0" encoding="utf-8"?>'

@@ -15,9 +15,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from connector.fake.addressbook import ROLE_LOCAL_PARTS
-from connector.fake.generator import FakeCompany, build_company
-from connector.fake.names import FREEMAIL_DOMAINS
+from connector.fake.company.addressbook import ROLE_LOCAL_PARTS
+from connector.fake.company.generator import FakeCompany, build_company
+from connector.fake.company.names import FREEMAIL_DOMAINS
 
 from .conftest import AccountFactory, ServerFactory
 

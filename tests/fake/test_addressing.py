@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from lxml import etree
 
-from connector.fake.server import FakeExchange
+from connector.fake.ews.server import FakeExchange
 
 from .company import ALICE, BOB
 from .rawsoap import ENVELOPE, GET_INBOX, post

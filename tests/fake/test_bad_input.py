@@ -6,8 +6,9 @@ import pytest
 import requests
 from lxml import etree
 
-from connector.fake import operations
-from connector.fake.server import FakeExchange
+from connector.fake.ews import router
+from connector.fake.ews.context import Ctx
+from connector.fake.ews.server import FakeExchange
 
 from .company import ALICE
 from .rawsoap import GET_INBOX, envelope, post
@@ -54,10 +55,10 @@ def test_oversized_request_is_refused_without_reading_it(make_server) -> None:  
 def test_handler_crash_is_an_internal_server_error_fault(
     fake: FakeExchange, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    def boom(ctx: operations.Ctx) -> str:
+    def boom(ctx: Ctx) -> str:
         raise RuntimeError("bug in the fake")
 
-    monkeypatch.setitem(operations.HANDLERS, "GetFolder", boom)
+    monkeypatch.setitem(router.HANDLERS, "GetFolder", boom)
     r = post(fake, envelope(GET_INBOX, ALICE.email))
     assert r.status_code == 500 and faultcode(r) == "a:ErrorInternalServerError"
     assert b"Traceback" not in r.content and b"bug in the fake" not in r.content

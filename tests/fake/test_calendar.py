@@ -9,7 +9,7 @@ from exchangelib import Account, CalendarItem, EWSDateTime, EWSTimeZone
 from exchangelib.errors import ErrorCalendarOccurrenceIsDeletedFromRecurrence
 from exchangelib.recurrence import DailyPattern, NumberedPattern, Recurrence
 
-from connector.fake.server import FakeExchange
+from connector.fake.ews.server import FakeExchange
 
 from .company import ALICE, SERIES_START
 

@@ -13,8 +13,8 @@ from exchangelib import BASIC, IMPERSONATION, UTC, Account, Configuration, Crede
 from exchangelib.folders import Drafts, JunkEmail, Outbox
 from exchangelib.properties import ENTRY_ID, EWS_ID, HEX_ENTRY_ID, AlternateId
 
+from connector.fake.ews.server import FakeExchange
 from connector.fake.model import ItemSpec, Recurrence
-from connector.fake.server import FakeExchange
 
 from .company import ALICE, DANA, ERIN, T0
 from .conftest import AccountFactory

@@ -6,8 +6,8 @@ import threading
 
 import requests
 
+from connector.fake.ews.server import FakeExchange
 from connector.fake.overlaps import OverlapRecorder
-from connector.fake.server import FakeExchange
 
 from .company import ALICE, BOB
 from .rawsoap import envelope, post

@@ -27,7 +27,7 @@ from exchangelib.errors import (
 )
 from exchangelib.protocol import BaseProtocol
 
-from connector.fake.server import FakeExchange
+from connector.fake.ews.server import FakeExchange
 
 from .company import ALICE, BOB
 from .conftest import AccountFactory, ServerFactory

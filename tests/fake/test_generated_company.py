@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from exchangelib import Account
 
-from connector.fake.generator import build_company
+from connector.fake.company.generator import build_company
 from connector.fake.model import FOLDER_KINDS
 
 from .conftest import AccountFactory, ServerFactory

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from connector.fake.generator import (
+from connector.fake.company.generator import (
     DEFAULT_ANCHOR,
     HISTORY_DAYS,
     SCALES,
@@ -117,7 +117,7 @@ def test_large_company_is_built_lazily_in_bounded_memory() -> None:
 
 DIGEST_SCRIPT = """
 import hashlib
-from connector.fake.generator import build_company
+from connector.fake.company.generator import build_company
 c = build_company(seed=3, mailboxes=3, scale="tiny")
 h = hashlib.sha256()
 for mb in c.mailboxes():

@@ -16,7 +16,7 @@ from exchangelib.indexed_properties import EmailAddress, PhoneNumber, PhysicalAd
 from exchangelib.items import ALWAYS_OVERWRITE
 from exchangelib.properties import ItemId, Mailbox
 
-from connector.fake.server import FakeExchange
+from connector.fake.ews.server import FakeExchange
 
 from .company import ALICE, BOB, DANA
 from .conftest import AccountFactory

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from connector.fake.server import FakeExchange
+from connector.fake.ews.server import FakeExchange
 
 from .company import ALICE
 from .rawsoap import envelope, post

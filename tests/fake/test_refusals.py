@@ -10,7 +10,7 @@ from exchangelib import Account
 from exchangelib.errors import ErrorInvalidOperation, ErrorUnsupportedQueryFilter
 from lxml import etree
 
-from connector.fake.server import FakeExchange
+from connector.fake.ews.server import FakeExchange
 
 from .company import ALICE
 from .rawsoap import GET_INBOX, envelope, post

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from lxml import etree
 
-from connector.fake import restrictions
+from connector.fake.ews import restrictions
 from connector.fake.model import ItemSpec, Mailbox
 
 T = "http://schemas.microsoft.com/exchange/services/2006/types"

@@ -12,8 +12,8 @@ from exchangelib.items import ID_ONLY
 from exchangelib.properties import FieldPath, ItemId
 from exchangelib.services import SyncFolderItems
 
+from connector.fake.ews.server import FakeExchange
 from connector.fake.model import ItemSpec
-from connector.fake.server import FakeExchange
 
 from .company import ALICE, DANA, BulkCompany, message
 from .conftest import AccountFactory, ServerFactory

@@ -6,7 +6,7 @@ import pytest
 from exchangelib import Account
 from exchangelib import errors as ews
 
-from connector.fake.server import FakeExchange
+from connector.fake.ews.server import FakeExchange
 from connector.fake.userconfig import CATEGORY_LIST, DEFAULT_CATEGORIES
 
 

@@ -51,8 +51,8 @@ from hypothesis.stateful import (
 from lxml import etree
 
 from connector.ews import EwsConnection, EwsSettings
+from connector.fake.ews.server import FakeExchange
 from connector.fake.model import Attendee, ItemSpec, Mailbox
-from connector.fake.server import FakeExchange
 from connector.sync import MailboxSync, SyncSettings
 from mapping.changes import FolderName, SyncRules
 from mapping.store.migrate import upgrade

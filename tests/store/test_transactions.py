@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from sqlalchemy.orm import Session
 
 from mapping.hygiene import normalise_company_name
+from mapping.sales_history import parse_sales_history
 from mapping.store.facts import ensure_relationships, load_facts
 from mapping.store.models import (
     CategoryDimension,
@@ -30,9 +31,8 @@ from mapping.store.models import (
     Transaction,
     TransactionKind,
 )
+from mapping.store.sales_history import ImportResult, import_sales_history, rematch_unmatched
 from mapping.store.store import Store
-from mapping.store.transactions import ImportResult, import_transactions, rematch_unmatched
-from mapping.transactions import parse_transactions
 from scheduler.cli import cli, write_fake_config
 
 HEADER = "date,customer,amount,currency,kind,product,external_id\n"
@@ -62,10 +62,10 @@ def ids(store: Store) -> dict[str, int]:
 
 
 def _import(store: Store, text: str, name: str = "sales.csv") -> ImportResult:
-    parsed = parse_transactions(text)
+    parsed = parse_sales_history(text)
     assert parsed.errors == []
     with store.session() as s:
-        return import_transactions(s, parsed.rows, name)
+        return import_sales_history(s, parsed.rows, name)
 
 
 def _rows(store: Store) -> list[Transaction]:

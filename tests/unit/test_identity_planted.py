@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from connector.fake.generator import FakeCompany, PlantedCase, build_company
+from connector.fake.company.generator import FakeCompany, PlantedCase, build_company
 from mapping.identity import OrgCandidate, PersonCandidate, score_orgs, score_people
 
 ORG_KINDS = ("org_alias", "www_domain", "legal_form", "public_suffix", "hard_negative_org")

@@ -7,13 +7,13 @@ from decimal import Decimal
 
 import pytest
 
-from mapping.transactions import parse_amount, parse_currency, parse_date, parse_kind, parse_transactions
+from mapping.sales_history import parse_amount, parse_currency, parse_date, parse_kind, parse_sales_history
 
 HEADER = "date,customer,amount,currency,kind,product,external_id\n"
 
 
 def test_a_good_file_parses_every_row() -> None:
-    parsed = parse_transactions(
+    parsed = parse_sales_history(
         HEADER
         + "2026-01-05,jane@acme.com,\"1,234.50\",EUR,order,Widgets,INV-1\n"
         + "05.02.2026,acme.com,100,eur,Return,,\n"
@@ -29,7 +29,7 @@ def test_a_good_file_parses_every_row() -> None:
 
 
 def test_bad_rows_get_their_line_numbers_and_the_rest_is_kept() -> None:
-    parsed = parse_transactions(
+    parsed = parse_sales_history(
         HEADER
         + "2026-01-05,a@x.com,10,EUR,order,,\n"
         + "01/02/2026,a@x.com,10,EUR,order,,\n"  # ambiguous date
@@ -56,14 +56,14 @@ def test_bad_rows_get_their_line_numbers_and_the_rest_is_kept() -> None:
 
 
 def test_a_row_with_several_problems_reports_each() -> None:
-    parsed = parse_transactions(HEADER + "someday,,-5,dollars,gift,,\n")
+    parsed = parse_sales_history(HEADER + "someday,,-5,dollars,gift,,\n")
     assert parsed.rows == []
     assert {e.column for e in parsed.errors} == {"date", "customer", "amount", "currency", "kind"}
     assert {e.line for e in parsed.errors} == {2}
 
 
 def test_wrong_columns_are_one_error_naming_them() -> None:
-    parsed = parse_transactions("Date,Client,Amount,Currency,Type\n2026-01-01,x,1,EUR,order\n")
+    parsed = parse_sales_history("Date,Client,Amount,Currency,Type\n2026-01-01,x,1,EUR,order\n")
     assert parsed.rows == []
     (error,) = parsed.errors
     assert error.line == 1
@@ -72,25 +72,25 @@ def test_wrong_columns_are_one_error_naming_them() -> None:
 
 
 def test_header_names_are_forgiving_and_optional_columns_may_be_left_out() -> None:
-    parsed = parse_transactions(
+    parsed = parse_sales_history(
         "\ufeffDate;Customer;Amount;Currency;Kind;External-ID\n2026-01-01;x;1.234,50;EUR;order;7\n")
     assert parsed.errors == []
     assert parsed.rows[0].amount == Decimal("1234.50") and parsed.rows[0].external_id == "7"
 
 
 def test_an_empty_file_is_an_error() -> None:
-    assert parse_transactions("").errors[0].line == 1
+    assert parse_sales_history("").errors[0].line == 1
 
 
 def test_a_quoted_field_over_two_lines_keeps_the_line_numbers_right() -> None:
-    parsed = parse_transactions(HEADER + '2026-01-01,x,1,EUR,order,"two\nlines",\n2026-01-01,y,bad,EUR,order,,\n')
+    parsed = parse_sales_history(HEADER + '2026-01-01,x,1,EUR,order,"two\nlines",\n2026-01-01,y,bad,EUR,order,,\n')
     assert [r.line for r in parsed.rows] == [2]
     assert [e.line for e in parsed.errors] == [4]
 
 
 def test_fingerprints_are_stable_and_identical_rows_stay_distinct() -> None:
     text = HEADER + "2026-01-05,a@x.com,10,EUR,order,W,\n" * 2 + "2026-01-05,A@X.com,10.00,eur,ORDER, w ,\n"
-    once, again = parse_transactions(text), parse_transactions(text)
+    once, again = parse_sales_history(text), parse_sales_history(text)
     fps = [r.fingerprint for r in once.rows]
     assert fps == [r.fingerprint for r in again.rows]
     # Two identical orders on one day are two rows; the third is the same order spelt differently,
@@ -142,7 +142,7 @@ def test_currency_and_kind() -> None:
 
 def test_a_field_over_the_parsers_limit_is_reported_and_the_next_lines_still_import() -> None:
     huge = "x" * 200_000  # over csv's default field size limit (131,072 characters)
-    parsed = parse_transactions(
+    parsed = parse_sales_history(
         HEADER
         + "2026-01-05,a@x.com,10,EUR,order,,\n"
         + f"2026-01-05,a@x.com,10,EUR,order,{huge},\n"
@@ -164,7 +164,7 @@ def test_a_field_over_the_parsers_limit_is_reported_and_the_next_lines_still_imp
     ],
 )
 def test_a_date_far_in_the_future_or_the_distant_past_is_refused_on_its_line(text: str, reason: str) -> None:
-    parsed = parse_transactions(
+    parsed = parse_sales_history(
         HEADER + f"{text},a@x.com,10,EUR,order,,\n" + "2026-06-02,b@x.com,20,EUR,order,,\n", today=date(2026, 6, 1)
     )
     assert [r.line for r in parsed.rows] == [3]  # tomorrow is fine (the accounting system's time zone)
@@ -173,7 +173,7 @@ def test_a_date_far_in_the_future_or_the_distant_past_is_refused_on_its_line(tex
 
 
 def test_placeholder_dates_are_refused_whatever_the_day_of_the_import() -> None:
-    parsed = parse_transactions(
+    parsed = parse_sales_history(
         HEADER
         + "9999-12-31,a@x.com,10,EUR,order,,\n"
         + "0001-01-01,a@x.com,10,EUR,order,,\n"

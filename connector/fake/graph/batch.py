@@ -10,15 +10,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from connector.fake.graph.context import Ctx
+from connector.fake.graph.context import Ctx, make_request
 from connector.fake.graph.replies import Reply, bad_request, error_body
 
 MAX_REQUESTS = 20
 
 
 def handle(ctx: Ctx) -> Reply:
-    from connector.fake.graph.server import make_request  # the router lives with the server
-
     data = ctx.json_object()
     requests = data.get("requests")
     if not isinstance(requests, list) or not requests:

@@ -1,6 +1,6 @@
 """Calendar items as Graph calendarView instances: singles, occurrences and exceptions inside a window.
 
-A recurring master is expanded as the EWS side expands it (``operations.occurrences``): the instance
+A recurring master is expanded as the EWS side expands it (``recurrence.occurrences``): the instance
 id of occurrence ``n`` is ``MailboxStore.item_id("calendar", index, n)``, the same id EWS gives that
 occurrence, so ids stay stable across pages, rounds and protocols. Exceptions carry their own fields;
 deleted occurrences are never served (an update of the series reports them as removed).
@@ -21,7 +21,7 @@ from typing import Any
 from connector.fake.graph.render import EventIds, removed, render_event, rest_id
 from connector.fake.mailbox import Change, FolderStore, MailboxStore
 from connector.fake.model import ItemSpec
-from connector.fake.operations import Occurrence, occurrence_values, occurrences
+from connector.fake.recurrence import Occurrence, item_duration, occurrence_values, occurrences
 
 FOLDER = "calendar"
 
@@ -51,12 +51,6 @@ def _bounds(values: dict[str, Any]) -> tuple[datetime, datetime] | None:
     if not isinstance(start, datetime):
         return None
     return start, end if isinstance(end, datetime) else start
-
-
-def _duration(spec: ItemSpec) -> timedelta:
-    """As ``operations.occurrence_values`` places an occurrence: the master's length, else an hour."""
-    start, end = spec.fields.get("Start"), spec.fields.get("End")
-    return end - start if isinstance(start, datetime) and isinstance(end, datetime) else timedelta(hours=1)
 
 
 def _occurrence_bounds(master: ItemSpec, occ: Occurrence, duration: timedelta) -> tuple[datetime, datetime] | None:
@@ -106,7 +100,7 @@ def change_entries(mb: MailboxStore, fs: FolderStore, ch: Change, window: Window
         if old is None or not is_series(old):
             return [removed(rest_id(mb.item_id(FOLDER, index)))]
         gone = []
-        old_duration = _duration(old)
+        old_duration = item_duration(old)
         for o in occurrences(old):
             bounds = None if o.deleted else _occurrence_bounds(old, o, old_duration)
             if bounds is not None and window.overlaps(*bounds):
@@ -127,7 +121,7 @@ def change_entries(mb: MailboxStore, fs: FolderStore, ch: Change, window: Window
             return [render_event(spec.fields, ids, "singleInstance", owner=mb.address)]
         return [] if fresh else [removed(rest_id(mb.item_id(FOLDER, index)))]
     out: list[dict[str, Any]] = []
-    duration = _duration(spec)
+    duration = item_duration(spec)
     for occ in occurrences(spec):
         original_in = window.overlaps(occ.original_start, occ.original_start)
         if occ.deleted:

@@ -6,15 +6,18 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
+from urllib.parse import parse_qsl, unquote, urlsplit
 
+from connector.fake.ews.context import ExchangeState
+from connector.fake.faults import FaultPlan
+from connector.fake.graph.delta import DeltaTokenCodec
 from connector.fake.graph.render import PropId, parse_prop_id
-from connector.fake.graph.replies import GraphError, bad_request
+from connector.fake.graph.replies import GraphError, Reply, bad_request
 from connector.fake.mailbox import MailboxStore
+from connector.fake.stats import GraphStats
 
-if TYPE_CHECKING:
-    from connector.fake.graph.server import FakeGraph
-
+API_PREFIX = "/v1.0"
 DEFAULT_PAGE_SIZE = 100
 _EXT_EXPAND = re.compile(r"^singleValueExtendedProperties\s*\(\s*\$filter\s*=\s*(.*)\)$", re.IGNORECASE | re.DOTALL)
 _ID_EQ = re.compile(r"^\s*id\s+eq\s+'([^']*)'\s*$", re.IGNORECASE)
@@ -119,11 +122,46 @@ class Request:
             ) from None
 
 
+def make_request(method: str, target: str, headers: dict[str, str], body: bytes,
+                 prefer_values: list[str] | None = None) -> Request:
+    """A Request from a target below /v1.0 (``/users/a@x/contacts/delta?$select=id``)."""
+    parts = urlsplit(target)
+    path = parts.path if parts.path.startswith("/") else "/" + parts.path
+    if path.lower().startswith(API_PREFIX + "/"):
+        path = path[len(API_PREFIX):]
+    segments = [unquote(s) for s in path.strip("/").split("/")] if path.strip("/") else []
+    query = dict(parse_qsl(parts.query, keep_blank_values=True))
+    prefer = prefer_values if prefer_values is not None else [headers["prefer"]] if "prefer" in headers else []
+    return Request(method.upper(), path, segments, query, headers, body, prefer)
+
+
+class GraphState(Protocol):
+    """The parts of the fake Graph (``server.FakeGraph``) that operation handlers use."""
+
+    faults: FaultPlan
+    stats: GraphStats
+    delta_codec: DeltaTokenCodec
+    max_page_size: int
+    translate_ids_app_only: bool
+
+    @property
+    def exchange(self) -> ExchangeState:
+        """The fake Exchange whose mailboxes and user configurations Graph serves."""
+        ...
+
+    @property
+    def base_url(self) -> str: ...
+
+    def handle(self, req: Request) -> Reply:
+        """Answer one Graph request (``$batch`` sends its inner requests through here)."""
+        ...
+
+
 @dataclass
 class Ctx:
     """What an operation handler gets: the server, the request, and the (authorised) mailbox."""
 
-    server: FakeGraph
+    server: GraphState
     req: Request
     op: str
     address: str | None

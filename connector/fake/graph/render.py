@@ -16,9 +16,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from connector.fake.model import Attendee, ExtendedProp, ItemKind, Mailbox, PhysicalAddress
+from connector.fake.model import ITEM_CLASS, Attendee, ExtendedProp, ItemKind, Mailbox, PhysicalAddress
 from connector.fake.recurrence import zone_for
-from connector.fake.xmlout import ITEM_CLASS
 
 _EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
 
@@ -384,7 +383,7 @@ def render_event(
     owner: str | None = None,
 ) -> dict[str, Any]:
     """An event. ``values`` are the instance's fields (for an occurrence: the series' fields merged with
-    its own, see ``operations.occurrence_values``); ``event_type`` is Graph's ``type``; ``owner`` the
+    its own, see ``recurrence.occurrence_values``); ``event_type`` is Graph's ``type``; ``owner`` the
     mailbox address (is it the organizer?)."""
     start: datetime = values.get("Start") or _EPOCH
     end: datetime = values.get("End") or start

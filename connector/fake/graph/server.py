@@ -53,41 +53,31 @@ from __future__ import annotations
 import json
 import logging
 import math
-import shutil
-import ssl
-import sys
-import tempfile
-import threading
 import time
-from collections import Counter
-from collections.abc import Callable, Iterable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
-from socket import socket
-from types import TracebackType
+from collections.abc import Iterable
+from http.server import BaseHTTPRequestHandler
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
 
+from connector.fake.ews.server import FakeExchange
 from connector.fake.faults import TRANSPORT_KINDS, FaultPlan
-from connector.fake.graph import batch, categories, collections, items, todo, translate_ids
-from connector.fake.graph.context import Ctx, Request
+from connector.fake.graph.collections import mailbox_by_user_id
+from connector.fake.graph.context import API_PREFIX, Ctx, Request, make_request
 from connector.fake.graph.delta import DeltaTokenCodec
 from connector.fake.graph.replies import (
     ACCESS_DENIED_MESSAGE,
     INVALID_TOKEN_MESSAGE,
     GraphError,
     Reply,
-    bad_request,
     error_body,
 )
+from connector.fake.graph.router import Handler, route
+from connector.fake.httpserver import LoopbackHandler, LoopbackServer
 from connector.fake.mailbox import MailboxStore
 from connector.fake.overlaps import OverlapRecorder
-from connector.fake.server import FakeExchange, Stats
-from connector.fake.tokens import self_signed_certificate
+from connector.fake.stats import GraphStats
 
 log = logging.getLogger(__name__)
 
-API_PREFIX = "/v1.0"
 STATS_PATH = "/_fake/graph/stats"
 FAULTS_PATH = "/_fake/graph/faults"
 OVERLAPS_PATH = "/_fake/graph/overlaps"
@@ -97,72 +87,12 @@ MAX_REQUEST_BYTES = 4 * 1024 * 1024
 DRAIN_LIMIT_BYTES = 64 * 1024 * 1024
 JSON_TYPE = "application/json; odata.metadata=minimal; odata.streaming=true; IEEE754Compatible=false; charset=utf-8"
 
-Handler = Callable[[Ctx], Reply]
 
 
-class GraphStats(Stats):
-    """The EWS fake's counters plus Graph's: missing ImmutableId preference, throttling, op x mailbox."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.missing_immutable_id: Counter[str] = Counter()
-        self.throttled: Counter[str] = Counter()
-        self.by_operation_mailbox: Counter[str] = Counter()
-
-    def begin(self, op: str, mailbox: str | None) -> None:
-        super().begin(op, mailbox)
-        with self._lock:
-            self.by_operation_mailbox[f"{op} {mailbox or '-'}"] += 1
-
-    def missing_prefer(self, op: str) -> None:
-        with self._lock:
-            self.missing_immutable_id[op] += 1
-
-    def throttle(self, op: str) -> None:
-        with self._lock:
-            self.throttled[op] += 1
-
-    def reset(self) -> None:
-        super().reset()
-        with self._lock:
-            self.missing_immutable_id.clear()
-            self.throttled.clear()
-            self.by_operation_mailbox.clear()
-
-    def to_json(self) -> dict[str, Any]:
-        out = super().to_json()
-        with self._lock:
-            out["by_operation_mailbox"] = dict(self.by_operation_mailbox)
-            out["missing_immutable_id"] = dict(self.missing_immutable_id)
-            out["missing_immutable_id_total"] = sum(self.missing_immutable_id.values())
-            out["throttled"] = dict(self.throttled)
-            out["throttled_total"] = sum(self.throttled.values())
-        return out
-
-
-class _Server(ThreadingHTTPServer):
-    """TLS per connection, with the handshake in the connection's own thread (not the accept loop)."""
-
-    daemon_threads = True
-
-    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], context: ssl.SSLContext):
-        self.tls = context
-        super().__init__(address, handler)
-
-    def get_request(self) -> tuple[socket, Any]:
-        sock, addr = self.socket.accept()
-        return self.tls.wrap_socket(sock, server_side=True, do_handshake_on_connect=False), addr
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        exc = sys.exc_info()[1]
-        if isinstance(exc, ConnectionError | TimeoutError | ssl.SSLError):
-            log.debug("fake Graph: client %s went away: %r", client_address, exc)
-            return
-        log.exception("fake Graph: error while serving %s", client_address)
-
-
-class FakeGraph:
+class FakeGraph(LoopbackServer):
     """A fake Graph v1.0 endpoint over the mailboxes of ``exchange`` (see the module docstring)."""
+
+    name = "fake Graph"
 
     def __init__(
         self,
@@ -183,8 +113,7 @@ class FakeGraph:
         self.translate_ids_app_only = translate_ids_app_only
         #: Added to every Graph request's answer time (benchmarks); None: the same as the FakeExchange's.
         self.latency_ms = float(getattr(exchange, "latency_ms", 0.0)) if latency_ms is None else latency_ms
-        self.host = host
-        self.port = port
+        super().__init__(host, port, tls_name="relsync fake Microsoft Graph")
         self.scope: set[str] | None = {a.lower() for a in scope} if scope is not None else None
         self.max_page_size = max_page_size
         self.tokens: set[str] = set(tokens)
@@ -192,53 +121,9 @@ class FakeGraph:
         self.stats = GraphStats()
         self.overlaps = OverlapRecorder(DELTA_OPERATIONS)
         self.delta_codec = DeltaTokenCodec(f"relsync-fake-graph:{exchange.company.seed}".encode())
-        #: The certificate clients trust (made at start).
-        self.ca_file: Path | None = None
-        self._dir: Path | None = None
-        self._httpd: _Server | None = None
-        self._thread: threading.Thread | None = None
 
-    # --- lifecycle -------------------------------------------------------------------------------
-
-    def start(self) -> FakeGraph:
-        if self._httpd is not None:
-            return self
-        self._dir = Path(tempfile.mkdtemp(prefix="relsync-graph-"))
-        cert_file, key_file = self_signed_certificate(self._dir, "relsync fake Microsoft Graph")
-        self.ca_file = cert_file
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(cert_file, key_file)
-        handler = type("Handler", (_Handler,), {"fake": self})
-        httpd = _Server((self.host, self.port), handler, context)
-        self._httpd = httpd
-        self.port = httpd.server_address[1]
-        self._thread = threading.Thread(
-            target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-graph", daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-            self._httpd = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-        if self._dir is not None:
-            shutil.rmtree(self._dir, ignore_errors=True)
-            self._dir = None
-
-    def __enter__(self) -> FakeGraph:
-        return self.start()
-
-    def __exit__(self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None) -> None:
-        self.stop()
-
-    @property
-    def root_url(self) -> str:
-        return f"https://{self.host}:{self.port}"
+    def handler_class(self) -> type[BaseHTTPRequestHandler]:
+        return type("Handler", (_Handler,), {"fake": self})
 
     @property
     def base_url(self) -> str:
@@ -304,7 +189,7 @@ class FakeGraph:
                 return Reply(0, drop=True)
         mailbox: MailboxStore | None = None
         if address is not None:
-            mailbox = self.exchange.mailbox_for(address) or collections.mailbox_by_user_id(
+            mailbox = self.exchange.mailbox_for(address) or mailbox_by_user_id(
                 self.mailboxes.values(), address
             )
             if mailbox is None:
@@ -335,83 +220,14 @@ def _invalid_token() -> Reply:
     )
 
 
-def make_request(method: str, target: str, headers: dict[str, str], body: bytes,
-                 prefer_values: list[str] | None = None) -> Request:
-    """A Request from a target below /v1.0 (``/users/a@x/contacts/delta?$select=id``)."""
-    parts = urlsplit(target)
-    path = parts.path if parts.path.startswith("/") else "/" + parts.path
-    if path.lower().startswith(API_PREFIX + "/"):
-        path = path[len(API_PREFIX):]
-    segments = [unquote(s) for s in path.strip("/").split("/")] if path.strip("/") else []
-    query = dict(parse_qsl(parts.query, keep_blank_values=True))
-    prefer = prefer_values if prefer_values is not None else [headers["prefer"]] if "prefer" in headers else []
-    return Request(method.upper(), path, segments, query, headers, body, prefer)
-
-
-#: The forms a delta function is called in: ``delta`` as Graph's docs write it, ``delta()`` and the
-#: namespace-qualified ``microsoft.graph.delta()`` as the SDKs (and OData) send it.
-DELTA_FORMS = frozenset({"delta", "delta()", "microsoft.graph.delta", "microsoft.graph.delta()"})
-
-
-def route(req: Request) -> tuple[str, str | None, Handler]:
-    """(operation name, mailbox address, handler) for a request; 400 for a path the fake does not serve."""
-    seg = req.segments
-    if seg and seg[-1].lower() in DELTA_FORMS:
-        seg[-1] = "delta"
-    low = [s.lower() for s in seg]
-    m = req.method
-    if low == ["$batch"] and m == "POST":
-        return "batch", None, batch.handle
-    if len(seg) == 2 and low[0] == "users" and m == "GET":
-        return "users.get", seg[1], collections.user_get
-    if len(seg) >= 3 and low[0] == "users":
-        address, rest = seg[1], low[2:]
-        if rest == ["contacts"] and m == "GET":
-            return "contacts.list", address, collections.contacts_list
-        if rest == ["messages"] and m == "GET":
-            return "messages.list", address, collections.messages_list
-        if len(rest) == 3 and rest[0] == "mailfolders" and rest[2] == "messages" and m == "GET":
-            return "mailFolder.messages.list", address, collections.folder_messages_list
-        if rest == ["calendarview"] and m == "GET":
-            return "calendarView.list", address, collections.calendar_view_list
-        if rest == ["contacts", "delta"] and m == "GET":
-            return "contacts.delta", address, items.contacts_delta
-        if len(rest) == 2 and rest[0] == "contacts" and m == "GET":
-            return "contacts.get", address, items.contact_get
-        if len(rest) == 2 and rest[0] == "contacts" and m == "PATCH":
-            return "contacts.patch", address, items.contact_patch
-        if len(rest) == 4 and rest[0] == "mailfolders" and rest[2:] == ["messages", "delta"] and m == "GET":
-            return "messages.delta", address, items.messages_delta
-        if rest == ["calendarview", "delta"] and m == "GET":
-            return "calendarView.delta", address, items.calendar_view_delta
-        if len(rest) == 2 and rest[0] == "events" and m == "GET":
-            return "events.get", address, items.event_get
-        if rest == ["outlook", "mastercategories"] and m in ("GET", "POST"):
-            return "masterCategories", address, categories.handle
-        if rest[0] == "todo" and todo.serves(m, rest):
-            return "todo", address, todo.handle
-        if rest == ["translateexchangeids"] and m == "POST":
-            return "translateExchangeIds", address, translate_ids.handle
-    raise bad_request(f"Resource not found for the segment '{seg[-1] if seg else ''}' ({m} /{'/'.join(seg)}).")
-
-
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(LoopbackHandler):
     fake: FakeGraph
-    protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # see the EWS fake: no 40 ms Nagle stall on keep-alive
     server_version = "Microsoft-IIS/10.0"
     sys_version = ""
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("fake Graph: " + format, *args)
-
-    def handle(self) -> None:
-        try:
-            self.connection.do_handshake()  # type: ignore[attr-defined]
-        except (ssl.SSLError, OSError) as exc:
-            log.debug("fake Graph: TLS handshake failed: %r", exc)
-            return
-        super().handle()
 
     def _send(self, reply: Reply) -> None:
         if reply.drop:

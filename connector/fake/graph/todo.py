@@ -33,8 +33,8 @@ from connector.fake.graph.render import (
 from connector.fake.graph.replies import GraphError, Reply, bad_request, not_found
 from connector.fake.mailbox import FolderStore, InvalidId, ItemRef, MailboxStore
 from connector.fake.model import ItemSpec
-from connector.fake.operations import task_rules
 from connector.fake.recurrence import zone_for
+from connector.fake.task_rules import task_rules
 
 FOLDER = "tasks"
 TASK_PROPS = frozenset(

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 import requests
 
-from connector.fake.graph import FakeGraph
+from connector.fake.ews.server import FakeExchange
+from connector.fake.graph.server import FakeGraph
 from connector.fake.model import CompanySource
-from connector.fake.server import FakeExchange
 
 from ..company import ALICE, TinyCompany
 

@@ -11,8 +11,8 @@ import pytest
 import requests
 
 from connector.auth import OAuthSettings, TokenSource
-from connector.fake.graph import FakeGraph
-from connector.fake.server import FakeExchange
+from connector.fake.ews.server import FakeExchange
+from connector.fake.graph.server import FakeGraph
 from connector.fake.tokens import FakeTokenService
 
 from ..company import ALICE, BOB

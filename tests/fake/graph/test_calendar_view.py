@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from connector.fake.ews.server import FakeExchange
 from connector.fake.graph.render import ews_id
-from connector.fake.server import FakeExchange
 
 from ..company import ALICE
 from .conftest import Client

@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from connector.fake.graph import FakeGraph
-from connector.fake.server import FakeExchange
+from connector.fake.ews.server import FakeExchange
+from connector.fake.graph.server import FakeGraph
 
 from ..company import ALICE, DANA, ERIN
 from .conftest import Client

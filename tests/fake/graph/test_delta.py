@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
 
-from connector.fake.generator import build_company
-from connector.fake.graph import FakeGraph
+from connector.fake.company.generator import build_company
+from connector.fake.ews.server import FakeExchange
 from connector.fake.graph.render import ews_id
+from connector.fake.graph.server import FakeGraph
 from connector.fake.model import ExtendedProp, ItemSpec
-from connector.fake.server import FakeExchange
 
 from ..company import ALICE, BOB, DANA, ERIN, BulkCompany, contact, message
 from .conftest import Client, GraphFactory

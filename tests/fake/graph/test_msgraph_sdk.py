@@ -37,10 +37,10 @@ from msgraph.generated.users.item.calendar_view.delta.delta_request_builder impo
 from msgraph.generated.users.item.messages.messages_request_builder import MessagesRequestBuilder
 from msgraph_core import GraphClientFactory
 
-from connector.fake.graph import FakeGraph
+from connector.fake.ews.server import FakeExchange
 from connector.fake.graph.context import Request
 from connector.fake.graph.replies import Reply
-from connector.fake.server import FakeExchange
+from connector.fake.graph.server import FakeGraph
 from connector.fake.tokens import FakeTokenService
 
 from ..company import ALICE, DANA, message

@@ -7,9 +7,9 @@ from typing import Any
 
 from exchangelib import Account
 
-from connector.fake.graph import FakeGraph
+from connector.fake.ews.server import FakeExchange
 from connector.fake.graph.render import ews_id
-from connector.fake.server import FakeExchange
+from connector.fake.graph.server import FakeGraph
 
 from ..company import ALICE
 from ..conftest import AccountFactory, ServerFactory

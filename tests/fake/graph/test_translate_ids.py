@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 import requests
 
-from connector.fake.graph import FakeGraph
+from connector.fake.ews.server import FakeExchange
 from connector.fake.graph.render import rest_id
+from connector.fake.graph.server import FakeGraph
 from connector.fake.mailbox import ItemRef, encode_item_id
-from connector.fake.server import FakeExchange
 
 from ..company import ALICE, BOB
 from .conftest import Client, GraphFactory

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from lxml import etree
 
-from connector.fake.graph import FakeGraph
+from connector.fake.ews.server import FakeExchange
 from connector.fake.graph.render import ews_id
-from connector.fake.server import FakeExchange
+from connector.fake.graph.server import FakeGraph
 from connector.fake.userconfig import (
     CATEGORY_LIST,
     CATEGORY_LIST_FOLDER,

@@ -1,0 +1,334 @@
+"""What the web console's reports cost on a large store, next to a raw baseline. Run by hand:
+
+    .venv/bin/python benchmarks/web_console.py [--url sqlite:///...|postgresql+psycopg://...]
+        [--relationships 100000] [--interactions 1000000] [--transactions 1000000] [--keep]
+
+Builds a store (bulk inserts) with ``--relationships`` relationships (four in five an organisation with
+one or two people, the rest a person without one), ``--interactions`` e-mails (one participant, one
+or two staff mailboxes holding each), ``--transactions`` sales rows over two years (Pareto-shaped: a few
+customers buy most; one in twenty matched to nobody), a follow-up per owned relationship and a
+classification history of one to three rows each. Then times, best of 3, each next to the raw baseline
+of ``SELECT count(*)`` of the tables it reads:
+
+(a) overview: ``overview_report`` (counts, matrix, Pareto over every customer, revenue by source,
+    industry, size and product), the same plus its six charts drawn (a first view of the page), and
+    again with the charts cached (the same numbers shown again);
+(b) a relationship's page: ``relationship_card`` of the customer with the most interactions and of a
+    median one;
+(c) search, tier movement over 90 days, cadence compliance and data quality.
+
+Goals (issue 17): overview under 1 s and a relationship page under 200 ms, on SQLite and PostgreSQL.
+Without ``--url``, a temporary SQLite file is used and removed; with ``--url``, a store that already
+has relationships (an earlier run's) is reused as it is, so the queries can be timed again quickly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import sqlalchemy as sa  # noqa: E402
+
+from mapping.store.insights import (  # noqa: E402
+    ReportSettings,
+    compliance_report,
+    movement_report,
+    overview_report,
+)
+from mapping.store.insights_card import relationship_card, search  # noqa: E402
+from mapping.store.insights_quality import quality_report  # noqa: E402
+from mapping.store.migrate import upgrade  # noqa: E402
+from mapping.store.store import Store  # noqa: E402
+from scheduler.charts import pareto_svg, revenue_svg, tier_potential_svg  # noqa: E402
+
+TODAY = datetime.now(UTC).date()
+NOW = datetime.now(UTC).replace(microsecond=0)
+TIERS = ("Superior", "Average", "Marginal", "Eliminate")
+POTENTIALS = ("High", "Average", "Low")
+SETTINGS = ReportSettings(tier_order=TIERS, potential_order=POTENTIALS,
+                          cadence_days={"Superior": 7, "Average": 31, "Marginal": 93})
+PRODUCTS = [f"Product {i:02d}" for i in range(30)]
+SOURCES = ["web", "referral", "fair", "campaign", None]
+INDUSTRIES = ["Retail", "Manufacturing", "Health", "Finance", "Government", "Energy", None]
+SIZES = ["1-9", "10-49", "50-249", "250+", None]
+MAILBOXES = 50
+
+
+def best_of(n: int, fn: Callable[[], Any]) -> float:
+    times = []
+    for _ in range(n):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def chunks(rows: Iterator[dict[str, Any]], size: int = 20000) -> Iterator[list[dict[str, Any]]]:
+    batch: list[dict[str, Any]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def fill(store: Store, relationships: int, interactions: int, transactions: int, seed: int) -> dict[str, int]:
+    """Bulk-insert the store (Core executemany in large batches, one transaction per table)."""
+    rnd = random.Random(seed)
+    orgs = relationships * 4 // 5
+    solos = relationships - orgs
+    people_of_org: list[list[int]] = [[] for _ in range(orgs + 1)]
+    person_rows: list[dict[str, Any]] = []
+    pid = 0
+    for oid in range(1, orgs + 1):
+        for _ in range(1 + (rnd.random() < 0.25)):
+            pid += 1
+            people_of_org[oid].append(pid)
+            person_rows.append({"id": pid, "display_name": f"Person {pid}", "organisation_id": oid,
+                                "created_at": NOW, "updated_at": NOW})
+    solo_people = []
+    for _ in range(solos):
+        pid += 1
+        solo_people.append(pid)
+        person_rows.append({"id": pid, "display_name": f"Solo {pid}", "organisation_id": None,
+                            "created_at": NOW, "updated_at": NOW})
+    all_people = pid
+
+    sqlite = store.engine.dialect.name == "sqlite"
+
+    def value(v: Any) -> Any:
+        # SQLite keeps UTC wall time as text (as UTCDateTime stores it); PostgreSQL's COPY takes objects.
+        if sqlite and isinstance(v, datetime):
+            return v.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+        if sqlite and isinstance(v, date):
+            return v.isoformat()
+        return v
+
+    def insert(table: str, rows: Iterator[dict[str, Any]] | list[dict[str, Any]]) -> None:
+        """Driver-level bulk load: executemany of tuples on SQLite, COPY on PostgreSQL."""
+        start = time.perf_counter()
+        count = 0
+        raw = store.engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+            if sqlite:  # relsync's engine leaves SQLite in autocommit: one transaction for the whole table
+                cursor.execute("BEGIN")
+            for batch in chunks(iter(rows)):
+                columns = list(batch[0])
+                tuples = [tuple(value(row[c]) for c in columns) for row in batch]
+                if sqlite:
+                    marks = ", ".join("?" for _ in columns)
+                    cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", tuples)
+                else:
+                    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                        for row in tuples:
+                            copy.write_row(row)
+                count += len(batch)
+            if sqlite:
+                cursor.execute("COMMIT")
+            else:
+                raw.commit()
+        finally:
+            raw.close()
+        print(f"  {table}: {count:,} rows in {time.perf_counter() - start:.1f} s", flush=True)
+
+    insert("staff_mailboxes", [{"id": i, "address": f"staff{i:02d}@us.example", "display_name": f"Staff {i}",
+                                "backend": "ews", "enabled": True, "needs_attention": False, "created_at": NOW}
+                               for i in range(1, MAILBOXES + 1)])
+    insert("organisations", ({"id": i, "name": f"Company {i:06d} Ltd", "normalised_name": f"company {i:06d}",
+                              "industry": rnd.choice(INDUSTRIES), "size": rnd.choice(SIZES),
+                              "created_at": NOW, "updated_at": NOW} for i in range(1, orgs + 1)))
+    insert("organisation_domains", ({"id": i, "domain": f"company{i:06d}.example", "organisation_id": i,
+                                     "kind": "email", "created_at": NOW}
+                                    for i in range(1, orgs + 1) if i % 20))
+    insert("people", person_rows)
+    insert("email_addresses", ({"id": p, "address": f"person{p}@mail{p % 997}.example",
+                                "original": f"person{p}@mail{p % 997}.example", "person_id": p,
+                                "is_primary": True, "is_valid": p % 50 != 0, "created_at": NOW}
+                               for p in range(1, all_people + 1)))
+    insert("phones", ({"id": p, "person_id": p, "e164": f"+44{2000000000 + p * 7919 % 999999999}",
+                       "raw": "", "kind": "work", "created_at": NOW} for p in range(1, all_people + 1, 2)))
+
+    def rel_rows() -> Iterator[dict[str, Any]]:
+        for rid in range(1, relationships + 1):
+            org = rid if rid <= orgs else None
+            yield {"id": rid, "organisation_id": org, "person_id": None if org else solo_people[rid - orgs - 1],
+                   "type": rnd.choice(["customer", "customer", "lead", "prospect"]),
+                   "status": rnd.choice(["active", "inactive", "archive"]),
+                   "tier": rnd.choice(TIERS), "potential": rnd.choice(POTENTIALS), "value_percent": rnd.random() * 100,
+                   "owner_mailbox_id": rnd.randint(1, MAILBOXES) if rnd.random() < 0.8 else None,
+                   "source": rnd.choice(SOURCES),
+                   "latest_interaction_at": NOW - timedelta(days=rnd.randint(0, 400)),
+                   "classified_at": NOW, "created_at": NOW, "updated_at": NOW}
+
+    insert("relationships", rel_rows())
+
+    def history() -> Iterator[dict[str, Any]]:
+        hid = 0
+        for rid in range(1, relationships + 1):
+            for k in range(rnd.randint(1, 3)):
+                hid += 1
+                yield {"id": hid, "relationship_id": rid, "changed_at": NOW - timedelta(days=300 - 100 * k),
+                       "type": "customer", "status": "active", "tier": rnd.choice(TIERS),
+                       "potential": rnd.choice(POTENTIALS), "value_percent": 50.0}
+
+    insert("classification_history", history())
+    # Pareto-shaped customers: the i-th of a random order gets weight 1/(i+1).
+    weights = [1 / (i + 1) ** 1.1 for i in range(relationships)]
+    order = list(range(1, relationships + 1))
+    rnd.shuffle(order)
+    buyers = rnd.choices(order, weights=weights, k=transactions)
+
+    def tx_rows() -> Iterator[dict[str, Any]]:
+        for n, rid in enumerate(buyers, start=1):
+            unmatched = n % 20 == 0
+            org = None if unmatched or rid > orgs else rid
+            person = None if unmatched or rid <= orgs else solo_people[rid - orgs - 1]
+            yield {"id": n, "occurred_on": TODAY - timedelta(days=rnd.randint(0, 730)), "customer_key": f"c{rid}",
+                   "organisation_id": org, "person_id": person, "matched_by": None if unmatched else "email",
+                   "kind": "return" if n % 25 == 0 else "order", "amount": round(rnd.uniform(10, 5000), 2),
+                   "currency": "EUR", "product": rnd.choice(PRODUCTS), "source_file": "sales.csv",
+                   "source_line": n + 1, "fingerprint": f"{n:064d}", "imported_at": NOW}
+
+    insert("transactions", tx_rows())
+    # Interactions: the busiest customers have many, like revenue.
+    talkers = rnd.choices(order, weights=weights, k=interactions)
+    person_of = [0] * (relationships + 1)
+    for rid in range(1, relationships + 1):
+        person_of[rid] = people_of_org[rid][0] if rid <= orgs else solo_people[rid - orgs - 1]
+    insert("interactions", ({"id": n, "kind": "email", "internet_message_id": f"<{n}@bench>", "subject": f"Mail {n}",
+                             "occurred_at": NOW - timedelta(minutes=n), "is_all_day": False, "is_cancelled": False,
+                             "is_private": n % 97 == 0, "direction": "inbound", "created_at": NOW, "updated_at": NOW}
+                            for n in range(1, interactions + 1)))
+    insert("interaction_participants", ({"id": n, "interaction_id": n, "person_id": person_of[rid],
+                                         "address": f"person{person_of[rid]}@bench", "role": "from"}
+                                        for n, rid in enumerate(talkers, start=1)))
+    insert("interaction_viewers", ({"interaction_id": n, "mailbox_id": 1 + n % MAILBOXES, "first_seen_at": NOW}
+                                   for n in range(1, interactions + 1)))
+    insert("follow_ups", ({"id": rid, "our_id": f"f{rid}", "relationship_id": rid,
+                           "owner_mailbox_id": 1 + rid % MAILBOXES,
+                           "organisation_id": rid if rid <= orgs else None,
+                           "person_id": None if rid <= orgs else solo_people[rid - orgs - 1],
+                           "kind": "cadence", "method": "e-mail", "importance": "Normal", "subject": f"Call {rid}",
+                           "due_at": NOW + timedelta(days=rnd.randint(-30, 60)),
+                           "status": rnd.choice(["open", "open", "completed", "cancelled"]),
+                           "completed_at": NOW - timedelta(days=rnd.randint(0, 30)) if rid % 3 == 0 else None,
+                           "created_at": NOW - timedelta(days=90), "updated_at": NOW}
+                          for rid in range(1, relationships + 1) if rid % 5))
+    if store.engine.dialect.name == "postgresql":
+        with store.engine.begin() as conn:  # explicit ids: move the sequences past them
+            for table in ("organisations", "people", "relationships", "transactions", "interactions",
+                          "classification_history", "follow_ups"):
+                conn.exec_driver_sql(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                                     f"(SELECT max(id) FROM {table}))")
+            conn.exec_driver_sql("ANALYZE")
+    else:
+        with store.engine.begin() as conn:
+            conn.exec_driver_sql("ANALYZE")
+    return {"median": order[relationships // 2]}
+
+
+def count_baseline(store: Store, *tables: str) -> Callable[[], Any]:
+    def run() -> None:
+        with store.engine.connect() as conn:
+            for table in tables:
+                conn.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar()
+    return run
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--url")
+    parser.add_argument("--relationships", type=int, default=100_000)
+    parser.add_argument("--interactions", type=int, default=1_000_000)
+    parser.add_argument("--transactions", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--keep", action="store_true", help="Keep the temporary SQLite file (prints its path).")
+    args = parser.parse_args()
+    folder = tempfile.mkdtemp(prefix="relsync-bench-")
+    url = args.url or f"sqlite:///{folder}/bench.db"
+    print(f"store: {url.split('@')[-1]}")
+    upgrade(url)
+    store = Store(url)
+    with store.engine.connect() as conn:
+        existing = conn.exec_driver_sql("SELECT count(*) FROM relationships").scalar_one()
+    if existing:  # a store built by an earlier run with the same --url: time the queries again
+        print(f"reusing the {existing:,} relationships already in the store\n")
+    else:
+        start = time.perf_counter()
+        fill(store, args.relationships, args.interactions, args.transactions, args.seed)
+        print(f"built in {time.perf_counter() - start:.0f} s: {args.relationships:,} relationships, "
+              f"{args.interactions:,} interactions, {args.transactions:,} transactions\n")
+
+    def page(fresh: bool = True) -> None:
+        if fresh:  # a first view: no chart drawn yet
+            for chart in (tier_potential_svg, pareto_svg, revenue_svg):
+                chart.cache_clear()
+        report = overview_report(store, SETTINGS)
+        tier_potential_svg(report.overview)
+        pareto_svg(report.pareto)
+        for b in report.revenue:
+            revenue_svg(b)
+
+    with store.session() as s:
+        busiest = s.execute(sa.text(
+            "SELECT r.id FROM interaction_participants ip JOIN people p ON p.id = ip.person_id "
+            "JOIN relationships r ON r.organisation_id = p.organisation_id "
+            "GROUP BY r.id ORDER BY count(*) DESC LIMIT 1"
+        )).scalar_one()
+        # The median relationship by interactions among those that have any.
+        counts = s.execute(sa.text(
+            "SELECT r.id, count(*) FROM interaction_participants ip JOIN people p ON p.id = ip.person_id "
+            "JOIN relationships r ON r.organisation_id = p.organisation_id GROUP BY r.id ORDER BY count(*), r.id"
+        )).all()
+        median, median_count = counts[len(counts) // 2]
+        print(f"busiest relationship {busiest}: {counts[-1][1]:,} interactions; "
+              f"median {median}: {median_count:,}\n")
+    rows = [
+        ("overview (data)", lambda: overview_report(store, SETTINGS),
+         count_baseline(store, "relationships", "transactions"), 1.0),
+        ("overview page (data + 6 charts drawn)", page, count_baseline(store, "relationships", "transactions"), 1.0),
+        ("overview page again (charts cached)", lambda: page(fresh=False),
+         count_baseline(store, "relationships", "transactions"), 1.0),
+        ("relationship page, busiest", lambda: relationship_card(store, busiest),
+         count_baseline(store, "relationships", "interactions", "transactions"), 0.2),
+        ("relationship page, median", lambda: relationship_card(store, median),
+         count_baseline(store, "relationships", "interactions", "transactions"), 0.2),
+        ("search 'company 0042'", lambda: search(store, "company 0042"),
+         count_baseline(store, "organisations", "people"), None),
+        ("tier movement, 90 days", lambda: movement_report(store, TODAY - timedelta(days=90), TODAY, SETTINGS),
+         count_baseline(store, "classification_history"), None),
+        ("cadence compliance", lambda: compliance_report(store, SETTINGS),
+         count_baseline(store, "follow_ups", "relationships"), None),
+        ("data quality (counts + 50 rows each)", lambda: quality_report(store),
+         count_baseline(store, "people", "organisations", "transactions"), None),
+    ]
+    print(f"{'query':40} {'relsync':>10} {'count(*)':>10} {'ratio':>7}  goal")
+    for label, fn, baseline, goal in rows:
+        ours = best_of(3, fn)
+        raw = best_of(3, baseline)
+        verdict = "" if goal is None else (f"< {goal:g} s: " + ("met" if ours < goal else "MISSED"))
+        print(f"{label:40} {ours:9.3f}s {raw:9.3f}s {ours / raw:6.1f}x  {verdict}", flush=True)
+    store.dispose()
+    if args.keep and not args.url:
+        print(f"\nkept {folder}/bench.db")
+    elif not args.url:
+        for leftover in Path(folder).glob("*"):
+            leftover.unlink()
+        Path(folder).rmdir()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,57 @@
+"""Classification history: one row per change of a relationship's classification.
+
+Tier movement between two dates (issue 17) needs what each relationship *was* on a day, and the
+relationship row only holds what it *is*. :func:`mapping.store.history.record_changes` appends a row
+here whenever classification stores a result that differs from the stored one (type, status, tier,
+potential or value %), so the row of a relationship with the greatest ``id`` at or before a day is its
+classification on that day. Rows are only appended, in time order (``id`` grows with ``changed_at``).
+
+The migration ``0010_classification_history`` creates the table and backfills each classified
+relationship's current classification as its first row.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from mapping.store.models import Base, UTCDateTime
+
+
+class ClassificationChange(Base):
+    """What a relationship's classification became at ``changed_at`` (the values after the change)."""
+
+    __tablename__ = "classification_history"
+    __table_args__ = (
+        # "Each relationship's latest row before a day": by relationship, then time.
+        sa.Index("ix_classification_history_relationship_id_changed_at", "relationship_id", "changed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    relationship_id: Mapped[int] = mapped_column(sa.ForeignKey("relationships.id", ondelete="CASCADE"))
+    # Indexed: a movement report between two dates reads only the rows up to its end.
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    # Plain strings (the relationship row checks the vocabularies; history keeps what was there).
+    type: Mapped[str | None] = mapped_column(sa.String(16))
+    status: Mapped[str | None] = mapped_column(sa.String(16))
+    tier: Mapped[str | None] = mapped_column(sa.String(64))
+    potential: Mapped[str | None] = mapped_column(sa.String(64))
+    value_percent: Mapped[float | None] = mapped_column(sa.Float)
+
+
+__all__ = ["REPORT_TRANSACTION_INDEXES", "ClassificationChange"]
+
+
+# The sales history as the reports read it: revenue per customer over a period (grouped by
+# organisation) and by product. Covering indexes, so the overview sums a million rows from an index
+# walked in group order, without touching the table. Declared here, beside the other report-only
+# schema, so models.py does not grow; they belong to the ``transactions`` table.
+_T = Base.metadata.tables["transactions"]
+REPORT_TRANSACTION_INDEXES = (
+    sa.Index("ix_transactions_report_customer", _T.c.organisation_id, _T.c.person_id, _T.c.occurred_on,
+             _T.c.kind, _T.c.amount, _T.c.currency),
+    sa.Index("ix_transactions_report_product", _T.c.product, _T.c.occurred_on, _T.c.kind, _T.c.amount,
+             _T.c.currency),
+)
