@@ -83,6 +83,9 @@ class SyncRules:
     person_policy: PersonPolicy = "sent"
     #: A message deleted in Outlook keeps its interaction (corporate memory) unless this is False.
     keep_interactions_on_delete: bool = True
+    #: The audit key, so suppressed addresses (kept as keyed hashes) are recognised on the way in,
+    #: also by a page writer in another process. None: the process's registered key, if any.
+    suppression_key: bytes | None = field(default=None, repr=False)
 
 
 @dataclass

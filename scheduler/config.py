@@ -241,7 +241,25 @@ class SyncConfig(_Section):
     keep_interactions_on_delete: bool = True
 
 
+class RetentionConfig(_Section):
+    """How long data is kept (``[privacy.retention]``, in days; unset: kept). Checked at load: a period
+    of 0 or less would erase everything on the next run, so it is refused."""
+
+    email_days: int | None = Field(None, gt=0, description="e-mail metadata, after it was sent or received")
+    meeting_days: int | None = Field(None, gt=0, description="meetings, after they took place")
+    task_days: int | None = Field(None, gt=0, description="task interactions, after their date")
+    archived_relationship_days: int | None = Field(
+        None, gt=0, description="archived relationships, after their last activity")
+
+
 class PrivacyConfig(_Section):
+    # The audit log's HMAC key (and the suppression list's): an environment variable or a file; neither
+    # set: a key file generated (mode 0600) beside the configuration file on first use.
+    audit_key_env: str | None = None
+    audit_key_file: Path | None = None
+    # Erasure keeps accounting rows the law requires (identity removed) unless told otherwise.
+    keep_transactions: bool = True
+    retention: RetentionConfig = Field(default_factory=lambda: RetentionConfig())
     skip_private: bool = True
     skip_confidential: bool = True
     skip_internal_only: bool = True
@@ -250,6 +268,8 @@ class PrivacyConfig(_Section):
     blocklist: list[str] = Field(
         default_factory=lambda: ["noreply@*", "no-reply@*", "donotreply@*", "newsletter@*", "mailer-daemon@*"]
     )
+
+    _audit_key_env_is_a_name = field_validator("audit_key_env")(_env_name)
 
 
 class IdentityConfig(_Section):
@@ -441,8 +461,13 @@ def load_config(path: Path | str, environ: Mapping[str, str] | None = None) -> L
     if password:
         hide(password)  # from RELSYNC_STORE_URL: the environment may hold it, logs may not
     overridden = tuple(sorted(name for name in environ if override_key(name) is not None))
-    return LoadedConfig(path=path, config=_resolve_relative_paths(config, path), classification=classification,
-                        rules=rules, env_overrides=overridden)
+    loaded = LoadedConfig(path=path, config=_resolve_relative_paths(config, path), classification=classification,
+                          rules=rules, env_overrides=overridden)
+    # Whatever runs with this configuration audits with its key (read on the first audit entry).
+    from scheduler.privacy_key import use_configured_key  # late: privacy_key builds on this module
+
+    use_configured_key(loaded)
+    return loaded
 
 
 def _resolve_relative_paths(config: Config, path: Path) -> Config:

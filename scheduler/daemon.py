@@ -78,6 +78,7 @@ from scheduler.jobs import (
 )
 from scheduler.lease_sync import dead_local_process
 from scheduler.metrics import Metrics, MetricsAddressError, MetricsServer, serve
+from scheduler.privacy_job import start_privacy
 
 if TYPE_CHECKING:
     from scheduler.web.server import ConsoleThread
@@ -231,6 +232,7 @@ class Daemon:
             id=FOLLOWUPS_JOB,
             executor=store_jobs,
         )
+        start_privacy(scheduler, self, store_jobs)  # audit as this worker; the daily retention job
         self.scheduler = scheduler
         scheduler.start()
         log.info(

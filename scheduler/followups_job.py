@@ -17,7 +17,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import structlog
 
@@ -27,6 +27,7 @@ from connector.ews.client import EwsConnection
 from connector.writer import Created, MailboxWriter, NewTask, TaskChange
 from mapping.followups import FollowUpPolicy, task_body
 from mapping.followups_adopt import PlannedTask, match_orphans
+from mapping.store import audit
 from mapping.store import followups as fs
 from mapping.store.followups_service import FollowUpStore
 from mapping.store.mailboxes import staff_mailboxes
@@ -205,7 +206,9 @@ def _write(
     creates = [w for w in pending if w.action == "create"]
     if creates:
         colour = -1 if section.category_colour == "None" else int(section.category_colour.removeprefix("Preset"))
-        writer.ensure_master_categories([(section.category, colour)])
+        added = writer.ensure_master_categories([(section.category, colour)])
+        if added:
+            audit.log_master_categories(db.store, owner.mailbox, added, reason="follow-up tasks")
     again = [(w, found[w.our_id].item_id, found[w.our_id].change_key) for w in creates if w.our_id in found]
     db.record_tasks_created(again, now)
     owner.found_again += len(again)
@@ -218,13 +221,17 @@ def _write(
                        w.importance, (section.category,)) for w in chunk]
         results = writer.create_tasks(new)
         done: list[tuple[fs.TaskWrite, str, str | None]] = []
+        failed: list[fs.TaskWrite] = []
         for w, r in zip(chunk, results, strict=True):
             if isinstance(r, ExchangeError):
                 owner.failed += 1
+                failed.append(w)
                 log.warning("task not created", mailbox=owner.mailbox, follow_up=w.follow_up_id, error=str(r))
             else:
                 done.append((w, r.item_id, r.change_key))
         db.record_tasks_created(done, now)
+        audit.log_exchange_writes(db.store, "task_create", _refused(failed), outcome="failed",
+                                  reason="follow-up plan")
         owner.created += len(done)
     stale = [u for u in adopted.values() if u is not None]
     _apply_changes(writer, db, owner, [w for w in pending if w.action != "create"] + stale, found, now)
@@ -280,9 +287,11 @@ def _apply_changes(writer: MailboxWriter, db: FollowUpStore, owner: OwnerReport,
     if changes:
         results = writer.update_tasks([c for _, c in changes])
         updated: list[tuple[int, str | None, bool]] = []
+        refused: list[fs.TaskWrite] = []
         for (w, _), r in zip(changes, results, strict=True):
             if isinstance(r, ExchangeError):
                 owner.failed += 1
+                refused.append(w)
                 log.warning("task not updated", mailbox=owner.mailbox, follow_up=w.follow_up_id, error=str(r))
                 continue
             updated.append((w.follow_up_id, r, r is None))
@@ -291,14 +300,25 @@ def _apply_changes(writer: MailboxWriter, db: FollowUpStore, owner: OwnerReport,
             else:
                 owner.updated += 1
         db.record_written(updated, now)
+        audit.log_exchange_writes(db.store, "task_update", _refused(refused), outcome="failed",
+                                  reason="follow-up plan")
     if deletes:
         errors = writer.delete_tasks([i for _, i in deletes])
         deleted: list[tuple[int, str | None, bool]] = []
+        not_deleted: list[fs.TaskWrite] = []
         for (w, _), err in zip(deletes, errors, strict=True):
             if err is not None:
                 owner.failed += 1
+                not_deleted.append(w)
                 log.warning("task not deleted", mailbox=owner.mailbox, follow_up=w.follow_up_id, error=str(err))
                 continue
             deleted.append((w.follow_up_id, None, True))
             owner.deleted += 1
         db.record_written(deleted, now)
+        audit.log_exchange_writes(db.store, "task_delete", _refused(not_deleted), outcome="failed",
+                                  reason="follow-up plan")
+
+
+def _refused(writes: Iterable[fs.TaskWrite]) -> list[tuple[str, dict[str, Any]]]:
+    """Task writes Exchange refused, as audit subjects (logged ``failed``; retried on the next run)."""
+    return [(f"follow_up:{w.follow_up_id}", {"mailbox_id": w.mailbox_id}) for w in writes]

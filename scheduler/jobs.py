@@ -24,7 +24,7 @@ from mapping.categories import managed_colours
 from mapping.changes import FolderName, SyncRules
 from mapping.identity import Thresholds
 from mapping.policy import PrivacyRules
-from mapping.store import identity
+from mapping.store import audit, identity
 from mapping.store.classification_pass import classify_relationships, open_overrides
 from mapping.store.identity import ScanResult
 from mapping.store.job_marks import advance_mark, read_mark
@@ -68,6 +68,7 @@ def sync_rules(loaded: LoadedConfig) -> SyncRules:
         ),
         person_policy=config.sync.create_people_from,
         keep_interactions_on_delete=config.sync.keep_interactions_on_delete,
+        suppression_key=audit.audit_key() if audit.has_key() else None,
     )
 
 
@@ -230,6 +231,7 @@ def write_back_categories(
             continue
         if added:
             master_added[mailbox] = added
+            audit.log_master_categories(store, mailbox, added, reason="classification write-back")
     plans: dict[str, list[PlannedCategories]] = {}
     for r in rows:
         plans.setdefault(r.mailbox, []).append(r)
@@ -241,6 +243,8 @@ def write_back_categories(
             results += [BatchWrite(p.key, p.mailbox, p.item_id, p.current, p.change_key, False, str(exc)) for p in plan]
     for failed in (r for r in results if not r.ok):
         log.warning("categories not written", mailbox=failed.mailbox, item_id=failed.item_id, error=failed.error)
+    audit.log_exchange_writes(store, "categories", ((f"link:{r.key}", {}) for r in results if not r.ok),
+                              outcome="failed", reason="classification write-back")
     known = {r.key: (r.current, r.change_key) for r in rows}
     # What relsync last wrote (its managed categories now on the item) is the base against which
     # later hand edits are told apart from our own writes (staff overrides).

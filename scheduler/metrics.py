@@ -120,6 +120,12 @@ class Metrics:
             ["mailbox", "kind"],
             registry=self.registry,
         )
+        self.retention_removed = Counter(
+            "relsync_retention_removed",
+            "Rows removed by the retention policy, by kind (email, meeting, task, archived_relationship)",
+            ["kind"],
+            registry=self.registry,
+        )
         self.registry.register(_ScrapeTimeGauges(self))
 
     # ---------------------------------------------------------------------------------- recording
@@ -157,6 +163,12 @@ class Metrics:
             raise ValueError(f"unknown write kind {kind!r}: use one of {', '.join(WRITE_KINDS)}")
         if count:
             self.writes.labels(mailbox, kind).inc(count)
+
+    def record_retention(self, removed: dict[str, int]) -> None:
+        """What a retention run removed, per kind."""
+        for kind, count in removed.items():
+            if count:
+                self.retention_removed.labels(kind=kind).inc(count)
 
     def record_cycle(self) -> None:
         """A whole scheduling cycle completed (health counts from the latest cycle or mailbox success)."""

@@ -87,3 +87,14 @@ def db_url(request: pytest.FixtureRequest) -> str:
     """Runs a test once on SQLite and once on PostgreSQL."""
     name = "sqlite_url" if request.param == "sqlite" else "pg_url"
     return str(request.getfixturevalue(name))
+
+
+@pytest.fixture(autouse=True)
+def audit_key() -> Iterator[None]:
+    """Every store write is audited with a keyed hash: tests that load no configuration use this key
+    (a command or daemon under test registers its own configuration's key, as in production)."""
+    from mapping.store import audit
+
+    audit.use_key(b"relsync test audit key (not a secret)")
+    audit.set_actor(None)
+    yield

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session, aliased
 from mapping.categories import all_managed_names, detect_overrides
 from mapping.classify_config import ClassificationConfig
 from mapping.relationship_records import Classification, RelationshipFacts
+from mapping.store import audit
 from mapping.store.history import record_changes, record_revenue
 from mapping.store.models import (
     CategoryDimension,
@@ -127,6 +128,11 @@ def record_overrides(session: Session, config: ClassificationConfig, now: dateti
             current_overrides.append(override)
             opened += 1
     session.flush()
+    audit.append(session, (audit.AuditRecord(
+        "override", "set" if value is not None else "removed", subject=f"relationship:{relationship_id}",
+        reason="staff changed a managed category in Outlook",
+        detail={"link_id": link_id, "mailbox_id": mailbox_id, "dimension": dim.value})
+        for link_id, mailbox_id, relationship_id, dim, value in changes))
     return OverrideChanges(opened, closed)
 
 

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
+from mapping.store import audit
 from mapping.store.models import (
     Direction,
     EmailAddress,
@@ -96,6 +97,9 @@ def record_tasks_created(session: Session, created: Sequence[tuple[TaskWrite, st
         for w, item_id, ck in created
     ])
     ids = [w.follow_up_id for w, _, _ in created]
+    audit.exchange_writes(session, "task_create", ((f"follow_up:{w.follow_up_id}", {
+        "mailbox_id": w.mailbox_id, "relationship_id": w.relationship_id, "our_id": w.our_id}) for w, _, _ in created),
+        reason="follow-up plan")
     session.execute(sa.update(FollowUp).where(FollowUp.id.in_(ids)).values(created_in_exchange_at=now))
     session.execute(
         sa.update(FollowUp)
@@ -110,6 +114,9 @@ def record_written(session: Session, follow_up_id: int, change_key: str | None, 
     f = session.get(FollowUp, follow_up_id)
     if f is None:
         return
+    audit.exchange_writes(session, f"task_{f.pending_write or 'update'}", [(f"follow_up:{follow_up_id}", {
+        "mailbox_id": f.owner_mailbox_id, "relationship_id": f.relationship_id, "gone": gone})],
+        reason=f.closed_reason or "follow-up plan")
     f.pending_write = None
     links = sa.select(ItemLink).where(
         ItemLink.entity_type == EntityType.TASK, ItemLink.entity_id == follow_up_id, ItemLink.deleted_at.is_(None))

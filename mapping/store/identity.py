@@ -32,6 +32,7 @@ from mapping.identity import (
 from mapping.identity.calibration_file import CalibrationSet
 from mapping.identity.households import household_check
 from mapping.identity.people import person_features
+from mapping.store import audit
 from mapping.store.contact_links import live_contact_links
 from mapping.store.merge import MergeRequest, merge
 from mapping.store.models import (
@@ -330,6 +331,8 @@ def record_categories(session: Session, link_id: int, categories: Sequence[str],
     link.categories = list(categories)
     if change_key:
         link.change_key = change_key
+    audit.exchange_writes(session, "duplicate_category", [(f"link:{link_id}", {"categories": list(categories)})],
+                          reason="possible duplicate marked")
 
 
 # --- as store services: each call its own transaction ------------------------------------------------

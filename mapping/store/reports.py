@@ -47,7 +47,7 @@ def mailbox_status(session: Session, now: datetime, configured: Sequence[str] | 
     listed as never synced, and each row says whether it is still configured.
     """
     items = dict(
-        session.execute(  # type: ignore[arg-type]
+        session.execute(
             sa.select(ItemLink.mailbox_id, sa.func.count())
             .where(ItemLink.deleted_at.is_(None))
             .group_by(ItemLink.mailbox_id)
@@ -263,7 +263,7 @@ def _organisations(session: Session) -> Iterator[dict[str, Any]]:
         ),
     )
     people = dict(
-        session.execute(  # type: ignore[arg-type]
+        session.execute(
             sa.select(Person.organisation_id, sa.func.count())
             .where(Person.merged_into_id.is_(None))
             .group_by(Person.organisation_id)

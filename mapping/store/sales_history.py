@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from mapping.hygiene import email_domain, is_free_mail, normalise_company_name, normalise_email, registrable_domain
 from mapping.identity import DEFAULT_THRESHOLDS, MatchIndex, OrgCandidate, Thresholds, build_org_index
 from mapping.sales_history import LineError, TransactionRow
+from mapping.store import audit
 from mapping.store.batching import CHUNK, chunked
 from mapping.store.identity import org_candidates
 from mapping.store.models import (
@@ -330,6 +331,9 @@ def import_sales_history(
     inserted = _insert(session, values)
     result.duplicates += len(values) - inserted
     result.imported = inserted
+    audit.record(session, "import", "transactions", reason="sales history import",
+                 detail={"rows": len(rows), "imported": inserted, "duplicates": result.duplicates,
+                         "unmatched": len(result.unmatched), "file_name_hash": audit.audit_file_hash(source_file)})
     return result
 
 

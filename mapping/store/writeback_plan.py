@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from mapping.categories import PlannedCategories
+from mapping.store import audit
 from mapping.store.classification import record_written_managed
 from mapping.store.contact_links import live_contact_links
 from mapping.store.models import ItemLink
@@ -60,6 +61,8 @@ def record_written_categories(session: Session, written: Iterable[tuple[int, Seq
     ]
     if params:
         session.execute(sa.update(ItemLink), params)
+        audit.exchange_writes(session, "categories", ((f"link:{p['id']}", {"categories": p["categories"]})
+                                                      for p in params), reason="classification write-back")
     return len(params)
 
 

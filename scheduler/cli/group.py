@@ -33,6 +33,9 @@ class Context:
             self._loaded = load_config(self.config_path)
             logging_cfg = self._loaded.config.logging
             configure_logging(logging_cfg.level, logging_cfg.format)
+            from scheduler.privacy_key import register
+
+            register(self._loaded)  # audit entries and suppression hashes use the configured key
         if store and not self._store_ready:
             from mapping.store.migrate import ensure_ready
 

@@ -25,6 +25,7 @@ from scheduler.cli import (  # noqa: F401
     followups,
     identity,
     imports,
+    privacy,
     report,
     sync,
     web,

@@ -46,7 +46,7 @@ from mapping.store.models import (
 )
 from mapping.store.store import Store
 
-AUDIT_TABLES = {"merge_audit", "match_candidates"}
+AUDIT_TABLES = {"merge_audit", "match_candidates", "audit_log", "audit_head"}
 
 
 @pytest.fixture(scope="module")

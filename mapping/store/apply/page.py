@@ -18,6 +18,7 @@ from mapping.store.models import (
     ItemLink,
 )
 from mapping.store.participants import link_people
+from mapping.store.privacy import without_suppressed
 
 #: PostgreSQL SQLSTATEs of losing an insert race to another worker's transaction: unique_violation
 #: (the same person, address or interaction inserted and committed by a concurrent page) and
@@ -55,6 +56,8 @@ def _apply_page(session: Session, page: Page, rules: SyncRules, now: datetime) -
     result = PageResult()
     for skipped in page.skipped:
         result.skipped[f"bad-item: {skipped.reason}"] += 1
+    # Suppressed (erased or excluded) people never come back: their items or addresses are dropped here.
+    page = without_suppressed(session, page, rules, result)
     links = existing_links(session, page)
     directory = Directory(session, rules, now, result)
     if page.folder == "contacts":
