@@ -22,11 +22,10 @@ from datetime import datetime
 from typing import Any
 
 import structlog
-from mapping.categories import PlannedCategories
 
 from connector.backends import Backends
 from connector.errors import ExchangeError
-from mapping.categories import all_managed_names
+from mapping.categories import PlannedCategories, all_managed_names
 from mapping.errors import EXIT_USAGE, RelsyncError
 from mapping.privacy.erasure import receipt as make_receipt
 from mapping.privacy.retention import RetentionPolicy
