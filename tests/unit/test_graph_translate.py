@@ -14,7 +14,6 @@ from exchangelib.properties import ConversationId
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from connector import normalize
 from connector.errors import (
     AuthenticationFailed,
     ChangeConflict,
@@ -24,6 +23,7 @@ from connector.errors import (
     Throttled,
     TransientError,
 )
+from connector.ews import translate as ews_translate
 from connector.graph.client import graph_error, mailbox_of
 from connector.graph.translate import (
     contact_record,
@@ -150,7 +150,7 @@ def test_contact_display_name_falls_back_like_ews() -> None:
 
 def test_contact_with_absurd_or_malformed_fields_is_a_bad_item() -> None:
     with pytest.raises(BadItem, match="display name too long"):
-        contact_record(graph_contact(displayName="x" * (normalize.MAX_TEXT_CHARS + 1)))
+        contact_record(graph_contact(displayName="x" * (ews_translate.MAX_TEXT_CHARS + 1)))
     with pytest.raises(BadItem, match="no item id"):
         contact_record(graph_contact(id=None))
     with pytest.raises(BadItem, match="is not a list"):
@@ -198,7 +198,7 @@ def test_a_contact_gives_the_same_record_over_ews_and_graph(
         ],
     }
     try:
-        expected = normalize.contact_record(ews, "DE")
+        expected = ews_translate.contact_record(ews, "DE")
     except BadItem as exc:
         with pytest.raises(BadItem) as raised:
             contact_record(graph, "DE")
@@ -329,7 +329,7 @@ def test_a_message_gives_the_same_record_over_ews_and_graph(
                                        {"id": "String 0x1a", "value": item_class}],
     )
     try:
-        expected = normalize.message_record(ews, folder, owner="alice@contoso.example")
+        expected = ews_translate.message_record(ews, folder, owner="alice@contoso.example")
     except BadItem as exc:
         with pytest.raises(BadItem) as raised:
             message_record(graph, folder, owner="alice@contoso.example")
@@ -501,7 +501,7 @@ def test_a_single_meeting_gives_the_same_record_over_ews_and_graph(
         sensitivity=sensitivity.lower(), isCancelled=cancelled,
     )
     try:
-        expected = normalize.meeting_record(ews)
+        expected = ews_translate.meeting_record(ews)
     except BadItem as exc:
         with pytest.raises(BadItem) as raised:
             meeting_record(graph)
