@@ -28,6 +28,7 @@ from scheduler.config_daemon import OWN_FIX, DaemonConfig
 from scheduler.config_env import apply_env_overrides, override_key
 from scheduler.config_files import FileProblem, read_config_text, read_secret_file
 from scheduler.config_followups import FollowUpsConfig, build_policy
+from scheduler.config_import import ImportConfig
 from scheduler.logs import hide
 
 DEFAULT_STORE_URL = "sqlite:///relsync.db"
@@ -285,6 +286,8 @@ class Config(_Section):
     daemon: DaemonConfig = Field(default_factory=lambda: DaemonConfig())
     classification: ClassificationSection = Field(default_factory=lambda: ClassificationSection())
     followups: FollowUpsConfig = Field(default_factory=lambda: FollowUpsConfig())
+    # ``[import]`` (a Python keyword, hence the alias): contact import precedence (scheduler.config_import).
+    import_: ImportConfig = Field(default_factory=lambda: ImportConfig(), alias="import")
     rules: list[RuleConfig] = Field(default_factory=list)
 
     @model_validator(mode="after")

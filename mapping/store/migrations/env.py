@@ -12,6 +12,7 @@ from alembic import context
 from alembic.autogenerate.api import AutogenContext
 
 from mapping.store.models import Base, UTCDateTime
+from mapping.store import models_imports  # noqa: F401  (its tables join Base.metadata)
 
 config = context.config
 connection = config.attributes.get("connection")
