@@ -17,10 +17,12 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from mapping.contact_import.clean import ContactRow, Phone, Postal
-from mapping.hygiene import normalise_company_name
+from mapping.hygiene import is_free_mail, normalise_company_name
 from mapping.identity import (
     DEFAULT_THRESHOLDS,
+    Evidence,
     MatchPair,
+    MatchScore,
     OrgCandidate,
     PersonCandidate,
     Thresholds,
@@ -73,10 +75,10 @@ class OrgReview:
     store_id: int
     store_name: str
     score: float
-    evidence: Evidence = ()
+    evidence: EvidenceRows = ()
 
 
-Evidence = tuple[tuple[str, str, float], ...]
+EvidenceRows = tuple[tuple[str, str, float], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,10 +87,10 @@ class Review:
 
     other: int | str
     score: float
-    evidence: Evidence
+    evidence: EvidenceRows
 
 
-def _evidence(pair: MatchPair) -> Evidence:
+def _evidence(pair: MatchPair) -> EvidenceRows:
     return tuple((e.kind, e.detail, round(e.weight, 3)) for e in pair.score.evidence)
 
 
@@ -218,7 +220,7 @@ def _plan_orgs(
         if len(by_key.get(k, ())) == 1:
             best[f"c:{n}"] = (by_key[k][0], 1.0)
     union = _Union()
-    review_pairs: dict[str, list[tuple[int, float, Evidence]]] = {}
+    review_pairs: dict[str, list[tuple[int, float, EvidenceRows]]] = {}
     if cands:
         pairs = match_new(cands, build_org_index(store_orgs), thresholds, within_batch=True)
         for p in pairs:
@@ -353,6 +355,25 @@ def _changes(
     return out, new_postal, fields
 
 
+def _corporate(emails: Sequence[str]) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for e in emails:
+        local, _, domain = e.rpartition("@")
+        if domain and not is_free_mail(domain):
+            out.setdefault(domain, set()).add(local)
+    return out
+
+
+def separate_mailboxes(a: Sequence[str], b: Sequence[str]) -> bool:
+    """Both have their own mailbox at one company domain, and not the same one: two colleagues
+    ("jon.miller@acme.com" and "john.miller@acme.com"), however alike their names. Such a pair is
+    never merged by rule; at most it goes to review."""
+    if set(a) & set(b):
+        return False
+    ca, cb = _corporate(a), _corporate(b)
+    return any(ca[d] != cb[d] for d in ca.keys() & cb.keys())
+
+
 def plan_import(
     rows: Sequence[ContactRow],
     store_orgs: Sequence[OrgCandidate],
@@ -372,8 +393,15 @@ def plan_import(
     union = _Union()
     best: dict[str, tuple[int, float]] = {}
     doubtful: dict[str, list[Review]] = {}
+    row_emails = {f"r:{r.line}": r.emails for r in rows}
     for pair in match_new(cands, index, thresholds, within_batch=True) if cands else []:
         within = pair.b.startswith("r:")
+        other_emails = row_emails[pair.b] if within else by_id[int(pair.b)].emails
+        if pair.score.decision == "merge" and separate_mailboxes(row_emails[pair.a], other_emails):
+            pair = MatchPair(pair.a, pair.b, MatchScore(
+                min(pair.score.score, thresholds.merge - 1e-6),
+                (*pair.score.evidence, Evidence("email", "different mailboxes at one company domain", 0.0)),
+                "review"))
         if pair.score.decision == "merge":
             if within:
                 union.union(pair.a, pair.b)
