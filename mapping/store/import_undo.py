@@ -130,7 +130,10 @@ def _dependencies(session: Session, items: list[ImportBatchItem]) -> list[str]:
             continue
         moved = [c for c, now in zip(cols, row, strict=True) if now != item.after[c]]
         if moved:
-            out.append(f"{item.table_name} #{item.record_id}: {', '.join(moved)} changed again since the import")
+            name = (f" ({session.get_one(Person, item.record_id).display_name})" if item.table_name == "people"
+                    else "")
+            out.append(f"{item.table_name} #{item.record_id}{name}: {', '.join(moved)} changed again since the "
+                       "import")
     return out
 
 

@@ -28,9 +28,9 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
+from mapping.store import models_imports  # noqa: F401  (its tables join Base.metadata)
 from mapping.store.engine import make_engine
 from mapping.store.models import Base
-from mapping.store import models_imports  # noqa: F401  (its tables join Base.metadata)
 from mapping.store.readiness import StoreNotReady, readiness
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"

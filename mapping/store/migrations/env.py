@@ -11,8 +11,8 @@ from typing import Any, Literal
 from alembic import context
 from alembic.autogenerate.api import AutogenContext
 
-from mapping.store.models import Base, UTCDateTime
 from mapping.store import models_imports  # noqa: F401  (its tables join Base.metadata)
+from mapping.store.models import Base, UTCDateTime
 
 config = context.config
 connection = config.attributes.get("connection")
