@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from mapping.contact_import.profiles import ATTRIBUTE_FIELDS
 from mapping.hygiene import normalise_email, normalise_phone, person_name_parts
+from mapping.identity.text import _legal_forms, fold
 from mapping.records import PhoneKind
 
 _PHONE_FIELDS: tuple[tuple[str, PhoneKind], ...] = (("phone", "work"), ("phone2", "work"), ("mobile", "mobile"),
@@ -123,16 +124,20 @@ def _name(cells: Mapping[str, str]) -> tuple[str, str | None, str | None, str | 
     return display, given, middle, surname, fix
 
 
-@functools.lru_cache(maxsize=8192)
+@functools.lru_cache(maxsize=65536)
 def legal_form(name: str) -> tuple[str, str | None]:
-    """The company name without its legal form, and the legal form (cleanco), e.g. ("Acme", "GmbH")."""
-    from cleanco import basename
+    """The company name without its legal form, and the legal form, e.g. ("Acme", "GmbH & Co. KG").
 
-    base = basename(name).strip(" ,.")
-    if not base or base == name.strip():
-        return name.strip(), None
-    rest = name.strip()[len(base):].strip(" ,")
-    return base, rest or None
+    The forms are cleanco's table of legal forms by country (as identity resolution folds them), looked
+    up by the name's last words: a set lookup per length, not a scan of every form."""
+    forms, longest = _legal_forms()
+    words = name.split()
+    for k in range(min(longest, len(words) - 1), 0, -1):
+        tail = words[-k:]
+        text = " ".join(tail).replace("&", " and ")
+        if tuple(fold(text).split()) in forms or tuple(fold(text.replace(".", "")).split()) in forms:
+            return " ".join(words[:-k]).rstrip(" ,"), " ".join(tail)
+    return name.strip(), None
 
 
 _POSTCODE = re.compile(r"\b(\d{5}(?:-\d{4})?|[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}|\d{4})\b")
@@ -176,6 +181,16 @@ def _capped(cells: Mapping[str, str], key: str, refused: list[str]) -> str | Non
     return value or None
 
 
+#: An address email-validator would accept unchanged but for case: plain ASCII, dot-atoms, a dotted
+#: domain with a letter TLD. The common case skips the validator (the import's costliest step).
+_PLAIN_EMAIL = re.compile(r"[a-z0-9_%+'-]+(?:\.[a-z0-9_%+'-]+)*@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,24}")
+
+
+def _plain_email(text: str) -> str | None:
+    low = text.strip().lower()
+    return low if len(low) <= 254 and _PLAIN_EMAIL.fullmatch(low) and len(low.partition("@")[0]) <= 64 else None
+
+
 def clean_row(line: int, cells: Mapping[str, str], default_region: str | None) -> ContactRow | Refusal:
     """One row of ``field -> text`` cleaned, or refused when it names nobody (no name, no e-mail)."""
     fixes: list[str] = []
@@ -186,15 +201,19 @@ def clean_row(line: int, cells: Mapping[str, str], default_region: str | None) -
         if not raw:
             continue
         for piece in re.split(r"[;,\s]+", raw) if raw.count("@") > 1 else [raw]:
-            record = normalise_email(piece)
-            if record is None:
-                continue
-            if not record.is_valid:
-                refused.append(f"e-mail {piece[:80]!r}: not a valid address")
-            elif record.address not in emails:
-                if record.address != piece:
-                    fixes.append(f"e-mail {piece!r} -> {record.address!r}")
-                emails.append(record.address)
+            address = _plain_email(piece)
+            if address is None:
+                record = normalise_email(piece)
+                if record is None:
+                    continue
+                if not record.is_valid:
+                    refused.append(f"e-mail {piece[:80]!r}: not a valid address")
+                    continue
+                address = record.address
+            if address not in emails:
+                if address != piece:
+                    fixes.append(f"e-mail {piece!r} -> {address!r}")
+                emails.append(address)
     display, given, middle, surname, name_fix = _name(cells)
     if not display and not emails:
         why = "no name and no e-mail address" + (f" (company {cells['company'].strip()!r} only)"

@@ -30,6 +30,7 @@ from mapping.identity import (
     build_person_index,
     match_new,
 )
+from mapping.identity.people import compare_person_features, person_features
 
 Precedence = Literal["keep", "take", "fill"]
 #: The fields whose precedence can be set, and the default for each.
@@ -221,8 +222,10 @@ def _plan_orgs(
             best[f"c:{n}"] = (by_key[k][0], 1.0)
     union = _Union()
     review_pairs: dict[str, list[tuple[int, float, EvidenceRows]]] = {}
-    if cands:
-        pairs = match_new(cands, build_org_index(store_orgs), thresholds, within_batch=True)
+    # Companies the exact key already placed need no fuzzy pass; the rest meet the store and each other.
+    open_cands = [c for c in cands if c.id not in best]
+    if open_cands:
+        pairs = match_new(open_cands, build_org_index(store_orgs), thresholds, within_batch=True)
         for p in pairs:
             if p.b.startswith("c:"):
                 if p.score.decision == "merge":
@@ -389,12 +392,30 @@ def plan_import(
     }
     cands = [_candidate(r, row_org[r.line]) for r in rows]
     by_id = {p.id: p for p in store_people}
-    index = build_person_index(store_candidate(p) for p in store_people)
+    email_owner = {e: p.id for p in store_people for e in p.emails}
+    # A row whose e-mail address one store person has is scored against that person first: when the
+    # engine merges them, the row needs no blocked search (the common case of a re-import or a CRM
+    # export of people staff already e-mailed). Everything else meets the store and the other rows.
+    pairs: list[MatchPair] = []
+    rest: list[PersonCandidate] = []
+    for cand in cands:
+        owners = {email_owner[e] for e in cand.emails if e in email_owner}
+        if len(owners) == 1:
+            known = next(iter(owners))
+            score = compare_person_features(person_features(cand), person_features(store_candidate(by_id[known])),
+                                            thresholds)
+            if score.decision == "merge":
+                pairs.append(MatchPair(cand.id, str(known), score))
+                continue
+        rest.append(cand)
+    if rest:
+        index = build_person_index(store_candidate(p) for p in store_people)
+        pairs += match_new(rest, index, thresholds, within_batch=True)
     union = _Union()
     best: dict[str, tuple[int, float]] = {}
     doubtful: dict[str, list[Review]] = {}
     row_emails = {f"r:{r.line}": r.emails for r in rows}
-    for pair in match_new(cands, index, thresholds, within_batch=True) if cands else []:
+    for pair in pairs:
         within = pair.b.startswith("r:")
         other_emails = row_emails[pair.b] if within else by_id[int(pair.b)].emails
         if pair.score.decision == "merge" and separate_mailboxes(row_emails[pair.a], other_emails):
