@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import argparse
 import csv
+import multiprocessing
+import os
 import random
 import resource
 import sys
@@ -121,10 +123,12 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def timed_import(url: str, path: Path, dry: bool) -> tuple[float, dict[str, object]]:
-    start = time.perf_counter()
+def timed_import(url: str, path: Path, dry: bool) -> tuple[float, float, dict[str, object]]:
+    """Wall and CPU seconds of one import (read, clean, plan and, unless ``dry``, write), and its report."""
+    wall, cpu = time.perf_counter(), time.process_time()
     table = read_table(path)
     prepared = prepare(table, "generic", {}, "DE")
+    table.rows = []  # as the CLI does: the cleaned rows are all that is needed from here
     store = Store(url)
     try:
         with store.session() as s:
@@ -136,7 +140,13 @@ def timed_import(url: str, path: Path, dry: bool) -> tuple[float, dict[str, obje
     finally:
         store.dispose()
     report = build_report(path.name, "generic", table, prepared, plan, dry_run=was_dry, batch=batch, earlier=earlier)
-    return time.perf_counter() - start, report
+    return time.perf_counter() - wall, time.process_time() - cpu, report
+
+
+def _setup(url: str, people: int, rows: int, seed: int, path: Path) -> None:
+    rng = random.Random(seed)
+    known = build_store(url, people, rng)
+    write_export(path, rows, known, rng)
 
 
 def main() -> None:
@@ -146,31 +156,34 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=19)
     parser.add_argument("--url", default=None, help="a store URL (default: a new SQLite file)")
     args = parser.parse_args()
-    rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory() as tmp:
         url = args.url or f"sqlite:///{tmp}/bench.db"
-        t = time.perf_counter()
-        known = build_store(url, args.people, rng)
         path = Path(tmp) / "export.csv"
-        write_export(path, args.rows, known, rng)
+        t = time.perf_counter()
+        # The store and the file are made in a child process, so the peak memory below is the import's.
+        child = multiprocessing.get_context("fork").Process(
+            target=_setup, args=(url, args.people, args.rows, args.seed, path))
+        child.start()
+        child.join()
         print(f"setup: {args.people:,} people in the store, {args.rows:,} rows in the file "
               f"({path.stat().st_size / 1e6:.1f} MB) in {time.perf_counter() - t:.1f} s")
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         with path.open(newline="", encoding="utf-8") as f:
             baseline_rows = sum(1 for _ in csv.reader(f))
-        baseline = time.perf_counter() - t
-        print(f"(a) baseline csv.reader:  {baseline:8.2f} s  ({baseline_rows:,} rows)")
-        dry, report = timed_import(url, path, dry=True)
-        print(f"(b) dry run:              {dry:8.2f} s  x{dry / baseline:,.0f} of baseline  "
-              f"peak RSS {_rss_mb():,.0f} MB")
-        real, report = timed_import(url, path, dry=False)
-        print(f"(c) real run:             {real:8.2f} s  x{real / baseline:,.0f} of baseline  "
-              f"peak RSS {_rss_mb():,.0f} MB")
+        baseline, baseline_cpu = time.perf_counter() - t, time.process_time() - c
+        print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores: CPU seconds are the fair measure")
+        print(f"(a) baseline csv.reader: {baseline:7.2f} s wall {baseline_cpu:7.2f} s CPU  ({baseline_rows:,} rows)")
+        dry, dry_cpu, report = timed_import(url, path, dry=True)
+        print(f"(b) dry run:             {dry:7.2f} s wall {dry_cpu:7.2f} s CPU  x{dry_cpu / baseline_cpu:,.0f} "
+              f"of baseline CPU  peak RSS {_rss_mb():,.0f} MB")
+        real, real_cpu, report = timed_import(url, path, dry=False)
+        print(f"(c) real run:            {real:7.2f} s wall {real_cpu:7.2f} s CPU  x{real_cpu / baseline_cpu:,.0f} "
+              f"of baseline CPU  peak RSS {_rss_mb():,.0f} MB")
         keys = ("rows_read", "rows_refused", "people_to_create", "rows_merged_into_existing", "people_changed",
                 "rows_merged_within_file", "people_to_review", "organisations_to_create", "organisations_merged")
         print("counts: " + ", ".join(f"{k} {report[k]:,}" for k in keys))  # type: ignore[str-format]
         met = max(dry, real) < 60 and _rss_mb() < 1024
-        print(f"goal: (b) and (c) < 60 s, < 1,024 MB: {'met' if met else 'MISSED'}")
+        print(f"goal: (b) and (c) < 60 s, < 1,024 MB: {'met' if met else 'MISSED'} (wall clock)")
 
 
 if __name__ == "__main__":

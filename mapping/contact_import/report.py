@@ -27,6 +27,7 @@ class Prepared:
     refused: tuple[Refusal, ...]
     unknown_columns: tuple[str, ...]
     mapped: Mapping[str, str]  # header -> field
+    rows_read: int = 0
 
 
 def parse_map(values: Sequence[str]) -> dict[str, str]:
@@ -59,7 +60,8 @@ def prepare(table: Table, profile: str, overrides: Mapping[str, str], default_re
     for line, cells in table.rows:
         cleaned = clean_row(line, {field: cells[n] for n, field in pairs}, default_region)
         (rows if isinstance(cleaned, ContactRow) else refused).append(cleaned)  # type: ignore[arg-type]
-    return Prepared(tuple(rows), tuple(refused), tuple(unknown), {table.headers[n]: f for n, f in pairs})
+    return Prepared(tuple(rows), tuple(refused), tuple(unknown), {table.headers[n]: f for n, f in pairs},
+                    len(table.rows))
 
 
 def build_report(
@@ -86,7 +88,7 @@ def build_report(
         "batch": batch,
         "earlier_batches": list(earlier),
         "encoding": table.encoding,
-        "rows_read": len(table.rows),
+        "rows_read": prepared.rows_read,
         "rows_refused": len(prepared.refused),
         **plan.counts(),
         "refused": [{"line": r.line, "reason": r.reason} for r in prepared.refused],

@@ -115,6 +115,7 @@ def import_contacts_cmd(ctx: Context, file: Path, profile: str | None, maps: tup
     chosen = profile or settings.profile
     table = read_table(file, sheet)
     prepared = prepare(table, chosen, overrides, loaded.config.organisation.default_region)
+    table.rows = []  # the cleaned rows are all that is needed from here (a large file's cells go)
     store = Store(loaded.config.store.url)
     try:
         with store.session() as s:
@@ -122,7 +123,7 @@ def import_contacts_cmd(ctx: Context, file: Path, profile: str | None, maps: tup
                 s, prepared.rows, thresholds=thresholds(loaded), precedence=settings.precedence,
                 file_name=file.name, file_hash=_sha256(file), profile=chosen,
                 dry_run=True if dry_run else (False if apply_ else None),
-                summary={"rows_read": len(table.rows), "rows_refused": len(prepared.refused)},
+                summary={"rows_read": prepared.rows_read, "rows_refused": len(prepared.refused)},
             )
             if dry:
                 s.rollback()
