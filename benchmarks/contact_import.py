@@ -41,13 +41,6 @@ from mapping.store.contact_import import import_contacts  # noqa: E402
 from mapping.store.migrate import upgrade  # noqa: E402
 from mapping.store.store import Store  # noqa: E402
 
-GIVEN = ["James", "Mary", "Robert", "Patricia", "John", "Jennifer", "Michael", "Linda", "David", "Elizabeth",
-         "William", "Barbara", "Richard", "Susan", "Joseph", "Jessica", "Thomas", "Sarah", "Charles", "Karen",
-         "Lukas", "Sophie", "Mateo", "Aiko", "Priya", "Olumide", "Ingrid", "Tomasz", "Chiara", "Hamid"]
-SURNAMES = ["Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Rodriguez", "Martinez",
-            "Hernandez", "Lopez", "Gonzalez", "Wilson", "Anderson", "Thomas", "Taylor", "Moore", "Jackson", "Martin",
-            "Lee", "Perez", "Thompson", "White", "Harris", "Sanchez", "Clark", "Ramirez", "Lewis", "Robinson",
-            "Schmidt", "Nakamura", "Kowalski", "Rossi", "Okafor", "Lindqvist", "Haddad", "Novak", "Sato", "Dubois"]
 SYLLABLES = ["ka", "ro", "vel", "mir", "dan", "tu", "sel", "bor", "qui", "zen", "lo", "mar", "fen", "tri", "os",
              "gal", "ne", "pra", "hul", "vi", "dre", "sko", "ta", "lim", "bex", "cor", "jun", "wen", "ya", "pol"]
 KINDS = ["Logistics", "Analytics", "Foods", "Robotics", "Textiles", "Pharma", "Energy", "Retail", "Works", "Labs"]
@@ -65,6 +58,20 @@ def _company(n: int) -> str:
 
 def _domain(n: int) -> str:
     return f"co{n}.example"
+
+
+def _local(given: str, surname: str) -> str:
+    return "".join(ch for ch in f"{given}.{surname}".lower() if ch.isascii() and (ch.isalnum() or ch == "."))
+
+
+def _names(rng: random.Random, count: int) -> list[tuple[str, str]]:
+    """``count`` (given, surname) pairs from Faker's locales (seeded): about as varied as a real CRM's
+    names, where a tiny list of names would make every person a namesake of hundreds."""
+    from faker import Faker
+
+    fake = Faker(["en_US", "en_GB", "de_DE", "fr_FR", "es_ES", "it_IT", "nl_NL", "pl_PL"])
+    fake.seed_instance(rng.randrange(1 << 30))
+    return [(fake.first_name(), fake.last_name()) for _ in range(count)]
 
 
 def build_store(url: str, people: int, rng: random.Random) -> list[tuple[str, str, str, int]]:
@@ -87,9 +94,11 @@ def build_store(url: str, people: int, rng: random.Random) -> list[tuple[str, st
                                                   for n in range(orgs)])
         rows = []
         emails = []
+        names = _names(rng, people)
         for pid in range(1, people + 1):
-            given, surname, org = rng.choice(GIVEN), rng.choice(SURNAMES), rng.randrange(orgs)
-            email = f"{given}.{surname}.{pid}@{_domain(org)}".lower()
+            (given, surname), org = names[pid - 1], rng.randrange(orgs)
+            local = _local(given, surname)
+            email = f"{local}.{pid}@{_domain(org)}"
             rows.append({"id": pid, "display_name": f"{given} {surname}", "given_name": given, "surname": surname,
                          "organisation_id": org + 1, "created_at": now, "updated_at": now})
             emails.append({"person_id": pid, "address": email, "original": email, "is_primary": True})
@@ -105,6 +114,7 @@ def write_export(path: Path, rows: int, known: list[tuple[str, str, str, int]], 
         w = csv.writer(f)
         w.writerow(["Name", "E-mail", "Company", "Phone", "Job Title", "City", "Lead Source", "Legacy Field"])
         picks = rng.sample(range(len(known)), min(rows // 2, len(known)))
+        names = _names(rng, rows)
         for n in range(rows):
             if n % 1000 == 999:
                 w.writerow(["", "", "Nobody Ltd", "", "", "", "", "x"])
@@ -113,9 +123,10 @@ def write_export(path: Path, rows: int, known: list[tuple[str, str, str, int]], 
                 w.writerow([f"{surname.upper()}, {given.upper()}", email.upper(), _company(org),
                             f"030 {rng.randrange(10**6, 10**7)}", rng.choice(["", "Buyer", "CTO"]), "", "Fair", "x"])
             else:
-                given, surname = rng.choice(GIVEN), rng.choice(SURNAMES)
+                given, surname = names[n]
                 org = 5000 + n if n % 3 else rng.randrange(5000)
-                w.writerow([f"{given} {surname}", f"{given}.{surname}.n{n}@{_domain(org)}".lower(), _company(org),
+                local = _local(given, surname)
+                w.writerow([f"{given} {surname}", f"{local}.n{n}@{_domain(org)}", _company(org),
                             "", "", "Berlin", "Web", "x"])
 
 
