@@ -28,6 +28,7 @@ from scheduler.config_daemon import OWN_FIX, DaemonConfig
 from scheduler.config_env import apply_env_overrides, override_key
 from scheduler.config_files import FileProblem, read_config_text, read_secret_file
 from scheduler.config_followups import FollowUpsConfig, build_policy
+from scheduler.config_import import ImportConfig
 from scheduler.config_web import WebConfig
 from scheduler.logs import hide
 
@@ -307,6 +308,8 @@ class Config(_Section):
     classification: ClassificationSection = Field(default_factory=lambda: ClassificationSection())
     followups: FollowUpsConfig = Field(default_factory=lambda: FollowUpsConfig())
     web: WebConfig = Field(default_factory=lambda: WebConfig(auth="dev"))
+    # ``[import]`` (a Python keyword, hence the alias): contact import precedence (scheduler.config_import).
+    import_: ImportConfig = Field(default_factory=lambda: ImportConfig(), alias="import")
     rules: list[RuleConfig] = Field(default_factory=list)
 
     @model_validator(mode="after")

@@ -1,7 +1,10 @@
-"""``relsync import transactions FILE.csv``: sales history from the accounting system."""
+"""``relsync import transactions FILE.csv`` (sales history from the accounting system), ``relsync import
+contacts FILE`` (people and organisations from a legacy CRM or a spreadsheet), ``import undo BATCH`` and
+``import list``."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -65,3 +68,125 @@ def import_transactions_cmd(ctx: Context, file: Path, as_json: bool) -> None:
             click.echo(f"relsync: {file}: {e}", err=True)
     if result.errors:
         raise SystemExit(1)
+
+
+PROFILE_NAMES = ("generic", "outlook", "act", "goldmine", "maximizer", "salesforce", "hubspot", "dynamics")
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@import_group.command("contacts")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--profile", type=click.Choice(PROFILE_NAMES), default=None,
+              help="The product that wrote the file (its export columns); default: [import] profile, generic.")
+@click.option("--map", "maps", multiple=True, metavar="COLUMN=FIELD",
+              help="Map a column to a field (repeatable); adds to or overrides the profile.")
+@click.option("--dry-run", "dry_run", is_flag=True, default=None,
+              help="Only report what would happen (the default for a file never imported before).")
+@click.option("--apply", "apply_", is_flag=True, help="Import a file never imported before without a dry run first.")
+@click.option("--sheet", default=None, help="The sheet of an .xlsx workbook (default: the first).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
+@pass_ctx
+def import_contacts_cmd(ctx: Context, file: Path, profile: str | None, maps: tuple[str, ...], dry_run: bool | None,
+                        apply_: bool, sheet: str | None, as_json: bool) -> None:
+    """Import people and organisations from a CRM export or spreadsheet (CSV or .xlsx).
+
+    Rows are cleaned (e-mails, E.164 phones, names, legal forms, addresses), matched against the store
+    and each other with identity resolution: sure duplicates merge, doubtful ones go to the review
+    queue. The first import of a file is a dry run unless --apply; a real run is a batch that
+    `relsync import undo BATCH` takes back. Exit status 1 when rows were refused (they are listed).
+    """
+    from mapping.contact_import.reading import read_table
+    from mapping.contact_import.report import build_report, parse_map, prepare, report_lines
+    from mapping.store.contact_import import import_contacts
+    from scheduler.jobs import thresholds
+
+    if dry_run and apply_:
+        raise click.UsageError("--dry-run and --apply contradict each other: give one")
+    overrides = parse_map(maps)
+    loaded = ctx.config()
+    settings = loaded.config.import_
+    chosen = profile or settings.profile
+    table = read_table(file, sheet)
+    prepared = prepare(table, chosen, overrides, loaded.config.organisation.default_region)
+    table.rows = []  # the cleaned rows are all that is needed from here (a large file's cells go)
+    store = Store(loaded.config.store.url)
+    try:
+        with store.session() as s:
+            plan, batch, earlier, dry = import_contacts(
+                s, prepared.rows, thresholds=thresholds(loaded), precedence=settings.precedence,
+                file_name=file.name, file_hash=_sha256(file), profile=chosen,
+                dry_run=True if dry_run else (False if apply_ else None),
+                summary={"rows_read": prepared.rows_read, "rows_refused": len(prepared.refused)},
+            )
+            if dry:
+                s.rollback()
+    finally:
+        store.dispose()
+    report = build_report(file.name, chosen, table, prepared, plan, dry_run=dry, batch=batch, earlier=earlier)
+    if as_json:
+        click.echo(json.dumps(report, indent=2, default=str))
+    else:
+        for line in report_lines(report):
+            click.echo(line)
+        if not dry and batch is None:
+            click.echo("nothing to change: the store already holds everything in this file")
+        elif batch is not None:
+            click.echo(f"undo with: relsync import undo {batch}")
+    if prepared.refused:
+        raise SystemExit(1)
+
+
+@import_group.command("undo")
+@click.argument("batch", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
+@pass_ctx
+def import_undo_cmd(ctx: Context, batch: int, as_json: bool) -> None:
+    """Undo a contact import batch: remove what it created, restore what it changed.
+
+    Refused (exit status 2, saying which) when later changes depend on the batch."""
+    from mapping.store.import_undo import undo_batch
+
+    loaded = ctx.config()
+    store = Store(loaded.config.store.url)
+    try:
+        with store.session() as s:
+            result = undo_batch(s, batch)
+    finally:
+        store.dispose()
+    if as_json:
+        click.echo(json.dumps({"batch": result.batch_id, "removed": result.removed, "restored": result.restored}))
+        return
+    removed = ", ".join(f"{n} {t.replace('_', ' ')}" for t, n in result.removed.items() if n) or "nothing"
+    restored = ", ".join(f"{n} {t.replace('_', ' ')}" for t, n in result.restored.items() if n) or "nothing"
+    click.echo(f"batch {batch} undone: removed {removed}; restored {restored}")
+
+
+@import_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print the batches as JSON.")
+@pass_ctx
+def import_list_cmd(ctx: Context, as_json: bool) -> None:
+    """List contact import batches, newest first."""
+    from mapping.store.import_undo import batch_list
+
+    loaded = ctx.config()
+    store = Store(loaded.config.store.url)
+    try:
+        with store.session() as s:
+            rows = batch_list(s)
+    finally:
+        store.dispose()
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for r in rows:
+        state = f"undone {r['undone_at'][:16]}" if r["undone_at"] else "active"
+        summary = r["summary"]
+        click.echo(f"batch {r['batch']}: {r['file']} ({r['profile']}) at {r['imported_at'][:16]}, {state}: "
+                   f"{summary.get('people_to_create', 0)} created, {summary.get('people_changed', 0)} changed")

@@ -1,0 +1,281 @@
+"""Contact import against the store: load what the planner compares with, apply a plan as one batch.
+
+:func:`store_view` loads the live organisations and people as plain records (a few set-based queries,
+whatever the store's size). :func:`apply_plan` writes a :class:`~mapping.contact_import.plan.ImportPlan`
+in one transaction: new organisations and people by set-based inserts, changes to existing people,
+doubtful pairs into the review queue (the same ``match_candidates`` as sync's), and an
+:class:`~mapping.store.models_imports.ImportBatch` with what was there before, so
+:mod:`mapping.store.import_undo` can put it back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from mapping.contact_import.clean import Postal
+from mapping.contact_import.plan import ImportPlan, PersonPlan, StorePerson
+from mapping.identity import OrgCandidate
+from mapping.store.dedupe import org_candidates
+from mapping.store.models import (
+    AddressKind,
+    EmailAddress,
+    MatchCandidate,
+    MatchKind,
+    Organisation,
+    Person,
+    Phone,
+    PhoneKind,
+    PostalAddress,
+    utcnow,
+)
+from mapping.store.models_imports import ImportBatch, ImportBatchItem
+
+#: Rows per INSERT ... RETURNING statement (bounded memory and parameter counts on both databases).
+CHUNK = 2000
+#: Person columns an import may change, restored by an undo.
+PERSON_COLUMNS = ("display_name", "given_name", "middle_name", "surname", "job_title", "department",
+                  "organisation_id", "user_fields")
+
+
+def store_view(session: Session) -> tuple[list[OrgCandidate], list[StorePerson]]:
+    """The live organisations (as identity candidates) and people (as :class:`StorePerson`)."""
+    orgs = org_candidates(session)
+    names = {int(o.id): o.name for o in orgs}
+    emails: dict[int, list[str]] = {}
+    for pid, address in session.execute(sa.select(EmailAddress.person_id, EmailAddress.address)):
+        emails.setdefault(pid, []).append(address)
+    phones: dict[int, list[str]] = {}
+    for pid, e164 in session.execute(sa.select(Phone.person_id, Phone.e164).where(Phone.e164.is_not(None))):
+        phones.setdefault(pid, []).append(e164)
+    postal: dict[int, Postal] = {}
+    for pid, street, city, state, code, country in session.execute(
+        sa.select(PostalAddress.person_id, PostalAddress.street, PostalAddress.city, PostalAddress.state,
+                  PostalAddress.postal_code, PostalAddress.country).order_by(PostalAddress.id)
+    ):
+        postal.setdefault(pid, Postal(street, city, state, code, country))
+    people = [
+        StorePerson(
+            id=pid, display_name=display, given=given, middle=middle, surname=surname, job_title=title,
+            department=dept, organisation_id=org, organisation_name=names.get(org) if org is not None else None,
+            emails=tuple(emails.get(pid, ())), phones=tuple(phones.get(pid, ())), postal=postal.get(pid),
+            user_fields={str(k): str(v) for k, v in (fields or {}).items()},
+        )
+        for pid, display, given, middle, surname, title, dept, org, fields in session.execute(
+            sa.select(Person.id, Person.display_name, Person.given_name, Person.middle_name, Person.surname,
+                      Person.job_title, Person.department, Person.organisation_id, Person.user_fields)
+            .where(Person.merged_into_id.is_(None))
+            .order_by(Person.id)
+        )
+    ]
+    return orgs, people
+
+
+def imported_batches(session: Session, file_hash: str) -> list[int]:
+    """Ids of the batches (not undone) that imported a file with this SHA-256."""
+    return list(session.scalars(
+        sa.select(ImportBatch.id).where(ImportBatch.file_hash == file_hash, ImportBatch.undone_at.is_(None))
+        .order_by(ImportBatch.id)
+    ))
+
+
+#: An unset JSON value must stay SQL NULL (as the ORM leaves it), not become JSON 'null'.
+_JSON_NULL = sa.JSON(none_as_null=True)
+
+
+def _insert(session: Session, model: Any, rows: Sequence[dict[str, Any]]) -> list[int]:
+    """Insert ``rows`` set-based, returning their new ids in order."""
+    ids: list[int] = []
+    statement = sa.insert(model)
+    if model is Person:
+        statement = statement.values(user_fields=sa.bindparam("fields", type_=_JSON_NULL))
+        rows = [{**{k: v for k, v in r.items() if k != "user_fields"}, "fields": r["user_fields"]} for r in rows]
+    for start in range(0, len(rows), CHUNK):
+        chunk = rows[start : start + CHUNK]
+        result = session.execute(statement.returning(model.id, sort_by_parameter_order=True), chunk)
+        ids.extend(result.scalars())
+    return ids
+
+
+def _children(person_id: int, emails: Iterable[str], phones: Iterable[Any], postal: Postal | None,
+              primary: bool) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    e = [{"person_id": person_id, "address": a, "original": a, "is_primary": primary and n == 0, "is_valid": True}
+         for n, a in enumerate(emails)]
+    p = [{"person_id": person_id, "e164": ph.e164, "raw": ph.raw, "kind": PhoneKind(ph.kind), "label": "import"}
+         for ph in phones]
+    a = ([{"person_id": person_id, "kind": AddressKind.WORK, "street": postal.street, "city": postal.city,
+           "state": postal.state, "postal_code": postal.postcode, "country": postal.country}] if postal else [])
+    return e, p, a
+
+
+_UNSET = object()
+
+
+def _jsonable(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def apply_plan(session: Session, plan: ImportPlan, *, file_name: str, file_hash: str, profile: str,
+               summary: dict[str, Any]) -> int:
+    """Write ``plan`` as one import batch and return its id (the caller's session commits)."""
+    batch = ImportBatch(file_name=file_name[:255], file_hash=file_hash, profile=profile, summary=summary)
+    session.add(batch)
+    session.flush()
+    items: list[dict[str, Any]] = []
+
+    def created(table: str, ids: Iterable[int]) -> None:
+        items.extend({"batch_id": batch.id, "table_name": table, "record_id": i, "action": "created"} for i in ids)
+
+    now = utcnow()
+    org_ids = dict(zip(
+        (o.key for o in plan.new_orgs),
+        _insert(session, Organisation, [{"name": o.name[:255], "normalised_name": o.normalised_name[:255],
+                                         "website": o.website, "created_at": now, "updated_at": now}
+                                        for o in plan.new_orgs]),
+        strict=True,
+    ))
+    created("organisations", org_ids.values())
+
+    def org_id(ref: int | str | None) -> int | None:
+        return org_ids.get(ref) if isinstance(ref, str) else ref
+
+    new_people = [p for p in plan.people if p.creates]
+    person_ids = _insert(session, Person, [
+        {"display_name": p.row.display_name, "given_name": p.row.given, "middle_name": p.row.middle,
+         "surname": p.row.surname, "job_title": p.row.job_title, "department": p.row.department,
+         "organisation_id": org_id(p.org), "user_fields": dict(p.user_fields) or None,
+         "created_at": now, "updated_at": now}
+        for p in new_people
+    ])
+    created("people", person_ids)
+    new_id = {p.key: pid for p, pid in zip(new_people, person_ids, strict=True)}
+    emails: list[dict[str, Any]] = []
+    phones: list[dict[str, Any]] = []
+    addresses: list[dict[str, Any]] = []
+    for p, pid in zip(new_people, person_ids, strict=True):
+        e, ph, a = _children(pid, p.new_emails, p.new_phones, p.new_postal, primary=True)
+        emails += e
+        phones += ph
+        addresses += a
+    _insert(session, EmailAddress, emails)
+    _insert(session, Phone, phones)
+    _insert(session, PostalAddress, addresses)
+    # Existing people: new e-mails, phones and addresses (recorded one by one), then changed columns.
+    added: list[tuple[str, list[dict[str, Any]]]] = [("email_addresses", []), ("phones", []), ("postal_addresses", [])]
+    for p in plan.people:
+        if p.target is not None and (p.new_emails or p.new_phones or p.new_postal):
+            for (_, bucket), rows in zip(added, _children(p.target, p.new_emails, p.new_phones, p.new_postal,
+                                                          primary=False), strict=True):
+                bucket.extend(rows)
+    for (table, rows), model in zip(added, (EmailAddress, Phone, PostalAddress), strict=True):
+        created(table, _insert(session, model, rows))
+    for p in plan.people:
+        if p.target is not None and p.changes:
+            items.extend(_change_person(session, batch.id, p, org_id))
+    candidates = _reviews(plan, new_id, org_ids)
+    created("match_candidates", _insert(session, MatchCandidate, candidates))
+    for start in range(0, len(items), CHUNK):
+        session.execute(sa.insert(ImportBatchItem), items[start : start + CHUNK])
+    return batch.id
+
+
+def _change_person(session: Session, batch_id: int, p: PersonPlan, org_id: Any) -> list[dict[str, Any]]:
+    assert p.target is not None
+    row = session.execute(
+        sa.select(*(getattr(Person, c) for c in PERSON_COLUMNS), Person.updated_at).where(Person.id == p.target)
+    ).one()
+    before = {c: _jsonable(v) for c, v in zip((*PERSON_COLUMNS, "updated_at"), row, strict=True)}
+    values: dict[str, Any] = {}
+    address_change = None
+    for change in p.changes:
+        if change.field == "organisation_id":
+            values["organisation_id"] = org_id(int(change.after) if change.after and change.after.isdigit()
+                                               else change.after)
+        elif change.field.startswith("user_field:"):
+            values["user_fields"] = dict(p.user_fields)
+        elif change.field == "address":
+            address_change = p.row.postal
+        else:
+            values[change.field] = change.after
+    out: list[dict[str, Any]] = []
+    if values:
+        values["updated_at"] = utcnow()
+        fields = values.pop("user_fields", _UNSET)
+        statement = sa.update(Person).where(Person.id == p.target).values(**values)
+        if fields is not _UNSET:
+            statement = statement.values(user_fields=sa.bindparam("fields", fields, type_=_JSON_NULL))
+            values["user_fields"] = fields
+        session.execute(statement)
+        after = {c: _jsonable(values[c]) for c in values}
+        out.append({"batch_id": batch_id, "table_name": "people", "record_id": p.target, "action": "changed",
+                    "before": {c: before[c] for c in values}, "after": after})
+    if address_change is not None:
+        first = session.execute(
+            sa.select(PostalAddress.id, PostalAddress.street, PostalAddress.city, PostalAddress.state,
+                      PostalAddress.postal_code, PostalAddress.country)
+            .where(PostalAddress.person_id == p.target).order_by(PostalAddress.id).limit(1)
+        ).one()
+        cols = ("street", "city", "state", "postal_code", "country")
+        new = dict(zip(cols, (address_change.street, address_change.city, address_change.state,
+                              address_change.postcode, address_change.country), strict=True))
+        session.execute(sa.update(PostalAddress).where(PostalAddress.id == first[0]).values(**new))
+        out.append({"batch_id": batch_id, "table_name": "postal_addresses", "record_id": first[0],
+                    "action": "changed", "before": dict(zip(cols, first[1:], strict=True)), "after": new})
+    return out
+
+
+def _reviews(plan: ImportPlan, new_id: dict[str, int], org_ids: dict[str, int]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    seen: set[tuple[str, int, int]] = set()
+
+    def add(kind: MatchKind, a: int, b: int, score: float, evidence: Iterable[tuple[str, str, float]]) -> None:
+        lo, hi = sorted((a, b))
+        if (kind.value, lo, hi) in seen or lo == hi:
+            return
+        seen.add((kind.value, lo, hi))
+        out.append({"kind": kind, "a_id": lo, "b_id": hi, "score": score,
+                    "evidence": [{"kind": k, "detail": d, "weight": w} for k, d, w in evidence]
+                    + [{"kind": "import", "detail": "found by a contact import", "weight": 0.0}]})
+
+    for p in plan.people:
+        if p.key not in new_id:
+            continue
+        for r in p.reviews:
+            other = new_id.get(r.other) if isinstance(r.other, str) else r.other
+            if other is not None:
+                add(MatchKind.PERSON, new_id[p.key], other, r.score, r.evidence)
+    for o in plan.org_reviews:
+        if o.key in org_ids:
+            add(MatchKind.ORGANIZATION, org_ids[o.key], o.store_id, o.score, o.evidence)
+    return out
+
+
+def import_contacts(
+    session: Session, rows: Sequence[Any], *, thresholds: Any, precedence: Any, file_name: str, file_hash: str,
+    profile: str, dry_run: bool | None, summary: Any = None,
+) -> tuple[ImportPlan, int | None, list[int], bool]:
+    """Plan ``rows`` (cleaned :class:`~mapping.contact_import.clean.ContactRow`) against the store and,
+    unless it is a dry run, apply the plan as a batch.
+
+    ``dry_run`` ``None`` means the default: a dry run for a file never imported before (by SHA-256),
+    a real run for one imported before. Returns the plan, the new batch id (``None`` when nothing was
+    written), the earlier batches of this file, and whether it was a dry run. A real run that changes
+    nothing records no batch."""
+    from mapping.contact_import.plan import plan_import
+
+    earlier = imported_batches(session, file_hash)
+    dry = (not earlier) if dry_run is None else dry_run
+    orgs, people = store_view(session)
+    plan = plan_import(rows, orgs, people, thresholds, precedence)
+    if dry:
+        return plan, None, earlier, True
+    counts = plan.counts()
+    if not (plan.new_orgs or any(p.changed for p in plan.people) or plan.org_reviews):
+        return plan, None, earlier, False
+    batch = apply_plan(session, plan, file_name=file_name, file_hash=file_hash, profile=profile,
+                       summary={**counts, **(summary or {})})
+    return plan, batch, earlier, False
