@@ -170,6 +170,7 @@ class TaskChange:
     reminder_at: datetime | None = None
     importance: str | None = None
     complete_note: str | None = None  # set: tick the task off, with this note added to its body
+    body: str | None = None  # set: the task's body is replaced (a follow-up that now carries more reasons)
 
 
 def update_tasks(account: Account, changes: Sequence[TaskChange]) -> list[str | ExchangeError | None]:
@@ -230,6 +231,9 @@ def _changed(account: Account, c: TaskChange, body: str | None) -> tuple[Task, l
     if c.importance is not None:
         task.importance = c.importance
         fields.append("importance")
+    if c.body is not None and c.complete_note is None:
+        task.body = c.body
+        fields.append("body")
     if c.complete_note is not None:
         task.status, task.percent_complete = "Completed", Decimal(100)
         task.body = f"{body}\n\n{c.complete_note}".strip() if body else c.complete_note

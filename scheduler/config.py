@@ -23,6 +23,17 @@ from mapping.classify_config import ClassificationConfig
 from mapping.errors import EXIT_USAGE, RelsyncError
 from mapping.rules import CompiledRule
 from mapping.store.urls import check_store_url, has_password, url_password
+from scheduler.config_business import (
+    BusinessSettings,
+    ContactPressureSection,
+    GroupsSection,
+    KeyDatesSection,
+    NextOfferSection,
+    PotentialSignalsSection,
+    ReferralsSection,
+    WhatMattersSection,
+    build_business,
+)
 from scheduler.config_classification import ClassificationSection, RuleConfig, build_classification
 from scheduler.config_daemon import OWN_FIX, DaemonConfig
 from scheduler.config_env import apply_env_overrides, override_key
@@ -287,6 +298,14 @@ class Config(_Section):
     classification: ClassificationSection = Field(default_factory=lambda: ClassificationSection())
     followups: FollowUpsConfig = Field(default_factory=lambda: FollowUpsConfig())
     web: WebConfig = Field(default_factory=lambda: WebConfig(auth="dev"))
+    # The business case (issue 16): scheduler/config_business.py.
+    keydates: KeyDatesSection = Field(default_factory=lambda: KeyDatesSection())
+    referrals: ReferralsSection = Field(default_factory=lambda: ReferralsSection())
+    groups: GroupsSection = Field(default_factory=lambda: GroupsSection())
+    next_offer: NextOfferSection = Field(default_factory=lambda: NextOfferSection())
+    what_matters: WhatMattersSection = Field(default_factory=lambda: WhatMattersSection())
+    contact_pressure: ContactPressureSection = Field(default_factory=lambda: ContactPressureSection())
+    potential_signals: PotentialSignalsSection = Field(default_factory=lambda: PotentialSignalsSection())
     rules: list[RuleConfig] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -319,6 +338,8 @@ class LoadedConfig:
     rules: tuple[CompiledRule, ...] = ()
     #: Names of the environment variables that overrode keys of the file (never their values).
     env_overrides: tuple[str, ...] = ()
+    #: The business case's settings (``[keydates]`` ... ``[potential_signals]``, the catalogue).
+    business: BusinessSettings = field(default_factory=BusinessSettings)
 
 
 # Hints for pydantic's error types; the message itself says what was wrong.
@@ -435,6 +456,10 @@ def load_config(path: Path | str, environ: Mapping[str, str] | None = None) -> L
                                                            staff=config.mailboxes.addresses)
     if not problems:
         problems = build_policy(config.followups, classification, path)[1]
+    business, business_problems = build_business(
+        config.keydates, config.referrals, config.groups, config.next_offer, config.what_matters,
+        config.contact_pressure, config.potential_signals, path)
+    problems += business_problems
     if problems:
         raise ConfigError(path, problems)
     password = url_password(config.store.url)
@@ -442,7 +467,7 @@ def load_config(path: Path | str, environ: Mapping[str, str] | None = None) -> L
         hide(password)  # from RELSYNC_STORE_URL: the environment may hold it, logs may not
     overridden = tuple(sorted(name for name in environ if override_key(name) is not None))
     return LoadedConfig(path=path, config=_resolve_relative_paths(config, path), classification=classification,
-                        rules=rules, env_overrides=overridden)
+                        rules=rules, env_overrides=overridden, business=business)
 
 
 def _resolve_relative_paths(config: Config, path: Path) -> Config:
