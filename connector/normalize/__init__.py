@@ -36,6 +36,7 @@ from connector.normalize.recurrence import deleted_occurrence_starts, modified_o
 from connector.normalize.rules import (
     ADDRESS_KINDS,
     MAX_TEXT_CHARS,
+    MAX_USER_FIELD_CHARS,
     BadItem,
     accepted_message_class,
     all_day_dates,
@@ -51,6 +52,7 @@ from connector.normalize.zones import windows_to_iana
 __all__ = [
     "ADDRESS_KINDS",
     "MAX_TEXT_CHARS",
+    "MAX_USER_FIELD_CHARS",
     "BadItem",
     "accepted_message_class",
     "all_day_dates",

@@ -1,4 +1,7 @@
-"""The business case end to end against the fake Exchange, as `relsync demo` runs it (tiny scale).
+"""The business case end to end against the fake Exchange, as `relsync demo` runs it.
+
+The demo's company (seed 7, five mailboxes, small scale: a tiny one has too few recent two-way
+threads for the planted customers to have owners, and a trigger without an owner is only reported).
 
 The generated company plants a customer with a large order two days ago, one whose monthly buying
 stopped five months ago, a referred customer's first order, a parent group holding 60 % of revenue
