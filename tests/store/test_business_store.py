@@ -1,7 +1,8 @@
-"""Bad input to the business case in the store: each item gets one sentence naming it, the rest proceeds.
+"""The business case in the store, on SQLite and PostgreSQL.
 
-A parent cycle (A parent of B parent of A), a referral to oneself, a 10 KB "What matters" note and a
-catalogue with a duplicate alias, next to good links that must still be used; on SQLite and PostgreSQL.
+Bad input: a parent cycle (A parent of B parent of A), a referral to oneself, a 10 KB "What matters"
+note and a catalogue with a duplicate alias, each one sentence naming the item, next to good links
+that must still be used (the rest proceeds). Contact pressure from the stored interactions.
 """
 
 from __future__ import annotations
@@ -105,3 +106,36 @@ def test_a_duplicate_catalogue_alias_is_named_and_the_rest_of_the_catalogue_maps
     offered = {s.product for s in view.offers.get(ids["Beta"], [])}
     assert offered == {"Widget Pro 2"}, "the books' spelling is mapped to the catalogue's product"
 
+
+
+def test_over_contacted_relationships_are_listed_with_the_method_to_use_instead(seeded: Store) -> None:
+    """Five e-mails to Zeta in two weeks without an answer, on a monthly cadence: over-contacted; Alpha
+    answered after our two e-mails: not."""
+    from mapping.followups import Cadence, FollowUpPolicy
+    from mapping.store.business_service import BusinessStore
+    from mapping.store.models import Direction, Interaction, InteractionKind, InteractionParticipant, ParticipantRole
+
+    ids = _ids(seeded)
+    with seeded.session() as s:
+        for rid in (ids["Zeta"], ids["Alpha"]):
+            rel = s.get(Relationship, rid)
+            assert rel is not None
+            rel.tier, rel.potential = "Average", "High"
+        people = {o.name: p.id for p, o in s.query(Person, Organisation).join(Organisation)}
+
+        def mail(who: str, days_ago: int, direction: Direction) -> None:
+            s.add(Interaction(kind=InteractionKind.EMAIL, occurred_at=NOW - timedelta(days=days_ago),
+                              direction=direction, participants=[InteractionParticipant(
+                                  person_id=people[who], address=f"{who.lower()}@example.com",
+                                  role=ParticipantRole.TO)]))
+
+        for days in (14, 10, 7, 3, 1):
+            mail("Zeta", days, Direction.OUTBOUND)
+        mail("Alpha", 9, Direction.OUTBOUND)
+        mail("Alpha", 8, Direction.OUTBOUND)
+        mail("Alpha", 5, Direction.INBOUND)
+    policy = FollowUpPolicy(cadences={"Average": Cadence("monthly", months=1)},
+                            methods={"High": ("e-mail", "telephone", "face to face")})
+    found = BusinessStore(seeded, BusinessPolicy()).over_contacted(policy, NOW)
+    assert [(p.name, p.unanswered, p.method) for p in found] == [("Zeta", 5, "telephone")]
+    assert "5 messages since" in found[0].line and "no more e-mail, try telephone" in found[0].line
