@@ -132,7 +132,7 @@ def analyse(
         log.warning("business case: item skipped", problem=message)
     for name, n in view.unmatched.items():
         if n:
-            log.info("user field values naming no known relationship", field=name, values=n)
+            log.debug("user field values naming no known relationship", field=name, values=n)
     return view
 
 
