@@ -23,6 +23,9 @@ from mapping.records import (
 )
 
 MAX_TEXT_CHARS = 4096
+#: An Outlook user-defined field (a staff note such as "What matters") may be long: the store keeps it
+#: and the business case cuts and reports it (mapping.what_matters), so the contact is not lost.
+MAX_USER_FIELD_CHARS = 65536
 MIN_DATE = datetime(1900, 1, 1, tzinfo=UTC)
 MAX_DATE = datetime(2200, 1, 1, tzinfo=UTC)
 
@@ -47,12 +50,12 @@ def item_id_of(item: Any) -> str:
     return str(item_id)
 
 
-def text_field(item_id: str, field: str, value: Any) -> str | None:
-    """A stripped text field, ``None`` when empty; absurdly long text rejects the item."""
+def text_field(item_id: str, field: str, value: Any, limit: int = MAX_TEXT_CHARS) -> str | None:
+    """A stripped text field, ``None`` when empty; absurdly long text (over ``limit``) rejects the item."""
     if value is None:
         return None
     text = str(value)
-    if len(text) > MAX_TEXT_CHARS:
+    if len(text) > limit:
         raise BadItem(item_id, f"{field} too long: {len(text)} chars")
     return text.strip() or None
 

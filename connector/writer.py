@@ -68,6 +68,7 @@ class TaskChange:
     reminder_at: datetime | None = None
     importance: str | None = None
     complete_note: str | None = None  # set: tick the task off, with this note added to its body
+    body: str | None = None  # set: the task's body is replaced (a follow-up that now carries more reasons)
 
 
 @dataclass(frozen=True)

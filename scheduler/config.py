@@ -23,6 +23,17 @@ from mapping.classify_config import ClassificationConfig
 from mapping.errors import EXIT_USAGE, RelsyncError
 from mapping.rules import CompiledRule
 from mapping.store.urls import check_store_url, has_password, url_password
+from scheduler.config_business import (
+    BusinessSettings,
+    ContactPressureSection,
+    GroupsSection,
+    KeyDatesSection,
+    NextOfferSection,
+    PotentialSignalsSection,
+    ReferralsSection,
+    WhatMattersSection,
+    build_business,
+)
 from scheduler.config_classification import ClassificationSection, RuleConfig, build_classification
 from scheduler.config_daemon import OWN_FIX, DaemonConfig
 from scheduler.config_env import apply_env_overrides, override_key
@@ -310,6 +321,14 @@ class Config(_Section):
     web: WebConfig = Field(default_factory=lambda: WebConfig(auth="dev"))
     # ``[import]`` (a Python keyword, hence the alias): contact import precedence (scheduler.config_import).
     import_: ImportConfig = Field(default_factory=lambda: ImportConfig(), alias="import")
+    # The business case (issue 16): scheduler/config_business.py.
+    keydates: KeyDatesSection = Field(default_factory=lambda: KeyDatesSection())
+    referrals: ReferralsSection = Field(default_factory=lambda: ReferralsSection())
+    groups: GroupsSection = Field(default_factory=lambda: GroupsSection())
+    next_offer: NextOfferSection = Field(default_factory=lambda: NextOfferSection())
+    what_matters: WhatMattersSection = Field(default_factory=lambda: WhatMattersSection())
+    contact_pressure: ContactPressureSection = Field(default_factory=lambda: ContactPressureSection())
+    potential_signals: PotentialSignalsSection = Field(default_factory=lambda: PotentialSignalsSection())
     rules: list[RuleConfig] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -342,6 +361,8 @@ class LoadedConfig:
     rules: tuple[CompiledRule, ...] = ()
     #: Names of the environment variables that overrode keys of the file (never their values).
     env_overrides: tuple[str, ...] = ()
+    #: The business case's settings (``[keydates]`` ... ``[potential_signals]``, the catalogue).
+    business: BusinessSettings = field(default_factory=BusinessSettings)
 
 
 # Hints for pydantic's error types; the message itself says what was wrong.
@@ -458,6 +479,10 @@ def load_config(path: Path | str, environ: Mapping[str, str] | None = None) -> L
                                                            staff=config.mailboxes.addresses)
     if not problems:
         problems = build_policy(config.followups, classification, path)[1]
+    business, business_problems = build_business(
+        config.keydates, config.referrals, config.groups, config.next_offer, config.what_matters,
+        config.contact_pressure, config.potential_signals, path)
+    problems += business_problems
     if problems:
         raise ConfigError(path, problems)
     password = url_password(config.store.url)
@@ -465,7 +490,7 @@ def load_config(path: Path | str, environ: Mapping[str, str] | None = None) -> L
         hide(password)  # from RELSYNC_STORE_URL: the environment may hold it, logs may not
     overridden = tuple(sorted(name for name in environ if override_key(name) is not None))
     loaded = LoadedConfig(path=path, config=_resolve_relative_paths(config, path), classification=classification,
-                          rules=rules, env_overrides=overridden)
+                          rules=rules, env_overrides=overridden, business=business)
     # Whatever runs with this configuration audits with its key (read on the first audit entry).
     from scheduler.privacy_key import use_configured_key  # late: privacy_key builds on this module
 

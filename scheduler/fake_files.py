@@ -4,6 +4,7 @@ place, owner-only from the first byte)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,8 @@ from mapping.files import write_text_atomically
 
 #: The generated company's sales history, beside the written config (what `relsync demo` imports).
 SALES_FILE = "sales.csv"
+#: The product catalogue mapping the sales history's spellings to products (``[next_offer] catalogue``).
+CATALOGUE_FILE = "catalogue.csv"
 
 
 def write_sales_history(config_path: Path, company: Any, *, label: str = "--write-config") -> Path:
@@ -19,5 +22,16 @@ def write_sales_history(config_path: Path, company: Any, *, label: str = "--writ
     from connector.fake.company.sales import sales_csv
 
     path = config_path.with_name(SALES_FILE)
-    write_text_atomically(path, sales_csv(company), label=label)
+    # The business case's rows are dated from the day this runs (a thank-you is about a recent order).
+    write_text_atomically(path, sales_csv(company, today=datetime.now(UTC).date()), label=label)
+    return path
+
+
+def write_catalogue(config_path: Path, *, label: str = "--write-config") -> Path:
+    """Write the generated company's product catalogue (:func:`connector.fake.company.sales.catalogue_csv`)
+    beside ``config_path``; the written config names it in ``[next_offer] catalogue``."""
+    from connector.fake.company.sales import catalogue_csv
+
+    path = config_path.with_name(CATALOGUE_FILE)
+    write_text_atomically(path, catalogue_csv(), label=label)
     return path

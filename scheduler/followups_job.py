@@ -25,10 +25,13 @@ from connector.backends import Backends
 from connector.errors import ExchangeError, MailboxUnavailable
 from connector.ews.client import EwsConnection
 from connector.writer import Created, MailboxWriter, NewTask, TaskChange
-from mapping.followups import FollowUpPolicy, task_body
+from mapping.followup_body import full_task_body
+from mapping.followups import FollowUpPolicy, TaskSummary
 from mapping.followups_adopt import PlannedTask, match_orphans
 from mapping.store import audit
 from mapping.store import followups as fs
+from mapping.store.business import BusinessView
+from mapping.store.business_service import BusinessStore
 from mapping.store.followups_service import FollowUpStore
 from mapping.store.mailboxes import staff_mailboxes
 from mapping.store.models import utcnow
@@ -65,9 +68,18 @@ class FollowUpRunReport:
     owners_changed: int = 0
     problems: list[tuple[int, str]] = field(default_factory=list)
     owners: dict[str, OwnerReport] = field(default_factory=dict)
+    #: The business case: items skipped (one sentence each) and the concentration warnings.
+    business_problems: list[str] = field(default_factory=list)
+    concentration_warnings: list[str] = field(default_factory=list)
 
     def owner(self, address: str) -> OwnerReport:
         return self.owners.setdefault(address, OwnerReport(address))
+
+
+def business_store(store: Store, loaded: LoadedConfig) -> BusinessStore:
+    """The business case's reads (``status``, ``followups --problems``, ``explain``, ``demo``)."""
+    return BusinessStore(store, loaded.business, value_period_days=loaded.classification.value_period_days,
+                         currency=loaded.config.classification.currency)
 
 
 def followup_policy(loaded: LoadedConfig) -> FollowUpPolicy:
@@ -138,7 +150,12 @@ def _run(loaded: LoadedConfig, now: datetime, backends: Backends, store: Store,
         owner.dismissed += sum(state.state == "gone" for state in states)
 
     # 2 and 3. Owners, then the plan, committed as one transaction.
-    planned = db.plan(policy, active, zones, section.time_zone, now)
+    planned = db.plan(policy, active, zones, section.time_zone, now, loaded.business,
+                      value_period_days=loaded.classification.value_period_days,
+                      currency=loaded.config.classification.currency)
+    view = planned.business
+    if view is not None:
+        report.business_problems, report.concentration_warnings = list(view.problems), view.warnings
     report.owners_changed, inputs, engagement, recorded = (
         planned.owners_changed, planned.inputs, planned.engagement, planned.recorded
     )
@@ -155,7 +172,7 @@ def _run(loaded: LoadedConfig, now: datetime, backends: Backends, store: Store,
             owner.error = owner.error or "mailbox is not configured or disabled: its tasks are not written"
             continue
         try:
-            _write(backends.writer(owner.mailbox), db, loaded, owner, pending, names, engagement, now)
+            _write(backends.writer(owner.mailbox), db, loaded, owner, pending, names, engagement, now, view)
         except MailboxUnavailable as exc:
             if mailbox_id in active:
                 _failed(owner, exc, "tasks not written")
@@ -197,6 +214,7 @@ def _write(
     names: dict[int, str],
     engagement: dict[int, fs.Engagement],
     now: datetime,
+    view: BusinessView | None = None,
 ) -> None:
     section = loaded.config.followups
     # Whatever an earlier run left without an item id may exist already (it died after Exchange created
@@ -214,10 +232,10 @@ def _write(
     owner.found_again += len(again)
     adopted = _adopt(writer, db, owner, [w for w in creates if w.our_id not in found], now)
     to_create = [w for w in creates if w.our_id not in found and w.follow_up_id not in adopted]
-    bodies = db.summaries(to_create, names, engagement)
+    bodies = _bodies(db, to_create, names, engagement, view, only_extras=False)
     for start in range(0, len(to_create), 100):
         chunk = to_create[start:start + 100]
-        new = [NewTask(w.our_id, w.subject, task_body(bodies[w.follow_up_id]), w.due_at.date(), w.reminder_at,
+        new = [NewTask(w.our_id, w.subject, bodies[w.follow_up_id], w.due_at.date(), w.reminder_at,
                        w.importance, (section.category,)) for w in chunk]
         results = writer.create_tasks(new)
         done: list[tuple[fs.TaskWrite, str, str | None]] = []
@@ -234,7 +252,38 @@ def _write(
                                   reason="follow-up plan")
         owner.created += len(done)
     stale = [u for u in adopted.values() if u is not None]
-    _apply_changes(writer, db, owner, [w for w in pending if w.action != "create"] + stale, found, now)
+    changed = [w for w in pending if w.action != "create"] + stale
+    # An update of a task that now carries key-date reasons (or offers, a note) rewrites its body too.
+    new_bodies = _bodies(db, [w for w in changed if w.action == "update"], names, engagement, view, only_extras=True)
+    _apply_changes(writer, db, owner, changed, found, now, new_bodies)
+
+
+def _bodies(db: FollowUpStore, writes: Sequence[fs.TaskWrite], names: dict[int, str],
+            engagement: dict[int, fs.Engagement], view: BusinessView | None, *, only_extras: bool) -> dict[int, str]:
+    """Follow-up id -> its task body: the summary, with the business case's parts (what matters on top,
+    why now, offer next). ``only_extras``: only the follow-ups that have such parts."""
+    if view is None and only_extras:
+        return {}
+    reasons = db.reasons([w.follow_up_id for w in writes]) if view is not None else {}
+
+    def extras(w: fs.TaskWrite) -> bool:
+        rid = w.relationship_id
+        return view is not None and bool(reasons.get(w.follow_up_id) or view.notes.get(rid) or view.offers.get(rid)
+                                          or view.pressure.get(rid))
+
+    wanted = [w for w in writes if extras(w)] if only_extras else list(writes)
+    if not wanted:
+        return {}
+    summaries = db.summaries(wanted, names, engagement)
+    return {w.follow_up_id: _body(summaries[w.follow_up_id], w.relationship_id, reasons.get(w.follow_up_id, []), view)
+            for w in wanted}
+
+
+def _body(summary: TaskSummary, rid: int, reasons: list[str], view: BusinessView | None) -> str:
+    if view is None:
+        return full_task_body(summary)
+    p = view.pressure.get(rid)
+    return full_task_body(summary, view.notes.get(rid), reasons, view.offers.get(rid, ()), p.line if p else None)
 
 
 def _adopt(writer: MailboxWriter, db: FollowUpStore, owner: OwnerReport, creates: Sequence[fs.TaskWrite],
@@ -265,7 +314,7 @@ def _adopt(writer: MailboxWriter, db: FollowUpStore, owner: OwnerReport, creates
 
 
 def _apply_changes(writer: MailboxWriter, db: FollowUpStore, owner: OwnerReport, pending: Sequence[fs.TaskWrite],
-                   found: dict[str, Created], now: datetime) -> None:
+                   found: dict[str, Created], now: datetime, bodies: dict[int, str] | None = None) -> None:
     changes: list[tuple[fs.TaskWrite, TaskChange]] = []
     deletes: list[tuple[fs.TaskWrite, str]] = []
     never_sent: list[int] = []
@@ -282,7 +331,8 @@ def _apply_changes(writer: MailboxWriter, db: FollowUpStore, owner: OwnerReport,
             changes.append((w, TaskChange(item_id, change_key, complete_note=w.note or "Done.")))
         else:
             changes.append((w, TaskChange(item_id, change_key, subject=w.subject, due=w.due_at.date(),
-                                          reminder_at=w.reminder_at, importance=w.importance)))
+                                          reminder_at=w.reminder_at, importance=w.importance,
+                                          body=(bodies or {}).get(w.follow_up_id))))
     db.record_written(((follow_up_id, None, True) for follow_up_id in never_sent), now)
     if changes:
         results = writer.update_tasks([c for _, c in changes])

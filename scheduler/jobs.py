@@ -80,7 +80,8 @@ def sync_settings(loaded: LoadedConfig) -> SyncSettings:
         calendar_days_ahead=config.sync.calendar_days_ahead,
         default_region=config.organisation.default_region,
         snippet_chars=config.privacy.snippet_chars,
-        user_fields=tuple(config.classification.user_fields),
+        # The classification's fields and the business case's (referrals, parents, what matters).
+        user_fields=tuple(dict.fromkeys([*config.classification.user_fields, *loaded.business.user_fields])),
     )
 
 

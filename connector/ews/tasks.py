@@ -189,6 +189,9 @@ def _changed(account: Account, c: TaskChange, body: str | None) -> tuple[Task, l
     if c.importance is not None:
         task.importance = c.importance
         fields.append("importance")
+    if c.body is not None and c.complete_note is None:
+        task.body = c.body
+        fields.append("body")
     if c.complete_note is not None:
         task.status, task.percent_complete = "Completed", Decimal(100)
         task.body = f"{body}\n\n{c.complete_note}".strip() if body else c.complete_note

@@ -29,6 +29,8 @@ from zoneinfo import ZoneInfo
 
 from connector.translate_rules import (
     ADDRESS_KINDS,
+    MAX_TEXT_CHARS,
+    MAX_USER_FIELD_CHARS,
     BadItem,
     accepted_message_class,
     all_day_dates,
@@ -122,9 +124,9 @@ def _item_id(item: Mapping[str, Any]) -> str:
     return item_id
 
 
-def _str(item_id: str, field: str, value: Any) -> str | None:
+def _str(item_id: str, field: str, value: Any, limit: int = MAX_TEXT_CHARS) -> str | None:
     if value is None or isinstance(value, str):
-        return text_field(item_id, field, value)
+        return text_field(item_id, field, value, limit)
     raise BadItem(item_id, f"{field} is not text: {type(value).__name__}")
 
 
@@ -295,7 +297,7 @@ def contact_record(
 
     fields: dict[str, str] = {}
     for name in user_fields:
-        text = _str(item_id, name, property_value(properties, user_field_property(name)))
+        text = _str(item_id, name, property_value(properties, user_field_property(name)), MAX_USER_FIELD_CHARS)
         if text:
             fields[name] = text
     change_key = item.get("changeKey")

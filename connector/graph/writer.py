@@ -186,6 +186,8 @@ def task_patch(change: TaskChange, current_body: str | None = None) -> dict[str,
         body["reminderDateTime"] = graph_instant(change.reminder_at)
     if change.importance is not None:
         body["importance"] = change.importance.lower()
+    if change.body is not None and change.complete_note is None:
+        body["body"] = {"content": change.body, "contentType": "text"}
     if change.complete_note is not None:
         body["status"] = "completed"
         body["body"] = {"content": completed_body(current_body or "", change.complete_note),

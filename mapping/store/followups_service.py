@@ -13,10 +13,26 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from mapping.followups import FollowUpPolicy, PlanInput, TaskSummary, decide_owner, plan
+from mapping.business_policy import BusinessPolicy
+from mapping.contact_pressure import Pressure, with_pressure
+from mapping.followups import (
+    Action,
+    Close,
+    Create,
+    FollowUpPolicy,
+    PlanInput,
+    TaskSummary,
+    Update,
+    decide_owner,
+    local_today,
+    plan,
+)
 from mapping.followups_adopt import FoundTask
+from mapping.store import business_triggers as bt
 from mapping.store import followups as fs
 from mapping.store import followups_adopt as fa
+from mapping.store.business import BusinessView, analyse
+from mapping.trigger_planning import Merged, plan_all_with_triggers
 
 if TYPE_CHECKING:
     from mapping.store.store import Store
@@ -30,6 +46,19 @@ class Planned:
     inputs: list[PlanInput]
     engagement: dict[int, fs.Engagement]
     recorded: fs.Recorded
+    #: The business case's analysis (None when planning without it).
+    business: BusinessView | None = None
+
+
+def _pressed(a: Action, p: Pressure | None) -> Action:
+    """A planned task of an over-contacted relationship moves to a call or a meeting."""
+    if p is None:
+        return a
+    if isinstance(a, Create):
+        return with_pressure(a, p)
+    if isinstance(a, Update):
+        return with_pressure(a, p)
+    return a
 
 
 class FollowUpStore:
@@ -60,9 +89,17 @@ class FollowUpStore:
         zones: Mapping[int, str],
         default_time_zone: str,
         now: datetime,
+        business: BusinessPolicy | None = None,
+        *,
+        value_period_days: int = 365,
+        currency: str | None = None,
     ) -> Planned:
         """Owners, then the plan, decided (pure: :func:`mapping.followups.decide_owner`,
-        :func:`mapping.followups.plan`) and recorded as one transaction."""
+        :func:`mapping.followups.plan`) and recorded as one transaction.
+
+        With ``business``, the plan also carries the key-date and referral triggers
+        (:func:`mapping.trigger_planning.plan_with_triggers`, still one open follow-up per relationship
+        and owner) and moves over-contacted relationships' tasks to another method."""
         with self.store.session() as session:
             engagement = fs.load_engagement(session, now, policy.horizon_days(), policy.owner_window_days)
             owner_inputs = fs.owner_inputs(session, engagement, active)
@@ -71,8 +108,24 @@ class FollowUpStore:
             problems = {d.relationship_id: d.problem for d in decisions if d.problem}
             inputs = fs.plan_inputs(session, engagement, zones, default_time_zone, problems)
             by_id = {i.relationship_id: i for i in inputs}
-            recorded = fs.record_plan(session, plan(inputs, policy, now), by_id, now)
-        return Planned(owners_changed, inputs, engagement, recorded)
+            if business is None:
+                recorded = fs.record_plan(session, plan(inputs, policy, now), by_id, now)
+                return Planned(owners_changed, inputs, engagement, recorded)
+            days = {i.relationship_id: local_today(now, i.time_zone) for i in inputs}
+            view = analyse(session, business, now, today=days, value_period_days=value_period_days,
+                           currency=currency, followups=policy)
+            bt.settle(session)
+            new, carried = bt.split(session, view.triggers)
+            actions: list[Action] = []
+            merged: list[Merged] = []
+            for a in plan_all_with_triggers(inputs, policy, now, new, carried):
+                if isinstance(a, Merged):
+                    merged.append(a)
+                    continue
+                actions.append(_pressed(a, view.pressure.get(a.relationship_id)))
+            recorded = fs.record_plan(session, actions, by_id, now)
+            bt.record(session, merged, [a for a in actions if isinstance(a, Close)], new, carried, now)
+        return Planned(owners_changed, inputs, engagement, recorded, view)
 
     def pending_writes(self) -> list[fs.TaskWrite]:
         """The outbox: every write Exchange still needs."""
@@ -96,6 +149,11 @@ class FollowUpStore:
         """Follow-up id -> the relationship summary its new task carries."""
         with self.store.session() as session:
             return fs.summaries(session, writes, names, engagement)
+
+    def reasons(self, follow_up_ids: Iterable[int]) -> dict[int, list[str]]:
+        """Follow-up id -> the key-date lines it carries (the task body's "Why now")."""
+        with self.store.session() as session:
+            return bt.reasons(session, follow_up_ids)
 
     def known_our_ids(self, our_ids: Iterable[str]) -> set[str]:
         """Those of ``our_ids`` some follow-up in the store carries: not orphans."""

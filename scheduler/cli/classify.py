@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import click
@@ -31,10 +32,18 @@ def explain(ctx: Context, name_or_email: str, as_json: bool) -> None:
         raise click.BadParameter(
             f"{len(name_or_email):,} characters, longer than any name or e-mail address relsync stores (at most "
             f"{MAX_QUERY_CHARS}). Fix: give an e-mail address, or a name or part of it", param_hint="NAME_OR_EMAIL")
-    store = Store(ctx.config().config.store.url)
+    from scheduler.followups_job import business_store, followup_policy
+
+    loaded = ctx.config()
+    store = Store(loaded.config.store.url)
     try:
         with store.session() as s:
             found = [explain_relationship(s, rel) for rel in find_relationships(s, name_or_email)]
+        # The business case: key dates, referrals, group, what matters, next offer, contact pressure.
+        business = business_store(store, loaded).explain([int(e["id"]) for e in found], followup_policy(loaded),
+                                                         datetime.now(UTC))
+        for e in found:
+            e["business"] = business.get(int(e["id"]))
     finally:
         store.dispose()
     if not found:
@@ -70,8 +79,42 @@ def _print(e: dict[str, Any]) -> None:
         click.echo("  overridden: " + ", ".join(e["overridden"]))
     for note in e["notes"]:
         click.echo(f"  note: {note}")
+    _print_business(e.get("business"))
     click.echo("  inputs:")
     for key, value in e["inputs"].items():
         if value in (None, [], {}, 0, "0", "0.00"):
             continue
         click.echo(f"    {key}: {value}")
+
+
+def _print_business(b: dict[str, Any] | None) -> None:
+    """The business case's lines of ``explain`` (README, "Business case")."""
+    if not b:
+        return
+    for line in b["what_matters"]:
+        click.echo(f"  {line}")
+    kd = b["key_dates"]
+    for line in kd["triggers"]:
+        click.echo(f"  key date: {line}")
+    for line in kd["carried"]:
+        click.echo(f"  on the open follow-up: {line}")
+    if kd["lapse"] is not None:
+        lp = kd["lapse"]
+        click.echo(f"  buying: {'lapsed' if lp['lapsed'] else 'not lapsed'}, {lp['days_since_last_order']} days since "
+                   f"the last order (threshold {lp['threshold_days']:g} days: {lp['basis']})")
+    r = b["referrals"]
+    if r["referred_by"]:
+        click.echo(f"  referred by: {r['referred_by']}")
+    if r["referred_count"]:
+        click.echo(f"  referrals: {r['referred_count']} customer(s) referred, who brought {r['referred']}; "
+                   f"credited {r['credited']} on top of its own {r['own']}")
+    g = b["group"]
+    if g["percent"] is not None:
+        click.echo(f"  group: {g['root']}, revenue {g['revenue']} ({g['percent']} % of all)"
+                   + (f"; warning: {g['warning']}" if g["warning"] else ""))
+    for line in b["next_offer"]:
+        click.echo(f"  offer next: {line}")
+    if b["contact_pressure"]:
+        click.echo(f"  contact pressure: {b['contact_pressure']}")
+    if b["growth_points"]:
+        click.echo(f"  potential: growth in order value {b['growth_points']:+g} points")

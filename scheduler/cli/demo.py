@@ -52,6 +52,7 @@ def demo(directory: Path, seed: int, mailboxes: int, scale: str, backend: str) -
         click.echo(f"sales history: {_import_sales(loaded, sales)} transactions imported from {sales}")
         run_sync(loaded)
         _print_store_totals(loaded.config.store.url)
+        _print_business(loaded)
         click.echo(f"config written to {config_path}: try `relsync --config {config_path} status`")
         click.echo(f"web console: `relsync --config {config_path} serve`, then open http://127.0.0.1:8080/ and "
                    f"sign in as {addresses[0]} (admin; demo sign-in, loopback only)")
@@ -100,3 +101,25 @@ def _print_store_totals(url: str) -> None:
                "(`relsync duplicates list`)")
     click.echo(f"follow-ups: {totals.open_follow_ups} open tasks in {totals.owners_with_follow_ups} owners' "
                "Tasks folders (`relsync followups`)")
+
+
+def _print_business(loaded: LoadedConfig) -> None:
+    """What the business case put into Outlook: trigger tasks by kind, the concentration warning."""
+    from datetime import UTC, datetime
+
+    from mapping.store.store import Store
+    from scheduler.followups_job import business_store
+
+    store = Store(loaded.config.store.url)
+    try:
+        summary = business_store(store, loaded).summary(datetime.now(UTC))
+    finally:
+        store.dispose()
+    kinds = {"thank_you": "thank-you", "win_back": "win-back", "referral_ack": "referral acknowledgement"}
+    click.echo("business case: " + ", ".join(f"{summary.open_by_kind.get(k, 0)} {label} task(s)"
+                                             for k, label in kinds.items())
+               + " (`relsync followups`; each task body says why now and what to offer next)")
+    for warning in summary.warnings:
+        click.echo(f"concentration: {warning}")
+    if summary.problems:
+        click.echo(f"business case: {len(summary.problems)} item(s) skipped, e.g. {summary.problems[0]}")

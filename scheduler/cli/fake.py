@@ -15,7 +15,7 @@ import click
 
 from mapping.files import describe_os_error, write_text_atomically
 from scheduler.cli.group import cli
-from scheduler.fake_files import write_sales_history
+from scheduler.fake_files import CATALOGUE_FILE, write_catalogue, write_sales_history
 
 
 @cli.command("fake-exchange")
@@ -180,5 +180,10 @@ default_region = "US"
 [logging]
 level = "INFO"
 format = "console"
+
+# The product catalogue: the sales history's spellings mapped to products (README, "Business case").
+[next_offer]
+catalogue = "{CATALOGUE_FILE}"
 """
+    write_catalogue(path, label=label)
     write_text_atomically(path, text, label=label)

@@ -141,13 +141,15 @@ def status(ctx: Context, as_json: bool) -> None:
     from mapping.store.followups import count_followup_problems, followup_problems
     from mapping.store.reports import mailbox_status
     from mapping.store.store import Store
-    from scheduler.followups_job import followup_policy, mailboxes
+    from scheduler.followups_job import business_store, followup_policy, mailboxes
     from scheduler.status_view import print_status
 
     loaded = ctx.config()
     store = Store(loaded.config.store.url)
-    unowned, shown = 0, []
+    unowned, shown, concentration = 0, [], []
     try:
+        if not as_json:
+            concentration = business_store(store, loaded).concentration_warnings(datetime.now(UTC))
         with store.session() as s:
             rows = mailbox_status(s, datetime.now(UTC), configured=loaded.config.mailboxes.addresses)
         if not as_json and loaded.config.followups.enabled:
@@ -168,6 +170,8 @@ def status(ctx: Context, as_json: bool) -> None:
                       + (" (`relsync followups --problems` lists all):" if unowned > len(shown) else ":"))
         for p in shown:
             console.print(f"  {p['name']} ({p['tier']}): {p['problem']}", markup=False)
+    for warning in concentration:
+        console.print(f"concentration: {warning}", markup=False)
 
 
 @cli.command("daemon")

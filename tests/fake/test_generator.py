@@ -290,7 +290,9 @@ def test_planted_cases_survive_a_single_mailbox_company() -> None:
 
 def test_contacts_carry_public_strings_extended_properties(small: FakeCompany) -> None:
     props = [p for _, _, item in all_items(small, "contacts") for p in item.fields.get("ExtendedProperty", ())]
-    assert {p.property_name for p in props} == {"Source", "Referred By", "Industry"}
+    # The planted business case (connector.fake.company.business) adds its parent links and note.
+    assert {p.property_name for p in props} == {"Source", "Referred By", "Industry", "Parent Organization",
+                                                "What matters"}
     assert all(p.distinguished_set_id == "PublicStrings" and p.property_type == "String" for p in props)
 
 

@@ -36,6 +36,7 @@ from connector.ews.translate.recurrence import deleted_occurrence_starts, modifi
 from connector.translate_rules import (
     ADDRESS_KINDS,
     MAX_TEXT_CHARS,
+    MAX_USER_FIELD_CHARS,
     BadItem,
     accepted_message_class,
     all_day_dates,
@@ -51,6 +52,7 @@ from connector.translate_rules import (
 __all__ = [
     "ADDRESS_KINDS",
     "MAX_TEXT_CHARS",
+    "MAX_USER_FIELD_CHARS",
     "BadItem",
     "accepted_message_class",
     "all_day_dates",

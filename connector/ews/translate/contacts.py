@@ -14,6 +14,7 @@ from exchangelib.fields import ExtendedPropertyField, InvalidField
 
 from connector.translate_rules import (
     ADDRESS_KINDS,
+    MAX_USER_FIELD_CHARS,
     BadItem,
     item_id_of,
     sensitivity_of,
@@ -96,7 +97,7 @@ def _user_fields(item: Any, item_id: str) -> dict[str, str]:
         value = getattr(item, attr, None)
         if isinstance(value, ExtendedProperty):
             value = getattr(value, "value", None)
-        text = text_field(item_id, name, value) if value is not None else None
+        text = text_field(item_id, name, value, MAX_USER_FIELD_CHARS) if value is not None else None
         if text:
             result[name] = text
     return result

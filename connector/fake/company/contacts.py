@@ -92,6 +92,12 @@ class ContactItems(CompanyParts):
             fields["DisplayName"] = f"{p.surname}, {given}"
         if variant == "legal_form":
             fields["BusinessHomePage"] = f"http://{org.website}"
+        planted = self._business_user_fields(p.org)
+        if planted:  # the business case (connector.fake.company.business): its fields replace any drawn above
+            kept = tuple(x for x in fields.get("ExtendedProperty", ()) if x.property_name not in planted)
+            fields["ExtendedProperty"] = kept + tuple(
+                ExtendedProp("String", v, distinguished_set_id="PublicStrings", property_name=k)
+                for k, v in planted.items())
         return fields
 
     def _contact_fields(

@@ -37,11 +37,13 @@ Nothing here ever resolves or sends to those names.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import overload
 
 from connector.fake.company import addressbook, names
+from connector.fake.company.business import BusinessCase, business_case
 from connector.fake.company.contacts import ContactItems
 from connector.fake.company.layout import MEETING_STAFF, Fanout, build_layout
 from connector.fake.company.mail import MailItems
@@ -122,6 +124,15 @@ class FakeCompany(PeopleBuilder, MailItems, ContactItems, CalendarItems, TaskIte
         self._folders: dict[tuple[int, str], LazyFolder] = {}
 
     # ---- public API ------------------------------------------------------------------------------
+
+    @functools.cached_property
+    def business(self) -> BusinessCase | None:
+        """The planted business case (:mod:`connector.fake.company.business`); None in a toy company."""
+        return business_case(self)
+
+    def _business_user_fields(self, org: int) -> dict[str, str]:
+        case = self.business
+        return case.fields.get(org, {}) if case is not None else {}
 
     def mailboxes(self) -> tuple[Mailbox, ...]:
         """The staff mailboxes, in staff order."""

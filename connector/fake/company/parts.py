@@ -60,6 +60,10 @@ class CompanyParts:
 
     # ---- shared bits ------------------------------------------------------------------------------
 
+    def _business_user_fields(self, org: int) -> dict[str, str]:
+        """The planted business case's Outlook user fields on the contacts of organisation ``org``."""
+        return {}
+
     def _past(self, rng: random.Random, min_days: float = 0.0) -> datetime:
         """A past instant within the history window, whole seconds, UTC."""
         lo = int(min_days * 86400)

@@ -1,0 +1,203 @@
+"""What the business case's pure functions need, loaded set-based from the store (issue 16).
+
+One query each: the relationships (names, tiers, industry and size), the sales history (orders,
+returns and referral credits per relationship), the Outlook user-defined fields staff keep on
+contacts (referrals, parent organisations, the "What matters" note), and the organisations' own
+parent links. Values written by hand in a user field ("Acme Corp", "jane@acme.com", "Jane Doe")
+are matched to a relationship by e-mail address, then organisation name (normalised, as the sales
+import matches), then a person's display name; a value that matches nothing is counted, not guessed.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from mapping.hygiene import normalise_company_name
+from mapping.keydates import Order
+from mapping.store.models import (
+    EmailAddress,
+    Organisation,
+    Person,
+    Relationship,
+    Transaction,
+    TransactionKind,
+)
+
+_ZERO = Decimal(0)
+
+
+@dataclass
+class Sales:
+    """Each relationship's sales history: orders (all history), and net revenue per period."""
+
+    orders: dict[int, list[Order]] = field(default_factory=lambda: defaultdict(list))
+    net: dict[int, Decimal] = field(default_factory=lambda: defaultdict(Decimal))  # the value period
+    recent_orders: dict[int, Decimal] = field(default_factory=lambda: defaultdict(Decimal))  # growth: recent
+    previous_orders: dict[int, Decimal] = field(default_factory=lambda: defaultdict(Decimal))  # the one before
+    products: list[tuple[int, str]] = field(default_factory=list)  # (relationship, product as written)
+
+    def first_order(self) -> dict[int, date]:
+        return {rid: min(o.day for o in orders) for rid, orders in self.orders.items() if orders}
+
+
+@dataclass(frozen=True)
+class Relationships:
+    """Names, tiers and profiles of every relationship, and how to find one by a hand-written value."""
+
+    names: dict[int, str]
+    tiers: dict[int, str | None]
+    industry: dict[int, str | None]
+    size: dict[int, str | None]
+    of_org: dict[int, int]
+    of_person: dict[int, int]  # people without an organisation
+    organisations: frozenset[int]  # relationship ids that are organisations
+    by_email: dict[str, int]
+    by_org_name: dict[str, int | None]  # None: two organisations share the name (ambiguous)
+    by_person_name: dict[str, int | None]
+
+    def find(self, value: str) -> int | None:
+        """The relationship a hand-written value names, or None (unknown, or ambiguous)."""
+        text = value.strip()
+        if not text:
+            return None
+        if "@" in text:
+            return self.by_email.get(text.casefold())
+        key = normalise_company_name(text)
+        if key and key in self.by_org_name:
+            return self.by_org_name[key]
+        return self.by_person_name.get(text.casefold())
+
+
+def load_relationships(session: Session) -> Relationships:
+    """Every relationship with its name and profile, and the lookups for hand-written values."""
+    names: dict[int, str] = {}
+    tiers: dict[int, str | None] = {}
+    industry: dict[int, str | None] = {}
+    size: dict[int, str | None] = {}
+    of_org: dict[int, int] = {}
+    of_person: dict[int, int] = {}
+    by_org_name: dict[str, int | None] = {}
+    rows = session.execute(
+        sa.select(Relationship.id, Relationship.organisation_id, Relationship.person_id, Relationship.tier,
+                  Relationship.industry, Relationship.size, Organisation.name, Organisation.industry,
+                  Organisation.size, Person.display_name)
+        .outerjoin(Organisation, Organisation.id == Relationship.organisation_id)
+        .outerjoin(Person, Person.id == Relationship.person_id)
+    )
+    for rid, org_id, person_id, tier, r_industry, r_size, org_name, o_industry, o_size, person_name in rows:
+        names[rid] = org_name or person_name or f"relationship {rid}"
+        tiers[rid] = tier
+        industry[rid] = o_industry or r_industry
+        size[rid] = o_size or r_size
+        if org_id is not None:
+            of_org[org_id] = rid
+            key = normalise_company_name(org_name or "")
+            if key:
+                by_org_name[key] = None if key in by_org_name and by_org_name[key] != rid else rid
+        elif person_id is not None:
+            of_person[person_id] = rid
+    by_email: dict[str, int] = {}
+    by_person_name: dict[str, int | None] = {}
+    for person_id, org_id, display, address in session.execute(
+        sa.select(Person.id, Person.organisation_id, Person.display_name, EmailAddress.address)
+        .outerjoin(EmailAddress, EmailAddress.person_id == Person.id)
+        .where(Person.merged_into_id.is_(None))
+    ):
+        found = of_org.get(org_id) if org_id is not None else of_person.get(person_id)
+        if found is None:
+            continue
+        rid = found
+        if address:
+            by_email[str(address).casefold()] = rid
+        if display:
+            key = str(display).casefold().strip()
+            by_person_name[key] = None if key in by_person_name and by_person_name[key] != rid else rid
+    return Relationships(names, tiers, industry, size, of_org, of_person, frozenset(of_org.values()), by_email,
+                         by_org_name, by_person_name)
+
+
+def load_sales(
+    session: Session, rels: Relationships, today: date, value_period_days: int, currency: str | None,
+) -> Sales:
+    """The sales history per relationship (one pass over the transactions).
+
+    Orders of every day (the usual interval between orders needs the history); net revenue (orders less
+    returns plus referral credits) over the value period, as classification counts it; the order value
+    of the last value period and the one before (growth in order value). Only ``currency`` counts when
+    given (amounts in other currencies are not converted).
+    """
+    out = Sales()
+    query = sa.select(Transaction.id, Transaction.organisation_id, Transaction.person_id, Transaction.kind,
+                      Transaction.occurred_on, Transaction.amount, Transaction.external_id, Transaction.product)
+    query = query.where(sa.or_(Transaction.organisation_id.is_not(None), Transaction.person_id.is_not(None)))
+    if currency:
+        query = query.where(Transaction.currency == currency)
+    person_org = dict(session.execute(
+        sa.select(Person.id, Person.organisation_id).where(Person.organisation_id.is_not(None))).all())
+    for tid, org_id, person_id, kind, day, amount, external_id, product in session.execute(query):
+        if org_id is None and person_id in person_org:
+            org_id = person_org[person_id]
+        rid = _rid(rels, org_id, person_id)
+        if rid is None:
+            continue
+        age = (today - day).days
+        signed = -amount if kind == TransactionKind.RETURN else amount
+        if 0 <= age < value_period_days:
+            out.net[rid] += signed
+        if kind != TransactionKind.ORDER:
+            continue
+        out.orders[rid].append(Order(external_id or f"#{tid}", day, amount))
+        if product:
+            out.products.append((rid, product))
+        if 0 <= age < value_period_days:
+            out.recent_orders[rid] += amount
+        elif value_period_days <= age < 2 * value_period_days:
+            out.previous_orders[rid] += amount
+    return out
+
+
+def load_user_fields(session: Session, rels: Relationships, names: tuple[str, ...]) -> dict[str, dict[int, str]]:
+    """Field name -> relationship id -> the value staff wrote (the most recently updated contact wins)."""
+    wanted = set(names)
+    out: dict[str, dict[int, str]] = {n: {} for n in names}
+    for person_id, org_id, fields in session.execute(
+        sa.select(Person.id, Person.organisation_id, Person.user_fields)
+        .where(Person.user_fields.is_not(None), Person.merged_into_id.is_(None))
+        .order_by(Person.updated_at, Person.id)
+    ):
+        if not fields:
+            continue
+        rid = _rid(rels, org_id, person_id)
+        if rid is None:
+            continue
+        for key, value in dict(fields).items():
+            if key in wanted and value is not None and str(value).strip():
+                out[key][rid] = str(value)
+    return out
+
+
+def organisation_parents(session: Session, rels: Relationships) -> list[tuple[int, int]]:
+    """(child, parent) relationship ids from the organisations' own parent links."""
+    out = []
+    for org_id, parent_id in session.execute(
+        sa.select(Organisation.id, Organisation.parent_id)
+        .where(Organisation.parent_id.is_not(None), Organisation.merged_into_id.is_(None))
+    ):
+        child = rels.of_org.get(org_id)
+        parent = rels.of_org.get(parent_id) if parent_id is not None else None
+        if child is not None and parent is not None:
+            out.append((child, parent))
+    return out
+
+
+def _rid(rels: Relationships, org_id: int | None, person_id: int | None) -> int | None:
+    """The relationship of an organisation, else of a person without one."""
+    if org_id is not None:
+        return rels.of_org.get(org_id)
+    return rels.of_person.get(person_id) if person_id is not None else None

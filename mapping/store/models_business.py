@@ -1,0 +1,49 @@
+"""The business case's tables (issue 16): key-date triggers handled, and each relationship's note.
+
+- ``followup_triggers``: one row per trigger key (``thank-you:<order>``, ``win-back:<day>``,
+  ``referral-ack:<id>``) the follow-up job has handled, so a trigger is never raised twice: *carried*
+  by an open follow-up (``follow_up_id``), *done* when that follow-up was completed, *skipped* when
+  the relationship was being handed over. Unique per relationship and key.
+- ``relationship_notes``: the "What matters" note read from the contact's Outlook user field, with a
+  hash of the raw field, so a note too long is reported once per change and not on every run.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from mapping.store.models import Base, UTCDateTime
+
+
+class FollowUpTrigger(Base):
+    """A key-date trigger the follow-up job has handled (see the module docstring)."""
+
+    __tablename__ = "followup_triggers"
+    __table_args__ = (sa.UniqueConstraint("relationship_id", "key", name="uq_followup_triggers_relationship_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    relationship_id: Mapped[int] = mapped_column(sa.ForeignKey("relationships.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(sa.String(160))
+    kind: Mapped[str] = mapped_column(sa.String(16))  # thank_you, win_back, referral_ack
+    due: Mapped[date] = mapped_column(sa.Date)
+    line: Mapped[str] = mapped_column(sa.Text)  # the sentence the task body carries
+    follow_up_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("follow_ups.id", ondelete="SET NULL"), index=True)
+    state: Mapped[str] = mapped_column(sa.String(8))  # carried, done, skipped
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class RelationshipNote(Base):
+    """What matters to a relationship, as staff keep it in the contact's user field (cleaned, cut)."""
+
+    __tablename__ = "relationship_notes"
+
+    relationship_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("relationships.id", ondelete="CASCADE"), primary_key=True)
+    text: Mapped[str | None] = mapped_column(sa.Text)
+    problem: Mapped[str | None] = mapped_column(sa.Text)
+    raw_hash: Mapped[str] = mapped_column(sa.String(64))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

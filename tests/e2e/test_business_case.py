@@ -1,0 +1,124 @@
+"""The business case end to end against the fake Exchange, as `relsync demo` runs it.
+
+The demo's company (seed 7, five mailboxes, small scale: a tiny one has too few recent two-way
+threads for the planted customers to have owners, and a trigger without an owner is only reported).
+
+The generated company plants a customer with a large order two days ago, one whose monthly buying
+stopped five months ago, a referred customer's first order, a parent group holding 60 % of revenue
+and product names spelt three ways with a catalogue beside the config
+(:mod:`connector.fake.company.business`). After sync, import and sync again, the owners' Tasks folders
+in the fake hold a thank-you task (naming the order, "What matters" on top), a win-back task and a
+referral acknowledgement, task bodies carry next-offer lines, and `relsync status` warns of the
+concentration; `relsync explain` shows each part.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from connector.fake.company.business import NOTE, BusinessCase
+from connector.fake.company.generator import build_company
+from connector.fake.company.sales import THANK_YOU_ORDER
+from connector.fake.ews.server import FakeExchange
+from scheduler.cli.fake import write_fake_config
+from scheduler.config import load_config
+from scheduler.fake_files import write_sales_history
+
+RELSYNC = [sys.executable, "-m", "scheduler.cli"]
+
+
+@dataclass
+class Demo:
+    config: Path
+    case: BusinessCase
+    names: dict[int, str]
+    tasks: list[dict[str, Any]]  # every task in every owner's Tasks folder
+
+    def one(self, subject_part: str, name: str) -> dict[str, Any]:
+        hits = [t for t in self.tasks if subject_part in t["Subject"] and name in t["Subject"]]
+        assert len(hits) == 1, (subject_part, name, [t["Subject"] for t in self.tasks])
+        return hits[0]
+
+
+def relsync(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*RELSYNC, *args], capture_output=True, text=True, timeout=180)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    from mapping.store.migrate import upgrade
+    from scheduler.cli.demo import _import_sales
+    from scheduler.jobs import run_sync
+
+    company = build_company(seed=7, mailboxes=5, scale="small")
+    case = company.business
+    assert case is not None
+    config = tmp_path_factory.mktemp("business") / "relsync.toml"
+    with FakeExchange(company) as server:
+        addresses = [m.email for m in company.mailboxes()]
+        write_fake_config(config, server.url, server.username, server.password, addresses, company.domain)
+        loaded = load_config(config)
+        upgrade(loaded.config.store.url)
+        run_sync(loaded)
+        sales = write_sales_history(config, company)
+        assert _import_sales(loaded, sales) > 0
+        run_sync(loaded)
+        tasks = [dict(spec.fields) for a in addresses for _, spec in server.mailboxes[a].items("tasks")]
+    yield Demo(config, case, {o.index: o.name for o in company.organisations}, tasks)
+
+
+def test_a_large_recent_order_gets_a_thank_you_task_naming_it_with_what_matters_on_top(demo: Demo) -> None:
+    task = demo.one("Thank you", demo.names[demo.case.thank_you])
+    body = task["Body"]
+    assert body.startswith(f"What matters to them: {NOTE}")
+    assert "Why now:" in body and THANK_YOU_ORDER in body
+
+
+def test_a_customer_whose_monthly_buying_stopped_gets_a_win_back_task(demo: Demo) -> None:
+    task = demo.one("Win back", demo.names[demo.case.win_back])
+    assert "no order for" in task["Body"] and "usual interval 30 days" in task["Body"]
+
+
+def test_the_referrer_is_asked_to_acknowledge_the_referred_customers_first_order(demo: Demo) -> None:
+    task = demo.one("Acknowledge referral", demo.names[demo.case.referrer])
+    assert f"referring {demo.names[demo.case.referred]}" in task["Body"]
+
+
+def test_task_bodies_carry_next_offer_lines_in_catalogue_products(demo: Demo) -> None:
+    bodies = [t["Body"] for t in demo.tasks if "Offer next (what similar customers buy):" in t["Body"]]
+    assert bodies, "some task carries next-offer lines"
+    for spelling in ("WIDGET-PRO-2", "Widget Pro II", "TRAINING-DAY", "Spare Parts Kit"):
+        assert not any(spelling in b for b in bodies), "offers name catalogue products, not the books' spellings"
+
+
+def test_never_two_open_trigger_tasks_for_one_relationship_and_owner(demo: Demo) -> None:
+    open_subjects = [t["Subject"] for t in demo.tasks if t.get("Status") != "Completed"]
+    for name in (demo.names[demo.case.thank_you], demo.names[demo.case.win_back], demo.names[demo.case.referrer]):
+        assert sum(name in s for s in open_subjects) == 1, (name, open_subjects)
+
+
+def test_status_warns_of_the_parent_groups_concentration(demo: Demo) -> None:
+    out = relsync("--config", str(demo.config), "status")
+    assert out.returncode == 0, out.stderr
+    line = next(ln for ln in out.stdout.splitlines() if ln.startswith("concentration:"))
+    assert demo.names[demo.case.parent] in line and "above the 25 % concentration limit" in line
+
+
+def test_explain_shows_referral_group_lapse_and_offers(demo: Demo) -> None:
+    out = relsync("--config", str(demo.config), "explain", demo.names[demo.case.referred], "--json")
+    assert out.returncode == 0, out.stderr
+    (referred,) = [e for e in json.loads(out.stdout) if e["name"] == demo.names[demo.case.referred]]
+    assert referred["business"]["referrals"]["referred_by"] == demo.names[demo.case.referrer]
+    out = relsync("--config", str(demo.config), "explain", demo.names[demo.case.win_back], "--json")
+    (lapsed,) = [e for e in json.loads(out.stdout) if e["name"] == demo.names[demo.case.win_back]]
+    assert lapsed["business"]["key_dates"]["lapse"]["lapsed"] is True
+    sub = relsync("--config", str(demo.config), "explain", demo.names[demo.case.subsidiaries[0]])
+    assert f"group: {demo.names[demo.case.parent]}" in sub.stdout
