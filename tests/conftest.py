@@ -9,12 +9,23 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import HealthCheck, settings
 from lxml import etree
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SCHEMA_DIR = ROOT.parent / "shared" / "ews-schema"
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+# Hypothesis profiles: "dev" explores new examples on every run (and remembers failures in .hypothesis/);
+# "ci" is derandomized, so a CI run is reproducible from its commit alone, prints the blob to replay a
+# failure, and keeps no example database. HYPOTHESIS_PROFILE picks one; CI=true picks "ci".
+settings.register_profile("dev", deadline=None, print_blob=True)
+settings.register_profile(
+    "ci", deadline=None, print_blob=True, derandomize=True, database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if IN_CI else "dev"))
 
 
 def _schema_dir() -> Path:
