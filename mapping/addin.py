@@ -18,7 +18,7 @@ MAX_ITEM_ADDRESSES = 1000
 #: The longest address considered (RFC 5321: 64 for the local part, 255 for the domain, and the "@").
 MAX_ADDRESS_LENGTH = 320
 #: Distinct external addresses looked up per item (the rest are counted as "more").
-MAX_LOOKUP = 100
+MAX_LOOKUP = 500
 
 #: What makes someone a relationship in relsync (shown for an unknown external address).
 HOW_TO_BECOME_KNOWN = (

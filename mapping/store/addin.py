@@ -92,10 +92,10 @@ def _relationships_by_address(store: Store, addresses: Sequence[str]) -> dict[st
             survivors = next_round
         orgs = {org for _, org in people.values() if org is not None}
         persons = {pid for pid, org in people.values() if org is None}
-        by_org = dict(s.execute(sa.select(Relationship.organisation_id, Relationship.id)
-                                .where(Relationship.organisation_id.in_(orgs)))) if orgs else {}
-        by_person = dict(s.execute(sa.select(Relationship.person_id, Relationship.id)
-                                   .where(Relationship.person_id.in_(persons)))) if persons else {}
+        by_org: dict[int | None, int] = {org: rid for org, rid in s.execute(
+            sa.select(Relationship.organisation_id, Relationship.id).where(Relationship.organisation_id.in_(orgs)))}
+        by_person: dict[int | None, int] = {pid: rid for pid, rid in s.execute(
+            sa.select(Relationship.person_id, Relationship.id).where(Relationship.person_id.in_(persons)))}
     out: dict[str, int] = {}
     for address, (pid, org) in people.items():
         rid = by_org.get(org) if org is not None else by_person.get(pid)

@@ -129,7 +129,9 @@
       dl.appendChild(el("dt", "Tier"));
       dl.appendChild(t);
     }
-    var signals = c.classification.potential_signals || [];
+    var signals = (c.classification.potential_signals || []).map(function (x) {
+      return Array.isArray(x) ? x.join(" ") : String(x);
+    });
     fact(dl, "Potential", r.potential ? r.potential + (signals.length ? " (" + signals.join(", ") + ")" : "") : null);
     var owner = el("dd", c.owner || "nobody yet");
     owner.setAttribute("data-field", "owner");
