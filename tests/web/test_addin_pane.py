@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 import sqlalchemy as sa
 from addinenv import OFFICE_JS, STANDIN, call
 from consoleenv import ARTIFACTS, Demo, build_demo, free_port, serving, web_section, write_config
@@ -25,7 +26,16 @@ from connector.fake.ews.identity import exchange_user_id
 from connector.fake.ews.server import FakeExchange
 from mapping.store.addin import identity_hash, link_identity
 from mapping.store.insights_card import relationship_card
-from mapping.store.models import EntityType, FollowUp, FollowUpStatus, ItemLink, Relationship, StaffMailbox
+from mapping.store.models import (
+    EntityType,
+    FollowUp,
+    FollowUpStatus,
+    ItemLink,
+    MatchCandidate,
+    MatchStatus,
+    Relationship,
+    StaffMailbox,
+)
 from mapping.store.store import Store
 from scheduler.config import load_config
 from scheduler.followups_job import run_followups
@@ -220,5 +230,36 @@ def test_marking_the_follow_up_done_reaches_the_tasks_folder_on_the_next_run(liv
         assert task is not None and task.fields.get("Status") == "Completed"
         with store.session() as s:
             assert s.get(FollowUp, live.follow_up).pending_write is None
+    finally:
+        store.dispose()
+
+
+def test_a_staff_override_from_the_card_is_shown_on_the_card_and_removable(live: Live) -> None:
+    path = f"/addin/api/relationships/{live.relationship}/override"
+    refused = call(live.base, path, live.token, {"dimension": "tier", "value": "Platinum"})
+    assert refused.status_code == 409 and "Nothing was changed" in refused.json()["error"]
+    assert call(live.base, path, live.token, {"dimension": "tier", "value": "average"}).status_code == 200
+    card = call(live.base, "/addin/api/card", live.token, {"addresses": [live.customer]}).json()["cards"][0]["card"]
+    assert [(o["dimension"], o["value"], o["set_by"]) for o in card["overrides"]] == [("tier", "Average", live.viewer)]
+    gone = requests.delete(f"{live.base}{path}/tier", headers={"Authorization": f"Bearer {live.token}"}, timeout=30)
+    assert gone.status_code == 200
+    card = call(live.base, "/addin/api/card", live.token, {"addresses": [live.customer]}).json()["cards"][0]["card"]
+    assert card["overrides"] == []
+
+
+def test_not_the_same_from_the_card_rejects_a_pending_pair_as_the_caller(live: Live) -> None:
+    store = Store(live.store_url)
+    try:
+        with store.session() as s:
+            pair = s.scalar(sa.select(MatchCandidate.id).where(MatchCandidate.status == MatchStatus.PENDING)
+                            .order_by(MatchCandidate.id))
+        assert pair is not None, "the demo queues doubtful identities for review"
+        assert call(live.base, f"/addin/api/duplicates/{pair}/not-the-same", live.token).status_code == 200
+        with store.session() as s:
+            decided = s.get(MatchCandidate, pair)
+            assert decided is not None and decided.status is MatchStatus.REJECTED
+            assert decided.decided_by == f"addin:{live.viewer}"
+        again = call(live.base, f"/addin/api/duplicates/{pair}/not-the-same", live.token)
+        assert again.status_code == 409
     finally:
         store.dispose()

@@ -71,13 +71,14 @@
     return AUTH === "both" ? entra.then(function (t) { return t || exchange(); }) : entra;
   }
 
-  function api(path, body) {
+  function api(path, body, method) {
     return token().then(function (t) {
       if (!t) return { status: 401, data: {} };
+      var verb = method || "POST";
       return fetch(path, {
-        method: "POST", credentials: "omit",
+        method: verb, credentials: "omit",
         headers: { "Authorization": "Bearer " + t, "Content-Type": "application/json" },
-        body: JSON.stringify(body || {})
+        body: verb === "POST" ? JSON.stringify(body || {}) : undefined
       }).then(function (r) {
         return r.json().catch(function () { return {}; }).then(function (d) { return { status: r.status, data: d }; });
       });
@@ -111,28 +112,24 @@
   function when(iso) { return iso ? String(iso).slice(0, 16).replace("T", " ") : ""; }
 
   function renderCard(entry) {
-    var c = entry.card, r = c.classification.result || {};
+    var c = entry.card;
     var box = el("section", null, "card");
     box.setAttribute("data-relationship", c.id);
     box.appendChild(el("h2", c.name));
     var dl = el("dl", null, "facts");
-    if (c.organisation) {
-      fact(dl, "Organisation", c.organisation.name);
-      fact(dl, "Group", c.organisation.parent);
-    }
-    fact(dl, "Type", r.type);
-    fact(dl, "Status", r.status);
-    if (r.tier || r.value_percent !== null) {
-      var t = el("dd", (r.tier || "") + (r.value_percent !== null && r.value_percent !== undefined
-        ? " (" + Number(r.value_percent).toFixed(1) + " % of value)" : ""), "tier");
+    if (c.organisation) fact(dl, "Organisation", c.organisation);
+    fact(dl, "Group", c.group);
+    fact(dl, "Type", c.type);
+    fact(dl, "Status", c.status);
+    if (c.tier || (c.value_percent !== null && c.value_percent !== undefined)) {
+      var t = el("dd", (c.tier || "") + (c.value_percent !== null && c.value_percent !== undefined
+        ? " (" + Number(c.value_percent).toFixed(1) + " % of value)" : ""), "tier");
       t.setAttribute("data-field", "tier");
       dl.appendChild(el("dt", "Tier"));
       dl.appendChild(t);
     }
-    var signals = (c.classification.potential_signals || []).map(function (x) {
-      return Array.isArray(x) ? x.join(" ") : String(x);
-    });
-    fact(dl, "Potential", r.potential ? r.potential + (signals.length ? " (" + signals.join(", ") + ")" : "") : null);
+    var signals = c.potential_signals || [];
+    fact(dl, "Potential", c.potential ? c.potential + (signals.length ? " (" + signals.join(", ") + ")" : "") : null);
     var owner = el("dd", c.owner || "nobody yet");
     owner.setAttribute("data-field", "owner");
     dl.appendChild(el("dt", "Owner"));
@@ -142,6 +139,28 @@
     fact(dl, "Last contact", day(k.latest_interaction_at));
     fact(dl, "Last purchase", day(k.latest_transaction_on));
     box.appendChild(dl);
+    (c.overrides || []).forEach(function (o) {
+      var line = el("p", o.dimension + " set by hand to " + o.value + " by " + o.set_by + " ", "muted");
+      var rm = el("button", "Remove");
+      rm.onclick = function () { act("/addin/api/relationships/" + c.id + "/override/" + o.dimension, null, "DELETE"); };
+      line.appendChild(rm);
+      box.appendChild(line);
+    });
+    var more = el("details");
+    more.appendChild(el("summary", "Set type, tier or owner by hand"));
+    var dim = el("select");
+    dim.setAttribute("aria-label", "What to set");
+    ["type", "tier", "owner"].forEach(function (d) { var o = el("option", d); o.value = d; dim.appendChild(o); });
+    var val = el("input");
+    val.setAttribute("aria-label", "Value");
+    var set = el("button", "Set");
+    set.onclick = function () {
+      act("/addin/api/relationships/" + c.id + "/override", { dimension: dim.value, value: val.value });
+    };
+    more.appendChild(dim);
+    more.appendChild(val);
+    more.appendChild(set);
+    box.appendChild(more);
     if (entry.what_matters) {
       box.appendChild(el("h3", "What matters to them"));
       box.appendChild(el("p", entry.what_matters));
@@ -219,10 +238,15 @@
     });
   }
 
-  function act(path, body) {
-    api(path, body).then(function (res) {
+  function act(path, body, method) {
+    api(path, body, method).then(function (res) {
       if (res.status === 401) { signInNeeded(); return; }
-      if (res.status !== 200) { window.alert(res.data.error || "That did not work."); return; }
+      if (res.status !== 200) {
+        var p = el("p", res.data.error || "That did not work.", "error");
+        p.setAttribute("role", "alert");
+        root.insertBefore(p, root.firstChild);
+        return;
+      }
       render();
     });
   }
