@@ -28,8 +28,10 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from mapping.store import models_history  # noqa: F401  (its tables join Base.metadata)
-from mapping.store import models_addin  # noqa: F401  (its tables join Base.metadata)
+from mapping.store import (
+    models_addin,  # noqa: F401  (its tables join Base.metadata)
+    models_history,  # noqa: F401  (its tables join Base.metadata)
+)
 from mapping.store.engine import make_engine
 from mapping.store.models import Base
 from mapping.store.readiness import StoreNotReady, readiness

@@ -11,8 +11,10 @@ from typing import Any, Literal
 from alembic import context
 from alembic.autogenerate.api import AutogenContext
 
-from mapping.store import models_history  # noqa: F401  (its tables join Base.metadata)
-from mapping.store import models_addin  # noqa: F401  (its tables join Base.metadata)
+from mapping.store import (
+    models_addin,  # noqa: F401  (its tables join Base.metadata)
+    models_history,  # noqa: F401  (its tables join Base.metadata)
+)
 from mapping.store.models import Base, UTCDateTime
 
 config = context.config
