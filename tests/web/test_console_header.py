@@ -10,7 +10,7 @@ import requests
 from click.testing import CliRunner
 from consoleenv import Demo, free_port, serving, web_section, write_config
 
-from connector.fake.tokens import self_signed_certificate
+from connector.fake.httpserver import self_signed_certificate
 from mapping.store.store import Store
 from scheduler.cli import cli
 from scheduler.config import load_config
