@@ -13,7 +13,9 @@ customer) are answered three ways, and the 50th and 95th percentiles printed sid
   with an Entra token from the fake token service validated in full on every call (keys cached);
 - **card service**: :func:`mapping.store.addin.pane_cards` alone (what the API calls);
 - **raw query**: one SQL statement for the same item: the sender's relationship's five newest
-  interactions through its people (the least any card needs), the baseline.
+  interactions through its people (the least any card needs), the baseline. Written plainly (join and
+  sort), it is slow for the busiest customer (130,000 interactions): the card walks the time index instead
+  and counts at most 10,000 rows, which is why its p95 can be below the baseline's.
 
 Goal (issue 18): the card API under 100 ms at the 95th percentile, on SQLite and PostgreSQL.
 """
@@ -134,11 +136,11 @@ def main() -> None:
                     ("raw query (5 newest interactions)", percentiles(raw, items))]
         finally:
             server.stop()
-    base_p95 = rows[-1][1][1]
+    base_p50, base_p95 = rows[-1][1]
     print(f"{len(items)} items, busiest sender every tenth\n")
-    print(f"{'':38} {'p50':>9} {'p95':>9} {'p95 / raw':>10}")
+    print(f"{'':38} {'p50':>9} {'p95':>9} {'p50 / raw':>10} {'p95 / raw':>10}")
     for label, (p50, p95) in rows:
-        print(f"{label:38} {p50 * 1000:7.1f}ms {p95 * 1000:7.1f}ms {p95 / base_p95:9.1f}x")
+        print(f"{label:38} {p50 * 1000:7.1f}ms {p95 * 1000:7.1f}ms {p50 / base_p50:9.1f}x {p95 / base_p95:9.1f}x")
     goal = rows[0][1][1]
     print(f"\ngoal: card API p95 < 100 ms: {'met' if goal < 0.1 else 'MISSED'} ({goal * 1000:.1f} ms)")
     store.dispose()

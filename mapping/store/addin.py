@@ -80,8 +80,7 @@ class PaneRelationship:
     overrides: tuple[Override, ...]  # live staff overrides (Outlook category or the card)
     key_dates: KeyDates
     timeline: tuple[TimelineEntry, ...]
-    interactions_total: int  # capped: COUNT_CAP + 1 means "more than COUNT_CAP"
-    interactions_capped: bool
+    interactions_total: int | None  # None: more than COUNT_CAP (not counted)
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,11 +179,13 @@ _OPEN = (sa.select(FollowUp.id, StaffMailbox.address, FollowUp.subject, FollowUp
 
 _I, _P = Interaction, InteractionParticipant
 _THEIRS = sa.select(_P.interaction_id).where(_P.person_id.in_(sa.bindparam("people", expanding=True)))
-#: Interactions are counted up to this many (a customer with 90,000 says "10,000+": counting them all
-#: would cost more than the rest of the card).
+#: A relationship with more participant rows than this gets no total on the card ("many"): counting
+#: 100,000 interactions would cost more than the rest of the card.
 COUNT_CAP = 10_000
-_TOTAL = sa.select(sa.func.count()).select_from(
-    sa.select(_I.id).where(_I.id.in_(_THEIRS), _I.is_private.is_(False)).limit(COUNT_CAP + 1).subquery())
+_ROWS = sa.select(sa.func.count()).select_from(
+    sa.select(_P.interaction_id).where(_P.person_id.in_(sa.bindparam("people", expanding=True)))
+    .limit(COUNT_CAP + 1).subquery())
+_TOTAL = sa.select(sa.func.count()).select_from(_I).where(_I.id.in_(_THEIRS), _I.is_private.is_(False))
 _COLUMNS = (_I.id, _I.occurred_at, _I.kind, _I.direction, _I.subject)
 _NEWEST = (_I.occurred_at.desc(), _I.id.desc())
 _FEW = sa.select(*_COLUMNS).where(_I.id.in_(_THEIRS), _I.is_private.is_(False)).order_by(*_NEWEST).limit(
@@ -208,14 +209,16 @@ _PENDING_PAIRS = (sa.select(_C.id, _C.kind, _C.a_id, _C.b_id, _C.score, _C.statu
                   .order_by(_C.score.desc(), _C.id).limit(20))
 
 
-def _timeline(s: Session, people: list[int], limit: int) -> tuple[tuple[TimelineEntry, ...], int]:
-    """The newest ``limit`` visible interactions of ``people`` and their total (at most ``COUNT_CAP + 1``), as
-    :func:`mapping.store.insights_card.relationship_card` finds them (walking the time index for a busy
-    relationship), with prebuilt statements."""
+def _timeline(s: Session, people: list[int], limit: int) -> tuple[tuple[TimelineEntry, ...], int | None]:
+    """The newest ``limit`` visible interactions of ``people`` and their total (None: more than
+    :data:`COUNT_CAP` participant rows, not counted), as :func:`mapping.store.insights_card.relationship_card`
+    finds them (walking the time index for a busy relationship), with prebuilt statements."""
     if not people:
         return (), 0
-    total = int(s.scalar(_TOTAL, {"people": people}) or 0)
-    rows = list(s.execute(_WALK if total > WALK_ABOVE else _FEW, {"people": people, "limit": limit}))
+    rows_seen = int(s.scalar(_ROWS, {"people": people}) or 0)  # stops at COUNT_CAP + 1
+    total = int(s.scalar(_TOTAL, {"people": people}) or 0) if rows_seen <= COUNT_CAP else None
+    busy = rows_seen > WALK_ABOVE
+    rows = list(s.execute(_WALK if busy else _FEW, {"people": people, "limit": limit}))
     viewers: dict[int, list[str]] = {}
     for iid, address in s.execute(_VIEWERS, {"ids": [r[0] for r in rows] or [-1]}):
         viewers.setdefault(iid, []).append(address)
@@ -273,7 +276,7 @@ def _card(s: Session, rid: int, viewer: str, addresses: tuple[str, ...], limit: 
         owner=owner_address or rel.owner, overrides=overrides,
         key_dates=KeyDates(rel.first_contact_at, rel.latest_interaction_at, rel.latest_transaction_on,
                            follow_up.due if follow_up else None),
-        timeline=timeline, interactions_total=min(total, COUNT_CAP), interactions_capped=total > COUNT_CAP)
+        timeline=timeline, interactions_total=total)
     return PaneCard(addresses, card, follow_up, duplicates, note)
 
 

@@ -191,8 +191,8 @@
     } else {
       box.appendChild(el("p", "None open.", "muted"));
     }
-    box.appendChild(el("h3", "Last interactions (" + c.interactions_total.toLocaleString("en")
-      + (c.interactions_capped ? "+" : "") + " in all)"));
+    box.appendChild(el("h3", "Last interactions (" + (c.interactions_total === null
+      ? "more than 10,000" : c.interactions_total.toLocaleString("en")) + " in all)"));
     var ul = el("ul");
     ul.setAttribute("data-field", "timeline");
     c.timeline.forEach(function (i) {
