@@ -39,6 +39,7 @@ from mapping.store.models import (
 from mapping.store.store import Store
 from scheduler.config import load_config
 from scheduler.followups_job import run_followups
+from scheduler.jobs import run_sync
 
 
 @dataclass
@@ -234,17 +235,43 @@ def test_marking_the_follow_up_done_reaches_the_tasks_folder_on_the_next_run(liv
         store.dispose()
 
 
-def test_a_staff_override_from_the_card_is_shown_on_the_card_and_removable(live: Live) -> None:
-    path = f"/addin/api/relationships/{live.relationship}/override"
+def _contact(live: Live) -> tuple[str, str, str]:
+    """A contact in the viewer's mailbox that relsync has classified: (item id, address, its Value category)."""
+    mailbox = live.fake.mailboxes[live.viewer]
+    for item_id, spec in mailbox.items("contacts"):
+        values = [str(c) for c in spec.fields.get("Categories") or () if str(c).startswith("Value: ")]
+        addresses = spec.fields.get("EmailAddresses") or {}
+        if values and isinstance(addresses, dict) and addresses.get("EmailAddress1"):
+            return item_id, str(addresses["EmailAddress1"]), values[0]
+    raise AssertionError("no classified contact in the viewer's mailbox")
+
+
+def _value(live: Live, item_id: str) -> list[str]:
+    spec = live.fake.mailboxes[live.viewer].get(item_id)
+    assert spec is not None
+    return [str(c) for c in spec.fields.get("Categories") or () if str(c).startswith("Value: ")]
+
+
+def test_a_staff_override_from_the_card_is_shown_written_to_outlook_and_removable(live: Live) -> None:
+    item_id, address, before = _contact(live)
+    found = call(live.base, "/addin/api/card", live.token, {"addresses": [address]}).json()["cards"]
+    assert found, f"{address} has a relationship"
+    rid = found[0]["card"]["id"]
+    path = f"/addin/api/relationships/{rid}/override"
     refused = call(live.base, path, live.token, {"dimension": "tier", "value": "Platinum"})
     assert refused.status_code == 409 and "Nothing was changed" in refused.json()["error"]
-    assert call(live.base, path, live.token, {"dimension": "tier", "value": "average"}).status_code == 200
-    card = call(live.base, "/addin/api/card", live.token, {"addresses": [live.customer]}).json()["cards"][0]["card"]
-    assert [(o["dimension"], o["value"], o["set_by"]) for o in card["overrides"]] == [("tier", "Average", live.viewer)]
+    wanted = "Marginal" if before != "Value: Marginal" else "Average"
+    assert call(live.base, path, live.token, {"dimension": "tier", "value": wanted.lower()}).status_code == 200
+    card = call(live.base, "/addin/api/card", live.token, {"addresses": [address]}).json()["cards"][0]["card"]
+    assert [(o["dimension"], o["value"], o["set_by"]) for o in card["overrides"]] == [("tier", wanted, live.viewer)]
+    run_sync(load_config(live.config))  # the normal path: classification applies it, write-back tells Outlook
+    assert _value(live, item_id) == [f"Value: {wanted}"]
     gone = requests.delete(f"{live.base}{path}/tier", headers={"Authorization": f"Bearer {live.token}"}, timeout=30)
     assert gone.status_code == 200
-    card = call(live.base, "/addin/api/card", live.token, {"addresses": [live.customer]}).json()["cards"][0]["card"]
+    card = call(live.base, "/addin/api/card", live.token, {"addresses": [address]}).json()["cards"][0]["card"]
     assert card["overrides"] == []
+    run_sync(load_config(live.config))
+    assert _value(live, item_id) == [before]
 
 
 def test_not_the_same_from_the_card_rejects_a_pending_pair_as_the_caller(live: Live) -> None:
