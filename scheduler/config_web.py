@@ -104,6 +104,11 @@ class AddinConfig(_Section):
     entra_tenant_id: str | None = None
     entra_authority_host: str = Field("https://login.microsoftonline.com")
     entra_ca_file: str | None = Field(None, description="CA bundle trusting a private authority host (tests)")
+    entra_client_id: str | None = Field(
+        None, description="the add-in's app registration MSAL.js nested app authentication signs in with")
+    msal_browser_js: str | None = Field(
+        None, description="absolute path of msal-browser.min.js (npm @azure/msal-browser), served at "
+                          "/addin/msal-browser.min.js for nested app authentication")
     exchange_metadata_urls: list[str] = Field(
         default_factory=list, description="auth metadata documents of the trusted Exchange servers (amurl)")
     pane_url: str | None = Field(
@@ -115,6 +120,8 @@ class AddinConfig(_Section):
     def _pairs(self) -> AddinConfig:
         if (self.entra_audience is None) != (self.entra_tenant_id is None):
             raise ValueError("entra_audience and entra_tenant_id go together: set both (Microsoft 365) or neither")
+        if self.msal_browser_js is not None and not self.msal_browser_js.startswith("/"):
+            raise ValueError("msal_browser_js must be an absolute path (where msal-browser.min.js was unpacked)")
         if self.exchange_metadata_urls and self.pane_url is None:
             raise ValueError("exchange_metadata_urls needs pane_url (the address Exchange identity tokens are for)")
         return self

@@ -37,18 +37,26 @@ def auth_mode(config: AddinConfig) -> str:
 
 def pane_page(config: AddinConfig) -> str:
     office = html.escape(config.office_js, quote=True)
+    msal = "<script src='/addin/msal-browser.min.js'></script>" if config.msal_browser_js else ""
+    naa = ""
+    if config.entra_audience and config.entra_client_id:
+        scope = f"{config.entra_audience.rstrip('/')}/access_as_user"
+        naa = (f" data-client-id='{html.escape(config.entra_client_id, quote=True)}'"
+               f" data-scope='{html.escape(scope, quote=True)}'")
     return ("<!doctype html><html lang='en'><head><meta charset='utf-8'>"
             "<meta name='viewport' content='width=device-width, initial-scale=1'>"
             "<title>relsync</title><link rel='stylesheet' href='/addin/pane.css'>"
-            f"<script src='{office}'></script></head><body>"
-            f"<main id='relsync' data-auth='{auth_mode(config)}' aria-live='polite'>"
+            f"<script src='{office}'></script>{msal}</head><body>"
+            f"<main id='relsync' data-auth='{auth_mode(config)}'{naa} aria-live='polite'>"
             "<p class='empty'>Loading the relationship card...</p></main>"
             "<script src='/addin/pane.js'></script></body></html>")
 
 
 def _csp(config: AddinConfig) -> str:
     office = config.office_js.split("/lib/")[0] if config.office_js.startswith("https://") else ""
-    return (f"default-src 'self'; script-src 'self' {office}; connect-src 'self'; img-src 'self' data:; "
+    # Nested app authentication: MSAL.js asks Outlook for the token, and may read the authority's metadata.
+    login = " https://login.microsoftonline.com" if config.entra_client_id else ""
+    return (f"default-src 'self'; script-src 'self' {office}; connect-src 'self'{login}; img-src 'self' data:; "
             f"style-src 'self'; frame-ancestors https: 'self'; base-uri 'none'; form-action 'self'").replace("  ", " ")
 
 
@@ -66,6 +74,15 @@ async def static(request: Request) -> Response:
         return Response("Not found", status_code=404, media_type="text/plain")
     return FileResponse(STATIC / name, media_type=media, headers={"Cache-Control": "no-cache",
                                                                     "X-Content-Type-Options": "nosniff"})
+
+
+async def msal_script(request: Request) -> Response:
+    """MSAL.js for nested app authentication, from the file the administrator unpacked (no CDN)."""
+    config: AddinConfig = request.app.state.web.addin
+    if config.msal_browser_js is None or not Path(config.msal_browser_js).is_file():
+        return Response("Not found", status_code=404, media_type="text/plain")
+    return FileResponse(config.msal_browser_js, media_type="text/javascript",
+                        headers={"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"})
 
 
 @cache
@@ -131,5 +148,6 @@ ROUTES = [
     Route("/addin/pane.html", pane, methods=["GET"]),
     Route("/addin/link", link, methods=["GET", "POST"]),
     Route("/addin/icon-{size}.png", icon, methods=["GET"]),
+    Route("/addin/msal-browser.min.js", msal_script, methods=["GET"]),
     Route("/addin/{name}", static, methods=["GET"]),
 ]

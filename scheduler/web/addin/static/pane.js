@@ -59,16 +59,36 @@
     });
   }
 
+  // Microsoft 365: nested app authentication (MSAL.js, brokered by Outlook) when relsync serves MSAL.js and
+  // names the add-in's app registration; otherwise Office's own SSO (Office.auth.getAccessToken).
+  var naa = null;
+  function entraToken() {
+    var clientId = root.getAttribute("data-client-id"), scope = root.getAttribute("data-scope");
+    if (clientId && window.msal && window.msal.createNestablePublicClientApplication) {
+      if (!naa) {
+        naa = window.msal.createNestablePublicClientApplication({
+          auth: { clientId: clientId, authority: "https://login.microsoftonline.com/common" }
+        });
+      }
+      return naa.then(function (pca) {
+        var request = { scopes: [scope] };
+        return pca.acquireTokenSilent(request).catch(function () { return pca.acquireTokenPopup(request); });
+      }).then(function (r) { return r && r.accessToken ? r.accessToken : null; }).catch(function () { return null; });
+    }
+    if (Office.auth && Office.auth.getAccessToken) {
+      return Office.auth.getAccessToken({ allowSignInPrompt: true, forMSGraphAccess: false })
+        .catch(function () { return null; });
+    }
+    return Promise.resolve(null);
+  }
+
   function token() {
     var mailbox = Office.context.mailbox;
     var exchange = function () {
       return asPromise(function (cb) { mailbox.getUserIdentityTokenAsync(cb); });
     };
     if (AUTH === "exchange") return exchange();
-    var entra = (Office.auth && Office.auth.getAccessToken)
-      ? Office.auth.getAccessToken({ allowSignInPrompt: true, forMSGraphAccess: false }).catch(function () { return null; })
-      : Promise.resolve(null);
-    return AUTH === "both" ? entra.then(function (t) { return t || exchange(); }) : entra;
+    return AUTH === "both" ? entraToken().then(function (t) { return t || exchange(); }) : entraToken();
   }
 
   function api(path, body, method) {
