@@ -119,6 +119,8 @@ def _items(live: Live) -> list[dict[str, Any]]:
         {"itemType": "message", "from": staff,
          "to": [{"emailAddress": f"person{i}@customer{i % 40}.example"} for i in range(499)]
          + [{"emailAddress": live.customer}]},
+        {"itemType": "appointment", "compose": True, "organizer": staff,
+         "requiredAttendees": [staff, {"emailAddress": live.customer}], "optionalAttendees": []},
     ]
 
 
@@ -193,6 +195,13 @@ def test_an_item_with_500_recipients_shows_the_known_customer_and_counts_the_unk
     assert "Not in relsync yet" in page.inner_text("main")
     more = re.search(r"(\d+) more\.", page.inner_text("main"))  # ten unknown listed, the rest counted
     assert more is not None and int(more.group(1)) >= 480, page.inner_text("main")[-400:]
+
+
+def test_a_meeting_being_organised_shows_its_external_attendee(live: Live, page: Any) -> None:
+    _select(page, 6)
+    page.locator(f"section[data-relationship='{live.relationship}']").wait_for(timeout=20_000)
+    _shot(page, "meeting-compose")
+    assert "Not in relsync yet" not in page.inner_text("main")
 
 
 def test_the_api_answers_bad_input_with_a_card_or_an_empty_state(live: Live) -> None:
