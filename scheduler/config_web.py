@@ -87,6 +87,46 @@ class RolesConfig(_Section):
         return sorted({u for r in ROLE_ORDER for u in getattr(self, r) if "*" not in u and "?" not in u})
 
 
+class AddinConfig(_Section):
+    """``[web.addin]``: the Outlook add-in's API (see README, "Outlook add-in") and who may call it.
+
+    Users are the configured staff mailboxes (``[mailboxes] addresses``); a token is accepted from:
+
+    - Microsoft 365 (nested app authentication): an Entra access token whose ``aud`` is
+      ``entra_audience`` (the API's application ID URI or client id), from ``entra_tenant_id`` on
+      ``entra_authority_host``, signed with a key the tenant publishes;
+    - Exchange Server: an Exchange identity token whose ``amurl`` is one of
+      ``exchange_metadata_urls`` (the servers' auth metadata documents) and whose ``aud`` is the pane's
+      address; the Exchange user is linked to their mailbox once, signed in to the console.
+    """
+
+    entra_audience: str | None = Field(None, description="the relsync API's application ID URI or client id")
+    entra_tenant_id: str | None = None
+    entra_authority_host: str = Field("https://login.microsoftonline.com")
+    entra_ca_file: str | None = Field(None, description="CA bundle trusting a private authority host (tests)")
+    entra_client_id: str | None = Field(
+        None, description="the add-in's app registration MSAL.js nested app authentication signs in with")
+    msal_browser_js: str | None = Field(
+        None, description="absolute path of msal-browser.min.js (npm @azure/msal-browser), served at "
+                          "/addin/msal-browser.min.js for nested app authentication")
+    exchange_metadata_urls: list[str] = Field(
+        default_factory=list, description="auth metadata documents of the trusted Exchange servers (amurl)")
+    pane_url: str | None = Field(
+        None, description="the pane's public address (the identity token's aud), e.g. https://HOST/addin/pane.html")
+    office_js: str = Field("https://appsforoffice.microsoft.com/lib/1/hosted/office.js",
+                           description="where the pane loads Office.js from (Microsoft's address)")
+
+    @model_validator(mode="after")
+    def _pairs(self) -> AddinConfig:
+        if (self.entra_audience is None) != (self.entra_tenant_id is None):
+            raise ValueError("entra_audience and entra_tenant_id go together: set both (Microsoft 365) or neither")
+        if self.msal_browser_js is not None and not self.msal_browser_js.startswith("/"):
+            raise ValueError("msal_browser_js must be an absolute path (where msal-browser.min.js was unpacked)")
+        if self.exchange_metadata_urls and self.pane_url is None:
+            raise ValueError("exchange_metadata_urls needs pane_url (the address Exchange identity tokens are for)")
+        return self
+
+
 class WebConfig(_Section):
     """``[web]``: where the console listens, how people sign in, and their roles."""
 
@@ -104,6 +144,7 @@ class WebConfig(_Section):
     timeline_limit: int = Field(200, ge=10, le=5000, description="interactions shown on a relationship page")
     oidc: OidcConfig | None = None
     roles: RolesConfig = Field(default_factory=lambda: RolesConfig())
+    addin: AddinConfig = Field(default_factory=lambda: AddinConfig())
 
     @field_validator("listen")
     @classmethod

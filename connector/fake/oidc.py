@@ -44,7 +44,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 #: How a test makes the next ID tokens wrong: signed by a key not in the JWKS, already expired, for
 #: another audience, with another nonce, or from another issuer.
-Tamper = Literal["forged", "expired", "wrong_audience", "wrong_nonce", "wrong_issuer"]
+Tamper = Literal["forged", "expired", "wrong_audience", "wrong_nonce", "wrong_issuer", "wrong_tenant"]
 
 CODE_LIFETIME_SECONDS = 600  # "Authorization codes are short lived, typically expiring after about 10 minutes"
 
@@ -197,3 +197,38 @@ class OidcProvider:
         return 200, {"token_type": "Bearer", "scope": grant.scope, "expires_in": 3599, "ext_expires_in": 3599,
                      "access_token": "fake-user-at-" + secrets.token_urlsafe(24), "id_token": token,
                      "client_info": client_info}
+
+    # --- access tokens for an API (nested app authentication) -------------------------------------
+    def access_token(self, user: str, audience: str, issuer: str, client_id: str = "outlook-addin",
+                     scope: str = "access_as_user", tamper: Tamper | None = None) -> str:
+        """A v2.0 access token for ``user`` to call the API ``audience``, as Entra gives a nested app
+        (MSAL.js ``createNestablePublicClientApplication`` in an Outlook add-in, brokered by Outlook).
+
+        Claims as "Access token claims reference"
+        (https://learn.microsoft.com/en-us/entra/identity-platform/access-token-claims-reference): ``aud``,
+        ``iss``, ``iat``, ``nbf``, ``exp``, ``azp`` (the client app), ``scp``, ``tid``, ``oid``, ``sub``,
+        ``preferred_username``, ``name``, ``ver`` 2.0; RS256 with the key the tenant publishes. Only a
+        known test user gets one (KeyError otherwise)."""
+        folded = user.casefold()
+        if folded not in self.users:
+            raise KeyError(f"{user} is not a user of the fake tenant")
+        now = int(time.time())
+        claims: dict[str, Any] = {
+            "ver": "2.0", "iss": issuer, "aud": audience, "iat": now, "nbf": now, "exp": now + 3600,
+            "azp": client_id, "azpacr": "0", "scp": scope, "tid": self.tenant_id,
+            "oid": str(uuid.uuid5(uuid.NAMESPACE_URL, folded)),
+            "sub": b64url(hashlib.sha256(f"{client_id}:{folded}".encode()).digest()),
+            "preferred_username": folded, "name": folded.split("@")[0].replace(".", " ").title(),
+        }
+        key = self.key
+        if tamper == "forged":
+            key = self._stranger
+        elif tamper == "expired":
+            claims.update(iat=now - 7200, nbf=now - 7200, exp=now - 3600)
+        elif tamper == "wrong_audience":
+            claims["aud"] = "api://some-other-api"
+        elif tamper == "wrong_issuer":
+            claims["iss"] = "https://login.example.invalid/other-tenant/v2.0"
+        elif tamper == "wrong_tenant":
+            claims["tid"] = str(uuid.uuid5(uuid.NAMESPACE_DNS, "fabrikam-tenant"))
+        return sign_jwt(key, self.kid, claims)

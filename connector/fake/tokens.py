@@ -135,6 +135,12 @@ class FakeTokenService(LoopbackServer):
     def token_endpoint(self) -> str:
         return f"{self.authority}/oauth2/v2.0/token"
 
+    def user_access_token(self, user: str, audience: str, **kwargs: Any) -> str:
+        """An access token for ``user`` to call the API ``audience`` (nested app authentication in an
+        Outlook add-in), signed with the key this tenant publishes; see
+        :meth:`connector.fake.oidc.OidcProvider.access_token` (``tamper=`` makes it wrong on purpose)."""
+        return self.oidc.access_token(user, audience, f"{self.authority}/v2.0", **kwargs)
+
     # --- control ---------------------------------------------------------------------------------
     def revoke(self, token: str | None = None) -> None:
         """Exchange stops accepting ``token`` (every token issued so far if None)."""
@@ -347,7 +353,8 @@ class _Handler(LoopbackHandler):
 
     def _tenant_path(self) -> tuple[str, str] | None:
         tenant, _, rest = self.path.split("?")[0].lstrip("/").partition("/")
-        if tenant != self.service.tenant:
+        # Entra answers for a tenant by its name and by its id (the GUID a token's ``tid`` carries).
+        if tenant not in (self.service.tenant, self.service.oidc.tenant_id):
             self._json(*_error(400, "invalid_tenant", "AADSTS90002", f"Tenant '{tenant}' not found."))
             return None
         return tenant, "/" + rest

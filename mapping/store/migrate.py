@@ -28,7 +28,13 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from mapping.store import models_business, models_history, models_imports, models_privacy  # noqa: F401  (their tables join Base.metadata)
+from mapping.store import (  # noqa: F401  (their tables join Base.metadata)
+    models_addin,
+    models_business,
+    models_history,
+    models_imports,
+    models_privacy,
+)
 from mapping.store.engine import make_engine
 from mapping.store.models import Base
 from mapping.store.readiness import StoreNotReady, readiness

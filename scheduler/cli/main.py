@@ -17,6 +17,7 @@ from mapping.store.errors import store_failure
 
 # Each command module registers its commands on ``cli`` when imported.
 from scheduler.cli import (  # noqa: F401
+    addin,
     classify,
     db,
     demo,

@@ -28,6 +28,9 @@ from mapping.store.insights import ReportSettings
 from mapping.store.store import Store
 from scheduler.config_web import WebConfig
 from scheduler.web import pages, reports, review, signin
+from scheduler.web.addin import api as addin_api
+from scheduler.web.addin import pane as addin_pane
+from scheduler.web.addin.tokens import AddinTokens
 from scheduler.web.idtoken import EntraSignIn
 from scheduler.web.render import render
 from scheduler.web.security import PAGE_ROLES, Refused
@@ -104,15 +107,16 @@ def _error_page(request: Request, status: int, message: str) -> Response:
 
 
 def create_app(web: WebConfig, store: Store, configured_mailboxes: Sequence[str] = (),
-               settings: ReportSettings | None = None) -> Starlette:
-    """The console for ``store``: ``configured_mailboxes`` for sync health, ``settings`` (from the
-    config, :func:`scheduler.web.reports.report_settings`) for the report pages."""
+               settings: ReportSettings | None = None, internal_domains: Sequence[str] = ()) -> Starlette:
+    """The console for ``store``: ``configured_mailboxes`` for sync health (and the Outlook add-in's
+    users), ``settings`` (from the config, :func:`scheduler.web.reports.report_settings`) for the report
+    pages, ``internal_domains`` for telling colleagues from customers in the add-in."""
     if not (web.roles.admin or web.roles.manager or web.roles.staff):
         raise WebConfigError("web.roles gives nobody a role, so nobody could use the console: add [web.roles] "
                              'with admin = ["you@example.com"] (see README, "Web console")')
     app = Starlette(
         routes=[Route("/static/console.css", stylesheet), *signin.ROUTES, *pages.ROUTES, *review.ROUTES,
-                *reports.ROUTES],
+                *reports.ROUTES, *addin_api.ROUTES, *addin_pane.ROUTES],
         middleware=[Middleware(SessionMiddleware, secret_key=session_secret(web), session_cookie=SESSION_COOKIE,
                                max_age=int(web.session_hours * 3600), same_site="lax",
                                https_only=web.cookie_secure)],
@@ -124,4 +128,6 @@ def create_app(web: WebConfig, store: Store, configured_mailboxes: Sequence[str]
     app.state.configured_mailboxes = list(configured_mailboxes)
     app.state.pages = frozenset(PAGE_ROLES)
     app.state.report_settings = settings or ReportSettings()
+    app.state.internal_domains = tuple(internal_domains)
+    app.state.addin_tokens = AddinTokens(web.addin, configured_mailboxes, store)
     return app

@@ -46,7 +46,8 @@ def listen_of(loaded: LoadedConfig, override: str | None = None) -> Listen:
 
 def console_app(loaded: LoadedConfig, store: Store) -> Starlette:
     """The console for this configuration and store."""
-    return create_app(loaded.config.web, store, loaded.config.mailboxes.addresses, report_settings(loaded))
+    return create_app(loaded.config.web, store, loaded.config.mailboxes.addresses, report_settings(loaded),
+                      loaded.config.organisation.internal_domains)
 
 
 def uvicorn_config(app: Starlette, where: Listen) -> uvicorn.Config:

@@ -52,35 +52,43 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def build_demo(directory: Path, ews_schema: object) -> Demo:
-    company = build_company(7, 2, "tiny")
-    config = directory / "relsync.toml"
-    with FakeExchange(company, validate=ews_schema) as fake:
-        mailboxes = [m.email for m in company.mailboxes()]
-        write_fake_config(config, fake.url, fake.username, fake.password, mailboxes, company.domain)
-        with config.open("a") as f:
-            f.write("\n[identity]\nmerge_threshold = 1.0\nreview_threshold = 0.6\n")
-        base = config.read_text(encoding="utf-8")
-        config.write_text(base + "\n[followups]\nenabled = false\n", encoding="utf-8")
-        from scheduler.followups_job import run_followups
-        from scheduler.jobs import run_sync, thresholds
+def build_demo(directory: Path, ews_schema: object, fake: FakeExchange | None = None) -> Demo:
+    """The demo in ``directory``; with ``fake`` (a running FakeExchange of a tiny company), on that one,
+    left running for the caller (the add-in tests keep using it), else on a fake of its own."""
+    if fake is None:
+        with FakeExchange(build_company(7, 2, "tiny"), validate=ews_schema) as own:
+            return _build_demo(directory, own)
+    return _build_demo(directory, fake)
 
-        loaded = load_config(config)
-        upgrade(loaded.config.store.url)
-        run_sync(loaded)
-        sales = write_sales_history(config, company, label="--dir")
-        store = Store(loaded.config.store.url)
-        try:
-            with store.session() as s:
-                import_transactions(s, parse_transactions(sales.read_text(encoding="utf-8")).rows, sales.name,
-                                    thresholds(loaded))
-        finally:
-            store.dispose()
-        run_sync(loaded)
-        # Planned six weeks ago: the cadence tasks of then are overdue now.
-        config.write_text(base, encoding="utf-8")
-        run_followups(load_config(config), now=utcnow() - timedelta(days=42))
-        assert fake.violations == []
+
+def _build_demo(directory: Path, fake: FakeExchange) -> Demo:
+    company = fake.company
+    config = directory / "relsync.toml"
+    mailboxes = [m.email for m in company.mailboxes()]
+    write_fake_config(config, fake.url, fake.username, fake.password, mailboxes, company.domain)
+    with config.open("a") as f:
+        f.write("\n[identity]\nmerge_threshold = 1.0\nreview_threshold = 0.6\n")
+    base = config.read_text(encoding="utf-8")
+    config.write_text(base + "\n[followups]\nenabled = false\n", encoding="utf-8")
+    from scheduler.followups_job import run_followups
+    from scheduler.jobs import run_sync, thresholds
+
+    loaded = load_config(config)
+    upgrade(loaded.config.store.url)
+    run_sync(loaded)
+    sales = write_sales_history(config, company, label="--dir")
+    store = Store(loaded.config.store.url)
+    try:
+        with store.session() as s:
+            import_transactions(s, parse_transactions(sales.read_text(encoding="utf-8")).rows, sales.name,
+                                thresholds(loaded))
+    finally:
+        store.dispose()
+    run_sync(loaded)
+    # Planned six weeks ago: the cadence tasks of then are overdue now.
+    config.write_text(base, encoding="utf-8")
+    run_followups(load_config(config), now=utcnow() - timedelta(days=42))
+    assert fake.violations == []
     domain = company.domain
     return Demo(directory, config, company, f"ada.admin@{domain}", f"max.manager@{domain}", mailboxes[0],
                 f"nobody@{domain}")

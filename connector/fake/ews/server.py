@@ -50,6 +50,7 @@ from lxml import etree
 
 from connector.fake.ews import soap, unsupported
 from connector.fake.ews.context import Ctx, SoapFault
+from connector.fake.ews.identity import METADATA_PATH, ExchangeIdentityIssuer
 from connector.fake.ews.router import HANDLERS, MAILBOX_OPERATIONS, unknown_mailbox_response
 from connector.fake.ews.xmlout import NS_S, NS_T
 from connector.fake.faults import TRANSPORT_KINDS, FaultPlan
@@ -136,6 +137,7 @@ class FakeExchange(LoopbackServer):
             self._by_number.append(store)
             self.user_configs.seed_category_list(store.number, store.address)
         self._validate_lock = threading.Lock()
+        self._identity: ExchangeIdentityIssuer | None = None
 
     def handler_class(self) -> type[BaseHTTPRequestHandler]:
         return type("Handler", (_Handler,), {"fake": self})
@@ -148,6 +150,26 @@ class FakeExchange(LoopbackServer):
     @property
     def url(self) -> str:
         return f"{self.base_url}{EWS_PATH}"
+
+    @property
+    def identity(self) -> ExchangeIdentityIssuer:
+        """Exchange identity tokens for Outlook add-ins and their signing certificate (made on first use:
+        RSA keys take a moment, and most tests never ask)."""
+        with self._validate_lock:
+            if self._identity is None:
+                self._identity = ExchangeIdentityIssuer()
+            return self._identity
+
+    @property
+    def metadata_url(self) -> str:
+        """The auth metadata document (``amurl`` of the identity tokens), served without sign-in."""
+        return f"{self.base_url}{METADATA_PATH}"
+
+    def identity_token(self, address: str, audience: str, **kwargs: Any) -> str:
+        """An Exchange identity token for ``address``'s add-in at ``audience`` (see :mod:`.identity`)."""
+        if self.mailbox_for(address) is None:
+            raise KeyError(f"no mailbox {address} in the fake Exchange")
+        return self.identity.identity_token(address.strip().lower(), audience, self.metadata_url, **kwargs)
 
     # --- lookups ---------------------------------------------------------------------------------
 
@@ -351,6 +373,9 @@ class _Handler(LoopbackHandler):
             # an authenticated one gets the service page, which the fake does not serve.
             if self._authorized() is not None:
                 self._send(405, b"Method Not Allowed", "text/plain", {"Allow": "POST"})
+        elif self.path.split("?")[0].lower() == METADATA_PATH:
+            # Anonymous, as on Exchange: add-in back ends fetch it to check identity token signatures.
+            self._json(200, self.fake.identity.metadata_document(self.fake.metadata_url))
         elif self.path.startswith("/_fake/stats"):
             self._json(200, self.fake.stats.to_json())
         elif self.path.startswith("/_fake/overlaps"):

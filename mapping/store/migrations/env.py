@@ -11,7 +11,13 @@ from typing import Any, Literal
 from alembic import context
 from alembic.autogenerate.api import AutogenContext
 
-from mapping.store import models_business, models_history, models_imports, models_privacy  # noqa: F401  (their tables join Base.metadata)
+from mapping.store import (  # noqa: F401  (their tables join Base.metadata)
+    models_addin,
+    models_business,
+    models_history,
+    models_imports,
+    models_privacy,
+)
 from mapping.store.models import Base, UTCDateTime
 
 config = context.config
