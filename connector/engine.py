@@ -71,6 +71,8 @@ class FolderReport:
     unlinked: int = 0
     retries: int = 0
     throttled_seconds: float = 0.0
+    #: EWS fast reader: items it handed to exchangelib's parse (connector.ews.fast_parse), for metrics.
+    parsed_by_exchangelib: int = 0
 
 
 @dataclass

@@ -31,7 +31,7 @@ from exchangelib.properties import ItemId
 from exchangelib.services import SyncFolderItems
 
 from connector.base import CallStats, Counters, FolderStart, RawPage
-from connector.engine import MailboxSync, SyncInterrupted, SyncSettings
+from connector.engine import FolderReport, MailboxSync, SyncInterrupted, SyncSettings
 from connector.errors import ExchangeError, Throttled, TransientError
 from connector.ews.client import FOLDER_ATTRIBUTES, EwsConnection
 from connector.ews.errors import translate
@@ -336,12 +336,15 @@ class EwsFolder:
     def translate(self, page: RawPage, counters: Counters) -> tuple[list[ItemChange], list[SkippedItem]]:
         items = list(page.items)
         if self.reader.settings.fast_reader:
-            items = self._read_fast(items)
+            items, fallbacks = self._read_fast(items)
+            if isinstance(counters, FolderReport):  # the engine's report: into the metrics
+                counters.parsed_by_exchangelib += fallbacks
         return self.reader._translate(self.account, self.name, items, self.log)
 
-    def _read_fast(self, elems: list[Any]) -> list[tuple[str, Any]]:
+    def _read_fast(self, elems: list[Any]) -> tuple[list[tuple[str, Any]], int]:
         """The page's change elements read by the fast reader; what it cannot read is parsed by exchangelib
-        (counted in ``fast_fallbacks``) and translated as before, each in its place in the page's order."""
+        (counted in ``fast_fallbacks``; also returned) and translated as before, each in its place in the
+        page's order."""
         reader = self.reader
         owner = self.account.primary_smtp_address
         region = reader.settings.default_region
@@ -361,7 +364,7 @@ class EwsFolder:
         reader.fast_items += len(elems) - fallbacks
         if fallbacks:
             self.log.debug("items parsed by exchangelib", folder=self.name, count=fallbacks)
-        return result
+        return result, fallbacks
 
     def window(self) -> tuple[datetime, datetime] | None:
         return None  # EWS sends series: the store expands them (see EwsReader._series)

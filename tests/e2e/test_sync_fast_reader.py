@@ -22,6 +22,7 @@ from mapping.changes import SyncRules
 from mapping.store.migrate import upgrade
 from mapping.store.reports import export_rows
 from mapping.store.store import Store
+from scheduler.metrics import Metrics
 
 
 def _exports(store: Store) -> dict[str, list[str]]:
@@ -66,6 +67,17 @@ def test_the_demo_company_synced_with_the_fast_reader_gives_the_store_exchangeli
         assert fast.reader.fast_items > 100  # contacts and e-mails were read by the fast reader itself
         assert slow.reader.fast_items == 0 and slow.reader.fast_fallbacks == 0
         assert _skipped(fast_reports) == _skipped(slow_reports)
+        # What the fast reader handed to exchangelib (calendar items) is counted, per mailbox and folder.
+        handed = {(r.mailbox, f.folder): f.parsed_by_exchangelib for r in fast_reports for f in r.folders}
+        assert sum(handed.values()) == fast.reader.fast_fallbacks > 0
+        assert all(n == 0 for (_, folder), n in handed.items() if folder != "calendar")
+        metrics = Metrics()
+        for report in fast_reports:
+            metrics.record_mailbox(report)
+        mailbox = fast_reports[0].mailbox
+        assert metrics.registry.get_sample_value(
+            "relsync_items_parsed_by_exchangelib_total", {"mailbox": mailbox, "folder": "calendar"}
+        ) == handed[(mailbox, "calendar")]
         assert [(f.folder, f.result.created) for r in fast_reports for f in r.folders] == [
             (f.folder, f.result.created) for r in slow_reports for f in r.folders
         ]
