@@ -24,9 +24,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, Final
 
+from exchangelib.errors import UnknownTimeZone
+from exchangelib.ewsdatetime import EWSTimeZone
 from exchangelib.services import SyncFolderItems
 from lxml import etree
 
+from connector.ews.translate.zones import zone_name
 from connector.translate_rules import (
     ADDRESS_KINDS,
     BadItem,
@@ -37,9 +40,19 @@ from connector.translate_rules import (
     text_field,
     utc_datetime,
 )
-from mapping.changes import ItemChange, SkippedItem
+from mapping.changes import ItemChange, MeetingSeries, SkippedItem
 from mapping.hygiene import normalise_email, normalise_phone
-from mapping.records import ContactRecord, EmailRecord, MessageRecord, Participant, PhoneRecord, PostalRecord, Role
+from mapping.records import (
+    ContactRecord,
+    EmailRecord,
+    MeetingRecord,
+    MessageRecord,
+    Participant,
+    PhoneRecord,
+    PostalRecord,
+    Response,
+    Role,
+)
 
 T = "{http://schemas.microsoft.com/exchange/services/2006/types}"
 _CREATE, _UPDATE, _DELETE, _READ_FLAG = (T + "Create", T + "Update", T + "Delete", T + "ReadFlagChange")
@@ -300,6 +313,106 @@ def _message(item: Any, folder: str, owner: str | None) -> tuple[MessageRecord, 
     return record, tuple(_texts(item, T + "Categories", T + "String") or ())
 
 
+# --- meetings ----------------------------------------------------------------------------------------
+
+_RESPONSES: dict[str, Response] = {
+    "Unknown": "unknown",
+    "Organizer": "organizer",
+    "Tentative": "tentative",
+    "Accept": "accepted",
+    "Decline": "declined",
+    "NoResponseReceived": "no_response",
+}
+#: Windows time zone id -> the zone name exchangelib's EWSTimeZone.from_ms_id and zone_name make of it.
+_ZONES: dict[str, str | None] = {}
+
+
+def _zone(item: Any) -> str:
+    """As :func:`connector.ews.translate.zones.meeting_zone` for a meeting whose start is UTC."""
+    if item.find(T + "MeetingTimeZone") is not None:
+        raise _Unreadable("MeetingTimeZone")
+    found = item.find(T + "StartTimeZone")
+    if found is not None:
+        tz_id = found.get("Id") or found.get("Name")
+        if not tz_id:
+            raise _Unreadable("StartTimeZone")
+        if tz_id not in _ZONES:
+            try:
+                _ZONES[tz_id] = zone_name(EWSTimeZone.from_ms_id(tz_id))
+            except UnknownTimeZone:
+                _ZONES[tz_id] = None  # exchangelib reads an unknown zone as no zone
+        name = _ZONES[tz_id]
+        if name:
+            return name
+    return "UTC"  # the start's own zone: every start this reader reads is UTC ("...Z")
+
+
+def _flag(item: Any, tag: str) -> bool:
+    text = _text(item, tag)
+    if text is None or text == "false":
+        return False
+    if text == "true":
+        return True
+    raise _Unreadable(tag)
+
+
+def _attendees(item: Any, tag: str, role: Role) -> list[Participant | None]:
+    found = item.find(tag)
+    result: list[Participant | None] = []
+    for attendee in () if found is None else found:
+        box = attendee.find(T + "Mailbox")
+        response = _RESPONSES.get(_text(attendee, T + "ResponseType") or "Unknown", "unknown")
+        result.append(None if box is None else participant_of(_Mailbox(box), role, response))
+    return result
+
+
+def _meeting(item: Any) -> tuple[MeetingSeries, tuple[str, ...]]:
+    """As :func:`connector.ews.translate.meetings.meeting_record` reads a single (not recurring, not
+    all-day) exchangelib ``CalendarItem``; series, occurrences and all-day events are exchangelib's."""
+    item_id, change_key = _item_id(item)
+    kind = _text(item, T + "CalendarItemType")
+    if kind not in (None, "Single") or _flag(item, T + "IsAllDayEvent"):
+        raise _Unreadable("CalendarItemType")
+    for tag in ("Recurrence", "ModifiedOccurrences", "DeletedOccurrences"):
+        if item.find(T + tag) is not None:
+            raise _Unreadable(tag)
+    zone = _zone(item)
+    start = utc_datetime(item_id, "start", _datetime(item, T + "Start"))
+    if start is None:
+        raise BadItem(item_id, "no start")
+    end = utc_datetime(item_id, "end", _datetime(item, T + "End")) or start
+    if end < start:
+        raise BadItem(item_id, "ends before it starts")
+    participants = dedupe_participants(
+        [
+            participant_of(_mailbox(item, T + "Organizer"), "organizer", "organizer"),
+            *_attendees(item, T + "RequiredAttendees", "required"),
+            *_attendees(item, T + "OptionalAttendees", "optional"),
+        ]
+    )
+    if not participants:
+        raise BadItem(item_id, "no address: no organiser or attendee with a valid e-mail address")
+    record = MeetingRecord(
+        item_id=item_id,
+        change_key=change_key,
+        uid=text_field(item_id, "UID", _text(item, T + "UID")),
+        occurrence_start=None,
+        start=start,
+        end=end,
+        is_all_day=False,
+        time_zone=zone,
+        subject=text_field(item_id, "subject", _text(item, T + "Subject")),
+        location=text_field(item_id, "location", _text(item, T + "Location")),
+        participants=participants,
+        is_cancelled=_flag(item, T + "IsCancelled"),
+        sensitivity=sensitivity_of(_text(item, T + "Sensitivity")),
+        calendar_item_type="single",
+        start_date=None,
+        end_date=None,
+    )
+    return MeetingSeries(item=record, occurrences=(record,)), tuple(_texts(item, T + "Categories", T + "String") or ())
+
+
 # --- one change ----------------------------------------------------------------------------------------
 
 
@@ -321,11 +434,13 @@ def fast_change(
     item = elem[0]
     kind = etree.QName(item).localname if isinstance(item.tag, str) else ""
     try:
-        record: ContactRecord | MessageRecord
+        record: ContactRecord | MessageRecord | MeetingSeries
         if folder == "contacts" and kind == "Contact":
             record, categories = _contact(item, default_region)
         elif folder in ("inbox", "sentitems") and kind == "Message":
             record, categories = _message(item, folder, owner)
+        elif folder == "calendar" and kind == "CalendarItem":
+            record, categories = _meeting(item)
         else:
             return FALLBACK
     except BadItem as exc:
@@ -333,4 +448,5 @@ def fast_change(
         return SkippedItem(item_id=exc.item_id or (None if found is None else found.get("Id")), reason=exc.reason)
     except Exception:  # _Unreadable, or anything unexpected: exchangelib's parse decides, nothing is dropped
         return FALLBACK
-    return ItemChange(item_id=record.item_id, change_key=record.change_key, record=record, categories=categories)
+    head = record.item if isinstance(record, MeetingSeries) else record
+    return ItemChange(item_id=head.item_id, change_key=head.change_key, record=record, categories=categories)
