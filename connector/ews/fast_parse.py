@@ -84,6 +84,28 @@ class RawSyncFolderItems(SyncFolderItems):  # type: ignore[misc]  # exchangelib 
     def _elem_to_obj(self, elem: Any) -> Any:
         return elem
 
+    @classmethod
+    def _get_soap_parts(cls, response: Any) -> Any:
+        # exchangelib feeds lxml from ``response.iter_content()``: on a response already read (this
+        # service does not stream) that is one byte per call, a third of raw exchangelib's time in a
+        # profile. The same parser over the same bytes, given whole: the same tree.
+        content = getattr(response, "content", None)
+        if isinstance(content, bytes):
+            return super()._get_soap_parts(_WholeBody(content))
+        return super()._get_soap_parts(response)
+
+
+class _WholeBody:
+    """A read response's body as exchangelib's ``to_xml`` takes it whole (bytes, not a generator)."""
+
+    __slots__ = ("_content",)
+
+    def __init__(self, content: bytes) -> None:
+        self._content = content
+
+    def iter_content(self) -> bytes:
+        return self._content
+
 
 def exchangelib_change(service: SyncFolderItems, elem: Any) -> tuple[str, Any]:
     """The ``(change_type, item)`` exchangelib's own parse makes of a change element (the fallback)."""
@@ -110,11 +132,13 @@ def _datetime(elem: Any, tag: str) -> datetime | None:
     if text is None:
         return None
     # exchangelib's EWSDateTime.from_string: "...Z" is parsed with "%Y-%m-%dT%H:%M:%SZ"; any other form
-    # (offsets, fractions, naive) takes paths of its own: leave those to it.
-    if len(text) != 20 or text[-1] != "Z" or text[10] != "T":
+    # (offsets, fractions, naive) takes paths of its own: leave those to it. On exactly that form
+    # fromisoformat gives the same value, many times faster than strptime.
+    if len(text) != 20 or text[-1] != "Z" or text[10] != "T" or text[13] != ":" or text[16] != ":" \
+            or not text[:4].isdigit():
         raise _Unreadable(tag)
     try:
-        return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+        return datetime.fromisoformat(text[:19]).replace(tzinfo=UTC)
     except ValueError:
         raise _Unreadable(tag) from None
 
