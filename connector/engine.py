@@ -57,6 +57,9 @@ class SyncSettings:
     #: import), applying moves to a second process for the rest of the ``sync`` call, so the store's
     #: work overlaps the server's on another core (see mapping.store.page_writer). 0: never.
     parallel_apply_min_changes: int = 256
+    #: EWS: read SyncFolderItems pages with lxml straight into records (connector.ews.fast_parse),
+    #: exchangelib parsing only what that reader cannot read. False: exchangelib parses every item.
+    fast_reader: bool = True
 
 
 @dataclass
@@ -68,6 +71,8 @@ class FolderReport:
     unlinked: int = 0
     retries: int = 0
     throttled_seconds: float = 0.0
+    #: EWS fast reader: items it handed to exchangelib's parse (connector.ews.fast_parse), for metrics.
+    parsed_by_exchangelib: int = 0
 
 
 @dataclass

@@ -251,6 +251,8 @@ class SyncConfig(_Section):
     interval_minutes: float = Field(15.0, gt=0)
     create_people_from: Literal["sent", "sent_and_received", "never"] = "sent"
     keep_interactions_on_delete: bool = True
+    # EWS: parse SyncFolderItems pages with lxml straight into records (exchangelib parses what it cannot read).
+    fast_reader: bool = True
 
 
 class RetentionConfig(_Section):

@@ -76,6 +76,7 @@ def sync_settings(loaded: LoadedConfig) -> SyncSettings:
     config = loaded.config
     return SyncSettings(
         page_size=config.sync.page_size,
+        fast_reader=config.sync.fast_reader,
         calendar_days_back=config.sync.calendar_days_back,
         calendar_days_ahead=config.sync.calendar_days_ahead,
         default_region=config.organisation.default_region,

@@ -114,6 +114,12 @@ class Metrics:
             ["mailbox"],
             registry=self.registry,
         )
+        self.parsed_by_exchangelib = Counter(
+            "relsync_items_parsed_by_exchangelib",
+            "EWS items the fast page reader could not read itself and handed to exchangelib's parse",
+            ["mailbox", "folder"],
+            registry=self.registry,
+        )
         self.writes = Counter(
             "relsync_exchange_writes",
             "Items written back to Exchange, by kind (categories, tasks)",
@@ -140,6 +146,8 @@ class Metrics:
                 self.retries.labels(mailbox).inc(folder.retries)
             if folder.throttled_seconds:
                 self.throttled.labels(mailbox).inc(folder.throttled_seconds)
+            if folder.parsed_by_exchangelib:
+                self.parsed_by_exchangelib.labels(mailbox, folder.name).inc(folder.parsed_by_exchangelib)
         self.throttled.labels(mailbox)  # present (at 0) for every synced mailbox, so rate() works at once
         if report.ok:
             with self._lock:
@@ -267,6 +275,7 @@ class _Folder:
     items: int
     retries: int = 0
     throttled_seconds: float = 0.0
+    parsed_by_exchangelib: int = 0
 
 
 def _folders(report: Any) -> list[_Folder]:
@@ -277,7 +286,8 @@ def _folders(report: Any) -> list[_Folder]:
     for f in folders:  # FolderReport
         result = f.result
         items = int(result.created) + int(result.updated) + int(result.deleted) + int(f.unlinked)
-        out.append(_Folder(f.folder, items, int(f.retries), float(f.throttled_seconds)))
+        out.append(_Folder(f.folder, items, int(f.retries), float(f.throttled_seconds),
+                           int(getattr(f, "parsed_by_exchangelib", 0))))
     return out
 
 

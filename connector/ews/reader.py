@@ -31,10 +31,11 @@ from exchangelib.properties import ItemId
 from exchangelib.services import SyncFolderItems
 
 from connector.base import CallStats, Counters, FolderStart, RawPage
-from connector.engine import MailboxSync, SyncInterrupted, SyncSettings
+from connector.engine import FolderReport, MailboxSync, SyncInterrupted, SyncSettings
 from connector.errors import ExchangeError, Throttled, TransientError
 from connector.ews.client import FOLDER_ATTRIBUTES, EwsConnection
 from connector.ews.errors import translate
+from connector.ews.fast_parse import FALLBACK, RawSyncFolderItems, exchangelib_change, fast_change
 from connector.ews.translate import (
     BadItem,
     contact_record,
@@ -76,6 +77,8 @@ EXCEPTION_FIELDS = (
     "optional_attendees", "uid", "type", "is_cancelled", "item_class", "original_start", "_start_timezone",
     "_end_timezone",
 )
+#: The change type of a change the fast reader already translated (connector.ews.fast_parse).
+_TRANSLATED = "relsync_translated"
 FOLDER_FIELDS: dict[str, tuple[str, ...]] = {
     "contacts": CONTACT_FIELDS,
     "inbox": MESSAGE_FIELDS,
@@ -108,6 +111,10 @@ class EwsReader:
         # Contact, fetched with every contact and read into ContactRecord.user_fields.
         registered = register_user_fields(list(settings.user_fields))
         self._contact_fields = CONTACT_FIELDS + tuple(registered[name] for name in settings.user_fields)
+        #: Items the fast reader handed to exchangelib's parse since this reader was made (metrics).
+        self.fast_fallbacks = 0
+        #: Items the fast reader read itself.
+        self.fast_items = 0
 
     def open(self, address: str, mailbox_id: int) -> EwsMailbox:
         return EwsMailbox(self, self.connection.account(address), mailbox_id)
@@ -127,6 +134,9 @@ class EwsReader:
         slots: list[ItemChange | SkippedItem | None] = []
         later: list[tuple[int, Any]] = []
         for change_type, obj in raw:
+            if change_type == _TRANSLATED:  # read by the fast reader already
+                slots.append(obj)
+                continue
             if change_type == SyncFolderItems.READ_FLAG_CHANGE:
                 continue
             if change_type == SyncFolderItems.DELETE:
@@ -310,7 +320,8 @@ class EwsFolder:
         return total if isinstance(total, int) else None
 
     def fetch(self, state: str | None, counters: Counters) -> RawPage:
-        svc = SyncFolderItems(account=self.account)
+        # The fast reader's service hands back the response's change elements (connector.ews.fast_parse).
+        svc = (RawSyncFolderItems if self.reader.settings.fast_reader else SyncFolderItems)(account=self.account)
 
         def call() -> list[Any]:
             return list(svc.call(
@@ -323,7 +334,37 @@ class EwsFolder:
         return RawPage(items=raw, new_state=svc.sync_state, next_state=None if last else svc.sync_state)
 
     def translate(self, page: RawPage, counters: Counters) -> tuple[list[ItemChange], list[SkippedItem]]:
-        return self.reader._translate(self.account, self.name, list(page.items), self.log)
+        items = list(page.items)
+        if self.reader.settings.fast_reader:
+            items, fallbacks = self._read_fast(items)
+            if isinstance(counters, FolderReport):  # the engine's report: into the metrics
+                counters.parsed_by_exchangelib += fallbacks
+        return self.reader._translate(self.account, self.name, items, self.log)
+
+    def _read_fast(self, elems: list[Any]) -> tuple[list[tuple[str, Any]], int]:
+        """The page's change elements read by the fast reader; what it cannot read is parsed by exchangelib
+        (counted in ``fast_fallbacks``; also returned) and translated as before, each in its place in the
+        page's order."""
+        reader = self.reader
+        owner = self.account.primary_smtp_address
+        region = reader.settings.default_region
+        parser = SyncFolderItems(account=self.account)
+        result: list[tuple[str, Any]] = []
+        fallbacks = 0
+        for elem in elems:
+            # Registered user fields are extended properties exchangelib reads: contacts go its way then.
+            done = FALLBACK if reader.settings.user_fields and self.name == "contacts" else fast_change(
+                elem, self.name, owner=owner, default_region=region)
+            if done is FALLBACK:
+                fallbacks += 1
+                result.append(exchangelib_change(parser, elem))
+            elif done is not None:
+                result.append((_TRANSLATED, done))
+        reader.fast_fallbacks += fallbacks
+        reader.fast_items += len(elems) - fallbacks
+        if fallbacks:
+            self.log.debug("items parsed by exchangelib", folder=self.name, count=fallbacks)
+        return result, fallbacks
 
     def window(self) -> tuple[datetime, datetime] | None:
         return None  # EWS sends series: the store expands them (see EwsReader._series)
