@@ -56,7 +56,8 @@ RAW = sa.text(
     "JOIN people q ON q.organisation_id = p.organisation_id OR q.id = p.id "
     "JOIN interaction_participants ip ON ip.person_id = q.id "
     "JOIN interactions i ON i.id = ip.interaction_id "
-    "WHERE e.address = :address AND i.is_private = false ORDER BY i.occurred_at DESC, i.id DESC LIMIT 5")
+    "WHERE e.address = :address AND i.is_private = false ORDER BY i.occurred_at DESC, i.id DESC LIMIT 5"
+)
 
 
 def percentiles(fn: Callable[[list[str]], object], items: list[list[str]]) -> tuple[float, float]:
@@ -95,8 +96,8 @@ def main() -> None:
     with store.engine.connect() as conn:
         people = conn.exec_driver_sql("SELECT max(id) FROM people").scalar_one()
         busiest = conn.exec_driver_sql(
-            "SELECT ip.person_id FROM interaction_participants ip GROUP BY ip.person_id "
-            "ORDER BY count(*) DESC LIMIT 1").scalar_one()
+            "SELECT ip.person_id FROM interaction_participants ip GROUP BY ip.person_id ORDER BY count(*) DESC LIMIT 1"
+        ).scalar_one()
     staff = [f"staff{i:02d}@us.example" for i in range(1, MAILBOXES + 1)]
     items = []
     for n in range(args.items):
@@ -107,18 +108,27 @@ def main() -> None:
         items.append(item)
 
     with FakeTokenService(users={staff[0]: "pw"}) as idp:
-        addin = AddinConfig(entra_audience=AUDIENCE, entra_tenant_id=idp.oidc.tenant_id,
-                            entra_authority_host=idp.authority_host, entra_ca_file=str(idp.ca_file))
+        addin = AddinConfig(
+            entra_audience=AUDIENCE,
+            entra_tenant_id=idp.oidc.tenant_id,
+            entra_authority_host=idp.authority_host,
+            entra_ca_file=str(idp.ca_file),
+        )
         web = WebConfig(auth="dev", addin=addin, roles=RolesConfig(staff=staff))
         port = _free_port()
-        server = ConsoleThread(create_app(web, store, staff, internal_domains=INTERNAL),
-                               Listen("127.0.0.1", port, None, None)).start()
+        server = ConsoleThread(
+            create_app(web, store, staff, internal_domains=INTERNAL), Listen("127.0.0.1", port, None, None)
+        ).start()
         http = requests.Session()
         token = idp.user_access_token(staff[0], AUDIENCE)
 
         def api(item: list[str]) -> object:
-            answer = http.post(f"http://127.0.0.1:{port}/addin/api/card", json={"addresses": item},
-                               headers={"Authorization": f"Bearer {token}"}, timeout=30)
+            answer = http.post(
+                f"http://127.0.0.1:{port}/addin/api/card",
+                json={"addresses": item},
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=30,
+            )
             assert answer.status_code == 200, answer.text
             return answer.json()
 
@@ -131,9 +141,11 @@ def main() -> None:
 
         try:
             api(items[0])  # the first call discovers the tenant and fetches its keys
-            rows = [("card API over HTTP (token checked)", percentiles(api, items)),
-                    ("card service (pane_cards)", percentiles(service, items)),
-                    ("raw query (5 newest interactions)", percentiles(raw, items))]
+            rows = [
+                ("card API over HTTP (token checked)", percentiles(api, items)),
+                ("card service (pane_cards)", percentiles(service, items)),
+                ("raw query (5 newest interactions)", percentiles(raw, items)),
+            ]
         finally:
             server.stop()
     base_p50, base_p95 = rows[-1][1]

@@ -48,8 +48,9 @@ class Company:
     def __init__(self, contacts: int, mailboxes: int) -> None:
         self.seed = 11
         self.domain = "contoso.example"
-        self.staff = tuple(Mailbox(f"Staff {n}", f"staff{n}@contoso.example", mailbox_type="Mailbox")
-                           for n in range(mailboxes))
+        self.staff = tuple(
+            Mailbox(f"Staff {n}", f"staff{n}@contoso.example", mailbox_type="Mailbox") for n in range(mailboxes)
+        )
         self.per_mailbox = contacts // mailboxes
 
     def mailboxes(self) -> tuple[Mailbox, ...]:
@@ -59,9 +60,15 @@ class Company:
         if folder != "contacts":
             return []
         return [
-            ItemSpec("Contact", {"DisplayName": f"Contact {n}", "Subject": f"Contact {n}",
-                                 "EmailAddresses": {"EmailAddress1": f"c{n}@{mailbox.split('@')[0]}.example"},
-                                 "Categories": ("VIP", "Value: Average")})
+            ItemSpec(
+                "Contact",
+                {
+                    "DisplayName": f"Contact {n}",
+                    "Subject": f"Contact {n}",
+                    "EmailAddresses": {"EmailAddress1": f"c{n}@{mailbox.split('@')[0]}.example"},
+                    "Categories": ("VIP", "Value: Average"),
+                },
+            )
             for n in range(self.per_mailbox)
         ]
 
@@ -89,8 +96,11 @@ def main() -> None:
         dt_batch = time.perf_counter() - t0
         req_batch = requests(fake)
         failed = sum(not r.ok for r in results)
-        wrong = sum(tuple(spec.fields["Categories"]) != ("VIP", *WANTED)
-                    for mb in fake.mailboxes.values() for _, spec in mb.items("contacts"))
+        wrong = sum(
+            tuple(spec.fields["Categories"]) != ("VIP", *WANTED)
+            for mb in fake.mailboxes.values()
+            for _, spec in mb.items("contacts")
+        )
         again = [PlannedCategories(r.key, r.mailbox, r.item_id, r.change_key, r.categories, WANTED) for r in results]
         fake.stats.reset()
         t0 = time.perf_counter()
@@ -104,35 +114,50 @@ def main() -> None:
         fake.stats.reset()
         t0 = time.perf_counter()
         for entry in single:
-            update_categories(accounts[entry.mailbox], entry.item_id, add=WANTED,
-                              remove=[m for m in MANAGED if m not in WANTED])
+            update_categories(
+                accounts[entry.mailbox], entry.item_id, add=WANTED, remove=[m for m in MANAGED if m not in WANTED]
+            )
         dt_single = time.perf_counter() - t0
         req_single = requests(fake)
         connection.close()
 
     n_b, n_a = len(plan), len(single)
-    print(f"(a) single-item : {n_a:>6} items in {dt_single:6.2f} s = {n_a / dt_single:8.0f} items/s,"
-          f" requests {req_single} ({sum(req_single.values()) / max(1, n_a):.2f} per item)")
-    print(f"(b) batched     : {n_b:>6} items in {dt_batch:6.2f} s = {n_b / dt_batch:8.0f} items/s,"
-          f" requests {req_batch} ({sum(req_batch.values()) / max(1, n_b):.3f} per item),"
-          f" failed {failed}, wrong categories afterwards {wrong}")
+    print(
+        f"(a) single-item : {n_a:>6} items in {dt_single:6.2f} s = {n_a / dt_single:8.0f} items/s,"
+        f" requests {req_single} ({sum(req_single.values()) / max(1, n_a):.2f} per item)"
+    )
+    print(
+        f"(b) batched     : {n_b:>6} items in {dt_batch:6.2f} s = {n_b / dt_batch:8.0f} items/s,"
+        f" requests {req_batch} ({sum(req_batch.values()) / max(1, n_b):.3f} per item),"
+        f" failed {failed}, wrong categories afterwards {wrong}"
+    )
     print(f"    batched / single-item: {n_b / dt_batch / (n_a / dt_single):.1f}x")
     print(f"(c) second run  : {n_b:>6} items in {dt_again:6.2f} s, requests {req_again}")
 
 
 def setup(fake: FakeExchange) -> tuple[EwsConnection, dict[str, Account], list[PlannedCategories]]:
     """A connection, one warmed-up account per mailbox, and the plan as the store would hold it after a sync."""
-    connection = EwsConnection(EwsSettings(endpoint=fake.url, username=fake.username, password=fake.password,
-                                           auth="basic", max_connections=1))
+    connection = EwsConnection(
+        EwsSettings(endpoint=fake.url, username=fake.username, password=fake.password, auth="basic", max_connections=1)
+    )
     accounts = {address: connection.account(address) for address in fake.mailboxes}
     plan: list[PlannedCategories] = []
     for address, mb in fake.mailboxes.items():
         for item_id, spec in mb.items("contacts"):
-            plan.append(PlannedCategories(len(plan), address, item_id, mb.current_change_key(item_id),
-                                          tuple(spec.fields["Categories"]), WANTED))
+            plan.append(
+                PlannedCategories(
+                    len(plan),
+                    address,
+                    item_id,
+                    mb.current_change_key(item_id),
+                    tuple(spec.fields["Categories"]),
+                    WANTED,
+                )
+            )
     for account in accounts.values():  # connection set-up out of the timings
         list(account.fetch(ids=[ItemId(id=plan[0].item_id)], only_fields=["categories"]))
     return connection, accounts, plan
+
 
 if __name__ == "__main__":
     main()

@@ -69,8 +69,9 @@ def _delta(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
 
 
 def _connection(fake: FakeExchange) -> EwsConnection:
-    return EwsConnection(EwsSettings(endpoint=fake.url, username=fake.username, password=fake.password,
-                                     auth="basic", timeout_seconds=60))
+    return EwsConnection(
+        EwsSettings(endpoint=fake.url, username=fake.username, password=fake.password, auth="basic", timeout_seconds=60)
+    )
 
 
 def raw(tasks: int, owners: int) -> tuple[float, dict[str, int]]:
@@ -83,9 +84,13 @@ def raw(tasks: int, owners: int) -> tuple[float, dict[str, int]]:
         per = tasks // owners
         for a in accounts:
             for s in range(0, per, 100):
-                a.bulk_create(folder=a.tasks, items=[
-                    Task(account=a, folder=a.tasks, subject=f"Task {s + i}", due_date=date(2027, 1, 4))
-                    for i in range(min(100, per - s))])
+                a.bulk_create(
+                    folder=a.tasks,
+                    items=[
+                        Task(account=a, folder=a.tasks, subject=f"Task {s + i}", due_date=date(2027, 1, 4))
+                        for i in range(min(100, per - s))
+                    ],
+                )
         took = time.perf_counter() - start
         conn.close()
         return took, _delta(before, _ops(fake))
@@ -100,9 +105,18 @@ def connector(tasks: int, owners: int) -> tuple[float, dict[str, int]]:
         before, start = _ops(fake), time.perf_counter()
         per = tasks // owners
         for n, a in enumerate(accounts):
-            new = [NewTask(f"bench-{n}-{i}", f"Follow up: Contact {i}, Org {i} (monthly: telephone, e-mail)",
-                           "Relationship: ...\nLast interactions:\n  none recorded", date(2027, 1, 4),
-                           datetime(2027, 1, 4, 9, tzinfo=UTC), "Normal", ("Follow-up",)) for i in range(per)]
+            new = [
+                NewTask(
+                    f"bench-{n}-{i}",
+                    f"Follow up: Contact {i}, Org {i} (monthly: telephone, e-mail)",
+                    "Relationship: ...\nLast interactions:\n  none recorded",
+                    date(2027, 1, 4),
+                    datetime(2027, 1, 4, 9, tzinfo=UTC),
+                    "Normal",
+                    ("Follow-up",),
+                )
+                for i in range(per)
+            ]
             results = create_tasks(a, new)
             assert not any(isinstance(r, Exception) for r in results)
         took = time.perf_counter() - start
@@ -115,8 +129,9 @@ def job(tasks: int, owners: int) -> list[tuple[str, float, dict[str, int]]]:
         path = Path(tmp) / "relsync.toml"
         addresses = [m.email for m in fake.company.mailboxes()]
         write_fake_config(path, fake.url, fake.username, fake.password, addresses, DOMAIN)
-        path.write_text(path.read_text(encoding="utf-8").replace('level = "INFO"', 'level = "WARNING"'),
-                        encoding="utf-8")
+        path.write_text(
+            path.read_text(encoding="utf-8").replace('level = "INFO"', 'level = "WARNING"'), encoding="utf-8"
+        )
         loaded = load_config(path)
         url = loaded.config.store.url
         upgrade(url)
@@ -125,13 +140,24 @@ def job(tasks: int, owners: int) -> list[tuple[str, float, dict[str, int]]]:
             store.ensure_mailbox(a, a)
         with store.session() as s:
             ids = dict(s.execute(sa.select(StaffMailbox.address, StaffMailbox.id)).all())
-            s.execute(sa.insert(Organisation), [{"name": f"Org {i}", "normalised_name": f"org {i}"}
-                                                for i in range(tasks)])
+            s.execute(
+                sa.insert(Organisation), [{"name": f"Org {i}", "normalised_name": f"org {i}"} for i in range(tasks)]
+            )
             orgs = list(s.scalars(sa.select(Organisation.id).order_by(Organisation.id)))
-            s.execute(sa.insert(Relationship), [
-                {"organisation_id": o, "tier": "Average", "potential": "Average", "status": RelationshipStatus.ACTIVE,
-                 "owner": addresses[i % owners], "owner_mailbox_id": ids[addresses[i % owners]]}
-                for i, o in enumerate(orgs)])
+            s.execute(
+                sa.insert(Relationship),
+                [
+                    {
+                        "organisation_id": o,
+                        "tier": "Average",
+                        "potential": "Average",
+                        "status": RelationshipStatus.ACTIVE,
+                        "owner": addresses[i % owners],
+                        "owner_mailbox_id": ids[addresses[i % owners]],
+                    }
+                    for i, o in enumerate(orgs)
+                ],
+            )
         out = []
         now = datetime.now(UTC)
         for label in ("(c) run_followups: plan + outbox + create", "(d) run_followups again"):

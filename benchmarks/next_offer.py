@@ -45,9 +45,11 @@ def main() -> None:
     t0 = time.perf_counter()
     words = [f"{a}{b}{c}".capitalize() for a in "pt" for b in "aeiou" for c in "lmnrsx"]  # 60 letter-only words
     # Numbers whose Roman numerals have two letters or more (a lone "V" stays a letter, as in "Model X").
-    products = [f"{family} {w} {(2, 3, 4, 6, 7, 8, 9)[(i * 3 + j) % 7]}"
-                for i, family in enumerate(["Widget", "Gadget", "Gizmo", "Sprocket", "Valve"])
-                for j, w in enumerate(words)]
+    products = [
+        f"{family} {w} {(2, 3, 4, 6, 7, 8, 9)[(i * 3 + j) % 7]}"
+        for i, family in enumerate(["Widget", "Gadget", "Gizmo", "Sprocket", "Valve"])
+        for j, w in enumerate(words)
+    ]
     lines = ["[products]"]
     for p in products:
         base, num = p.rsplit(" ", 1)
@@ -64,8 +66,12 @@ def main() -> None:
     sizes = ["micro", "small", "medium", "large", "enterprise"]
     tiers = ["Superior", "Average", "Marginal", "Eliminate"]
     profiles = [
-        Profile(i, None if rnd.random() < 0.05 else rnd.choice(industries),
-                None if rnd.random() < 0.05 else rnd.choice(sizes), rnd.choice(tiers))
+        Profile(
+            i,
+            None if rnd.random() < 0.05 else rnd.choice(industries),
+            None if rnd.random() < 0.05 else rnd.choice(sizes),
+            rnd.choice(tiers),
+        )
         for i in range(args.relationships)
     ]
     weights = [1 / (k + 1) for k in range(len(products))]
@@ -78,8 +84,10 @@ def main() -> None:
         k = rnd.choice(favourite[ind]) if ind is not None and rnd.random() < 0.4 else g
         raw.append(rnd.choice(spelled[k]))
     gen = time.perf_counter() - t0
-    print(f"generated {args.relationships:,} relationships, {args.transactions:,} transactions, "
-          f"{len({r for r in raw}):,} spellings of {len(products)} products in {gen:.1f} s")
+    print(
+        f"generated {args.relationships:,} relationships, {args.transactions:,} transactions, "
+        f"{len({r for r in raw}):,} spellings of {len(products)} products in {gen:.1f} s"
+    )
 
     t1, c1 = time.perf_counter(), time.process_time()
     canonical = catalogue.resolve_many(raw)
@@ -91,8 +99,10 @@ def main() -> None:
     with_any = len(suggestions)
     print(f"catalogue mapping:   {t2 - t1:6.2f} s")
     print(f"suggestions (top 3): {t3 - t2:6.2f} s  ({with_any:,} relationships with suggestions)")
-    print(f"total:               {t3 - t1:6.2f} s  (CPU {c3 - c1:.2f} s; goal < 30 s; load average "
-          f"{os.getloadavg()[0]:.2f} on 2 cores)")
+    print(
+        f"total:               {t3 - t1:6.2f} s  (CPU {c3 - c1:.2f} s; goal < 30 s; load average "
+        f"{os.getloadavg()[0]:.2f} on 2 cores)"
+    )
     print(f"peak memory (RSS):   {peak_mb:6.0f} MB (goal < 1024 MB)")
     sample = next(iter(suggestions.items()))
     print(f"e.g. relationship {sample[0]}: " + "; ".join(s.line() for s in sample[1]))

@@ -58,8 +58,13 @@ def main() -> None:
         last = today - timedelta(days=rnd.randint(0, 3 * rhythm))
         n = rnd.randint(1, 15)
         orders[inp.relationship_id] = [
-            Order(f"SO-{inp.relationship_id}-{k}", last - timedelta(days=k * rhythm + rnd.randint(0, rhythm // 7)),
-                  Decimal(rnd.choice([200, 1500, 8000, 25000, 60000]))) for k in range(n)]
+            Order(
+                f"SO-{inp.relationship_id}-{k}",
+                last - timedelta(days=k * rhythm + rnd.randint(0, rhythm // 7)),
+                Decimal(rnd.choice([200, 1500, 8000, 25000, 60000])),
+            )
+            for k in range(n)
+        ]
     ids = [inp.relationship_id for inp in inputs]
     referrer_of = {rid: rnd.choice(ids) for rid in ids if rnd.random() < 0.1}
     referrer_of = {a: b for a, b in referrer_of.items() if a != b}
@@ -86,8 +91,9 @@ def main() -> None:
     carried: dict[int, list[Trigger]] = {}
     for inp in inputs:
         if inp.open is not None and inp.open.kind == "cadence" and rnd.random() < 0.33:
-            carried[inp.relationship_id] = [Trigger(inp.relationship_id, "win_back", "win-back:2026-01-01",
-                                                    today, "Win them back.")]
+            carried[inp.relationship_id] = [
+                Trigger(inp.relationship_id, "win_back", "win-back:2026-01-01", today, "Win them back.")
+            ]
 
     start, cpu0 = time.perf_counter(), time.process_time()
     actions = plan_all_with_triggers(inputs, pol, NOW, new, carried)
@@ -96,14 +102,19 @@ def main() -> None:
     kinds = Counter(t.kind for ts in new.values() for t in ts)
     acts = Counter(type(a).__name__ for a in actions)
     print(f"relationships: {len(inputs):,}   customers with orders: {len(orders):,}   referred: {len(referrer_of):,}")
-    print("new triggers:", ", ".join(f"{k} {v:,}" for k, v in sorted(kinds.items())),
-          f"  open follow-ups carrying one: {len(carried):,}")
+    print(
+        "new triggers:",
+        ", ".join(f"{k} {v:,}" for k, v in sorted(kinds.items())),
+        f"  open follow-ups carrying one: {len(carried):,}",
+    )
     print(f"(a) triggers: {triggers_s:6.3f} s   (CPU {triggers_cpu:.3f} s)")
     print(f"(b) planning: {plan_s:6.3f} s   (CPU {plan_cpu:.3f} s)")
     total = triggers_s + plan_s
-    print(f"total:        {total:6.3f} s   (CPU {triggers_cpu + plan_cpu:.3f} s)   goal < 5 s -> "
-          f"{'OK' if total < 5 else 'MISSED'}   (load average {os.getloadavg()[0]:.2f}: wall time suffers when "
-          "other work shares the 2 cores)")
+    print(
+        f"total:        {total:6.3f} s   (CPU {triggers_cpu + plan_cpu:.3f} s)   goal < 5 s -> "
+        f"{'OK' if total < 5 else 'MISSED'}   (load average {os.getloadavg()[0]:.2f}: wall time suffers when "
+        "other work shares the 2 cores)"
+    )
     print("actions:", ", ".join(f"{k} {v:,}" for k, v in sorted(acts.items())))
 
 

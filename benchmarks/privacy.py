@@ -53,14 +53,42 @@ def seed(url: str, interactions: int, people: int, seed_value: int = 7) -> None:
     t = meta.tables
     started = time.perf_counter()
     with engine.begin() as conn:
-        conn.execute(t["staff_mailboxes"].insert(), [{"id": 1, "address": "ann@contoso.example", "display_name": "Ann",
-                                                     "backend": "ews", "enabled": True, "needs_attention": False,
-                                                     "created_at": NOW}])
-        conn.execute(t["people"].insert(), [{"id": i, "display_name": f"Person {i:06d}", "created_at": NOW,
-                                             "updated_at": NOW} for i in range(1, people + 1)])
-        conn.execute(t["email_addresses"].insert(), [
-            {"id": i, "address": f"p{i}@customer{i % 500}.example", "original": f"p{i}@customer{i % 500}.example",
-             "person_id": i, "is_primary": True, "is_valid": True, "created_at": NOW} for i in range(1, people + 1)])
+        conn.execute(
+            t["staff_mailboxes"].insert(),
+            [
+                {
+                    "id": 1,
+                    "address": "ann@contoso.example",
+                    "display_name": "Ann",
+                    "backend": "ews",
+                    "enabled": True,
+                    "needs_attention": False,
+                    "created_at": NOW,
+                }
+            ],
+        )
+        conn.execute(
+            t["people"].insert(),
+            [
+                {"id": i, "display_name": f"Person {i:06d}", "created_at": NOW, "updated_at": NOW}
+                for i in range(1, people + 1)
+            ],
+        )
+        conn.execute(
+            t["email_addresses"].insert(),
+            [
+                {
+                    "id": i,
+                    "address": f"p{i}@customer{i % 500}.example",
+                    "original": f"p{i}@customer{i % 500}.example",
+                    "person_id": i,
+                    "is_primary": True,
+                    "is_valid": True,
+                    "created_at": NOW,
+                }
+                for i in range(1, people + 1)
+            ],
+        )
     batch = 50_000
     span = 6 * 365 * 86400
     for start in range(1, interactions + 1, batch):
@@ -70,19 +98,48 @@ def seed(url: str, interactions: int, people: int, seed_value: int = 7) -> None:
             r = rng.random()
             kind = "email" if r < 0.7 else "meeting" if r < 0.95 else "task"
             person = rng.randint(1, people)
-            rows.append({"id": i, "kind": kind, "internet_message_id": f"<m{i}@x>" if kind == "email" else None,
-                         "ical_uid": f"uid{i}" if kind == "meeting" else None,
-                         "subject": f"Subject {i}", "occurred_at": NOW - timedelta(seconds=rng.randint(0, span)),
-                         "is_all_day": False, "is_cancelled": False, "is_private": False, "direction": "inbound",
-                         "created_at": NOW, "updated_at": NOW})
+            rows.append(
+                {
+                    "id": i,
+                    "kind": kind,
+                    "internet_message_id": f"<m{i}@x>" if kind == "email" else None,
+                    "ical_uid": f"uid{i}" if kind == "meeting" else None,
+                    "subject": f"Subject {i}",
+                    "occurred_at": NOW - timedelta(seconds=rng.randint(0, span)),
+                    "is_all_day": False,
+                    "is_cancelled": False,
+                    "is_private": False,
+                    "direction": "inbound",
+                    "created_at": NOW,
+                    "updated_at": NOW,
+                }
+            )
             address = f"p{person}@customer{person % 500}.example"
-            parts.append({"interaction_id": i, "person_id": person, "address": address, "role": "from",
-                          "staff_mailbox_id": None})
-            parts.append({"interaction_id": i, "person_id": None, "address": "ann@contoso.example", "role": "to",
-                          "staff_mailbox_id": 1})
+            parts.append(
+                {"interaction_id": i, "person_id": person, "address": address, "role": "from", "staff_mailbox_id": None}
+            )
+            parts.append(
+                {
+                    "interaction_id": i,
+                    "person_id": None,
+                    "address": "ann@contoso.example",
+                    "role": "to",
+                    "staff_mailbox_id": 1,
+                }
+            )
             viewers.append({"interaction_id": i, "mailbox_id": 1, "first_seen_at": NOW})
-            links.append({"mailbox_id": 1, "folder": "inbox", "item_id": f"item{i}", "item_kind": "message",
-                          "entity_type": "interaction", "entity_id": i, "first_seen_at": NOW, "last_seen_at": NOW})
+            links.append(
+                {
+                    "mailbox_id": 1,
+                    "folder": "inbox",
+                    "item_id": f"item{i}",
+                    "item_kind": "message",
+                    "entity_type": "interaction",
+                    "entity_id": i,
+                    "first_seen_at": NOW,
+                    "last_seen_at": NOW,
+                }
+            )
         with engine.begin() as conn:
             conn.execute(t["interactions"].insert(), rows)
             conn.execute(t["interaction_participants"].insert(), parts)
@@ -113,12 +170,18 @@ def raw_erase(url: str, person_id: int) -> float:
     engine = sa.create_engine(url)
     started = time.perf_counter()
     with engine.begin() as conn:
-        only = ("SELECT interaction_id FROM interaction_participants p WHERE person_id = :p AND NOT EXISTS ("
-                "SELECT 1 FROM interaction_participants o WHERE o.interaction_id = p.interaction_id "
-                "AND o.staff_mailbox_id IS NULL AND coalesce(o.person_id, -1) <> :p)")
+        only = (
+            "SELECT interaction_id FROM interaction_participants p WHERE person_id = :p AND NOT EXISTS ("
+            "SELECT 1 FROM interaction_participants o WHERE o.interaction_id = p.interaction_id "
+            "AND o.staff_mailbox_id IS NULL AND coalesce(o.person_id, -1) <> :p)"
+        )
         ids = [r[0] for r in conn.execute(sa.text(only), {"p": person_id})]
-        for table, column in (("item_links", "entity_id"), ("interaction_participants", "interaction_id"),
-                              ("interaction_viewers", "interaction_id"), ("interactions", "id")):
+        for table, column in (
+            ("item_links", "entity_id"),
+            ("interaction_participants", "interaction_id"),
+            ("interaction_viewers", "interaction_id"),
+            ("interactions", "id"),
+        ):
             extra = " AND entity_type = 'interaction'" if table == "item_links" else ""
             conn.execute(sa.text(f"DELETE FROM {table} WHERE {column} IN ({','.join(map(str, ids)) or 'NULL'}){extra}"))
         conn.execute(sa.text("DELETE FROM interaction_participants WHERE person_id = :p"), {"p": person_id})
@@ -184,12 +247,16 @@ def main() -> None:
             shutil.copy(base, copies[name])
         ours, ours_cpu = timed(lambda: relsync_erase(f"sqlite:///{copies['erase']}", 11))
         raw, raw_cpu = timed(lambda: raw_erase(f"sqlite:///{copies['erase_raw']}", 12))
-        print(f"erase one person   relsync {ours:7.2f} s (cpu {ours_cpu:6.2f} s)   raw SQL {raw:7.2f} s "
-              f"(cpu {raw_cpu:6.2f} s)   ratio {ours / raw:5.1f}x   target < 5 s: {'met' if ours < 5 else 'MISSED'}")
+        print(
+            f"erase one person   relsync {ours:7.2f} s (cpu {ours_cpu:6.2f} s)   raw SQL {raw:7.2f} s "
+            f"(cpu {raw_cpu:6.2f} s)   ratio {ours / raw:5.1f}x   target < 5 s: {'met' if ours < 5 else 'MISSED'}"
+        )
         ours, ours_cpu = timed(lambda: relsync_retention(f"sqlite:///{copies['retention']}"))
         raw, raw_cpu = timed(lambda: raw_retention(f"sqlite:///{copies['retention_raw']}"))
-        print(f"retention run      relsync {ours:7.2f} s (cpu {ours_cpu:6.2f} s)   raw SQL {raw:7.2f} s "
-              f"(cpu {raw_cpu:6.2f} s)   ratio {ours / raw:5.1f}x   target < 60 s: {'met' if ours < 60 else 'MISSED'}")
+        print(
+            f"retention run      relsync {ours:7.2f} s (cpu {ours_cpu:6.2f} s)   raw SQL {raw:7.2f} s "
+            f"(cpu {raw_cpu:6.2f} s)   ratio {ours / raw:5.1f}x   target < 60 s: {'met' if ours < 60 else 'MISSED'}"
+        )
 
 
 if __name__ == "__main__":

@@ -193,8 +193,15 @@ def lxml_folder(acc: Account, name: FolderName) -> tuple[int, float]:
     t0 = time.perf_counter()
     while True:
         svc = RawSyncFolderItems(account=acc)
-        for _elem in svc.call(folder=folder, shape=ID_ONLY, additional_fields=fields, sync_state=state, ignore=None,
-                              max_changes_returned=PAGE, sync_scope="NormalItems"):
+        for _elem in svc.call(
+            folder=folder,
+            shape=ID_ONLY,
+            additional_fields=fields,
+            sync_state=state,
+            ignore=None,
+            max_changes_returned=PAGE,
+            sync_scope="NormalItems",
+        ):
             items += 1
         if svc.includes_last_item_in_range or svc.sync_state == state:
             break
@@ -380,10 +387,18 @@ def main() -> None:
 
         def fast_pass(name: FolderName, tmp: str) -> None:
             # (c) right after (b) of the same folder, into a store of its own, so both see the same load.
-            fast.update(relsync_folders(
-                server, fresh_sqlite(tmp, f"fast-{name}.db"), [name], replace(settings, fast_reader=True),
-                cpu=fast_cpu, server_cpu=fake.cpu_seconds, fake_cpu=fast_fake, profiler=fast_profiler,
-            ))
+            fast.update(
+                relsync_folders(
+                    server,
+                    fresh_sqlite(tmp, f"fast-{name}.db"),
+                    [name],
+                    replace(settings, fast_reader=True),
+                    cpu=fast_cpu,
+                    server_cpu=fake.cpu_seconds,
+                    fake_cpu=fast_fake,
+                    profiler=fast_profiler,
+                )
+            )
 
         with tempfile.TemporaryDirectory() as tmp:
             url = fresh_sqlite(tmp, "bench.db")
@@ -399,8 +414,15 @@ def main() -> None:
                 raw_pass(name)
 
             ours = relsync_folders(
-                server, url, folders, replace(settings, fast_reader=False), before=before, profiler=profiler,
-                cpu=cpu, server_cpu=fake.cpu_seconds, fake_cpu=ours_fake,
+                server,
+                url,
+                folders,
+                replace(settings, fast_reader=False),
+                before=before,
+                profiler=profiler,
+                cpu=cpu,
+                server_cpu=fake.cpu_seconds,
+                fake_cpu=ours_fake,
             )
             if pending:
                 fast_pass(pending.pop(), tmp)
@@ -425,8 +447,14 @@ def main() -> None:
     rows: list[str] = [*folders, "total"]
     for name in rows:
         if name == "total":
-            n, t_raw, t_ours, t_pg, t_fast, t_lxml = (int(totals[0]), totals[1], totals[2], totals[3], totals[4],
-                                                      totals[5])
+            n, t_raw, t_ours, t_pg, t_fast, t_lxml = (
+                int(totals[0]),
+                totals[1],
+                totals[2],
+                totals[3],
+                totals[4],
+                totals[5],
+            )
         else:
             n, t_raw = raw[name]
             t_ours = ours[name][1]
@@ -462,8 +490,10 @@ def main() -> None:
     ratio = _rate(int(totals[0]), totals[2]) / _rate(int(totals[0]), totals[1])
     print(f"goal relsync >= 0.8x raw (SQLite): {'MET' if ratio >= 0.8 else 'NOT MET'} ({ratio:.2f}x)")
     fast_ratio = _rate(int(totals[0]), totals[4]) / _rate(int(totals[0]), totals[1])
-    print(f"goal fast reader >= 3x raw exchangelib (SQLite, issue 21): {'MET' if fast_ratio >= 3 else 'NOT MET'}"
-          f" ({fast_ratio:.2f}x)")
+    print(
+        f"goal fast reader >= 3x raw exchangelib (SQLite, issue 21): {'MET' if fast_ratio >= 3 else 'NOT MET'}"
+        f" ({fast_ratio:.2f}x)"
+    )
     # On a loaded machine wall-clock ratios say little about overlap; CPU seconds do not depend on
     # the load. With two free cores relsync's wall time is at least its busier process's CPU time.
     print()

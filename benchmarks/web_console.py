@@ -58,8 +58,9 @@ TODAY = datetime.now(UTC).date()
 NOW = datetime.now(UTC).replace(microsecond=0)
 TIERS = ("Superior", "Average", "Marginal", "Eliminate")
 POTENTIALS = ("High", "Average", "Low")
-SETTINGS = ReportSettings(tier_order=TIERS, potential_order=POTENTIALS,
-                          cadence_days={"Superior": 7, "Average": 31, "Marginal": 93})
+SETTINGS = ReportSettings(
+    tier_order=TIERS, potential_order=POTENTIALS, cadence_days={"Superior": 7, "Average": 31, "Marginal": 93}
+)
 PRODUCTS = [f"Product {i:02d}" for i in range(30)]
 SOURCES = ["web", "referral", "fair", "campaign", None]
 INDUSTRIES = ["Retail", "Manufacturing", "Health", "Finance", "Government", "Energy", None]
@@ -107,14 +108,22 @@ def fill(store: Store, relationships: int, interactions: int, transactions: int,
         for _ in range(1 + (rnd.random() < 0.25)):
             pid += 1
             people_of_org[oid].append(pid)
-            person_rows.append({"id": pid, "display_name": f"Person {pid}", "organisation_id": oid,
-                                "created_at": NOW, "updated_at": NOW})
+            person_rows.append(
+                {
+                    "id": pid,
+                    "display_name": f"Person {pid}",
+                    "organisation_id": oid,
+                    "created_at": NOW,
+                    "updated_at": NOW,
+                }
+            )
     solo_people = []
     for _ in range(solos):
         pid += 1
         solo_people.append(pid)
-        person_rows.append({"id": pid, "display_name": f"Solo {pid}", "organisation_id": None,
-                            "created_at": NOW, "updated_at": NOW})
+        person_rows.append(
+            {"id": pid, "display_name": f"Solo {pid}", "organisation_id": None, "created_at": NOW, "updated_at": NOW}
+        )
     all_people = pid
 
     sqlite = store.engine.dialect.name == "sqlite"
@@ -155,34 +164,94 @@ def fill(store: Store, relationships: int, interactions: int, transactions: int,
             raw.close()
         print(f"  {table}: {count:,} rows in {time.perf_counter() - start:.1f} s", flush=True)
 
-    insert("staff_mailboxes", [{"id": i, "address": f"staff{i:02d}@us.example", "display_name": f"Staff {i}",
-                                "backend": "ews", "enabled": True, "needs_attention": False, "created_at": NOW}
-                               for i in range(1, MAILBOXES + 1)])
-    insert("organisations", ({"id": i, "name": f"Company {i:06d} Ltd", "normalised_name": f"company {i:06d}",
-                              "industry": rnd.choice(INDUSTRIES), "size": rnd.choice(SIZES),
-                              "created_at": NOW, "updated_at": NOW} for i in range(1, orgs + 1)))
-    insert("organisation_domains", ({"id": i, "domain": f"company{i:06d}.example", "organisation_id": i,
-                                     "kind": "email", "created_at": NOW}
-                                    for i in range(1, orgs + 1) if i % 20))
+    insert(
+        "staff_mailboxes",
+        [
+            {
+                "id": i,
+                "address": f"staff{i:02d}@us.example",
+                "display_name": f"Staff {i}",
+                "backend": "ews",
+                "enabled": True,
+                "needs_attention": False,
+                "created_at": NOW,
+            }
+            for i in range(1, MAILBOXES + 1)
+        ],
+    )
+    insert(
+        "organisations",
+        (
+            {
+                "id": i,
+                "name": f"Company {i:06d} Ltd",
+                "normalised_name": f"company {i:06d}",
+                "industry": rnd.choice(INDUSTRIES),
+                "size": rnd.choice(SIZES),
+                "created_at": NOW,
+                "updated_at": NOW,
+            }
+            for i in range(1, orgs + 1)
+        ),
+    )
+    insert(
+        "organisation_domains",
+        (
+            {"id": i, "domain": f"company{i:06d}.example", "organisation_id": i, "kind": "email", "created_at": NOW}
+            for i in range(1, orgs + 1)
+            if i % 20
+        ),
+    )
     insert("people", person_rows)
-    insert("email_addresses", ({"id": p, "address": f"person{p}@mail{p % 997}.example",
-                                "original": f"person{p}@mail{p % 997}.example", "person_id": p,
-                                "is_primary": True, "is_valid": p % 50 != 0, "created_at": NOW}
-                               for p in range(1, all_people + 1)))
-    insert("phones", ({"id": p, "person_id": p, "e164": f"+44{2000000000 + p * 7919 % 999999999}",
-                       "raw": "", "kind": "work", "created_at": NOW} for p in range(1, all_people + 1, 2)))
+    insert(
+        "email_addresses",
+        (
+            {
+                "id": p,
+                "address": f"person{p}@mail{p % 997}.example",
+                "original": f"person{p}@mail{p % 997}.example",
+                "person_id": p,
+                "is_primary": True,
+                "is_valid": p % 50 != 0,
+                "created_at": NOW,
+            }
+            for p in range(1, all_people + 1)
+        ),
+    )
+    insert(
+        "phones",
+        (
+            {
+                "id": p,
+                "person_id": p,
+                "e164": f"+44{2000000000 + p * 7919 % 999999999}",
+                "raw": "",
+                "kind": "work",
+                "created_at": NOW,
+            }
+            for p in range(1, all_people + 1, 2)
+        ),
+    )
 
     def rel_rows() -> Iterator[dict[str, Any]]:
         for rid in range(1, relationships + 1):
             org = rid if rid <= orgs else None
-            yield {"id": rid, "organisation_id": org, "person_id": None if org else solo_people[rid - orgs - 1],
-                   "type": rnd.choice(["customer", "customer", "lead", "prospect"]),
-                   "status": rnd.choice(["active", "inactive", "archive"]),
-                   "tier": rnd.choice(TIERS), "potential": rnd.choice(POTENTIALS), "value_percent": rnd.random() * 100,
-                   "owner_mailbox_id": rnd.randint(1, MAILBOXES) if rnd.random() < 0.8 else None,
-                   "source": rnd.choice(SOURCES),
-                   "latest_interaction_at": NOW - timedelta(days=rnd.randint(0, 400)),
-                   "classified_at": NOW, "created_at": NOW, "updated_at": NOW}
+            yield {
+                "id": rid,
+                "organisation_id": org,
+                "person_id": None if org else solo_people[rid - orgs - 1],
+                "type": rnd.choice(["customer", "customer", "lead", "prospect"]),
+                "status": rnd.choice(["active", "inactive", "archive"]),
+                "tier": rnd.choice(TIERS),
+                "potential": rnd.choice(POTENTIALS),
+                "value_percent": rnd.random() * 100,
+                "owner_mailbox_id": rnd.randint(1, MAILBOXES) if rnd.random() < 0.8 else None,
+                "source": rnd.choice(SOURCES),
+                "latest_interaction_at": NOW - timedelta(days=rnd.randint(0, 400)),
+                "classified_at": NOW,
+                "created_at": NOW,
+                "updated_at": NOW,
+            }
 
     insert("relationships", rel_rows())
 
@@ -191,9 +260,16 @@ def fill(store: Store, relationships: int, interactions: int, transactions: int,
         for rid in range(1, relationships + 1):
             for k in range(rnd.randint(1, 3)):
                 hid += 1
-                yield {"id": hid, "relationship_id": rid, "changed_at": NOW - timedelta(days=300 - 100 * k),
-                       "type": "customer", "status": "active", "tier": rnd.choice(TIERS),
-                       "potential": rnd.choice(POTENTIALS), "value_percent": 50.0}
+                yield {
+                    "id": hid,
+                    "relationship_id": rid,
+                    "changed_at": NOW - timedelta(days=300 - 100 * k),
+                    "type": "customer",
+                    "status": "active",
+                    "tier": rnd.choice(TIERS),
+                    "potential": rnd.choice(POTENTIALS),
+                    "value_percent": 50.0,
+                }
 
     insert("classification_history", history())
     # Pareto-shaped customers: the i-th of a random order gets weight 1/(i+1).
@@ -207,11 +283,22 @@ def fill(store: Store, relationships: int, interactions: int, transactions: int,
             unmatched = n % 20 == 0
             org = None if unmatched or rid > orgs else rid
             person = None if unmatched or rid <= orgs else solo_people[rid - orgs - 1]
-            yield {"id": n, "occurred_on": TODAY - timedelta(days=rnd.randint(0, 730)), "customer_key": f"c{rid}",
-                   "organisation_id": org, "person_id": person, "matched_by": None if unmatched else "email",
-                   "kind": "return" if n % 25 == 0 else "order", "amount": round(rnd.uniform(10, 5000), 2),
-                   "currency": "EUR", "product": rnd.choice(PRODUCTS), "source_file": "sales.csv",
-                   "source_line": n + 1, "fingerprint": f"{n:064d}", "imported_at": NOW}
+            yield {
+                "id": n,
+                "occurred_on": TODAY - timedelta(days=rnd.randint(0, 730)),
+                "customer_key": f"c{rid}",
+                "organisation_id": org,
+                "person_id": person,
+                "matched_by": None if unmatched else "email",
+                "kind": "return" if n % 25 == 0 else "order",
+                "amount": round(rnd.uniform(10, 5000), 2),
+                "currency": "EUR",
+                "product": rnd.choice(PRODUCTS),
+                "source_file": "sales.csv",
+                "source_line": n + 1,
+                "fingerprint": f"{n:064d}",
+                "imported_at": NOW,
+            }
 
     insert("transactions", tx_rows())
     # Interactions: the busiest customers have many, like revenue.
@@ -219,31 +306,83 @@ def fill(store: Store, relationships: int, interactions: int, transactions: int,
     person_of = [0] * (relationships + 1)
     for rid in range(1, relationships + 1):
         person_of[rid] = people_of_org[rid][0] if rid <= orgs else solo_people[rid - orgs - 1]
-    insert("interactions", ({"id": n, "kind": "email", "internet_message_id": f"<{n}@bench>", "subject": f"Mail {n}",
-                             "occurred_at": NOW - timedelta(minutes=n), "is_all_day": False, "is_cancelled": False,
-                             "is_private": n % 97 == 0, "direction": "inbound", "created_at": NOW, "updated_at": NOW}
-                            for n in range(1, interactions + 1)))
-    insert("interaction_participants", ({"id": n, "interaction_id": n, "person_id": person_of[rid],
-                                         "address": f"person{person_of[rid]}@bench", "role": "from"}
-                                        for n, rid in enumerate(talkers, start=1)))
-    insert("interaction_viewers", ({"interaction_id": n, "mailbox_id": 1 + n % MAILBOXES, "first_seen_at": NOW}
-                                   for n in range(1, interactions + 1)))
-    insert("follow_ups", ({"id": rid, "our_id": f"f{rid}", "relationship_id": rid,
-                           "owner_mailbox_id": 1 + rid % MAILBOXES,
-                           "organisation_id": rid if rid <= orgs else None,
-                           "person_id": None if rid <= orgs else solo_people[rid - orgs - 1],
-                           "kind": "cadence", "method": "e-mail", "importance": "Normal", "subject": f"Call {rid}",
-                           "due_at": NOW + timedelta(days=rnd.randint(-30, 60)),
-                           "status": rnd.choice(["open", "open", "completed", "cancelled"]),
-                           "completed_at": NOW - timedelta(days=rnd.randint(0, 30)) if rid % 3 == 0 else None,
-                           "created_at": NOW - timedelta(days=90), "updated_at": NOW}
-                          for rid in range(1, relationships + 1) if rid % 5))
+    insert(
+        "interactions",
+        (
+            {
+                "id": n,
+                "kind": "email",
+                "internet_message_id": f"<{n}@bench>",
+                "subject": f"Mail {n}",
+                "occurred_at": NOW - timedelta(minutes=n),
+                "is_all_day": False,
+                "is_cancelled": False,
+                "is_private": n % 97 == 0,
+                "direction": "inbound",
+                "created_at": NOW,
+                "updated_at": NOW,
+            }
+            for n in range(1, interactions + 1)
+        ),
+    )
+    insert(
+        "interaction_participants",
+        (
+            {
+                "id": n,
+                "interaction_id": n,
+                "person_id": person_of[rid],
+                "address": f"person{person_of[rid]}@bench",
+                "role": "from",
+            }
+            for n, rid in enumerate(talkers, start=1)
+        ),
+    )
+    insert(
+        "interaction_viewers",
+        (
+            {"interaction_id": n, "mailbox_id": 1 + n % MAILBOXES, "first_seen_at": NOW}
+            for n in range(1, interactions + 1)
+        ),
+    )
+    insert(
+        "follow_ups",
+        (
+            {
+                "id": rid,
+                "our_id": f"f{rid}",
+                "relationship_id": rid,
+                "owner_mailbox_id": 1 + rid % MAILBOXES,
+                "organisation_id": rid if rid <= orgs else None,
+                "person_id": None if rid <= orgs else solo_people[rid - orgs - 1],
+                "kind": "cadence",
+                "method": "e-mail",
+                "importance": "Normal",
+                "subject": f"Call {rid}",
+                "due_at": NOW + timedelta(days=rnd.randint(-30, 60)),
+                "status": rnd.choice(["open", "open", "completed", "cancelled"]),
+                "completed_at": NOW - timedelta(days=rnd.randint(0, 30)) if rid % 3 == 0 else None,
+                "created_at": NOW - timedelta(days=90),
+                "updated_at": NOW,
+            }
+            for rid in range(1, relationships + 1)
+            if rid % 5
+        ),
+    )
     if store.engine.dialect.name == "postgresql":
         with store.engine.begin() as conn:  # explicit ids: move the sequences past them
-            for table in ("organisations", "people", "relationships", "transactions", "interactions",
-                          "classification_history", "follow_ups"):
-                conn.exec_driver_sql(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                                     f"(SELECT max(id) FROM {table}))")
+            for table in (
+                "organisations",
+                "people",
+                "relationships",
+                "transactions",
+                "interactions",
+                "classification_history",
+                "follow_ups",
+            ):
+                conn.exec_driver_sql(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
+                )
             conn.exec_driver_sql("ANALYZE")
     else:
         with store.engine.begin() as conn:
@@ -267,6 +406,7 @@ def count_baseline(store: Store, *tables: str) -> Callable[[], Any]:
         with store.engine.connect() as conn:
             for table in tables:
                 conn.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar()
+
     return run
 
 
@@ -295,8 +435,10 @@ def main() -> None:
         start = time.perf_counter()
         fill(store, args.relationships, args.interactions, args.transactions, args.seed)
         store_revenue(store)
-        print(f"built in {time.perf_counter() - start:.0f} s: {args.relationships:,} relationships, "
-              f"{args.interactions:,} interactions, {args.transactions:,} transactions\n")
+        print(
+            f"built in {time.perf_counter() - start:.0f} s: {args.relationships:,} relationships, "
+            f"{args.interactions:,} interactions, {args.transactions:,} transactions\n"
+        )
 
     def page(fresh: bool = True) -> None:
         if fresh:  # a first view: no chart drawn yet
@@ -309,37 +451,72 @@ def main() -> None:
             revenue_svg(b)
 
     with store.session() as s:
-        busiest = s.execute(sa.text(
-            "SELECT r.id FROM interaction_participants ip JOIN people p ON p.id = ip.person_id "
-            "JOIN relationships r ON r.organisation_id = p.organisation_id "
-            "GROUP BY r.id ORDER BY count(*) DESC LIMIT 1"
-        )).scalar_one()
+        busiest = s.execute(
+            sa.text(
+                "SELECT r.id FROM interaction_participants ip JOIN people p ON p.id = ip.person_id "
+                "JOIN relationships r ON r.organisation_id = p.organisation_id "
+                "GROUP BY r.id ORDER BY count(*) DESC LIMIT 1"
+            )
+        ).scalar_one()
         # The median relationship by interactions among those that have any.
-        counts = s.execute(sa.text(
-            "SELECT r.id, count(*) FROM interaction_participants ip JOIN people p ON p.id = ip.person_id "
-            "JOIN relationships r ON r.organisation_id = p.organisation_id GROUP BY r.id ORDER BY count(*), r.id"
-        )).all()
+        counts = s.execute(
+            sa.text(
+                "SELECT r.id, count(*) FROM interaction_participants ip JOIN people p ON p.id = ip.person_id "
+                "JOIN relationships r ON r.organisation_id = p.organisation_id GROUP BY r.id ORDER BY count(*), r.id"
+            )
+        ).all()
         median, median_count = counts[len(counts) // 2]
-        print(f"busiest relationship {busiest}: {counts[-1][1]:,} interactions; "
-              f"median {median}: {median_count:,}\n")
+        print(f"busiest relationship {busiest}: {counts[-1][1]:,} interactions; median {median}: {median_count:,}\n")
     rows = [
-        ("overview (data)", lambda: overview_report(store, SETTINGS),
-         count_baseline(store, "relationships", "transactions"), 1.0),
+        (
+            "overview (data)",
+            lambda: overview_report(store, SETTINGS),
+            count_baseline(store, "relationships", "transactions"),
+            1.0,
+        ),
         ("overview page (data + 6 charts drawn)", page, count_baseline(store, "relationships", "transactions"), 1.0),
-        ("overview page again (charts cached)", lambda: page(fresh=False),
-         count_baseline(store, "relationships", "transactions"), 1.0),
-        ("relationship page, busiest", lambda: relationship_card(store, busiest),
-         count_baseline(store, "relationships", "interactions", "transactions"), 0.2),
-        ("relationship page, median", lambda: relationship_card(store, median),
-         count_baseline(store, "relationships", "interactions", "transactions"), 0.2),
-        ("search 'company 0042'", lambda: search(store, "company 0042"),
-         count_baseline(store, "organisations", "people"), None),
-        ("tier movement, 90 days", lambda: movement_report(store, TODAY - timedelta(days=90), TODAY, SETTINGS),
-         count_baseline(store, "classification_history"), None),
-        ("cadence compliance", lambda: compliance_report(store, SETTINGS),
-         count_baseline(store, "follow_ups", "relationships"), None),
-        ("data quality (counts + 50 rows each)", lambda: quality_report(store),
-         count_baseline(store, "people", "organisations", "transactions"), None),
+        (
+            "overview page again (charts cached)",
+            lambda: page(fresh=False),
+            count_baseline(store, "relationships", "transactions"),
+            1.0,
+        ),
+        (
+            "relationship page, busiest",
+            lambda: relationship_card(store, busiest),
+            count_baseline(store, "relationships", "interactions", "transactions"),
+            0.2,
+        ),
+        (
+            "relationship page, median",
+            lambda: relationship_card(store, median),
+            count_baseline(store, "relationships", "interactions", "transactions"),
+            0.2,
+        ),
+        (
+            "search 'company 0042'",
+            lambda: search(store, "company 0042"),
+            count_baseline(store, "organisations", "people"),
+            None,
+        ),
+        (
+            "tier movement, 90 days",
+            lambda: movement_report(store, TODAY - timedelta(days=90), TODAY, SETTINGS),
+            count_baseline(store, "classification_history"),
+            None,
+        ),
+        (
+            "cadence compliance",
+            lambda: compliance_report(store, SETTINGS),
+            count_baseline(store, "follow_ups", "relationships"),
+            None,
+        ),
+        (
+            "data quality (counts + 50 rows each)",
+            lambda: quality_report(store),
+            count_baseline(store, "people", "organisations", "transactions"),
+            None,
+        ),
     ]
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"{'query':40} {'relsync':>10} {'(cpu)':>8} {'count(*)':>10} {'ratio':>7}  goal (wall)")

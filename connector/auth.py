@@ -49,8 +49,15 @@ EXPIRY_MARGIN_SECONDS = 300
 FORCED_TOKEN_GRACE_SECONDS = 120.0
 #: Token-service errors that mean "the app's credentials or registration are wrong".
 _CREDENTIAL_ERRORS = frozenset(
-    {"invalid_client", "unauthorized_client", "invalid_request", "invalid_scope", "invalid_tenant",
-     "invalid_grant", "access_denied"}
+    {
+        "invalid_client",
+        "unauthorized_client",
+        "invalid_request",
+        "invalid_scope",
+        "invalid_tenant",
+        "invalid_grant",
+        "access_denied",
+    }
 )
 
 
@@ -154,7 +161,10 @@ class TokenSource:
         try:
             # Fetches the authority's OpenID configuration: the first network request.
             self._app = msal.ConfidentialClientApplication(
-                s.client_id, client_credential=credential, authority=s.authority, timeout=s.timeout_seconds,
+                s.client_id,
+                client_credential=credential,
+                authority=s.authority,
+                timeout=s.timeout_seconds,
                 **kwargs,
             )
         except requests.exceptions.SSLError as exc:
@@ -212,8 +222,9 @@ class TokenSource:
             if self._app is None:
                 return
             cache = self._app.token_cache
-            for entry in list(cache.search(msal.TokenCache.CredentialType.ACCESS_TOKEN,
-                                           query={"client_id": self.settings.client_id})):
+            for entry in list(
+                cache.search(msal.TokenCache.CredentialType.ACCESS_TOKEN, query={"client_id": self.settings.client_id})
+            ):
                 if entry.get("secret") == token:
                     cache.remove_at(entry)
 

@@ -91,8 +91,13 @@ class RoutingSync:
     ``should_stop`` is read at every call, so a caller may swap it (the lease holder does)."""
 
     def __init__(
-        self, backends: Backends, store: Store, rules: SyncRules, settings: SyncSettings,
-        sleep: Callable[[float], None], should_stop: Callable[[], bool],
+        self,
+        backends: Backends,
+        store: Store,
+        rules: SyncRules,
+        settings: SyncSettings,
+        sleep: Callable[[float], None],
+        should_stop: Callable[[], bool],
     ) -> None:
         self.backends = backends
         self.store = store
@@ -110,11 +115,13 @@ class RoutingSync:
                 from connector.graph.reader import GraphMailboxSync
 
                 # Graph's waits (Retry-After, back-off) happen inside its client.
-                engine = GraphMailboxSync(self.backends._graph(), self.store, self.rules, self.settings,
-                                          should_stop=stop)
+                engine = GraphMailboxSync(
+                    self.backends._graph(), self.store, self.rules, self.settings, should_stop=stop
+                )
             else:
-                engine = EwsMailboxSync(self.backends._ews(), self.store, self.rules, self.settings,
-                                     sleep=self._sleep, should_stop=stop)
+                engine = EwsMailboxSync(
+                    self.backends._ews(), self.store, self.rules, self.settings, sleep=self._sleep, should_stop=stop
+                )
             self._engines[kind] = engine
         return engine
 
@@ -129,4 +136,3 @@ class RoutingSync:
     def close(self) -> None:
         for engine in self._engines.values():
             engine.close()
-

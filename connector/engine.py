@@ -37,6 +37,8 @@ from mapping.store.page_writer import PageWriter, shareable
 from mapping.store.store import MassUnlinkRefused, Store
 
 log = structlog.get_logger(__name__)
+
+
 @dataclass(frozen=True)
 class SyncSettings:
     """How the engine pages, retries and translates (built from the config by the scheduler)."""
@@ -127,8 +129,12 @@ class PageApplier:
         server), so its start-up (a new interpreter importing the store) overlaps the first fetch."""
         threshold = self.settings.parallel_apply_min_changes
         if (
-            self.parallel and self._writer is None and threshold > 0 and isinstance(total, int)
-            and total >= max(2 * threshold, self.settings.page_size + 1) and shareable(self.store.url)
+            self.parallel
+            and self._writer is None
+            and threshold > 0
+            and isinstance(total, int)
+            and total >= max(2 * threshold, self.settings.page_size + 1)
+            and shareable(self.store.url)
         ):
             self._writer = PageWriter(self.store.url)
 
@@ -138,7 +144,10 @@ class PageApplier:
         self._seen += len(page.changes) + len(page.skipped)
         threshold = self.settings.parallel_apply_min_changes
         if (
-            self.parallel and self._writer is None and more and 0 < threshold <= self._seen
+            self.parallel
+            and self._writer is None
+            and more
+            and 0 < threshold <= self._seen
             and shareable(self.store.url)
         ):
             self._writer = PageWriter(self.store.url)
@@ -233,7 +242,11 @@ class MailboxSync:
     """
 
     def __init__(
-        self, reader: MailboxReader, store: Store, rules: SyncRules, settings: SyncSettings,
+        self,
+        reader: MailboxReader,
+        store: Store,
+        rules: SyncRules,
+        settings: SyncSettings,
         should_stop: Callable[[], bool] = lambda: False,
     ) -> None:
         self.reader = reader
@@ -288,8 +301,15 @@ class MailboxSync:
 
     # ------------------------------------------------------------------------------------- folder
     def _sync_folder(
-        self, session: MailboxSession, address: str, mailbox_id: int, folder_name: FolderName, full: bool,
-        progress: Progress | None, report: FolderReport, bound: Any,
+        self,
+        session: MailboxSession,
+        address: str,
+        mailbox_id: int,
+        folder_name: FolderName,
+        full: bool,
+        progress: Progress | None,
+        report: FolderReport,
+        bound: Any,
     ) -> None:
         flog = bound.bind(folder=folder_name)
         reader = session.folder(folder_name, report, flog)
@@ -331,14 +351,27 @@ class MailboxSync:
                     raise
             break
         flog.info(
-            "folder synced", pages=report.pages, created=report.result.created, updated=report.result.updated,
-            deleted=report.result.deleted, skipped=sum(report.result.skipped.values()), full=report.full_sync,
+            "folder synced",
+            pages=report.pages,
+            created=report.result.created,
+            updated=report.result.updated,
+            deleted=report.result.deleted,
+            skipped=sum(report.result.skipped.values()),
+            full=report.full_sync,
             unlinked=report.unlinked,
         )
 
     def _pages(
-        self, reader: FolderRead, address: str, mailbox_id: int, folder_name: FolderName, state: str | None,
-        seen: set[str] | None, report: FolderReport, progress: Progress | None, flog: Any,
+        self,
+        reader: FolderRead,
+        address: str,
+        mailbox_id: int,
+        folder_name: FolderName,
+        state: str | None,
+        seen: set[str] | None,
+        report: FolderReport,
+        progress: Progress | None,
+        flog: Any,
     ) -> None:
         if state is None:
             self._pages_to_store.start_if_backlog(reader.backlog())
@@ -362,8 +395,10 @@ class MailboxSync:
                 ahead: tuple[Future[RawPage], CallStats] | None = None
                 if raw.next_state is not None:
                     ahead_stats = CallStats()
-                    ahead = (pool.submit(contextvars.copy_context().run, reader.fetch, raw.next_state, ahead_stats),
-                             ahead_stats)
+                    ahead = (
+                        pool.submit(contextvars.copy_context().run, reader.fetch, raw.next_state, ahead_stats),
+                        ahead_stats,
+                    )
                 changes, skipped = reader.translate(raw, report)
                 if seen is not None:
                     seen.update(c.item_id for c in changes if c.record is not None)
@@ -372,12 +407,19 @@ class MailboxSync:
                     flog.warning("item skipped", item_id=item.item_id, reason=item.reason)
                 last_window = window if ahead is None else None
                 page = Page(
-                    mailbox_id=mailbox_id, folder=folder_name, folder_id=reader.folder_id, changes=tuple(changes),
-                    new_state=raw.new_state, skipped=tuple(skipped), full_sync=seen is not None,
-                    window=last_window, removed_earlier=tuple(removed) if last_window is not None else (),
+                    mailbox_id=mailbox_id,
+                    folder=folder_name,
+                    folder_id=reader.folder_id,
+                    changes=tuple(changes),
+                    new_state=raw.new_state,
+                    skipped=tuple(skipped),
+                    full_sync=seen is not None,
+                    window=last_window,
+                    removed_earlier=tuple(removed) if last_window is not None else (),
                 )
-                self._applied(self._pages_to_store.apply(page, more=ahead is not None), report, progress, address,
-                              folder_name)
+                self._applied(
+                    self._pages_to_store.apply(page, more=ahead is not None), report, progress, address, folder_name
+                )
                 if window is not None:
                     removed.extend(c.item_id for c in changes if c.record is None)
                 if ahead is None:
@@ -395,15 +437,25 @@ class MailboxSync:
             pool.shutdown(wait=False, cancel_futures=True)
 
     def _settle(
-        self, report: FolderReport, progress: Progress | None, address: str, folder_name: FolderName,
-        flog: Any, *, failing: bool,
+        self,
+        report: FolderReport,
+        progress: Progress | None,
+        address: str,
+        folder_name: FolderName,
+        flog: Any,
+        *,
+        failing: bool,
     ) -> None:
         """Wait for the writer's pages of this folder; raise its failure unless another is on its way."""
         self._applied(self._pages_to_store.settle(flog, failing=failing), report, progress, address, folder_name)
         self._pages_to_store.raise_pending()
 
     def _applied(
-        self, results: list[PageResult], report: FolderReport, progress: Progress | None, address: str,
+        self,
+        results: list[PageResult],
+        report: FolderReport,
+        progress: Progress | None,
+        address: str,
         folder_name: FolderName,
     ) -> None:
         for result in results:

@@ -140,7 +140,6 @@ def accepted_message_class(item_class: str | None) -> bool:
     return item_class is None or item_class.lower() == "ipm.note" or item_class.lower().startswith("ipm.note.")
 
 
-
 def local_midnight_utc(day: date, zone: ZoneInfo) -> datetime:
     """Midnight of ``day`` in ``zone``, as UTC."""
     return datetime.combine(day, time(), tzinfo=zone).astimezone(UTC)

@@ -48,8 +48,10 @@ class Triage:
         if self.internal and not self.invalid:
             return "Only people of your own organisation are on this item: there is no relationship to show."
         if self.invalid and not self.internal:
-            return "This item has no usable e-mail address yet (a draft without recipients, or an address " \
-                   "that is not one)."
+            return (
+                "This item has no usable e-mail address yet (a draft without recipients, or an address "
+                "that is not one)."
+            )
         if self.internal:
             return "Only people of your own organisation, and no other usable address, are on this item."
         return "This item has nobody on it yet: add recipients and the card follows."

@@ -27,9 +27,35 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-_ROMAN = {r: str(i) for i, r in enumerate(
-    ["", "i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x", "xi", "xii", "xiii", "xiv", "xv", "xvi",
-     "xvii", "xviii", "xix", "xx"]) if len(r) >= 2}
+_ROMAN = {
+    r: str(i)
+    for i, r in enumerate(
+        [
+            "",
+            "i",
+            "ii",
+            "iii",
+            "iv",
+            "v",
+            "vi",
+            "vii",
+            "viii",
+            "ix",
+            "x",
+            "xi",
+            "xii",
+            "xiii",
+            "xiv",
+            "xv",
+            "xvi",
+            "xvii",
+            "xviii",
+            "xix",
+            "xx",
+        ]
+    )
+    if len(r) >= 2
+}
 _SPLIT = re.compile(r"[^\w]+|_")
 _ALNUM = re.compile(r"(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])")
 
@@ -79,8 +105,9 @@ class Catalogue:
         return normalise_product(name) in self.by_key
 
 
-def _add(by_key: dict[str, str], product: str, alias: str, line: int | None, where: str,
-         problems: list[CatalogueProblem]) -> None:
+def _add(
+    by_key: dict[str, str], product: str, alias: str, line: int | None, where: str, problems: list[CatalogueProblem]
+) -> None:
     key = normalise_product(alias)
     if not key:
         problems.append(CatalogueProblem(line, f"{where}: the name {alias!r} has no letters or digits; skipped"))
@@ -89,9 +116,15 @@ def _add(by_key: dict[str, str], product: str, alias: str, line: int | None, whe
     if had is None:
         by_key[key] = product
     elif had != product:
-        problems.append(CatalogueProblem(line, (
-            f"{where}: alias {alias!r} of {product!r} already names {had!r}; it stays with {had!r}: "
-            "remove one of the two")))
+        problems.append(
+            CatalogueProblem(
+                line,
+                (
+                    f"{where}: alias {alias!r} of {product!r} already names {had!r}; it stays with {had!r}: "
+                    "remove one of the two"
+                ),
+            )
+        )
 
 
 def parse_catalogue(text: str, filename: str) -> tuple[Catalogue, list[CatalogueProblem]]:

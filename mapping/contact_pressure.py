@@ -61,8 +61,10 @@ def pressure(inp: PressureInput, now: datetime, min_unanswered: int = 3) -> Pres
     if n <= allowed or n < min_unanswered:
         return None
     method = alternative_method(inp.methods)
-    line = (f"{n} messages since {since.date().isoformat()} have had no answer (the cadence calls for {allowed}): "
-            f"no more e-mail, try {method}.")
+    line = (
+        f"{n} messages since {since.date().isoformat()} have had no answer (the cadence calls for {allowed}): "
+        f"no more e-mail, try {method}."
+    )
     return Pressure(inp.relationship_id, inp.name, n, allowed, since, method, line)
 
 

@@ -25,8 +25,19 @@ from mapping.errors import EXIT_USAGE, RelsyncError
 OWNER_ONLY = 0o600
 
 # Errors of the file system, not of the caller: said as a sentence with the fix, never a traceback.
-_WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM,
-                 errno.ENOENT, errno.ENOTDIR, errno.EISDIR, errno.EIO, errno.ENAMETOOLONG}
+_WRITE_ERRNOS = {
+    errno.ENOSPC,
+    errno.EDQUOT,
+    errno.EFBIG,
+    errno.EROFS,
+    errno.EACCES,
+    errno.EPERM,
+    errno.ENOENT,
+    errno.ENOTDIR,
+    errno.EISDIR,
+    errno.EIO,
+    errno.ENAMETOOLONG,
+}
 
 
 class FileWriteError(RelsyncError):

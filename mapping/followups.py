@@ -151,18 +151,28 @@ def decide_owner(inp: OwnerInput, margin: int) -> OwnerDecision:
     rid, inc = inp.relationship_id, inp.incumbent
     if inp.explicit:
         if inp.explicit_mailbox is not None and inp.explicit_mailbox in inp.active:
-            return OwnerDecision(rid, inp.explicit_mailbox, "explicit", inp.explicit_mailbox != inc,
-                                 {"owner": inp.explicit})
-        return OwnerDecision(rid, None, "none", inc is not None, {"owner": inp.explicit},
-                             problem=f"owner {inp.explicit} has no mailbox relsync serves (gone or disabled)")
+            return OwnerDecision(
+                rid, inp.explicit_mailbox, "explicit", inp.explicit_mailbox != inc, {"owner": inp.explicit}
+            )
+        return OwnerDecision(
+            rid,
+            None,
+            "none",
+            inc is not None,
+            {"owner": inp.explicit},
+            problem=f"owner {inp.explicit} has no mailbox relsync serves (gone or disabled)",
+        )
     counts = {m: n for m, n in inp.counts.items() if m in inp.active and n > 0}
     evidence: dict[str, object] = {"two_way_interactions": {str(m): n for m, n in sorted(counts.items())}}
     incumbent_ok = inc is not None and inc in inp.active
     if not counts:
         if incumbent_ok:
             return OwnerDecision(rid, inc, "interactions", False, evidence)
-        problem = "no owner: no staff member has two-way interactions with it" if inc is None else (
-            "owner's mailbox is gone and no other staff member has two-way interactions with it")
+        problem = (
+            "no owner: no staff member has two-way interactions with it"
+            if inc is None
+            else ("owner's mailbox is gone and no other staff member has two-way interactions with it")
+        )
         return OwnerDecision(rid, None, "none", inc is not None, evidence, problem=problem)
     challenger = min(counts, key=lambda m: (-counts[m], m))
     if not incumbent_ok:
@@ -334,13 +344,21 @@ def plan_one(inp: PlanInput, policy: FollowUpPolicy, now: datetime) -> Sequence[
 
     def create(due: date) -> Create:
         assert owner is not None
-        return Create(rid, owner, kind, cadence_name, due, reminder_instant(due, at, inp.time_zone), importance,
-                      method, subject_for(inp.name, kind, cadence_name, method))
+        return Create(
+            rid,
+            owner,
+            kind,
+            cadence_name,
+            due,
+            reminder_instant(due, at, inp.time_zone),
+            importance,
+            method,
+            subject_for(inp.name, kind, cadence_name, method),
+        )
 
     def fresh_due() -> date:
         if isinstance(wanted, Cadence):
-            return due_date(inp.last_meaningful_at, wanted, inp.time_zone, now, policy.working_days,
-                            inp.dismissed_due)
+            return due_date(inp.last_meaningful_at, wanted, inp.time_zone, now, policy.working_days, inp.dismissed_due)
         return next_working_day(local_today(now, inp.time_zone), policy.working_days)
 
     if op is None:
@@ -358,8 +376,13 @@ def plan_one(inp: PlanInput, policy: FollowUpPolicy, now: datetime) -> Sequence[
     # complete and recreate it on every run until it takes place.
     last = inp.last_meaningful_at
     fulfilled = last is not None and op.planned_at < last <= now
-    if not fulfilled and last is not None and last <= now and isinstance(wanted, Cadence) \
-            and op.cadence == cadence_name:
+    if (
+        not fulfilled
+        and last is not None
+        and last <= now
+        and isinstance(wanted, Cadence)
+        and op.cadence == cadence_name
+    ):
         # An interaction from before the task was planned that a lagging mailbox synced only now: the
         # task was planned without it (its due day is earlier than a cadence after it).
         fulfilled = wanted.after(last.astimezone(ZoneInfo(inp.time_zone)).date()) > op.due_date
@@ -392,8 +415,9 @@ def plan_one(inp: PlanInput, policy: FollowUpPolicy, now: datetime) -> Sequence[
 
 
 def _update(op: OpenFollowUp, c: Create, reason: str) -> Update:
-    return Update(op.id, c.relationship_id, c.cadence, c.due_date, c.reminder_at, c.importance, c.method, c.subject,
-                  reason)
+    return Update(
+        op.id, c.relationship_id, c.cadence, c.due_date, c.reminder_at, c.importance, c.method, c.subject, reason
+    )
 
 
 def _why_cancelled(inp: PlanInput, no_plan: bool) -> str:
@@ -454,8 +478,11 @@ def task_body(s: TaskSummary) -> str:
         who = f" ({', '.join(t.staff)})" if t.staff else ""
         about = f": {t.subject}" if t.subject else ""
         lines.append(f"  {t.at.date().isoformat()} {_KIND_WORDS.get(t.kind, t.kind)}{who}{about}")
-    dates = [("First contact", s.first_contact), ("Latest order", s.latest_transaction),
-             ("Latest interaction", s.latest_interaction)]
+    dates = [
+        ("First contact", s.first_contact),
+        ("Latest order", s.latest_transaction),
+        ("Latest interaction", s.latest_interaction),
+    ]
     known = [f"{label}: {d.isoformat()}" for label, d in dates if d is not None]
     if known:
         lines += ["", "Key dates: " + "; ".join(known)]

@@ -100,8 +100,12 @@ def lapse(order_days: Sequence[date], today: date, s: KeyDateSettings) -> Lapse 
     last = max(order_days)
     since = (today - last).days
     usual = usual_interval_days(order_days)
-    if s.win_back_mode == "relative" and usual is not None and len(set(order_days)) >= s.win_back_min_orders \
-            and usual > 0:
+    if (
+        s.win_back_mode == "relative"
+        and usual is not None
+        and len(set(order_days)) >= s.win_back_min_orders
+        and usual > 0
+    ):
         threshold = usual * s.win_back_factor
         basis = f"usual interval {usual:g} days x {s.win_back_factor:g}"
     else:
@@ -111,7 +115,11 @@ def lapse(order_days: Sequence[date], today: date, s: KeyDateSettings) -> Lapse 
 
 
 def thank_you_triggers(
-    relationship_id: int, orders: Sequence[Order], today: date, s: KeyDateSettings, currency: str = "EUR",
+    relationship_id: int,
+    orders: Sequence[Order],
+    today: date,
+    s: KeyDateSettings,
+    currency: str = "EUR",
 ) -> list[Trigger]:
     """One thank-you trigger per order at or above the minimum within the window (key ``thank-you:<id>``).
 
@@ -123,16 +131,23 @@ def thank_you_triggers(
     for o in orders:
         age = (today - o.day).days
         if o.amount >= s.thank_you_min_amount and 0 <= age < s.thank_you_within_days:
-            out.append(Trigger(
-                relationship_id, "thank_you", f"thank-you:{o.order_id}",
-                o.day + timedelta(days=s.thank_you_within_days - 1),
-                f"Thank them for order {o.order_id} of {o.day.isoformat()} ({o.amount} {currency}).",
-            ))
+            out.append(
+                Trigger(
+                    relationship_id,
+                    "thank_you",
+                    f"thank-you:{o.order_id}",
+                    o.day + timedelta(days=s.thank_you_within_days - 1),
+                    f"Thank them for order {o.order_id} of {o.day.isoformat()} ({o.amount} {currency}).",
+                )
+            )
     return out
 
 
 def win_back_trigger(
-    relationship_id: int, order_days: Sequence[date], today: date, s: KeyDateSettings,
+    relationship_id: int,
+    order_days: Sequence[date],
+    today: date,
+    s: KeyDateSettings,
 ) -> Trigger | None:
     """A win-back trigger when buying has lapsed (key ``win-back:<last order day>``: once per lapse)."""
     if not s.win_back:
@@ -142,6 +157,9 @@ def win_back_trigger(
         return None
     last = max(order_days)
     return Trigger(
-        relationship_id, "win_back", f"win-back:{last.isoformat()}", today,
+        relationship_id,
+        "win_back",
+        f"win-back:{last.isoformat()}",
+        today,
         f"Win them back: no order for {lp.days_since_last_order} days since {last.isoformat()} ({lp.basis}).",
     )

@@ -53,8 +53,10 @@ class Suggestion:
 
     def line(self) -> str:
         """``Widget Pro 2: bought by 12 of 40 similar customers (30 %; industry=retail)``."""
-        return (f"{self.product}: bought by {self.buyers} of {self.peers} similar customers "
-                f"({self.support * 100:.0f} %; {self.segment})")
+        return (
+            f"{self.product}: bought by {self.buyers} of {self.peers} similar customers "
+            f"({self.support * 100:.0f} %; {self.segment})"
+        )
 
 
 def _key(p: Profile, dims: tuple[Dimension, ...]) -> tuple[str | None, ...] | None:
@@ -63,7 +65,9 @@ def _key(p: Profile, dims: tuple[Dimension, ...]) -> tuple[str | None, ...] | No
 
 
 def suggest_all(
-    profiles: Sequence[Profile], purchases: Iterable[tuple[int, str]], settings: OfferSettings = OfferSettings(),
+    profiles: Sequence[Profile],
+    purchases: Iterable[tuple[int, str]],
+    settings: OfferSettings = OfferSettings(),
 ) -> dict[int, list[Suggestion]]:
     """Suggestions for every relationship of ``profiles`` (only those with any), from ``(relationship
     id, canonical product)`` purchases (repeats are fine; purchases of unknown ids or with no product

@@ -44,9 +44,12 @@ class GroupProblem:
 
 
 def resolve_groups(
-    ids: Iterable[int], links: Iterable[ParentLink], names: Mapping[int, str],
+    ids: Iterable[int],
+    links: Iterable[ParentLink],
+    names: Mapping[int, str],
 ) -> tuple[dict[int, int], list[GroupProblem]]:
     """``{organisation id: its group's root id}`` for every id (and every id a link names)."""
+
     def name(i: int) -> str:
         return names.get(i, str(i))
 
@@ -56,12 +59,22 @@ def resolve_groups(
     for ln in links:
         every.update((ln.child_id, ln.parent_id))
         if ln.child_id == ln.parent_id:
-            problems.append(GroupProblem((ln.child_id,), (
-                f"{name(ln.child_id)} is recorded as its own parent ({ln.source}); the link is ignored")))
+            problems.append(
+                GroupProblem(
+                    (ln.child_id,),
+                    (f"{name(ln.child_id)} is recorded as its own parent ({ln.source}); the link is ignored"),
+                )
+            )
         elif ln.child_id in parent and parent[ln.child_id] != ln.parent_id:
-            problems.append(GroupProblem((ln.child_id,), (
-                f"{name(ln.child_id)} has a second parent {name(ln.parent_id)} ({ln.source}); "
-                f"{name(parent[ln.child_id])} is kept: correct one of the two")))
+            problems.append(
+                GroupProblem(
+                    (ln.child_id,),
+                    (
+                        f"{name(ln.child_id)} has a second parent {name(ln.parent_id)} ({ln.source}); "
+                        f"{name(parent[ln.child_id])} is kept: correct one of the two"
+                    ),
+                )
+            )
         else:
             parent[ln.child_id] = ln.parent_id
     # Cycles: walk each chain once (colouring), cut every link of a cycle found.
@@ -74,10 +87,11 @@ def resolve_groups(
             path.append(node)
             node = parent.get(node)
         if node is not None and state.get(node) == 1:
-            cycle = path[path.index(node):]
+            cycle = path[path.index(node) :]
             chain = " -> ".join(name(i) for i in [*cycle, node])
-            problems.append(GroupProblem(tuple(cycle), (
-                f"parent cycle {chain}: these parent links are ignored, fix one of them")))
+            problems.append(
+                GroupProblem(tuple(cycle), (f"parent cycle {chain}: these parent links are ignored, fix one of them"))
+            )
             for i in cycle:
                 parent.pop(i, None)
         for i in path:
@@ -110,8 +124,13 @@ def group_values(revenue_by_group: Mapping[int, Decimal]) -> dict[int, int]:
     so a group's tier is the value class that holds it."""
     roots = sorted(revenue_by_group)
     facts = [
-        RelationshipFacts(f"{r:020d}", "organization", str(r), orders=max(revenue_by_group[r], _ZERO),
-                          returns=max(-revenue_by_group[r], _ZERO))
+        RelationshipFacts(
+            f"{r:020d}",
+            "organization",
+            str(r),
+            orders=max(revenue_by_group[r], _ZERO),
+            returns=max(-revenue_by_group[r], _ZERO),
+        )
         for r in roots
     ]
     return {r: v for r, (v, _) in zip(roots, value_percents(facts), strict=True)}
@@ -127,7 +146,9 @@ class GroupShare:
 
 
 def concentration(
-    revenue_by_group: Mapping[int, Decimal], warn_above_percent: Decimal, names: Mapping[int, str],
+    revenue_by_group: Mapping[int, Decimal],
+    warn_above_percent: Decimal,
+    names: Mapping[int, str],
 ) -> list[GroupShare]:
     """Every group's share of total revenue, largest first; a warning above ``warn_above_percent``."""
     positive = {g: Fraction(r) for g, r in revenue_by_group.items() if r > 0}
@@ -144,14 +165,18 @@ def concentration(
         pct = Decimal(floors[g]).scaleb(-2)  # 75.00, not 75
         warn = None
         if shares[g] * 100 > Fraction(warn_above_percent):
-            warn = (f"{names.get(g, str(g))} holds {pct} % of revenue, above the "
-                    f"{warn_above_percent} % concentration limit")
+            warn = (
+                f"{names.get(g, str(g))} holds {pct} % of revenue, above the {warn_above_percent} % concentration limit"
+            )
         out.append(GroupShare(g, revenue_by_group[g], shares[g], pct, warn))
     return out
 
 
 def effective_tiers(
-    root_of: Mapping[int, int], own_tier: Mapping[int, str], group_tier: Mapping[int, str], mode: TierMode,
+    root_of: Mapping[int, int],
+    own_tier: Mapping[int, str],
+    group_tier: Mapping[int, str],
+    mode: TierMode,
 ) -> dict[int, str]:
     """The tier each organisation gets: its own (``individual``), or its group's (``group``; a member
     whose group has no tier keeps its own)."""

@@ -31,7 +31,9 @@ def order_growth_points(recent: Decimal, previous: Decimal, s: GrowthSettings = 
 
 
 def with_growth(
-    score: float, parts: tuple[tuple[str, float], ...], points: float,
+    score: float,
+    parts: tuple[tuple[str, float], ...],
+    points: float,
 ) -> tuple[float, tuple[tuple[str, float], ...]]:
     """``(score, parts)`` of :func:`mapping.classify.potential_score` with the growth signal added."""
     if not points:

@@ -44,7 +44,8 @@ class ReferralProblem:
 
 
 def resolve_referrals(
-    claims: Iterable[ReferralClaim], names: Mapping[int, str],
+    claims: Iterable[ReferralClaim],
+    names: Mapping[int, str],
 ) -> tuple[dict[int, int], list[ReferralProblem]]:
     """``{referred id: referrer id}`` and the claims not used: a referral to oneself, or a second,
     different referrer for a relationship that already has one (the first claim wins; put the
@@ -54,17 +55,29 @@ def resolve_referrals(
     for c in claims:
         who = names.get(c.referred_id, str(c.referred_id))
         if c.referred_id == c.referrer_id:
-            problems.append(ReferralProblem(c.referred_id, (
-                f"{who} is recorded as referred by itself ({c.source}); the referral is ignored: "
-                "name who referred it")))
+            problems.append(
+                ReferralProblem(
+                    c.referred_id,
+                    (
+                        f"{who} is recorded as referred by itself ({c.source}); the referral is ignored: "
+                        "name who referred it"
+                    ),
+                )
+            )
             continue
         known = out.get(c.referred_id)
         if known is None:
             out[c.referred_id] = c.referrer_id
         elif known != c.referrer_id:
-            problems.append(ReferralProblem(c.referred_id, (
-                f"{who} has a second referrer {names.get(c.referrer_id, str(c.referrer_id))} ({c.source}); "
-                f"{names.get(known, str(known))} is kept: correct one of the two")))
+            problems.append(
+                ReferralProblem(
+                    c.referred_id,
+                    (
+                        f"{who} has a second referrer {names.get(c.referrer_id, str(c.referrer_id))} ({c.source}); "
+                        f"{names.get(known, str(known))} is kept: correct one of the two"
+                    ),
+                )
+            )
     return out, problems
 
 
@@ -84,7 +97,9 @@ class ReferralValue:
 
 
 def referral_values(
-    own: Mapping[int, Decimal], referrer_of: Mapping[int, int], share: Decimal,
+    own: Mapping[int, Decimal],
+    referrer_of: Mapping[int, int],
+    share: Decimal,
 ) -> dict[int, ReferralValue]:
     """Every relationship of ``own`` with its :class:`ReferralValue` (``share`` in 0..1)."""
     if not _ZERO <= share <= 1:
@@ -103,7 +118,10 @@ def referral_values(
 
 
 def referral_ack_triggers(
-    referrer_of: Mapping[int, int], first_order: Mapping[int, date], today: date, within_days: int,
+    referrer_of: Mapping[int, int],
+    first_order: Mapping[int, date],
+    today: date,
+    within_days: int,
     names: Mapping[int, str],
 ) -> list[Trigger]:
     """An *acknowledge the referral* trigger on the referrer when a referred customer's first order is
@@ -114,6 +132,13 @@ def referral_ack_triggers(
         if day is None or child == parent or not 0 <= (today - day).days < within_days:
             continue
         who = names.get(child, str(child))
-        out.append(Trigger(parent, "referral_ack", f"referral-ack:{child}", day + timedelta(days=within_days - 1),
-                           f"Thank them for referring {who}, who placed a first order on {day.isoformat()}."))
+        out.append(
+            Trigger(
+                parent,
+                "referral_ack",
+                f"referral-ack:{child}",
+                day + timedelta(days=within_days - 1),
+                f"Thank them for referring {who}, who placed a first order on {day.isoformat()}.",
+            )
+        )
     return out

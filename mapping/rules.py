@@ -139,7 +139,7 @@ _FACT_FIELDS: tuple[str, ...] = (
 #: Built-ins whose value changes from one evaluation to the next (see the module docstring).
 UNSTABLE_BUILTINS: Mapping[str, str] = {
     "now": "reads the clock: compare days_since_first_contact, days_since_transaction, days_since_interaction "
-           "or days_since_inbound instead",
+    "or days_since_inbound instead",
     "today": "reads the clock: compare the days_since_* fields instead",
     "random": "changes on every run, so the classification (and the categories in Outlook) would flap",
 }
@@ -313,8 +313,10 @@ def compile_rules(
         try:
             rule = rule_engine.Rule(spec.when, context=context)
         except RecursionError:
-            problem(f"'when' is nested too deeply (more than {MAX_DEPTH} levels of brackets, not, and/or). "
-                    "Fix: simplify it (industry in [\"A\", \"B\"] for a chain of or), or split it into several rules")
+            problem(
+                f"'when' is nested too deeply (more than {MAX_DEPTH} levels of brackets, not, and/or). "
+                'Fix: simplify it (industry in ["A", "B"] for a chain of or), or split it into several rules'
+            )
             continue
         except rule_engine.SymbolResolutionError as exc:
             hint = f" (did you mean {exc.suggestion!r}?)" if exc.suggestion else ""
@@ -334,8 +336,10 @@ def compile_rules(
                 problem(f"'when' uses ${name}, which relsync does not allow: it {UNSTABLE_BUILTINS[name]}")
             continue
         if _depth(rule.statement.expression) > MAX_DEPTH:
-            problem(f"'when' is nested too deeply (more than {MAX_DEPTH} levels of brackets, not, and/or). "
-                    "Fix: simplify it (industry in [\"A\", \"B\"] for a chain of or), or split it into several rules")
+            problem(
+                f"'when' is nested too deeply (more than {MAX_DEPTH} levels of brackets, not, and/or). "
+                'Fix: simplify it (industry in ["A", "B"] for a chain of or), or split it into several rules'
+            )
             continue
         result_type = rule.statement.expression.result_type
         if result_type not in (rule_engine.DataType.BOOLEAN, rule_engine.DataType.UNDEFINED):
@@ -344,8 +348,9 @@ def compile_rules(
         if len(sets) == len(spec.set) and spec.set:
             compiled.append(
                 # Only fields key the memo: built-ins ($pi) and comprehension variables are not in the facts.
-                CompiledRule(index, spec.name, spec.line, rule, tuple(sets),
-                             tuple(sorted(context.symbols & RULE_FIELDS.keys())))
+                CompiledRule(
+                    index, spec.name, spec.line, rule, tuple(sets), tuple(sorted(context.symbols & RULE_FIELDS.keys()))
+                )
             )
     if problems:
         raise RulesError(problems)

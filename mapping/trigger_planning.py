@@ -74,8 +74,11 @@ PlanAction = Action | Merged
 
 
 def plan_with_triggers(
-    inp: PlanInput, policy: FollowUpPolicy, now: datetime,
-    new: Sequence[Trigger] = (), carried: Sequence[Trigger] = (),
+    inp: PlanInput,
+    policy: FollowUpPolicy,
+    now: datetime,
+    new: Sequence[Trigger] = (),
+    carried: Sequence[Trigger] = (),
 ) -> list[PlanAction]:
     """The cadence's actions for ``inp`` with ``new`` triggers (not yet handled) and ``carried`` ones
     (already on the open task, not yet done) folded in. Never more than one open task results.
@@ -102,12 +105,19 @@ def plan_with_triggers(
         else:
             problem = True
     last = inp.last_meaningful_at
-    if close is not None and op is not None and op.cadence is None and op.kind == "cadence" \
-            and last is not None and op.planned_at < last <= now:
+    if (
+        close is not None
+        and op is not None
+        and op.cadence is None
+        and op.kind == "cadence"
+        and last is not None
+        and op.planned_at < last <= now
+    ):
         # A task that carries only triggers is fulfilled by an interaction too (the plan has no cadence
         # to judge it by, so it would only cancel it).
-        done = Close(op.id, rid, "completed", "interaction",
-                     f"Done: {inp.last_meaningful_note or 'a two-way interaction'}.")
+        done = Close(
+            op.id, rid, "completed", "interaction", f"Done: {inp.last_meaningful_note or 'a two-way interaction'}."
+        )
         acts = [done if a is close else a for a in acts]
         close = done
     completed = close is not None and close.status == "completed"
@@ -138,18 +148,34 @@ def plan_with_triggers(
         if c.kind == "handover":
             return [*acts, Merged(rid, None, (), (), keys)]
         due = merged_due(c.due_date)
-        nc = Create(rid, c.owner_mailbox_id, c.kind, c.cadence, due,
-                    reminder_instant(due, _time(policy, c.importance), inp.time_zone), c.importance, c.method,
-                    subject(c.subject))
+        nc = Create(
+            rid,
+            c.owner_mailbox_id,
+            c.kind,
+            c.cadence,
+            due,
+            reminder_instant(due, _time(policy, c.importance), inp.time_zone),
+            c.importance,
+            c.method,
+            subject(c.subject),
+        )
         out = [nc if a is c else a for a in acts]
         out.append(Merged(rid, None, keys, lines))
         return out
     if update is not None:
         u = update
         due = merged_due(u.due_date)
-        nu = Update(u.follow_up_id, rid, u.cadence, due,
-                    reminder_instant(due, _time(policy, u.importance), inp.time_zone), u.importance, u.method,
-                    subject(u.subject), u.reason)
+        nu = Update(
+            u.follow_up_id,
+            rid,
+            u.cadence,
+            due,
+            reminder_instant(due, _time(policy, u.importance), inp.time_zone),
+            u.importance,
+            u.method,
+            subject(u.subject),
+            u.reason,
+        )
         out = [nu if a is u else a for a in acts]
         out.append(Merged(rid, u.follow_up_id, keys, lines))
         return out
@@ -172,18 +198,39 @@ def plan_with_triggers(
         if not new and (cadence, due, method, importance) == (op.cadence, op.due_date, op.method, op.importance):
             return rest  # already carries them as planned
         base = subject_for(inp.name, "cadence", cadence or "key date", method)
-        upd = Update(op.id, rid, cadence, due, reminder_instant(due, at, inp.time_zone), importance, method,
-                     subject(base), "key_date")
+        upd = Update(
+            op.id,
+            rid,
+            cadence,
+            due,
+            reminder_instant(due, at, inp.time_zone),
+            importance,
+            method,
+            subject(base),
+            "key_date",
+        )
         return [*rest, upd, Merged(rid, op.id, keys, lines)]
     due = merged_due(None)
-    c = Create(rid, owner, "cadence", None, due, reminder_instant(due, at, inp.time_zone), importance, method,
-               subject(subject_for(inp.name, "cadence", "key date", method)))
+    c = Create(
+        rid,
+        owner,
+        "cadence",
+        None,
+        due,
+        reminder_instant(due, at, inp.time_zone),
+        importance,
+        method,
+        subject(subject_for(inp.name, "cadence", "key date", method)),
+    )
     return [*acts, c, Merged(rid, None, keys, lines)]
 
 
 def plan_all_with_triggers(
-    inputs: Iterable[PlanInput], policy: FollowUpPolicy, now: datetime,
-    new: dict[int, list[Trigger]], carried: dict[int, list[Trigger]],
+    inputs: Iterable[PlanInput],
+    policy: FollowUpPolicy,
+    now: datetime,
+    new: dict[int, list[Trigger]],
+    carried: dict[int, list[Trigger]],
 ) -> list[PlanAction]:
     """:func:`plan_with_triggers` for every relationship; triggers keyed by relationship id."""
     out: list[PlanAction] = []

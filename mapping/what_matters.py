@@ -46,9 +46,13 @@ def what_matters(name: str, raw: str | None, limit: int = DEFAULT_LIMIT, field: 
     space = max(cut.rfind(" "), cut.rfind("\n"))
     if space >= limit // 2:
         cut = cut[:space]
-    return Note(cut.rstrip() + "...", (
-        f"the {field!r} field of {name} holds {len(text)} characters; only the first {limit} are shown: "
-        "shorten it in Outlook"))
+    return Note(
+        cut.rstrip() + "...",
+        (
+            f"the {field!r} field of {name} holds {len(text)} characters; only the first {limit} are shown: "
+            "shorten it in Outlook"
+        ),
+    )
 
 
 def with_what_matters(body: str, note: Note) -> str:

@@ -40,7 +40,7 @@ _MARK = "#c0392b"
 
 def _clean(svg: str, name: str) -> str:
     """The bare ``<svg>`` element: no prolog, comments, metadata or namespace URLs; ids prefixed."""
-    svg = svg[svg.index("<svg"):]
+    svg = svg[svg.index("<svg") :]
     svg = re.sub(r"<!--.*?-->", "", svg, flags=re.S)
     svg = re.sub(r"<metadata>.*?</metadata>", "", svg, flags=re.S)
     svg = re.sub(r'\s+xmlns(:\w+)?="[^"]*"', "", svg)
@@ -68,8 +68,9 @@ def _figure(width: float, height: float, left_labels: Sequence[str] = (), bottom
     with matplotlib.rc_context(_RC):
         fig = Figure(figsize=(width, height))
     left = 0.75 + 0.068 * max((len(label) for label in left_labels), default=0)
-    fig.subplots_adjust(left=min(left / width, 0.6), right=1 - 0.3 / width, bottom=bottom / height,
-                        top=1 - 0.35 / height)
+    fig.subplots_adjust(
+        left=min(left / width, 0.6), right=1 - 0.3 / width, bottom=bottom / height, top=1 - 0.35 / height
+    )
     return fig
 
 
@@ -88,10 +89,14 @@ def pareto_svg(result: Pareto, name: str = "pareto") -> str:
         if result.customers:
             inside = 100 * result.inside_customer_share
             ax.axvline(inside, color=_MARK, linewidth=1, linestyle="--")
-            ax.annotate(f"{len(result.inside)} of {result.customers} customers ({inside:.1f} %)\n"
-                        f"bring {100 * result.inside_revenue_share:.1f} % of revenue",
-                        xy=(inside, mark), xytext=(min(inside + 5, 55), max(mark - 30, 5)),
-                        arrowprops={"arrowstyle": "->", "color": _MARK}, color=_MARK)
+            ax.annotate(
+                f"{len(result.inside)} of {result.customers} customers ({inside:.1f} %)\n"
+                f"bring {100 * result.inside_revenue_share:.1f} % of revenue",
+                xy=(inside, mark),
+                xytext=(min(inside + 5, 55), max(mark - 30, 5)),
+                arrowprops={"arrowstyle": "->", "color": _MARK},
+                color=_MARK,
+            )
         else:
             ax.text(50, 50, "no revenue in the period", ha="center", va="center")
         ax.set_xlim(0, 100)
@@ -103,20 +108,39 @@ def pareto_svg(result: Pareto, name: str = "pareto") -> str:
         return _render(fig, name)
 
 
-def matrix_svg(rows: Sequence[str], columns: Sequence[str], counts: Sequence[Sequence[int]], title: str,
-               row_label: str, column_label: str, name: str) -> str:
+def matrix_svg(
+    rows: Sequence[str],
+    columns: Sequence[str],
+    counts: Sequence[Sequence[int]],
+    title: str,
+    row_label: str,
+    column_label: str,
+    name: str,
+) -> str:
     """A counted matrix as a heat map with each count written in its cell (any sequences: they are
     turned into tuples for the cache)."""
-    return _matrix_svg(tuple(rows), tuple(columns), tuple(tuple(row) for row in counts), title, row_label,
-                       column_label, name)
+    return _matrix_svg(
+        tuple(rows), tuple(columns), tuple(tuple(row) for row in counts), title, row_label, column_label, name
+    )
 
 
 @lru_cache(maxsize=64)
-def _matrix_svg(rows: tuple[str, ...], columns: tuple[str, ...], counts: tuple[tuple[int, ...], ...], title: str,
-                row_label: str, column_label: str, name: str) -> str:
+def _matrix_svg(
+    rows: tuple[str, ...],
+    columns: tuple[str, ...],
+    counts: tuple[tuple[int, ...], ...],
+    title: str,
+    row_label: str,
+    column_label: str,
+    name: str,
+) -> str:
     with matplotlib.rc_context(_RC):
-        fig = _figure(max(3.5, 1.1 * len(columns) + 2.2), max(2.2, 0.45 * len(rows) + 1.4),
-                      left_labels=[f"{label}  " for label in rows], bottom=0.75)
+        fig = _figure(
+            max(3.5, 1.1 * len(columns) + 2.2),
+            max(2.2, 0.45 * len(rows) + 1.4),
+            left_labels=[f"{label}  " for label in rows],
+            bottom=0.75,
+        )
         ax = fig.add_subplot()
         if not rows or not columns:
             ax.set_axis_off()
@@ -127,8 +151,14 @@ def _matrix_svg(rows: tuple[str, ...], columns: tuple[str, ...], counts: tuple[t
         ax.imshow([list(row) for row in counts], cmap="Blues", vmin=0, vmax=max(peak, 1), aspect="auto")
         for i, row in enumerate(counts):
             for j, value in enumerate(row):
-                ax.text(j, i, str(value), ha="center", va="center",
-                        color="white" if peak and value > peak * 0.6 else "black")
+                ax.text(
+                    j,
+                    i,
+                    str(value),
+                    ha="center",
+                    va="center",
+                    color="white" if peak and value > peak * 0.6 else "black",
+                )
         ax.set_xticks(range(len(columns)), list(columns))
         ax.set_yticks(range(len(rows)), list(rows))
         ax.set_xlabel(column_label)
@@ -140,16 +170,29 @@ def _matrix_svg(rows: tuple[str, ...], columns: tuple[str, ...], counts: tuple[t
 @lru_cache(maxsize=64)
 def tier_potential_svg(result: Overview, name: str = "tier-potential") -> str:
     """Relationships by tier (rows, best first) and potential (columns, highest first)."""
-    return matrix_svg(result.tiers, result.potentials, result.matrix,
-                      "Tier x potential: work the most promising first", "tier", "potential", name)
+    return matrix_svg(
+        result.tiers,
+        result.potentials,
+        result.matrix,
+        "Tier x potential: work the most promising first",
+        "tier",
+        "potential",
+        name,
+    )
 
 
 @lru_cache(maxsize=64)
 def movement_svg(result: Movement, name: str = "movement") -> str:
     """Relationships by tier at the start (rows) and at the end (columns) of the range."""
-    return matrix_svg(result.tiers, result.tiers, result.matrix,
-                      f"Tier movement {result.start.isoformat()} to {result.end.isoformat()}",
-                      f"tier on {result.start.isoformat()}", f"tier on {result.end.isoformat()}", name)
+    return matrix_svg(
+        result.tiers,
+        result.tiers,
+        result.matrix,
+        f"Tier movement {result.start.isoformat()} to {result.end.isoformat()}",
+        f"tier on {result.start.isoformat()}",
+        f"tier on {result.end.isoformat()}",
+        name,
+    )
 
 
 @lru_cache(maxsize=64)

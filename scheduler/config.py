@@ -119,9 +119,7 @@ class OAuthConfig(_Section):
     def _one_credential(self) -> OAuthConfig:
         given = [self.client_secret_env, self.client_secret_file, self.certificate_file]
         if sum(x is not None for x in given) != 1:
-            raise ValueError(
-                "give exactly one of client_secret_env, client_secret_file or certificate_file"
-            )
+            raise ValueError("give exactly one of client_secret_env, client_secret_file or certificate_file")
         if self.certificate_file is not None and not self.certificate_thumbprint:
             raise ValueError("certificate_file needs certificate_thumbprint")
         return self
@@ -242,9 +240,7 @@ class OrganisationConfig(_Section):
 
 
 class SyncConfig(_Section):
-    folders: list[FolderName] = Field(
-        default_factory=lambda: list(SYNC_FOLDERS)
-    )
+    folders: list[FolderName] = Field(default_factory=lambda: list(SYNC_FOLDERS))
     page_size: int = Field(512, ge=1, le=512)
     calendar_days_back: int = Field(365, ge=0, le=3650)
     calendar_days_ahead: int = Field(180, ge=0, le=3650)
@@ -263,7 +259,8 @@ class RetentionConfig(_Section):
     meeting_days: int | None = Field(None, gt=0, description="meetings, after they took place")
     task_days: int | None = Field(None, gt=0, description="task interactions, after their date")
     archived_relationship_days: int | None = Field(
-        None, gt=0, description="archived relationships, after their last activity")
+        None, gt=0, description="archived relationships, after their last activity"
+    )
 
 
 class PrivacyConfig(_Section):
@@ -339,7 +336,7 @@ class Config(_Section):
         if "ews" in used and self.exchange is None:
             raise ValueError(
                 "mailboxes are reached over EWS but there is no [exchange] section: add it (see "
-                "config.example.toml), or set mailboxes.backend = \"graph\" for Exchange Online"
+                'config.example.toml), or set mailboxes.backend = "graph" for Exchange Online'
             )
         if "graph" in used and self.graph is None:
             raise ValueError(
@@ -407,8 +404,8 @@ def _secret_problems(path: Path, data: Mapping[str, Any], prefix: str = "") -> l
         elif any(w in key.lower() for w in SECRET_WORDS) and not key.endswith(("_env", "_file", "_thumbprint")):
             problems.append(
                 f"{path}: {dotted}: secrets must not be written in the config file. "
-                f"Fix: remove it and set {key}_env = \"NAME\" (an environment variable) "
-                f"or {key}_file = \"/path\" (a file only the service can read)"
+                f'Fix: remove it and set {key}_env = "NAME" (an environment variable) '
+                f'or {key}_file = "/path" (a file only the service can read)'
             )
     return problems
 
@@ -477,13 +474,21 @@ def load_config(path: Path | str, environ: Mapping[str, str] | None = None) -> L
     except OSError as exc:
         raise ConfigError(path, [f"{path}: cannot be read ({exc.strerror}). Fix: check its permissions"]) from None
     config = parse_config(text, path, environ)
-    classification, rules, problems = build_classification(config.classification, config.rules, text, path,
-                                                           staff=config.mailboxes.addresses)
+    classification, rules, problems = build_classification(
+        config.classification, config.rules, text, path, staff=config.mailboxes.addresses
+    )
     if not problems:
         problems = build_policy(config.followups, classification, path)[1]
     business, business_problems = build_business(
-        config.keydates, config.referrals, config.groups, config.next_offer, config.what_matters,
-        config.contact_pressure, config.potential_signals, path)
+        config.keydates,
+        config.referrals,
+        config.groups,
+        config.next_offer,
+        config.what_matters,
+        config.contact_pressure,
+        config.potential_signals,
+        path,
+    )
     problems += business_problems
     if problems:
         raise ConfigError(path, problems)
@@ -491,8 +496,14 @@ def load_config(path: Path | str, environ: Mapping[str, str] | None = None) -> L
     if password:
         hide(password)  # from RELSYNC_STORE_URL: the environment may hold it, logs may not
     overridden = tuple(sorted(name for name in environ if override_key(name) is not None))
-    loaded = LoadedConfig(path=path, config=_resolve_relative_paths(config, path), classification=classification,
-                          rules=rules, env_overrides=overridden, business=business)
+    loaded = LoadedConfig(
+        path=path,
+        config=_resolve_relative_paths(config, path),
+        classification=classification,
+        rules=rules,
+        env_overrides=overridden,
+        business=business,
+    )
     # Whatever runs with this configuration audits with its key (read on the first audit entry).
     from scheduler.privacy_key import use_configured_key  # late: privacy_key builds on this module
 
@@ -528,8 +539,11 @@ _OAuth = TypeVar("_OAuth", bound=OAuthConfig)
 
 
 def _oauth_files_resolved(oauth: _OAuth, base: Path) -> _OAuth:
-    files = {"client_secret_file": oauth.client_secret_file, "certificate_file": oauth.certificate_file,
-             "ca_bundle": oauth.ca_bundle}
+    files = {
+        "client_secret_file": oauth.client_secret_file,
+        "certificate_file": oauth.certificate_file,
+        "ca_bundle": oauth.ca_bundle,
+    }
     relative = {k: (base / v).resolve() for k, v in files.items() if v is not None and not v.is_absolute()}
     return oauth.model_copy(update=relative) if relative else oauth
 

@@ -77,8 +77,7 @@ class NextOfferSection(BaseModel):
     top: int = Field(3, ge=0, le=20)
     min_peers: int = Field(5, ge=1, le=100000)
     min_support: float = Field(0.1, ge=0, le=1)
-    segments: list[list[Dimension]] = Field(
-        default_factory=lambda: [list(s) for s in DEFAULT_SEGMENTS])
+    segments: list[list[Dimension]] = Field(default_factory=lambda: [list(s) for s in DEFAULT_SEGMENTS])
 
 
 class WhatMattersSection(BaseModel):
@@ -119,8 +118,13 @@ def _keydate_settings(section: KeyDatesSection) -> dict[str, Any]:
 
 
 def build_business(
-    keydates: KeyDatesSection, referrals: ReferralsSection, groups: GroupsSection, next_offer: NextOfferSection,
-    what_matters: WhatMattersSection, pressure: ContactPressureSection, potential: PotentialSignalsSection,
+    keydates: KeyDatesSection,
+    referrals: ReferralsSection,
+    groups: GroupsSection,
+    next_offer: NextOfferSection,
+    what_matters: WhatMattersSection,
+    pressure: ContactPressureSection,
+    potential: PotentialSignalsSection,
     path: Path,
 ) -> tuple[BusinessSettings, list[str]]:
     """The settings, and every problem as one sentence naming the file and key (empty when valid)."""
@@ -134,8 +138,10 @@ def build_business(
     for tier, table in keydates.tiers.items():
         unknown = sorted(set(table) - _KEYDATE_KEYS)
         if unknown:
-            problems.append(f"{path}: keydates.tiers.{tier}: unknown key {', '.join(unknown)}. Fix: use only "
-                            f"{', '.join(sorted(_KEYDATE_KEYS))}")
+            problems.append(
+                f"{path}: keydates.tiers.{tier}: unknown key {', '.join(unknown)}. Fix: use only "
+                f"{', '.join(sorted(_KEYDATE_KEYS))}"
+            )
             continue
         try:
             merged = KeyDatesSection.model_validate({**_keydate_settings(keydates), **table})
@@ -149,23 +155,40 @@ def build_business(
         try:
             text = file.read_text(encoding="utf-8")
         except FileNotFoundError:
-            problems.append(f"{path}: next_offer.catalogue: {file} does not exist. Fix: correct the path, or "
-                            "remove the key to use product names as the books write them")
+            problems.append(
+                f"{path}: next_offer.catalogue: {file} does not exist. Fix: correct the path, or "
+                "remove the key to use product names as the books write them"
+            )
         except (OSError, UnicodeDecodeError) as exc:
-            problems.append(f"{path}: next_offer.catalogue: {file} cannot be read ({exc}). Fix: check the file "
-                            "and its permissions (UTF-8 text)")
+            problems.append(
+                f"{path}: next_offer.catalogue: {file} cannot be read ({exc}). Fix: check the file "
+                "and its permissions (UTF-8 text)"
+            )
         else:
             parsed, found = parse_catalogue(text, file.name)
             if found and not parsed.by_key:  # nothing usable: the file as a whole is wrong
-                problems.append(f"{path}: next_offer.catalogue: {found[0].message}. Fix: correct the file "
-                                "(README, \"Business case\")")
+                problems.append(
+                    f'{path}: next_offer.catalogue: {found[0].message}. Fix: correct the file (README, "Business case")'
+                )
             else:
                 catalogue, catalogue_problems = parsed, tuple(found)
     segments: tuple[tuple[Dimension, ...], ...] = tuple(tuple(s) for s in next_offer.segments)
     offers = OfferSettings(next_offer.top, next_offer.min_peers, next_offer.min_support, segments)
     settings = BusinessPolicy(
-        KeyDatePolicy(default, tiers), referrals.user_field, referrals.value_share, referrals.acknowledge,
-        referrals.acknowledge_within_days, groups.user_field, groups.concentration_warning_percent,
-        groups.subsidiary_tiers, offers, catalogue, catalogue_problems, what_matters.user_field, what_matters.limit,
-        pressure.min_unanswered, GrowthSettings(potential.growth_weight, potential.growth_min_total))
+        KeyDatePolicy(default, tiers),
+        referrals.user_field,
+        referrals.value_share,
+        referrals.acknowledge,
+        referrals.acknowledge_within_days,
+        groups.user_field,
+        groups.concentration_warning_percent,
+        groups.subsidiary_tiers,
+        offers,
+        catalogue,
+        catalogue_problems,
+        what_matters.user_field,
+        what_matters.limit,
+        pressure.min_unanswered,
+        GrowthSettings(potential.growth_weight, potential.growth_min_total),
+    )
     return settings, problems

@@ -85,8 +85,10 @@ def _default_value_classes() -> list[ValueClassConfig]:
 
 
 def _default_potential_classes() -> list[PotentialClassConfig]:
-    return [PotentialClassConfig(name=c.name, min_score=c.min_score, methods=list(c.methods), colour=c.colour)
-            for c in DEFAULT_POTENTIAL_CLASSES]
+    return [
+        PotentialClassConfig(name=c.name, min_score=c.min_score, methods=list(c.methods), colour=c.colour)
+        for c in DEFAULT_POTENTIAL_CLASSES
+    ]
 
 
 class ClassificationSection(_Section):
@@ -136,12 +138,12 @@ def rule_lines(text: str) -> list[int]:
                 if not starts:
                     break
                 position, quote = min(starts)
-                open_quote, rest = quote, rest[position + 3:]
+                open_quote, rest = quote, rest[position + 3 :]
             else:
                 position = rest.find(open_quote)
                 if position < 0:
                     break
-                open_quote, rest = None, rest[position + 3:]
+                open_quote, rest = None, rest[position + 3 :]
     return out
 
 
@@ -153,7 +155,7 @@ def _fix_for(message: str) -> str:
     if message.startswith(("unknown ", "cannot set")):
         return "use one of the values listed"
     if "must be a condition" in message:
-        return "compare something, e.g. tier == \"Average\""
+        return 'compare something, e.g. tier == "Average"'
     return "correct the rule"
 
 
@@ -174,20 +176,25 @@ def build_classification(
     user_field_map: dict[str, str] = {}
     for field_name, attribute in section.user_fields.items():
         if attribute in user_field_map:
-            problems.append(f"{path}: classification.user_fields.{field_name}: {attribute} is already supplied by "
-                            f"{user_field_map[attribute]!r}. Fix: map each attribute from one Outlook field")
+            problems.append(
+                f"{path}: classification.user_fields.{field_name}: {attribute} is already supplied by "
+                f"{user_field_map[attribute]!r}. Fix: map each attribute from one Outlook field"
+            )
         else:
             user_field_map[attribute] = field_name
     cats = section.categories
     if cats.owner_template and "{owner}" not in cats.owner_template:
-        problems.append(f"{path}: classification.categories.owner_template: {cats.owner_template!r} has no "
-                        "{owner}. Fix: write it like \"Owner: {owner}\", or \"\" for no owner categories")
+        problems.append(
+            f"{path}: classification.categories.owner_template: {cats.owner_template!r} has no "
+            '{owner}. Fix: write it like "Owner: {owner}", or "" for no owner categories'
+        )
         return ClassificationConfig(), (), problems
     try:
         config = ClassificationConfig(
             value_classes=tuple(ValueClass(c.name, c.lower, c.upper, c.colour) for c in section.value_classes),
-            potential_classes=tuple(PotentialClass(c.name, c.min_score, tuple(c.methods), c.colour)
-                                    for c in section.potential_classes),
+            potential_classes=tuple(
+                PotentialClass(c.name, c.min_score, tuple(c.methods), c.colour) for c in section.potential_classes
+            ),
             status=StatusThresholds(section.status.active_days, section.status.inactive_days),
             value_period_days=section.value_period_days,
             engagement_window_days=section.engagement_window_days,

@@ -51,19 +51,24 @@ def read_config_text(path: Path) -> str:
     and :class:`FileProblem` for a file that is too big, has a BOM or is not UTF-8."""
     data, _ = _read_bounded(path, MAX_CONFIG_BYTES)
     if len(data) > MAX_CONFIG_BYTES:
-        raise FileProblem(f"{path}: larger than {MAX_CONFIG_BYTES // (1024 * 1024)} MiB, which no relsync config "
-                          "is. Fix: check that --config (or RELSYNC_CONFIG) names the config file")
+        raise FileProblem(
+            f"{path}: larger than {MAX_CONFIG_BYTES // (1024 * 1024)} MiB, which no relsync config "
+            "is. Fix: check that --config (or RELSYNC_CONFIG) names the config file"
+        )
     for bom, what in _BOMS:
         if data.startswith(bom):
-            raise FileProblem(f"{path}: starts with {what}, which TOML does not allow. Fix: save it as UTF-8 "
-                              "without BOM (in Notepad: Save as, Encoding \"UTF-8\"; or remove the first bytes)")
+            raise FileProblem(
+                f"{path}: starts with {what}, which TOML does not allow. Fix: save it as UTF-8 "
+                'without BOM (in Notepad: Save as, Encoding "UTF-8"; or remove the first bytes)'
+            )
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise FileProblem(f"{path}: not UTF-8 text (an invalid byte at line {line}, column {column}). Fix: save "
-                          "the file as UTF-8") from None
+        raise FileProblem(
+            f"{path}: not UTF-8 text (an invalid byte at line {line}, column {column}). Fix: save the file as UTF-8"
+        ) from None
 
 
 def read_secret_file(path: Path, what: str) -> str:
@@ -75,14 +80,18 @@ def read_secret_file(path: Path, what: str) -> str:
     """
     data, info = _read_bounded(path, MAX_SECRET_BYTES)
     if len(data) > MAX_SECRET_BYTES:
-        raise FileProblem(f"{what}: {path} is larger than {MAX_SECRET_BYTES // 1024} KiB (or endless), which no "
-                          "secret is. Fix: point it at the file that holds only the secret")
+        raise FileProblem(
+            f"{what}: {path} is larger than {MAX_SECRET_BYTES // 1024} KiB (or endless), which no "
+            "secret is. Fix: point it at the file that holds only the secret"
+        )
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         # Not even the position: it would narrow down the secret.
-        raise FileProblem(f"{what}: {path} is not UTF-8 text. Fix: write the secret into it as UTF-8 "
-                          "(e.g. with printf '%s\\n' ... > FILE)") from None
+        raise FileProblem(
+            f"{what}: {path} is not UTF-8 text. Fix: write the secret into it as UTF-8 "
+            "(e.g. with printf '%s\\n' ... > FILE)"
+        ) from None
     if stat.S_ISREG(info.st_mode) and info.st_mode & 0o077 and path not in _warned:
         _warned.add(path)
         log.warning(

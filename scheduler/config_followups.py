@@ -29,8 +29,14 @@ class FollowUpsConfig(BaseModel):
     #: false: plan nothing and write no tasks.
     enabled: bool = True
     #: Value tier -> cadence (see mapping.followups.CADENCE_HELP).
-    cadence: dict[str, str] = Field(default_factory=lambda: {
-        "Superior": "weekly", "Average": "monthly", "Marginal": "quarterly", "Eliminate": "handover"})
+    cadence: dict[str, str] = Field(
+        default_factory=lambda: {
+            "Superior": "weekly",
+            "Average": "monthly",
+            "Marginal": "quarterly",
+            "Eliminate": "handover",
+        }
+    )
     #: Potential classes whose tasks come first: importance High and the earlier reminder.
     high_potentials: list[str] = Field(default_factory=lambda: ["High"])
     reminder_time: str = "09:00"
@@ -90,8 +96,11 @@ def build_policy(
         if tier not in tiers and "cadence" not in explicit:
             continue
         if tier not in tiers:
-            bad(f"cadence.{tier}", f"no value class is called {tier!r}",
-                f"use one of {', '.join(sorted(tiers))} (classification.value_classes)")
+            bad(
+                f"cadence.{tier}",
+                f"no value class is called {tier!r}",
+                f"use one of {', '.join(sorted(tiers))} (classification.value_classes)",
+            )
             continue
         try:
             cadences[tier] = parse_cadence(text)
@@ -99,8 +108,11 @@ def build_policy(
             bad(f"cadence.{tier}", f"unknown cadence {text!r}", f"use {CADENCE_HELP}")
     for name in section.high_potentials:
         if name not in potentials and "high_potentials" in explicit:
-            bad("high_potentials", f"no potential class is called {name!r}",
-                f"use one of {', '.join(sorted(potentials))}")
+            bad(
+                "high_potentials",
+                f"no potential class is called {name!r}",
+                f"use one of {', '.join(sorted(potentials))}",
+            )
     clocks = {}
     for key in ("reminder_time", "reminder_time_high"):
         value = getattr(section, key)

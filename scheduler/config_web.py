@@ -105,16 +105,23 @@ class AddinConfig(_Section):
     entra_authority_host: str = Field("https://login.microsoftonline.com")
     entra_ca_file: str | None = Field(None, description="CA bundle trusting a private authority host (tests)")
     entra_client_id: str | None = Field(
-        None, description="the add-in's app registration MSAL.js nested app authentication signs in with")
+        None, description="the add-in's app registration MSAL.js nested app authentication signs in with"
+    )
     msal_browser_js: str | None = Field(
-        None, description="absolute path of msal-browser.min.js (npm @azure/msal-browser), served at "
-                          "/addin/msal-browser.min.js for nested app authentication")
+        None,
+        description="absolute path of msal-browser.min.js (npm @azure/msal-browser), served at "
+        "/addin/msal-browser.min.js for nested app authentication",
+    )
     exchange_metadata_urls: list[str] = Field(
-        default_factory=list, description="auth metadata documents of the trusted Exchange servers (amurl)")
+        default_factory=list, description="auth metadata documents of the trusted Exchange servers (amurl)"
+    )
     pane_url: str | None = Field(
-        None, description="the pane's public address (the identity token's aud), e.g. https://HOST/addin/pane.html")
-    office_js: str = Field("https://appsforoffice.microsoft.com/lib/1/hosted/office.js",
-                           description="where the pane loads Office.js from (Microsoft's address)")
+        None, description="the pane's public address (the identity token's aud), e.g. https://HOST/addin/pane.html"
+    )
+    office_js: str = Field(
+        "https://appsforoffice.microsoft.com/lib/1/hosted/office.js",
+        description="where the pane loads Office.js from (Microsoft's address)",
+    )
 
     @model_validator(mode="after")
     def _pairs(self) -> AddinConfig:
@@ -136,7 +143,8 @@ class WebConfig(_Section):
     trusted_header: str = Field("X-Remote-User", description="the proxy's header naming the signed-in user")
     trusted_proxies: list[str] = Field(default_factory=lambda: ["127.0.0.1", "::1"])
     session_secret_env: str | None = Field(
-        None, description="environment variable with the cookie signing key (else a new key each start)")
+        None, description="environment variable with the cookie signing key (else a new key each start)"
+    )
     session_hours: float = Field(8.0, gt=0, le=168)
     cookie_secure: bool = Field(True, description="Secure cookies (browsers accept them on loopback http)")
     tls_certificate: str | None = Field(None, description="PEM certificate file: serve HTTPS directly")
@@ -167,8 +175,10 @@ class WebConfig(_Section):
         if self.auth == "oidc" and self.oidc is None:
             raise ValueError('auth = "oidc" needs a [web.oidc] section (tenant_id, client_id, redirect_uri)')
         if self.auth == "dev" and not is_loopback(split_listen(self.listen)[0]):
-            raise ValueError('auth = "dev" (sign-in without a password) is only allowed on a loopback listen '
-                             'address: use "oidc" or "header" for anything else')
+            raise ValueError(
+                'auth = "dev" (sign-in without a password) is only allowed on a loopback listen '
+                'address: use "oidc" or "header" for anything else'
+            )
         if (self.tls_certificate is None) != (self.tls_key is None):
             raise ValueError("tls_certificate and tls_key go together: set both or neither")
         return self

@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # imported where used: an EWS-only deployment never loads the
     from connector.graph.client import GraphClient
     from connector.graph.settings import GraphSettings
 
+
 def _exchange(loaded: LoadedConfig) -> ExchangeConfig:
     exchange = loaded.config.exchange
     if exchange is None:  # the config's validation requires it whenever a mailbox uses EWS
@@ -33,8 +34,10 @@ def ews_settings(loaded: LoadedConfig) -> EwsSettings:
         if exchange.endpoint.startswith("http://") and not os.environ.get("OAUTHLIB_INSECURE_TRANSPORT"):
             raise ConfigError(
                 loaded.path,
-                [f"{loaded.path}: exchange.endpoint: auth = 'oauth' sends access tokens, which must not travel "
-                 "over plain http. Fix: use the https:// endpoint"],
+                [
+                    f"{loaded.path}: exchange.endpoint: auth = 'oauth' sends access tokens, which must not travel "
+                    "over plain http. Fix: use the https:// endpoint"
+                ],
             )
         return EwsSettings(
             endpoint=exchange.endpoint,

@@ -78,8 +78,12 @@ class FollowUpRunReport:
 
 def business_store(store: Store, loaded: LoadedConfig) -> BusinessStore:
     """The business case's reads (``status``, ``followups --problems``, ``explain``, ``demo``)."""
-    return BusinessStore(store, loaded.business, value_period_days=loaded.classification.value_period_days,
-                         currency=loaded.config.classification.currency)
+    return BusinessStore(
+        store,
+        loaded.business,
+        value_period_days=loaded.classification.value_period_days,
+        currency=loaded.config.classification.currency,
+    )
 
 
 def followup_policy(loaded: LoadedConfig) -> FollowUpPolicy:
@@ -118,14 +122,19 @@ def run_followups(
             backends.close()
         if own_store:
             store.dispose()
-    log.info("follow-ups planned", created=report.planned_created, updated=report.planned_updated,
-             completed=report.planned_completed, cancelled=report.planned_cancelled,
-             owners_changed=report.owners_changed, problems=len(report.problems))
+    log.info(
+        "follow-ups planned",
+        created=report.planned_created,
+        updated=report.planned_updated,
+        completed=report.planned_completed,
+        cancelled=report.planned_cancelled,
+        owners_changed=report.owners_changed,
+        problems=len(report.problems),
+    )
     return report
 
 
-def _run(loaded: LoadedConfig, now: datetime, backends: Backends, store: Store,
-         report: FollowUpRunReport) -> None:
+def _run(loaded: LoadedConfig, now: datetime, backends: Backends, store: Store, report: FollowUpRunReport) -> None:
     policy = followup_policy(loaded)
     section = loaded.config.followups
     active, addresses, zones = mailboxes(store, loaded)
@@ -150,14 +159,24 @@ def _run(loaded: LoadedConfig, now: datetime, backends: Backends, store: Store,
         owner.dismissed += sum(state.state == "gone" for state in states)
 
     # 2 and 3. Owners, then the plan, committed as one transaction.
-    planned = db.plan(policy, active, zones, section.time_zone, now, loaded.business,
-                      value_period_days=loaded.classification.value_period_days,
-                      currency=loaded.config.classification.currency)
+    planned = db.plan(
+        policy,
+        active,
+        zones,
+        section.time_zone,
+        now,
+        loaded.business,
+        value_period_days=loaded.classification.value_period_days,
+        currency=loaded.config.classification.currency,
+    )
     view = planned.business
     if view is not None:
         report.business_problems, report.concentration_warnings = list(view.problems), view.warnings
     report.owners_changed, inputs, engagement, recorded = (
-        planned.owners_changed, planned.inputs, planned.engagement, planned.recorded
+        planned.owners_changed,
+        planned.inputs,
+        planned.engagement,
+        planned.recorded,
     )
     report.planned_created, report.planned_updated = recorded.created, recorded.updated
     report.planned_completed, report.planned_cancelled = recorded.completed, recorded.cancelled
@@ -234,9 +253,19 @@ def _write(
     to_create = [w for w in creates if w.our_id not in found and w.follow_up_id not in adopted]
     bodies = _bodies(db, to_create, names, engagement, view, only_extras=False)
     for start in range(0, len(to_create), 100):
-        chunk = to_create[start:start + 100]
-        new = [NewTask(w.our_id, w.subject, bodies[w.follow_up_id], w.due_at.date(), w.reminder_at,
-                       w.importance, (section.category,)) for w in chunk]
+        chunk = to_create[start : start + 100]
+        new = [
+            NewTask(
+                w.our_id,
+                w.subject,
+                bodies[w.follow_up_id],
+                w.due_at.date(),
+                w.reminder_at,
+                w.importance,
+                (section.category,),
+            )
+            for w in chunk
+        ]
         results = writer.create_tasks(new)
         done: list[tuple[fs.TaskWrite, str, str | None]] = []
         failed: list[fs.TaskWrite] = []
@@ -248,8 +277,7 @@ def _write(
             else:
                 done.append((w, r.item_id, r.change_key))
         db.record_tasks_created(done, now)
-        audit.log_exchange_writes(db.store, "task_create", _refused(failed), outcome="failed",
-                                  reason="follow-up plan")
+        audit.log_exchange_writes(db.store, "task_create", _refused(failed), outcome="failed", reason="follow-up plan")
         owner.created += len(done)
     stale = [u for u in adopted.values() if u is not None]
     changed = [w for w in pending if w.action != "create"] + stale
@@ -258,8 +286,15 @@ def _write(
     _apply_changes(writer, db, owner, changed, found, now, new_bodies)
 
 
-def _bodies(db: FollowUpStore, writes: Sequence[fs.TaskWrite], names: dict[int, str],
-            engagement: dict[int, fs.Engagement], view: BusinessView | None, *, only_extras: bool) -> dict[int, str]:
+def _bodies(
+    db: FollowUpStore,
+    writes: Sequence[fs.TaskWrite],
+    names: dict[int, str],
+    engagement: dict[int, fs.Engagement],
+    view: BusinessView | None,
+    *,
+    only_extras: bool,
+) -> dict[int, str]:
     """Follow-up id -> its task body: the summary, with the business case's parts (what matters on top,
     why now, offer next). ``only_extras``: only the follow-ups that have such parts."""
     if view is None and only_extras:
@@ -268,15 +303,18 @@ def _bodies(db: FollowUpStore, writes: Sequence[fs.TaskWrite], names: dict[int, 
 
     def extras(w: fs.TaskWrite) -> bool:
         rid = w.relationship_id
-        return view is not None and bool(reasons.get(w.follow_up_id) or view.notes.get(rid) or view.offers.get(rid)
-                                          or view.pressure.get(rid))
+        return view is not None and bool(
+            reasons.get(w.follow_up_id) or view.notes.get(rid) or view.offers.get(rid) or view.pressure.get(rid)
+        )
 
     wanted = [w for w in writes if extras(w)] if only_extras else list(writes)
     if not wanted:
         return {}
     summaries = db.summaries(wanted, names, engagement)
-    return {w.follow_up_id: _body(summaries[w.follow_up_id], w.relationship_id, reasons.get(w.follow_up_id, []), view)
-            for w in wanted}
+    return {
+        w.follow_up_id: _body(summaries[w.follow_up_id], w.relationship_id, reasons.get(w.follow_up_id, []), view)
+        for w in wanted
+    }
 
 
 def _body(summary: TaskSummary, rid: int, reasons: list[str], view: BusinessView | None) -> str:
@@ -286,8 +324,9 @@ def _body(summary: TaskSummary, rid: int, reasons: list[str], view: BusinessView
     return full_task_body(summary, view.notes.get(rid), reasons, view.offers.get(rid, ()), p.line if p else None)
 
 
-def _adopt(writer: MailboxWriter, db: FollowUpStore, owner: OwnerReport, creates: Sequence[fs.TaskWrite],
-           now: datetime) -> dict[int, fs.TaskWrite | None]:
+def _adopt(
+    writer: MailboxWriter, db: FollowUpStore, owner: OwnerReport, creates: Sequence[fs.TaskWrite], now: datetime
+) -> dict[int, fs.TaskWrite | None]:
     """Planned creates whose task is already in the owner's folder, made by a store this one has no record
     of: follow-up id -> the update the adopted task still needs (its due day differs), or None.
 
@@ -303,18 +342,36 @@ def _adopt(writer: MailboxWriter, db: FollowUpStore, owner: OwnerReport, creates
     matched = match_orphans([PlannedTask(w.follow_up_id, w.subject, w.due_at.date()) for w in creates], orphans)
     if not matched:
         return {}
-    adopted = [(w, matched[w.follow_up_id], matched[w.follow_up_id].due != w.due_at.date())
-               for w in creates if w.follow_up_id in matched]
+    adopted = [
+        (w, matched[w.follow_up_id], matched[w.follow_up_id].due != w.due_at.date())
+        for w in creates
+        if w.follow_up_id in matched
+    ]
     db.record_tasks_adopted(adopted, now)
     owner.adopted += len(adopted)
-    log.info("tasks already in Outlook adopted", mailbox=owner.mailbox, adopted=len(adopted),
-             orphans_left=len(orphans) - len(adopted))
-    return {w.follow_up_id: (replace(w, action="update", our_id=t.our_id, item_id=t.item_id, change_key=t.change_key)
-                             if stale else None) for w, t, stale in adopted}
+    log.info(
+        "tasks already in Outlook adopted",
+        mailbox=owner.mailbox,
+        adopted=len(adopted),
+        orphans_left=len(orphans) - len(adopted),
+    )
+    return {
+        w.follow_up_id: (
+            replace(w, action="update", our_id=t.our_id, item_id=t.item_id, change_key=t.change_key) if stale else None
+        )
+        for w, t, stale in adopted
+    }
 
 
-def _apply_changes(writer: MailboxWriter, db: FollowUpStore, owner: OwnerReport, pending: Sequence[fs.TaskWrite],
-                   found: dict[str, Created], now: datetime, bodies: dict[int, str] | None = None) -> None:
+def _apply_changes(
+    writer: MailboxWriter,
+    db: FollowUpStore,
+    owner: OwnerReport,
+    pending: Sequence[fs.TaskWrite],
+    found: dict[str, Created],
+    now: datetime,
+    bodies: dict[int, str] | None = None,
+) -> None:
     changes: list[tuple[fs.TaskWrite, TaskChange]] = []
     deletes: list[tuple[fs.TaskWrite, str]] = []
     never_sent: list[int] = []
@@ -330,9 +387,20 @@ def _apply_changes(writer: MailboxWriter, db: FollowUpStore, owner: OwnerReport,
         elif w.action == "complete":
             changes.append((w, TaskChange(item_id, change_key, complete_note=w.note or "Done.")))
         else:
-            changes.append((w, TaskChange(item_id, change_key, subject=w.subject, due=w.due_at.date(),
-                                          reminder_at=w.reminder_at, importance=w.importance,
-                                          body=(bodies or {}).get(w.follow_up_id))))
+            changes.append(
+                (
+                    w,
+                    TaskChange(
+                        item_id,
+                        change_key,
+                        subject=w.subject,
+                        due=w.due_at.date(),
+                        reminder_at=w.reminder_at,
+                        importance=w.importance,
+                        body=(bodies or {}).get(w.follow_up_id),
+                    ),
+                )
+            )
     db.record_written(((follow_up_id, None, True) for follow_up_id in never_sent), now)
     if changes:
         results = writer.update_tasks([c for _, c in changes])
@@ -350,8 +418,7 @@ def _apply_changes(writer: MailboxWriter, db: FollowUpStore, owner: OwnerReport,
             else:
                 owner.updated += 1
         db.record_written(updated, now)
-        audit.log_exchange_writes(db.store, "task_update", _refused(refused), outcome="failed",
-                                  reason="follow-up plan")
+        audit.log_exchange_writes(db.store, "task_update", _refused(refused), outcome="failed", reason="follow-up plan")
     if deletes:
         errors = writer.delete_tasks([i for _, i in deletes])
         deleted: list[tuple[int, str | None, bool]] = []
@@ -365,8 +432,9 @@ def _apply_changes(writer: MailboxWriter, db: FollowUpStore, owner: OwnerReport,
             deleted.append((w.follow_up_id, None, True))
             owner.deleted += 1
         db.record_written(deleted, now)
-        audit.log_exchange_writes(db.store, "task_delete", _refused(not_deleted), outcome="failed",
-                                  reason="follow-up plan")
+        audit.log_exchange_writes(
+            db.store, "task_delete", _refused(not_deleted), outcome="failed", reason="follow-up plan"
+        )
 
 
 def _refused(writes: Iterable[fs.TaskWrite]) -> list[tuple[str, dict[str, Any]]]:

@@ -127,8 +127,15 @@ def run_sync(
     started = utcnow()
     try:
         reports = [
-            sync_with_lease(engine, address, folders or list(config.sync.folders), full=full, progress=progress,
-                            wait_seconds=lease_wait, interval_seconds=config.sync.interval_minutes * 60)
+            sync_with_lease(
+                engine,
+                address,
+                folders or list(config.sync.folders),
+                full=full,
+                progress=progress,
+                wait_seconds=lease_wait,
+                interval_seconds=config.sync.interval_minutes * 60,
+            )
             for address in addresses
         ]
         # What this run brought in is checked against everyone we know, so staff cannot create
@@ -245,8 +252,13 @@ def write_back_categories(
             results += [BatchWrite(p.key, p.mailbox, p.item_id, p.current, p.change_key, False, str(exc)) for p in plan]
     for failed in (r for r in results if not r.ok):
         log.warning("categories not written", mailbox=failed.mailbox, item_id=failed.item_id, error=failed.error)
-    audit.log_exchange_writes(store, "categories", ((f"link:{r.key}", {}) for r in results if not r.ok),
-                              outcome="failed", reason="classification write-back")
+    audit.log_exchange_writes(
+        store,
+        "categories",
+        ((f"link:{r.key}", {}) for r in results if not r.ok),
+        outcome="failed",
+        reason="classification write-back",
+    )
     known = {r.key: (r.current, r.change_key) for r in rows}
     # What relsync last wrote (its managed categories now on the item) is the base against which
     # later hand edits are told apart from our own writes (staff overrides).
@@ -259,9 +271,13 @@ def write_back_categories(
         ((key, cats) for key, cats in ours if cats != written_before[key]),
     )
     written = Counter(r.mailbox for r in results if r.ok and r.changed)
-    return WriteBackReport(planned=len(rows), written=sum(r.changed for r in results),
-                           failed=sum(not r.ok for r in results), master_added=master_added,
-                           written_by_mailbox=dict(written))
+    return WriteBackReport(
+        planned=len(rows),
+        written=sum(r.changed for r in results),
+        failed=sum(not r.ok for r in results),
+        master_added=master_added,
+        written_by_mailbox=dict(written),
+    )
 
 
 @dataclass(frozen=True)
@@ -295,16 +311,23 @@ def classify_and_write_back(
     config = loaded.classification
     now = now or utcnow()
     changes = open_overrides(store, config, now)
-    results, wanted = classify_relationships(store, config, loaded.rules, now,
-                                             currency=loaded.config.classification.currency)
+    results, wanted = classify_relationships(
+        store, config, loaded.rules, now, currency=loaded.config.classification.currency
+    )
     managed = [(name, colour_index(colour)) for name, colour in managed_colours(config).items()]
     if loaded.config.classification.write_back:
         report = write_back_categories(connection, store, lambda session: category_plan(session, wanted), managed)
     else:
         report = WriteBackReport()
-    log.info("relationships classified", relationships=len(results), overrides_opened=changes.opened,
-             overrides_closed=changes.closed, contacts_planned=report.planned, contacts_written=report.written,
-             contacts_failed=report.failed)
+    log.info(
+        "relationships classified",
+        relationships=len(results),
+        overrides_opened=changes.opened,
+        overrides_closed=changes.closed,
+        contacts_planned=report.planned,
+        contacts_written=report.written,
+        contacts_failed=report.failed,
+    )
     return ClassificationReport(len(results), changes.opened, changes.closed, report)
 
 

@@ -286,15 +286,20 @@ def _folders(report: Any) -> list[_Folder]:
     for f in folders:  # FolderReport
         result = f.result
         items = int(result.created) + int(result.updated) + int(result.deleted) + int(f.unlinked)
-        out.append(_Folder(f.folder, items, int(f.retries), float(f.throttled_seconds),
-                           int(getattr(f, "parsed_by_exchangelib", 0))))
+        out.append(
+            _Folder(
+                f.folder, items, int(f.retries), float(f.throttled_seconds), int(getattr(f, "parsed_by_exchangelib", 0))
+            )
+        )
     return out
 
 
 # ------------------------------------------------------------------------------------------ HTTP
-_BUSY = (b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n"
-         b"Content-Length: 36\r\nRetry-After: 1\r\nConnection: close\r\n\r\n"
-         b"too many connections: try again soon")
+_BUSY = (
+    b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n"
+    b"Content-Length: 36\r\nRetry-After: 1\r\nConnection: close\r\n\r\n"
+    b"too many connections: try again soon"
+)
 
 
 class _BoundedServer(ThreadingHTTPServer):
@@ -330,8 +335,9 @@ class _BoundedServer(ThreadingHTTPServer):
         self._refused += 1
         now = time.monotonic()
         if self._refusal_logged_at is None or now - self._refusal_logged_at >= 60:
-            log.warning("metrics connections refused: too many at once", client=_client(client_address),
-                        refused=self._refused)
+            log.warning(
+                "metrics connections refused: too many at once", client=_client(client_address), refused=self._refused
+            )
             self._refused, self._refusal_logged_at = 0, now
 
     def process_request_thread(self, request: Any, client_address: Any) -> None:
@@ -346,8 +352,9 @@ class _BoundedServer(ThreadingHTTPServer):
         if isinstance(exc, ConnectionError | TimeoutError):
             log.info("metrics client went away", client=_client(client_address), error=type(exc).__name__)
         else:
-            log.error("metrics request failed", client=_client(client_address),
-                      error=f"{type(exc).__name__}: {exc}"[:300])
+            log.error(
+                "metrics request failed", client=_client(client_address), error=f"{type(exc).__name__}: {exc}"[:300]
+            )
 
 
 class _IPv6Server(_BoundedServer):

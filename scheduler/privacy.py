@@ -64,12 +64,21 @@ def managed_names(loaded: LoadedConfig) -> list[str]:
 
 def unknown_subject(asked: str, consequence: str = "nothing was erased") -> UnknownSubject:
     """The one sentence for an address or id that matches nobody."""
-    return UnknownSubject(f"nobody in the store matches {asked!r}. Fix: check the address or id "
-                          f"(`relsync explain NAME` shows ids); {consequence}")
+    return UnknownSubject(
+        f"nobody in the store matches {asked!r}. Fix: check the address or id "
+        f"(`relsync explain NAME` shows ids); {consequence}"
+    )
 
 
-def erase(loaded: LoadedConfig, store: Store, backends: Callable[[], Backends], asked: str, *,
-          dry_run: bool = False, keep_transactions: bool | None = None) -> ErasureOutcome:
+def erase(
+    loaded: LoadedConfig,
+    store: Store,
+    backends: Callable[[], Backends],
+    asked: str,
+    *,
+    dry_run: bool = False,
+    keep_transactions: bool | None = None,
+) -> ErasureOutcome:
     """Erase the person or organisation ``asked`` names (see the module docstring)."""
     keep = loaded.config.privacy.keep_transactions if keep_transactions is None else keep_transactions
     key = audit.audit_key()
@@ -90,8 +99,9 @@ def erase(loaded: LoadedConfig, store: Store, backends: Callable[[], Backends], 
     with store.session() as session:
         counts = pe.erase_store(session, plan, keep)
         finished = utcnow()
-        receipt = make_receipt(erasure_id, subject.subject_hash, audit.current_actor(), now, finished, counts,
-                               exchange, keep)
+        receipt = make_receipt(
+            erasure_id, subject.subject_hash, audit.current_actor(), now, finished, counts, exchange, keep
+        )
         pe.finish(session, erasure_id, receipt, finished)
     log.info("erasure finished", erasure=erasure_id, **{f"store_{k}": v for k, v in counts.items()})
     return ErasureOutcome(receipt=receipt)
@@ -108,13 +118,19 @@ def _erase_in_exchange(loaded: LoadedConfig, store: Store, backends: Backends, p
         results = backends.writer(mailbox).write_categories(planned, names, 50)
         failed = [r for r in results if not r.ok]
         with store.session() as session:
-            audit.exchange_writes(session, "erase_categories",
-                                  ((f"link:{r.key}", {"changed": r.changed}) for r in results if r.ok),
-                                  reason="erasure")
+            audit.exchange_writes(
+                session,
+                "erase_categories",
+                ((f"link:{r.key}", {"changed": r.changed}) for r in results if r.ok),
+                reason="erasure",
+            )
         if failed:
-            raise ExchangeError(f"the managed categories of {len(failed)} contact(s) could not be removed "
-                                f"({failed[0].error}). Fix: run the erasure again once Exchange answers; the "
-                                "store was not changed yet", mailbox=mailbox)
+            raise ExchangeError(
+                f"the managed categories of {len(failed)} contact(s) could not be removed "
+                f"({failed[0].error}). Fix: run the erasure again once Exchange answers; the "
+                "store was not changed yet",
+                mailbox=mailbox,
+            )
         done["contacts_cleared"] += len(results)
     tasks: dict[str, list[pe.TaskTarget]] = {}
     for t in plan.tasks:
@@ -122,13 +138,23 @@ def _erase_in_exchange(loaded: LoadedConfig, store: Store, backends: Backends, p
     for mailbox, its in tasks.items():
         errors = backends.writer(mailbox).delete_tasks([t.item_id for t in its])
         with store.session() as session:
-            audit.exchange_writes(session, "erase_task", ((f"follow_up:{t.follow_up_id}", {"link_id": t.link_id})
-                                                          for t, e in zip(its, errors, strict=True) if e is None),
-                                  reason="erasure")
+            audit.exchange_writes(
+                session,
+                "erase_task",
+                (
+                    (f"follow_up:{t.follow_up_id}", {"link_id": t.link_id})
+                    for t, e in zip(its, errors, strict=True)
+                    if e is None
+                ),
+                reason="erasure",
+            )
         bad = [e for e in errors if e is not None]
         if bad:
-            raise ExchangeError(f"{len(bad)} follow-up task(s) could not be deleted ({bad[0]}). Fix: run the "
-                                "erasure again once Exchange answers; the store was not changed yet", mailbox=mailbox)
+            raise ExchangeError(
+                f"{len(bad)} follow-up task(s) could not be deleted ({bad[0]}). Fix: run the "
+                "erasure again once Exchange answers; the store was not changed yet",
+                mailbox=mailbox,
+            )
         done["tasks_deleted"] += len(its)
     return done
 

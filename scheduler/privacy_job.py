@@ -59,8 +59,14 @@ def start_privacy(scheduler: BaseScheduler, daemon: Worker, executor: str) -> No
     scheduler.add_job(job, CronTrigger(**RETENTION_TRIGGER, timezone=UTC), id=RETENTION_JOB, executor=executor)
 
 
-def retention_job(loaded: LoadedConfig, worker: str, store: Store, metrics: Metrics | None,
-                  stop: threading.Event, exclusive: Exclusive) -> None:
+def retention_job(
+    loaded: LoadedConfig,
+    worker: str,
+    store: Store,
+    metrics: Metrics | None,
+    stop: threading.Event,
+    exclusive: Exclusive,
+) -> None:
     """One day's run: remove what is past its period, counted in metrics and audit. Nothing configured
     (or the daemon stopping): nothing done. A failure is logged and retried the next day."""
     structlog.contextvars.bind_contextvars(worker=worker)

@@ -48,8 +48,10 @@ def read_key(loaded: LoadedConfig) -> bytes:
     else:
         value = _generated(generated_key_path(loaded))
     if len(value) < 16:
-        raise SecretError("privacy.audit_key: the audit key is shorter than 16 characters. "
-                          "Fix: use a long random value (e.g. `openssl rand -hex 32`)")
+        raise SecretError(
+            "privacy.audit_key: the audit key is shorter than 16 characters. "
+            "Fix: use a long random value (e.g. `openssl rand -hex 32`)"
+        )
     return value.encode("utf-8")
 
 

@@ -46,8 +46,9 @@ class FullReport:
     quality: DataQuality
 
 
-def build_report(store: Store, settings: ReportSettings, as_of: date | None, movement_from: date | None,
-                 today: date) -> FullReport:
+def build_report(
+    store: Store, settings: ReportSettings, as_of: date | None, movement_from: date | None, today: date
+) -> FullReport:
     """Run every report service for ``as_of`` (default today); tier movement from ``movement_from``
     (default :data:`DEFAULT_MOVEMENT_DAYS` before) to ``as_of``. Bad days raise ``ReportInputError``."""
     day = check_as_of(as_of, today)
@@ -69,9 +70,10 @@ def _money(value: Decimal) -> str:
 
 
 def _breakdown_json(b: Breakdown) -> dict[str, Any]:
-    return {"total": _money(b.total),
-            "bars": [{"label": bar.label, "amount": _money(bar.amount), "share": round(bar.share, 4)}
-                     for bar in b.bars]}
+    return {
+        "total": _money(b.total),
+        "bars": [{"label": bar.label, "amount": _money(bar.amount), "share": round(bar.share, 4)} for bar in b.bars],
+    }
 
 
 def report_json(r: FullReport) -> dict[str, Any]:
@@ -86,8 +88,11 @@ def report_json(r: FullReport) -> dict[str, Any]:
             "by_status": dict(o.by_status),
             "by_tier": dict(o.by_tier),
             "by_potential": dict(o.by_potential),
-            "tier_potential": {"tiers": list(o.tiers), "potentials": list(o.potentials),
-                               "matrix": [list(row) for row in o.matrix]},
+            "tier_potential": {
+                "tiers": list(o.tiers),
+                "potentials": list(o.potentials),
+                "matrix": [list(row) for row in o.matrix],
+            },
         },
         "pareto": {
             "customers": p.customers,
@@ -95,8 +100,9 @@ def report_json(r: FullReport) -> dict[str, Any]:
             "mark": p.mark,
             "inside_customer_share": round(p.inside_customer_share, 4),
             "inside_revenue_share": round(p.inside_revenue_share, 4),
-            "inside": [{"relationship_id": c.relationship_id, "name": c.name, "revenue": _money(c.revenue)}
-                       for c in p.inside],
+            "inside": [
+                {"relationship_id": c.relationship_id, "name": c.name, "revenue": _money(c.revenue)} for c in p.inside
+            ],
             "curve": [[round(pt.customer_share, 4), round(pt.revenue_share, 4)] for pt in p.curve],
         },
         "revenue": {b.dimension: _breakdown_json(b) for b in r.overview.revenue},
@@ -106,14 +112,24 @@ def report_json(r: FullReport) -> dict[str, Any]:
             "tiers": list(r.movement.tiers),
             "matrix": [list(row) for row in r.movement.matrix],
             "unchanged": r.movement.unchanged,
-            "moves": [{"relationship_id": m.relationship_id, "name": m.name, "from": m.before, "to": m.after}
-                      for m in r.movement.moves],
+            "moves": [
+                {"relationship_id": m.relationship_id, "name": m.name, "from": m.before, "to": m.after}
+                for m in r.movement.moves
+            ],
         },
         "compliance": [
-            {"owner": c.owner, "open": c.open, "due": c.due, "overdue": c.overdue, "done": c.done,
-             "done_on_time": c.done_on_time, "on_time_percent": c.on_time_percent,
-             "average_days_overdue": c.average_days_overdue, "lapsed": c.lapsed,
-             "lapsed_by_tier": dict(c.lapsed_by_tier)}
+            {
+                "owner": c.owner,
+                "open": c.open,
+                "due": c.due,
+                "overdue": c.overdue,
+                "done": c.done,
+                "done_on_time": c.done_on_time,
+                "on_time_percent": c.on_time_percent,
+                "average_days_overdue": c.average_days_overdue,
+                "lapsed": c.lapsed,
+                "lapsed_by_tier": dict(c.lapsed_by_tier),
+            }
             for c in r.compliance
         ],
         "data_quality": {q.key: q.total for q in r.quality.lists},
@@ -160,18 +176,21 @@ def report_html(r: FullReport, link_base: str = "") -> str:
         '<html lang="en"><head><meta charset="utf-8">',
         f"<title>relsync report {day}</title><style>{_STYLE}</style></head><body>",
         f"<h1>relsync report, as of {day}</h1>",
-        f'<p class="note">Revenue from {r.overview.since.isoformat()} to {day}; '
-        f"{o.total} relationships.</p>",
+        f'<p class="note">Revenue from {r.overview.since.isoformat()} to {day}; {o.total} relationships.</p>',
         "<h2>Overview</h2>",
         '<div class="charts">' + tier_potential_svg(o) + "</div>",
-        _counts("By type", o.by_type), _counts("By status", o.by_status),
-        _counts("By tier", o.by_tier), _counts("By potential", o.by_potential),
+        _counts("By type", o.by_type),
+        _counts("By status", o.by_status),
+        _counts("By tier", o.by_tier),
+        _counts("By potential", o.by_potential),
         "<h2>Who brings the revenue</h2>",
         '<div class="charts">' + pareto_svg(p) + "</div>",
         f"<p>{len(p.inside)} of {p.customers} customers ({100 * p.inside_customer_share:.1f} %) bring "
         f"{100 * p.inside_revenue_share:.1f} % of the revenue of {_money(p.total)}.</p>",
-        _table(["customer", "revenue"],
-               [[_link(c.relationship_id, c.name, link_base), _money(c.revenue)] for c in p.inside[:NAMED_CUSTOMERS]]),
+        _table(
+            ["customer", "revenue"],
+            [[_link(c.relationship_id, c.name, link_base), _money(c.revenue)] for c in p.inside[:NAMED_CUSTOMERS]],
+        ),
     ]
     if len(p.inside) > NAMED_CUSTOMERS:
         parts.append(f'<p class="note">and {len(p.inside) - NAMED_CUSTOMERS} more.</p>')
@@ -181,17 +200,30 @@ def report_html(r: FullReport, link_base: str = "") -> str:
         f"<h2>Tier movement from {mv.start.isoformat()} to {mv.end.isoformat()}</h2>",
         '<div class="charts">' + movement_svg(mv) + "</div>",
         f"<p>{len(mv.moves)} moved, {mv.unchanged} stayed.</p>",
-        _table(["relationship", "from", "to"],
-               [[_link(m.relationship_id, m.name, link_base), escape(m.before), escape(m.after)]
-                for m in mv.moves[:200]]),
+        _table(
+            ["relationship", "from", "to"],
+            [[_link(m.relationship_id, m.name, link_base), escape(m.before), escape(m.after)] for m in mv.moves[:200]],
+        ),
     ]
     if len(mv.moves) > 200:
         parts.append(f'<p class="note">and {len(mv.moves) - 200} more.</p>')
     parts += [
         "<h2>Cadence compliance per owner</h2>",
-        _table(["owner", "open", "due", "overdue", "done on time", "avg days overdue", "lapsed, no contact"],
-               [[escape(c.owner), str(c.open), str(c.due), str(c.overdue), _number(c.on_time_percent, " %"),
-                 _number(c.average_days_overdue), str(c.lapsed)] for c in r.compliance]),
+        _table(
+            ["owner", "open", "due", "overdue", "done on time", "avg days overdue", "lapsed, no contact"],
+            [
+                [
+                    escape(c.owner),
+                    str(c.open),
+                    str(c.due),
+                    str(c.overdue),
+                    _number(c.on_time_percent, " %"),
+                    _number(c.average_days_overdue),
+                    str(c.lapsed),
+                ]
+                for c in r.compliance
+            ],
+        ),
         "<h2>Data quality</h2>",
         _table(["list", "rows"], [[escape(q.title), str(q.total)] for q in r.quality.lists]),
         "</body></html>",

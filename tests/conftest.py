@@ -22,7 +22,11 @@ IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 # failure, and keeps no example database. HYPOTHESIS_PROFILE picks one; CI=true picks "ci".
 settings.register_profile("dev", deadline=None, print_blob=True)
 settings.register_profile(
-    "ci", deadline=None, print_blob=True, derandomize=True, database=None,
+    "ci",
+    deadline=None,
+    print_blob=True,
+    derandomize=True,
+    database=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if IN_CI else "dev"))

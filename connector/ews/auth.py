@@ -33,7 +33,8 @@ class MsalCredentials(OAuth2AuthorizationCodeCredentials):  # type: ignore[misc]
 
     def __init__(self, source: TokenSource) -> None:
         super().__init__(
-            client_id=source.settings.client_id, tenant_id=source.settings.tenant_id,
+            client_id=source.settings.client_id,
+            tenant_id=source.settings.tenant_id,
             access_token=source.acquire(),  # start valid: with None, exchangelib would fetch it itself
         )
         self._source = source
@@ -61,10 +62,16 @@ class MsalCredentials(OAuth2AuthorizationCodeCredentials):  # type: ignore[misc]
         except ExchangeError as exc:
             if self.access_token is None:
                 raise
-            log.warning("access token not renewed; using the current one while Exchange accepts it",
-                        client_id=self.client_id, error=str(exc))
-            self.access_token = {**self.access_token, "expires_in": STALE_TOKEN_SECONDS,
-                                 "expires_at": int(time.time()) + STALE_TOKEN_SECONDS}
+            log.warning(
+                "access token not renewed; using the current one while Exchange accepts it",
+                client_id=self.client_id,
+                error=str(exc),
+            )
+            self.access_token = {
+                **self.access_token,
+                "expires_in": STALE_TOKEN_SECONDS,
+                "expires_at": int(time.time()) + STALE_TOKEN_SECONDS,
+            }
 
     def renew_after_refusal(self, refused: str) -> bool:
         """Exchange answered 401 to a request carrying ``refused``: True if the request is worth

@@ -125,8 +125,17 @@ def _write_chunk(
         if isinstance(answer, ews.ErrorInvalidChangeKey):
             retry.append(entry)
         elif isinstance(answer, Exception):
-            out.append(BatchWrite(entry.key, entry.mailbox, entry.item_id, entry.current, entry.change_key, False,
-                                  f"{type(answer).__name__}: {answer}"))
+            out.append(
+                BatchWrite(
+                    entry.key,
+                    entry.mailbox,
+                    entry.item_id,
+                    entry.current,
+                    entry.change_key,
+                    False,
+                    f"{type(answer).__name__}: {answer}",
+                )
+            )
         else:
             _, change_key = answer
             out.append(BatchWrite(entry.key, entry.mailbox, entry.item_id, tuple(target), change_key, True))
@@ -147,8 +156,17 @@ def _rewrite_after_conflict(
     out: list[BatchWrite] = []
     for entry, item in zip(chunk, fresh, strict=True):
         if isinstance(item, Exception):
-            out.append(BatchWrite(entry.key, entry.mailbox, entry.item_id, entry.current, entry.change_key, False,
-                                  f"{type(item).__name__}: {item}"))
+            out.append(
+                BatchWrite(
+                    entry.key,
+                    entry.mailbox,
+                    entry.item_id,
+                    entry.current,
+                    entry.change_key,
+                    False,
+                    f"{type(item).__name__}: {item}",
+                )
+            )
             continue
         now = list(item.categories or ())
         target = merge_managed(now, entry.wanted, all_managed)
@@ -157,12 +175,13 @@ def _rewrite_after_conflict(
             continue
         wanted = {w.casefold() for w in entry.wanted}
         try:
-            written = update_categories(account, entry.item_id, add=entry.wanted,
-                                        remove=[m for m in all_managed if m.casefold() not in wanted])
+            written = update_categories(
+                account, entry.item_id, add=entry.wanted, remove=[m for m in all_managed if m.casefold() not in wanted]
+            )
         except ExchangeError as exc:
-            out.append(BatchWrite(entry.key, entry.mailbox, entry.item_id, tuple(now), item.changekey, False,
-                                  str(exc)))
+            out.append(BatchWrite(entry.key, entry.mailbox, entry.item_id, tuple(now), item.changekey, False, str(exc)))
             continue
-        out.append(BatchWrite(entry.key, entry.mailbox, entry.item_id, written.categories, written.change_key,
-                              written.changed))
+        out.append(
+            BatchWrite(entry.key, entry.mailbox, entry.item_id, written.categories, written.change_key, written.changed)
+        )
     return out

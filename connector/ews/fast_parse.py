@@ -134,8 +134,14 @@ def _datetime(elem: Any, tag: str) -> datetime | None:
     # exchangelib's EWSDateTime.from_string: "...Z" is parsed with "%Y-%m-%dT%H:%M:%SZ"; any other form
     # (offsets, fractions, naive) takes paths of its own: leave those to it. On exactly that form
     # fromisoformat gives the same value, many times faster than strptime.
-    if len(text) != 20 or text[-1] != "Z" or text[10] != "T" or text[13] != ":" or text[16] != ":" \
-            or not text[:4].isdigit():
+    if (
+        len(text) != 20
+        or text[-1] != "Z"
+        or text[10] != "T"
+        or text[13] != ":"
+        or text[16] != ":"
+        or not text[:4].isdigit()
+    ):
         raise _Unreadable(tag)
     try:
         return datetime.fromisoformat(text[:19]).replace(tzinfo=UTC)

@@ -54,16 +54,20 @@ def add_missing_categories(xml_data: bytes | None, wanted: Sequence[tuple[str, i
         if name.casefold() in present:
             continue
         present.add(name.casefold())
-        etree.SubElement(root, tag, {
-            "name": name,
-            "color": str(colour),
-            "keyboardShortcut": "0",
-            "usageCount": "0",
-            "lastTimeUsed": _NEVER,
-            "lastSessionUsed": "0",
-            "guid": "{" + str(uuid.uuid4()).upper() + "}",
-            "renameOnFirstUse": "0",
-        })
+        etree.SubElement(
+            root,
+            tag,
+            {
+                "name": name,
+                "color": str(colour),
+                "keyboardShortcut": "0",
+                "usageCount": "0",
+                "lastTimeUsed": _NEVER,
+                "lastSessionUsed": "0",
+                "guid": "{" + str(uuid.uuid4()).upper() + "}",
+                "renameOnFirstUse": "0",
+            },
+        )
         added.append(name)
     if not added:
         return xml_data or b"", []

@@ -55,26 +55,79 @@ from mapping.store.store import Store
 log = structlog.get_logger(__name__)
 
 CONTACT_FIELDS = (
-    "display_name", "given_name", "middle_name", "surname", "nickname", "company_name", "job_title",
-    "department", "business_homepage", "email_addresses", "phone_numbers", "physical_addresses",
-    "categories", "sensitivity", "item_class",
+    "display_name",
+    "given_name",
+    "middle_name",
+    "surname",
+    "nickname",
+    "company_name",
+    "job_title",
+    "department",
+    "business_homepage",
+    "email_addresses",
+    "phone_numbers",
+    "physical_addresses",
+    "categories",
+    "sensitivity",
+    "item_class",
 )
 MESSAGE_FIELDS = (
-    "subject", "sensitivity", "categories", "datetime_sent", "datetime_received", "datetime_created", "sender",
+    "subject",
+    "sensitivity",
+    "categories",
+    "datetime_sent",
+    "datetime_received",
+    "datetime_created",
+    "sender",
     "author",
-    "to_recipients", "cc_recipients", "bcc_recipients", "message_id", "conversation_id", "size", "item_class",
+    "to_recipients",
+    "cc_recipients",
+    "bcc_recipients",
+    "message_id",
+    "conversation_id",
+    "size",
+    "item_class",
 )
 CALENDAR_FIELDS = (
-    "subject", "sensitivity", "categories", "start", "end", "is_all_day", "location", "organizer",
-    "required_attendees", "optional_attendees", "uid", "type", "recurrence", "modified_occurrences",
-    "deleted_occurrences", "is_cancelled", "item_class", "_start_timezone", "_end_timezone",
+    "subject",
+    "sensitivity",
+    "categories",
+    "start",
+    "end",
+    "is_all_day",
+    "location",
+    "organizer",
+    "required_attendees",
+    "optional_attendees",
+    "uid",
+    "type",
+    "recurrence",
+    "modified_occurrences",
+    "deleted_occurrences",
+    "is_cancelled",
+    "item_class",
+    "_start_timezone",
+    "_end_timezone",
 )
 #: Exceptions of recurring series asked for in one GetItem request (exchangelib's own chunk size).
 _EXCEPTIONS_PER_REQUEST = 100
 #: What is fetched of an exception of a recurring series (GetItem on the ids its master lists).
 EXCEPTION_FIELDS = (
-    "subject", "sensitivity", "start", "end", "is_all_day", "location", "organizer", "required_attendees",
-    "optional_attendees", "uid", "type", "is_cancelled", "item_class", "original_start", "_start_timezone",
+    "subject",
+    "sensitivity",
+    "start",
+    "end",
+    "is_all_day",
+    "location",
+    "organizer",
+    "required_attendees",
+    "optional_attendees",
+    "uid",
+    "type",
+    "is_cancelled",
+    "item_class",
+    "original_start",
+    "_start_timezone",
     "_end_timezone",
 )
 #: The change type of a change the fast reader already translated (connector.ews.fast_parse).
@@ -87,8 +140,6 @@ FOLDER_FIELDS: dict[str, tuple[str, ...]] = {
 }
 
 
-
-
 class EwsReader:
     """A :class:`connector.base.MailboxReader` over one shared EWS connection."""
 
@@ -99,8 +150,12 @@ class EwsReader:
     lists_folder_first = False
 
     def __init__(
-        self, connection: EwsConnection, store: Store, settings: SyncSettings,
-        sleep: Callable[[float], None] = time.sleep, should_stop: Callable[[], bool] = lambda: False,
+        self,
+        connection: EwsConnection,
+        store: Store,
+        settings: SyncSettings,
+        sleep: Callable[[float], None] = time.sleep,
+        should_stop: Callable[[], bool] = lambda: False,
     ) -> None:
         self.connection = connection
         self.store = store
@@ -174,8 +229,9 @@ class EwsReader:
             flog.exception("item could not be translated", item_id=item_id)
             return SkippedItem(item_id=item_id, reason=f"{type(exc).__name__}")
         categories = tuple(getattr(obj, "categories", None) or ())
-        return ItemChange(item_id=str(item_id), change_key=getattr(obj, "changekey", None),
-                          record=record, categories=categories)
+        return ItemChange(
+            item_id=str(item_id), change_key=getattr(obj, "changekey", None), record=record, categories=categories
+        )
 
     def _record(self, account: Account, folder_name: FolderName, obj: Any, exceptions: dict[str, Any]) -> Any:
         item_id = getattr(obj, "id", None)
@@ -189,22 +245,29 @@ class EwsReader:
             return self._series(obj, exceptions)
         if not isinstance(obj, Message) or type(obj) is not Message:
             raise BadItem(item_id, f"not an e-mail: {type(obj).__name__}")
-        return message_record(obj, folder_name, owner=account.primary_smtp_address,
-                              snippet_chars=self.settings.snippet_chars)
+        return message_record(
+            obj, folder_name, owner=account.primary_smtp_address, snippet_chars=self.settings.snippet_chars
+        )
 
     def _series(self, item: CalendarItem, exceptions: dict[str, Any]) -> MeetingSeries:
         record = meeting_record(item)
         if record.calendar_item_type != "recurring_master" or item.recurrence is None:
             return MeetingSeries(item=record, occurrences=(record,))
         now = datetime.now(UTC)
-        window = (now - timedelta(days=self.settings.calendar_days_back),
-                  now + timedelta(days=self.settings.calendar_days_ahead))
+        window = (
+            now - timedelta(days=self.settings.calendar_days_back),
+            now + timedelta(days=self.settings.calendar_days_ahead),
+        )
         modified = modified_occurrence_records(item, record)
         if modified:
             modified = _with_exception_details(record, modified, exceptions)
         occurrences = expand_occurrences(
-            record, recurrence_spec(item.recurrence, record.item_id), modified,
-            deleted_occurrence_starts(item), window[0], window[1],
+            record,
+            recurrence_spec(item.recurrence, record.item_id),
+            modified,
+            deleted_occurrence_starts(item),
+            window[0],
+            window[1],
         )
         return MeetingSeries(item=record, occurrences=tuple(occurrences), window=window)
 
@@ -277,8 +340,6 @@ class EwsReader:
         raise AssertionError("unreachable")
 
 
-
-
 class EwsMailbox:
     """One mailbox's reading over EWS for one sync call (a :class:`connector.base.MailboxSession`)."""
 
@@ -288,9 +349,7 @@ class EwsMailbox:
         self.mailbox_id = mailbox_id
 
     def folder(self, folder: FolderName, counters: Counters, log: Any) -> EwsFolder:
-        found: BaseFolder = self.reader._retrying(
-            lambda: getattr(self.account, FOLDER_ATTRIBUTES[folder]), counters
-        )
+        found: BaseFolder = self.reader._retrying(lambda: getattr(self.account, FOLDER_ATTRIBUTES[folder]), counters)
         return EwsFolder(self, folder, found, log)
 
 
@@ -324,10 +383,17 @@ class EwsFolder:
         svc = (RawSyncFolderItems if self.reader.settings.fast_reader else SyncFolderItems)(account=self.account)
 
         def call() -> list[Any]:
-            return list(svc.call(
-                folder=self.folder, shape=ID_ONLY, additional_fields=self._fields, sync_state=state, ignore=None,
-                max_changes_returned=self.reader.settings.page_size, sync_scope="NormalItems",
-            ))
+            return list(
+                svc.call(
+                    folder=self.folder,
+                    shape=ID_ONLY,
+                    additional_fields=self._fields,
+                    sync_state=state,
+                    ignore=None,
+                    max_changes_returned=self.reader.settings.page_size,
+                    sync_scope="NormalItems",
+                )
+            )
 
         raw = self.reader._retrying(call, counters)
         last = bool(svc.includes_last_item_in_range) or svc.sync_state == state
@@ -353,8 +419,11 @@ class EwsFolder:
         fallbacks = 0
         for elem in elems:
             # Registered user fields are extended properties exchangelib reads: contacts go its way then.
-            done = FALLBACK if reader.settings.user_fields and self.name == "contacts" else fast_change(
-                elem, self.name, owner=owner, default_region=region)
+            done = (
+                FALLBACK
+                if reader.settings.user_fields and self.name == "contacts"
+                else fast_change(elem, self.name, owner=owner, default_region=region)
+            )
             if done is FALLBACK:
                 fallbacks += 1
                 result.append(exchangelib_change(parser, elem))
@@ -377,12 +446,17 @@ class EwsMailboxSync(MailboxSync):
     """The sync engine over EWS: syncs mailboxes through one shared EWS connection into one store."""
 
     def __init__(
-        self, connection: EwsConnection, store: Store, rules: SyncRules, settings: SyncSettings,
+        self,
+        connection: EwsConnection,
+        store: Store,
+        rules: SyncRules,
+        settings: SyncSettings,
         sleep: Callable[[float], None] = time.sleep,
         should_stop: Callable[[], bool] = lambda: False,
     ) -> None:
-        super().__init__(EwsReader(connection, store, settings, sleep, self.stopping), store, rules, settings,
-                         should_stop)
+        super().__init__(
+            EwsReader(connection, store, settings, sleep, self.stopping), store, rules, settings, should_stop
+        )
         self.connection = connection
 
 

@@ -62,7 +62,7 @@ def find_by_our_ids(account: Account, our_ids: Sequence[str]) -> dict[str, Creat
     found: dict[str, Created] = {}
     try:
         for start in range(0, len(our_ids), FIND_BATCH):
-            chunk = list(our_ids[start:start + FIND_BATCH])
+            chunk = list(our_ids[start : start + FIND_BATCH])
             for item in account.tasks.filter(**{f"{FIELD}__in": chunk}).only(FIELD):
                 value = getattr(item, FIELD, None)
                 if isinstance(value, str) and item.id:
@@ -87,8 +87,11 @@ def list_ours(account: Account) -> list[FoundTask]:
             value = getattr(item, FIELD, None)
             if isinstance(value, str) and value and item.id and item.status != "Completed":
                 due = item.due_date
-                found.append(FoundTask(value, item.id, item.changekey, str(item.subject or ""),
-                                       due if isinstance(due, date) else None))
+                found.append(
+                    FoundTask(
+                        value, item.id, item.changekey, str(item.subject or ""), due if isinstance(due, date) else None
+                    )
+                )
     except ExchangeError:
         raise
     except Exception as exc:
@@ -100,7 +103,7 @@ def create_tasks(account: Account, tasks: Sequence[NewTask]) -> list[Created | E
     """Create tasks in batches (one CreateItem per :data:`BATCH`); per task its ids or its error."""
     out: list[Created | ExchangeError] = []
     for start in range(0, len(tasks), BATCH):
-        chunk = tasks[start:start + BATCH]
+        chunk = tasks[start : start + BATCH]
         items = [_task(account, t) for t in chunk]
         try:
             results = account.bulk_create(folder=account.tasks, items=items)
@@ -135,7 +138,7 @@ def update_tasks(account: Account, changes: Sequence[TaskChange]) -> list[str | 
     """Apply changes in batches; per change the new ChangeKey (None: the task is gone) or its error."""
     out: list[str | ExchangeError | None] = []
     for start in range(0, len(changes), BATCH):
-        chunk = changes[start:start + BATCH]
+        chunk = changes[start : start + BATCH]
         try:
             bodies = _bodies(account, [c.item_id for c in chunk if c.complete_note is not None])
             pairs: list[tuple[Task, list[str]]] = []
@@ -146,9 +149,7 @@ def update_tasks(account: Account, changes: Sequence[TaskChange]) -> list[str | 
                 task, fields = _changed(account, c, bodies.get(c.item_id))
                 pairs.append((task, fields))
                 index.append(n)
-            results: list[Any] = (
-                list(account.bulk_update(pairs, conflict_resolution=ALWAYS_OVERWRITE)) if pairs else []
-            )
+            results: list[Any] = list(account.bulk_update(pairs, conflict_resolution=ALWAYS_OVERWRITE)) if pairs else []
         except Exception as exc:
             raise translate(exc, mailbox=account.primary_smtp_address) from exc
         outcome: list[str | ExchangeError | None] = [None] * len(chunk)
@@ -168,8 +169,9 @@ def _bodies(account: Account, item_ids: Sequence[str]) -> dict[str, str | None]:
     if not item_ids:
         return {}
     out: dict[str, str | None] = {}
-    for item_id, item in zip(item_ids, account.fetch(ids=[ItemId(id=i) for i in item_ids], only_fields=["body"]),
-                             strict=True):
+    for item_id, item in zip(
+        item_ids, account.fetch(ids=[ItemId(id=i) for i in item_ids], only_fields=["body"]), strict=True
+    ):
         out[item_id] = None if isinstance(item, Exception) else str(item.body or "")
     return out
 
@@ -204,7 +206,7 @@ def delete_tasks(account: Account, item_ids: Sequence[str]) -> list[ExchangeErro
     """Move tasks to Deleted Items (recoverable by staff); a task already gone is not an error."""
     out: list[ExchangeError | None] = []
     for start in range(0, len(item_ids), BATCH):
-        chunk = item_ids[start:start + BATCH]
+        chunk = item_ids[start : start + BATCH]
         try:
             results = account.bulk_delete(ids=[ItemId(id=i) for i in chunk], delete_type=MOVE_TO_DELETED_ITEMS)
         except Exception as exc:
@@ -225,9 +227,11 @@ def read_states(account: Account, item_ids: Sequence[str]) -> list[TaskState]:
     tasks_folder: str | None = None
     try:
         for start in range(0, len(item_ids), BATCH):
-            chunk = item_ids[start:start + BATCH]
-            items = account.fetch(ids=[ItemId(id=i) for i in chunk],
-                                  only_fields=["status", "is_complete", "complete_date", "parent_folder_id"])
+            chunk = item_ids[start : start + BATCH]
+            items = account.fetch(
+                ids=[ItemId(id=i) for i in chunk],
+                only_fields=["status", "is_complete", "complete_date", "parent_folder_id"],
+            )
             for item_id, item in zip(chunk, items, strict=True):
                 if isinstance(item, ews.ErrorItemNotFound):
                     out.append(TaskState(item_id, "gone"))

@@ -105,8 +105,9 @@ class OidcProvider:
 
     def private_key_pem(self) -> bytes:
         """The signing key (tests sign their own tokens with it to check the validator claim by claim)."""
-        return self.key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                      serialization.NoEncryption())
+        return self.key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
 
     # --- authorize -------------------------------------------------------------------------------
     def check_request(self, q: Mapping[str, str]) -> tuple[str | None, str]:
@@ -115,8 +116,10 @@ class OidcProvider:
         if client_id not in self.redirect_uris:
             return None, f"AADSTS700016: Application with identifier '{client_id}' was not found in the directory."
         if redirect_uri not in self.redirect_uris[client_id]:
-            return None, ("AADSTS50011: The redirect URI specified in the request does not match the redirect "
-                          f"URIs configured for the application '{client_id}'.")
+            return None, (
+                "AADSTS50011: The redirect URI specified in the request does not match the redirect "
+                f"URIs configured for the application '{client_id}'."
+            )
         if q.get("response_type") != "code":
             return redirect_uri, "unsupported_response_type"
         if "openid" not in q.get("scope", "").split():
@@ -129,14 +132,19 @@ class OidcProvider:
 
     def sign_in_form(self, q: Mapping[str, str], problem: str = "") -> str:
         """The page a user signs in on (the real one is Microsoft's; this one is for test users)."""
-        hidden = "".join(f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">'
-                         for k, v in q.items() if k not in ("login", "password"))
+        hidden = "".join(
+            f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">'
+            for k, v in q.items()
+            if k not in ("login", "password")
+        )
         error = f'<p role="alert">{html.escape(problem)}</p>' if problem else ""
-        return ("<!doctype html><html><head><meta charset='utf-8'><title>Sign in to your account</title></head>"
-                f"<body><h1>Sign in</h1>{error}<form method='post'>{hidden}"
-                "<label>Email <input name='login' type='email' autocomplete='username'></label>"
-                "<label>Password <input name='password' type='password'></label>"
-                "<button type='submit'>Sign in</button></form></body></html>")
+        return (
+            "<!doctype html><html><head><meta charset='utf-8'><title>Sign in to your account</title></head>"
+            f"<body><h1>Sign in</h1>{error}<form method='post'>{hidden}"
+            "<label>Email <input name='login' type='email' autocomplete='username'></label>"
+            "<label>Password <input name='password' type='password'></label>"
+            "<button type='submit'>Sign in</button></form></body></html>"
+        )
 
     def sign_in(self, form: Mapping[str, str]) -> tuple[str | None, str]:
         """(redirect location, "") after a good sign-in, or (None, problem) to show the form again."""
@@ -145,9 +153,16 @@ class OidcProvider:
         if known is None or not secrets.compare_digest(known.encode(), password.encode()):
             return None, "AADSTS50126: Error validating credentials due to invalid username or password."
         code = secrets.token_urlsafe(32)
-        grant = _Grant(form["client_id"], form["redirect_uri"], login, form.get("nonce"),
-                       form.get("code_challenge"), form.get("code_challenge_method", "plain"),
-                       form.get("scope", ""), time.time())
+        grant = _Grant(
+            form["client_id"],
+            form["redirect_uri"],
+            login,
+            form.get("nonce"),
+            form.get("code_challenge"),
+            form.get("code_challenge_method", "plain"),
+            form.get("scope", ""),
+            time.time(),
+        )
         with self._lock:
             self._codes[code] = grant
             self.sign_ins += 1
@@ -167,17 +182,27 @@ class OidcProvider:
             return "AADSTS50011: The redirect URI or client does not match the authorization request."
         if grant.challenge:
             verifier = form.get("code_verifier", "")
-            computed = (b64url(hashlib.sha256(verifier.encode()).digest()) if grant.method == "S256" else verifier)
+            computed = b64url(hashlib.sha256(verifier.encode()).digest()) if grant.method == "S256" else verifier
             if not secrets.compare_digest(computed, grant.challenge):
-                return ("AADSTS501481: The Code_Verifier does not match the code_challenge supplied in the "
-                        "authorization request.")
+                return (
+                    "AADSTS501481: The Code_Verifier does not match the code_challenge supplied in the "
+                    "authorization request."
+                )
         now = int(time.time())
         name = grant.user.split("@")[0].replace(".", " ").title()
         claims: dict[str, Any] = {
-            "ver": "2.0", "iss": issuer, "aud": grant.client_id, "iat": now, "nbf": now,
-            "exp": now + self.id_token_lifetime, "sub": b64url(hashlib.sha256(grant.user.encode()).digest()),
-            "oid": str(uuid.uuid5(uuid.NAMESPACE_URL, grant.user)), "tid": self.tenant_id, "name": name,
-            "preferred_username": grant.user, "email": grant.user,
+            "ver": "2.0",
+            "iss": issuer,
+            "aud": grant.client_id,
+            "iat": now,
+            "nbf": now,
+            "exp": now + self.id_token_lifetime,
+            "sub": b64url(hashlib.sha256(grant.user.encode()).digest()),
+            "oid": str(uuid.uuid5(uuid.NAMESPACE_URL, grant.user)),
+            "tid": self.tenant_id,
+            "name": name,
+            "preferred_username": grant.user,
+            "email": grant.user,
         }
         if grant.nonce:
             claims["nonce"] = grant.nonce
@@ -194,13 +219,26 @@ class OidcProvider:
             claims["iss"] = "https://login.example.invalid/other-tenant/v2.0"
         token = sign_jwt(key, self.kid, claims)
         client_info = b64url(json.dumps({"uid": claims["oid"], "utid": self.tenant_id}).encode())
-        return 200, {"token_type": "Bearer", "scope": grant.scope, "expires_in": 3599, "ext_expires_in": 3599,
-                     "access_token": "fake-user-at-" + secrets.token_urlsafe(24), "id_token": token,
-                     "client_info": client_info}
+        return 200, {
+            "token_type": "Bearer",
+            "scope": grant.scope,
+            "expires_in": 3599,
+            "ext_expires_in": 3599,
+            "access_token": "fake-user-at-" + secrets.token_urlsafe(24),
+            "id_token": token,
+            "client_info": client_info,
+        }
 
     # --- access tokens for an API (nested app authentication) -------------------------------------
-    def access_token(self, user: str, audience: str, issuer: str, client_id: str = "outlook-addin",
-                     scope: str = "access_as_user", tamper: Tamper | None = None) -> str:
+    def access_token(
+        self,
+        user: str,
+        audience: str,
+        issuer: str,
+        client_id: str = "outlook-addin",
+        scope: str = "access_as_user",
+        tamper: Tamper | None = None,
+    ) -> str:
         """A v2.0 access token for ``user`` to call the API ``audience``, as Entra gives a nested app
         (MSAL.js ``createNestablePublicClientApplication`` in an Outlook add-in, brokered by Outlook).
 
@@ -214,11 +252,20 @@ class OidcProvider:
             raise KeyError(f"{user} is not a user of the fake tenant")
         now = int(time.time())
         claims: dict[str, Any] = {
-            "ver": "2.0", "iss": issuer, "aud": audience, "iat": now, "nbf": now, "exp": now + 3600,
-            "azp": client_id, "azpacr": "0", "scp": scope, "tid": self.tenant_id,
+            "ver": "2.0",
+            "iss": issuer,
+            "aud": audience,
+            "iat": now,
+            "nbf": now,
+            "exp": now + 3600,
+            "azp": client_id,
+            "azpacr": "0",
+            "scp": scope,
+            "tid": self.tenant_id,
             "oid": str(uuid.uuid5(uuid.NAMESPACE_URL, folded)),
             "sub": b64url(hashlib.sha256(f"{client_id}:{folded}".encode()).digest()),
-            "preferred_username": folded, "name": folded.split("@")[0].replace(".", " ").title(),
+            "preferred_username": folded,
+            "name": folded.split("@")[0].replace(".", " ").title(),
         }
         key = self.key
         if tamper == "forged":

@@ -173,8 +173,12 @@ class FakeTokenService(LoopbackServer):
             self.issued.append(token)
             if self.register:
                 self.accepted.add_until(token, time.time() + self.expires_in)
-        return 200, {"token_type": "Bearer", "expires_in": self.expires_in, "ext_expires_in": self.expires_in,
-                     "access_token": token}
+        return 200, {
+            "token_type": "Bearer",
+            "expires_in": self.expires_in,
+            "ext_expires_in": self.expires_in,
+            "access_token": token,
+        }
 
     def _redeem(self, form: Mapping[str, str]) -> tuple[int, dict[str, Any]]:
         """A user's authorization code for tokens; the web app authenticates with its client secret."""
@@ -197,29 +201,43 @@ class FakeTokenService(LoopbackServer):
             return _error(400, "unsupported_grant_type", "AADSTS70003", "The app requested an unsupported grant type.")
         scope = form.get("scope", "")
         if not scope.endswith("/.default") or " " in scope.strip():
-            return _error(400, "invalid_scope", "AADSTS1002012",
-                          "The provided value for scope is not valid. Client credential flows must have a scope "
-                          "value with /.default suffixed to the resource identifier (application ID URI).")
+            return _error(
+                400,
+                "invalid_scope",
+                "AADSTS1002012",
+                "The provided value for scope is not valid. Client credential flows must have a scope "
+                "value with /.default suffixed to the resource identifier (application ID URI).",
+            )
         client_id = form.get("client_id", "")
         if client_id not in self.clients and client_id not in self.certificates:
-            return _error(400, "unauthorized_client", "AADSTS700016",
-                          f"Application with identifier '{client_id}' was not found in the directory "
-                          f"'{self.tenant}'.")
+            return _error(
+                400,
+                "unauthorized_client",
+                "AADSTS700016",
+                f"Application with identifier '{client_id}' was not found in the directory '{self.tenant}'.",
+            )
         if "client_secret" in form:
             if client_id in self.clients and secrets.compare_digest(form["client_secret"], self.clients[client_id]):
                 return 200, {}
-            return _error(401, "invalid_client", "AADSTS7000215",
-                          "Invalid client secret provided. Ensure the secret being sent in the request is the "
-                          "client secret value, not the client secret ID, for a secret added to app "
-                          f"'{client_id}'.")
+            return _error(
+                401,
+                "invalid_client",
+                "AADSTS7000215",
+                "Invalid client secret provided. Ensure the secret being sent in the request is the "
+                "client secret value, not the client secret ID, for a secret added to app "
+                f"'{client_id}'.",
+            )
         if form.get("client_assertion_type") == CLIENT_ASSERTION_TYPE and "client_assertion" in form:
             problem = self._assertion_problem(client_id, form["client_assertion"])
             if problem is None:
                 return 200, {}
             return _error(401, "invalid_client", "AADSTS700027", f"Client assertion failed validation: {problem}.")
-        return _error(401, "invalid_client", "AADSTS7000218",
-                      "The request body must contain the following parameter: 'client_assertion' or "
-                      "'client_secret'.")
+        return _error(
+            401,
+            "invalid_client",
+            "AADSTS7000218",
+            "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+        )
 
     def _assertion_problem(self, client_id: str, assertion: str) -> str | None:
         """Why a client assertion (a JWT signed with the app's certificate key) is refused, or None."""
@@ -277,8 +295,21 @@ class FakeTokenService(LoopbackServer):
             "subject_types_supported": ["pairwise"],
             "id_token_signing_alg_values_supported": ["RS256"],
             "scopes_supported": ["openid", "profile", "email", "offline_access"],
-            "claims_supported": ["sub", "iss", "aud", "exp", "iat", "nbf", "nonce", "name", "oid", "tid",
-                                 "preferred_username", "email", "ver"],
+            "claims_supported": [
+                "sub",
+                "iss",
+                "aud",
+                "exp",
+                "iat",
+                "nbf",
+                "nonce",
+                "name",
+                "oid",
+                "tid",
+                "preferred_username",
+                "email",
+                "ver",
+            ],
             "code_challenge_methods_supported": ["plain", "S256"],
             "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt", "client_secret_basic"],
             "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
@@ -389,4 +420,3 @@ class _Handler(LoopbackHandler):
             self._json(404, {"error": "not_found"})
             return
         self._json(*self.service.issue(form))
-

@@ -73,8 +73,12 @@ class UserConfigStore:
         self._configs: dict[tuple[int, str, str], UserConfig] = {}
 
     def seed_category_list(self, mailbox: int, address: str) -> None:
-        self.put(mailbox, CATEGORY_LIST_FOLDER, CATEGORY_LIST,
-                 UserConfig(xml_data=category_list_xml(DEFAULT_CATEGORIES, address)))
+        self.put(
+            mailbox,
+            CATEGORY_LIST_FOLDER,
+            CATEGORY_LIST,
+            UserConfig(xml_data=category_list_xml(DEFAULT_CATEGORIES, address)),
+        )
 
     def get(self, mailbox: int, folder: str, name: str) -> UserConfig | None:
         with self.lock:

@@ -106,8 +106,10 @@ def _retry_after(headers: Mapping[str, str]) -> float | None:
 
 
 #: The application permissions relsync needs (README, "Exchange Online through Microsoft Graph").
-PERMISSIONS = ("Mail.Read, Calendars.Read, Contacts.ReadWrite (categories), MailboxSettings.ReadWrite "
-               "(master categories) and Tasks.ReadWrite.All (follow-up tasks)")
+PERMISSIONS = (
+    "Mail.Read, Calendars.Read, Contacts.ReadWrite (categories), MailboxSettings.ReadWrite "
+    "(master categories) and Tasks.ReadWrite.All (follow-up tasks)"
+)
 
 
 def graph_error(status: int, body: Any, *, mailbox: str | None, where: str) -> ExchangeError:
@@ -117,20 +119,24 @@ def graph_error(status: int, body: Any, *, mailbox: str | None, where: str) -> E
     message = str(error.get("message") or "").strip() if isinstance(error, Mapping) else ""
     message = message.splitlines()[0][:300] if message else f"HTTP {status}"
     who = f" ({mailbox})" if mailbox else ""
-    if status == 404 and code in ("ErrorInvalidUser", "MailboxNotEnabledForRESTAPI", "ResourceNotFound") and (
-        code != "ResourceNotFound" or "user" in message.lower()
+    if (
+        status == 404
+        and code in ("ErrorInvalidUser", "MailboxNotEnabledForRESTAPI", "ResourceNotFound")
+        and (code != "ResourceNotFound" or "user" in message.lower())
     ):
         return MailboxUnavailable(
             f"{code}: the mailbox does not exist{who} ({message.rstrip('.')}). "
             "Fix: check the address in mailboxes.addresses, or remove it",
-            mailbox=mailbox, code=code or "ErrorInvalidUser",
+            mailbox=mailbox,
+            code=code or "ErrorInvalidUser",
         )
     if status == 403:
         return MailboxUnavailable(
             f"{code or 'ErrorAccessDenied'}: the mailbox is outside the app's scope (RBAC for Applications)"
             f"{who} ({message.rstrip('.')}). Fix: add the mailbox to the app's management scope or "
             f"application access policy, or grant the app {PERMISSIONS}",
-            mailbox=mailbox, code=code or "ErrorAccessDenied",
+            mailbox=mailbox,
+            code=code or "ErrorAccessDenied",
         )
     if status == 410 or code in _SYNC_STATE_CODES:
         return SyncStateInvalid(f"{code or 'SyncStateNotFound'}: {message}", mailbox=mailbox, code=code or None)
@@ -141,20 +147,24 @@ def graph_error(status: int, body: Any, *, mailbox: str | None, where: str) -> E
             f"Graph refused a freshly issued access token at {where} ({code or 'InvalidAuthenticationToken'}: "
             f"{message}). Fix: grant the app the Graph application permissions {PERMISSIONS} with admin "
             "consent, and check that the token is for https://graph.microsoft.com",
-            mailbox=mailbox, code=code or "InvalidAuthenticationToken",
+            mailbox=mailbox,
+            code=code or "InvalidAuthenticationToken",
         )
     if status in _THROTTLE_STATUSES:
         return Throttled(f"Graph throttled us{who}: {code}: {message}", back_off=0.0, mailbox=mailbox)
     if status >= 500:
-        return TransientError(f"Graph failed at {where}: HTTP {status} {code}: {message}", mailbox=mailbox,
-                              code=code or str(status))
+        return TransientError(
+            f"Graph failed at {where}: HTTP {status} {code}: {message}", mailbox=mailbox, code=code or str(status)
+        )
     if status == 400:
         return ExchangeProtocolError(
             f"Graph refused the request {where} as malformed ({code or 'BadRequest'}: {message})",
-            mailbox=mailbox, code=code or "BadRequest",
+            mailbox=mailbox,
+            code=code or "BadRequest",
         )
-    return ExchangeProtocolError(f"Graph answered {where} with HTTP {status} ({code}: {message})",
-                                 mailbox=mailbox, code=code or str(status))
+    return ExchangeProtocolError(
+        f"Graph answered {where} with HTTP {status} ({code}: {message})", mailbox=mailbox, code=code or str(status)
+    )
 
 
 class _Retry(Exception):
@@ -213,31 +223,46 @@ class GraphClient:
         """``/users/{address}`` with the address escaped for a URL path."""
         return f"/users/{quote(address, safe='@')}"
 
-    def get(self, path: str, params: Mapping[str, str] | None = None, *, counters: Counters | None = None,
-            headers: Mapping[str, str] | None = None) -> Any:
+    def get(
+        self,
+        path: str,
+        params: Mapping[str, str] | None = None,
+        *,
+        counters: Counters | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Any:
         """GET ``path`` (relative to the version root) and return its JSON."""
         return self.request("GET", self.url(path), params=params, counters=counters, headers=headers)
 
     def get_url(
-        self, url: str, *, counters: Counters | None = None, headers: Mapping[str, str] | None = None,
+        self,
+        url: str,
+        *,
+        counters: Counters | None = None,
+        headers: Mapping[str, str] | None = None,
         should_stop: Callable[[], bool] | None = None,
     ) -> Any:
         """GET an absolute URL Graph gave us (``@odata.nextLink`` / ``@odata.deltaLink``), verbatim."""
         return self.request("GET", url, counters=counters, headers=headers, should_stop=should_stop)
 
-    def post(self, path: str, body: Any, *, counters: Counters | None = None,
-             headers: Mapping[str, str] | None = None) -> Any:
+    def post(
+        self, path: str, body: Any, *, counters: Counters | None = None, headers: Mapping[str, str] | None = None
+    ) -> Any:
         return self.request("POST", self.url(path), json=body, counters=counters, headers=headers)
 
-    def patch(self, path: str, body: Any, *, counters: Counters | None = None,
-              headers: Mapping[str, str] | None = None) -> Any:
+    def patch(
+        self, path: str, body: Any, *, counters: Counters | None = None, headers: Mapping[str, str] | None = None
+    ) -> Any:
         return self.request("PATCH", self.url(path), json=body, counters=counters, headers=headers)
 
     def delete(self, path: str, *, counters: Counters | None = None, headers: Mapping[str, str] | None = None) -> Any:
         return self.request("DELETE", self.url(path), counters=counters, headers=headers)
 
     def batch(
-        self, requests_: Sequence[BatchRequest], *, counters: Counters | None = None,
+        self,
+        requests_: Sequence[BatchRequest],
+        *,
+        counters: Counters | None = None,
         should_stop: Callable[[], bool] | None = None,
     ) -> dict[str, BatchResponse]:
         """Send ``requests_`` through ``$batch`` (``batch_size`` per call, at most 20), by id.
@@ -256,12 +281,17 @@ class GraphClient:
             throttled: list[BatchRequest] = []
             waits: list[float] = []
             for start in range(0, len(pending), size):
-                chunk = pending[start:start + size]
+                chunk = pending[start : start + size]
                 by_id = {r.id: r for r in chunk}
                 body = {"requests": [self._inner(r) for r in chunk]}
-                answer = self.request("POST", self.url("/$batch"), json=body, counters=counters,
-                                      mailbox=next((m for r in chunk if (m := mailbox_of(r.url))), None),
-                                      should_stop=should_stop)
+                answer = self.request(
+                    "POST",
+                    self.url("/$batch"),
+                    json=body,
+                    counters=counters,
+                    mailbox=next((m for r in chunk if (m := mailbox_of(r.url))), None),
+                    should_stop=should_stop,
+                )
                 for response in (answer or {}).get("responses") or ():
                     rid = str(response.get("id"))
                     if rid not in by_id:
@@ -293,7 +323,9 @@ class GraphClient:
     # --------------------------------------------------------------------------------- requests
     def _inner(self, request: BatchRequest) -> dict[str, Any]:
         inner: dict[str, Any] = {
-            "id": request.id, "method": request.method, "url": request.url,
+            "id": request.id,
+            "method": request.method,
+            "url": request.url,
             "headers": {**(request.headers or {}), "Prefer": PREFER_IMMUTABLE_IDS},
         }
         if request.body is not None:
@@ -327,8 +359,7 @@ class GraphClient:
             attempt += 1
             try:
                 with self._slot(mailbox):
-                    response, token = self._send(method, url, params=params, json=json, headers=headers,
-                                                 where=where)
+                    response, token = self._send(method, url, params=params, json=json, headers=headers, where=where)
                 if response.status_code == 401:
                     if renewed or not self._renew(token):
                         raise graph_error(401, _json(response), mailbox=mailbox, where=where)
@@ -350,13 +381,20 @@ class GraphClient:
                 if should_stop is not None and should_stop():
                     raise SyncInterrupted("stop requested while retrying") from None
                 counters.retries += 1
-                log.info("retrying", request=where, error=str(retry.error), attempt=attempt,
-                         wait_seconds=round(wait, 2))
+                log.info(
+                    "retrying", request=where, error=str(retry.error), attempt=attempt, wait_seconds=round(wait, 2)
+                )
                 self._sleep(wait)
 
     def _send(
-        self, method: str, url: str, *, params: Mapping[str, str] | None, json: Any,
-        headers: Mapping[str, str] | None, where: str,
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, str] | None,
+        json: Any,
+        headers: Mapping[str, str] | None,
+        where: str,
     ) -> tuple[requests.Response, str]:
         """Send once; the response and the token it carried."""
         token = self._current_token()
@@ -379,8 +417,9 @@ class GraphClient:
             message = (sentence or f"cannot reach Graph: {type(exc).__name__}").replace("Exchange", "Graph")
             raise _Retry(TransientError(f"{message} ({where})", code=type(exc).__name__), None) from None
         except requests.RequestException as exc:
-            raise ExchangeProtocolError(f"request {where} failed: {type(exc).__name__}",
-                                        code=type(exc).__name__) from None
+            raise ExchangeProtocolError(
+                f"request {where} failed: {type(exc).__name__}", code=type(exc).__name__
+            ) from None
         return response, token
 
     def _answer(self, response: requests.Response, mailbox: str | None, where: str) -> Any:

@@ -119,12 +119,14 @@ def translate_ids(
         body = {"inputIds": chunk, "sourceIdType": SOURCE_ID_TYPE, "targetIdType": TARGET_ID_TYPE}
         answer = client.post(path, body, counters=counters)
         if not isinstance(answer, Mapping) or not isinstance(answer.get("value"), list):
-            raise ExchangeProtocolError("translateExchangeIds answered without a value list", mailbox=address,
-                                        code="MalformedTranslation")
+            raise ExchangeProtocolError(
+                "translateExchangeIds answered without a value list", mailbox=address, code="MalformedTranslation"
+            )
         found, bad = translations(answer, chunk)
         if bad:
-            logger.warning("translateExchangeIds answered entries for ids not asked, skipped", mailbox=address,
-                        count=bad)
+            logger.warning(
+                "translateExchangeIds answered entries for ids not asked, skipped", mailbox=address, count=bad
+            )
         out.update(found)
     return out
 
@@ -198,8 +200,11 @@ def find_tasks_again(
     lost = [t.item_id for t in stored if t.item_id not in found]
     log.info("follow-up tasks found again in To Do without a translation", found=len(found), lost=len(lost))
     if lost:
-        log.warning("follow-up tasks not found in To Do: their follow-ups are closed as dismissed",
-                    count=len(lost), item_ids=lost[:LOGGED_IDS])
+        log.warning(
+            "follow-up tasks not found in To Do: their follow-ups are closed as dismissed",
+            count=len(lost),
+            item_ids=lost[:LOGGED_IDS],
+        )
     return found, lost
 
 
@@ -222,8 +227,13 @@ class Migration:
     series: frozenset[str] = field(default_factory=frozenset)
 
     def settle(
-        self, store: Store, mailbox_id: int, seen: set[str], rules: SyncRules,
-        window: tuple[datetime, datetime] | None = None, log: Any = None,
+        self,
+        store: Store,
+        mailbox_id: int,
+        seen: set[str],
+        rules: SyncRules,
+        window: tuple[datetime, datetime] | None = None,
+        log: Any = None,
     ) -> int:
         """After the folder's full read, before unlinking what it did not see: fold the old links whose
         entity came back under a new id into the new links; for the calendar, unlink the series links
@@ -243,14 +253,24 @@ class Migration:
                 kept = unpark(store, mailbox_id, self.folder, kept)
             seen.update(kept)
         if replaced.merged or unlinked or retired:
-            flog.info("old links replaced by the links the full read made", merged=replaced.merged,
-                      unlinked=unlinked, series_retired=retired)
+            flog.info(
+                "old links replaced by the links the full read made",
+                merged=replaced.merged,
+                unlinked=unlinked,
+                series_retired=retired,
+            )
         return unlinked + retired
 
 
 def migrate_folder(
-    client: GraphClient, store: Store, address: str, mailbox_id: int, folder: FolderName, *,
-    counters: Counters | None = None, log: Any = None,
+    client: GraphClient,
+    store: Store,
+    address: str,
+    mailbox_id: int,
+    folder: FolderName,
+    *,
+    counters: Counters | None = None,
+    log: Any = None,
 ) -> Migration:
     """Translate a folder's stored EWS ids (and, once per mailbox, its task ids) to Graph ids and rewrite
     them together with the folder's state (now "read from scratch") in one transaction.
@@ -273,31 +293,53 @@ def migrate_folder(
         # app's token is refused): the folder is read from scratch under Graph ids and settle() folds
         # the old links into the new ones, entity by entity.
         if exc.code == "ErrorAccessDenied":  # the expected answer to an app's token: no need to alarm anyone
-            flog.info("translateExchangeIds refused (delegated permissions only), replacing the folder's links "
-                      "through a full read", code=exc.code)
+            flog.info(
+                "translateExchangeIds refused (delegated permissions only), replacing the folder's links "
+                "through a full read",
+                code=exc.code,
+            )
         else:
-            flog.warning("translateExchangeIds failed, replacing the folder's links through a full read",
-                         error_kind=type(exc).__name__, code=exc.code, error=str(exc))
+            flog.warning(
+                "translateExchangeIds failed, replacing the folder's links through a full read",
+                error_kind=type(exc).__name__,
+                code=exc.code,
+                error=str(exc),
+            )
         return _without_translation(client, store, address, mailbox_id, folder, legacy, flog)
     done = rewrite_item_ids(store, mailbox_id, folder, new_ids, task_ids=task_ids)
     missing = [i for i in legacy.item_ids if i not in new_ids]
     migration = Migration(
-        folder=folder, translated=done.rewritten + done.unchanged, untranslated=len(missing),
-        collisions=done.collisions, tasks_translated=len(task_ids or {}),
+        folder=folder,
+        translated=done.rewritten + done.unchanged,
+        untranslated=len(missing),
+        collisions=done.collisions,
+        tasks_translated=len(task_ids or {}),
         before=frozenset(new_ids.get(i, i) for i in legacy.item_ids),
-        present=frozenset(new_ids.values()), series=frozenset(new_ids.get(i, i) for i in legacy.series),
+        present=frozenset(new_ids.values()),
+        series=frozenset(new_ids.get(i, i) for i in legacy.series),
     )
-    flog.info("stored EWS ids moved to Graph ids", translated=migration.translated,
-              untranslated=migration.untranslated, collisions=migration.collisions,
-              tasks=migration.tasks_translated, series=len(migration.series))
+    flog.info(
+        "stored EWS ids moved to Graph ids",
+        translated=migration.translated,
+        untranslated=migration.untranslated,
+        collisions=migration.collisions,
+        tasks=migration.tasks_translated,
+        series=len(migration.series),
+    )
     if missing:
-        flog.warning("ids Graph could not translate are left to the full read", count=len(missing),
-                     item_ids=missing[:LOGGED_IDS])
+        flog.warning(
+            "ids Graph could not translate are left to the full read", count=len(missing), item_ids=missing[:LOGGED_IDS]
+        )
     return migration
 
 
 def _without_translation(
-    client: GraphClient, store: Store, address: str, mailbox_id: int, folder: FolderName, legacy: LegacyLinks,
+    client: GraphClient,
+    store: Store,
+    address: str,
+    mailbox_id: int,
+    folder: FolderName,
+    legacy: LegacyLinks,
     flog: Any,
 ) -> Migration:
     task_ids: dict[str, str] | None = None
@@ -308,16 +350,25 @@ def _without_translation(
         except (Throttled, TransientError):
             raise
         except ExchangeError as exc:  # To Do unreadable (permission): the tasks wait for the next folder/run
-            flog.warning("To Do not readable, follow-up tasks keep their EWS ids for now",
-                         error_kind=type(exc).__name__, error=str(exc))
+            flog.warning(
+                "To Do not readable, follow-up tasks keep their EWS ids for now",
+                error_kind=type(exc).__name__,
+                error=str(exc),
+            )
     # One transaction: the folder's links parked (recognisable until a complete read replaces them, however
     # many runs it takes), its state reset, and once per mailbox the tasks: an EWS id is malformed to Graph,
     # so a task not found again could never be read or written; its follow-up is closed (dismissed).
-    done = rewrite_item_ids(store, mailbox_id, folder, {i: parked(i) for i in legacy.item_ids},
-                            task_ids=task_ids, lost_tasks=lost)
-    return Migration(folder=folder, refused=True, untranslated=len(legacy.item_ids),
-                     tasks_translated=done.tasks_rewritten, before=frozenset(parked(i) for i in legacy.item_ids),
-                     series=frozenset(parked(i) for i in legacy.series))
+    done = rewrite_item_ids(
+        store, mailbox_id, folder, {i: parked(i) for i in legacy.item_ids}, task_ids=task_ids, lost_tasks=lost
+    )
+    return Migration(
+        folder=folder,
+        refused=True,
+        untranslated=len(legacy.item_ids),
+        tasks_translated=done.tasks_rewritten,
+        before=frozenset(parked(i) for i in legacy.item_ids),
+        series=frozenset(parked(i) for i in legacy.series),
+    )
 
 
 def resumed(store: Store, mailbox_id: int, folder: FolderName) -> tuple[Migration, set[str]] | None:
@@ -328,4 +379,5 @@ def resumed(store: Store, mailbox_id: int, folder: FolderName) -> tuple[Migratio
     if not ids:
         return None
     return Migration(folder=folder, refused=True, before=ids, series=series), live_item_ids(
-        store, mailbox_id, folder) - ids
+        store, mailbox_id, folder
+    ) - ids

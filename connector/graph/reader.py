@@ -49,16 +49,46 @@ from mapping.store.store import Store
 log = structlog.get_logger(__name__)
 
 CONTACT_SELECT = (
-    "id", "changeKey", "categories", "displayName", "givenName", "middleName", "surname", "nickName",
-    "companyName", "jobTitle", "department", "businessHomePage", "emailAddresses", "businessPhones",
-    "homePhones", "mobilePhone", "businessAddress", "homeAddress", "otherAddress",
+    "id",
+    "changeKey",
+    "categories",
+    "displayName",
+    "givenName",
+    "middleName",
+    "surname",
+    "nickName",
+    "companyName",
+    "jobTitle",
+    "department",
+    "businessHomePage",
+    "emailAddresses",
+    "businessPhones",
+    "homePhones",
+    "mobilePhone",
+    "businessAddress",
+    "homeAddress",
+    "otherAddress",
 )
 MESSAGE_SELECT = (
-    "id", "changeKey", "subject", "internetMessageId", "conversationId", "sentDateTime", "receivedDateTime",
-    "from", "sender", "toRecipients", "ccRecipients", "bccRecipients", "categories", "parentFolderId",
+    "id",
+    "changeKey",
+    "subject",
+    "internetMessageId",
+    "conversationId",
+    "sentDateTime",
+    "receivedDateTime",
+    "from",
+    "sender",
+    "toRecipients",
+    "ccRecipients",
+    "bccRecipients",
+    "categories",
+    "parentFolderId",
 )
 MESSAGE_PROPERTIES = (
-    translate.SENSITIVITY_PROPERTY, translate.MESSAGE_SIZE_PROPERTY, translate.MESSAGE_CLASS_PROPERTY,
+    translate.SENSITIVITY_PROPERTY,
+    translate.MESSAGE_SIZE_PROPERTY,
+    translate.MESSAGE_CLASS_PROPERTY,
 )
 MESSAGE_FOLDERS = {"inbox": "inbox", "sentitems": "sentitems"}
 #: A calendar link's state carries the start of its window after this (a URL fragment, never sent).
@@ -87,14 +117,18 @@ def calendar_window(settings: SyncSettings, now: datetime) -> tuple[datetime, da
     return now - timedelta(days=settings.calendar_days_back), now + timedelta(days=settings.calendar_days_ahead)
 
 
-def start_url(client: GraphClient, settings: SyncSettings, address: str, folder: FolderName,
-              window: tuple[datetime, datetime] | None = None) -> str:
+def start_url(
+    client: GraphClient,
+    settings: SyncSettings,
+    address: str,
+    folder: FolderName,
+    window: tuple[datetime, datetime] | None = None,
+) -> str:
     """The delta query a folder's sync starts from (when no link is stored); the calendar's over ``window``
     (default: the current one)."""
     user = client.url(client.user_path(address))
     if folder == "contacts":
-        properties = (translate.SENSITIVITY_PROPERTY,
-                      *(translate.user_field_property(n) for n in settings.user_fields))
+        properties = (translate.SENSITIVITY_PROPERTY, *(translate.user_field_property(n) for n in settings.user_fields))
         query = {"$select": ",".join(CONTACT_SELECT), "$expand": _expand(properties)}
         return f"{user}/contacts/delta?{_query(query)}"
     if folder == "calendar":
@@ -116,7 +150,11 @@ class GraphReader:
     lists_folder_first = True
 
     def __init__(
-        self, client: GraphClient, store: Store, rules: Callable[[], SyncRules], settings: SyncSettings,
+        self,
+        client: GraphClient,
+        store: Store,
+        rules: Callable[[], SyncRules],
+        settings: SyncSettings,
         should_stop: Callable[[], bool] = lambda: False,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         window_refresh_days: int = WINDOW_REFRESH_DAYS,
@@ -180,8 +218,14 @@ class GraphMailbox:
                 continue  # an occurrence starting outside the window: EWS would not store it either
             change_key = entry.get("changeKey")
             categories = tuple(c for c in entry.get("categories") or () if isinstance(c, str) and c)
-            changes.append(ItemChange(item_id=item_id, change_key=change_key if isinstance(change_key, str) else None,
-                                      record=record, categories=categories))
+            changes.append(
+                ItemChange(
+                    item_id=item_id,
+                    change_key=change_key if isinstance(change_key, str) else None,
+                    record=record,
+                    categories=categories,
+                )
+            )
         return changes, skipped
 
     def _record(self, folder_name: FolderName, entry: Mapping[str, Any]) -> Any:
@@ -202,11 +246,16 @@ class GraphMailbox:
 
     def _learn_series(self, value: list[Any], report: Counters, flog: Any) -> None:
         """Read the iCalUId of every series master this page's occurrences belong to and is not known yet."""
-        wanted = sorted({
-            master for entry in value
-            if isinstance(entry, Mapping) and not translate.removed(entry)
-            and (master := translate.series_master_id(entry)) and master not in self._series_uids
-        })
+        wanted = sorted(
+            {
+                master
+                for entry in value
+                if isinstance(entry, Mapping)
+                and not translate.removed(entry)
+                and (master := translate.series_master_id(entry))
+                and master not in self._series_uids
+            }
+        )
         if not wanted:
             return
         client = self.reader.client
@@ -228,8 +277,9 @@ class GraphMailbox:
                 flog.warning("series master not found", master_id=master)
                 continue
             if answer is None or answer.status == 0:
-                raise ExchangeProtocolError(f"$batch gave no answer for series master {master}", mailbox=self.address,
-                                            code="BatchIncomplete")
+                raise ExchangeProtocolError(
+                    f"$batch gave no answer for series master {master}", mailbox=self.address, code="BatchIncomplete"
+                )
             raise client.error_for(answer, f"GET {request.url}")
 
 
@@ -256,8 +306,9 @@ class GraphFolder:
             # The mailbox was synced over EWS until now (also under an admin's `resync --full`): its
             # links move to Graph ids (with the state, in one transaction), so the full read below
             # upserts onto them instead of doubling them.
-            self.migration = ews_ids.migrate_folder(reader.client, store, self.mailbox.address, mailbox_id, name,
-                                                    counters=self.counters, log=flog)
+            self.migration = ews_ids.migrate_folder(
+                reader.client, store, self.mailbox.address, mailbox_id, name, counters=self.counters, log=flog
+            )
             state = None
         elif full:
             store.reset_sync_state(mailbox_id, name)
@@ -298,8 +349,9 @@ class GraphFolder:
 
     def fetch(self, state: str | None, counters: Counters) -> RawPage:
         reader = self.reader
-        url, _, tag = (state or start_url(reader.client, reader.settings, self.mailbox.address, self.name,
-                                          self.mailbox.window)).partition("#")
+        url, _, tag = (
+            state or start_url(reader.client, reader.settings, self.mailbox.address, self.name, self.mailbox.window)
+        ).partition("#")
         if self.name == "calendar" and not tag:
             tag = f"{WINDOW_TAG}{_iso(self.mailbox.window[0])}"
         data = reader.client.get_url(url, counters=counters, headers=self._headers, should_stop=reader.should_stop)
@@ -310,7 +362,8 @@ class GraphFolder:
         if not isinstance(value, list) or not isinstance(new_state, str):
             raise ExchangeProtocolError(
                 f"{self.name}: Graph sent a delta page without a value list or a next/delta link",
-                mailbox=self.mailbox.address, code="MalformedDeltaPage",
+                mailbox=self.mailbox.address,
+                code="MalformedDeltaPage",
             )
         if tag:  # the calendar's state remembers its window's start, in the link's fragment
             new_state = f"{new_state.partition('#')[0]}#{tag}"
@@ -343,7 +396,11 @@ class GraphMailboxSync(MailboxSync):
     """The sync engine over Graph: syncs mailboxes through one :class:`GraphClient` into one store."""
 
     def __init__(
-        self, client: GraphClient, store: Store, rules: SyncRules, settings: SyncSettings,
+        self,
+        client: GraphClient,
+        store: Store,
+        rules: SyncRules,
+        settings: SyncSettings,
         should_stop: Callable[[], bool] = lambda: False,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         window_refresh_days: int = WINDOW_REFRESH_DAYS,

@@ -275,9 +275,7 @@ def contact_record(
         entry = item.get(key)
         if not isinstance(entry, Mapping):
             continue
-        parts = {
-            part: _str(item_id, f"address {part}", entry.get(graph_key)) for part, graph_key in _ADDRESS_PARTS
-        }
+        parts = {part: _str(item_id, f"address {part}", entry.get(graph_key)) for part, graph_key in _ADDRESS_PARTS}
         if any(parts.values()):
             postal.append(PostalRecord(kind=ADDRESS_KINDS.get(label, "other"), label=label, **parts))
 

@@ -70,9 +70,7 @@ def colour_name(index: int) -> str:
     return "none" if index < 0 else f"preset{index}"
 
 
-def missing_master_categories(
-    existing: Iterable[str], wanted: Sequence[tuple[str, int]]
-) -> list[tuple[str, int]]:
+def missing_master_categories(existing: Iterable[str], wanted: Sequence[tuple[str, int]]) -> list[tuple[str, int]]:
     """The ``wanted`` (name, colour index) entries whose names are not in ``existing`` (case-insensitively),
     each name once, in ``wanted``'s order. Empty names and bad colours raise ``ValueError``."""
     for name, colour in wanted:
@@ -190,8 +188,7 @@ def task_patch(change: TaskChange, current_body: str | None = None) -> dict[str,
         body["body"] = {"content": change.body, "contentType": "text"}
     if change.complete_note is not None:
         body["status"] = "completed"
-        body["body"] = {"content": completed_body(current_body or "", change.complete_note),
-                        "contentType": "text"}
+        body["body"] = {"content": completed_body(current_body or "", change.complete_note), "contentType": "text"}
         body["isReminderOn"] = False
         body.pop("reminderDateTime", None)
     return body
@@ -240,7 +237,7 @@ def _etag_of_task(task: Any) -> str | None:
 
 def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
     for start in range(0, len(items), size):
-        yield items[start:start + size]
+        yield items[start : start + size]
 
 
 # ---------------------------------------------------------------------------------------- writer
@@ -270,8 +267,9 @@ class GraphWriter:
 
     def _error(self, response: BatchResponse, request: BatchRequest) -> ExchangeError:
         if response.status == 0:
-            return TransientError(f"Graph gave no answer to {request.method} in a $batch; will retry",
-                                  mailbox=self._address)
+            return TransientError(
+                f"Graph gave no answer to {request.method} in a $batch; will retry", mailbox=self._address
+            )
         return self._client.error_for(response, f"{request.method} {request.url.split('?')[0]}")
 
     def _item_gone(self, response: BatchResponse, request: BatchRequest) -> bool:
@@ -286,8 +284,9 @@ class GraphWriter:
         between our GET and our POST (409) counts as there."""
         path = f"{self._user}/outlook/masterCategories"
         answer = self._client.get(path)
-        existing = [str(c.get("displayName") or "") for c in (answer or {}).get("value") or ()
-                    if isinstance(c, Mapping)]
+        existing = [
+            str(c.get("displayName") or "") for c in (answer or {}).get("value") or () if isinstance(c, Mapping)
+        ]
         added: list[str] = []
         for name, colour in missing_master_categories(existing, wanted):
             try:
@@ -310,15 +309,22 @@ class GraphWriter:
                 return CategoryWrite(item_id, tuple(current), change_key_of(item), changed=False)
             match = etag(change_key_of(item))
             try:
-                answer = self._client.patch(path, {"categories": wanted},
-                                            headers={"If-Match": match} if match else None) or {}
+                answer = (
+                    self._client.patch(path, {"categories": wanted}, headers={"If-Match": match} if match else None)
+                    or {}
+                )
             except ChangeConflict:
                 continue  # the user changed the contact meanwhile: read it again and re-apply
-            return CategoryWrite(item_id, tuple(_categories(answer) if "categories" in answer else wanted),
-                                 change_key_of(answer), changed=True)
+            return CategoryWrite(
+                item_id,
+                tuple(_categories(answer) if "categories" in answer else wanted),
+                change_key_of(answer),
+                changed=True,
+            )
         raise ChangeConflict(
             f"item {item_id} kept changing while its categories were written; will retry on the next run",
-            mailbox=self._address, code="ErrorIrresolvableConflict",
+            mailbox=self._address,
+            code="ErrorIrresolvableConflict",
         )
 
     def write_categories(
@@ -359,16 +365,22 @@ class GraphWriter:
                 else:
                     writes.append((entry, target))
             requests = [
-                BatchRequest(str(n), self._item("contacts", e.item_id), "PATCH", {"categories": target},
-                             {"If-Match": m} if (m := etag(state[e.key][1])) else None)
+                BatchRequest(
+                    str(n),
+                    self._item("contacts", e.item_id),
+                    "PATCH",
+                    {"categories": target},
+                    {"If-Match": m} if (m := etag(state[e.key][1])) else None,
+                )
                 for n, (e, target) in enumerate(writes)
             ]
             try:
                 answers = self._batch(requests)
             except ExchangeError as exc:
                 log.warning("categories not written", mailbox=self._address, items=len(writes), error=str(exc))
-                out += [BatchWrite(e.key, e.mailbox, e.item_id, e.current, e.change_key, False, str(exc))
-                        for e, _ in writes]
+                out += [
+                    BatchWrite(e.key, e.mailbox, e.item_id, e.current, e.change_key, False, str(exc)) for e, _ in writes
+                ]
                 return out
             conflicts: list[PlannedCategories] = []
             for (entry, target), request, answer in zip(writes, requests, answers, strict=True):
@@ -379,26 +391,49 @@ class GraphWriter:
                 elif answer.status == 412:
                     conflicts.append(entry)
                 else:
-                    out.append(BatchWrite(entry.key, entry.mailbox, entry.item_id, entry.current, entry.change_key,
-                                          False, str(self._error(answer, request))))
+                    out.append(
+                        BatchWrite(
+                            entry.key,
+                            entry.mailbox,
+                            entry.item_id,
+                            entry.current,
+                            entry.change_key,
+                            False,
+                            str(self._error(answer, request)),
+                        )
+                    )
             if not conflicts:
                 return out
             if attempt == MAX_CONFLICT_RETRIES:
-                out += [BatchWrite(e.key, e.mailbox, e.item_id, e.current, e.change_key, False,
-                                   f"ErrorIrresolvableConflict: item {e.item_id} kept changing while its "
-                                   "categories were written; will retry on the next run") for e in conflicts]
+                out += [
+                    BatchWrite(
+                        e.key,
+                        e.mailbox,
+                        e.item_id,
+                        e.current,
+                        e.change_key,
+                        False,
+                        f"ErrorIrresolvableConflict: item {e.item_id} kept changing while its "
+                        "categories were written; will retry on the next run",
+                    )
+                    for e in conflicts
+                ]
                 return out
             pending = self._reread(conflicts, state, out)
         return out
 
     def _reread(
-        self, entries: Sequence[PlannedCategories], state: dict[int, tuple[tuple[str, ...], str | None]],
+        self,
+        entries: Sequence[PlannedCategories],
+        state: dict[int, tuple[tuple[str, ...], str | None]],
         out: list[BatchWrite],
     ) -> list[PlannedCategories]:
         """Read contacts again after a 412 (one ``$batch``): their fresh state goes into ``state``; the
         ones that cannot be read are reported in ``out``. Returns those to write again."""
-        requests = [BatchRequest(str(n), f"{self._item('contacts', e.item_id)}?$select={_CONTACT_FIELDS}")
-                    for n, e in enumerate(entries)]
+        requests = [
+            BatchRequest(str(n), f"{self._item('contacts', e.item_id)}?$select={_CONTACT_FIELDS}")
+            for n, e in enumerate(entries)
+        ]
         try:
             answers = self._batch(requests)
         except ExchangeError as exc:
@@ -407,10 +442,18 @@ class GraphWriter:
         again: list[PlannedCategories] = []
         for entry, request, answer in zip(entries, requests, answers, strict=True):
             if not answer.ok or not isinstance(answer.body, Mapping):
-                error = self._error(answer, request) if not answer.ok else ExchangeProtocolError(
-                    f"Graph answered the re-read of {entry.item_id} with no contact", mailbox=self._address)
-                out.append(BatchWrite(entry.key, entry.mailbox, entry.item_id, entry.current, entry.change_key,
-                                      False, str(error)))
+                error = (
+                    self._error(answer, request)
+                    if not answer.ok
+                    else ExchangeProtocolError(
+                        f"Graph answered the re-read of {entry.item_id} with no contact", mailbox=self._address
+                    )
+                )
+                out.append(
+                    BatchWrite(
+                        entry.key, entry.mailbox, entry.item_id, entry.current, entry.change_key, False, str(error)
+                    )
+                )
                 continue
             state[entry.key] = (tuple(_categories(answer.body)), change_key_of(answer.body))
             again.append(entry)
@@ -432,9 +475,12 @@ class GraphWriter:
             if not link:
                 break
             answer = self._client.get_url(str(link))
-        raise ExchangeProtocolError("the mailbox has no default Microsoft To Do list (wellknownListName "
-                                    "defaultList); follow-up tasks cannot be written", mailbox=self._address,
-                                    code="ErrorItemNotFound")
+        raise ExchangeProtocolError(
+            "the mailbox has no default Microsoft To Do list (wellknownListName "
+            "defaultList); follow-up tasks cannot be written",
+            mailbox=self._address,
+            code="ErrorItemNotFound",
+        )
 
     def _task(self, item_id: str) -> str:
         return f"{self._tasks_path()}/{quote(item_id, safe='=')}"
@@ -502,8 +548,9 @@ class GraphWriter:
             if answer.ok and isinstance(item_id, str) and item_id:
                 out.append(Created(task.our_id, item_id, _etag_of_task(body)))
             elif answer.ok:
-                out.append(ExchangeProtocolError(f"Graph created task {task.our_id} but sent no id",
-                                                 mailbox=self._address))
+                out.append(
+                    ExchangeProtocolError(f"Graph created task {task.our_id} but sent no id", mailbox=self._address)
+                )
             else:
                 out.append(self._error(answer, request))
         return out
@@ -552,14 +599,17 @@ class GraphWriter:
     def delete_tasks(self, item_ids: Sequence[str]) -> list[ExchangeError | None]:
         """DELETE each task (20 to a ``$batch``); a task already gone is not an error."""
         requests = [BatchRequest(str(n), self._task(i), "DELETE") for n, i in enumerate(item_ids)]
-        return [None if answer.ok or self._item_gone(answer, request) else self._error(answer, request)
-                for request, answer in zip(requests, self._batch(requests), strict=True)]
+        return [
+            None if answer.ok or self._item_gone(answer, request) else self._error(answer, request)
+            for request, answer in zip(requests, self._batch(requests), strict=True)
+        ]
 
     def read_task_states(self, item_ids: Sequence[str]) -> list[TaskState]:
         """How staff left each task (GET each, 20 to a ``$batch``): 404 -> gone. Any other error is
         raised: a task that cannot be read is not taken as deleted."""
-        requests = [BatchRequest(str(n), f"{self._task(i)}?$select=status,completedDateTime")
-                    for n, i in enumerate(item_ids)]
+        requests = [
+            BatchRequest(str(n), f"{self._task(i)}?$select=status,completedDateTime") for n, i in enumerate(item_ids)
+        ]
         out: list[TaskState] = []
         for item_id, request, answer in zip(item_ids, requests, self._batch(requests), strict=True):
             if answer.ok and isinstance(answer.body, Mapping):

@@ -19,11 +19,25 @@ from mapping.hygiene import normalise_email, normalise_phone, person_name_parts
 from mapping.identity.text import _legal_forms, fold
 from mapping.records import PhoneKind
 
-_PHONE_FIELDS: tuple[tuple[str, PhoneKind], ...] = (("phone", "work"), ("phone2", "work"), ("mobile", "mobile"),
-                 ("home_phone", "home"), ("fax", "fax"))
+_PHONE_FIELDS: tuple[tuple[str, PhoneKind], ...] = (
+    ("phone", "work"),
+    ("phone2", "work"),
+    ("mobile", "mobile"),
+    ("home_phone", "home"),
+    ("fax", "fax"),
+)
 _PARTICLES = frozenset({"van", "von", "der", "den", "de", "la", "le", "du", "da", "di", "del", "dos", "ten", "ter"})
-_LIMITS = {"job_title": 255, "department": 255, "company": 255, "website": 255, "street": 512, "city": 128,
-           "state": 128, "postcode": 32, "country": 64}
+_LIMITS = {
+    "job_title": 255,
+    "department": 255,
+    "company": 255,
+    "website": 255,
+    "street": 512,
+    "city": 128,
+    "state": 128,
+    "postcode": 32,
+    "country": 64,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +174,7 @@ def split_address(text: str) -> Postal:
         m = _POSTCODE.search(part)
         if m and postcode is None:
             postcode = m.group(1)
-            remainder = (part[: m.start()] + part[m.end():]).strip(" ,")
+            remainder = (part[: m.start()] + part[m.end() :]).strip(" ,")
             if remainder and city is None:
                 city = remainder
             elif remainder:
@@ -216,8 +230,9 @@ def clean_row(line: int, cells: Mapping[str, str], default_region: str | None) -
                 emails.append(address)
     display, given, middle, surname, name_fix = _name(cells)
     if not display and not emails:
-        why = "no name and no e-mail address" + (f" (company {cells['company'].strip()!r} only)"
-                                                 if (cells.get("company") or "").strip() else "")
+        why = "no name and no e-mail address" + (
+            f" (company {cells['company'].strip()!r} only)" if (cells.get("company") or "").strip() else ""
+        )
         return Refusal(line, why)
     if name_fix:
         fixes.append(name_fix)
@@ -244,9 +259,13 @@ def clean_row(line: int, cells: Mapping[str, str], default_region: str | None) -
             fixes.append(f"company {company!r} -> {cased!r}")
             company = cased
         form = legal_form(company)[1]
-    postal = Postal(_capped(cells, "street", refused), _capped(cells, "city", refused),
-                    _capped(cells, "state", refused), _capped(cells, "postcode", refused),
-                    _capped(cells, "country", refused))
+    postal = Postal(
+        _capped(cells, "street", refused),
+        _capped(cells, "city", refused),
+        _capped(cells, "state", refused),
+        _capped(cells, "postcode", refused),
+        _capped(cells, "country", refused),
+    )
     street2 = _capped(cells, "street2", refused)
     if street2 and postal.street:
         postal = Postal(f"{postal.street}, {street2}"[:512], postal.city, postal.state, postal.postcode, postal.country)
@@ -254,15 +273,29 @@ def clean_row(line: int, cells: Mapping[str, str], default_region: str | None) -
     if one_cell and not postal:
         postal = split_address(one_cell)
         fixes.append(f"address {one_cell!r} -> {postal.line()!r}")
-    attributes = {name: value for key, name in ATTRIBUTE_FIELDS.items()
-                  if (value := " ".join((cells.get(key) or "").split())[:255])}
+    attributes = {
+        name: value
+        for key, name in ATTRIBUTE_FIELDS.items()
+        if (value := " ".join((cells.get(key) or "").split())[:255])
+    }
     notes = (cells.get("notes") or "").strip()
     if notes:
         attributes["Notes"] = notes[:4000]
     return ContactRow(
-        line=line, display_name=display[:255], given=given, middle=middle, surname=surname, emails=tuple(emails),
-        phones=tuple(phones), job_title=_capped(cells, "job_title", refused),
-        department=_capped(cells, "department", refused), company=company, legal_form=form,
-        website=_capped(cells, "website", refused), postal=postal, attributes=attributes,
-        fixes=tuple(fixes), refused=tuple(refused),
+        line=line,
+        display_name=display[:255],
+        given=given,
+        middle=middle,
+        surname=surname,
+        emails=tuple(emails),
+        phones=tuple(phones),
+        job_title=_capped(cells, "job_title", refused),
+        department=_capped(cells, "department", refused),
+        company=company,
+        legal_form=form,
+        website=_capped(cells, "website", refused),
+        postal=postal,
+        attributes=attributes,
+        fixes=tuple(fixes),
+        refused=tuple(refused),
     )

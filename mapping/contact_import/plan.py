@@ -208,8 +208,12 @@ def _plan_orgs(
         if website is None and row.website:
             companies[key] = (name, domains, row.website, lines)
     keys = list(companies)
-    cands = [OrgCandidate(id=f"c:{n}", name=companies[k][0], domains=tuple(sorted(companies[k][1]))[:8],
-                          website=companies[k][2]) for n, k in enumerate(keys)]
+    cands = [
+        OrgCandidate(
+            id=f"c:{n}", name=companies[k][0], domains=tuple(sorted(companies[k][1]))[:8], website=companies[k][2]
+        )
+        for n, k in enumerate(keys)
+    ]
     names = {o.id: o.name for o in store_orgs}
     by_key: dict[str, list[int]] = {}
     for o in store_orgs:
@@ -264,27 +268,42 @@ def _plan_orgs(
                 reviews.append(OrgReview(new_key, store_id, names.get(str(store_id), ""), score, evidence))
         else:
             old = new_orgs[new_key]
-            new_orgs[new_key] = NewOrg(old.key, old.name, old.normalised_name, old.website or website,
-                                       old.lines + tuple(lines))
+            new_orgs[new_key] = NewOrg(
+                old.key, old.name, old.normalised_name, old.website or website, old.lines + tuple(lines)
+            )
     return resolved, list(new_orgs.values()), merges, reviews
 
 
 def _candidate(row: ContactRow, org: int | str | None) -> PersonCandidate:
     return PersonCandidate(
-        id=f"r:{row.line}", display_name=row.display_name, given=row.given, surname=row.surname, emails=row.emails,
-        phones=tuple(p.e164 for p in row.phones), org_id=str(org) if org is not None else None,
-        org_name=row.company, addresses=(row.postal.line(),) if row.postal else (),
-        postcode=row.postal.postcode, city=row.postal.city,
+        id=f"r:{row.line}",
+        display_name=row.display_name,
+        given=row.given,
+        surname=row.surname,
+        emails=row.emails,
+        phones=tuple(p.e164 for p in row.phones),
+        org_id=str(org) if org is not None else None,
+        org_name=row.company,
+        addresses=(row.postal.line(),) if row.postal else (),
+        postcode=row.postal.postcode,
+        city=row.postal.city,
     )
 
 
 def store_candidate(p: StorePerson) -> PersonCandidate:
     """The identity engine's view of a store person."""
     return PersonCandidate(
-        id=str(p.id), display_name=p.display_name, given=p.given, surname=p.surname, emails=p.emails,
-        phones=p.phones, org_id=str(p.organisation_id) if p.organisation_id is not None else None,
-        org_name=p.organisation_name, addresses=(p.postal.line(),) if p.postal else (),
-        postcode=p.postal.postcode if p.postal else None, city=p.postal.city if p.postal else None,
+        id=str(p.id),
+        display_name=p.display_name,
+        given=p.given,
+        surname=p.surname,
+        emails=p.emails,
+        phones=p.phones,
+        org_id=str(p.organisation_id) if p.organisation_id is not None else None,
+        org_name=p.organisation_name,
+        addresses=(p.postal.line(),) if p.postal else (),
+        postcode=p.postal.postcode if p.postal else None,
+        city=p.postal.city if p.postal else None,
     )
 
 
@@ -296,12 +315,17 @@ def _merged_row(rows: Sequence[ContactRow]) -> ContactRow:
     for other in rows[1:]:
         base = replace(
             base,
-            given=base.given or other.given, middle=base.middle or other.middle, surname=base.surname or other.surname,
+            given=base.given or other.given,
+            middle=base.middle or other.middle,
+            surname=base.surname or other.surname,
             emails=base.emails + tuple(e for e in other.emails if e not in base.emails),
             phones=base.phones + tuple(p for p in other.phones if all(p.e164 != q.e164 for q in base.phones)),
-            job_title=base.job_title or other.job_title, department=base.department or other.department,
-            company=base.company or other.company, website=base.website or other.website,
-            postal=base.postal or other.postal, attributes={**other.attributes, **base.attributes},
+            job_title=base.job_title or other.job_title,
+            department=base.department or other.department,
+            company=base.company or other.company,
+            website=base.website or other.website,
+            postal=base.postal or other.postal,
+            attributes={**other.attributes, **base.attributes},
         )
     return base
 
@@ -320,27 +344,40 @@ def _changes(
 ) -> tuple[list[FieldChange], Postal | None, dict[str, str]]:
     out: list[FieldChange] = []
     name_policy = precedence.get("name", "fill")
-    for fname, before, after in (("given_name", p.given, row.given), ("middle_name", p.middle, row.middle),
-                                 ("surname", p.surname, row.surname)):
+    for fname, before, after in (
+        ("given_name", p.given, row.given),
+        ("middle_name", p.middle, row.middle),
+        ("surname", p.surname, row.surname),
+    ):
         value = _decide(name_policy, before, after)
         if value != before:
             out.append(FieldChange(fname, before, value))
     if any(c.field in ("given_name", "surname", "middle_name") for c in out):
         parts = {c.field: c.after for c in out}
-        display = " ".join(x for x in (parts.get("given_name", p.given), parts.get("middle_name", p.middle),
-                                       parts.get("surname", p.surname)) if x)
+        display = " ".join(
+            x
+            for x in (
+                parts.get("given_name", p.given),
+                parts.get("middle_name", p.middle),
+                parts.get("surname", p.surname),
+            )
+            if x
+        )
         if display and display != p.display_name:
             out.append(FieldChange("display_name", p.display_name, display))
-    for fname, before, after in (("job_title", p.job_title, row.job_title),
-                                 ("department", p.department, row.department)):
+    for fname, before, after in (
+        ("job_title", p.job_title, row.job_title),
+        ("department", p.department, row.department),
+    ):
         value = _decide(precedence.get(fname, "fill"), before, after)
         if value != before:
             out.append(FieldChange(fname, before, value))
     if org is not None and org != p.organisation_id:
         policy = precedence.get("organisation", "fill")
         if policy == "take" or (policy == "fill" and p.organisation_id is None):
-            out.append(FieldChange("organisation_id", None if p.organisation_id is None else str(p.organisation_id),
-                                   str(org)))
+            out.append(
+                FieldChange("organisation_id", None if p.organisation_id is None else str(p.organisation_id), str(org))
+            )
     new_postal = None
     if row.postal:
         policy = precedence.get("address", "fill")
@@ -387,8 +424,7 @@ def plan_import(
     """Decide what importing ``rows`` does to a store holding ``store_orgs`` and ``store_people``."""
     org_of, new_orgs, org_merges, org_reviews = _plan_orgs(rows, store_orgs, thresholds)
     row_org: dict[int, int | str | None] = {
-        r.line: org_of.get(company_key(r.company)) if r.company else None
-        for r in rows
+        r.line: org_of.get(company_key(r.company)) if r.company else None for r in rows
     }
     cands = [_candidate(r, row_org[r.line]) for r in rows]
     by_id = {p.id: p for p in store_people}
@@ -402,8 +438,9 @@ def plan_import(
         owners = {email_owner[e] for e in cand.emails if e in email_owner}
         if len(owners) == 1:
             known = next(iter(owners))
-            score = compare_person_features(person_features(cand), person_features(store_candidate(by_id[known])),
-                                            thresholds)
+            score = compare_person_features(
+                person_features(cand), person_features(store_candidate(by_id[known])), thresholds
+            )
             if score.decision == "merge":
                 pairs.append(MatchPair(cand.id, str(known), score))
                 continue
@@ -419,18 +456,24 @@ def plan_import(
         within = pair.b.startswith("r:")
         other_emails = row_emails[pair.b] if within else by_id[int(pair.b)].emails
         if pair.score.decision == "merge" and separate_mailboxes(row_emails[pair.a], other_emails):
-            pair = MatchPair(pair.a, pair.b, MatchScore(
-                min(pair.score.score, thresholds.merge - 1e-6),
-                (*pair.score.evidence, Evidence("email", "different mailboxes at one company domain", 0.0)),
-                "review"))
+            pair = MatchPair(
+                pair.a,
+                pair.b,
+                MatchScore(
+                    min(pair.score.score, thresholds.merge - 1e-6),
+                    (*pair.score.evidence, Evidence("email", "different mailboxes at one company domain", 0.0)),
+                    "review",
+                ),
+            )
         if pair.score.decision == "merge":
             if within:
                 union.union(pair.a, pair.b)
             elif pair.a not in best or pair.score.score > best[pair.a][1]:
                 best[pair.a] = (int(pair.b), pair.score.score)
         else:
-            doubtful.setdefault(pair.a, []).append(Review(pair.b if within else int(pair.b), pair.score.score,
-                                                          _evidence(pair)))
+            doubtful.setdefault(pair.a, []).append(
+                Review(pair.b if within else int(pair.b), pair.score.score, _evidence(pair))
+            )
     clusters: dict[str, list[ContactRow]] = {}
     for r in rows:
         clusters.setdefault(union.find(f"r:{r.line}"), []).append(r)
@@ -462,20 +505,42 @@ def plan_import(
                             continue
                     if other not in reviews or review.score > reviews[other].score:
                         reviews[other] = Review(other, review.score, review.evidence)
-            people.append(PersonPlan(
-                key=root, lines=lines, target=None, target_name=None, score=None, row=row, org=org, changes=(),
-                new_emails=tuple(emails), new_phones=row.phones, new_postal=row.postal or None,
-                user_fields=dict(row.attributes), reviews=tuple(sorted(reviews.values(), key=lambda r: -r.score)[:3]),
-            ))
+            people.append(
+                PersonPlan(
+                    key=root,
+                    lines=lines,
+                    target=None,
+                    target_name=None,
+                    score=None,
+                    row=row,
+                    org=org,
+                    changes=(),
+                    new_emails=tuple(emails),
+                    new_phones=row.phones,
+                    new_postal=row.postal or None,
+                    user_fields=dict(row.attributes),
+                    reviews=tuple(sorted(reviews.values(), key=lambda r: -r.score)[:3]),
+                )
+            )
             continue
         existing = by_id[target[0]]
         changes, new_postal, fields = _changes(row, org, existing, precedence)
-        people.append(PersonPlan(
-            key=root, lines=lines, target=existing.id, target_name=existing.display_name, score=target[1], row=row,
-            org=org, changes=tuple(changes), new_emails=tuple(e for e in emails if e not in existing.emails),
-            new_phones=tuple(p for p in row.phones if p.e164 not in existing.phones), new_postal=new_postal,
-            user_fields=fields,
-        ))
+        people.append(
+            PersonPlan(
+                key=root,
+                lines=lines,
+                target=existing.id,
+                target_name=existing.display_name,
+                score=target[1],
+                row=row,
+                org=org,
+                changes=tuple(changes),
+                new_emails=tuple(e for e in emails if e not in existing.emails),
+                new_phones=tuple(p for p in row.phones if p.e164 not in existing.phones),
+                new_postal=new_postal,
+                user_fields=fields,
+            )
+        )
     # Only the organisations a created or changed person points at need creating.
     used = {p.org for p in people if p.creates or any(c.field == "organisation_id" for c in p.changes)}
     kept = tuple(o for o in new_orgs if o.key in used)

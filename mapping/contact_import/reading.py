@@ -70,8 +70,10 @@ def _decode(path: Path, data: bytes) -> tuple[str, str, bool]:
             try:
                 return data.decode(name), name.replace("-sig", ""), False
             except UnicodeDecodeError as exc:
-                raise ImportFileError(f"{path}: starts with a {name} byte-order mark but is not {name} "
-                                      f"(byte {exc.start}): export it again as UTF-8") from None
+                raise ImportFileError(
+                    f"{path}: starts with a {name} byte-order mark but is not {name} "
+                    f"(byte {exc.start}): export it again as UTF-8"
+                ) from None
     try:
         return data.decode("utf-8"), "utf-8", False
     except UnicodeDecodeError:
@@ -80,13 +82,15 @@ def _decode(path: Path, data: bytes) -> tuple[str, str, bool]:
 
     best = from_bytes(data[:1_000_000]).best()
     if best is None or b"\x00" in data[:4096]:
-        raise ImportFileError(f"{path}: not text in any encoding relsync can recognise: "
-                              "export the contacts as CSV (UTF-8) or .xlsx")
+        raise ImportFileError(
+            f"{path}: not text in any encoding relsync can recognise: export the contacts as CSV (UTF-8) or .xlsx"
+        )
     try:
         return data.decode(best.encoding), best.encoding, True
     except (UnicodeDecodeError, LookupError):
-        raise ImportFileError(f"{path}: looks like {best.encoding} but does not decode as it: "
-                              "export the contacts as CSV (UTF-8)") from None
+        raise ImportFileError(
+            f"{path}: looks like {best.encoding} but does not decode as it: export the contacts as CSV (UTF-8)"
+        ) from None
 
 
 def _sniff(path: Path, text: str) -> str:
@@ -98,11 +102,15 @@ def _sniff(path: Path, text: str) -> str:
         counts = {d: first.count(d) for d in _DELIMITERS}
         delimiter = max(counts, key=lambda d: counts[d])
         if counts[delimiter] == 0:
-            raise ImportFileError(f"{path}: not a table: its first line has no column separator (, ; tab |); "
-                                  "export the contacts as CSV with a header row") from None
+            raise ImportFileError(
+                f"{path}: not a table: its first line has no column separator (, ; tab |); "
+                "export the contacts as CSV with a header row"
+            ) from None
     if first.count(delimiter) == 0:
-        raise ImportFileError(f"{path}: not a table: its first line has no column separator (, ; tab |); "
-                              "export the contacts as CSV with a header row")
+        raise ImportFileError(
+            f"{path}: not a table: its first line has no column separator (, ; tab |); "
+            "export the contacts as CSV with a header row"
+        )
     return delimiter
 
 
@@ -137,17 +145,27 @@ def _add_row(table: Table, line: int, cells: list[str]) -> None:
         return
     width = len(table.headers)
     if len(cells) > width and any(c.strip() for c in cells[width:]):
-        table.problems.append(CellProblem(line, f"{len(cells)} cells under {width} headers: the extra cells "
-                                                "are ignored"))
+        table.problems.append(
+            CellProblem(line, f"{len(cells)} cells under {width} headers: the extra cells are ignored")
+        )
     row = cells[:width] + [""] * (width - len(cells))
     for n, value in enumerate(row):
         if len(value) > MAX_CELL:
-            table.problems.append(CellProblem(line, f"column {table.headers[n]!r}: a cell of {len(value):,} "
-                                                    f"characters (over {MAX_CELL:,}) is ignored"))
+            table.problems.append(
+                CellProblem(
+                    line,
+                    f"column {table.headers[n]!r}: a cell of {len(value):,} characters (over {MAX_CELL:,}) is ignored",
+                )
+            )
             row[n] = ""
         elif value.startswith("="):
-            table.problems.append(CellProblem(line, f"column {table.headers[n]!r}: a formula ({value[:40]}) is not "
-                                                    "imported; export values, not formulas"))
+            table.problems.append(
+                CellProblem(
+                    line,
+                    f"column {table.headers[n]!r}: a formula ({value[:40]}) is not "
+                    "imported; export values, not formulas",
+                )
+            )
             row[n] = ""
     table.rows.append((line, row))
 
@@ -165,8 +183,13 @@ def _check_headers(path: Path, table: Table) -> None:
         if not key:
             continue
         if key in seen:
-            table.problems.append(CellProblem(1, f"column {n + 1} repeats the header {header!r} of column "
-                                                 f"{seen[key] + 1}: only the first one's values are imported"))
+            table.problems.append(
+                CellProblem(
+                    1,
+                    f"column {n + 1} repeats the header {header!r} of column "
+                    f"{seen[key] + 1}: only the first one's values are imported",
+                )
+            )
         else:
             seen[key] = n
 
@@ -192,8 +215,10 @@ def _read_xlsx(path: Path, sheet: str | None) -> Table:
     try:
         book = load_workbook(path, read_only=True, data_only=False)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise ImportFileError(f"{path}: not a readable .xlsx workbook ({type(exc).__name__}): save it again "
-                              "from Excel as .xlsx, or export CSV") from None
+        raise ImportFileError(
+            f"{path}: not a readable .xlsx workbook ({type(exc).__name__}): save it again "
+            "from Excel as .xlsx, or export CSV"
+        ) from None
     try:
         names = list(book.sheetnames)
         if sheet is not None and sheet not in names:
@@ -201,8 +226,10 @@ def _read_xlsx(path: Path, sheet: str | None) -> Table:
         chosen = sheet or names[0]
         table = Table([], [], encoding=None)
         if len(names) > 1:
-            table.notes.append(f"{len(names)} sheets ({', '.join(names)}): read {chosen!r}"
-                               + ("" if sheet else "; pick another with --sheet"))
+            table.notes.append(
+                f"{len(names)} sheets ({', '.join(names)}): read {chosen!r}"
+                + ("" if sheet else "; pick another with --sheet")
+            )
         for number, row in enumerate(book[chosen].iter_rows(), start=1):
             cells: list[str] = []
             for cell in row:

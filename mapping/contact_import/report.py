@@ -37,7 +37,7 @@ def parse_map(values: Sequence[str]) -> dict[str, str]:
         column, sep, field = value.rpartition("=")
         field = field.strip().lower()
         if not sep or not column.strip():
-            raise ImportFileError(f"--map {value!r}: write COLUMN=FIELD, e.g. --map \"Cust No=external_id\"")
+            raise ImportFileError(f'--map {value!r}: write COLUMN=FIELD, e.g. --map "Cust No=external_id"')
         if field not in FIELDS:
             raise ImportFileError(f"--map {value!r}: {field!r} is no field; use one of {', '.join(FIELDS)}")
         out[column.strip()] = field
@@ -53,34 +53,65 @@ def prepare(table: Table, profile: str, overrides: Mapping[str, str], default_re
         raise ImportFileError(
             f"no column gives a name or an e-mail address under profile {profile!r} (headers: "
             f"{', '.join(table.headers[:12])}{' ...' if len(table.headers) > 12 else ''}): pick the profile "
-            "of the product that wrote the file, or name the columns with --map COLUMN=FIELD")
+            "of the product that wrote the file, or name the columns with --map COLUMN=FIELD"
+        )
     rows: list[ContactRow] = []
     refused: list[Refusal] = []
     pairs = list(fields.items())
     for line, cells in table.rows:
         cleaned = clean_row(line, {field: cells[n] for n, field in pairs}, default_region)
         (rows if isinstance(cleaned, ContactRow) else refused).append(cleaned)  # type: ignore[arg-type]
-    return Prepared(tuple(rows), tuple(refused), tuple(unknown), {table.headers[n]: f for n, f in pairs},
-                    len(table.rows))
+    return Prepared(
+        tuple(rows), tuple(refused), tuple(unknown), {table.headers[n]: f for n, f in pairs}, len(table.rows)
+    )
 
 
 def build_report(
-    file_name: str, profile: str, table: Table, prepared: Prepared, plan: ImportPlan, *, dry_run: bool,
-    batch: int | None, earlier: Sequence[int] = (),
+    file_name: str,
+    profile: str,
+    table: Table,
+    prepared: Prepared,
+    plan: ImportPlan,
+    *,
+    dry_run: bool,
+    batch: int | None,
+    earlier: Sequence[int] = (),
 ) -> dict[str, Any]:
     """The whole report as one JSON-able dict (``--json`` prints it; :func:`report_lines` words it)."""
     lines_of = {r.line: r for r in prepared.rows}
-    merges = [{"lines": list(p.lines), "person_id": p.target, "name": p.target_name, "score": round(p.score or 0, 3),
-               "changes": [{"field": c.field, "before": c.before, "after": c.after} for c in p.changes],
-               "added": {"emails": list(p.new_emails), "phones": [x.e164 for x in p.new_phones],
-                         "address": p.new_postal.line() if p.new_postal else None}}
-              for p in plan.people if not p.creates]
-    creates = [{"lines": list(p.lines), "name": p.row.display_name, "organisation": p.row.company} for p in plan.people
-               if p.creates]
-    reviews = [{"lines": list(p.lines), "name": p.row.display_name,
-                "with": [{"person": r.other if isinstance(r.other, int) else f"line {r.other[2:]}",
-                          "score": round(r.score, 3)} for r in p.reviews]}
-               for p in plan.people if p.reviews]
+    merges = [
+        {
+            "lines": list(p.lines),
+            "person_id": p.target,
+            "name": p.target_name,
+            "score": round(p.score or 0, 3),
+            "changes": [{"field": c.field, "before": c.before, "after": c.after} for c in p.changes],
+            "added": {
+                "emails": list(p.new_emails),
+                "phones": [x.e164 for x in p.new_phones],
+                "address": p.new_postal.line() if p.new_postal else None,
+            },
+        }
+        for p in plan.people
+        if not p.creates
+    ]
+    creates = [
+        {"lines": list(p.lines), "name": p.row.display_name, "organisation": p.row.company}
+        for p in plan.people
+        if p.creates
+    ]
+    reviews = [
+        {
+            "lines": list(p.lines),
+            "name": p.row.display_name,
+            "with": [
+                {"person": r.other if isinstance(r.other, int) else f"line {r.other[2:]}", "score": round(r.score, 3)}
+                for r in p.reviews
+            ],
+        }
+        for p in plan.people
+        if p.reviews
+    ]
     return {
         "file": file_name,
         "profile": profile,
@@ -101,10 +132,18 @@ def build_report(
         "review": reviews,
         "organisations": {
             "create": [{"name": o.name, "lines": list(o.lines)} for o in plan.new_orgs],
-            "merge": [{"company": k, "into": i, "name": n, "score": round(s, 3)}
-                      for k, (i, n, s) in plan.org_merges.items()],
-            "review": [{"name": next((o.name for o in plan.new_orgs if o.key == r.key), r.key), "with": r.store_id,
-                        "with_name": r.store_name, "score": round(r.score, 3)} for r in plan.org_reviews],
+            "merge": [
+                {"company": k, "into": i, "name": n, "score": round(s, 3)} for k, (i, n, s) in plan.org_merges.items()
+            ],
+            "review": [
+                {
+                    "name": next((o.name for o in plan.new_orgs if o.key == r.key), r.key),
+                    "with": r.store_id,
+                    "with_name": r.store_name,
+                    "score": round(r.score, 3),
+                }
+                for r in plan.org_reviews
+            ],
         },
         "fixed": [{"line": line, "fix": f} for line, r in lines_of.items() for f in r.fixes],
         "values_refused": [{"line": line, "reason": f} for line, r in lines_of.items() for f in r.refused],
@@ -120,8 +159,13 @@ def _capped(items: Sequence[str]) -> list[str]:
 
 def report_lines(report: Mapping[str, Any]) -> list[str]:
     """The report as text, most important first."""
-    head = ("dry run (nothing written)" if report["dry_run"] else f"imported as batch {report['batch']}"
-            if report["batch"] is not None else "nothing to change")
+    head = (
+        "dry run (nothing written)"
+        if report["dry_run"]
+        else f"imported as batch {report['batch']}"
+        if report["batch"] is not None
+        else "nothing to change"
+    )
     out = [
         f"{report['file']}: {report['rows_read']} row(s) read with profile {report['profile']}: {head}",
         f"people: {report['people_to_create']} to create, {report['rows_merged_into_existing']} row(s) to merge into "
@@ -138,30 +182,41 @@ def report_lines(report: Mapping[str, Any]) -> list[str]:
         out.append(f"note: this file was imported before (batch {', '.join(map(str, report['earlier_batches']))})")
     if report["unknown_columns"]:
         cols = report["unknown_columns"]
-        out.append(f"unknown columns ({len(cols)}), not imported: {', '.join(cols[:SHOWN])}"
-                   + (f" ... and {len(cols) - SHOWN} more" if len(cols) > SHOWN else "")
-                   + "; map them with --map COLUMN=FIELD")
+        out.append(
+            f"unknown columns ({len(cols)}), not imported: {', '.join(cols[:SHOWN])}"
+            + (f" ... and {len(cols) - SHOWN} more" if len(cols) > SHOWN else "")
+            + "; map them with --map COLUMN=FIELD"
+        )
     out += _capped([f"refused: line {r['line']}: {r['reason']}" for r in report["refused"]])
     out += _capped([f"problem: line {p['line']}: {p['reason']}" for p in report["problems"]])
-    out += _capped([
-        f"merge: line {', '.join(map(str, m['lines']))} -> person #{m['person_id']} {m['name']} ({m['score']})"
-        + "".join(f"; {c['field']}: {c['before']!r} -> {c['after']!r}" for c in m["changes"])
-        + "".join(f"; add {k} {v if isinstance(v, str) else ', '.join(v)}" for k, v in m["added"].items() if v)
-        for m in report["merge"] if m["changes"] or any(m["added"].values())
-    ])
-    out += _capped([
-        f"review: line {', '.join(map(str, r['lines']))} {r['name']} may be "
-        + ", ".join(f"{'#' if isinstance(w['person'], int) else ''}{w['person']} ({w['score']})" for w in r["with"])
-        for r in report["review"]
-    ])
+    out += _capped(
+        [
+            f"merge: line {', '.join(map(str, m['lines']))} -> person #{m['person_id']} {m['name']} ({m['score']})"
+            + "".join(f"; {c['field']}: {c['before']!r} -> {c['after']!r}" for c in m["changes"])
+            + "".join(f"; add {k} {v if isinstance(v, str) else ', '.join(v)}" for k, v in m["added"].items() if v)
+            for m in report["merge"]
+            if m["changes"] or any(m["added"].values())
+        ]
+    )
+    out += _capped(
+        [
+            f"review: line {', '.join(map(str, r['lines']))} {r['name']} may be "
+            + ", ".join(f"{'#' if isinstance(w['person'], int) else ''}{w['person']} ({w['score']})" for w in r["with"])
+            for r in report["review"]
+        ]
+    )
     orgs = report["organisations"]
-    out += _capped([f"organisation: {m['company']!r} is #{m['into']} {m['name']} ({m['score']})"
-                    for m in orgs["merge"]])
-    out += _capped([f"organisation review: {r['name']} may be #{r['with']} {r['with_name']} ({r['score']})"
-                    for r in orgs["review"]])
+    out += _capped(
+        [f"organisation: {m['company']!r} is #{m['into']} {m['name']} ({m['score']})" for m in orgs["merge"]]
+    )
+    out += _capped(
+        [
+            f"organisation review: {r['name']} may be #{r['with']} {r['with_name']} ({r['score']})"
+            for r in orgs["review"]
+        ]
+    )
     out += _capped([f"fixed: line {f['line']}: {f['fix']}" for f in report["fixed"]])
     out += _capped([f"value refused: line {f['line']}: {f['reason']}" for f in report["values_refused"]])
     if report["dry_run"]:
-        out.append("nothing was written; run again with --apply to import (a file imported before imports "
-                   "without it)")
+        out.append("nothing was written; run again with --apply to import (a file imported before imports without it)")
     return out

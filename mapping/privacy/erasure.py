@@ -35,9 +35,17 @@ def mentions(text: str | None, needles: Iterable[str]) -> bool:
     return any(len(n) >= 3 and n.casefold() in folded for n in needles)
 
 
-def receipt(erasure_id: int, subject_hash: str, actor: str, started: datetime, finished: datetime,
-            removed: Mapping[str, int], exchange: Mapping[str, int], keep_transactions: bool,
-            dry_run: bool = False) -> dict[str, Any]:
+def receipt(
+    erasure_id: int,
+    subject_hash: str,
+    actor: str,
+    started: datetime,
+    finished: datetime,
+    removed: Mapping[str, int],
+    exchange: Mapping[str, int],
+    keep_transactions: bool,
+    dry_run: bool = False,
+) -> dict[str, Any]:
     """The erasure receipt: what was removed where, when, by whom; ids and counts, no personal data."""
     return {
         "erasure_id": erasure_id,

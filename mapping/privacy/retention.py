@@ -34,8 +34,9 @@ class RetentionPolicy:
 
     @property
     def empty(self) -> bool:
-        return all(getattr(self, n) is None for n in
-                   ("email_days", "meeting_days", "task_days", "archived_relationship_days"))
+        return all(
+            getattr(self, n) is None for n in ("email_days", "meeting_days", "task_days", "archived_relationship_days")
+        )
 
 
 def cutoff(days: int | None, now: datetime) -> datetime | None:
@@ -54,8 +55,9 @@ def expired(kind: str, occurred_at: datetime, policy: RetentionPolicy, now: date
     return limit is not None and occurred_at < limit
 
 
-def archived_expired(status: str | None, last_activity: datetime | None, policy: RetentionPolicy,
-                     now: datetime) -> bool:
+def archived_expired(
+    status: str | None, last_activity: datetime | None, policy: RetentionPolicy, now: datetime
+) -> bool:
     """Whether an archived relationship's last activity is past its period."""
     limit = cutoff(policy.archived_relationship_days, now)
     return status == "archive" and limit is not None and last_activity is not None and last_activity < limit

@@ -36,8 +36,9 @@ def _external(participants: Iterable[Participant], internal: frozenset[str]) -> 
     return [p for p in participants if p.domain not in internal]
 
 
-def _kept(participants: tuple[Participant, ...], suppressed: Callable[[str], bool],
-          internal: frozenset[str]) -> tuple[Participant, ...] | None:
+def _kept(
+    participants: tuple[Participant, ...], suppressed: Callable[[str], bool], internal: frozenset[str]
+) -> tuple[Participant, ...] | None:
     """The participants left, or None when the item goes (theirs, or nobody outside left)."""
     if any(p.role in _SENDERS and suppressed(p.address) for p in participants):
         return None
@@ -47,8 +48,7 @@ def _kept(participants: tuple[Participant, ...], suppressed: Callable[[str], boo
     return left
 
 
-def filter_change(change: ItemChange, suppressed: Callable[[str], bool],
-                  internal: frozenset[str]) -> ItemChange | None:
+def filter_change(change: ItemChange, suppressed: Callable[[str], bool], internal: frozenset[str]) -> ItemChange | None:
     """The change without suppressed people, or None when the whole item is to be skipped."""
     record: Record | None = change.record
     if record is None:

@@ -92,18 +92,20 @@ def compliance(
     lines = []
     for owner in sorted(owners):
         tiers = tuple(sorted(by_tier[owner].items()))
-        lines.append(OwnerCompliance(
-            owner=owner,
-            open=open_[owner],
-            due=due[owner],
-            overdue=overdue[owner],
-            done=done[owner],
-            done_on_time=on_time[owner],
-            on_time_percent=round(100 * on_time[owner] / done[owner], 1) if done[owner] else None,
-            average_days_overdue=round(days_overdue[owner] / overdue[owner], 1) if overdue[owner] else None,
-            lapsed=sum(count for _, count in tiers),
-            lapsed_by_tier=tiers,
-        ))
+        lines.append(
+            OwnerCompliance(
+                owner=owner,
+                open=open_[owner],
+                due=due[owner],
+                overdue=overdue[owner],
+                done=done[owner],
+                done_on_time=on_time[owner],
+                on_time_percent=round(100 * on_time[owner] / done[owner], 1) if done[owner] else None,
+                average_days_overdue=round(days_overdue[owner] / overdue[owner], 1) if overdue[owner] else None,
+                lapsed=sum(count for _, count in tiers),
+                lapsed_by_tier=tiers,
+            )
+        )
     return tuple(lines)
 
 

@@ -43,7 +43,7 @@ def breakdown(dimension: str, amounts: Iterable[tuple[str | None, Decimal]], top
         sums[name] += amount
     ordered = sorted(sums.items(), key=lambda item: (-item[1], item[0]))
     if len(ordered) > top:
-        rest = sum((amount for _, amount in ordered[top - 1:]), Decimal(0))
+        rest = sum((amount for _, amount in ordered[top - 1 :]), Decimal(0))
         ordered = [*ordered[: top - 1], (OTHER, rest)]
     total = sum((amount for _, amount in ordered), Decimal(0))
     bars = tuple(Bar(label, amount, float(amount / total) if total else 0.0) for label, amount in ordered)

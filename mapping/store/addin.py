@@ -103,9 +103,11 @@ class PaneAnswer:
     triage: Triage
 
 
-_BY_ADDRESS = (sa.select(EmailAddress.address, Person.id, Person.merged_into_id, Person.organisation_id)
-               .join(Person, Person.id == EmailAddress.person_id)
-               .where(EmailAddress.address.in_(sa.bindparam("addresses", expanding=True))))
+_BY_ADDRESS = (
+    sa.select(EmailAddress.address, Person.id, Person.merged_into_id, Person.organisation_id)
+    .join(Person, Person.id == EmailAddress.person_id)
+    .where(EmailAddress.address.in_(sa.bindparam("addresses", expanding=True)))
+)
 
 
 def _relationships_by_address(s: Session, addresses: Sequence[str]) -> dict[str, int]:
@@ -118,9 +120,14 @@ def _relationships_by_address(s: Session, addresses: Sequence[str]) -> dict[str,
     for _ in range(5):  # a merged person's survivor may have been merged too (short chains)
         if not survivors:
             break
-        found = {pid: (merged, org) for pid, merged, org in s.execute(
-            sa.select(Person.id, Person.merged_into_id, Person.organisation_id)
-            .where(Person.id.in_(set(survivors.values()))))}
+        found = {
+            pid: (merged, org)
+            for pid, merged, org in s.execute(
+                sa.select(Person.id, Person.merged_into_id, Person.organisation_id).where(
+                    Person.id.in_(set(survivors.values()))
+                )
+            )
+        }
         next_round: dict[int, int] = {}
         for a, pid, merged, _ in rows:
             if merged is None or a in people:
@@ -139,8 +146,11 @@ def _relationships_by_address(s: Session, addresses: Sequence[str]) -> dict[str,
     by_org: dict[int, int] = {}
     by_person: dict[int, int] = {}
     if orgs or persons:
-        for org_id, person_id, rel_id in s.execute(sa.select(r.organisation_id, r.person_id, r.id).where(
-                sa.or_(r.organisation_id.in_(orgs), r.person_id.in_(persons)))):
+        for org_id, person_id, rel_id in s.execute(
+            sa.select(r.organisation_id, r.person_id, r.id).where(
+                sa.or_(r.organisation_id.in_(orgs), r.person_id.in_(persons))
+            )
+        ):
             if org_id is not None:
                 by_org[org_id] = rel_id
             if person_id is not None:
@@ -163,18 +173,26 @@ _RELATIONSHIP = (
     .outerjoin(Person, Person.id == Relationship.person_id)
     .where(Relationship.id == sa.bindparam("rid"))
 )
-_MEMBERS = (sa.select(Person.id, Person.user_fields)
-            .where(Person.organisation_id == sa.bindparam("org"), Person.merged_into_id.is_(None))
-            .order_by(Person.id).limit(500))
+_MEMBERS = (
+    sa.select(Person.id, Person.user_fields)
+    .where(Person.organisation_id == sa.bindparam("org"), Person.merged_into_id.is_(None))
+    .order_by(Person.id)
+    .limit(500)
+)
 _SOLO = sa.select(Person.id, Person.user_fields).where(Person.id == sa.bindparam("pid"))
-_OVERRIDES = (sa.select(CategoryOverride, StaffMailbox.address)
-              .join(StaffMailbox, StaffMailbox.id == CategoryOverride.mailbox_id)
-              .where(CategoryOverride.relationship_id == sa.bindparam("rid"), CategoryOverride.removed_at.is_(None))
-              .order_by(CategoryOverride.id))
-_OPEN = (sa.select(FollowUp.id, StaffMailbox.address, FollowUp.subject, FollowUp.due_at)
-         .join(StaffMailbox, StaffMailbox.id == FollowUp.owner_mailbox_id)
-         .where(FollowUp.relationship_id == sa.bindparam("rid"), FollowUp.status == FollowUpStatus.OPEN)
-         .order_by(FollowUp.due_at, FollowUp.id).limit(20))
+_OVERRIDES = (
+    sa.select(CategoryOverride, StaffMailbox.address)
+    .join(StaffMailbox, StaffMailbox.id == CategoryOverride.mailbox_id)
+    .where(CategoryOverride.relationship_id == sa.bindparam("rid"), CategoryOverride.removed_at.is_(None))
+    .order_by(CategoryOverride.id)
+)
+_OPEN = (
+    sa.select(FollowUp.id, StaffMailbox.address, FollowUp.subject, FollowUp.due_at)
+    .join(StaffMailbox, StaffMailbox.id == FollowUp.owner_mailbox_id)
+    .where(FollowUp.relationship_id == sa.bindparam("rid"), FollowUp.status == FollowUpStatus.OPEN)
+    .order_by(FollowUp.due_at, FollowUp.id)
+    .limit(20)
+)
 
 
 _I, _P = Interaction, InteractionParticipant
@@ -183,30 +201,57 @@ _THEIRS = sa.select(_P.interaction_id).where(_P.person_id.in_(sa.bindparam("peop
 #: 100,000 interactions would cost more than the rest of the card.
 COUNT_CAP = 10_000
 _ROWS = sa.select(sa.func.count()).select_from(
-    sa.select(_P.interaction_id).where(_P.person_id.in_(sa.bindparam("people", expanding=True)))
-    .limit(COUNT_CAP + 1).subquery())
+    sa.select(_P.interaction_id)
+    .where(_P.person_id.in_(sa.bindparam("people", expanding=True)))
+    .limit(COUNT_CAP + 1)
+    .subquery()
+)
 _TOTAL = sa.select(sa.func.count()).select_from(_I).where(_I.id.in_(_THEIRS), _I.is_private.is_(False))
 _COLUMNS = (_I.id, _I.occurred_at, _I.kind, _I.direction, _I.subject)
 _NEWEST = (_I.occurred_at.desc(), _I.id.desc())
-_FEW = sa.select(*_COLUMNS).where(_I.id.in_(_THEIRS), _I.is_private.is_(False)).order_by(*_NEWEST).limit(
-    sa.bindparam("limit"))
-_WALK = (sa.select(*_COLUMNS)
-         .where(sa.exists().where(_P.interaction_id == _I.id, _P.person_id.in_(sa.bindparam("people", expanding=True))),
-                _I.is_private.is_(False))
-         .order_by(*_NEWEST).limit(sa.bindparam("limit")))
-_VIEWERS = (sa.select(InteractionViewer.interaction_id, StaffMailbox.address)
-            .join(StaffMailbox, StaffMailbox.id == InteractionViewer.mailbox_id)
-            .where(InteractionViewer.interaction_id.in_(sa.bindparam("ids", expanding=True)))
-            .order_by(InteractionViewer.interaction_id, StaffMailbox.address))
+_FEW = (
+    sa.select(*_COLUMNS)
+    .where(_I.id.in_(_THEIRS), _I.is_private.is_(False))
+    .order_by(*_NEWEST)
+    .limit(sa.bindparam("limit"))
+)
+_WALK = (
+    sa.select(*_COLUMNS)
+    .where(
+        sa.exists().where(_P.interaction_id == _I.id, _P.person_id.in_(sa.bindparam("people", expanding=True))),
+        _I.is_private.is_(False),
+    )
+    .order_by(*_NEWEST)
+    .limit(sa.bindparam("limit"))
+)
+_VIEWERS = (
+    sa.select(InteractionViewer.interaction_id, StaffMailbox.address)
+    .join(StaffMailbox, StaffMailbox.id == InteractionViewer.mailbox_id)
+    .where(InteractionViewer.interaction_id.in_(sa.bindparam("ids", expanding=True)))
+    .order_by(InteractionViewer.interaction_id, StaffMailbox.address)
+)
 _C = MatchCandidate
-_PENDING_PAIRS = (sa.select(_C.id, _C.kind, _C.a_id, _C.b_id, _C.score, _C.status)
-                  .where(_C.status == MatchStatus.PENDING, sa.or_(
-                      sa.and_(_C.kind == MatchKind.ORGANIZATION, sa.or_(_C.a_id == sa.bindparam("org"),
-                                                                        _C.b_id == sa.bindparam("org"))),
-                      sa.and_(_C.kind == MatchKind.PERSON,
-                              sa.or_(_C.a_id.in_(sa.bindparam("people", expanding=True)),
-                                     _C.b_id.in_(sa.bindparam("people", expanding=True))))))
-                  .order_by(_C.score.desc(), _C.id).limit(20))
+_PENDING_PAIRS = (
+    sa.select(_C.id, _C.kind, _C.a_id, _C.b_id, _C.score, _C.status)
+    .where(
+        _C.status == MatchStatus.PENDING,
+        sa.or_(
+            sa.and_(
+                _C.kind == MatchKind.ORGANIZATION,
+                sa.or_(_C.a_id == sa.bindparam("org"), _C.b_id == sa.bindparam("org")),
+            ),
+            sa.and_(
+                _C.kind == MatchKind.PERSON,
+                sa.or_(
+                    _C.a_id.in_(sa.bindparam("people", expanding=True)),
+                    _C.b_id.in_(sa.bindparam("people", expanding=True)),
+                ),
+            ),
+        ),
+    )
+    .order_by(_C.score.desc(), _C.id)
+    .limit(20)
+)
 
 
 def _timeline(s: Session, people: list[int], limit: int) -> tuple[tuple[TimelineEntry, ...], int | None]:
@@ -222,14 +267,18 @@ def _timeline(s: Session, people: list[int], limit: int) -> tuple[tuple[Timeline
     viewers: dict[int, list[str]] = {}
     for iid, address in s.execute(_VIEWERS, {"ids": [r[0] for r in rows] or [-1]}):
         viewers.setdefault(iid, []).append(address)
-    return tuple(TimelineEntry(iid, at, str(kind.value), str(direction.value), subject, tuple(viewers.get(iid, ())))
-                 for iid, at, kind, direction, subject in rows), total
+    return tuple(
+        TimelineEntry(iid, at, str(kind.value), str(direction.value), subject, tuple(viewers.get(iid, ())))
+        for iid, at, kind, direction, subject in rows
+    ), total
 
 
 def _duplicates(s: Session, org: int | None, people: list[int]) -> tuple[DuplicateView, ...]:
     rows = s.execute(_PENDING_PAIRS, {"org": org if org is not None else -1, "people": people or [-1]})
-    return tuple(DuplicateView(cid, str(kind.value), a, b, float(score), str(status.value))
-                 for cid, kind, a, b, score, status in rows)
+    return tuple(
+        DuplicateView(cid, str(kind.value), a, b, float(score), str(status.value))
+        for cid, kind, a, b, score, status in rows
+    )
 
 
 def _open_follow_up(s: Session, relationship_id: int, viewer: str) -> OpenFollowUp | None:
@@ -263,20 +312,34 @@ def _card(s: Session, rid: int, viewer: str, addresses: tuple[str, ...], limit: 
     people = [pid for pid, _ in members]
     note = next((n for _, fields in members if fields and (n := _note(fields))), None)
     timeline, total = _timeline(s, people, limit)
-    overrides = tuple(Override(str(o.dimension), o.value, address, o.created_at)
-                      for o, address in s.execute(_OVERRIDES, {"rid": rid}))
+    overrides = tuple(
+        Override(str(o.dimension), o.value, address, o.created_at) for o, address in s.execute(_OVERRIDES, {"rid": rid})
+    )
     follow_up = _open_follow_up(s, rid, viewer)
     duplicates = _duplicates(s, rel.organisation_id, people)
     card = PaneRelationship(
-        id=rel.id, name=org_name or person_name or f"#{rel.id}",
-        kind="organization" if rel.organisation_id is not None else "person", organisation=org_name, group=group,
+        id=rel.id,
+        name=org_name or person_name or f"#{rel.id}",
+        kind="organization" if rel.organisation_id is not None else "person",
+        organisation=org_name,
+        group=group,
         type=str(rel.type) if rel.type is not None else None,
         status=str(rel.status) if rel.status is not None else None,
-        tier=rel.tier, value_percent=rel.value_percent, potential=rel.potential, potential_signals=_signals(rel.inputs),
-        owner=owner_address or rel.owner, overrides=overrides,
-        key_dates=KeyDates(rel.first_contact_at, rel.latest_interaction_at, rel.latest_transaction_on,
-                           follow_up.due if follow_up else None),
-        timeline=timeline, interactions_total=total)
+        tier=rel.tier,
+        value_percent=rel.value_percent,
+        potential=rel.potential,
+        potential_signals=_signals(rel.inputs),
+        owner=owner_address or rel.owner,
+        overrides=overrides,
+        key_dates=KeyDates(
+            rel.first_contact_at,
+            rel.latest_interaction_at,
+            rel.latest_transaction_on,
+            follow_up.due if follow_up else None,
+        ),
+        timeline=timeline,
+        interactions_total=total,
+    )
     return PaneCard(addresses, card, follow_up, duplicates, note)
 
 

@@ -67,15 +67,17 @@ def complete_follow_up(store: Store, follow_up_id: int, actor: str, note: str, n
         if f.status != FollowUpStatus.OPEN:
             raise AddinActionError(f"follow-up {follow_up_id} is already {f.status.value}")
         fs.record_staff_completed(s, follow_up_id, now, now)
-        f.note = (f"Done from the Outlook add-in by {box.address} at {now:%Y-%m-%d %H:%M} UTC"
-                  + (f": {note}" if note else "."))
+        f.note = f"Done from the Outlook add-in by {box.address} at {now:%Y-%m-%d %H:%M} UTC" + (
+            f": {note}" if note else "."
+        )
         # Through the outbox, as every close: the follow-up run completes the task in Exchange.
         f.pending_write = "complete"
         return f"follow-up {follow_up_id} is done; its task is completed in Outlook on the next run"
 
 
-def set_override(store: Store, relationship_id: int, dimension: str, value: str, actor: str,
-                 allowed: Collection[str] = ()) -> str:
+def set_override(
+    store: Store, relationship_id: int, dimension: str, value: str, actor: str, allowed: Collection[str] = ()
+) -> str:
     """``actor`` overrides ``dimension`` (type, tier or owner) of a relationship with ``value``, which must
     be one of ``allowed`` (case-insensitive) when given; an owner must be a staff mailbox."""
     if dimension not in OVERRIDABLE:
@@ -96,12 +98,24 @@ def set_override(store: Store, relationship_id: int, dimension: str, value: str,
             value = _mailbox(s, value).address
         now = utcnow()
         dim = CategoryDimension(dimension)
-        for live in s.scalars(sa.select(CategoryOverride).where(
-                CategoryOverride.relationship_id == relationship_id, CategoryOverride.dimension == dim,
-                CategoryOverride.removed_at.is_(None))):
+        for live in s.scalars(
+            sa.select(CategoryOverride).where(
+                CategoryOverride.relationship_id == relationship_id,
+                CategoryOverride.dimension == dim,
+                CategoryOverride.removed_at.is_(None),
+            )
+        ):
             live.removed_at = now
-        s.add(CategoryOverride(relationship_id=relationship_id, dimension=dim, value=value, item_link_id=None,
-                               mailbox_id=box.id, created_at=now))
+        s.add(
+            CategoryOverride(
+                relationship_id=relationship_id,
+                dimension=dim,
+                value=value,
+                item_link_id=None,
+                mailbox_id=box.id,
+                created_at=now,
+            )
+        )
         return f"{dimension} of relationship {relationship_id} is overridden to {value!r} from the next classification"
 
 
@@ -111,9 +125,15 @@ def remove_override(store: Store, relationship_id: int, dimension: str, actor: s
         raise AddinActionError(f"{dimension!r} is not overridden from the card: use one of {', '.join(OVERRIDABLE)}")
     with store.session() as s:
         _mailbox(s, actor)
-        live = list(s.scalars(sa.select(CategoryOverride).where(
-            CategoryOverride.relationship_id == relationship_id,
-            CategoryOverride.dimension == CategoryDimension(dimension), CategoryOverride.removed_at.is_(None))))
+        live = list(
+            s.scalars(
+                sa.select(CategoryOverride).where(
+                    CategoryOverride.relationship_id == relationship_id,
+                    CategoryOverride.dimension == CategoryDimension(dimension),
+                    CategoryOverride.removed_at.is_(None),
+                )
+            )
+        )
         if not live:
             raise AddinActionError(f"relationship {relationship_id} has no {dimension} override to remove")
         now = utcnow()
@@ -135,5 +155,12 @@ def not_the_same(store: Store, pair_id: int, actor: str) -> str:
         raise AddinActionError(str(exc)) from None
 
 
-__all__ = ["MAX_NOTE_LENGTH", "OVERRIDABLE", "AddinActionError", "complete_follow_up", "not_the_same",
-           "remove_override", "set_override"]
+__all__ = [
+    "MAX_NOTE_LENGTH",
+    "OVERRIDABLE",
+    "AddinActionError",
+    "complete_follow_up",
+    "not_the_same",
+    "remove_override",
+    "set_override",
+]

@@ -133,8 +133,7 @@ def append(session: Session, records: Iterable[AuditRecord], at: datetime | None
     if session.execute(bump).rowcount == 0:  # type: ignore[attr-defined]
         try:  # the very first entry: create the head (a savepoint, as another writer may create it too)
             with session.begin_nested():
-                session.execute(sa.insert(AuditHead).values(id=_HEAD_ID, seq=0, entry_hash=GENESIS,
-                                                            head_hash=GENESIS))
+                session.execute(sa.insert(AuditHead).values(id=_HEAD_ID, seq=0, entry_hash=GENESIS, head_hash=GENESIS))
         except sa.exc.IntegrityError:
             pass  # it did: its row is there now (we waited for its commit)
         session.execute(bump)
@@ -147,13 +146,28 @@ def append(session: Session, records: Iterable[AuditRecord], at: datetime | None
         actor = (r.actor or default_actor)[:128]
         detail = None if r.detail is None else json.loads(canonical(r.detail))  # stored exactly as hashed
         digest = _entry_hash(key, prev, _fields(seq, at, actor, r, detail))
-        rows.append({"seq": seq, "at": at, "actor": actor, "kind": r.kind[:32], "action": r.action[:64],
-                     "subject": r.subject, "reason": None if r.reason is None else r.reason[:255],
-                     "outcome": r.outcome[:16], "detail": detail, "prev_hash": prev, "entry_hash": digest})
+        rows.append(
+            {
+                "seq": seq,
+                "at": at,
+                "actor": actor,
+                "kind": r.kind[:32],
+                "action": r.action[:64],
+                "subject": r.subject,
+                "reason": None if r.reason is None else r.reason[:255],
+                "outcome": r.outcome[:16],
+                "detail": detail,
+                "prev_hash": prev,
+                "entry_hash": digest,
+            }
+        )
         prev = digest
     session.execute(sa.insert(AuditEntry), rows)
-    session.execute(sa.update(AuditHead).where(AuditHead.id == _HEAD_ID)
-                    .values(entry_hash=prev, head_hash=_head_hash(key, seq, prev)))
+    session.execute(
+        sa.update(AuditHead)
+        .where(AuditHead.id == _HEAD_ID)
+        .values(entry_hash=prev, head_hash=_head_hash(key, seq, prev))
+    )
     return len(rows)
 
 
@@ -195,15 +209,28 @@ def verify(session: Session, key: bytes | None = None) -> Verdict:
         count += 1
         if e.seq != expected:
             if e.seq < expected or expected in seqs:
-                return Verdict(False, count, expected, "reordered",
-                               f"audit entry {expected} was reordered: entry {e.seq} is stored in its place")
-            return Verdict(False, count, expected, "removed",
-                           f"audit entry {expected} was removed: the entry stored after {expected - 1} is {e.seq}")
+                return Verdict(
+                    False,
+                    count,
+                    expected,
+                    "reordered",
+                    f"audit entry {expected} was reordered: entry {e.seq} is stored in its place",
+                )
+            return Verdict(
+                False,
+                count,
+                expected,
+                "removed",
+                f"audit entry {expected} was removed: the entry stored after {expected - 1} is {e.seq}",
+            )
         detail = e.detail
         digest = _entry_hash(key, e.prev_hash, _fields(e.seq, e.at, e.actor, e, detail))
         if digest != e.entry_hash or e.prev_hash != prev:
-            what = ("its content does not match its hash" if digest != e.entry_hash
-                    else "its link to the entry before it differs")
+            what = (
+                "its content does not match its hash"
+                if digest != e.entry_hash
+                else "its link to the entry before it differs"
+            )
             return Verdict(False, count, e.seq, "changed", f"audit entry {e.seq} was changed: {what}")
         prev = e.entry_hash
         expected += 1
@@ -216,8 +243,13 @@ def verify(session: Session, key: bytes | None = None) -> Verdict:
     if head.head_hash != _head_hash(key, head.seq, head.entry_hash):
         return Verdict(False, count, head.seq, "changed", "the audit log's head row was changed")
     if head.seq != last or head.entry_hash != prev:
-        return Verdict(False, count, last + 1, "removed",
-                       f"audit entry {last + 1} was removed: the log ends at {last} but its head says {head.seq}")
+        return Verdict(
+            False,
+            count,
+            last + 1,
+            "removed",
+            f"audit entry {last + 1} was removed: the log ends at {last} but its head says {head.seq}",
+        )
     return Verdict(True, count, sentence=f"audit log verified: {count} entries, chain intact")
 
 
@@ -238,13 +270,27 @@ class AuditRow:
     entry_hash: str = ""
 
     def as_dict(self) -> dict[str, Any]:
-        return {"seq": self.seq, "at": self.at.isoformat(), "actor": self.actor, "kind": self.kind,
-                "action": self.action, "subject": self.subject, "reason": self.reason, "outcome": self.outcome,
-                "detail": self.detail, "hash": self.entry_hash}
+        return {
+            "seq": self.seq,
+            "at": self.at.isoformat(),
+            "actor": self.actor,
+            "kind": self.kind,
+            "action": self.action,
+            "subject": self.subject,
+            "reason": self.reason,
+            "outcome": self.outcome,
+            "detail": self.detail,
+            "hash": self.entry_hash,
+        }
 
 
-def entries(session: Session, since: datetime | None = None, kind: str | None = None,
-            subjects: Iterable[str] | None = None, limit: int | None = None) -> Iterator[AuditRow]:
+def entries(
+    session: Session,
+    since: datetime | None = None,
+    kind: str | None = None,
+    subjects: Iterable[str] | None = None,
+    limit: int | None = None,
+) -> Iterator[AuditRow]:
     """Entries in sequence order, optionally since an instant, of one kind, or about some subjects."""
     query = sa.select(AuditEntry).order_by(AuditEntry.seq)
     if since is not None:
@@ -259,8 +305,21 @@ def entries(session: Session, since: datetime | None = None, kind: str | None = 
         yield AuditRow(e.seq, e.at, e.actor, e.kind, e.action, e.subject, e.reason, e.outcome, e.detail, e.entry_hash)
 
 
-__all__ = ["AuditKeyMissing", "AuditRecord", "AuditRow", "Verdict", "append", "audit_key", "current_actor",
-           "entries", "has_key", "record", "set_actor", "use_key", "verify"]
+__all__ = [
+    "AuditKeyMissing",
+    "AuditRecord",
+    "AuditRow",
+    "Verdict",
+    "append",
+    "audit_key",
+    "current_actor",
+    "entries",
+    "has_key",
+    "record",
+    "set_actor",
+    "use_key",
+    "verify",
+]
 
 
 # --- hooks: one call from where each outcome is recorded ----------------------------------------
@@ -268,28 +327,47 @@ __all__ = ["AuditKeyMissing", "AuditRecord", "AuditRow", "Verdict", "append", "a
 EXCHANGE_WRITE = "exchange_write"
 
 
-def exchange_writes(session: Session, action: str, subjects: Iterable[tuple[str, dict[str, Any]]],
-                    outcome: str = "ok", reason: str | None = None) -> int:
+def exchange_writes(
+    session: Session,
+    action: str,
+    subjects: Iterable[tuple[str, dict[str, Any]]],
+    outcome: str = "ok",
+    reason: str | None = None,
+) -> int:
     """One entry per item written to Exchange (``subject`` such as ``link:12``, ``detail`` of ids)."""
-    return append(session, (AuditRecord(EXCHANGE_WRITE, action, outcome, subject, reason, detail)
-                            for subject, detail in subjects))
+    return append(
+        session, (AuditRecord(EXCHANGE_WRITE, action, outcome, subject, reason, detail) for subject, detail in subjects)
+    )
 
 
-def master_categories(session: Session, mailbox_address: str, added: Iterable[str],
-                      outcome: str = "ok", reason: str | None = None) -> None:
+def master_categories(
+    session: Session, mailbox_address: str, added: Iterable[str], outcome: str = "ok", reason: str | None = None
+) -> None:
     """The managed categories added to a mailbox's master category list (by mailbox id, not address)."""
     from mapping.store.models import StaffMailbox
 
     mailbox_id = session.scalar(sa.select(StaffMailbox.id).where(StaffMailbox.address == mailbox_address.lower()))
-    record(session, EXCHANGE_WRITE, "master_categories", outcome=outcome, subject=f"mailbox:{mailbox_id}",
-           reason=reason, detail={"mailbox_id": mailbox_id, "categories": sorted(added)})
+    record(
+        session,
+        EXCHANGE_WRITE,
+        "master_categories",
+        outcome=outcome,
+        subject=f"mailbox:{mailbox_id}",
+        reason=reason,
+        detail={"mailbox_id": mailbox_id, "categories": sorted(added)},
+    )
 
 
 # --- as store services: each call its own transaction (for the scheduler, which opens none) ----------
 
 
-def log_exchange_writes(store: Store, action: str, subjects: Iterable[tuple[str, dict[str, Any]]],
-                        outcome: str = "ok", reason: str | None = None) -> int:
+def log_exchange_writes(
+    store: Store,
+    action: str,
+    subjects: Iterable[tuple[str, dict[str, Any]]],
+    outcome: str = "ok",
+    reason: str | None = None,
+) -> int:
     """:func:`exchange_writes` in a transaction of its own; nothing to log opens none."""
     subjects = list(subjects)
     if not subjects:
@@ -298,8 +376,9 @@ def log_exchange_writes(store: Store, action: str, subjects: Iterable[tuple[str,
         return exchange_writes(session, action, subjects, outcome, reason)
 
 
-def log_master_categories(store: Store, mailbox_address: str, added: Iterable[str], outcome: str = "ok",
-                          reason: str | None = None) -> None:
+def log_master_categories(
+    store: Store, mailbox_address: str, added: Iterable[str], outcome: str = "ok", reason: str | None = None
+) -> None:
     """:func:`master_categories` in a transaction of its own."""
     with store.session() as session:
         master_categories(session, mailbox_address, added, outcome, reason)

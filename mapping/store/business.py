@@ -122,8 +122,9 @@ def analyse(
     if followups is not None:
         _pressure(session, view, policy, rels, followups, now)
     for rid in sales.recent_orders.keys() | sales.previous_orders.keys():
-        points = order_growth_points(sales.recent_orders.get(rid, Decimal(0)),
-                                     sales.previous_orders.get(rid, Decimal(0)), policy.growth)
+        points = order_growth_points(
+            sales.recent_orders.get(rid, Decimal(0)), sales.previous_orders.get(rid, Decimal(0)), policy.growth
+        )
         if points:
             view.growth_points[rid] = points
     for p in policy.catalogue_problems:
@@ -136,8 +137,15 @@ def analyse(
     return view
 
 
-def _key_dates(view: BusinessView, policy: BusinessPolicy, rels: Relationships, sales: Sales,
-               day: Mapping[int, date], default_day: date, only: frozenset[int] | None) -> None:
+def _key_dates(
+    view: BusinessView,
+    policy: BusinessPolicy,
+    rels: Relationships,
+    sales: Sales,
+    day: Mapping[int, date],
+    default_day: date,
+    only: frozenset[int] | None,
+) -> None:
     for rid, orders in sales.orders.items():
         if only is not None and rid not in only:
             continue
@@ -154,8 +162,15 @@ def _key_dates(view: BusinessView, policy: BusinessPolicy, rels: Relationships, 
             view.lapses[rid] = lp
 
 
-def _referrals(view: BusinessView, policy: BusinessPolicy, rels: Relationships, sales: Sales,
-               values: Mapping[int, str], day: Mapping[int, date], default_day: date) -> None:
+def _referrals(
+    view: BusinessView,
+    policy: BusinessPolicy,
+    rels: Relationships,
+    sales: Sales,
+    values: Mapping[int, str],
+    day: Mapping[int, date],
+    default_day: date,
+) -> None:
     claims: list[ReferralClaim] = []
     unmatched = 0
     for rid, text in sorted(values.items()):
@@ -180,10 +195,17 @@ def _referrals(view: BusinessView, policy: BusinessPolicy, rels: Relationships, 
                 view.triggers[t.relationship_id].append(t)
 
 
-def _groups(session: Session, view: BusinessView, policy: BusinessPolicy, rels: Relationships, sales: Sales,
-            values: Mapping[int, str]) -> None:
-    links = [ParentLink(child, parent, "organisation's parent")
-             for child, parent in organisation_parents(session, rels)]
+def _groups(
+    session: Session,
+    view: BusinessView,
+    policy: BusinessPolicy,
+    rels: Relationships,
+    sales: Sales,
+    values: Mapping[int, str],
+) -> None:
+    links = [
+        ParentLink(child, parent, "organisation's parent") for child, parent in organisation_parents(session, rels)
+    ]
     unmatched = 0
     for rid, text in sorted(values.items()):
         parent = rels.find(text)
@@ -204,12 +226,15 @@ def _group_names(rels: Relationships, root_of: Mapping[int, int]) -> dict[int, s
     members: dict[int, int] = defaultdict(int)
     for root in root_of.values():
         members[root] += 1
-    return {root: rels.names.get(root, str(root)) + (f" group ({n} organisations)" if n > 1 else "")
-            for root, n in members.items()}
+    return {
+        root: rels.names.get(root, str(root)) + (f" group ({n} organisations)" if n > 1 else "")
+        for root, n in members.items()
+    }
 
 
-def _offers(view: BusinessView, policy: BusinessPolicy, rels: Relationships, sales: Sales,
-            only: frozenset[int] | None) -> None:
+def _offers(
+    view: BusinessView, policy: BusinessPolicy, rels: Relationships, sales: Sales, only: frozenset[int] | None
+) -> None:
     if policy.offers.top <= 0 or not sales.products:
         return
     raw = [p for _, p in sales.products]
@@ -220,8 +245,14 @@ def _offers(view: BusinessView, policy: BusinessPolicy, rels: Relationships, sal
     view.offers = {rid: s for rid, s in found.items() if s and (only is None or rid in only)}
 
 
-def _notes(session: Session, view: BusinessView, policy: BusinessPolicy, rels: Relationships,
-           values: Mapping[int, str], now: datetime) -> None:
+def _notes(
+    session: Session,
+    view: BusinessView,
+    policy: BusinessPolicy,
+    rels: Relationships,
+    values: Mapping[int, str],
+    now: datetime,
+) -> None:
     stored = {n.relationship_id: n for n in session.scalars(sa.select(RelationshipNote))}
     for rid, raw in values.items():
         note = what_matters(rels.names.get(rid, str(rid)), raw, policy.note_limit, policy.note_field)
@@ -233,8 +264,11 @@ def _notes(session: Session, view: BusinessView, policy: BusinessPolicy, rels: R
         if note.problem:
             view.problems.append(note.problem)
         if row is None:
-            session.add(RelationshipNote(relationship_id=rid, text=note.text, problem=note.problem, raw_hash=digest,
-                                         updated_at=now))
+            session.add(
+                RelationshipNote(
+                    relationship_id=rid, text=note.text, problem=note.problem, raw_hash=digest, updated_at=now
+                )
+            )
         else:
             row.text, row.problem, row.raw_hash, row.updated_at = note.text, note.problem, digest, now
     gone = [rid for rid in stored if rid not in values]
@@ -243,8 +277,13 @@ def _notes(session: Session, view: BusinessView, policy: BusinessPolicy, rels: R
     session.flush()
 
 
-def pressure_inputs(session: Session, rels: Relationships, followups: FollowUpPolicy, now: datetime,
-                    potentials: Mapping[int, str | None]) -> list[PressureInput]:
+def pressure_inputs(
+    session: Session,
+    rels: Relationships,
+    followups: FollowUpPolicy,
+    now: datetime,
+    potentials: Mapping[int, str | None],
+) -> list[PressureInput]:
     """Contact pressure's inputs: each relationship's unanswered messages, its cadence and methods."""
     horizon = max(followups.horizon_days(), 90)
     out = []
@@ -256,8 +295,14 @@ def pressure_inputs(session: Session, rels: Relationships, followups: FollowUpPo
     return out
 
 
-def _pressure(session: Session, view: BusinessView, policy: BusinessPolicy, rels: Relationships,
-              followups: FollowUpPolicy, now: datetime) -> None:
+def _pressure(
+    session: Session,
+    view: BusinessView,
+    policy: BusinessPolicy,
+    rels: Relationships,
+    followups: FollowUpPolicy,
+    now: datetime,
+) -> None:
     potentials = dict(session.execute(sa.select(Relationship.id, Relationship.potential)).all())
     inputs = pressure_inputs(session, rels, followups, now, potentials)
     view.pressure = {p.relationship_id: p for p in over_contacted(inputs, now, policy.min_unanswered)}

@@ -84,9 +84,18 @@ def load_relationships(session: Session) -> Relationships:
     of_person: dict[int, int] = {}
     by_org_name: dict[str, int | None] = {}
     rows = session.execute(
-        sa.select(Relationship.id, Relationship.organisation_id, Relationship.person_id, Relationship.tier,
-                  Relationship.industry, Relationship.size, Organisation.name, Organisation.industry,
-                  Organisation.size, Person.display_name)
+        sa.select(
+            Relationship.id,
+            Relationship.organisation_id,
+            Relationship.person_id,
+            Relationship.tier,
+            Relationship.industry,
+            Relationship.size,
+            Organisation.name,
+            Organisation.industry,
+            Organisation.size,
+            Person.display_name,
+        )
         .outerjoin(Organisation, Organisation.id == Relationship.organisation_id)
         .outerjoin(Person, Person.id == Relationship.person_id)
     )
@@ -118,12 +127,26 @@ def load_relationships(session: Session) -> Relationships:
         if display:
             key = str(display).casefold().strip()
             by_person_name[key] = None if key in by_person_name and by_person_name[key] != rid else rid
-    return Relationships(names, tiers, industry, size, of_org, of_person, frozenset(of_org.values()), by_email,
-                         by_org_name, by_person_name)
+    return Relationships(
+        names,
+        tiers,
+        industry,
+        size,
+        of_org,
+        of_person,
+        frozenset(of_org.values()),
+        by_email,
+        by_org_name,
+        by_person_name,
+    )
 
 
 def load_sales(
-    session: Session, rels: Relationships, today: date, value_period_days: int, currency: str | None,
+    session: Session,
+    rels: Relationships,
+    today: date,
+    value_period_days: int,
+    currency: str | None,
 ) -> Sales:
     """The sales history per relationship (one pass over the transactions).
 
@@ -133,13 +156,22 @@ def load_sales(
     given (amounts in other currencies are not converted).
     """
     out = Sales()
-    query = sa.select(Transaction.id, Transaction.organisation_id, Transaction.person_id, Transaction.kind,
-                      Transaction.occurred_on, Transaction.amount, Transaction.external_id, Transaction.product)
+    query = sa.select(
+        Transaction.id,
+        Transaction.organisation_id,
+        Transaction.person_id,
+        Transaction.kind,
+        Transaction.occurred_on,
+        Transaction.amount,
+        Transaction.external_id,
+        Transaction.product,
+    )
     query = query.where(sa.or_(Transaction.organisation_id.is_not(None), Transaction.person_id.is_not(None)))
     if currency:
         query = query.where(Transaction.currency == currency)
-    person_org = dict(session.execute(
-        sa.select(Person.id, Person.organisation_id).where(Person.organisation_id.is_not(None))).all())
+    person_org = dict(
+        session.execute(sa.select(Person.id, Person.organisation_id).where(Person.organisation_id.is_not(None))).all()
+    )
     for tid, org_id, person_id, kind, day, amount, external_id, product in session.execute(query):
         if org_id is None and person_id in person_org:
             org_id = person_org[person_id]
@@ -186,8 +218,9 @@ def organisation_parents(session: Session, rels: Relationships) -> list[tuple[in
     """(child, parent) relationship ids from the organisations' own parent links."""
     out = []
     for org_id, parent_id in session.execute(
-        sa.select(Organisation.id, Organisation.parent_id)
-        .where(Organisation.parent_id.is_not(None), Organisation.merged_into_id.is_(None))
+        sa.select(Organisation.id, Organisation.parent_id).where(
+            Organisation.parent_id.is_not(None), Organisation.merged_into_id.is_(None)
+        )
     ):
         child = rels.of_org.get(org_id)
         parent = rels.of_org.get(parent_id) if parent_id is not None else None

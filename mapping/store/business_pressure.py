@@ -17,8 +17,9 @@ from mapping.store.followups_outbox import _aware
 from mapping.store.models import Direction, Interaction, InteractionKind, InteractionParticipant, Person
 
 
-def unanswered_outbound(session: Session, rels: Relationships, now: datetime,
-                        horizon_days: int) -> dict[int, list[datetime]]:
+def unanswered_outbound(
+    session: Session, rels: Relationships, now: datetime, horizon_days: int
+) -> dict[int, list[datetime]]:
     """Relationship id -> the times of our e-mails to it since its latest answer (inbound or meeting)."""
     i, p = Interaction, InteractionParticipant
     since = now - timedelta(days=horizon_days)
@@ -26,8 +27,13 @@ def unanswered_outbound(session: Session, rels: Relationships, now: datetime,
         sa.select(i.id, i.kind, i.direction, i.occurred_at, Person.id, Person.organisation_id)
         .join(p, p.interaction_id == i.id)
         .join(Person, Person.id == p.person_id)
-        .where(i.is_cancelled.is_(False), i.direction != Direction.INTERNAL, i.occurred_at <= now,
-               i.occurred_at >= since, p.staff_mailbox_id.is_(None))
+        .where(
+            i.is_cancelled.is_(False),
+            i.direction != Direction.INTERNAL,
+            i.occurred_at <= now,
+            i.occurred_at >= since,
+            p.staff_mailbox_id.is_(None),
+        )
     )
     seen: set[tuple[int, int]] = set()
     answered: dict[int, datetime] = {}

@@ -35,16 +35,23 @@ class BusinessSummary:
 class BusinessStore:
     """Reads of the business case for the CLI, against one store."""
 
-    def __init__(self, store: Store, policy: BusinessPolicy, *, value_period_days: int = 365,
-                 currency: str | None = None) -> None:
+    def __init__(
+        self, store: Store, policy: BusinessPolicy, *, value_period_days: int = 365, currency: str | None = None
+    ) -> None:
         self.store, self.policy = store, policy
         self.value_period_days, self.currency = value_period_days, currency
 
     def concentration_warnings(self, now: datetime) -> list[str]:
         """The groups above the concentration limit, one sentence each (``relsync status``)."""
         with self.store.session() as session:
-            view = analyse(session, self.policy, now, value_period_days=self.value_period_days,
-                           currency=self.currency, groups_only=True)
+            view = analyse(
+                session,
+                self.policy,
+                now,
+                value_period_days=self.value_period_days,
+                currency=self.currency,
+                groups_only=True,
+            )
         return view.warnings
 
     def over_contacted(self, followups: FollowUpPolicy, now: datetime) -> list[Pressure]:
@@ -58,27 +65,48 @@ class BusinessStore:
     def summary(self, now: datetime) -> BusinessSummary:
         """What the business case put into Outlook (``relsync demo``)."""
         with self.store.session() as session:
-            view = analyse(session, self.policy, now, value_period_days=self.value_period_days,
-                           currency=self.currency, groups_only=True)
-            counts = Counter({str(kind): int(n) for kind, n in session.execute(
-                sa.select(FollowUpTrigger.kind, sa.func.count(sa.distinct(FollowUpTrigger.follow_up_id)))
-                .join(FollowUp, FollowUp.id == FollowUpTrigger.follow_up_id)
-                .where(FollowUpTrigger.state == "carried", FollowUp.status == FollowUpStatus.OPEN)
-                .group_by(FollowUpTrigger.kind))})
+            view = analyse(
+                session,
+                self.policy,
+                now,
+                value_period_days=self.value_period_days,
+                currency=self.currency,
+                groups_only=True,
+            )
+            counts = Counter(
+                {
+                    str(kind): int(n)
+                    for kind, n in session.execute(
+                        sa.select(FollowUpTrigger.kind, sa.func.count(sa.distinct(FollowUpTrigger.follow_up_id)))
+                        .join(FollowUp, FollowUp.id == FollowUpTrigger.follow_up_id)
+                        .where(FollowUpTrigger.state == "carried", FollowUp.status == FollowUpStatus.OPEN)
+                        .group_by(FollowUpTrigger.kind)
+                    )
+                }
+            )
         return BusinessSummary(dict(counts), view.warnings, view.problems)
 
-    def explain(self, relationship_ids: list[int], followups: FollowUpPolicy | None, now: datetime
-                ) -> dict[int, dict[str, Any]]:
+    def explain(
+        self, relationship_ids: list[int], followups: FollowUpPolicy | None, now: datetime
+    ) -> dict[int, dict[str, Any]]:
         """Relationship id -> the business case's part of ``relsync explain``."""
         if not relationship_ids:
             return {}
         with self.store.session() as session:
-            view = analyse(session, self.policy, now, value_period_days=self.value_period_days,
-                           currency=self.currency, followups=followups, only=frozenset(relationship_ids))
+            view = analyse(
+                session,
+                self.policy,
+                now,
+                value_period_days=self.value_period_days,
+                currency=self.currency,
+                followups=followups,
+                only=frozenset(relationship_ids),
+            )
             carried: dict[int, list[str]] = {}
             for rid, line in session.execute(
-                sa.select(FollowUpTrigger.relationship_id, FollowUpTrigger.line)
-                .where(FollowUpTrigger.relationship_id.in_(relationship_ids), FollowUpTrigger.state == "carried")
+                sa.select(FollowUpTrigger.relationship_id, FollowUpTrigger.line).where(
+                    FollowUpTrigger.relationship_id.in_(relationship_ids), FollowUpTrigger.state == "carried"
+                )
             ):
                 carried.setdefault(rid, []).append(line)
         return {rid: _explained(rid, view, carried.get(rid, [])) for rid in relationship_ids}
@@ -97,17 +125,27 @@ def _explained(rid: int, view: BusinessView, carried: list[str]) -> dict[str, An
         "key_dates": {
             "triggers": [t.line for t in view.triggers.get(rid, [])],
             "carried": carried,
-            "lapse": None if lp is None else {"lapsed": lp.lapsed, "days_since_last_order": lp.days_since_last_order,
-                                              "threshold_days": lp.threshold_days, "basis": lp.basis},
+            "lapse": None
+            if lp is None
+            else {
+                "lapsed": lp.lapsed,
+                "days_since_last_order": lp.days_since_last_order,
+                "threshold_days": lp.threshold_days,
+                "basis": lp.basis,
+            },
         },
         "referrals": {
             "referred_by": view.names.get(referrer) if referrer is not None else None,
-            "own": str(rv.own) if rv else None, "referred": str(rv.referred) if rv else None,
-            "credited": str(rv.credited) if rv else None, "referred_count": rv.referred_count if rv else 0,
+            "own": str(rv.own) if rv else None,
+            "referred": str(rv.referred) if rv else None,
+            "credited": str(rv.credited) if rv else None,
+            "referred_count": rv.referred_count if rv else 0,
         },
         "group": {
-            "root": view.names.get(root), "revenue": str(share.revenue) if share else None,
-            "percent": str(share.percent) if share else None, "warning": share.warning if share else None,
+            "root": view.names.get(root),
+            "revenue": str(share.revenue) if share else None,
+            "percent": str(share.percent) if share else None,
+            "warning": share.warning if share else None,
         },
         "next_offer": [s.line() for s in view.offers.get(rid, [])],
         "contact_pressure": p.line if p else None,

@@ -29,20 +29,30 @@ def settle(session: Session) -> int:
     """Mark done what completed or dismissed follow-ups carried. Returns how many."""
     closed = sa.select(FollowUp.id).where(FollowUp.status.in_([FollowUpStatus.COMPLETED, FollowUpStatus.DISMISSED]))
     result = session.execute(
-        sa.update(FollowUpTrigger).where(FollowUpTrigger.state == CARRIED, FollowUpTrigger.follow_up_id.in_(closed))
-        .values(state=DONE).execution_options(synchronize_session=False))
+        sa.update(FollowUpTrigger)
+        .where(FollowUpTrigger.state == CARRIED, FollowUpTrigger.follow_up_id.in_(closed))
+        .values(state=DONE)
+        .execution_options(synchronize_session=False)
+    )
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-def split(session: Session, raised: Mapping[int, Sequence[Trigger]]) -> tuple[dict[int, list[Trigger]],
-                                                                                dict[int, list[Trigger]]]:
+def split(
+    session: Session, raised: Mapping[int, Sequence[Trigger]]
+) -> tuple[dict[int, list[Trigger]], dict[int, list[Trigger]]]:
     """(new, carried) per relationship: ``raised`` less the keys already handled, and the triggers
     recorded as carried by an open follow-up (or by one a replacing task should take over)."""
     handled: dict[int, set[str]] = defaultdict(set)
     carried: dict[int, list[Trigger]] = defaultdict(list)
     for rid, key, kind, due, line, state in session.execute(
-        sa.select(FollowUpTrigger.relationship_id, FollowUpTrigger.key, FollowUpTrigger.kind, FollowUpTrigger.due,
-                  FollowUpTrigger.line, FollowUpTrigger.state)
+        sa.select(
+            FollowUpTrigger.relationship_id,
+            FollowUpTrigger.key,
+            FollowUpTrigger.kind,
+            FollowUpTrigger.due,
+            FollowUpTrigger.line,
+            FollowUpTrigger.state,
+        )
     ):
         handled[rid].add(key)
         if state == CARRIED:
@@ -51,15 +61,24 @@ def split(session: Session, raised: Mapping[int, Sequence[Trigger]]) -> tuple[di
     return new, dict(carried)
 
 
-def record(session: Session, merged: Iterable[Merged], closes: Iterable[Close],
-           triggers: Mapping[int, Sequence[Trigger]], carried: Mapping[int, Sequence[Trigger]], now: datetime) -> int:
+def record(
+    session: Session,
+    merged: Iterable[Merged],
+    closes: Iterable[Close],
+    triggers: Mapping[int, Sequence[Trigger]],
+    carried: Mapping[int, Sequence[Trigger]],
+    now: datetime,
+) -> int:
     """Record what the plan decided: keys carried by a follow-up (``None``: the one created in this batch
     for that relationship), keys skipped (a handover), and keys of completed follow-ups done."""
     done = [c.follow_up_id for c in closes if c.status == "completed"]
     for chunk in chunked(done):
-        session.execute(sa.update(FollowUpTrigger).where(
-            FollowUpTrigger.state == CARRIED, FollowUpTrigger.follow_up_id.in_(chunk)).values(state=DONE)
-            .execution_options(synchronize_session=False))
+        session.execute(
+            sa.update(FollowUpTrigger)
+            .where(FollowUpTrigger.state == CARRIED, FollowUpTrigger.follow_up_id.in_(chunk))
+            .values(state=DONE)
+            .execution_options(synchronize_session=False)
+        )
     merged = list(merged)
     if not merged:
         return 0
@@ -67,13 +86,19 @@ def record(session: Session, merged: Iterable[Merged], closes: Iterable[Close],
     rids = {m.relationship_id for m in merged}
     open_of: dict[int, int] = {}
     for chunk in chunked(rids):
-        open_of.update(session.execute(
-            sa.select(FollowUp.relationship_id, FollowUp.id)
-            .where(FollowUp.relationship_id.in_(chunk), FollowUp.status == FollowUpStatus.OPEN)).all())
+        open_of.update(
+            session.execute(
+                sa.select(FollowUp.relationship_id, FollowUp.id).where(
+                    FollowUp.relationship_id.in_(chunk), FollowUp.status == FollowUpStatus.OPEN
+                )
+            ).all()
+        )
     rows: dict[tuple[int, str], FollowUpTrigger] = {}
     for chunk in chunked(rids):
-        rows.update(((t.relationship_id, t.key), t) for t in session.scalars(
-            sa.select(FollowUpTrigger).where(FollowUpTrigger.relationship_id.in_(chunk))))
+        rows.update(
+            ((t.relationship_id, t.key), t)
+            for t in session.scalars(sa.select(FollowUpTrigger).where(FollowUpTrigger.relationship_id.in_(chunk)))
+        )
     n = 0
     for m in merged:
         by_key = {t.key: t for t in [*carried.get(m.relationship_id, ()), *triggers.get(m.relationship_id, ())]}
@@ -110,5 +135,7 @@ def reasons(session: Session, follow_up_ids: Iterable[int]) -> dict[int, list[st
 
 def carried_counts(session: Session) -> dict[str, int]:
     """Triggers by state (for ``relsync status``)."""
-    return {str(s): int(n) for s, n in session.execute(
-        sa.select(FollowUpTrigger.state, sa.func.count()).group_by(FollowUpTrigger.state))}
+    return {
+        str(s): int(n)
+        for s, n in session.execute(sa.select(FollowUpTrigger.state, sa.func.count()).group_by(FollowUpTrigger.state))
+    }

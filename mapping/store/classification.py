@@ -107,8 +107,7 @@ def record_overrides(session: Session, config: ClassificationConfig, now: dateti
     live: dict[tuple[int, CategoryDimension], list[CategoryOverride]] = {}
     for override in session.scalars(
         sa.select(CategoryOverride)
-        .where(CategoryOverride.removed_at.is_(None),
-               CategoryOverride.relationship_id.in_({c[2] for c in changes}))
+        .where(CategoryOverride.removed_at.is_(None), CategoryOverride.relationship_id.in_({c[2] for c in changes}))
         .order_by(CategoryOverride.id)
     ):
         live.setdefault((override.relationship_id, override.dimension), []).append(override)
@@ -122,17 +121,31 @@ def record_overrides(session: Session, config: ClassificationConfig, now: dateti
             closed += 1
         current_overrides.clear()
         if value is not None:
-            override = CategoryOverride(relationship_id=relationship_id, dimension=dim, value=value,
-                                        item_link_id=link_id, mailbox_id=mailbox_id, created_at=now)
+            override = CategoryOverride(
+                relationship_id=relationship_id,
+                dimension=dim,
+                value=value,
+                item_link_id=link_id,
+                mailbox_id=mailbox_id,
+                created_at=now,
+            )
             session.add(override)
             current_overrides.append(override)
             opened += 1
     session.flush()
-    audit.append(session, (audit.AuditRecord(
-        "override", "set" if value is not None else "removed", subject=f"relationship:{relationship_id}",
-        reason="staff changed a managed category in Outlook",
-        detail={"link_id": link_id, "mailbox_id": mailbox_id, "dimension": dim.value})
-        for link_id, mailbox_id, relationship_id, dim, value in changes))
+    audit.append(
+        session,
+        (
+            audit.AuditRecord(
+                "override",
+                "set" if value is not None else "removed",
+                subject=f"relationship:{relationship_id}",
+                reason="staff changed a managed category in Outlook",
+                detail={"link_id": link_id, "mailbox_id": mailbox_id, "dimension": dim.value},
+            )
+            for link_id, mailbox_id, relationship_id, dim, value in changes
+        ),
+    )
     return OverrideChanges(opened, closed)
 
 
@@ -178,27 +191,29 @@ def save_classifications(
     params: list[dict[str, Any]] = []
     for f, r in zip(facts, results, strict=True):
         latest_tx = f.latest_transaction_at
-        params.append({
-            "id": int(r.id),
-            "type": RelationshipType(r.type),
-            "status": RelationshipStatus(r.status),
-            "value_percent": r.value_percent,
-            "tier": r.tier,
-            "potential": r.potential,
-            "owner": r.owner,
-            "first_contact_at": f.first_contact_at,
-            "latest_transaction_on": latest_tx.date() if latest_tx is not None else None,
-            "latest_interaction_at": f.latest_interaction_at,
-            "inputs": explanation(r),
-            "fired_rules": list(r.fired_rules),
-            "classified_at": now,
-            "updated_at": now,
-        })
+        params.append(
+            {
+                "id": int(r.id),
+                "type": RelationshipType(r.type),
+                "status": RelationshipStatus(r.status),
+                "value_percent": r.value_percent,
+                "tier": r.tier,
+                "potential": r.potential,
+                "owner": r.owner,
+                "first_contact_at": f.first_contact_at,
+                "latest_transaction_on": latest_tx.date() if latest_tx is not None else None,
+                "latest_interaction_at": f.latest_interaction_at,
+                "inputs": explanation(r),
+                "fired_rules": list(r.fired_rules),
+                "classified_at": now,
+                "updated_at": now,
+            }
+        )
     # History first: it compares with the values the rows hold before this update.
     record_changes(session, params, now)
     record_revenue(session, {int(r.id): r.net_revenue for r in results}, now)
     for start in range(0, len(params), 5000):
-        session.execute(sa.update(Relationship), params[start:start + 5000])
+        session.execute(sa.update(Relationship), params[start : start + 5000])
     return len(params)
 
 
@@ -217,7 +232,7 @@ def record_written_managed(session: Session, written: Iterable[tuple[int, Sequen
     """Store (link id, managed categories now on the item after our write) as what relsync last wrote."""
     params = [{"id": link_id, "written_categories": list(categories)} for link_id, categories in written]
     for start in range(0, len(params), 5000):
-        session.execute(sa.update(ItemLink), params[start:start + 5000])
+        session.execute(sa.update(ItemLink), params[start : start + 5000])
     return len(params)
 
 
@@ -249,13 +264,23 @@ def find_relationships(session: Session, query: str) -> list[Relationship]:
         for exact in (True, False):
             folded = text.casefold()
             # autoescape: a % or _ in the query is that character, not a LIKE wildcard ("%" matched everyone)
-            org_match = (sa.func.lower(Organisation.name) == folded if exact
-                         else sa.func.lower(Organisation.name).contains(folded, autoescape=True))
-            person_match = (sa.func.lower(Person.display_name) == folded if exact
-                            else sa.func.lower(Person.display_name).contains(folded, autoescape=True))
-            rel_ids |= set(session.scalars(
-                sa.select(Relationship.id).join(Organisation, Organisation.id == Relationship.organisation_id)
-                .where(org_match, Organisation.merged_into_id.is_(None))))
+            org_match = (
+                sa.func.lower(Organisation.name) == folded
+                if exact
+                else sa.func.lower(Organisation.name).contains(folded, autoescape=True)
+            )
+            person_match = (
+                sa.func.lower(Person.display_name) == folded
+                if exact
+                else sa.func.lower(Person.display_name).contains(folded, autoescape=True)
+            )
+            rel_ids |= set(
+                session.scalars(
+                    sa.select(Relationship.id)
+                    .join(Organisation, Organisation.id == Relationship.organisation_id)
+                    .where(org_match, Organisation.merged_into_id.is_(None))
+                )
+            )
             people = session.scalars(sa.select(Person.id).where(person_match, Person.merged_into_id.is_(None)))
             rel_ids |= {by_person[p] for p in people if p in by_person}
             if rel_ids:
@@ -302,8 +327,13 @@ def explain_relationship(session: Session, rel: Relationship) -> dict[str, Any]:
         "overridden": inputs.get("overridden", []),
         "notes": inputs.get("notes", []),
         "overrides": [
-            {"dimension": str(o.dimension), "value": o.value, "mailbox": address,
-             "set_at": _jsonable(o.created_at), "removed_at": _jsonable(o.removed_at)}
+            {
+                "dimension": str(o.dimension),
+                "value": o.value,
+                "mailbox": address,
+                "set_at": _jsonable(o.created_at),
+                "removed_at": _jsonable(o.removed_at),
+            }
             for o, address in overrides
         ],
     }

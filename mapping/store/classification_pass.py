@@ -38,8 +38,13 @@ def classify_relationships(
 ) -> tuple[list[Classification], dict[int, tuple[str, ...]]]:
     """Step 2 (see the module docstring), committed: the results, and person id -> wanted categories."""
     with store.session() as session:
-        facts = load_facts(session, now=now, value_period_days=config.value_period_days,
-                           window_days=config.engagement_window_days, currency=currency)
+        facts = load_facts(
+            session,
+            now=now,
+            value_period_days=config.value_period_days,
+            window_days=config.engagement_window_days,
+            currency=currency,
+        )
         results = classify_all(facts, config, rules, now=now)
         save_classifications(session, facts, results, now)
         names = config.categories

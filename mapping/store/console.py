@@ -42,19 +42,36 @@ def _name_of(session: Session, rel: Relationship) -> str:
 
 def _follow_up_views(session: Session, where: Any, now: datetime, limit: int) -> list[FollowUpView]:
     rows = session.execute(
-        sa.select(FollowUp, StaffMailbox.address).join(StaffMailbox, StaffMailbox.id == FollowUp.owner_mailbox_id)
-        .where(where).order_by(FollowUp.due_at, FollowUp.id).limit(limit)
+        sa.select(FollowUp, StaffMailbox.address)
+        .join(StaffMailbox, StaffMailbox.id == FollowUp.owner_mailbox_id)
+        .where(where)
+        .order_by(FollowUp.due_at, FollowUp.id)
+        .limit(limit)
     ).all()
     rel_ids = {f.relationship_id for f, _ in rows}
-    names = {rel.id: _name_of(session, rel)
-             for rel in session.scalars(sa.select(Relationship).where(Relationship.id.in_(rel_ids)))}
-    return [FollowUpView(f.id, f.relationship_id, names.get(f.relationship_id, "?"), owner, f.subject, f.due_at,
-                         str(f.status), f.completed_at, f.status is FollowUpStatus.OPEN and f.due_at < now)
-            for f, owner in rows]
+    names = {
+        rel.id: _name_of(session, rel)
+        for rel in session.scalars(sa.select(Relationship).where(Relationship.id.in_(rel_ids)))
+    }
+    return [
+        FollowUpView(
+            f.id,
+            f.relationship_id,
+            names.get(f.relationship_id, "?"),
+            owner,
+            f.subject,
+            f.due_at,
+            str(f.status),
+            f.completed_at,
+            f.status is FollowUpStatus.OPEN and f.due_at < now,
+        )
+        for f, owner in rows
+    ]
 
 
-def follow_ups(store: Store, now: datetime, owner: str | None = None, state: str = "open",
-               limit: int = 500) -> list[FollowUpView]:
+def follow_ups(
+    store: Store, now: datetime, owner: str | None = None, state: str = "open", limit: int = 500
+) -> list[FollowUpView]:
     """Follow-up tasks by due date: ``state`` open, overdue or all; ``owner`` an owner mailbox's address."""
     with store.session() as s:
         conditions: list[Any] = []

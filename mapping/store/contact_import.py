@@ -38,8 +38,16 @@ from mapping.store.models_imports import ImportBatch, ImportBatchItem
 #: Rows per INSERT ... RETURNING statement (bounded memory and parameter counts on both databases).
 CHUNK = 2000
 #: Person columns an import may change, restored by an undo.
-PERSON_COLUMNS = ("display_name", "given_name", "middle_name", "surname", "job_title", "department",
-                  "organisation_id", "user_fields")
+PERSON_COLUMNS = (
+    "display_name",
+    "given_name",
+    "middle_name",
+    "surname",
+    "job_title",
+    "department",
+    "organisation_id",
+    "user_fields",
+)
 
 
 def store_view(session: Session) -> tuple[list[OrgCandidate], list[StorePerson]]:
@@ -54,20 +62,44 @@ def store_view(session: Session) -> tuple[list[OrgCandidate], list[StorePerson]]
         phones.setdefault(pid, []).append(e164)
     postal: dict[int, Postal] = {}
     for pid, street, city, state, code, country in session.execute(
-        sa.select(PostalAddress.person_id, PostalAddress.street, PostalAddress.city, PostalAddress.state,
-                  PostalAddress.postal_code, PostalAddress.country).order_by(PostalAddress.id)
+        sa.select(
+            PostalAddress.person_id,
+            PostalAddress.street,
+            PostalAddress.city,
+            PostalAddress.state,
+            PostalAddress.postal_code,
+            PostalAddress.country,
+        ).order_by(PostalAddress.id)
     ):
         postal.setdefault(pid, Postal(street, city, state, code, country))
     people = [
         StorePerson(
-            id=pid, display_name=display, given=given, middle=middle, surname=surname, job_title=title,
-            department=dept, organisation_id=org, organisation_name=names.get(org) if org is not None else None,
-            emails=tuple(emails.get(pid, ())), phones=tuple(phones.get(pid, ())), postal=postal.get(pid),
+            id=pid,
+            display_name=display,
+            given=given,
+            middle=middle,
+            surname=surname,
+            job_title=title,
+            department=dept,
+            organisation_id=org,
+            organisation_name=names.get(org) if org is not None else None,
+            emails=tuple(emails.get(pid, ())),
+            phones=tuple(phones.get(pid, ())),
+            postal=postal.get(pid),
             user_fields={str(k): str(v) for k, v in (fields or {}).items()},
         )
         for pid, display, given, middle, surname, title, dept, org, fields in session.execute(
-            sa.select(Person.id, Person.display_name, Person.given_name, Person.middle_name, Person.surname,
-                      Person.job_title, Person.department, Person.organisation_id, Person.user_fields)
+            sa.select(
+                Person.id,
+                Person.display_name,
+                Person.given_name,
+                Person.middle_name,
+                Person.surname,
+                Person.job_title,
+                Person.department,
+                Person.organisation_id,
+                Person.user_fields,
+            )
             .where(Person.merged_into_id.is_(None))
             .order_by(Person.id)
         )
@@ -77,10 +109,13 @@ def store_view(session: Session) -> tuple[list[OrgCandidate], list[StorePerson]]
 
 def imported_batches(session: Session, file_hash: str) -> list[int]:
     """Ids of the batches (not undone) that imported a file with this SHA-256."""
-    return list(session.scalars(
-        sa.select(ImportBatch.id).where(ImportBatch.file_hash == file_hash, ImportBatch.undone_at.is_(None))
-        .order_by(ImportBatch.id)
-    ))
+    return list(
+        session.scalars(
+            sa.select(ImportBatch.id)
+            .where(ImportBatch.file_hash == file_hash, ImportBatch.undone_at.is_(None))
+            .order_by(ImportBatch.id)
+        )
+    )
 
 
 #: An unset JSON value must stay SQL NULL (as the ORM leaves it), not become JSON 'null'.
@@ -101,14 +136,32 @@ def _insert(session: Session, model: Any, rows: Sequence[dict[str, Any]]) -> lis
     return ids
 
 
-def _children(person_id: int, emails: Iterable[str], phones: Iterable[Any], postal: Postal | None,
-              primary: bool) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
-    e = [{"person_id": person_id, "address": a, "original": a, "is_primary": primary and n == 0, "is_valid": True}
-         for n, a in enumerate(emails)]
-    p = [{"person_id": person_id, "e164": ph.e164, "raw": ph.raw, "kind": PhoneKind(ph.kind), "label": "import"}
-         for ph in phones]
-    a = ([{"person_id": person_id, "kind": AddressKind.WORK, "street": postal.street, "city": postal.city,
-           "state": postal.state, "postal_code": postal.postcode, "country": postal.country}] if postal else [])
+def _children(
+    person_id: int, emails: Iterable[str], phones: Iterable[Any], postal: Postal | None, primary: bool
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    e = [
+        {"person_id": person_id, "address": a, "original": a, "is_primary": primary and n == 0, "is_valid": True}
+        for n, a in enumerate(emails)
+    ]
+    p = [
+        {"person_id": person_id, "e164": ph.e164, "raw": ph.raw, "kind": PhoneKind(ph.kind), "label": "import"}
+        for ph in phones
+    ]
+    a = (
+        [
+            {
+                "person_id": person_id,
+                "kind": AddressKind.WORK,
+                "street": postal.street,
+                "city": postal.city,
+                "state": postal.state,
+                "postal_code": postal.postcode,
+                "country": postal.country,
+            }
+        ]
+        if postal
+        else []
+    )
     return e, p, a
 
 
@@ -119,8 +172,9 @@ def _jsonable(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
 
 
-def apply_plan(session: Session, plan: ImportPlan, *, file_name: str, file_hash: str, profile: str,
-               summary: dict[str, Any]) -> int:
+def apply_plan(
+    session: Session, plan: ImportPlan, *, file_name: str, file_hash: str, profile: str, summary: dict[str, Any]
+) -> int:
     """Write ``plan`` as one import batch and return its id (the caller's session commits)."""
     batch = ImportBatch(file_name=file_name[:255], file_hash=file_hash, profile=profile, summary=summary)
     session.add(batch)
@@ -131,26 +185,51 @@ def apply_plan(session: Session, plan: ImportPlan, *, file_name: str, file_hash:
         items.extend({"batch_id": batch.id, "table_name": table, "record_id": i, "action": "created"} for i in ids)
 
     now = utcnow()
-    org_ids = dict(zip(
-        (o.key for o in plan.new_orgs),
-        _insert(session, Organisation, [{"name": o.name[:255], "normalised_name": o.normalised_name[:255],
-                                         "website": o.website, "created_at": now, "updated_at": now}
-                                        for o in plan.new_orgs]),
-        strict=True,
-    ))
+    org_ids = dict(
+        zip(
+            (o.key for o in plan.new_orgs),
+            _insert(
+                session,
+                Organisation,
+                [
+                    {
+                        "name": o.name[:255],
+                        "normalised_name": o.normalised_name[:255],
+                        "website": o.website,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                    for o in plan.new_orgs
+                ],
+            ),
+            strict=True,
+        )
+    )
     created("organisations", org_ids.values())
 
     def org_id(ref: int | str | None) -> int | None:
         return org_ids.get(ref) if isinstance(ref, str) else ref
 
     new_people = [p for p in plan.people if p.creates]
-    person_ids = _insert(session, Person, [
-        {"display_name": p.row.display_name, "given_name": p.row.given, "middle_name": p.row.middle,
-         "surname": p.row.surname, "job_title": p.row.job_title, "department": p.row.department,
-         "organisation_id": org_id(p.org), "user_fields": dict(p.user_fields) or None,
-         "created_at": now, "updated_at": now}
-        for p in new_people
-    ])
+    person_ids = _insert(
+        session,
+        Person,
+        [
+            {
+                "display_name": p.row.display_name,
+                "given_name": p.row.given,
+                "middle_name": p.row.middle,
+                "surname": p.row.surname,
+                "job_title": p.row.job_title,
+                "department": p.row.department,
+                "organisation_id": org_id(p.org),
+                "user_fields": dict(p.user_fields) or None,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for p in new_people
+        ],
+    )
     created("people", person_ids)
     new_id = {p.key: pid for p, pid in zip(new_people, person_ids, strict=True)}
     emails: list[dict[str, Any]] = []
@@ -168,8 +247,9 @@ def apply_plan(session: Session, plan: ImportPlan, *, file_name: str, file_hash:
     added: list[tuple[str, list[dict[str, Any]]]] = [("email_addresses", []), ("phones", []), ("postal_addresses", [])]
     for p in plan.people:
         if p.target is not None and (p.new_emails or p.new_phones or p.new_postal):
-            for (_, bucket), rows in zip(added, _children(p.target, p.new_emails, p.new_phones, p.new_postal,
-                                                          primary=False), strict=True):
+            for (_, bucket), rows in zip(
+                added, _children(p.target, p.new_emails, p.new_phones, p.new_postal, primary=False), strict=True
+            ):
                 bucket.extend(rows)
     for (table, rows), model in zip(added, (EmailAddress, Phone, PostalAddress), strict=True):
         created(table, _insert(session, model, rows))
@@ -193,8 +273,9 @@ def _change_person(session: Session, batch_id: int, p: PersonPlan, org_id: Any) 
     address_change = None
     for change in p.changes:
         if change.field == "organisation_id":
-            values["organisation_id"] = org_id(int(change.after) if change.after and change.after.isdigit()
-                                               else change.after)
+            values["organisation_id"] = org_id(
+                int(change.after) if change.after and change.after.isdigit() else change.after
+            )
         elif change.field.startswith("user_field:"):
             values["user_fields"] = dict(p.user_fields)
         elif change.field == "address":
@@ -211,20 +292,55 @@ def _change_person(session: Session, batch_id: int, p: PersonPlan, org_id: Any) 
             values["user_fields"] = fields
         session.execute(statement)
         after = {c: _jsonable(values[c]) for c in values}
-        out.append({"batch_id": batch_id, "table_name": "people", "record_id": p.target, "action": "changed",
-                    "before": {c: before[c] for c in values}, "after": after})
+        out.append(
+            {
+                "batch_id": batch_id,
+                "table_name": "people",
+                "record_id": p.target,
+                "action": "changed",
+                "before": {c: before[c] for c in values},
+                "after": after,
+            }
+        )
     if address_change is not None:
         first = session.execute(
-            sa.select(PostalAddress.id, PostalAddress.street, PostalAddress.city, PostalAddress.state,
-                      PostalAddress.postal_code, PostalAddress.country)
-            .where(PostalAddress.person_id == p.target).order_by(PostalAddress.id).limit(1)
+            sa.select(
+                PostalAddress.id,
+                PostalAddress.street,
+                PostalAddress.city,
+                PostalAddress.state,
+                PostalAddress.postal_code,
+                PostalAddress.country,
+            )
+            .where(PostalAddress.person_id == p.target)
+            .order_by(PostalAddress.id)
+            .limit(1)
         ).one()
         cols = ("street", "city", "state", "postal_code", "country")
-        new = dict(zip(cols, (address_change.street, address_change.city, address_change.state,
-                              address_change.postcode, address_change.country), strict=True))
+        new = dict(
+            zip(
+                cols,
+                (
+                    address_change.street,
+                    address_change.city,
+                    address_change.state,
+                    address_change.postcode,
+                    address_change.country,
+                ),
+                strict=True,
+            )
+        )
         session.execute(sa.update(PostalAddress).where(PostalAddress.id == first[0]).values(**new))
-        out.append({"batch_id": batch_id, "table_name": "postal_addresses", "record_id": first[0],
-                    "action": "changed", "before": dict(zip(cols, first[1:], strict=True)), "after": new})
+        out.append(
+            {
+                "batch_id": batch_id,
+                "table_name": "postal_addresses",
+                "record_id": first[0],
+                "action": "changed",
+                "before": dict(zip(cols, first[1:], strict=True)),
+                "after": new,
+            }
+        )
     return out
 
 
@@ -237,9 +353,16 @@ def _reviews(plan: ImportPlan, new_id: dict[str, int], org_ids: dict[str, int]) 
         if (kind.value, lo, hi) in seen or lo == hi:
             return
         seen.add((kind.value, lo, hi))
-        out.append({"kind": kind, "a_id": lo, "b_id": hi, "score": score,
-                    "evidence": [{"kind": k, "detail": d, "weight": w} for k, d, w in evidence]
-                    + [{"kind": "import", "detail": "found by a contact import", "weight": 0.0}]})
+        out.append(
+            {
+                "kind": kind,
+                "a_id": lo,
+                "b_id": hi,
+                "score": score,
+                "evidence": [{"kind": k, "detail": d, "weight": w} for k, d, w in evidence]
+                + [{"kind": "import", "detail": "found by a contact import", "weight": 0.0}],
+            }
+        )
 
     for p in plan.people:
         if p.key not in new_id:
@@ -255,8 +378,16 @@ def _reviews(plan: ImportPlan, new_id: dict[str, int], org_ids: dict[str, int]) 
 
 
 def import_contacts(
-    session: Session, rows: Sequence[Any], *, thresholds: Any, precedence: Any, file_name: str, file_hash: str,
-    profile: str, dry_run: bool | None, summary: Any = None,
+    session: Session,
+    rows: Sequence[Any],
+    *,
+    thresholds: Any,
+    precedence: Any,
+    file_name: str,
+    file_hash: str,
+    profile: str,
+    dry_run: bool | None,
+    summary: Any = None,
 ) -> tuple[ImportPlan, int | None, list[int], bool]:
     """Plan ``rows`` (cleaned :class:`~mapping.contact_import.clean.ContactRow`) against the store and,
     unless it is a dry run, apply the plan as a batch.
@@ -276,6 +407,7 @@ def import_contacts(
     counts = plan.counts()
     if not (plan.new_orgs or any(p.changed for p in plan.people) or plan.org_reviews):
         return plan, None, earlier, False
-    batch = apply_plan(session, plan, file_name=file_name, file_hash=file_hash, profile=profile,
-                       summary={**counts, **(summary or {})})
+    batch = apply_plan(
+        session, plan, file_name=file_name, file_hash=file_hash, profile=profile, summary={**counts, **(summary or {})}
+    )
     return plan, batch, earlier, False

@@ -56,6 +56,11 @@ def live_contact_links(session: Session, *, by_mailbox: bool = False) -> Iterato
     )
     for link_id, mailbox, item_id, change_key, person_id, categories, written in session.execute(query):
         yield ContactLink(
-            link_id, mailbox, item_id, change_key, person_id, tuple(str(c) for c in categories or ()),
+            link_id,
+            mailbox,
+            item_id,
+            change_key,
+            person_id,
+            tuple(str(c) for c in categories or ()),
             None if written is None else tuple(str(c) for c in written),
         )

@@ -397,8 +397,11 @@ def load_facts(
                 referrals_made=m.referrals_made,
                 parent_name=parent_name,
                 overrides=overrides.get(rid, {}),
-                user_fields=(fields_org.get(org_id, {}) if org_id is not None
-                             else fields_person.get(person_id if person_id is not None else -1, {})),
+                user_fields=(
+                    fields_org.get(org_id, {})
+                    if org_id is not None
+                    else fields_person.get(person_id if person_id is not None else -1, {})
+                ),
             )
         )
     return out

@@ -95,11 +95,20 @@ def load_engagement(session: Session, now: datetime, horizon_days: int, window_d
     since = now - timedelta(days=horizon_days)
     window_from = now - timedelta(days=window_days)
     conn = session.connection()
-    live = sa.and_(i.is_cancelled.is_(False), i.direction != Direction.INTERNAL, i.occurred_at <= now,
-                   i.occurred_at >= since)
+    live = sa.and_(
+        i.is_cancelled.is_(False), i.direction != Direction.INTERNAL, i.occurred_at <= now, i.occurred_at >= since
+    )
     rows = conn.execute(
-        sa.select(i.id, sa.func.coalesce(org_rel.id, per_rel.id), i.kind, i.direction, i.conversation_id,
-                  i.occurred_at, i.subject, person.display_name)
+        sa.select(
+            i.id,
+            sa.func.coalesce(org_rel.id, per_rel.id),
+            i.kind,
+            i.direction,
+            i.conversation_id,
+            i.occurred_at,
+            i.subject,
+            person.display_name,
+        )
         .join(p, p.interaction_id == i.id)
         .join(person, person.id == p.person_id)
         .outerjoin(org_rel, org_rel.organisation_id == person.organisation_id)
@@ -108,7 +117,8 @@ def load_engagement(session: Session, now: datetime, horizon_days: int, window_d
     ).all()
     staff_of: dict[int, set[int]] = defaultdict(set)
     for iid, mid in conn.execute(
-        sa.select(p.interaction_id, p.staff_mailbox_id).join(i, i.id == p.interaction_id)
+        sa.select(p.interaction_id, p.staff_mailbox_id)
+        .join(i, i.id == p.interaction_id)
         .where(live, p.staff_mailbox_id.is_not(None))
     ):
         if mid is not None:
@@ -130,7 +140,8 @@ def load_engagement(session: Session, now: datetime, horizon_days: int, window_d
         touches: list[tuple[datetime, Touch, bool]] = []
         for iid, (kind, _direction, conv, at, subject, contact) in items.items():
             meaningful = kind in (InteractionKind.MEETING, InteractionKind.TASK) or (
-                kind == InteractionKind.EMAIL and conv in two_way)
+                kind == InteractionKind.EMAIL and conv in two_way
+            )
             staff = tuple(sorted(names.get(m, "?") for m in staff_of.get(iid, ())))
             touch = Touch(at, str(kind), subject, staff, contact)
             touches.append((at, touch, meaningful))
@@ -155,8 +166,16 @@ def owner_inputs(session: Session, engagement: Mapping[int, Engagement], active:
         sa.select(Relationship.id, Relationship.owner, Relationship.owner_mailbox_id).order_by(Relationship.id)
     ):
         eng = engagement.get(rid)
-        out.append(OwnerInput(rid, owner, mailbox_of.get(owner.casefold()) if owner else None, incumbent,
-                              eng.counts if eng else {}, active))
+        out.append(
+            OwnerInput(
+                rid,
+                owner,
+                mailbox_of.get(owner.casefold()) if owner else None,
+                incumbent,
+                eng.counts if eng else {},
+                active,
+            )
+        )
     return out
 
 
@@ -167,18 +186,32 @@ def save_owner_decisions(session: Session, decisions: Iterable[OwnerDecision], n
         return 0
     incumbents: dict[int, int | None] = {}
     for chunk in chunked(d.relationship_id for d in changed):
-        incumbents.update(session.execute(
-            sa.select(Relationship.id, Relationship.owner_mailbox_id).where(Relationship.id.in_(chunk))).all())
-    session.execute(sa.update(Relationship), [
-        {"id": d.relationship_id, "owner_mailbox_id": d.mailbox_id, "owner_source": d.source, "updated_at": now}
-        for d in changed
-    ])
-    session.execute(sa.insert(OwnershipChange), [
-        {"relationship_id": d.relationship_id, "from_mailbox_id": incumbents.get(d.relationship_id),
-         "to_mailbox_id": d.mailbox_id, "source": d.source,
-         "evidence": {**d.evidence, **({"problem": d.problem} if d.problem else {})}, "decided_at": now}
-        for d in changed
-    ])
+        incumbents.update(
+            session.execute(
+                sa.select(Relationship.id, Relationship.owner_mailbox_id).where(Relationship.id.in_(chunk))
+            ).all()
+        )
+    session.execute(
+        sa.update(Relationship),
+        [
+            {"id": d.relationship_id, "owner_mailbox_id": d.mailbox_id, "owner_source": d.source, "updated_at": now}
+            for d in changed
+        ],
+    )
+    session.execute(
+        sa.insert(OwnershipChange),
+        [
+            {
+                "relationship_id": d.relationship_id,
+                "from_mailbox_id": incumbents.get(d.relationship_id),
+                "to_mailbox_id": d.mailbox_id,
+                "source": d.source,
+                "evidence": {**d.evidence, **({"problem": d.problem} if d.problem else {})},
+                "decided_at": now,
+            }
+            for d in changed
+        ],
+    )
     return len(changed)
 
 
@@ -202,30 +235,52 @@ def plan_inputs(
     open_rows: dict[int, OpenFollowUp] = {}
     for f in session.scalars(sa.select(FollowUp).where(FollowUp.status == FollowUpStatus.OPEN)):
         open_rows[f.relationship_id] = OpenFollowUp(
-            f.id, f.owner_mailbox_id, "handover" if f.kind == FollowUpKind.HANDOVER else "cadence", f.cadence,
-            _due_day(f.due_at), f.method, f.importance, _aware(f.created_at) or utcnow())
-    dismissed = dict(session.execute(
-        sa.select(FollowUp.relationship_id, sa.func.max(FollowUp.due_at))
-        .where(FollowUp.status == FollowUpStatus.DISMISSED, FollowUp.kind == FollowUpKind.CADENCE)
-        .group_by(FollowUp.relationship_id)
-    ).all())
-    handovers = set(session.scalars(
-        sa.select(FollowUp.relationship_id).where(
-            FollowUp.kind == FollowUpKind.HANDOVER, FollowUp.status != FollowUpStatus.CANCELLED)
-    ))
+            f.id,
+            f.owner_mailbox_id,
+            "handover" if f.kind == FollowUpKind.HANDOVER else "cadence",
+            f.cadence,
+            _due_day(f.due_at),
+            f.method,
+            f.importance,
+            _aware(f.created_at) or utcnow(),
+        )
+    dismissed = dict(
+        session.execute(
+            sa.select(FollowUp.relationship_id, sa.func.max(FollowUp.due_at))
+            .where(FollowUp.status == FollowUpStatus.DISMISSED, FollowUp.kind == FollowUpKind.CADENCE)
+            .group_by(FollowUp.relationship_id)
+        ).all()
+    )
+    handovers = set(
+        session.scalars(
+            sa.select(FollowUp.relationship_id).where(
+                FollowUp.kind == FollowUpKind.HANDOVER, FollowUp.status != FollowUpStatus.CANCELLED
+            )
+        )
+    )
     org_names = dict(session.execute(sa.select(Organisation.id, Organisation.name)).all())
-    person_names = dict(session.execute(
-        sa.select(Person.id, Person.display_name).where(Person.organisation_id.is_(None))).all())
-    first_people = dict(session.execute(
-        sa.select(Person.organisation_id, sa.func.min(Person.display_name))
-        .where(Person.organisation_id.is_not(None), Person.merged_into_id.is_(None))
-        .group_by(Person.organisation_id)
-    ).all())
+    person_names = dict(
+        session.execute(sa.select(Person.id, Person.display_name).where(Person.organisation_id.is_(None))).all()
+    )
+    first_people = dict(
+        session.execute(
+            sa.select(Person.organisation_id, sa.func.min(Person.display_name))
+            .where(Person.organisation_id.is_not(None), Person.merged_into_id.is_(None))
+            .group_by(Person.organisation_id)
+        ).all()
+    )
     out = []
     for rid, org_id, person_id, tier, potential, status, owner, rel_type in session.execute(
-        sa.select(Relationship.id, Relationship.organisation_id, Relationship.person_id, Relationship.tier,
-                  Relationship.potential, Relationship.status, Relationship.owner_mailbox_id, Relationship.type)
-        .order_by(Relationship.id)
+        sa.select(
+            Relationship.id,
+            Relationship.organisation_id,
+            Relationship.person_id,
+            Relationship.tier,
+            Relationship.potential,
+            Relationship.status,
+            Relationship.owner_mailbox_id,
+            Relationship.type,
+        ).order_by(Relationship.id)
     ):
         eng = engagement.get(rid)
         if org_id is not None:
@@ -237,11 +292,24 @@ def plan_inputs(
         tz = time_zone_of.get(owner, default_time_zone) if owner is not None else default_time_zone
         last = eng.last_meaningful if eng else None
         due = dismissed.get(rid)
-        out.append(PlanInput(
-            rid, name, tier, potential, str(status) if status is not None else None, owner, tz,
-            last.at if last else None, _touch_note(last) if last else None, open_rows.get(rid),
-            _due_day(due) if due is not None else None, rid in handovers, problems.get(rid),
-            str(rel_type) if rel_type is not None else None))
+        out.append(
+            PlanInput(
+                rid,
+                name,
+                tier,
+                potential,
+                str(status) if status is not None else None,
+                owner,
+                tz,
+                last.at if last else None,
+                _touch_note(last) if last else None,
+                open_rows.get(rid),
+                _due_day(due) if due is not None else None,
+                rid in handovers,
+                problems.get(rid),
+                str(rel_type) if rel_type is not None else None,
+            )
+        )
     return out
 
 
@@ -305,19 +373,32 @@ def record_plan(
             rec.updated += 1
         else:
             rel = rels[a.relationship_id]
-            session.add(FollowUp(
-                our_id=f"relsync-fu-{uuid.uuid4().hex}", relationship_id=rel.id, owner_mailbox_id=a.owner_mailbox_id,
-                person_id=rel.person_id, organisation_id=rel.organisation_id, kind=FollowUpKind(a.kind),
-                cadence=a.cadence, method=a.method, importance=a.importance, subject=a.subject,
-                due_at=_due_instant(a.due_date), reminder_at=a.reminder_at, status=FollowUpStatus.OPEN,
-                pending_write="create", created_at=now, updated_at=now))
+            session.add(
+                FollowUp(
+                    our_id=f"relsync-fu-{uuid.uuid4().hex}",
+                    relationship_id=rel.id,
+                    owner_mailbox_id=a.owner_mailbox_id,
+                    person_id=rel.person_id,
+                    organisation_id=rel.organisation_id,
+                    kind=FollowUpKind(a.kind),
+                    cadence=a.cadence,
+                    method=a.method,
+                    importance=a.importance,
+                    subject=a.subject,
+                    due_at=_due_instant(a.due_date),
+                    reminder_at=a.reminder_at,
+                    status=FollowUpStatus.OPEN,
+                    pending_write="create",
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
             rec.created += 1
         # One open follow-up per relationship and owner is a unique index: flush closes before creates.
         if isinstance(a, Close):
             session.flush()
     session.flush()
     return rec
-
 
 
 # --- reports --------------------------------------------------------------------------------------
@@ -336,8 +417,9 @@ class FollowUpRow:
     overdue: bool
 
 
-def list_follow_ups(session: Session, now: datetime, owner: str | None = None, overdue: bool = False,
-                    include_closed: bool = False) -> list[FollowUpRow]:
+def list_follow_ups(
+    session: Session, now: datetime, owner: str | None = None, overdue: bool = False, include_closed: bool = False
+) -> list[FollowUpRow]:
     query = (
         sa.select(FollowUp, StaffMailbox.address)
         .join(StaffMailbox, StaffMailbox.id == FollowUp.owner_mailbox_id)
@@ -353,16 +435,32 @@ def list_follow_ups(session: Session, now: datetime, owner: str | None = None, o
         late = f.status == FollowUpStatus.OPEN and due_at + timedelta(days=1) <= now
         if overdue and not late:
             continue
-        out.append(FollowUpRow(f.id, address, f.relationship_id, f.subject, due_at.date(), str(f.status),
-                               f.importance, f.created_in_exchange_at is not None, late))
+        out.append(
+            FollowUpRow(
+                f.id,
+                address,
+                f.relationship_id,
+                f.subject,
+                due_at.date(),
+                str(f.status),
+                f.importance,
+                f.created_in_exchange_at is not None,
+                late,
+            )
+        )
     return out
 
 
 def next_follow_ups(session: Session) -> dict[int, datetime]:
     """Relationship id -> the due instant of its open follow-up (for exports)."""
-    return {rid: _aware(due) or due for rid, due in session.execute(
-        sa.select(FollowUp.relationship_id, sa.func.min(FollowUp.due_at))
-        .where(FollowUp.status == FollowUpStatus.OPEN).group_by(FollowUp.relationship_id))}
+    return {
+        rid: _aware(due) or due
+        for rid, due in session.execute(
+            sa.select(FollowUp.relationship_id, sa.func.min(FollowUp.due_at))
+            .where(FollowUp.status == FollowUpStatus.OPEN)
+            .group_by(FollowUp.relationship_id)
+        )
+    }
 
 
 def summaries(
@@ -371,9 +469,11 @@ def summaries(
     """Follow-up id -> the relationship summary its new task carries."""
     rel_ids = {w.relationship_id for w in writes}
     rels = {r.id: r for r in session.scalars(sa.select(Relationship).where(Relationship.id.in_(rel_ids or {-1})))}
-    methods = dict(session.execute(
-        sa.select(FollowUp.id, FollowUp.method).where(FollowUp.id.in_([w.follow_up_id for w in writes] or [-1]))
-    ).all())
+    methods = dict(
+        session.execute(
+            sa.select(FollowUp.id, FollowUp.method).where(FollowUp.id.in_([w.follow_up_id for w in writes] or [-1]))
+        ).all()
+    )
     out: dict[int, TaskSummary] = {}
     for w in writes:
         r = rels.get(w.relationship_id)
@@ -382,10 +482,18 @@ def summaries(
         first = _aware(r.first_contact_at) if r else None
         latest = _aware(r.latest_interaction_at) if r else None
         out[w.follow_up_id] = TaskSummary(
-            names.get(w.relationship_id, w.subject), str(r.type) if r and r.type else None, r.tier if r else None,
-            r.value_percent if r else None, r.potential if r else None, methods.get(w.follow_up_id, ""),
-            _due_day(w.due_at), recent, first.date() if first else None,
-            r.latest_transaction_on if r else None, latest.date() if latest else None)
+            names.get(w.relationship_id, w.subject),
+            str(r.type) if r and r.type else None,
+            r.tier if r else None,
+            r.value_percent if r else None,
+            r.potential if r else None,
+            methods.get(w.follow_up_id, ""),
+            _due_day(w.due_at),
+            recent,
+            first.date() if first else None,
+            r.latest_transaction_on if r else None,
+            latest.date() if latest else None,
+        )
     return out
 
 
@@ -395,8 +503,10 @@ def _needs_follow_ups(policy: FollowUpPolicy) -> sa.ColumnElement[bool]:
     handover = [t for t, p in policy.cadences.items() if p == "handover"]
     return sa.and_(
         Relationship.status.in_(sorted(policy.statuses)),
-        sa.or_(Relationship.tier.in_(cadence or ["-"]),
-               sa.and_(Relationship.tier.in_(handover or ["-"]), Relationship.type.in_(sorted(policy.handover_types)))),
+        sa.or_(
+            Relationship.tier.in_(cadence or ["-"]),
+            sa.and_(Relationship.tier.in_(handover or ["-"]), Relationship.type.in_(sorted(policy.handover_types))),
+        ),
     )
 
 
@@ -412,12 +522,20 @@ def followup_problems(
         return []
     addresses = dict(session.execute(sa.select(StaffMailbox.id, StaffMailbox.address)).all())
     query = (
-        sa.select(Relationship.id, Relationship.owner, Relationship.owner_mailbox_id, Organisation.name,
-                  Person.display_name, Relationship.tier)
+        sa.select(
+            Relationship.id,
+            Relationship.owner,
+            Relationship.owner_mailbox_id,
+            Organisation.name,
+            Person.display_name,
+            Relationship.tier,
+        )
         .outerjoin(Organisation, Organisation.id == Relationship.organisation_id)
         .outerjoin(Person, Person.id == Relationship.person_id)
-        .where(_needs_follow_ups(policy),
-               sa.or_(Relationship.owner_mailbox_id.is_(None), Relationship.owner_mailbox_id.not_in(active or {-1})))
+        .where(
+            _needs_follow_ups(policy),
+            sa.or_(Relationship.owner_mailbox_id.is_(None), Relationship.owner_mailbox_id.not_in(active or {-1})),
+        )
         .order_by(Relationship.id)
     )
     if limit is not None:
@@ -438,8 +556,13 @@ def count_followup_problems(session: Session, policy: FollowUpPolicy, active: fr
     planned = [tier for tier, plan in policy.cadences.items() if plan is not None]
     if not planned:
         return 0
-    return int(session.execute(
-        sa.select(sa.func.count()).select_from(Relationship)
-        .where(_needs_follow_ups(policy),
-               sa.or_(Relationship.owner_mailbox_id.is_(None), Relationship.owner_mailbox_id.not_in(active or {-1})))
-    ).scalar_one())
+    return int(
+        session.execute(
+            sa.select(sa.func.count())
+            .select_from(Relationship)
+            .where(
+                _needs_follow_ups(policy),
+                sa.or_(Relationship.owner_mailbox_id.is_(None), Relationship.owner_mailbox_id.not_in(active or {-1})),
+            )
+        ).scalar_one()
+    )

@@ -26,22 +26,40 @@ def known_our_ids(session: Session, our_ids: Iterable[str]) -> set[str]:
     return known
 
 
-def record_tasks_adopted(
-    session: Session, adopted: Sequence[tuple[TaskWrite, FoundTask, bool]], now: datetime
-) -> None:
+def record_tasks_adopted(session: Session, adopted: Sequence[tuple[TaskWrite, FoundTask, bool]], now: datetime) -> None:
     """Each (planned create, the task it adopts, whether the task needs an update to match the plan):
     the follow-up takes the task's id and link; its pending create becomes an update where the task's
     due day differs from the plan's, else nothing is left to write."""
     if not adopted:
         return
-    session.execute(sa.update(FollowUp), [
-        {"id": w.follow_up_id, "our_id": task.our_id, "created_in_exchange_at": now,
-         "pending_write": "update" if stale else None, "updated_at": now}
-        for w, task, stale in adopted
-    ])
-    session.execute(sa.insert(ItemLink), [
-        {"mailbox_id": w.mailbox_id, "folder": TASKS_FOLDER, "item_id": task.item_id, "change_key": task.change_key,
-         "item_kind": ItemKind.TASK, "entity_type": EntityType.TASK, "entity_id": w.follow_up_id,
-         "our_id": task.our_id, "first_seen_at": now, "last_seen_at": now}
-        for w, task, _ in adopted
-    ])
+    session.execute(
+        sa.update(FollowUp),
+        [
+            {
+                "id": w.follow_up_id,
+                "our_id": task.our_id,
+                "created_in_exchange_at": now,
+                "pending_write": "update" if stale else None,
+                "updated_at": now,
+            }
+            for w, task, stale in adopted
+        ],
+    )
+    session.execute(
+        sa.insert(ItemLink),
+        [
+            {
+                "mailbox_id": w.mailbox_id,
+                "folder": TASKS_FOLDER,
+                "item_id": task.item_id,
+                "change_key": task.change_key,
+                "item_kind": ItemKind.TASK,
+                "entity_type": EntityType.TASK,
+                "entity_id": w.follow_up_id,
+                "our_id": task.our_id,
+                "first_seen_at": now,
+                "last_seen_at": now,
+            }
+            for w, task, _ in adopted
+        ],
+    )

@@ -112,8 +112,15 @@ class FollowUpStore:
                 recorded = fs.record_plan(session, plan(inputs, policy, now), by_id, now)
                 return Planned(owners_changed, inputs, engagement, recorded)
             days = {i.relationship_id: local_today(now, i.time_zone) for i in inputs}
-            view = analyse(session, business, now, today=days, value_period_days=value_period_days,
-                           currency=currency, followups=policy)
+            view = analyse(
+                session,
+                business,
+                now,
+                today=days,
+                value_period_days=value_period_days,
+                currency=currency,
+                followups=policy,
+            )
             bt.settle(session)
             new, carried = bt.split(session, view.triggers)
             actions: list[Action] = []

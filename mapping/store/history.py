@@ -43,7 +43,7 @@ def record_changes(session: Session, new_values: Iterable[Mapping[str, Any]], no
     ids = sorted(wanted)
     columns = (Relationship.id, *(getattr(Relationship, k) for k in TRACKED))
     for start in range(0, len(ids), 5000):
-        chunk = ids[start:start + 5000]
+        chunk = ids[start : start + 5000]
         query = sa.select(*columns).where(Relationship.id.in_(chunk))
         for rid, *values in session.execute(query):
             current[rid] = tuple(_plain(v) for v in values)
@@ -53,7 +53,7 @@ def record_changes(session: Session, new_values: Iterable[Mapping[str, Any]], no
         if rid in current and current[rid] != values
     ]
     for start in range(0, len(rows), 5000):
-        session.execute(sa.insert(ClassificationChange), rows[start:start + 5000])
+        session.execute(sa.insert(ClassificationChange), rows[start : start + 5000])
     return len(rows)
 
 
@@ -68,16 +68,22 @@ def record_revenue(session: Session, revenue: Mapping[int, Decimal], now: dateti
     current: dict[int, Decimal] = {}
     ids = sorted(wanted)
     for start in range(0, len(ids), 5000):
-        query = sa.select(r.relationship_id, r.net_revenue).where(r.relationship_id.in_(ids[start:start + 5000]))
+        query = sa.select(r.relationship_id, r.net_revenue).where(r.relationship_id.in_(ids[start : start + 5000]))
         current.update({rid: Decimal(str(value)).quantize(cent) for rid, value in session.execute(query)})
-    new = [{"relationship_id": rid, "net_revenue": v, "computed_at": now} for rid, v in wanted.items()
-           if rid not in current]
-    changed = [{"relationship_id": rid, "net_revenue": v, "computed_at": now} for rid, v in wanted.items()
-               if rid in current and current[rid] != v]
+    new = [
+        {"relationship_id": rid, "net_revenue": v, "computed_at": now}
+        for rid, v in wanted.items()
+        if rid not in current
+    ]
+    changed = [
+        {"relationship_id": rid, "net_revenue": v, "computed_at": now}
+        for rid, v in wanted.items()
+        if rid in current and current[rid] != v
+    ]
     for start in range(0, len(new), 5000):
-        session.execute(sa.insert(r), new[start:start + 5000])
+        session.execute(sa.insert(r), new[start : start + 5000])
     for start in range(0, len(changed), 5000):
-        session.execute(sa.update(r), changed[start:start + 5000])
+        session.execute(sa.update(r), changed[start : start + 5000])
     return len(new) + len(changed)
 
 
@@ -96,12 +102,7 @@ class PastClassification:
 def latest_rows(before: datetime) -> sa.Subquery:
     """The id of each relationship's latest history row changed before ``before`` (ids grow with time)."""
     h = ClassificationChange
-    return (
-        sa.select(sa.func.max(h.id).label("id"))
-        .where(h.changed_at < before)
-        .group_by(h.relationship_id)
-        .subquery()
-    )
+    return sa.select(sa.func.max(h.id).label("id")).where(h.changed_at < before).group_by(h.relationship_id).subquery()
 
 
 def classifications_as_of(session: Session, before: datetime) -> dict[int, PastClassification]:

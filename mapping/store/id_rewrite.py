@@ -72,11 +72,13 @@ class Rewritten:
 
 
 def _live_ids(session: Session, mailbox_id: int, folder: str) -> tuple[str, ...]:
-    return tuple(session.scalars(
-        sa.select(ItemLink.item_id)
-        .where(ItemLink.mailbox_id == mailbox_id, ItemLink.folder == folder, ItemLink.deleted_at.is_(None))
-        .order_by(ItemLink.id)
-    ))
+    return tuple(
+        session.scalars(
+            sa.select(ItemLink.item_id)
+            .where(ItemLink.mailbox_id == mailbox_id, ItemLink.folder == folder, ItemLink.deleted_at.is_(None))
+            .order_by(ItemLink.id)
+        )
+    )
 
 
 def legacy_links(store: Store, mailbox_id: int, folder: FolderName) -> LegacyLinks:
@@ -85,13 +87,21 @@ def legacy_links(store: Store, mailbox_id: int, folder: FolderName) -> LegacyLin
         item_ids = _live_ids(s, mailbox_id, folder)
         series: frozenset[str] = frozenset()
         if folder == "calendar":
-            series = frozenset(s.scalars(
-                sa.select(ItemLink.item_id)
-                .join(Interaction, sa.and_(ItemLink.entity_type == EntityType.INTERACTION,
-                                           Interaction.id == ItemLink.entity_id))
-                .where(ItemLink.mailbox_id == mailbox_id, ItemLink.folder == folder,
-                       ItemLink.deleted_at.is_(None), Interaction.occurrence_start.is_not(None))
-            ))
+            series = frozenset(
+                s.scalars(
+                    sa.select(ItemLink.item_id)
+                    .join(
+                        Interaction,
+                        sa.and_(ItemLink.entity_type == EntityType.INTERACTION, Interaction.id == ItemLink.entity_id),
+                    )
+                    .where(
+                        ItemLink.mailbox_id == mailbox_id,
+                        ItemLink.folder == folder,
+                        ItemLink.deleted_at.is_(None),
+                        Interaction.occurrence_start.is_not(None),
+                    )
+                )
+            )
         backend = s.scalar(sa.select(StaffMailbox.backend).where(StaffMailbox.id == mailbox_id))
         tasks = _live_ids(s, mailbox_id, TASKS_FOLDER) if backend != MailboxBackend.GRAPH else None
     return LegacyLinks(item_ids, series, tasks)
@@ -100,9 +110,9 @@ def legacy_links(store: Store, mailbox_id: int, folder: FolderName) -> LegacyLin
 def _rewrite(session: Session, mailbox_id: int, folder: str, new_ids: Mapping[str, str]) -> tuple[int, int, int]:
     """(rewritten, unchanged, collisions). An id another link of the folder holds (even a deleted one:
     the key is unique) is left as it is; the full read then treats that item as any other."""
-    taken = set(session.scalars(
-        sa.select(ItemLink.item_id).where(ItemLink.mailbox_id == mailbox_id, ItemLink.folder == folder)
-    ))
+    taken = set(
+        session.scalars(sa.select(ItemLink.item_id).where(ItemLink.mailbox_id == mailbox_id, ItemLink.folder == folder))
+    )
     params: list[dict[str, str]] = []
     unchanged = collisions = 0
     for old, new in sorted(new_ids.items()):
@@ -136,8 +146,12 @@ def _close_lost_tasks(session: Session, mailbox_id: int, item_ids: Collection[st
     for chunk in chunked(item_ids):
         follow_ups = session.scalars(
             sa.select(ItemLink.entity_id).where(
-                ItemLink.mailbox_id == mailbox_id, ItemLink.folder == TASKS_FOLDER, ItemLink.deleted_at.is_(None),
-                ItemLink.entity_type == EntityType.TASK, ItemLink.item_id.in_(chunk))
+                ItemLink.mailbox_id == mailbox_id,
+                ItemLink.folder == TASKS_FOLDER,
+                ItemLink.deleted_at.is_(None),
+                ItemLink.entity_type == EntityType.TASK,
+                ItemLink.item_id.in_(chunk),
+            )
         ).all()
         for follow_up_id in follow_ups:
             record_dismissed(session, follow_up_id, now)
@@ -150,8 +164,13 @@ def _close_lost_tasks(session: Session, mailbox_id: int, item_ids: Collection[st
 
 
 def rewrite_item_ids(
-    store: Store, mailbox_id: int, folder: FolderName, new_ids: Mapping[str, str], *,
-    task_ids: Mapping[str, str] | None = None, backend: MailboxBackend = MailboxBackend.GRAPH,
+    store: Store,
+    mailbox_id: int,
+    folder: FolderName,
+    new_ids: Mapping[str, str],
+    *,
+    task_ids: Mapping[str, str] | None = None,
+    backend: MailboxBackend = MailboxBackend.GRAPH,
     lost_tasks: Collection[str] = (),
 ) -> Rewritten:
     """In one transaction: re-key the folder's links (old id -> new id; ids not in ``new_ids`` stay),
@@ -193,8 +212,13 @@ def retire_series_links(
     replaced = (
         sa.select(other.id)
         .join(theirs, sa.and_(other.entity_type == EntityType.INTERACTION, theirs.id == other.entity_id))
-        .where(other.mailbox_id == mailbox_id, other.folder == folder, other.deleted_at.is_(None),
-               other.id != ItemLink.id, theirs.ical_uid == mine.ical_uid)
+        .where(
+            other.mailbox_id == mailbox_id,
+            other.folder == folder,
+            other.deleted_at.is_(None),
+            other.id != ItemLink.id,
+            theirs.ical_uid == mine.ical_uid,
+        )
         .exists()
     )
     unlinked = 0
@@ -203,8 +227,14 @@ def retire_series_links(
             links = s.scalars(
                 sa.select(ItemLink)
                 .join(mine, sa.and_(ItemLink.entity_type == EntityType.INTERACTION, mine.id == ItemLink.entity_id))
-                .where(ItemLink.mailbox_id == mailbox_id, ItemLink.folder == folder, ItemLink.deleted_at.is_(None),
-                       ItemLink.item_id.in_(chunk), mine.ical_uid.is_not(None), replaced)
+                .where(
+                    ItemLink.mailbox_id == mailbox_id,
+                    ItemLink.folder == folder,
+                    ItemLink.deleted_at.is_(None),
+                    ItemLink.item_id.in_(chunk),
+                    mine.ical_uid.is_not(None),
+                    replaced,
+                )
             ).all()
             unlinked += unlink_links(s, mailbox_id, folder, links, rules, utcnow())
     return unlinked
@@ -228,10 +258,17 @@ def parked_links(store: Store, mailbox_id: int, folder: FolderName) -> tuple[fro
     with store.session() as s:
         rows = s.execute(
             sa.select(ItemLink.item_id, Interaction.occurrence_start)
-            .outerjoin(Interaction, sa.and_(ItemLink.entity_type == EntityType.INTERACTION,
-                                            Interaction.id == ItemLink.entity_id))
-            .where(ItemLink.mailbox_id == mailbox_id, ItemLink.folder == folder, ItemLink.deleted_at.is_(None),
-                   ItemLink.item_id >= PARKED, ItemLink.item_id < _PARKED_END)
+            .outerjoin(
+                Interaction,
+                sa.and_(ItemLink.entity_type == EntityType.INTERACTION, Interaction.id == ItemLink.entity_id),
+            )
+            .where(
+                ItemLink.mailbox_id == mailbox_id,
+                ItemLink.folder == folder,
+                ItemLink.deleted_at.is_(None),
+                ItemLink.item_id >= PARKED,
+                ItemLink.item_id < _PARKED_END,
+            )
         ).all()
     ids = frozenset(r[0] for r in rows)
     series = frozenset(r[0] for r in rows if r[1] is not None) if folder == "calendar" else frozenset()
@@ -247,17 +284,25 @@ def live_item_ids(store: Store, mailbox_id: int, folder: FolderName) -> set[str]
 def unpark(store: Store, mailbox_id: int, folder: FolderName, item_ids: Collection[str]) -> set[str]:
     """Give the given live parked links their own ids back (links kept though the read did not see them:
     meetings outside the calendar window). Returns the ids they now hold."""
-    wanted = {i: i[len(PARKED):] for i in item_ids if i.startswith(PARKED)}
+    wanted = {i: i[len(PARKED) :] for i in item_ids if i.startswith(PARKED)}
     if not wanted:
         return set()
     with store.session() as s:
         live: set[str] = set()
         for chunk in chunked(wanted):
-            live.update(s.scalars(sa.select(ItemLink.item_id).where(
-                ItemLink.mailbox_id == mailbox_id, ItemLink.folder == folder, ItemLink.deleted_at.is_(None),
-                ItemLink.item_id.in_(chunk))))
+            live.update(
+                s.scalars(
+                    sa.select(ItemLink.item_id).where(
+                        ItemLink.mailbox_id == mailbox_id,
+                        ItemLink.folder == folder,
+                        ItemLink.deleted_at.is_(None),
+                        ItemLink.item_id.in_(chunk),
+                    )
+                )
+            )
         _rewrite(s, mailbox_id, folder, {old: wanted[old] for old in live})
     return {wanted[old] for old in live}
+
 
 @dataclass(frozen=True, slots=True)
 class LegacyTask:
@@ -292,9 +337,7 @@ Old = TypeVar("Old")
 New = TypeVar("New")
 
 
-def pair_by_key(
-    old: Sequence[tuple[K, Old]], new: Sequence[tuple[K, New]]
-) -> tuple[list[tuple[Old, New]], list[Old]]:
+def pair_by_key(old: Sequence[tuple[K, Old]], new: Sequence[tuple[K, New]]) -> tuple[list[tuple[Old, New]], list[Old]]:
     """Pair old and new things sharing a key, in their order: (pairs, old things whose key some new thing
     has but that found no partner left). Old things whose key no new thing has are in neither list."""
     by_key: dict[K, list[New]] = defaultdict(list)
@@ -324,12 +367,24 @@ class Replaced:
     unlinked: int = 0
 
 
-_LINK_COLUMNS = (ItemLink.id, ItemLink.item_id, ItemLink.entity_type, ItemLink.entity_id, ItemLink.change_key,
-                 ItemLink.categories, ItemLink.our_id, ItemLink.last_seen_at)
+_LINK_COLUMNS = (
+    ItemLink.id,
+    ItemLink.item_id,
+    ItemLink.entity_type,
+    ItemLink.entity_id,
+    ItemLink.change_key,
+    ItemLink.categories,
+    ItemLink.our_id,
+    ItemLink.last_seen_at,
+)
 
 
 def replace_returned_links(
-    store: Store, mailbox_id: int, folder: FolderName, old_ids: Collection[str], seen: Collection[str],
+    store: Store,
+    mailbox_id: int,
+    folder: FolderName,
+    old_ids: Collection[str],
+    seen: Collection[str],
     rules: SyncRules,
 ) -> Replaced:
     """After a folder's first full read under new ids: fold each old link the read did not see into the
@@ -362,25 +417,41 @@ def replace_returned_links(
             by_type[r.entity_type].add(r.entity_id)
         for entity_type, ids in by_type.items():  # by type too: the (type, id) index answers
             for entity_ids in chunked(ids):
-                rows = s.execute(sa.select(*_LINK_COLUMNS).where(
-                    *live, ItemLink.entity_type == entity_type, ItemLink.entity_id.in_(entity_ids)))
+                rows = s.execute(
+                    sa.select(*_LINK_COLUMNS).where(
+                        *live, ItemLink.entity_type == entity_type, ItemLink.entity_id.in_(entity_ids)
+                    )
+                )
                 new_rows += [r for r in rows if r.item_id not in old_set]
         old_rows.sort(key=lambda r: r.id)
         new_rows.sort(key=lambda r: r.id)
-        pairs, extra = pair_by_key([((r.entity_type, r.entity_id), r) for r in old_rows],
-                                   [((r.entity_type, r.entity_id), r) for r in new_rows])
+        pairs, extra = pair_by_key(
+            [((r.entity_type, r.entity_id), r) for r in old_rows], [((r.entity_type, r.entity_id), r) for r in new_rows]
+        )
         for chunk_ids in chunked([n.id for _, n in pairs]):  # first: the new ids become free
             s.execute(sa.delete(table).where(table.c.id.in_(chunk_ids)))
         if pairs:
             s.execute(
-                sa.update(table).where(table.c.id == sa.bindparam("b_id")).values(
-                    item_id=sa.bindparam("b_item_id"), change_key=sa.bindparam("b_change_key"),
+                sa.update(table)
+                .where(table.c.id == sa.bindparam("b_id"))
+                .values(
+                    item_id=sa.bindparam("b_item_id"),
+                    change_key=sa.bindparam("b_change_key"),
                     categories=sa.bindparam("b_categories", type_=table.c.categories.type),
-                    our_id=sa.bindparam("b_our_id"), last_seen_at=sa.bindparam("b_last_seen_at"),
+                    our_id=sa.bindparam("b_our_id"),
+                    last_seen_at=sa.bindparam("b_last_seen_at"),
                 ),
-                [{"b_id": o.id, "b_item_id": n.item_id, "b_change_key": n.change_key,
-                  "b_categories": n.categories if n.categories is not None else o.categories,
-                  "b_our_id": o.our_id or n.our_id, "b_last_seen_at": n.last_seen_at} for o, n in pairs],
+                [
+                    {
+                        "b_id": o.id,
+                        "b_item_id": n.item_id,
+                        "b_change_key": n.change_key,
+                        "b_categories": n.categories if n.categories is not None else o.categories,
+                        "b_our_id": o.our_id or n.our_id,
+                        "b_last_seen_at": n.last_seen_at,
+                    }
+                    for o, n in pairs
+                ],
             )
         unlinked = 0
         for chunk_ids in chunked([o.id for o in extra]):
@@ -398,12 +469,20 @@ def outside_window(
     out: set[str] = set()
     with store.session() as s:
         for chunk in chunked(item_ids):
-            out.update(s.scalars(
-                sa.select(ItemLink.item_id)
-                .join(Interaction, sa.and_(ItemLink.entity_type == EntityType.INTERACTION,
-                                           Interaction.id == ItemLink.entity_id))
-                .where(ItemLink.mailbox_id == mailbox_id, ItemLink.folder == folder, ItemLink.deleted_at.is_(None),
-                       ItemLink.item_id.in_(chunk),
-                       sa.or_(Interaction.occurred_at < start, Interaction.occurred_at >= end))
-            ))
+            out.update(
+                s.scalars(
+                    sa.select(ItemLink.item_id)
+                    .join(
+                        Interaction,
+                        sa.and_(ItemLink.entity_type == EntityType.INTERACTION, Interaction.id == ItemLink.entity_id),
+                    )
+                    .where(
+                        ItemLink.mailbox_id == mailbox_id,
+                        ItemLink.folder == folder,
+                        ItemLink.deleted_at.is_(None),
+                        ItemLink.item_id.in_(chunk),
+                        sa.or_(Interaction.occurred_at < start, Interaction.occurred_at >= end),
+                    )
+                )
+            )
     return out

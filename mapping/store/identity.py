@@ -331,8 +331,12 @@ def record_categories(session: Session, link_id: int, categories: Sequence[str],
     link.categories = list(categories)
     if change_key:
         link.change_key = change_key
-    audit.exchange_writes(session, "duplicate_category", [(f"link:{link_id}", {"categories": list(categories)})],
-                          reason="possible duplicate marked")
+    audit.exchange_writes(
+        session,
+        "duplicate_category",
+        [(f"link:{link_id}", {"categories": list(categories)})],
+        reason="possible duplicate marked",
+    )
 
 
 # --- as store services: each call its own transaction ------------------------------------------------

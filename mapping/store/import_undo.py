@@ -35,8 +35,12 @@ from mapping.store.models import (
 from mapping.store.models_imports import ImportBatch, ImportBatchItem
 
 _MODELS: dict[str, Any] = {
-    "organisations": Organisation, "people": Person, "email_addresses": EmailAddress, "phones": Phone,
-    "postal_addresses": PostalAddress, "match_candidates": MatchCandidate,
+    "organisations": Organisation,
+    "people": Person,
+    "email_addresses": EmailAddress,
+    "phones": Phone,
+    "postal_addresses": PostalAddress,
+    "match_candidates": MatchCandidate,
 }
 
 
@@ -62,8 +66,11 @@ class UndoResult:
 
 
 def _items(session: Session, batch_id: int) -> list[ImportBatchItem]:
-    return list(session.scalars(sa.select(ImportBatchItem).where(ImportBatchItem.batch_id == batch_id)
-                                .order_by(ImportBatchItem.id)))
+    return list(
+        session.scalars(
+            sa.select(ImportBatchItem).where(ImportBatchItem.batch_id == batch_id).order_by(ImportBatchItem.id)
+        )
+    )
 
 
 def _ids(items: list[ImportBatchItem], table: str, action: str = "created") -> set[int]:
@@ -93,10 +100,15 @@ def _dependencies(session: Session, items: list[ImportBatchItem]) -> list[str]:
     ours = _ids(items, "match_candidates")
     out: list[str] = []
     checks = [
-        ("merged with another person since", _referenced(session, Person.id, people, Person.merged_into_id.is_not(None))
-         | _referenced(session, Person.merged_into_id, people)),
-        ("linked to an Outlook item since", _referenced(session, ItemLink.entity_id, people,
-                                                        ItemLink.entity_type == EntityType.PERSON)),
+        (
+            "merged with another person since",
+            _referenced(session, Person.id, people, Person.merged_into_id.is_not(None))
+            | _referenced(session, Person.merged_into_id, people),
+        ),
+        (
+            "linked to an Outlook item since",
+            _referenced(session, ItemLink.entity_id, people, ItemLink.entity_type == EntityType.PERSON),
+        ),
         ("in an interaction since", _referenced(session, InteractionParticipant.person_id, people)),
         ("in a sales transaction since", _referenced(session, Transaction.person_id, people)),
         ("given a follow-up since", _referenced(session, FollowUp.person_id, people)),
@@ -106,16 +118,27 @@ def _dependencies(session: Session, items: list[ImportBatchItem]) -> list[str]:
             out.append(f"person {_listed(hit)} created by this batch was {why}: undo that first or keep the batch")
     foreign: set[int] = set()
     for chunk in _chunks(orgs):
-        foreign.update(session.scalars(sa.select(Person.organisation_id).where(
-            Person.organisation_id.in_(chunk), Person.id.not_in(people) if people else sa.true()).distinct()))
+        foreign.update(
+            session.scalars(
+                sa.select(Person.organisation_id)
+                .where(Person.organisation_id.in_(chunk), Person.id.not_in(people) if people else sa.true())
+                .distinct()
+            )
+        )
     foreign |= _referenced(session, Organisation.merged_into_id, orgs) | _referenced(
-        session, Organisation.id, orgs, Organisation.merged_into_id.is_not(None))
+        session, Organisation.id, orgs, Organisation.merged_into_id.is_not(None)
+    )
     if foreign:
         out.append(f"organisation {_listed(foreign)} created by this batch has people or merges from elsewhere since")
     decided: set[int] = set()
     for chunk in _chunks(ours):
-        decided.update(session.scalars(sa.select(MatchCandidate.id).where(
-            MatchCandidate.id.in_(chunk), MatchCandidate.status != MatchStatus.PENDING)))
+        decided.update(
+            session.scalars(
+                sa.select(MatchCandidate.id).where(
+                    MatchCandidate.id.in_(chunk), MatchCandidate.status != MatchStatus.PENDING
+                )
+            )
+        )
     if decided:
         out.append(f"review pair {_listed(decided)} from this batch was decided since: undo that decision first")
     for item in items:
@@ -123,17 +146,16 @@ def _dependencies(session: Session, items: list[ImportBatchItem]) -> list[str]:
             continue
         model = _MODELS[item.table_name]
         cols = [c for c in item.after if c != "updated_at"]
-        row = session.execute(sa.select(*(getattr(model, c) for c in cols)).where(model.id == item.record_id)
-                              ).one_or_none()
+        row = session.execute(
+            sa.select(*(getattr(model, c) for c in cols)).where(model.id == item.record_id)
+        ).one_or_none()
         if row is None:
             out.append(f"{item.table_name} #{item.record_id} changed by this batch no longer exists")
             continue
         moved = [c for c, now in zip(cols, row, strict=True) if now != item.after[c]]
         if moved:
-            name = (f" ({session.get_one(Person, item.record_id).display_name})" if item.table_name == "people"
-                    else "")
-            out.append(f"{item.table_name} #{item.record_id}{name}: {', '.join(moved)} changed again since the "
-                       "import")
+            name = f" ({session.get_one(Person, item.record_id).display_name})" if item.table_name == "people" else ""
+            out.append(f"{item.table_name} #{item.record_id}{name}: {', '.join(moved)} changed again since the import")
     return out
 
 
@@ -166,15 +188,19 @@ def undo_batch(session: Session, batch_id: int) -> UndoResult:
             values = {c: _value(model, c, v) for c, v in item.before.items()}
             statement = sa.update(model).where(model.id == item.record_id)
             if "user_fields" in values:
-                statement = statement.values(user_fields=sa.bindparam(
-                    "fields", values.pop("user_fields"), type_=sa.JSON(none_as_null=True)))
+                statement = statement.values(
+                    user_fields=sa.bindparam("fields", values.pop("user_fields"), type_=sa.JSON(none_as_null=True))
+                )
             session.execute(statement.values(**values))
             restored[item.table_name] = restored.get(item.table_name, 0) + 1
     people = _ids(items, "people")
     # Pending pairs found later by sync's scan against a person this batch created go with that person.
     for chunk in _chunks(people):
-        session.execute(sa.delete(MatchCandidate).where(
-            MatchCandidate.kind == "person", sa.or_(MatchCandidate.a_id.in_(chunk), MatchCandidate.b_id.in_(chunk))))
+        session.execute(
+            sa.delete(MatchCandidate).where(
+                MatchCandidate.kind == "person", sa.or_(MatchCandidate.a_id.in_(chunk), MatchCandidate.b_id.in_(chunk))
+            )
+        )
     for table in ("email_addresses", "phones", "postal_addresses", "people", "organisations"):
         model = _MODELS[table]
         ids = _ids(items, table)
@@ -188,5 +214,14 @@ def undo_batch(session: Session, batch_id: int) -> UndoResult:
 def batch_list(session: Session) -> list[dict[str, Any]]:
     """Every import batch, newest first, for ``relsync import list``."""
     rows = session.execute(sa.select(ImportBatch).order_by(ImportBatch.id.desc())).scalars()
-    return [{"batch": b.id, "file": b.file_name, "profile": b.profile, "imported_at": b.created_at.isoformat(),
-             "undone_at": b.undone_at.isoformat() if b.undone_at else None, "summary": b.summary} for b in rows]
+    return [
+        {
+            "batch": b.id,
+            "file": b.file_name,
+            "profile": b.profile,
+            "imported_at": b.created_at.isoformat(),
+            "undone_at": b.undone_at.isoformat() if b.undone_at else None,
+            "summary": b.summary,
+        }
+        for b in rows
+    ]

@@ -100,8 +100,7 @@ def check_as_of(as_of: date | None, today: date) -> date:
         return today
     if as_of > today:
         raise ReportInputError(
-            f"--as-of {as_of.isoformat()} is in the future (today is {today.isoformat()}): "
-            "give today or an earlier day"
+            f"--as-of {as_of.isoformat()} is in the future (today is {today.isoformat()}): give today or an earlier day"
         )
     return as_of
 
@@ -128,16 +127,18 @@ def _class_counts(session: Session, as_of: date, today: date) -> list[ClassCount
     if as_of >= today:
         r = Relationship
         query: Any = sa.select(r.type, r.status, r.tier, r.potential, sa.func.count()).group_by(
-            r.type, r.status, r.tier, r.potential)
+            r.type, r.status, r.tier, r.potential
+        )
     else:
         h = ClassificationChange
         last = latest_rows(day_end(as_of))
-        query = (sa.select(h.type, h.status, h.tier, h.potential, sa.func.count())
-                 .join(last, last.c.id == h.id).group_by(h.type, h.status, h.tier, h.potential))
-    return [
-        ClassCount(
-            getattr(kind, "value", kind), getattr(status, "value", status), tier, potential, int(count)
+        query = (
+            sa.select(h.type, h.status, h.tier, h.potential, sa.func.count())
+            .join(last, last.c.id == h.id)
+            .group_by(h.type, h.status, h.tier, h.potential)
         )
+    return [
+        ClassCount(getattr(kind, "value", kind), getattr(status, "value", status), tier, potential, int(count))
         for kind, status, tier, potential, count in session.execute(query)
     ]
 
@@ -145,8 +146,9 @@ def _class_counts(session: Session, as_of: date, today: date) -> list[ClassCount
 def _net_amount() -> Any:
     """Orders add, returns subtract, referral credits are not sales."""
     t = Transaction
-    return sa.func.sum(sa.case((t.kind == TransactionKind.ORDER, t.amount),
-                               (t.kind == TransactionKind.RETURN, -t.amount), else_=0))
+    return sa.func.sum(
+        sa.case((t.kind == TransactionKind.ORDER, t.amount), (t.kind == TransactionKind.RETURN, -t.amount), else_=0)
+    )
 
 
 def _period(since: date, as_of: date, currency: str | None) -> sa.ColumnElement[bool]:
@@ -170,12 +172,19 @@ def _customers(session: Session, since: date, as_of: date, currency: str | None)
     without organisation by the person's relationship), with what the breakdowns group it by."""
     t, r = Transaction, Relationship
     period = _period(since, as_of, currency)
-    by_org = (sa.select(t.organisation_id.label("oid"), _net_amount().label("revenue"))
-              .where(t.organisation_id.is_not(None), period).group_by(t.organisation_id).subquery())
+    by_org = (
+        sa.select(t.organisation_id.label("oid"), _net_amount().label("revenue"))
+        .where(t.organisation_id.is_not(None), period)
+        .group_by(t.organisation_id)
+        .subquery()
+    )
     org_part = sa.select(r.id.label("rid"), by_org.c.revenue).join(by_org, by_org.c.oid == r.organisation_id)
-    by_person = (sa.select(t.person_id.label("pid"), _net_amount().label("revenue"))
-                 .where(t.organisation_id.is_(None), t.person_id.is_not(None), period)
-                 .group_by(t.person_id).subquery())
+    by_person = (
+        sa.select(t.person_id.label("pid"), _net_amount().label("revenue"))
+        .where(t.organisation_id.is_(None), t.person_id.is_not(None), period)
+        .group_by(t.person_id)
+        .subquery()
+    )
     r_org, r_person = aliased(Relationship), aliased(Relationship)
     person_part = (
         sa.select(sa.func.coalesce(r_org.id, r_person.id).label("rid"), by_person.c.revenue)
@@ -184,19 +193,30 @@ def _customers(session: Session, since: date, as_of: date, currency: str | None)
         .outerjoin(r_person, r_person.person_id == Person.id)
     )
     both = sa.union_all(org_part, person_part).subquery()
-    per_rel = (sa.select(both.c.rid, sa.func.sum(both.c.revenue).label("revenue"))
-               .where(both.c.rid.is_not(None)).group_by(both.c.rid).subquery())
+    per_rel = (
+        sa.select(both.c.rid, sa.func.sum(both.c.revenue).label("revenue"))
+        .where(both.c.rid.is_not(None))
+        .group_by(both.c.rid)
+        .subquery()
+    )
     query = (
-        sa.select(r.id, sa.func.coalesce(Organisation.name, Person.display_name), per_rel.c.revenue,
-                  # The relationship's own value (a rule or a contact's user field) wins over the company's.
-                  r.source, sa.func.coalesce(r.industry, Organisation.industry),
-                  sa.func.coalesce(r.size, Organisation.size))
+        sa.select(
+            r.id,
+            sa.func.coalesce(Organisation.name, Person.display_name),
+            per_rel.c.revenue,
+            # The relationship's own value (a rule or a contact's user field) wins over the company's.
+            r.source,
+            sa.func.coalesce(r.industry, Organisation.industry),
+            sa.func.coalesce(r.size, Organisation.size),
+        )
         .join(per_rel, per_rel.c.rid == r.id)
         .outerjoin(Organisation, Organisation.id == r.organisation_id)
         .outerjoin(Person, Person.id == r.person_id)
     )
-    return [_CustomerRow(rid, name or f"#{rid}", _money(revenue), source, industry, size)
-            for rid, name, revenue, source, industry, size in session.connection().execute(query)]
+    return [
+        _CustomerRow(rid, name or f"#{rid}", _money(revenue), source, industry, size)
+        for rid, name, revenue, source, industry, size in session.connection().execute(query)
+    ]
 
 
 _Group = tuple[str | None, str | None, str | None, Decimal]  # (source, industry, size, revenue)
@@ -220,8 +240,10 @@ def _classified_customers(session: Session) -> tuple[list[CustomerRevenue], list
     )
     # Core rows through the connection: the ORM's row handling would cost more than the query.
     conn = session.connection()
-    customers = [CustomerRevenue(rid, name or f"#{rid}", revenue if isinstance(revenue, Decimal) else _money(revenue))
-                 for rid, name, revenue in conn.execute(ranked)]
+    customers = [
+        CustomerRevenue(rid, name or f"#{rid}", revenue if isinstance(revenue, Decimal) else _money(revenue))
+        for rid, name, revenue in conn.execute(ranked)
+    ]
     industry = sa.func.coalesce(r.industry, Organisation.industry)
     size = sa.func.coalesce(r.size, Organisation.size)
     grouped = (
@@ -242,8 +264,9 @@ def _by_product(session: Session, since: date, as_of: date, currency: str | None
     return [(product, _money(amount)) for product, amount in session.execute(query)]
 
 
-def overview_report(store: Store, settings: ReportSettings = ReportSettings(), as_of: date | None = None,
-                    today: date | None = None) -> OverviewReport:
+def overview_report(
+    store: Store, settings: ReportSettings = ReportSettings(), as_of: date | None = None, today: date | None = None
+) -> OverviewReport:
     """The overview as of ``as_of`` (default: today; a future day is a :class:`ReportInputError`).
 
     Counts come from the relationships (today) or from classification history (an earlier day). Revenue
@@ -283,8 +306,9 @@ def overview_report(store: Store, settings: ReportSettings = ReportSettings(), a
 def _tiers_before(session: Session, before: datetime) -> dict[int, str | None]:
     h = ClassificationChange
     last = latest_rows(before)
-    return {rid: tier for rid, tier in session.execute(
-        sa.select(h.relationship_id, h.tier).join(last, last.c.id == h.id))}
+    return {
+        rid: tier for rid, tier in session.execute(sa.select(h.relationship_id, h.tier).join(last, last.c.id == h.id))
+    }
 
 
 def _names(session: Session, ids: set[int]) -> dict[int, str]:
@@ -292,16 +316,19 @@ def _names(session: Session, ids: set[int]) -> dict[int, str]:
     names: dict[int, str] = {}
     ordered = sorted(ids)
     for start in range(0, len(ordered), 5000):
-        query = (sa.select(r.id, sa.func.coalesce(Organisation.name, Person.display_name))
-                 .outerjoin(Organisation, Organisation.id == r.organisation_id)
-                 .outerjoin(Person, Person.id == r.person_id)
-                 .where(r.id.in_(ordered[start:start + 5000])))
+        query = (
+            sa.select(r.id, sa.func.coalesce(Organisation.name, Person.display_name))
+            .outerjoin(Organisation, Organisation.id == r.organisation_id)
+            .outerjoin(Person, Person.id == r.person_id)
+            .where(r.id.in_(ordered[start : start + 5000]))
+        )
         names.update({rid: name or f"#{rid}" for rid, name in session.execute(query)})
     return names
 
 
-def movement_report(store: Store, start: date, end: date, settings: ReportSettings = ReportSettings(),
-                    today: date | None = None) -> Movement:
+def movement_report(
+    store: Store, start: date, end: date, settings: ReportSettings = ReportSettings(), today: date | None = None
+) -> Movement:
     """What moved between tiers from the start of ``start`` to the end of ``end`` (both days included).
 
     A range that ends before it starts, or ends in the future, is a :class:`ReportInputError`.
@@ -323,8 +350,9 @@ def _day(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
-def compliance_report(store: Store, settings: ReportSettings = ReportSettings(), as_of: date | None = None,
-                      today: date | None = None) -> tuple[OwnerCompliance, ...]:
+def compliance_report(
+    store: Store, settings: ReportSettings = ReportSettings(), as_of: date | None = None, today: date | None = None
+) -> tuple[OwnerCompliance, ...]:
     """Cadence compliance per owner on ``as_of`` (default today): follow-ups created by the end of that
     day, counted by owner, status, due day and whether completion came on time (their status is today's:
     the store keeps no history of follow-ups); lapsed relationships per owner and tier, from each
@@ -342,8 +370,9 @@ def compliance_report(store: Store, settings: ReportSettings = ReportSettings(),
     r = Relationship
     with store.session() as s:
         buckets = [
-            FollowUpBucket(address, getattr(status, "value", status), _day(due), None if done is None else bool(done),
-                           int(count))
+            FollowUpBucket(
+                address, getattr(status, "value", status), _day(due), None if done is None else bool(done), int(count)
+            )
             for address, status, due, done, count in s.execute(buckets_query)
         ]
         lapsed: list[LapsedCount] = []
@@ -353,8 +382,11 @@ def compliance_report(store: Store, settings: ReportSettings = ReportSettings(),
                 sa.select(mb.address, sa.func.count())
                 .select_from(r)
                 .join(mb, mb.id == r.owner_mailbox_id)
-                .where(r.tier == tier, r.status.in_(settings.followup_statuses),
-                       sa.or_(r.latest_interaction_at.is_(None), r.latest_interaction_at < since))
+                .where(
+                    r.tier == tier,
+                    r.status.in_(settings.followup_statuses),
+                    sa.or_(r.latest_interaction_at.is_(None), r.latest_interaction_at < since),
+                )
                 .group_by(mb.address)
             )
             lapsed += [LapsedCount(address, tier, int(count)) for address, count in s.execute(query)]

@@ -163,23 +163,40 @@ def _grouped(session: Session, query: Any) -> dict[int, list[str]]:
 def _people(session: Session, ids: list[int]) -> tuple[PersonView, ...]:
     if not ids:
         return ()
-    emails = _grouped(session, sa.select(EmailAddress.person_id, EmailAddress.address)
-                      .where(EmailAddress.person_id.in_(ids))
-                      .order_by(EmailAddress.person_id, EmailAddress.is_primary.desc(), EmailAddress.address))
-    phones = _grouped(session, sa.select(Phone.person_id, Phone.e164).where(Phone.person_id.in_(ids))
-                      .order_by(Phone.person_id, Phone.e164))
-    rows = session.execute(sa.select(Person.id, Person.display_name, Person.job_title)
-                           .where(Person.id.in_(ids)).order_by(Person.display_name, Person.id))
-    return tuple(PersonView(pid, name, title, tuple(emails.get(pid, ())), tuple(phones.get(pid, ())))
-                 for pid, name, title in rows)
+    emails = _grouped(
+        session,
+        sa.select(EmailAddress.person_id, EmailAddress.address)
+        .where(EmailAddress.person_id.in_(ids))
+        .order_by(EmailAddress.person_id, EmailAddress.is_primary.desc(), EmailAddress.address),
+    )
+    phones = _grouped(
+        session,
+        sa.select(Phone.person_id, Phone.e164).where(Phone.person_id.in_(ids)).order_by(Phone.person_id, Phone.e164),
+    )
+    rows = session.execute(
+        sa.select(Person.id, Person.display_name, Person.job_title)
+        .where(Person.id.in_(ids))
+        .order_by(Person.display_name, Person.id)
+    )
+    return tuple(
+        PersonView(pid, name, title, tuple(emails.get(pid, ())), tuple(phones.get(pid, ())))
+        for pid, name, title in rows
+    )
 
 
 def _organisation(session: Session, org: Organisation) -> OrganisationView:
-    domains = tuple(session.scalars(sa.select(OrganisationDomain.domain)
-                                    .where(OrganisationDomain.organisation_id == org.id)
-                                    .order_by(OrganisationDomain.domain)))
-    parent = session.scalar(sa.select(Organisation.name).where(Organisation.id == org.parent_id)) \
-        if org.parent_id is not None else None
+    domains = tuple(
+        session.scalars(
+            sa.select(OrganisationDomain.domain)
+            .where(OrganisationDomain.organisation_id == org.id)
+            .order_by(OrganisationDomain.domain)
+        )
+    )
+    parent = (
+        session.scalar(sa.select(Organisation.name).where(Organisation.id == org.parent_id))
+        if org.parent_id is not None
+        else None
+    )
     return OrganisationView(org.id, org.name, org.website, org.industry, org.size, org.country, domains, parent)
 
 
@@ -207,8 +224,13 @@ def _timeline(session: Session, people: list[int], limit: int) -> tuple[tuple[Ti
     i, p = Interaction, InteractionParticipant
     theirs = sa.select(p.interaction_id).where(p.person_id.in_(people))
     # Counted from the participants' person index (distinct: two of its people on one e-mail count once).
-    total = _capped_count(session, sa.select(p.interaction_id).join(i, i.id == p.interaction_id)
-                          .where(p.person_id.in_(people), i.is_private.is_(False)).distinct())
+    total = _capped_count(
+        session,
+        sa.select(p.interaction_id)
+        .join(i, i.id == p.interaction_id)
+        .where(p.person_id.in_(people), i.is_private.is_(False))
+        .distinct(),
+    )
     columns = (i.id, i.occurred_at, i.kind, i.direction, i.subject)
     if total > WALK_ABOVE:
         mine = sa.exists().where(p.interaction_id == i.id, p.person_id.in_(people))
@@ -216,16 +238,22 @@ def _timeline(session: Session, people: list[int], limit: int) -> tuple[tuple[Ti
     else:
         query = sa.select(*columns).where(i.id.in_(theirs), i.is_private.is_(False))
     rows = list(session.execute(query.order_by(i.occurred_at.desc(), i.id.desc()).limit(limit)))
-    viewers = _grouped(session, sa.select(InteractionViewer.interaction_id, StaffMailbox.address)
-                       .join(StaffMailbox, StaffMailbox.id == InteractionViewer.mailbox_id)
-                       .where(InteractionViewer.interaction_id.in_([r[0] for r in rows] or [-1]))
-                       .order_by(InteractionViewer.interaction_id, StaffMailbox.address))
-    return tuple(TimelineEntry(iid, at, str(kind.value), str(direction.value), subject, tuple(viewers.get(iid, ())))
-                 for iid, at, kind, direction, subject in rows), total
+    viewers = _grouped(
+        session,
+        sa.select(InteractionViewer.interaction_id, StaffMailbox.address)
+        .join(StaffMailbox, StaffMailbox.id == InteractionViewer.mailbox_id)
+        .where(InteractionViewer.interaction_id.in_([r[0] for r in rows] or [-1]))
+        .order_by(InteractionViewer.interaction_id, StaffMailbox.address),
+    )
+    return tuple(
+        TimelineEntry(iid, at, str(kind.value), str(direction.value), subject, tuple(viewers.get(iid, ())))
+        for iid, at, kind, direction, subject in rows
+    ), total
 
 
-def _transactions(session: Session, rel: Relationship, people: list[int],
-                  limit: int) -> tuple[tuple[TransactionView, ...], int]:
+def _transactions(
+    session: Session, rel: Relationship, people: list[int], limit: int
+) -> tuple[tuple[TransactionView, ...], int]:
     """The newest ``limit`` sales rows of the relationship and how many (capped) there are: its
     organisation's rows, and its people's rows that carry no organisation. Each part is read along its
     own index (one OR of both would read every row of a big customer)."""
@@ -242,21 +270,29 @@ def _transactions(session: Session, rel: Relationship, people: list[int],
     total = 0
     for mine in parts:
         total += _capped_count(session, sa.select(t.id).where(mine))
-        rows += session.execute(sa.select(*columns).where(mine)
-                                .order_by(t.occurred_on.desc(), t.id.desc()).limit(limit)).all()
+        rows += session.execute(
+            sa.select(*columns).where(mine).order_by(t.occurred_on.desc(), t.id.desc()).limit(limit)
+        ).all()
     rows.sort(key=lambda row: (row[1], row[0]), reverse=True)
-    return tuple(TransactionView(tid, day, str(kind.value), Decimal(str(amount)).quantize(Decimal("0.01")),
-                                 currency, product)
-                 for tid, day, kind, amount, currency, product in rows[:limit]), min(total, COUNT_CAP + 1)
+    return tuple(
+        TransactionView(tid, day, str(kind.value), Decimal(str(amount)).quantize(Decimal("0.01")), currency, product)
+        for tid, day, kind, amount, currency, product in rows[:limit]
+    ), min(total, COUNT_CAP + 1)
 
 
 def _follow_ups(session: Session, rel_id: int, limit: int) -> tuple[FollowUpView, ...]:
     f = FollowUp
-    rows = session.execute(sa.select(f.id, StaffMailbox.address, f.subject, f.due_at, f.status, f.completed_at)
-                           .join(StaffMailbox, StaffMailbox.id == f.owner_mailbox_id)
-                           .where(f.relationship_id == rel_id).order_by(f.due_at.desc(), f.id.desc()).limit(limit))
-    return tuple(FollowUpView(fid, owner, subject, due.date(), str(status.value), done)
-                 for fid, owner, subject, due, status, done in rows)
+    rows = session.execute(
+        sa.select(f.id, StaffMailbox.address, f.subject, f.due_at, f.status, f.completed_at)
+        .join(StaffMailbox, StaffMailbox.id == f.owner_mailbox_id)
+        .where(f.relationship_id == rel_id)
+        .order_by(f.due_at.desc(), f.id.desc())
+        .limit(limit)
+    )
+    return tuple(
+        FollowUpView(fid, owner, subject, due.date(), str(status.value), done)
+        for fid, owner, subject, due, status, done in rows
+    )
 
 
 def _duplicates(session: Session, org_id: int | None, people: list[int]) -> tuple[DuplicateView, ...]:
@@ -268,10 +304,16 @@ def _duplicates(session: Session, org_id: int | None, people: list[int]) -> tupl
         about.append(sa.and_(c.kind == MatchKind.PERSON, sa.or_(c.a_id.in_(people), c.b_id.in_(people))))
     if not about:
         return ()
-    rows = session.execute(sa.select(c.id, c.kind, c.a_id, c.b_id, c.score, c.status)
-                           .where(sa.or_(*about)).order_by(c.score.desc(), c.id).limit(100))
-    return tuple(DuplicateView(cid, str(kind.value), a, b, float(score), str(status.value))
-                 for cid, kind, a, b, score, status in rows)
+    rows = session.execute(
+        sa.select(c.id, c.kind, c.a_id, c.b_id, c.score, c.status)
+        .where(sa.or_(*about))
+        .order_by(c.score.desc(), c.id)
+        .limit(100)
+    )
+    return tuple(
+        DuplicateView(cid, str(kind.value), a, b, float(score), str(status.value))
+        for cid, kind, a, b, score, status in rows
+    )
 
 
 def relationship_card(store: Store, relationship_id: int, limit: int = 100) -> RelationshipCard | None:
@@ -283,9 +325,14 @@ def relationship_card(store: Store, relationship_id: int, limit: int = 100) -> R
             return None
         org = s.get(Organisation, rel.organisation_id) if rel.organisation_id is not None else None
         if org is not None:
-            people = list(s.scalars(sa.select(Person.id).where(Person.organisation_id == org.id,
-                                                                Person.merged_into_id.is_(None))
-                                    .order_by(Person.id).limit(500)))
+            people = list(
+                s.scalars(
+                    sa.select(Person.id)
+                    .where(Person.organisation_id == org.id, Person.merged_into_id.is_(None))
+                    .order_by(Person.id)
+                    .limit(500)
+                )
+            )
         else:
             people = [rel.person_id] if rel.person_id is not None else []
         explained = explain_relationship(s, rel)
@@ -293,8 +340,11 @@ def relationship_card(store: Store, relationship_id: int, limit: int = 100) -> R
         transactions, transactions_total = _transactions(s, rel, people, limit)
         follow_ups = _follow_ups(s, rel.id, limit)
         next_due = min((f.due for f in follow_ups if f.status == "open"), default=None)
-        owner = s.scalar(sa.select(StaffMailbox.address).where(StaffMailbox.id == rel.owner_mailbox_id)) \
-            if rel.owner_mailbox_id is not None else rel.owner
+        owner = (
+            s.scalar(sa.select(StaffMailbox.address).where(StaffMailbox.id == rel.owner_mailbox_id))
+            if rel.owner_mailbox_id is not None
+            else rel.owner
+        )
         return RelationshipCard(
             id=rel.id,
             name=str(explained["name"]),
@@ -355,44 +405,67 @@ def search(store: Store, text: str, limit: int = 50) -> tuple[SearchHit, ...]:
     folded = query.casefold()
     found: dict[int, str] = {}
     with store.session() as s:
+
         def add(ids: set[int], how: str) -> None:
             for rid in sorted(ids):
                 found.setdefault(rid, how)
 
         live_people = Person.merged_into_id.is_(None)
         if "@" in folded:
-            people = set(s.scalars(sa.select(EmailAddress.person_id).where(
-                EmailAddress.address.contains(folded, autoescape=True)).limit(1000)))
+            people = set(
+                s.scalars(
+                    sa.select(EmailAddress.person_id)
+                    .where(EmailAddress.address.contains(folded, autoescape=True))
+                    .limit(1000)
+                )
+            )
             add(_relationships_of_people(s, people), "e-mail")
         if _PHONE.match(query):
             # E.164 has no national trunk prefix: "030 123" is found in "+4930123...".
             digits = re.sub(r"\D", "", query).lstrip("0")
             if len(digits) >= 4:
-                people = set(s.scalars(sa.select(Phone.person_id).where(
-                    Phone.e164.contains(digits, autoescape=True)).limit(1000)))
+                people = set(
+                    s.scalars(
+                        sa.select(Phone.person_id).where(Phone.e164.contains(digits, autoescape=True)).limit(1000)
+                    )
+                )
                 add(_relationships_of_people(s, people), "phone")
         if _DOMAIN.match(query) and "@" not in folded:
             orgs = sa.select(OrganisationDomain.organisation_id).where(
-                OrganisationDomain.domain.contains(folded, autoescape=True))
-            add(set(s.scalars(sa.select(Relationship.id).where(Relationship.organisation_id.in_(orgs)).limit(1000))),
-                "domain")
+                OrganisationDomain.domain.contains(folded, autoescape=True)
+            )
+            add(
+                set(s.scalars(sa.select(Relationship.id).where(Relationship.organisation_id.in_(orgs)).limit(1000))),
+                "domain",
+            )
         org_names = sa.select(Organisation.id).where(
-            sa.func.lower(Organisation.name).contains(folded, autoescape=True), Organisation.merged_into_id.is_(None))
-        add(set(s.scalars(sa.select(Relationship.id).where(Relationship.organisation_id.in_(org_names)).limit(1000))),
-            "name")
-        people = set(s.scalars(sa.select(Person.id).where(
-            sa.func.lower(Person.display_name).contains(folded, autoescape=True), live_people).limit(1000)))
+            sa.func.lower(Organisation.name).contains(folded, autoescape=True), Organisation.merged_into_id.is_(None)
+        )
+        add(
+            set(s.scalars(sa.select(Relationship.id).where(Relationship.organisation_id.in_(org_names)).limit(1000))),
+            "name",
+        )
+        people = set(
+            s.scalars(
+                sa.select(Person.id)
+                .where(sa.func.lower(Person.display_name).contains(folded, autoescape=True), live_people)
+                .limit(1000)
+            )
+        )
         add(_relationships_of_people(s, people), "name")
         if not found:
             return ()
         r = Relationship
-        rows = s.execute(sa.select(r.id, sa.func.coalesce(Organisation.name, Person.display_name),
-                                   r.organisation_id.is_not(None))
-                         .outerjoin(Organisation, Organisation.id == r.organisation_id)
-                         .outerjoin(Person, Person.id == r.person_id)
-                         .where(r.id.in_(sorted(found))))
-        hits = [SearchHit(rid, name or f"#{rid}", "organization" if is_org else "person", found[rid])
-                for rid, name, is_org in rows]
+        rows = s.execute(
+            sa.select(r.id, sa.func.coalesce(Organisation.name, Person.display_name), r.organisation_id.is_not(None))
+            .outerjoin(Organisation, Organisation.id == r.organisation_id)
+            .outerjoin(Person, Person.id == r.person_id)
+            .where(r.id.in_(sorted(found)))
+        )
+        hits = [
+            SearchHit(rid, name or f"#{rid}", "organization" if is_org else "person", found[rid])
+            for rid, name, is_org in rows
+        ]
     hits.sort(key=lambda h: (h.name.casefold(), h.relationship_id))
     return tuple(hits[:limit])
 

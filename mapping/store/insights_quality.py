@@ -50,8 +50,12 @@ def _people_without_valid_address(session: Session, limit: int) -> tuple[int, li
 
 def _contacts_without_organisation(session: Session, limit: int) -> tuple[int, list[QualityItem]]:
     p = Person
-    is_contact = sa.exists().where(ItemLink.entity_type == EntityType.PERSON, ItemLink.entity_id == p.id,
-                                   ItemLink.item_kind == ItemKind.CONTACT, ItemLink.deleted_at.is_(None))
+    is_contact = sa.exists().where(
+        ItemLink.entity_type == EntityType.PERSON,
+        ItemLink.entity_id == p.id,
+        ItemLink.item_kind == ItemKind.CONTACT,
+        ItemLink.deleted_at.is_(None),
+    )
     query = sa.select(p.id, p.display_name).where(p.merged_into_id.is_(None), p.organisation_id.is_(None), is_contact)
     total, rows = _count_and_first(session, query, (p.display_name, p.id), limit)
     return total, [QualityItem(pid, name, "an Outlook contact with no organisation") for pid, name in rows]
@@ -62,8 +66,10 @@ def _organisations_without_domain(session: Session, limit: int) -> tuple[int, li
     has_domain = sa.exists().where(OrganisationDomain.organisation_id == o.id)
     query = sa.select(o.id, o.name, o.website).where(o.merged_into_id.is_(None), ~has_domain)
     total, rows = _count_and_first(session, query, (o.name, o.id), limit)
-    return total, [QualityItem(oid, name, f"website {website}" if website else "no domain, no website")
-                   for oid, name, website in rows]
+    return total, [
+        QualityItem(oid, name, f"website {website}" if website else "no domain, no website")
+        for oid, name, website in rows
+    ]
 
 
 def _pending_duplicates(session: Session, limit: int) -> tuple[int, list[QualityItem]]:
@@ -73,8 +79,13 @@ def _pending_duplicates(session: Session, limit: int) -> tuple[int, list[Quality
     is_person = c.kind == MatchKind.PERSON
     is_org = c.kind == MatchKind.ORGANIZATION
     query = (
-        sa.select(c.id, c.kind, c.score,
-                  sa.func.coalesce(pa.display_name, oa.name), sa.func.coalesce(pb.display_name, ob.name))
+        sa.select(
+            c.id,
+            c.kind,
+            c.score,
+            sa.func.coalesce(pa.display_name, oa.name),
+            sa.func.coalesce(pb.display_name, ob.name),
+        )
         .outerjoin(pa, sa.and_(is_person, pa.id == c.a_id))
         .outerjoin(pb, sa.and_(is_person, pb.id == c.b_id))
         .outerjoin(oa, sa.and_(is_org, oa.id == c.a_id))
@@ -90,8 +101,9 @@ def _pending_duplicates(session: Session, limit: int) -> tuple[int, list[Quality
 
 def _unmatched_sales_rows(session: Session, limit: int) -> tuple[int, list[QualityItem]]:
     t = Transaction
-    query = (sa.select(t.id, t.customer_key, t.source_file, t.source_line, t.occurred_on, t.amount, t.currency)
-             .where(t.organisation_id.is_(None), t.person_id.is_(None)))
+    query = sa.select(t.id, t.customer_key, t.source_file, t.source_line, t.occurred_on, t.amount, t.currency).where(
+        t.organisation_id.is_(None), t.person_id.is_(None)
+    )
     total, rows = _count_and_first(session, query, (t.customer_key, t.id), limit)
     return total, [
         QualityItem(tid, key, f"{source} line {line}: {amount} {currency} on {day.isoformat()}")

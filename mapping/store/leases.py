@@ -343,8 +343,14 @@ class WorkerLeases:
         """:func:`claim`, committed."""
         with self.store.session() as s:
             return claim(
-                s, mailbox_id, self.worker, lease_seconds, now,
-                due_only=due_only, is_dead=is_dead, affinity_seconds=affinity_seconds,
+                s,
+                mailbox_id,
+                self.worker,
+                lease_seconds,
+                now,
+                due_only=due_only,
+                is_dead=is_dead,
+                affinity_seconds=affinity_seconds,
             )
 
     def release(

@@ -172,10 +172,20 @@ def merge(session: Session, request: MergeRequest) -> MergeAudit:
         candidate.decided_by = request.reason[:255]
         candidate.decided_at = utcnow()
     session.flush()
-    audit_log.record(session, "merge", f"merge_{request.kind.value}", subject=f"{request.kind.value}:{survivor_id}",
-                     reason=audit_log.scrub(request.reason),
-                     detail={"survivor_id": survivor_id, "merged_id": merged_id, "merge_audit_id": audit.id,
-                             "score": request.score, "candidate_id": request.candidate_id})
+    audit_log.record(
+        session,
+        "merge",
+        f"merge_{request.kind.value}",
+        subject=f"{request.kind.value}:{survivor_id}",
+        reason=audit_log.scrub(request.reason),
+        detail={
+            "survivor_id": survivor_id,
+            "merged_id": merged_id,
+            "merge_audit_id": audit.id,
+            "score": request.score,
+            "candidate_id": request.candidate_id,
+        },
+    )
     return audit
 
 
@@ -440,8 +450,13 @@ def unmerge(session: Session, audit_id: int, actor: str) -> MergeAudit:
     candidate.decided_by = actor[:255]
     candidate.decided_at = now
     session.flush()
-    audit_log.record(session, "merge", f"unmerge_{audit.kind.value}", subject=f"{audit.kind.value}:{s_id}",
-                     reason=audit_log.scrub(f"unmerge of {audit.id} by {actor}"),
-                     detail={"survivor_id": s_id, "merged_id": m_id, "merge_audit_id": audit.id, "undo_id": undo.id})
+    audit_log.record(
+        session,
+        "merge",
+        f"unmerge_{audit.kind.value}",
+        subject=f"{audit.kind.value}:{s_id}",
+        reason=audit_log.scrub(f"unmerge of {audit.id} by {actor}"),
+        detail={"survivor_id": s_id, "merged_id": m_id, "merge_audit_id": audit.id, "undo_id": undo.id},
+    )
     session.expire_all()
     return undo

@@ -30,8 +30,7 @@ class FollowUpTrigger(Base):
     kind: Mapped[str] = mapped_column(sa.String(16))  # thank_you, win_back, referral_ack
     due: Mapped[date] = mapped_column(sa.Date)
     line: Mapped[str] = mapped_column(sa.Text)  # the sentence the task body carries
-    follow_up_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("follow_ups.id", ondelete="SET NULL"), index=True)
+    follow_up_id: Mapped[int | None] = mapped_column(sa.ForeignKey("follow_ups.id", ondelete="SET NULL"), index=True)
     state: Mapped[str] = mapped_column(sa.String(8))  # carried, done, skipped
     at: Mapped[datetime] = mapped_column(UTCDateTime())
 
@@ -42,7 +41,8 @@ class RelationshipNote(Base):
     __tablename__ = "relationship_notes"
 
     relationship_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("relationships.id", ondelete="CASCADE"), primary_key=True)
+        sa.ForeignKey("relationships.id", ondelete="CASCADE"), primary_key=True
+    )
     text: Mapped[str | None] = mapped_column(sa.Text)
     problem: Mapped[str | None] = mapped_column(sa.Text)
     raw_hash: Mapped[str] = mapped_column(sa.String(64))

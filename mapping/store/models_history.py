@@ -56,15 +56,17 @@ class RelationshipRevenue(Base):
     __tablename__ = "relationship_revenue"
 
     relationship_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("relationships.id", ondelete="CASCADE"), primary_key=True)
+        sa.ForeignKey("relationships.id", ondelete="CASCADE"), primary_key=True
+    )
     net_revenue: Mapped[Decimal] = mapped_column(sa.Numeric(14, 2))
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 # Counting relationships by classification reads only this index (no table rows, no sort).
 _R = Base.metadata.tables["relationships"]
-REPORT_RELATIONSHIP_INDEX = sa.Index("ix_relationships_report_classification", _R.c.type, _R.c.status, _R.c.tier,
-                                     _R.c.potential)
+REPORT_RELATIONSHIP_INDEX = sa.Index(
+    "ix_relationships_report_classification", _R.c.type, _R.c.status, _R.c.tier, _R.c.potential
+)
 
 # The sales history as the reports read it: revenue per customer over a period (grouped by
 # organisation) and by product. Covering indexes, so the overview sums a million rows from an index
@@ -72,8 +74,14 @@ REPORT_RELATIONSHIP_INDEX = sa.Index("ix_relationships_report_classification", _
 # schema, so models.py does not grow; they belong to the ``transactions`` table.
 _T = Base.metadata.tables["transactions"]
 REPORT_TRANSACTION_INDEXES = (
-    sa.Index("ix_transactions_report_customer", _T.c.organisation_id, _T.c.person_id, _T.c.occurred_on,
-             _T.c.kind, _T.c.amount, _T.c.currency),
-    sa.Index("ix_transactions_report_product", _T.c.product, _T.c.occurred_on, _T.c.kind, _T.c.amount,
-             _T.c.currency),
+    sa.Index(
+        "ix_transactions_report_customer",
+        _T.c.organisation_id,
+        _T.c.person_id,
+        _T.c.occurred_on,
+        _T.c.kind,
+        _T.c.amount,
+        _T.c.currency,
+    ),
+    sa.Index("ix_transactions_report_product", _T.c.product, _T.c.occurred_on, _T.c.kind, _T.c.amount, _T.c.currency),
 )

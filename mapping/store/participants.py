@@ -32,9 +32,7 @@ def link_people(session: Session, addresses: Iterable[str]) -> int:
     alone (as when it was stored).
     """
     p = InteractionParticipant
-    owner = (
-        sa.select(EmailAddress.person_id).where(EmailAddress.address == p.address).limit(1).scalar_subquery()
-    )
+    owner = sa.select(EmailAddress.person_id).where(EmailAddress.address == p.address).limit(1).scalar_subquery()
     linked = 0
     for chunk in chunked(sorted(set(addresses))):
         result = session.execute(

@@ -36,8 +36,9 @@ def suppress(session: Session, addresses: Iterable[str], reason: str, key: bytes
     fresh = [h for h in hashes if h not in known]
     if fresh:
         now = utcnow()
-        session.execute(sa.insert(Suppression), [{"address_hash": h, "reason": reason[:32], "created_at": now}
-                                                 for h in fresh])
+        session.execute(
+            sa.insert(Suppression), [{"address_hash": h, "reason": reason[:32], "created_at": now} for h in fresh]
+        )
     return len(fresh)
 
 

@@ -104,11 +104,17 @@ class ErasurePlan:
 
     def summary(self) -> dict[str, int]:
         """Counts a dry run shows (no personal data)."""
-        return {"people": len(self.subject.person_ids), "organisations": len(self.subject.organisation_ids),
-                "addresses": len(self.addresses), "outlook_contacts": len(self.contacts),
-                "follow_up_tasks": len(self.tasks), "interactions_removed": len(self.removed_interactions),
-                "interactions_kept_without_them": len(self.kept_interactions),
-                "relationships": len(self.relationship_ids), "mailboxes": len(self.mailbox_ids)}
+        return {
+            "people": len(self.subject.person_ids),
+            "organisations": len(self.subject.organisation_ids),
+            "addresses": len(self.addresses),
+            "outlook_contacts": len(self.contacts),
+            "follow_up_tasks": len(self.tasks),
+            "interactions_removed": len(self.removed_interactions),
+            "interactions_kept_without_them": len(self.kept_interactions),
+            "relationships": len(self.relationship_ids),
+            "mailboxes": len(self.mailbox_ids),
+        }
 
 
 def subject_hash(key: bytes, asked: str) -> str:
@@ -132,8 +138,9 @@ def find_subject(session: Session, asked: str, key: bytes) -> Subject | None:
     text = asked.strip()
     digest = subject_hash(key, text)
     if "@" in text:
-        person_id = session.scalar(sa.select(EmailAddress.person_id)
-                                   .where(EmailAddress.address == normalise_address(text)))
+        person_id = session.scalar(
+            sa.select(EmailAddress.person_id).where(EmailAddress.address == normalise_address(text))
+        )
         if person_id is None:
             return None
         root = session.get_one(Person, person_id)
@@ -143,15 +150,19 @@ def find_subject(session: Session, asked: str, key: bytes) -> Subject | None:
     is_org = text.lower().startswith("org:")
     raw = text[4:] if is_org else text
     if not raw.isdigit():
-        raise ErasureRefused(f"{asked!r} is neither an e-mail address, a person id nor org:ID. "
-                             "Fix: give the person's address, their id (relsync explain shows it) or org:ID")
+        raise ErasureRefused(
+            f"{asked!r} is neither an e-mail address, a person id nor org:ID. "
+            "Fix: give the person's address, their id (relsync explain shows it) or org:ID"
+        )
     row: Person | Organisation | None = session.get(Organisation, int(raw)) if is_org else session.get(Person, int(raw))
     if row is None:
         return None
     what = "organisation" if is_org else "person"
     if row.merged_into_id is not None:
-        raise ErasureRefused(f"{what} {row.id} was merged into {row.merged_into_id}, which holds its data now. "
-                             f"Fix: erase {'org:' if is_org else ''}{row.merged_into_id}; nothing was erased")
+        raise ErasureRefused(
+            f"{what} {row.id} was merged into {row.merged_into_id}, which holds its data now. "
+            f"Fix: erase {'org:' if is_org else ''}{row.merged_into_id}; nothing was erased"
+        )
     if is_org:
         orgs = _with_merged(session, Organisation, [row.id])
         people = session.scalars(sa.select(Person.id).where(Person.organisation_id.in_(orgs)))
@@ -161,9 +172,12 @@ def find_subject(session: Session, asked: str, key: bytes) -> Subject | None:
 
 def finished_erasure(session: Session, digest: str) -> dict[str, Any] | None:
     """The receipt of a finished erasure of this subject, if there was one."""
-    receipt = session.scalar(sa.select(Erasure.receipt).where(Erasure.subject_hash == digest,
-                                                               Erasure.finished_at.is_not(None))
-                             .order_by(Erasure.id.desc()).limit(1))
+    receipt = session.scalar(
+        sa.select(Erasure.receipt)
+        .where(Erasure.subject_hash == digest, Erasure.finished_at.is_not(None))
+        .order_by(Erasure.id.desc())
+        .limit(1)
+    )
     return dict(receipt) if receipt else None
 
 
@@ -174,11 +188,17 @@ def _ids(session: Session, query: sa.Select[Any]) -> list[Any]:
 def plan_erasure(session: Session, subject: Subject) -> ErasurePlan:
     """Everything the erasure touches, read in one go."""
     people = list(subject.person_ids)
-    addresses = sorted({a for chunk in chunked(people) for a in session.scalars(
-        sa.select(EmailAddress.address).where(EmailAddress.person_id.in_(chunk)))})
+    addresses = sorted(
+        {
+            a
+            for chunk in chunked(people)
+            for a in session.scalars(sa.select(EmailAddress.address).where(EmailAddress.person_id.in_(chunk)))
+        }
+    )
     names: set[str] = set()
-    for row in session.execute(sa.select(Person.display_name, Person.given_name, Person.surname, Person.nickname)
-                               .where(Person.id.in_(people))):
+    for row in session.execute(
+        sa.select(Person.display_name, Person.given_name, Person.surname, Person.nickname).where(Person.id.in_(people))
+    ):
         names.add(row.display_name)
         if row.given_name and row.surname:
             names.add(f"{row.given_name} {row.surname}")
@@ -192,52 +212,107 @@ def plan_erasure(session: Session, subject: Subject) -> ErasurePlan:
         rows = session.execute(
             sa.select(p.interaction_id, sa.func.count())
             # NULL-safe "not them": a participant no person is known for is someone else outside.
-            .where(p.interaction_id.in_(chunk), p.staff_mailbox_id.is_(None),
-                   sa.func.coalesce(p.person_id, -1).not_in(people or [-1]), p.address.not_in(addresses or [""]))
-            .group_by(p.interaction_id))
+            .where(
+                p.interaction_id.in_(chunk),
+                p.staff_mailbox_id.is_(None),
+                sa.func.coalesce(p.person_id, -1).not_in(people or [-1]),
+                p.address.not_in(addresses or [""]),
+            )
+            .group_by(p.interaction_id)
+        )
         others.update({int(i): int(n) for i, n in rows})
     removed, kept = interactions_to_remove(Involvement(i, n) for i, n in others.items())
-    rel_ids = _ids(session, sa.select(Relationship.id).where(sa.or_(
-        Relationship.person_id.in_(people), Relationship.organisation_id.in_(subject.organisation_ids))))
-    follow_ups = _ids(session, sa.select(FollowUp.id).where(sa.or_(
-        FollowUp.person_id.in_(people), FollowUp.organisation_id.in_(subject.organisation_ids),
-        FollowUp.relationship_id.in_(rel_ids))))
+    rel_ids = _ids(
+        session,
+        sa.select(Relationship.id).where(
+            sa.or_(Relationship.person_id.in_(people), Relationship.organisation_id.in_(subject.organisation_ids))
+        ),
+    )
+    follow_ups = _ids(
+        session,
+        sa.select(FollowUp.id).where(
+            sa.or_(
+                FollowUp.person_id.in_(people),
+                FollowUp.organisation_id.in_(subject.organisation_ids),
+                FollowUp.relationship_id.in_(rel_ids),
+            )
+        ),
+    )
     # Their organisation's follow-ups that name them ("Follow up: Dana Dunn, Fabrikam") go too; the
     # planner makes a new one about whoever else is there.
-    their_orgs = _ids(session, sa.select(Person.organisation_id).where(Person.id.in_(people),
-                                                                       Person.organisation_id.is_not(None)))
-    for f in session.execute(sa.select(FollowUp.id, FollowUp.subject, FollowUp.note)
-                             .where(FollowUp.organisation_id.in_(their_orgs))):
+    their_orgs = _ids(
+        session, sa.select(Person.organisation_id).where(Person.id.in_(people), Person.organisation_id.is_not(None))
+    )
+    for f in session.execute(
+        sa.select(FollowUp.id, FollowUp.subject, FollowUp.note).where(FollowUp.organisation_id.in_(their_orgs))
+    ):
         if mentions(f.subject, names) or mentions(f.note, names):
             follow_ups.append(f.id)
-    contacts = tuple(ContactTarget(r.id, r.address, r.item_id, r.change_key, tuple(r.categories or ()))
-                     for r in session.execute(
-        sa.select(ItemLink.id, StaffMailbox.address, ItemLink.item_id, ItemLink.change_key, ItemLink.categories)
-        .join(StaffMailbox, StaffMailbox.id == ItemLink.mailbox_id)
-        .where(ItemLink.entity_type == EntityType.PERSON, ItemLink.entity_id.in_(people),
-               ItemLink.item_kind == ItemKind.CONTACT, ItemLink.deleted_at.is_(None))
-        .order_by(ItemLink.id)))
-    tasks = tuple(TaskTarget(r.entity_id, r.id, r.address, r.item_id) for r in session.execute(
-        sa.select(ItemLink.id, ItemLink.entity_id, StaffMailbox.address, ItemLink.item_id)
-        .join(StaffMailbox, StaffMailbox.id == ItemLink.mailbox_id)
-        .where(ItemLink.entity_type == EntityType.TASK, ItemLink.entity_id.in_(follow_ups),
-               ItemLink.deleted_at.is_(None))
-        .order_by(ItemLink.id)))
-    mailboxes = set(_ids(session, sa.select(ItemLink.mailbox_id).where(
-        ItemLink.entity_type == EntityType.PERSON, ItemLink.entity_id.in_(people))))
+    contacts = tuple(
+        ContactTarget(r.id, r.address, r.item_id, r.change_key, tuple(r.categories or ()))
+        for r in session.execute(
+            sa.select(ItemLink.id, StaffMailbox.address, ItemLink.item_id, ItemLink.change_key, ItemLink.categories)
+            .join(StaffMailbox, StaffMailbox.id == ItemLink.mailbox_id)
+            .where(
+                ItemLink.entity_type == EntityType.PERSON,
+                ItemLink.entity_id.in_(people),
+                ItemLink.item_kind == ItemKind.CONTACT,
+                ItemLink.deleted_at.is_(None),
+            )
+            .order_by(ItemLink.id)
+        )
+    )
+    tasks = tuple(
+        TaskTarget(r.entity_id, r.id, r.address, r.item_id)
+        for r in session.execute(
+            sa.select(ItemLink.id, ItemLink.entity_id, StaffMailbox.address, ItemLink.item_id)
+            .join(StaffMailbox, StaffMailbox.id == ItemLink.mailbox_id)
+            .where(
+                ItemLink.entity_type == EntityType.TASK,
+                ItemLink.entity_id.in_(follow_ups),
+                ItemLink.deleted_at.is_(None),
+            )
+            .order_by(ItemLink.id)
+        )
+    )
+    mailboxes = set(
+        _ids(
+            session,
+            sa.select(ItemLink.mailbox_id).where(
+                ItemLink.entity_type == EntityType.PERSON, ItemLink.entity_id.in_(people)
+            ),
+        )
+    )
     for chunk in chunked(sorted(touched)):
-        mailboxes.update(_ids(session, sa.select(InteractionViewer.mailbox_id)
-                              .where(InteractionViewer.interaction_id.in_(chunk))))
+        mailboxes.update(
+            _ids(session, sa.select(InteractionViewer.mailbox_id).where(InteractionViewer.interaction_id.in_(chunk)))
+        )
     mailboxes.update(_ids(session, sa.select(FollowUp.owner_mailbox_id).where(FollowUp.id.in_(follow_ups))))
-    return ErasurePlan(subject, tuple(addresses), tuple(sorted(names)), contacts, tasks, tuple(sorted(mailboxes)),
-                       tuple(removed), tuple(kept), tuple(rel_ids), tuple(sorted(set(follow_ups))))
+    return ErasurePlan(
+        subject,
+        tuple(addresses),
+        tuple(sorted(names)),
+        contacts,
+        tasks,
+        tuple(sorted(mailboxes)),
+        tuple(removed),
+        tuple(kept),
+        tuple(rel_ids),
+        tuple(sorted(set(follow_ups))),
+    )
 
 
 def leased_mailboxes(session: Session, mailbox_ids: Sequence[int], now: datetime) -> list[int]:
     """Which of these mailboxes a daemon is syncing now (a live lease)."""
-    return sorted(session.scalars(sa.select(MailboxLease.mailbox_id).where(
-        MailboxLease.mailbox_id.in_(mailbox_ids), MailboxLease.holder.is_not(None),
-        MailboxLease.expires_at > now)))
+    return sorted(
+        session.scalars(
+            sa.select(MailboxLease.mailbox_id).where(
+                MailboxLease.mailbox_id.in_(mailbox_ids),
+                MailboxLease.holder.is_not(None),
+                MailboxLease.expires_at > now,
+            )
+        )
+    )
 
 
 def begin(session: Session, plan: ErasurePlan, actor: str, now: datetime) -> int:
@@ -248,13 +323,19 @@ def begin(session: Session, plan: ErasurePlan, actor: str, now: datetime) -> int
         raise ErasureRefused(
             f"a daemon is syncing mailbox{'es' if len(held) > 1 else ''} {', '.join(map(str, held))} "
             "that hold this person's data. Fix: run the erasure again once that sync has finished "
-            "(`relsync status` shows it), or stop the daemon; nothing was erased")
+            "(`relsync status` shows it), or stop the daemon; nothing was erased"
+        )
     suppress(session, plan.addresses, "erasure")
     journal = Erasure(subject_hash=plan.subject.subject_hash, actor=actor[:128], started_at=now)
     session.add(journal)
     session.flush()
-    audit.record(session, "erasure", "started", subject=f"erasure:{journal.id}",
-                 detail={"subject_hash": plan.subject.subject_hash, **plan.summary()})
+    audit.record(
+        session,
+        "erasure",
+        "started",
+        subject=f"erasure:{journal.id}",
+        detail={"subject_hash": plan.subject.subject_hash, **plan.summary()},
+    )
     return journal.id
 
 
@@ -270,7 +351,8 @@ def erase_store(session: Session, plan: ErasurePlan, keep_transactions: bool) ->
     n["interaction_participants"] = _delete(session, p, sa.or_(p.person_id.in_(people), p.address.in_(plan.addresses)))
     for chunk in chunked(list(plan.removed_interactions)):
         n["item_links"] = n.get("item_links", 0) + _delete(
-            session, ItemLink, ItemLink.entity_type == EntityType.INTERACTION, ItemLink.entity_id.in_(chunk))
+            session, ItemLink, ItemLink.entity_type == EntityType.INTERACTION, ItemLink.entity_id.in_(chunk)
+        )
         _delete(session, p, p.interaction_id.in_(chunk))
         _delete(session, InteractionViewer, InteractionViewer.interaction_id.in_(chunk))
         n["interactions"] = n.get("interactions", 0) + _delete(session, Interaction, Interaction.id.in_(chunk))
@@ -285,7 +367,8 @@ def erase_store(session: Session, plan: ErasurePlan, keep_transactions: bool) ->
     # One statement per entity type: each uses the (entity_type, entity_id) index (an OR would scan).
     for entity_type, ids in ((EntityType.PERSON, people), (EntityType.TASK, follow_ups)):
         n["item_links"] = n.get("item_links", 0) + _delete(
-            session, ItemLink, ItemLink.entity_type == entity_type, ItemLink.entity_id.in_(ids))
+            session, ItemLink, ItemLink.entity_type == entity_type, ItemLink.entity_id.in_(ids)
+        )
     n["follow_ups"] = _delete(session, FollowUp, FollowUp.id.in_(follow_ups))
     _delete(session, CategoryOverride, CategoryOverride.relationship_id.in_(rels))
     _delete(session, OwnershipChange, OwnershipChange.relationship_id.in_(rels))
@@ -293,16 +376,27 @@ def erase_store(session: Session, plan: ErasurePlan, keep_transactions: bool) ->
     n["relationships"] = _delete(session, Relationship, Relationship.id.in_(rels))
     for kind, ids in ((MatchKind.PERSON, people), (MatchKind.ORGANIZATION, orgs)):
         n["match_candidates"] = n.get("match_candidates", 0) + _delete(
-            session, MatchCandidate, MatchCandidate.kind == kind,
-            sa.or_(MatchCandidate.a_id.in_(ids), MatchCandidate.b_id.in_(ids)))
+            session,
+            MatchCandidate,
+            MatchCandidate.kind == kind,
+            sa.or_(MatchCandidate.a_id.in_(ids), MatchCandidate.b_id.in_(ids)),
+        )
         n["merge_audit"] = n.get("merge_audit", 0) + _delete(
-            session, MergeAudit, MergeAudit.kind == kind,
-            sa.or_(MergeAudit.survivor_id.in_(ids), MergeAudit.merged_id.in_(ids)))
+            session,
+            MergeAudit,
+            MergeAudit.kind == kind,
+            sa.or_(MergeAudit.survivor_id.in_(ids), MergeAudit.merged_id.in_(ids)),
+        )
     t = Transaction
     theirs = sa.or_(t.person_id.in_(people), t.organisation_id.in_(orgs), t.customer_key.in_(plan.addresses))
     if keep_transactions:
-        n["transactions_anonymised"] = int(session.execute(sa.update(t).where(theirs).values(
-            person_id=None, organisation_id=None, matched_by=None, customer_key="erased")).rowcount)  # type: ignore[attr-defined]
+        n["transactions_anonymised"] = int(
+            session.execute(
+                sa.update(t)
+                .where(theirs)
+                .values(person_id=None, organisation_id=None, matched_by=None, customer_key="erased")
+            ).rowcount  # type: ignore[attr-defined]
+        )
     else:
         n["transactions"] = _delete(session, t, theirs)
     n["email_addresses"] = _delete(session, EmailAddress, EmailAddress.person_id.in_(people))
@@ -313,7 +407,9 @@ def erase_store(session: Session, plan: ErasurePlan, keep_transactions: bool) ->
     if orgs:
         session.execute(sa.update(Person).where(Person.organisation_id.in_(orgs)).values(organisation_id=None))
         session.execute(sa.update(Organisation).where(Organisation.parent_id.in_(orgs)).values(parent_id=None))
-        session.execute(sa.update(Organisation).where(Organisation.merged_into_id.in_(orgs)).values(merged_into_id=None))
+        session.execute(
+            sa.update(Organisation).where(Organisation.merged_into_id.in_(orgs)).values(merged_into_id=None)
+        )
         _delete(session, OrganisationDomain, OrganisationDomain.organisation_id.in_(orgs))
         n["organisations"] = _delete(session, Organisation, Organisation.id.in_(orgs))
     n["mentions_scrubbed"] = _scrub_mentions(session, plan)
@@ -325,8 +421,11 @@ def _scrub_mentions(session: Session, plan: ErasurePlan) -> int:
     ("Referred By"), an owner written as their address."""
     needles = plan.names + plan.addresses
     count = 0
-    for rel in session.scalars(sa.select(Relationship).where(sa.or_(
-            Relationship.referred_by.is_not(None), Relationship.owner.in_(plan.addresses)))):
+    for rel in session.scalars(
+        sa.select(Relationship).where(
+            sa.or_(Relationship.referred_by.is_not(None), Relationship.owner.in_(plan.addresses))
+        )
+    ):
         if mentions(rel.referred_by, needles):
             rel.referred_by = None
             count += 1
@@ -348,10 +447,28 @@ def finish(session: Session, erasure_id: int, receipt: dict[str, Any], now: date
     journal = session.get_one(Erasure, erasure_id)
     journal.finished_at = now
     journal.receipt = receipt
-    audit.record(session, "erasure", "finished", subject=f"erasure:{erasure_id}",
-                 detail={"store": receipt.get("store"), "exchange": receipt.get("exchange")})
+    audit.record(
+        session,
+        "erasure",
+        "finished",
+        subject=f"erasure:{erasure_id}",
+        detail={"store": receipt.get("store"), "exchange": receipt.get("exchange")},
+    )
 
 
-__all__ = ["ContactTarget", "ErasurePlan", "ErasureRefused", "Subject", "TaskTarget", "begin", "erase_store",
-           "find_subject", "finish", "finished_erasure", "leased_mailboxes", "plan_erasure", "subject_hash",
-           "utcnow"]
+__all__ = [
+    "ContactTarget",
+    "ErasurePlan",
+    "ErasureRefused",
+    "Subject",
+    "TaskTarget",
+    "begin",
+    "erase_store",
+    "find_subject",
+    "finish",
+    "finished_erasure",
+    "leased_mailboxes",
+    "plan_erasure",
+    "subject_hash",
+    "utcnow",
+]

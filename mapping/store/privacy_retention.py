@@ -44,8 +44,12 @@ class RetentionReport:
     key_dates_updated: int = 0
 
     def as_dict(self) -> dict[str, Any]:
-        return {"dry_run": self.dry_run, "interactions": dict(self.interactions),
-                "archived_relationships": self.archived_relationships, "key_dates_updated": self.key_dates_updated}
+        return {
+            "dry_run": self.dry_run,
+            "interactions": dict(self.interactions),
+            "archived_relationships": self.archived_relationships,
+            "key_dates_updated": self.key_dates_updated,
+        }
 
 
 def _count(session: Session, query: sa.Select[Any]) -> int:
@@ -57,19 +61,25 @@ def run_retention(session: Session, policy: RetentionPolicy, now: datetime, dry_
     report = RetentionReport(dry_run)
     limits = cutoffs(policy, now)
     for kind, limit in limits.items():
-        old = sa.select(Interaction.id).where(Interaction.kind == InteractionKind(kind),
-                                              Interaction.occurred_at < limit)
+        old = sa.select(Interaction.id).where(
+            Interaction.kind == InteractionKind(kind), Interaction.occurred_at < limit
+        )
         n = _count(session, old)
         report.interactions[kind] = n
         if dry_run or not n:
             continue
-        session.execute(sa.delete(ItemLink).where(ItemLink.entity_type == EntityType.INTERACTION,
-                                                  ItemLink.entity_id.in_(old.scalar_subquery())))
-        session.execute(sa.delete(InteractionParticipant).where(
-            InteractionParticipant.interaction_id.in_(old.scalar_subquery())))
+        session.execute(
+            sa.delete(ItemLink).where(
+                ItemLink.entity_type == EntityType.INTERACTION, ItemLink.entity_id.in_(old.scalar_subquery())
+            )
+        )
+        session.execute(
+            sa.delete(InteractionParticipant).where(InteractionParticipant.interaction_id.in_(old.scalar_subquery()))
+        )
         session.execute(sa.delete(InteractionViewer).where(InteractionViewer.interaction_id.in_(old.scalar_subquery())))
-        session.execute(sa.delete(Interaction).where(Interaction.kind == InteractionKind(kind),
-                                                     Interaction.occurred_at < limit))
+        session.execute(
+            sa.delete(Interaction).where(Interaction.kind == InteractionKind(kind), Interaction.occurred_at < limit)
+        )
     archive_limit = cutoff(policy.archived_relationship_days, now)
     if archive_limit is not None:
         last = sa.func.coalesce(Relationship.latest_interaction_at, Relationship.classified_at, Relationship.updated_at)
@@ -79,8 +89,11 @@ def run_retention(session: Session, policy: RetentionPolicy, now: datetime, dry_
         if ids and not dry_run:
             for chunk in chunked(ids):
                 follow_ups = sa.select(FollowUp.id).where(FollowUp.relationship_id.in_(chunk)).scalar_subquery()
-                session.execute(sa.delete(ItemLink).where(ItemLink.entity_type == EntityType.TASK,
-                                                          ItemLink.entity_id.in_(follow_ups)))
+                session.execute(
+                    sa.delete(ItemLink).where(
+                        ItemLink.entity_type == EntityType.TASK, ItemLink.entity_id.in_(follow_ups)
+                    )
+                )
                 for model in (FollowUp, CategoryOverride, OwnershipChange, ClassificationChange):
                     session.execute(sa.delete(model).where(model.relationship_id.in_(chunk)))
                 session.execute(sa.delete(Relationship).where(Relationship.id.in_(chunk)))
@@ -93,20 +106,32 @@ def run_retention(session: Session, policy: RetentionPolicy, now: datetime, dry_
 
 def _refresh_key_dates(session: Session, newest_cutoff: datetime) -> int:
     """Relationships whose latest interaction may have gone get their key dates from what remains."""
-    affected = {r.id: r for r in session.scalars(sa.select(Relationship).where(
-        Relationship.latest_interaction_at.is_not(None), Relationship.latest_interaction_at < newest_cutoff))}
+    affected = {
+        r.id: r
+        for r in session.scalars(
+            sa.select(Relationship).where(
+                Relationship.latest_interaction_at.is_not(None), Relationship.latest_interaction_at < newest_cutoff
+            )
+        )
+    }
     if not affected:
         return 0
     dates: dict[int, list[datetime]] = {i: [] for i in affected}
     p, i = InteractionParticipant, Interaction
     for chunk in chunked(list(affected)):
-        on_org = (sa.select(Relationship.id, i.occurred_at)
-                  .join(Person, Person.organisation_id == Relationship.organisation_id)
-                  .join(p, p.person_id == Person.id).join(i, i.id == p.interaction_id)
-                  .where(Relationship.id.in_(chunk)))
-        on_person = (sa.select(Relationship.id, i.occurred_at)
-                     .join(p, p.person_id == Relationship.person_id).join(i, i.id == p.interaction_id)
-                     .where(Relationship.id.in_(chunk)))
+        on_org = (
+            sa.select(Relationship.id, i.occurred_at)
+            .join(Person, Person.organisation_id == Relationship.organisation_id)
+            .join(p, p.person_id == Person.id)
+            .join(i, i.id == p.interaction_id)
+            .where(Relationship.id.in_(chunk))
+        )
+        on_person = (
+            sa.select(Relationship.id, i.occurred_at)
+            .join(p, p.person_id == Relationship.person_id)
+            .join(i, i.id == p.interaction_id)
+            .where(Relationship.id.in_(chunk))
+        )
         for query in (on_org, on_person):
             for rel_id, occurred in session.execute(query):
                 dates[rel_id].append(occurred)

@@ -34,10 +34,16 @@ def readiness(dialect: str, revision: str | None, has_tables: bool, newest: str,
             return "create"
         return "the store (store.url) has no relsync tables yet. Fix: run `relsync db upgrade` once"
     if revision is None:
-        return ("the store (store.url) has tables but no relsync schema revision. Fix: point store.url at "
-                "relsync's database, or run `relsync db upgrade` on an empty one")
+        return (
+            "the store (store.url) has tables but no relsync schema revision. Fix: point store.url at "
+            "relsync's database, or run `relsync db upgrade` on an empty one"
+        )
     if not known:
-        return (f"the store (store.url) is at schema revision {revision}, which this relsync does not know "
-                "(a newer relsync migrated it). Fix: run that newer relsync, or `relsync db downgrade` with it")
-    return (f"the store (store.url) is at schema revision {revision}, this relsync needs {newest}. "
-            "Fix: run `relsync db upgrade` (with every daemon stopped)")
+        return (
+            f"the store (store.url) is at schema revision {revision}, which this relsync does not know "
+            "(a newer relsync migrated it). Fix: run that newer relsync, or `relsync db downgrade` with it"
+        )
+    return (
+        f"the store (store.url) is at schema revision {revision}, this relsync needs {newest}. "
+        "Fix: run `relsync db upgrade` (with every daemon stopped)"
+    )

@@ -353,12 +353,19 @@ def store_totals(store: Store) -> StoreTotals:
                 ("relationships", m.Relationship, ()),
             )
         }
-        merged = s.scalar(sa.select(sa.func.count()).select_from(m.MergeAudit)
-                          .where(m.MergeAudit.action == "merge", m.MergeAudit.undone_at.is_(None)))
-        queued = s.scalar(sa.select(sa.func.count()).select_from(m.MatchCandidate)
-                          .where(m.MatchCandidate.status == m.MatchStatus.PENDING))
+        merged = s.scalar(
+            sa.select(sa.func.count())
+            .select_from(m.MergeAudit)
+            .where(m.MergeAudit.action == "merge", m.MergeAudit.undone_at.is_(None))
+        )
+        queued = s.scalar(
+            sa.select(sa.func.count())
+            .select_from(m.MatchCandidate)
+            .where(m.MatchCandidate.status == m.MatchStatus.PENDING)
+        )
         tasks, owners = s.execute(
-            sa.select(sa.func.count(), sa.func.count(sa.distinct(m.FollowUp.owner_mailbox_id)))
-            .where(m.FollowUp.status == m.FollowUpStatus.OPEN, m.FollowUp.created_in_exchange_at.is_not(None))
+            sa.select(sa.func.count(), sa.func.count(sa.distinct(m.FollowUp.owner_mailbox_id))).where(
+                m.FollowUp.status == m.FollowUpStatus.OPEN, m.FollowUp.created_in_exchange_at.is_not(None)
+            )
         ).one()
     return StoreTotals(counts, int(merged or 0), int(queued or 0), int(tasks), int(owners))

@@ -53,8 +53,13 @@ def _describe(session: Session, kind: MatchKind, record_id: int) -> dict[str, An
     domains = list(
         session.scalars(sa.select(OrganisationDomain.domain).where(OrganisationDomain.organisation_id == record_id))
     )
-    return {"id": record_id, "name": org.name, "domains": domains, "website": org.website,
-            "merged_into": org.merged_into_id}
+    return {
+        "id": record_id,
+        "name": org.name,
+        "domains": domains,
+        "website": org.website,
+        "merged_into": org.merged_into_id,
+    }
 
 
 def _pair_row(session: Session, c: MatchCandidate) -> dict[str, Any]:

@@ -331,9 +331,19 @@ def import_sales_history(
     inserted = _insert(session, values)
     result.duplicates += len(values) - inserted
     result.imported = inserted
-    audit.record(session, "import", "transactions", reason="sales history import",
-                 detail={"rows": len(rows), "imported": inserted, "duplicates": result.duplicates,
-                         "unmatched": len(result.unmatched), "file_name_hash": audit.audit_file_hash(source_file)})
+    audit.record(
+        session,
+        "import",
+        "transactions",
+        reason="sales history import",
+        detail={
+            "rows": len(rows),
+            "imported": inserted,
+            "duplicates": result.duplicates,
+            "unmatched": len(result.unmatched),
+            "file_name_hash": audit.audit_file_hash(source_file),
+        },
+    )
     return result
 
 

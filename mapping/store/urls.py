@@ -53,8 +53,10 @@ def check_store_url(url: str) -> str | None:
         why = "its port is not a number" if "int()" in str(exc) else "it cannot be parsed"
         return f"not a database URL: {why} (got {masked_url(url)!r})"
     except ArgumentError:
-        return (f"not a database URL SQLAlchemy can read (got {masked_url(url)!r}); write it like "
-                "sqlite:///relsync.db or postgresql+psycopg://user@host:5432/relsync")
+        return (
+            f"not a database URL SQLAlchemy can read (got {masked_url(url)!r}); write it like "
+            "sqlite:///relsync.db or postgresql+psycopg://user@host:5432/relsync"
+        )
     return None
 
 

@@ -35,8 +35,9 @@ def category_plan(session: Session, wanted: Mapping[int, Sequence[str]]) -> list
     if not wanted:
         return []
     return [
-        PlannedCategories(c.link_id, c.mailbox, c.item_id, c.change_key, c.categories, tuple(wanted[c.person_id]),
-                          c.written)
+        PlannedCategories(
+            c.link_id, c.mailbox, c.item_id, c.change_key, c.categories, tuple(wanted[c.person_id]), c.written
+        )
         for c in live_contact_links(session, by_mailbox=True)
         if c.person_id in wanted
     ]
@@ -61,8 +62,12 @@ def record_written_categories(session: Session, written: Iterable[tuple[int, Seq
     ]
     if params:
         session.execute(sa.update(ItemLink), params)
-        audit.exchange_writes(session, "categories", ((f"link:{p['id']}", {"categories": p["categories"]})
-                                                      for p in params), reason="classification write-back")
+        audit.exchange_writes(
+            session,
+            "categories",
+            ((f"link:{p['id']}", {"categories": p["categories"]}) for p in params),
+            reason="classification write-back",
+        )
     return len(params)
 
 

@@ -23,15 +23,33 @@ def addin() -> None:
 
 
 @addin.command("manifest")
-@click.option("--url", required=True, metavar="https://HOST",
-              help="The address Outlook reaches relsync serve at (HTTPS), e.g. https://relsync.example.com.")
-@click.option("--format", "fmt", type=click.Choice(["xml", "json"]), default="xml", show_default=True,
-              help="xml: the add-in-only manifest (Exchange Server New-App, Microsoft 365); json: the unified "
-                   "manifest (Microsoft 365 Integrated Apps).")
-@click.option("--api-client-id", default=None, metavar="GUID",
-              help="json only: relsync's API app registration in Entra ID (webApplicationInfo, for nested app auth).")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
-              help="File to write (default: stdout), replaced only when complete.")
+@click.option(
+    "--url",
+    required=True,
+    metavar="https://HOST",
+    help="The address Outlook reaches relsync serve at (HTTPS), e.g. https://relsync.example.com.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["xml", "json"]),
+    default="xml",
+    show_default=True,
+    help="xml: the add-in-only manifest (Exchange Server New-App, Microsoft 365); json: the unified "
+    "manifest (Microsoft 365 Integrated Apps).",
+)
+@click.option(
+    "--api-client-id",
+    default=None,
+    metavar="GUID",
+    help="json only: relsync's API app registration in Entra ID (webApplicationInfo, for nested app auth).",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File to write (default: stdout), replaced only when complete.",
+)
 def manifest(url: str, fmt: str, api_client_id: str | None, output: Path | None) -> None:
     """Write the add-in's manifest for relsync at --url."""
     from scheduler.web.addin.manifest import ManifestError, json_manifest_text, xml_manifest

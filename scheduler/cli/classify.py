@@ -31,7 +31,9 @@ def explain(ctx: Context, name_or_email: str, as_json: bool) -> None:
     if len(name_or_email) > MAX_QUERY_CHARS:
         raise click.BadParameter(
             f"{len(name_or_email):,} characters, longer than any name or e-mail address relsync stores (at most "
-            f"{MAX_QUERY_CHARS}). Fix: give an e-mail address, or a name or part of it", param_hint="NAME_OR_EMAIL")
+            f"{MAX_QUERY_CHARS}). Fix: give an e-mail address, or a name or part of it",
+            param_hint="NAME_OR_EMAIL",
+        )
     from scheduler.followups_job import business_store, followup_policy
 
     loaded = ctx.config()
@@ -40,15 +42,17 @@ def explain(ctx: Context, name_or_email: str, as_json: bool) -> None:
         with store.session() as s:
             found = [explain_relationship(s, rel) for rel in find_relationships(s, name_or_email)]
         # The business case: key dates, referrals, group, what matters, next offer, contact pressure.
-        business = business_store(store, loaded).explain([int(e["id"]) for e in found], followup_policy(loaded),
-                                                         datetime.now(UTC))
+        business = business_store(store, loaded).explain(
+            [int(e["id"]) for e in found], followup_policy(loaded), datetime.now(UTC)
+        )
         for e in found:
             e["business"] = business.get(int(e["id"]))
     finally:
         store.dispose()
     if not found:
-        raise click.ClickException(f"no organisation or person matches {name_or_email!r} "
-                                   "(try an e-mail address, or part of the name)")
+        raise click.ClickException(
+            f"no organisation or person matches {name_or_email!r} (try an e-mail address, or part of the name)"
+        )
     if as_json:
         click.echo(json.dumps(found, indent=2, ensure_ascii=False))
         return
@@ -64,17 +68,22 @@ def _print(e: dict[str, Any]) -> None:
     if e["classified_at"] is None:
         click.echo("  not classified yet: run `relsync run-once`")
         return
-    click.echo(f"  result: {r['type']}, {r['status']}, value {r['value_percent']:g} % ({r['tier']}), "
-               f"potential {r['potential']}" + (f", owner {r['owner']}" if r["owner"] else "")
-               + f"  [classified {e['classified_at']}]")
+    click.echo(
+        f"  result: {r['type']}, {r['status']}, value {r['value_percent']:g} % ({r['tier']}), "
+        f"potential {r['potential']}"
+        + (f", owner {r['owner']}" if r["owner"] else "")
+        + f"  [classified {e['classified_at']}]"
+    )
     rank = f", rank {e['value_rank']}" if e["value_rank"] is not None else ""
     click.echo(f"  value: net revenue {e['net_revenue']}{rank}")
     signals = ", ".join(f"{name} {points:+g}" for name, points in e["potential_signals"]) or "no signal"
     click.echo(f"  potential: score {e['potential_score']:g} ({signals})")
     click.echo("  rules fired: " + (", ".join(e["fired_rules"]) or "none"))
     live = [o for o in e["overrides"] if o["removed_at"] is None]
-    click.echo("  staff overrides: " + (", ".join(f"{o['dimension']} = {o['value']} (by {o['mailbox']}, "
-                                                  f"{o['set_at']})" for o in live) or "none"))
+    click.echo(
+        "  staff overrides: "
+        + (", ".join(f"{o['dimension']} = {o['value']} (by {o['mailbox']}, {o['set_at']})" for o in live) or "none")
+    )
     if e["overridden"]:
         click.echo("  overridden: " + ", ".join(e["overridden"]))
     for note in e["notes"]:
@@ -100,18 +109,24 @@ def _print_business(b: dict[str, Any] | None) -> None:
         click.echo(f"  on the open follow-up: {line}")
     if kd["lapse"] is not None:
         lp = kd["lapse"]
-        click.echo(f"  buying: {'lapsed' if lp['lapsed'] else 'not lapsed'}, {lp['days_since_last_order']} days since "
-                   f"the last order (threshold {lp['threshold_days']:g} days: {lp['basis']})")
+        click.echo(
+            f"  buying: {'lapsed' if lp['lapsed'] else 'not lapsed'}, {lp['days_since_last_order']} days since "
+            f"the last order (threshold {lp['threshold_days']:g} days: {lp['basis']})"
+        )
     r = b["referrals"]
     if r["referred_by"]:
         click.echo(f"  referred by: {r['referred_by']}")
     if r["referred_count"]:
-        click.echo(f"  referrals: {r['referred_count']} customer(s) referred, who brought {r['referred']}; "
-                   f"credited {r['credited']} on top of its own {r['own']}")
+        click.echo(
+            f"  referrals: {r['referred_count']} customer(s) referred, who brought {r['referred']}; "
+            f"credited {r['credited']} on top of its own {r['own']}"
+        )
     g = b["group"]
     if g["percent"] is not None:
-        click.echo(f"  group: {g['root']}, revenue {g['revenue']} ({g['percent']} % of all)"
-                   + (f"; warning: {g['warning']}" if g["warning"] else ""))
+        click.echo(
+            f"  group: {g['root']}, revenue {g['revenue']} ({g['percent']} % of all)"
+            + (f"; warning: {g['warning']}" if g["warning"] else "")
+        )
     for line in b["next_offer"]:
         click.echo(f"  offer next: {line}")
     if b["contact_pressure"]:

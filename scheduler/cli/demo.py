@@ -20,8 +20,13 @@ from scheduler.logs import configure_logging
 @click.option("--seed", default=7, show_default=True)
 @click.option("--mailboxes", default=5, show_default=True)
 @click.option("--scale", default="small", show_default=True)
-@click.option("--backend", type=click.Choice(["ews", "graph"]), default="ews", show_default=True,
-              help="Reach the fake mailboxes over EWS or over Microsoft Graph.")
+@click.option(
+    "--backend",
+    type=click.Choice(["ews", "graph"]),
+    default="ews",
+    show_default=True,
+    help="Reach the fake mailboxes over EWS or over Microsoft Graph.",
+)
 def demo(directory: Path, seed: int, mailboxes: int, scale: str, backend: str) -> None:
     """Start the fake Exchange with a generated company, and run the main job against it."""
     from connector.fake.company.generator import build_company
@@ -33,8 +38,16 @@ def demo(directory: Path, seed: int, mailboxes: int, scale: str, backend: str) -
         graph = start_fake_graph(server) if backend == "graph" else None
         config_path = directory / "relsync.toml"
         addresses = [m.email for m in company.mailboxes()]
-        write_fake_config(config_path, server.url, server.username, server.password, addresses, company.domain,
-                          graph=graph, label="--dir")
+        write_fake_config(
+            config_path,
+            server.url,
+            server.username,
+            server.password,
+            addresses,
+            company.domain,
+            graph=graph,
+            label="--dir",
+        )
         _add_demo_console(config_path, addresses)
         loaded = load_config(config_path)
         configure_logging("WARNING", "console")
@@ -54,8 +67,10 @@ def demo(directory: Path, seed: int, mailboxes: int, scale: str, backend: str) -
         _print_store_totals(loaded.config.store.url)
         _print_business(loaded)
         click.echo(f"config written to {config_path}: try `relsync --config {config_path} status`")
-        click.echo(f"web console: `relsync --config {config_path} serve`, then open http://127.0.0.1:8080/ and "
-                   f"sign in as {addresses[0]} (admin; demo sign-in, loopback only)")
+        click.echo(
+            f"web console: `relsync --config {config_path} serve`, then open http://127.0.0.1:8080/ and "
+            f"sign in as {addresses[0]} (admin; demo sign-in, loopback only)"
+        )
         for stop in graph.stoppers if graph is not None else ():
             stop()
 
@@ -66,9 +81,11 @@ def _add_demo_console(config_path: Path, addresses: list[str]) -> None:
     from mapping.files import write_text_atomically
 
     admin, manager, staff = addresses[:1], addresses[1:2], addresses[2:]
-    section = ("\n# The web console (`relsync serve`): demo sign-in, loopback only. See README, \"Web console\".\n"
-               f'[web]\nauth = "dev"\nlisten = "127.0.0.1:8080"\n\n[web.roles]\nadmin = {json.dumps(admin)}\n'
-               f"manager = {json.dumps(manager)}\nstaff = {json.dumps(staff)}\n")
+    section = (
+        '\n# The web console (`relsync serve`): demo sign-in, loopback only. See README, "Web console".\n'
+        f'[web]\nauth = "dev"\nlisten = "127.0.0.1:8080"\n\n[web.roles]\nadmin = {json.dumps(admin)}\n'
+        f"manager = {json.dumps(manager)}\nstaff = {json.dumps(staff)}\n"
+    )
     write_text_atomically(config_path, config_path.read_text(encoding="utf-8") + section, label="--dir")
 
 
@@ -97,10 +114,13 @@ def _print_store_totals(url: str) -> None:
     finally:
         store.dispose()
     click.echo("store now holds: " + ", ".join(f"{n} {label}" for label, n in totals.counts.items()))
-    click.echo(f"duplicates: {totals.merged} merged by rule, {totals.queued} waiting for review "
-               "(`relsync duplicates list`)")
-    click.echo(f"follow-ups: {totals.open_follow_ups} open tasks in {totals.owners_with_follow_ups} owners' "
-               "Tasks folders (`relsync followups`)")
+    click.echo(
+        f"duplicates: {totals.merged} merged by rule, {totals.queued} waiting for review (`relsync duplicates list`)"
+    )
+    click.echo(
+        f"follow-ups: {totals.open_follow_ups} open tasks in {totals.owners_with_follow_ups} owners' "
+        "Tasks folders (`relsync followups`)"
+    )
 
 
 def _print_business(loaded: LoadedConfig) -> None:
@@ -116,9 +136,11 @@ def _print_business(loaded: LoadedConfig) -> None:
     finally:
         store.dispose()
     kinds = {"thank_you": "thank-you", "win_back": "win-back", "referral_ack": "referral acknowledgement"}
-    click.echo("business case: " + ", ".join(f"{summary.open_by_kind.get(k, 0)} {label} task(s)"
-                                             for k, label in kinds.items())
-               + " (`relsync followups`; each task body says why now and what to offer next)")
+    click.echo(
+        "business case: "
+        + ", ".join(f"{summary.open_by_kind.get(k, 0)} {label} task(s)" for k, label in kinds.items())
+        + " (`relsync followups`; each task body says why now and what to offer next)"
+    )
     for warning in summary.warnings:
         click.echo(f"concentration: {warning}")
     if summary.problems:

@@ -29,11 +29,18 @@ OUTPUT_LABEL = "--output"
 @cli.command("export")
 @click.argument("what", type=click.Choice(["people", "organizations", "interactions", "relationships"]))
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
-              help="File (default: stdout), replaced only when the export is complete; created 0600.")
-@click.option("--raw", is_flag=True,
-              help="CSV cells exactly as stored: no quote before a value starting with =, +, -, @, tab or CR "
-                   "(for machine consumers; spreadsheets would run such cells as formulas).")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File (default: stdout), replaced only when the export is complete; created 0600.",
+)
+@click.option(
+    "--raw",
+    is_flag=True,
+    help="CSV cells exactly as stored: no quote before a value starting with =, +, -, @, tab or CR "
+    "(for machine consumers; spreadsheets would run such cells as formulas).",
+)
 @pass_ctx
 def export(ctx: Context, what: str, fmt: str, output: Path | None, raw: bool) -> None:
     """Export people, organizations, interactions or relationships (type, status, value %, tier, potential,
@@ -73,9 +80,11 @@ def own_files(loaded: LoadedConfig) -> dict[Path, str]:
     secrets = {
         "exchange.password_file": config.exchange.password_file if config.exchange else None,
         "exchange.oauth.client_secret_file": config.exchange.oauth.client_secret_file
-        if config.exchange and config.exchange.oauth else None,
+        if config.exchange and config.exchange.oauth
+        else None,
         "exchange.oauth.certificate_file": config.exchange.oauth.certificate_file
-        if config.exchange and config.exchange.oauth else None,
+        if config.exchange and config.exchange.oauth
+        else None,
         "graph.client_secret_file": config.graph.client_secret_file if config.graph else None,
         "graph.certificate_file": config.graph.certificate_file if config.graph else None,
         "identity.calibration_file": config.identity.calibration_file,
@@ -97,5 +106,6 @@ def refuse_own_files(output: Path, loaded: LoadedConfig) -> None:
             except OSError:
                 same = False
         if same:
-            raise FileWriteError(output, f"is {what}, which the export would replace",
-                                 "choose another file for the export", OUTPUT_LABEL)
+            raise FileWriteError(
+                output, f"is {what}, which the export would replace", "choose another file for the export", OUTPUT_LABEL
+            )

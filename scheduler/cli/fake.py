@@ -61,7 +61,10 @@ def fake_exchange(
     stoppers: list[Callable[[], None]] = [server.stop]
     addresses = [m.email for m in company.mailboxes()]
     line: dict[str, Any] = {
-        "endpoint": server.url, "username": server.username, "password": server.password, "mailboxes": addresses,
+        "endpoint": server.url,
+        "username": server.username,
+        "password": server.password,
+        "mailboxes": addresses,
     }
     try:
         graph: FakeGraphEndpoint | None = None
@@ -70,8 +73,9 @@ def fake_exchange(
             stoppers[:0] = graph.stoppers
             line.update(graph.public())
         if write_config_path is not None:
-            write_fake_config(write_config_path, server.url, server.username, server.password, addresses,
-                              company.domain, graph=graph)
+            write_fake_config(
+                write_config_path, server.url, server.username, server.password, addresses, company.domain, graph=graph
+            )
             line["sales_history"] = str(write_sales_history(write_config_path, company))
         # Handlers first: whoever reads the line may signal us the moment it arrives.
         stop = threading.Event()
@@ -98,8 +102,13 @@ class FakeGraphEndpoint:
     stoppers: list[Callable[[], None]]
 
     def public(self) -> dict[str, str]:
-        return {"graph_url": self.graph_url, "authority_host": self.authority_host, "tenant_id": self.tenant_id,
-                "client_id": self.client_id, "ca_file": self.ca_file}
+        return {
+            "graph_url": self.graph_url,
+            "authority_host": self.authority_host,
+            "tenant_id": self.tenant_id,
+            "client_id": self.client_id,
+            "ca_file": self.ca_file,
+        }
 
 
 def start_fake_graph(exchange: Any, host: str = "127.0.0.1", scope: set[str] | None = None) -> FakeGraphEndpoint:
@@ -121,13 +130,20 @@ def start_fake_graph(exchange: Any, host: str = "127.0.0.1", scope: set[str] | N
     # Both certificates go into one CA file: the config trusts it for the token service and for Graph.
     ca_file = Path(str(graph.ca_file)).with_name("relsync-fake-ca.pem")
     write_text_atomically(ca_file, Path(str(idp.ca_file)).read_text() + Path(str(graph.ca_file)).read_text())
-    return FakeGraphEndpoint(graph.base_url, idp.authority_host, idp.tenant, client_id, client_secret,
-                             str(ca_file), [graph.stop, idp.stop])
+    return FakeGraphEndpoint(
+        graph.base_url, idp.authority_host, idp.tenant, client_id, client_secret, str(ca_file), [graph.stop, idp.stop]
+    )
 
 
 def write_fake_config(
-    path: Path, endpoint: str, username: str, password: str, mailboxes: list[str], domain: str,
-    graph: FakeGraphEndpoint | None = None, label: str = "--write-config",
+    path: Path,
+    endpoint: str,
+    username: str,
+    password: str,
+    mailboxes: list[str],
+    domain: str,
+    graph: FakeGraphEndpoint | None = None,
+    label: str = "--write-config",
 ) -> None:
     """Write a complete config for the fake server; the password (or the app's client secret, with
     ``graph``) goes to a 0600 file beside it. ``label``: the argument that named ``path``, for errors."""

@@ -56,7 +56,9 @@ pass_ctx = click.make_pass_decorator(Context)
     help="The TOML configuration file.",
 )
 @click.option(
-    "--no-color", "no_color", is_flag=True,
+    "--no-color",
+    "no_color",
+    is_flag=True,
     help="No colour codes in logs and tables (as NO_COLOR=1 does; files and pipes never get them).",
 )
 @click.pass_context
@@ -74,5 +76,3 @@ def terminal_console() -> Any:
 
     console = Console()
     return console if console.is_terminal else Console(width=140)
-
-

@@ -157,8 +157,9 @@ def match_pairs(ctx: Context, file: Path, as_json: bool, expert_weights: bool) -
     # Scoring a file needs neither Exchange nor the store: the config's thresholds when there is one.
     # Scoring labelled pairs reads no store: it works before the first sync.
     limits = thresholds(ctx.config(store=False)) if ctx.config_path.exists() else DEFAULT_THRESHOLDS
-    calibrations = (None if expert_weights or not ctx.config_path.exists()
-                    else configured_calibration(ctx.config(store=False)))
+    calibrations = (
+        None if expert_weights or not ctx.config_path.exists() else configured_calibration(ctx.config(store=False))
+    )
     pairs, problems = parse_pairs(file.read_text(encoding="utf-8"))
     scored = score_pairs(pairs, limits, calibrations)
     for s in scored:

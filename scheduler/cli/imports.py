@@ -39,8 +39,9 @@ def import_transactions_cmd(ctx: Context, file: Path, as_json: bool) -> None:
     try:
         text = file.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise click.ClickException(f"{file}: not UTF-8 text ({exc.reason} at byte {exc.start}): "
-                                   "export the CSV as UTF-8") from None
+        raise click.ClickException(
+            f"{file}: not UTF-8 text ({exc.reason} at byte {exc.start}): export the CSV as UTF-8"
+        ) from None
     parsed = parse_sales_history(text)
     limits = thresholds(loaded)
     store = Store(loaded.config.store.url)
@@ -57,9 +58,12 @@ def import_transactions_cmd(ctx: Context, file: Path, as_json: bool) -> None:
         click.echo(json.dumps(result.as_dict(), indent=2))
     else:
         how = ", ".join(f"{n} by {method.replace('_', ' ')}" for method, n in sorted(result.matched_by.items()))
-        click.echo(f"{file.name}: imported {result.imported} transaction(s)" + (f" (matched {how})" if how else "")
-                   + f", {result.duplicates} already imported (skipped), {len(result.unmatched)} unmatched, "
-                   f"{len(result.errors)} error(s)")
+        click.echo(
+            f"{file.name}: imported {result.imported} transaction(s)"
+            + (f" (matched {how})" if how else "")
+            + f", {result.duplicates} already imported (skipped), {len(result.unmatched)} unmatched, "
+            f"{len(result.errors)} error(s)"
+        )
         if result.rematched:
             click.echo(f"matched {result.rematched} earlier unmatched transaction(s)")
         for u in result.unmatched:
@@ -83,18 +87,40 @@ def _sha256(path: Path) -> str:
 
 @import_group.command("contacts")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--profile", type=click.Choice(PROFILE_NAMES), default=None,
-              help="The product that wrote the file (its export columns); default: [import] profile, generic.")
-@click.option("--map", "maps", multiple=True, metavar="COLUMN=FIELD",
-              help="Map a column to a field (repeatable); adds to or overrides the profile.")
-@click.option("--dry-run", "dry_run", is_flag=True, default=None,
-              help="Only report what would happen (the default for a file never imported before).")
+@click.option(
+    "--profile",
+    type=click.Choice(PROFILE_NAMES),
+    default=None,
+    help="The product that wrote the file (its export columns); default: [import] profile, generic.",
+)
+@click.option(
+    "--map",
+    "maps",
+    multiple=True,
+    metavar="COLUMN=FIELD",
+    help="Map a column to a field (repeatable); adds to or overrides the profile.",
+)
+@click.option(
+    "--dry-run",
+    "dry_run",
+    is_flag=True,
+    default=None,
+    help="Only report what would happen (the default for a file never imported before).",
+)
 @click.option("--apply", "apply_", is_flag=True, help="Import a file never imported before without a dry run first.")
 @click.option("--sheet", default=None, help="The sheet of an .xlsx workbook (default: the first).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
 @pass_ctx
-def import_contacts_cmd(ctx: Context, file: Path, profile: str | None, maps: tuple[str, ...], dry_run: bool | None,
-                        apply_: bool, sheet: str | None, as_json: bool) -> None:
+def import_contacts_cmd(
+    ctx: Context,
+    file: Path,
+    profile: str | None,
+    maps: tuple[str, ...],
+    dry_run: bool | None,
+    apply_: bool,
+    sheet: str | None,
+    as_json: bool,
+) -> None:
     """Import people and organisations from a CRM export or spreadsheet (CSV or .xlsx).
 
     Rows are cleaned (e-mails, E.164 phones, names, legal forms, addresses), matched against the store
@@ -120,8 +146,13 @@ def import_contacts_cmd(ctx: Context, file: Path, profile: str | None, maps: tup
     try:
         with store.session() as s:
             plan, batch, earlier, dry = import_contacts(
-                s, prepared.rows, thresholds=thresholds(loaded), precedence=settings.precedence,
-                file_name=file.name, file_hash=_sha256(file), profile=chosen,
+                s,
+                prepared.rows,
+                thresholds=thresholds(loaded),
+                precedence=settings.precedence,
+                file_name=file.name,
+                file_hash=_sha256(file),
+                profile=chosen,
                 dry_run=True if dry_run else (False if apply_ else None),
                 summary={"rows_read": prepared.rows_read, "rows_refused": len(prepared.refused)},
             )
@@ -188,5 +219,7 @@ def import_list_cmd(ctx: Context, as_json: bool) -> None:
     for r in rows:
         state = f"undone {r['undone_at'][:16]}" if r["undone_at"] else "active"
         summary = r["summary"]
-        click.echo(f"batch {r['batch']}: {r['file']} ({r['profile']}) at {r['imported_at'][:16]}, {state}: "
-                   f"{summary.get('people_to_create', 0)} created, {summary.get('people_changed', 0)} changed")
+        click.echo(
+            f"batch {r['batch']}: {r['file']} ({r['profile']}) at {r['imported_at'][:16]}, {state}: "
+            f"{summary.get('people_to_create', 0)} created, {summary.get('people_changed', 0)} changed"
+        )

@@ -30,10 +30,18 @@ class RowId(click.ParamType[int]):
             text = str(value).strip()
             shown = text if len(text) <= 24 else text[:20] + "..."
             if not (text.isascii() and text.isdigit()) or len(text) > 12:
-                self.fail(f"{shown!r} is not an id: ids are whole numbers from 1 to {MAX_ROW_ID}. Fix: take the id "
-                          f"from `{self.listing}`", param, ctx)
+                self.fail(
+                    f"{shown!r} is not an id: ids are whole numbers from 1 to {MAX_ROW_ID}. Fix: take the id "
+                    f"from `{self.listing}`",
+                    param,
+                    ctx,
+                )
             number = int(text)
         if not 1 <= number <= MAX_ROW_ID:
-            self.fail(f"{number} is not an id: ids are whole numbers from 1 to {MAX_ROW_ID}. Fix: take the id from "
-                      f"`{self.listing}`", param, ctx)
+            self.fail(
+                f"{number} is not an id: ids are whole numbers from 1 to {MAX_ROW_ID}. Fix: take the id from "
+                f"`{self.listing}`",
+                param,
+                ctx,
+            )
         return number

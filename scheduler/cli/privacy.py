@@ -33,13 +33,21 @@ def privacy() -> None:
 @privacy.command("erase")
 @click.argument("email_or_id")
 @click.option("--dry-run", is_flag=True, help="Only list what would be removed (counts), change nothing.")
-@click.option("--keep-transactions/--delete-transactions", default=None,
-              help="Keep accounting rows with the identity removed (default: [privacy] keep_transactions).")
-@click.option("--receipt", "receipt_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Also write the erasure receipt (JSON, no personal data) to this file.")
+@click.option(
+    "--keep-transactions/--delete-transactions",
+    default=None,
+    help="Keep accounting rows with the identity removed (default: [privacy] keep_transactions).",
+)
+@click.option(
+    "--receipt",
+    "receipt_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the erasure receipt (JSON, no personal data) to this file.",
+)
 @pass_ctx
-def erase(ctx: Context, email_or_id: str, dry_run: bool, keep_transactions: bool | None,
-          receipt_path: Path | None) -> None:
+def erase(
+    ctx: Context, email_or_id: str, dry_run: bool, keep_transactions: bool | None, receipt_path: Path | None
+) -> None:
     """Remove a person (address, id) or an organisation (org:ID, with its people) from the store and
     what relsync wrote about them into Exchange, and suppress their addresses from future syncs."""
     from scheduler.connect import open_backends
@@ -48,8 +56,14 @@ def erase(ctx: Context, email_or_id: str, dry_run: bool, keep_transactions: bool
     loaded = ctx.config()
     store = _store(ctx)
     try:
-        outcome = run_erase(loaded, store, lambda: open_backends(loaded), email_or_id, dry_run=dry_run,
-                            keep_transactions=keep_transactions)
+        outcome = run_erase(
+            loaded,
+            store,
+            lambda: open_backends(loaded),
+            email_or_id,
+            dry_run=dry_run,
+            keep_transactions=keep_transactions,
+        )
     finally:
         store.dispose()
     if outcome.plan is not None:
@@ -113,8 +127,9 @@ def _since(value: str | None) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        raise click.BadParameter(f"{value!r} is no date. Fix: write it as 2026-12-01 or 2026-12-01T08:00",
-                                 param_hint="--since") from None
+        raise click.BadParameter(
+            f"{value!r} is no date. Fix: write it as 2026-12-01 or 2026-12-01T08:00", param_hint="--since"
+        ) from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
@@ -134,9 +149,10 @@ def audit_list(ctx: Context, since: str | None, kind: str | None, as_json: bool)
                 if as_json:
                     click.echo(json.dumps(row.as_dict(), sort_keys=True))
                 else:
-                    click.echo(f"{row.seq:>6} {row.at.isoformat(timespec='seconds')} {row.actor} {row.kind}/"
-                               f"{row.action} {row.subject or '-'} {row.outcome}"
-                               + (f"  ({row.reason})" if row.reason else ""))
+                    click.echo(
+                        f"{row.seq:>6} {row.at.isoformat(timespec='seconds')} {row.actor} {row.kind}/"
+                        f"{row.action} {row.subject or '-'} {row.outcome}" + (f"  ({row.reason})" if row.reason else "")
+                    )
     finally:
         store.dispose()
 
@@ -164,10 +180,15 @@ def audit_export(ctx: Context, file: Path, since: str | None) -> None:
 
 @privacy.command("export")
 @click.argument("email_or_id")
-@click.option("--format", "fmt", type=click.Choice(["json"]), default="json", show_default=True,
-              help="The document's format.")
-@click.option("--output", "output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write to this file (0600) instead of standard output.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["json"]), default="json", show_default=True, help="The document's format."
+)
+@click.option(
+    "--output",
+    "output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file (0600) instead of standard output.",
+)
 @pass_ctx
 def export_subject(ctx: Context, email_or_id: str, fmt: str, output: Path | None) -> None:
     """Everything the store holds about a person (subject access): records, interactions' metadata,
@@ -184,8 +205,13 @@ def export_subject(ctx: Context, email_or_id: str, fmt: str, output: Path | None
             if subject is None:
                 raise unknown_subject(email_or_id, "nothing was exported")
             document = subject_access(s, subject)
-            audit.record(s, "subject_access", "export", subject=f"person:{subject.person_ids[0]}",
-                         detail={"person_ids": list(subject.person_ids), "format": fmt})
+            audit.record(
+                s,
+                "subject_access",
+                "export",
+                subject=f"person:{subject.person_ids[0]}",
+                detail={"person_ids": list(subject.person_ids), "format": fmt},
+            )
     finally:
         store.dispose()
     if output is not None:

@@ -22,18 +22,31 @@ def _day(value: datetime | None) -> date | None:
 
 
 @cli.command("report")
-@click.option("--html", "html_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write one self-contained HTML file (inline charts, no scripts, no outside requests), "
-                   "replaced only when complete.")
+@click.option(
+    "--html",
+    "html_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write one self-contained HTML file (inline charts, no scripts, no outside requests), "
+    "replaced only when complete.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]),
-              help="The report's day (YYYY-MM-DD, default today, never in the future): classification from "
-                   "history, revenue over the value period ending that day.")
-@click.option("--from", "movement_from", type=click.DateTime(formats=["%Y-%m-%d"]),
-              help="Where the tier movement range starts (YYYY-MM-DD, default 90 days before the report's day).")
+@click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="The report's day (YYYY-MM-DD, default today, never in the future): classification from "
+    "history, revenue over the value period ending that day.",
+)
+@click.option(
+    "--from",
+    "movement_from",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Where the tier movement range starts (YYYY-MM-DD, default 90 days before the report's day).",
+)
 @pass_ctx
-def report(ctx: Context, html_file: Path | None, as_json: bool, as_of: datetime | None,
-           movement_from: datetime | None) -> None:
+def report(
+    ctx: Context, html_file: Path | None, as_json: bool, as_of: datetime | None, movement_from: datetime | None
+) -> None:
     """Relationships by type, status, tier and potential; who brings 80 % of revenue; revenue by source,
     industry, size and product; tier movement; cadence compliance per owner; data quality totals."""
     from scheduler.report_output import build_report, report_html, report_json
@@ -73,10 +86,12 @@ def _print_summary(data: dict[str, Any]) -> None:
         grid.add_row(tier, *(str(n) for n in row))
     console.print(grid)
     pareto = data["pareto"]
-    console.print(f"{len(pareto['inside'])} of {pareto['customers']} customers "
-                  f"({100 * pareto['inside_customer_share']:.1f} %) bring "
-                  f"{100 * pareto['inside_revenue_share']:.1f} % of revenue {pareto['total_revenue']} "
-                  f"({data['revenue_period']['from']} to {data['revenue_period']['to']})")
+    console.print(
+        f"{len(pareto['inside'])} of {pareto['customers']} customers "
+        f"({100 * pareto['inside_customer_share']:.1f} %) bring "
+        f"{100 * pareto['inside_revenue_share']:.1f} % of revenue {pareto['total_revenue']} "
+        f"({data['revenue_period']['from']} to {data['revenue_period']['to']})"
+    )
     top = Table(title="who brings the revenue")
     top.add_column("customer")
     top.add_column("revenue", justify="right")
@@ -84,8 +99,10 @@ def _print_summary(data: dict[str, Any]) -> None:
         top.add_row(customer["name"], customer["revenue"])
     console.print(top)
     movement = data["movement"]
-    moves = Table(title=f"tier movement {movement['from']} to {movement['to']} "
-                        f"({len(movement['moves'])} moved, {movement['unchanged']} stayed)")
+    moves = Table(
+        title=f"tier movement {movement['from']} to {movement['to']} "
+        f"({len(movement['moves'])} moved, {movement['unchanged']} stayed)"
+    )
     for column in ("relationship", "from", "to"):
         moves.add_column(column)
     for move in movement["moves"][:20]:
@@ -95,10 +112,15 @@ def _print_summary(data: dict[str, Any]) -> None:
     for column in ("owner", "open", "due", "overdue", "on time %", "avg days overdue", "lapsed"):
         owners.add_column(column, justify="left" if column == "owner" else "right")
     for c in data["compliance"]:
-        owners.add_row(c["owner"], str(c["open"]), str(c["due"]), str(c["overdue"]),
-                       "-" if c["on_time_percent"] is None else f"{c['on_time_percent']:.1f}",
-                       "-" if c["average_days_overdue"] is None else f"{c['average_days_overdue']:.1f}",
-                       str(c["lapsed"]))
+        owners.add_row(
+            c["owner"],
+            str(c["open"]),
+            str(c["due"]),
+            str(c["overdue"]),
+            "-" if c["on_time_percent"] is None else f"{c['on_time_percent']:.1f}",
+            "-" if c["average_days_overdue"] is None else f"{c['average_days_overdue']:.1f}",
+            str(c["lapsed"]),
+        )
     console.print(owners)
     quality = Table(title="data quality")
     quality.add_column("list")

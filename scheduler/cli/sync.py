@@ -47,13 +47,21 @@ FOLDER_CHOICES = {"contacts": "contacts", "inbox": "inbox", "sent": "sentitems",
 @cli.command("resync")
 @click.option("--mailbox", "mailboxes", multiple=True, help="Only this mailbox (repeatable).")
 @click.option(
-    "--folder", "folders", multiple=True, type=click.Choice(list(FOLDER_CHOICES)),
+    "--folder",
+    "folders",
+    multiple=True,
+    type=click.Choice(list(FOLDER_CHOICES)),
     help="Only this folder (repeatable).",
 )
 @click.option("--full", is_flag=True, help="Forget the saved sync state and sync from scratch (upserting).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON instead of a table.")
-@click.option("--wait", "wait_seconds", default=60.0, show_default=True,
-              help="Seconds to wait for a mailbox a daemon is syncing (its lease) before reporting who holds it.")
+@click.option(
+    "--wait",
+    "wait_seconds",
+    default=60.0,
+    show_default=True,
+    help="Seconds to wait for a mailbox a daemon is syncing (its lease) before reporting who holds it.",
+)
 @pass_ctx
 def resync(
     ctx: Context, mailboxes: tuple[str, ...], folders: tuple[str, ...], full: bool, as_json: bool, wait_seconds: float
@@ -68,8 +76,13 @@ def resync(
     chosen: list[Any] = [FOLDER_CHOICES[f] for f in folders] or None  # type: ignore[assignment]
     console = Console(stderr=True)
     with Progress(
-        TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[detail]}"), TimeElapsedColumn(),
-        console=console, transient=False, disable=as_json or not console.is_terminal,
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.fields[detail]}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+        disable=as_json or not console.is_terminal,
     ) as bar:
         tasks: dict[tuple[str, str], Any] = {}
 
@@ -80,8 +93,9 @@ def resync(
             r = report.result
             bar.update(tasks[key], advance=1, detail=f"{report.pages} pages, {r.items} items")
 
-        reports = run_sync(loaded, only=list(mailboxes) or None, folders=chosen, full=full, progress=progress,
-                           lease_wait=wait_seconds)
+        reports = run_sync(
+            loaded, only=list(mailboxes) or None, folders=chosen, full=full, progress=progress, lease_wait=wait_seconds
+        )
     print_sync_summary(reports, as_json)
     if any(not r.ok for r in reports):
         raise SystemExit(1)
@@ -91,33 +105,51 @@ def print_sync_summary(reports: list[Any], as_json: bool) -> None:
     if as_json:
         out = []
         for r in reports:
-            out.append({
-                "mailbox": r.mailbox, "ok": r.ok, "error": r.error,
-                "folders": {
-                    f.folder: {
-                        "pages": f.pages, "full_sync": f.full_sync, "created": f.result.created,
-                        "updated": f.result.updated, "deleted": f.result.deleted, "unlinked": f.unlinked,
-                        "skipped": dict(f.result.skipped), "retries": f.retries,
-                        "throttled_seconds": round(f.throttled_seconds, 3),
-                    }
-                    for f in r.folders
-                },
-            })
+            out.append(
+                {
+                    "mailbox": r.mailbox,
+                    "ok": r.ok,
+                    "error": r.error,
+                    "folders": {
+                        f.folder: {
+                            "pages": f.pages,
+                            "full_sync": f.full_sync,
+                            "created": f.result.created,
+                            "updated": f.result.updated,
+                            "deleted": f.result.deleted,
+                            "unlinked": f.unlinked,
+                            "skipped": dict(f.result.skipped),
+                            "retries": f.retries,
+                            "throttled_seconds": round(f.throttled_seconds, 3),
+                        }
+                        for f in r.folders
+                    },
+                }
+            )
         click.echo(json.dumps(out, indent=2))
         return
     from rich.table import Table
 
     table = Table(title="relsync: sync summary")
     for column in ("mailbox", "folder", "pages", "created", "updated", "deleted", "skipped", "state"):
-        table.add_column(column, justify="right" if column in ("pages", "created", "updated", "deleted",
-                                                                "skipped") else "left")
+        table.add_column(
+            column, justify="right" if column in ("pages", "created", "updated", "deleted", "skipped") else "left"
+        )
     for r in reports:
         if not r.folders:
             table.add_row(r.mailbox, "-", "", "", "", "", "", f"needs attention: {r.error}")
         for f in r.folders:
             state = "full" if f.full_sync else "incremental"
-            table.add_row(r.mailbox, f.folder, str(f.pages), str(f.result.created), str(f.result.updated),
-                          str(f.result.deleted + f.unlinked), str(sum(f.result.skipped.values())), state)
+            table.add_row(
+                r.mailbox,
+                f.folder,
+                str(f.pages),
+                str(f.result.created),
+                str(f.result.updated),
+                str(f.result.deleted + f.unlinked),
+                str(sum(f.result.skipped.values())),
+                state,
+            )
         if r.folders and r.error:
             table.add_row(r.mailbox, "", "", "", "", "", "", f"needs attention: {r.error}")
     console = terminal_console()
@@ -166,8 +198,10 @@ def status(ctx: Context, as_json: bool) -> None:
     print_status(rows, console)
     if unowned:
         # A relationship whose plan calls for follow-ups nobody can receive is said, not skipped.
-        console.print(f"follow-ups: {unowned} relationship(s) get no follow-up task"
-                      + (" (`relsync followups --problems` lists all):" if unowned > len(shown) else ":"))
+        console.print(
+            f"follow-ups: {unowned} relationship(s) get no follow-up task"
+            + (" (`relsync followups --problems` lists all):" if unowned > len(shown) else ":")
+        )
         for p in shown:
             console.print(f"  {p['name']} ({p['tier']}): {p['problem']}", markup=False)
     for warning in concentration:

@@ -8,8 +8,12 @@ from scheduler.cli.group import Context, cli, pass_ctx
 
 
 @cli.command("serve")
-@click.option("--listen", default=None, metavar="HOST:PORT",
-              help="Where to listen (default: web.listen in the config, 127.0.0.1:8080).")
+@click.option(
+    "--listen",
+    default=None,
+    metavar="HOST:PORT",
+    help="Where to listen (default: web.listen in the config, 127.0.0.1:8080).",
+)
 @pass_ctx
 def serve(ctx: Context, listen: str | None) -> None:
     """Serve the web console: reports, relationships, the duplicates review and sync health.
@@ -30,8 +34,7 @@ def serve(ctx: Context, listen: str | None) -> None:
     store = Store(loaded.config.store.url)
     try:
         app = console_app(loaded, store)
-        click.echo(f"relsync web console on {where.url} (sign-in: {loaded.config.web.auth}); Ctrl-C stops it",
-                   err=True)
+        click.echo(f"relsync web console on {where.url} (sign-in: {loaded.config.web.auth}); Ctrl-C stops it", err=True)
         uvicorn.Server(uvicorn_config(app, where)).run()
     finally:
         store.dispose()

@@ -54,9 +54,11 @@ def session_secret(web: WebConfig) -> str:
         return secrets.token_urlsafe(48)
     value = os.environ.get(web.session_secret_env, "")
     if len(value) < 32:
-        raise WebConfigError(f"web.session_secret_env names {web.session_secret_env}, which is unset or shorter "
-                             "than 32 characters: set it to a long random value (for example the output of "
-                             "`python3 -c 'import secrets; print(secrets.token_urlsafe(48))'`)")
+        raise WebConfigError(
+            f"web.session_secret_env names {web.session_secret_env}, which is unset or shorter "
+            "than 32 characters: set it to a long random value (for example the output of "
+            "`python3 -c 'import secrets; print(secrets.token_urlsafe(48))'`)"
+        )
     return value
 
 
@@ -66,14 +68,17 @@ def entra_sign_in(web: WebConfig) -> EntraSignIn | None:
     assert web.oidc is not None  # checked at load
     secret = os.environ.get(web.oidc.client_secret_env, "")
     if not secret:
-        raise WebConfigError(f"web.oidc.client_secret_env names {web.oidc.client_secret_env}, which is not set: "
-                             "export the app registration's client secret in it")
+        raise WebConfigError(
+            f"web.oidc.client_secret_env names {web.oidc.client_secret_env}, which is not set: "
+            "export the app registration's client secret in it"
+        )
     return EntraSignIn(web.oidc, secret)
 
 
 async def stylesheet(request: Request) -> Response:
-    return FileResponse(STATIC / "console.css", media_type="text/css",
-                        headers={"Cache-Control": "public, max-age=3600"})
+    return FileResponse(
+        STATIC / "console.css", media_type="text/css", headers={"Cache-Control": "public, max-age=3600"}
+    )
 
 
 async def _refused(request: Request, exc: Exception) -> Response:
@@ -83,9 +88,13 @@ async def _refused(request: Request, exc: Exception) -> Response:
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    message = ("There is no such page in this console." if exc.status_code == 404
-               else "This address does not take that kind of request." if exc.status_code == 405
-               else str(exc.detail))
+    message = (
+        "There is no such page in this console."
+        if exc.status_code == 404
+        else "This address does not take that kind of request."
+        if exc.status_code == 405
+        else str(exc.detail)
+    )
     return _error_page(request, exc.status_code, message)
 
 
@@ -93,8 +102,12 @@ async def _server_error(request: Request, exc: Exception) -> Response:
     failure = store_failure(exc)
     if failure is not None:
         log.warning("web console: database problem on %s: %s", request.url.path, failure)
-        return _error_page(request, 503, "The relationship store cannot be reached right now: try again in a "
-                                         "minute, and tell the administrator if it lasts.")
+        return _error_page(
+            request,
+            503,
+            "The relationship store cannot be reached right now: try again in a "
+            "minute, and tell the administrator if it lasts.",
+        )
     log.exception("web console: unexpected error on %s", request.url.path)
     return _error_page(request, 500, "Something went wrong on our side; it has been logged for the administrator.")
 
@@ -102,24 +115,46 @@ async def _server_error(request: Request, exc: Exception) -> Response:
 def _error_page(request: Request, status: int, message: str) -> Response:
     user = getattr(request.state, "user", None)
     signed_in = status in (401,) and request.app.state.web.auth != "header"
-    return render(request, "error.html", {"status": status, "message": message, "sign_in": signed_in}, user,
-                  status_code=status)
+    return render(
+        request, "error.html", {"status": status, "message": message, "sign_in": signed_in}, user, status_code=status
+    )
 
 
-def create_app(web: WebConfig, store: Store, configured_mailboxes: Sequence[str] = (),
-               settings: ReportSettings | None = None, internal_domains: Sequence[str] = ()) -> Starlette:
+def create_app(
+    web: WebConfig,
+    store: Store,
+    configured_mailboxes: Sequence[str] = (),
+    settings: ReportSettings | None = None,
+    internal_domains: Sequence[str] = (),
+) -> Starlette:
     """The console for ``store``: ``configured_mailboxes`` for sync health (and the Outlook add-in's
     users), ``settings`` (from the config, :func:`scheduler.web.reports.report_settings`) for the report
     pages, ``internal_domains`` for telling colleagues from customers in the add-in."""
     if not (web.roles.admin or web.roles.manager or web.roles.staff):
-        raise WebConfigError("web.roles gives nobody a role, so nobody could use the console: add [web.roles] "
-                             'with admin = ["you@example.com"] (see README, "Web console")')
+        raise WebConfigError(
+            "web.roles gives nobody a role, so nobody could use the console: add [web.roles] "
+            'with admin = ["you@example.com"] (see README, "Web console")'
+        )
     app = Starlette(
-        routes=[Route("/static/console.css", stylesheet), *signin.ROUTES, *pages.ROUTES, *review.ROUTES,
-                *reports.ROUTES, *addin_api.ROUTES, *addin_pane.ROUTES],
-        middleware=[Middleware(SessionMiddleware, secret_key=session_secret(web), session_cookie=SESSION_COOKIE,
-                               max_age=int(web.session_hours * 3600), same_site="lax",
-                               https_only=web.cookie_secure)],
+        routes=[
+            Route("/static/console.css", stylesheet),
+            *signin.ROUTES,
+            *pages.ROUTES,
+            *review.ROUTES,
+            *reports.ROUTES,
+            *addin_api.ROUTES,
+            *addin_pane.ROUTES,
+        ],
+        middleware=[
+            Middleware(
+                SessionMiddleware,
+                secret_key=session_secret(web),
+                session_cookie=SESSION_COOKIE,
+                max_age=int(web.session_hours * 3600),
+                same_site="lax",
+                https_only=web.cookie_secure,
+            )
+        ],
         exception_handlers={Refused: _refused, HTTPException: _http_error, Exception: _server_error},
     )
     app.state.web = web

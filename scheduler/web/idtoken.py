@@ -41,8 +41,9 @@ class SignedIn:
     object_id: str | None
 
 
-def validate_id_token(token: str, jwks: dict[str, Any], issuer: str, audience: str,
-                      nonce: str | None) -> dict[str, Any]:
+def validate_id_token(
+    token: str, jwks: dict[str, Any], issuer: str, audience: str, nonce: str | None
+) -> dict[str, Any]:
     """The claims of ``token`` if it is genuine and meant for us now; :class:`SignInRefused` otherwise."""
     try:
         header = jwt.get_unverified_header(token)
@@ -57,12 +58,16 @@ def validate_id_token(token: str, jwks: dict[str, Any], issuer: str, audience: s
     try:
         key = jwt.PyJWK.from_dict(jwk)
         claims: dict[str, Any] = jwt.decode(
-            token, key.key, algorithms=["RS256"], audience=audience, issuer=issuer, leeway=LEEWAY_SECONDS,
+            token,
+            key.key,
+            algorithms=["RS256"],
+            audience=audience,
+            issuer=issuer,
+            leeway=LEEWAY_SECONDS,
             options={"require": ["exp", "iat", "iss", "aud", "sub"]},
         )
     except jwt.InvalidSignatureError:
-        raise SignInRefused("the ID token's signature does not verify against the identity provider's keys") \
-            from None
+        raise SignInRefused("the ID token's signature does not verify against the identity provider's keys") from None
     except jwt.ExpiredSignatureError:
         raise SignInRefused("the ID token has expired") from None
     except jwt.InvalidAudienceError:
@@ -100,18 +105,24 @@ class EntraSignIn:
                 if host not in msal.authority.WELL_KNOWN_AUTHORITY_HOSTS:
                     kwargs.update(validate_authority=False, instance_discovery=False)
                 self._app = msal.ConfidentialClientApplication(
-                    self.config.client_id, client_credential=self._secret, authority=self.authority,
-                    http_client=self._http, **kwargs)
+                    self.config.client_id,
+                    client_credential=self._secret,
+                    authority=self.authority,
+                    http_client=self._http,
+                    **kwargs,
+                )
             return self._app
 
     def start(self) -> dict[str, Any]:
         """A new flow (state, nonce, PKCE verifier, ``auth_uri``) to keep in the session."""
         try:
             flow: dict[str, Any] = self._application().initiate_auth_code_flow(
-                scopes=[], redirect_uri=self.config.redirect_uri)
+                scopes=[], redirect_uri=self.config.redirect_uri
+            )
         except (requests.RequestException, ValueError) as exc:
-            raise SignInRefused(f"the identity provider at {self.authority} cannot be reached: "
-                                f"{type(exc).__name__}") from None
+            raise SignInRefused(
+                f"the identity provider at {self.authority} cannot be reached: {type(exc).__name__}"
+            ) from None
         return flow
 
     def finish(self, flow: dict[str, Any], reply: dict[str, str]) -> SignedIn:
@@ -167,7 +178,6 @@ class EntraSignIn:
             try:
                 self._jwks = self._http.get(self._jwks_uri, timeout=10).json()
             except (requests.RequestException, ValueError) as exc:
-                raise SignInRefused(f"cannot read the signing keys at {self._jwks_uri}: {type(exc).__name__}") \
-                    from None
+                raise SignInRefused(f"cannot read the signing keys at {self._jwks_uri}: {type(exc).__name__}") from None
             self._jwks_at = time.monotonic()
         return self._jwks

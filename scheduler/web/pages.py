@@ -46,8 +46,10 @@ async def relationships(request: Request, user: User) -> Response:
     problem = ""
     if len(query.strip()) > MAX_SEARCH_LENGTH:
         # Do not echo 10 KB back into the page: say how long it was and what to do.
-        problem = (f"That search is {len(query):,} characters long; search for at most {MAX_SEARCH_LENGTH}: "
-                   "part of a name, an e-mail address, a domain or a phone number.")
+        problem = (
+            f"That search is {len(query):,} characters long; search for at most {MAX_SEARCH_LENGTH}: "
+            "part of a name, an e-mail address, a domain or a phone number."
+        )
         query = ""
     else:
         try:
@@ -61,19 +63,29 @@ async def relationships(request: Request, user: User) -> Response:
 async def relationship(request: Request, user: User) -> Response:
     raw = request.path_params["rid"]
     if not raw.isdigit() or len(raw) > 18:
-        raise Refused(404, f"There is no relationship {raw[:40]!r}: relationship ids are whole numbers. "
-                           "Search for it by name, e-mail address, domain or phone.")
+        raise Refused(
+            404,
+            f"There is no relationship {raw[:40]!r}: relationship ids are whole numbers. "
+            "Search for it by name, e-mail address, domain or phone.",
+        )
     web = request.app.state.web
     page = await run_in_threadpool(relationship_card, _store(request), int(raw), web.timeline_limit)
     if page is None:
-        raise Refused(404, f"There is no relationship {raw}: it may have been merged into another. "
-                           "Search for it by name, e-mail address, domain or phone.")
+        raise Refused(
+            404,
+            f"There is no relationship {raw}: it may have been merged into another. "
+            "Search for it by name, e-mail address, domain or phone.",
+        )
     follow_ups_shown = page.follow_ups
     if user.role == "staff":
         # Staff see every relationship, but only their own follow-ups.
         follow_ups_shown = tuple(f for f in page.follow_ups if f.owner.casefold() == user.address.casefold())
-    return render(request, "relationship.html", {"page": page, "follow_ups": follow_ups_shown,
-                                                 "today": datetime.now(UTC).date()}, user)
+    return render(
+        request,
+        "relationship.html",
+        {"page": page, "follow_ups": follow_ups_shown, "today": datetime.now(UTC).date()},
+        user,
+    )
 
 
 @guarded("followups")
@@ -87,8 +99,9 @@ async def followups(request: Request, user: User) -> Response:
     elif owner is not None and len(owner) > MAX_SEARCH_LENGTH:
         owner = None
     rows = await run_in_threadpool(follow_ups, _store(request), datetime.now(UTC), owner, state)
-    return render(request, "followups.html", {"rows": rows, "state": state, "owner": owner,
-                                              "states": FOLLOW_UP_STATES}, user)
+    return render(
+        request, "followups.html", {"rows": rows, "state": state, "owner": owner, "states": FOLLOW_UP_STATES}, user
+    )
 
 
 @guarded("health")

@@ -31,20 +31,36 @@ def _money(value: Any) -> str:
 
 
 environment = Environment(
-    loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True,
+    loader=FileSystemLoader(TEMPLATES),
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
 )
 environment.filters["when"] = _when
 environment.filters["money"] = _money
 
 
-def render(request: Request, template: str, context: dict[str, Any], user: User | None,
-           status_code: int = 200) -> HTMLResponse:
+def render(
+    request: Request, template: str, context: dict[str, Any], user: User | None, status_code: int = 200
+) -> HTMLResponse:
     """``template`` with ``context``, the user's navigation and this session's CSRF token."""
     page = environment.get_template(template).render(
-        **context, user=user, nav=user.nav(request.app.state.pages) if user else [], csrf=csrf_token(request),
-        path=request.url.path, auth=request.app.state.web.auth)
-    return HTMLResponse(page, status_code=status_code,
-                        headers={"Cache-Control": "no-store", "X-Frame-Options": "DENY",
-                                 "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; "
-                                                            "style-src 'self' 'unsafe-inline'; script-src 'none'",
-                                 "Referrer-Policy": "same-origin", "X-Content-Type-Options": "nosniff"})
+        **context,
+        user=user,
+        nav=user.nav(request.app.state.pages) if user else [],
+        csrf=csrf_token(request),
+        path=request.url.path,
+        auth=request.app.state.web.auth,
+    )
+    return HTMLResponse(
+        page,
+        status_code=status_code,
+        headers={
+            "Cache-Control": "no-store",
+            "X-Frame-Options": "DENY",
+            "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; "
+            "style-src 'self' 'unsafe-inline'; script-src 'none'",
+            "Referrer-Policy": "same-origin",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )

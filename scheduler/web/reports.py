@@ -48,13 +48,17 @@ def _dates(request: Request, *names: str) -> _Dates:
         try:
             values[name] = date.fromisoformat(text)
         except ValueError:
-            return _Dates({n: None for n in names}, raw, f"{name.replace('_', ' ')} {text!r} is not a date: "
-                                                         "write it as YYYY-MM-DD")
+            return _Dates(
+                {n: None for n in names},
+                raw,
+                f"{name.replace('_', ' ')} {text!r} is not a date: write it as YYYY-MM-DD",
+            )
     return _Dates(values, raw)
 
 
-async def _report(request: Request, user: User, template: str, dates: _Dates,
-                  compute: Callable[[], dict[str, Any]]) -> Response:
+async def _report(
+    request: Request, user: User, template: str, dates: _Dates, compute: Callable[[], dict[str, Any]]
+) -> Response:
     """Render ``template`` with what ``compute`` returns, or with the problem of the input."""
     context: dict[str, Any] = {"dates": dates.raw, "problem": dates.problem}
     if not dates.problem:
@@ -78,10 +82,14 @@ async def overview_page(request: Request, user: User) -> Response:
 
     def compute() -> dict[str, Any]:
         report = overview_report(store, settings, dates.values["as_of"])
-        return {"report": report, "pareto_svg": Markup(charts.pareto_svg(report.pareto)),
-                "matrix_svg": Markup(charts.tier_potential_svg(report.overview)),
-                "revenue_svgs": [(b.dimension, Markup(charts.revenue_svg(b, f"revenue-{b.dimension}")))
-                                 for b in report.revenue]}
+        return {
+            "report": report,
+            "pareto_svg": Markup(charts.pareto_svg(report.pareto)),
+            "matrix_svg": Markup(charts.tier_potential_svg(report.overview)),
+            "revenue_svgs": [
+                (b.dimension, Markup(charts.revenue_svg(b, f"revenue-{b.dimension}"))) for b in report.revenue
+            ],
+        }
 
     return await _report(request, user, "overview.html", dates, compute)
 

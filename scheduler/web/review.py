@@ -28,8 +28,12 @@ async def queue(request: Request, user: User) -> Response:
     store: Store = request.app.state.store
     pairs = await run_in_threadpool(list_pairs, store, status)
     done = request.session.pop("flash", None)
-    return render(request, "duplicates.html", {"pairs": pairs[:200], "total": len(pairs), "status": status,
-                                               "statuses": STATUSES, "flash": done}, user)
+    return render(
+        request,
+        "duplicates.html",
+        {"pairs": pairs[:200], "total": len(pairs), "status": status, "statuses": STATUSES, "flash": done},
+        user,
+    )
 
 
 @guarded("duplicates")

@@ -85,8 +85,11 @@ async def check_csrf(request: Request) -> dict[str, str]:
     sent = form.get("csrf")
     expected = request.session.get("csrf")
     if not isinstance(sent, str) or not isinstance(expected, str) or not secrets.compare_digest(sent, expected):
-        raise Refused(403, "This form has expired or did not come from this console (missing or wrong CSRF "
-                           "token): reload the page and try again. Nothing was changed.")
+        raise Refused(
+            403,
+            "This form has expired or did not come from this console (missing or wrong CSRF "
+            "token): reload the page and try again. Nothing was changed.",
+        )
     return {k: v for k, v in form.items() if isinstance(v, str)}
 
 
@@ -96,30 +99,36 @@ def current_user(request: Request, web: WebConfig) -> User:
         client = request.client.host if request.client else None
         named = request.headers.get(web.trusted_header)
         if named is not None and not web.proxy_allowed(client):
-            raise Refused(403, f"The {web.trusted_header} header is only accepted from the configured proxies "
-                               "(web.trusted_proxies); this request came from elsewhere.")
+            raise Refused(
+                403,
+                f"The {web.trusted_header} header is only accepted from the configured proxies "
+                "(web.trusted_proxies); this request came from elsewhere.",
+            )
         if not named:
             raise Refused(401, f"No user: the reverse proxy must authenticate you and send {web.trusted_header}.")
         address = named.strip()
     else:
         address = request.session.get("user", "")
         expires = request.session.get("expires", 0)
-        if not isinstance(address, str) or not address or not isinstance(expires, int | float) \
-                or expires < time.time():
+        if not isinstance(address, str) or not address or not isinstance(expires, int | float) or expires < time.time():
             request.session.pop("user", None)
             raise SignInNeeded()
     role = web.roles.role_of(address)
     if role is None:
-        raise Refused(403, f"{address} has no role in this console: ask an administrator to add you to "
-                           "[web.roles] in the configuration.")
+        raise Refused(
+            403,
+            f"{address} has no role in this console: ask an administrator to add you to "
+            "[web.roles] in the configuration.",
+        )
     return User(address, role)
 
 
 def start_session(request: Request, user: str, web: WebConfig) -> None:
     """A fresh session for ``user`` (a new CSRF token too, so one from before sign-in is useless)."""
     request.session.clear()
-    request.session.update({"user": user, "expires": int(time.time() + web.session_hours * 3600),
-                            "csrf": secrets.token_urlsafe(32)})
+    request.session.update(
+        {"user": user, "expires": int(time.time() + web.session_hours * 3600), "csrf": secrets.token_urlsafe(32)}
+    )
 
 
 Handler = Callable[[Request, User], Awaitable[Response]]

@@ -36,8 +36,10 @@ def listen_of(loaded: LoadedConfig, override: str | None = None) -> Listen:
     web = loaded.config.web
     host, port = split_listen(override or web.listen)
     if web.auth == "dev" and not is_loopback(host):
-        raise WebConfigError(f'web.auth = "dev" signs people in without a password, so it only listens on '
-                             f'loopback, not {host}: listen on 127.0.0.1:{port}, or use auth = "oidc" or "header"')
+        raise WebConfigError(
+            f'web.auth = "dev" signs people in without a password, so it only listens on '
+            f'loopback, not {host}: listen on 127.0.0.1:{port}, or use auth = "oidc" or "header"'
+        )
     base = loaded.path.parent
     cert = str(base / web.tls_certificate) if web.tls_certificate else None
     key = str(base / web.tls_key) if web.tls_key else None
@@ -46,14 +48,28 @@ def listen_of(loaded: LoadedConfig, override: str | None = None) -> Listen:
 
 def console_app(loaded: LoadedConfig, store: Store) -> Starlette:
     """The console for this configuration and store."""
-    return create_app(loaded.config.web, store, loaded.config.mailboxes.addresses, report_settings(loaded),
-                      loaded.config.organisation.internal_domains)
+    return create_app(
+        loaded.config.web,
+        store,
+        loaded.config.mailboxes.addresses,
+        report_settings(loaded),
+        loaded.config.organisation.internal_domains,
+    )
 
 
 def uvicorn_config(app: Starlette, where: Listen) -> uvicorn.Config:
-    return uvicorn.Config(app, host=where.host, port=where.port, ssl_certfile=where.certificate,
-                          ssl_keyfile=where.key, log_level="warning", proxy_headers=False, server_header=False,
-                          access_log=False, lifespan="off")
+    return uvicorn.Config(
+        app,
+        host=where.host,
+        port=where.port,
+        ssl_certfile=where.certificate,
+        ssl_keyfile=where.key,
+        log_level="warning",
+        proxy_headers=False,
+        server_header=False,
+        access_log=False,
+        lifespan="off",
+    )
 
 
 class ConsoleThread:
@@ -70,8 +86,10 @@ class ConsoleThread:
         deadline = time.monotonic() + timeout
         while not self._server.started:
             if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise WebConfigError(f"the web console could not listen on {self.where.url} (web.listen): is "
-                                     "another program using that port?")
+                raise WebConfigError(
+                    f"the web console could not listen on {self.where.url} (web.listen): is "
+                    "another program using that port?"
+                )
             time.sleep(0.05)
         return self
 

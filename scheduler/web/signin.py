@@ -42,8 +42,11 @@ async def callback(request: Request) -> Response:
     flow = request.session.pop("flow", None)
     target = safe_next(request.session.pop("next", None))
     if not isinstance(flow, dict):
-        raise Refused(400, "This sign-in reply does not belong to a sign-in started in this browser: "
-                           "start again from the sign-in page.")
+        raise Refused(
+            400,
+            "This sign-in reply does not belong to a sign-in started in this browser: "
+            "start again from the sign-in page.",
+        )
     entra: EntraSignIn = request.app.state.entra
     try:
         signed = entra.finish(flow, dict(request.query_params))

@@ -57,20 +57,38 @@ class World:
 
     def oauth(self, resource: str | None = None) -> OAuthSettings:
         extra = {"resource": resource} if resource else {}
-        return OAuthSettings(tenant_id=self.idp.tenant, client_id=CLIENT_ID, client_secret=SECRET,
-                             authority_host=self.idp.authority_host, ca_bundle=self.idp.ca_file, **extra)
+        return OAuthSettings(
+            tenant_id=self.idp.tenant,
+            client_id=CLIENT_ID,
+            client_secret=SECRET,
+            authority_host=self.idp.authority_host,
+            ca_bundle=self.idp.ca_file,
+            **extra,
+        )
 
     def engine(self, **settings: Any) -> MailboxSource:
         sync_settings = SyncSettings(**{"retry_base_seconds": 0.01, **settings})
         if self.graph is None:
-            connection = EwsConnection(EwsSettings(endpoint=self.ex.url, auth="oauth", oauth=self.oauth(),
-                                                   server_version="ExchangeOnline", timeout_seconds=10))
+            connection = EwsConnection(
+                EwsSettings(
+                    endpoint=self.ex.url,
+                    auth="oauth",
+                    oauth=self.oauth(),
+                    server_version="ExchangeOnline",
+                    timeout_seconds=10,
+                )
+            )
             self.closers.append(connection.close)
             return EwsMailboxSync(connection, self.store, self.rules, sync_settings, sleep=self.waits.append)
-        graph_settings = GraphSettings(base_url=self.graph.base_url, oauth=self.oauth("https://graph.microsoft.com"),
-                                       ca_bundle=self.graph.ca_file, timeout_seconds=10,
-                                       page_size=min(settings.get("page_size", 100), 1000),
-                                       retry_base_seconds=0.01, max_attempts=settings.get("max_attempts", 6))
+        graph_settings = GraphSettings(
+            base_url=self.graph.base_url,
+            oauth=self.oauth("https://graph.microsoft.com"),
+            ca_bundle=self.graph.ca_file,
+            timeout_seconds=10,
+            page_size=min(settings.get("page_size", 100), 1000),
+            retry_base_seconds=0.01,
+            max_attempts=settings.get("max_attempts", 6),
+        )
         client = GraphClient(graph_settings, sleep=self.waits.append)
         self.closers.append(client.close)
         return GraphMailboxSync(client, self.store, self.rules, sync_settings)
@@ -78,28 +96,54 @@ class World:
     def writer(self, address: str = ALICE.email) -> MailboxWriter:
         """What writes into the mailbox over this world's backend (the same connection the engine uses)."""
         if self.graph is None:
-            connection = EwsConnection(EwsSettings(endpoint=self.ex.url, auth="oauth", oauth=self.oauth(),
-                                                   server_version="ExchangeOnline", timeout_seconds=10))
+            connection = EwsConnection(
+                EwsSettings(
+                    endpoint=self.ex.url,
+                    auth="oauth",
+                    oauth=self.oauth(),
+                    server_version="ExchangeOnline",
+                    timeout_seconds=10,
+                )
+            )
             self.closers.append(connection.close)
             return EwsWriter(address, connection.account)
-        client = GraphClient(GraphSettings(base_url=self.graph.base_url,
-                                           oauth=self.oauth("https://graph.microsoft.com"),
-                                           ca_bundle=self.graph.ca_file, timeout_seconds=10, retry_base_seconds=0.01),
-                             sleep=self.waits.append)
+        client = GraphClient(
+            GraphSettings(
+                base_url=self.graph.base_url,
+                oauth=self.oauth("https://graph.microsoft.com"),
+                ca_bundle=self.graph.ca_file,
+                timeout_seconds=10,
+                retry_base_seconds=0.01,
+            ),
+            sleep=self.waits.append,
+        )
         self.closers.append(client.close)
         return GraphWriter(client, address)
 
     def backends(self) -> Backends:
         """The jobs' view of this world: every mailbox over this world's backend."""
         if self.graph is None:
-            connection = EwsConnection(EwsSettings(endpoint=self.ex.url, auth="oauth", oauth=self.oauth(),
-                                                   server_version="ExchangeOnline", timeout_seconds=10))
+            connection = EwsConnection(
+                EwsSettings(
+                    endpoint=self.ex.url,
+                    auth="oauth",
+                    oauth=self.oauth(),
+                    server_version="ExchangeOnline",
+                    timeout_seconds=10,
+                )
+            )
             self.closers.append(connection.close)
             return Backends(ews=connection)
-        client = GraphClient(GraphSettings(base_url=self.graph.base_url,
-                                           oauth=self.oauth("https://graph.microsoft.com"),
-                                           ca_bundle=self.graph.ca_file, timeout_seconds=10, retry_base_seconds=0.01),
-                             sleep=self.waits.append)
+        client = GraphClient(
+            GraphSettings(
+                base_url=self.graph.base_url,
+                oauth=self.oauth("https://graph.microsoft.com"),
+                ca_bundle=self.graph.ca_file,
+                timeout_seconds=10,
+                retry_base_seconds=0.01,
+            ),
+            sleep=self.waits.append,
+        )
         self.closers.append(client.close)
         return Backends(graph=client, backend_of=lambda _address: "graph")
 
@@ -108,8 +152,14 @@ class World:
         stats = (self.ex if self.graph is None else self.graph).stats.to_json()
         return int(stats["writes_total"])
 
-    def sync(self, address: str = ALICE.email, folders: Sequence[FolderName] | None = None, *,
-             full: bool = False, **settings: Any) -> MailboxReport:
+    def sync(
+        self,
+        address: str = ALICE.email,
+        folders: Sequence[FolderName] | None = None,
+        *,
+        full: bool = False,
+        **settings: Any,
+    ) -> MailboxReport:
         return self.engine(**settings).sync(address, list(folders or ALL_FOLDERS), full=full)
 
     def fault(self, kind: str, **kw: Any) -> None:
@@ -134,7 +184,9 @@ class World:
     def live_links(self, folder: str, address: str = ALICE.email) -> int:
         return self.count(
             "item_links l JOIN staff_mailboxes m ON m.id = l.mailbox_id",
-            "l.folder = :f AND m.address = :a AND l.deleted_at IS NULL", f=folder, a=address,
+            "l.folder = :f AND m.address = :a AND l.deleted_at IS NULL",
+            f=folder,
+            a=address,
         )
 
 

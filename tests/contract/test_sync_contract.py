@@ -22,13 +22,15 @@ FOLDERS = ("contacts", "inbox", "sentitems", "calendar")
 
 def company() -> HandCompany:
     a = ALICE.email
-    return HandCompany(items={
-        (a, "contacts"): [contact(1, "Dana Dunn", DANA.email), contact(2, "Erin Estrada", ERIN.email)],
-        (a, "inbox"): [message(1, "Offer", DANA, [ALICE]), message(2, "Question", ERIN, [ALICE])],
-        (a, "sentitems"): [message(3, "Re: Offer", ALICE, [DANA])],
-        (a, "calendar"): [meeting(1, "Kick-off", T0, ALICE, [DANA])],
-        (BOB.email, "inbox"): [message(50, "For Bob", DANA, [BOB])],
-    })
+    return HandCompany(
+        items={
+            (a, "contacts"): [contact(1, "Dana Dunn", DANA.email), contact(2, "Erin Estrada", ERIN.email)],
+            (a, "inbox"): [message(1, "Offer", DANA, [ALICE]), message(2, "Question", ERIN, [ALICE])],
+            (a, "sentitems"): [message(3, "Re: Offer", ALICE, [DANA])],
+            (a, "calendar"): [meeting(1, "Kick-off", T0, ALICE, [DANA])],
+            (BOB.email, "inbox"): [message(50, "For Bob", DANA, [BOB])],
+        }
+    )
 
 
 def counts(report: MailboxReport) -> dict[str, tuple[int, int, int]]:
@@ -38,8 +40,12 @@ def counts(report: MailboxReport) -> dict[str, tuple[int, int, int]]:
 
 def test_first_sync_then_adds_updates_and_deletes_in_every_folder(make_world: WorldFactory) -> None:
     w = make_world(company())
-    assert counts(w.sync()) == {"contacts": (2, 0, 0), "inbox": (2, 0, 0), "sentitems": (1, 0, 0),
-                                "calendar": (1, 0, 0)}
+    assert counts(w.sync()) == {
+        "contacts": (2, 0, 0),
+        "inbox": (2, 0, 0),
+        "sentitems": (1, 0, 0),
+        "calendar": (1, 0, 0),
+    }
     assert w.count("people") == 2
     assert w.subjects() == {"Offer", "Question", "Re: Offer", "Kick-off"}
     assert counts(w.sync()) == {f: (0, 0, 0) for f in FOLDERS}
@@ -53,11 +59,11 @@ def test_first_sync_then_adds_updates_and_deletes_in_every_folder(make_world: Wo
     mb.update(ids["inbox"][0], Subject="Offer (edited)")
     mb.delete(ids["inbox"][1])
     mb.create("calendar", meeting(2, "Follow-up", T0 + timedelta(days=2), ALICE, [ERIN]))
-    mb.update(ids["calendar"][0], Subject="Kick-off (moved)", Start=T0 + timedelta(hours=1),
-              End=T0 + timedelta(hours=2))
+    mb.update(
+        ids["calendar"][0], Subject="Kick-off (moved)", Start=T0 + timedelta(hours=1), End=T0 + timedelta(hours=2)
+    )
     step = w.sync()
-    assert counts(step) == {"contacts": (1, 1, 1), "inbox": (1, 1, 1), "sentitems": (0, 0, 0),
-                            "calendar": (1, 1, 0)}
+    assert counts(step) == {"contacts": (1, 1, 1), "inbox": (1, 1, 1), "sentitems": (0, 0, 0), "calendar": (1, 1, 0)}
     assert not any(f.full_sync for f in step.folders)
     assert w.count("people") == 3 and w.live_links("contacts") == 2
     assert w.rows("SELECT job_title FROM people WHERE display_name = 'Dana Dunn-Smith'") == [("CFO",)]
@@ -83,12 +89,14 @@ def test_same_email_and_contact_in_two_mailboxes_are_one_interaction_and_one_per
     make_world: WorldFactory, db_url: str
 ) -> None:
     shared = message(9, "Offer to both", DANA, [ALICE, BOB])
-    c = HandCompany(items={
-        (ALICE.email, "contacts"): [contact(1, "Dana Dunn", DANA.email)],
-        (BOB.email, "contacts"): [contact(1, "Dana Dunn", DANA.email, JobTitle="Buyer")],
-        (ALICE.email, "inbox"): [shared],
-        (BOB.email, "inbox"): [shared],
-    })
+    c = HandCompany(
+        items={
+            (ALICE.email, "contacts"): [contact(1, "Dana Dunn", DANA.email)],
+            (BOB.email, "contacts"): [contact(1, "Dana Dunn", DANA.email, JobTitle="Buyer")],
+            (ALICE.email, "inbox"): [shared],
+            (BOB.email, "inbox"): [shared],
+        }
+    )
     w = make_world(c, url=db_url)
     assert w.sync(ALICE.email).ok and w.sync(BOB.email).ok
     assert w.count("interactions") == 1 and w.count("interaction_viewers") == 2
@@ -96,13 +104,19 @@ def test_same_email_and_contact_in_two_mailboxes_are_one_interaction_and_one_per
 
 
 def test_private_and_confidential_items_never_reach_the_store(make_world: WorldFactory) -> None:
-    c = HandCompany(items={
-        (ALICE.email, "inbox"): [message(1, "Salary talk", DANA, [ALICE], Sensitivity="Private"),
-                                 message(2, "Board secrets", DANA, [ALICE], Sensitivity="Confidential"),
-                                 message(3, "Normal offer", DANA, [ALICE])],
-        (ALICE.email, "calendar"): [meeting(1, "Doctor", T0, ALICE, [DANA], Sensitivity="Private"),
-                                    meeting(2, "Demo", T0 + timedelta(days=1), ALICE, [DANA])],
-    })
+    c = HandCompany(
+        items={
+            (ALICE.email, "inbox"): [
+                message(1, "Salary talk", DANA, [ALICE], Sensitivity="Private"),
+                message(2, "Board secrets", DANA, [ALICE], Sensitivity="Confidential"),
+                message(3, "Normal offer", DANA, [ALICE]),
+            ],
+            (ALICE.email, "calendar"): [
+                meeting(1, "Doctor", T0, ALICE, [DANA], Sensitivity="Private"),
+                meeting(2, "Demo", T0 + timedelta(days=1), ALICE, [DANA]),
+            ],
+        }
+    )
     w = make_world(c)
     assert w.sync(folders=["inbox", "calendar"]).ok
     assert w.subjects() == {"Normal offer", "Demo"}
@@ -110,15 +124,26 @@ def test_private_and_confidential_items_never_reach_the_store(make_world: WorldF
 
 def test_recurring_meeting_with_an_exception_and_a_deleted_occurrence(make_world: WorldFactory) -> None:
     start = T0 - timedelta(days=7)
-    series = meeting(5, "Weekly sync", start, ALICE, [DANA],
-                     CalendarItemType="RecurringMaster",
-                     Recurrence=Recurrence("Weekly", 1, start.date(), days_of_week=(start.strftime("%A"),),
-                                           occurrences=4))
-    moved = ItemSpec("CalendarItem", {**series.fields, "Subject": "Weekly sync (moved)",
-                                      "Start": start + timedelta(days=7, hours=2),
-                                      "End": start + timedelta(days=7, hours=3),
-                                      "CalendarItemType": "Exception"},
-                     original_start=start + timedelta(days=7))
+    series = meeting(
+        5,
+        "Weekly sync",
+        start,
+        ALICE,
+        [DANA],
+        CalendarItemType="RecurringMaster",
+        Recurrence=Recurrence("Weekly", 1, start.date(), days_of_week=(start.strftime("%A"),), occurrences=4),
+    )
+    moved = ItemSpec(
+        "CalendarItem",
+        {
+            **series.fields,
+            "Subject": "Weekly sync (moved)",
+            "Start": start + timedelta(days=7, hours=2),
+            "End": start + timedelta(days=7, hours=3),
+            "CalendarItemType": "Exception",
+        },
+        original_start=start + timedelta(days=7),
+    )
     series.exceptions = (moved,)
     series.deleted_occurrences = (start + timedelta(days=14),)
     w = make_world(HandCompany(items={(ALICE.email, "calendar"): [series]}))
@@ -131,8 +156,15 @@ def test_recurring_meeting_with_an_exception_and_a_deleted_occurrence(make_world
 
 def weekly(n: int) -> ItemSpec:
     """A weekly series of ``n`` meetings from T0 (20 days ago), its Nth occurrence at T0 + N-1 weeks."""
-    return meeting(6, "Weekly review", T0, ALICE, [DANA], CalendarItemType="RecurringMaster",
-                   Recurrence=Recurrence("Weekly", 1, T0.date(), days_of_week=(T0.strftime("%A"),), occurrences=n))
+    return meeting(
+        6,
+        "Weekly review",
+        T0,
+        ALICE,
+        [DANA],
+        CalendarItemType="RecurringMaster",
+        Recurrence=Recurrence("Weekly", 1, T0.date(), days_of_week=(T0.strftime("%A"),), occurrences=n),
+    )
 
 
 def delete_occurrences(w: World, *starts: datetime) -> None:
@@ -202,8 +234,9 @@ def test_an_expired_sync_state_means_a_full_resync_that_upserts(make_world: Worl
 
 
 def test_a_folder_that_suddenly_looks_empty_unlinks_nothing_and_needs_attention(make_world: WorldFactory) -> None:
-    c = HandCompany(items={(ALICE.email, "contacts"): [contact(i, f"P{i} Test", f"p{i}@litware.example")
-                                                       for i in range(25)]})
+    c = HandCompany(
+        items={(ALICE.email, "contacts"): [contact(i, f"P{i} Test", f"p{i}@litware.example") for i in range(25)]}
+    )
     w = make_world(c)
     assert w.sync(folders=["contacts"]).ok
     for item_id, _ in list(w.mb().items("contacts")):
@@ -218,8 +251,9 @@ def test_a_folder_that_suddenly_looks_empty_unlinks_nothing_and_needs_attention(
 
 def test_a_small_folder_that_suddenly_looks_empty_is_protected_too(make_world: WorldFactory) -> None:
     # No size floor: three contacts vanishing on a refused sync state is the same danger as 25.
-    c = HandCompany(items={(ALICE.email, "contacts"): [contact(i, f"P{i} Test", f"p{i}@litware.example")
-                                                       for i in range(3)]})
+    c = HandCompany(
+        items={(ALICE.email, "contacts"): [contact(i, f"P{i} Test", f"p{i}@litware.example") for i in range(3)]}
+    )
     w = make_world(c)
     assert w.sync(folders=["contacts"]).ok
     for item_id, _ in list(w.mb().items("contacts")):
@@ -275,20 +309,33 @@ def test_bad_items_are_skipped_with_a_logged_reason_naming_the_item_and_the_rest
 ) -> None:
     nobody, big = Mailbox("Nobody", "not an address"), "x" * (5 * 1024 * 1024)
     invite = message(5, "Invitation: review", DANA, [ALICE])
-    c = HandCompany(items={
-        (ALICE.email, "inbox"): [
-            message(1, "Good mail", DANA, [ALICE]),
-            message(2, "No address", nobody, [nobody]),
-            message(3, big, DANA, [ALICE]),
-            message(4, "Absurd dates", DANA, [ALICE], DateTimeSent=datetime(1601, 1, 2, tzinfo=UTC),
-                    DateTimeReceived=datetime(1601, 1, 2, tzinfo=UTC)),
-            ItemSpec("MeetingRequest", invite.fields),
-            message(6, "Good mail too", ERIN, [ALICE]),
-        ],
-        (ALICE.email, "contacts"): [contact(1, "Dana Dunn", DANA.email), ItemSpec("Contact", {"JobTitle": "nobody"})],
-        (ALICE.email, "calendar"): [meeting(1, "Backwards", T0, ALICE, [DANA], End=T0 - timedelta(hours=1)),
-                                    meeting(2, "Good meeting", T0, ALICE, [DANA])],
-    })
+    c = HandCompany(
+        items={
+            (ALICE.email, "inbox"): [
+                message(1, "Good mail", DANA, [ALICE]),
+                message(2, "No address", nobody, [nobody]),
+                message(3, big, DANA, [ALICE]),
+                message(
+                    4,
+                    "Absurd dates",
+                    DANA,
+                    [ALICE],
+                    DateTimeSent=datetime(1601, 1, 2, tzinfo=UTC),
+                    DateTimeReceived=datetime(1601, 1, 2, tzinfo=UTC),
+                ),
+                ItemSpec("MeetingRequest", invite.fields),
+                message(6, "Good mail too", ERIN, [ALICE]),
+            ],
+            (ALICE.email, "contacts"): [
+                contact(1, "Dana Dunn", DANA.email),
+                ItemSpec("Contact", {"JobTitle": "nobody"}),
+            ],
+            (ALICE.email, "calendar"): [
+                meeting(1, "Backwards", T0, ALICE, [DANA], End=T0 - timedelta(hours=1)),
+                meeting(2, "Good meeting", T0, ALICE, [DANA]),
+            ],
+        }
+    )
     w = make_world(c)
     with structlog.testing.capture_logs() as logs:
         report = w.sync(folders=["inbox", "contacts", "calendar"])
@@ -308,4 +355,3 @@ def test_bad_items_are_skipped_with_a_logged_reason_naming_the_item_and_the_rest
     assert w.subjects() == {"Good mail", "Good mail too", "Good meeting"}
     again = w.sync(folders=["inbox", "contacts", "calendar"])
     assert again.ok and all(f.result.items == 0 for f in again.folders)
-

@@ -27,10 +27,14 @@ MANAGED = ("Customer", "Value: Superior", "Prospect")
 
 
 def synced(make_world: WorldFactory) -> World:
-    c = HandCompany(items={(ALICE.email, "contacts"): [
-        contact(1, "Dana Dunn", DANA.email, Categories=("Golf buddy",)),
-        contact(2, "Erin Estrada", ERIN.email, Categories=("Prospect",)),
-    ]})
+    c = HandCompany(
+        items={
+            (ALICE.email, "contacts"): [
+                contact(1, "Dana Dunn", DANA.email, Categories=("Golf buddy",)),
+                contact(2, "Erin Estrada", ERIN.email, Categories=("Prospect",)),
+            ]
+        }
+    )
     w = make_world(c)
     assert w.sync(folders=["contacts"]).ok
     return w
@@ -38,8 +42,10 @@ def synced(make_world: WorldFactory) -> World:
 
 def links(w: World) -> dict[str, tuple[int, str, str | None, tuple[str, ...]]]:
     """Display name -> (link id, item id, change key, categories) as the store saw them over this backend."""
-    rows = w.rows("SELECT p.display_name, l.id, l.item_id, l.change_key, l.categories FROM item_links l "
-                  "JOIN people p ON p.id = l.entity_id WHERE l.folder = 'contacts'")
+    rows = w.rows(
+        "SELECT p.display_name, l.id, l.item_id, l.change_key, l.categories FROM item_links l "
+        "JOIN people p ON p.id = l.entity_id WHERE l.folder = 'contacts'"
+    )
     out = {}
     for name, link_id, item_id, change_key, categories in rows:
         cats = categories if isinstance(categories, list) else json.loads(categories or "[]")
@@ -128,8 +134,9 @@ def test_follow_up_tasks_are_created_found_again_updated_completed_and_deleted(m
     assert {k: v.item_id for k, v in found.items()} == {"fu-1": first.item_id, "fu-2": second.item_id}
 
     new_due = (datetime.now(UTC) + timedelta(days=14)).date()
-    (key,) = writer.update_tasks([TaskChange(first.item_id, first.change_key, subject="Follow up: Dana Dunn (CFO)",
-                                             due=new_due)])
+    (key,) = writer.update_tasks(
+        [TaskChange(first.item_id, first.change_key, subject="Follow up: Dana Dunn (CFO)", due=new_due)]
+    )
     assert isinstance(key, str)  # the task is there: its new change key (None would mean gone)
     assert "Follow up: Dana Dunn (CFO)" in tasks_in_mailbox(w)
     (done,) = writer.update_tasks([TaskChange(second.item_id, None, complete_note="Done: call on Monday.")])
@@ -190,11 +197,15 @@ def test_a_rebuilt_store_adopts_the_tasks_and_categories_already_in_the_mailbox(
 ) -> None:
     """A store lost and rebuilt from the mailboxes: the tasks and categories an earlier store wrote are
     taken over, not written again (issue 13: 23 tasks became 46)."""
-    w = make_world(HandCompany(items={
-        (ALICE.email, "contacts"): [contact(1, "Dana Dunn", DANA.email, Categories=("Golf buddy",))],
-        (ALICE.email, "inbox"): [message(1, "Offer", DANA, [ALICE], ConversationId="C1")],
-        (ALICE.email, "sentitems"): [message(2, "RE: Offer", ALICE, [DANA], ConversationId="C1")],
-    }))
+    w = make_world(
+        HandCompany(
+            items={
+                (ALICE.email, "contacts"): [contact(1, "Dana Dunn", DANA.email, Categories=("Golf buddy",))],
+                (ALICE.email, "inbox"): [message(1, "Offer", DANA, [ALICE], ConversationId="C1")],
+                (ALICE.email, "sentitems"): [message(2, "RE: Offer", ALICE, [DANA], ConversationId="C1")],
+            }
+        )
+    )
     path = tmp_path / "relsync.toml"
     write_fake_config(path, w.ex.url, w.ex.username, w.ex.password, [ALICE.email], DOMAIN)
     path.write_text(path.read_text(encoding="utf-8") + REBUILD_RULES, encoding="utf-8")

@@ -35,5 +35,7 @@ def _without_phones(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _phones(rows: list[dict[str, Any]]) -> dict[str, set[str]]:
-    return {json.dumps(r, sort_keys=True, default=str): set(p) for r, p in
-            zip(_without_phones(rows), (r["phones"] for r in rows), strict=True)}
+    return {
+        json.dumps(r, sort_keys=True, default=str): set(p)
+        for r, p in zip(_without_phones(rows), (r["phones"] for r in rows), strict=True)
+    }

@@ -74,8 +74,9 @@ def message(n: int, subject: str, sender: Mailbox, to: Sequence[Mailbox], **extr
     return ItemSpec("Message", fields)
 
 
-def meeting(n: int, subject: str, start: datetime, organizer: Mailbox, attendees: Sequence[Mailbox],
-            **extra: Any) -> ItemSpec:
+def meeting(
+    n: int, subject: str, start: datetime, organizer: Mailbox, attendees: Sequence[Mailbox], **extra: Any
+) -> ItemSpec:
     fields: dict[str, Any] = {
         "Subject": subject,
         "Start": start,
@@ -119,11 +120,19 @@ class SyncEnv:
 
     def engine(self, **settings: Any) -> EwsMailboxSync:
         defaults: dict[str, Any] = {"retry_base_seconds": 0.01}
-        return EwsMailboxSync(self.connection, self.store, self.rules, SyncSettings(**{**defaults, **settings}),
-                           sleep=self.waits.append)
+        return EwsMailboxSync(
+            self.connection, self.store, self.rules, SyncSettings(**{**defaults, **settings}), sleep=self.waits.append
+        )
 
-    def sync(self, address: str = ALICE.email, folders: list[FolderName] | None = None, *, full: bool = False,
-             rules: SyncRules | None = None, **settings: Any) -> MailboxReport:
+    def sync(
+        self,
+        address: str = ALICE.email,
+        folders: list[FolderName] | None = None,
+        *,
+        full: bool = False,
+        rules: SyncRules | None = None,
+        **settings: Any,
+    ) -> MailboxReport:
         engine = self.engine(**settings)
         if rules is not None:
             engine.rules = rules
@@ -150,12 +159,15 @@ class SyncEnv:
     def live_links(self, folder: str, address: str = ALICE.email) -> int:
         return self.count(
             "item_links l JOIN staff_mailboxes m ON m.id = l.mailbox_id",
-            "l.folder = :f AND m.address = :a AND l.deleted_at IS NULL", f=folder, a=address,
+            "l.folder = :f AND m.address = :a AND l.deleted_at IS NULL",
+            f=folder,
+            a=address,
         )
 
     def mailbox_row(self, address: str) -> Any:
-        return self.rows("SELECT needs_attention, attention_reason FROM staff_mailboxes WHERE address = :a",
-                         a=address)[0]
+        return self.rows("SELECT needs_attention, attention_reason FROM staff_mailboxes WHERE address = :a", a=address)[
+            0
+        ]
 
     def dump_text(self) -> str:
         """Every text value of every table, for 'this must appear nowhere' assertions."""
@@ -172,5 +184,6 @@ EnvFactory = Callable[..., SyncEnv]
 
 
 def connection_for(ex: FakeExchange) -> EwsConnection:
-    return EwsConnection(EwsSettings(endpoint=ex.url, username=ex.username, password=ex.password, auth="basic",
-                                     timeout_seconds=10))
+    return EwsConnection(
+        EwsSettings(endpoint=ex.url, username=ex.username, password=ex.password, auth="basic", timeout_seconds=10)
+    )

@@ -23,8 +23,7 @@ def fake(ews_schema: etree.XMLSchema) -> Iterator[FakeExchange]:
 
 
 def connect(fake: FakeExchange) -> EwsConnection:
-    return EwsConnection(EwsSettings(endpoint=fake.url, username=fake.username, password=fake.password,
-                                     auth="basic"))
+    return EwsConnection(EwsSettings(endpoint=fake.url, username=fake.username, password=fake.password, auth="basic"))
 
 
 def first_contact(fake: FakeExchange) -> tuple[str, str]:
@@ -35,9 +34,14 @@ def first_contact(fake: FakeExchange) -> tuple[str, str]:
 
 def test_merge_keeps_user_categories_in_order_and_is_case_insensitive() -> None:
     assert merged_categories(["VIP", "Customer"], ["customer", "Possible duplicate"], []) == [
-        "VIP", "Customer", "Possible duplicate"]
+        "VIP",
+        "Customer",
+        "Possible duplicate",
+    ]
     assert merged_categories(["VIP", "Value: Average"], ["Value: Superior"], ["value: average"]) == [
-        "VIP", "Value: Superior"]
+        "VIP",
+        "Value: Superior",
+    ]
 
 
 def test_adding_a_category_keeps_the_users_own(fake: FakeExchange) -> None:

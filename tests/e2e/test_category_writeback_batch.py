@@ -17,7 +17,11 @@ from mapping.store.writeback_plan import CategoryPlanRow, category_plan
 from scheduler.jobs import WriteBackReport, write_back_categories
 
 MANAGED: list[tuple[str, int]] = [
-    ("Customer", 7), ("Vendor", 5), ("Value: Superior", 4), ("Value: Average", 3), ("Potential: High", 0),
+    ("Customer", 7),
+    ("Vendor", 5),
+    ("Value: Superior", 4),
+    ("Value: Average", 3),
+    ("Potential: High", 0),
 ]
 WANTED_BY_EMAIL = {
     DANA.email: ("Customer", "Value: Superior", "Potential: High"),
@@ -26,13 +30,19 @@ WANTED_BY_EMAIL = {
 
 
 def company() -> HandCompany:
-    both = [contact(1, "Dana Dunn", DANA.email, Categories=("VIP", "Value: Average")),
-            contact(2, "Erin Estrada", ERIN.email)]
-    return HandCompany(items={
-        (ALICE.email, "contacts"): [*both, contact(3, "Gina Gmail", GINA.email, Categories=("Golf",))],
-        (BOB.email, "contacts"): [contact(4, "Dana Dunn", DANA.email, Categories=("Lunch club",)),
-                                          contact(5, "Erin Estrada", ERIN.email)],
-    })
+    both = [
+        contact(1, "Dana Dunn", DANA.email, Categories=("VIP", "Value: Average")),
+        contact(2, "Erin Estrada", ERIN.email),
+    ]
+    return HandCompany(
+        items={
+            (ALICE.email, "contacts"): [*both, contact(3, "Gina Gmail", GINA.email, Categories=("Golf",))],
+            (BOB.email, "contacts"): [
+                contact(4, "Dana Dunn", DANA.email, Categories=("Lunch club",)),
+                contact(5, "Erin Estrada", ERIN.email),
+            ],
+        }
+    )
 
 
 def sync_all(env: SyncEnv) -> None:
@@ -53,8 +63,10 @@ def write_back(env: SyncEnv, chunk_size: int = 100) -> WriteBackReport:
 
 
 def categories_by_name(env: SyncEnv, owner: str) -> dict[str, tuple[str, ...]]:
-    return {str(spec.fields["DisplayName"]): tuple(spec.fields.get("Categories") or ())
-            for _, spec in env.mb(owner).items("contacts")}
+    return {
+        str(spec.fields["DisplayName"]): tuple(spec.fields.get("Categories") or ())
+        for _, spec in env.mb(owner).items("contacts")
+    }
 
 
 def updates(env: SyncEnv) -> int:
@@ -116,7 +128,12 @@ def test_a_category_the_user_adds_between_our_read_and_write_is_merged_not_lost(
     report = write_back(env)
     assert report.failed == 0
     assert categories_by_name(env, ALICE.email)["Dana Dunn"] == (
-        "VIP", "Board", "Customer", "Value: Superior", "Potential: High")
+        "VIP",
+        "Board",
+        "Customer",
+        "Value: Superior",
+        "Potential: High",
+    )
     # the other item of the conflicting chunk was written too, and what we recorded is current:
     assert categories_by_name(env, ALICE.email)["Erin Estrada"] == ("Vendor", "Value: Average")
     before = updates(env)
@@ -130,7 +147,11 @@ def test_an_injected_conflict_is_retried(make_env: EnvFactory) -> None:
     report = write_back(env)
     assert report.failed == 0
     assert categories_by_name(env, BOB.email)["Dana Dunn"] == (
-        "Lunch club", "Customer", "Value: Superior", "Potential: High")
+        "Lunch club",
+        "Customer",
+        "Value: Superior",
+        "Potential: High",
+    )
 
 
 def test_master_category_list_gets_the_managed_categories_with_colours_once(make_env: EnvFactory) -> None:
@@ -139,21 +160,19 @@ def test_master_category_list_gets_the_managed_categories_with_colours_once(make
     before = master_list(env, ALICE.email)
     assert ("Red category", "0") in before
     report = write_back(env)
-    assert report.master_added == {ALICE.email: [n for n, _ in MANAGED],
-                                   BOB.email: [n for n, _ in MANAGED]}
+    assert report.master_added == {ALICE.email: [n for n, _ in MANAGED], BOB.email: [n for n, _ in MANAGED]}
     after = master_list(env, ALICE.email)
     assert after[: len(before)] == before  # the user's own entries untouched
-    assert after[len(before):] == [(n, str(c)) for n, c in MANAGED]
+    assert after[len(before) :] == [(n, str(c)) for n, c in MANAGED]
     assert write_back(env).master_added == {}
 
 
 def test_master_list_keeps_a_users_colour_for_a_managed_name() -> None:
     doc, added = add_missing_categories(
         b'<categories xmlns="CategoryList.xsd"><category name="customer" color="12" x="1"/></categories>',
-        [("Customer", 7), ("Vendor", 5)])
+        [("Customer", 7), ("Vendor", 5)],
+    )
     assert added == ["Vendor"]
     assert b'name="customer" color="12" x="1"' in doc and b'name="Vendor" color="5"' in doc
     same, none = add_missing_categories(doc, [("Customer", 7)])
     assert none == [] and same == doc
-
-

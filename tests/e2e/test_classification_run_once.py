@@ -37,13 +37,19 @@ TYPES = {"Lead", "Prospect", "Customer", "Sales partner", "Vendor"}
 
 
 def company() -> HandCompany:
-    return HandCompany(items={
-        (ALICE.email, "contacts"): [contact(1, "Dana Dunn", DANA.email, Categories=("VIP",)),
-                                    contact(2, "Erin Estrada", ERIN.email),
-                                    contact(3, "Gina Gmail", GINA.email, Categories=("Golf", "Customer"))],
-        (BOB.email, "contacts"): [contact(4, "Dana Dunn", DANA.email, Categories=("Lunch club",)),
-                                  contact(5, "Erin Estrada", ERIN.email)],
-    })
+    return HandCompany(
+        items={
+            (ALICE.email, "contacts"): [
+                contact(1, "Dana Dunn", DANA.email, Categories=("VIP",)),
+                contact(2, "Erin Estrada", ERIN.email),
+                contact(3, "Gina Gmail", GINA.email, Categories=("Golf", "Customer")),
+            ],
+            (BOB.email, "contacts"): [
+                contact(4, "Dana Dunn", DANA.email, Categories=("Lunch club",)),
+                contact(5, "Erin Estrada", ERIN.email),
+            ],
+        }
+    )
 
 
 class Env:
@@ -66,8 +72,10 @@ class Env:
         return out
 
     def categories(self, owner: str) -> dict[str, tuple[str, ...]]:
-        return {str(spec.fields["DisplayName"]): tuple(spec.fields.get("Categories") or ())
-                for _, spec in self.fake.mailboxes[owner].items("contacts")}
+        return {
+            str(spec.fields["DisplayName"]): tuple(spec.fields.get("Categories") or ())
+            for _, spec in self.fake.mailboxes[owner].items("contacts")
+        }
 
     def item_id(self, owner: str, name: str) -> str:
         return next(i for i, s in self.fake.mailboxes[owner].items("contacts") if s.fields["DisplayName"] == name)
@@ -153,11 +161,13 @@ def test_a_staff_override_in_outlook_survives_reclassification_until_removed(env
     (explained,) = json.loads(env.run("explain", ERIN.email, "--json").output)
     assert explained["overridden"] == ["tier"]
     assert [(o["dimension"], o["value"], o["removed_at"]) for o in explained["overrides"]] == [
-        ("tier", "Superior", None)]
+        ("tier", "Superior", None)
+    ]
 
     # A reclassification (more sales: Northwind still ranks below Fabrikam) keeps the override.
-    (env.tmp / "more.csv").write_text("date,customer,amount,currency,kind\n"
-                                      "2026-11-01,erin@northwind.example,100.00,EUR,order\n", encoding="utf-8")
+    (env.tmp / "more.csv").write_text(
+        "date,customer,amount,currency,kind\n2026-11-01,erin@northwind.example,100.00,EUR,order\n", encoding="utf-8"
+    )
     assert env.run("import", "transactions", str(env.tmp / "more.csv")).exit_code == 0
     before = env.updates()
     env.run_once()
@@ -183,8 +193,9 @@ def test_a_concurrent_edit_is_merged_not_lost(env: Env, monkeypatch: pytest.Monk
 
     def staff_edit_after_sync(*args: Any, **kwargs: Any) -> tuple[int, int]:
         # Lands after this run's sync and before its write-back: the ChangeKey we hold is stale.
-        env.fake.mailboxes[ALICE.email].update(dana, Categories=("VIP", "Board", "Lead", "Value: Eliminate",
-                                                                 "Potential: Low"))
+        env.fake.mailboxes[ALICE.email].update(
+            dana, Categories=("VIP", "Board", "Lead", "Value: Eliminate", "Potential: Low")
+        )
         return original(*args, **kwargs)
 
     monkeypatch.setattr(scheduler.jobs, "mark_possible_duplicates", staff_edit_after_sync)
@@ -202,9 +213,11 @@ def test_a_concurrent_edit_is_merged_not_lost(env: Env, monkeypatch: pytest.Monk
 
 def test_a_bad_rule_is_rejected_at_start_up_with_its_line(env: Env, capsys: pytest.CaptureFixture[str]) -> None:
     with env.config.open("a") as f:
-        f.write('\n[[rules]]\nname = "gov"\nwhen = \'industry == "Government"\'\nset = { potential = "High" }\n'
-                '\n[[rules]]\nname = "typo"\nwhen = \'tier == "Average" and indstry == "x"\'\n'
-                'set = { tier = "Superior" }\n')
+        f.write(
+            '\n[[rules]]\nname = "gov"\nwhen = \'industry == "Government"\'\nset = { potential = "High" }\n'
+            '\n[[rules]]\nname = "typo"\nwhen = \'tier == "Average" and indstry == "x"\'\n'
+            'set = { tier = "Superior" }\n'
+        )
     lines = env.config.read_text(encoding="utf-8").splitlines()
     typo_line = max(i for i, line in enumerate(lines, start=1) if line == "[[rules]]")
     with pytest.raises(SystemExit) as exit_info:
@@ -220,10 +233,13 @@ def test_user_defined_fields_on_an_outlook_contact_feed_the_classification(env: 
     from connector.fake.model import ExtendedProp
 
     dana = env.item_id(ALICE.email, "Dana Dunn")
-    env.fake.mailboxes[ALICE.email].update(dana, ExtendedProperty=(
-        ExtendedProp("String", "Aerospace", distinguished_set_id="PublicStrings", property_name="Industry"),
-        ExtendedProp("String", "Trade fair", distinguished_set_id="PublicStrings", property_name="Source"),
-    ))
+    env.fake.mailboxes[ALICE.email].update(
+        dana,
+        ExtendedProperty=(
+            ExtendedProp("String", "Aerospace", distinguished_set_id="PublicStrings", property_name="Industry"),
+            ExtendedProp("String", "Trade fair", distinguished_set_id="PublicStrings", property_name="Source"),
+        ),
+    )
     classified(env)
     result = env.run("explain", DANA.email, "--json")
     assert result.exit_code == 0, result.output

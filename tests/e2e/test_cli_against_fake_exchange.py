@@ -27,8 +27,20 @@ def fake(tmp_path: Path) -> Iterator[dict[str, Any]]:
     """`relsync fake-exchange --write-config` running as its own process."""
     config = tmp_path / "relsync.toml"
     proc = subprocess.Popen(
-        [*RELSYNC, "fake-exchange", "--port", "0", "--seed", "7", "--mailboxes", "3", "--scale", "tiny",
-         "--write-config", str(config)],
+        [
+            *RELSYNC,
+            "fake-exchange",
+            "--port",
+            "0",
+            "--seed",
+            "7",
+            "--mailboxes",
+            "3",
+            "--scale",
+            "tiny",
+            "--write-config",
+            str(config),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

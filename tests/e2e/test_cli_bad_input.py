@@ -42,12 +42,17 @@ internal_domains = ["example.com"]
 """
 
 
-def relsync(config: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 60
-            ) -> subprocess.CompletedProcess[str]:
+def relsync(
+    config: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
     environ = {k: v for k, v in os.environ.items() if not k.startswith("RELSYNC_") or k == "RELSYNC_TEST_PG_URL"}
     return subprocess.run(
-        [*RELSYNC, "--config", str(config), *args], capture_output=True, text=True, timeout=timeout,
-        cwd=config.parent, env={**environ, "PYTHONPATH": str(ROOT), **(env or {})},
+        [*RELSYNC, "--config", str(config), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=config.parent,
+        env={**environ, "PYTHONPATH": str(ROOT), **(env or {})},
     )
 
 
@@ -107,14 +112,16 @@ def test_a_huge_secret_file_is_refused(config: Path) -> None:
 
 
 def test_a_secret_pasted_where_an_environment_variable_name_belongs_is_not_echoed(config: Path) -> None:
-    config.write_text(BASE.replace('password_file = "relsync.password"', f'password_env = "{SECRET}"'),
-                      encoding="utf-8")
+    config.write_text(
+        BASE.replace('password_file = "relsync.password"', f'password_env = "{SECRET}"'), encoding="utf-8"
+    )
     err = refused(relsync(config, "status"), "exchange.password_env: must be the name of an environment variable")
     assert SECRET not in err
     # The same through the environment override.
-    err = refused(relsync(config, "status",
-                          env={"RELSYNC_EXCHANGE__PASSWORD_ENV": SECRET}),
-                  "environment variable RELSYNC_EXCHANGE__PASSWORD_ENV")
+    err = refused(
+        relsync(config, "status", env={"RELSYNC_EXCHANGE__PASSWORD_ENV": SECRET}),
+        "environment variable RELSYNC_EXCHANGE__PASSWORD_ENV",
+    )
     assert SECRET not in err
 
 
@@ -122,29 +129,36 @@ def test_a_secret_pasted_where_an_environment_variable_name_belongs_is_not_echoe
 def test_a_password_in_store_url_in_the_file_is_refused_like_every_other_secret(config: Path) -> None:
     url = f"postgresql+psycopg://relsync:{SECRET}@db.example.com:5432/relsync"
     config.write_text(BASE.replace('url = "sqlite:///relsync.db"', f'url = "{url}"'), encoding="utf-8")
-    err = refused(relsync(config, "status"), "store.url: secrets must not be written in the config file",
-                  "RELSYNC_STORE_URL")
+    err = refused(
+        relsync(config, "status"), "store.url: secrets must not be written in the config file", "RELSYNC_STORE_URL"
+    )
     assert SECRET not in err
 
 
 def test_an_unparsable_store_url_names_the_key_and_masks_the_password(config: Path) -> None:
-    config.write_text(BASE.replace('url = "sqlite:///relsync.db"', 'url = "postgresql+psycopg://db:5432x/r"'),
-                      encoding="utf-8")
+    config.write_text(
+        BASE.replace('url = "sqlite:///relsync.db"', 'url = "postgresql+psycopg://db:5432x/r"'), encoding="utf-8"
+    )
     refused(relsync(config, "db", "upgrade"), "store.url: not a database URL: its port is not a number")
     # From the environment (where a password may be), the URL is quoted masked, as SQLAlchemy masks it.
     bad = f"postgresql+psycopg://relsync:{SECRET}@db:5432x/relsync"
-    err = refused(relsync(config, "db", "upgrade", env={"RELSYNC_STORE_URL": bad}),
-                  "RELSYNC_STORE_URL", "relsync:***@db:5432x")
+    err = refused(
+        relsync(config, "db", "upgrade", env={"RELSYNC_STORE_URL": bad}), "RELSYNC_STORE_URL", "relsync:***@db:5432x"
+    )
     assert SECRET not in err
-    err = refused(relsync(config, "status", env={"RELSYNC_STORE_URL": f"mysql://relsync:{SECRET}@db/relsync"}),
-                  "only sqlite:/// and postgresql+psycopg:// URLs are supported", "mysql://relsync:***@db/relsync")
+    err = refused(
+        relsync(config, "status", env={"RELSYNC_STORE_URL": f"mysql://relsync:{SECRET}@db/relsync"}),
+        "only sqlite:/// and postgresql+psycopg:// URLs are supported",
+        "mysql://relsync:***@db/relsync",
+    )
     assert SECRET not in err
 
 
 # ---------------------------------------------------------------------------------------------- rules
 def _with_rule(config: Path, when: str) -> None:
-    config.write_text(BASE + f"\n[[rules]]\nname = \"r\"\nwhen = '{when}'\nset = {{ tier = \"Marginal\" }}\n",
-                      encoding="utf-8")
+    config.write_text(
+        BASE + f'\n[[rules]]\nname = "r"\nwhen = \'{when}\'\nset = {{ tier = "Marginal" }}\n', encoding="utf-8"
+    )
 
 
 def test_a_rule_using_the_clock_is_refused_at_start_up_with_its_line(config: Path) -> None:
@@ -204,8 +218,9 @@ def test_a_duplicate_pair_id_too_large_for_the_database_is_a_usage_error(
     upgrade(db_url)
     _config_for(config, db_url)
     for command in ("show", "merge", "reject", "unmerge"):
-        refused(relsync(config, "duplicates", command, pair_id), "Invalid value for 'PAIR_ID'",
-                "relsync duplicates list")
+        refused(
+            relsync(config, "duplicates", command, pair_id), "Invalid value for 'PAIR_ID'", "relsync duplicates list"
+        )
 
 
 # ------------------------------------------------------------------------------------- metrics_listen
@@ -222,8 +237,11 @@ def test_a_metrics_port_in_use_refuses_the_daemon_naming_the_key(config: Path) -
         taken.listen()
         port = taken.getsockname()[1]
         config.write_text(BASE + f'\n[daemon]\nmetrics_listen = "127.0.0.1:{port}"\n', encoding="utf-8")
-        refused(relsync(config, "daemon"), f"{config}: daemon.metrics_listen: cannot listen on '127.0.0.1:{port}'",
-                "Fix: choose a free port")
+        refused(
+            relsync(config, "daemon"),
+            f"{config}: daemon.metrics_listen: cannot listen on '127.0.0.1:{port}'",
+            "Fix: choose a free port",
+        )
 
 
 # ------------------------------------------------------------------ a secret file others can read
@@ -233,8 +251,9 @@ def fake_config(tmp_path: Path) -> Iterator[Path]:
     server = FakeExchange(company).start()
     try:
         path = tmp_path / "fake.toml"
-        write_fake_config(path, server.url, server.username, server.password,
-                          [mb.email for mb in company.mailboxes()], company.domain)
+        write_fake_config(
+            path, server.url, server.username, server.password, [mb.email for mb in company.mailboxes()], company.domain
+        )
         upgrade(f"sqlite:///{tmp_path / 'fake.db'}")
         yield path
     finally:

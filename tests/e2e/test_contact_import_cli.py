@@ -25,33 +25,89 @@ from scheduler.cli import cli, write_fake_config
 #: Canonical rows: 3 merges into synced people, 1 doubtful (review), 4 new people (one of them twice,
 #: merged within the file) at 2 new organisations, and 2 rows naming nobody (refused).
 PLANTED: list[dict[str, str]] = [
-    {"given_name": "DANA", "surname": "WHITFIELD", "email": "Dana.Whitfield@IBM.example", "company": "IBM",
-     "job_title": "Chief Information Officer",
-     "source": "Trade fair"},
-    {"given_name": "Raj", "surname": "Patel", "email": "raj.patel@ibm.example", "company": "IBM",
-     "mobile": "(415) 555-0134", "source": "Referral"},
-    {"given_name": "bethany", "surname": "brooks", "email": "bethany.brooks@harbourview-example.co.uk",
-     "company": "Harbourview Ltd.", "job_title": "Harbour Operations Lead", "street": "12 Quay Street",
-     "city": "Bristol", "postcode": "BS1 4DJ", "country": "United Kingdom"},
+    {
+        "given_name": "DANA",
+        "surname": "WHITFIELD",
+        "email": "Dana.Whitfield@IBM.example",
+        "company": "IBM",
+        "job_title": "Chief Information Officer",
+        "source": "Trade fair",
+    },
+    {
+        "given_name": "Raj",
+        "surname": "Patel",
+        "email": "raj.patel@ibm.example",
+        "company": "IBM",
+        "mobile": "(415) 555-0134",
+        "source": "Referral",
+    },
+    {
+        "given_name": "bethany",
+        "surname": "brooks",
+        "email": "bethany.brooks@harbourview-example.co.uk",
+        "company": "Harbourview Ltd.",
+        "job_title": "Harbour Operations Lead",
+        "street": "12 Quay Street",
+        "city": "Bristol",
+        "postcode": "BS1 4DJ",
+        "country": "United Kingdom",
+    },
     {"given_name": "Kerri", "surname": "Becker", "email": "kerribecker77@gmail.com"},
-    {"given_name": "Quillon", "surname": "Varga", "email": "quillon.varga@zephyr-widgets.example",
-     "company": "Zephyr Widgets Ltd", "phone": "+44 20 7946 0321", "source": "Web"},
-    {"given_name": "Ysolde", "surname": "Marchetti", "email": "ysolde.marchetti@ravenmoor.example",
-     "company": "Ravenmoor Instruments GmbH", "job_title": "Einkauf"},
+    {
+        "given_name": "Quillon",
+        "surname": "Varga",
+        "email": "quillon.varga@zephyr-widgets.example",
+        "company": "Zephyr Widgets Ltd",
+        "phone": "+44 20 7946 0321",
+        "source": "Web",
+    },
+    {
+        "given_name": "Ysolde",
+        "surname": "Marchetti",
+        "email": "ysolde.marchetti@ravenmoor.example",
+        "company": "Ravenmoor Instruments GmbH",
+        "job_title": "Einkauf",
+    },
     {"given_name": "", "surname": "", "email": "", "company": "Nameless Corp"},
     {"given_name": "Thaddeus", "surname": "Okonkwo-Lind", "email": "thaddeus.okonkwo.lind@gmail.com"},
-    {"given_name": "BRUNHILDE", "surname": "SAKAMOTO", "email": "b.sakamoto@ravenmoor.example",
-     "company": "RAVENMOOR INSTRUMENTS GMBH"},
+    {
+        "given_name": "BRUNHILDE",
+        "surname": "SAKAMOTO",
+        "email": "b.sakamoto@ravenmoor.example",
+        "company": "RAVENMOOR INSTRUMENTS GMBH",
+    },
     {"given_name": "", "surname": "", "email": "", "phone": "555 0199"},
-    {"given_name": "Quillon", "surname": "Varga", "email": "QUILLON.VARGA@zephyr-widgets.example",
-     "mobile": "+44 7700 900123"},
+    {
+        "given_name": "Quillon",
+        "surname": "Varga",
+        "email": "QUILLON.VARGA@zephyr-widgets.example",
+        "mobile": "+44 7700 900123",
+    },
 ]
-EXPECTED = {"rows_read": 11, "rows_refused": 2, "people_to_create": 5, "rows_merged_into_existing": 3,
-            "people_changed": 3, "rows_merged_within_file": 1, "people_to_review": 1,
-            "organisations_to_create": 2, "organisations_merged": 2}
-_GENERIC_HEADERS = {"full_name": "Name", "email": "Email", "phone": "Phone", "mobile": "Mobile", "company": "Company",
-                    "job_title": "Job Title", "street": "Street", "city": "City", "postcode": "Postcode",
-                    "country": "Country", "source": "Lead Source"}
+EXPECTED = {
+    "rows_read": 11,
+    "rows_refused": 2,
+    "people_to_create": 5,
+    "rows_merged_into_existing": 3,
+    "people_changed": 3,
+    "rows_merged_within_file": 1,
+    "people_to_review": 1,
+    "organisations_to_create": 2,
+    "organisations_merged": 2,
+}
+_GENERIC_HEADERS = {
+    "full_name": "Name",
+    "email": "Email",
+    "phone": "Phone",
+    "mobile": "Mobile",
+    "company": "Company",
+    "job_title": "Job Title",
+    "street": "Street",
+    "city": "City",
+    "postcode": "Postcode",
+    "country": "Country",
+    "source": "Lead Source",
+}
 
 
 def layout(profile: str) -> dict[str, str]:
@@ -109,8 +165,9 @@ def env(tmp_path_factory: pytest.TempPathFactory, ews_schema: etree.XMLSchema) -
     company = build_company(7, 2, "tiny")
     with FakeExchange(company, validate=ews_schema) as fake:
         config = tmp / "relsync.toml"
-        write_fake_config(config, fake.url, fake.username, fake.password, [m.email for m in company.mailboxes()],
-                          company.domain)
+        write_fake_config(
+            config, fake.url, fake.username, fake.password, [m.email for m in company.mailboxes()], company.domain
+        )
         with config.open("a") as f:
             f.write('\n[import]\nprecedence = { job_title = "take" }\n')
         env = {"config": str(config), "tmp": tmp}
@@ -148,8 +205,15 @@ def store_dump(env: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     try:
         with engine.connect() as conn:
-            for table in ("people", "organisations", "email_addresses", "phones", "postal_addresses",
-                          "match_candidates", "relationships"):
+            for table in (
+                "people",
+                "organisations",
+                "email_addresses",
+                "phones",
+                "postal_addresses",
+                "match_candidates",
+                "relationships",
+            ):
                 out[table] = [tuple(r) for r in conn.exec_driver_sql(f"SELECT * FROM {table} ORDER BY id")]
     finally:
         engine.dispose()
@@ -170,17 +234,20 @@ def test_each_profile_layout_dry_runs_to_the_planted_counts(env: dict[str, Any],
     assert {k: got[k] for k in EXPECTED} == EXPECTED, (profile, [(m["changes"], m["added"]) for m in got["merge"]])
     assert got["unknown_columns"] == ["Favourite Colour"]
     assert [(r["line"], r["reason"].split(" (")[0]) for r in got["refused"]] == [
-        (8, "no name and no e-mail address"), (11, "no name and no e-mail address")]
+        (8, "no name and no e-mail address"),
+        (11, "no name and no e-mail address"),
+    ]
     assert {m["name"] for m in got["merge"]} == {"Dana Whitfield", "Raj Patel", "Bethany Brooks"}
     assert [r["name"] for r in got["review"]] == ["Kerri Becker"]
-    assert sorted(o["name"] for o in got["organisations"]["create"]) == ["Ravenmoor Instruments GmbH",
-                                                                         "Zephyr Widgets Ltd"]
+    assert sorted(o["name"] for o in got["organisations"]["create"]) == [
+        "Ravenmoor Instruments GmbH",
+        "Zephyr Widgets Ltd",
+    ]
 
 
 def test_xlsx_with_a_sheet_picked_dry_runs_the_same(env: dict[str, Any]) -> None:
     path = write_xlsx(env["tmp"] / "salesforce.xlsx", "salesforce")
-    got = report(run(env, "import", "contacts", str(path), "--profile", "salesforce", "--sheet", "Contacts",
-                     "--json"))
+    got = report(run(env, "import", "contacts", str(path), "--profile", "salesforce", "--sheet", "Contacts", "--json"))
     assert {k: got[k] for k in EXPECTED} == EXPECTED
     assert any("2 sheets" in n for n in got["notes"])
 
@@ -230,7 +297,8 @@ def test_undo_says_which_later_change_depends_on_the_batch(
     try:
         with engine.begin() as conn:
             conn.exec_driver_sql(
-                "UPDATE people SET job_title = 'Chief Everything' WHERE display_name = 'Dana Whitfield'")
+                "UPDATE people SET job_title = 'Chief Everything' WHERE display_name = 'Dana Whitfield'"
+            )
             dana = conn.exec_driver_sql("SELECT id FROM people WHERE display_name = 'Dana Whitfield'").scalar()
     finally:
         engine.dispose()

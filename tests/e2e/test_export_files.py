@@ -39,10 +39,14 @@ NASTY = [
 @pytest.fixture
 def exported(make_env: EnvFactory, tmp_path: Path) -> Iterator[dict[str, Any]]:
     """A synced store with ordinary and nasty contact names, and a config pointing at it."""
-    company = HandCompany(items={(ALICE.email, "contacts"): [
-        contact(1, DANA.name, DANA.email),
-        *(contact(i + 2, name, f"nasty{i}@fabrikam.example") for i, name in enumerate(NASTY)),
-    ]})
+    company = HandCompany(
+        items={
+            (ALICE.email, "contacts"): [
+                contact(1, DANA.name, DANA.email),
+                *(contact(i + 2, name, f"nasty{i}@fabrikam.example") for i, name in enumerate(NASTY)),
+            ]
+        }
+    )
     env = make_env(company, url=f"sqlite:///{tmp_path / 'relsync.db'}")
     report = env.sync(ALICE.email, ["contacts"])
     assert report.ok, report.error
@@ -89,8 +93,11 @@ def test_export_onto_the_sqlite_store_is_refused_and_the_store_survives(
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_a_failing_export_leaves_the_existing_file_untouched(
-    exported: dict[str, Any], capsys: pytest.CaptureFixture[str], tmp_path: Path,
-    request: pytest.FixtureRequest, backend: str,
+    exported: dict[str, Any],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+    backend: str,
 ) -> None:
     # The same config on a store the export cannot read: a file that is no SQLite database (a new
     # SQLite store would create itself), or a PostgreSQL database that was never upgraded.
@@ -116,8 +123,10 @@ def test_output_into_a_missing_directory_is_one_sentence_with_exit_2(
     target = tmp_path / "no" / "such" / "dir" / "people.csv"
     code, _, err = relsync(capsys, "--config", str(exported["config"]), "export", "people", "-o", str(target))
     assert code == 2
-    assert err == (f"relsync: --output {target}: the directory {target.parent} does not exist. "
-                   "Fix: create it, or choose a file in an existing directory\n")
+    assert err == (
+        f"relsync: --output {target}: the directory {target.parent} does not exist. "
+        "Fix: create it, or choose a file in an existing directory\n"
+    )
 
 
 def test_output_to_a_device_that_is_full_is_one_sentence_with_exit_2(
@@ -132,10 +141,14 @@ def test_output_to_a_device_that_is_full_is_one_sentence_with_exit_2(
 
 def _private_tmpfs_prefix(mount_point: Path) -> list[str]:
     """``unshare`` arguments giving a private mount namespace (so a test tmpfs never leaks), or skip."""
-    prefix = ["unshare", "--mount", "--propagation", "private"] if os.geteuid() == 0 else \
-        ["unshare", "--map-root-user", "--mount", "--propagation", "private"]
-    probe = subprocess.run([*prefix, "mount", "-t", "tmpfs", "-o", "size=64k", "none", str(mount_point)],
-                           capture_output=True, timeout=30)
+    prefix = (
+        ["unshare", "--mount", "--propagation", "private"]
+        if os.geteuid() == 0
+        else ["unshare", "--map-root-user", "--mount", "--propagation", "private"]
+    )
+    probe = subprocess.run(
+        [*prefix, "mount", "-t", "tmpfs", "-o", "size=64k", "none", str(mount_point)], capture_output=True, timeout=30
+    )
     if probe.returncode != 0:
         pytest.skip(f"cannot mount a private tmpfs here: {probe.stderr.decode().strip()}")
     return prefix
@@ -149,14 +162,37 @@ def test_a_full_disk_or_a_read_only_place_is_one_sentence_and_keeps_the_existing
     place.mkdir()
     prefix = _private_tmpfs_prefix(place)
     target = place / "people.csv"
-    relsync_cmd = shlex.join([sys.executable, "-m", "scheduler.cli", "--config", str(exported["config"]),
-                              "export", "people", "--format", "csv", "-o", str(target)])
-    fill = (f"dd if=/dev/zero of={place}/filler bs=1k 2>/dev/null; " if trouble == "full"
-            else f"mount -o remount,ro {place}; ")
-    script = (f"mount -t tmpfs -o size=64k none {place} && printf 'last week' > {target} && {fill}"
-              f"{relsync_cmd}; echo \"rc=$?\"; cat {target}; echo; ls -a {place}")
-    run = subprocess.run([*prefix, "sh", "-c", script], capture_output=True, text=True, timeout=120,
-                         env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])})
+    relsync_cmd = shlex.join(
+        [
+            sys.executable,
+            "-m",
+            "scheduler.cli",
+            "--config",
+            str(exported["config"]),
+            "export",
+            "people",
+            "--format",
+            "csv",
+            "-o",
+            str(target),
+        ]
+    )
+    fill = (
+        f"dd if=/dev/zero of={place}/filler bs=1k 2>/dev/null; "
+        if trouble == "full"
+        else f"mount -o remount,ro {place}; "
+    )
+    script = (
+        f"mount -t tmpfs -o size=64k none {place} && printf 'last week' > {target} && {fill}"
+        f'{relsync_cmd}; echo "rc=$?"; cat {target}; echo; ls -a {place}'
+    )
+    run = subprocess.run(
+        [*prefix, "sh", "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])},
+    )
     lines = run.stdout.splitlines()
     assert lines[0] == "rc=2", run.stderr
     assert lines[1] == "last week"  # the file that was there, untouched
@@ -172,12 +208,14 @@ def test_files_hand_run_commands_create_are_readable_by_their_owner_only_whateve
     config = tmp_path / "fresh" / "relsync.toml"
     old = os.umask(0)
     try:
-        write_fake_config(config, "http://127.0.0.1:9/EWS/Exchange.asmx", "svc", "s3cret-password",
-                          [ALICE.email], DOMAIN)
+        write_fake_config(
+            config, "http://127.0.0.1:9/EWS/Exchange.asmx", "svc", "s3cret-password", [ALICE.email], DOMAIN
+        )
         code, _, err = relsync(capsys, "--config", str(config), "db", "upgrade")
         assert code == 0, err
-        code, _, err = relsync(capsys, "--config", str(config), "export", "people", "-o",
-                               str(config.with_name("people.jsonl")))
+        code, _, err = relsync(
+            capsys, "--config", str(config), "export", "people", "-o", str(config.with_name("people.jsonl"))
+        )
         assert code == 0, err
     finally:
         os.umask(old)
@@ -216,8 +254,25 @@ def test_csv_export_neutralises_formula_cells_and_raw_keeps_them_as_stored(
 
 
 def test_write_config_into_a_place_that_cannot_hold_it_is_one_sentence_with_exit_2() -> None:
-    run = subprocess.run([sys.executable, "-m", "scheduler.cli", "fake-exchange", "--scale", "tiny", "--mailboxes",
-                          "1", "--write-config", "/dev/null/relsync.toml"], capture_output=True, text=True, timeout=60)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "scheduler.cli",
+            "fake-exchange",
+            "--scale",
+            "tiny",
+            "--mailboxes",
+            "1",
+            "--write-config",
+            "/dev/null/relsync.toml",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert run.returncode == 2
-    assert run.stderr == ("relsync: --write-config /dev/null/relsync.toml: /dev/null is not a directory. "
-                          "Fix: choose a file in an existing directory\n")
+    assert run.stderr == (
+        "relsync: --write-config /dev/null/relsync.toml: /dev/null is not a directory. "
+        "Fix: choose a file in an existing directory\n"
+    )

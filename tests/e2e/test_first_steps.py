@@ -33,9 +33,23 @@ def fake(tmp_path: Path) -> Iterator[dict[str, Any]]:
     """`relsync fake-exchange --write-config` as its own process, as a new user starts it."""
     config = tmp_path / "relsync.toml"
     proc = subprocess.Popen(
-        [*RELSYNC, "fake-exchange", "--port", "0", "--seed", "7", "--mailboxes", "3", "--scale", "tiny",
-         "--write-config", str(config)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            *RELSYNC,
+            "fake-exchange",
+            "--port",
+            "0",
+            "--seed",
+            "7",
+            "--mailboxes",
+            "3",
+            "--scale",
+            "tiny",
+            "--write-config",
+            str(config),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     assert proc.stdout is not None
     try:
@@ -50,8 +64,9 @@ def fake(tmp_path: Path) -> Iterator[dict[str, Any]]:
 def offline_config(tmp_path: Path, store_url: str | None = None) -> Path:
     """A config as `fake-exchange --write-config` writes it, for commands that only read the store."""
     config = tmp_path / "relsync.toml"
-    write_fake_config(config, "http://127.0.0.1:9/EWS/Exchange.asmx", "svc", "pw-not-used", ["a@contoso.example"],
-                      "contoso.example")
+    write_fake_config(
+        config, "http://127.0.0.1:9/EWS/Exchange.asmx", "svc", "pw-not-used", ["a@contoso.example"], "contoso.example"
+    )
     if store_url is not None:
         text = config.read_text(encoding="utf-8").replace('url = "sqlite:///relsync.db"', f'url = "{store_url}"')
         config.write_text(text, encoding="utf-8")
@@ -134,9 +149,14 @@ def test_a_new_postgresql_store_is_not_created_behind_the_admins_back(tmp_path: 
 def test_logs_to_a_file_carry_no_colour_codes(tmp_path: Path) -> None:
     config = str(offline_config(tmp_path))
     with (tmp_path / "upgrade.log").open("w") as log:
-        done = subprocess.run([*RELSYNC, "--config", config, "db", "upgrade"], stdout=subprocess.PIPE, stderr=log,
-                              text=True, timeout=120,
-                              env={k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")})
+        done = subprocess.run(
+            [*RELSYNC, "--config", config, "db", "upgrade"],
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
+            timeout=120,
+            env={k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")},
+        )
     assert done.returncode == 0
     text = (tmp_path / "upgrade.log").read_text()
     assert "Running upgrade" in text, "alembic's lines are logged"
@@ -170,7 +190,8 @@ def test_no_color_and_NO_COLOR_keep_a_terminal_plain(tmp_path: Path, how: str) -
     coloured = on_a_terminal(["--config", str(offline_config(tmp_path / "a")), "db", "upgrade"], env)
     assert ANSI.search(coloured), "a terminal gets colour by default"
     args = ["--config", str(offline_config(tmp_path / "b")), "db", "upgrade"]
-    plain = on_a_terminal(["--no-color", *args] if how == "flag" else args,
-                          env if how == "flag" else {**env, "NO_COLOR": "1"})
+    plain = on_a_terminal(
+        ["--no-color", *args] if how == "flag" else args, env if how == "flag" else {**env, "NO_COLOR": "1"}
+    )
     assert "Running upgrade" in plain
     assert not ANSI.search(plain)

@@ -57,14 +57,16 @@ CADENCE = {"Fabrikam": relativedelta(days=7), "Northwind": relativedelta(months=
 def company() -> HandCompany:
     gina = contact(2, "Gina Gmail", GINA.email)
     del gina.fields["CompanyName"]  # a private person, not an organisation's contact
-    return HandCompany(items={
-        (ALICE.email, "contacts"): [contact(1, "Dana Dunn", DANA.email), gina],
-        (BOB.email, "contacts"): [contact(3, "Erin Estrada", ERIN.email)],
-        (ALICE.email, "inbox"): [message(1, "Offer", DANA, [ALICE], ConversationId="C1")],
-        (ALICE.email, "sentitems"): [message(2, "RE: Offer", ALICE, [DANA], ConversationId="C1")],
-        (BOB.email, "calendar"): [meeting(3, "Review", T0 + timedelta(days=1), BOB, [ERIN])],
-        (ALICE.email, "calendar"): [meeting(4, "Golf", T0 + timedelta(days=2), ALICE, [GINA])],
-    })
+    return HandCompany(
+        items={
+            (ALICE.email, "contacts"): [contact(1, "Dana Dunn", DANA.email), gina],
+            (BOB.email, "contacts"): [contact(3, "Erin Estrada", ERIN.email)],
+            (ALICE.email, "inbox"): [message(1, "Offer", DANA, [ALICE], ConversationId="C1")],
+            (ALICE.email, "sentitems"): [message(2, "RE: Offer", ALICE, [DANA], ConversationId="C1")],
+            (BOB.email, "calendar"): [meeting(3, "Review", T0 + timedelta(days=1), BOB, [ERIN])],
+            (ALICE.email, "calendar"): [meeting(4, "Golf", T0 + timedelta(days=2), ALICE, [GINA])],
+        }
+    )
 
 
 @dataclass
@@ -96,8 +98,9 @@ class Follow:
         return hits[0]
 
     def complete(self, owner: str, item_id: str, when: datetime) -> None:
-        self.env.mb(owner).update(item_id, Status="Completed", IsComplete=True, PercentComplete=100.0,
-                                  CompleteDate=when)
+        self.env.mb(owner).update(
+            item_id, Status="Completed", IsComplete=True, PercentComplete=100.0, CompleteDate=when
+        )
 
     def follow_ups(self, *where: Any) -> list[FollowUp]:
         with self.env.store.session() as s:
@@ -110,8 +113,7 @@ class Follow:
 def follow(make_env: EnvFactory, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Follow]:
     env = make_env(company())
     path = tmp_path / "relsync.toml"
-    write_fake_config(path, env.ex.url, env.ex.username, env.ex.password, [ALICE.email, BOB.email],
-                      "contoso.example")
+    write_fake_config(path, env.ex.url, env.ex.username, env.ex.password, [ALICE.email, BOB.email], "contoso.example")
     extra = getattr(request, "param", "")
     text = path.read_text(encoding="utf-8").replace('url = "sqlite:///relsync.db"', f'url = "{env.store.url}"')
     path.write_text(text + RULES.format(extra=extra), encoding="utf-8")
@@ -163,8 +165,11 @@ def test_each_tier_gets_its_tasks_exactly_at_its_cadence_for_eight_months(follow
 
     # The first due date is a cadence after the last two-way interaction; each next one a cadence
     # after the task before was done (on its due date).
-    first = {"Fabrikam": (T0 + timedelta(hours=2)).date(), "Northwind": (T0 + timedelta(days=1)).date(),
-             "Gina": (T0 + timedelta(days=2)).date()}
+    first = {
+        "Fabrikam": (T0 + timedelta(hours=2)).date(),
+        "Northwind": (T0 + timedelta(days=1)).date(),
+        "Gina": (T0 + timedelta(days=2)).date(),
+    }
     for name, got in dues.items():
         expected = [first[name] + CADENCE[name]]
         while expected[-1] + CADENCE[name] <= end.date() + CADENCE[name] and len(expected) < len(got):
@@ -209,11 +214,26 @@ def test_a_rerun_creates_nothing_and_writes_nothing(follow: Follow) -> None:
 
 
 def _conversation(follow: Follow, owner: Any, other: Any, n: int, when: datetime) -> None:
-    inbound = message(n, f"Question {n}", other, [owner], ConversationId=f"C{n}", DateTimeSent=when,
-                      DateTimeReceived=when, InternetMessageId=f"<in{n}@e2e.example>")
-    outbound = message(n + 1, f"RE: Question {n}", owner, [other], ConversationId=f"C{n}",
-                       DateTimeSent=when + timedelta(hours=1), DateTimeReceived=when + timedelta(hours=1),
-                       InternetMessageId=f"<out{n}@e2e.example>")
+    inbound = message(
+        n,
+        f"Question {n}",
+        other,
+        [owner],
+        ConversationId=f"C{n}",
+        DateTimeSent=when,
+        DateTimeReceived=when,
+        InternetMessageId=f"<in{n}@e2e.example>",
+    )
+    outbound = message(
+        n + 1,
+        f"RE: Question {n}",
+        owner,
+        [other],
+        ConversationId=f"C{n}",
+        DateTimeSent=when + timedelta(hours=1),
+        DateTimeReceived=when + timedelta(hours=1),
+        InternetMessageId=f"<out{n}@e2e.example>",
+    )
     follow.env.mb(owner.email).create("inbox", inbound)
     follow.env.mb(owner.email).create("sentitems", outbound)
 
@@ -268,7 +288,8 @@ def test_staff_completion_is_recorded_as_an_interaction_with_the_owner_and_the_c
     assert report.owners[BOB.email].staff_completed == 1
     rows = follow.env.rows(
         "SELECT p.address, p.role FROM interactions i JOIN interaction_participants p ON p.interaction_id = i.id "
-        "WHERE i.kind = 'task' ORDER BY p.role")
+        "WHERE i.kind = 'task' ORDER BY p.role"
+    )
     assert {tuple(r) for r in rows} == {(BOB.email, "from"), (ERIN.email, "to")}
     _, nxt = follow.task_of(BOB.email, "Northwind")
     assert _due(nxt) == _due(fields) + relativedelta(months=1)

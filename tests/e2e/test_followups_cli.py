@@ -52,11 +52,11 @@ class Env:
 def env(tmp_path: Path, ews_schema: etree.XMLSchema, db_url: str) -> Iterator[Env]:
     with FakeExchange(company(), validate=ews_schema) as fake:
         config = tmp_path / "relsync.toml"
-        write_fake_config(config, fake.url, fake.username, fake.password, [ALICE.email, BOB.email],
-                          "contoso.example")
+        write_fake_config(config, fake.url, fake.username, fake.password, [ALICE.email, BOB.email], "contoso.example")
         text = config.read_text(encoding="utf-8").replace('url = "sqlite:///relsync.db"', f'url = "{db_url}"')
-        config.write_text(text.replace('level = "INFO"', 'level = "WARNING"') + RULES.format(extra=""),
-                          encoding="utf-8")
+        config.write_text(
+            text.replace('level = "INFO"', 'level = "WARNING"') + RULES.format(extra=""), encoding="utf-8"
+        )
         e = Env(fake, config, db_url)
         assert e.run("db", "upgrade").exit_code == 0
         yield e
@@ -89,8 +89,7 @@ def test_status_names_relationships_that_nobody_can_follow_up(env: Env) -> None:
     assert env.run("run-once", "--json").exit_code == 0
     assert "get no follow-up task" not in env.run("status").output
     # Bob leaves: his mailbox goes from the configuration and from Exchange, and nobody else has met Erin.
-    env.config.write_text(env.config.read_text(encoding="utf-8").replace(f', "{BOB.email}"', ""),
-                          encoding="utf-8")
+    env.config.write_text(env.config.read_text(encoding="utf-8").replace(f', "{BOB.email}"', ""), encoding="utf-8")
     del env.fake.mailboxes[BOB.email]
     assert env.run("run-once", "--json").exit_code == 0
     # His open task went with his mailbox: nothing is left waiting to be written there.
@@ -107,8 +106,13 @@ def test_a_run_killed_while_exchange_creates_tasks_leaves_exactly_one_task_each(
     # Exchange creates the tasks, then takes 30 s to say so: the run is killed in between.
     env.fake.faults.add("slow_reply", operation="CreateItem", times=None, delay_ms=30_000)
     log = (tmp_path / "run.log").open("w")
-    proc = subprocess.Popen([*RELSYNC, "--config", str(env.config), "run-once"], cwd=ROOT, stdout=log,
-                            stderr=subprocess.STDOUT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    proc = subprocess.Popen(
+        [*RELSYNC, "--config", str(env.config), "run-once"],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     try:
         deadline = time.monotonic() + 90
         while not env.tasks(ALICE.email) and not env.tasks(BOB.email):
@@ -135,8 +139,9 @@ def test_a_run_killed_while_exchange_creates_tasks_leaves_exactly_one_task_each(
 
 
 def test_staff_choose_an_owner_with_an_owner_category_and_the_task_moves(env: Env) -> None:
-    env.config.write_text(env.config.read_text(encoding="utf-8").replace("write_back = false", "write_back = true"),
-                          encoding="utf-8")
+    env.config.write_text(
+        env.config.read_text(encoding="utf-8").replace("write_back = false", "write_back = true"), encoding="utf-8"
+    )
     assert env.run("run-once", "--json").exit_code == 0
     (alice_task,) = [t for t in env.tasks(ALICE.email) if "Fabrikam" in str(t["Subject"])]
     # Alice's contact of Dana: relsync wrote the managed categories; Alice adds "Owner: Bob".

@@ -29,8 +29,9 @@ def run(config: Path, *args: str) -> Result:
     return CliRunner().invoke(cli, ["--config", str(config), *args], catch_exceptions=False)
 
 
-def configure(path: Path, fake: FakeExchange, url: str, graph: FakeGraphEndpoint | None,
-              mailboxes: list[str] | None = None) -> Path:
+def configure(
+    path: Path, fake: FakeExchange, url: str, graph: FakeGraphEndpoint | None, mailboxes: list[str] | None = None
+) -> Path:
     addresses = mailboxes or list(fake.mailboxes)
     write_fake_config(path, fake.url, fake.username, fake.password, addresses, fake.company.domain, graph=graph)
     text = path.read_text(encoding="utf-8").replace('url = "sqlite:///relsync.db"', f'url = "{url}"')
@@ -55,8 +56,10 @@ def exported(config: Path, what: str) -> list[dict[str, Any]]:
 @pytest.fixture
 def fakes(ews_schema: etree.XMLSchema) -> Iterator[tuple[FakeExchange, FakeExchange, FakeGraphEndpoint]]:
     """Two fakes of the same generated company: one read over EWS, one over Graph."""
-    with FakeExchange(build_company(SEED, 3, "tiny"), validate=ews_schema) as over_ews, \
-            FakeExchange(build_company(SEED, 3, "tiny"), validate=ews_schema) as over_graph:
+    with (
+        FakeExchange(build_company(SEED, 3, "tiny"), validate=ews_schema) as over_ews,
+        FakeExchange(build_company(SEED, 3, "tiny"), validate=ews_schema) as over_graph,
+    ):
         graph = start_fake_graph(over_graph)
         try:
             yield over_ews, over_graph, graph
@@ -92,8 +95,13 @@ def test_mailboxes_graph_refuses_are_one_status_line_each_and_the_others_sync(
         graph = start_fake_graph(fake, scope=set(allowed))
         try:
             gone = "left.the.company@" + fake.company.domain
-            config = configure(tmp_path / "relsync.toml", fake, f"sqlite:///{tmp_path / 's.db'}", graph,
-                               mailboxes=[*allowed, outside, gone])
+            config = configure(
+                tmp_path / "relsync.toml",
+                fake,
+                f"sqlite:///{tmp_path / 's.db'}",
+                graph,
+                mailboxes=[*allowed, outside, gone],
+            )
             result = run(config, "run-once", "--json")
             assert result.exit_code != 0
             by = {m["mailbox"]: m for m in json.loads(result.stdout)}
@@ -130,9 +138,10 @@ def test_graph_with_a_certificate_from_the_config_syncs_and_a_wrong_one_is_one_c
             ca = tmp_path / "ca.pem"
             ca.write_bytes(Path(str(idp.ca_file)).read_bytes() + Path(str(graph.ca_file)).read_bytes())
             config = tmp_path / "relsync.toml"
-            config.write_text(f"""
+            config.write_text(
+                f"""
 [store]
-url = "sqlite:///{tmp_path / 'store.db'}"
+url = "sqlite:///{tmp_path / "store.db"}"
 
 [graph]
 base_url = "{graph.base_url}"
@@ -152,7 +161,9 @@ internal_domains = ["{fake.company.domain}"]
 
 [logging]
 level = "WARNING"
-""", encoding="utf-8")
+""",
+                encoding="utf-8",
+            )
             assert run(config, "db", "upgrade").exit_code == 0
             result = run(config, "run-once", "--json")
             assert result.exit_code == 0, result.output

@@ -63,8 +63,13 @@ def _as_real_ews_ids(env: SyncEnv, *addresses: str) -> None:
     """Give the mailboxes' stored links ids Graph never serves, as real EWS ids differ from immutable Graph ids."""
     with env.store.engine.begin() as conn:
         for address in addresses:
-            conn.execute(sa.text("UPDATE item_links SET item_id = :p || item_id WHERE mailbox_id = "
-                                 "(SELECT id FROM staff_mailboxes WHERE address = :a)"), {"p": EWS_FORM, "a": address})
+            conn.execute(
+                sa.text(
+                    "UPDATE item_links SET item_id = :p || item_id WHERE mailbox_id = "
+                    "(SELECT id FROM staff_mailboxes WHERE address = :a)"
+                ),
+                {"p": EWS_FORM, "a": address},
+            )
 
 
 def _switch_way(world: GraphWorld, way: str, *addresses: str) -> None:
@@ -86,16 +91,21 @@ def _viewers(env: SyncEnv) -> list[tuple[Any, ...]]:
 
 def _doubled(env: SyncEnv) -> int:
     """Entities with more than one live link in one mailbox folder."""
-    return int(env.scalar("SELECT count(*) FROM (SELECT 1 FROM item_links WHERE deleted_at IS NULL "
-                          "GROUP BY mailbox_id, folder, entity_type, entity_id HAVING count(*) > 1) d"))
+    return int(
+        env.scalar(
+            "SELECT count(*) FROM (SELECT 1 FROM item_links WHERE deleted_at IS NULL "
+            "GROUP BY mailbox_id, folder, entity_type, entity_id HAVING count(*) > 1) d"
+        )
+    )
 
 
 def _exports(store: Store) -> dict[str, list[str]]:
     result: dict[str, list[str]] = {}
     with store.session() as session:
         for what in ("people", "organizations", "interactions"):
-            rows = [{k: v for k, v in row.items() if k not in ("id", "created_at")}
-                    for row in export_rows(session, what)]
+            rows = [
+                {k: v for k, v in row.items() if k not in ("id", "created_at")} for row in export_rows(session, what)
+            ]
             result[what] = sorted(json.dumps(r, sort_keys=True, default=str) for r in rows)
     return result
 
@@ -110,8 +120,9 @@ class Moved:
 
     def links(self, folder: str) -> dict[int, tuple[str, Any]]:
         """Live link row id -> (item id, first seen) of a folder, over every mailbox."""
-        rows = self.env.rows("SELECT id, item_id, first_seen_at FROM item_links "
-                             "WHERE folder = :f AND deleted_at IS NULL", f=folder)
+        rows = self.env.rows(
+            "SELECT id, item_id, first_seen_at FROM item_links WHERE folder = :f AND deleted_at IS NULL", f=folder
+        )
         return {r[0]: (r[1], r[2]) for r in rows}
 
     def graph_sync(self, address: str, **settings: Any) -> MailboxReport:
@@ -134,9 +145,7 @@ def moved(make_env: EnvFactory) -> Iterator[Moved]:
 
 
 @pytest.mark.parametrize("way", WAYS)
-def test_a_company_moved_from_ews_to_graph_keeps_every_link_and_nothing_needs_attention(
-    moved: Moved, way: str
-) -> None:
+def test_a_company_moved_from_ews_to_graph_keeps_every_link_and_nothing_needs_attention(moved: Moved, way: str) -> None:
     env = moved.env
     ews = EwsMailboxSync(env.connection, env.store, env.rules, SyncSettings(**WIDE))
     for address in env.ex.mailboxes:
@@ -144,9 +153,13 @@ def test_a_company_moved_from_ews_to_graph_keeps_every_link_and_nothing_needs_at
     before, viewers, doubled = _exports(env.store), _viewers(env), _doubled(env)
     _switch_way(moved.world, way, *env.ex.mailboxes)
     links = {f: moved.links(f) for f in ALL_FOLDERS}
-    series = {r[0] for r in env.rows(
-        "SELECT l.id FROM item_links l JOIN interactions i ON i.id = l.entity_id "
-        "WHERE l.folder = 'calendar' AND l.deleted_at IS NULL AND i.occurrence_start IS NOT NULL")}
+    series = {
+        r[0]
+        for r in env.rows(
+            "SELECT l.id FROM item_links l JOIN interactions i ON i.id = l.entity_id "
+            "WHERE l.folder = 'calendar' AND l.deleted_at IS NULL AND i.occurrence_start IS NOT NULL"
+        )
+    }
     assert len(links["contacts"]) > 20 and series and len(series) < len(links["calendar"])
 
     for address in env.ex.mailboxes:
@@ -154,7 +167,10 @@ def test_a_company_moved_from_ews_to_graph_keeps_every_link_and_nothing_needs_at
         assert report.ok, report.error
         assert all(f.full_sync for f in report.folders)
         assert {f.folder: f.unlinked for f in report.folders if f.folder != "calendar"} == {
-            "contacts": 0, "inbox": 0, "sentitems": 0}
+            "contacts": 0,
+            "inbox": 0,
+            "sentitems": 0,
+        }
     assert moved.flagged() == []
     assert _exports(env.store) == before  # same people, organisations, meetings and e-mails
     assert _viewers(env) == viewers  # every mailbox still sees what it saw
@@ -192,16 +208,23 @@ def test_with_the_default_window_calendar_items_before_it_stay_linked(moved: Mov
         assert ews.sync(address, ALL_FOLDERS).ok
     before, viewers = _exports(env.store), _viewers(env)
     _switch_way(moved.world, way, *env.ex.mailboxes)
-    singles = env.scalar("SELECT count(*) FROM item_links l JOIN interactions i ON i.id = l.entity_id "
-                         "WHERE l.folder = 'calendar' AND i.occurrence_start IS NULL")
+    singles = env.scalar(
+        "SELECT count(*) FROM item_links l JOIN interactions i ON i.id = l.entity_id "
+        "WHERE l.folder = 'calendar' AND i.occurrence_start IS NULL"
+    )
     for address in env.ex.mailboxes:
         report = moved.graph_sync(address, retry_base_seconds=0.01)  # 365 days back: old meetings lie outside
         assert report.ok, report.error
     assert moved.flagged() == []
     assert _exports(env.store) == before  # old singles merely left the window: kept, as over EWS
     assert _viewers(env) == viewers
-    assert env.scalar("SELECT count(*) FROM item_links l JOIN interactions i ON i.id = l.entity_id "
-                      "WHERE l.folder = 'calendar' AND i.occurrence_start IS NULL AND l.deleted_at IS NULL") == singles
+    assert (
+        env.scalar(
+            "SELECT count(*) FROM item_links l JOIN interactions i ON i.id = l.entity_id "
+            "WHERE l.folder = 'calendar' AND i.occurrence_start IS NULL AND l.deleted_at IS NULL"
+        )
+        == singles
+    )
 
 
 def test_an_item_deleted_before_the_switch_is_unlinked_and_only_it_counts_towards_the_rail(moved: Moved) -> None:
@@ -220,8 +243,13 @@ def test_an_item_deleted_before_the_switch_is_unlinked_and_only_it_counts_toward
     assert report.ok, report.error
     assert {f.folder: f.unlinked for f in report.folders}["contacts"] == 1
     assert len(moved.links("contacts")) == contacts - 1
-    assert env.scalar("SELECT count(*) FROM item_links WHERE folder = 'contacts' AND deleted_at IS NOT NULL "
-                      "AND item_id = :i", i=parked(EWS_FORM + gone_id)) == 1
+    assert (
+        env.scalar(
+            "SELECT count(*) FROM item_links WHERE folder = 'contacts' AND deleted_at IS NOT NULL AND item_id = :i",
+            i=parked(EWS_FORM + gone_id),
+        )
+        == 1
+    )
     assert moved.flagged() == []
 
 
@@ -238,15 +266,23 @@ def test_a_first_graph_read_interrupted_and_resumed_in_another_run_still_replace
     moved.world.graph.max_page_size = 5  # several pages a folder
 
     def _parked() -> int:
-        return int(env.scalar("SELECT count(*) FROM item_links WHERE deleted_at IS NULL AND item_id LIKE :p",
-                              p=PARKED + "%"))
+        return int(
+            env.scalar("SELECT count(*) FROM item_links WHERE deleted_at IS NULL AND item_id LIKE :p", p=PARKED + "%")
+        )
 
     def first_contacts_page_applied() -> bool:
-        return bool(env.scalar("SELECT count(*) FROM item_links WHERE folder = 'contacts' AND deleted_at IS NULL "
-                               "AND item_id NOT LIKE :p AND item_id NOT LIKE :e", p=PARKED + "%", e=EWS_FORM + "%"))
+        return bool(
+            env.scalar(
+                "SELECT count(*) FROM item_links WHERE folder = 'contacts' AND deleted_at IS NULL "
+                "AND item_id NOT LIKE :p AND item_id NOT LIKE :e",
+                p=PARKED + "%",
+                e=EWS_FORM + "%",
+            )
+        )
 
-    stopped = GraphMailboxSync(moved.world.client, env.store, env.rules, SyncSettings(**WIDE),
-                               should_stop=first_contacts_page_applied).sync(address, ALL_FOLDERS)
+    stopped = GraphMailboxSync(
+        moved.world.client, env.store, env.rules, SyncSettings(**WIDE), should_stop=first_contacts_page_applied
+    ).sync(address, ALL_FOLDERS)
     assert stopped.interrupted and _parked() == len(contacts)  # the old links wait, parked
 
     report = moved.graph_sync(address, **WIDE)  # the next run resumes the read, then the other folders
@@ -285,8 +321,7 @@ def followups_env(make_env: EnvFactory, tmp_path: Path) -> Iterator[tuple[GraphW
     env = make_env(followups_company())
     world = start_world(env)
     path = tmp_path / "relsync.toml"
-    write_fake_config(path, env.ex.url, env.ex.username, env.ex.password, [ALICE.email, BOB.email],
-                      "contoso.example")
+    write_fake_config(path, env.ex.url, env.ex.username, env.ex.password, [ALICE.email, BOB.email], "contoso.example")
     text = path.read_text(encoding="utf-8").replace('url = "sqlite:///relsync.db"', f'url = "{env.store.url}"')
     rules = FOLLOWUP_RULES.format(extra="").replace("write_back = false", "write_back = true")
     path.write_text(text + rules, encoding="utf-8")
@@ -307,7 +342,7 @@ def test_a_follow_up_task_made_over_ews_is_completed_over_graph_without_a_duplic
     assert wrote.written > 0 and wrote.failed == 0
     first = run_followups(loaded, now=START, connection=ews, store=env.store)
     assert first.owners[BOB.email].created == 1
-    (bob_task_id, bob_task), = ((i, s.fields) for i, s in env.mb(BOB.email).items("tasks"))
+    ((bob_task_id, bob_task),) = ((i, s.fields) for i, s in env.mb(BOB.email).items("tasks"))
     alice_tasks = len(list(env.mb(ALICE.email).items("tasks")))
     task_links = env.scalar("SELECT count(*) FROM item_links WHERE folder = 'tasks' AND deleted_at IS NULL")
 
@@ -317,14 +352,21 @@ def test_a_follow_up_task_made_over_ews_is_completed_over_graph_without_a_duplic
     assert env.scalar("SELECT count(DISTINCT backend) FROM staff_mailboxes") == 1
     assert env.scalar("SELECT backend FROM staff_mailboxes") == "graph"
     # Every task link now holds the id To Do serves (found again by title and due day when refused).
-    assert env.scalar("SELECT count(*) FROM item_links WHERE folder = 'tasks' AND deleted_at IS NULL "
-                      "AND item_id NOT LIKE :p", p=EWS_FORM + "%") == task_links
-    assert env.scalar("SELECT item_id FROM item_links l JOIN staff_mailboxes m ON m.id = l.mailbox_id "
-                      "WHERE l.folder = 'tasks' AND m.address = :a", a=BOB.email) == rest_id(bob_task_id)
+    assert (
+        env.scalar(
+            "SELECT count(*) FROM item_links WHERE folder = 'tasks' AND deleted_at IS NULL AND item_id NOT LIKE :p",
+            p=EWS_FORM + "%",
+        )
+        == task_links
+    )
+    assert env.scalar(
+        "SELECT item_id FROM item_links l JOIN staff_mailboxes m ON m.id = l.mailbox_id "
+        "WHERE l.folder = 'tasks' AND m.address = :a",
+        a=BOB.email,
+    ) == rest_id(bob_task_id)
 
     when = datetime.combine(bob_task["DueDate"].date(), time(15), tzinfo=UTC)
-    env.mb(BOB.email).update(bob_task_id, Status="Completed", IsComplete=True, PercentComplete=100.0,
-                             CompleteDate=when)
+    env.mb(BOB.email).update(bob_task_id, Status="Completed", IsComplete=True, PercentComplete=100.0, CompleteDate=when)
     graph = Backends(graph=world.client, backend_of=lambda _address: "graph")
     again = classify_and_write_back(graph, env.store, loaded, now=START).write_back
     assert again.planned > 0 and (again.written, again.failed) == (0, 0)  # found right under the moved ids
@@ -348,24 +390,39 @@ def test_a_task_that_cannot_be_told_apart_is_dismissed_and_never_doubled(
     ews = Backends(ews=env.connection)
     classify_and_write_back(ews, env.store, loaded, now=START)
     assert run_followups(loaded, now=START, connection=ews, store=env.store).owners[BOB.email].created == 1
-    (bob_task_id, _), = env.mb(BOB.email).items("tasks")
+    ((bob_task_id, _),) = env.mb(BOB.email).items("tasks")
     # Bob copied the task in Outlook: two tasks of that title and due day, and To Do cannot say which is ours.
     env.mb(BOB.email).create("tasks", env.mb(BOB.email).get(bob_task_id))
     _switch_way(world, "refused", ALICE.email, BOB.email)
     world.sync_over_graph(ALICE.email, BOB.email)
-    status = env.rows("SELECT f.status, f.note FROM follow_ups f JOIN staff_mailboxes m ON m.id = f.owner_mailbox_id "
-                      "WHERE m.address = :a", a=BOB.email)
+    status = env.rows(
+        "SELECT f.status, f.note FROM follow_ups f JOIN staff_mailboxes m ON m.id = f.owner_mailbox_id "
+        "WHERE m.address = :a",
+        a=BOB.email,
+    )
     assert [(s, "not found again" in n) for s, n in status] == [("dismissed", True)]
-    assert env.scalar("SELECT count(*) FROM item_links l JOIN staff_mailboxes m ON m.id = l.mailbox_id "
-                      "WHERE l.folder = 'tasks' AND m.address = :a AND l.deleted_at IS NULL", a=BOB.email) == 0
+    assert (
+        env.scalar(
+            "SELECT count(*) FROM item_links l JOIN staff_mailboxes m ON m.id = l.mailbox_id "
+            "WHERE l.folder = 'tasks' AND m.address = :a AND l.deleted_at IS NULL",
+            a=BOB.email,
+        )
+        == 0
+    )
 
     graph = Backends(graph=world.client, backend_of=lambda _address: "graph")
     after = run_followups(loaded, now=START + timedelta(hours=1), connection=graph, store=env.store)
     assert all(o.error is None and o.failed == 0 for o in after.owners.values())
     # That period is dismissed: the next follow-up comes a cadence after it, never a second one for it.
     assert after.owners[BOB.email].created == 1
-    dues = [r[0] for r in env.rows("SELECT f.due_at FROM follow_ups f JOIN staff_mailboxes m "
-                                   "ON m.id = f.owner_mailbox_id WHERE m.address = :a ORDER BY f.id", a=BOB.email)]
+    dues = [
+        r[0]
+        for r in env.rows(
+            "SELECT f.due_at FROM follow_ups f JOIN staff_mailboxes m "
+            "ON m.id = f.owner_mailbox_id WHERE m.address = :a ORDER BY f.id",
+            a=BOB.email,
+        )
+    ]
     assert len(dues) == 2 and _day(dues[1]) > _day(dues[0])
     tasks = {i: s.fields for i, s in env.mb(BOB.email).items("tasks")}
     assert bob_task_id in tasks  # left as Bob left it
@@ -373,8 +430,13 @@ def test_a_task_that_cannot_be_told_apart_is_dismissed_and_never_doubled(
 
 
 def test_ids_are_translated_a_thousand_per_call_and_unknown_ones_left_out(make_env: EnvFactory) -> None:
-    env = make_env(HandCompany(items={(ALICE.email, "contacts"): [contact(1, "Dana Dunn", DANA.email),
-                                                                   contact(2, "Erin Estrada", ERIN.email)]}))
+    env = make_env(
+        HandCompany(
+            items={
+                (ALICE.email, "contacts"): [contact(1, "Dana Dunn", DANA.email), contact(2, "Erin Estrada", ERIN.email)]
+            }
+        )
+    )
     world = start_world(env)
     world.graph.translate_ids_app_only = True  # the translation itself: as Graph does it for a delegated token
     try:
@@ -382,7 +444,8 @@ def test_ids_are_translated_a_thousand_per_call_and_unknown_ones_left_out(make_e
         real = [i for i, _ in mb.items("contacts")]
         unknown = [encode_item_id(ItemRef(mb.number, "contacts", 10_000 + n)) for n in range(2400)]
         assert translate_ids(world.client, ALICE.email, [*unknown[:1500], *real, *unknown[1500:]]) == {
-            i: rest_id(i) for i in real}
+            i: rest_id(i) for i in real
+        }
         assert world.ops("translateExchangeIds") == 3
     finally:
         stop_world(world)

@@ -73,23 +73,35 @@ class GraphWorld:
     clients: list[GraphClient] = field(default_factory=list)
 
     def oauth(self) -> OAuthSettings:
-        return graph_oauth(OAuthSettings(
-            tenant_id=self.idp.tenant, client_id=CLIENT_ID, client_secret=SECRET,
-            authority_host=self.idp.authority_host, ca_bundle=self.idp.ca_file,
-        ))
+        return graph_oauth(
+            OAuthSettings(
+                tenant_id=self.idp.tenant,
+                client_id=CLIENT_ID,
+                client_secret=SECRET,
+                authority_host=self.idp.authority_host,
+                ca_bundle=self.idp.ca_file,
+            )
+        )
 
     def client(self, **settings: Any) -> GraphClient:
         defaults: dict[str, Any] = {"retry_base_seconds": 0.01}
-        graph_settings = GraphSettings(base_url=self.graph.base_url, oauth=self.oauth(), ca_bundle=self.graph.ca_file,
-                                       **{**defaults, **settings})
-        client = GraphClient(graph_settings, TokenSource(graph_settings.oauth) if graph_settings.oauth else None,
-                             sleep=self.waits.append)
+        graph_settings = GraphSettings(
+            base_url=self.graph.base_url, oauth=self.oauth(), ca_bundle=self.graph.ca_file, **{**defaults, **settings}
+        )
+        client = GraphClient(
+            graph_settings, TokenSource(graph_settings.oauth) if graph_settings.oauth else None, sleep=self.waits.append
+        )
         self.clients.append(client)
         return client
 
     def engine(self, client: GraphClient | None = None, now: Any = None, **settings: Any) -> GraphMailboxSync:
-        return GraphMailboxSync(client or self.client(), self.store, self.rules, SyncSettings(**settings),
-                                now=now or (lambda: datetime.now(UTC)))
+        return GraphMailboxSync(
+            client or self.client(),
+            self.store,
+            self.rules,
+            SyncSettings(**settings),
+            now=now or (lambda: datetime.now(UTC)),
+        )
 
     def sync(self, address: str = ALICE.email, folders: Any = None, **settings: Any) -> MailboxReport:
         return self.engine(**settings).sync(address, folders or ALL_FOLDERS)
@@ -104,7 +116,9 @@ class GraphWorld:
     def live_links(self, folder: str, address: str = ALICE.email) -> int:
         return self.count(
             "item_links l JOIN staff_mailboxes m ON m.id = l.mailbox_id",
-            "l.folder = :f AND m.address = :a AND l.deleted_at IS NULL", f=folder, a=address,
+            "l.folder = :f AND m.address = :a AND l.deleted_at IS NULL",
+            f=folder,
+            a=address,
         )
 
     def stats(self) -> dict[str, Any]:
@@ -113,21 +127,24 @@ class GraphWorld:
 
 def hand_company() -> HandCompany:
     a = ALICE.email
-    return HandCompany(items={
-        (a, "contacts"): [contact(i, f"Person{i} Test", f"p{i}@litware.example") for i in range(5)],
-        (a, "inbox"): [message(i, f"Mail {i}", DANA, [ALICE]) for i in range(4)],
-        (a, "sentitems"): [message(10 + i, f"Reply {i}", ALICE, [DANA]) for i in range(2)],
-        (a, "calendar"): [meeting(20, "Kick-off", datetime.now(UTC) - timedelta(days=3), ALICE, [DANA, ERIN])],
-        (BOB.email, "inbox"): [message(50, "For Bob", DANA, [BOB])],
-    })
+    return HandCompany(
+        items={
+            (a, "contacts"): [contact(i, f"Person{i} Test", f"p{i}@litware.example") for i in range(5)],
+            (a, "inbox"): [message(i, f"Mail {i}", DANA, [ALICE]) for i in range(4)],
+            (a, "sentitems"): [message(10 + i, f"Reply {i}", ALICE, [DANA]) for i in range(2)],
+            (a, "calendar"): [meeting(20, "Kick-off", datetime.now(UTC) - timedelta(days=3), ALICE, [DANA, ERIN])],
+            (BOB.email, "inbox"): [message(50, "For Bob", DANA, [BOB])],
+        }
+    )
 
 
 @pytest.fixture
 def make_world(ews_schema: etree.XMLSchema, sqlite_url: str) -> Iterator[Any]:
     worlds: list[GraphWorld] = []
 
-    def make(company: Any = None, *, url: str | None = None, scope: set[str] | None = None,
-             schema: bool = True) -> GraphWorld:
+    def make(
+        company: Any = None, *, url: str | None = None, scope: set[str] | None = None, schema: bool = True
+    ) -> GraphWorld:
         ex = FakeExchange(company or hand_company(), validate=ews_schema if schema else None).start()
         idp = FakeTokenService(exchange=ex, clients={CLIENT_ID: SECRET}).start()
         graph = FakeGraph(ex, scope=scope).start()
@@ -166,8 +183,10 @@ def test_first_sync_stores_every_folder_and_the_next_one_reads_only_changes(make
     assert w.count("interactions") == 7 and w.count("people", "1=1") >= 5
     assert w.scalar("SELECT backend FROM staff_mailboxes WHERE address = :a", a=ALICE.email) in ("graph", "GRAPH")
     # the stored state is the delta link Graph gave
-    assert all(s.startswith(w.graph.base_url) for s in
-               [r[0] for r in w.store.engine.connect().execute(sa.text("SELECT state FROM sync_states"))])
+    assert all(
+        s.startswith(w.graph.base_url)
+        for s in [r[0] for r in w.store.engine.connect().execute(sa.text("SELECT state FROM sync_states"))]
+    )
     again = engine.sync(ALICE.email, ALL_FOLDERS)
     assert again.ok and not any(f.full_sync for f in again.folders)
     assert sum(f.result.created + f.result.updated + f.result.deleted for f in again.folders) == 0
@@ -214,8 +233,9 @@ def test_an_expired_delta_link_resyncs_the_folder_and_unlinks_what_was_deleted_m
 
 
 def test_a_folder_that_suddenly_looks_empty_after_a_resync_unlinks_nothing(make_world: Any) -> None:
-    company = HandCompany(items={(ALICE.email, "contacts"): [
-        contact(i, f"Person{i} Test", f"p{i}@litware.example") for i in range(25)]})
+    company = HandCompany(
+        items={(ALICE.email, "contacts"): [contact(i, f"Person{i} Test", f"p{i}@litware.example") for i in range(25)]}
+    )
     w = make_world(company)
     assert w.sync(folders=["contacts"]).ok
     mb = w.ex.mailboxes[ALICE.email]
@@ -231,26 +251,36 @@ def test_bad_items_are_skipped_with_a_counted_logged_reason_and_the_rest_syncs(m
     nobody = Mailbox("Nobody", "not an address")
     invite = message(5, "Invitation: review", DANA, [ALICE])
     a = ALICE.email
-    w = make_world(HandCompany(items={
-        (a, "inbox"): [
-            message(1, "Good mail", DANA, [ALICE]),
-            message(2, "No address", nobody, [nobody]),
-            message(3, "x" * 5000, DANA, [ALICE]),
-            message(4, "Absurd dates", DANA, [ALICE], DateTimeSent=datetime(1601, 1, 2, tzinfo=UTC),
-                    DateTimeReceived=datetime(1601, 1, 2, tzinfo=UTC)),
-            ItemSpec("MeetingRequest", invite.fields),
-            message(6, "Good mail too", ERIN, [ALICE]),
-        ],
-        (a, "contacts"): [
-            contact(1, "Dana Dunn", DANA.email),
-            ItemSpec("Contact", {"JobTitle": "nobody at all"}),
-            ItemSpec("DistributionList", {"Subject": "All customers", "DisplayName": "All customers"}),
-        ],
-        (a, "calendar"): [
-            meeting(1, "Backwards", T0, ALICE, [DANA], End=T0 - timedelta(hours=1)),
-            meeting(2, "Good meeting", T0, ALICE, [DANA]),
-        ],
-    }))
+    w = make_world(
+        HandCompany(
+            items={
+                (a, "inbox"): [
+                    message(1, "Good mail", DANA, [ALICE]),
+                    message(2, "No address", nobody, [nobody]),
+                    message(3, "x" * 5000, DANA, [ALICE]),
+                    message(
+                        4,
+                        "Absurd dates",
+                        DANA,
+                        [ALICE],
+                        DateTimeSent=datetime(1601, 1, 2, tzinfo=UTC),
+                        DateTimeReceived=datetime(1601, 1, 2, tzinfo=UTC),
+                    ),
+                    ItemSpec("MeetingRequest", invite.fields),
+                    message(6, "Good mail too", ERIN, [ALICE]),
+                ],
+                (a, "contacts"): [
+                    contact(1, "Dana Dunn", DANA.email),
+                    ItemSpec("Contact", {"JobTitle": "nobody at all"}),
+                    ItemSpec("DistributionList", {"Subject": "All customers", "DisplayName": "All customers"}),
+                ],
+                (a, "calendar"): [
+                    meeting(1, "Backwards", T0, ALICE, [DANA], End=T0 - timedelta(hours=1)),
+                    meeting(2, "Good meeting", T0, ALICE, [DANA]),
+                ],
+            }
+        )
+    )
     with structlog.testing.capture_logs() as logs:
         report = w.sync()
     assert report.ok, report.error
@@ -284,8 +314,9 @@ def test_a_stop_request_ends_a_throttled_sync_instead_of_waiting(make_world: Any
     w = make_world()
     w.graph.faults.add("server_busy", back_off_ms=120_000, operation="messages.delta", mailbox=ALICE.email)
     # e.g. SIGTERM just as Graph asks for two minutes
-    engine = GraphMailboxSync(w.client(), w.store, w.rules, SyncSettings(),
-                              should_stop=lambda: bool(w.graph.stats.throttled))
+    engine = GraphMailboxSync(
+        w.client(), w.store, w.rules, SyncSettings(), should_stop=lambda: bool(w.graph.stats.throttled)
+    )
     report = engine.sync(ALICE.email, ["contacts", "inbox"])
     assert report.interrupted and report.error is None and w.waits == []
     assert [f.result.created for f in report.folders] == [5, 0]
@@ -391,16 +422,19 @@ def test_series_masters_are_read_in_batches_of_twenty_once_per_sync(make_world: 
 
 # ----------------------------------------------------------------------------- EWS and Graph agree
 def _exports(store: Store) -> dict[str, list[str]]:
-    return {what: sorted(json.dumps(r, sort_keys=True, default=str) for r in rows)
-            for what, rows in _export_rows(store).items()}
+    return {
+        what: sorted(json.dumps(r, sort_keys=True, default=str) for r in rows)
+        for what, rows in _export_rows(store).items()
+    }
 
 
 def _export_rows(store: Store) -> dict[str, list[dict[str, Any]]]:
     result: dict[str, list[dict[str, Any]]] = {}
     with store.session() as session:
         for what in ("people", "organizations", "interactions"):
-            result[what] = [{k: v for k, v in row.items() if k not in ("id", "created_at")}
-                            for row in export_rows(session, what)]
+            result[what] = [
+                {k: v for k, v in row.items() if k not in ("id", "created_at")} for row in export_rows(session, what)
+            ]
     return result
 
 
@@ -503,10 +537,17 @@ def test_a_changed_series_and_a_deleted_occurrence_reach_both_stores_alike(make_
     start = T0 - timedelta(days=14)
     weekly = Recurrence("Weekly", 1, start.date(), days_of_week=(start.strftime("%A"),), occurrences=8)
     series = meeting(40, "Weekly sync", start, ALICE, [DANA, ERIN], Recurrence=weekly)
-    moved = ItemSpec("CalendarItem", {**series.fields, "Subject": "Weekly sync (moved)", "Recurrence": None,
-                                      "Start": start + timedelta(days=7, hours=2),
-                                      "End": start + timedelta(days=7, hours=3)},
-                     original_start=start + timedelta(days=7))
+    moved = ItemSpec(
+        "CalendarItem",
+        {
+            **series.fields,
+            "Subject": "Weekly sync (moved)",
+            "Recurrence": None,
+            "Start": start + timedelta(days=7, hours=2),
+            "End": start + timedelta(days=7, hours=3),
+        },
+        original_start=start + timedelta(days=7),
+    )
     w = make_world(HandCompany(items={(ALICE.email, "calendar"): [dataclasses.replace(series, exceptions=(moved,))]}))
     ews_url = f"sqlite:///{tmp_path / 'ews.db'}"
     upgrade(ews_url)
@@ -523,13 +564,16 @@ def test_a_changed_series_and_a_deleted_occurrence_reach_both_stores_alike(make_
         deleted = start + timedelta(days=14)
         with mb.lock:
             spec = folder.get(ref.index)[0]  # type: ignore[index]
-            folder.replace(ref.index, dataclasses.replace(
-                spec, deleted_occurrences=(deleted,), fields={**spec.fields, "Subject": "Weekly sync v2"}))
+            folder.replace(
+                ref.index,
+                dataclasses.replace(
+                    spec, deleted_occurrences=(deleted,), fields={**spec.fields, "Subject": "Weekly sync v2"}
+                ),
+            )
         assert ews.sync(ALICE.email, ["calendar"]).ok
         report = graph.sync(ALICE.email, ["calendar"])
         assert report.ok and report.folders[0].result.deleted == 1
-        over_ews, over_graph = (
-            [json.loads(r) for r in _exports(s)["interactions"]] for s in (ews_store, w.store))
+        over_ews, over_graph = ([json.loads(r) for r in _exports(s)["interactions"]] for s in (ews_store, w.store))
     finally:
         connection.close()
         ews_store.dispose()
@@ -539,9 +583,7 @@ def test_a_changed_series_and_a_deleted_occurrence_reach_both_stores_alike(make_
     assert [r["occurrence_start"] for r in over_graph if r["is_cancelled"]] == [key]
 
 
-def test_a_mailbox_switched_from_ews_to_graph_is_read_again_and_keeps_its_store(
-    make_world: Any, db_url: str
-) -> None:
+def test_a_mailbox_switched_from_ews_to_graph_is_read_again_and_keeps_its_store(make_world: Any, db_url: str) -> None:
     w = make_world(build_company(7, 2, "tiny"), url=db_url)
     w.rules = SyncRules(internal_domains=frozenset({OWN_DOMAIN}))
     settings = SyncSettings(calendar_days_back=2000, calendar_days_ahead=400, retry_base_seconds=0.01)
@@ -563,6 +605,7 @@ def test_a_mailbox_switched_from_ews_to_graph_is_read_again_and_keeps_its_store(
     assert _exports(w.store) == before
     # one live link per item, under its Graph id: the EWS ids' links were unlinked, none is doubled
     assert {f: w.live_links(f, address) for f in ("contacts", "inbox", "sentitems")} == {
-        f: links_before[f] for f in ("contacts", "inbox", "sentitems")}
+        f: links_before[f] for f in ("contacts", "inbox", "sentitems")
+    }
     again = graph.sync(address, ALL_FOLDERS)
     assert again.ok and not any(f.full_sync for f in again.folders)

@@ -47,7 +47,11 @@ from scheduler.jobs import classify_and_write_back, mark_possible_duplicates, wr
 CLIENT_ID = "11111111-2222-3333-4444-555555555555"
 SECRET = "fake-secret-Zq8~x"
 MANAGED: list[tuple[str, int]] = [
-    ("Customer", 7), ("Vendor", 5), ("Value: Superior", 4), ("Value: Average", 3), ("Potential: High", 0),
+    ("Customer", 7),
+    ("Vendor", 5),
+    ("Value: Superior", 4),
+    ("Value: Average", 3),
+    ("Potential: High", 0),
 ]
 NAMES = [name for name, _ in MANAGED]
 WANTED = {"Dana Dunn": ("Customer", "Value: Superior", "Potential: High"), "Erin Estrada": ("Vendor", "Value: Average")}
@@ -55,13 +59,19 @@ ALL_FOLDERS: list[FolderName] = ["contacts", "inbox", "sentitems", "calendar"]
 
 
 def company() -> HandCompany:
-    both = [contact(1, "Dana Dunn", DANA.email, Categories=("VIP", "Value: Average")),
-            contact(2, "Erin Estrada", ERIN.email)]
-    return HandCompany(items={
-        (ALICE.email, "contacts"): [*both, contact(3, "Gina Gmail", GINA.email, Categories=("Golf",))],
-        (BOB.email, "contacts"): [contact(4, "Dana Dunn", DANA.email, Categories=("Lunch club",)),
-                                  contact(5, "Erin Estrada", ERIN.email)],
-    })
+    both = [
+        contact(1, "Dana Dunn", DANA.email, Categories=("VIP", "Value: Average")),
+        contact(2, "Erin Estrada", ERIN.email),
+    ]
+    return HandCompany(
+        items={
+            (ALICE.email, "contacts"): [*both, contact(3, "Gina Gmail", GINA.email, Categories=("Golf",))],
+            (BOB.email, "contacts"): [
+                contact(4, "Dana Dunn", DANA.email, Categories=("Lunch club",)),
+                contact(5, "Erin Estrada", ERIN.email),
+            ],
+        }
+    )
 
 
 @dataclass
@@ -86,16 +96,21 @@ class GraphWorld:
             answer = self.client.get_url(answer["@odata.nextLink"])
 
     def plan(self, address: str) -> list[PlannedCategories]:
-        return [PlannedCategories(n, address, c["id"], c["changeKey"], tuple(c["categories"]), WANTED[name])
-                for n, (name, c) in enumerate(sorted(self.contacts(address).items())) if name in WANTED]
+        return [
+            PlannedCategories(n, address, c["id"], c["changeKey"], tuple(c["categories"]), WANTED[name])
+            for n, (name, c) in enumerate(sorted(self.contacts(address).items()))
+            if name in WANTED
+        ]
 
     def outlook(self, address: str, graph_id: str) -> Any:
         """The item as Outlook (the EWS side) holds it."""
         return self.env.mb(address).get(ews_id(graph_id))
 
     def categories_by_name(self, address: str) -> dict[str, tuple[str, ...]]:
-        return {str(s.fields["DisplayName"]): tuple(s.fields.get("Categories") or ())
-                for _, s in self.env.mb(address).items("contacts")}
+        return {
+            str(s.fields["DisplayName"]): tuple(s.fields.get("Categories") or ())
+            for _, s in self.env.mb(address).items("contacts")
+        }
 
     def ops(self, name: str) -> int:
         return int(self.graph.stats.to_json()["operations"].get(name, 0))
@@ -115,11 +130,18 @@ class GraphWorld:
 def start_world(env: SyncEnv) -> GraphWorld:
     idp = FakeTokenService(exchange=env.ex, clients={CLIENT_ID: SECRET}).start()
     graph = FakeGraph(env.ex).start()
-    oauth = OAuthSettings(tenant_id=idp.tenant, client_id=CLIENT_ID, client_secret=SECRET,
-                          authority_host=idp.authority_host, ca_bundle=idp.ca_file)
+    oauth = OAuthSettings(
+        tenant_id=idp.tenant,
+        client_id=CLIENT_ID,
+        client_secret=SECRET,
+        authority_host=idp.authority_host,
+        ca_bundle=idp.ca_file,
+    )
     waits: list[float] = []
-    client = GraphClient(GraphSettings(base_url=graph.base_url, oauth=oauth, ca_bundle=graph.ca_file,
-                                       retry_base_seconds=0.01), sleep=waits.append)
+    client = GraphClient(
+        GraphSettings(base_url=graph.base_url, oauth=oauth, ca_bundle=graph.ca_file, retry_base_seconds=0.01),
+        sleep=waits.append,
+    )
     return GraphWorld(env, idp, graph, client, waits)
 
 
@@ -155,8 +177,10 @@ def test_managed_categories_land_on_the_contacts_and_the_users_own_stay(world: G
 def test_contacts_already_right_are_not_written(world: GraphWorld) -> None:
     first = world.writer(BOB.email).write_categories(world.plan(BOB.email), NAMES, 100)
     patches = world.ops("contacts.patch")
-    plan = [PlannedCategories(r.key, r.mailbox, r.item_id, r.change_key, r.categories, p.wanted)
-            for r, p in zip(first, world.plan(BOB.email), strict=True)]
+    plan = [
+        PlannedCategories(r.key, r.mailbox, r.item_id, r.change_key, r.categories, p.wanted)
+        for r, p in zip(first, world.plan(BOB.email), strict=True)
+    ]
     again = world.writer(BOB.email).write_categories(plan, NAMES, 100)
     assert [r.changed for r in again] == [False, False] and all(r.ok for r in again)
     assert world.ops("contacts.patch") == patches
@@ -169,7 +193,12 @@ def test_a_contact_the_user_edited_meanwhile_is_read_again_and_merged(world: Gra
     results = world.writer(ALICE.email).write_categories(plan, NAMES, 100)  # ... is stale now: 412
     assert all(r.ok and r.changed for r in results)
     assert world.categories_by_name(ALICE.email)["Dana Dunn"] == (
-        "VIP", "Board", "Customer", "Value: Superior", "Potential: High")
+        "VIP",
+        "Board",
+        "Customer",
+        "Value: Superior",
+        "Potential: High",
+    )
     assert world.categories_by_name(ALICE.email)["Erin Estrada"] == ("Vendor", "Value: Average")
     assert world.ops("contacts.patch") == 3 and world.ops("contacts.get") == 1  # one re-read, one re-write
     written = next(r for r in results if r.item_id == dana.item_id)
@@ -181,7 +210,11 @@ def test_an_injected_conflict_is_retried(world: GraphWorld) -> None:
     results = world.writer(BOB.email).write_categories(world.plan(BOB.email), NAMES, 100)
     assert all(r.ok for r in results)
     assert world.categories_by_name(BOB.email)["Dana Dunn"] == (
-        "Lunch club", "Customer", "Value: Superior", "Potential: High")
+        "Lunch club",
+        "Customer",
+        "Value: Superior",
+        "Potential: High",
+    )
 
 
 def test_a_contact_that_keeps_changing_is_reported_not_raised(world: GraphWorld) -> None:
@@ -220,7 +253,7 @@ def test_master_list_gets_the_managed_categories_with_colours_once(world: GraphW
     assert writer.ensure_master_categories([*MANAGED, ("red CATEGORY", 9)]) == NAMES
     after = world.master_list(ALICE.email)
     assert after[: len(before)] == before  # the user's own entries untouched (colour included)
-    assert after[len(before):] == [(n, str(c)) for n, c in MANAGED]
+    assert after[len(before) :] == [(n, str(c)) for n, c in MANAGED]
     listed = world.client.get(f"/users/{ALICE.email}/outlook/masterCategories")["value"]
     shown = {c["displayName"]: c["color"] for c in listed}
     assert shown["Customer"] == "preset7" and shown["Potential: High"] == "preset0"
@@ -243,8 +276,9 @@ def _tasks(world: GraphWorld, address: str) -> dict[str, dict[str, Any]]:
 def test_follow_up_tasks_are_created_found_again_completed_and_deleted(world: GraphWorld) -> None:
     writer = world.writer(ALICE.email)
     due = date(2026, 12, 7)
-    created = writer.create_tasks([_new("fu-1", "Call Dana", due, datetime(2026, 12, 7, 8, tzinfo=UTC)),
-                                   _new("fu-2", "Call Erin", due)])
+    created = writer.create_tasks(
+        [_new("fu-1", "Call Dana", due, datetime(2026, 12, 7, 8, tzinfo=UTC)), _new("fu-2", "Call Erin", due)]
+    )
     assert all(not isinstance(c, Exception) for c in created)
     one, two = created
     assert not isinstance(one, Exception) and not isinstance(two, Exception)
@@ -265,10 +299,12 @@ def test_follow_up_tasks_are_created_found_again_completed_and_deleted(world: Gr
     assert [s.state for s in states] == ["open", "open"]
 
     later = date(2026, 12, 14)
-    updated = writer.update_tasks([
-        TaskChange(one.item_id, one.change_key, subject="Call Dana again", due=later, importance="Normal"),
-        TaskChange(two.item_id, two.change_key, complete_note="Done: met at the fair."),
-    ])
+    updated = writer.update_tasks(
+        [
+            TaskChange(one.item_id, one.change_key, subject="Call Dana again", due=later, importance="Normal"),
+            TaskChange(two.item_id, two.change_key, complete_note="Done: met at the fair."),
+        ]
+    )
     assert all(isinstance(u, str) for u in updated)
     outlook = _tasks(world, ALICE.email)
     moved, done = outlook[ews_id(one.item_id)], outlook[ews_id(two.item_id)]
@@ -282,19 +318,22 @@ def test_follow_up_tasks_are_created_found_again_completed_and_deleted(world: Gr
     assert _tasks(world, ALICE.email) == {}
     assert [s.state for s in writer.read_task_states([one.item_id, two.item_id])] == ["gone", "gone"]
     assert writer.delete_tasks([one.item_id]) == [None]  # already gone: fine
-    gone = writer.update_tasks([TaskChange(one.item_id, None, complete_note="Done."),
-                                TaskChange(two.item_id, None, subject="Renamed")])
+    gone = writer.update_tasks(
+        [TaskChange(one.item_id, None, complete_note="Done."), TaskChange(two.item_id, None, subject="Renamed")]
+    )
     assert gone == [None, None]
 
 
 def test_a_task_staff_completed_reads_back_completed_with_its_day(world: GraphWorld) -> None:
     writer = world.writer(BOB.email)
-    created = writer.create_tasks([_new("fu-9", "Call Erin", date(2026, 12, 1)), _new("fu-10", "Call Gina",
-                                                                                      date(2026, 12, 2))])
+    created = writer.create_tasks(
+        [_new("fu-9", "Call Erin", date(2026, 12, 1)), _new("fu-10", "Call Gina", date(2026, 12, 2))]
+    )
     ids = [c.item_id for c in created if not isinstance(c, Exception)]
     when = datetime(2026, 11, 30, 15, 30, tzinfo=UTC)
-    world.env.mb(BOB.email).update(ews_id(ids[0]), Status="Completed", IsComplete=True, PercentComplete=100.0,
-                                   CompleteDate=when)
+    world.env.mb(BOB.email).update(
+        ews_id(ids[0]), Status="Completed", IsComplete=True, PercentComplete=100.0, CompleteDate=when
+    )
     world.env.mb(BOB.email).delete(ews_id(ids[1]))
     first, second = writer.read_task_states(ids)
     assert first.state == "completed" and first.completed_at is not None
@@ -362,7 +401,11 @@ def test_the_category_jobs_write_through_the_graph_seam(world: GraphWorld) -> No
     assert (report.planned, report.written, report.failed) == (4, 4, 0)
     assert report.master_added == {ALICE.email: NAMES, BOB.email: NAMES}
     assert world.categories_by_name(BOB.email)["Dana Dunn"] == (
-        "Lunch club", "Customer", "Value: Superior", "Potential: High")
+        "Lunch club",
+        "Customer",
+        "Value: Superior",
+        "Potential: High",
+    )
     patches = world.ops("contacts.patch")
     world.sync_over_graph(ALICE.email, BOB.email)  # our own writes come back through sync ...
     again = write_back_categories(backends, store, plan, MANAGED)  # ... and cause no new write
@@ -388,8 +431,7 @@ def followup_world(make_env: EnvFactory, tmp_path: Path) -> Iterator[tuple[Graph
     env = make_env(followups_company())
     w = start_world(env)
     path = tmp_path / "relsync.toml"
-    write_fake_config(path, env.ex.url, env.ex.username, env.ex.password, [ALICE.email, BOB.email],
-                      "contoso.example")
+    write_fake_config(path, env.ex.url, env.ex.username, env.ex.password, [ALICE.email, BOB.email], "contoso.example")
     text = path.read_text(encoding="utf-8").replace('url = "sqlite:///relsync.db"', f'url = "{env.store.url}"')
     path.write_text(text + FOLLOWUP_RULES.format(extra=""), encoding="utf-8")
     yield w, load_config(path, environ={})
@@ -420,10 +462,11 @@ def test_the_follow_up_job_writes_tasks_through_the_graph_seam(followup_world: t
     assert world.ops("todo") > reads  # ... but reads the task states back
 
     # ... and what staff do in Outlook is seen: Bob completes his, Alice deletes Gina's.
-    (bob_id, bob_task), = _tasks(world, BOB.email).items()
+    ((bob_id, bob_task),) = _tasks(world, BOB.email).items()
     when = datetime.combine(bob_task["DueDate"].date(), time(15), tzinfo=UTC)
-    world.env.mb(BOB.email).update(bob_id, Status="Completed", IsComplete=True, PercentComplete=100.0,
-                                   CompleteDate=when)
+    world.env.mb(BOB.email).update(
+        bob_id, Status="Completed", IsComplete=True, PercentComplete=100.0, CompleteDate=when
+    )
     gina_id = next(i for i, f in _tasks(world, ALICE.email).items() if "Gina" in f["Subject"])
     world.env.mb(ALICE.email).delete(gina_id)
     after = run_followups(loaded, now=when + timedelta(hours=1), connection=backends, store=store)

@@ -61,8 +61,11 @@ class World:
 
     def settings(self, secret: str = SECRET, **kw: object) -> EwsSettings:
         oauth = OAuthSettings(
-            tenant_id=self.idp.tenant, client_id=CLIENT_ID, client_secret=secret,
-            authority_host=self.idp.authority_host, ca_bundle=self.idp.ca_file,
+            tenant_id=self.idp.tenant,
+            client_id=CLIENT_ID,
+            client_secret=secret,
+            authority_host=self.idp.authority_host,
+            ca_bundle=self.idp.ca_file,
         )
         return EwsSettings(endpoint=self.ex.url, auth="oauth", oauth=oauth, server_version="ExchangeOnline", **kw)  # type: ignore[arg-type]
 
@@ -72,8 +75,13 @@ class World:
         return connection
 
     def engine(self, connection: EwsConnection) -> EwsMailboxSync:
-        return EwsMailboxSync(connection, self.store, SyncRules(internal_domains=frozenset({OWN_DOMAIN})),
-                           SyncSettings(), sleep=lambda s: None)
+        return EwsMailboxSync(
+            connection,
+            self.store,
+            SyncRules(internal_domains=frozenset({OWN_DOMAIN})),
+            SyncSettings(),
+            sleep=lambda s: None,
+        )
 
 
 @pytest.fixture
@@ -209,9 +217,14 @@ def _certificate(tmp_path: Path) -> tuple[Path, bytes]:
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "relsync app")])
     now = dt.datetime.now(dt.UTC)
     cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-        .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1)).sign(key, hashes.SHA256())
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .sign(key, hashes.SHA256())
     )
     cert_pem = cert.public_bytes(serialization.Encoding.PEM)
     key_pem = key.private_bytes(
@@ -225,11 +238,15 @@ def _certificate(tmp_path: Path) -> tuple[Path, bytes]:
 def test_certificate_credentials_from_the_config(world: World, tmp_path: Path) -> None:
     pem_file, cert_pem = _certificate(tmp_path)
     world.idp.certificates[CERT_CLIENT_ID] = x509.load_pem_x509_certificate(cert_pem)
-    config = _write_config(tmp_path, world, f"""
+    config = _write_config(
+        tmp_path,
+        world,
+        f"""
 client_id = "{CERT_CLIENT_ID}"
 certificate_file = "app.pem"
 certificate_thumbprint = "{sha1_thumbprint(cert_pem)}"
-""")
+""",
+    )
     reports = run_sync(load_config(config), folders=["contacts"])
     assert all(synced(r) > 0 for r in reports)
     assert world.idp.token_requests == 1
@@ -244,7 +261,8 @@ certificate_thumbprint = "{sha1_thumbprint(cert_pem)}"
 # ----------------------------------------------------------------------------------- from the config
 def _write_config(tmp_path: Path, world: World, credential: str) -> Path:
     config = tmp_path / "relsync.toml"
-    config.write_text(f"""
+    config.write_text(
+        f"""
 [store]
 url = "{world.db_url}"
 
@@ -264,7 +282,8 @@ addresses = {world.mailboxes!r}
 
 [organisation]
 internal_domains = ["{OWN_DOMAIN}"]
-""".replace("'", '"'))
+""".replace("'", '"')
+    )
     return config
 
 

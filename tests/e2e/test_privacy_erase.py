@@ -48,16 +48,19 @@ OWN = "Golf buddy"  # Alice's own category on Dana's contact: never relsync's to
 
 
 def company() -> HandCompany:
-    return HandCompany(staff=(ALICE, BOB, CAROL), items={
-        (ALICE.email, "contacts"): [contact(1, "Dana Dunn", DANA.email, Categories=(OWN,))],
-        (BOB.email, "contacts"): [contact(2, "Dana Dunn", DANA.email), contact(3, "Erin Estrada", ERIN.email)],
-        (CAROL.email, "contacts"): [contact(4, "Dana Dunn", DANA.email)],
-        (ALICE.email, "inbox"): [message(1, "Offer", DANA, [ALICE], ConversationId="C1")],
-        (ALICE.email, "sentitems"): [message(2, "RE: Offer", ALICE, [DANA], ConversationId="C1")],
-        (BOB.email, "sentitems"): [message(3, "Prices", BOB, [DANA, ERIN])],
-        (CAROL.email, "calendar"): [meeting(4, "Joint review", T0 + timedelta(days=1), CAROL, [DANA, ERIN])],
-        (BOB.email, "calendar"): [meeting(5, "Review", T0 + timedelta(days=2), BOB, [ERIN])],
-    })
+    return HandCompany(
+        staff=(ALICE, BOB, CAROL),
+        items={
+            (ALICE.email, "contacts"): [contact(1, "Dana Dunn", DANA.email, Categories=(OWN,))],
+            (BOB.email, "contacts"): [contact(2, "Dana Dunn", DANA.email), contact(3, "Erin Estrada", ERIN.email)],
+            (CAROL.email, "contacts"): [contact(4, "Dana Dunn", DANA.email)],
+            (ALICE.email, "inbox"): [message(1, "Offer", DANA, [ALICE], ConversationId="C1")],
+            (ALICE.email, "sentitems"): [message(2, "RE: Offer", ALICE, [DANA], ConversationId="C1")],
+            (BOB.email, "sentitems"): [message(3, "Prices", BOB, [DANA, ERIN])],
+            (CAROL.email, "calendar"): [meeting(4, "Joint review", T0 + timedelta(days=1), CAROL, [DANA, ERIN])],
+            (BOB.email, "calendar"): [meeting(5, "Review", T0 + timedelta(days=2), BOB, [ERIN])],
+        },
+    )
 
 
 class Env:
@@ -95,12 +98,18 @@ class Env:
         return out
 
     def task_subjects(self) -> list[str]:
-        return [str(s.fields.get("Subject")) for owner in (ALICE.email, BOB.email, CAROL.email)
-                for _, s in self.fake.mailboxes[owner].items("tasks")]
+        return [
+            str(s.fields.get("Subject"))
+            for owner in (ALICE.email, BOB.email, CAROL.email)
+            for _, s in self.fake.mailboxes[owner].items("tasks")
+        ]
 
     def mail_counts(self) -> dict[tuple[str, str], int]:
-        return {(o, f): len(list(self.fake.mailboxes[o].items(f))) for o in (ALICE.email, BOB.email, CAROL.email)
-                for f in ("inbox", "sentitems", "calendar", "contacts")}
+        return {
+            (o, f): len(list(self.fake.mailboxes[o].items(f)))
+            for o in (ALICE.email, BOB.email, CAROL.email)
+            for f in ("inbox", "sentitems", "calendar", "contacts")
+        }
 
 
 @contextmanager
@@ -110,8 +119,15 @@ def make_env(tmp_path: Path, ews_schema: etree.XMLSchema, url: str, backend: str
         graph = start_fake_graph(fake) if backend == "graph" else None
         try:
             config = tmp_path / "relsync.toml"
-            write_fake_config(config, fake.url, fake.username, fake.password,
-                              [ALICE.email, BOB.email, CAROL.email], "contoso.example", graph=graph)
+            write_fake_config(
+                config,
+                fake.url,
+                fake.username,
+                fake.password,
+                [ALICE.email, BOB.email, CAROL.email],
+                "contoso.example",
+                graph=graph,
+            )
             text = config.read_text(encoding="utf-8").replace('url = "sqlite:///relsync.db"', f'url = "{url}"')
             config.write_text(text.replace('level = "INFO"', 'level = "WARNING"') + RULES, encoding="utf-8")
             e = Env(fake, config, url)
@@ -131,8 +147,9 @@ def env(tmp_path: Path, ews_schema: etree.XMLSchema, sqlite_url: str) -> Iterato
 
 
 @pytest.fixture(params=["ews", "graph"])
-def any_env(request: pytest.FixtureRequest, tmp_path: Path, ews_schema: etree.XMLSchema,
-            sqlite_url: str) -> Iterator[Env]:
+def any_env(
+    request: pytest.FixtureRequest, tmp_path: Path, ews_schema: etree.XMLSchema, sqlite_url: str
+) -> Iterator[Env]:
     with make_env(tmp_path, ews_schema, sqlite_url, request.param) as e:
         yield e
 
@@ -197,7 +214,8 @@ def sql(env: Env, statement: str) -> object:
 
 
 def test_bad_subjects_are_refused_in_one_sentence_and_nothing_changes(
-        env: Env, capsys: pytest.CaptureFixture[str]) -> None:
+    env: Env, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert env.run("run-once").exit_code in (0, 1)
     before = env.texts_naming(NEEDLES)
     code, err = refused(env, capsys, "privacy", "erase", "nobody@nowhere.example")
@@ -212,8 +230,11 @@ def test_bad_subjects_are_refused_in_one_sentence_and_nothing_changes(
 
     alice = sql(env, f"SELECT id FROM staff_mailboxes WHERE address = '{ALICE.email}'")
     sql(env, f"DELETE FROM mailbox_leases WHERE mailbox_id = {alice}")
-    sql(env, "INSERT INTO mailbox_leases (mailbox_id, holder, expires_at, next_due_at, failures) "
-             f"VALUES ({alice}, 'worker-1', '2999-01-01 00:00:00', '2999-01-01 00:00:00', 0)")
+    sql(
+        env,
+        "INSERT INTO mailbox_leases (mailbox_id, holder, expires_at, next_due_at, failures) "
+        f"VALUES ({alice}, 'worker-1', '2999-01-01 00:00:00', '2999-01-01 00:00:00', 0)",
+    )
     code, err = refused(env, capsys, "privacy", "erase", DANA.email)
     assert code == 2 and "a daemon is syncing mailbox" in err and "nothing was erased" in err
 
@@ -238,19 +259,25 @@ def test_subject_access_export_holds_every_record_the_store_has_of_them(env: Env
             meta.reflect(conn)
             with_person = [t for t in meta.sorted_tables if "person_id" in t.columns]
             assert {"email_addresses", "interaction_participants", "relationships", "follow_ups"} <= {
-                t.name for t in with_person}
+                t.name for t in with_person
+            }
             for table in with_person:
-                ids = set(conn.scalars(sa.select(table.primary_key.columns.values()[0])
-                                       .where(table.c.person_id == dana)))
+                ids = set(
+                    conn.scalars(sa.select(table.primary_key.columns.values()[0]).where(table.c.person_id == dana))
+                )
                 exported = {r[table.primary_key.columns.values()[0].name] for r in doc["tables"][table.name]}
                 assert ids <= exported, table.name
             p = meta.tables["interaction_participants"]
-            on = set(conn.scalars(sa.select(p.c.interaction_id).where(
-                sa.or_(p.c.person_id == dana, p.c.address == DANA.email))))
+            on = set(
+                conn.scalars(
+                    sa.select(p.c.interaction_id).where(sa.or_(p.c.person_id == dana, p.c.address == DANA.email))
+                )
+            )
             assert on and on == {r["id"] for r in doc["tables"]["interactions"]}
             links = meta.tables["item_links"]
-            theirs = set(conn.scalars(sa.select(links.c.id).where(links.c.entity_type == "person",
-                                                                  links.c.entity_id == dana)))
+            theirs = set(
+                conn.scalars(sa.select(links.c.id).where(links.c.entity_type == "person", links.c.entity_id == dana))
+            )
             assert len(theirs) == 3 and theirs == {r["id"] for r in doc["tables"]["item_links"]}
     finally:
         engine.dispose()
@@ -268,15 +295,17 @@ def test_an_erasure_killed_at_random_points_then_rerun_ends_in_the_same_state(en
     command = [sys.executable, "-m", "scheduler.cli", "--config", str(env.config), "privacy", "erase", DANA.email]
     for attempt in range(4):
         log = (tmp_path / f"kill{attempt}.log").open("w")
-        proc = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                                env={**os.environ, "PYTHONPATH": str(ROOT)})
+        proc = subprocess.Popen(
+            command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONPATH": str(ROOT)}
+        )
         time.sleep(rng.uniform(0.5, 4.5))
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=10)
         log.close()
     env.fake.faults.clear()
-    final = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120,
-                           env={**os.environ, "PYTHONPATH": str(ROOT)})
+    final = subprocess.run(
+        command, cwd=ROOT, capture_output=True, text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)}
+    )
     assert final.returncode == 0, final.stderr
     assert json.loads(final.stdout)["suppressed"] is True
     assert env.texts_naming(NEEDLES) == []
@@ -296,7 +325,8 @@ def test_an_address_suppressed_up_front_is_never_stored(env: Env) -> None:
 
 
 def test_audit_list_export_and_a_tampered_log_through_the_cli(
-        env: Env, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    env: Env, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert env.run("run-once").exit_code in (0, 1)
     lines = env.run("audit", "list", "--json", "--kind", "exchange_write").output.splitlines()
     listed = [json.loads(line) for line in lines]

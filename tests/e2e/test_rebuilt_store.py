@@ -52,8 +52,10 @@ class Env:
         out: dict[str, Any] = {}
         for address, mb in self.fake.mailboxes.items():
             out[address] = {
-                "tasks": {i: (s.fields.get("Subject"), s.fields.get("DueDate"), s.fields.get("Status"))
-                          for i, s in mb.items("tasks")},
+                "tasks": {
+                    i: (s.fields.get("Subject"), s.fields.get("DueDate"), s.fields.get("Status"))
+                    for i, s in mb.items("tasks")
+                },
                 "contacts": {i: tuple(s.fields.get("Categories") or ()) for i, s in mb.items("contacts")},
             }
         return out
@@ -85,8 +87,9 @@ def env(tmp_path: Path, ews_schema: etree.XMLSchema, db_url: str) -> Iterator[En
     company = build_company(seed=13, mailboxes=2, scale="tiny")
     with FakeExchange(company, validate=ews_schema) as fake:
         config = tmp_path / "relsync.toml"
-        write_fake_config(config, fake.url, fake.username, fake.password, [m.email for m in company.mailboxes()],
-                          company.domain)
+        write_fake_config(
+            config, fake.url, fake.username, fake.password, [m.email for m in company.mailboxes()], company.domain
+        )
         text = config.read_text(encoding="utf-8").replace('url = "sqlite:///relsync.db"', f'url = "{db_url}"')
         config.write_text(text.replace('level = "INFO"', 'level = "WARNING"'), encoding="utf-8")
         sales = tmp_path / "sales.csv"

@@ -51,14 +51,20 @@ def relsync(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch)
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo company synced, valued, classified and planned; returns its config file."""
     directory = tmp_path_factory.mktemp("report") / "demo"
-    run = subprocess.run([*RELSYNC, "demo", "--dir", str(directory), "--scale", "tiny", "--mailboxes", "2"],
-                         capture_output=True, text=True, timeout=300, env={**os.environ, "NO_COLOR": "1"})
+    run = subprocess.run(
+        [*RELSYNC, "demo", "--dir", str(directory), "--scale", "tiny", "--mailboxes", "2"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
     assert run.returncode == 0, run.stderr
     return directory / "relsync.toml"
 
 
-def test_html_report_is_self_contained_and_byte_identical_on_a_second_run(relsync: Relsync, demo: Path,
-                                                                         tmp_path: Path) -> None:
+def test_html_report_is_self_contained_and_byte_identical_on_a_second_run(
+    relsync: Relsync, demo: Path, tmp_path: Path
+) -> None:
     first, second = tmp_path / "first.html", tmp_path / "second.html"
     for target in (first, second):
         run = relsync("--config", str(demo), "report", "--html", str(target))
@@ -76,8 +82,7 @@ def test_html_report_is_self_contained_and_byte_identical_on_a_second_run(relsyn
     assert (first.stat().st_mode & 0o777) == 0o640
 
 
-def test_json_report_counts_every_relationship_and_names_the_pareto_customers(relsync: Relsync,
-                                                                              demo: Path) -> None:
+def test_json_report_counts_every_relationship_and_names_the_pareto_customers(relsync: Relsync, demo: Path) -> None:
     run = relsync("--config", str(demo), "report", "--json")
     assert run.returncode == 0, run.stderr
     data = json.loads(run.stdout)
@@ -96,21 +101,29 @@ def test_json_report_counts_every_relationship_and_names_the_pareto_customers(re
 def test_terminal_summary_shows_the_matrix_and_compliance(relsync: Relsync, demo: Path) -> None:
     run = relsync("--config", str(demo), "report")
     assert run.returncode == 0, run.stderr
-    for heading in ("tier x potential", "who brings the revenue", "tier movement", "cadence compliance",
-                    "data quality"):
+    for heading in (
+        "tier x potential",
+        "who brings the revenue",
+        "tier movement",
+        "cadence compliance",
+        "data quality",
+    ):
         assert heading in run.stdout
 
 
-def test_a_future_day_or_a_backwards_range_is_one_sentence_and_exit_2(relsync: Relsync, demo: Path,
-                                                                     tmp_path: Path) -> None:
+def test_a_future_day_or_a_backwards_range_is_one_sentence_and_exit_2(
+    relsync: Relsync, demo: Path, tmp_path: Path
+) -> None:
     today = datetime.now(UTC).date()
     kept = tmp_path / "kept.html"
     kept.write_text("the report of last week", encoding="utf-8")
     tomorrow = (today + timedelta(days=1)).isoformat()
     run = relsync("--config", str(demo), "report", "--as-of", tomorrow, "--html", str(kept))
     assert run.returncode == 2
-    assert run.stderr.strip() == (f"relsync: report: --as-of {tomorrow} is in the future "
-                                  f"(today is {today.isoformat()}): give today or an earlier day")
+    assert run.stderr.strip() == (
+        f"relsync: report: --as-of {tomorrow} is in the future "
+        f"(today is {today.isoformat()}): give today or an earlier day"
+    )
     assert kept.read_text(encoding="utf-8") == "the report of last week"
     start, end = today - timedelta(days=1), today - timedelta(days=10)
     run = relsync("--config", str(demo), "report", "--as-of", end.isoformat(), "--from", start.isoformat())

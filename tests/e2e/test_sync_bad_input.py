@@ -31,27 +31,35 @@ BIG = "x" * (5 * 1024 * 1024)
 def bad_company() -> HandCompany:
     a = ALICE.email
     invite = message(5, "Invitation: review", DANA, [ALICE])
-    return HandCompany(items={
-        (a, "inbox"): [
-            message(1, "Good mail", DANA, [ALICE]),
-            message(2, "No address", NOBODY, [NOBODY]),
-            message(3, BIG, DANA, [ALICE]),
-            message(4, "Absurd dates", DANA, [ALICE], DateTimeSent=datetime(1601, 1, 2, tzinfo=UTC),
-                    DateTimeReceived=datetime(1601, 1, 2, tzinfo=UTC)),
-            ItemSpec("MeetingRequest", invite.fields),
-            message(6, "Good mail too", ERIN, [ALICE]),
-        ],
-        (a, "contacts"): [
-            contact(1, "Dana Dunn", DANA.email),
-            ItemSpec("Contact", {"JobTitle": "nobody at all"}),
-            ItemSpec("DistributionList", {"Subject": "All customers", "DisplayName": "All customers"}),
-            contact(2, "Erin Estrada", ERIN.email),
-        ],
-        (a, "calendar"): [
-            meeting(1, "Backwards", T0, ALICE, [DANA], End=T0 - timedelta(hours=1)),
-            meeting(2, "Good meeting", T0, ALICE, [DANA]),
-        ],
-    })
+    return HandCompany(
+        items={
+            (a, "inbox"): [
+                message(1, "Good mail", DANA, [ALICE]),
+                message(2, "No address", NOBODY, [NOBODY]),
+                message(3, BIG, DANA, [ALICE]),
+                message(
+                    4,
+                    "Absurd dates",
+                    DANA,
+                    [ALICE],
+                    DateTimeSent=datetime(1601, 1, 2, tzinfo=UTC),
+                    DateTimeReceived=datetime(1601, 1, 2, tzinfo=UTC),
+                ),
+                ItemSpec("MeetingRequest", invite.fields),
+                message(6, "Good mail too", ERIN, [ALICE]),
+            ],
+            (a, "contacts"): [
+                contact(1, "Dana Dunn", DANA.email),
+                ItemSpec("Contact", {"JobTitle": "nobody at all"}),
+                ItemSpec("DistributionList", {"Subject": "All customers", "DisplayName": "All customers"}),
+                contact(2, "Erin Estrada", ERIN.email),
+            ],
+            (a, "calendar"): [
+                meeting(1, "Backwards", T0, ALICE, [DANA], End=T0 - timedelta(hours=1)),
+                meeting(2, "Good meeting", T0, ALICE, [DANA]),
+            ],
+        }
+    )
 
 
 def test_bad_items_are_skipped_with_a_counted_logged_reason_and_the_rest_syncs(make_env: EnvFactory) -> None:
@@ -120,8 +128,9 @@ def closed_port() -> int:
 
 
 def engine_for(env: SyncEnv, connection: EwsConnection) -> EwsMailboxSync:
-    return EwsMailboxSync(connection, env.store, env.rules, SyncSettings(retry_base_seconds=0.01),
-                          sleep=env.waits.append)
+    return EwsMailboxSync(
+        connection, env.store, env.rules, SyncSettings(retry_base_seconds=0.01), sleep=env.waits.append
+    )
 
 
 def test_a_mailbox_that_does_not_exist_is_one_clear_line_in_status_and_logs_and_the_others_sync(

@@ -20,10 +20,16 @@ def as_utc(value: object) -> datetime:
 
 
 def series(uid: int, start: datetime, count: int, **kw: object) -> ItemSpec:
-    spec = meeting(uid, "Weekly customer sync", start, ALICE, [ERIN], StartTimeZone="W. Europe Standard Time",
-                   EndTimeZone="W. Europe Standard Time",
-                   Recurrence=Recurrence("Weekly", 1, start.date(), days_of_week=(start.strftime("%A"),),
-                                         occurrences=count))
+    spec = meeting(
+        uid,
+        "Weekly customer sync",
+        start,
+        ALICE,
+        [ERIN],
+        StartTimeZone="W. Europe Standard Time",
+        EndTimeZone="W. Europe Standard Time",
+        Recurrence=Recurrence("Weekly", 1, start.date(), days_of_week=(start.strftime("%A"),), occurrences=count),
+    )
     for k, v in kw.items():
         setattr(spec, k, v)
     return spec
@@ -31,16 +37,24 @@ def series(uid: int, start: datetime, count: int, **kw: object) -> ItemSpec:
 
 def test_recurring_meeting_with_an_exception_and_a_deleted_occurrence(make_env: EnvFactory, db_url: str) -> None:
     start = datetime(2026, 3, 2, 9, 0, tzinfo=BERLIN)
-    moved = ItemSpec("CalendarItem", {
-        "Subject": "Weekly customer sync (moved)", "Start": start + timedelta(weeks=1, hours=2),
-        "End": start + timedelta(weeks=1, hours=3), "CalendarItemType": "Exception",
-    }, original_start=start + timedelta(weeks=1))
+    moved = ItemSpec(
+        "CalendarItem",
+        {
+            "Subject": "Weekly customer sync (moved)",
+            "Start": start + timedelta(weeks=1, hours=2),
+            "End": start + timedelta(weeks=1, hours=3),
+            "CalendarItemType": "Exception",
+        },
+        original_start=start + timedelta(weeks=1),
+    )
     master = series(1, start, 5, exceptions=(moved,), deleted_occurrences=(start + timedelta(weeks=2),))
     env = make_env(HandCompany(items={(ALICE.email, "calendar"): [master]}), url=db_url)
     report = env.sync(folders=["calendar"], **WIDE)
     assert report.ok, report.error
-    rows = env.rows("SELECT occurrence_start, occurred_at, subject, is_cancelled FROM interactions "
-                    "WHERE ical_uid = 'uid-1' ORDER BY occurrence_start")
+    rows = env.rows(
+        "SELECT occurrence_start, occurred_at, subject, is_cancelled FROM interactions "
+        "WHERE ical_uid = 'uid-1' ORDER BY occurrence_start"
+    )
     live = [r for r in rows if not r[3]]
     originals = [as_utc(r[0]) for r in live]
     expected = [(start + timedelta(weeks=w)).astimezone(UTC) for w in (0, 1, 3, 4)]
@@ -64,20 +78,32 @@ def test_weekly_meeting_across_the_dst_change_keeps_its_local_time(make_env: Env
     start = datetime(2026, 10, 12, 9, 0, tzinfo=BERLIN)
     env = make_env(HandCompany(items={(ALICE.email, "calendar"): [series(2, start, 4)]}))
     assert env.sync(folders=["calendar"], **WIDE).ok
-    starts = [as_utc(r[0]) for r in env.rows(
-        "SELECT occurred_at FROM interactions WHERE ical_uid = 'uid-2' ORDER BY occurred_at")]
+    starts = [
+        as_utc(r[0])
+        for r in env.rows("SELECT occurred_at FROM interactions WHERE ical_uid = 'uid-2' ORDER BY occurred_at")
+    ]
     assert starts == [
-        datetime(2026, 10, 12, 7, 0, tzinfo=UTC), datetime(2026, 10, 19, 7, 0, tzinfo=UTC),
-        datetime(2026, 10, 26, 8, 0, tzinfo=UTC), datetime(2026, 11, 2, 8, 0, tzinfo=UTC),
+        datetime(2026, 10, 12, 7, 0, tzinfo=UTC),
+        datetime(2026, 10, 19, 7, 0, tzinfo=UTC),
+        datetime(2026, 10, 26, 8, 0, tzinfo=UTC),
+        datetime(2026, 11, 2, 8, 0, tzinfo=UTC),
     ]
     assert {s.astimezone(BERLIN).hour for s in starts} == {9}
 
 
 def test_a_single_meeting_edited_and_an_all_day_event(make_env: EnvFactory) -> None:
     day = date(2026, 3, 12)
-    all_day = meeting(3, "Trade fair with Dana", datetime(2026, 3, 12, 0, 0, tzinfo=BERLIN), ALICE, [DANA],
-                      End=datetime(2026, 3, 13, 0, 0, tzinfo=BERLIN), IsAllDayEvent=True,
-                      StartTimeZone="W. Europe Standard Time", EndTimeZone="W. Europe Standard Time")
+    all_day = meeting(
+        3,
+        "Trade fair with Dana",
+        datetime(2026, 3, 12, 0, 0, tzinfo=BERLIN),
+        ALICE,
+        [DANA],
+        End=datetime(2026, 3, 13, 0, 0, tzinfo=BERLIN),
+        IsAllDayEvent=True,
+        StartTimeZone="W. Europe Standard Time",
+        EndTimeZone="W. Europe Standard Time",
+    )
     env = make_env(HandCompany(items={(ALICE.email, "calendar"): [all_day]}))
     assert env.sync(folders=["calendar"], **WIDE).ok
     row = env.rows("SELECT occurred_at, ends_at, is_all_day FROM interactions WHERE ical_uid = 'uid-3'")[0]
@@ -105,8 +131,15 @@ def test_a_series_deleted_while_the_sync_state_was_lost_drops_the_viewer_of_ever
 
 def test_a_series_made_private_later_leaves_no_occurrence_behind(make_env: EnvFactory) -> None:
     start = datetime(2026, 3, 2, 9, 0, tzinfo=BERLIN)
-    env = make_env(HandCompany(items={(ALICE.email, "calendar"): [series(1, start, 4, fields={
-        **series(1, start, 4).fields, "Subject": "Therapy sessions"})]}))
+    env = make_env(
+        HandCompany(
+            items={
+                (ALICE.email, "calendar"): [
+                    series(1, start, 4, fields={**series(1, start, 4).fields, "Subject": "Therapy sessions"})
+                ]
+            }
+        )
+    )
     assert env.sync(folders=["calendar"], **WIDE).ok
     assert env.count("interactions") == 4
     mb = env.mb()

@@ -77,7 +77,11 @@ def test_more_exceptions_than_one_request_holds_are_fetched_in_requests_of_100_a
     for n in range(3):
         start = T0 + timedelta(hours=n)
         spec = meeting(
-            40 + n, f"Daily {n}", start, ALICE, [ERIN],
+            40 + n,
+            f"Daily {n}",
+            start,
+            ALICE,
+            [ERIN],
             Recurrence=Recurrence("Daily", 1, start.date(), occurrences=40),
         )
         spec.exceptions = tuple(

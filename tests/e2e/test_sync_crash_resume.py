@@ -50,9 +50,11 @@ def _write_config(server: FakeExchange, addresses: list[str], domain: str, path:
     text = text.replace('level = "INFO"', 'level = "WARNING"')
     # Sync alone is compared here: the category write-back and follow-up tasks would change the
     # mailboxes between the reference run and the crash runs, which share the fake.
-    path.write_text(text + f"\n[sync]\npage_size = {PAGE_SIZE}\n\n[classification]\nwrite_back = false\n"
-                    "\n[followups]\nenabled = false\n",
-                    encoding="utf-8")
+    path.write_text(
+        text + f"\n[sync]\npage_size = {PAGE_SIZE}\n\n[classification]\nwrite_back = false\n"
+        "\n[followups]\nenabled = false\n",
+        encoding="utf-8",
+    )
     return path
 
 
@@ -61,6 +63,7 @@ def canonical_dump(url: str) -> dict[str, list[tuple[Any, ...]]]:
     engine = sa.create_engine(url)
     try:
         with engine.connect() as c:
+
             def rows(sql: str) -> list[tuple[Any, ...]]:
                 return sorted((tuple(r) for r in c.execute(sa.text(sql))), key=repr)
 
@@ -75,82 +78,104 @@ def canonical_dump(url: str) -> dict[str, list[tuple[Any, ...]]]:
             org_key = {oid: key for oid, key in c.execute(sa.text("SELECT id, normalised_name FROM organisations"))}
             interaction_key = {
                 iid: (kind, mid, uid, str(start))
-                for iid, kind, mid, uid, start in c.execute(sa.text(
-                    "SELECT id, kind, internet_message_id, ical_uid, occurrence_start FROM interactions"
-                ))
+                for iid, kind, mid, uid, start in c.execute(
+                    sa.text("SELECT id, kind, internet_message_id, ical_uid, occurrence_start FROM interactions")
+                )
             }
             dump: dict[str, list[tuple[Any, ...]]] = {}
             dump["mailboxes"] = rows("SELECT address, needs_attention, attention_reason FROM staff_mailboxes")
             dump["sync_states"] = sorted(
                 (mailbox[m], folder, state, folder_id, full_syncs)
-                for m, folder, state, folder_id, full_syncs in c.execute(sa.text(
-                    "SELECT mailbox_id, folder, state, folder_id, full_syncs FROM sync_states"
-                ))
+                for m, folder, state, folder_id, full_syncs in c.execute(
+                    sa.text("SELECT mailbox_id, folder, state, folder_id, full_syncs FROM sync_states")
+                )
             )
             dump["organisations"] = sorted(
                 (name, key, website, org_key.get(merged) if merged is not None else None)
-                for name, key, website, merged in c.execute(sa.text(
-                    "SELECT name, normalised_name, website, merged_into_id FROM organisations"
-                ))
+                for name, key, website, merged in c.execute(
+                    sa.text("SELECT name, normalised_name, website, merged_into_id FROM organisations")
+                )
             )
             dump["organisation_domains"] = sorted(
                 (domain, org_key[oid], kind)
-                for domain, oid, kind in c.execute(sa.text(
-                    "SELECT domain, organisation_id, kind FROM organisation_domains"
-                ))
+                for domain, oid, kind in c.execute(
+                    sa.text("SELECT domain, organisation_id, kind FROM organisation_domains")
+                )
             )
             dump["people"] = sorted(
-                (person_key[pid], given, middle, surname, nick, title, dept,
-                 org_key.get(oid) if oid is not None else None,
-                 person_key.get(merged) if merged is not None else None)
-                for pid, given, middle, surname, nick, title, dept, oid, merged in c.execute(sa.text(
-                    "SELECT id, given_name, middle_name, surname, nickname, job_title, department, "
-                    "organisation_id, merged_into_id FROM people"
-                ))
+                (
+                    person_key[pid],
+                    given,
+                    middle,
+                    surname,
+                    nick,
+                    title,
+                    dept,
+                    org_key.get(oid) if oid is not None else None,
+                    person_key.get(merged) if merged is not None else None,
+                )
+                for pid, given, middle, surname, nick, title, dept, oid, merged in c.execute(
+                    sa.text(
+                        "SELECT id, given_name, middle_name, surname, nickname, job_title, department, "
+                        "organisation_id, merged_into_id FROM people"
+                    )
+                )
             )
             dump["email_addresses"] = sorted(
                 (address, original, person_key[pid], primary, valid)
-                for address, original, pid, primary, valid in c.execute(sa.text(
-                    "SELECT address, original, person_id, is_primary, is_valid FROM email_addresses"
-                ))
+                for address, original, pid, primary, valid in c.execute(
+                    sa.text("SELECT address, original, person_id, is_primary, is_valid FROM email_addresses")
+                )
             )
             dump["phones"] = sorted(
                 (person_key[pid], e164, raw, kind, label)
-                for pid, e164, raw, kind, label in c.execute(sa.text(
-                    "SELECT person_id, e164, raw, kind, label FROM phones"
-                ))
+                for pid, e164, raw, kind, label in c.execute(
+                    sa.text("SELECT person_id, e164, raw, kind, label FROM phones")
+                )
             )
             dump["postal_addresses"] = sorted(
                 (person_key[pid], *rest)
-                for pid, *rest in c.execute(sa.text(
-                    "SELECT person_id, kind, street, city, state, postal_code, country FROM postal_addresses"
-                ))
+                for pid, *rest in c.execute(
+                    sa.text("SELECT person_id, kind, street, city, state, postal_code, country FROM postal_addresses")
+                )
             )
             dump["interactions"] = sorted(
                 (interaction_key[iid], *rest)
-                for iid, *rest in c.execute(sa.text(
-                    "SELECT id, subject, occurred_at, ends_at, is_all_day, is_cancelled, is_private, direction, "
-                    "conversation_id, size_bytes, snippet FROM interactions"
-                ))
+                for iid, *rest in c.execute(
+                    sa.text(
+                        "SELECT id, subject, occurred_at, ends_at, is_all_day, is_cancelled, is_private, direction, "
+                        "conversation_id, size_bytes, snippet FROM interactions"
+                    )
+                )
             )
             dump["participants"] = sorted(
-                (interaction_key[iid], address, name, role, response,
-                 person_key.get(pid) if pid is not None else None,
-                 mailbox.get(sid) if sid is not None else None)
-                for iid, address, name, role, response, pid, sid in c.execute(sa.text(
-                    "SELECT interaction_id, address, display_name, role, response, person_id, staff_mailbox_id "
-                    "FROM interaction_participants"
-                ))
+                (
+                    interaction_key[iid],
+                    address,
+                    name,
+                    role,
+                    response,
+                    person_key.get(pid) if pid is not None else None,
+                    mailbox.get(sid) if sid is not None else None,
+                )
+                for iid, address, name, role, response, pid, sid in c.execute(
+                    sa.text(
+                        "SELECT interaction_id, address, display_name, role, response, person_id, staff_mailbox_id "
+                        "FROM interaction_participants"
+                    )
+                )
             )
             dump["viewers"] = sorted(
                 (interaction_key[iid], mailbox[mid])
                 for iid, mid in c.execute(sa.text("SELECT interaction_id, mailbox_id FROM interaction_viewers"))
             )
             links = []
-            for m, folder, item_id, ck, item_kind, etype, eid, categories, deleted in c.execute(sa.text(
-                "SELECT mailbox_id, folder, item_id, change_key, item_kind, entity_type, entity_id, categories, "
-                "deleted_at IS NOT NULL FROM item_links"
-            )):
+            for m, folder, item_id, ck, item_kind, etype, eid, categories, deleted in c.execute(
+                sa.text(
+                    "SELECT mailbox_id, folder, item_id, change_key, item_kind, entity_type, entity_id, categories, "
+                    "deleted_at IS NOT NULL FROM item_links"
+                )
+            ):
                 target = person_key.get(eid) if etype == "person" else interaction_key.get(eid)
                 links.append((mailbox[m], folder, item_id, ck, item_kind, etype, target, categories, deleted))
             dump["item_links"] = sorted(links, key=repr)
@@ -164,9 +189,14 @@ def _committed_states(url: str) -> tuple[tuple[Any, ...], ...]:
     engine = sa.create_engine(url)
     try:
         with engine.connect() as c:
-            return tuple(sorted(tuple(r) for r in c.execute(sa.text(
-                "SELECT mailbox_id, folder, state FROM sync_states WHERE state IS NOT NULL"
-            ))))
+            return tuple(
+                sorted(
+                    tuple(r)
+                    for r in c.execute(
+                        sa.text("SELECT mailbox_id, folder, state FROM sync_states WHERE state IS NOT NULL")
+                    )
+                )
+            )
     finally:
         engine.dispose()
 
@@ -228,8 +258,7 @@ def test_resync_killed_20_times_ends_with_the_same_store_as_an_uninterrupted_run
             else:
                 redo = max(_folders_started(crash_url) - 1, 0)
                 target = _sync_requests(server) + redo + rng.randint(2, 3)
-            proc = subprocess.Popen(command, cwd=crash_dir, env=env, stdout=subprocess.DEVNULL,
-                                    stderr=subprocess.PIPE)
+            proc = subprocess.Popen(command, cwd=crash_dir, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
             deadline = time.monotonic() + 60
             while _sync_requests(server) < target and proc.poll() is None and time.monotonic() < deadline:
                 time.sleep(0.002)

@@ -30,8 +30,7 @@ def _exports(store: Store) -> dict[str, list[str]]:
     with store.session() as session:
         for what in ("people", "organizations", "interactions"):
             result[what] = sorted(
-                json.dumps({k: v for k, v in row.items() if k not in ("id", "created_at")}, sort_keys=True,
-                           default=str)
+                json.dumps({k: v for k, v in row.items() if k not in ("id", "created_at")}, sort_keys=True, default=str)
                 for row in export_rows(session, what)
             )
     return result
@@ -59,8 +58,13 @@ def test_the_demo_company_synced_with_the_fast_reader_gives_the_store_exchangeli
     addresses = list(env.ex.mailboxes)
     try:
         fast = env.engine(fast_reader=True)
-        slow = EwsMailboxSync(slow_connection, slow_store, env.rules,
-                              SyncSettings(retry_base_seconds=0.01, fast_reader=False), sleep=env.waits.append)
+        slow = EwsMailboxSync(
+            slow_connection,
+            slow_store,
+            env.rules,
+            SyncSettings(retry_base_seconds=0.01, fast_reader=False),
+            sleep=env.waits.append,
+        )
         fast_reports = _sync_all(fast, addresses)
         slow_reports = _sync_all(slow, addresses)
         assert isinstance(fast.reader, EwsReader) and isinstance(slow.reader, EwsReader)
@@ -75,17 +79,22 @@ def test_the_demo_company_synced_with_the_fast_reader_gives_the_store_exchangeli
         for report in fast_reports:
             metrics.record_mailbox(report)
         mailbox = fast_reports[0].mailbox
-        assert metrics.registry.get_sample_value(
-            "relsync_items_parsed_by_exchangelib_total", {"mailbox": mailbox, "folder": "calendar"}
-        ) == handed[(mailbox, "calendar")]
+        assert (
+            metrics.registry.get_sample_value(
+                "relsync_items_parsed_by_exchangelib_total", {"mailbox": mailbox, "folder": "calendar"}
+            )
+            == handed[(mailbox, "calendar")]
+        )
         assert [(f.folder, f.result.created) for r in fast_reports for f in r.folders] == [
             (f.folder, f.result.created) for r in slow_reports for f in r.folders
         ]
         fast_rows, slow_rows = _exports(env.store), _exports(slow_store)
         assert len(fast_rows["interactions"]) > 50
         assert fast_rows == slow_rows
-        links = "SELECT m.address, l.folder, l.item_id, l.change_key FROM item_links l " \
-                "JOIN staff_mailboxes m ON m.id = l.mailbox_id WHERE l.deleted_at IS NULL ORDER BY 1, 2, 3"
+        links = (
+            "SELECT m.address, l.folder, l.item_id, l.change_key FROM item_links l "
+            "JOIN staff_mailboxes m ON m.id = l.mailbox_id WHERE l.deleted_at IS NULL ORDER BY 1, 2, 3"
+        )
         with slow_store.engine.connect() as conn:
             slow_links = [tuple(r) for r in conn.execute(sa.text(links))]
         assert [tuple(r) for r in env.rows(links)] == slow_links

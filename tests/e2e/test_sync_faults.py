@@ -7,11 +7,13 @@ from syncenv import ALICE, BOB, DANA, EnvFactory, HandCompany, contact, message
 
 def company(contacts: int = 5, inbox: int = 4) -> HandCompany:
     a = ALICE.email
-    return HandCompany(items={
-        (a, "contacts"): [contact(i, f"Person{i} Test", f"p{i}@litware.example") for i in range(contacts)],
-        (a, "inbox"): [message(i, f"Mail {i}", DANA, [ALICE]) for i in range(inbox)],
-        (BOB.email, "inbox"): [message(50, "For Bob", DANA, [BOB])],
-    })
+    return HandCompany(
+        items={
+            (a, "contacts"): [contact(i, f"Person{i} Test", f"p{i}@litware.example") for i in range(contacts)],
+            (a, "inbox"): [message(i, f"Mail {i}", DANA, [ALICE]) for i in range(inbox)],
+            (BOB.email, "inbox"): [message(50, "For Bob", DANA, [BOB])],
+        }
+    )
 
 
 def test_invalid_sync_state_means_a_full_resync_that_upserts_and_unlinks_what_was_deleted_meanwhile(

@@ -11,12 +11,14 @@ from mapping.changes import SyncRules
 
 def company() -> HandCompany:
     a = ALICE.email
-    return HandCompany(items={
-        (a, "contacts"): [contact(1, "Dana Dunn", DANA.email), contact(2, "Erin Estrada", ERIN.email)],
-        (a, "inbox"): [message(1, "Offer", DANA, [ALICE]), message(2, "Question", ERIN, [ALICE])],
-        (a, "sentitems"): [message(3, "Re: Offer", ALICE, [DANA])],
-        (a, "calendar"): [meeting(1, "Kick-off", T0, ALICE, [DANA])],
-    })
+    return HandCompany(
+        items={
+            (a, "contacts"): [contact(1, "Dana Dunn", DANA.email), contact(2, "Erin Estrada", ERIN.email)],
+            (a, "inbox"): [message(1, "Offer", DANA, [ALICE]), message(2, "Question", ERIN, [ALICE])],
+            (a, "sentitems"): [message(3, "Re: Offer", ALICE, [DANA])],
+            (a, "calendar"): [meeting(1, "Kick-off", T0, ALICE, [DANA])],
+        }
+    )
 
 
 def folder_counts(report):  # type: ignore[no-untyped-def]
@@ -30,7 +32,10 @@ def test_first_sync_then_adds_updates_and_deletes_in_every_folder_are_applied_ex
     first = env.sync()
     assert first.ok, first.error
     assert folder_counts(first) == {
-        "contacts": (2, 0, 0), "inbox": (2, 0, 0), "sentitems": (1, 0, 0), "calendar": (1, 0, 0),
+        "contacts": (2, 0, 0),
+        "inbox": (2, 0, 0),
+        "sentitems": (1, 0, 0),
+        "calendar": (1, 0, 0),
     }
     assert env.count("people") == 2
     assert env.subjects() == {"Offer", "Question", "Re: Offer", "Kick-off"}
@@ -53,13 +58,17 @@ def test_first_sync_then_adds_updates_and_deletes_in_every_folder_are_applied_ex
     mb.update(ids["sentitems"][0], Subject="Re: Offer v2")
     # calendar: one added, one moved by an hour
     mb.create("calendar", meeting(2, "Follow-up", T0 + timedelta(days=2), ALICE, [ERIN]))
-    mb.update(ids["calendar"][0], Subject="Kick-off (moved)", Start=T0 + timedelta(hours=1),
-              End=T0 + timedelta(hours=2))
+    mb.update(
+        ids["calendar"][0], Subject="Kick-off (moved)", Start=T0 + timedelta(hours=1), End=T0 + timedelta(hours=2)
+    )
 
     step = env.sync()
     assert step.ok, step.error
     assert folder_counts(step) == {
-        "contacts": (1, 1, 1), "inbox": (1, 1, 1), "sentitems": (1, 1, 0), "calendar": (1, 1, 0),
+        "contacts": (1, 1, 1),
+        "inbox": (1, 1, 1),
+        "sentitems": (1, 1, 0),
+        "calendar": (1, 1, 0),
     }
     assert all(not f.full_sync for f in step.folders)
     # contacts: the deleted one is unlinked, its person stays; the edit reached the person
@@ -69,10 +78,17 @@ def test_first_sync_then_adds_updates_and_deletes_in_every_folder_are_applied_ex
     assert env.count("people", "display_name = 'Erin Estrada'") == 1
     # messages: the deleted one keeps its interaction (corporate memory) but loses alice as viewer
     assert env.subjects() == {
-        "Offer (edited)", "Question", "Re: Offer v2", "New order", "Invoice", "Kick-off (moved)", "Follow-up",
+        "Offer (edited)",
+        "Question",
+        "Re: Offer v2",
+        "New order",
+        "Invoice",
+        "Kick-off (moved)",
+        "Follow-up",
     }
-    assert env.count("interaction_viewers v JOIN interactions i ON i.id = v.interaction_id",
-                     "i.subject = 'Question'") == 0
+    assert (
+        env.count("interaction_viewers v JOIN interactions i ON i.id = v.interaction_id", "i.subject = 'Question'") == 0
+    )
     assert env.live_links("inbox") == 2
     moved = env.scalar("SELECT occurred_at FROM interactions WHERE subject = 'Kick-off (moved)'")
     assert str(moved).startswith((T0 + timedelta(hours=1)).strftime("%Y-%m-%d %H:%M"))
@@ -90,8 +106,10 @@ def test_deleted_message_is_forgotten_when_config_says_interactions_do_not_outli
     report = env.sync(folders=["inbox"])
     assert report.folders[0].result.deleted == 1
     assert "Question" not in env.subjects()
-    assert env.count("interaction_participants p JOIN interactions i ON i.id = p.interaction_id",
-                     "i.subject = 'Question'") == 0
+    assert (
+        env.count("interaction_participants p JOIN interactions i ON i.id = p.interaction_id", "i.subject = 'Question'")
+        == 0
+    )
     assert "Offer" in env.subjects()
 
 
@@ -113,12 +131,14 @@ def test_same_email_and_same_contact_in_two_mailboxes_are_one_interaction_and_on
     make_env: EnvFactory, db_url: str
 ) -> None:
     shared_mail = message(9, "Offer to both", DANA, [ALICE, BOB])
-    c = HandCompany(items={
-        (ALICE.email, "contacts"): [contact(1, "Dana Dunn", DANA.email)],
-        (BOB.email, "contacts"): [contact(1, "Dana Dunn", DANA.email, JobTitle="Buyer")],
-        (ALICE.email, "inbox"): [shared_mail],
-        (BOB.email, "inbox"): [shared_mail],
-    })
+    c = HandCompany(
+        items={
+            (ALICE.email, "contacts"): [contact(1, "Dana Dunn", DANA.email)],
+            (BOB.email, "contacts"): [contact(1, "Dana Dunn", DANA.email, JobTitle="Buyer")],
+            (ALICE.email, "inbox"): [shared_mail],
+            (BOB.email, "inbox"): [shared_mail],
+        }
+    )
     env = make_env(c, url=db_url)
     assert env.sync(ALICE.email).ok
     assert env.sync(BOB.email).ok

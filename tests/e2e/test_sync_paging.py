@@ -11,11 +11,13 @@ PAGE = 7
 
 def company() -> HandCompany:
     a = ALICE.email
-    return HandCompany(items={
-        (a, "inbox"): [message(100 + i, f"In {i}", DANA, [ALICE]) for i in range(2 * PAGE)],  # a multiple
-        (a, "sentitems"): [message(200 + i, f"Out {i}", ALICE, [ERIN]) for i in range(2 * PAGE + 1)],  # one more
-        (a, "contacts"): [contact(i, f"Person{i} Test", f"p{i}@litware.example") for i in range(2 * PAGE - 1)],
-    })
+    return HandCompany(
+        items={
+            (a, "inbox"): [message(100 + i, f"In {i}", DANA, [ALICE]) for i in range(2 * PAGE)],  # a multiple
+            (a, "sentitems"): [message(200 + i, f"Out {i}", ALICE, [ERIN]) for i in range(2 * PAGE + 1)],  # one more
+            (a, "contacts"): [contact(i, f"Person{i} Test", f"p{i}@litware.example") for i in range(2 * PAGE - 1)],
+        }
+    )
 
 
 def test_paging_at_the_boundaries_loses_and_duplicates_nothing_and_commits_state_per_page(

@@ -17,12 +17,15 @@ def test_a_message_saved_into_the_inbox_by_a_client_is_synced(make_env: EnvFacto
     assert env.sync().ok
     ex = env.ex
     config = Configuration(
-        service_endpoint=ex.url, credentials=Credentials(ex.username, ex.password), auth_type=BASIC,
+        service_endpoint=ex.url,
+        credentials=Credentials(ex.username, ex.password),
+        auth_type=BASIC,
         retry_policy=FailFast(),
     )
     alice = Account(ALICE.email, config=config, access_type=IMPERSONATION, default_timezone=UTC)
-    saved = Message(account=alice, folder=alice.inbox, subject="Saved by a client", to_recipients=[DANA.email],
-                    author=DANA.email)
+    saved = Message(
+        account=alice, folder=alice.inbox, subject="Saved by a client", to_recipients=[DANA.email], author=DANA.email
+    )
     saved.save()
     saved.refresh()
 
@@ -33,5 +36,10 @@ def test_a_message_saved_into_the_inbox_by_a_client_is_synced(make_env: EnvFacto
     occurred = datetime.fromisoformat(str(env.scalar("SELECT occurred_at FROM interactions")))
     received = saved.datetime_received.astimezone(UTC)
     assert (occurred.year, occurred.month, occurred.day, occurred.hour, occurred.minute, occurred.second) == (
-        received.year, received.month, received.day, received.hour, received.minute, received.second
+        received.year,
+        received.month,
+        received.day,
+        received.hour,
+        received.minute,
+        received.second,
     )

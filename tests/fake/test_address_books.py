@@ -23,9 +23,25 @@ from .conftest import AccountFactory, ServerFactory
 
 #: PhoneNumberKeyType's values (Microsoft's schema, types.xsd).
 PHONE_KEYS = {
-    "AssistantPhone", "BusinessFax", "BusinessPhone", "BusinessPhone2", "Callback", "CarPhone",
-    "CompanyMainPhone", "HomeFax", "HomePhone", "HomePhone2", "Isdn", "MobilePhone", "OtherFax",
-    "OtherTelephone", "Pager", "PrimaryPhone", "RadioPhone", "Telex", "TtyTddPhone",
+    "AssistantPhone",
+    "BusinessFax",
+    "BusinessPhone",
+    "BusinessPhone2",
+    "Callback",
+    "CarPhone",
+    "CompanyMainPhone",
+    "HomeFax",
+    "HomePhone",
+    "HomePhone2",
+    "Isdn",
+    "MobilePhone",
+    "OtherFax",
+    "OtherTelephone",
+    "Pager",
+    "PrimaryPhone",
+    "RadioPhone",
+    "Telex",
+    "TtyTddPhone",
 }
 
 
@@ -133,8 +149,11 @@ def test_exchangelib_reads_the_richer_contacts_over_ews(
 ) -> None:
     company = build_company(7, 3, "small")
     ex = make_server(company)
-    owner = next(mb for mb in company.mailboxes()
-                 if any(len(i.fields["EmailAddresses"]) == 3 for i in company.folder(mb.email, "contacts")))
+    owner = next(
+        mb
+        for mb in company.mailboxes()
+        if any(len(i.fields["EmailAddresses"]) == 3 for i in company.folder(mb.email, "contacts"))
+    )
     acc = account_for(ex, email=owner.email)
     served = list(acc.contacts.all().only("display_name", "email_addresses", "phone_numbers"))
     assert len(served) == len(company.folder(owner.email, "contacts"))

@@ -32,9 +32,13 @@ def test_the_metadata_document_is_anonymous_and_its_certificate_verifies_the_tok
     assert header["typ"] == "JWT" and header["alg"] == "RS256"
     key = next(k for k in doc["keys"] if k["keyinfo"]["x5t"] == header["x5t"])
     certificate = x509.load_der_x509_certificate(base64.b64decode(key["keyvalue"]["value"]))
-    verified = jwt.decode(token, certificate.public_key(), algorithms=["RS256"],  # type: ignore[arg-type]
-                          audience="https://relsync.example.com/addin/pane.html",
-                          options={"verify_exp": False, "verify_nbf": False})
+    verified = jwt.decode(
+        token,
+        certificate.public_key(),
+        algorithms=["RS256"],  # type: ignore[arg-type]
+        audience="https://relsync.example.com/addin/pane.html",
+        options={"verify_exp": False, "verify_nbf": False},
+    )
     appctx = json.loads(str(verified["appctx"]))
     assert appctx == {"msexchuid": exchange_user_id(user), "version": "ExIdTok.V1", "amurl": fake.metadata_url}
     assert isinstance(claims["exp"], str) and isinstance(claims["nbf"], str)  # strings, as documented

@@ -175,9 +175,7 @@ def test_filters_on_contacts_tasks_categories_and_extended_properties(alice: Acc
     property (https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/contains,
     https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/extendedfielduri)."""
     assert [c.display_name for c in alice.contacts.filter(company_name="FABRIKAM")] == ["Dana Dunn"]
-    assert [c.display_name for c in alice.contacts.filter(display_name__istartswith="steve")] == [
-        "Steve O'Neil & Sons"
-    ]
+    assert [c.display_name for c in alice.contacts.filter(display_name__istartswith="steve")] == ["Steve O'Neil & Sons"]
     assert [t.subject for t in alice.tasks.filter(subject__icontains="DANA")] == ["Call Dana about renewal"]
     assert [m.subject for m in alice.inbox.filter(categories__contains=["Customer"])] == ["Offer for Fabrikam"]
     assert [c.display_name for c in alice.contacts.filter(**{FIELD: "crm-dana"})] == ["Dana Dunn"]

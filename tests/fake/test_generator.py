@@ -83,8 +83,7 @@ def test_anchor_moves_the_whole_world_in_time() -> None:
 
 
 @settings(max_examples=25, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(FOLDERS), st.integers(0, 10**6), st.integers(0, 2)),
-                min_size=1, max_size=20))
+@given(st.lists(st.tuples(st.sampled_from(FOLDERS), st.integers(0, 10**6), st.integers(0, 2)), min_size=1, max_size=20))
 def test_item_does_not_depend_on_access_order(reads: list[tuple[str, int, int]]) -> None:
     company = build_company(seed=11, mailboxes=3, scale="small")
     emails = [mb.email for mb in company.mailboxes()]
@@ -134,8 +133,9 @@ def test_items_do_not_depend_on_the_process_hash_seed() -> None:
     digests = set()
     for hash_seed in ("1", "2"):
         env = {**os.environ, "PYTHONHASHSEED": hash_seed, "PYTHONPATH": str(root)}
-        out = subprocess.run([sys.executable, "-c", DIGEST_SCRIPT], env=env, cwd=root, check=True,
-                             capture_output=True, text=True)
+        out = subprocess.run(
+            [sys.executable, "-c", DIGEST_SCRIPT], env=env, cwd=root, check=True, capture_output=True, text=True
+        )
         digests.add(out.stdout.strip())
     assert len(digests) == 1
 
@@ -207,8 +207,18 @@ def contact(company: FakeCompany, kind: str, n: int) -> dict[str, Any]:
 
 def test_every_planted_case_is_present(small: FakeCompany) -> None:
     kinds = {c.kind for c in small.planted}
-    assert kinds == {"org_alias", "nickname", "two_addresses", "www_domain", "legal_form", "same_customer",
-                     "public_suffix", "hard_negative_org", "hard_negative_person", "own_domain"}
+    assert kinds == {
+        "org_alias",
+        "nickname",
+        "two_addresses",
+        "www_domain",
+        "legal_form",
+        "same_customer",
+        "public_suffix",
+        "hard_negative_org",
+        "hard_negative_person",
+        "own_domain",
+    }
     for case in small.planted:
         for loc in case.contacts:
             assert loc.index < len(small.folder(loc.mailbox, "contacts"))
@@ -291,8 +301,13 @@ def test_planted_cases_survive_a_single_mailbox_company() -> None:
 def test_contacts_carry_public_strings_extended_properties(small: FakeCompany) -> None:
     props = [p for _, _, item in all_items(small, "contacts") for p in item.fields.get("ExtendedProperty", ())]
     # The planted business case (connector.fake.company.business) adds its parent links and note.
-    assert {p.property_name for p in props} == {"Source", "Referred By", "Industry", "Parent Organization",
-                                                "What matters"}
+    assert {p.property_name for p in props} == {
+        "Source",
+        "Referred By",
+        "Industry",
+        "Parent Organization",
+        "What matters",
+    }
     assert all(p.distinguished_set_id == "PublicStrings" and p.property_type == "String" for p in props)
 
 
@@ -313,8 +328,11 @@ def test_cross_mailbox_copies_share_message_id_and_content(small: FakeCompany) -
                 assert other.fields[key] == item.fields[key]
             holders.add((mailbox, folder))
             checked += 1
-        staff_rcpts = {mb.email for mb in (*item.fields["ToRecipients"], *item.fields.get("CcRecipients", ()))
-                       if domain_of(mb.email) == small.domain}
+        staff_rcpts = {
+            mb.email
+            for mb in (*item.fields["ToRecipients"], *item.fields.get("CcRecipients", ()))
+            if domain_of(mb.email) == small.domain
+        }
         assert {m for m, f in holders if f == "inbox"} == staff_rcpts
     assert checked > 50
 
@@ -395,8 +413,9 @@ def test_mail_dates_lie_in_the_eighteen_months_before_the_anchor(small: FakeComp
 
 
 def masters(company: FakeCompany) -> list[ItemSpec]:
-    return [item for _, _, item in all_items(company, "calendar")
-            if item.fields["CalendarItemType"] == "RecurringMaster"]
+    return [
+        item for _, _, item in all_items(company, "calendar") if item.fields["CalendarItemType"] == "RecurringMaster"
+    ]
 
 
 def test_recurring_masters_have_exceptions_and_deleted_occurrences(small: FakeCompany) -> None:
@@ -479,12 +498,47 @@ def test_tasks_have_consistent_status_and_percent(small: FakeCompany) -> None:
 
 # ---- types match model.py -----------------------------------------------------------------------------------
 
-STR = {"Subject", "Body", "ItemClass", "Sensitivity", "Importance", "InternetMessageId", "ConversationId",
-       "ConversationTopic", "References", "InReplyTo", "DisplayName", "GivenName", "MiddleName", "Surname",
-       "Nickname", "CompanyName", "JobTitle", "Department", "FileAs", "BusinessHomePage", "StartTimeZone",
-       "EndTimeZone", "Location", "UID", "CalendarItemType", "LegacyFreeBusyStatus", "Status", "Owner"}
-DATETIME = {"DateTimeReceived", "DateTimeSent", "DateTimeCreated", "LastModifiedTime", "Start", "End",
-            "DueDate", "StartDate", "CompleteDate"}
+STR = {
+    "Subject",
+    "Body",
+    "ItemClass",
+    "Sensitivity",
+    "Importance",
+    "InternetMessageId",
+    "ConversationId",
+    "ConversationTopic",
+    "References",
+    "InReplyTo",
+    "DisplayName",
+    "GivenName",
+    "MiddleName",
+    "Surname",
+    "Nickname",
+    "CompanyName",
+    "JobTitle",
+    "Department",
+    "FileAs",
+    "BusinessHomePage",
+    "StartTimeZone",
+    "EndTimeZone",
+    "Location",
+    "UID",
+    "CalendarItemType",
+    "LegacyFreeBusyStatus",
+    "Status",
+    "Owner",
+}
+DATETIME = {
+    "DateTimeReceived",
+    "DateTimeSent",
+    "DateTimeCreated",
+    "LastModifiedTime",
+    "Start",
+    "End",
+    "DueDate",
+    "StartDate",
+    "CompleteDate",
+}
 BOOL = {"HasAttachments", "IsRead", "IsAllDayEvent", "IsCancelled", "IsComplete", "ReminderIsSet"}
 
 

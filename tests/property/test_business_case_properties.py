@@ -73,8 +73,9 @@ def apply(op: OpenFollowUp | None, actions: list[PlanAction], now: datetime, nex
             op = None
         elif isinstance(a, Update):
             assert op is not None and a.follow_up_id in open_ids, a
-            op = dataclasses.replace(op, cadence=a.cadence, due_date=a.due_date, method=a.method,
-                                     importance=a.importance)
+            op = dataclasses.replace(
+                op, cadence=a.cadence, due_date=a.due_date, method=a.method, importance=a.importance
+            )
         elif isinstance(a, Create):
             assert not open_ids, ("a second open follow-up", actions)
             open_ids.add(next_id)
@@ -84,9 +85,7 @@ def apply(op: OpenFollowUp | None, actions: list[PlanAction], now: datetime, nex
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(days, min_size=1, max_size=40), st.sampled_from(["Europe/Berlin", "America/New_York", "UTC"]))
-def test_never_two_open_follow_ups_whatever_mix_of_cadence_and_key_date_triggers(
-    history: list[Day], zone: str
-) -> None:
+def test_never_two_open_follow_ups_whatever_mix_of_cadence_and_key_date_triggers(history: list[Day], zone: str) -> None:
     op: OpenFollowUp | None = None
     carried: list[Trigger] = []
     last: datetime | None = None
@@ -97,8 +96,10 @@ def test_never_two_open_follow_ups_whatever_mix_of_cadence_and_key_date_triggers
             last = now - timedelta(hours=1)
         if day.staff_completes and op is not None:
             op, carried = None, []
-        new = [Trigger(7, k, f"{k}:{n}:{i}", now.date() + timedelta(days=i), f"{k} {n}")
-               for i, k in enumerate(day.triggers)]
+        new = [
+            Trigger(7, k, f"{k}:{n}:{i}", now.date() + timedelta(days=i), f"{k} {n}")
+            for i, k in enumerate(day.triggers)
+        ]
         inp = PlanInput(7, "Acme", day.tier, "Average", day.status, day.owner, zone, last, open=op, type="customer")
         actions = plan_with_triggers(inp, POLICY, now, new, carried)
         assert sum(isinstance(a, Create) for a in actions) <= 1
@@ -135,8 +136,9 @@ def test_a_customer_whose_usual_interval_is_long_is_not_lapsed_after_a_short_gap
     interval: int, orders: int, jitter: list[int], gap_fraction: float
 ) -> None:
     first = date(2020, 1, 1)
-    order_days = [first + timedelta(days=i * interval + (jitter[i] if 0 < i < orders - 1 else 0))
-                  for i in range(orders)]
+    order_days = [
+        first + timedelta(days=i * interval + (jitter[i] if 0 < i < orders - 1 else 0)) for i in range(orders)
+    ]
     s = KeyDateSettings()
     # "short": anything up to the customer's own usual interval (well below factor x interval).
     gap = int(gap_fraction * (interval - 20))
@@ -147,7 +149,7 @@ def test_a_customer_whose_usual_interval_is_long_is_not_lapsed_after_a_short_gap
     assert late is not None and late.lapsed
 
 
-money = st.decimals(min_value=-10**6, max_value=10**7, places=2, allow_nan=False, allow_infinity=False)
+money = st.decimals(min_value=-(10**6), max_value=10**7, places=2, allow_nan=False, allow_infinity=False)
 
 
 @settings(max_examples=300, deadline=None)
@@ -166,8 +168,9 @@ def test_a_referrers_value_never_counts_its_own_revenue_twice(
     values = referral_values(own, referrer_of, share)
     for rid, v in values.items():
         assert v.own == own[rid]
-        expected = sum((max(own.get(c, Decimal(0)), Decimal(0)) for c, r in referrer_of.items() if r == rid),
-                       Decimal(0))
+        expected = sum(
+            (max(own.get(c, Decimal(0)), Decimal(0)) for c, r in referrer_of.items() if r == rid), Decimal(0)
+        )
         assert v.referred == expected
         # Own revenue counts exactly once: raising it raises the total by exactly as much.
         bumped = referral_values({**own, rid: own[rid] + bump}, referrer_of, share)[rid]
@@ -189,8 +192,10 @@ def test_group_concentration_sums_to_100_percent(revenue: dict[int, Decimal]) ->
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.tuples(st.integers(1, 15), st.integers(1, 15)), max_size=30),
-       st.dictionaries(st.integers(1, 15), money, max_size=15))
+@given(
+    st.lists(st.tuples(st.integers(1, 15), st.integers(1, 15)), max_size=30),
+    st.dictionaries(st.integers(1, 15), money, max_size=15),
+)
 def test_parent_links_always_give_every_organisation_one_group_even_with_cycles(
     links: list[tuple[int, int]], revenue: dict[int, Decimal]
 ) -> None:
@@ -213,7 +218,9 @@ def test_normalising_a_product_name_twice_changes_nothing(name: str) -> None:
 def any_open_task(draw: st.DrawFn) -> OpenFollowUp:
     kind = draw(st.sampled_from(["cadence", "cadence", "handover"]))
     return OpenFollowUp(
-        id=draw(st.integers(1, 1000)), owner_mailbox_id=draw(st.sampled_from([1, 2])), kind=kind,
+        id=draw(st.integers(1, 1000)),
+        owner_mailbox_id=draw(st.sampled_from([1, 2])),
+        kind=kind,
         cadence=draw(st.sampled_from(["weekly", "monthly", "quarterly", None])) if kind == "cadence" else None,
         due_date=draw(st.dates(date(2026, 10, 1), date(2027, 3, 1))),
         method=draw(st.sampled_from([", ".join(m) for m in METHODS.values()])),
@@ -223,26 +230,42 @@ def any_open_task(draw: st.DrawFn) -> OpenFollowUp:
 
 
 triggers = st.builds(
-    Trigger, st.just(7), st.sampled_from(KINDS), st.sampled_from([f"k{i}" for i in range(6)]),
-    st.dates(date(2026, 11, 1), date(2027, 1, 31)), st.just("line"),
+    Trigger,
+    st.just(7),
+    st.sampled_from(KINDS),
+    st.sampled_from([f"k{i}" for i in range(6)]),
+    st.dates(date(2026, 11, 1), date(2027, 1, 31)),
+    st.just("line"),
 )
 
 
 @settings(max_examples=500, deadline=None)
 @given(
-    tier=st.sampled_from([*CADENCES, None]), status=st.sampled_from(["active", "inactive", "archive", None]),
-    owner=st.sampled_from([1, 2, None]), op=st.none() | any_open_task(),
+    tier=st.sampled_from([*CADENCES, None]),
+    status=st.sampled_from(["active", "inactive", "archive", None]),
+    owner=st.sampled_from([1, 2, None]),
+    op=st.none() | any_open_task(),
     last=st.none() | st.datetimes(datetime(2026, 6, 1), datetime(2026, 12, 31), timezones=st.just(UTC)),
-    new=st.lists(triggers, max_size=4), carried=st.lists(triggers, max_size=3),
-    handover_done=st.booleans(), kind=st.sampled_from(["customer", "lead"]),
+    new=st.lists(triggers, max_size=4),
+    carried=st.lists(triggers, max_size=3),
+    handover_done=st.booleans(),
+    kind=st.sampled_from(["customer", "lead"]),
 )
 def test_one_step_with_any_triggers_from_any_state_keeps_one_open_follow_up_at_most(
-    tier: str | None, status: str | None, owner: int | None, op: OpenFollowUp | None, last: datetime | None,
-    new: list[Trigger], carried: list[Trigger], handover_done: bool, kind: str,
+    tier: str | None,
+    status: str | None,
+    owner: int | None,
+    op: OpenFollowUp | None,
+    last: datetime | None,
+    new: list[Trigger],
+    carried: list[Trigger],
+    handover_done: bool,
+    kind: str,
 ) -> None:
     now = datetime(2026, 11, 24, 7, 0, tzinfo=UTC)
-    inp = PlanInput(7, "Acme", tier, "High", status, owner, "Europe/Berlin", last, open=op,
-                    handover_done=handover_done, type=kind)
+    inp = PlanInput(
+        7, "Acme", tier, "High", status, owner, "Europe/Berlin", last, open=op, handover_done=handover_done, type=kind
+    )
     actions = plan_with_triggers(inp, POLICY, now, new, carried)
     assert sum(isinstance(a, Create) for a in actions) <= 1
     after = apply(op, actions, now, 10_000)
@@ -255,11 +278,20 @@ def test_one_step_with_any_triggers_from_any_state_keeps_one_open_follow_up_at_m
 
 @settings(max_examples=200, deadline=None)
 @given(
-    profiles=st.lists(st.builds(Profile, st.integers(1, 40), st.sampled_from(["a", "b", None]),
-                                st.sampled_from(["small", "large", None]), st.sampled_from(["Superior", None])),
-                      max_size=40, unique_by=lambda p: p.relationship_id),
+    profiles=st.lists(
+        st.builds(
+            Profile,
+            st.integers(1, 40),
+            st.sampled_from(["a", "b", None]),
+            st.sampled_from(["small", "large", None]),
+            st.sampled_from(["Superior", None]),
+        ),
+        max_size=40,
+        unique_by=lambda p: p.relationship_id,
+    ),
     purchases=st.lists(st.tuples(st.integers(1, 45), st.sampled_from(["P1", "P2", "P3", "P4", ""])), max_size=120),
-    top=st.integers(1, 3), min_peers=st.integers(1, 6),
+    top=st.integers(1, 3),
+    min_peers=st.integers(1, 6),
 )
 def test_next_offer_never_suggests_what_a_customer_already_bought(
     profiles: list[Profile], purchases: list[tuple[int, str]], top: int, min_peers: int

@@ -15,10 +15,11 @@ from mapping.export_format import FORMULA_TRIGGERS, csv_cells, neutralise_formul
 # (No NUL: neither the store's databases nor Exchange keep one in a name.)
 TEXT = st.text(
     alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=30
-) | st.sampled_from(['=1+1', '+49 30 1234', '-x', '@SUM(A1)', '\tTab', '\rCR', 'a,"b";c\nd', "'=quoted"])
+) | st.sampled_from(["=1+1", "+49 30 1234", "-x", "@SUM(A1)", "\tTab", "\rCR", 'a,"b";c\nd', "'=quoted"])
 VALUE = TEXT | st.integers(min_value=-1000, max_value=1000) | st.lists(TEXT, max_size=3)
-ROWS = st.lists(st.fixed_dictionaries({"id": st.integers(0, 10**6), "name": VALUE, "emails": VALUE}),
-                min_size=1, max_size=8)
+ROWS = st.lists(
+    st.fixed_dictionaries({"id": st.integers(0, 10**6), "name": VALUE, "emails": VALUE}), min_size=1, max_size=8
+)
 
 
 def _parsed(rows: list[dict[str, Any]], neutralise: bool) -> list[dict[str, str]]:

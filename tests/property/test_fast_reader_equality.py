@@ -47,17 +47,33 @@ TEXT = st.one_of(
     st.text(st.characters(whitelist_categories=("L", "N", "P", "Zs", "S")), max_size=12),
     st.sampled_from(["Jürgen Müller", "Åsa Öberg", "山田 太郎", "Zoë O'Neil", " padded "]),
 )
-ADDRESSES = st.sampled_from([
-    "dana@fabrikam.example", "Erin@Northwind.example", "jürgen@müller.example", "gina.g@gmail.com",
-    "not-an-address", "/o=ExchangeLabs/ou=Exchange/cn=Recipients/cn=abc", f"bob@{DOMAIN}", "",
-])
+ADDRESSES = st.sampled_from(
+    [
+        "dana@fabrikam.example",
+        "Erin@Northwind.example",
+        "jürgen@müller.example",
+        "gina.g@gmail.com",
+        "not-an-address",
+        "/o=ExchangeLabs/ou=Exchange/cn=Recipients/cn=abc",
+        f"bob@{DOMAIN}",
+        "",
+    ]
+)
 #: A mailbox's EmailAddress must not be empty (types.xsd NonEmptyStringType); a contact's entry may be.
 MAILBOXES = st.builds(Mailbox, st.sampled_from(["Dana Dunn", "", "Ünal Çelik", "  "]), ADDRESSES.filter(bool))
 WHEN = st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2060, 1, 1), timezones=st.just(UTC)).map(
     lambda d: d.replace(microsecond=0)
 )
-ZONES = st.sampled_from(["UTC", "W. Europe Standard Time", "Pacific Standard Time", "Tokyo Standard Time",
-                         "India Standard Time", "Not A Zone"])
+ZONES = st.sampled_from(
+    [
+        "UTC",
+        "W. Europe Standard Time",
+        "Pacific Standard Time",
+        "Tokyo Standard Time",
+        "India Standard Time",
+        "Not A Zone",
+    ]
+)
 
 
 def _fields(**values: Any) -> dict[str, Any]:
@@ -67,41 +83,73 @@ def _fields(**values: Any) -> dict[str, Any]:
 
 @st.composite
 def contacts(draw: st.DrawFn) -> ItemSpec:
-    emails = draw(st.dictionaries(st.sampled_from(["EmailAddress1", "EmailAddress2", "EmailAddress3"]), ADDRESSES,
-                                  max_size=3))
-    phones = draw(st.dictionaries(st.sampled_from(["BusinessPhone", "MobilePhone", "HomePhone"]),
-                                  st.sampled_from(["+49 30 1234567", "(425) 555-0100", "555 0100", "n/a", " "]),
-                                  max_size=3))
-    postal = draw(st.dictionaries(st.sampled_from(["Business", "Home", "Other"]), st.builds(
-        PhysicalAddress, st.sampled_from(["", "Hauptstraße 1", "1 Main St"]), st.sampled_from(["", "Köln", "Seattle"]),
-        st.sampled_from(["", "WA"]), st.sampled_from(["", "Deutschland", "USA"]), st.sampled_from(["", "98052"])),
-        max_size=2))
-    return ItemSpec("Contact", _fields(
-        DisplayName=draw(TEXT), GivenName=draw(TEXT), MiddleName=draw(TEXT), Surname=draw(TEXT),
-        Nickname=draw(TEXT), CompanyName=draw(TEXT), JobTitle=draw(TEXT), Department=draw(TEXT),
-        BusinessHomePage=draw(TEXT), EmailAddresses=emails, PhoneNumbers=phones, PhysicalAddresses=postal,
-        Categories=tuple(draw(st.lists(st.sampled_from(["VIP", "Kunde", "客户"]), max_size=2))),
-        Sensitivity=draw(st.sampled_from([None, "Normal", "Private", "Personal", "Confidential"])),
-    ))
+    emails = draw(
+        st.dictionaries(st.sampled_from(["EmailAddress1", "EmailAddress2", "EmailAddress3"]), ADDRESSES, max_size=3)
+    )
+    phones = draw(
+        st.dictionaries(
+            st.sampled_from(["BusinessPhone", "MobilePhone", "HomePhone"]),
+            st.sampled_from(["+49 30 1234567", "(425) 555-0100", "555 0100", "n/a", " "]),
+            max_size=3,
+        )
+    )
+    postal = draw(
+        st.dictionaries(
+            st.sampled_from(["Business", "Home", "Other"]),
+            st.builds(
+                PhysicalAddress,
+                st.sampled_from(["", "Hauptstraße 1", "1 Main St"]),
+                st.sampled_from(["", "Köln", "Seattle"]),
+                st.sampled_from(["", "WA"]),
+                st.sampled_from(["", "Deutschland", "USA"]),
+                st.sampled_from(["", "98052"]),
+            ),
+            max_size=2,
+        )
+    )
+    return ItemSpec(
+        "Contact",
+        _fields(
+            DisplayName=draw(TEXT),
+            GivenName=draw(TEXT),
+            MiddleName=draw(TEXT),
+            Surname=draw(TEXT),
+            Nickname=draw(TEXT),
+            CompanyName=draw(TEXT),
+            JobTitle=draw(TEXT),
+            Department=draw(TEXT),
+            BusinessHomePage=draw(TEXT),
+            EmailAddresses=emails,
+            PhoneNumbers=phones,
+            PhysicalAddresses=postal,
+            Categories=tuple(draw(st.lists(st.sampled_from(["VIP", "Kunde", "客户"]), max_size=2))),
+            Sensitivity=draw(st.sampled_from([None, "Normal", "Private", "Personal", "Confidential"])),
+        ),
+    )
 
 
 @st.composite
 def messages(draw: st.DrawFn) -> ItemSpec:
-    return ItemSpec("Message", _fields(
-        Subject=draw(TEXT),
-        DateTimeSent=draw(st.none() | WHEN), DateTimeReceived=draw(st.none() | WHEN),
-        DateTimeCreated=draw(st.none() | WHEN),
-        From=draw(st.none() | MAILBOXES), Sender=draw(st.none() | MAILBOXES),
-        ToRecipients=tuple(draw(st.lists(MAILBOXES, max_size=3))),
-        CcRecipients=tuple(draw(st.lists(MAILBOXES, max_size=2))),
-        BccRecipients=tuple(draw(st.lists(MAILBOXES, max_size=1))),
-        InternetMessageId=draw(st.none() | st.sampled_from(["<a@b.example>", "", "<ü@x.example>"])),
-        ConversationId=draw(st.none() | st.sampled_from(["CONV-1", "CONV-ü"])),
-        ItemClass=draw(st.sampled_from([None, "IPM.Note", "IPM.Note.SMIME", "REPORT.IPM.Note.NDR"])),
-        Sensitivity=draw(st.sampled_from([None, "Normal", "Private"])),
-        Categories=tuple(draw(st.lists(st.sampled_from(["Rot", "Blue"]), max_size=2))),
-        IsRead=draw(st.booleans()),
-    ))
+    return ItemSpec(
+        "Message",
+        _fields(
+            Subject=draw(TEXT),
+            DateTimeSent=draw(st.none() | WHEN),
+            DateTimeReceived=draw(st.none() | WHEN),
+            DateTimeCreated=draw(st.none() | WHEN),
+            From=draw(st.none() | MAILBOXES),
+            Sender=draw(st.none() | MAILBOXES),
+            ToRecipients=tuple(draw(st.lists(MAILBOXES, max_size=3))),
+            CcRecipients=tuple(draw(st.lists(MAILBOXES, max_size=2))),
+            BccRecipients=tuple(draw(st.lists(MAILBOXES, max_size=1))),
+            InternetMessageId=draw(st.none() | st.sampled_from(["<a@b.example>", "", "<ü@x.example>"])),
+            ConversationId=draw(st.none() | st.sampled_from(["CONV-1", "CONV-ü"])),
+            ItemClass=draw(st.sampled_from([None, "IPM.Note", "IPM.Note.SMIME", "REPORT.IPM.Note.NDR"])),
+            Sensitivity=draw(st.sampled_from([None, "Normal", "Private"])),
+            Categories=tuple(draw(st.lists(st.sampled_from(["Rot", "Blue"]), max_size=2))),
+            IsRead=draw(st.booleans()),
+        ),
+    )
 
 
 @st.composite
@@ -111,30 +159,58 @@ def meetings(draw: st.DrawFn) -> ItemSpec:
     if all_day:
         start = start.replace(hour=0, minute=0, second=0)
     end = start + timedelta(days=1) if all_day else start + timedelta(minutes=draw(st.integers(0, 240)))
-    recurrence = draw(st.none() | st.builds(
-        Recurrence, st.sampled_from(["Daily", "Weekly", "AbsoluteMonthly"]), st.integers(1, 3), st.just(start.date()),
-        st.just(("Monday", "Thursday")), st.just(start.day), st.none() | st.just(start.date() + timedelta(days=90)),
-        st.none() | st.integers(1, 10)))
+    recurrence = draw(
+        st.none()
+        | st.builds(
+            Recurrence,
+            st.sampled_from(["Daily", "Weekly", "AbsoluteMonthly"]),
+            st.integers(1, 3),
+            st.just(start.date()),
+            st.just(("Monday", "Thursday")),
+            st.just(start.day),
+            st.none() | st.just(start.date() + timedelta(days=90)),
+            st.none() | st.integers(1, 10),
+        )
+    )
     if recurrence is not None and recurrence.pattern == "AbsoluteMonthly" and start.day > 28:
         recurrence = replace(recurrence, day_of_month=28)
     zone = draw(ZONES)
-    spec = ItemSpec("CalendarItem", _fields(
-        Subject=draw(TEXT), Location=draw(TEXT), Start=start, End=end, StartTimeZone=zone, EndTimeZone=zone,
-        IsAllDayEvent=all_day, UID=draw(st.sampled_from(["uid-1", "uid-ü", ""])),
-        Organizer=draw(st.none() | MAILBOXES),
-        RequiredAttendees=tuple(Attendee(m, r) for m, r in draw(st.lists(st.tuples(
-            MAILBOXES, st.sampled_from(["Accept", "Decline", "Unknown"])), max_size=3))),
-        OptionalAttendees=tuple(Attendee(m) for m in draw(st.lists(MAILBOXES, max_size=1))),
-        Recurrence=recurrence, CalendarItemType="RecurringMaster" if recurrence else "Single",
-        IsMeeting=True, IsCancelled=draw(st.booleans()),
-    ))
+    spec = ItemSpec(
+        "CalendarItem",
+        _fields(
+            Subject=draw(TEXT),
+            Location=draw(TEXT),
+            Start=start,
+            End=end,
+            StartTimeZone=zone,
+            EndTimeZone=zone,
+            IsAllDayEvent=all_day,
+            UID=draw(st.sampled_from(["uid-1", "uid-ü", ""])),
+            Organizer=draw(st.none() | MAILBOXES),
+            RequiredAttendees=tuple(
+                Attendee(m, r)
+                for m, r in draw(
+                    st.lists(st.tuples(MAILBOXES, st.sampled_from(["Accept", "Decline", "Unknown"])), max_size=3)
+                )
+            ),
+            OptionalAttendees=tuple(Attendee(m) for m in draw(st.lists(MAILBOXES, max_size=1))),
+            Recurrence=recurrence,
+            CalendarItemType="RecurringMaster" if recurrence else "Single",
+            IsMeeting=True,
+            IsCancelled=draw(st.booleans()),
+        ),
+    )
     if recurrence is not None and draw(st.booleans()):
         spec.deleted_occurrences = (start + timedelta(days=7 if recurrence.pattern == "Weekly" else 1),)
     return spec
 
 
-FOLDERS: dict[FolderName, Any] = {"contacts": contacts(), "inbox": messages(), "sentitems": messages(),
-                                  "calendar": meetings()}
+FOLDERS: dict[FolderName, Any] = {
+    "contacts": contacts(),
+    "inbox": messages(),
+    "sentitems": messages(),
+    "calendar": meetings(),
+}
 
 
 @dataclass
@@ -159,8 +235,9 @@ class _Company:
 @pytest.fixture(scope="module")
 def env(ews_schema: etree.XMLSchema, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
     ex = FakeExchange(_Company(), validate=ews_schema).start()
-    connection = EwsConnection(EwsSettings(endpoint=ex.url, username=ex.username, password=ex.password,
-                                           auth="basic", timeout_seconds=10))
+    connection = EwsConnection(
+        EwsSettings(endpoint=ex.url, username=ex.username, password=ex.password, auth="basic", timeout_seconds=10)
+    )
     store = Store(f"sqlite:///{Path(tmp_path_factory.mktemp('fast')) / 'unused.db'}")
     reader = EwsReader(connection, store, SyncSettings(page_size=7, fast_reader=True))
     yield Env(ex, reader)
@@ -178,6 +255,7 @@ def _comparable(changes: list[ItemChange], skipped: list[SkippedItem]) -> tuple[
         if isinstance(record, MeetingSeries):
             return replace(change, record=replace(record, window=None))
         return change
+
     return [plain(c) for c in changes], skipped
 
 
@@ -192,8 +270,9 @@ def _read_both_ways(env: Env, folder_name: FolderName) -> int:
     while True:
         page = folder.fetch(state, CallStats())
         elems = list(page.items)
-        slow = env.reader._translate(mailbox.account, folder_name,
-                                     [exchangelib_change(parser, copy.deepcopy(e)) for e in elems], folder.log)
+        slow = env.reader._translate(
+            mailbox.account, folder_name, [exchangelib_change(parser, copy.deepcopy(e)) for e in elems], folder.log
+        )
         fast = folder.translate(page, CallStats())
         assert _comparable(*fast) == _comparable(*slow)
         seen += len(elems)
@@ -226,6 +305,15 @@ def test_fast_reader_gives_the_records_exchangelib_gives(env: Env, data: st.Data
 def test_date_outside_the_fast_form_goes_to_exchangelib_and_reads_the_same(env: Env) -> None:
     """A message whose only date is in 1601 (Exchange's null date): the same skip reason both ways."""
     mb = env.ex.mailboxes[ALICE.email]
-    mb.create("inbox", ItemSpec("Message", {"Subject": "old", "DateTimeReceived": datetime(1601, 1, 1, tzinfo=UTC),
-                                            "From": Mailbox("Dana", "dana@fabrikam.example")}))
+    mb.create(
+        "inbox",
+        ItemSpec(
+            "Message",
+            {
+                "Subject": "old",
+                "DateTimeReceived": datetime(1601, 1, 1, tzinfo=UTC),
+                "From": Mailbox("Dana", "dana@fabrikam.example"),
+            },
+        ),
+    )
     assert _read_both_ways(env, "inbox") >= 1

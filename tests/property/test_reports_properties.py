@@ -35,8 +35,7 @@ def test_every_breakdown_and_the_matrix_add_up_to_the_total(counts: list[ClassCo
 
 
 @given(customers, st.sampled_from([0.5, 0.8, 0.95, 1.0]))
-def test_pareto_inside_is_the_fewest_top_customers_reaching_the_mark(found: list[CustomerRevenue],
-                                                                     mark: float) -> None:
+def test_pareto_inside_is_the_fewest_top_customers_reaching_the_mark(found: list[CustomerRevenue], mark: float) -> None:
     result = pareto(found, mark=mark, max_points=20)
     target = result.total * Decimal(str(mark))
     inside = sum((c.revenue for c in result.inside), Decimal(0))
@@ -53,8 +52,9 @@ def test_pareto_inside_is_the_fewest_top_customers_reaching_the_mark(found: list
 
 
 @given(st.lists(st.tuples(st.one_of(st.none(), st.text(max_size=3)), money), max_size=40), st.integers(2, 8))
-def test_revenue_bars_add_up_to_the_total_and_never_exceed_top(pairs: list[tuple[str | None, Decimal]],
-                                                              top: int) -> None:
+def test_revenue_bars_add_up_to_the_total_and_never_exceed_top(
+    pairs: list[tuple[str | None, Decimal]], top: int
+) -> None:
     result = breakdown("product", pairs, top=top)
     assert len(result.bars) <= top
     assert sum((b.amount for b in result.bars), Decimal(0)) == result.total == sum((a for _, a in pairs), Decimal(0))
@@ -65,22 +65,31 @@ tiers_map = st.dictionaries(st.integers(1, 40), labels, max_size=40)
 
 @given(tiers_map, tiers_map)
 def test_movement_diagonal_and_moves_account_for_every_classified_relationship(
-        before: dict[int, str | None], after: dict[int, str | None]) -> None:
+    before: dict[int, str | None], after: dict[int, str | None]
+) -> None:
     result = tier_movement(date(2026, 1, 1), date(2026, 2, 1), before, after, {})
     counted = {rid for rid in before.keys() | after.keys() if before.get(rid) or after.get(rid)}
     assert sum(map(sum, result.matrix)) == len(counted) == result.unchanged + len(result.moves)
     assert all(m.before != m.after for m in result.moves)
 
 
-buckets = st.lists(st.builds(
-    FollowUpBucket, st.sampled_from(["ann@x", "bob@x"]), st.sampled_from(["open", "completed", "cancelled"]),
-    st.dates(min_value=date(2026, 1, 1), max_value=date(2026, 12, 31)), st.one_of(st.none(), st.booleans()),
-    st.integers(1, 20)), max_size=40)
+buckets = st.lists(
+    st.builds(
+        FollowUpBucket,
+        st.sampled_from(["ann@x", "bob@x"]),
+        st.sampled_from(["open", "completed", "cancelled"]),
+        st.dates(min_value=date(2026, 1, 1), max_value=date(2026, 12, 31)),
+        st.one_of(st.none(), st.booleans()),
+        st.integers(1, 20),
+    ),
+    max_size=40,
+)
 
 
 @given(buckets, st.dates(min_value=date(2026, 1, 1), max_value=date(2026, 12, 31)))
 def test_compliance_never_counts_more_due_or_overdue_than_open_nor_on_time_than_done(
-        found: list[FollowUpBucket], today: date) -> None:
+    found: list[FollowUpBucket], today: date
+) -> None:
     for line in compliance(found, [], today):
         assert line.due + line.overdue <= line.open
         assert line.done_on_time <= line.done

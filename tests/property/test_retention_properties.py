@@ -19,7 +19,8 @@ items = st.lists(st.tuples(st.sampled_from(KINDS), st.integers(min_value=0, max_
 
 @given(policies, items)
 def test_nothing_younger_than_its_period_goes_and_everything_older_does(
-        policy: RetentionPolicy, raw: list[tuple[str, int]]) -> None:
+    policy: RetentionPolicy, raw: list[tuple[str, int]]
+) -> None:
     dated = [Dated(n, kind, NOW - timedelta(seconds=age)) for n, (kind, age) in enumerate(raw)]
     removed, kept = retain(dated, policy, NOW)
     assert sorted(removed + kept) == list(range(len(dated)))
@@ -30,8 +31,9 @@ def test_nothing_younger_than_its_period_goes_and_everything_older_does(
 
 
 @given(policies, items, st.one_of(st.none(), st.integers(min_value=0, max_value=6000)))
-def test_key_dates_follow_what_remains(policy: RetentionPolicy, raw: list[tuple[str, int]],
-                                       first_age: int | None) -> None:
+def test_key_dates_follow_what_remains(
+    policy: RetentionPolicy, raw: list[tuple[str, int]], first_age: int | None
+) -> None:
     dated = [Dated(n, kind, NOW - timedelta(seconds=age)) for n, (kind, age) in enumerate(raw)]
     _, kept = retain(dated, policy, NOW)
     remaining = [d.occurred_at for d in dated if d.id in kept]

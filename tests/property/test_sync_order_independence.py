@@ -127,8 +127,14 @@ class World:
         for folder, changes in by_folder.items():
             for n, start in enumerate(range(0, len(changes), PAGE_SIZE)):
                 pages.append(
-                    Page(mailbox_id, folder, f"{folder}-id", tuple(changes[start : start + PAGE_SIZE]),
-                         new_state=f"{folder}-{n}", full_sync=True)
+                    Page(
+                        mailbox_id,
+                        folder,
+                        f"{folder}-id",
+                        tuple(changes[start : start + PAGE_SIZE]),
+                        new_state=f"{folder}-{n}",
+                        full_sync=True,
+                    )
                 )
         return pages
 
@@ -186,9 +192,7 @@ def _snapshot(store: Store) -> dict[str, Any]:
             snapshot[what] = sorted(json.dumps(r, sort_keys=True, default=str) for r in rows)
         p = InteractionParticipant
         primary = (
-            sa.select(sa.func.min(EmailAddress.address))
-            .where(EmailAddress.person_id == p.person_id)
-            .scalar_subquery()
+            sa.select(sa.func.min(EmailAddress.address)).where(EmailAddress.person_id == p.person_id).scalar_subquery()
         )
         who = s.execute(
             sa.select(Interaction.internet_message_id, p.role, p.address, primary, StaffMailbox.address)
@@ -208,9 +212,7 @@ def _schedules(first: Sequence[str], second: Sequence[str]) -> Iterator[tuple[st
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
-def test_the_store_does_not_depend_on_the_order_mailboxes_sync_in(
-    backend: str, request: pytest.FixtureRequest
-) -> None:
+def test_the_store_does_not_depend_on_the_order_mailboxes_sync_in(backend: str, request: pytest.FixtureRequest) -> None:
     url = str(request.getfixturevalue("sqlite_url" if backend == "sqlite" else "pg_url"))
     upgrade(url)
     store = Store(url)

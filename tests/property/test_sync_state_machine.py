@@ -197,8 +197,10 @@ class SyncMachine(RuleBasedStateMachine):
         shutil.copyfile(self.template_db, db)
         self.url = f"sqlite:///{db}"
         self.store = Store(self.url)
-        self.engine = self._engine(SyncRules(internal_domains=frozenset({DOMAIN})),
-                                   SyncSettings(page_size=4, max_attempts=2, retry_base_seconds=0.01))
+        self.engine = self._engine(
+            SyncRules(internal_domains=frozenset({DOMAIN})),
+            SyncSettings(page_size=4, max_attempts=2, retry_base_seconds=0.01),
+        )
         self.mail = Model.empty()
         self.meetings = Model.empty()
         self.serial = 0
@@ -208,21 +210,40 @@ class SyncMachine(RuleBasedStateMachine):
     def _engine(self, rules: SyncRules, settings: SyncSettings) -> MailboxSync:
         """The engine over this machine's backend, pages of 4 either way (so syncs span pages)."""
         if self.backend == "ews":
-            connection = EwsConnection(EwsSettings(
-                endpoint=self.fake.url, username=self.fake.username, password=self.fake.password, auth="basic",
-                timeout_seconds=30,
-            ))
+            connection = EwsConnection(
+                EwsSettings(
+                    endpoint=self.fake.url,
+                    username=self.fake.username,
+                    password=self.fake.password,
+                    auth="basic",
+                    timeout_seconds=30,
+                )
+            )
             self.closers.append(connection.close)
             return EwsMailboxSync(connection, self.store, rules, settings)
         idp = FakeTokenService(exchange=self.fake, clients={CLIENT_ID: SECRET}).start()
         self.closers.append(idp.stop)
         graph = FakeGraph(self.fake).start()
         self.closers.append(graph.stop)
-        oauth = OAuthSettings(tenant_id=idp.tenant, client_id=CLIENT_ID, client_secret=SECRET,
-                              authority_host=idp.authority_host, ca_bundle=idp.ca_file,
-                              resource="https://graph.microsoft.com")
-        client = GraphClient(GraphSettings(base_url=graph.base_url, oauth=oauth, ca_bundle=graph.ca_file,
-                                           timeout_seconds=30, page_size=4, max_attempts=2, retry_base_seconds=0.01))
+        oauth = OAuthSettings(
+            tenant_id=idp.tenant,
+            client_id=CLIENT_ID,
+            client_secret=SECRET,
+            authority_host=idp.authority_host,
+            ca_bundle=idp.ca_file,
+            resource="https://graph.microsoft.com",
+        )
+        client = GraphClient(
+            GraphSettings(
+                base_url=graph.base_url,
+                oauth=oauth,
+                ca_bundle=graph.ca_file,
+                timeout_seconds=30,
+                page_size=4,
+                max_attempts=2,
+                retry_base_seconds=0.01,
+            )
+        )
         self.closers.insert(0, client.close)
         return GraphMailboxSync(client, self.store, rules, settings)
 
@@ -248,7 +269,8 @@ class SyncMachine(RuleBasedStateMachine):
     def _items(self, folders: Sequence[str]) -> list[tuple[int, str, str, ItemSpec]]:
         return [
             (n, folder, item_id, spec)
-            for n in range(len(STAFF)) for folder in folders
+            for n in range(len(STAFF))
+            for folder in folders
             for item_id, spec in self._box(n).items(folder)
         ]
 
@@ -277,12 +299,21 @@ class SyncMachine(RuleBasedStateMachine):
     def create_contact(self, owner: int, who: int, colleague: bool) -> None:
         person = CAROL if colleague else EXTERNALS[who]
         given, _, surname = person.name.partition(" ")
-        self._box(owner).create("contacts", ItemSpec("Contact", {
-            "Subject": person.name, "DisplayName": person.name, "GivenName": given, "Surname": surname,
-            "CompanyName": person.email.split("@")[1].split(".")[0].title(),
-            "EmailAddresses": {"EmailAddress1": person.email},
-            "PhoneNumbers": {"BusinessPhone": f"+49 30 1234{self._next():03d}"},
-        }))
+        self._box(owner).create(
+            "contacts",
+            ItemSpec(
+                "Contact",
+                {
+                    "Subject": person.name,
+                    "DisplayName": person.name,
+                    "GivenName": given,
+                    "Surname": surname,
+                    "CompanyName": person.email.split("@")[1].split(".")[0].title(),
+                    "EmailAddresses": {"EmailAddress1": person.email},
+                    "PhoneNumbers": {"BusinessPhone": f"+49 30 1234{self._next():03d}"},
+                },
+            ),
+        )
         self._changed()
 
     @precondition(lambda self: any(True for _ in self._items(["contacts"])))
@@ -305,8 +336,13 @@ class SyncMachine(RuleBasedStateMachine):
         self._changed()
 
     # -------------------------------------------------------------------------------------- e-mail
-    @rule(owner=mailbox_no, folder=st.sampled_from(MAIL_FOLDERS), who=external_no, external=st.booleans(),
-          private=st.booleans())
+    @rule(
+        owner=mailbox_no,
+        folder=st.sampled_from(MAIL_FOLDERS),
+        who=external_no,
+        external=st.booleans(),
+        private=st.booleans(),
+    )
     def create_message(self, owner: int, folder: str, who: int, external: bool, private: bool) -> None:
         me = STAFF[owner]
         other = EXTERNALS[who] if external else CAROL
@@ -314,9 +350,15 @@ class SyncMachine(RuleBasedStateMachine):
         n = self._next()
         when = NOW - timedelta(hours=n)
         fields: dict[str, Any] = {
-            "Subject": f"Message {n}", "Sender": sender, "From": sender, "ToRecipients": (to,),
-            "InternetMessageId": f"<m{n}@{DOMAIN}>", "ConversationId": f"CONV-{n}",
-            "DateTimeSent": when, "DateTimeReceived": when, "Sensitivity": "Private" if private else "Normal",
+            "Subject": f"Message {n}",
+            "Sender": sender,
+            "From": sender,
+            "ToRecipients": (to,),
+            "InternetMessageId": f"<m{n}@{DOMAIN}>",
+            "ConversationId": f"CONV-{n}",
+            "DateTimeSent": when,
+            "DateTimeReceived": when,
+            "Sensitivity": "Private" if private else "Normal",
         }
         self._box(owner).create(folder, ItemSpec("Message", fields))
         self._changed()
@@ -335,8 +377,7 @@ class SyncMachine(RuleBasedStateMachine):
         self._changed()
 
     @precondition(lambda self: any(True for _ in self._items(MAIL_FOLDERS)))
-    @rule(which=pick, change=st.sampled_from(["subject", "private", "public", "internal", "external"]),
-          who=external_no)
+    @rule(which=pick, change=st.sampled_from(["subject", "private", "public", "internal", "external"]), who=external_no)
     def update_message(self, which: int, change: str, who: int) -> None:
         items = self._items(MAIL_FOLDERS)
         n, folder, item_id, spec = items[which % len(items)]
@@ -364,17 +405,23 @@ class SyncMachine(RuleBasedStateMachine):
         self._changed()
 
     # ------------------------------------------------------------------------------------ calendar
-    @rule(owner=mailbox_no, who=external_no, external=st.booleans(), private=st.booleans(),
-          days=st.integers(-20, 20))
+    @rule(owner=mailbox_no, who=external_no, external=st.booleans(), private=st.booleans(), days=st.integers(-20, 20))
     def create_meeting(self, owner: int, who: int, external: bool, private: bool, days: int) -> None:
         n = self._next()
         start = NOW.replace(minute=0) + timedelta(days=days, hours=n % 8)
         other = EXTERNALS[who] if external else CAROL
         fields: dict[str, Any] = {
-            "Subject": f"Meeting {n}", "Start": start, "End": start + timedelta(hours=1),
-            "StartTimeZone": "UTC", "EndTimeZone": "UTC", "UID": f"uid-{n}", "Organizer": STAFF[owner],
-            "RequiredAttendees": (Attendee(other, "Accept"),), "IsMeeting": True,
-            "Sensitivity": "Private" if private else "Normal", "CalendarItemType": "Single",
+            "Subject": f"Meeting {n}",
+            "Start": start,
+            "End": start + timedelta(hours=1),
+            "StartTimeZone": "UTC",
+            "EndTimeZone": "UTC",
+            "UID": f"uid-{n}",
+            "Organizer": STAFF[owner],
+            "RequiredAttendees": (Attendee(other, "Accept"),),
+            "IsMeeting": True,
+            "Sensitivity": "Private" if private else "Normal",
+            "CalendarItemType": "Single",
         }
         self._box(owner).create("calendar", ItemSpec("CalendarItem", fields))
         self._changed()
@@ -392,8 +439,7 @@ class SyncMachine(RuleBasedStateMachine):
         self._changed()
 
     @precondition(lambda self: any(True for _ in self._items(["calendar"])))
-    @rule(which=pick, change=st.sampled_from(["subject", "private", "public", "internal", "external"]),
-          who=external_no)
+    @rule(which=pick, change=st.sampled_from(["subject", "private", "public", "internal", "external"]), who=external_no)
     def update_meeting(self, which: int, change: str, who: int) -> None:
         items = self._items(["calendar"])
         n, _, item_id, spec = items[which % len(items)]
@@ -443,11 +489,13 @@ class SyncMachine(RuleBasedStateMachine):
             self._check_contacts(c)
 
     def _check_interactions(self, c: sa.Connection) -> None:
-        rows = c.execute(sa.text(
-            "SELECT i.kind, i.internet_message_id, i.ical_uid, i.direction, m.address FROM interactions i "
-            "LEFT JOIN interaction_viewers v ON v.interaction_id = i.id "
-            "LEFT JOIN staff_mailboxes m ON m.id = v.mailbox_id"
-        )).all()
+        rows = c.execute(
+            sa.text(
+                "SELECT i.kind, i.internet_message_id, i.ical_uid, i.direction, m.address FROM interactions i "
+                "LEFT JOIN interaction_viewers v ON v.interaction_id = i.id "
+                "LEFT JOIN staff_mailboxes m ON m.id = v.mailbox_id"
+            )
+        ).all()
         mail_viewers: dict[str, set[str]] = {}
         meeting_viewers: dict[str, set[str]] = {}
         directions: dict[str, str] = {}
@@ -477,19 +525,23 @@ class SyncMachine(RuleBasedStateMachine):
             assert meeting_viewers[key] == meeting_holders.get(key, set()), f"viewers of {key}"
         for key, direction in expected_direction.items():
             assert directions[key] == direction, f"direction of {key}"
-        duplicates = c.execute(sa.text(
-            "SELECT coalesce(internet_message_id, ical_uid), occurrence_start, count(*) FROM interactions "
-            "GROUP BY kind, internet_message_id, ical_uid, occurrence_start HAVING count(*) > 1"
-        )).all()
+        duplicates = c.execute(
+            sa.text(
+                "SELECT coalesce(internet_message_id, ical_uid), occurrence_start, count(*) FROM interactions "
+                "GROUP BY kind, internet_message_id, ical_uid, occurrence_start HAVING count(*) > 1"
+            )
+        ).all()
         assert duplicates == []
 
     def _check_contacts(self, c: sa.Connection) -> None:
         links: dict[tuple[str, str], list[tuple[str, int | None, bool]]] = {}
-        for address, item_id, etype, person_id, deleted in c.execute(sa.text(
-            "SELECT m.address, l.item_id, l.entity_type, p.id, l.deleted_at IS NOT NULL FROM item_links l "
-            "JOIN staff_mailboxes m ON m.id = l.mailbox_id LEFT JOIN people p ON p.id = l.entity_id "
-            "WHERE l.folder = 'contacts'"
-        )):
+        for address, item_id, etype, person_id, deleted in c.execute(
+            sa.text(
+                "SELECT m.address, l.item_id, l.entity_type, p.id, l.deleted_at IS NOT NULL FROM item_links l "
+                "JOIN staff_mailboxes m ON m.id = l.mailbox_id LEFT JOIN people p ON p.id = l.entity_id "
+                "WHERE l.folder = 'contacts'"
+            )
+        ):
             links.setdefault((address, item_id), []).append((etype, person_id, bool(deleted)))
         owner = {a: p for a, p in c.execute(sa.text("SELECT address, person_id FROM email_addresses"))}
         live: set[tuple[str, str]] = set()
@@ -535,7 +587,9 @@ def test_store_matches_the_mailboxes_after_random_changes_and_syncs(ews_schema: 
         run_state_machine_as_test(
             machine,
             settings=settings(
-                max_examples=30, stateful_step_count=12, deadline=None,
+                max_examples=30,
+                stateful_step_count=12,
+                deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
             ),
         )

@@ -45,21 +45,42 @@ def _seed(store: Store) -> dict[str, int]:
         org = Organisation(name="Fabrikam", normalised_name="fabrikam")
         s.add(org)
         s.flush()
-        jane = Person(display_name="Jane Doe", organisation_id=org.id,
-                      user_fields={"What matters": "Delivery on time,  and a single contact."})
+        jane = Person(
+            display_name="Jane Doe",
+            organisation_id=org.id,
+            user_fields={"What matters": "Delivery on time,  and a single contact."},
+        )
         old = Person(display_name="J. Doe", organisation_id=org.id)
         s.add_all([jane, old])
         s.flush()
         old.merged_into_id = jane.id
-        s.add_all([EmailAddress(address="jane@fabrikam.example", original="Jane@Fabrikam.example", person_id=jane.id),
-                   EmailAddress(address="jdoe@fabrikam.example", original="jdoe@fabrikam.example", person_id=old.id)])
+        s.add_all(
+            [
+                EmailAddress(address="jane@fabrikam.example", original="Jane@Fabrikam.example", person_id=jane.id),
+                EmailAddress(address="jdoe@fabrikam.example", original="jdoe@fabrikam.example", person_id=old.id),
+            ]
+        )
         rel = Relationship(organisation_id=org.id, tier="Superior", owner=ANNA, owner_mailbox_id=anna)
         s.add(rel)
         s.flush()
-        mine = FollowUp(our_id="fu-anna", relationship_id=rel.id, owner_mailbox_id=anna, organisation_id=org.id,
-                        method="e-mail", subject="Call Fabrikam", due_at=NOW + timedelta(days=9))
-        theirs = FollowUp(our_id="fu-ben", relationship_id=rel.id, owner_mailbox_id=ben, organisation_id=org.id,
-                          method="e-mail", subject="Visit Fabrikam", due_at=NOW + timedelta(days=2))
+        mine = FollowUp(
+            our_id="fu-anna",
+            relationship_id=rel.id,
+            owner_mailbox_id=anna,
+            organisation_id=org.id,
+            method="e-mail",
+            subject="Call Fabrikam",
+            due_at=NOW + timedelta(days=9),
+        )
+        theirs = FollowUp(
+            our_id="fu-ben",
+            relationship_id=rel.id,
+            owner_mailbox_id=ben,
+            organisation_id=org.id,
+            method="e-mail",
+            subject="Visit Fabrikam",
+            due_at=NOW + timedelta(days=2),
+        )
         s.add_all([mine, theirs])
         pair = MatchCandidate(kind=MatchKind.PERSON, a_id=jane.id, b_id=old.id + 1000, score=0.8, evidence=[])
         s.add(pair)
@@ -69,8 +90,10 @@ def _seed(store: Store) -> dict[str, int]:
 
 def test_the_card_follows_addresses_to_relationships_merged_people_included(store: Store) -> None:
     ids = _seed(store)
-    sorted_out = triage(["JANE@fabrikam.example", "jdoe@fabrikam.example", "new@unknown.example",
-                         f"colleague@{ANNA.split('@')[1]}"], ["contoso.example"])
+    sorted_out = triage(
+        ["JANE@fabrikam.example", "jdoe@fabrikam.example", "new@unknown.example", f"colleague@{ANNA.split('@')[1]}"],
+        ["contoso.example"],
+    )
     found = pane_cards(store, sorted_out, ANNA)
     assert [c.card.id for c in found.cards] == [ids["rel"]]
     card = found.cards[0]
@@ -102,8 +125,12 @@ def test_marking_done_closes_the_follow_up_for_the_outbox_and_counts_as_contact(
         f = s.get(FollowUp, ids["mine"])
         assert f.status == FollowUpStatus.COMPLETED and f.pending_write == "complete" and f.completed_at == NOW
         assert f.note == f"Done from the Outlook add-in by {ANNA} at 2026-06-15 12:00 UTC: Called, about the renewal"
-        assert s.scalar(sa.select(sa.func.count()).select_from(Interaction)
-                        .where(Interaction.kind == InteractionKind.TASK)) == 1
+        assert (
+            s.scalar(
+                sa.select(sa.func.count()).select_from(Interaction).where(Interaction.kind == InteractionKind.TASK)
+            )
+            == 1
+        )
     with pytest.raises(AddinActionError, match="already completed"):
         complete_follow_up(store, ids["mine"], ANNA, "")
     with pytest.raises(AddinActionError, match="at most"):
@@ -122,12 +149,17 @@ def test_an_override_from_the_card_is_the_same_record_as_one_set_in_outlook_and_
         set_override(store, ids["rel"], "owner", "stranger@contoso.example", ANNA)
     set_override(store, ids["rel"], "owner", BEN.upper(), ANNA)
     with store.session() as s:
-        live = {(str(o.dimension), o.value) for o in s.scalars(
-            sa.select(CategoryOverride).where(CategoryOverride.removed_at.is_(None)))}
+        live = {
+            (str(o.dimension), o.value)
+            for o in s.scalars(sa.select(CategoryOverride).where(CategoryOverride.removed_at.is_(None)))
+        }
         assert live == {("tier", "Superior"), ("owner", BEN)}
         shown = explain_relationship(s, s.get(Relationship, ids["rel"]))["overrides"]
     assert [(o["dimension"], o["value"], o["mailbox"], o["removed_at"] is None) for o in shown] == [
-        ("tier", "Standard", BEN, False), ("tier", "Superior", ANNA, True), ("owner", BEN, ANNA, True)]
+        ("tier", "Standard", BEN, False),
+        ("tier", "Superior", ANNA, True),
+        ("owner", BEN, ANNA, True),
+    ]
     remove_override(store, ids["rel"], "tier", BEN)
     with pytest.raises(AddinActionError, match="no tier override"):
         remove_override(store, ids["rel"], "tier", BEN)
@@ -135,8 +167,10 @@ def test_an_override_from_the_card_is_the_same_record_as_one_set_in_outlook_and_
 
 def test_not_the_same_rejects_the_pending_pair_once_recording_who(store: Store) -> None:
     ids = _seed(store)
-    assert [d.candidate_id for d in pane_cards(store, triage(["jane@fabrikam.example"], ()), ANNA)
-            .cards[0].pending_duplicates] == [ids["pair"]]
+    assert [
+        d.candidate_id
+        for d in pane_cards(store, triage(["jane@fabrikam.example"], ()), ANNA).cards[0].pending_duplicates
+    ] == [ids["pair"]]
     not_the_same(store, ids["pair"], ANNA)
     with store.session() as s:
         pair = s.get(MatchCandidate, ids["pair"])

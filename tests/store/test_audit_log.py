@@ -97,11 +97,13 @@ def test_concurrent_writers_on_postgresql_keep_one_unbroken_chain(pg_url: str) -
     upgrade(pg_url)
     store = Store(pg_url)
     try:
+
         def write(worker: int) -> None:
             for n in range(15):
                 with store.session() as s:
-                    audit.record(s, "exchange_write", "categories", subject=f"link:{worker * 100 + n}",
-                                 actor=f"worker:{worker}")
+                    audit.record(
+                        s, "exchange_write", "categories", subject=f"link:{worker * 100 + n}", actor=f"worker:{worker}"
+                    )
 
         with ThreadPoolExecutor(4) as pool:
             list(pool.map(write, range(4)))

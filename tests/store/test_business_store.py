@@ -30,8 +30,10 @@ def seeded(store: Store) -> Iterator[Store]:
     """Organisations Alpha and Beta naming each other as parent, Gamma referred by itself, Delta with a
     10 KB note, Epsilon referred by Alpha and a subsidiary of Zeta (good links)."""
     with store.session() as s:
-        orgs = {n: Organisation(name=n, normalised_name=n.lower()) for n in
-                ("Alpha", "Beta", "Gamma", "Delta", "Epsilon", "Zeta")}
+        orgs = {
+            n: Organisation(name=n, normalised_name=n.lower())
+            for n in ("Alpha", "Beta", "Gamma", "Delta", "Epsilon", "Zeta")
+        }
         fields = {
             "Alpha": {"Parent Organization": "Beta"},
             "Beta": {"Parent Organization": "Alpha"},
@@ -46,16 +48,31 @@ def seeded(store: Store) -> Iterator[Store]:
         for org in orgs.values():
             s.add(Relationship(organisation_id=org.id, status=RelationshipStatus.ACTIVE))
         for n, (name, days, amount) in enumerate([("Epsilon", 3, "5000"), ("Alpha", 40, "900"), ("Zeta", 10, "700")]):
-            s.add(Transaction(occurred_on=TODAY - timedelta(days=days), customer_key=name, kind=TransactionKind.ORDER,
-                              amount=Decimal(amount), currency="EUR", product="Widget Pro II", source_file="s.csv",
-                              source_line=n + 2, fingerprint=f"fp{n}", organisation_id=orgs[name].id))
+            s.add(
+                Transaction(
+                    occurred_on=TODAY - timedelta(days=days),
+                    customer_key=name,
+                    kind=TransactionKind.ORDER,
+                    amount=Decimal(amount),
+                    currency="EUR",
+                    product="Widget Pro II",
+                    source_file="s.csv",
+                    source_line=n + 2,
+                    fingerprint=f"fp{n}",
+                    organisation_id=orgs[name].id,
+                )
+            )
     yield store
 
 
 def _ids(store: Store) -> dict[str, int]:
     with store.session() as s:
-        return {o.name: r.id for r, o in s.query(Relationship, Organisation)
-                .join(Organisation, Organisation.id == Relationship.organisation_id)}
+        return {
+            o.name: r.id
+            for r, o in s.query(Relationship, Organisation).join(
+                Organisation, Organisation.id == Relationship.organisation_id
+            )
+        }
 
 
 def test_a_parent_cycle_is_named_and_its_members_stand_alone_while_good_links_hold(seeded: Store) -> None:
@@ -96,16 +113,20 @@ def test_a_10kb_note_is_cut_and_reported_once_per_change(seeded: Store) -> None:
 def test_a_duplicate_catalogue_alias_is_named_and_the_rest_of_the_catalogue_maps_products(seeded: Store) -> None:
     ids = _ids(seeded)
     catalogue, problems = parse_catalogue(
-        "product,alias\nWidget Pro 2,Widget Pro II\nGadget,Widget Pro II\nGadget,Gizmo\n", "catalogue.csv")
+        "product,alias\nWidget Pro 2,Widget Pro II\nGadget,Widget Pro II\nGadget,Gizmo\n", "catalogue.csv"
+    )
     assert len(problems) == 1 and "Widget Pro II" in problems[0].message and "line 3" in problems[0].message
-    policy = replace(BusinessPolicy(), catalogue=catalogue, catalogue_problems=tuple(problems),
-                     offers=replace(BusinessPolicy().offers, min_peers=1, min_support=0.0))
+    policy = replace(
+        BusinessPolicy(),
+        catalogue=catalogue,
+        catalogue_problems=tuple(problems),
+        offers=replace(BusinessPolicy().offers, min_peers=1, min_support=0.0),
+    )
     with seeded.session() as s:
         view = analyse(s, policy, NOW)
     assert problems[0].message in view.problems
     offered = {s.product for s in view.offers.get(ids["Beta"], [])}
     assert offered == {"Widget Pro 2"}, "the books' spelling is mapped to the catalogue's product"
-
 
 
 def test_over_contacted_relationships_are_listed_with_the_method_to_use_instead(seeded: Store) -> None:
@@ -124,18 +145,27 @@ def test_over_contacted_relationships_are_listed_with_the_method_to_use_instead(
         people = {o.name: p.id for p, o in s.query(Person, Organisation).join(Organisation)}
 
         def mail(who: str, days_ago: int, direction: Direction) -> None:
-            s.add(Interaction(kind=InteractionKind.EMAIL, occurred_at=NOW - timedelta(days=days_ago),
-                              direction=direction, participants=[InteractionParticipant(
-                                  person_id=people[who], address=f"{who.lower()}@example.com",
-                                  role=ParticipantRole.TO)]))
+            s.add(
+                Interaction(
+                    kind=InteractionKind.EMAIL,
+                    occurred_at=NOW - timedelta(days=days_ago),
+                    direction=direction,
+                    participants=[
+                        InteractionParticipant(
+                            person_id=people[who], address=f"{who.lower()}@example.com", role=ParticipantRole.TO
+                        )
+                    ],
+                )
+            )
 
         for days in (14, 10, 7, 3, 1):
             mail("Zeta", days, Direction.OUTBOUND)
         mail("Alpha", 9, Direction.OUTBOUND)
         mail("Alpha", 8, Direction.OUTBOUND)
         mail("Alpha", 5, Direction.INBOUND)
-    policy = FollowUpPolicy(cadences={"Average": Cadence("monthly", months=1)},
-                            methods={"High": ("e-mail", "telephone", "face to face")})
+    policy = FollowUpPolicy(
+        cadences={"Average": Cadence("monthly", months=1)}, methods={"High": ("e-mail", "telephone", "face to face")}
+    )
     found = BusinessStore(seeded, BusinessPolicy()).over_contacted(policy, NOW)
     assert [(p.name, p.unanswered, p.method) for p in found] == [("Zeta", 5, "telephone")]
     assert "5 messages since" in found[0].line and "no more e-mail, try telephone" in found[0].line

@@ -21,17 +21,38 @@ def _seed(store: Store) -> tuple[int, int]:
         rel = Relationship(organisation_id=org.id)
         s.add(rel)
         s.flush()
-        for n, (owner, due, status) in enumerate([
-            (anna, NOW - timedelta(days=3), FollowUpStatus.OPEN),  # overdue
-            (ben, NOW + timedelta(days=4), FollowUpStatus.OPEN),  # open, not yet due
-        ]):
-            s.add(FollowUp(our_id=f"fu-{n}", relationship_id=rel.id, owner_mailbox_id=owner,
-                           organisation_id=org.id, method="e-mail", subject=f"Call Fabrikam {n}", due_at=due,
-                           status=status))
+        for n, (owner, due, status) in enumerate(
+            [
+                (anna, NOW - timedelta(days=3), FollowUpStatus.OPEN),  # overdue
+                (ben, NOW + timedelta(days=4), FollowUpStatus.OPEN),  # open, not yet due
+            ]
+        ):
+            s.add(
+                FollowUp(
+                    our_id=f"fu-{n}",
+                    relationship_id=rel.id,
+                    owner_mailbox_id=owner,
+                    organisation_id=org.id,
+                    method="e-mail",
+                    subject=f"Call Fabrikam {n}",
+                    due_at=due,
+                    status=status,
+                )
+            )
         s.flush()
-        s.add(FollowUp(our_id="fu-done", relationship_id=rel.id, owner_mailbox_id=anna, organisation_id=org.id,
-                       method="e-mail", subject="Called", due_at=NOW - timedelta(days=30),
-                       status=FollowUpStatus.COMPLETED, completed_at=NOW - timedelta(days=31)))
+        s.add(
+            FollowUp(
+                our_id="fu-done",
+                relationship_id=rel.id,
+                owner_mailbox_id=anna,
+                organisation_id=org.id,
+                method="e-mail",
+                subject="Called",
+                due_at=NOW - timedelta(days=30),
+                status=FollowUpStatus.COMPLETED,
+                completed_at=NOW - timedelta(days=31),
+            )
+        )
         return rel.id, org.id
 
 
@@ -44,13 +65,11 @@ def test_follow_ups_by_state_and_owner_name_their_relationship(store: Store) -> 
     everything = follow_ups(store, NOW, state="all")
     assert [f.subject for f in everything] == ["Called", "Call Fabrikam 0", "Call Fabrikam 1"]
     assert not everything[0].overdue  # completed is never overdue
-    assert [f.subject for f in follow_ups(store, NOW, owner="BEN@contoso.example", state="all")] == \
-        ["Call Fabrikam 1"]
+    assert [f.subject for f in follow_ups(store, NOW, owner="BEN@contoso.example", state="all")] == ["Call Fabrikam 1"]
     assert follow_ups(store, NOW, owner="nobody@contoso.example") == []
 
 
 def test_sync_health_lists_every_mailbox_and_the_configured_ones_never_synced(store: Store) -> None:
     _seed(store)
-    rows = sync_health(store, NOW, configured=["anna@contoso.example", "ben@contoso.example",
-                                               "new@contoso.example"])
+    rows = sync_health(store, NOW, configured=["anna@contoso.example", "ben@contoso.example", "new@contoso.example"])
     assert {r["mailbox"] for r in rows} == {"anna@contoso.example", "ben@contoso.example", "new@contoso.example"}

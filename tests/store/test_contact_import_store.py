@@ -21,8 +21,16 @@ TABLES = ("people", "organisations", "email_addresses", "phones", "postal_addres
 
 def _rows() -> list[ContactRow]:
     cells = [
-        {"full_name": "ROE, JANE", "email": "Jane.Roe@acme.example", "company": "ACME Corp.", "source": "Fair",
-         "mobile": "0170 1234567", "street": "1 Main St", "city": "Berlin", "postcode": "10115"},
+        {
+            "full_name": "ROE, JANE",
+            "email": "Jane.Roe@acme.example",
+            "company": "ACME Corp.",
+            "source": "Fair",
+            "mobile": "0170 1234567",
+            "street": "1 Main St",
+            "city": "Berlin",
+            "postcode": "10115",
+        },
         {"full_name": "Omar Haddad", "email": "omar@haddad-trading.example", "company": "Haddad Trading GmbH"},
         {"full_name": "Jane Roe", "email": "janeroe77@gmail.com"},
     ]
@@ -42,17 +50,34 @@ def _dump(store: Store) -> dict[str, Any]:
 def _import(store: Store, dry_run: bool | None) -> tuple[Any, int | None]:
     with store.session() as s:
         plan, batch, _, _ = import_contacts(
-            s, _rows(), thresholds=DEFAULT_THRESHOLDS, precedence=DEFAULT_PRECEDENCE, file_name="crm.csv",
-            file_hash="f" * 64, profile="generic", dry_run=dry_run)
+            s,
+            _rows(),
+            thresholds=DEFAULT_THRESHOLDS,
+            precedence=DEFAULT_PRECEDENCE,
+            file_name="crm.csv",
+            file_hash="f" * 64,
+            profile="generic",
+            dry_run=dry_run,
+        )
         return plan, batch
 
 
 def test_a_batch_applies_and_undoes_exactly_on_both_databases(store: Store) -> None:
     with store.session() as s:
-        acme = Organisation(name="Acme Corp", normalised_name=normalise_company_name("Acme Corp"),
-                            domains=[OrganisationDomain(domain="acme.example")])
-        s.add(Person(display_name="Jane Roe", given_name="Jane", surname="Roe", organisation=acme,
-                     emails=[EmailAddress(address="jane.roe@acme.example", original="jane.roe@acme.example")]))
+        acme = Organisation(
+            name="Acme Corp",
+            normalised_name=normalise_company_name("Acme Corp"),
+            domains=[OrganisationDomain(domain="acme.example")],
+        )
+        s.add(
+            Person(
+                display_name="Jane Roe",
+                given_name="Jane",
+                surname="Roe",
+                organisation=acme,
+                emails=[EmailAddress(address="jane.roe@acme.example", original="jane.roe@acme.example")],
+            )
+        )
     before = _dump(store)
 
     plan, batch = _import(store, dry_run=None)  # a file never imported: a dry run

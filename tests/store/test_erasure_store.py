@@ -31,24 +31,44 @@ KEY = b"relsync test audit key (not a secret)"
 
 def _seed(store: Store) -> int:
     with store.session() as s:
-        jane = Person(display_name="Jane Roe", emails=[EmailAddress(address="jane@acme.example",
-                                                                    original="jane@acme.example")])
+        jane = Person(
+            display_name="Jane Roe", emails=[EmailAddress(address="jane@acme.example", original="jane@acme.example")]
+        )
         s.add(jane)
         s.flush()
 
         def interaction(subject: str, *others: str) -> None:
-            s.add(Interaction(kind=InteractionKind.EMAIL, subject=subject, occurred_at=NOW, direction=Direction.INBOUND,
-                              participants=[InteractionParticipant(person_id=jane.id, address="jane@acme.example",
-                                                                   role=ParticipantRole.FROM),
-                                            *[InteractionParticipant(address=o, role=ParticipantRole.TO)
-                                              for o in others]]))
+            s.add(
+                Interaction(
+                    kind=InteractionKind.EMAIL,
+                    subject=subject,
+                    occurred_at=NOW,
+                    direction=Direction.INBOUND,
+                    participants=[
+                        InteractionParticipant(
+                            person_id=jane.id, address="jane@acme.example", role=ParticipantRole.FROM
+                        ),
+                        *[InteractionParticipant(address=o, role=ParticipantRole.TO) for o in others],
+                    ],
+                )
+            )
 
         interaction("Only Jane")
         interaction("Lunch with Jane Roe", "max@other.example")  # someone no person is known for yet
         interaction("Quarterly numbers", "max@other.example")
-        s.add(Transaction(occurred_on=date(2026, 1, 1), customer_key="jane@acme.example", person_id=jane.id,
-                          kind=TransactionKind.ORDER, amount=Decimal("10.00"), currency="EUR", source_file="s.csv",
-                          source_line=2, fingerprint="f" * 64))
+        s.add(
+            Transaction(
+                occurred_on=date(2026, 1, 1),
+                customer_key="jane@acme.example",
+                person_id=jane.id,
+                kind=TransactionKind.ORDER,
+                amount=Decimal("10.00"),
+                currency="EUR",
+                source_file="s.csv",
+                source_line=2,
+                fingerprint="f" * 64,
+            )
+        )
         return jane.id
 
 

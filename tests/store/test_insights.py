@@ -54,20 +54,31 @@ from mapping.store.store import Store
 
 TODAY = date(2026, 6, 30)
 NOW = datetime(2026, 6, 30, 12, tzinfo=UTC)
-SETTINGS = ReportSettings(tier_order=("Superior", "Average", "Marginal", "Eliminate"),
-                          potential_order=("High", "Average", "Low"),
-                          cadence_days={"Superior": 7, "Average": 31, "Marginal": 92})
+SETTINGS = ReportSettings(
+    tier_order=("Superior", "Average", "Marginal", "Eliminate"),
+    potential_order=("High", "Average", "Low"),
+    cadence_days={"Superior": 7, "Average": 31, "Marginal": 92},
+)
 
 
 def _at(day: date, hour: int = 10) -> datetime:
     return datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
 
 
-def _tx(n: int, day: date, amount: str, kind: TransactionKind = TransactionKind.ORDER, *,
-        product: str | None = None) -> Transaction:
-    return Transaction(occurred_on=day, customer_key=f"key{n}", kind=kind,
-                       amount=Decimal(amount), currency="EUR", product=product, source_file="sales.csv",
-                       source_line=n + 1, fingerprint=f"fp{n}")
+def _tx(
+    n: int, day: date, amount: str, kind: TransactionKind = TransactionKind.ORDER, *, product: str | None = None
+) -> Transaction:
+    return Transaction(
+        occurred_on=day,
+        customer_key=f"key{n}",
+        kind=kind,
+        amount=Decimal(amount),
+        currency="EUR",
+        product=product,
+        source_file="sales.csv",
+        source_line=n + 1,
+        fingerprint=f"fp{n}",
+    )
 
 
 # Transaction has no ORM relationships: link by id after flush instead.
@@ -115,16 +126,25 @@ def build_company(store: Store) -> dict[str, int]:
     with store.session() as s:
         ann = StaffMailbox(address="ann@us.example", display_name="Ann")
         bob = StaffMailbox(address="bob@us.example", display_name="Bob")
-        acme = Organisation(name="Acme 100% Tools", normalised_name="acme 100% tools",
-                            domains=[OrganisationDomain(domain="acme.com")], industry="Manufacturing")
+        acme = Organisation(
+            name="Acme 100% Tools",
+            normalised_name="acme 100% tools",
+            domains=[OrganisationDomain(domain="acme.com")],
+            industry="Manufacturing",
+        )
         bolt = Organisation(name="Bolt_Works", normalised_name="bolt works")
         crane = Organisation(name="Crane", normalised_name="crane", domains=[OrganisationDomain(domain="crane.io")])
-        jane = Person(display_name="Jane Roe", organisation=acme,
-                      emails=[EmailAddress(address="jane@acme.com", original="jane@acme.com")],
-                      phones=[Phone(e164="+4930123456", raw="030 123456")])
+        jane = Person(
+            display_name="Jane Roe",
+            organisation=acme,
+            emails=[EmailAddress(address="jane@acme.com", original="jane@acme.com")],
+            phones=[Phone(e164="+4930123456", raw="030 123456")],
+        )
         joe = Person(display_name="Joe Bloggs", organisation=bolt)
-        solo = Person(display_name="Sole Trader",
-                      emails=[EmailAddress(address="solo@gmail.com", original="solo@gmail.com", is_valid=False)])
+        solo = Person(
+            display_name="Sole Trader",
+            emails=[EmailAddress(address="solo@gmail.com", original="solo@gmail.com", is_valid=False)],
+        )
         s.add_all([ann, bob, acme, bolt, crane, jane, joe, solo])
         s.flush()
 
@@ -132,13 +152,32 @@ def build_company(store: Store) -> dict[str, int]:
             return Relationship(status=RelationshipStatus.ACTIVE, classified_at=NOW, **kw)
 
         rels = {
-            "acme": rel(organisation_id=acme.id, type=RelationshipType.CUSTOMER, tier="Superior", potential="High",
-                        source="web", industry="Manufacturing", owner_mailbox_id=ann.id,
-                        latest_interaction_at=_at(TODAY - timedelta(days=30))),
-            "bolt": rel(organisation_id=bolt.id, type=RelationshipType.CUSTOMER, tier="Average", potential="Low",
-                        source="fair", owner_mailbox_id=bob.id, latest_interaction_at=_at(TODAY - timedelta(days=3))),
-            "crane": rel(organisation_id=crane.id, type=RelationshipType.LEAD, tier="Marginal", potential="Low",
-                         owner_mailbox_id=ann.id),
+            "acme": rel(
+                organisation_id=acme.id,
+                type=RelationshipType.CUSTOMER,
+                tier="Superior",
+                potential="High",
+                source="web",
+                industry="Manufacturing",
+                owner_mailbox_id=ann.id,
+                latest_interaction_at=_at(TODAY - timedelta(days=30)),
+            ),
+            "bolt": rel(
+                organisation_id=bolt.id,
+                type=RelationshipType.CUSTOMER,
+                tier="Average",
+                potential="Low",
+                source="fair",
+                owner_mailbox_id=bob.id,
+                latest_interaction_at=_at(TODAY - timedelta(days=3)),
+            ),
+            "crane": rel(
+                organisation_id=crane.id,
+                type=RelationshipType.LEAD,
+                tier="Marginal",
+                potential="Low",
+                owner_mailbox_id=ann.id,
+            ),
             "solo": rel(person_id=solo.id, type=RelationshipType.CUSTOMER, tier="Average", potential="High"),
         }
         s.add_all(rels.values())
@@ -154,31 +193,82 @@ def build_company(store: Store) -> dict[str, int]:
         for t, org, person in txs:
             _link_tx(t, org, person)
             s.add(t)
-        mail = Interaction(kind=InteractionKind.EMAIL, subject="Quote for widgets", occurred_at=_at(TODAY, 9),
-                           direction=Direction.INBOUND, internet_message_id="<m1@acme.com>", snippet="secret body")
-        private = Interaction(kind=InteractionKind.EMAIL, subject="Private matter", occurred_at=_at(TODAY, 11),
-                              direction=Direction.INBOUND, internet_message_id="<m2@acme.com>", is_private=True)
+        mail = Interaction(
+            kind=InteractionKind.EMAIL,
+            subject="Quote for widgets",
+            occurred_at=_at(TODAY, 9),
+            direction=Direction.INBOUND,
+            internet_message_id="<m1@acme.com>",
+            snippet="secret body",
+        )
+        private = Interaction(
+            kind=InteractionKind.EMAIL,
+            subject="Private matter",
+            occurred_at=_at(TODAY, 11),
+            direction=Direction.INBOUND,
+            internet_message_id="<m2@acme.com>",
+            is_private=True,
+        )
         s.add_all([mail, private])
         s.flush()
         for item in (mail, private):
-            s.add(InteractionParticipant(interaction_id=item.id, person_id=jane.id, address="jane@acme.com",
-                                         role=ParticipantRole.FROM))
-        s.add_all([InteractionViewer(interaction_id=mail.id, mailbox_id=ann.id),
-                   InteractionViewer(interaction_id=mail.id, mailbox_id=bob.id)])
-        s.add(ItemLink(mailbox_id=ann.id, folder="contacts", item_id="c-solo", item_kind=ItemKind.CONTACT,
-                       entity_type=EntityType.PERSON, entity_id=solo.id))
-        s.add_all([
-            FollowUp(our_id="f1", relationship_id=rels["acme"].id, owner_mailbox_id=ann.id, organisation_id=acme.id,
-                     method="e-mail", subject="Call Acme", due_at=_at(TODAY - timedelta(days=3)), created_at=_at(
-                         TODAY - timedelta(days=40))),
-            FollowUp(our_id="f2", relationship_id=rels["crane"].id, owner_mailbox_id=ann.id,
-                     organisation_id=crane.id, method="e-mail", subject="Call Crane", due_at=_at(TODAY),
-                     created_at=_at(TODAY - timedelta(days=40))),
-            FollowUp(our_id="f3", relationship_id=rels["bolt"].id, owner_mailbox_id=bob.id, organisation_id=bolt.id,
-                     method="e-mail", subject="Call Bolt", due_at=_at(TODAY - timedelta(days=5)),
-                     status=FollowUpStatus.COMPLETED, completed_at=_at(TODAY - timedelta(days=6)),
-                     created_at=_at(TODAY - timedelta(days=40))),
-        ])
+            s.add(
+                InteractionParticipant(
+                    interaction_id=item.id, person_id=jane.id, address="jane@acme.com", role=ParticipantRole.FROM
+                )
+            )
+        s.add_all(
+            [
+                InteractionViewer(interaction_id=mail.id, mailbox_id=ann.id),
+                InteractionViewer(interaction_id=mail.id, mailbox_id=bob.id),
+            ]
+        )
+        s.add(
+            ItemLink(
+                mailbox_id=ann.id,
+                folder="contacts",
+                item_id="c-solo",
+                item_kind=ItemKind.CONTACT,
+                entity_type=EntityType.PERSON,
+                entity_id=solo.id,
+            )
+        )
+        s.add_all(
+            [
+                FollowUp(
+                    our_id="f1",
+                    relationship_id=rels["acme"].id,
+                    owner_mailbox_id=ann.id,
+                    organisation_id=acme.id,
+                    method="e-mail",
+                    subject="Call Acme",
+                    due_at=_at(TODAY - timedelta(days=3)),
+                    created_at=_at(TODAY - timedelta(days=40)),
+                ),
+                FollowUp(
+                    our_id="f2",
+                    relationship_id=rels["crane"].id,
+                    owner_mailbox_id=ann.id,
+                    organisation_id=crane.id,
+                    method="e-mail",
+                    subject="Call Crane",
+                    due_at=_at(TODAY),
+                    created_at=_at(TODAY - timedelta(days=40)),
+                ),
+                FollowUp(
+                    our_id="f3",
+                    relationship_id=rels["bolt"].id,
+                    owner_mailbox_id=bob.id,
+                    organisation_id=bolt.id,
+                    method="e-mail",
+                    subject="Call Bolt",
+                    due_at=_at(TODAY - timedelta(days=5)),
+                    status=FollowUpStatus.COMPLETED,
+                    completed_at=_at(TODAY - timedelta(days=6)),
+                    created_at=_at(TODAY - timedelta(days=40)),
+                ),
+            ]
+        )
         a, b = sorted((jane.id, joe.id))
         s.add(MatchCandidate(kind=MatchKind.PERSON, a_id=a, b_id=b, score=0.81))
         s.flush()
@@ -217,15 +307,23 @@ def test_history_records_only_changes_and_movement_reads_it(store: Store, compan
 
     def classify(at: datetime, **tiers: str) -> int:
         with store.session() as s:
-            rows = [{"id": company[k], "type": RelationshipType.CUSTOMER, "status": RelationshipStatus.ACTIVE,
-                     "tier": tier, "potential": "High", "value_percent": 50.0} for k, tier in tiers.items()]
+            rows = [
+                {
+                    "id": company[k],
+                    "type": RelationshipType.CUSTOMER,
+                    "status": RelationshipStatus.ACTIVE,
+                    "tier": tier,
+                    "potential": "High",
+                    "value_percent": 50.0,
+                }
+                for k, tier in tiers.items()
+            ]
             written = record_changes(s, rows, at)
             s.execute(sa.update(Relationship), [{k: v for k, v in r.items()} for r in rows])
             return written
 
     with store.session() as s:  # a clean slate: these relationships were never classified
-        s.execute(sa.update(Relationship).values(tier=None, type=None, status=None, potential=None,
-                                                 value_percent=None))
+        s.execute(sa.update(Relationship).values(tier=None, type=None, status=None, potential=None, value_percent=None))
     assert classify(start, acme="Average", bolt="Average") == 2
     assert classify(start + timedelta(days=1), acme="Average", bolt="Average") == 0  # nothing changed
     assert classify(datetime(2026, 3, 1, tzinfo=UTC), acme="Superior") == 1
@@ -250,12 +348,23 @@ def test_upgrade_backfills_the_current_classification_as_first_history_row(db_ur
             org = Organisation(name="Old Co", normalised_name="old co")
             s.add(org)
             s.flush()
-            s.add_all([Relationship(organisation_id=org.id, tier="Average", potential="Low", classified_at=NOW,
-                                    type=RelationshipType.CUSTOMER, status=RelationshipStatus.ACTIVE)])
+            s.add_all(
+                [
+                    Relationship(
+                        organisation_id=org.id,
+                        tier="Average",
+                        potential="Low",
+                        classified_at=NOW,
+                        type=RelationshipType.CUSTOMER,
+                        status=RelationshipStatus.ACTIVE,
+                    )
+                ]
+            )
         upgrade(db_url)
         with store.session() as s:
-            rows = s.execute(sa.select(ClassificationChange.tier, ClassificationChange.changed_at,
-                                       ClassificationChange.type)).all()
+            rows = s.execute(
+                sa.select(ClassificationChange.tier, ClassificationChange.changed_at, ClassificationChange.type)
+            ).all()
         assert rows == [("Average", NOW, "customer")]
         downgrade(db_url, "0009")
         upgrade(db_url)
@@ -293,7 +402,8 @@ def test_relationship_card_has_everything_but_bodies_and_private_items(shared: S
     assert card.organisation is not None and card.organisation.domains == ("acme.com",)
     assert [p.name for p in card.people] == ["Jane Roe"] and card.people[0].phones == ("+4930123456",)
     assert [(t.subject, t.mailboxes) for t in card.timeline] == [
-        ("Quote for widgets", ("ann@us.example", "bob@us.example"))]
+        ("Quote for widgets", ("ann@us.example", "bob@us.example"))
+    ]
     assert "secret body" not in repr(card)
     assert card.interactions_total == 1 and card.transactions_total == 2
     assert (card.interactions_count, card.transactions_count) == ("1", "2")
@@ -326,7 +436,8 @@ def test_search_wildcards_are_plain_and_long_text_is_refused(shared: Store) -> N
 
 
 def test_a_busy_relationships_timeline_walks_the_time_index_to_the_same_answer(
-        shared: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    shared: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from mapping.store import insights_card
 
     acme = shared.ids["acme"]  # type: ignore[attr-defined]
@@ -346,8 +457,14 @@ def test_today_ranks_customers_by_the_revenue_classification_stored(store: Store
     summed = overview_report(store, SETTINGS, today=TODAY).pareto
     assert summed.total == Decimal("1000.00")  # no classification yet: summed from the sales rows
     with store.session() as s:
-        assert record_revenue(s, {company["acme"]: Decimal("750"), company["bolt"]: Decimal("150.004"),
-                                  company["solo"]: Decimal("-20")}, NOW) == 3
+        assert (
+            record_revenue(
+                s,
+                {company["acme"]: Decimal("750"), company["bolt"]: Decimal("150.004"), company["solo"]: Decimal("-20")},
+                NOW,
+            )
+            == 3
+        )
         assert record_revenue(s, {company["acme"]: Decimal("750.00"), company["bolt"]: Decimal("90")}, NOW) == 1
     stored = overview_report(store, SETTINGS, today=TODAY).pareto
     assert [(c.name, c.revenue) for c in stored.inside] == [("Acme 100% Tools", Decimal("750.00"))]

@@ -17,8 +17,14 @@ WHEN = datetime(2026, 5, 4, 9, tzinfo=UTC)
 
 def _mail(item_id: str, folder: FolderName, message_id: str, sender: str, *to: str) -> Page:
     record = MessageRecord(
-        item_id=item_id, change_key="k", folder=folder, internet_message_id=message_id, conversation_id=None,
-        subject="Hello", sent_at=WHEN, received_at=WHEN,
+        item_id=item_id,
+        change_key="k",
+        folder=folder,
+        internet_message_id=message_id,
+        conversation_id=None,
+        subject="Hello",
+        sent_at=WHEN,
+        received_at=WHEN,
         participants=(Participant(sender, None, "from"), *(Participant(a, None, "to") for a in to)),
     )
     return Page(mailbox_id=0, folder=folder, folder_id="f", changes=(ItemChange(item_id, "k", record),), new_state="s")
@@ -58,7 +64,10 @@ def test_a_contact_synced_later_links_the_mail_stored_before(store: Store) -> No
     ann = store.ensure_mailbox("ann@northwind.example", "Ann")
     store.apply_page(_for(ann.id, _mail("a1", "inbox", "<1@x>", "kim@globex.example", ann.address)), RULES)
     contact = ContactRecord(
-        item_id="c1", change_key="k", display_name="Kim Lee", company_name="Globex Corp",
+        item_id="c1",
+        change_key="k",
+        display_name="Kim Lee",
+        company_name="Globex Corp",
         emails=(EmailRecord("kim@globex.example", "kim@globex.example", True),),
     )
     page = Page(ann.id, "contacts", "f", (ItemChange("c1", "k", contact),), "s")
@@ -82,7 +91,10 @@ def test_an_organisation_named_after_its_domain_takes_the_company_name_a_contact
     ann = store.ensure_mailbox("ann@northwind.example", "Ann")
     store.apply_page(_for(ann.id, _mail("a1", "sentitems", "<1@x>", ann.address, "jane@acme.example")), RULES)
     contact = ContactRecord(
-        item_id="c1", change_key="k", display_name="Jane Doe", company_name="Acme Ltd",
+        item_id="c1",
+        change_key="k",
+        display_name="Jane Doe",
+        company_name="Acme Ltd",
         emails=(EmailRecord("jane@acme.example", "jane@acme.example", True),),
     )
     store.apply_page(Page(ann.id, "contacts", "f", (ItemChange("c1", "k", contact),), "s"), RULES)

@@ -41,20 +41,50 @@ def _seed(store: Store) -> dict[str, int]:
         jane = Person(display_name="Jane Roe", organisation=org)
         s.add_all([org, old_org, jane])
         s.flush()
-        for n, (kind, days) in enumerate([(InteractionKind.EMAIL, 10), (InteractionKind.EMAIL, 400),
-                                          (InteractionKind.MEETING, 400), (InteractionKind.MEETING, 800),
-                                          (InteractionKind.TASK, 5000)]):
-            i = Interaction(kind=kind, occurred_at=NOW - timedelta(days=days), direction=Direction.INBOUND,
-                            participants=[InteractionParticipant(person_id=jane.id, address="jane@acme.example",
-                                                                 role=ParticipantRole.TO)])
+        for n, (kind, days) in enumerate(
+            [
+                (InteractionKind.EMAIL, 10),
+                (InteractionKind.EMAIL, 400),
+                (InteractionKind.MEETING, 400),
+                (InteractionKind.MEETING, 800),
+                (InteractionKind.TASK, 5000),
+            ]
+        ):
+            i = Interaction(
+                kind=kind,
+                occurred_at=NOW - timedelta(days=days),
+                direction=Direction.INBOUND,
+                participants=[
+                    InteractionParticipant(person_id=jane.id, address="jane@acme.example", role=ParticipantRole.TO)
+                ],
+            )
             s.add(i)
             s.flush()
-            s.add(ItemLink(mailbox_id=mailbox.id, folder="inbox", item_id=f"item-{n}", item_kind=ItemKind.MESSAGE,
-                           entity_type=EntityType.INTERACTION, entity_id=i.id))
-        s.add(Relationship(organisation_id=org.id, status=RelationshipStatus.ACTIVE,
-                           first_contact_at=NOW - timedelta(days=6000), latest_interaction_at=NOW - timedelta(days=10)))
-        s.add(Relationship(organisation_id=old_org.id, status=RelationshipStatus.ARCHIVE,
-                           latest_interaction_at=NOW - timedelta(days=200)))
+            s.add(
+                ItemLink(
+                    mailbox_id=mailbox.id,
+                    folder="inbox",
+                    item_id=f"item-{n}",
+                    item_kind=ItemKind.MESSAGE,
+                    entity_type=EntityType.INTERACTION,
+                    entity_id=i.id,
+                )
+            )
+        s.add(
+            Relationship(
+                organisation_id=org.id,
+                status=RelationshipStatus.ACTIVE,
+                first_contact_at=NOW - timedelta(days=6000),
+                latest_interaction_at=NOW - timedelta(days=10),
+            )
+        )
+        s.add(
+            Relationship(
+                organisation_id=old_org.id,
+                status=RelationshipStatus.ARCHIVE,
+                latest_interaction_at=NOW - timedelta(days=200),
+            )
+        )
         return {"org": org.id, "old": old_org.id}
 
 
@@ -88,8 +118,11 @@ def test_key_dates_follow_the_interactions_that_remain(store: Store) -> None:
     ids = _seed(store)
     with store.session() as s:
         s.execute(sa.delete(Interaction).where(Interaction.occurred_at > NOW - timedelta(days=20)))
-        s.execute(sa.update(Relationship).where(Relationship.organisation_id == ids["org"])
-                  .values(latest_interaction_at=NOW - timedelta(days=400)))
+        s.execute(
+            sa.update(Relationship)
+            .where(Relationship.organisation_id == ids["org"])
+            .values(latest_interaction_at=NOW - timedelta(days=400))
+        )
     with store.session() as s:
         report = run_retention(s, RetentionPolicy(meeting_days=300, email_days=300), NOW, dry_run=False)
     assert report.key_dates_updated == 1
@@ -103,8 +136,9 @@ def test_key_dates_follow_the_interactions_that_remain(store: Store) -> None:
 def test_a_period_of_zero_or_less_is_refused_at_config_load(tmp_path: Path, days: str) -> None:
     config = tmp_path / "relsync.toml"
     example = (Path(__file__).resolve().parents[2] / "config.example.toml").read_text(encoding="utf-8")
-    config.write_text(example.replace("[privacy.retention]\n", f"[privacy.retention]\nemail_days = {days}\n"),
-                      encoding="utf-8")
+    config.write_text(
+        example.replace("[privacy.retention]\n", f"[privacy.retention]\nemail_days = {days}\n"), encoding="utf-8"
+    )
     with pytest.raises(ConfigError) as exc:
         load_config(config)
     assert any("privacy.retention.email_days" in p and "greater than 0" in p for p in exc.value.problems)

@@ -172,8 +172,16 @@ def test_downgrade_to_base_works_with_data_in_the_tables(db_url: str) -> None:
         mailbox = store.ensure_mailbox("ann@corp.example", "Ann")
         with store.session() as s:
             s.add(Person(display_name="Fay", emails=[EmailAddress(address="fay@x.com", original="fay@x.com")]))
-            s.add(ItemLink(mailbox_id=mailbox.id, folder="contacts", item_id="AAMk", item_kind=ItemKind.CONTACT,
-                           entity_type=EntityType.PERSON, entity_id=1))
+            s.add(
+                ItemLink(
+                    mailbox_id=mailbox.id,
+                    folder="contacts",
+                    item_id="AAMk",
+                    item_kind=ItemKind.CONTACT,
+                    entity_type=EntityType.PERSON,
+                    entity_id=1,
+                )
+            )
     finally:
         store.dispose()
 

@@ -95,11 +95,13 @@ def test_aware_datetimes_come_back_as_the_same_instant_in_utc(store: Store) -> N
 
 def test_naive_datetimes_are_refused(store: Store) -> None:
     with pytest.raises(StatementError, match="naive datetime refused"), store.session() as s:
-        s.add(Interaction(
-            kind=InteractionKind.EMAIL,
-            occurred_at=datetime(2026, 1, 1, 12, 0),
-            direction=Direction.INBOUND,
-        ))
+        s.add(
+            Interaction(
+                kind=InteractionKind.EMAIL,
+                occurred_at=datetime(2026, 1, 1, 12, 0),
+                direction=Direction.INBOUND,
+            )
+        )
     assert _count(store, Interaction) == 0
 
 
@@ -148,10 +150,15 @@ def test_the_same_email_address_cannot_belong_to_two_people(store: Store) -> Non
 
 def test_a_phone_number_is_unique_per_person(store: Store) -> None:
     with pytest.raises(IntegrityError), store.session() as s:
-        s.add(Person(display_name="Bo", phones=[
-            Phone(e164="+4930123456", raw="030 123456"),
-            Phone(e164="+4930123456", raw="+49 30 123456"),
-        ]))
+        s.add(
+            Person(
+                display_name="Bo",
+                phones=[
+                    Phone(e164="+4930123456", raw="030 123456"),
+                    Phone(e164="+4930123456", raw="+49 30 123456"),
+                ],
+            )
+        )
 
 
 def test_an_item_link_is_unique_per_mailbox_folder_and_long_exchange_id(store: Store) -> None:
@@ -160,8 +167,12 @@ def test_an_item_link_is_unique_per_mailbox_folder_and_long_exchange_id(store: S
 
     def link() -> ItemLink:
         return ItemLink(
-            mailbox_id=mailbox.id, folder="contacts", item_id=long_id,
-            item_kind=ItemKind.CONTACT, entity_type=EntityType.PERSON, entity_id=1,
+            mailbox_id=mailbox.id,
+            folder="contacts",
+            item_id=long_id,
+            item_kind=ItemKind.CONTACT,
+            entity_type=EntityType.PERSON,
+            entity_id=1,
             categories=["Customer", "Value: Superior"],
         )
 
@@ -180,10 +191,12 @@ def test_an_item_link_is_unique_per_mailbox_folder_and_long_exchange_id(store: S
 def test_the_database_rejects_an_unknown_enumeration_value(store: Store) -> None:
     # Bypass the ORM's own validation: the CHECK constraint is the last line of defence.
     with pytest.raises(IntegrityError), store.session() as s:
-        s.execute(sa.text(
-            "INSERT INTO staff_mailboxes (address, display_name, backend, enabled, needs_attention,"
-            " created_at) VALUES ('x@y', 'X', 'imap', true, false, CURRENT_TIMESTAMP)"
-        ))
+        s.execute(
+            sa.text(
+                "INSERT INTO staff_mailboxes (address, display_name, backend, enabled, needs_attention,"
+                " created_at) VALUES ('x@y', 'X', 'imap', true, false, CURRENT_TIMESTAMP)"
+            )
+        )
 
 
 def test_deleting_a_person_cascades_to_contact_details_and_unlinks_participants(store: Store) -> None:
@@ -212,12 +225,20 @@ def test_deleting_a_mailbox_cascades_to_its_links_states_and_viewers(store: Stor
     with store.session() as s:
         interaction = _email("<d@x>")
         interaction.viewers.append(InteractionViewer(mailbox_id=mailbox.id))
-        s.add_all([
-            interaction,
-            SyncState(mailbox_id=mailbox.id, folder="inbox", state="opaque"),
-            ItemLink(mailbox_id=mailbox.id, folder="inbox", item_id="AAMk1", item_kind=ItemKind.MESSAGE,
-                     entity_type=EntityType.INTERACTION, entity_id=1),
-        ])
+        s.add_all(
+            [
+                interaction,
+                SyncState(mailbox_id=mailbox.id, folder="inbox", state="opaque"),
+                ItemLink(
+                    mailbox_id=mailbox.id,
+                    folder="inbox",
+                    item_id="AAMk1",
+                    item_kind=ItemKind.MESSAGE,
+                    entity_type=EntityType.INTERACTION,
+                    entity_id=1,
+                ),
+            ]
+        )
 
     with store.session() as s:
         s.execute(sa.delete(StaffMailbox))

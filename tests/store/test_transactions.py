@@ -39,8 +39,12 @@ HEADER = "date,customer,amount,currency,kind,product,external_id\n"
 
 
 def _org(name: str, *domains: str, **extra: object) -> Organisation:
-    return Organisation(name=name, normalised_name=normalise_company_name(name),
-                        domains=[OrganisationDomain(domain=d) for d in domains], **extra)
+    return Organisation(
+        name=name,
+        normalised_name=normalise_company_name(name),
+        domains=[OrganisationDomain(domain=d) for d in domains],
+        **extra,
+    )
 
 
 def _person(name: str, email: str, org: Organisation | None) -> Person:
@@ -74,17 +78,20 @@ def _rows(store: Store) -> list[Transaction]:
 
 
 def test_customers_match_by_email_domain_name_and_fuzzy_name(store: Store, ids: dict[str, int]) -> None:
-    result = _import(store, HEADER
-                     + "2026-01-05,Jane@Acme.com,100,EUR,order,Widgets,\n"  # 2 person (and her org)
-                     + "2026-01-06,www.acme.com,50,EUR,order,,\n"  # 3 domain
-                     + "2026-01-07,bob@sales.acme.com,25,EUR,order,,\n"  # 4 unknown person, company domain
-                     + "2026-01-08,ACME Corp.,10,EUR,return,,\n"  # 5 normalised name
-                     + "2026-01-09,IBM,70,USD,order,,\n"  # 6 fuzzy (acronym) -> merge
-                     + "2026-01-10,Internatonal Business Machines,30,USD,order,,\n"  # 7 fuzzy (typo)
-                     + "2026-01-11,solo@gmail.com,5,EUR,order,,\n"  # 8 person without organisation
-                     + "2026-01-12,Nortwind Traders,9,EUR,order,,\n"  # 9 only "review": not accepted
-                     + "2026-01-13,stranger@gmail.com,9,EUR,order,,\n"  # 10 free mail, unknown
-                     + "2026-01-14,C-1042,9,EUR,order,,\n")  # 11 an unknown external id
+    result = _import(
+        store,
+        HEADER
+        + "2026-01-05,Jane@Acme.com,100,EUR,order,Widgets,\n"  # 2 person (and her org)
+        + "2026-01-06,www.acme.com,50,EUR,order,,\n"  # 3 domain
+        + "2026-01-07,bob@sales.acme.com,25,EUR,order,,\n"  # 4 unknown person, company domain
+        + "2026-01-08,ACME Corp.,10,EUR,return,,\n"  # 5 normalised name
+        + "2026-01-09,IBM,70,USD,order,,\n"  # 6 fuzzy (acronym) -> merge
+        + "2026-01-10,Internatonal Business Machines,30,USD,order,,\n"  # 7 fuzzy (typo)
+        + "2026-01-11,solo@gmail.com,5,EUR,order,,\n"  # 8 person without organisation
+        + "2026-01-12,Nortwind Traders,9,EUR,order,,\n"  # 9 only "review": not accepted
+        + "2026-01-13,stranger@gmail.com,9,EUR,order,,\n"  # 10 free mail, unknown
+        + "2026-01-14,C-1042,9,EUR,order,,\n",
+    )  # 11 an unknown external id
     got = {(t.source_line): (t.organisation_id, t.person_id, t.matched_by) for t in _rows(store)}
     acme, ibm = ids["acme"], ids["ibm"]
     assert got[2] == (acme, ids["jane"], "email")
@@ -95,7 +102,10 @@ def test_customers_match_by_email_domain_name_and_fuzzy_name(store: Store, ids: 
     assert got[8] == (None, ids["solo"], "email")
     assert got[9] == got[10] == got[11] == (None, None, None)  # stored, not lost
     assert [(u.line, u.customer) for u in result.unmatched] == [
-        (9, "Nortwind Traders"), (10, "stranger@gmail.com"), (11, "C-1042")]
+        (9, "Nortwind Traders"),
+        (10, "stranger@gmail.com"),
+        (11, "C-1042"),
+    ]
     assert result.imported == 10 and result.duplicates == 0
     amounts = {t.source_line: (t.amount, t.currency, t.kind) for t in _rows(store)}
     assert amounts[5] == (Decimal("10.00"), "EUR", TransactionKind.RETURN)
@@ -131,7 +141,9 @@ def test_unmatched_rows_match_once_the_store_knows_the_customer(store: Store, id
         globex_id = globex.id
         assert rematch_unmatched(s) == 2
     assert {(t.organisation_id, t.matched_by) for t in _rows(store)} == {
-        (globex_id, "email_domain"), (globex_id, "name")}
+        (globex_id, "email_domain"),
+        (globex_id, "name"),
+    }
 
 
 def test_merged_organisations_are_followed_to_the_survivor(store: Store, ids: dict[str, int]) -> None:
@@ -158,21 +170,29 @@ def test_a_relationship_has_exactly_one_subject(store: Store, ids: dict[str, int
 
 
 def _interaction(s: Session, at: datetime, kind: InteractionKind, direction: Direction, *people: int) -> None:
-    interaction = Interaction(kind=kind, occurred_at=at, direction=direction,
-                              participants=[InteractionParticipant(person_id=p, address=f"p{p}@x.example",
-                                                                   role=ParticipantRole.TO) for p in people])
+    interaction = Interaction(
+        kind=kind,
+        occurred_at=at,
+        direction=direction,
+        participants=[
+            InteractionParticipant(person_id=p, address=f"p{p}@x.example", role=ParticipantRole.TO) for p in people
+        ],
+    )
     s.add(interaction)
 
 
 def test_facts_sum_money_by_kind_and_count_interactions_per_window(store: Store, ids: dict[str, int]) -> None:
     now = datetime(2026, 6, 1, 12, tzinfo=UTC)
-    _import(store, HEADER
-            + "2026-05-01,jane@acme.com,1000,EUR,order,Widgets,\n"
-            + "2026-05-02,acme.com,200,EUR,return,,\n"
-            + "2026-05-03,acme.com,50,EUR,referral credit,,\n"
-            + "2024-01-01,acme.com,999,EUR,order,Gadgets,\n"  # outside the value period
-            + "2026-05-04,acme.com,70,USD,order,,\n"  # another currency
-            + "2026-04-01,solo@gmail.com,5,EUR,order,,\n")
+    _import(
+        store,
+        HEADER
+        + "2026-05-01,jane@acme.com,1000,EUR,order,Widgets,\n"
+        + "2026-05-02,acme.com,200,EUR,return,,\n"
+        + "2026-05-03,acme.com,50,EUR,referral credit,,\n"
+        + "2024-01-01,acme.com,999,EUR,order,Gadgets,\n"  # outside the value period
+        + "2026-05-04,acme.com,70,USD,order,,\n"  # another currency
+        + "2026-04-01,solo@gmail.com,5,EUR,order,,\n",
+    )
     with store.session() as s:
         colleague = _person("Max Roe", "max@acme.com", s.get_one(Organisation, ids["acme"]))
         s.add(colleague)
@@ -191,15 +211,28 @@ def test_facts_sum_money_by_kind_and_count_interactions_per_window(store: Store,
         acme_rel = s.scalars(sa.select(Relationship.id).where(Relationship.organisation_id == ids["acme"])).one()
     box = store.ensure_mailbox("ann@corp.example", "Ann")
     with store.session() as s:
-        s.add(CategoryOverride(relationship_id=acme_rel, dimension=CategoryDimension.TIER, value="Superior",
-                               mailbox_id=box.id))
-        s.add(CategoryOverride(relationship_id=acme_rel, dimension=CategoryDimension.TYPE, value="vendor",
-                               mailbox_id=box.id, removed_at=now))
+        s.add(
+            CategoryOverride(
+                relationship_id=acme_rel, dimension=CategoryDimension.TIER, value="Superior", mailbox_id=box.id
+            )
+        )
+        s.add(
+            CategoryOverride(
+                relationship_id=acme_rel,
+                dimension=CategoryDimension.TYPE,
+                value="vendor",
+                mailbox_id=box.id,
+                removed_at=now,
+            )
+        )
         facts = {f.id: f for f in load_facts(s, now=now, value_period_days=365, window_days=90, currency="EUR")}
     acme = facts[str(acme_rel)]
     assert acme.kind == "organization" and acme.name == "Acme Corporation"
-    assert (acme.orders, acme.returns, acme.referral_credits) == (Decimal("1000.00"), Decimal("200.00"),
-                                                                  Decimal("50.00"))
+    assert (acme.orders, acme.returns, acme.referral_credits) == (
+        Decimal("1000.00"),
+        Decimal("200.00"),
+        Decimal("50.00"),
+    )
     assert acme.net_revenue == Decimal("850.00")
     assert (acme.transaction_count, acme.order_count, acme.referrals_made) == (5, 3, 1)
     assert acme.latest_transaction_at == datetime(2026, 5, 4, tzinfo=UTC)
@@ -234,8 +267,7 @@ def test_facts_for_many_relationships_load_in_few_queries(store: Store) -> None:
 @pytest.fixture
 def config(tmp_path: Path) -> Path:
     path = tmp_path / "relsync.toml"
-    write_fake_config(path, "https://127.0.0.1:9/EWS/Exchange.asmx", "svc", "pw", ["ann@corp.example"],
-                      "corp.example")
+    write_fake_config(path, "https://127.0.0.1:9/EWS/Exchange.asmx", "svc", "pw", ["ann@corp.example"], "corp.example")
     return path
 
 
@@ -253,11 +285,14 @@ def test_cli_imports_reports_and_is_idempotent(config: Path, tmp_path: Path) -> 
     finally:
         store.dispose()
     csv = tmp_path / "sales.csv"
-    csv.write_text(HEADER
-                   + "2026-01-05,acme.com,\"1,000.00\",EUR,order,,\n"
-                   + "2026-01-06,unknown.example,5,EUR,order,,\n"
-                   + "2026-01-07,acme.com,$5,USD,order,,\n"
-                   + "2026-01-08,Acme Corp,5,EUR,Referral Credit,,\n", encoding="utf-8")
+    csv.write_text(
+        HEADER
+        + '2026-01-05,acme.com,"1,000.00",EUR,order,,\n'
+        + "2026-01-06,unknown.example,5,EUR,order,,\n"
+        + "2026-01-07,acme.com,$5,USD,order,,\n"
+        + "2026-01-08,Acme Corp,5,EUR,Referral Credit,,\n",
+        encoding="utf-8",
+    )
 
     code, out, err = _run(config, "import", "transactions", str(csv))
     assert code == 1  # line 4 had an error; the rest imported

@@ -15,15 +15,14 @@ from mapping.store.models import UTCDateTime
 
 metadata = sa.MetaData()
 stamps = sa.Table(
-    "stamps", metadata,
+    "stamps",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("at", UTCDateTime()),
 )
 
 # Leave a day of slack at both ends of datetime's range, so conversion to UTC cannot overflow.
-aware = st.datetimes(
-    min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30), timezones=st.timezones()
-)
+aware = st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30), timezones=st.timezones())
 
 
 @pytest.fixture
@@ -38,9 +37,7 @@ def engine(db_url: str) -> Iterator[sa.Engine]:
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(value=aware)
-def test_any_aware_datetime_round_trips_as_the_same_instant_in_utc(
-    engine: sa.Engine, value: datetime
-) -> None:
+def test_any_aware_datetime_round_trips_as_the_same_instant_in_utc(engine: sa.Engine, value: datetime) -> None:
     # One database for all examples (the fixture is per test): each example cleans up after itself.
     with engine.begin() as conn:
         conn.execute(stamps.insert().values(at=value))

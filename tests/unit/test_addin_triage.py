@@ -11,8 +11,16 @@ OURS = ("contoso.example",)
 
 
 def test_external_addresses_are_normalised_deduplicated_and_kept_in_order() -> None:
-    t = triage(["Jane <JANE@Fabrikam.example>", "jane@fabrikam.example", "bob@contoso.example",
-                "ann@eu.contoso.example", "zed@tailspin.example"], OURS)
+    t = triage(
+        [
+            "Jane <JANE@Fabrikam.example>",
+            "jane@fabrikam.example",
+            "bob@contoso.example",
+            "ann@eu.contoso.example",
+            "zed@tailspin.example",
+        ],
+        OURS,
+    )
     assert t.external == ("jane@fabrikam.example", "zed@tailspin.example")
     assert (t.internal, t.invalid, t.more, t.cut) == (2, 0, 0, 0)
     assert t.empty_reason is None

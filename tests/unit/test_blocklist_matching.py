@@ -31,7 +31,10 @@ HOSTS = st.sampled_from(["example.com", "mail.example.com", "newsletter.example"
 ADDRESSES = st.builds(lambda local, host: f"{local}@{host}", PARTS.filter(lambda p: p not in "*?"), HOSTS)
 PATTERNS = st.one_of(
     st.builds(lambda local, host: f"{local}@{host}", PARTS, st.one_of(HOSTS, st.just("*"))),
-    HOSTS, st.just(""), st.just("  News@*  "), st.just("[ab]*@example.com"),
+    HOSTS,
+    st.just(""),
+    st.just("  News@*  "),
+    st.just("[ab]*@example.com"),
 )
 
 

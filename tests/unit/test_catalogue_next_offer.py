@@ -8,7 +8,8 @@ from mapping.next_offer import OfferSettings, Profile, suggest_all
 
 def test_widget_pro_2_spelled_three_ways_is_one_product() -> None:
     assert {normalise_product(n) for n in ("Widget Pro 2", "WIDGET-PRO-2", "Widget Pro II", "widget pro2")} == {
-        "widget pro 2"}
+        "widget pro 2"
+    }
     assert normalise_product("Model X") == "model x"  # a single letter is not a numeral
 
 
@@ -22,15 +23,21 @@ def test_a_toml_catalogue_maps_aliases_and_unknown_names_keep_their_spelling() -
 def test_unknown_products_spelled_differently_count_as_one_named_by_the_first_spelling() -> None:
     cat, _ = parse_catalogue('[products]\n"Widget Pro 2" = []\n', "cat.toml")
     assert cat.resolve_many(["Gadget Max 3", "GADGET-MAX-III", "widget pro ii", ""]) == [
-        "Gadget Max 3", "Gadget Max 3", "Widget Pro 2", ""]
+        "Gadget Max 3",
+        "Gadget Max 3",
+        "Widget Pro 2",
+        "",
+    ]
 
 
 def test_a_duplicate_alias_is_named_with_its_line_and_the_rest_proceeds() -> None:
     text = "product,alias\nWidget Pro 2,WP2\nWidget Lite,WP-2\nWidget Lite,WL\n"
     cat, [p] = parse_catalogue(text, "catalogue.csv")
     assert p.line == 3
-    assert p.message == ("catalogue.csv line 3: alias 'WP-2' of 'Widget Lite' already names 'Widget Pro 2'; "
-                         "it stays with 'Widget Pro 2': remove one of the two")
+    assert p.message == (
+        "catalogue.csv line 3: alias 'WP-2' of 'Widget Lite' already names 'Widget Pro 2'; "
+        "it stays with 'Widget Pro 2': remove one of the two"
+    )
     assert cat.resolve("WL") == "Widget Lite" and cat.resolve("wp2") == "Widget Pro 2"
 
 

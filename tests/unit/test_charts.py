@@ -9,13 +9,20 @@ from decimal import Decimal
 from mapping.reports import ClassCount, CustomerRevenue, breakdown, overview, pareto, tier_movement
 from scheduler.charts import movement_svg, pareto_svg, revenue_svg, tier_potential_svg
 
-CUSTOMERS = [CustomerRevenue(i, name, Decimal(v)) for i, (name, v) in enumerate(
-    [("$5 Deals & <Co>", 500), ("Acme", 300), ("Bolt", 100), ("Crane", 60), ("Dyna", 40)], start=1)]
+CUSTOMERS = [
+    CustomerRevenue(i, name, Decimal(v))
+    for i, (name, v) in enumerate(
+        [("$5 Deals & <Co>", 500), ("Acme", 300), ("Bolt", 100), ("Crane", 60), ("Dyna", 40)], start=1
+    )
+]
 
 
 def _all_charts() -> list[str]:
-    o = overview([ClassCount("customer", "active", "Superior", "High", 3),
-                  ClassCount("lead", "active", "Average", "Low", 2)], ("Superior", "Average"), ("High", "Low"))
+    o = overview(
+        [ClassCount("customer", "active", "Superior", "High", 3), ClassCount("lead", "active", "Average", "Low", 2)],
+        ("Superior", "Average"),
+        ("High", "Low"),
+    )
     return [
         pareto_svg(pareto(CUSTOMERS)),
         tier_potential_svg(o),

@@ -48,7 +48,7 @@ def test_minimal_config_gets_documented_defaults() -> None:
 
 
 def test_every_problem_is_reported_at_once_with_file_key_and_fix() -> None:
-    text = MINIMAL.replace('auth = "basic"', 'auth = "kerberos"') + '\n[sync]\npage_size = 9000\nfolderz = []\n'
+    text = MINIMAL.replace('auth = "basic"', 'auth = "kerberos"') + "\n[sync]\npage_size = 9000\nfolderz = []\n"
     problems = problems_of(text, "/etc/relsync.toml")
     joined = "\n".join(problems)
     assert len(problems) >= 3
@@ -59,7 +59,7 @@ def test_every_problem_is_reported_at_once_with_file_key_and_fix() -> None:
 
 
 def test_missing_section_is_named() -> None:
-    problems = problems_of(MINIMAL.replace("[mailboxes]\naddresses = [\"Alice@Example.com\"]", ""))
+    problems = problems_of(MINIMAL.replace('[mailboxes]\naddresses = ["Alice@Example.com"]', ""))
     assert any(p.startswith("relsync.toml: mailboxes: ") and "add this key" in p for p in problems)
 
 

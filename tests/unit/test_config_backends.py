@@ -22,13 +22,16 @@ backend = "graph"
 internal_domains = ["example.com"]
 """
 
-HYBRID = GRAPH_ONLY.replace('backend = "graph"', 'backend = "ews"\nbackends = { "Bob@Example.com" = "graph" }') + """
+HYBRID = (
+    GRAPH_ONLY.replace('backend = "graph"', 'backend = "ews"\nbackends = { "Bob@Example.com" = "graph" }')
+    + """
 [exchange]
 endpoint = "https://mail.example.com/EWS/Exchange.asmx"
 auth = "basic"
 username = "svc@example.com"
 password_env = "RELSYNC_TEST_PW"
 """
+)
 
 
 def problems_of(text: str) -> list[str]:
@@ -85,9 +88,10 @@ def test_graph_secret_in_the_file_is_refused() -> None:
 
 
 def test_graph_needs_https_and_at_most_four_requests_per_mailbox() -> None:
-    text = GRAPH_ONLY.replace('client_secret_file = "secret.txt"',
-                              'client_secret_file = "secret.txt"\nbase_url = "http://graph.local/v1.0"\n'
-                              "max_concurrency_per_mailbox = 8")
+    text = GRAPH_ONLY.replace(
+        'client_secret_file = "secret.txt"',
+        'client_secret_file = "secret.txt"\nbase_url = "http://graph.local/v1.0"\nmax_concurrency_per_mailbox = 8',
+    )
     problems = problems_of(text)
     assert any("graph.base_url" in p and "https://" in p for p in problems)
     assert any("graph.max_concurrency_per_mailbox" in p for p in problems)

@@ -31,7 +31,7 @@ def test_without_the_sections_the_defaults_are_the_commented_ones_of_the_example
     b = _load(tmp_path).business
     # The example's commented block, uncommented, gives exactly the defaults.
     text = EXAMPLE.read_text(encoding="utf-8")
-    block = text[text.index("# [keydates]"):text.index("\n[web]")]
+    block = text[text.index("# [keydates]") : text.index("\n[web]")]
     example = tomllib.loads("\n".join(ln.removeprefix("# ") for ln in block.splitlines() if not ln.startswith("# #")))
     kd = example["keydates"]
     assert b.keydates.default.thank_you_min_amount == Decimal(kd["thank_you_min_amount"])
@@ -45,8 +45,11 @@ def test_without_the_sections_the_defaults_are_the_commented_ones_of_the_example
 
 
 def test_a_tier_table_replaces_only_the_keys_it_names(tmp_path: Path) -> None:
-    b = _load(tmp_path, "\n[keydates]\nthank_you_within_days = 5\n[keydates.tiers.Marginal]\n"
-                        "thank_you_min_amount = 50000\n[keydates.tiers.Eliminate]\nwin_back = false\n").business
+    b = _load(
+        tmp_path,
+        "\n[keydates]\nthank_you_within_days = 5\n[keydates.tiers.Marginal]\n"
+        "thank_you_min_amount = 50000\n[keydates.tiers.Eliminate]\nwin_back = false\n",
+    ).business
     assert b.keydates.settings_for("Marginal").thank_you_min_amount == 50000
     assert b.keydates.settings_for("Marginal").thank_you_within_days == 5
     assert b.keydates.settings_for("Eliminate").win_back is False
@@ -78,8 +81,9 @@ def test_a_catalogue_with_nothing_usable_is_a_configuration_error(tmp_path: Path
 
 
 def test_a_duplicate_alias_is_kept_as_a_warning_and_the_catalogue_is_used(tmp_path: Path) -> None:
-    (tmp_path / "products.csv").write_text("product,alias\nWidget Pro 2,WP2\nGadget,WP2\nGadget,Gizmo\n",
-                                           encoding="utf-8")
+    (tmp_path / "products.csv").write_text(
+        "product,alias\nWidget Pro 2,WP2\nGadget,WP2\nGadget,Gizmo\n", encoding="utf-8"
+    )
     b = _load(tmp_path, '\n[next_offer]\ncatalogue = "products.csv"\n').business
     (problem,) = b.catalogue_problems
     assert "'WP2'" in problem.message and "products.csv line 3" in problem.message

@@ -15,7 +15,6 @@ from scheduler.config_classification import rule_lines
 ROOT = Path(__file__).resolve().parents[2]
 
 
-
 def load(tmp_path: Path, extra: str, first: str = "") -> LoadedConfig:
     path = tmp_path / "relsync.toml"
     path.write_text(first + MINIMAL + extra, encoding="utf-8")
@@ -49,7 +48,9 @@ def test_the_example_config_builds_the_defaults(tmp_path: Path) -> None:
 
 
 def test_custom_classes_templates_user_fields_and_rules(tmp_path: Path) -> None:
-    loaded = load(tmp_path, """
+    loaded = load(
+        tmp_path,
+        """
 [classification]
 value_period_days = 730
 engagement_window_days = 60
@@ -79,24 +80,30 @@ value_template = "Wert: {tier}"
 name = "government to carol"
 when = 'industry == "Government"'
 set = { owner = "carol@example.com", potential = "hot" }
-""")
+""",
+    )
     c = loaded.classification
     assert [v.name for v in c.value_classes] == ["Drop", "Low", "Mid", "Top", "Star"]
     assert c.potential_classes[2].methods == ("visit",)
     assert (c.status.active_days, c.status.inactive_days, c.value_period_days, c.engagement_window_days) == (
-        30, 180, 730, 60)
+        30,
+        180,
+        730,
+        60,
+    )
     assert c.categories.value_template == "Wert: {tier}"
     assert dict(c.user_field_map) == {"source": "Lead Source"}
     assert loaded.config.classification.currency == "EUR"
     (rule,) = loaded.rules
-    assert rule.name == "government to carol" and dict(rule.sets) == {"owner": "carol@example.com",
-                                                                     "potential": "Hot"}
+    assert rule.name == "government to carol" and dict(rule.sets) == {"owner": "carol@example.com", "potential": "Hot"}
     text = (tmp_path / "relsync.toml").read_text(encoding="utf-8").splitlines()
     assert rule.line == text.index("[[rules]]") + 1
 
 
 def test_every_bad_rule_is_reported_with_its_line_and_a_fix(tmp_path: Path) -> None:
-    found = problems(tmp_path, """
+    found = problems(
+        tmp_path,
+        """
 [[rules]]
 name = "fine"
 when = 'tier == "Average"'
@@ -116,7 +123,8 @@ set = { tier = "Average" }
 name = "unknown tier"
 when = 'true'
 set = { tier = "Great", type = "friend", status = "dormant", potential = "Huge", colour = "red" }
-""")
+""",
+    )
     base = MINIMAL.count("\n")
     path = tmp_path / "relsync.toml"
     assert found[0].startswith(f"{path}: rules[1] 'does not parse' (line {base + 7}): 'when' does not parse")
@@ -136,12 +144,15 @@ def test_a_rule_missing_a_key_is_a_plain_config_error(tmp_path: Path) -> None:
 
 
 def test_bad_classes_are_reported_by_key(tmp_path: Path) -> None:
-    found = problems(tmp_path, """
+    found = problems(
+        tmp_path,
+        """
 [classification]
 value_classes = [{ name = "A", upper = 0 }, { name = "B", lower = 1, upper = 100 }]
 potential_classes = [{ name = "L" }, { name = "M", min_score = 50 }, { name = "H", min_score = 40 }]
 user_fields = { "Industry" = "industry", "Branche" = "industry" }
-""")
+""",
+    )
     text = "\n".join(found)
     assert "classification.user_fields.Branche" in text
     assert "classification.value_classes: needs 3 to 5 classes, has 2" in text
@@ -155,6 +166,7 @@ def test_rule_lines_skip_headers_inside_multiline_strings() -> None:
 
 def test_rules_as_an_inline_array_get_no_line_rather_than_a_wrong_one(tmp_path: Path) -> None:
     found = problems(tmp_path, "", first="rules = [{ name = 'x', when = 'tier ==', set = { tier = 'Average' } }]\n")
-    assert found[0].endswith("Fix: correct the expression (rule_engine syntax: and, or, not, ==, !=, <, =~, ?? "
-                             "for empty fields)")
+    assert found[0].endswith(
+        "Fix: correct the expression (rule_engine syntax: and, or, not, ==, !=, <, =~, ?? for empty fields)"
+    )
     assert "(line" not in found[0] and "rules[0] 'x':" in found[0]

@@ -33,8 +33,11 @@ def test_without_the_section_the_business_case_cadence_is_planned(tmp_path: Path
 
 
 def test_custom_cadences_and_times_are_taken(tmp_path: Path) -> None:
-    loaded = _load(tmp_path, '\n[followups]\ncadence = { Superior = "every 10 days", Average = "none" }\n'
-                             'reminder_time = "07:30"\nworking_days = ["Sun", "Mon"]\n')
+    loaded = _load(
+        tmp_path,
+        '\n[followups]\ncadence = { Superior = "every 10 days", Average = "none" }\n'
+        'reminder_time = "07:30"\nworking_days = ["Sun", "Mon"]\n',
+    )
     policy = followup_policy(loaded)
     assert policy.cadences == {"Superior": Cadence("every 10 days", days=10), "Average": None}
     assert policy.reminder_time == time(7, 30) and policy.working_days == frozenset({6, 0})
@@ -56,9 +59,16 @@ time_zones = { "bob@example.com" = "Nowhere/Land" }
     problems = info.value.problems
     joined = "\n".join(problems)
     assert all(str(tmp_path / "relsync.toml") in p and "Fix: " in p for p in problems)
-    for key in ("followups.cadence.Superb", "followups.cadence.Average", "followups.high_potentials",
-                "followups.reminder_time", "followups.working_days", "followups.on_interaction",
-                "followups.time_zone", "followups.time_zones.bob@example.com"):
+    for key in (
+        "followups.cadence.Superb",
+        "followups.cadence.Average",
+        "followups.high_potentials",
+        "followups.reminder_time",
+        "followups.working_days",
+        "followups.on_interaction",
+        "followups.time_zone",
+        "followups.time_zones.bob@example.com",
+    ):
         assert f"{key}: " in joined, key
     assert "Superior" in joined  # the fix names the tiers there are
     assert len(problems) == 8

@@ -46,8 +46,9 @@ def test_a_password_from_RELSYNC_STORE_URL_never_reaches_a_log_line(tmp_path: Pa
 
 def test_the_same_url_in_the_file_is_refused_without_echoing_it(tmp_path: Path) -> None:
     path = tmp_path / "relsync.toml"
-    path.write_text('[store]\nurl = "postgresql+psycopg://relsync:pa55-in-file@db/relsync"\n' + MINIMAL,
-                    encoding="utf-8")
+    path.write_text(
+        '[store]\nurl = "postgresql+psycopg://relsync:pa55-in-file@db/relsync"\n' + MINIMAL, encoding="utf-8"
+    )
     with pytest.raises(ConfigError) as info:
         load_config(path, {})
     (problem,) = info.value.problems

@@ -16,23 +16,116 @@ from mapping.contact_import.clean import ContactRow, clean_row
 from mapping.contact_import.plan import StorePerson, plan_import
 from mapping.identity import OrgCandidate
 
-GIVEN = ["Robert", "William", "Elizabeth", "Katherine", "Michael", "Jennifer", "Thomas", "Margaret", "Richard",
-         "Susan", "Joseph", "Patricia", "Charles", "Barbara", "Daniel", "Jessica", "Matthew", "Sarah", "Anthony",
-         "Karen", "Andrew", "Nancy", "Steven", "Lisa", "Christopher", "Rebecca", "Jonathan", "Deborah"]
-NICK = {"Robert": "Bob", "William": "Bill", "Elizabeth": "Liz", "Katherine": "Kate", "Michael": "Mike",
-        "Jennifer": "Jen", "Thomas": "Tom", "Margaret": "Peggy", "Richard": "Dick", "Joseph": "Joe",
-        "Patricia": "Pat", "Charles": "Chuck", "Barbara": "Barb", "Daniel": "Dan", "Matthew": "Matt",
-        "Anthony": "Tony", "Andrew": "Andy", "Steven": "Steve", "Christopher": "Chris", "Rebecca": "Becky",
-        "Jonathan": "Jon", "Deborah": "Debbie", "Susan": "Sue", "Nancy": "Nan", "Jessica": "Jess",
-        "Sarah": "Sally", "Karen": "Kari", "Lisa": "Liz"}
-SIMILAR = {"Robert": "Roberta", "Michael": "Michelle", "Daniel": "Danielle", "Jonathan": "Johnathan",
-           "Steven": "Stephen", "Christopher": "Christina", "Thomas": "Tamsin", "Richard": "Rachel"}
-SURNAMES = ["Abernathy", "Blackwood", "Castellano", "Donnelly", "Everhart", "Fairbanks", "Gallagher", "Hargrove",
-            "Iverson", "Jablonski", "Kowalczyk", "Lindqvist", "Montgomery", "Nakamura", "Oyelaran", "Pemberton",
-            "Quintero", "Rosenthal", "Sorensen", "Thistlewood", "Underhill", "Vasquez", "Whitfield", "Yamamoto"]
-COMPANIES = ["Brightwater Analytics", "Copperfield Logistics", "Dunmore Textiles", "Eastgate Pharma",
-             "Foxglove Robotics", "Granite Peak Insurance", "Harbourline Shipping", "Ironbridge Foundry",
-             "Juniper Health", "Kestrel Aerospace", "Lakeshore Foods", "Meridian Optics"]
+GIVEN = [
+    "Robert",
+    "William",
+    "Elizabeth",
+    "Katherine",
+    "Michael",
+    "Jennifer",
+    "Thomas",
+    "Margaret",
+    "Richard",
+    "Susan",
+    "Joseph",
+    "Patricia",
+    "Charles",
+    "Barbara",
+    "Daniel",
+    "Jessica",
+    "Matthew",
+    "Sarah",
+    "Anthony",
+    "Karen",
+    "Andrew",
+    "Nancy",
+    "Steven",
+    "Lisa",
+    "Christopher",
+    "Rebecca",
+    "Jonathan",
+    "Deborah",
+]
+NICK = {
+    "Robert": "Bob",
+    "William": "Bill",
+    "Elizabeth": "Liz",
+    "Katherine": "Kate",
+    "Michael": "Mike",
+    "Jennifer": "Jen",
+    "Thomas": "Tom",
+    "Margaret": "Peggy",
+    "Richard": "Dick",
+    "Joseph": "Joe",
+    "Patricia": "Pat",
+    "Charles": "Chuck",
+    "Barbara": "Barb",
+    "Daniel": "Dan",
+    "Matthew": "Matt",
+    "Anthony": "Tony",
+    "Andrew": "Andy",
+    "Steven": "Steve",
+    "Christopher": "Chris",
+    "Rebecca": "Becky",
+    "Jonathan": "Jon",
+    "Deborah": "Debbie",
+    "Susan": "Sue",
+    "Nancy": "Nan",
+    "Jessica": "Jess",
+    "Sarah": "Sally",
+    "Karen": "Kari",
+    "Lisa": "Liz",
+}
+SIMILAR = {
+    "Robert": "Roberta",
+    "Michael": "Michelle",
+    "Daniel": "Danielle",
+    "Jonathan": "Johnathan",
+    "Steven": "Stephen",
+    "Christopher": "Christina",
+    "Thomas": "Tamsin",
+    "Richard": "Rachel",
+}
+SURNAMES = [
+    "Abernathy",
+    "Blackwood",
+    "Castellano",
+    "Donnelly",
+    "Everhart",
+    "Fairbanks",
+    "Gallagher",
+    "Hargrove",
+    "Iverson",
+    "Jablonski",
+    "Kowalczyk",
+    "Lindqvist",
+    "Montgomery",
+    "Nakamura",
+    "Oyelaran",
+    "Pemberton",
+    "Quintero",
+    "Rosenthal",
+    "Sorensen",
+    "Thistlewood",
+    "Underhill",
+    "Vasquez",
+    "Whitfield",
+    "Yamamoto",
+]
+COMPANIES = [
+    "Brightwater Analytics",
+    "Copperfield Logistics",
+    "Dunmore Textiles",
+    "Eastgate Pharma",
+    "Foxglove Robotics",
+    "Granite Peak Insurance",
+    "Harbourline Shipping",
+    "Ironbridge Foundry",
+    "Juniper Health",
+    "Kestrel Aerospace",
+    "Lakeshore Foods",
+    "Meridian Optics",
+]
 
 
 @dataclass(frozen=True)
@@ -61,15 +154,26 @@ def _store(rng: random.Random) -> tuple[list[OrgCandidate], list[StorePerson], d
         pid = len(people) + 1
         email = f"{given}.{surname}@{_domain(COMPANIES[org])}".lower()
         phone = f"+4930{rng.randrange(10**6, 10**7)}"
-        people.append(StorePerson(pid, f"{given} {surname}", given, None, surname, organisation_id=org + 1,
-                                  organisation_name=COMPANIES[org], emails=(email,), phones=(phone,)))
+        people.append(
+            StorePerson(
+                pid,
+                f"{given} {surname}",
+                given,
+                None,
+                surname,
+                organisation_id=org + 1,
+                organisation_name=COMPANIES[org],
+                emails=(email,),
+                phones=(phone,),
+            )
+        )
         facts[pid] = {"given": given, "surname": surname, "company": COMPANIES[org], "email": email, "phone": phone}
     return orgs, people, facts
 
 
 def _typo(word: str, rng: random.Random) -> str:
     i = rng.randrange(1, len(word) - 1)
-    return word[:i] + word[i + 1] + word[i] + word[i + 2:]
+    return word[:i] + word[i + 1] + word[i] + word[i + 2 :]
 
 
 def _true_row(f: dict[str, str], kind: int, rng: random.Random) -> dict[str, str]:
@@ -79,15 +183,19 @@ def _true_row(f: dict[str, str], kind: int, rng: random.Random) -> dict[str, str
         {"given_name": NICK.get(g, g), "surname": s, "email": e, "company": c},
         {"full_name": f"{g} {_typo(s, rng)}", "email": e, "company": c + " GmbH"},
         {"full_name": f"{g} {s}", "company": c, "phone": p.replace("+4930", "030 ")},
-        {"full_name": f"{g} {s}", "email": f"{g}{s}{rng.randrange(10, 99)}@gmail.com".lower(), "company": c,
-         "phone": p},
+        {
+            "full_name": f"{g} {s}",
+            "email": f"{g}{s}{rng.randrange(10, 99)}@gmail.com".lower(),
+            "company": c,
+            "phone": p,
+        },
         {"full_name": f"{g.lower()} {s.lower()}", "email": e, "mobile": "0170 5550123"},
     ][kind]
 
 
 def _false_row(f: dict[str, str], kind: int, rng: random.Random) -> dict[str, str]:
     g, s, c = f["given"], f["surname"], f["company"]
-    other = next(x for x in COMPANIES[rng.randrange(len(COMPANIES)):] + COMPANIES if x != c)
+    other = next(x for x in COMPANIES[rng.randrange(len(COMPANIES)) :] + COMPANIES if x != c)
     similar = SIMILAR.get(g, g + "a")
     return [
         # a colleague with a similar name and their own mailbox at the same domain
@@ -95,8 +203,7 @@ def _false_row(f: dict[str, str], kind: int, rng: random.Random) -> dict[str, st
         # a namesake at another company
         {"full_name": f"{g} {s}", "email": f"{g}.{s}@{_domain(other)}".lower(), "company": other},
         # a relative at the same company: same surname, another given name, own mailbox
-        {"full_name": f"{'Zoe' if g != 'Zoe' else 'Max'} {s}", "email": f"zoe.{s}@{_domain(c)}".lower(),
-         "company": c},
+        {"full_name": f"{'Zoe' if g != 'Zoe' else 'Max'} {s}", "email": f"zoe.{s}@{_domain(c)}".lower(), "company": c},
         # someone else at the company reached on the same switchboard number
         {"full_name": f"Quentin {_typo(s, rng)}x", "company": c, "phone": f["phone"]},
     ][kind]
@@ -106,8 +213,10 @@ def _labelled(rng: random.Random, facts: dict[int, dict[str, str]]) -> list[Labe
     ids = sorted(facts)
     rng.shuffle(ids)
     out = [Labelled(_true_row(facts[pid], n % 6, rng), pid, True, f"true-{n % 6}") for n, pid in enumerate(ids[:180])]
-    out += [Labelled(_false_row(facts[pid], n % 4, rng), pid, False, f"false-{n % 4}")
-            for n, pid in enumerate(ids[180:] + ids[:140])]
+    out += [
+        Labelled(_false_row(facts[pid], n % 4, rng), pid, False, f"false-{n % 4}")
+        for n, pid in enumerate(ids[180:] + ids[:140])
+    ]
     return out
 
 

@@ -18,8 +18,14 @@ def row(line: int, **cells: str) -> ContactRow:
 
 
 def test_names_are_split_and_cased_and_every_fix_is_reported() -> None:
-    r = row(2, full_name="SMITH, JOHN", email=" John.Smith@Example.COM ", phone="(030) 1234567",
-            company="EXAMPLE.COM, INC.", address="1 Main St, Springfield, IL 62701, USA")
+    r = row(
+        2,
+        full_name="SMITH, JOHN",
+        email=" John.Smith@Example.COM ",
+        phone="(030) 1234567",
+        company="EXAMPLE.COM, INC.",
+        address="1 Main St, Springfield, IL 62701, USA",
+    )
     assert (r.given, r.surname, r.display_name) == ("John", "Smith", "John Smith")
     assert r.emails == ("john.smith@example.com",)
     assert [p.e164 for p in r.phones] == ["+49301234567"]
@@ -71,20 +77,43 @@ def _plan(
 
 def test_org_hard_cases_merge_into_the_store_organisation() -> None:
     orgs = [OrgCandidate("1", "Example"), OrgCandidate("2", "A and B"), OrgCandidate("3", "EON")]
-    rows = [row(2, full_name="Ann Lee", company="Example.com, Inc."), row(3, full_name="Bob Ray", company="A&B"),
-            row(4, full_name="Cy Doe", company="E.ON")]
+    rows = [
+        row(2, full_name="Ann Lee", company="Example.com, Inc."),
+        row(3, full_name="Bob Ray", company="A&B"),
+        row(4, full_name="Cy Doe", company="E.ON"),
+    ]
     plan = plan_import(rows, orgs, [])
     assert {k: v[0] for k, v in plan.org_merges.items()} == {"example": 1, "a and b": 2, "eon": 3}
     assert plan.new_orgs == () and [p.org for p in plan.people] == [1, 2, 3]
 
 
 def test_two_colleagues_with_similar_names_at_one_domain_never_merge() -> None:
-    store = [StorePerson(1, "Jon Miller", "Jon", None, "Miller", organisation_id=1, organisation_name="Acme",
-                         emails=("jon.miller@acme.example",), postal=Postal("1 Main St", "Springfield", None, "62701"))]
-    rows = [row(2, full_name="John Miller", email="john.miller@acme.example", company="Acme",
-                street="99 Other Rd", city="Shelbyville", postcode="62565"),
-            row(3, full_name="Janet Miller", email="janet.miller@acme.example", company="Acme"),
-            row(4, full_name="Jane Miller", email="jane.miller@acme.example", company="Acme")]
+    store = [
+        StorePerson(
+            1,
+            "Jon Miller",
+            "Jon",
+            None,
+            "Miller",
+            organisation_id=1,
+            organisation_name="Acme",
+            emails=("jon.miller@acme.example",),
+            postal=Postal("1 Main St", "Springfield", None, "62701"),
+        )
+    ]
+    rows = [
+        row(
+            2,
+            full_name="John Miller",
+            email="john.miller@acme.example",
+            company="Acme",
+            street="99 Other Rd",
+            city="Shelbyville",
+            postcode="62565",
+        ),
+        row(3, full_name="Janet Miller", email="janet.miller@acme.example", company="Acme"),
+        row(4, full_name="Jane Miller", email="jane.miller@acme.example", company="Acme"),
+    ]
     people = _plan(rows, [OrgCandidate("1", "Acme", domains=("acme.example",))], store)
     assert all(p.creates for p in people) and len(people) == 3
     assert separate_mailboxes(["jon.miller@acme.example"], ["john.miller@acme.example"])
@@ -92,26 +121,51 @@ def test_two_colleagues_with_similar_names_at_one_domain_never_merge() -> None:
 
 
 def test_precedence_keep_take_fill() -> None:
-    store = [StorePerson(1, "Ann Lee", "Ann", None, "Lee", job_title="Buyer", emails=("ann@a.example",),
-                         user_fields={"Source": "Fair"})]
-    r = row(2, full_name="Ann Lee", email="ann@a.example", job_title="Head of Buying", department="Purchasing",
-            source="Web", industry="Retail")
+    store = [
+        StorePerson(
+            1,
+            "Ann Lee",
+            "Ann",
+            None,
+            "Lee",
+            job_title="Buyer",
+            emails=("ann@a.example",),
+            user_fields={"Source": "Fair"},
+        )
+    ]
+    r = row(
+        2,
+        full_name="Ann Lee",
+        email="ann@a.example",
+        job_title="Head of Buying",
+        department="Purchasing",
+        source="Web",
+        industry="Retail",
+    )
     fill = _plan([r], [], store)[0]
     assert fill.target == 1
     assert {(c.field, c.before, c.after) for c in fill.changes} == {
-        ("department", None, "Purchasing"), ("user_field:Industry", None, "Retail")}
+        ("department", None, "Purchasing"),
+        ("user_field:Industry", None, "Retail"),
+    }
     take = _plan([r], [], store, precedence={"job_title": "take", "attributes": "take"})[0]
     assert ("job_title", "Buyer", "Head of Buying") in {(c.field, c.before, c.after) for c in take.changes}
     assert take.user_fields["Source"] == "Web"
-    keep = _plan([r], [], store, precedence=dict.fromkeys(("name", "job_title", "department", "organisation",
-                                                              "address", "attributes"), "keep"))[0]
+    keep = _plan(
+        [r],
+        [],
+        store,
+        precedence=dict.fromkeys(("name", "job_title", "department", "organisation", "address", "attributes"), "keep"),
+    )[0]
     assert keep.changes == () and not keep.changed
 
 
 def test_rows_of_one_person_merge_within_the_file_and_new_orgs_are_shared() -> None:
-    rows = [row(2, full_name="Ann Lee", email="ann@a.example", company="A&B Ltd"),
-            row(3, full_name="LEE, ANN", email="ann@a.example", mobile="0170 1234567", company="A and B"),
-            row(4, full_name="Bob Ray", email="bob@a.example", company="A & B")]
+    rows = [
+        row(2, full_name="Ann Lee", email="ann@a.example", company="A&B Ltd"),
+        row(3, full_name="LEE, ANN", email="ann@a.example", mobile="0170 1234567", company="A and B"),
+        row(4, full_name="Bob Ray", email="bob@a.example", company="A & B"),
+    ]
     plan = plan_import(rows, [], [])
     assert [p.lines for p in plan.people] == [(2, 3), (4,)]
     assert plan.people[0].new_phones[0].e164 == "+491701234567"

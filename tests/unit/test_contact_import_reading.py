@@ -21,8 +21,9 @@ def _csv(tmp_path: Path, text: str, encoding: str = "utf-8", name: str = "c.csv"
 
 
 def test_semicolon_csv_in_windows_1252_is_read_and_the_guessed_encoding_named(tmp_path: Path) -> None:
-    text = "Name;E-mail;Company\n" + "".join(f"Jürgen Müller{n};j{n}@müller.example;Müller & Söhne GmbH\n"
-                                              for n in range(30))
+    text = "Name;E-mail;Company\n" + "".join(
+        f"Jürgen Müller{n};j{n}@müller.example;Müller & Söhne GmbH\n" for n in range(30)
+    )
     table = read_table(_csv(tmp_path, text, "cp1252"))
     assert table.headers == ["Name", "E-mail", "Company"]
     assert table.rows[0] == (2, ["Jürgen Müller0", "j0@müller.example", "Müller & Söhne GmbH"])
@@ -60,8 +61,11 @@ def test_a_megabyte_cell_formulas_and_ragged_rows_are_reported_and_the_rest_read
     assert (2, "column 'Company'") in reasons  # the megabyte
     assert any(p.line == 3 and "formula (=1+2)" in p.reason for p in table.problems)
     assert any(p.line == 4 and "extra cells are ignored" in p.reason for p in table.problems)
-    assert [r[1] for r in table.rows] == [["Ann Lee", "ann@a.example", ""], ["Bob Ray", "", "Acme"],
-                                          ["Cy Doe", "cy@c.example", "Co"]]
+    assert [r[1] for r in table.rows] == [
+        ["Ann Lee", "ann@a.example", ""],
+        ["Bob Ray", "", "Acme"],
+        ["Cy Doe", "cy@c.example", "Co"],
+    ]
     assert len(big) > MAX_CELL
 
 
@@ -85,7 +89,8 @@ def test_a_row_with_no_name_and_no_email_is_refused_with_its_line(tmp_path: Path
     table = read_table(_csv(tmp_path, HEADER + "Ann Lee,ann@a.example,A\n,,Lonely Corp\n,bob@b.example,\n"))
     prepared = prepare(table, "generic", {}, "US")
     assert [(r.line, r.reason) for r in prepared.refused] == [
-        (3, "no name and no e-mail address (company 'Lonely Corp' only)")]
+        (3, "no name and no e-mail address (company 'Lonely Corp' only)")
+    ]
     assert [r.display_name for r in prepared.rows] == ["Ann Lee", "bob@b.example"]
 
 
@@ -99,7 +104,7 @@ def test_xlsx_with_several_sheets_reads_the_one_named_and_flags_formulas(tmp_pat
     people = book.create_sheet("People")
     people.append(["First Name", "Last Name", "Email", "Phone"])
     people.append(["Ann", "Lee", "ann@a.example", 4930123456])
-    people.append(["Bob", "Ray", "=CONCAT(\"b\",\"@x.example\")", None])
+    people.append(["Bob", "Ray", '=CONCAT("b","@x.example")', None])
     path = tmp_path / "export.xlsx"
     book.save(path)
     table = read_table(path, sheet="People")

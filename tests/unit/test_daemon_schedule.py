@@ -50,8 +50,6 @@ def test_the_back_off_never_exceeds_its_cap() -> None:
     assert max(delays) <= timedelta(seconds=100) and min(delays) >= timedelta(seconds=15)
 
 
-
-
 def test_daemon_section_defaults_name_the_worker_host_and_pid() -> None:
     daemon = parse_config(MINIMAL, Path("relsync.toml")).daemon
     assert daemon.worker_id.rsplit(":", 1)[1].isdigit()

@@ -48,8 +48,10 @@ def test_a_missing_directory_is_one_sentence_naming_the_argument_and_the_fix(tmp
     target = tmp_path / "missing" / "out.csv"
     with pytest.raises(FileWriteError) as caught:
         write_text_atomically(target, "x", label="--output")
-    assert str(caught.value) == (f"--output {target}: the directory {target.parent} does not exist. "
-                                 "Fix: create it, or choose a file in an existing directory")
+    assert str(caught.value) == (
+        f"--output {target}: the directory {target.parent} does not exist. "
+        "Fix: create it, or choose a file in an existing directory"
+    )
 
 
 def test_creating_an_existing_store_file_keeps_it(tmp_path: Path) -> None:

@@ -18,8 +18,10 @@ def orphan(n: int, subject: str, due: date | None = DAY) -> FoundTask:
 
 def test_a_planned_task_adopts_the_orphan_with_its_subject_and_due_day_first() -> None:
     planned = [PlannedTask(1, "Follow up: Acme (monthly: e-mail)", DAY)]
-    orphans = [orphan(1, "Follow up: Acme (monthly: e-mail)", DAY - timedelta(days=3)),
-               orphan(2, "Follow up: Acme (monthly: e-mail)", DAY)]
+    orphans = [
+        orphan(1, "Follow up: Acme (monthly: e-mail)", DAY - timedelta(days=3)),
+        orphan(2, "Follow up: Acme (monthly: e-mail)", DAY),
+    ]
     assert match_orphans(planned, orphans) == {1: orphans[1]}
 
 
@@ -40,8 +42,9 @@ def test_a_task_staff_copied_is_adopted_once_and_the_copy_stays_theirs() -> None
     assert match_orphans(planned, orphans) == {1: orphans[0]}
 
 
-SUBJECTS = st.sampled_from(["Follow up: A (weekly: e-mail)", "Follow up: B (monthly: e-mail)",
-                            "Hand over: C (recommend a competitor)"])
+SUBJECTS = st.sampled_from(
+    ["Follow up: A (weekly: e-mail)", "Follow up: B (monthly: e-mail)", "Hand over: C (recommend a competitor)"]
+)
 DAYS = st.integers(0, 3).map(lambda n: DAY + timedelta(days=n))
 
 

@@ -12,22 +12,29 @@ from connector.graph.ews_ids import is_ews_state, match_tasks, translations
 from mapping.store.id_rewrite import LegacyTask
 
 
-@pytest.mark.parametrize(("state", "ews"), [
-    ("H4sIAAAAAAAEAO29B2AcSZYlJi9tynt/SvVK1+B0oQiAYBMk2JBAEOzBiM3mkuwdaUcjKasqgcplVmVdZhZA", True),
-    ("https://graph.microsoft.com/v1.0/users/a@x/contacts/delta?$deltatoken=abc", False),
-    ("https://127.0.0.1:4443/v1.0/users/a@x/calendarView/delta?$skiptoken=x#relsync-window=2026-01-01T00:00:00Z",
-     False),
-])
+@pytest.mark.parametrize(
+    ("state", "ews"),
+    [
+        ("H4sIAAAAAAAEAO29B2AcSZYlJi9tynt/SvVK1+B0oQiAYBMk2JBAEOzBiM3mkuwdaUcjKasqgcplVmVdZhZA", True),
+        ("https://graph.microsoft.com/v1.0/users/a@x/contacts/delta?$deltatoken=abc", False),
+        (
+            "https://127.0.0.1:4443/v1.0/users/a@x/calendarView/delta?$skiptoken=x#relsync-window=2026-01-01T00:00:00Z",
+            False,
+        ),
+    ],
+)
 def test_only_a_state_that_is_not_a_link_is_an_ews_state(state: str, ews: bool) -> None:
     assert is_ews_state(state) is ews
 
 
 def test_translated_ids_are_read_and_entries_graph_could_not_translate_are_left_out() -> None:
-    answer = {"value": [
-        {"sourceId": "AAMk+1/", "targetId": "AAMk_1-"},
-        {"sourceId": "AAMk+2/"},  # no targetId: not translated
-        {"sourceId": "AAMk+3/", "targetId": ""},
-    ]}
+    answer = {
+        "value": [
+            {"sourceId": "AAMk+1/", "targetId": "AAMk_1-"},
+            {"sourceId": "AAMk+2/"},  # no targetId: not translated
+            {"sourceId": "AAMk+3/", "targetId": ""},
+        ]
+    }
     assert translations(answer, ["AAMk+1/", "AAMk+2/", "AAMk+3/", "AAMk+4/"]) == ({"AAMk+1/": "AAMk_1-"}, 0)
 
 

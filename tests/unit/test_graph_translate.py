@@ -77,8 +77,13 @@ def graph_contact(**overrides: Any) -> dict[str, Any]:
         "businessPhones": ["030 1234567"],
         "homePhones": ["   "],
         "mobilePhone": "+49 151 23456789",
-        "businessAddress": {"street": "Hauptstr. 1", "city": "Berlin", "state": None, "countryOrRegion": "Germany",
-                            "postalCode": "10115"},
+        "businessAddress": {
+            "street": "Hauptstr. 1",
+            "city": "Berlin",
+            "state": None,
+            "countryOrRegion": "Germany",
+            "postalCode": "10115",
+        },
         "homeAddress": {},
         "otherAddress": {},
         "singleValueExtendedProperties": [{"id": "Integer 0x36", "value": "0"}],
@@ -91,7 +96,12 @@ def test_contact_becomes_a_record_with_normalised_emails_phones_and_addresses() 
     record = contact_record(graph_contact(), default_region="DE")
     assert (record.item_id, record.change_key) == ("AAMkC1", "CK1")
     assert (record.display_name, record.given_name, record.middle_name, record.surname, record.nickname) == (
-        "Jane Doe", "Jane", "Q.", "Doe", "JD")
+        "Jane Doe",
+        "Jane",
+        "Q.",
+        "Doe",
+        "JD",
+    )
     assert (record.company_name, record.job_title, record.department) == ("ACME, Inc.", "Buyer", "Purchasing")
     assert record.website == "https://www.acme.example"
     # The same address twice is kept once; what the user typed wrong stays, flagged invalid.
@@ -105,7 +115,13 @@ def test_contact_becomes_a_record_with_normalised_emails_phones_and_addresses() 
     ]
     [address] = record.postal_addresses
     assert (address.kind, address.label, address.street, address.city, address.postal_code, address.country) == (
-        "work", "Business", "Hauptstr. 1", "Berlin", "10115", "Germany")
+        "work",
+        "Business",
+        "Hauptstr. 1",
+        "Berlin",
+        "10115",
+        "Germany",
+    )
     assert record.categories == ("Customer", "Value: Superior")
     assert record.sensitivity == "normal"
 
@@ -127,22 +143,31 @@ def test_contact_sensitivity_comes_from_pr_sensitivity(properties: Any, expected
 
 
 def test_contact_user_fields_are_read_from_their_public_strings_properties() -> None:
-    item = graph_contact(singleValueExtendedProperties=[
-        {"id": "String {00020329-0000-0000-c000-000000000046} Name Source", "value": " Referral "},
-        {"id": "Integer 0x36", "value": "0"},
-    ])
+    item = graph_contact(
+        singleValueExtendedProperties=[
+            {"id": "String {00020329-0000-0000-c000-000000000046} Name Source", "value": " Referral "},
+            {"id": "Integer 0x36", "value": "0"},
+        ]
+    )
     record = contact_record(item, user_fields=("Source", "Referred By"))
     assert record.user_fields == {"Source": "Referral"}
     assert user_field_property("Source") == "String {00020329-0000-0000-C000-000000000046} Name Source"
 
 
 def test_contact_display_name_falls_back_like_ews() -> None:
-    bare: dict[str, Any] = {"id": "C", "displayName": "", "givenName": None, "surname": None, "companyName": None,
-            "emailAddresses": []}
+    bare: dict[str, Any] = {
+        "id": "C",
+        "displayName": "",
+        "givenName": None,
+        "surname": None,
+        "companyName": None,
+        "emailAddresses": [],
+    }
     assert contact_record({**bare, "givenName": "Jane", "surname": "Doe"}).display_name == "Jane Doe"
     assert contact_record({**bare, "companyName": "ACME"}).display_name == "ACME"
     assert contact_record({**bare, "emailAddresses": [{"address": "jane@acme.example"}]}).display_name == (
-        "jane@acme.example")
+        "jane@acme.example"
+    )
     assert contact_record({**bare, "mobilePhone": "+49 151 23456789"}).display_name == "+4915123456789"
     with pytest.raises(BadItem, match="no address"):
         contact_record(bare)
@@ -160,27 +185,54 @@ def test_contact_with_absurd_or_malformed_fields_is_a_bad_item() -> None:
 
 
 names = st.text(st.characters(codec="utf-8", categories=("L", "Zs", "Pd")), max_size=30)
-emails = st.lists(st.sampled_from(["Jane@ACME.example", "jane@acme.example", "bob@northwind.example",
-                                   "not an address", "dana@fabrikam.example", ""]), max_size=3)
+emails = st.lists(
+    st.sampled_from(
+        [
+            "Jane@ACME.example",
+            "jane@acme.example",
+            "bob@northwind.example",
+            "not an address",
+            "dana@fabrikam.example",
+            "",
+        ]
+    ),
+    max_size=3,
+)
 phones = st.sampled_from(["030 1234567", "+49 151 23456789", "+1 212 555 0100", "0", "  ", "12"])
 
 
 @settings(max_examples=150, deadline=None)
 @given(
-    given_name=st.none() | names, surname=st.none() | names, company=st.none() | names, email_list=emails,
-    business=st.lists(phones, max_size=2), home=st.lists(phones, max_size=2), mobile=st.none() | phones,
+    given_name=st.none() | names,
+    surname=st.none() | names,
+    company=st.none() | names,
+    email_list=emails,
+    business=st.lists(phones, max_size=2),
+    home=st.lists(phones, max_size=2),
+    mobile=st.none() | phones,
     sensitivity=st.sampled_from(["Normal", "Personal", "Private", "Confidential"]),
     street=st.none() | names,
 )
 def test_a_contact_gives_the_same_record_over_ews_and_graph(
-    given_name: str | None, surname: str | None, company: str | None, email_list: list[str], business: list[str],
-    home: list[str], mobile: str | None, sensitivity: str, street: str | None,
+    given_name: str | None,
+    surname: str | None,
+    company: str | None,
+    email_list: list[str],
+    business: list[str],
+    home: list[str],
+    mobile: str | None,
+    sensitivity: str,
+    street: str | None,
 ) -> None:
     email_list = [e for e in email_list if e]
     labelled = [("BusinessPhone", "BusinessPhone2")[n] for n in range(len(business))]
     labelled_home = [("HomePhone", "HomePhone2")[n] for n in range(len(home))]
     ews = Contact(
-        id="C1", changekey="CK", given_name=given_name, surname=surname, company_name=company,
+        id="C1",
+        changekey="CK",
+        given_name=given_name,
+        surname=surname,
+        company_name=company,
         email_addresses=[EmailAddress(email=e, label=f"EmailAddress{n + 1}") for n, e in enumerate(email_list)],
         phone_numbers=[PhoneNumber(label=lab, phone_number=p) for lab, p in zip(labelled, business, strict=True)]
         + [PhoneNumber(label=lab, phone_number=p) for lab, p in zip(labelled_home, home, strict=True)]
@@ -189,9 +241,15 @@ def test_a_contact_gives_the_same_record_over_ews_and_graph(
         sensitivity=sensitivity,
     )
     graph = {
-        "id": "C1", "changeKey": "CK", "givenName": given_name, "surname": surname, "companyName": company,
+        "id": "C1",
+        "changeKey": "CK",
+        "givenName": given_name,
+        "surname": surname,
+        "companyName": company,
         "emailAddresses": [{"name": "x", "address": e} for e in email_list],
-        "businessPhones": business, "homePhones": home, "mobilePhone": mobile,
+        "businessPhones": business,
+        "homePhones": home,
+        "mobilePhone": mobile,
         "businessAddress": {"street": street} if street else {},
         "singleValueExtendedProperties": [
             {"id": "Integer 0x36", "value": str(["Normal", "Personal", "Private", "Confidential"].index(sensitivity))}
@@ -251,25 +309,31 @@ def test_message_becomes_a_record_with_size_and_class_from_extended_properties()
 
 def test_message_sender_falls_back_to_sender_then_to_the_owner_in_sent_items() -> None:
     assert message_record(graph_message(**{"from": None}), "inbox").sender == Participant(
-        "assistant@acme.example", "Assistant", "from")
+        "assistant@acme.example", "Assistant", "from"
+    )
     item = graph_message(**{"from": None, "sender": None})
     assert message_record(item, "inbox").sender is None
     assert message_record(item, "sentitems", owner="Alice@Contoso.example").sender == Participant(
-        "alice@contoso.example", None, "from")
+        "alice@contoso.example", None, "from"
+    )
 
 
 @pytest.mark.parametrize(
     ("overrides", "reason"),
     [
         ({"@odata.type": "#microsoft.graph.eventMessage"}, "not an e-mail: eventMessage"),
-        ({"singleValueExtendedProperties": [{"id": "String 0x001A", "value": "REPORT.IPM.Note.NDR"}]},
-         "unsupported item class: REPORT.IPM.Note.NDR"),
+        (
+            {"singleValueExtendedProperties": [{"id": "String 0x001A", "value": "REPORT.IPM.Note.NDR"}]},
+            "unsupported item class: REPORT.IPM.Note.NDR",
+        ),
         ({"sentDateTime": None, "receivedDateTime": None}, "no date: neither sent nor received time"),
         ({"sentDateTime": "1601-01-01T00:00:00Z"}, "sent time out of range: 1601-01-01T00:00:00+00:00"),
         ({"sentDateTime": "2026-05-04T10:00:00"}, "sent time has no time zone"),
         ({"sentDateTime": "yesterday"}, "sent time is not a date-time: 'yesterday'"),
-        ({"from": who("EX:/o=ExchangeLabs"), "sender": None, "toRecipients": [], "ccRecipients": []},
-         "no address: no participant with a valid e-mail address"),
+        (
+            {"from": who("EX:/o=ExchangeLabs"), "sender": None, "toRecipients": [], "ccRecipients": []},
+            "no address: no participant with a valid e-mail address",
+        ),
         ({"subject": "x" * 5000}, "subject too long: 5000 chars"),
     ],
 )
@@ -290,43 +354,66 @@ def test_seven_fractional_digits_and_offsets_are_read() -> None:
     assert message_record(item, "inbox").sent_at == datetime(2026, 5, 4, 10, 0, 0, 123456, tzinfo=UTC)
 
 
-addresses = st.sampled_from(["Jane.Doe@ACME.example", "dana@northwind.example", "EX:/o=Legacy", "lee@fabrikam.example",
-                             "not-an-address"])
+addresses = st.sampled_from(
+    ["Jane.Doe@ACME.example", "dana@northwind.example", "EX:/o=Legacy", "lee@fabrikam.example", "not-an-address"]
+)
 
 
 @settings(max_examples=150, deadline=None)
 @given(
-    author=st.none() | addresses, sender=st.none() | addresses, to=st.lists(addresses, max_size=3),
-    cc=st.lists(addresses, max_size=2), folder=st.sampled_from(["inbox", "sentitems"]),
+    author=st.none() | addresses,
+    sender=st.none() | addresses,
+    to=st.lists(addresses, max_size=3),
+    cc=st.lists(addresses, max_size=2),
+    folder=st.sampled_from(["inbox", "sentitems"]),
     sent=st.none() | st.datetimes(datetime(1890, 1, 1), datetime(2210, 1, 1), timezones=st.just(UTC)),
     subject=st.none() | st.text(max_size=20),
     item_class=st.sampled_from(["IPM.Note", "IPM.Note.SMIME", "REPORT.IPM.Note.NDR", "IPM.Note.Receipt"]),
 )
 def test_a_message_gives_the_same_record_over_ews_and_graph(
-    author: str | None, sender: str | None, to: list[str], cc: list[str], folder: str, sent: datetime | None,
-    subject: str | None, item_class: str,
+    author: str | None,
+    sender: str | None,
+    to: list[str],
+    cc: list[str],
+    folder: str,
+    sent: datetime | None,
+    subject: str | None,
+    item_class: str,
 ) -> None:
     sent = sent.replace(microsecond=0) if sent else None
     received = utc(2026, 5, 4, 10, 1)
     ews = Message(
-        id="M1", changekey="MCK", subject=subject, message_id="<m@x>", conversation_id=ConversationId(id="CONV"),
+        id="M1",
+        changekey="MCK",
+        subject=subject,
+        message_id="<m@x>",
+        conversation_id=ConversationId(id="CONV"),
         datetime_sent=EWSDateTime.from_datetime(sent) if sent else None,
         datetime_received=EWSDateTime.from_datetime(received),
         author=Mailbox(email_address=author) if author else None,
         sender=Mailbox(email_address=sender) if sender else None,
-        to_recipients=[Mailbox(email_address=a) for a in to], cc_recipients=[Mailbox(email_address=a) for a in cc],
-        item_class=item_class, size=100, sensitivity="Private",
+        to_recipients=[Mailbox(email_address=a) for a in to],
+        cc_recipients=[Mailbox(email_address=a) for a in cc],
+        item_class=item_class,
+        size=100,
+        sensitivity="Private",
     )
     graph = graph_message(
-        id="M1", subject=subject, internetMessageId="<m@x>", conversationId="CONV",
+        id="M1",
+        subject=subject,
+        internetMessageId="<m@x>",
+        conversationId="CONV",
         sentDateTime=sent.strftime("%Y-%m-%dT%H:%M:%SZ") if sent else None,
         receivedDateTime="2026-05-04T10:01:00Z",
         **{"from": {"emailAddress": {"address": author}} if author else None},
         sender={"emailAddress": {"address": sender}} if sender else None,
         toRecipients=[{"emailAddress": {"address": a}} for a in to],
         ccRecipients=[{"emailAddress": {"address": a}} for a in cc],
-        singleValueExtendedProperties=[{"id": "Integer 0x36", "value": "2"}, {"id": "Integer 0xe08", "value": "100"},
-                                       {"id": "String 0x1a", "value": item_class}],
+        singleValueExtendedProperties=[
+            {"id": "Integer 0x36", "value": "2"},
+            {"id": "Integer 0xe08", "value": "100"},
+            {"id": "String 0x1a", "value": item_class},
+        ],
     )
     try:
         expected = ews_translate.message_record(ews, folder, owner="alice@contoso.example")
@@ -360,12 +447,21 @@ def graph_event(**overrides: Any) -> dict[str, Any]:
         "location": {"displayName": "ACME HQ"},
         "organizer": who("dana@northwind-traders.example", "Dana"),
         "attendees": [
-            {"type": "required", "status": {"response": "accepted", "time": "0001-01-01T00:00:00Z"},
-             **who("jane@acme.example", "Jane")},
-            {"type": "optional", "status": {"response": "tentativelyAccepted", "time": "0001-01-01T00:00:00Z"},
-             "emailAddress": {"address": "bob@acme.example"}},
-            {"type": "resource", "status": {"response": "accepted", "time": "0001-01-01T00:00:00Z"},
-             **who("room-1@northwind-traders.example")},
+            {
+                "type": "required",
+                "status": {"response": "accepted", "time": "0001-01-01T00:00:00Z"},
+                **who("jane@acme.example", "Jane"),
+            },
+            {
+                "type": "optional",
+                "status": {"response": "tentativelyAccepted", "time": "0001-01-01T00:00:00Z"},
+                "emailAddress": {"address": "bob@acme.example"},
+            },
+            {
+                "type": "resource",
+                "status": {"response": "accepted", "time": "0001-01-01T00:00:00Z"},
+                **who("room-1@northwind-traders.example"),
+            },
         ],
         "categories": [],
     }
@@ -378,7 +474,10 @@ def test_meeting_becomes_a_record_in_utc_with_its_iana_zone() -> None:
     assert (record.start, record.end) == (utc(2026, 3, 23, 8), utc(2026, 3, 23, 9))
     assert record.time_zone == "Europe/Berlin"
     assert (record.uid, record.occurrence_start, record.calendar_item_type) == (
-        "040000008200E00074C5B7101A82E008", None, "single")
+        "040000008200E00074C5B7101A82E008",
+        None,
+        "single",
+    )
     assert not record.is_all_day and record.start_date is None
     assert record.participants == (
         Participant("dana@northwind-traders.example", "Dana", "organizer", "organizer"),
@@ -386,14 +485,22 @@ def test_meeting_becomes_a_record_in_utc_with_its_iana_zone() -> None:
         Participant("bob@acme.example", None, "optional", "tentative"),
     )  # the meeting room (a resource) is not a participant
     assert (record.subject, record.location, record.sensitivity, record.is_cancelled) == (
-        "Quarterly review", "ACME HQ", "normal", False)
+        "Quarterly review",
+        "ACME HQ",
+        "normal",
+        False,
+    )
 
 
 def test_an_occurrence_is_keyed_by_its_series_uid_and_original_start() -> None:
-    item = graph_event(type="occurrence", seriesMasterId="AAMkMaster", iCalUId="SERIES-20260323T080000Z",
-                       originalStart="2026-03-23T08:00:00Z",
-                       start={"dateTime": "2026-03-24T08:00:00.0000000", "timeZone": "UTC"},
-                       end={"dateTime": "2026-03-24T09:00:00.0000000", "timeZone": "UTC"})
+    item = graph_event(
+        type="occurrence",
+        seriesMasterId="AAMkMaster",
+        iCalUId="SERIES-20260323T080000Z",
+        originalStart="2026-03-23T08:00:00Z",
+        start={"dateTime": "2026-03-24T08:00:00.0000000", "timeZone": "UTC"},
+        end={"dateTime": "2026-03-24T09:00:00.0000000", "timeZone": "UTC"},
+    )
     assert series_master_id(item) == "AAMkMaster"
     series = meeting_series(item, "SERIES")
     assert series.occurrences == (series.item,) and series.window is None
@@ -407,8 +514,11 @@ def test_an_occurrence_is_keyed_by_its_series_uid_and_original_start() -> None:
 
 
 def test_all_day_event_is_dates_with_local_midnight_instants() -> None:
-    item = graph_event(isAllDay=True, start={"dateTime": "2026-05-04T00:00:00.0000000", "timeZone": "UTC"},
-                       end={"dateTime": "2026-05-06T00:00:00.0000000", "timeZone": "UTC"})
+    item = graph_event(
+        isAllDay=True,
+        start={"dateTime": "2026-05-04T00:00:00.0000000", "timeZone": "UTC"},
+        end={"dateTime": "2026-05-06T00:00:00.0000000", "timeZone": "UTC"},
+    )
     record = meeting_record(item)
     assert record.is_all_day
     assert (record.start_date, record.end_date) == (date(2026, 5, 4), date(2026, 5, 6))
@@ -420,10 +530,14 @@ def test_all_day_event_is_dates_with_local_midnight_instants() -> None:
     [
         ({"end": {"dateTime": "2026-03-23T07:00:00.0000000", "timeZone": "UTC"}}, "ends before it starts"),
         ({"start": None}, "no start"),
-        ({"start": {"dateTime": "4501-01-01T00:00:00.0000000", "timeZone": "UTC"}},
-         "start out of range: 4501-01-01T00:00:00+00:00"),
-        ({"organizer": {"emailAddress": {"name": "", "address": ""}}, "attendees": []},
-         "no address: no organiser or attendee with a valid e-mail address"),
+        (
+            {"start": {"dateTime": "4501-01-01T00:00:00.0000000", "timeZone": "UTC"}},
+            "start out of range: 4501-01-01T00:00:00+00:00",
+        ),
+        (
+            {"organizer": {"emailAddress": {"name": "", "address": ""}}, "attendees": []},
+            "no address: no organiser or attendee with a valid e-mail address",
+        ),
         ({"location": {"displayName": "x" * 4097}}, "location too long: 4097 chars"),
     ],
 )
@@ -451,23 +565,43 @@ def test_extended_property_ids_are_compared_in_any_spelling() -> None:
     assert property_value(props, "String 0x001A") is None
 
 
-RESPONSES = [("Unknown", "none"), ("Organizer", "organizer"), ("Tentative", "tentativelyAccepted"),
-             ("Accept", "accepted"), ("Decline", "declined"), ("NoResponseReceived", "notResponded")]
+RESPONSES = [
+    ("Unknown", "none"),
+    ("Organizer", "organizer"),
+    ("Tentative", "tentativelyAccepted"),
+    ("Accept", "accepted"),
+    ("Decline", "declined"),
+    ("NoResponseReceived", "notResponded"),
+]
 
 
 @settings(max_examples=150, deadline=None)
 @given(
     start=st.datetimes(datetime(2020, 1, 1), datetime(2030, 1, 1), timezones=st.just(UTC)),
-    minutes=st.integers(-30, 600), all_day=st.booleans(), days=st.integers(1, 3),
-    zone=st.sampled_from([("W. Europe Standard Time", "Europe/Berlin"), ("UTC", "UTC"),
-                          ("Pacific Standard Time", "America/Los_Angeles"), ("Tokyo Standard Time", "Asia/Tokyo")]),
+    minutes=st.integers(-30, 600),
+    all_day=st.booleans(),
+    days=st.integers(1, 3),
+    zone=st.sampled_from(
+        [
+            ("W. Europe Standard Time", "Europe/Berlin"),
+            ("UTC", "UTC"),
+            ("Pacific Standard Time", "America/Los_Angeles"),
+            ("Tokyo Standard Time", "Asia/Tokyo"),
+        ]
+    ),
     responses=st.lists(st.sampled_from(RESPONSES), max_size=3),
     sensitivity=st.sampled_from(["Normal", "Personal", "Private", "Confidential"]),
     cancelled=st.booleans(),
 )
 def test_a_single_meeting_gives_the_same_record_over_ews_and_graph(
-    start: datetime, minutes: int, all_day: bool, days: int, zone: tuple[str, str],
-    responses: list[tuple[str, str]], sensitivity: str, cancelled: bool,
+    start: datetime,
+    minutes: int,
+    all_day: bool,
+    days: int,
+    zone: tuple[str, str],
+    responses: list[tuple[str, str]],
+    sensitivity: str,
+    cancelled: bool,
 ) -> None:
     windows, iana = zone
     start = start.replace(second=0, microsecond=0)
@@ -487,18 +621,40 @@ def test_a_single_meeting_gives_the_same_record_over_ews_and_graph(
         graph_start = {"dateTime": start.strftime("%Y-%m-%dT%H:%M:%S.0000000"), "timeZone": "UTC"}
         graph_end = {"dateTime": end.strftime("%Y-%m-%dT%H:%M:%S.0000000"), "timeZone": "UTC"}
     ews = CalendarItem(
-        id="E1", changekey="ECK", uid="UID-1", subject="Review", location="Room", start=ews_start, end=ews_end,
-        is_all_day=all_day, _start_timezone=ews_zone, organizer=Mailbox(name="Dana", email_address="dana@x.example"),
-        required_attendees=[Attendee(mailbox=Mailbox(email_address=a), response_type=r[0])
-                            for a, r in zip(people, responses, strict=True)],
-        sensitivity=sensitivity, type="Single", is_cancelled=cancelled,
+        id="E1",
+        changekey="ECK",
+        uid="UID-1",
+        subject="Review",
+        location="Room",
+        start=ews_start,
+        end=ews_end,
+        is_all_day=all_day,
+        _start_timezone=ews_zone,
+        organizer=Mailbox(name="Dana", email_address="dana@x.example"),
+        required_attendees=[
+            Attendee(mailbox=Mailbox(email_address=a), response_type=r[0])
+            for a, r in zip(people, responses, strict=True)
+        ],
+        sensitivity=sensitivity,
+        type="Single",
+        is_cancelled=cancelled,
     )
     graph = graph_event(
-        id="E1", iCalUId="UID-1", subject="Review", location={"displayName": "Room"}, start=graph_start, end=graph_end,
-        isAllDay=all_day, originalStartTimeZone=windows, organizer=who("dana@x.example", "Dana"),
-        attendees=[{"type": "required", "status": {"response": r[1]}, "emailAddress": {"address": a}}
-                   for a, r in zip(people, responses, strict=True)],
-        sensitivity=sensitivity.lower(), isCancelled=cancelled,
+        id="E1",
+        iCalUId="UID-1",
+        subject="Review",
+        location={"displayName": "Room"},
+        start=graph_start,
+        end=graph_end,
+        isAllDay=all_day,
+        originalStartTimeZone=windows,
+        organizer=who("dana@x.example", "Dana"),
+        attendees=[
+            {"type": "required", "status": {"response": r[1]}, "emailAddress": {"address": a}}
+            for a, r in zip(people, responses, strict=True)
+        ],
+        sensitivity=sensitivity.lower(),
+        isCancelled=cancelled,
     )
     try:
         expected = ews_translate.meeting_record(ews)
@@ -536,8 +692,12 @@ def test_graph_errors_become_the_connectors_errors_with_a_sentence(
     status: int, code: str, kind: type[Exception], words: str
 ) -> None:
     message = "startDateTime is required" if code == "BadRequest" else "something"
-    translated = graph_error(status, error(code, message), mailbox="alice@contoso.example",
-                             where="GET /v1.0/users/alice@contoso.example/calendarView/delta")
+    translated = graph_error(
+        status,
+        error(code, message),
+        mailbox="alice@contoso.example",
+        where="GET /v1.0/users/alice@contoso.example/calendarView/delta",
+    )
     assert type(translated) is kind and words in str(translated)
     assert translated.mailbox == "alice@contoso.example"
 
@@ -549,6 +709,7 @@ def test_an_error_without_a_graph_body_still_says_what_happened() -> None:
 
 def test_the_mailbox_of_a_graph_url_is_read_from_its_path() -> None:
     assert mailbox_of("https://graph.microsoft.com/v1.0/users/Alice%40Contoso.example/contacts/delta?$x=1") == (
-        "alice@contoso.example")
+        "alice@contoso.example"
+    )
     assert mailbox_of("/users/bob@contoso.example/events/AAMk?$select=iCalUId") == "bob@contoso.example"
     assert mailbox_of("https://graph.microsoft.com/v1.0/$batch") is None

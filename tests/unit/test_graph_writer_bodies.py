@@ -61,8 +61,9 @@ def test_the_change_key_comes_from_the_contact_or_its_etag() -> None:
 
 # --- new tasks ----------------------------------------------------------------------------------
 def _task(reminder: datetime | None) -> NewTask:
-    return NewTask("fu-42", "Call Dana", "Last contact: 3 weeks ago", date(2026, 11, 30), reminder, "High",
-                   ("Follow-up",))
+    return NewTask(
+        "fu-42", "Call Dana", "Last contact: 3 weeks ago", date(2026, 11, 30), reminder, "High", ("Follow-up",)
+    )
 
 
 def test_a_new_task_carries_our_id_as_a_linked_resource_and_the_due_date_at_utc_midnight() -> None:
@@ -76,7 +77,8 @@ def test_a_new_task_carries_our_id_as_a_linked_resource_and_the_due_date_at_utc_
     assert body["isReminderOn"] is True
     assert body["reminderDateTime"] == {"dateTime": "2026-11-30T08:00:00.0000000", "timeZone": "UTC"}
     assert body["linkedResources"] == [
-        {"applicationName": "relsync", "displayName": "relsync follow-up", "externalId": "fu-42"}]
+        {"applicationName": "relsync", "displayName": "relsync follow-up", "externalId": "fu-42"}
+    ]
     assert our_id_of(body) == "fu-42"
 
 
@@ -87,8 +89,14 @@ def test_a_new_task_without_reminder_has_it_off() -> None:
 
 # --- changes ------------------------------------------------------------------------------------
 def test_an_update_patches_only_the_fields_it_changes() -> None:
-    change = TaskChange("T1", None, subject="Call Dana again", due=date(2026, 12, 7),
-                        reminder_at=datetime(2026, 12, 7, 8, 30, tzinfo=UTC), importance="Normal")
+    change = TaskChange(
+        "T1",
+        None,
+        subject="Call Dana again",
+        due=date(2026, 12, 7),
+        reminder_at=datetime(2026, 12, 7, 8, 30, tzinfo=UTC),
+        importance="Normal",
+    )
     assert task_patch(change) == {
         "title": "Call Dana again",
         "dueDateTime": {"dateTime": "2026-12-07T00:00:00.0000000", "timeZone": "UTC"},
@@ -112,24 +120,36 @@ def test_completing_adds_the_note_below_the_current_body_and_turns_the_reminder_
 
 # --- answers read back --------------------------------------------------------------------------
 def test_our_id_is_read_only_from_relsyncs_own_linked_resource() -> None:
-    assert our_id_of({"linkedResources": [
-        {"applicationName": "Teams", "externalId": "other"},
-        {"applicationName": "relsync", "externalId": "fu-7"},
-    ]}) == "fu-7"
+    assert (
+        our_id_of(
+            {
+                "linkedResources": [
+                    {"applicationName": "Teams", "externalId": "other"},
+                    {"applicationName": "relsync", "externalId": "fu-7"},
+                ]
+            }
+        )
+        == "fu-7"
+    )
     assert our_id_of({"linkedResources": [{"applicationName": "Teams", "externalId": "fu-7"}]}) is None
     assert our_id_of({"linkedResources": "garbage"}) is None
     assert our_id_of({}) is None
 
 
-@pytest.mark.parametrize(("value", "expected"), [
-    ({"dateTime": "2026-11-23T00:00:00.0000000", "timeZone": "UTC"}, datetime(2026, 11, 23, tzinfo=UTC)),
-    ({"dateTime": "2026-11-23T09:30:15.1234567", "timeZone": "UTC"},
-     datetime(2026, 11, 23, 9, 30, 15, 123456, tzinfo=UTC)),
-    ({"dateTime": "2026-07-01T10:00:00.0000000", "timeZone": "Europe/Berlin"}, datetime(2026, 7, 1, 8, tzinfo=UTC)),
-    ({"dateTime": "2026-07-01T10:00:00", "timeZone": "Not/AZone"}, datetime(2026, 7, 1, 10, tzinfo=UTC)),
-    ({"dateTime": "yesterday", "timeZone": "UTC"}, None),
-    (None, None),
-])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ({"dateTime": "2026-11-23T00:00:00.0000000", "timeZone": "UTC"}, datetime(2026, 11, 23, tzinfo=UTC)),
+        (
+            {"dateTime": "2026-11-23T09:30:15.1234567", "timeZone": "UTC"},
+            datetime(2026, 11, 23, 9, 30, 15, 123456, tzinfo=UTC),
+        ),
+        ({"dateTime": "2026-07-01T10:00:00.0000000", "timeZone": "Europe/Berlin"}, datetime(2026, 7, 1, 8, tzinfo=UTC)),
+        ({"dateTime": "2026-07-01T10:00:00", "timeZone": "Not/AZone"}, datetime(2026, 7, 1, 10, tzinfo=UTC)),
+        ({"dateTime": "yesterday", "timeZone": "UTC"}, None),
+        (None, None),
+    ],
+)
 def test_graph_datetimes_are_read_as_utc_instants(value: object, expected: datetime | None) -> None:
     assert parse_graph_datetime(value) == expected
 
@@ -144,8 +164,14 @@ def test_task_state_reads_completion_and_its_day() -> None:
 
 def test_an_open_todo_task_carrying_our_id_is_offered_for_adoption_and_others_are_not() -> None:
     link = [{"applicationName": "relsync", "externalId": "relsync-fu-1"}]
-    task = {"id": "T1", "title": "Follow up: Acme", "status": "notStarted", "@odata.etag": 'W/"x"',
-            "dueDateTime": {"dateTime": "2026-12-08T00:00:00.0000000", "timeZone": "UTC"}, "linkedResources": link}
+    task = {
+        "id": "T1",
+        "title": "Follow up: Acme",
+        "status": "notStarted",
+        "@odata.etag": 'W/"x"',
+        "dueDateTime": {"dateTime": "2026-12-08T00:00:00.0000000", "timeZone": "UTC"},
+        "linkedResources": link,
+    }
     found = found_task(task)
     assert found is not None and (found.our_id, found.item_id, found.change_key) == ("relsync-fu-1", "T1", 'W/"x"')
     assert (found.subject, found.due) == ("Follow up: Acme", date(2026, 12, 8))

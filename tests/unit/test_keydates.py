@@ -27,9 +27,11 @@ def test_usual_interval_is_the_median_gap_between_distinct_order_days() -> None:
 
 
 def test_a_large_recent_order_raises_a_thank_you_naming_the_order() -> None:
-    orders = [Order("SO-1001", TODAY - timedelta(days=2), Decimal("25000")),
-              Order("SO-1002", TODAY - timedelta(days=1), Decimal("500")),
-              Order("SO-0990", TODAY - timedelta(days=30), Decimal("90000"))]
+    orders = [
+        Order("SO-1001", TODAY - timedelta(days=2), Decimal("25000")),
+        Order("SO-1002", TODAY - timedelta(days=1), Decimal("500")),
+        Order("SO-0990", TODAY - timedelta(days=30), Decimal("90000")),
+    ]
     [t] = thank_you_triggers(5, orders, TODAY, KeyDateSettings(), "EUR")
     assert (t.relationship_id, t.kind, t.key) == (5, "thank_you", "thank-you:SO-1001")
     assert t.due == TODAY - timedelta(days=2) + timedelta(days=6)

@@ -17,8 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def _config(tmp_path: Path, extra: str = "") -> Path:
     text = (ROOT / "config.example.toml").read_text(encoding="utf-8")
     path = tmp_path / "relsync.toml"
-    path.write_text(text.replace("keep_transactions = true\n", f"keep_transactions = true\n{extra}"),
-                    encoding="utf-8")
+    path.write_text(text.replace("keep_transactions = true\n", f"keep_transactions = true\n{extra}"), encoding="utf-8")
     return path
 
 

@@ -20,8 +20,11 @@ NAMES = {1: "Acme", 2: "Beta GmbH", 3: "Gamma Ltd", 4: "Delta"}
 
 
 def test_a_referral_to_oneself_is_named_and_the_rest_proceeds() -> None:
-    claims = [ReferralClaim(2, 2, '"Referred By" on Beta GmbH'), ReferralClaim(3, 1, "import line 4"),
-              ReferralClaim(4, 1, "import line 5")]
+    claims = [
+        ReferralClaim(2, 2, '"Referred By" on Beta GmbH'),
+        ReferralClaim(3, 1, "import line 4"),
+        ReferralClaim(4, 1, "import line 5"),
+    ]
     referrer_of, problems = resolve_referrals(claims, NAMES)
     assert referrer_of == {3: 1, 4: 1}
     [p] = problems
@@ -43,8 +46,9 @@ def test_the_referrer_is_credited_a_share_of_what_its_referred_customers_brought
 
 
 def test_a_referred_customers_first_order_acknowledges_its_referrer_once() -> None:
-    [t] = referral_ack_triggers({3: 1, 4: 1}, {3: date(2026, 11, 20), 4: date(2026, 1, 5)}, date(2026, 11, 24), 14,
-                                NAMES)
+    [t] = referral_ack_triggers(
+        {3: 1, 4: 1}, {3: date(2026, 11, 20), 4: date(2026, 1, 5)}, date(2026, 11, 24), 14, NAMES
+    )
     assert (t.relationship_id, t.kind, t.key, t.due) == (1, "referral_ack", "referral-ack:3", date(2026, 12, 3))
     assert "referring Gamma Ltd" in t.line
 
@@ -57,8 +61,9 @@ def test_a_parent_cycle_is_reported_naming_its_members_and_the_rest_proceeds() -
 
 
 def test_chains_resolve_to_the_top_parent_and_a_self_parent_is_reported() -> None:
-    root_of, [p] = resolve_groups([1, 2, 3, 4], [ParentLink(1, 2, "a"), ParentLink(2, 3, "b"),
-                                                   ParentLink(4, 4, "c")], NAMES)
+    root_of, [p] = resolve_groups(
+        [1, 2, 3, 4], [ParentLink(1, 2, "a"), ParentLink(2, 3, "b"), ParentLink(4, 4, "c")], NAMES
+    )
     assert root_of == {1: 3, 2: 3, 3: 3, 4: 4}
     assert "Delta is recorded as its own parent" in p.message
 
@@ -83,4 +88,8 @@ def test_subsidiaries_inherit_the_group_tier_or_keep_their_own() -> None:
 
 def test_group_value_ranks_groups_like_relationships() -> None:
     assert group_values({3: Decimal(300), 4: Decimal(100), 5: Decimal(0), 6: Decimal(-50)}) == {
-        3: 100, 4: 50, 5: 0, 6: -100}
+        3: 100,
+        4: 50,
+        5: 0,
+        6: -100,
+    }

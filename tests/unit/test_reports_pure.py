@@ -68,8 +68,13 @@ def test_pareto_finds_the_fewest_top_customers_reaching_eighty_percent() -> None
 
 
 def test_pareto_leaves_out_customers_without_positive_revenue() -> None:
-    result = pareto([CustomerRevenue(1, "a", Decimal(10)), CustomerRevenue(2, "b", Decimal(-3)),
-                     CustomerRevenue(3, "c", Decimal(0))])
+    result = pareto(
+        [
+            CustomerRevenue(1, "a", Decimal(10)),
+            CustomerRevenue(2, "b", Decimal(-3)),
+            CustomerRevenue(3, "c", Decimal(0)),
+        ]
+    )
     assert result.customers == 1
     assert [c.name for c in result.inside] == ["a"]
 
@@ -89,11 +94,20 @@ def test_pareto_curve_is_thinned_to_the_point_budget_keeping_the_mark() -> None:
 
 
 def test_revenue_breakdown_folds_small_labels_into_other_and_names_unknown() -> None:
-    pairs = [("web", Decimal(5)), (None, Decimal(3)), ("  ", Decimal(1)), ("fair", Decimal(2)),
-             ("referral", Decimal(1)), ("web", Decimal(5))]
+    pairs = [
+        ("web", Decimal(5)),
+        (None, Decimal(3)),
+        ("  ", Decimal(1)),
+        ("fair", Decimal(2)),
+        ("referral", Decimal(1)),
+        ("web", Decimal(5)),
+    ]
     result = breakdown("source", pairs, top=3)
-    assert [(b.label, b.amount) for b in result.bars] == [("web", Decimal(10)), (UNKNOWN, Decimal(4)),
-                                                          (OTHER, Decimal(3))]
+    assert [(b.label, b.amount) for b in result.bars] == [
+        ("web", Decimal(10)),
+        (UNKNOWN, Decimal(4)),
+        (OTHER, Decimal(3)),
+    ]
     assert result.total == Decimal(17)
 
 
@@ -104,8 +118,11 @@ def test_tier_movement_counts_moves_off_the_diagonal() -> None:
     result = tier_movement(date(2026, 1, 1), date(2026, 6, 30), before, after, names, TIERS)
     assert result.unchanged == 1
     assert [(m.name, m.before, m.after) for m in result.moves] == [
-        ("Crane", "Superior", "Average"), ("Acme", "Average", "Superior"),
-        ("Echo", UNCLASSIFIED, "Average"), ("Dyna", UNCLASSIFIED, "Marginal")]
+        ("Crane", "Superior", "Average"),
+        ("Acme", "Average", "Superior"),
+        ("Echo", UNCLASSIFIED, "Average"),
+        ("Dyna", UNCLASSIFIED, "Marginal"),
+    ]
     sup, avg = result.tiers.index("Superior"), result.tiers.index("Average")
     assert result.matrix[avg][sup] == 1 and result.matrix[sup][avg] == 1
 
@@ -137,12 +154,15 @@ def test_compliance_per_owner_from_counted_buckets() -> None:
 
 def test_lapse_cutoffs_are_one_cadence_before_the_day() -> None:
     assert lapse_cutoffs({"Superior": 7, "Average": 31, "Eliminate": 0}, date(2026, 3, 10)) == {
-        "Superior": date(2026, 3, 3), "Average": date(2026, 2, 7)}
+        "Superior": date(2026, 3, 3),
+        "Average": date(2026, 2, 7),
+    }
 
 
 def test_data_quality_lists_every_list_in_order_even_when_empty() -> None:
-    result = data_quality({"organisations_without_domain": (5, [QualityItem(2, "beta", ""),
-                                                                 QualityItem(1, "Alpha", "")])})
+    result = data_quality(
+        {"organisations_without_domain": (5, [QualityItem(2, "beta", ""), QualityItem(1, "Alpha", "")])}
+    )
     assert result.lists[0].key == "people_without_valid_address"
     orgs = result.get("organisations_without_domain")
     assert orgs.total == 5 and [i.label for i in orgs.items] == ["Alpha", "beta"]

@@ -27,8 +27,10 @@ def test_a_brand_new_postgresql_store_is_left_to_the_admin() -> None:
 
 def test_an_older_schema_names_both_revisions_and_db_upgrade() -> None:
     said = readiness("sqlite", "0007", True, HEAD, True)
-    assert said == ("the store (store.url) is at schema revision 0007, this relsync needs 0009. "
-                    "Fix: run `relsync db upgrade` (with every daemon stopped)")
+    assert said == (
+        "the store (store.url) is at schema revision 0007, this relsync needs 0009. "
+        "Fix: run `relsync db upgrade` (with every daemon stopped)"
+    )
 
 
 def test_a_newer_schema_is_not_called_older() -> None:
@@ -41,8 +43,12 @@ def test_tables_without_a_revision_are_someone_elses_database() -> None:
     assert said is not None and "no relsync schema revision" in said
 
 
-@given(st.sampled_from(["sqlite", "postgresql"]), st.one_of(st.none(), st.sampled_from(["0001", "0008", "0042"])),
-       st.booleans(), st.booleans())
+@given(
+    st.sampled_from(["sqlite", "postgresql"]),
+    st.one_of(st.none(), st.sampled_from(["0001", "0008", "0042"])),
+    st.booleans(),
+    st.booleans(),
+)
 def test_only_a_new_sqlite_store_is_ever_changed(dialect: str, revision: str | None, tables: bool, known: bool) -> None:
     said = readiness(dialect, revision, tables, HEAD, known)
     if said == "create":

@@ -15,16 +15,27 @@ HEADER = "date,customer,amount,currency,kind,product,external_id\n"
 def test_a_good_file_parses_every_row() -> None:
     parsed = parse_sales_history(
         HEADER
-        + "2026-01-05,jane@acme.com,\"1,234.50\",EUR,order,Widgets,INV-1\n"
+        + '2026-01-05,jane@acme.com,"1,234.50",EUR,order,Widgets,INV-1\n'
         + "05.02.2026,acme.com,100,eur,Return,,\n"
-        + "\"Mar 3, 2026\",Acme Inc,50.5,USD,referral credit,,\n"
+        + '"Mar 3, 2026",Acme Inc,50.5,USD,referral credit,,\n'
     )
     assert parsed.errors == []
     first, second, third = parsed.rows
-    assert (first.line, first.occurred_on, first.amount, first.currency, first.kind, first.product, first.external_id) \
-        == (2, date(2026, 1, 5), Decimal("1234.50"), "EUR", "order", "Widgets", "INV-1")
+    assert (
+        first.line,
+        first.occurred_on,
+        first.amount,
+        first.currency,
+        first.kind,
+        first.product,
+        first.external_id,
+    ) == (2, date(2026, 1, 5), Decimal("1234.50"), "EUR", "order", "Widgets", "INV-1")
     assert (second.occurred_on, second.kind, second.currency, second.product) == (
-        date(2026, 2, 5), "return", "EUR", None)
+        date(2026, 2, 5),
+        "return",
+        "EUR",
+        None,
+    )
     assert (third.occurred_on, third.kind, third.amount) == (date(2026, 3, 3), "referral_credit", Decimal("50.50"))
 
 
@@ -73,7 +84,8 @@ def test_wrong_columns_are_one_error_naming_them() -> None:
 
 def test_header_names_are_forgiving_and_optional_columns_may_be_left_out() -> None:
     parsed = parse_sales_history(
-        "\ufeffDate;Customer;Amount;Currency;Kind;External-ID\n2026-01-01;x;1.234,50;EUR;order;7\n")
+        "\ufeffDate;Customer;Amount;Currency;Kind;External-ID\n2026-01-01;x;1.234,50;EUR;order;7\n"
+    )
     assert parsed.errors == []
     assert parsed.rows[0].amount == Decimal("1234.50") and parsed.rows[0].external_id == "7"
 
@@ -100,9 +112,16 @@ def test_fingerprints_are_stable_and_identical_rows_stay_distinct() -> None:
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("2026-03-05", date(2026, 3, 5)), ("2026-03-05T23:10:00+02:00", date(2026, 3, 5)), ("20260305", date(2026, 3, 5)),
-     ("5.3.2026", date(2026, 3, 5)), ("5 March 2026", date(2026, 3, 5)), ("Mar 5, 2026", date(2026, 3, 5)),
-     ("05-Mar-2026", date(2026, 3, 5)), ("2026/3/5", date(2026, 3, 5))],
+    [
+        ("2026-03-05", date(2026, 3, 5)),
+        ("2026-03-05T23:10:00+02:00", date(2026, 3, 5)),
+        ("20260305", date(2026, 3, 5)),
+        ("5.3.2026", date(2026, 3, 5)),
+        ("5 March 2026", date(2026, 3, 5)),
+        ("Mar 5, 2026", date(2026, 3, 5)),
+        ("05-Mar-2026", date(2026, 3, 5)),
+        ("2026/3/5", date(2026, 3, 5)),
+    ],
 )
 def test_dates(text: str, expected: date) -> None:
     assert parse_date(text) == expected
@@ -116,8 +135,17 @@ def test_bad_dates(text: str) -> None:
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("1,234.50", "1234.50"), ("1.234,50", "1234.50"), ("1 234,50", "1234.50"), ("1'234.50", "1234.50"),
-     ("1,234,567", "1234567.00"), ("12,5", "12.50"), ("0", "0.00"), ("+7.1", "7.10"), ("1\u00a0000", "1000.00")],
+    [
+        ("1,234.50", "1234.50"),
+        ("1.234,50", "1234.50"),
+        ("1 234,50", "1234.50"),
+        ("1'234.50", "1234.50"),
+        ("1,234,567", "1234567.00"),
+        ("12,5", "12.50"),
+        ("0", "0.00"),
+        ("+7.1", "7.10"),
+        ("1\u00a0000", "1000.00"),
+    ],
 )
 def test_amounts(text: str, expected: str) -> None:
     assert parse_amount(text) == Decimal(expected)
@@ -134,8 +162,9 @@ def test_currency_and_kind() -> None:
     for bad in ("$", "€", "US", "EURO"):
         with pytest.raises(ValueError):
             parse_currency(bad)
-    assert [parse_kind(k) for k in ("Order", "orders", "RETURN", "referral credit", "referral_credit",
-                                    "Referral-Credit")] == ["order", "order", "return"] + ["referral_credit"] * 3
+    assert [
+        parse_kind(k) for k in ("Order", "orders", "RETURN", "referral credit", "referral_credit", "Referral-Credit")
+    ] == ["order", "order", "return"] + ["referral_credit"] * 3
     with pytest.raises(ValueError, match="order, return or referral credit"):
         parse_kind("refund")
 

@@ -18,15 +18,31 @@ WIN_BACK = Trigger(1, "win_back", "win-back:2026-05-01", date(2026, 11, 24), "Wi
 
 
 def inp(**kw: object) -> PlanInput:
-    base = {"relationship_id": 1, "name": "Acme", "tier": "Average", "potential": "Average", "status": "active",
-            "owner_mailbox_id": 4, "time_zone": "Europe/Berlin", "last_meaningful_at": NOW - timedelta(days=5),
-            "type": "customer"}
+    base = {
+        "relationship_id": 1,
+        "name": "Acme",
+        "tier": "Average",
+        "potential": "Average",
+        "status": "active",
+        "owner_mailbox_id": 4,
+        "time_zone": "Europe/Berlin",
+        "last_meaningful_at": NOW - timedelta(days=5),
+        "type": "customer",
+    }
     return PlanInput(**{**base, **kw})  # type: ignore[arg-type]
 
 
 def open_task(**kw: object) -> OpenFollowUp:
-    base = {"id": 9, "owner_mailbox_id": 4, "kind": "cadence", "cadence": "monthly", "due_date": date(2026, 12, 21),
-            "method": "telephone, e-mail", "importance": "Normal", "planned_at": NOW - timedelta(days=3)}
+    base = {
+        "id": 9,
+        "owner_mailbox_id": 4,
+        "kind": "cadence",
+        "cadence": "monthly",
+        "due_date": date(2026, 12, 21),
+        "method": "telephone, e-mail",
+        "importance": "Normal",
+        "planned_at": NOW - timedelta(days=3),
+    }
     return OpenFollowUp(**{**base, **kw})  # type: ignore[arg-type]
 
 
@@ -59,8 +75,7 @@ def test_without_a_cadence_the_triggers_get_one_task_that_stays_while_it_carries
 
 def test_an_interaction_completes_the_task_and_what_it_carried() -> None:
     task = open_task(due_date=date(2026, 11, 25))
-    actions = plan_with_triggers(inp(open=task, last_meaningful_at=NOW - timedelta(hours=2)), POLICY, NOW, (),
-                                 [THANKS])
+    actions = plan_with_triggers(inp(open=task, last_meaningful_at=NOW - timedelta(hours=2)), POLICY, NOW, (), [THANKS])
     assert any(isinstance(a, Close) and a.status == "completed" for a in actions)
     assert not [a for a in actions if isinstance(a, Merged)]
 

@@ -22,8 +22,16 @@ def idp() -> OidcProvider:
 
 def claims(**changes: Any) -> dict[str, Any]:
     now = int(time.time())
-    base = {"iss": ISSUER, "aud": AUDIENCE, "iat": now, "nbf": now, "exp": now + 600, "sub": "s",
-            "nonce": "n-1", "preferred_username": "ada@contoso.example"}
+    base = {
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "iat": now,
+        "nbf": now,
+        "exp": now + 600,
+        "sub": "s",
+        "nonce": "n-1",
+        "preferred_username": "ada@contoso.example",
+    }
     base.update(changes)
     return {k: v for k, v in base.items() if v is not None}
 
@@ -33,14 +41,17 @@ def test_a_genuine_token_for_us_now_is_accepted(idp: OidcProvider) -> None:
     assert validate_id_token(token, idp.jwks(), ISSUER, AUDIENCE, "n-1")["preferred_username"] == "ada@contoso.example"
 
 
-@pytest.mark.parametrize(("change", "reason"), [
-    ({"exp": int(time.time()) - 3600, "iat": int(time.time()) - 7200}, "expired"),
-    ({"aud": "another-app"}, "another application"),
-    ({"iss": "https://login.example.invalid/x/v2.0"}, "another identity provider"),
-    ({"nonce": "someone-elses"}, "nonce"),
-    ({"nonce": None}, "nonce"),
-    ({"exp": None}, "exp"),
-])
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"exp": int(time.time()) - 3600, "iat": int(time.time()) - 7200}, "expired"),
+        ({"aud": "another-app"}, "another application"),
+        ({"iss": "https://login.example.invalid/x/v2.0"}, "another identity provider"),
+        ({"nonce": "someone-elses"}, "nonce"),
+        ({"nonce": None}, "nonce"),
+        ({"exp": None}, "exp"),
+    ],
+)
 def test_a_token_wrong_in_one_claim_is_refused(idp: OidcProvider, change: dict[str, Any], reason: str) -> None:
     token = sign_jwt(idp.key, idp.kid, claims(**change))
     with pytest.raises(SignInRefused, match=reason):

@@ -7,8 +7,10 @@ import pytest
 from scheduler.web.security import PAGE_ROLES, User, safe_next
 
 
-@pytest.mark.parametrize("target", [None, "", "https://evil.example/", "//evil.example/x", "/\\evil.example",
-                                    "javascript:alert(1)", "relationships"])
+@pytest.mark.parametrize(
+    "target",
+    [None, "", "https://evil.example/", "//evil.example/x", "/\\evil.example", "javascript:alert(1)", "relationships"],
+)
 def test_anything_but_a_local_path_goes_to_the_start_page(target: str | None) -> None:
     assert safe_next(target) == "/"
 

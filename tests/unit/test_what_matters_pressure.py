@@ -19,15 +19,17 @@ def test_the_note_goes_on_top_of_the_task_body() -> None:
     note = what_matters("Acme", "  On-time delivery\r\nOne invoice a month \x07 ")
     assert note.problem is None
     assert with_what_matters("Relationship: Acme", note) == (
-        "What matters to them: On-time delivery\n  One invoice a month\n\nRelationship: Acme")
+        "What matters to them: On-time delivery\n  One invoice a month\n\nRelationship: Acme"
+    )
     assert with_what_matters("body", what_matters("Acme", "   ")) == "body"
 
 
 def test_a_10_kb_note_is_cut_at_a_word_with_a_message_naming_field_and_relationship() -> None:
     note = what_matters("Acme", "price " * 1707)  # 10,241 characters
     assert note.text is not None and len(note.text) <= 500 and note.text.endswith("price...")
-    assert note.problem == ("the 'What matters' field of Acme holds 10241 characters; only the first 500 are shown: "
-                            "shorten it in Outlook")
+    assert note.problem == (
+        "the 'What matters' field of Acme holds 10241 characters; only the first 500 are shown: shorten it in Outlook"
+    )
     assert explain_lines(note)[1].startswith("  note: the 'What matters' field")
 
 
@@ -56,16 +58,26 @@ def test_growth_in_order_value_adds_its_points_to_the_potential() -> None:
 
 
 def test_an_over_contacted_relationships_next_task_moves_to_a_call_and_says_why() -> None:
-    c = Create(1, 4, "cadence", "monthly", NOW.date(), NOW, "Normal", "e-mail",
-               subject_for("Acme", "cadence", "monthly", "e-mail"))
+    c = Create(
+        1,
+        4,
+        "cadence",
+        "monthly",
+        NOW.date(),
+        NOW,
+        "Normal",
+        "e-mail",
+        subject_for("Acme", "cadence", "monthly", "e-mail"),
+    )
     p = pressure(PressureInput(1, "Acme", 31, [NOW - timedelta(days=d) for d in (9, 5, 2)], ("e-mail",)), NOW)
     assert p is not None
     moved = with_pressure(c, p)
     assert (moved.method, moved.subject) == ("telephone", "Follow up: Acme (monthly: telephone)")
     summary = TaskSummary("Acme", "customer", "Average", 55.0, "Low", "telephone", NOW.date())
     offer = Suggestion("Gadget", 0.5, 3, 6, "industry=retail")
-    body = full_task_body(summary, what_matters("Acme", "Fast answers"), ["Thank them for order SO-1."], [offer],
-                          p.line)
+    body = full_task_body(
+        summary, what_matters("Acme", "Fast answers"), ["Thank them for order SO-1."], [offer], p.line
+    )
     lines = body.splitlines()
     assert lines[0] == "What matters to them: Fast answers"
     assert lines[2:4] == ["Why now:", "  Thank them for order SO-1."] and "no more e-mail" in lines[4]

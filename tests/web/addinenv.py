@@ -25,8 +25,9 @@ UNAUTHORIZED = {"error": "Not signed in to relsync."}
 def app_serving(web: WebConfig, store: Store, mailboxes: Sequence[str], domains: Sequence[str]) -> Iterator[str]:
     """The console (with the add-in) in this process on a free port until the block ends; yields its URL."""
     port = free_port()
-    thread = ConsoleThread(create_app(web, store, mailboxes, internal_domains=domains),
-                           Listen("127.0.0.1", port, None, None)).start()
+    thread = ConsoleThread(
+        create_app(web, store, mailboxes, internal_domains=domains), Listen("127.0.0.1", port, None, None)
+    ).start()
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
@@ -50,8 +51,9 @@ def dev_sign_in(base: str, user: str) -> requests.Session:
     page = s.get(f"{base}/auth/login", timeout=30).text
     csrf = re.search(r'name="csrf" value="([^"]+)"', page)
     assert csrf is not None, page[:500]
-    answer = s.post(f"{base}/auth/login", data={"user": user, "csrf": csrf.group(1), "next": "/"}, timeout=30,
-                    allow_redirects=False)
+    answer = s.post(
+        f"{base}/auth/login", data={"user": user, "csrf": csrf.group(1), "next": "/"}, timeout=30, allow_redirects=False
+    )
     assert answer.status_code == 303, answer.text[:500]
     return s
 

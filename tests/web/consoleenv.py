@@ -80,8 +80,9 @@ def _build_demo(directory: Path, fake: FakeExchange) -> Demo:
     store = Store(loaded.config.store.url)
     try:
         with store.session() as s:
-            import_transactions(s, parse_transactions(sales.read_text(encoding="utf-8")).rows, sales.name,
-                                thresholds(loaded))
+            import_transactions(
+                s, parse_transactions(sales.read_text(encoding="utf-8")).rows, sales.name, thresholds(loaded)
+            )
     finally:
         store.dispose()
     run_sync(loaded)
@@ -90,34 +91,55 @@ def _build_demo(directory: Path, fake: FakeExchange) -> Demo:
     run_followups(load_config(config), now=utcnow() - timedelta(days=42))
     assert fake.violations == []
     domain = company.domain
-    return Demo(directory, config, company, f"ada.admin@{domain}", f"max.manager@{domain}", mailboxes[0],
-                f"nobody@{domain}")
+    return Demo(
+        directory, config, company, f"ada.admin@{domain}", f"max.manager@{domain}", mailboxes[0], f"nobody@{domain}"
+    )
 
 
 def web_section(demo: Demo, port: int, idp: FakeTokenService | None, **extra: str) -> str:
     lines = ["", "[web]", f'listen = "127.0.0.1:{port}"']
     lines += [f"{k} = {v}" for k, v in extra.items()]
     if idp is not None:
-        lines += ['auth = "oidc"', "", "[web.oidc]", f'tenant_id = "{idp.tenant}"', f'client_id = "{CLIENT_ID}"',
-                  f'redirect_uri = "http://localhost:{port}/auth/callback"',
-                  f'authority_host = "{idp.authority_host}"', f'ca_file = "{idp.ca_file}"']
-    lines += ["", "[web.roles]", f'admin = ["{demo.admin}"]', f'manager = ["{demo.manager}"]',
-              f'staff = ["{demo.staff}"]', ""]
+        lines += [
+            'auth = "oidc"',
+            "",
+            "[web.oidc]",
+            f'tenant_id = "{idp.tenant}"',
+            f'client_id = "{CLIENT_ID}"',
+            f'redirect_uri = "http://localhost:{port}/auth/callback"',
+            f'authority_host = "{idp.authority_host}"',
+            f'ca_file = "{idp.ca_file}"',
+        ]
+    lines += [
+        "",
+        "[web.roles]",
+        f'admin = ["{demo.admin}"]',
+        f'manager = ["{demo.manager}"]',
+        f'staff = ["{demo.staff}"]',
+        "",
+    ]
     return "\n".join(lines)
 
 
 def identity_provider(demo: Demo, port: int) -> FakeTokenService:
     users = {u: PASSWORD for u in (demo.admin, demo.manager, demo.staff, demo.outsider)}
-    return FakeTokenService(clients={CLIENT_ID: CLIENT_SECRET}, users=users,
-                            redirect_uris={CLIENT_ID: [f"http://localhost:{port}/auth/callback"]}).start()
+    return FakeTokenService(
+        clients={CLIENT_ID: CLIENT_SECRET},
+        users=users,
+        redirect_uris={CLIENT_ID: [f"http://localhost:{port}/auth/callback"]},
+    ).start()
 
 
 @contextmanager
 def serving(config: Path, port: int) -> Iterator[str]:
     """``relsync serve`` in its own process until the block ends; yields its base URL."""
     env = {**os.environ, "RELSYNC_WEB_CLIENT_SECRET": CLIENT_SECRET}
-    proc = subprocess.Popen([sys.executable, "-m", "scheduler.cli", "--config", str(config), "serve"],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "scheduler.cli", "--config", str(config), "serve"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     try:
         deadline = time.monotonic() + 30
         while True:

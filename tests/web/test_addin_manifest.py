@@ -52,8 +52,17 @@ def test_the_xml_manifest_has_the_required_elements_in_schema_order(root: etree.
     assert root.get(XSI_TYPE) == "MailApp"
     children = [_local(c) for c in root if isinstance(c.tag, str)]
     assert children == [name for name in XML_ORDER if name in children]
-    for required in ("Id", "Version", "ProviderName", "DefaultLocale", "DisplayName", "Description", "FormSettings",
-                     "Permissions", "Rule"):
+    for required in (
+        "Id",
+        "Version",
+        "ProviderName",
+        "DefaultLocale",
+        "DisplayName",
+        "Description",
+        "FormSettings",
+        "Permissions",
+        "Rule",
+    ):
         assert required in children
     assert root.findtext(f"{{{NS}}}Id") == add_in_id(URL)
     assert root.find(f"{{{NS}}}Hosts/{{{NS}}}Host").get("Name") == "Mailbox"
@@ -73,12 +82,17 @@ def test_the_xml_manifest_pins_the_pane_on_every_surface_through_version_overrid
     inner = root.find(f".//{{{VO11}}}VersionOverrides")
     assert inner is not None and inner.get(XSI_TYPE) == "VersionOverridesV1_1"
     surfaces = {p.get(XSI_TYPE) for p in inner.iter(f"{{{VO11}}}ExtensionPoint")}
-    assert surfaces == {"MessageReadCommandSurface", "MessageComposeCommandSurface",
-                        "AppointmentAttendeeCommandSurface", "AppointmentOrganizerCommandSurface"}
+    assert surfaces == {
+        "MessageReadCommandSurface",
+        "MessageComposeCommandSurface",
+        "AppointmentAttendeeCommandSurface",
+        "AppointmentOrganizerCommandSurface",
+    }
     actions = list(inner.iter(f"{{{VO11}}}Action"))
     assert len(actions) == 4
-    assert all(a.get(XSI_TYPE) == "ShowTaskpane" and a.findtext(f"{{{VO11}}}SupportsPinning") == "true"
-               for a in actions)
+    assert all(
+        a.get(XSI_TYPE) == "ShowTaskpane" and a.findtext(f"{{{VO11}}}SupportsPinning") == "true" for a in actions
+    )
 
 
 def test_every_address_in_the_xml_manifest_is_https_on_the_given_host(root: etree._Element) -> None:
@@ -91,21 +105,48 @@ def test_every_address_in_the_xml_manifest_is_https_on_the_given_host(root: etre
 
 def test_the_json_manifest_has_the_unified_manifest_members_and_https_only(tmp_path: Path) -> None:
     out = tmp_path / "manifest.json"
-    done = _relsync("addin", "manifest", "--url", URL + "/", "--format", "json", "--api-client-id",
-                    "6f1a2b3c-0000-4000-8000-000000000001", "-o", str(out))
+    done = _relsync(
+        "addin",
+        "manifest",
+        "--url",
+        URL + "/",
+        "--format",
+        "json",
+        "--api-client-id",
+        "6f1a2b3c-0000-4000-8000-000000000001",
+        "-o",
+        str(out),
+    )
     assert done.returncode == 0, done.stderr
     m = json.loads(out.read_text(encoding="utf-8"))
-    for member in ("$schema", "manifestVersion", "version", "id", "developer", "name", "description", "icons",
-                   "accentColor", "extensions", "authorization", "validDomains"):
+    for member in (
+        "$schema",
+        "manifestVersion",
+        "version",
+        "id",
+        "developer",
+        "name",
+        "description",
+        "icons",
+        "accentColor",
+        "extensions",
+        "authorization",
+        "validDomains",
+    ):
         assert member in m
     assert m["validDomains"] == ["relsync.example.com"]
     ext = m["extensions"][0]
     assert ext["requirements"]["scopes"] == ["mail"]
     assert ext["runtimes"][0]["actions"][0]["pinnable"] is True
-    assert set(ext["ribbons"][0]["contexts"]) == {"mailRead", "mailCompose", "meetingDetailsAttendee",
-                                                 "meetingDetailsOrganizer"}
+    assert set(ext["ribbons"][0]["contexts"]) == {
+        "mailRead",
+        "mailCompose",
+        "meetingDetailsAttendee",
+        "meetingDetailsOrganizer",
+    }
     assert m["authorization"]["permissions"]["resourceSpecific"] == [
-        {"name": "MailboxItem.Read.User", "type": "Delegated"}]
+        {"name": "MailboxItem.Read.User", "type": "Delegated"}
+    ]
     text = json.dumps({k: v for k, v in m.items() if k != "$schema"})
     assert "http://" not in text and f"{URL}/addin/pane.html" in text
 

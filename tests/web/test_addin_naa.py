@@ -45,11 +45,17 @@ def served(demo: Demo, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tup
     try:
         name, address = _customer(store)
         with FakeTokenService(users={staff[0]: "pw"}) as idp:
-            addin = AddinConfig(entra_audience=AUDIENCE, entra_tenant_id=idp.oidc.tenant_id,
-                                entra_authority_host=idp.authority_host, entra_ca_file=str(idp.ca_file),
-                                entra_client_id="relsync-addin-client", msal_browser_js=str(msal))
-            with app_serving(web_config(addin, staff), store, staff,
-                             list(loaded.config.organisation.internal_domains)) as base:
+            addin = AddinConfig(
+                entra_audience=AUDIENCE,
+                entra_tenant_id=idp.oidc.tenant_id,
+                entra_authority_host=idp.authority_host,
+                entra_ca_file=str(idp.ca_file),
+                entra_client_id="relsync-addin-client",
+                msal_browser_js=str(msal),
+            )
+            with app_serving(
+                web_config(addin, staff), store, staff, list(loaded.config.organisation.internal_domains)
+            ) as base:
                 yield base, idp.user_access_token(staff[0], AUDIENCE), name, address
     finally:
         store.dispose()
@@ -66,15 +72,17 @@ def _customer(store: Store) -> tuple[str, str]:
     raise AssertionError("the demo has no organisation with an e-mail address")
 
 
-def test_the_pane_signs_in_with_nested_app_authentication_and_shows_the_card(served: tuple[str, str, str, str],
-                                                                          browser: Any) -> None:
+def test_the_pane_signs_in_with_nested_app_authentication_and_shows_the_card(
+    served: tuple[str, str, str, str], browser: Any
+) -> None:
     base, token, name, address = served
     context = browser.new_context(viewport={"width": 360, "height": 800})
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
-    page.route(OFFICE_JS, lambda route: route.fulfill(body=STANDIN.read_text(encoding="utf-8"),
-                                                      content_type="text/javascript"))
+    page.route(
+        OFFICE_JS, lambda route: route.fulfill(body=STANDIN.read_text(encoding="utf-8"), content_type="text/javascript")
+    )
     items = [{"itemType": "message", "from": {"emailAddress": address}, "to": []}]
     page.add_init_script(f"window.__relsyncItems = {json.dumps(items)}; window.__entraToken = {json.dumps(token)};")
     try:

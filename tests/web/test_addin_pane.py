@@ -64,14 +64,20 @@ def _target(store: Store) -> tuple[int, int, str, str, str, str, str]:
     """A Superior organisation with an open follow-up whose owner is not the only staff mailbox in its
     recent interactions: (relationship, follow-up, owner, subject, name, customer address, other mailbox)."""
     with store.session() as s:
-        rows = list(s.execute(
-            sa.select(Relationship.id, FollowUp.id, StaffMailbox.address, FollowUp.subject)
-            .join(FollowUp, FollowUp.relationship_id == Relationship.id)
-            .join(StaffMailbox, StaffMailbox.id == FollowUp.owner_mailbox_id)
-            .join(ItemLink, sa.and_(ItemLink.entity_type == EntityType.TASK, ItemLink.entity_id == FollowUp.id))
-            .where(Relationship.tier == "Superior", Relationship.organisation_id.is_not(None),
-                   FollowUp.status == FollowUpStatus.OPEN)
-            .order_by(Relationship.id)))
+        rows = list(
+            s.execute(
+                sa.select(Relationship.id, FollowUp.id, StaffMailbox.address, FollowUp.subject)
+                .join(FollowUp, FollowUp.relationship_id == Relationship.id)
+                .join(StaffMailbox, StaffMailbox.id == FollowUp.owner_mailbox_id)
+                .join(ItemLink, sa.and_(ItemLink.entity_type == EntityType.TASK, ItemLink.entity_id == FollowUp.id))
+                .where(
+                    Relationship.tier == "Superior",
+                    Relationship.organisation_id.is_not(None),
+                    FollowUp.status == FollowUpStatus.OPEN,
+                )
+                .order_by(Relationship.id)
+            )
+        )
     for rid, fid, owner, subject in rows:
         card = relationship_card(store, rid, limit=5)
         assert card is not None
@@ -99,28 +105,64 @@ def live(tmp_path_factory: pytest.TempPathFactory, ews_schema: etree.XMLSchema) 
         finally:
             store.dispose()
         with serving(config, port) as base:
-            yield Live(base, demo, fake, config, loaded.config.store.url, owner,
-                       fake.identity_token(owner, pane_url), rid, name, fid, subject, customer, other,
-                       demo.company.domain)
+            yield Live(
+                base,
+                demo,
+                fake,
+                config,
+                loaded.config.store.url,
+                owner,
+                fake.identity_token(owner, pane_url),
+                rid,
+                name,
+                fid,
+                subject,
+                customer,
+                other,
+                demo.company.domain,
+            )
 
 
 def _items(live: Live) -> list[dict[str, Any]]:
     staff = {"emailAddress": live.viewer, "displayName": "Me"}
     return [
-        {"itemType": "message", "from": {"emailAddress": live.customer.upper(), "displayName": "Customer"},
-         "to": [staff], "cc": []},
-        {"itemType": "message", "from": {"emailAddress": "someone.new@brand-new-prospect.example",
-                                         "displayName": "New"}, "to": [staff]},
-        {"itemType": "message", "compose": True, "from": {"emailAddress": "", "displayName": "Draft"}, "to": [],
-         "cc": []},
-        {"itemType": "appointment", "organizer": staff,
-         "requiredAttendees": [{"emailAddress": f"colleague{i}@{live.domain}"} for i in range(3)]},
+        {
+            "itemType": "message",
+            "from": {"emailAddress": live.customer.upper(), "displayName": "Customer"},
+            "to": [staff],
+            "cc": [],
+        },
+        {
+            "itemType": "message",
+            "from": {"emailAddress": "someone.new@brand-new-prospect.example", "displayName": "New"},
+            "to": [staff],
+        },
+        {
+            "itemType": "message",
+            "compose": True,
+            "from": {"emailAddress": "", "displayName": "Draft"},
+            "to": [],
+            "cc": [],
+        },
+        {
+            "itemType": "appointment",
+            "organizer": staff,
+            "requiredAttendees": [{"emailAddress": f"colleague{i}@{live.domain}"} for i in range(3)],
+        },
         {"itemType": "message", "from": {"emailAddress": "x" * 2040 + "@example.com"}, "to": [staff]},
-        {"itemType": "message", "from": staff,
-         "to": [{"emailAddress": f"person{i}@customer{i % 40}.example"} for i in range(499)]
-         + [{"emailAddress": live.customer}]},
-        {"itemType": "appointment", "compose": True, "organizer": staff,
-         "requiredAttendees": [staff, {"emailAddress": live.customer}], "optionalAttendees": []},
+        {
+            "itemType": "message",
+            "from": staff,
+            "to": [{"emailAddress": f"person{i}@customer{i % 40}.example"} for i in range(499)]
+            + [{"emailAddress": live.customer}],
+        },
+        {
+            "itemType": "appointment",
+            "compose": True,
+            "organizer": staff,
+            "requiredAttendees": [staff, {"emailAddress": live.customer}],
+            "optionalAttendees": [],
+        },
     ]
 
 
@@ -132,10 +174,12 @@ def page(live: Live, browser: Any) -> Iterator[Any]:
     p.on("console", lambda m: messages.append(f"{m.type}: {m.text}"))
     p.on("pageerror", lambda e: messages.append(f"error: {e}"))
     p.messages = messages  # shown when a test fails (what the pane said in the browser console)
-    p.route(OFFICE_JS, lambda route: route.fulfill(body=STANDIN.read_text(encoding="utf-8"),
-                                                   content_type="text/javascript"))
-    p.add_init_script(f"window.__relsyncItems = {json.dumps(_items(live))}; "
-                      f"window.__relsyncToken = {json.dumps(live.token)};")
+    p.route(
+        OFFICE_JS, lambda route: route.fulfill(body=STANDIN.read_text(encoding="utf-8"), content_type="text/javascript")
+    )
+    p.add_init_script(
+        f"window.__relsyncItems = {json.dumps(_items(live))}; window.__relsyncToken = {json.dumps(live.token)};"
+    )
     p.goto(f"{live.base}/addin/pane.html")
     yield p
     context.close()
@@ -151,7 +195,8 @@ def _select(page: Any, index: int) -> None:
 
 
 def test_the_card_of_a_superior_customer_shows_tier_owner_other_mailboxes_and_the_open_follow_up(
-        live: Live, page: Any) -> None:
+    live: Live, page: Any
+) -> None:
     card = page.locator(f"section[data-relationship='{live.relationship}']")
     try:
         card.wait_for(timeout=20_000)
@@ -175,11 +220,14 @@ def test_moving_to_the_next_message_re_renders_the_pane(live: Live, page: Any) -
     assert "two-way conversation" in page.inner_text("main")
 
 
-@pytest.mark.parametrize(("index", "expected"), [
-    (2, "no usable e-mail address"),
-    (3, "Only people of your own organisation"),
-    (4, "no other usable address"),
-])
+@pytest.mark.parametrize(
+    ("index", "expected"),
+    [
+        (2, "no usable e-mail address"),
+        (3, "Only people of your own organisation"),
+        (4, "no other usable address"),
+    ],
+)
 def test_bad_items_get_a_clear_empty_state_not_an_error(live: Live, page: Any, index: int, expected: str) -> None:
     _select(page, index)
     page.get_by_text(expected).wait_for(timeout=20_000)
@@ -187,8 +235,7 @@ def test_bad_items_get_a_clear_empty_state_not_an_error(live: Live, page: Any, i
     assert page.locator(".error").count() == 0
 
 
-def test_an_item_with_500_recipients_shows_the_known_customer_and_counts_the_unknown(
-        live: Live, page: Any) -> None:
+def test_an_item_with_500_recipients_shows_the_known_customer_and_counts_the_unknown(live: Live, page: Any) -> None:
     _select(page, 5)
     page.locator(f"section[data-relationship='{live.relationship}']").wait_for(timeout=20_000)
     _shot(page, "500-recipients")
@@ -231,8 +278,11 @@ def test_marking_the_follow_up_done_reaches_the_tasks_folder_on_the_next_run(liv
             f = s.get(FollowUp, live.follow_up)
             assert f is not None and f.status == FollowUpStatus.COMPLETED and f.pending_write == "complete"
             assert f.note is not None and live.viewer in f.note and "renewal" in f.note
-            item_id = s.scalar(sa.select(ItemLink.item_id).where(ItemLink.entity_type == EntityType.TASK,
-                                                                 ItemLink.entity_id == live.follow_up))
+            item_id = s.scalar(
+                sa.select(ItemLink.item_id).where(
+                    ItemLink.entity_type == EntityType.TASK, ItemLink.entity_id == live.follow_up
+                )
+            )
         assert item_id is not None
         assert live.fake.mailboxes[live.viewer].get(item_id).fields.get("Status") != "Completed"
         run_followups(load_config(live.config))
@@ -287,8 +337,11 @@ def test_not_the_same_from_the_card_rejects_a_pending_pair_as_the_caller(live: L
     store = Store(live.store_url)
     try:
         with store.session() as s:
-            pair = s.scalar(sa.select(MatchCandidate.id).where(MatchCandidate.status == MatchStatus.PENDING)
-                            .order_by(MatchCandidate.id))
+            pair = s.scalar(
+                sa.select(MatchCandidate.id)
+                .where(MatchCandidate.status == MatchStatus.PENDING)
+                .order_by(MatchCandidate.id)
+            )
         assert pair is not None, "the demo queues doubtful identities for review"
         assert call(live.base, f"/addin/api/duplicates/{pair}/not-the-same", live.token).status_code == 200
         with store.session() as s:

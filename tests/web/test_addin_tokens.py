@@ -39,15 +39,18 @@ class Env:
 def env(demo: Demo) -> Iterator[Env]:
     loaded = load_config(demo.config)
     staff = list(loaded.config.mailboxes.addresses)
-    with FakeTokenService(users={a: "pw" for a in [*staff, demo.outsider]}) as idp, \
-            FakeExchange(demo.company) as fake:
-        addin = AddinConfig(entra_audience=AUDIENCE, entra_tenant_id=idp.oidc.tenant_id,
-                            entra_authority_host=idp.authority_host, entra_ca_file=str(idp.ca_file),
-                            exchange_metadata_urls=[fake.metadata_url], pane_url=PANE)
+    with FakeTokenService(users={a: "pw" for a in [*staff, demo.outsider]}) as idp, FakeExchange(demo.company) as fake:
+        addin = AddinConfig(
+            entra_audience=AUDIENCE,
+            entra_tenant_id=idp.oidc.tenant_id,
+            entra_authority_host=idp.authority_host,
+            entra_ca_file=str(idp.ca_file),
+            exchange_metadata_urls=[fake.metadata_url],
+            pane_url=PANE,
+        )
         store = Store(loaded.config.store.url)
         try:
-            yield Env(idp, fake, addin, store, staff, list(loaded.config.organisation.internal_domains),
-                      demo.outsider)
+            yield Env(idp, fake, addin, store, staff, list(loaded.config.organisation.internal_domains), demo.outsider)
         finally:
             store.dispose()
 
@@ -119,8 +122,9 @@ def test_a_token_for_the_api_of_someone_who_is_no_staff_mailbox_is_refused(base:
     assert answer.json() == UNAUTHORIZED
 
 
-@pytest.mark.parametrize("header", [None, "", "Bearer", "Bearer not-a-jwt", "Basic dXNlcjpwYXNz",
-                                    "Bearer " + "x" * 20000])
+@pytest.mark.parametrize(
+    "header", [None, "", "Bearer", "Bearer not-a-jwt", "Basic dXNlcjpwYXNz", "Bearer " + "x" * 20000]
+)
 def test_no_token_or_garbage_is_a_bare_401(base: str, header: str | None) -> None:
     headers = {"Authorization": header} if header is not None else {}
     answer = requests.post(f"{base}/addin/api/card", json={"addresses": []}, headers=headers, timeout=30)

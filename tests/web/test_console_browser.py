@@ -52,8 +52,11 @@ def sign_in(page: Any, console: dict[str, Any], user: str, start: str = "/") -> 
 
 
 def duplicates(console: dict[str, Any], status: str) -> list[dict[str, Any]]:
-    result = CliRunner().invoke(cli, ["--config", str(console["config"]), "duplicates", "list", "--status", status,
-                                      "--json"], catch_exceptions=False)
+    result = CliRunner().invoke(
+        cli,
+        ["--config", str(console["config"]), "duplicates", "list", "--status", status, "--json"],
+        catch_exceptions=False,
+    )
     assert result.exit_code == 0, result.output
     rows: list[dict[str, Any]] = json.loads(result.output)
     return rows
@@ -68,8 +71,9 @@ def test_no_session_is_sent_to_sign_in_with_the_identity_provider(page: Any, con
     shot(page, "sign-in")
 
 
-def test_a_manager_signs_in_and_sees_relationships_timeline_and_overdue_tasks(page: Any, console: dict[str, Any]
-                                                                              ) -> None:
+def test_a_manager_signs_in_and_sees_relationships_timeline_and_overdue_tasks(
+    page: Any, console: dict[str, Any]
+) -> None:
     demo: Demo = console["demo"]
     sign_in(page, console, demo.manager, "/relationships")
     assert page.url.endswith("/relationships"), page.inner_text("body")
@@ -159,8 +163,11 @@ def test_staff_see_relationships_and_only_their_own_follow_ups(page: Any, consol
     pending = [r for r in before if r["status"] == "pending"]
     assert pending
     token = page.locator("input[name=csrf]").first.get_attribute("value")
-    refused = page.request.post(f"{console['url']}/duplicates/{pending[0]['id']}/merge",
-                                form={"csrf": token, "status": "pending"}, max_redirects=0)
+    refused = page.request.post(
+        f"{console['url']}/duplicates/{pending[0]['id']}/merge",
+        form={"csrf": token, "status": "pending"},
+        max_redirects=0,
+    )
     assert refused.status == 403
     assert duplicates(console, "all") == before
 
@@ -216,8 +223,9 @@ def test_the_session_cookie_is_http_only_secure_and_same_site(page: Any, console
     assert cookie["httpOnly"] and cookie["secure"] and cookie["sameSite"] == "Lax"
 
 
-def test_a_manager_sees_the_pareto_customers_movement_compliance_and_data_quality(page: Any,
-                                                                                  console: dict[str, Any]) -> None:
+def test_a_manager_sees_the_pareto_customers_movement_compliance_and_data_quality(
+    page: Any, console: dict[str, Any]
+) -> None:
     from mapping.store.insights import overview_report
     from mapping.store.store import Store
     from scheduler.config import load_config

@@ -26,11 +26,18 @@ def pending_pairs(config: str) -> list[dict[str, object]]:
 
 def test_the_user_header_from_a_configured_proxy_signs_in_and_from_elsewhere_is_refused(demo: Demo) -> None:
     trusted_port, other_port = free_port(), free_port()
-    trusting = write_config(demo, "console-proxy.toml", web_section(
-        demo, trusted_port, None, auth='"header"', trusted_header='"X-Remote-User"',
-        trusted_proxies='["127.0.0.1"]'))
-    elsewhere = write_config(demo, "console-other-proxy.toml", web_section(
-        demo, other_port, None, auth='"header"', trusted_proxies='["10.9.9.9"]'))
+    trusting = write_config(
+        demo,
+        "console-proxy.toml",
+        web_section(
+            demo, trusted_port, None, auth='"header"', trusted_header='"X-Remote-User"', trusted_proxies='["127.0.0.1"]'
+        ),
+    )
+    elsewhere = write_config(
+        demo,
+        "console-other-proxy.toml",
+        web_section(demo, other_port, None, auth='"header"', trusted_proxies='["10.9.9.9"]'),
+    )
     with serving(trusting, trusted_port) as url:
         ok = requests.get(f"{url}/relationships", headers={"X-Remote-User": demo.manager}, timeout=10)
         assert ok.status_code == 200 and f"{demo.manager} (manager)" in ok.text
@@ -42,8 +49,13 @@ def test_the_user_header_from_a_configured_proxy_signs_in_and_from_elsewhere_is_
         # An admin's POST without the form's CSRF token: refused, and the queue is as it was.
         before = pending_pairs(str(trusting))
         pair = next(p for p in before if p["status"] == "pending")
-        refused = requests.post(f"{url}/duplicates/{pair['id']}/merge", headers={"X-Remote-User": demo.admin},
-                                data={"status": "pending"}, timeout=10, allow_redirects=False)
+        refused = requests.post(
+            f"{url}/duplicates/{pair['id']}/merge",
+            headers={"X-Remote-User": demo.admin},
+            data={"status": "pending"},
+            timeout=10,
+            allow_redirects=False,
+        )
         assert refused.status_code == 403 and "CSRF" in refused.text
         assert pending_pairs(str(trusting)) == before
     with serving(elsewhere, other_port) as url:
@@ -57,17 +69,22 @@ def test_the_console_serves_https_from_a_configured_certificate_in_a_background_
     """What ``relsync daemon`` does with ``[web] enabled``: the console in a thread, here with TLS."""
     cert, key = self_signed_certificate(demo.directory, "relsync console test")
     port = free_port()
-    config = write_config(demo, "console-tls.toml", web_section(
-        demo, port, None, auth='"header"', enabled="true", tls_certificate=f'"{cert.name}"',
-        tls_key=f'"{key.name}"'))
+    config = write_config(
+        demo,
+        "console-tls.toml",
+        web_section(
+            demo, port, None, auth='"header"', enabled="true", tls_certificate=f'"{cert.name}"', tls_key=f'"{key.name}"'
+        ),
+    )
     loaded = load_config(config)
     store = Store(loaded.config.store.url)
     where = listen_of(loaded)
     assert where.url == f"https://127.0.0.1:{port}/"
     console = ConsoleThread(console_app(loaded, store), where).start()
     try:
-        page = requests.get(f"https://127.0.0.1:{port}/health", headers={"X-Remote-User": demo.admin},
-                            verify=str(cert), timeout=10)
+        page = requests.get(
+            f"https://127.0.0.1:{port}/health", headers={"X-Remote-User": demo.admin}, verify=str(cert), timeout=10
+        )
         assert page.status_code == 200 and demo.staff in page.text
         cookie = page.headers.get("set-cookie", "")
         assert "httponly" in cookie.lower() and "secure" in cookie.lower() and "samesite=lax" in cookie.lower()

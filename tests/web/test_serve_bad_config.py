@@ -17,8 +17,9 @@ def serve(capsys: pytest.CaptureFixture[str], config: str, *extra: str) -> tuple
     return int(exit_info.value.code or 0), err
 
 
-def test_serve_refuses_what_it_cannot_serve_safely(demo: Demo, capsys: pytest.CaptureFixture[str],
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_serve_refuses_what_it_cannot_serve_safely(
+    demo: Demo, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     port = free_port()
     dev = write_config(demo, "console-dev.toml", web_section(demo, port, None, auth='"dev"'))
     code, err = serve(capsys, str(dev), "--listen", f"0.0.0.0:{port}")
@@ -28,8 +29,12 @@ def test_serve_refuses_what_it_cannot_serve_safely(demo: Demo, capsys: pytest.Ca
     assert code == 2 and "--listen" in err and "host:port" in err
 
     monkeypatch.delenv("RELSYNC_WEB_CLIENT_SECRET", raising=False)
-    oidc = write_config(demo, "console-no-secret.toml", web_section(demo, port, None, auth='"oidc"') + (
-        '\n[web.oidc]\ntenant_id = "t"\nclient_id = "c"\nredirect_uri = "https://console.example/auth/callback"\n'))
+    oidc = write_config(
+        demo,
+        "console-no-secret.toml",
+        web_section(demo, port, None, auth='"oidc"')
+        + ('\n[web.oidc]\ntenant_id = "t"\nclient_id = "c"\nredirect_uri = "https://console.example/auth/callback"\n'),
+    )
     code, err = serve(capsys, str(oidc))
     assert code == 2 and "RELSYNC_WEB_CLIENT_SECRET" in err and "client_secret_env" in err
 

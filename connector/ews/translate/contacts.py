@@ -1,5 +1,4 @@
-"""Contacts: an exchangelib ``Contact`` -> :class:`mapping.records.ContactRecord` (with the user-defined fields).
-"""
+"""Contacts: an exchangelib ``Contact`` -> :class:`mapping.records.ContactRecord` (with the user-defined fields)."""
 
 from __future__ import annotations
 
@@ -101,7 +100,6 @@ def _user_fields(item: Any, item_id: str) -> dict[str, str]:
         if text:
             result[name] = text
     return result
-
 
 
 def contact_record(item: Any, default_region: str | None = None) -> ContactRecord:

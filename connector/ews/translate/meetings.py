@@ -1,5 +1,4 @@
-"""Meetings: an exchangelib ``CalendarItem`` -> :class:`mapping.records.MeetingRecord`.
-"""
+"""Meetings: an exchangelib ``CalendarItem`` -> :class:`mapping.records.MeetingRecord`."""
 
 from __future__ import annotations
 
@@ -53,7 +52,6 @@ def _attendees(attendees: Any, role: Role) -> list[Participant | None]:
         response = _RESPONSES.get(str(getattr(attendee, "response_type", None) or "Unknown"), "unknown")
         result.append(participant_of(getattr(attendee, "mailbox", None), role, response))
     return result
-
 
 
 def meeting_record(item: Any) -> MeetingRecord:

@@ -1,5 +1,4 @@
-"""Messages: an exchangelib ``Message`` -> :class:`mapping.records.MessageRecord`.
-"""
+"""Messages: an exchangelib ``Message`` -> :class:`mapping.records.MessageRecord`."""
 
 from __future__ import annotations
 
@@ -42,7 +41,6 @@ def _snippet(item: Any, chars: int) -> str | None:
         raw = html.unescape(_TAG.sub(" ", _STYLE.sub(" ", raw)))
     snippet = _SPACE.sub(" ", raw).strip()[:chars].strip()
     return snippet or None
-
 
 
 def message_record(item: Any, folder: str, *, owner: str | None = None, snippet_chars: int = 0) -> MessageRecord:

@@ -1,5 +1,4 @@
-"""Time zones: Windows zone ids to IANA names, and the zone a meeting is in.
-"""
+"""Time zones: Windows zone ids to IANA names, and the zone a meeting is in."""
 
 from __future__ import annotations
 

@@ -42,8 +42,13 @@ from connector.fake.company.rand import seeded_rng
 ROLE_LOCAL_PARTS: Final = ("info", "sales", "orders", "support", "accounts", "office", "invoices")
 #: How staff label a saved role address ("Sales - Acme Corp").
 _ROLE_LABELS: Final = {
-    "info": "Info", "sales": "Sales", "orders": "Orders", "support": "Support", "accounts": "Accounts",
-    "office": "Office", "invoices": "Invoices",
+    "info": "Info",
+    "sales": "Sales",
+    "orders": "Orders",
+    "support": "Support",
+    "accounts": "Accounts",
+    "office": "Office",
+    "invoices": "Invoices",
 }
 #: Contact slot ``i`` with ``i % ROLE_EVERY == ROLE_EVERY - 1`` holds a role address.
 ROLE_EVERY: Final = 16

@@ -58,7 +58,7 @@ def business_case(company: Any) -> BusinessCase | None:
     customers = [o.index for o in company.organisations if o.kind == "customer" and o.index not in planted_orgs]
     in_contacts: set[int] = set()
     for refs in company._contact_refs:
-        for i, (who, idx, _variant) in enumerate(refs[:company.scale.contacts]):
+        for i, (who, idx, _variant) in enumerate(refs[: company.scale.contacts]):
             if who == "person" and not addressbook.is_role_slot(i):
                 in_contacts.add(company.people[idx].org)
     # Ownership counts two-way interactions of the last 180 days (relsync's default): the customers with

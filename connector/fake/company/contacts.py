@@ -17,7 +17,6 @@ from connector.fake.model import ExtendedProp, ItemSpec, PhysicalAddress
 class ContactItems(CompanyParts):
     """The Contacts folder of :class:`~connector.fake.company.generator.FakeCompany`."""
 
-
     def _contact(self, m: int, i: int) -> ItemSpec:
         refs = self._contact_refs[m]
         rng = seeded_rng(self.seed, "contact", m, i)
@@ -36,8 +35,9 @@ class ContactItems(CompanyParts):
             p = self.people[idx]
             fields = self._person_contact(rng, p, variant)
             if idx not in self._planted_people:  # planted cases stay exactly as they are described
-                fields = addressbook.enrich_contact(self.seed, m, i, self._facts[idx], self.organisations[p.org],
-                                                    fields)
+                fields = addressbook.enrich_contact(
+                    self.seed, m, i, self._facts[idx], self.organisations[p.org], fields
+                )
             return ItemSpec("Contact", fields, extra={"kind": "person", "person": idx, "variant": variant})
         # The long tail: people only this mailbox knows, at one of the known organisations.
         org = self.organisations[between(rng, len(self.organisations))]
@@ -97,7 +97,8 @@ class ContactItems(CompanyParts):
             kept = tuple(x for x in fields.get("ExtendedProperty", ()) if x.property_name not in planted)
             fields["ExtendedProperty"] = kept + tuple(
                 ExtendedProp("String", v, distinguished_set_id="PublicStrings", property_name=k)
-                for k, v in planted.items())
+                for k, v in planted.items()
+            )
         return fields
 
     def _contact_fields(

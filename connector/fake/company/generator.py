@@ -34,7 +34,6 @@ reserved name (RFC 2606 / RFC 6761) sits under one, and ``brightwater.example.co
 Nothing here ever resolves or sends to those names.
 """
 
-
 from __future__ import annotations
 
 import functools
@@ -67,6 +66,7 @@ from connector.fake.model import FOLDER_KINDS, ItemSpec, Mailbox
 # --------------------------------------------------------------------------------------------------
 # The company
 # --------------------------------------------------------------------------------------------------
+
 
 class FakeCompany(PeopleBuilder, MailItems, ContactItems, CalendarItems, TaskItems):
     """A generated company: the small model plus lazy folders (implements ``CompanySource``).
@@ -179,7 +179,6 @@ class FakeCompany(PeopleBuilder, MailItems, ContactItems, CalendarItems, TaskIte
         return self._task(m, i)
 
     # ---- model building (once, cheap) ------------------------------------------------------------
-
 
     def _folder_len(self, folder: str) -> int:
         return self.scale.count(folder)

@@ -113,7 +113,6 @@ class Layout:
     cal_x: int
 
 
-
 def build_layout(sc: Scale, n: int, int_: Fanout, occ: Fanout, imr: Fanout, mtg: Fanout, xmtg: Fanout) -> Layout:
     """The slot ranges of the folders for a scale and ``n`` mailboxes, given the fan-out rounds."""
     int_rounds = sc.sentitems * 25 // 100 if n > 1 else 0
@@ -121,16 +120,13 @@ def build_layout(sc: Scale, n: int, int_: Fanout, occ: Fanout, imr: Fanout, mtg:
     imr_rounds = max(1, sc.inbox * 6 // 100)
     # Never let copies crowd out the customer mail: cap the fixed part of the inbox at 60 %.
     budget = sc.inbox * 60 // 100
-    while (
-        int_.copies(int_rounds) + occ.copies(occ_rounds) + imr.copies(imr_rounds) > budget
-    ) and (int_rounds or occ_rounds or imr_rounds):
+    while (int_.copies(int_rounds) + occ.copies(occ_rounds) + imr.copies(imr_rounds) > budget) and (
+        int_rounds or occ_rounds or imr_rounds
+    ):
         int_rounds, occ_rounds, imr_rounds = int_rounds * 3 // 4, occ_rounds * 3 // 4, imr_rounds * 3 // 4
     mtg_rounds = sc.calendar * 35 // 100
     xmtg_rounds = max(1, sc.calendar * 8 // 100)
-    while (
-        mtg_rounds + mtg.copies(mtg_rounds) + xmtg.copies(xmtg_rounds) > sc.calendar * 85 // 100
-        and mtg_rounds
-    ):
+    while mtg_rounds + mtg.copies(mtg_rounds) + xmtg.copies(xmtg_rounds) > sc.calendar * 85 // 100 and mtg_rounds:
         mtg_rounds -= 1
     return Layout(
         int_rounds,

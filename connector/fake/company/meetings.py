@@ -21,7 +21,6 @@ from connector.fake.recurrence import WEEKDAYS
 class CalendarItems(CompanyParts):
     """The Calendar folder of :class:`~connector.fake.company.generator.FakeCompany`."""
 
-
     def _calendar(self, m: int, i: int) -> ItemSpec:
         lay = self.layout
         if i < lay.mtg_rounds:

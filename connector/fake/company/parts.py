@@ -154,7 +154,6 @@ class CompanyParts:
         )
         return Mailbox(f"{given} {surname}", f"{local}@{domain}")
 
-
     def _copies(
         self, fan: Fanout, folder: str, base: int, anchor: int, t: int, include_self: tuple[str, int] | None = None
     ) -> tuple[tuple[str, str, int], ...]:

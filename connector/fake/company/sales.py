@@ -75,12 +75,14 @@ def sales_csv(company: FakeCompany, seed: int | None = None, today: date | None 
             if rng.random() < 0.08:
                 back = day + timedelta(days=rng.randint(3, 30))
                 if back < anchor:
-                    writer.writerow([back.isoformat(), key, f"{amount * rng.uniform(0.1, 1):.2f}", "EUR", "return",
-                                     "", ""])
+                    writer.writerow(
+                        [back.isoformat(), key, f"{amount * rng.uniform(0.1, 1):.2f}", "EUR", "return", "", ""]
+                    )
         if org.kind == "partner" and rng.random() < 0.5:
             day = anchor - timedelta(days=rng.randint(1, 364))
-            writer.writerow([day.isoformat(), org.domain, f"{rng.randint(2, 20) * 100:.2f}", "EUR",
-                             "referral_credit", "", ""])
+            writer.writerow(
+                [day.isoformat(), org.domain, f"{rng.randint(2, 20) * 100:.2f}", "EUR", "referral_credit", "", ""]
+            )
     if case is not None:
         _business_rows(writer, company, rng, max(today or anchor, anchor), total)
     return out.getvalue()

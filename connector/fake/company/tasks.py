@@ -1,5 +1,4 @@
-"""Tasks of a generated company (independent tasks, some completed, some categorised).
-"""
+"""Tasks of a generated company (independent tasks, some completed, some categorised)."""
 
 from __future__ import annotations
 
@@ -14,7 +13,6 @@ from connector.fake.model import ItemSpec
 
 class TaskItems(CompanyParts):
     """The Tasks folder of :class:`~connector.fake.company.generator.FakeCompany`."""
-
 
     def _task(self, m: int, i: int) -> ItemSpec:
         rng = seeded_rng(self.seed, "task", m, i)

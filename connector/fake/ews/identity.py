@@ -59,10 +59,16 @@ class ExchangeIdentityIssuer:
         self._stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Microsoft Exchange Server Auth Certificate")])
         now = dt.datetime.now(dt.UTC)
-        self.certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-                            .public_key(self.key.public_key()).serial_number(x509.random_serial_number())
-                            .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=365))
-                            .sign(self.key, hashes.SHA256()))
+        self.certificate = (
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(name)
+            .public_key(self.key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(days=1))
+            .not_valid_after(now + dt.timedelta(days=365))
+            .sign(self.key, hashes.SHA256())
+        )
         self.der = self.certificate.public_bytes(serialization.Encoding.DER)
         self.x5t = _b64url(hashlib.sha1(self.der).digest())  # SHA-1 thumbprint: what Exchange sends
         self.issued = 0
@@ -77,23 +83,42 @@ class ExchangeIdentityIssuer:
             "serviceName": EXCHANGE_APP_ID,
             "issuer": f"{EXCHANGE_APP_ID}@*",
             "allowedAudiences": [f"{EXCHANGE_APP_ID}@*"],
-            "keys": [{"usage": "signing", "keyinfo": {"x5t": self.x5t},
-                      "keyvalue": {"type": "x509Certificate", "value": base64.b64encode(self.der).decode()}}],
+            "keys": [
+                {
+                    "usage": "signing",
+                    "keyinfo": {"x5t": self.x5t},
+                    "keyvalue": {"type": "x509Certificate", "value": base64.b64encode(self.der).decode()},
+                }
+            ],
             "endpoints": [{"location": amurl, "protocol": "OAuth2", "usage": "metadata"}],
         }
 
-    def identity_token(self, address: str, audience: str, amurl: str, tamper: Tamper | None = None,
-                       lifetime: int = TOKEN_LIFETIME_SECONDS) -> str:
+    def identity_token(
+        self,
+        address: str,
+        audience: str,
+        amurl: str,
+        tamper: Tamper | None = None,
+        lifetime: int = TOKEN_LIFETIME_SECONDS,
+    ) -> str:
         """What ``getUserIdentityTokenAsync`` returns to the add-in at ``audience`` for ``address``."""
         now = int(time.time())
         nbf, exp = (now - 2 * lifetime, now - lifetime) if tamper == "expired" else (now - 60, now + lifetime)
-        appctx = {"msexchuid": exchange_user_id(address),
-                  "version": "ExIdTok.V2" if tamper == "wrong_version" else "ExIdTok.V1",
-                  "amurl": amurl.replace("/json/1", "/json/2") if tamper == "other_metadata" else amurl}
+        appctx = {
+            "msexchuid": exchange_user_id(address),
+            "version": "ExIdTok.V2" if tamper == "wrong_version" else "ExIdTok.V1",
+            "amurl": amurl.replace("/json/1", "/json/2") if tamper == "other_metadata" else amurl,
+        }
         sender = f"{EXCHANGE_APP_ID}@{self.host}"
-        claims = {"aud": "https://elsewhere.example.com/pane.html" if tamper == "wrong_audience" else audience,
-                  "iss": sender, "nbf": str(nbf), "exp": str(exp), "appctxsender": sender,
-                  "isbrowserhostedapp": "true", "appctx": json.dumps(appctx)}
+        claims = {
+            "aud": "https://elsewhere.example.com/pane.html" if tamper == "wrong_audience" else audience,
+            "iss": sender,
+            "nbf": str(nbf),
+            "exp": str(exp),
+            "appctxsender": sender,
+            "isbrowserhostedapp": "true",
+            "appctx": json.dumps(appctx),
+        }
         header = {"typ": "JWT", "alg": "RS256", "x5t": self.x5t}
         signing_input = f"{_b64url(json.dumps(header).encode())}.{_b64url(json.dumps(claims).encode())}"
         key = self._stranger if tamper == "forged" else self.key

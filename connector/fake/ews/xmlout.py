@@ -67,7 +67,6 @@ def xml_double(value: float) -> str:
     return repr(float(value)) if value != int(value) else str(int(value))
 
 
-
 class RawXml(str):
     """A field value kept as the XML the client sent (for elements the fake does not model)."""
 

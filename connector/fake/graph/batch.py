@@ -30,8 +30,14 @@ def handle(ctx: Ctx) -> Reply:
     for r in requests:
         method, url = r.get("method"), r.get("url")
         if not isinstance(method, str) or not isinstance(url, str) or not url:
-            responses.append({"id": r["id"], "status": 400, "headers": {},
-                              "body": error_body("BadRequest", "A batch request needs 'method' and 'url'.")})
+            responses.append(
+                {
+                    "id": r["id"],
+                    "status": 400,
+                    "headers": {},
+                    "body": error_body("BadRequest", "A batch request needs 'method' and 'url'."),
+                }
+            )
             continue
         raw_headers = r.get("headers") or {}
         headers = {str(k).lower(): str(v) for k, v in raw_headers.items()} if isinstance(raw_headers, dict) else {}
@@ -43,8 +49,9 @@ def handle(ctx: Ctx) -> Reply:
         inner = make_request(method, url if url.startswith("/") else "/" + url, headers, raw)
         reply = ctx.server.handle(inner)
         if reply.drop:  # an inner request cannot drop the batch's connection
-            reply = Reply(503, error_body("ServiceNotAvailable", "The service is temporarily unavailable."),
-                          {"Retry-After": "1"})
+            reply = Reply(
+                503, error_body("ServiceNotAvailable", "The service is temporarily unavailable."), {"Retry-After": "1"}
+            )
         out_headers = dict(reply.headers)
         if reply.body is not None:
             out_headers.setdefault("Content-Type", "application/json")

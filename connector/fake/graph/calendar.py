@@ -142,4 +142,3 @@ def change_entries(mb: MailboxStore, fs: FolderStore, ch: Change, window: Window
         elif original_in and not fresh:  # an exception moved out of the window
             out.append(removed(rest_id(mb.item_id(FOLDER, index, occ.instance))))
     return out
-

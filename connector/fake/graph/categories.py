@@ -91,7 +91,9 @@ def handle(ctx: Ctx) -> Reply:
         root.append(new)
         xml = etree.tostring(root, xml_declaration=True, encoding="utf-8")
         ctx.server.exchange.user_configs.put(
-            mb.number, CATEGORY_LIST_FOLDER, CATEGORY_LIST,
+            mb.number,
+            CATEGORY_LIST_FOLDER,
+            CATEGORY_LIST,
             replace(cfg, xml_data=xml) if cfg is not None else UserConfig(xml_data=xml),
         )
     ctx.server.stats.write(ctx.address, "create")

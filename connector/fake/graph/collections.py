@@ -45,8 +45,19 @@ from connector.fake.mailbox import Change, MailboxStore
 DEFAULT_TOP = 10
 LIST_OPTIONS = frozenset({"$select", "$filter", "$top", "$skip", "$count"})
 USER_PROPS = frozenset(
-    {"id", "displayName", "givenName", "surname", "mail", "userPrincipalName", "jobTitle", "mobilePhone",
-     "officeLocation", "preferredLanguage", "businessPhones"}
+    {
+        "id",
+        "displayName",
+        "givenName",
+        "surname",
+        "mail",
+        "userPrincipalName",
+        "jobTitle",
+        "mobilePhone",
+        "officeLocation",
+        "preferredLanguage",
+        "businessPhones",
+    }
 )
 _USER_NAMESPACE = uuid.UUID("4b1c2a5e-6f0d-4f7e-9a39-0f2d0b7e1a11")
 
@@ -82,8 +93,14 @@ def user_get(ctx: Ctx) -> Reply:
     return Reply(200, out)
 
 
-def _page(ctx: Ctx, entities: Iterable[dict[str, Any]], known: frozenset[str], type_name: str,
-          resource: str, extra_params: dict[str, str] | None = None) -> Reply:
+def _page(
+    ctx: Ctx,
+    entities: Iterable[dict[str, Any]],
+    known: frozenset[str],
+    type_name: str,
+    resource: str,
+    extra_params: dict[str, str] | None = None,
+) -> Reply:
     """Filter, page and select a collection (``entities`` fully rendered, in the collection's order)."""
     q = ctx.req.query
     check_options(q, LIST_OPTIONS, resource)
@@ -101,13 +118,14 @@ def _page(ctx: Ctx, entities: Iterable[dict[str, Any]], known: frozenset[str], t
     body: dict[str, Any] = {"@odata.context": f"{ctx.server.base_url}/$metadata#Collection({type_name})"}
     if count is not None and count.lower() == "true":
         body["@odata.count"] = len(found)
-    body["value"] = [apply_select(e, select) for e in found[skip:skip + top]]
+    body["value"] = [apply_select(e, select) for e in found[skip : skip + top]]
     if top > 0 and skip + top < len(found):
         params = {k: v for k, v in q.items() if k not in ("$skip", "$top")}
         params.update(extra_params or {})
         params.update({"$top": str(top), "$skip": str(skip + top)})
-        body["@odata.nextLink"] = (f"{ctx.server.base_url}{ctx.req.path}?"
-                                   + urlencode(params, quote_via=quote, safe="$,()'/:@"))
+        body["@odata.nextLink"] = f"{ctx.server.base_url}{ctx.req.path}?" + urlencode(
+            params, quote_via=quote, safe="$,()'/:@"
+        )
     return Reply(200, body)
 
 
@@ -120,7 +138,8 @@ def contacts_list(ctx: Ctx) -> Reply:
     # A distribution list is not a contact in Graph (as in contacts delta).
     entities = [
         render_contact(spec.fields, rest_id(mb.item_id("contacts", i)), mb.change_key("contacts", i, version), parent)
-        for i, (spec, version) in rows if spec.kind == "Contact"
+        for i, (spec, version) in rows
+        if spec.kind == "Contact"
     ]
     return _page(ctx, entities, CONTACT_PROPS, "contact", "contacts")
 
@@ -131,9 +150,11 @@ def _messages(mb: MailboxStore, folder: str) -> list[dict[str, Any]]:
     with mb.lock:
         rows = [(i, cur) for i in fs.live_indices() if (cur := fs.get(i)) is not None]
     return [
-        render_message(spec.kind, spec.fields, rest_id(mb.item_id(folder, i)), mb.change_key(folder, i, version),
-                       parent)
-        for i, (spec, version) in rows if spec.kind in ("Message", "MeetingRequest")
+        render_message(
+            spec.kind, spec.fields, rest_id(mb.item_id(folder, i)), mb.change_key(folder, i, version), parent
+        )
+        for i, (spec, version) in rows
+        if spec.kind in ("Message", "MeetingRequest")
     ]
 
 
@@ -183,4 +204,3 @@ def mailbox_by_user_id(mailboxes: Iterable[MailboxStore], value: str) -> Mailbox
     except ValueError:
         return None
     return next((mb for mb in mailboxes if user_id(mb) == wanted), None)
-

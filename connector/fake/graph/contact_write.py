@@ -43,8 +43,13 @@ STRINGS: dict[str, str] = {
 READ_ONLY = frozenset({"id", "changeKey", "createdDateTime", "lastModifiedDateTime", "parentFolderId"})
 NOT_STORED = frozenset({"title", "yomiGivenName", "yomiSurname", "yomiCompanyName", "imAddresses", "children"})
 _ADDRESSES = {"homeAddress": "Home", "businessAddress": "Business", "otherAddress": "Other"}
-_ADDRESS_KEYS = {"street": "street", "city": "city", "state": "state", "countryOrRegion": "country",
-                 "postalCode": "postal_code"}
+_ADDRESS_KEYS = {
+    "street": "street",
+    "city": "city",
+    "state": "state",
+    "countryOrRegion": "country",
+    "postalCode": "postal_code",
+}
 _PHONES = {"businessPhones": ("BusinessPhone", "BusinessPhone2"), "homePhones": ("HomePhone", "HomePhone2")}
 _EMAIL_SLOTS = ("EmailAddress1", "EmailAddress2", "EmailAddress3")
 

@@ -122,13 +122,14 @@ class Request:
             ) from None
 
 
-def make_request(method: str, target: str, headers: dict[str, str], body: bytes,
-                 prefer_values: list[str] | None = None) -> Request:
+def make_request(
+    method: str, target: str, headers: dict[str, str], body: bytes, prefer_values: list[str] | None = None
+) -> Request:
     """A Request from a target below /v1.0 (``/users/a@x/contacts/delta?$select=id``)."""
     parts = urlsplit(target)
     path = parts.path if parts.path.startswith("/") else "/" + parts.path
     if path.lower().startswith(API_PREFIX + "/"):
-        path = path[len(API_PREFIX):]
+        path = path[len(API_PREFIX) :]
     segments = [unquote(s) for s in path.strip("/").split("/")] if path.strip("/") else []
     query = dict(parse_qsl(parts.query, keep_blank_values=True))
     prefer = prefer_values if prefer_values is not None else [headers["prefer"]] if "prefer" in headers else []

@@ -52,8 +52,17 @@ class DeltaTokenCodec:
         return hmac.new(self._secret, payload, hashlib.sha256).hexdigest()[:24]
 
     def encode(self, s: DeltaState) -> str:
-        doc = [s.mailbox, s.folder, s.watermark, s.generation, s.select, s.expand,
-               list(s.window) if s.window else None, s.skip_seq, s.skip]
+        doc = [
+            s.mailbox,
+            s.folder,
+            s.watermark,
+            s.generation,
+            s.select,
+            s.expand,
+            list(s.window) if s.window else None,
+            s.skip_seq,
+            s.skip,
+        ]
         payload = json.dumps(doc, separators=(",", ":")).encode()
         return base64.urlsafe_b64encode(payload).decode().rstrip("=") + "." + self._mac(payload)
 
@@ -65,8 +74,15 @@ class DeltaTokenCodec:
                 raise InvalidSyncState(token)
             mb, folder, wm, gen, select, expand, window, skip_seq, skip = json.loads(payload)
             return DeltaState(
-                int(mb), str(folder), int(wm), int(gen), select, expand,
-                (int(window[0]), int(window[1])) if window else None, int(skip_seq), int(skip),
+                int(mb),
+                str(folder),
+                int(wm),
+                int(gen),
+                select,
+                expand,
+                (int(window[0]), int(window[1])) if window else None,
+                int(skip_seq),
+                int(skip),
             )
         except (binascii.Error, UnicodeDecodeError, ValueError, TypeError) as exc:
             raise InvalidSyncState(token) from exc

@@ -112,9 +112,7 @@ def contacts_delta(ctx: Ctx) -> Reply:
 
     size = ctx.page_size()
     # A distribution list is not a contact in Graph: it is left out of contacts delta.
-    page = _run_item_delta(
-        lambda: delta.item_page(mb, state, size, render, lambda s: s.kind != "Contact")
-    )
+    page = _run_item_delta(lambda: delta.item_page(mb, state, size, render, lambda s: s.kind != "Contact"))
     return _page_reply(ctx, page, "contact")
 
 
@@ -139,8 +137,9 @@ def messages_delta(ctx: Ctx) -> Reply:
     return _page_reply(ctx, page, "message")
 
 
-def delta_reply(ctx: Ctx, folder: str, render: delta.ItemRenderer, leave_out: Callable[[ItemSpec], bool],
-                entity: str) -> Reply:
+def delta_reply(
+    ctx: Ctx, folder: str, render: delta.ItemRenderer, leave_out: Callable[[ItemSpec], bool], entity: str
+) -> Reply:
     """One page of a plain item delta over ``folder`` (To Do tasks)."""
     state = _state(ctx, folder)
     size = ctx.page_size()
@@ -259,9 +258,12 @@ def contact_patch(ctx: Ctx) -> Reply:
             ctx.server.stats.fault("conflict")
         stale = if_match is not None and if_match.strip() != "*" and unquote_etag(if_match) != current
         if forced or stale:
-            raise GraphError(412, "ErrorIrresolvableConflict",
-                             "The send or update operation could not be performed because the change key passed "
-                             "in the request does not match the current change key for the item.")
+            raise GraphError(
+                412,
+                "ErrorIrresolvableConflict",
+                "The send or update operation could not be performed because the change key passed "
+                "in the request does not match the current change key for the item.",
+            )
         if changes:
             mb.update(ews_id(rest), **changes)
         _, ref, spec, version = _locate(mb, rest, "contacts")

@@ -271,7 +271,8 @@ def check_options(query: Mapping[str, str], allowed: frozenset[str], resource: s
         low = name.lower()
         if low.startswith("$") and low not in allowed:
             raise GraphError(
-                400, UNSUPPORTED_QUERY_CODE,
+                400,
+                UNSUPPORTED_QUERY_CODE,
                 f"The query parameter '{name}' is not supported on '{resource}' by this server.",
             )
 

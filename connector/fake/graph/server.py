@@ -88,7 +88,6 @@ DRAIN_LIMIT_BYTES = 64 * 1024 * 1024
 JSON_TYPE = "application/json; odata.metadata=minimal; odata.streaming=true; IEEE754Compatible=false; charset=utf-8"
 
 
-
 class FakeGraph(LoopbackServer):
     """A fake Graph v1.0 endpoint over the mailboxes of ``exchange`` (see the module docstring)."""
 
@@ -189,9 +188,7 @@ class FakeGraph(LoopbackServer):
                 return Reply(0, drop=True)
         mailbox: MailboxStore | None = None
         if address is not None:
-            mailbox = self.exchange.mailbox_for(address) or mailbox_by_user_id(
-                self.mailboxes.values(), address
-            )
+            mailbox = self.exchange.mailbox_for(address) or mailbox_by_user_id(self.mailboxes.values(), address)
             if mailbox is None:
                 return GraphError(404, "ErrorInvalidUser", f"The requested user '{address}' is invalid.").reply()
             if self.scope is not None and mailbox.address not in self.scope:
@@ -214,9 +211,11 @@ def _invalid_token() -> Reply:
     return Reply(
         401,
         error_body("InvalidAuthenticationToken", INVALID_TOKEN_MESSAGE),
-        {"WWW-Authenticate": 'Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/'
-                             'oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000", '
-                             'error="invalid_token"'},
+        {
+            "WWW-Authenticate": 'Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/'
+            'oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000", '
+            'error="invalid_token"'
+        },
     )
 
 

@@ -38,9 +38,23 @@ from connector.fake.task_rules import task_rules
 
 FOLDER = "tasks"
 TASK_PROPS = frozenset(
-    {"id", "title", "body", "importance", "status", "isReminderOn", "createdDateTime", "lastModifiedDateTime",
-     "hasAttachments", "categories", "dueDateTime", "startDateTime", "reminderDateTime", "completedDateTime",
-     "linkedResources"}
+    {
+        "id",
+        "title",
+        "body",
+        "importance",
+        "status",
+        "isReminderOn",
+        "createdDateTime",
+        "lastModifiedDateTime",
+        "hasAttachments",
+        "categories",
+        "dueDateTime",
+        "startDateTime",
+        "reminderDateTime",
+        "completedDateTime",
+        "linkedResources",
+    }
 )
 #: What the fake evaluates on To Do reads; any other option ($filter, $orderby, $top, ...) is refused.
 TASK_READ_OPTIONS = frozenset({"$select", "$expand", "$skiptoken"})
@@ -68,8 +82,13 @@ def _delta(ctx: Ctx) -> Reply:
     expand = parse_expand(ctx.req.query.get("$expand"))
 
     def render(index: int, spec: ItemSpec, version: int) -> dict[str, Any]:
-        return render_task(spec.fields, spec.extra, rest_id(mb.item_id(FOLDER, index)),
-                           mb.change_key(FOLDER, index, version), expand.linked_resources)
+        return render_task(
+            spec.fields,
+            spec.extra,
+            rest_id(mb.item_id(FOLDER, index)),
+            mb.change_key(FOLDER, index, version),
+            expand.linked_resources,
+        )
 
     return delta_reply(ctx, FOLDER, render, lambda s: s.kind != "Task", "todoTask")
 
@@ -89,8 +108,9 @@ def handle(ctx: Ctx) -> Reply:
     mb = ctx.mb
     seg = ctx.req.segments  # users, {u}, todo, lists, [listId, tasks, [taskId]]
     if len(seg) == 4:
-        return Reply(200, {"@odata.context": f"{ctx.server.base_url}/$metadata#todoTaskLists",
-                           "value": [_list_json(mb)]})
+        return Reply(
+            200, {"@odata.context": f"{ctx.server.base_url}/$metadata#todoTaskLists", "value": [_list_json(mb)]}
+        )
     if seg[4] != rest_id(mb.folder_id(FOLDER)):
         raise GraphError(404, "ErrorItemNotFound", "The specified list could not be found.")
     if len(seg) == 5:
@@ -130,7 +150,10 @@ def _task_json(ctx: Ctx, ref: ItemRef, spec: ItemSpec, version: int) -> dict[str
     expand = parse_expand(ctx.req.query.get("$expand"))
     select = parse_select(ctx.req.query.get("$select"), TASK_PROPS, "todoTask")
     out = render_task(
-        spec.fields, spec.extra, rest_id(mb.item_id(FOLDER, ref.index)), mb.change_key(FOLDER, ref.index, version),
+        spec.fields,
+        spec.extra,
+        rest_id(mb.item_id(FOLDER, ref.index)),
+        mb.change_key(FOLDER, ref.index, version),
         expand.linked_resources,
     )
     return _select(out, select)
@@ -163,8 +186,18 @@ def _list_tasks(ctx: Ctx) -> Reply:
                 next_index = i
                 break
             spec, version = cur
-            out.append(_select(render_task(spec.fields, spec.extra, rest_id(mb.item_id(FOLDER, i)),
-                                           mb.change_key(FOLDER, i, version), expand.linked_resources), select))
+            out.append(
+                _select(
+                    render_task(
+                        spec.fields,
+                        spec.extra,
+                        rest_id(mb.item_id(FOLDER, i)),
+                        mb.change_key(FOLDER, i, version),
+                        expand.linked_resources,
+                    ),
+                    select,
+                )
+            )
     body: dict[str, Any] = {"@odata.context": f"{ctx.server.base_url}/$metadata#Collection(todoTask)", "value": out}
     if next_index is not None:
         body["@odata.nextLink"] = ctx.link("$skiptoken", str(next_index)) + "".join(
@@ -237,9 +270,7 @@ def _apply(fields: dict[str, Any], extra: dict[str, Any], data: dict[str, Any]) 
         elif name == "linkedResources":
             if not isinstance(value, list) or not all(isinstance(r, dict) for r in value):
                 raise bad_request("'linkedResources' must be an array of linkedResource objects.")
-            extra["linked_resources"] = [
-                {"id": str(uuid.uuid4()), **{k: r.get(k) for k in _LINK_KEYS}} for r in value
-            ]
+            extra["linked_resources"] = [{"id": str(uuid.uuid4()), **{k: r.get(k) for k in _LINK_KEYS}} for r in value]
         elif name.startswith("@odata."):
             continue
         else:
@@ -248,17 +279,24 @@ def _apply(fields: dict[str, Any], extra: dict[str, Any], data: dict[str, Any]) 
 
 def _create(ctx: Ctx) -> Reply:
     data = ctx.json_object()
-    fields: dict[str, Any] = {"ItemClass": "IPM.Task", "Subject": "", "Status": "NotStarted",
-                              "PercentComplete": 0.0, "IsComplete": False, "Importance": "Normal",
-                              "Sensitivity": "Normal"}
+    fields: dict[str, Any] = {
+        "ItemClass": "IPM.Task",
+        "Subject": "",
+        "Status": "NotStarted",
+        "PercentComplete": 0.0,
+        "IsComplete": False,
+        "Importance": "Normal",
+        "Sensitivity": "Normal",
+    }
     extra: dict[str, Any] = {}
     _apply(fields, extra, data)
     mb = ctx.mb
     new_id = mb.create(FOLDER, ItemSpec("Task", fields, extra=extra))
     ctx.server.stats.write(ctx.address, "create")
     ref, spec, version = _locate(mb, rest_id(new_id))
-    out = render_task(spec.fields, spec.extra, rest_id(new_id), mb.change_key(FOLDER, ref.index, version),
-                      "linkedResources" in data)
+    out = render_task(
+        spec.fields, spec.extra, rest_id(new_id), mb.change_key(FOLDER, ref.index, version), "linkedResources" in data
+    )
     return Reply(201, out, {"Location": f"{ctx.server.base_url}{ctx.req.path}/{rest_id(new_id)}"})
 
 
@@ -273,8 +311,11 @@ def _patch(ctx: Ctx, task_id: str) -> Reply:
         if forced:
             ctx.server.stats.fault("conflict")
         if forced or (if_match is not None and if_match.strip() != "*" and unquote_etag(if_match) != current):
-            raise GraphError(412, "ErrorIrresolvableConflict",
-                             "The update could not be performed because the change key does not match.")
+            raise GraphError(
+                412,
+                "ErrorIrresolvableConflict",
+                "The update could not be performed because the change key does not match.",
+            )
         fields = dict(spec.fields)
         extra = dict(spec.extra)
         _apply(fields, extra, data)

@@ -194,6 +194,8 @@ def stored_interactions(
     found: list[Interaction] = []
     for chunk in chunked(keys):
         found.extend(
-            session.scalars(sa.select(Interaction).where(column.in_(chunk)).options(selectinload(Interaction.participants)))
+            session.scalars(
+                sa.select(Interaction).where(column.in_(chunk)).options(selectinload(Interaction.participants))
+            )
         )
     return found

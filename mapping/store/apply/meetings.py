@@ -121,9 +121,7 @@ def apply_meetings(session: Session, page: Page, links: Links, directory: Direct
     _cancel_deleted_occurrences(session, page, links, unlinked)
 
 
-def _cancel_deleted_occurrences(
-    session: Session, page: Page, links: Links, unlinked: list[ItemLink | NewLink]
-) -> None:
+def _cancel_deleted_occurrences(session: Session, page: Page, links: Links, unlinked: list[ItemLink | NewLink]) -> None:
     """Store as cancelled the occurrences a delta round deleted from a series the mailbox still holds.
 
     Over Graph every occurrence is an item of its own and a deleted one only arrives as removed, where

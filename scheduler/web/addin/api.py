@@ -58,8 +58,11 @@ def _plain(value: Any) -> Any:
 
 
 def answer(data: Any, status: int = 200) -> Response:
-    body = json.dumps(dataclasses.asdict(data) if dataclasses.is_dataclass(data) and not isinstance(data, type)
-                      else data, default=_plain, separators=(",", ":"))
+    body = json.dumps(
+        dataclasses.asdict(data) if dataclasses.is_dataclass(data) and not isinstance(data, type) else data,
+        default=_plain,
+        separators=(",", ":"),
+    )
     return Response(body, status_code=status, media_type="application/json", headers=HEADERS)
 
 
@@ -120,8 +123,13 @@ def card_json(found: PaneAnswer) -> dict[str, Any]:
     """The card answer as the pane reads it (a promise: README, "Outlook add-in")."""
     t = found.triage
     data = dataclasses.asdict(found)
-    data["triage"] = {"looked_up": len(t.external), "internal": t.internal, "invalid": t.invalid,
-                      "more": t.more, "cut": t.cut}
+    data["triage"] = {
+        "looked_up": len(t.external),
+        "internal": t.internal,
+        "invalid": t.invalid,
+        "more": t.more,
+        "cut": t.cut,
+    }
     data["empty"] = t.empty_reason if not found.cards and not found.unknown else None
     data["unknown_hint"] = HOW_TO_BECOME_KNOWN if found.unknown else None
     return data
@@ -133,7 +141,7 @@ async def card(request: Request, caller: Caller, body: dict[str, Any]) -> Respon
     if not isinstance(raw, list):
         return problem(400, 'Send "addresses" as a list of the item\'s e-mail addresses.')
     domains: tuple[str, ...] = request.app.state.internal_domains
-    sorted_out = triage(raw[:MAX_ITEM_ADDRESSES + 1], domains)
+    sorted_out = triage(raw[: MAX_ITEM_ADDRESSES + 1], domains)
     if len(raw) > MAX_ITEM_ADDRESSES + 1:
         sorted_out = dataclasses.replace(sorted_out, cut=len(raw) - MAX_ITEM_ADDRESSES)
     found = await run_in_threadpool(pane_cards, request.app.state.store, sorted_out, caller.address)
@@ -165,8 +173,9 @@ async def override(request: Request, caller: Caller, body: dict[str, Any]) -> Re
     if request.method == "DELETE":
         if rid is None:
             return problem(404, "No such relationship.")
-        said = await run_in_threadpool(remove_override, store, rid, str(request.path_params.get("dimension", "")),
-                                       caller.address)
+        said = await run_in_threadpool(
+            remove_override, store, rid, str(request.path_params.get("dimension", "")), caller.address
+        )
         return answer({"done": said})
     dimension, value = body.get("dimension"), body.get("value")
     if rid is None or not isinstance(dimension, str) or not isinstance(value, str):

@@ -35,12 +35,35 @@ MAILBOX_MIN_VERSION = "1.5"  # getUserIdentityTokenAsync, ItemChanged for pinned
 VERSION = "1.0.0.0"
 PERMISSION = "ReadItem"
 #: The ribbon surfaces: (extension point, what it is for).
-SURFACES = (("MessageReadCommandSurface", "Read"), ("MessageComposeCommandSurface", "Compose"),
-            ("AppointmentAttendeeCommandSurface", "Attendee"), ("AppointmentOrganizerCommandSurface", "Organizer"))
+SURFACES = (
+    ("MessageReadCommandSurface", "Read"),
+    ("MessageComposeCommandSurface", "Compose"),
+    ("AppointmentAttendeeCommandSurface", "Attendee"),
+    ("AppointmentOrganizerCommandSurface", "Organizer"),
+)
 #: The schema's order of OfficeApp's children for a mail add-in (what the test checks the XML against).
-XML_ORDER = ("Id", "Version", "ProviderName", "DefaultLocale", "DisplayName", "Description", "IconUrl",
-             "HighResolutionIconUrl", "SupportUrl", "AppDomains", "Hosts", "Requirements", "FormSettings",
-             "Permissions", "Rule", "DisableEntityHighlighting", "VersionOverrides")
+XML_ORDER = (
+    "Id",
+    "Version",
+    "ProviderName",
+    "DefaultLocale",
+    "DisplayName",
+    "Description",
+    "IconUrl",
+    "HighResolutionIconUrl",
+    "SupportUrl",
+    "AppDomains",
+    "Hosts",
+    "Requirements",
+    "FormSettings",
+    "Permissions",
+    "Rule",
+    "DisableEntityHighlighting",
+    "VersionOverrides",
+)
+
+#: The tooltip of the pane's button, the same in both manifests.
+_PANE_DESCRIPTION = "Show what relsync knows about the people on this item."
 
 
 class ManifestError(ValueError):
@@ -51,8 +74,10 @@ def base_url(url: str) -> str:
     """``https://host[:port][/path]`` without a trailing slash; ManifestError with the fix otherwise."""
     parts = urlsplit(url.strip())
     if parts.scheme != "https" or not parts.hostname:
-        raise ManifestError(f"{url!r} is not an https:// address: Outlook only loads add-ins over HTTPS (give the "
-                            "address relsync serve is reached at, e.g. https://relsync.example.com)")
+        raise ManifestError(
+            f"{url!r} is not an https:// address: Outlook only loads add-ins over HTTPS (give the "
+            "address relsync serve is reached at, e.g. https://relsync.example.com)"
+        )
     if parts.query or parts.fragment or parts.username or parts.password:
         raise ManifestError(f"{url!r} has a query, fragment or user name: give only https://host[/path]")
     return f"https://{parts.netloc}{parts.path.rstrip('/')}"
@@ -83,8 +108,12 @@ def xml_manifest(url: str) -> bytes:
     _sub(root, "ProviderName", "relsync")
     _sub(root, "DefaultLocale", "en-US")
     _sub(root, "DisplayName", DefaultValue="relsync")
-    _sub(root, "Description", DefaultValue="The relationship card beside every message and meeting: value, owner, "
-                                            "last interactions and what is due.")
+    _sub(
+        root,
+        "Description",
+        DefaultValue="The relationship card beside every message and meeting: value, owner, "
+        "last interactions and what is due.",
+    )
     _sub(root, "IconUrl", DefaultValue=f"{base}/addin/icon-64.png")
     _sub(root, "HighResolutionIconUrl", DefaultValue=f"{base}/addin/icon-128.png")
     _sub(root, "SupportUrl", DefaultValue=f"{base}/")
@@ -132,8 +161,13 @@ def xml_manifest(url: str) -> bytes:
     shorts = _sub(resources, "ShortStrings", ns=BT)
     _sub(shorts, "String", ns=BT, id="relsync.group", DefaultValue="relsync")
     _sub(shorts, "String", ns=BT, id="relsync.button", DefaultValue="Relationship")
-    _sub(_sub(resources, "LongStrings", ns=BT), "String", ns=BT, id="relsync.tip",
-         DefaultValue="Show what relsync knows about the people on this item.")
+    _sub(
+        _sub(resources, "LongStrings", ns=BT),
+        "String",
+        ns=BT,
+        id="relsync.tip",
+        DefaultValue=_PANE_DESCRIPTION,
+    )
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))
 
 
@@ -150,36 +184,72 @@ def json_manifest(url: str, api_client_id: str | None = None) -> dict[str, Any]:
         "version": "1.0.0",
         "id": add_in_id(base),
         "localizationInfo": {"defaultLanguageTag": "en-us"},
-        "developer": {"name": "relsync", "websiteUrl": f"{base}/", "privacyUrl": f"{base}/",
-                      "termsOfUseUrl": f"{base}/"},
+        "developer": {
+            "name": "relsync",
+            "websiteUrl": f"{base}/",
+            "privacyUrl": f"{base}/",
+            "termsOfUseUrl": f"{base}/",
+        },
         "name": {"short": "relsync", "full": "relsync relationship card"},
-        "description": {"short": "The relationship card beside every message and meeting.",
-                        "full": "What the organisation knows about the people on a message or meeting: value, "
-                                "owner, last interactions across staff mailboxes, the open follow-up."},
+        "description": {
+            "short": "The relationship card beside every message and meeting.",
+            "full": "What the organisation knows about the people on a message or meeting: value, "
+            "owner, last interactions across staff mailboxes, the open follow-up.",
+        },
         "icons": {"outline": "outline.png", "color": "color.png"},
         "accentColor": "#0F6CBD",
         "validDomains": [host],
-        "authorization": {"permissions": {"resourceSpecific": [{"name": "MailboxItem.Read.User",
-                                                                 "type": "Delegated"}]}},
-        "extensions": [{
-            "requirements": {"scopes": ["mail"], "capabilities": [{"name": "Mailbox",
-                                                                    "minVersion": MAILBOX_MIN_VERSION}]},
-            "runtimes": [{
-                "requirements": {"capabilities": [{"name": "Mailbox", "minVersion": MAILBOX_MIN_VERSION}]},
-                "id": "TaskPaneRuntime", "type": "general", "code": {"page": pane}, "lifetime": "short",
-                "actions": [{"id": "openPane", "type": "openPage", "view": "relsyncCard", "pinnable": True}],
-            }],
-            "ribbons": [{
-                "contexts": ["mailRead", "mailCompose", "meetingDetailsAttendee", "meetingDetailsOrganizer"],
-                "tabs": [{"builtInTabId": "TabDefault", "groups": [{
-                    "id": "relsyncGroup", "label": "relsync", "icons": icons,
-                    "controls": [{"id": "relsyncButton", "type": "button", "label": "Relationship", "icons": icons,
-                                  "supertip": {"title": "Relationship",
-                                               "description": "Show what relsync knows about the people on this item."},
-                                  "actionId": "openPane"}],
-                }]}],
-            }],
-        }],
+        "authorization": {
+            "permissions": {"resourceSpecific": [{"name": "MailboxItem.Read.User", "type": "Delegated"}]}
+        },
+        "extensions": [
+            {
+                "requirements": {
+                    "scopes": ["mail"],
+                    "capabilities": [{"name": "Mailbox", "minVersion": MAILBOX_MIN_VERSION}],
+                },
+                "runtimes": [
+                    {
+                        "requirements": {"capabilities": [{"name": "Mailbox", "minVersion": MAILBOX_MIN_VERSION}]},
+                        "id": "TaskPaneRuntime",
+                        "type": "general",
+                        "code": {"page": pane},
+                        "lifetime": "short",
+                        "actions": [{"id": "openPane", "type": "openPage", "view": "relsyncCard", "pinnable": True}],
+                    }
+                ],
+                "ribbons": [
+                    {
+                        "contexts": ["mailRead", "mailCompose", "meetingDetailsAttendee", "meetingDetailsOrganizer"],
+                        "tabs": [
+                            {
+                                "builtInTabId": "TabDefault",
+                                "groups": [
+                                    {
+                                        "id": "relsyncGroup",
+                                        "label": "relsync",
+                                        "icons": icons,
+                                        "controls": [
+                                            {
+                                                "id": "relsyncButton",
+                                                "type": "button",
+                                                "label": "Relationship",
+                                                "icons": icons,
+                                                "supertip": {
+                                                    "title": "Relationship",
+                                                    "description": _PANE_DESCRIPTION,
+                                                },
+                                                "actionId": "openPane",
+                                            }
+                                        ],
+                                    }
+                                ],
+                            }
+                        ],
+                    }
+                ],
+            }
+        ],
     }
     if api_client_id:
         manifest["webApplicationInfo"] = {"id": api_client_id, "resource": f"api://{host}/{api_client_id}"}

@@ -41,30 +41,42 @@ def pane_page(config: AddinConfig) -> str:
     naa = ""
     if config.entra_audience and config.entra_client_id:
         scope = f"{config.entra_audience.rstrip('/')}/access_as_user"
-        naa = (f" data-client-id='{html.escape(config.entra_client_id, quote=True)}'"
-               f" data-scope='{html.escape(scope, quote=True)}'")
-    return ("<!doctype html><html lang='en'><head><meta charset='utf-8'>"
-            "<meta name='viewport' content='width=device-width, initial-scale=1'>"
-            "<title>relsync</title><link rel='stylesheet' href='/addin/pane.css'>"
-            f"<script src='{office}'></script>{msal}</head><body>"
-            f"<main id='relsync' data-auth='{auth_mode(config)}'{naa} aria-live='polite'>"
-            "<p class='empty'>Loading the relationship card...</p></main>"
-            "<script src='/addin/pane.js'></script></body></html>")
+        naa = (
+            f" data-client-id='{html.escape(config.entra_client_id, quote=True)}'"
+            f" data-scope='{html.escape(scope, quote=True)}'"
+        )
+    return (
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        "<title>relsync</title><link rel='stylesheet' href='/addin/pane.css'>"
+        f"<script src='{office}'></script>{msal}</head><body>"
+        f"<main id='relsync' data-auth='{auth_mode(config)}'{naa} aria-live='polite'>"
+        "<p class='empty'>Loading the relationship card...</p></main>"
+        "<script src='/addin/pane.js'></script></body></html>"
+    )
 
 
 def _csp(config: AddinConfig) -> str:
     office = config.office_js.split("/lib/")[0] if config.office_js.startswith("https://") else ""
     # Nested app authentication: MSAL.js asks Outlook for the token, and may read the authority's metadata.
     login = " https://login.microsoftonline.com" if config.entra_client_id else ""
-    return (f"default-src 'self'; script-src 'self' {office}; connect-src 'self'{login}; img-src 'self' data:; "
-            f"style-src 'self'; frame-ancestors https: 'self'; base-uri 'none'; form-action 'self'").replace("  ", " ")
+    return (
+        f"default-src 'self'; script-src 'self' {office}; connect-src 'self'{login}; img-src 'self' data:; "
+        f"style-src 'self'; frame-ancestors https: 'self'; base-uri 'none'; form-action 'self'"
+    ).replace("  ", " ")
 
 
 async def pane(request: Request) -> Response:
     config: AddinConfig = request.app.state.web.addin
-    return HTMLResponse(pane_page(config), headers={
-        "Cache-Control": "no-cache", "Content-Security-Policy": _csp(config), "X-Content-Type-Options": "nosniff",
-        "Referrer-Policy": "same-origin"})
+    return HTMLResponse(
+        pane_page(config),
+        headers={
+            "Cache-Control": "no-cache",
+            "Content-Security-Policy": _csp(config),
+            "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "same-origin",
+        },
+    )
 
 
 async def static(request: Request) -> Response:
@@ -72,8 +84,9 @@ async def static(request: Request) -> Response:
     media = {"pane.js": "text/javascript", "pane.css": "text/css", "link.js": "text/javascript"}.get(name)
     if media is None:
         return Response("Not found", status_code=404, media_type="text/plain")
-    return FileResponse(STATIC / name, media_type=media, headers={"Cache-Control": "no-cache",
-                                                                    "X-Content-Type-Options": "nosniff"})
+    return FileResponse(
+        STATIC / name, media_type=media, headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
+    )
 
 
 async def msal_script(request: Request) -> Response:
@@ -81,19 +94,25 @@ async def msal_script(request: Request) -> Response:
     config: AddinConfig = request.app.state.web.addin
     if config.msal_browser_js is None or not Path(config.msal_browser_js).is_file():
         return Response("Not found", status_code=404, media_type="text/plain")
-    return FileResponse(config.msal_browser_js, media_type="text/javascript",
-                        headers={"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"})
+    return FileResponse(
+        config.msal_browser_js,
+        media_type="text/javascript",
+        headers={"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"},
+    )
 
 
 @cache
 def icon_png(size: int) -> bytes:
     """relsync's square icon (a blue tile with a lighter inner square) as PNG, made here: no image files."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
     inner = range(size // 4, size - size // 4)
-    rows = b"".join(b"\x00" + b"".join(b"\xff\xff\xff" if x in inner and y in inner else b"\x0f\x6c\xbd"
-                                       for x in range(size)) for y in range(size))
+    rows = b"".join(
+        b"\x00" + b"".join(b"\xff\xff\xff" if x in inner and y in inner else b"\x0f\x6c\xbd" for x in range(size))
+        for y in range(size)
+    )
     header = struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
 
@@ -107,20 +126,27 @@ async def icon(request: Request) -> Response:
 
 def _link_page(user: User, csrf: str, message: str | None = None) -> HTMLResponse:
     said = f"<p role='status'>{html.escape(message)}</p>" if message else ""
-    page = ("<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Link Outlook to relsync</title>"
-            "<link rel='stylesheet' href='/addin/pane.css'></head><body><main>"
-            f"<h1>Link Outlook to relsync</h1>{said}"
-            f"<p>You are signed in to relsync as <strong>{html.escape(user.address)}</strong>. Linking lets the "
-            "relationship card in Outlook answer for you without another sign-in.</p>"
-            "<form method='post' action='/addin/link'>"
-            f"<input type='hidden' name='csrf' value='{html.escape(csrf, quote=True)}'>"
-            "<input type='hidden' name='token' id='token' value=''>"
-            "<button type='submit' class='primary'>Link my Outlook</button></form>"
-            "<script src='/addin/link.js'></script></main></body></html>")
-    return HTMLResponse(page, headers={"Cache-Control": "no-store", "X-Frame-Options": "DENY",
-                                       "Content-Security-Policy": "default-src 'self'; script-src 'self'; "
-                                                                  "style-src 'self'; form-action 'self'",
-                                       "Referrer-Policy": "no-referrer"})
+    page = (
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Link Outlook to relsync</title>"
+        "<link rel='stylesheet' href='/addin/pane.css'></head><body><main>"
+        f"<h1>Link Outlook to relsync</h1>{said}"
+        f"<p>You are signed in to relsync as <strong>{html.escape(user.address)}</strong>. Linking lets the "
+        "relationship card in Outlook answer for you without another sign-in.</p>"
+        "<form method='post' action='/addin/link'>"
+        f"<input type='hidden' name='csrf' value='{html.escape(csrf, quote=True)}'>"
+        "<input type='hidden' name='token' id='token' value=''>"
+        "<button type='submit' class='primary'>Link my Outlook</button></form>"
+        "<script src='/addin/link.js'></script></main></body></html>"
+    )
+    return HTMLResponse(
+        page,
+        headers={
+            "Cache-Control": "no-store",
+            "X-Frame-Options": "DENY",
+            "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; form-action 'self'",
+            "Referrer-Policy": "no-referrer",
+        },
+    )
 
 
 @guarded("relationships")
@@ -136,12 +162,17 @@ async def link(request: Request, user: User) -> Response:
     try:
         identity = await run_in_threadpool(tokens.exchange_identity, tokens.bearer(f"Bearer {raw}"))
     except TokenRefused:
-        raise Refused(400, "This link did not come from Outlook on your Exchange server (no valid identity token): "
-                           "use the Link button in the relsync pane in Outlook.") from None
-    await run_in_threadpool(link_identity, request.app.state.store, identity.key, user.address,
-                            f"web:{user.address}")
-    return _link_page(user, csrf_token(request), "Linked: the relationship card in Outlook now answers for you. "
-                                                 "Close this window and select a message again.")
+        raise Refused(
+            400,
+            "This link did not come from Outlook on your Exchange server (no valid identity token): "
+            "use the Link button in the relsync pane in Outlook.",
+        ) from None
+    await run_in_threadpool(link_identity, request.app.state.store, identity.key, user.address, f"web:{user.address}")
+    return _link_page(
+        user,
+        csrf_token(request),
+        "Linked: the relationship card in Outlook now answers for you. Close this window and select a message again.",
+    )
 
 
 ROUTES = [

@@ -151,8 +151,14 @@ class AddinTokens:
         jwk = self._key(jwks_uri, header.get("kid"))
         try:
             claims: dict[str, Any] = jwt.decode(
-                token, jwt.PyJWK.from_dict(jwk).key, algorithms=["RS256"], audience=c.entra_audience, issuer=issuer,
-                leeway=LEEWAY_SECONDS, options={"require": ["exp", "iat", "iss", "aud", "tid"]})
+                token,
+                jwt.PyJWK.from_dict(jwk).key,
+                algorithms=["RS256"],
+                audience=c.entra_audience,
+                issuer=issuer,
+                leeway=LEEWAY_SECONDS,
+                options={"require": ["exp", "iat", "iss", "aud", "tid"]},
+            )
         except jwt.PyJWTError as exc:
             raise TokenRefused(f"the Entra token is not valid: {type(exc).__name__}") from None
         if claims.get("tid") != c.entra_tenant_id:
@@ -166,8 +172,9 @@ class AddinTokens:
 
     def _key(self, jwks_uri: str, kid: object) -> dict[str, Any]:
         for force in (False, True):  # a key rotated since we looked: fetch the keys once more
-            keys = {k.get("kid"): k for k in self._entra.get(jwks_uri, force=force).get("keys", [])
-                    if isinstance(k, dict)}
+            keys = {
+                k.get("kid"): k for k in self._entra.get(jwks_uri, force=force).get("keys", []) if isinstance(k, dict)
+            }
             if kid in keys:
                 return dict(keys[kid])
         raise TokenRefused("the Entra token is signed with a key the tenant does not publish")
@@ -193,9 +200,18 @@ class AddinTokens:
             raise TokenRefused("the Exchange identity token is from a server not in web.addin.exchange_metadata_urls")
         certificate = self._certificate(str(amurl), str(header["x5t"]))
         try:
-            jwt.decode(token, certificate.public_key(), algorithms=["RS256"], audience=c.pane_url,  # type: ignore[arg-type]
-                       options={"verify_exp": False, "verify_nbf": False, "verify_iat": False,
-                                "require": ["aud", "exp", "nbf", "iss"]})
+            jwt.decode(
+                token,
+                certificate.public_key(),  # type: ignore[arg-type]
+                algorithms=["RS256"],
+                audience=c.pane_url,
+                options={
+                    "verify_exp": False,
+                    "verify_nbf": False,
+                    "verify_iat": False,
+                    "require": ["aud", "exp", "nbf", "iss"],
+                },
+            )
         except jwt.PyJWTError as exc:
             raise TokenRefused(f"the Exchange identity token is not valid: {type(exc).__name__}") from None
         now = time.time()
@@ -206,8 +222,9 @@ class AddinTokens:
         if not nbf - EXCHANGE_SKEW_SECONDS <= now <= exp + EXCHANGE_SKEW_SECONDS:
             raise TokenRefused("the Exchange identity token has expired or is not valid yet")
         issuer = str(self._exchange.get(str(amurl)).get("issuer", f"{EXCHANGE_APP}@*"))
-        if not str(claims.get("iss", "")).startswith(f"{EXCHANGE_APP}@") or \
-                not fnmatch.fnmatchcase(str(claims.get("iss")), issuer):
+        if not str(claims.get("iss", "")).startswith(f"{EXCHANGE_APP}@") or not fnmatch.fnmatchcase(
+            str(claims.get("iss")), issuer
+        ):
             raise TokenRefused("the Exchange identity token's issuer is not Exchange")
         return ExchangeIdentity(identity_hash(str(amurl), uid), str(amurl))
 

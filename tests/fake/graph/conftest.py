@@ -43,8 +43,9 @@ class Client:
     def url(self, path: str) -> str:
         return path if path.startswith("https://") else f"{self.graph.base_url}{path}"
 
-    def call(self, method: str, path: str, *, page: int | None = None, headers: dict[str, str] | None = None,
-             **kw: Any) -> requests.Response:
+    def call(
+        self, method: str, path: str, *, page: int | None = None, headers: dict[str, str] | None = None, **kw: Any
+    ) -> requests.Response:
         return self.session.request(method, self.url(path), headers=self.headers(headers, page), timeout=30, **kw)
 
     def get(self, path: str, **kw: Any) -> requests.Response:

@@ -31,9 +31,14 @@ def idp(exchange: FakeExchange) -> Iterator[FakeTokenService]:
 
 def _token(idp: FakeTokenService) -> str:
     assert idp.ca_file is not None
-    settings = OAuthSettings(tenant_id=idp.tenant, client_id=CLIENT_ID, client_secret=SECRET,
-                             authority_host=idp.authority_host, ca_bundle=idp.ca_file,
-                             resource="https://graph.microsoft.com")
+    settings = OAuthSettings(
+        tenant_id=idp.tenant,
+        client_id=CLIENT_ID,
+        client_secret=SECRET,
+        authority_host=idp.authority_host,
+        ca_bundle=idp.ca_file,
+        resource="https://graph.microsoft.com",
+    )
     return str(TokenSource(settings).acquire()["access_token"])
 
 
@@ -86,8 +91,14 @@ def test_throttling_answers_429_and_503_with_retry_after(graph: FakeGraph, clien
 
 def test_faults_over_http_a_dropped_connection_and_an_expired_token(graph: FakeGraph, client: Client) -> None:
     faults = f"{graph.root_url}/_fake/graph/faults"
-    added = client.session.post(faults, json=[{"kind": "drop", "operation": "contacts.delta"},
-                                              {"kind": "token_expired", "operation": "masterCategories"}], timeout=10)
+    added = client.session.post(
+        faults,
+        json=[
+            {"kind": "drop", "operation": "contacts.delta"},
+            {"kind": "token_expired", "operation": "masterCategories"},
+        ],
+        timeout=10,
+    )
     assert added.status_code == 200 and len(client.session.get(faults, timeout=10).json()) == 2
     with pytest.raises(requests.ConnectionError):
         client.get(client.user() + "/contacts/delta")
@@ -106,9 +117,7 @@ def test_requests_without_the_immutable_id_preference_are_counted(graph: FakeGra
     assert graph.stats.to_json()["by_operation_mailbox"][f"contacts.delta {ALICE.email}"] == 2
 
 
-def test_concurrent_requests_per_mailbox_and_overlapping_clients_are_recorded(
-    graph: FakeGraph, client: Client
-) -> None:
+def test_concurrent_requests_per_mailbox_and_overlapping_clients_are_recorded(graph: FakeGraph, client: Client) -> None:
     graph.faults.add("slow", operation="contacts.delta", delay_ms=300, times=3)
     barrier = threading.Barrier(3)
     answers: list[int] = []
@@ -139,8 +148,15 @@ def test_series_masters_are_fetched_through_batch(client: Client) -> None:
     entries, _, _ = client.delta(client.user() + f"/calendarView/delta?{WINDOW}")
     masters = sorted({e["seriesMasterId"] for e in entries if e.get("seriesMasterId")})
     single = next(e["id"] for e in entries if e["type"] == "singleInstance")
-    inner = [{"id": str(n), "method": "GET", "url": f"/users/{ALICE.email}/events/{mid}?$select=iCalUId,type",
-              "headers": {"Prefer": 'IdType="ImmutableId"'}} for n, mid in enumerate([*masters, single])]
+    inner = [
+        {
+            "id": str(n),
+            "method": "GET",
+            "url": f"/users/{ALICE.email}/events/{mid}?$select=iCalUId,type",
+            "headers": {"Prefer": 'IdType="ImmutableId"'},
+        }
+        for n, mid in enumerate([*masters, single])
+    ]
     r = _batch(client, inner)
     assert r.status_code == 200
     by_id = {x["id"]: x for x in r.json()["responses"]}
@@ -156,11 +172,14 @@ def test_batch_inner_requests_are_throttled_and_authorised_one_by_one(make_graph
     client = Client(graph)
     graph.faults.add("server_busy", operation="events.get", back_off_ms=2000)
     url = f"/users/{ALICE.email}/outlook/masterCategories"
-    r = _batch(client, [
-        {"id": "a", "method": "GET", "url": f"/users/{ALICE.email}/events/AAAA", "headers": {}},
-        {"id": "b", "method": "GET", "url": url},
-        {"id": "c", "method": "GET", "url": f"/users/{BOB.email}/outlook/masterCategories"},
-    ])
+    r = _batch(
+        client,
+        [
+            {"id": "a", "method": "GET", "url": f"/users/{ALICE.email}/events/AAAA", "headers": {}},
+            {"id": "b", "method": "GET", "url": url},
+            {"id": "c", "method": "GET", "url": f"/users/{BOB.email}/outlook/masterCategories"},
+        ],
+    )
     by_id = {x["id"]: x for x in r.json()["responses"]}
     assert by_id["a"]["status"] == 429 and by_id["a"]["headers"]["Retry-After"] == "2"
     assert by_id["b"]["status"] == 200 and by_id["c"]["status"] == 403
@@ -171,14 +190,19 @@ def test_batch_inner_requests_are_throttled_and_authorised_one_by_one(make_graph
 
 
 def test_a_batch_of_more_than_twenty_is_a_bad_request(client: Client) -> None:
-    inner = [{"id": str(n), "method": "GET", "url": f"/users/{ALICE.email}/outlook/masterCategories"}
-             for n in range(21)]
+    inner = [
+        {"id": str(n), "method": "GET", "url": f"/users/{ALICE.email}/outlook/masterCategories"} for n in range(21)
+    ]
     r = _batch(client, inner)
     assert r.status_code == 400 and r.json()["error"]["code"] == "BadRequest"
     assert _batch(client, inner[:20]).status_code == 200
 
 
 def test_a_request_body_over_four_megabytes_is_refused(client: Client) -> None:
-    r = client.call("POST", client.user() + "/outlook/masterCategories", data=b"x" * (4 * 1024 * 1024 + 1),
-                    headers={"Content-Type": "application/json"})
+    r = client.call(
+        "POST",
+        client.user() + "/outlook/masterCategories",
+        data=b"x" * (4 * 1024 * 1024 + 1),
+        headers={"Content-Type": "application/json"},
+    )
     assert r.status_code == 413

@@ -53,8 +53,11 @@ def test_a_series_comes_as_occurrences_and_its_exception_never_as_a_master(clien
     assert [e["start"]["dateTime"][11:16] for e in series] == ["08:00", "10:00", "08:00", "07:00", "07:00"]
     assert {e["originalStartTimeZone"] for e in series} == {"W. Europe Standard Time"}
     assert series[0]["attendees"] == [
-        {"type": "required", "status": {"response": "tentativelyAccepted", "time": "0001-01-01T00:00:00Z"},
-         "emailAddress": {"name": "Erin Estrada", "address": "erin@northwind.test"}}
+        {
+            "type": "required",
+            "status": {"response": "tentativelyAccepted", "time": "0001-01-01T00:00:00Z"},
+            "emailAddress": {"name": "Erin Estrada", "address": "erin@northwind.test"},
+        }
     ]
     assert series[0]["organizer"]["emailAddress"]["address"] == ALICE.email and series[0]["isOrganizer"] is True
 

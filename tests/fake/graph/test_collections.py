@@ -68,8 +68,11 @@ def test_odata_annotations_in_a_body_are_accepted(client: Client) -> None:
     """The SDKs add ``@odata.type`` to every object they send, nested ones too."""
     contact = client.get(client.user() + "/contacts", params={"$filter": "displayName eq 'Dana Dunn'"}).json()
     cid = contact["value"][0]["id"]
-    body = {"@odata.type": "#microsoft.graph.contact", "jobTitle": "Buyer",
-            "emailAddresses": [{"@odata.type": "#microsoft.graph.emailAddress", "address": DANA.email}]}
+    body = {
+        "@odata.type": "#microsoft.graph.contact",
+        "jobTitle": "Buyer",
+        "emailAddresses": [{"@odata.type": "#microsoft.graph.emailAddress", "address": DANA.email}],
+    }
     r = client.call("PATCH", client.user() + f"/contacts/{cid}", json=body)
     assert r.status_code == 200, r.text
     assert r.json()["jobTitle"] == "Buyer"
@@ -92,8 +95,12 @@ def test_messages_lists_every_mail_folder_newest_first_paged_by_top(client: Clie
     """/messages is every message of the mailbox; ``$top`` is the page size, the rest by nextLink."""
     found, pages = _all(client, client.user() + "/messages", **{"$top": "2", "$select": "subject,receivedDateTime"})
     assert pages == 2
-    assert [m["subject"] for m in found] == ["Our proposal", "Private: lunch?", "Re: Offer for Fabrikam",
-                                             "Offer for Fabrikam"]
+    assert [m["subject"] for m in found] == [
+        "Our proposal",
+        "Private: lunch?",
+        "Re: Offer for Fabrikam",
+        "Offer for Fabrikam",
+    ]
     assert set(found[0]) == {"@odata.type", "@odata.etag", "id", "subject", "receivedDateTime"}
 
 
@@ -114,8 +121,10 @@ def test_mail_folder_messages_by_name_and_count(client: Client) -> None:
         ("receivedDateTime ge 2026-03-02T11:00:00Z", {"Re: Offer for Fabrikam", "Private: lunch?", "Our proposal"}),
         ("receivedDateTime gt 2026-03-02T11:00:00Z and receivedDateTime lt 2026-03-02T13:00:00Z", {"Private: lunch?"}),
         ("receivedDateTime le 2026-03-02T10:00:00Z", {"Offer for Fabrikam"}),
-        ("subject eq 'Our proposal' or (isRead eq false and importance eq 'normal')",
-         {"Our proposal", "Offer for Fabrikam", "Private: lunch?"}),
+        (
+            "subject eq 'Our proposal' or (isRead eq false and importance eq 'normal')",
+            {"Our proposal", "Offer for Fabrikam", "Private: lunch?"},
+        ),
         ("not (isRead eq true)", {"Offer for Fabrikam", "Private: lunch?"}),
     ],
 )
@@ -125,8 +134,11 @@ def test_filter_simple_forms_evaluate_as_documented(client: Client, expression: 
 
 
 def test_contacts_list_filter_and_select(client: Client) -> None:
-    found, _ = _all(client, client.user() + "/contacts",
-                    **{"$filter": "jobTitle eq 'CTO' or nickName eq 'Stephen'", "$select": "displayName"})
+    found, _ = _all(
+        client,
+        client.user() + "/contacts",
+        **{"$filter": "jobTitle eq 'CTO' or nickName eq 'Stephen'", "$select": "displayName"},
+    )
     assert sorted(c["displayName"] for c in found) == ["Erin Estrada", "Steve O'Neil & Sons"]
 
 
@@ -149,12 +161,21 @@ def test_contact_patch_writes_every_stored_field(client: Client, exchange: FakeE
     contacts = client.get(client.user() + "/contacts", params={"$filter": "displayName eq 'Erin Estrada'"}).json()
     cid = contacts["value"][0]["id"]
     body = {
-        "givenName": "Erin", "surname": "Estrada-Lopez", "displayName": "Erin Estrada-Lopez", "jobTitle": None,
-        "companyName": "Northwind Traders", "department": "IT", "personalNotes": "met at CeBIT",
+        "givenName": "Erin",
+        "surname": "Estrada-Lopez",
+        "displayName": "Erin Estrada-Lopez",
+        "jobTitle": None,
+        "companyName": "Northwind Traders",
+        "department": "IT",
+        "personalNotes": "met at CeBIT",
         "emailAddresses": [{"address": ERIN.email, "name": "Erin"}, {"address": "erin@home.test"}],
-        "businessPhones": ["+1 555 0100", "+1 555 0101"], "mobilePhone": None, "homePhones": ["+1 555 0199"],
+        "businessPhones": ["+1 555 0100", "+1 555 0101"],
+        "mobilePhone": None,
+        "homePhones": ["+1 555 0199"],
         "homeAddress": {"street": "1 Main St", "city": "Seattle", "countryOrRegion": "USA", "postalCode": "98101"},
-        "businessAddress": None, "birthday": "1980-05-17T00:00:00Z", "categories": ["Customer"],
+        "businessAddress": None,
+        "birthday": "1980-05-17T00:00:00Z",
+        "categories": ["Customer"],
     }
     r = client.call("PATCH", client.user() + f"/contacts/{cid}", json=body)
     assert r.status_code == 200, r.text
@@ -224,8 +245,9 @@ def test_todo_tasks_delta_to_the_end_and_again(client: Client) -> None:
         ("/mailFolders/inbox/messages/delta", {"$top": "5"}),
     ],
 )
-def test_a_query_option_the_fake_does_not_evaluate_is_refused(client: Client, path: str,
-                                                              params: dict[str, str]) -> None:
+def test_a_query_option_the_fake_does_not_evaluate_is_refused(
+    client: Client, path: str, params: dict[str, str]
+) -> None:
     err = _error(client.get(client.user() + path, params=params), 400, "ErrorInvalidUrlQuery")
     assert next(k for k in params if k.startswith("$")) in err["message"]
 
@@ -238,12 +260,14 @@ def test_todo_tasks_honour_select_and_refuse_what_they_do_not_evaluate(client: C
     tasks = client.user() + f"/todo/lists/{list_id}/tasks"
     r = client.get(tasks, params={"$select": "id,title,status", "$expand": "linkedResources"}, page=1)
     body = r.json()
-    assert r.status_code == 200 and set(body["value"][0]) == {"@odata.etag", "id", "title", "status",
-                                                              "linkedResources"}
+    assert r.status_code == 200 and set(body["value"][0]) == {"@odata.etag", "id", "title", "status", "linkedResources"}
     nxt = client.get(body["@odata.nextLink"]).json()["value"][0]
     assert set(nxt) == {"@odata.etag", "id", "title", "status", "linkedResources"}
     assert client.get(f"{tasks}/{nxt['id']}", params={"$select": "title"}).json().keys() == {
-        "@odata.etag", "id", "title"}
+        "@odata.etag",
+        "id",
+        "title",
+    }
     for option in ({"$filter": "status eq 'completed'"}, {"$orderby": "title"}, {"$top": "1"}):
         _error(client.get(tasks, params=option), 400, "ErrorInvalidUrlQuery")
 
@@ -251,24 +275,26 @@ def test_todo_tasks_honour_select_and_refuse_what_they_do_not_evaluate(client: C
 def test_single_items_and_master_categories_refuse_unevaluated_options(client: Client) -> None:
     cid = client.get(client.user() + "/contacts").json()["value"][0]["id"]
     _error(client.get(client.user() + f"/contacts/{cid}", params={"$search": "x"}), 400, "ErrorInvalidUrlQuery")
-    _error(client.get(client.user() + "/outlook/masterCategories", params={"$top": "1"}), 400,
-           "ErrorInvalidUrlQuery")
+    _error(client.get(client.user() + "/outlook/masterCategories", params={"$top": "1"}), 400, "ErrorInvalidUrlQuery")
     _error(client.get(client.user(), params={"$expand": "manager"}), 400, "ErrorInvalidUrlQuery")
 
 
 @pytest.mark.parametrize(
     "expression",
-    ["startswith(subject,'Offer')", "contains(subject,'Offer')", "toRecipients/any(r:r/emailAddress/address eq 'x')",
-     "importance in ('high','low')", "subject eq displayName"],
+    [
+        "startswith(subject,'Offer')",
+        "contains(subject,'Offer')",
+        "toRecipients/any(r:r/emailAddress/address eq 'x')",
+        "importance in ('high','low')",
+        "subject eq displayName",
+    ],
 )
 def test_a_filter_the_fake_cannot_evaluate_is_refused(client: Client, expression: str) -> None:
-    _error(client.get(client.user() + "/messages", params={"$filter": expression}), 400,
-           "ErrorInvalidUrlQueryFilter")
+    _error(client.get(client.user() + "/messages", params={"$filter": expression}), 400, "ErrorInvalidUrlQueryFilter")
 
 
 @pytest.mark.parametrize("expression", ["isRead eq", "(isRead eq true", "isRead equals true", "eq true", "'x' eq"])
-def test_a_filter_it_cannot_parse_gets_graphs_error_and_the_fake_keeps_serving(client: Client,
-                                                                               expression: str) -> None:
+def test_a_filter_it_cannot_parse_gets_graphs_error_and_the_fake_keeps_serving(client: Client, expression: str) -> None:
     err = _error(client.get(client.user() + "/messages", params={"$filter": expression}), 400, "BadRequest")
     assert "filter" in err["message"].lower()
     assert client.get(client.user() + "/messages").status_code == 200
@@ -287,13 +313,20 @@ def test_a_bad_top_is_refused(client: Client, top: str) -> None:
 
 def test_malformed_json_gets_graphs_error_and_the_fake_keeps_serving(client: Client, graph: FakeGraph) -> None:
     cid = client.get(client.user() + "/contacts").json()["value"][0]["id"]
-    r = client.call("PATCH", client.user() + f"/contacts/{cid}", data=b'{"categories": [',
-                    headers={"Content-Type": "application/json"})
+    r = client.call(
+        "PATCH",
+        client.user() + f"/contacts/{cid}",
+        data=b'{"categories": [',
+        headers={"Content-Type": "application/json"},
+    )
     err = _error(r, 400, "BadRequest")
     assert err["message"].startswith("Unable to read JSON request payload")
     r = client.call("POST", client.user() + "/outlook/masterCategories", data=b"not json")
     _error(r, 400, "BadRequest")
-    r = client.call("POST", client.user() + "/outlook/masterCategories",
-                    json={"@odata.type": "#microsoft.graph.outlookCategory", "displayName": "X", "colour": "red"})
+    r = client.call(
+        "POST",
+        client.user() + "/outlook/masterCategories",
+        json={"@odata.type": "#microsoft.graph.outlookCategory", "displayName": "X", "colour": "red"},
+    )
     assert "'colour'" in _error(r, 400, "BadRequest")["message"]
     assert client.get(client.user() + "/contacts").status_code == 200

@@ -67,15 +67,25 @@ def test_select_and_expand_give_the_asked_properties_and_extended_ones(exchange:
     mb = exchange.mailboxes[ALICE.email]
     mb.create(
         "contacts",
-        contact(7, "Hugo Hart", "hugo@hart.test", ExtendedProperty=(
-            ExtendedProp("String", "Trade fair", distinguished_set_id="PublicStrings", property_name="Source"),
-        )),
+        contact(
+            7,
+            "Hugo Hart",
+            "hugo@hart.test",
+            ExtendedProperty=(
+                ExtendedProp("String", "Trade fair", distinguished_set_id="PublicStrings", property_name="Source"),
+            ),
+        ),
     )
     params = {"$select": "displayName,categories", "$expand": EXPAND}
     entries, _, _ = client.delta(client.user() + "/contacts/delta", params=params, page=1)
     by_name = {e["displayName"]: e for e in entries}
-    assert set(by_name["Dana Dunn"]) == {"@odata.etag", "id", "displayName", "categories",
-                                         "singleValueExtendedProperties"}
+    assert set(by_name["Dana Dunn"]) == {
+        "@odata.etag",
+        "id",
+        "displayName",
+        "categories",
+        "singleValueExtendedProperties",
+    }
     assert by_name["Erin Estrada"]["singleValueExtendedProperties"] == [{"id": "Integer 0x36", "value": "2"}]
     hugo = {p["id"].lower(): p["value"] for p in by_name["Hugo Hart"]["singleValueExtendedProperties"]}
     assert hugo == {"integer 0x36": "0", SOURCE.lower(): "Trade fair"}
@@ -94,8 +104,10 @@ def test_messages_delta_serves_inbox_and_sent_items_with_meeting_requests_as_eve
     mb = exchange.mailboxes[ALICE.email]
     request = message(30, "Invitation: kickoff", DANA, (ALICE,))
     mb.create("inbox", ItemSpec("MeetingRequest", {**request.fields, "ItemClass": "IPM.Schedule.Meeting.Request"}))
-    params = {"$select": "id,changeKey,subject,from,toRecipients,ccRecipients,receivedDateTime,sentDateTime",
-              "$expand": MESSAGE_EXPAND}
+    params = {
+        "$select": "id,changeKey,subject,from,toRecipients,ccRecipients,receivedDateTime,sentDateTime",
+        "$expand": MESSAGE_EXPAND,
+    }
     inbox, _, _ = client.delta(client.user() + "/mailFolders/inbox/messages/delta", params=params)
     sent, _, _ = client.delta(client.user() + "/mailFolders/SentItems/messages/delta", params=params)
     assert [m["subject"] for m in sent] == ["Our proposal"]
@@ -136,9 +148,7 @@ def test_a_forged_or_foreign_token_is_gone_too(client: Client) -> None:
     assert other.status_code == 410
 
 
-def test_the_invalid_sync_state_fault_answers_the_next_token_request_with_410(
-    graph: FakeGraph, client: Client
-) -> None:
+def test_the_invalid_sync_state_fault_answers_the_next_token_request_with_410(graph: FakeGraph, client: Client) -> None:
     _, delta_link, _ = client.delta(client.user() + "/mailFolders/inbox/messages/delta")
     graph.faults.add("invalid_sync_state", operation="messages.delta")
     assert client.get(client.user() + "/mailFolders/inbox/messages/delta").status_code == 200  # no token: fine
@@ -149,8 +159,9 @@ def test_the_invalid_sync_state_fault_answers_the_next_token_request_with_410(
 def test_twenty_thousand_messages_page_through_in_a_thousand_a_page(make_graph: GraphFactory) -> None:
     _, graph = make_graph(BulkCompany(n=20_000))
     c = Client(graph)
-    entries, _, pages = c.delta(c.user() + "/mailFolders/inbox/messages/delta", page=1000,
-                                params={"$select": "id,subject,categories"})
+    entries, _, pages = c.delta(
+        c.user() + "/mailFolders/inbox/messages/delta", page=1000, params={"$select": "id,subject,categories"}
+    )
     assert pages == 20 and len(entries) == 20_000
     assert len({e["id"] for e in entries}) == 20_000
     assert entries[-1]["subject"] == "Message 19999: quarterly numbers"
@@ -173,7 +184,9 @@ def test_every_folder_of_a_generated_company_pages_through(make_graph: GraphFact
     events, _, _ = c.delta(c.user(address) + "/calendarView/delta", page=500, params=window)
     assert events and all(e["type"] in ("singleInstance", "occurrence", "exception") for e in events)
     assert len({e["id"] for e in events}) == len(events)
-    tasks = c.get(c.user(address) + f"/todo/lists/{c.get(c.user(address) + '/todo/lists').json()['value'][0]['id']}"
-                  "/tasks", page=1000).json()["value"]
+    tasks = c.get(
+        c.user(address) + f"/todo/lists/{c.get(c.user(address) + '/todo/lists').json()['value'][0]['id']}/tasks",
+        page=1000,
+    ).json()["value"]
     assert len(tasks) == mb.folders["tasks"].count()
     c.session.close()

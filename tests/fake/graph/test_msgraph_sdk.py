@@ -81,12 +81,17 @@ def run_sdk(graph: FakeGraph, idp: FakeTokenService) -> Callable[[Scenario[Any]]
     def run(scenario: Scenario[T]) -> T:
         async def main() -> T:
             credential = ClientSecretCredential(
-                idp.tenant, CLIENT_ID, SECRET, authority=idp.authority_host,
-                disable_instance_discovery=True, connection_verify=str(idp.ca_file),
+                idp.tenant,
+                CLIENT_ID,
+                SECRET,
+                authority=idp.authority_host,
+                disable_instance_discovery=True,
+                connection_verify=str(idp.ca_file),
             )
             auth = AzureIdentityAuthenticationProvider(credential, scopes=SCOPES, allowed_hosts=[graph.host])
-            async with httpx.AsyncClient(verify=ssl.create_default_context(cafile=str(graph.ca_file)),
-                                         trust_env=False) as http:
+            async with httpx.AsyncClient(
+                verify=ssl.create_default_context(cafile=str(graph.ca_file)), trust_env=False
+            ) as http:
                 adapter = GraphRequestAdapter(auth, GraphClientFactory.create_with_default_middleware(client=http))
                 adapter.base_url = graph.base_url
                 return await scenario(GraphServiceClient(request_adapter=adapter))
@@ -143,8 +148,7 @@ def test_contacts_delta_to_the_end_and_again_from_the_delta_link(
     assert seen[0].path.endswith("/contacts/delta()")  # the SDK calls the function form
 
 
-def test_messages_delta_to_the_end_and_again(run_sdk: Callable[[Scenario[Any]], Any],
-                                             exchange: FakeExchange) -> None:
+def test_messages_delta_to_the_end_and_again(run_sdk: Callable[[Scenario[Any]], Any], exchange: FakeExchange) -> None:
     """message-delta (https://learn.microsoft.com/en-us/graph/api/message-delta): a mail folder's
     messages page by page; a new message shows in the next round from the deltaLink."""
 
@@ -153,8 +157,7 @@ def test_messages_delta_to_the_end_and_again(run_sdk: Callable[[Scenario[Any]], 
         first = await inbox.delta.get(request_configuration=_paged(2))
         entries, link, pages = await _to_the_end(first, inbox.delta)
         assert pages == 2
-        assert sorted(m.subject for m in entries) == ["Offer for Fabrikam", "Private: lunch?",
-                                                      "Re: Offer for Fabrikam"]
+        assert sorted(m.subject for m in entries) == ["Offer for Fabrikam", "Private: lunch?", "Re: Offer for Fabrikam"]
         offer = next(m for m in entries if m.subject == "Offer for Fabrikam")
         assert offer.from_.email_address.address == DANA.email
         assert offer.received_date_time == datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
@@ -165,15 +168,17 @@ def test_messages_delta_to_the_end_and_again(run_sdk: Callable[[Scenario[Any]], 
     run_sdk(scenario)
 
 
-def test_calendar_view_delta_to_the_end_and_again(run_sdk: Callable[[Scenario[Any]], Any],
-                                                  exchange: FakeExchange) -> None:
+def test_calendar_view_delta_to_the_end_and_again(
+    run_sdk: Callable[[Scenario[Any]], Any], exchange: FakeExchange
+) -> None:
     """event-delta (https://learn.microsoft.com/en-us/graph/api/event-delta): calendarView delta needs
     ``startDateTime`` and ``endDateTime`` in the first request only; the links carry the window."""
 
     async def scenario(client: GraphServiceClient) -> None:
         view = client.users.by_user_id(ALICE.email).calendar_view
         query = CalendarDeltaBuilder.DeltaRequestBuilderGetQueryParameters(
-            start_date_time="2026-03-01T00:00:00Z", end_date_time="2026-03-31T00:00:00Z")
+            start_date_time="2026-03-01T00:00:00Z", end_date_time="2026-03-31T00:00:00Z"
+        )
         config = RequestConfiguration(query_parameters=query)
         config.headers.add("Prefer", "odata.maxpagesize=2")
         entries, link, pages = await _to_the_end(await view.delta.get(request_configuration=config), view.delta)
@@ -196,7 +201,8 @@ def test_plain_messages_with_filter_top_and_a_refused_search(run_sdk: Callable[[
     async def scenario(client: GraphServiceClient) -> None:
         messages = client.users.by_user_id(ALICE.email).messages
         query = MessagesRequestBuilder.MessagesRequestBuilderGetQueryParameters(
-            filter=f"from/emailAddress/address eq '{DANA.email}'", select=["subject"], top=1)
+            filter=f"from/emailAddress/address eq '{DANA.email}'", select=["subject"], top=1
+        )
         page = await messages.get(RequestConfiguration(query_parameters=query))
         subjects = [m.subject for m in page.value]
         assert page.odata_next_link
@@ -213,18 +219,25 @@ def test_plain_messages_with_filter_top_and_a_refused_search(run_sdk: Callable[[
     run_sdk(scenario)
 
 
-def test_contact_patch_through_the_sdk(run_sdk: Callable[[Scenario[Any]], Any], exchange: FakeExchange,
-                                      seen: list[Request]) -> None:
+def test_contact_patch_through_the_sdk(
+    run_sdk: Callable[[Scenario[Any]], Any], exchange: FakeExchange, seen: list[Request]
+) -> None:
     """contact-update (https://learn.microsoft.com/en-us/graph/api/contact-update): the SDK's body (with
     ``@odata.type`` on the contact and on each e-mail address) updates the given properties, keeps the rest."""
 
     async def scenario(client: GraphServiceClient) -> None:
         contacts = client.users.by_user_id(ALICE.email).contacts
         erin = next(c for c in (await contacts.get()).value if c.display_name == "Erin Estrada")
-        patch = Contact(categories=["Customer", "Value: Superior"], job_title="Chief Technology Officer",
-                        company_name="Northwind Traders", business_phones=["+1 425 555 0100"],
-                        email_addresses=[EmailAddress(address="erin@northwind.test", name="Erin"),
-                                         EmailAddress(address="erin@home.test")])
+        patch = Contact(
+            categories=["Customer", "Value: Superior"],
+            job_title="Chief Technology Officer",
+            company_name="Northwind Traders",
+            business_phones=["+1 425 555 0100"],
+            email_addresses=[
+                EmailAddress(address="erin@northwind.test", name="Erin"),
+                EmailAddress(address="erin@home.test"),
+            ],
+        )
         updated = await contacts.by_contact_id(erin.id).patch(patch)
         assert updated.job_title == "Chief Technology Officer" and updated.change_key != erin.change_key
         again = await contacts.by_contact_id(erin.id).get()
@@ -271,9 +284,13 @@ def test_todo_tasks_through_the_sdk(run_sdk: Callable[[Scenario[Any]], Any]) -> 
         tasks = client.users.by_user_id(ALICE.email).todo.lists.by_todo_task_list_id(default.id).tasks
         entries, link, _ = await _to_the_end(await tasks.delta.get(), tasks.delta)
         assert sorted(t.title for t in entries) == ["Call Dana about renewal", "Send brochure"]
-        made = await tasks.post(TodoTask(title="Follow up: Dana Dunn", categories=["Follow-up"],
-                                         due_date_time=DateTimeTimeZone(date_time="2026-04-01T00:00:00",
-                                                                        time_zone="Europe/Berlin")))
+        made = await tasks.post(
+            TodoTask(
+                title="Follow up: Dana Dunn",
+                categories=["Follow-up"],
+                due_date_time=DateTimeTimeZone(date_time="2026-04-01T00:00:00", time_zone="Europe/Berlin"),
+            )
+        )
         assert made.status == TaskStatus.NotStarted and made.due_date_time.date_time.startswith("2026-04-01")
         done = await tasks.by_todo_task_id(made.id).patch(TodoTask(status=TaskStatus.Completed))
         assert done.status == TaskStatus.Completed and done.completed_date_time is not None

@@ -16,8 +16,14 @@ from connector.fake.graph.replies import GraphError
 
 KNOWN = {"n", "flag", "name", "when", "from"}.__contains__
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-OPS = {"eq": lambda a, b: a == b, "ne": lambda a, b: a != b, "gt": lambda a, b: a > b,
-       "ge": lambda a, b: a >= b, "lt": lambda a, b: a < b, "le": lambda a, b: a <= b}
+OPS = {
+    "eq": lambda a, b: a == b,
+    "ne": lambda a, b: a != b,
+    "gt": lambda a, b: a > b,
+    "ge": lambda a, b: a >= b,
+    "lt": lambda a, b: a < b,
+    "le": lambda a, b: a <= b,
+}
 
 comparisons = st.one_of(
     st.tuples(st.just("n"), st.sampled_from(sorted(OPS)), st.integers(-3, 3)),
@@ -46,16 +52,22 @@ expressions = st.recursive(
     comparisons.map(lambda c: (_text(c), lambda e, c=c: _truth(c, e))),
     lambda inner: st.one_of(
         st.tuples(inner, st.sampled_from(["and", "or"]), inner).map(
-            lambda t: (f"({t[0][0]}) {t[1]} ({t[2][0]})",
-                       (lambda e, t=t: t[0][1](e) and t[2][1](e)) if t[1] == "and"
-                       else (lambda e, t=t: t[0][1](e) or t[2][1](e)))),
+            lambda t: (
+                f"({t[0][0]}) {t[1]} ({t[2][0]})",
+                (lambda e, t=t: t[0][1](e) and t[2][1](e))
+                if t[1] == "and"
+                else (lambda e, t=t: t[0][1](e) or t[2][1](e)),
+            )
+        ),
         inner.map(lambda x: (f"not ({x[0]})", lambda e, x=x: not x[1](e))),
     ),
     max_leaves=6,
 )
 entities = st.builds(
     lambda n, h, flag: {"n": n, "flag": flag, "when": (T0 + timedelta(hours=h)).strftime("%Y-%m-%dT%H:%M:%SZ")},
-    st.integers(-3, 3), st.integers(-3, 3), st.booleans(),
+    st.integers(-3, 3),
+    st.integers(-3, 3),
+    st.booleans(),
 )
 
 
@@ -80,15 +92,18 @@ def test_null_is_equal_only_to_null_and_never_ordered() -> None:
     assert not matches(parse_filter("n gt 1", KNOWN), {"n": None})
 
 
-@pytest.mark.parametrize(("text", "code"), [
-    ("startswith(name,'a')", "ErrorInvalidUrlQueryFilter"),
-    ("n add 1 eq 2", "ErrorInvalidUrlQueryFilter"),
-    ("n eq", "BadRequest"),
-    ("(n eq 1", "BadRequest"),
-    ("", "BadRequest"),
-    ("colour eq 'red'", "BadRequest"),
-    ("when ge 2026-03-02", "BadRequest"),
-])
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("startswith(name,'a')", "ErrorInvalidUrlQueryFilter"),
+        ("n add 1 eq 2", "ErrorInvalidUrlQueryFilter"),
+        ("n eq", "BadRequest"),
+        ("(n eq 1", "BadRequest"),
+        ("", "BadRequest"),
+        ("colour eq 'red'", "BadRequest"),
+        ("when ge 2026-03-02", "BadRequest"),
+    ],
+)
 def test_what_it_does_not_evaluate_or_cannot_parse_is_refused(text: str, code: str) -> None:
     with pytest.raises(GraphError) as refused:
         parse_filter(text, KNOWN)

@@ -56,9 +56,13 @@ def test_extended_property_values_come_from_fields_and_named_properties() -> Non
 
 def test_odata_options_parse() -> None:
     assert parse_prefer(['IdType="ImmutableId", odata.maxpagesize=50']) == {
-        "idtype": "ImmutableId", "odata.maxpagesize": "50"}
+        "idtype": "ImmutableId",
+        "odata.maxpagesize": "50",
+    }
     assert split_top_level("a($filter=x eq 'a' or y eq 'b'),linkedResources") == [
-        "a($filter=x eq 'a' or y eq 'b')", "linkedResources"]
+        "a($filter=x eq 'a' or y eq 'b')",
+        "linkedResources",
+    ]
     expand = parse_expand("singleValueExtendedProperties($filter=id eq 'Integer 0x0036' or id eq 'String 0x001A')")
     assert [p.text for p in expand.ext or ()] == ["Integer 0x36", "String 0x1a"]
     assert parse_expand("linkedResources").linked_resources is True
@@ -80,8 +84,13 @@ def test_delta_tokens_round_trip_and_refuse_tampering() -> None:
 
 def test_an_all_day_occurrence_is_served_as_midnights_of_its_own_dates() -> None:
     berlin = ZoneInfo("Europe/Berlin")
-    values = {"Start": datetime(2026, 7, 1, tzinfo=berlin), "End": datetime(2026, 7, 2, tzinfo=berlin),
-              "StartTimeZone": "W. Europe Standard Time", "IsAllDayEvent": True, "UID": "u1"}
+    values = {
+        "Start": datetime(2026, 7, 1, tzinfo=berlin),
+        "End": datetime(2026, 7, 2, tzinfo=berlin),
+        "StartTimeZone": "W. Europe Standard Time",
+        "IsAllDayEvent": True,
+        "UID": "u1",
+    }
     original = datetime(2026, 6, 30, 22, 0, tzinfo=UTC)
     event = render_event(values, EventIds("i", "ck", "f", "m"), "occurrence", original)
     assert event["start"] == {"dateTime": "2026-07-01T00:00:00.0000000", "timeZone": "UTC"}

@@ -24,8 +24,14 @@ FOLLOW_UP: dict[str, Any] = {
     "dueDateTime": {"dateTime": "2026-11-30T00:00:00.0000000", "timeZone": "Europe/Berlin"},
     "isReminderOn": True,
     "reminderDateTime": {"dateTime": "2026-11-30T08:00:00.0000000", "timeZone": "Europe/Berlin"},
-    "linkedResources": [{"applicationName": "relsync", "displayName": "relsync follow-up",
-                         "externalId": "fu-42", "webUrl": "https://relsync.example/f/42"}],
+    "linkedResources": [
+        {
+            "applicationName": "relsync",
+            "displayName": "relsync follow-up",
+            "externalId": "fu-42",
+            "webUrl": "https://relsync.example/f/42",
+        }
+    ],
 }
 
 
@@ -90,8 +96,9 @@ def test_a_stale_if_match_on_a_task_is_412(client: Client) -> None:
     path = _tasks_path(client)
     made = client.call("POST", path, json=FOLLOW_UP).json()
     client.call("PATCH", path + f"/{made['id']}", json={"title": "renamed"})
-    stale = client.call("PATCH", path + f"/{made['id']}", json={"status": "completed"},
-                        headers={"If-Match": made["@odata.etag"]})
+    stale = client.call(
+        "PATCH", path + f"/{made['id']}", json={"status": "completed"}, headers={"If-Match": made["@odata.etag"]}
+    )
     assert stale.status_code == 412
 
 

@@ -27,8 +27,12 @@ def _first_contact(client: Client) -> dict[str, object]:
 
 def test_patching_categories_changes_the_item_the_ews_side_serves(exchange: FakeExchange, client: Client) -> None:
     dana = _first_contact(client)
-    r = client.call("PATCH", client.user() + f"/contacts/{dana['id']}", json={"categories": ["Customer", "VIP"]},
-                    headers={"If-Match": str(dana["@odata.etag"])})
+    r = client.call(
+        "PATCH",
+        client.user() + f"/contacts/{dana['id']}",
+        json={"categories": ["Customer", "VIP"]},
+        headers={"If-Match": str(dana["@odata.etag"])},
+    )
     assert r.status_code == 200, r.text
     assert r.json()["categories"] == ["Customer", "VIP"] and r.json()["changeKey"] != dana["changeKey"]
     mb = exchange.mailbox_for(ALICE.email)
@@ -42,14 +46,22 @@ def test_patching_categories_changes_the_item_the_ews_side_serves(exchange: Fake
 def test_a_stale_if_match_is_412_and_changes_nothing(exchange: FakeExchange, client: Client) -> None:
     dana = _first_contact(client)
     exchange.mailboxes[ALICE.email].update(ews_id(str(dana["id"])), JobTitle="Buyer")  # edited in Outlook meanwhile
-    r = client.call("PATCH", client.user() + f"/contacts/{dana['id']}", json={"categories": []},
-                    headers={"If-Match": str(dana["@odata.etag"])})
+    r = client.call(
+        "PATCH",
+        client.user() + f"/contacts/{dana['id']}",
+        json={"categories": []},
+        headers={"If-Match": str(dana["@odata.etag"])},
+    )
     assert r.status_code == 412 and r.json()["error"]["code"] == "ErrorIrresolvableConflict"
     spec = exchange.mailboxes[ALICE.email].get(ews_id(str(dana["id"])))
     assert spec is not None and spec.fields["Categories"] == ("Customer",)
     fresh = client.get(client.user() + f"/contacts/{dana['id']}").json()
-    again = client.call("PATCH", client.user() + f"/contacts/{dana['id']}", json={"categories": []},
-                        headers={"If-Match": fresh["@odata.etag"]})
+    again = client.call(
+        "PATCH",
+        client.user() + f"/contacts/{dana['id']}",
+        json={"categories": []},
+        headers={"If-Match": fresh["@odata.etag"]},
+    )
     assert again.status_code == 200 and again.json()["categories"] == []
 
 
@@ -90,8 +102,12 @@ def test_master_categories_are_the_list_the_ews_side_keeps(exchange: FakeExchang
 
     # written on the EWS side (UpdateUserConfiguration): Graph reads the same list
     number = exchange.mailboxes[ALICE.email].number
-    exchange.user_configs.put(number, CATEGORY_LIST_FOLDER, CATEGORY_LIST,
-                              UserConfig(xml_data=category_list_xml([("Only one", -1)], ALICE.email)))
+    exchange.user_configs.put(
+        number,
+        CATEGORY_LIST_FOLDER,
+        CATEGORY_LIST,
+        UserConfig(xml_data=category_list_xml([("Only one", -1)], ALICE.email)),
+    )
     assert client.get(path).json()["value"] == [
         {"id": client.get(path).json()["value"][0]["id"], "displayName": "Only one", "color": "none"}
     ]
