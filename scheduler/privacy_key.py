@@ -25,7 +25,8 @@ def generated_key_path(loaded: LoadedConfig) -> Path:
 
 def _generated(path: Path) -> str:
     if not path.exists():
-        staging = path.with_name(f".{path.name}.{os.getpid()}.new")
+        # A staging name of its own per call: two threads of one daemon may both get here first.
+        staging = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(6)}.new")
         write_text_atomically(staging, secrets.token_hex(32) + "\n", label="audit key")
         try:
             os.link(staging, path)  # fails if another process created it first: then use theirs
