@@ -71,6 +71,11 @@ def demo(directory: Path, seed: int, mailboxes: int, scale: str, backend: str) -
             f"web console: `relsync --config {config_path} serve`, then open http://127.0.0.1:8080/ and "
             f"sign in as {addresses[0]} (admin; demo sign-in, loopback only)"
         )
+        click.echo(
+            "Outlook add-in: the relationship card's pane is served at /addin/pane.html by `serve`; "
+            f"`relsync --config {config_path} addin manifest --url https://<your host>` writes its manifest "
+            '(README, "Outlook add-in")'
+        )
         for stop in graph.stoppers if graph is not None else ():
             stop()
 
