@@ -54,7 +54,8 @@ import structlog
 from connector.base import Counters
 from connector.errors import ExchangeError, ExchangeProtocolError, Throttled, TransientError
 from connector.graph.client import GraphClient
-from connector.graph.writer import GraphWriter, our_id_of
+from connector.graph.write_bodies import our_id_of
+from connector.graph.writer import GraphWriter
 from mapping.changes import FolderName, SyncRules
 from mapping.store.id_rewrite import (
     LegacyLinks,

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
-from connector.graph.writer import (
+from connector.graph.write_bodies import (
     change_key_of,
     colour_name,
     completed_body,
