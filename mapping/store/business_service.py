@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from mapping.business_policy import BusinessPolicy
 from mapping.contact_pressure import Pressure, over_contacted
@@ -41,17 +42,21 @@ class BusinessStore:
         self.store, self.policy = store, policy
         self.value_period_days, self.currency = value_period_days, currency
 
+    def _groups(self, session: Session, now: datetime) -> BusinessView:
+        """The parent groups' shares and warnings (the analysis without per-relationship triggers)."""
+        return analyse(
+            session,
+            self.policy,
+            now,
+            value_period_days=self.value_period_days,
+            currency=self.currency,
+            groups_only=True,
+        )
+
     def concentration_warnings(self, now: datetime) -> list[str]:
         """The groups above the concentration limit, one sentence each (``relsync status``)."""
         with self.store.session() as session:
-            view = analyse(
-                session,
-                self.policy,
-                now,
-                value_period_days=self.value_period_days,
-                currency=self.currency,
-                groups_only=True,
-            )
+            view = self._groups(session, now)
         return view.warnings
 
     def over_contacted(self, followups: FollowUpPolicy, now: datetime) -> list[Pressure]:
@@ -65,14 +70,7 @@ class BusinessStore:
     def summary(self, now: datetime) -> BusinessSummary:
         """What the business case put into Outlook (``relsync demo``)."""
         with self.store.session() as session:
-            view = analyse(
-                session,
-                self.policy,
-                now,
-                value_period_days=self.value_period_days,
-                currency=self.currency,
-                groups_only=True,
-            )
+            view = self._groups(session, now)
             counts = Counter(
                 {
                     str(kind): int(n)

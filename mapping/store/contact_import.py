@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from mapping.contact_import.clean import Postal
 from mapping.contact_import.plan import ImportPlan, PersonPlan, StorePerson
 from mapping.identity import OrgCandidate
-from mapping.store.dedupe import org_candidates
+from mapping.store.identity import org_candidates
 from mapping.store.models import (
     AddressKind,
     EmailAddress,

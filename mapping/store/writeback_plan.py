@@ -24,8 +24,6 @@ from mapping.store.models import ItemLink
 if TYPE_CHECKING:
     from mapping.store.store import Store
 
-#: The plan's former name (one record now: what the store plans is what a writer writes).
-CategoryPlanRow = PlannedCategories
 #: A query planning the write-back inside a store transaction (usually :func:`category_plan`).
 PlanQuery = Callable[[Session], Sequence[PlannedCategories]]
 

@@ -13,7 +13,8 @@ from syncenv import ALICE, BOB, DANA, ERIN, GINA, EnvFactory, HandCompany, SyncE
 
 from connector.ews.master_categories import add_missing_categories
 from connector.fake.userconfig import CATEGORY_LIST, CATEGORY_LIST_FOLDER
-from mapping.store.writeback_plan import CategoryPlanRow, category_plan
+from mapping.categories import PlannedCategories
+from mapping.store.writeback_plan import category_plan
 from scheduler.jobs import WriteBackReport, write_back_categories
 
 MANAGED: list[tuple[str, int]] = [
@@ -56,7 +57,7 @@ def wanted(env: SyncEnv) -> dict[int, tuple[str, ...]]:
 
 
 def write_back(env: SyncEnv, chunk_size: int = 100) -> WriteBackReport:
-    def plan(session: Session) -> Sequence[CategoryPlanRow]:
+    def plan(session: Session) -> Sequence[PlannedCategories]:
         return category_plan(session, wanted(env))
 
     return write_back_categories(env.connection, env.store, plan, MANAGED, chunk_size=chunk_size)

@@ -38,7 +38,7 @@ from connector.graph.writer import GraphWriter
 from connector.writer import NewTask, PlannedCategories, TaskChange
 from mapping.changes import FolderName
 from mapping.store.models import MatchCandidate, MatchKind, MatchStatus
-from mapping.store.writeback_plan import CategoryPlanRow, category_plan
+from mapping.store.writeback_plan import category_plan
 from scheduler.cli import write_fake_config
 from scheduler.config import load_config
 from scheduler.followups_job import run_followups
@@ -394,7 +394,7 @@ def test_the_category_jobs_write_through_the_graph_seam(world: GraphWorld) -> No
         by_email = {DANA.email: WANTED["Dana Dunn"], ERIN.email: WANTED["Erin Estrada"]}
         return {person_id: by_email[address] for address, person_id in rows if address in by_email}
 
-    def plan(session: Session) -> Sequence[CategoryPlanRow]:
+    def plan(session: Session) -> Sequence[PlannedCategories]:
         return category_plan(session, wanted())
 
     report = write_back_categories(backends, store, plan, MANAGED)

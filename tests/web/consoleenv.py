@@ -21,11 +21,11 @@ from pathlib import Path
 from connector.fake.company.generator import build_company
 from connector.fake.ews.server import FakeExchange
 from connector.fake.tokens import FakeTokenService
+from mapping.sales_history import parse_sales_history
 from mapping.store.migrate import upgrade
 from mapping.store.models import utcnow
+from mapping.store.sales_history import import_sales_history
 from mapping.store.store import Store
-from mapping.store.transactions import import_transactions
-from mapping.transactions import parse_transactions
 from scheduler.cli import write_fake_config
 from scheduler.config import load_config
 from scheduler.fake_files import write_sales_history
@@ -80,8 +80,8 @@ def _build_demo(directory: Path, fake: FakeExchange) -> Demo:
     store = Store(loaded.config.store.url)
     try:
         with store.session() as s:
-            import_transactions(
-                s, parse_transactions(sales.read_text(encoding="utf-8")).rows, sales.name, thresholds(loaded)
+            import_sales_history(
+                s, parse_sales_history(sales.read_text(encoding="utf-8")).rows, sales.name, thresholds(loaded)
             )
     finally:
         store.dispose()
