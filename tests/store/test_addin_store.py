@@ -114,7 +114,7 @@ def test_someone_elses_open_follow_up_is_shown_but_not_theirs_to_complete(store:
     with pytest.raises(AddinActionError, match="not one of"):
         complete_follow_up(store, ids["mine"], "carl@contoso.example", "done")
     with store.session() as s:
-        assert s.get(FollowUp, ids["mine"]).status == FollowUpStatus.OPEN
+        assert s.get_one(FollowUp, ids["mine"]).status == FollowUpStatus.OPEN
 
 
 def test_marking_done_closes_the_follow_up_for_the_outbox_and_counts_as_contact(store: Store) -> None:
@@ -122,7 +122,7 @@ def test_marking_done_closes_the_follow_up_for_the_outbox_and_counts_as_contact(
     said = complete_follow_up(store, ids["mine"], ANNA.upper(), "  Called,\n about the renewal ", now=NOW)
     assert "next run" in said
     with store.session() as s:
-        f = s.get(FollowUp, ids["mine"])
+        f = s.get_one(FollowUp, ids["mine"])
         assert f.status == FollowUpStatus.COMPLETED and f.pending_write == "complete" and f.completed_at == NOW
         assert f.note == f"Done from the Outlook add-in by {ANNA} at 2026-06-15 12:00 UTC: Called, about the renewal"
         assert (
@@ -154,7 +154,7 @@ def test_an_override_from_the_card_is_the_same_record_as_one_set_in_outlook_and_
             for o in s.scalars(sa.select(CategoryOverride).where(CategoryOverride.removed_at.is_(None)))
         }
         assert live == {("tier", "Superior"), ("owner", BEN)}
-        shown = explain_relationship(s, s.get(Relationship, ids["rel"]))["overrides"]
+        shown = explain_relationship(s, s.get_one(Relationship, ids["rel"]))["overrides"]
     assert [(o["dimension"], o["value"], o["mailbox"], o["removed_at"] is None) for o in shown] == [
         ("tier", "Standard", BEN, False),
         ("tier", "Superior", ANNA, True),
@@ -173,7 +173,7 @@ def test_not_the_same_rejects_the_pending_pair_once_recording_who(store: Store) 
     ] == [ids["pair"]]
     not_the_same(store, ids["pair"], ANNA)
     with store.session() as s:
-        pair = s.get(MatchCandidate, ids["pair"])
+        pair = s.get_one(MatchCandidate, ids["pair"])
         assert pair.status is MatchStatus.REJECTED and pair.decided_by == f"addin:{ANNA}"
         assert pair.decided_at is not None
     with pytest.raises(AddinActionError, match="not waiting"):

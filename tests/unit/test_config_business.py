@@ -8,9 +8,9 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from configtext import MINIMAL
 
 from scheduler.config import ConfigError, LoadedConfig, load_config
+from tests.unit.configtext import MINIMAL
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config.example.toml"
 

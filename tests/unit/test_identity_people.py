@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from mapping.identity import PersonCandidate, score_people
@@ -99,10 +101,10 @@ def test_birth_date_decides_between_namesakes() -> None:
 
 @pytest.mark.parametrize("short", ["M Weber", "M. Weber", "Weber, M."])
 def test_an_initial_before_a_surname_is_an_initial_not_a_title(short: str) -> None:
-    same_company = {"org_name": "Brightwater Ltd"}
+    same_company: dict[str, Any] = {"org_name": "Brightwater Ltd"}
     score = score_people(
         PersonCandidate("a", short, **same_company), PersonCandidate("b", "Martin Weber", **same_company)
-    )  # type: ignore[arg-type]
+    )
     kinds = {e.kind: e.weight for e in score.evidence}
     assert kinds["surname"] > 0 and kinds["given_name"] > 0  # "M." fits Martin; Weber is the surname
     assert score.decision != "apart"

@@ -44,7 +44,7 @@ def root(tmp_path_factory: pytest.TempPathFactory) -> etree._Element:
 
 
 def _local(e: etree._Element) -> str:
-    return etree.QName(e).localname
+    return str(etree.QName(e).localname)
 
 
 def test_the_xml_manifest_has_the_required_elements_in_schema_order(root: etree._Element) -> None:

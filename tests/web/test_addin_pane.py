@@ -17,8 +17,6 @@ from typing import Any
 import pytest
 import requests
 import sqlalchemy as sa
-from addinenv import OFFICE_JS, STANDIN, call
-from consoleenv import ARTIFACTS, Demo, build_demo, free_port, serving, web_section, write_config
 from lxml import etree
 
 from connector.fake.company.generator import build_company
@@ -40,6 +38,8 @@ from mapping.store.store import Store
 from scheduler.config import load_config
 from scheduler.followups_job import run_followups
 from scheduler.jobs import run_sync
+from tests.web.addinenv import OFFICE_JS, STANDIN, call
+from tests.web.consoleenv import ARTIFACTS, Demo, build_demo, free_port, serving, web_section, write_config
 
 
 @dataclass
@@ -275,7 +275,7 @@ def test_marking_the_follow_up_done_reaches_the_tasks_folder_on_the_next_run(liv
     store = Store(live.store_url)
     try:
         with store.session() as s:
-            f = s.get(FollowUp, live.follow_up)
+            f = s.get_one(FollowUp, live.follow_up)
             assert f is not None and f.status == FollowUpStatus.COMPLETED and f.pending_write == "complete"
             assert f.note is not None and live.viewer in f.note and "renewal" in f.note
             item_id = s.scalar(
@@ -284,12 +284,13 @@ def test_marking_the_follow_up_done_reaches_the_tasks_folder_on_the_next_run(liv
                 )
             )
         assert item_id is not None
-        assert live.fake.mailboxes[live.viewer].get(item_id).fields.get("Status") != "Completed"
+        before = live.fake.mailboxes[live.viewer].get(item_id)
+        assert before is not None and before.fields.get("Status") != "Completed"
         run_followups(load_config(live.config))
         task = live.fake.mailboxes[live.viewer].get(item_id)
         assert task is not None and task.fields.get("Status") == "Completed"
         with store.session() as s:
-            assert s.get(FollowUp, live.follow_up).pending_write is None
+            assert s.get_one(FollowUp, live.follow_up).pending_write is None
     finally:
         store.dispose()
 

@@ -12,14 +12,14 @@ from dataclasses import dataclass
 
 import pytest
 import requests
-from addinenv import AUDIENCE, UNAUTHORIZED, app_serving, call, dev_sign_in, form_csrf, web_config
-from consoleenv import Demo
 
 from connector.fake.ews.server import FakeExchange
 from connector.fake.tokens import FakeTokenService
 from mapping.store.store import Store
 from scheduler.config import load_config
 from scheduler.config_web import AddinConfig
+from tests.web.addinenv import AUDIENCE, UNAUTHORIZED, app_serving, call, dev_sign_in, form_csrf, web_config
+from tests.web.consoleenv import Demo
 
 PANE = "https://relsync.example.com/addin/pane.html"
 
