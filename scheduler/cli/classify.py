@@ -26,7 +26,7 @@ def explain(ctx: Context, name_or_email: str, as_json: bool) -> None:
     or an organisation's or person's name (exact, case-insensitive; else any name containing it).
     Exit status 1 when nothing matches.
     """
-    from mapping.store.classification import explain_relationship, find_relationships
+    from mapping.store import services
 
     if len(name_or_email) > MAX_QUERY_CHARS:
         raise click.BadParameter(
@@ -39,8 +39,7 @@ def explain(ctx: Context, name_or_email: str, as_json: bool) -> None:
     loaded = ctx.config()
     store = Store(loaded.config.store.url)
     try:
-        with store.session() as s:
-            found = [explain_relationship(s, rel) for rel in find_relationships(s, name_or_email)]
+        found = services.explained(store, name_or_email)
         # The business case: key dates, referrals, group, what matters, next offer, contact pressure.
         business = business_store(store, loaded).explain(
             [int(e["id"]) for e in found], followup_policy(loaded), datetime.now(UTC)
