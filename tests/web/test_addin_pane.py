@@ -302,6 +302,7 @@ def test_an_item_with_500_recipients_shows_the_known_customer_and_counts_the_unk
     _select(page, 5)
     page.locator(f"section[data-relationship='{live.relationship}']").wait_for(timeout=20_000)
     _shot(page, "500-recipients")
+    assert page.locator(".error").count() == 0
     assert "Not in relsync yet" in page.inner_text("main")
     more = re.search(r"(\d+) more\.", page.inner_text("main"))  # ten unknown listed, the rest counted
     assert more is not None and int(more.group(1)) >= 480, page.inner_text("main")[-400:]
