@@ -206,7 +206,8 @@ def test_the_card_shows_what_to_offer_next_as_the_last_follow_up_run_kept_it(sto
     assert pane_cards(store, item, ANNA).cards[0].next_offer == (widget, cable)
     with store.session() as s:  # unchanged: nothing rewritten, the date stays
         assert record_offers(s, {rid: [widget, cable]}, NOW + timedelta(days=1)) == 0
-        assert s.get(RelationshipOffer, rid).updated_at == NOW
+        row = s.get(RelationshipOffer, rid)
+        assert row is not None and row.updated_at == NOW
     with store.session() as s:
         assert record_offers(s, {rid: [cable]}, NOW + timedelta(days=2)) == 1
         assert offers_of(s, rid) == (cable,)
