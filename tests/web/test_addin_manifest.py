@@ -208,6 +208,9 @@ def test_the_manifest_schemas_reject_what_outlook_would_refuse(
     assert 'xmlns:mailappor="' + VO + '"' in text  # the root declares the prefix, as Microsoft's samples do
     errors = _schema_errors(office_schema, etree.fromstring(wrong))
     assert any("VersionOverridesV1_0" in e for e in errors), errors
+    # The nested VersionOverrides 1.1 (the pinnable pane) is checked too, by Microsoft's 1.1 schema.
+    pinned = text.replace("<SupportsPinning>true</SupportsPinning>", "<SupportsPinning>always</SupportsPinning>", 1)
+    assert any("SupportsPinning" in e for e in _schema_errors(office_schema, etree.fromstring(pinned)))
 
 
 @pytest.fixture(scope="module")
