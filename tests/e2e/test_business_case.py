@@ -99,6 +99,31 @@ def test_task_bodies_carry_next_offer_lines_in_catalogue_products(demo: Demo) ->
         assert not any(spelling in b for b in bodies), "offers name catalogue products, not the books' spellings"
 
 
+def test_the_offers_kept_for_the_outlook_card_are_the_lines_the_task_bodies_carry(demo: Demo) -> None:
+    import sqlalchemy as sa
+
+    from mapping.store.business_offers import offers_of
+    from mapping.store.models_business import RelationshipOffer
+    from mapping.store.store import Store
+
+    heading = "Offer next (what similar customers buy):"
+    blocks = []
+    for body in (t["Body"] for t in demo.tasks if heading in t["Body"]):
+        after = body.split(heading, 1)[1].splitlines()[1:]
+        blocks.append([ln.strip() for ln in after if ln.startswith("  ")])
+    store = Store(load_config(demo.config).config.store.url)
+    try:
+        with store.session() as s:
+            kept = [
+                [o.line() for o in offers_of(s, rid)] for rid in s.scalars(sa.select(RelationshipOffer.relationship_id))
+            ]
+    finally:
+        store.dispose()
+    assert blocks and kept
+    for block in blocks:
+        assert any(block[: len(k)] == k for k in kept), block
+
+
 def test_never_two_open_trigger_tasks_for_one_relationship_and_owner(demo: Demo) -> None:
     open_subjects = [t["Subject"] for t in demo.tasks if t.get("Status") != "Completed"]
     for name in (demo.names[demo.case.thank_you], demo.names[demo.case.win_back], demo.names[demo.case.referrer]):

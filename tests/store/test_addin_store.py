@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from mapping.addin import triage
+from mapping.next_offer import Suggestion
 from mapping.store.addin import identity_hash, link_identity, linked_mailbox, pane_cards
 from mapping.store.addin_actions import (
     AddinActionError,
@@ -17,6 +18,7 @@ from mapping.store.addin_actions import (
     remove_override,
     set_override,
 )
+from mapping.store.business_offers import offers_of, record_offers
 from mapping.store.classification import explain_relationship
 from mapping.store.models import (
     CategoryOverride,
@@ -32,6 +34,7 @@ from mapping.store.models import (
     Person,
     Relationship,
 )
+from mapping.store.models_business import RelationshipOffer
 from mapping.store.store import Store
 
 NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
@@ -189,3 +192,26 @@ def test_an_exchange_identity_is_linked_to_one_mailbox_and_relinked_by_the_newes
     assert linked_mailbox(store, key) == ANNA
     link_identity(store, key, BEN, f"web:{BEN}")
     assert linked_mailbox(store, key) == BEN
+
+
+def test_the_card_shows_what_to_offer_next_as_the_last_follow_up_run_kept_it(store: Store) -> None:
+    ids = _seed(store)
+    rid = ids["rel"]
+    item = triage(["jane@fabrikam.example"], ["contoso.example"])
+    assert pane_cards(store, item, ANNA).cards[0].next_offer == ()  # nothing kept yet: nothing to suggest
+    widget = Suggestion("Widget Pro", 0.4, 8, 20, "industry=retail")
+    cable = Suggestion("Cable kit", 0.25, 5, 20, "industry=retail")
+    with store.session() as s:
+        assert record_offers(s, {rid: [widget, cable]}, NOW) == 1
+    assert pane_cards(store, item, ANNA).cards[0].next_offer == (widget, cable)
+    with store.session() as s:  # unchanged: nothing rewritten, the date stays
+        assert record_offers(s, {rid: [widget, cable]}, NOW + timedelta(days=1)) == 0
+        row = s.get(RelationshipOffer, rid)
+        assert row is not None and row.updated_at == NOW
+    with store.session() as s:
+        assert record_offers(s, {rid: [cable]}, NOW + timedelta(days=2)) == 1
+        assert offers_of(s, rid) == (cable,)
+    with store.session() as s:  # nothing to suggest any more: the row goes
+        assert record_offers(s, {}, NOW + timedelta(days=3)) == 1
+        assert s.scalar(sa.select(sa.func.count()).select_from(RelationshipOffer)) == 0
+    assert pane_cards(store, item, ANNA).cards[0].next_offer == ()
