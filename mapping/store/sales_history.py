@@ -321,6 +321,7 @@ def import_sales_history(
                 "amount": r.amount,
                 "currency": r.currency,
                 "product": r.product,
+                "referred_key": r.referred,
                 "external_id": r.external_id,
                 "source_file": source_file[-255:],
                 "source_line": r.line,
