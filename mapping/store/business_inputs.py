@@ -246,7 +246,8 @@ def org_profiles(session: Session, rels: Relationships) -> list[OrgProfile]:
 
 def confirmed_families(session: Session) -> dict[str, int]:
     """Domain family -> the parent relationship the admin confirmed it with."""
-    return dict(session.execute(sa.select(GroupFamily.family, GroupFamily.parent_relationship_id)).tuples().all())
+    rows = session.execute(sa.select(GroupFamily.family, GroupFamily.parent_relationship_id))
+    return {str(family): int(parent) for family, parent in rows}
 
 
 @dataclass(frozen=True, slots=True)
