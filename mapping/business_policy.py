@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from mapping.catalogue import Catalogue, CatalogueProblem
+from mapping.classify_business import TierMode
 from mapping.group_sources import ParentRule
 from mapping.keydates import KeyDatePolicy
 from mapping.next_offer import OfferSettings
-from mapping.org_groups import TierMode
 from mapping.potential_signals import GrowthSettings
 from mapping.what_matters import DEFAULT_FIELD, DEFAULT_LIMIT
 

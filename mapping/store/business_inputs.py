@@ -282,7 +282,9 @@ def referral_credits(session: Session, rels: Relationships) -> list[CreditReferr
     person_org = _person_orgs(session, {r.person_id for r in rows if r.person_id is not None})
     out = []
     for org_id, person_id, key, line, source in rows:
-        referrer = _rid(rels, org_id if org_id is not None else person_org.get(person_id), person_id)
+        if org_id is None and person_id is not None:
+            org_id = person_org.get(person_id)
+        referrer = _rid(rels, org_id, person_id)
         if referrer is None:
             continue
         match = matcher.resolve(str(key))
