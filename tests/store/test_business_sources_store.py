@@ -167,3 +167,20 @@ def test_confirming_an_unknown_family_or_a_parent_outside_it_names_the_argument(
         families.confirm("initech", None, "admin", NOW)
     with pytest.raises(GroupFamilyError, match=r"--parent 'Globex' is not one member of family 'acme'"):
         families.confirm("acme", "Globex", "admin", NOW)
+
+
+def test_a_parent_cycle_across_sources_is_named_and_its_members_stand_alone(seeded: Store) -> None:
+    """The import makes Northwind the parent of Imported Customer; a rule makes Imported Customer the
+    parent of Northwind: a cycle, reported once, while the Acme rule still groups."""
+    ids = _ids(seeded)
+    policy = replace(
+        BusinessPolicy(),
+        parent_rules=(ParentRule("Imported Customer", name="Northwind"), ParentRule("Acme Holdings", name="Acme *")),
+    )
+    with seeded.session() as s:
+        view = analyse(s, policy, NOW)
+    (cycle,) = [p for p in view.problems if "cycle" in p]
+    assert "Northwind" in cycle and "Imported Customer" in cycle
+    assert view.root_of[ids["Northwind"]] == ids["Northwind"]
+    assert view.root_of[ids["Imported Customer"]] == ids["Imported Customer"]
+    assert view.root_of[ids["Acme UK"]] == ids["Acme Holdings"]
