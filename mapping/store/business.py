@@ -79,8 +79,10 @@ class BusinessView:
     triggers: dict[int, list[Trigger]] = field(default_factory=lambda: defaultdict(list))
     lapses: dict[int, Lapse] = field(default_factory=dict)
     referrer_of: dict[int, int] = field(default_factory=dict)
+    referral_source: dict[int, str] = field(default_factory=dict)  # referred -> the claim that won
     referral_values: dict[int, ReferralValue] = field(default_factory=dict)
     root_of: dict[int, int] = field(default_factory=dict)
+    parent_source: dict[int, str] = field(default_factory=dict)  # member -> the link that put it in
     groups: list[GroupShare] = field(default_factory=list)
     offers: dict[int, list[Suggestion]] = field(default_factory=dict)
     notes: dict[int, Note] = field(default_factory=dict)
@@ -280,6 +282,9 @@ def _referrals(
     referrer_of, problems = resolve_referrals(claims, rels.names)
     view.problems += [p.message for p in problems]
     view.referrer_of = referrer_of
+    for c in claims:
+        if referrer_of.get(c.referred_id) == c.referrer_id:
+            view.referral_source.setdefault(c.referred_id, c.source)
     view.referral_values = referral_values(dict(sales.net), referrer_of, policy.referral_share)
     if policy.acknowledge and referrer_of:
         first = sales.first_order()
@@ -305,6 +310,9 @@ def _groups(
     root_of, group_problems = resolve_groups(rels.organisations, found, rels.names)
     view.problems += problems + [p.message for p in group_problems]
     view.root_of = root_of
+    for ln in found:
+        if root_of.get(ln.child_id, ln.child_id) != ln.child_id and ln.child_id != ln.parent_id:
+            view.parent_source.setdefault(ln.child_id, ln.source)
     revenue = group_revenue(root_of, {rid: sales.net.get(rid, Decimal(0)) for rid in rels.organisations})
     if any(r > 0 for r in revenue.values()):
         view.groups = concentration(revenue, policy.concentration_percent, _group_names(rels, root_of))

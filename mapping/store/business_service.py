@@ -169,6 +169,7 @@ def _explained(rid: int, view: BusinessView, carried: list[str]) -> dict[str, An
         },
         "referrals": {
             "referred_by": view.names.get(referrer) if referrer is not None else None,
+            "source": view.referral_source.get(rid),
             "own": str(rv.own) if rv else None,
             "referred": str(rv.referred) if rv else None,
             "credited": str(rv.credited) if rv else None,
@@ -176,6 +177,7 @@ def _explained(rid: int, view: BusinessView, carried: list[str]) -> dict[str, An
         },
         "group": {
             "root": view.names.get(root),
+            "via": view.parent_source.get(rid),
             "revenue": str(share.revenue) if share else None,
             "percent": str(share.percent) if share else None,
             "warning": share.warning if share else None,

@@ -120,7 +120,7 @@ def _print_business(b: dict[str, Any] | None) -> None:
         )
     r = b["referrals"]
     if r["referred_by"]:
-        click.echo(f"  referred by: {r['referred_by']}")
+        click.echo(f"  referred by: {r['referred_by']}" + (f" ({r['source']})" if r.get("source") else ""))
     if r["referred_count"]:
         click.echo(
             f"  referrals: {r['referred_count']} customer(s) referred, who brought {r['referred']}; "
@@ -130,6 +130,7 @@ def _print_business(b: dict[str, Any] | None) -> None:
     if g["percent"] is not None:
         click.echo(
             f"  group: {g['root']}, revenue {g['revenue']} ({g['percent']} % of all)"
+            + (f", through {g['via']}" if g.get("via") else "")
             + (f"; warning: {g['warning']}" if g["warning"] else "")
         )
     for line in b["next_offer"]:

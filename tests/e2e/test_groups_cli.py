@@ -83,6 +83,7 @@ def test_a_family_is_listed_confirmed_with_a_parent_and_then_shows_as_a_group(re
     assert explained.code == 0, explained.err
     (entry,) = json.loads(explained.out)
     assert entry["business"]["group"]["root"] == "Acme Holdings"
+    assert entry["business"]["group"]["via"] == "domain family 'acme' confirmed"
     gone = relsync("groups", "unconfirm", "acme")
     assert gone.code == 0 and "no longer confirmed" in gone.out
     assert json.loads(relsync("groups", "families", "--json").out)[0]["confirmed"] is False

@@ -90,6 +90,7 @@ def test_a_referral_credit_naming_the_referred_customer_lands_in_the_referral_re
     with seeded.session() as s:
         view = analyse(s, BusinessPolicy(), NOW)
     assert view.referrer_of[ids["Credited Customer"]] == ids["Northwind"]
+    assert view.referral_source[ids["Credited Customer"]] == "referral credit, sales.csv line 2"
     value = view.referral_values[ids["Northwind"]]
     # Its own credit stays its own revenue; a tenth of what the referred customer bought is credited.
     assert (value.own, value.referred, value.credited) == (Decimal("250.00"), Decimal("8000.00"), Decimal("800.000"))
@@ -105,6 +106,8 @@ def test_the_contact_imports_referred_by_and_parent_columns_land_in_the_same_rec
         found = links(s, policy)
     assert view.referrer_of[ids["Imported Customer"]] == ids["Northwind"]
     assert view.root_of[ids["Imported Customer"]] == ids["Northwind"]
+    assert view.referral_source[ids["Imported Customer"]] == "contact import's column (user field 'Referred By')"
+    assert view.parent_source[ids["Imported Customer"]] == "contact import's column (user field 'Parent')"
     assert found.referrer_of == view.referrer_of and found.root_of == view.root_of
 
 
@@ -137,6 +140,7 @@ def test_a_parent_rule_groups_by_name_or_domain_and_a_rule_naming_no_parent_is_r
     assert view.root_of[ids["Acme Deutschland"]] == view.root_of[ids["Acme UK"]] == ids["Acme Holdings"]
     assert view.root_of[ids["Acme Holdings"]] == ids["Acme Holdings"], "the parent matching its own rule"
     assert view.root_of[ids["Globex Retail"]] == ids["Globex"]
+    assert view.parent_source[ids["Globex Retail"]] == "rule domain 'globex-*' -> 'Globex'"
     (problem,) = [p for p in view.problems if "Initech" in p]
     assert "no organisation is named 'Initech'" in problem and "[[groups.rules]]" in problem
 
