@@ -234,7 +234,11 @@ def parent_links(
         links += by_rule
         problems += [p.message for p in rule_problems]
         if confirmed:
-            links += family_links(domain_families(orgs, domain_family), confirmed)
+            # Only domains that can be of a confirmed family pay for the public suffix lookup.
+            def family_of(domain: str) -> str | None:
+                return domain_family(domain) if any(f in domain for f in confirmed) else None
+
+            links += family_links(domain_families(orgs, family_of), confirmed)
     return links, problems, unmatched
 
 

@@ -96,6 +96,7 @@ def load_relationships(session: Session) -> Relationships:
             Relationship.industry,
             Relationship.size,
             Organisation.name,
+            Organisation.normalised_name,
             Organisation.industry,
             Organisation.size,
             Person.display_name,
@@ -103,14 +104,15 @@ def load_relationships(session: Session) -> Relationships:
         .outerjoin(Organisation, Organisation.id == Relationship.organisation_id)
         .outerjoin(Person, Person.id == Relationship.person_id)
     )
-    for rid, org_id, person_id, tier, r_industry, r_size, org_name, o_industry, o_size, person_name in rows:
+    for rid, org_id, person_id, tier, r_industry, r_size, org_name, org_key, o_industry, o_size, person_name in rows:
         names[rid] = org_name or person_name or f"relationship {rid}"
         tiers[rid] = tier
         industry[rid] = o_industry or r_industry
         size[rid] = o_size or r_size
         if org_id is not None:
             of_org[org_id] = rid
-            key = normalise_company_name(org_name or "")
+            # The stored key (hygiene's, written with the name), as the sales import matches names.
+            key = org_key or normalise_company_name(org_name or "")
             if key:
                 by_org_name[key] = None if key in by_org_name and by_org_name[key] != rid else rid
         elif person_id is not None:
