@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from mapping.hygiene import normalise_company_name
 from mapping.store.migrate import upgrade
 from mapping.store.models import Organisation, OrganisationDomain, Person, Relationship, RelationshipStatus
 from mapping.store.store import Store
@@ -45,7 +46,7 @@ def relsync(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pyt
             ("Acme UK", "acme.co.uk"),
             ("Initech", "initech.example"),
         ]:
-            org = Organisation(name=name, normalised_name=name.lower())
+            org = Organisation(name=name, normalised_name=normalise_company_name(name))
             s.add_all(
                 [org, OrganisationDomain(domain=domain, organisation=org), Person(display_name=name, organisation=org)]
             )

@@ -19,6 +19,7 @@ import pytest
 
 from mapping.business_policy import BusinessPolicy
 from mapping.group_sources import ParentRule
+from mapping.hygiene import normalise_company_name
 from mapping.sales_history import parse_sales_history
 from mapping.store.business import analyse, links
 from mapping.store.business_groups import GroupFamilies, GroupFamilyError
@@ -46,7 +47,7 @@ ORGS: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
 def seeded(store: Store) -> Iterator[Store]:
     with store.session() as s:
         for name, (domains, fields) in ORGS.items():
-            org = Organisation(name=name, normalised_name=name.lower())
+            org = Organisation(name=name, normalised_name=normalise_company_name(name))
             s.add(org)
             for d in domains:
                 s.add(OrganisationDomain(domain=d, organisation=org))
