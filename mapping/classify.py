@@ -13,10 +13,16 @@ tiers, the top quarter of revenue earners is Superior, which holds the 20 % that
 A net of exactly 0 (most leads) is value 0. A loss is ``-ceil(100 * loss / largest loss)``, so -1..-100
 with the largest loss at -100: it says how bad a loss is relative to the others. Both are whole numbers.
 
-**Tier**: the configured value class whose bounds hold the value.
+With the business case's links (``business``, :mod:`mapping.classify_business`), a referrer's
+referral credit (a share of what the relationships it referred brought) is added to the figure ranked
+(never its own revenue again); ``net_revenue`` stays its own.
+
+**Tier**: the configured value class whose bounds hold the value; a group member's is its group's when
+``subsidiary_tiers = "group"`` (the group ranked as one).
 
 **Potential** (:func:`potential_score`): a weighted sum of signals, see
-:class:`mapping.classify_config.PotentialSignals`; each signal's points are kept for ``explain``.
+:class:`mapping.classify_config.PotentialSignals`, plus growth in order value with the business case's
+links (:mod:`mapping.potential_signals`); each signal's points are kept for ``explain``.
 
 **Type** (:func:`default_type`), before rules and overrides:
 
