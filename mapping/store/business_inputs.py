@@ -265,7 +265,9 @@ class CreditReferral:
 
 def referral_credits(session: Session, rels: Relationships) -> list[CreditReferral]:
     """The referral-credit rows of the sales history that name the referred customer, oldest first,
-    the referred key matched as a customer key is (:class:`mapping.store.sales_history.CustomerMatcher`)."""
+    the referred key matched as a customer key is (:class:`mapping.store.sales_history.CustomerMatcher`:
+    e-mail, domain, exact normalised name, an earlier transaction's match; not fuzzy names, whose index
+    of every organisation is too dear for each classification pass)."""
     rows = session.execute(
         sa.select(
             Transaction.organisation_id,
@@ -279,7 +281,7 @@ def referral_credits(session: Session, rels: Relationships) -> list[CreditReferr
     ).all()
     if not rows:
         return []
-    matcher = CustomerMatcher(session)
+    matcher = CustomerMatcher(session, fuzzy=False)
     matcher.prepare({str(r.referred_key) for r in rows})
     person_org = _person_orgs(session, {r.person_id for r in rows if r.person_id is not None})
     out = []

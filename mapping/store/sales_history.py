@@ -92,9 +92,12 @@ def _looks_like_domain(key: str) -> str | None:
 class CustomerMatcher:
     """Resolves customer keys against one session's store; caches per key, builds the fuzzy index once."""
 
-    def __init__(self, session: Session, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> None:
+    def __init__(self, session: Session, thresholds: Thresholds = DEFAULT_THRESHOLDS, *, fuzzy: bool = True) -> None:
+        """``fuzzy=False``: no fuzzy name match (it builds an index of every organisation: right for an
+        import, too dear for a read repeated on every classification pass)."""
         self.session = session
         self.thresholds = thresholds
+        self.fuzzy = fuzzy
         self._primary: dict[str, Match | str] = {}  # by e-mail, domain or name
         self._cache: dict[str, Match | str] = {}  # final, with the earlier-transaction fallback
         self._index: MatchIndex[Any, Any] | None = None
@@ -257,6 +260,8 @@ class CustomerMatcher:
             return Match(ids[0], None, "name")
         if len(ids) > 1:
             return f"ambiguous: several organisations are named {key!r} (resolve the duplicates first)"
+        if not self.fuzzy:
+            return f"no organisation named {key!r}"
         if self._index is None:
             self._index = build_org_index(org_candidates(self.session))
         pairs = [
