@@ -168,7 +168,6 @@ def retention_policy(loaded: LoadedConfig) -> RetentionPolicy:
 def run_retention(loaded: LoadedConfig, store: Store, *, dry_run: bool, now: datetime | None = None) -> RetentionReport:
     """One retention run (the daemon's daily job and ``relsync privacy retention``), in one transaction."""
     policy = retention_policy(loaded)
-    with store.session() as session:
-        report = pr.run_retention(session, policy, now or utcnow(), dry_run)
+    report = pr.run_retention(store, policy, now or utcnow(), dry_run)
     log.info("retention run", **report.as_dict())
     return report
