@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from mapping.privacy.retention import KINDS, Dated, RetentionPolicy, archived_expired, cutoffs, retain
@@ -71,15 +71,24 @@ def shared_store(
 
 periods = st.one_of(st.none(), st.integers(min_value=1, max_value=60))
 policies = st.builds(RetentionPolicy, periods, periods, periods, periods)
-# (kind, age in seconds, which person of four is on it); ages land on and around the cutoffs.
-interactions = st.lists(
-    st.tuples(
-        st.sampled_from(KINDS),
-        st.one_of(st.integers(0, 90 * DAY), st.integers(0, 90).map(lambda d: d * DAY)),
-        st.integers(0, 3),
-    ),
-    max_size=30,
-)
+
+
+@st.composite
+def stores(draw: st.DrawFn) -> tuple[RetentionPolicy, list[tuple[str, int, int]]]:
+    """A policy and interactions (kind, age in seconds, which of four people is on it) whose ages are
+    anywhere, on whole days, or a second either side of the policy's own cutoffs."""
+    policy = draw(policies)
+    edges = [
+        d * DAY + delta for d in (policy.email_days, policy.meeting_days, policy.task_days) if d for delta in (-1, 0, 1)
+    ]
+    ages = st.one_of(
+        st.integers(0, 90 * DAY),
+        st.integers(0, 90).map(lambda d: d * DAY),
+        *([st.sampled_from(edges)] if edges else []),
+    )
+    return policy, draw(st.lists(st.tuples(st.sampled_from(KINDS), ages, st.integers(0, 3)), max_size=30))
+
+
 # Per person: in the organisation (or on their own), and their relationship's status.
 people = st.lists(
     st.tuples(st.booleans(), st.sampled_from([RelationshipStatus.ACTIVE, RelationshipStatus.ARCHIVE])),
@@ -182,15 +191,23 @@ def _state(store: Store) -> dict[str, Any]:
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(policy=policies, raw=interactions, who=people, chunk=st.integers(1, 6))
+@given(drawn=stores(), who=people, chunk=st.integers(1, 6))
+@example(  # exactly on the cutoff is kept; a second older goes
+    drawn=(
+        RetentionPolicy(email_days=1, meeting_days=2),
+        [("email", DAY, 0), ("email", DAY + 1, 1), ("meeting", 2 * DAY, 2)],
+    ),
+    who=[(False, RelationshipStatus.ACTIVE)] * 4,
+    chunk=1,
+)
 def test_the_set_based_pass_removes_exactly_what_the_pure_decision_selects(
     shared_store: tuple[Store, int],
-    policy: RetentionPolicy,
-    raw: list[tuple[str, int, int]],
+    drawn: tuple[RetentionPolicy, list[tuple[str, int, int]]],
     who: list[tuple[bool, RelationshipStatus]],
     chunk: int,
 ) -> None:
     store, mailbox_id = shared_store
+    policy, raw = drawn
     _empty(store)
     seeded = _seed(store, mailbox_id, raw, who)
     removed, kept = retain(seeded["dated"], policy, NOW)
