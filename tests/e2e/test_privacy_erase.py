@@ -64,8 +64,8 @@ def company() -> HandCompany:
 
 
 class Env:
-    def __init__(self, fake: FakeExchange, config: Path, url: str) -> None:
-        self.fake, self.config, self.url = fake, config, url
+    def __init__(self, fake: FakeExchange, config: Path, url: str, backend: str = "ews") -> None:
+        self.fake, self.config, self.url, self.backend = fake, config, url, backend
 
     def run(self, *args: str) -> Result:
         return CliRunner().invoke(cli, ["--config", str(self.config), *args], catch_exceptions=False)
@@ -104,6 +104,22 @@ class Env:
             for _, s in self.fake.mailboxes[owner].items("tasks")
         ]
 
+    def deleted_items_subjects(self) -> list[str]:
+        return [
+            str(s.fields.get("Subject"))
+            for owner in (ALICE.email, BOB.email, CAROL.email)
+            for _, s in self.fake.mailboxes[owner].items("deleteditems")
+        ]
+
+    def purged_task_subjects(self) -> list[str]:
+        """Tasks hard-deleted over EWS (the dumpster's Purges: no client lists them)."""
+        return [
+            str(spec.fields.get("Subject"))
+            for owner in (ALICE.email, BOB.email, CAROL.email)
+            for where, folder, spec in self.fake.mailboxes[owner].recoverable
+            if where == "Purges" and folder == "tasks"
+        ]
+
     def mail_counts(self) -> dict[tuple[str, str], int]:
         return {
             (o, f): len(list(self.fake.mailboxes[o].items(f)))
@@ -130,7 +146,7 @@ def make_env(tmp_path: Path, ews_schema: etree.XMLSchema, url: str, backend: str
             )
             text = config.read_text(encoding="utf-8").replace('url = "sqlite:///relsync.db"', f'url = "{url}"')
             config.write_text(text.replace('level = "INFO"', 'level = "WARNING"') + RULES, encoding="utf-8")
-            e = Env(fake, config, url)
+            e = Env(fake, config, url, backend)
             assert e.run("db", "upgrade").exit_code == 0
             yield e
         finally:
@@ -178,6 +194,10 @@ def test_erasing_a_customer_seen_in_three_mailboxes_leaves_nothing_of_them(any_e
     after = env.contacts_of_dana()
     assert after == {ALICE.email: (OWN,), BOB.email: (), CAROL.email: ()}  # staff's own category stays
     assert not any("Dana" in s for s in env.task_subjects())
+    # Hard-deleted: not waiting in anyone's Deleted Items (EWS DeleteType=HardDelete; Graph DELETE).
+    assert not any("Dana" in s for s in env.deleted_items_subjects())
+    if env.backend == "ews":
+        assert any("Dana Dunn" in s for s in env.purged_task_subjects())
     assert env.mail_counts() == mail  # no staff mail or item was touched
 
     # She writes again: nothing of her is stored, in any mailbox.
