@@ -110,7 +110,7 @@ def _erase_in_exchange(
         failed = [r for r in results if not r.ok]
         service.log_exchange_writes(
             "erase_categories",
-            [(f"link:{r.key}", {"changed": r.changed}) for r in results if r.ok],
+            [(f"link:{r.key}", {}) for r in results if r.ok and r.changed],
             reason="erasure",
         )
         service.log_exchange_writes(
