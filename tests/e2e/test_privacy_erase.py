@@ -11,8 +11,9 @@ import random
 import signal
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
@@ -25,6 +26,7 @@ from lxml import etree
 from syncenv import ALICE, BOB, CAROL, DANA, ERIN, T0, HandCompany, contact, meeting, message
 
 from connector.fake.ews.server import FakeExchange
+from mapping.store.models import utcnow
 from scheduler.cli import cli, start_fake_graph, write_fake_config
 from scheduler.cli.main import main
 
@@ -374,4 +376,61 @@ def test_erasing_an_organisation_covers_its_people(env: Env) -> None:
     assert env.texts_naming((*NEEDLES, "fabrikam")) == []
     assert env.contacts_of_dana() == {ALICE.email: (OWN,), BOB.email: (), CAROL.email: ()}
     assert env.texts_naming(("erin@northwind.example",))  # another organisation's people stay
+    assert env.run("audit", "verify").exit_code == 0
+
+
+def test_retention_through_the_cli_and_the_daemons_daily_job(env: Env) -> None:
+    """`relsync privacy retention --dry-run|--apply` and the daemon's job (under its store-wide lease,
+    counted on relsync_retention_removed and in the audit log). The company's mail is ~20 days old."""
+    from mapping.store.leases import WorkerLeases
+    from mapping.store.store import Store
+    from scheduler.config import load_config
+    from scheduler.metrics import Metrics
+    from scheduler import privacy_key
+    from scheduler.privacy_job import RETENTION_JOB, retention_job
+
+    assert env.run("run-once").exit_code in (0, 1)
+    with env.config.open("a", encoding="utf-8") as f:
+        f.write("\n[privacy.retention]\nemail_days = 10\n")
+    emails = "SELECT count(*) FROM interactions WHERE kind = 'email'"
+    held = sql(env, emails)
+    assert held == 3
+
+    dry = env.run("privacy", "retention", "--dry-run", "--json")
+    assert dry.exit_code == 0 and json.loads(dry.output)["interactions"] == {"email": 3}
+    assert sql(env, emails) == 3 and sql(env, "SELECT count(*) FROM audit_log WHERE kind = 'retention'") == 0
+    assert env.run("privacy", "retention").exit_code != 0  # neither --dry-run nor --apply: refused
+
+    # The daemon's job: another worker holding the retention lease means this one does nothing.
+    loaded = load_config(env.config)
+    privacy_key.register(loaded, actor="worker:worker-1")  # as the daemon's start does
+    store = Store(env.url)
+    metrics = Metrics()
+    stop = threading.Event()
+    other = WorkerLeases(store, "worker-2")
+
+    def exclusive(name: str, work: Callable[[], object]) -> bool:
+        mine = WorkerLeases(store, "worker-1")
+        if not mine.claim_job(name, 60, utcnow()):
+            return False
+        work()
+        mine.release_job(name, utcnow())
+        return True
+
+    try:
+        assert other.claim_job(RETENTION_JOB, 60, utcnow())
+        retention_job(loaded, "worker-1", store, metrics, stop, exclusive)
+        assert sql(env, emails) == 3
+        other.release_job(RETENTION_JOB, utcnow())
+        retention_job(loaded, "worker-1", store, metrics, stop, exclusive)
+    finally:
+        store.dispose()
+    assert sql(env, emails) == 0
+    assert sql(env, "SELECT count(*) FROM interactions WHERE kind = 'meeting'") == 2  # no meeting period
+    assert 'relsync_retention_removed_total{kind="email"} 3.0' in metrics.exposition().decode()
+    runs = [json.loads(line) for line in env.run("audit", "list", "--json", "--kind", "retention").output.splitlines()]
+    assert runs[-1]["action"] == "run" and runs[-1]["detail"]["interactions"] == {"email": 3}
+    assert runs[-1]["actor"] == "worker:worker-1"
+    applied = env.run("privacy", "retention", "--apply", "--json")  # nothing left to remove
+    assert applied.exit_code == 0 and json.loads(applied.output)["interactions"] == {"email": 0}
     assert env.run("audit", "verify").exit_code == 0
