@@ -144,7 +144,7 @@ def remove_window(session: Session, window: Window, limit: datetime) -> int:
     return removed
 
 
-def _archived(policy: RetentionPolicy, now: datetime) -> sa.Select[tuple[int]] | None:
+def _archived(policy: RetentionPolicy, now: datetime) -> sa.Select[int] | None:
     limit = cutoff(policy.archived_relationship_days, now)
     if limit is None:
         return None

@@ -128,7 +128,7 @@ class PrivacyService:
             return audit.verify(session)
 
     def audit_entries(
-        self, visit: Callable[[audit.AuditRow], None], *, since: datetime | None = None, kind: str | None = None
+        self, visit: Callable[[audit.AuditRow], object], *, since: datetime | None = None, kind: str | None = None
     ) -> int:
         """Hand each entry (oldest first) to ``visit`` while reading them in one transaction, so a large
         log is streamed, not held; returns how many."""

@@ -384,9 +384,9 @@ def test_retention_through_the_cli_and_the_daemons_daily_job(env: Env) -> None:
     counted on relsync_retention_removed and in the audit log). The company's mail is ~20 days old."""
     from mapping.store.leases import WorkerLeases
     from mapping.store.store import Store
+    from scheduler import privacy_key
     from scheduler.config import load_config
     from scheduler.metrics import Metrics
-    from scheduler import privacy_key
     from scheduler.privacy_job import RETENTION_JOB, retention_job
 
     assert env.run("run-once").exit_code in (0, 1)
