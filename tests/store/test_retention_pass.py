@@ -5,6 +5,12 @@ between windows leaves a whole store, and the next run finishes it."""
 
 from __future__ import annotations
 
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -38,6 +44,7 @@ from mapping.store.models import (
 from mapping.store.store import Store
 
 NOW = datetime(2026, 12, 7, 12, tzinfo=UTC)
+ROOT = Path(__file__).resolve().parents[2]
 DAY = 86400
 
 
@@ -279,3 +286,95 @@ def test_a_pass_killed_between_windows_leaves_a_whole_store_and_a_rerun_finishes
     assert after["relationships"][min(after["relationships"])][1] == NOW - timedelta(days=1)
     # The relationships whose interactions all went have no latest interaction any more.
     assert sorted(latest is None for _, latest in after["relationships"].values()) == [False, True, True, True]
+
+
+KILLED_RUN = """
+import sys
+from datetime import datetime
+from mapping.privacy.retention import RetentionPolicy
+from mapping.store import audit
+from mapping.store.privacy_retention import run_retention
+from mapping.store.store import Store
+
+audit.use_key(b"relsync test audit key (not a secret)")
+run_retention(Store(sys.argv[1]), RetentionPolicy(email_days=30), datetime.fromisoformat(sys.argv[2]), False, chunk=100)
+"""
+
+
+def _bulk_seed(store: Store, mailbox_id: int, n: int) -> set[int]:
+    """``n`` e-mails, every other one past a 30-day period, each with two participants, a viewer and a
+    link (plain inserts: fast); returns the ids that must stay."""
+    rows, parts, viewers, links, young = [], [], [], [], set()
+    for i in range(1, n + 1):
+        old = i % 2 == 0
+        if not old:
+            young.add(i)
+        at = NOW - timedelta(days=40 if old else 10, seconds=i)
+        rows.append({"id": i, "kind": InteractionKind.EMAIL, "occurred_at": at, "direction": Direction.INBOUND})
+        parts += [
+            {"interaction_id": i, "address": f"c{i}@acme.example", "role": ParticipantRole.FROM},
+            {"interaction_id": i, "address": "ann@contoso.example", "role": ParticipantRole.TO},
+        ]
+        viewers.append({"interaction_id": i, "mailbox_id": mailbox_id})
+        links.append(
+            {
+                "mailbox_id": mailbox_id,
+                "folder": "inbox",
+                "item_id": f"k{i}",
+                "item_kind": ItemKind.MESSAGE,
+                "entity_type": EntityType.INTERACTION,
+                "entity_id": i,
+            }
+        )
+    with store.session() as s:
+        for model, values in (
+            (Interaction, rows),
+            (InteractionParticipant, parts),
+            (InteractionViewer, viewers),
+            (ItemLink, links),
+        ):
+            s.execute(sa.insert(model), values)
+    return young
+
+
+def test_a_retention_run_killed_at_random_points_leaves_whole_interactions_and_a_rerun_finishes(
+    shared_store: tuple[Store, int],
+) -> None:
+    store, mailbox_id = shared_store
+    _empty(store)
+    young = _bulk_seed(store, mailbox_id, 20_000)
+    with store.session() as s:
+        start = max((e.seq for e in audit.entries(s)), default=0)
+    rng = random.Random(20)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    mid_run = 0
+    for _ in range(3):
+        with store.session() as s:
+            left = int(s.scalar(sa.select(sa.func.count()).select_from(Interaction)) or 0)
+        # Killed once a random share of what is left to remove has gone: mid-run, between or inside windows.
+        target = left - rng.randint(1, left - len(young) - 1)
+        proc = subprocess.Popen([sys.executable, "-c", KILLED_RUN, store.url, NOW.isoformat()], cwd=ROOT, env=env)
+        while proc.poll() is None:
+            with store.session() as s:
+                if int(s.scalar(sa.select(sa.func.count()).select_from(Interaction)) or 0) <= target:
+                    break
+            time.sleep(0.005)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+        state = _state(store)
+        mid_run += len(young) < len(state["interactions"]) < left
+        # Whatever the moment of the kill: each interaction is whole (with all its rows) or gone.
+        assert young <= state["interactions"]
+        assert state["participants"] == state["viewers"] == state["links"] == state["interactions"]
+        with store.session() as s:
+            assert s.scalar(sa.select(sa.func.count()).select_from(InteractionParticipant)) == 2 * len(
+                state["interactions"]
+            )
+            assert audit.verify(s).ok
+    assert mid_run >= 2  # the kills did land while the run was removing
+    pr.run_retention(store, RetentionPolicy(email_days=30), NOW, dry_run=False, chunk=100)
+    assert _state(store)["interactions"] == young
+    with store.session() as s:  # every removal is audited exactly once, whichever run made it
+        entries = [e for e in audit.entries(s, kind="retention") if e.seq > start]
+        assert sum(int(e.detail["removed"]) for e in entries if e.detail and "removed" in e.detail) == 10_000
+        assert audit.verify(s).ok
