@@ -195,8 +195,15 @@ def mark_possible_duplicates(connection: Backends | EwsConnection, store: Store,
                 )
             except ExchangeError as exc:
                 log.warning("category not written", mailbox=ref.mailbox, item_id=ref.item_id, error=str(exc))
+                audit.log_exchange_writes(
+                    store,
+                    "duplicate_category",
+                    [(f"link:{ref.link_id}", {"add" if adding else "remove": category})],
+                    outcome="failed",
+                    reason="possible duplicate marked",
+                )
                 continue
-            identity.save_categories(store, ref.link_id, written.categories, written.change_key)
+            identity.save_categories(store, ref.link_id, written.categories, written.change_key, written.changed)
             done[n] += 1
     return done[0], done[1]
 
@@ -269,6 +276,7 @@ def write_back_categories(
         store,
         ((r.key, r.categories, r.change_key) for r in results if r.ok and (r.categories, r.change_key) != known[r.key]),
         ((key, cats) for key, cats in ours if cats != written_before[key]),
+        ((r.key, r.categories) for r in results if r.ok and r.changed),
     )
     written = Counter(r.mailbox for r in results if r.ok and r.changed)
     return WriteBackReport(

@@ -1,6 +1,7 @@
 """Privacy operations as a service runs them: erasure (store, Exchange, suppression, receipt),
 subject access export and the retention run. The CLI (``scheduler/cli/privacy.py``) and the daemon call
-these; the store work is done by store services in ``mapping/store/privacy*.py``.
+these; the store work is done by the store service :class:`mapping.store.privacy_service.PrivacyService`,
+which owns its transactions (nothing here opens a session).
 
 Erasure order, and why it is crash-safe (a rerun ends in the same state):
 
@@ -8,7 +9,8 @@ Erasure order, and why it is crash-safe (a rerun ends in the same state):
    transaction add the addresses to the suppression list and open the erasure journal;
 2. remove what relsync wrote into Exchange through the existing writers (EWS and Graph): the managed
    categories on the person's contacts in every mailbox (staff's own categories stay), and relsync's
-   follow-up tasks about them; each mailbox's writes are audited as they are done. Both are no-ops
+   follow-up tasks about them, hard-deleted (not moved to Deleted Items); each mailbox's writes, and
+   those that failed, are audited as they are done. Both are no-ops
    when repeated; a failure stops here with the store untouched, so a rerun finds everything again;
 3. delete the store's rows, close the journal with the receipt and audit it, in one transaction.
 """
@@ -27,13 +29,10 @@ from connector.backends import Backends
 from connector.errors import ExchangeError
 from mapping.categories import PlannedCategories, all_managed_names
 from mapping.errors import EXIT_USAGE, RelsyncError
-from mapping.privacy.erasure import receipt as make_receipt
 from mapping.privacy.retention import RetentionPolicy
-from mapping.store import audit
 from mapping.store import privacy_erase as pe
-from mapping.store import privacy_retention as pr
-from mapping.store.models import utcnow
 from mapping.store.privacy_retention import RetentionReport
+from mapping.store.privacy_service import PrivacyService
 from mapping.store.store import Store
 from scheduler.config import LoadedConfig
 
@@ -81,33 +80,25 @@ def erase(
 ) -> ErasureOutcome:
     """Erase the person or organisation ``asked`` names (see the module docstring)."""
     keep = loaded.config.privacy.keep_transactions if keep_transactions is None else keep_transactions
-    key = audit.audit_key()
-    now = utcnow()
-    with store.session() as session:
-        subject = pe.find_subject(session, asked, key)
-        if subject is None:
-            done = pe.finished_erasure(session, pe.subject_hash(key, asked))
-            if done is not None:
-                return ErasureOutcome(receipt=done, already=True)
-            raise unknown_subject(asked)
-        plan = pe.plan_erasure(session, subject)
-        if dry_run:
-            held = pe.leased_mailboxes(session, plan.mailbox_ids, now)
-            return ErasureOutcome(plan={**plan.summary(), "mailboxes_syncing_now": len(held)})
-        erasure_id = pe.begin(session, plan, audit.current_actor(), now)
-    exchange = _erase_in_exchange(loaded, store, backends(), plan) if plan.contacts or plan.tasks else Counter()
-    with store.session() as session:
-        counts = pe.erase_store(session, plan, keep)
-        finished = utcnow()
-        receipt = make_receipt(
-            erasure_id, subject.subject_hash, audit.current_actor(), now, finished, counts, exchange, keep
-        )
-        pe.finish(session, erasure_id, receipt, finished)
-    log.info("erasure finished", erasure=erasure_id, **{f"store_{k}": v for k, v in counts.items()})
+    service = PrivacyService(store)
+    start = service.start_erasure(asked, dry_run=dry_run)
+    if start.subject is None:
+        if start.done is not None:
+            return ErasureOutcome(receipt=start.done, already=True)
+        raise unknown_subject(asked)
+    if start.dry is not None:
+        return ErasureOutcome(plan=start.dry)
+    assert start.plan is not None
+    plan = start.plan
+    exchange = _erase_in_exchange(loaded, service, backends(), plan) if plan.contacts or plan.tasks else Counter()
+    receipt = service.finish_erasure(start, keep, exchange)
+    log.info("erasure finished", erasure=start.erasure_id, **{f"store_{k}": v for k, v in receipt["store"].items()})
     return ErasureOutcome(receipt=receipt)
 
 
-def _erase_in_exchange(loaded: LoadedConfig, store: Store, backends: Backends, plan: pe.ErasurePlan) -> Counter[str]:
+def _erase_in_exchange(
+    loaded: LoadedConfig, service: PrivacyService, backends: Backends, plan: pe.ErasurePlan
+) -> Counter[str]:
     names = managed_names(loaded)
     done: Counter[str] = Counter()
     by_mailbox: dict[str, list[pe.ContactTarget]] = {}
@@ -117,13 +108,14 @@ def _erase_in_exchange(loaded: LoadedConfig, store: Store, backends: Backends, p
         planned = [PlannedCategories(c.link_id, mailbox, c.item_id, c.change_key, c.categories, ()) for c in contacts]
         results = backends.writer(mailbox).write_categories(planned, names, 50)
         failed = [r for r in results if not r.ok]
-        with store.session() as session:
-            audit.exchange_writes(
-                session,
-                "erase_categories",
-                ((f"link:{r.key}", {"changed": r.changed}) for r in results if r.ok),
-                reason="erasure",
-            )
+        service.log_exchange_writes(
+            "erase_categories",
+            [(f"link:{r.key}", {}) for r in results if r.ok and r.changed],
+            reason="erasure",
+        )
+        service.log_exchange_writes(
+            "erase_categories", [(f"link:{r.key}", {}) for r in failed], outcome="failed", reason="erasure"
+        )
         if failed:
             raise ExchangeError(
                 f"the managed categories of {len(failed)} contact(s) could not be removed "
@@ -136,18 +128,21 @@ def _erase_in_exchange(loaded: LoadedConfig, store: Store, backends: Backends, p
     for t in plan.tasks:
         tasks.setdefault(t.mailbox, []).append(t)
     for mailbox, its in tasks.items():
-        errors = backends.writer(mailbox).delete_tasks([t.item_id for t in its])
-        with store.session() as session:
-            audit.exchange_writes(
-                session,
-                "erase_task",
-                (
-                    (f"follow_up:{t.follow_up_id}", {"link_id": t.link_id})
-                    for t, e in zip(its, errors, strict=True)
-                    if e is None
-                ),
-                reason="erasure",
-            )
+        # Hard-deleted (EWS DeleteType=HardDelete; Graph DELETE): an erased person's task must not
+        # wait in Deleted Items.
+        errors = backends.writer(mailbox).delete_tasks([t.item_id for t in its], hard=True)
+        outcomes = list(zip(its, errors, strict=True))
+        service.log_exchange_writes(
+            "erase_task",
+            [(f"follow_up:{t.follow_up_id}", {"link_id": t.link_id, "hard": True}) for t, e in outcomes if e is None],
+            reason="erasure",
+        )
+        service.log_exchange_writes(
+            "erase_task",
+            [(f"follow_up:{t.follow_up_id}", {"link_id": t.link_id}) for t, e in outcomes if e is not None],
+            outcome="failed",
+            reason="erasure",
+        )
         bad = [e for e in errors if e is not None]
         if bad:
             raise ExchangeError(
@@ -166,9 +161,8 @@ def retention_policy(loaded: LoadedConfig) -> RetentionPolicy:
 
 
 def run_retention(loaded: LoadedConfig, store: Store, *, dry_run: bool, now: datetime | None = None) -> RetentionReport:
-    """One retention run (the daemon's daily job and ``relsync privacy retention``), in one transaction."""
-    policy = retention_policy(loaded)
-    with store.session() as session:
-        report = pr.run_retention(session, policy, now or utcnow(), dry_run)
+    """One retention run (the daemon's daily job and ``relsync privacy retention``): one transaction per
+    window of expired interactions, then one for archived relationships and key dates."""
+    report = PrivacyService(store).retention(retention_policy(loaded), dry_run=dry_run, now=now)
     log.info("retention run", **report.as_dict())
     return report

@@ -16,7 +16,7 @@ from typing import Any
 from exchangelib import Account, ExtendedProperty, Task
 from exchangelib import errors as ews
 from exchangelib.ewsdatetime import EWSDateTime
-from exchangelib.items import ALWAYS_OVERWRITE, MOVE_TO_DELETED_ITEMS
+from exchangelib.items import ALWAYS_OVERWRITE, HARD_DELETE, MOVE_TO_DELETED_ITEMS
 from exchangelib.properties import ItemId
 
 from connector.errors import ExchangeError
@@ -202,13 +202,17 @@ def _changed(account: Account, c: TaskChange, body: str | None) -> tuple[Task, l
     return task, fields
 
 
-def delete_tasks(account: Account, item_ids: Sequence[str]) -> list[ExchangeError | None]:
-    """Move tasks to Deleted Items (recoverable by staff); a task already gone is not an error."""
+def delete_tasks(account: Account, item_ids: Sequence[str], *, hard: bool = False) -> list[ExchangeError | None]:
+    """Move tasks to Deleted Items (recoverable by staff), or with ``hard`` delete them for good
+    (``DeleteType="HardDelete"``: not in Deleted Items, not recoverable from Outlook); a task already
+    gone is not an error."""
     out: list[ExchangeError | None] = []
     for start in range(0, len(item_ids), BATCH):
         chunk = item_ids[start : start + BATCH]
         try:
-            results = account.bulk_delete(ids=[ItemId(id=i) for i in chunk], delete_type=MOVE_TO_DELETED_ITEMS)
+            results = account.bulk_delete(
+                ids=[ItemId(id=i) for i in chunk], delete_type=HARD_DELETE if hard else MOVE_TO_DELETED_ITEMS
+            )
         except Exception as exc:
             raise translate(exc, mailbox=account.primary_smtp_address) from exc
         for r in results:

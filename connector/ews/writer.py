@@ -60,8 +60,8 @@ class EwsWriter:
     def update_tasks(self, changes: Sequence[TaskChange]) -> list[str | ExchangeError | None]:
         return ews_tasks.update_tasks(self._account(), changes)
 
-    def delete_tasks(self, item_ids: Sequence[str]) -> list[ExchangeError | None]:
-        return ews_tasks.delete_tasks(self._account(), item_ids)
+    def delete_tasks(self, item_ids: Sequence[str], hard: bool = False) -> list[ExchangeError | None]:
+        return ews_tasks.delete_tasks(self._account(), item_ids, hard=hard)
 
     def read_task_states(self, item_ids: Sequence[str]) -> list[TaskState]:
         return ews_tasks.read_states(self._account(), item_ids)

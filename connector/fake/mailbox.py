@@ -395,6 +395,8 @@ class MailboxStore:
         self.folders: dict[str, FolderStore] = {
             key: FolderStore(number, key, kind, folders.get(key, ())) for key, kind in MAILBOX_FOLDER_KINDS.items()
         }
+        #: The dumpster (Recoverable Items): (``Deletions`` or ``Purges``, folder it left, the item).
+        self.recoverable: list[tuple[str, str, ItemSpec]] = []
 
     # ids ------------------------------------------------------------------------------------------
 
@@ -461,6 +463,22 @@ class MailboxStore:
         fs, ref = self.resolve(item_id)
         with self.lock:
             fs.delete(ref.index)
+
+    def dispose(self, folder: str, index: int, how: str) -> None:
+        """Delete an item as EWS DeleteItem's ``DeleteType`` says (see ``connector.fake.ews.writes``):
+        ``MoveToDeletedItems`` moves it to Deleted Items (from Deleted Items itself on to the
+        dumpster's Deletions, as deleting there does in Outlook: the documentation is silent);
+        ``SoftDelete`` and ``HardDelete`` put it in the dumpster's Deletions or Purges, which no client
+        lists (:attr:`recoverable`). Call under :attr:`lock`."""
+        fs = self.folders[folder]
+        cur = fs.get(index)
+        if cur is None:
+            raise KeyError((folder, index))
+        fs.delete(index)
+        if how == "MoveToDeletedItems" and folder != "deleteditems":
+            self.folders["deleteditems"].create(cur[0])
+        else:
+            self.recoverable.append(("Purges" if how == "HardDelete" else "Deletions", folder, cur[0]))
 
     def invalidate_sync_states(self, folder: str) -> None:
         """Make every sync state issued so far for this folder invalid (as after a mailbox move)."""

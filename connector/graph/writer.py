@@ -429,8 +429,9 @@ class GraphWriter:
                 out[item_id] = self._error(answer, request)
         return out
 
-    def delete_tasks(self, item_ids: Sequence[str]) -> list[ExchangeError | None]:
-        """DELETE each task (20 to a ``$batch``); a task already gone is not an error."""
+    def delete_tasks(self, item_ids: Sequence[str], hard: bool = False) -> list[ExchangeError | None]:
+        """DELETE each task (20 to a ``$batch``); a task already gone is not an error. Microsoft To Do
+        has no Deleted Items: a deleted task is gone whether ``hard`` or not."""
         requests = [BatchRequest(str(n), self._task(i), "DELETE") for n, i in enumerate(item_ids)]
         return [
             None if answer.ok or self._item_gone(answer, request) else self._error(answer, request)

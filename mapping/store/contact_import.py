@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from mapping.contact_import.clean import Postal
 from mapping.contact_import.plan import ImportPlan, PersonPlan, StorePerson
 from mapping.identity import OrgCandidate
+from mapping.store import audit
 from mapping.store.identity import org_candidates
 from mapping.store.models import (
     AddressKind,
@@ -260,6 +261,18 @@ def apply_plan(
     created("match_candidates", _insert(session, MatchCandidate, candidates))
     for start in range(0, len(items), CHUNK):
         session.execute(sa.insert(ImportBatchItem), items[start : start + CHUNK])
+    counts: dict[str, dict[str, int]] = {}
+    for item in items:
+        per = counts.setdefault(str(item["action"]), {})
+        per[str(item["table_name"])] = per.get(str(item["table_name"]), 0) + 1
+    audit.record(
+        session,
+        "import",
+        "contacts",
+        subject=f"import_batch:{batch.id}",
+        reason=f"contact import ({profile[:64]})",
+        detail={"batch_id": batch.id, "file_name_hash": audit.audit_file_hash(file_name), **counts},
+    )
     return batch.id
 
 

@@ -325,12 +325,17 @@ def duplicate_category_plan(session: Session, category: str) -> tuple[list[LinkR
     return add, remove
 
 
-def record_categories(session: Session, link_id: int, categories: Sequence[str], change_key: str | None) -> None:
-    """Remember what an item's categories are after we wrote them (the base of the next comparison)."""
+def record_categories(
+    session: Session, link_id: int, categories: Sequence[str], change_key: str | None, changed: bool = True
+) -> None:
+    """Remember what an item's categories are after we wrote them (the base of the next comparison);
+    audited when relsync changed the item (not when it found the category already right)."""
     link = session.get_one(ItemLink, link_id)
     link.categories = list(categories)
     if change_key:
         link.change_key = change_key
+    if not changed:
+        return
     audit.exchange_writes(
         session,
         "duplicate_category",
@@ -356,7 +361,9 @@ def plan_duplicate_category(store: Store, category: str) -> tuple[list[LinkRef],
         return duplicate_category_plan(session, category)
 
 
-def save_categories(store: Store, link_id: int, categories: Sequence[str], change_key: str | None) -> None:
+def save_categories(
+    store: Store, link_id: int, categories: Sequence[str], change_key: str | None, changed: bool = True
+) -> None:
     """:func:`record_categories`, committed."""
     with store.session() as session:
-        record_categories(session, link_id, categories, change_key)
+        record_categories(session, link_id, categories, change_key, changed)

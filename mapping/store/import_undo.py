@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from mapping.errors import EXIT_USAGE, RelsyncError
+from mapping.store import audit
 from mapping.store.models import (
     EmailAddress,
     EntityType,
@@ -208,6 +209,14 @@ def undo_batch(session: Session, batch_id: int) -> UndoResult:
             session.execute(sa.delete(model).where(model.id.in_(chunk)))
         removed[table] = len(ids)
     batch.undone_at = utcnow()
+    audit.record(
+        session,
+        "import",
+        "undo",
+        subject=f"import_batch:{batch_id}",
+        reason="relsync import undo",
+        detail={"batch_id": batch_id, "removed": removed, "restored": restored},
+    )
     return UndoResult(batch_id, removed, restored)
 
 

@@ -60,12 +60,6 @@ def record_written_categories(session: Session, written: Iterable[tuple[int, Seq
     ]
     if params:
         session.execute(sa.update(ItemLink), params)
-        audit.exchange_writes(
-            session,
-            "categories",
-            ((f"link:{p['id']}", {"categories": p["categories"]}) for p in params),
-            reason="classification write-back",
-        )
     return len(params)
 
 
@@ -73,10 +67,19 @@ def record_write_back(
     store: Store,
     seen: Iterable[tuple[int, Sequence[str], str | None]],
     managed: Iterable[tuple[int, Sequence[str]]],
+    written: Iterable[tuple[int, Sequence[str]]] = (),
 ) -> None:
     """Record a write-back in one transaction: the items' new (categories, ChangeKey) as last seen
-    (:func:`record_written_categories`) and the managed categories now on them as what relsync last
-    wrote (:func:`mapping.store.classification.record_written_managed`)."""
+    (:func:`record_written_categories`), the managed categories now on them as what relsync last
+    wrote (:func:`mapping.store.classification.record_written_managed`), and one audit entry per
+    contact relsync actually wrote (``written``: link id, its categories now), not per contact that
+    was already right or only read."""
     with store.session() as session:
         record_written_categories(session, seen)
         record_written_managed(session, managed)
+        audit.exchange_writes(
+            session,
+            "categories",
+            ((f"link:{key}", {"categories": list(categories)}) for key, categories in written),
+            reason="classification write-back",
+        )

@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from mapping.errors import EXIT_FAILED
+from mapping.store.privacy_service import PrivacyService
 from mapping.store.store import Store
 from scheduler.cli.group import Context, cli, pass_ctx
 
@@ -83,16 +84,11 @@ def erase(
 @pass_ctx
 def suppress(ctx: Context, email: str) -> None:
     """Never store EMAIL (kept as a keyed hash, not the address): sync skips their contacts and mail."""
-    from mapping.store import audit
-    from mapping.store.privacy import suppress as add
-
     if "@" not in email:
         raise click.BadParameter("an e-mail address is needed (name@domain)", param_hint="EMAIL")
     store = _store(ctx)
     try:
-        with store.session() as s:
-            added = add(s, [email], "admin")
-            audit.record(s, "suppression", "added" if added else "already", reason="relsync privacy suppress")
+        added = PrivacyService(store).suppress(email, "admin", "relsync privacy suppress")
     finally:
         store.dispose()
     click.echo("suppressed" if added else "already suppressed")
@@ -107,12 +103,9 @@ def audit_group() -> None:
 @pass_ctx
 def audit_verify(ctx: Context) -> None:
     """Check the chain of keyed hashes; exit 1 naming the first changed, removed or reordered entry."""
-    from mapping.store import audit
-
     store = _store(ctx)
     try:
-        with store.session() as s:
-            verdict = audit.verify(s)
+        verdict = PrivacyService(store).verify_audit()
     finally:
         store.dispose()
     if not verdict.ok:
@@ -140,19 +133,20 @@ def _since(value: str | None) -> datetime | None:
 @pass_ctx
 def audit_list(ctx: Context, since: str | None, kind: str | None, as_json: bool) -> None:
     """Show the audit log, oldest first."""
-    from mapping.store import audit
+    from mapping.store.audit import AuditRow
+
+    def show(row: AuditRow) -> None:
+        if as_json:
+            click.echo(json.dumps(row.as_dict(), sort_keys=True))
+        else:
+            click.echo(
+                f"{row.seq:>6} {row.at.isoformat(timespec='seconds')} {row.actor} {row.kind}/"
+                f"{row.action} {row.subject or '-'} {row.outcome}" + (f"  ({row.reason})" if row.reason else "")
+            )
 
     store = _store(ctx)
     try:
-        with store.session() as s:
-            for row in audit.entries(s, since=_since(since), kind=kind):
-                if as_json:
-                    click.echo(json.dumps(row.as_dict(), sort_keys=True))
-                else:
-                    click.echo(
-                        f"{row.seq:>6} {row.at.isoformat(timespec='seconds')} {row.actor} {row.kind}/"
-                        f"{row.action} {row.subject or '-'} {row.outcome}" + (f"  ({row.reason})" if row.reason else "")
-                    )
+        PrivacyService(store).audit_entries(show, since=_since(since), kind=kind)
     finally:
         store.dispose()
 
@@ -164,15 +158,13 @@ def audit_list(ctx: Context, since: str | None, kind: str | None, as_json: bool)
 def audit_export(ctx: Context, file: Path, since: str | None) -> None:
     """Write the audit log to FILE as JSON lines (for a SIEM), with each entry's hash."""
     from mapping.files import replace_atomically
-    from mapping.store import audit
 
     store = _store(ctx)
-    count = 0
     try:
-        with store.session() as s, replace_atomically(file, label="FILE") as out:
-            for row in audit.entries(s, since=_since(since)):
-                out.write(json.dumps(row.as_dict(), sort_keys=True) + "\n")
-                count += 1
+        with replace_atomically(file, label="FILE") as out:
+            count = PrivacyService(store).audit_entries(
+                lambda row: out.write(json.dumps(row.as_dict(), sort_keys=True) + "\n"), since=_since(since)
+            )
     finally:
         store.dispose()
     click.echo(f"{count} audit entries written to {file}")
@@ -193,27 +185,15 @@ def audit_export(ctx: Context, file: Path, since: str | None) -> None:
 def export_subject(ctx: Context, email_or_id: str, fmt: str, output: Path | None) -> None:
     """Everything the store holds about a person (subject access): records, interactions' metadata,
     classification and its explanation, follow-ups, and the audit entries about them."""
-    from mapping.store import audit
-    from mapping.store.privacy_erase import find_subject
-    from mapping.store.privacy_export import subject_access
     from scheduler.privacy import unknown_subject
 
     store = _store(ctx)
     try:
-        with store.session() as s:
-            subject = find_subject(s, email_or_id, audit.audit_key())
-            if subject is None:
-                raise unknown_subject(email_or_id, "nothing was exported")
-            document = subject_access(s, subject)
-            audit.record(
-                s,
-                "subject_access",
-                "export",
-                subject=f"person:{subject.person_ids[0]}",
-                detail={"person_ids": list(subject.person_ids), "format": fmt},
-            )
+        document = PrivacyService(store).subject_access(email_or_id, fmt)
     finally:
         store.dispose()
+    if document is None:
+        raise unknown_subject(email_or_id, "nothing was exported")
     if output is not None:
         _write_json(output, document, "--output")
         click.echo(f"subject access export written to {output}", err=True)

@@ -150,6 +150,13 @@ def test_follow_up_tasks_are_created_found_again_updated_completed_and_deleted(m
     assert writer.delete_tasks([first.item_id]) == [None]  # already gone is not an error
     assert [s.state for s in writer.read_task_states([first.item_id])] == ["gone"]
     assert set(tasks_in_mailbox(w)) == {"Follow up: Erin Estrada"}
+    trash = [str(spec.fields.get("Subject")) for _, spec in w.mb().items("deleteditems")]
+    # EWS moves a deleted task to Deleted Items (staff can take it back); To Do has none.
+    assert trash == (["Follow up: Dana Dunn (CFO)"] if w.graph is None else [])
+    # A hard delete (an erasure's) leaves it nowhere staff can see: not in Tasks, not in Deleted Items.
+    assert writer.delete_tasks([second.item_id], hard=True) == [None]
+    assert tasks_in_mailbox(w) == {}
+    assert [str(spec.fields.get("Subject")) for _, spec in w.mb().items("deleteditems")] == trash
 
 
 def test_a_task_staff_complete_in_outlook_reads_back_as_completed(make_world: WorldFactory) -> None:

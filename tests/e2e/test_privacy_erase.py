@@ -11,8 +11,9 @@ import random
 import signal
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
@@ -24,6 +25,7 @@ from exchangelib.protocol import close_connections
 from lxml import etree
 
 from connector.fake.ews.server import FakeExchange
+from mapping.store.models import utcnow
 from scheduler.cli import cli, start_fake_graph, write_fake_config
 from scheduler.cli.main import main
 from tests.e2e.syncenv import ALICE, BOB, CAROL, DANA, ERIN, T0, HandCompany, contact, meeting, message
@@ -64,8 +66,8 @@ def company() -> HandCompany:
 
 
 class Env:
-    def __init__(self, fake: FakeExchange, config: Path, url: str) -> None:
-        self.fake, self.config, self.url = fake, config, url
+    def __init__(self, fake: FakeExchange, config: Path, url: str, backend: str = "ews") -> None:
+        self.fake, self.config, self.url, self.backend = fake, config, url, backend
 
     def run(self, *args: str) -> Result:
         return CliRunner().invoke(cli, ["--config", str(self.config), *args], catch_exceptions=False)
@@ -104,6 +106,22 @@ class Env:
             for _, s in self.fake.mailboxes[owner].items("tasks")
         ]
 
+    def deleted_items_subjects(self) -> list[str]:
+        return [
+            str(s.fields.get("Subject"))
+            for owner in (ALICE.email, BOB.email, CAROL.email)
+            for _, s in self.fake.mailboxes[owner].items("deleteditems")
+        ]
+
+    def purged_task_subjects(self) -> list[str]:
+        """Tasks hard-deleted over EWS (the dumpster's Purges: no client lists them)."""
+        return [
+            str(spec.fields.get("Subject"))
+            for owner in (ALICE.email, BOB.email, CAROL.email)
+            for where, folder, spec in self.fake.mailboxes[owner].recoverable
+            if where == "Purges" and folder == "tasks"
+        ]
+
     def mail_counts(self) -> dict[tuple[str, str], int]:
         return {
             (o, f): len(list(self.fake.mailboxes[o].items(f)))
@@ -130,7 +148,7 @@ def make_env(tmp_path: Path, ews_schema: etree.XMLSchema, url: str, backend: str
             )
             text = config.read_text(encoding="utf-8").replace('url = "sqlite:///relsync.db"', f'url = "{url}"')
             config.write_text(text.replace('level = "INFO"', 'level = "WARNING"') + RULES, encoding="utf-8")
-            e = Env(fake, config, url)
+            e = Env(fake, config, url, backend)
             assert e.run("db", "upgrade").exit_code == 0
             yield e
         finally:
@@ -178,6 +196,10 @@ def test_erasing_a_customer_seen_in_three_mailboxes_leaves_nothing_of_them(any_e
     after = env.contacts_of_dana()
     assert after == {ALICE.email: (OWN,), BOB.email: (), CAROL.email: ()}  # staff's own category stays
     assert not any("Dana" in s for s in env.task_subjects())
+    # Hard-deleted: not waiting in anyone's Deleted Items (EWS DeleteType=HardDelete; Graph DELETE).
+    assert not any("Dana" in s for s in env.deleted_items_subjects())
+    if env.backend == "ews":
+        assert any("Dana Dunn" in s for s in env.purged_task_subjects())
     assert env.mail_counts() == mail  # no staff mail or item was touched
 
     # She writes again: nothing of her is stored, in any mailbox.
@@ -354,4 +376,61 @@ def test_erasing_an_organisation_covers_its_people(env: Env) -> None:
     assert env.texts_naming((*NEEDLES, "fabrikam")) == []
     assert env.contacts_of_dana() == {ALICE.email: (OWN,), BOB.email: (), CAROL.email: ()}
     assert env.texts_naming(("erin@northwind.example",))  # another organisation's people stay
+    assert env.run("audit", "verify").exit_code == 0
+
+
+def test_retention_through_the_cli_and_the_daemons_daily_job(env: Env) -> None:
+    """`relsync privacy retention --dry-run|--apply` and the daemon's job (under its store-wide lease,
+    counted on relsync_retention_removed and in the audit log). The company's mail is ~20 days old."""
+    from mapping.store.leases import WorkerLeases
+    from mapping.store.store import Store
+    from scheduler import privacy_key
+    from scheduler.config import load_config
+    from scheduler.metrics import Metrics
+    from scheduler.privacy_job import RETENTION_JOB, retention_job
+
+    assert env.run("run-once").exit_code in (0, 1)
+    with env.config.open("a", encoding="utf-8") as f:
+        f.write("\n[privacy.retention]\nemail_days = 10\n")
+    emails = "SELECT count(*) FROM interactions WHERE kind = 'email'"
+    held = sql(env, emails)
+    assert held == 3
+
+    dry = env.run("privacy", "retention", "--dry-run", "--json")
+    assert dry.exit_code == 0 and json.loads(dry.output)["interactions"] == {"email": 3}
+    assert sql(env, emails) == 3 and sql(env, "SELECT count(*) FROM audit_log WHERE kind = 'retention'") == 0
+    assert env.run("privacy", "retention").exit_code != 0  # neither --dry-run nor --apply: refused
+
+    # The daemon's job: another worker holding the retention lease means this one does nothing.
+    loaded = load_config(env.config)
+    privacy_key.register(loaded, actor="worker:worker-1")  # as the daemon's start does
+    store = Store(env.url)
+    metrics = Metrics()
+    stop = threading.Event()
+    other = WorkerLeases(store, "worker-2")
+
+    def exclusive(name: str, work: Callable[[], object]) -> bool:
+        mine = WorkerLeases(store, "worker-1")
+        if not mine.claim_job(name, 60, utcnow()):
+            return False
+        work()
+        mine.release_job(name, utcnow())
+        return True
+
+    try:
+        assert other.claim_job(RETENTION_JOB, 60, utcnow())
+        retention_job(loaded, "worker-1", store, metrics, stop, exclusive)
+        assert sql(env, emails) == 3
+        other.release_job(RETENTION_JOB, utcnow())
+        retention_job(loaded, "worker-1", store, metrics, stop, exclusive)
+    finally:
+        store.dispose()
+    assert sql(env, emails) == 0
+    assert sql(env, "SELECT count(*) FROM interactions WHERE kind = 'meeting'") == 2  # no meeting period
+    assert 'relsync_retention_removed_total{kind="email"} 3.0' in metrics.exposition().decode()
+    runs = [json.loads(line) for line in env.run("audit", "list", "--json", "--kind", "retention").output.splitlines()]
+    assert runs[-1]["action"] == "run" and runs[-1]["detail"]["interactions"] == {"email": 3}
+    assert runs[-1]["actor"] == "worker:worker-1"
+    applied = env.run("privacy", "retention", "--apply", "--json")  # nothing left to remove
+    assert applied.exit_code == 0 and json.loads(applied.output)["interactions"] == {"email": 0}
     assert env.run("audit", "verify").exit_code == 0

@@ -11,6 +11,7 @@ from mapping.contact_import.clean import ContactRow, clean_row
 from mapping.contact_import.plan import DEFAULT_PRECEDENCE
 from mapping.hygiene import normalise_company_name
 from mapping.identity import DEFAULT_THRESHOLDS
+from mapping.store import audit
 from mapping.store.contact_import import import_contacts
 from mapping.store.import_undo import ImportUndoError, undo_batch
 from mapping.store.models import EmailAddress, MatchCandidate, Organisation, OrganisationDomain, Person
@@ -102,3 +103,11 @@ def test_a_batch_applies_and_undoes_exactly_on_both_databases(store: Store) -> N
     assert _dump(store) == before
     with store.session() as s, pytest.raises(ImportUndoError, match="already undone"):
         undo_batch(s, batch)
+    with store.session() as s:  # the batch and its undo are in the audit log, by id and counts only
+        entries = list(audit.entries(s, kind="import"))
+        assert [(e.action, e.subject) for e in entries] == [
+            ("contacts", f"import_batch:{batch}"),
+            ("undo", f"import_batch:{batch}"),
+        ]
+        assert entries[0].detail is not None and entries[0].detail["created"]["people"] == 2
+        assert "crm.csv" not in str([e.detail for e in entries]) and audit.verify(s).ok

@@ -90,8 +90,7 @@ def _seed(store: Store) -> dict[str, int]:
 
 def test_a_dry_run_counts_and_changes_nothing(store: Store) -> None:
     _seed(store)
-    with store.session() as s:
-        report = run_retention(s, POLICY, NOW, dry_run=True)
+    report = run_retention(store, POLICY, NOW, dry_run=True)
     assert report.interactions == {"email": 1, "meeting": 1} and report.archived_relationships == 1
     with store.session() as s:
         assert s.scalar(sa.select(sa.func.count()).select_from(Interaction)) == 5
@@ -100,8 +99,7 @@ def test_a_dry_run_counts_and_changes_nothing(store: Store) -> None:
 
 def test_applying_removes_exactly_what_is_past_its_period_and_audits_it(store: Store) -> None:
     ids = _seed(store)
-    with store.session() as s:
-        report = run_retention(s, POLICY, NOW, dry_run=False)
+    report = run_retention(store, POLICY, NOW, dry_run=False)
     assert report.interactions == {"email": 1, "meeting": 1} and report.archived_relationships == 1
     with store.session() as s:
         left = sorted((i.kind.value, round((NOW - i.occurred_at).days)) for i in s.scalars(sa.select(Interaction)))
@@ -109,8 +107,10 @@ def test_applying_removes_exactly_what_is_past_its_period_and_audits_it(store: S
         assert s.scalar(sa.select(sa.func.count()).select_from(InteractionParticipant)) == 3
         assert s.scalar(sa.select(sa.func.count()).select_from(ItemLink)) == 3
         assert s.scalar(sa.select(Relationship.id).where(Relationship.organisation_id == ids["old"])) is None
-        (entry,) = audit.entries(s, kind="retention")
-        assert entry.detail is not None and entry.detail["interactions"] == {"email": 1, "meeting": 1}
+        entries = list(audit.entries(s, kind="retention"))
+        assert [e.action for e in entries] == ["interactions_removed", "interactions_removed", "run"]
+        assert [e.detail["kind"] for e in entries[:2] if e.detail] == ["email", "meeting"]
+        assert entries[-1].detail is not None and entries[-1].detail["interactions"] == {"email": 1, "meeting": 1}
         assert audit.verify(s).ok
 
 
@@ -123,8 +123,7 @@ def test_key_dates_follow_the_interactions_that_remain(store: Store) -> None:
             .where(Relationship.organisation_id == ids["org"])
             .values(latest_interaction_at=NOW - timedelta(days=400))
         )
-    with store.session() as s:
-        report = run_retention(s, RetentionPolicy(meeting_days=300, email_days=300), NOW, dry_run=False)
+    report = run_retention(store, RetentionPolicy(meeting_days=300, email_days=300), NOW, dry_run=False)
     assert report.key_dates_updated == 1
     with store.session() as s:
         rel = s.scalars(sa.select(Relationship).where(Relationship.organisation_id == ids["org"])).one()

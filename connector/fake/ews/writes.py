@@ -234,9 +234,23 @@ def update_item(ctx: Ctx) -> str:
     return soap.response("UpdateItem", messages)
 
 
+#: ``DeleteType`` -> where an item goes (https://learn.microsoft.com/en-us/exchange/client-developer/
+#: exchange-web-services/deleting-items-by-using-ews-in-exchange, Table 1, and the DeleteMode enum,
+#: https://learn.microsoft.com/en-us/dotnet/api/microsoft.exchange.webservices.data.deletemode):
+#: MoveToDeletedItems to the Deleted Items folder (a new item id there; staff can move it back);
+#: SoftDelete to the dumpster's Deletions folder; HardDelete to its Purges folder (Exchange 2013 and
+#: later: kept only for a litigation hold, never shown to the user). The dumpster (Recoverable Items)
+#: is no folder a client can list here, so those items leave every folder the fake serves and are
+#: kept in ``MailboxStore.recoverable`` for tests to inspect.
+DELETE_TYPES = ("HardDelete", "SoftDelete", "MoveToDeletedItems")
+
+
 def delete_item(ctx: Ctx) -> str:
-    """DeleteItem: delete each item (or occurrence of a series)."""
+    """DeleteItem: delete each item as its ``DeleteType`` says (or an occurrence of a series)."""
     mb = ctx.require_mailbox()
+    how = ctx.elem.get("DeleteType")
+    if how not in DELETE_TYPES:  # a required attribute of DeleteItem (messages.xsd, DeleteItemType)
+        raise SoapFault("ErrorSchemaValidation", f"The DeleteType attribute is invalid: {how!r}.")
     messages = []
     ids = ctx.elem.find(f"{M}ItemIds")
     for id_elem in ids if ids is not None else []:
@@ -255,7 +269,7 @@ def delete_item(ctx: Ctx) -> str:
                 )
                 loc.fs.replace(loc.ref.index, spec)
             else:
-                loc.fs.delete(loc.ref.index)
+                mb.dispose(loc.ref.folder, loc.ref.index, how)
         ctx.server.stats.write(ctx.mailbox_address, "delete")
         messages.append(soap.success("DeleteItem"))
     return soap.response("DeleteItem", messages)
