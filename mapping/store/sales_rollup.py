@@ -95,7 +95,7 @@ def refresh(session: Session, now: datetime | None = None) -> int:
 
 
 def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:
-    table = SalesDay.__table__
+    table: Any = SalesDay.__table__
     if session.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
