@@ -31,6 +31,7 @@ PAGE_ROLES: dict[str, tuple[Role, ...]] = {
     "followups": ("admin", "manager", "staff"),
     "duplicates": ("admin",),
     "health": ("admin", "manager"),
+    "overrides": ("admin",),  # an action on the relationship page, not a page of its own
 }
 NAV: tuple[tuple[str, str, str], ...] = (
     ("overview", "/overview", "Overview"),
