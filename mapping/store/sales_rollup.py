@@ -154,7 +154,7 @@ def product_revenue_direct(
 def product_revenue(
     session: Session, since: date, as_of: date, currency: str | None
 ) -> list[tuple[str | None, Decimal]]:
-    """Net revenue per product in the period (``""``: no product): from the rollup while it is complete,
+    """Net revenue per product in the period (None: no product): from the rollup while it is complete,
     else as :func:`product_revenue_direct`. The two give the same breakdown."""
     if not is_current(session):
         return product_revenue_direct(session, since, as_of, currency)
@@ -163,7 +163,7 @@ def product_revenue(
     if currency is not None:
         period = sa.and_(period, d.currency == currency)
     query = sa.select(d.product, sa.func.sum(d.net_cents)).where(period).group_by(d.product)
-    return [(product, Decimal(int(cents or 0)).scaleb(-2)) for product, cents in session.execute(query)]
+    return [(product or None, Decimal(int(cents or 0)).scaleb(-2)) for product, cents in session.execute(query)]
 
 
 __all__ = [
