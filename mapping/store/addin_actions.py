@@ -87,12 +87,19 @@ def _setter(session: sa.orm.Session, actor: str, console: bool) -> tuple[StaffMa
 
 
 def _audit_override(
-    session: sa.orm.Session, action: str, relationship_id: int, dimension: str, box: StaffMailbox | None, console: bool
+    session: sa.orm.Session,
+    action: str,
+    relationship_id: int,
+    dimension: str,
+    box: StaffMailbox | None,
+    actor: str,
+    console: bool,
 ) -> None:
     audit.record(
         session,
         "override",
         action,
+        actor=f"{'web' if console else 'addin'}:{actor.casefold()}",
         subject=f"relationship:{relationship_id}",
         reason="staff override from the web console" if console else "staff override from the Outlook add-in",
         detail={"dimension": dimension, "mailbox_id": box.id if box else None},
@@ -152,7 +159,7 @@ def set_override(
             )
         )
         s.flush()
-        _audit_override(s, "set", relationship_id, dimension, box, console)
+        _audit_override(s, "set", relationship_id, dimension, box, actor, console)
         return f"{dimension} of relationship {relationship_id} is overridden to {value!r} from the next classification"
 
 
@@ -176,7 +183,7 @@ def remove_override(store: Store, relationship_id: int, dimension: str, actor: s
         now = utcnow()
         for o in live:
             o.removed_at = now
-        _audit_override(s, "removed", relationship_id, dimension, box, console)
+        _audit_override(s, "removed", relationship_id, dimension, box, actor, console)
         return f"the {dimension} override of relationship {relationship_id} is removed"
 
 
