@@ -126,6 +126,8 @@ def set_override(
     value = value.strip()
     if not value or len(value) > 255:
         raise AddinActionError(f"give a {dimension} to set (at most 255 characters)")
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        raise AddinActionError(f"give a {dimension} without control characters")
     if allowed:
         match = next((a for a in allowed if a.casefold() == value.casefold()), None)
         if match is None:

@@ -103,8 +103,8 @@ async def followups(request: Request, user: User) -> Response:
     owner = request.query_params.get("owner") or None
     if user.role == "staff":
         owner = user.address
-    elif owner is not None and len(owner) > MAX_SEARCH_LENGTH:
-        owner = None
+    elif owner is not None and (len(owner) > MAX_SEARCH_LENGTH or not owner.isprintable()):
+        owner = None  # no address is that long or holds control characters
     rows = await run_in_threadpool(follow_ups, _store(request), datetime.now(UTC), owner, state)
     return render(
         request, "followups.html", {"rows": rows, "state": state, "owner": owner, "states": FOLLOW_UP_STATES}, user

@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from mapping.addin import triage
+from mapping.store import audit
 from mapping.store.addin import identity_hash, link_identity, linked_mailbox, pane_cards
 from mapping.store.addin_actions import (
     AddinActionError,
@@ -189,3 +190,30 @@ def test_an_exchange_identity_is_linked_to_one_mailbox_and_relinked_by_the_newes
     assert linked_mailbox(store, key) == ANNA
     link_identity(store, key, BEN, f"web:{BEN}")
     assert linked_mailbox(store, key) == BEN
+
+
+def test_an_override_from_the_console_names_who_set_it_and_is_audited(store: Store) -> None:
+    from mapping.store.models_privacy import AuditEntry
+
+    ids = _seed(store)
+    said = set_override(
+        store, ids["rel"], "tier", "superior", "Boss@Contoso.example", ("Superior", "Standard"), console=True
+    )
+    assert "overridden to 'Superior'" in said
+    with pytest.raises(AddinActionError, match="without control characters"):
+        set_override(store, ids["rel"], "owner", "a\x00b", "boss@contoso.example", console=True)
+    with store.session() as s:
+        shown = explain_relationship(s, s.get(Relationship, ids["rel"]))["overrides"]
+        assert [(o["dimension"], o["value"], o["mailbox"]) for o in shown] == [
+            ("tier", "Superior", "web:boss@contoso.example")
+        ]
+    remove_override(store, ids["rel"], "tier", "boss@contoso.example", console=True)
+    with store.session() as s:
+        entries = s.execute(
+            sa.select(AuditEntry.actor, AuditEntry.action, AuditEntry.subject).where(AuditEntry.kind == "override")
+        ).all()
+        assert [tuple(e) for e in entries] == [
+            ("web:boss@contoso.example", "set", f"relationship:{ids['rel']}"),
+            ("web:boss@contoso.example", "removed", f"relationship:{ids['rel']}"),
+        ]
+        assert audit.verify(s).ok

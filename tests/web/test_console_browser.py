@@ -395,3 +395,42 @@ def test_an_override_without_the_csrf_token_or_for_an_unknown_relationship_is_re
         assert response.status == status, path
         assert words in response.text(), path
     assert override_audit(console) == audited
+
+
+def test_oversized_and_senseless_input_on_every_page_gets_a_sentence_or_an_empty_state(
+    page: Any, console: dict[str, Any]
+) -> None:
+    sign_in(page, console, console["demo"].admin, "/relationships")
+    ten_kb = "9" * 10_240
+    for path, status, words in [
+        ("/overview?as_of=" + ten_kb, 400, "is not a date"),
+        ("/compliance?as_of=" + ten_kb, 400, "is not a date"),
+        ("/movement?start=" + ten_kb, 400, "is not a date"),
+        ("/movement?start=2999-01-01&end=2999-02-01", 400, "in the future"),
+        ("/relationships/" + "9" * 30, 404, "relationship ids are whole numbers"),
+        ("/followups?state=sideways&owner=" + "x" * 10_240, 200, "Follow-ups"),
+        ("/duplicates?status=" + "x" * 10_240, 200, "Duplicates"),
+        ("/relationships?q=" + "%00" * 50, 200, "Nothing matches"),
+        ("/followups?owner=a%00b", 200, "Follow-ups"),
+    ]:
+        response = page.goto(console["url"] + path)
+        assert response is not None and response.status == status, path
+        assert words in page.inner_text("main"), path
+        assert "Something went wrong" not in page.inner_text("main"), path
+    token = page.locator("input[name=csrf]").first.get_attribute("value")
+    response = page.request.post(
+        f"{console['url']}/relationships/1/override",
+        form={"csrf": token, "dimension": "owner", "value": "x" * 10_240},
+        max_redirects=0,
+    )
+    assert response.status == 303
+    page.goto(f"{console['url']}/relationships/1")
+    assert "at most 255 characters" in page.inner_text("section:has(#class-h) .message")
+    response = page.request.post(
+        f"{console['url']}/relationships/1/override",
+        form={"csrf": token, "dimension": "owner", "value": "a\x00b"},
+        max_redirects=0,
+    )
+    assert response.status == 303
+    page.goto(f"{console['url']}/relationships/1")
+    assert "without control characters" in page.inner_text("section:has(#class-h) .message")

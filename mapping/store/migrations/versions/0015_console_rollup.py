@@ -1,7 +1,7 @@
 """The web console: the sales history's daily rollup for the overview's revenue by product
 (``sales_daily`` and its mark, filled from the sales rows here), and staff overrides set from the
 console by someone who is not a synced staff mailbox (``category_overrides.set_by``; ``mailbox_id``
-may be empty then).
+may be empty then); an index of relationship_revenue by revenue (the Pareto curve's customers).
 
 Revision ID: 0015_console_rollup
 Revises: 0014
@@ -39,6 +39,7 @@ def upgrade() -> None:
     sa.Column('refreshed_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_sales_rollup_mark'))
     )
+    op.create_index('ix_relationship_revenue_net_revenue', 'relationship_revenue', ['net_revenue', 'relationship_id'], unique=False)
     # SQLite rebuilds the table: its CHECK constraint is restated so the copy keeps it.
     with op.batch_alter_table(
         'category_overrides',
@@ -97,5 +98,6 @@ def downgrade() -> None:
     ) as batch_op:
         batch_op.alter_column('mailbox_id', existing_type=sa.Integer(), nullable=False)
         batch_op.drop_column('set_by')
+    op.drop_index('ix_relationship_revenue_net_revenue', table_name='relationship_revenue')
     op.drop_table('sales_rollup_mark')
     op.drop_table('sales_daily')
