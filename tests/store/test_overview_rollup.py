@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mapping.reports import CustomerRevenue, breakdown, pareto
+from mapping.reports import Breakdown, CustomerRevenue, breakdown, pareto
 from mapping.sales_history import TransactionRow
 from mapping.store import sales_rollup
 from mapping.store.history import record_revenue
@@ -66,7 +66,7 @@ def _rows(sales: list[tuple[int, TransactionKind, Decimal, str, str | None]]) ->
     ]
 
 
-def _by_product(store: Store, currency: str | None, direct: bool) -> object:
+def _by_product(store: Store, currency: str | None, direct: bool) -> Breakdown:
     since = TODAY - timedelta(days=20)
     with store.session() as s:
         if direct:
@@ -196,3 +196,38 @@ def test_the_overview_reads_revenue_by_product_from_the_rollup(store: Store, kin
     report = overview_report(store, ReportSettings(), today=TODAY)
     sign = 1 if kind is TransactionKind.ORDER else -1
     assert {b.label: b.amount for b in report.revenue[3].bars} == {"Widgets": sign * Decimal("12.34")}
+
+
+def test_the_upgrade_fills_the_rollup_from_the_sales_rows_already_stored(db_url: str) -> None:
+    from mapping.store.migrate import upgrade
+
+    upgrade(db_url, "0014")
+    store = Store(db_url)
+    try:
+        with store.session() as s:
+            for i, (ago, kind, amount, product) in enumerate(
+                [(1, "order", "10.50", "Widgets"), (2, "return", "0.25", "Widgets"), (3, "order", "7.00", None)]
+            ):
+                s.execute(
+                    sa.insert(Transaction.__table__).values(
+                        occurred_on=TODAY - timedelta(days=ago),
+                        customer_key="k",
+                        kind=kind,
+                        amount=Decimal(amount),
+                        currency="EUR",
+                        product=product,
+                        source_file="s.csv",
+                        source_line=i + 2,
+                        fingerprint=f"upgrade{i}",
+                        imported_at=NOW,
+                    )
+                )
+        upgrade(db_url)
+        assert _current(store)
+        assert _by_product(store, None, direct=False) == _by_product(store, None, direct=True)
+        assert {b.label: b.amount for b in _by_product(store, None, direct=False).bars} == {
+            "Widgets": Decimal("10.25"),
+            "unknown": Decimal("7.00"),
+        }
+    finally:
+        store.dispose()

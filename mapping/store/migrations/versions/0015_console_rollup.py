@@ -2,6 +2,7 @@
 (``sales_daily`` and its mark, filled from the sales rows here), and staff overrides set from the
 console by someone who is not a synced staff mailbox (``category_overrides.set_by``; ``mailbox_id``
 may be empty then); an index of relationship_revenue by revenue (the Pareto curve's customers).
+Downgrading removes the overrides set from the console by someone without a staff mailbox.
 
 Revision ID: 0015_console_rollup
 Revises: 0014
@@ -22,9 +23,6 @@ down_revision: str | None = '0014'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-_DIMENSION_CHECK = "dimension IN ('type', 'status', 'tier', 'potential', 'owner')"
-
-
 def upgrade() -> None:
     op.create_table('sales_daily',
     sa.Column('day', sa.Date(), nullable=False),
@@ -40,12 +38,8 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_sales_rollup_mark'))
     )
     op.create_index('ix_relationship_revenue_net_revenue', 'relationship_revenue', ['net_revenue', 'relationship_id'], unique=False)
-    # SQLite rebuilds the table: its CHECK constraint is restated so the copy keeps it.
-    with op.batch_alter_table(
-        'category_overrides',
-        schema=None,
-        table_args=(sa.CheckConstraint(_DIMENSION_CHECK, name=op.f('ck_category_overrides_dimension')),),
-    ) as batch_op:
+    # SQLite rebuilds the table (its CHECK constraint is reflected and kept).
+    with op.batch_alter_table('category_overrides', schema=None) as batch_op:
         batch_op.add_column(sa.Column('set_by', sa.String(length=400), nullable=True))
         batch_op.alter_column('mailbox_id', existing_type=sa.Integer(), nullable=True)
     _fill_rollup()
@@ -91,11 +85,7 @@ def _fill_rollup() -> None:
 
 def downgrade() -> None:
     op.execute("DELETE FROM category_overrides WHERE mailbox_id IS NULL")
-    with op.batch_alter_table(
-        'category_overrides',
-        schema=None,
-        table_args=(sa.CheckConstraint(_DIMENSION_CHECK, name=op.f('ck_category_overrides_dimension')),),
-    ) as batch_op:
+    with op.batch_alter_table('category_overrides', schema=None) as batch_op:
         batch_op.alter_column('mailbox_id', existing_type=sa.Integer(), nullable=False)
         batch_op.drop_column('set_by')
     op.drop_index('ix_relationship_revenue_net_revenue', table_name='relationship_revenue')
