@@ -11,6 +11,10 @@ few earn most; a quarter have no orders; some losses), then times, side by side:
     of typical shapes (a low-cardinality one on industry, one on type and tier, one on size and source,
     one on a number: net revenue), compiled by ``mapping.rules.compile_rules``.
 
+``--business`` adds the business case (issue 16): a tenth of the relationships referred by another
+(a tenth of the referred revenue credited), a twentieth of them in parent groups of three to five
+taking their group's tier, and growth in order value as a potential signal.
+
 ``--worst`` adds a fifth rule on a field unique to every relationship (its name), which defeats the
 memoisation of rule outcomes: the price of one such rule is rule_engine's ~25 us per evaluation.
 
@@ -32,7 +36,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from mapping.classify import classify_all  # noqa: E402
+from mapping.classify_business import BusinessLinks  # noqa: E402
 from mapping.classify_config import ClassificationConfig  # noqa: E402
+from mapping.potential_signals import GrowthSettings  # noqa: E402
 from mapping.relationship_records import RelationshipFacts  # noqa: E402
 from mapping.rules import RuleSpec, compile_rules  # noqa: E402
 
@@ -102,6 +108,21 @@ def baseline(facts: list[RelationshipFacts]) -> float:
     return time.perf_counter() - start
 
 
+def business_links(facts: list[RelationshipFacts], seed: int) -> BusinessLinks:
+    """Seeded referrals (a tenth) and parent groups (a twentieth, three to five members each)."""
+    rnd = random.Random(f"business-{seed}")
+    ids = [f.id for f in facts]
+    referrer_of = {rid: rnd.choice(ids) for rid in ids if rnd.random() < 0.1}
+    root_of: dict[str, str] = {}
+    members = rnd.sample(ids, len(ids) // 20)
+    while members:
+        size = min(len(members), rnd.randint(3, 5))
+        root, *subsidiaries = members[:size]
+        members = members[size:]
+        root_of.update((m, root) for m in subsidiaries)
+    return BusinessLinks(referrer_of, Decimal("0.1"), root_of, "group", GrowthSettings())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=100_000)
@@ -110,15 +131,17 @@ def main() -> None:
     parser.add_argument(
         "--worst", action="store_true", help="add a rule on a field unique to each relationship (no memoisation)"
     )
+    parser.add_argument("--business", action="store_true", help="with referrals, group tiers and growth")
     args = parser.parse_args()
     facts = make_facts(args.count, args.seed)
+    business = business_links(facts, args.seed) if args.business else None
     config = ClassificationConfig()
     specs = [*RULES, RuleSpec("names ending in 9", 'name =~ ".*9$"', {"potential": "Low"})] if args.worst else RULES
     rules = () if args.no_rules else compile_rules(specs, config)
 
     raw = min(baseline(facts) for _ in range(3))
     start, cpu_start = time.perf_counter(), time.process_time()
-    result = classify_all(facts, config, rules, now=NOW)
+    result = classify_all(facts, config, rules, now=NOW, business=business)
     ours, cpu = time.perf_counter() - start, time.process_time() - cpu_start
 
     tiers: dict[str, int] = {}

@@ -13,10 +13,16 @@ tiers, the top quarter of revenue earners is Superior, which holds the 20 % that
 A net of exactly 0 (most leads) is value 0. A loss is ``-ceil(100 * loss / largest loss)``, so -1..-100
 with the largest loss at -100: it says how bad a loss is relative to the others. Both are whole numbers.
 
-**Tier**: the configured value class whose bounds hold the value.
+With the business case's links (``business``, :mod:`mapping.classify_business`), a referrer's
+referral credit (a share of what the relationships it referred brought) is added to the figure ranked
+(never its own revenue again); ``net_revenue`` stays its own.
+
+**Tier**: the configured value class whose bounds hold the value; a group member's is its group's when
+``subsidiary_tiers = "group"`` (the group ranked as one).
 
 **Potential** (:func:`potential_score`): a weighted sum of signals, see
-:class:`mapping.classify_config.PotentialSignals`; each signal's points are kept for ``explain``.
+:class:`mapping.classify_config.PotentialSignals`, plus growth in order value with the business case's
+links (:mod:`mapping.potential_signals`); each signal's points are kept for ``explain``.
 
 **Type** (:func:`default_type`), before rules and overrides:
 
@@ -39,21 +45,25 @@ Then the business rules (:mod:`mapping.rules`) run in order, and staff overrides
 
 from __future__ import annotations
 
+import dataclasses
 import gc
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
 import rule_engine
 
+from mapping.classify_business import BusinessLinks, group_values, referral_counts, referral_credits
 from mapping.classify_config import ClassificationConfig, PotentialSignals
+from mapping.potential_signals import order_growth_points, with_growth
 from mapping.relationship_records import (
     DIMENSIONS,
     RELATIONSHIP_TYPES,
     STATUSES,
     Classification,
     Dimension,
+    GroupTier,
     RelationshipFacts,
     RelationshipType,
     Status,
@@ -65,9 +75,13 @@ _HUNDRED = Decimal(100)
 _MISSING = object()
 
 
-def value_percents(facts: Sequence[RelationshipFacts]) -> list[tuple[int, int | None]]:
-    """``(value_percent, value_rank)`` for each relationship of ``facts``, in the same order."""
-    nets = [f.net_revenue for f in facts]
+def value_percents(
+    facts: Sequence[RelationshipFacts], credits: Mapping[str, Decimal] | None = None
+) -> list[tuple[int, int | None]]:
+    """``(value_percent, value_rank)`` for each relationship of ``facts``, in the same order.
+    ``credits``: relationship id -> an amount counted on top of its net revenue (the referral credit,
+    :func:`mapping.classify_business.referral_credits`)."""
+    nets = [f.net_revenue + credits.get(f.id, _ZERO) for f in facts] if credits else [f.net_revenue for f in facts]
     out: list[tuple[int, int | None]] = [(0, None)] * len(facts)
     positive = [i for i, net in enumerate(nets) if net > _ZERO]
     positive.sort(key=lambda i: (-nets[i], facts[i].id))
@@ -186,12 +200,14 @@ def classify_all(
     rules: Sequence[CompiledRule] = (),
     *,
     now: datetime | None = None,
+    business: BusinessLinks | None = None,
 ) -> list[Classification]:
     """Classify every relationship of ``facts`` (one population: value is a rank among them).
 
     ``rules``: from :func:`mapping.rules.compile_rules`, run in order. ``now``: the reference time for
-    recency (default: the current UTC time; pass it for reproducible results). The result is in the
-    order of ``facts``.
+    recency (default: the current UTC time; pass it for reproducible results). ``business``: referrals
+    and parent groups, and how they count in value, tier and potential
+    (:mod:`mapping.classify_business`). The result is in the order of ``facts``.
 
     A rule's outcome depends only on the fields it reads, so it is evaluated once per distinct
     combination of them (rule_engine costs ~25 µs an evaluation; rules on a few low-cardinality fields
@@ -204,28 +220,63 @@ def classify_all(
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _classify_all(facts, config, rules, now)
+        return _classify_all(facts, config, rules, now, business or BusinessLinks())
     finally:
         if gc_was_enabled:
             gc.enable()
 
 
+def _group_tiers(
+    facts: Sequence[RelationshipFacts],
+    credits: Mapping[str, Decimal],
+    business: BusinessLinks,
+    config: ClassificationConfig,
+) -> dict[str, GroupTier]:
+    """Each group member's :class:`GroupTier` (see :mod:`mapping.classify_business`)."""
+    if not business.root_of:
+        return {}
+    groups, population = group_values(facts, credits, business)
+    if not groups:
+        return {}
+    names = {f.id: f.name for f in facts}
+    percent = {r.id: v for r, (v, _) in zip(population, value_percents(population), strict=True)}
+    inherit = business.subsidiary_tiers == "group"
+    return {
+        m: GroupTier(root, names.get(root, root), percent[root], tier_for(percent[root], config), inherit)
+        for root, ids in groups.items()
+        for m in ids
+    }
+
+
 def _classify_all(
-    facts: Sequence[RelationshipFacts], config: ClassificationConfig, rules: Sequence[CompiledRule], now: datetime
+    facts: Sequence[RelationshipFacts],
+    config: ClassificationConfig,
+    rules: Sequence[CompiledRule],
+    now: datetime,
+    business: BusinessLinks,
 ) -> list[Classification]:
-    values = value_percents(facts)
+    credits = referral_credits(facts, business)
+    values = value_percents(facts, credits)
+    groups = _group_tiers(facts, credits, business, config)
+    referred = referral_counts(business)
     caches: list[dict[tuple[Any, ...], Any]] = [{} for _ in rules]
     results: list[Classification] = []
     signals = config.potential_signals
     for f, (value, rank) in zip(facts, values, strict=True):
         inputs = facts_context(f, config, now)
         size = inputs.get("size")
-        score, contributions = potential_score(f, signals, now, size if isinstance(size, str) else None)
+        made = referred.get(f.id, 0)
+        scored = dataclasses.replace(f, referrals_made=made) if made > f.referrals_made else f
+        score, contributions = potential_score(scored, signals, now, size if isinstance(size, str) else None)
+        if business.growth is not None:
+            points = order_growth_points(f.orders, f.orders_previous, business.growth)
+            score, contributions = with_growth(score, contributions, points)
+        group = groups.get(f.id)
         state: dict[str, Any] = {
             "type": default_type(f),
             "status": default_status(f, config, now),
             "value": value,
-            "tier": tier_for(value, config),
+            "tier": group.tier if group is not None and group.inherited else tier_for(value, config),
             "potential": potential_for(score, config),
             "potential_score": score,
             "owner": None,
@@ -282,6 +333,8 @@ def _classify_all(
                 potential_score=score,
                 potential_signals=contributions,
                 notes=tuple(notes),
+                referral_credit=credits.get(f.id, _ZERO),
+                group=group,
             )
         )
     return results

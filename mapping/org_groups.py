@@ -19,13 +19,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
-from typing import Literal
 
 from mapping.classify import value_percents
+from mapping.classify_business import TierMode
 from mapping.relationship_records import RelationshipFacts
 
 _ZERO = Decimal(0)
-TierMode = Literal["individual", "group"]
 
 
 @dataclass(frozen=True, slots=True)

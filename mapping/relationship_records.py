@@ -36,7 +36,8 @@ class RelationshipFacts:
 
     Money (over the configured value period, ``ClassificationConfig.value_period_days``):
     ``orders`` (gross order amounts), ``returns`` (returned orders, a positive amount that is
-    subtracted), ``referral_credits`` (business this relationship referred to us, credited to it).
+    subtracted), ``referral_credits`` (business this relationship referred to us, credited to it);
+    ``orders_previous``: gross orders of the value period before this one (growth in order value).
 
     History (any period): ``transaction_count`` counts every transaction (orders, returns, referral
     credits); ``order_count`` counts orders only; it is what makes a *customer*.
@@ -56,6 +57,7 @@ class RelationshipFacts:
     orders: Decimal = _ZERO
     returns: Decimal = _ZERO
     referral_credits: Decimal = _ZERO
+    orders_previous: Decimal = _ZERO  # gross orders of the value period before (growth in order value)
     transaction_count: int = 0
     order_count: int = 0
     first_contact_at: datetime | None = None
@@ -99,6 +101,8 @@ class Classification:
     and the derived figures the rules saw, for ``relsync explain``. ``potential_signals``: how many
     points each potential signal contributed to ``potential_score``. ``notes``: anything surprising
     (a rule that failed to evaluate on this relationship, an override naming an unknown tier).
+    ``referral_credit`` and ``group``: the business case's part of value and tier (issue 16; see
+    :mod:`mapping.classify_business`).
     """
 
     id: str
@@ -116,3 +120,17 @@ class Classification:
     potential_score: float = 0.0
     potential_signals: tuple[tuple[str, float], ...] = ()
     notes: tuple[str, ...] = ()
+    referral_credit: Decimal = _ZERO  # the share of referred customers' revenue counted in the value
+    group: GroupTier | None = None  # the parent group's value and tier (members of a group only)
+
+
+@dataclass(frozen=True, slots=True)
+class GroupTier:
+    """A group member's parent group: its root, the group's value percent and tier (ranked among
+    groups and relationships outside any group), and whether the member took that tier."""
+
+    root_id: str
+    root_name: str
+    value_percent: int
+    tier: str
+    inherited: bool

@@ -15,7 +15,12 @@ currency   required ISO 4217 code (``EUR``); a symbol (``€``, ``$``) is refuse
 kind       required ``order``, ``return`` or ``referral credit`` (also ``referral_credit``)
 product    optional
 external_id optional the row's id in the accounting system (invoice number)
+referred   optional on a ``referral credit`` row only: the customer the ``customer`` (the referrer)
+                    referred, as a customer key (e-mail, domain, company name or id); it lands in the
+                    same referral records as the contact's "Referred By" (README, "Business case")
 ========== ======== =========================================================================
+
+``referred customer`` and ``referral for`` are accepted as names of the ``referred`` column.
 
 A bad row is reported with its line number and skipped; the others are kept (a line the CSV parser
 cannot read, such as one with a field over its size limit, too). Wrong columns are one error naming
@@ -47,7 +52,9 @@ from typing import Literal
 TransactionKind = Literal["order", "return", "referral_credit"]
 
 REQUIRED_COLUMNS: tuple[str, ...] = ("date", "customer", "amount", "currency", "kind")
-OPTIONAL_COLUMNS: tuple[str, ...] = ("product", "external_id")
+OPTIONAL_COLUMNS: tuple[str, ...] = ("product", "external_id", "referred")
+#: Other header names of optional columns (folded as :func:`_column_key` folds them).
+_COLUMN_ALIASES: dict[str, str] = {"referred_customer": "referred", "referral_for": "referred"}
 MAX_CUSTOMER = 320
 MAX_TEXT = 255
 MAX_AMOUNT = Decimal("999999999999.99")  # Numeric(14, 2)
@@ -98,6 +105,7 @@ class TransactionRow:
     product: str | None
     external_id: str | None
     fingerprint: str
+    referred: str | None = None  # referral credit rows: the customer the referrer brought
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +128,8 @@ class ParsedFile:
 
 
 def _column_key(name: str) -> str:
-    return re.sub(r"[\s\-]+", "_", name.strip().lstrip("\ufeff").casefold())
+    key = re.sub(r"[\s\-]+", "_", name.strip().lstrip("\ufeff").casefold())
+    return _COLUMN_ALIASES.get(key, key)
 
 
 def _has_symbol(text: str) -> bool:
@@ -258,8 +267,10 @@ def fingerprint(
     product: str | None,
     external_id: str | None,
     occurrence: int,
+    referred: str | None = None,
 ) -> str:
-    """SHA-256 of the normalised row and its occurrence number among identical rows of a file."""
+    """SHA-256 of the normalised row and its occurrence number among identical rows of a file (a
+    ``referred`` customer is part of it only when given, so files without the column keep theirs)."""
     fields = [
         occurred_on.isoformat(),
         " ".join(customer.split()).casefold(),
@@ -270,6 +281,8 @@ def fingerprint(
         (external_id or "").strip(),
         str(occurrence),
     ]
+    if referred:
+        fields.append("referred:" + " ".join(referred.split()).casefold())
     return hashlib.sha256("\x1f".join(fields).encode("utf-8")).hexdigest()
 
 
@@ -354,6 +367,7 @@ def parse_sales_history(text: str, *, today: date | None = None) -> ParsedFile:
             row.currency,
             " ".join((row.product or "").split()).casefold(),
             row.external_id,
+            " ".join((row.referred or "").split()).casefold(),
         )
         seen[identity] += 1
         fp = fingerprint(
@@ -365,6 +379,7 @@ def parse_sales_history(text: str, *, today: date | None = None) -> ParsedFile:
             row.product,
             row.external_id,
             seen[identity],
+            row.referred,
         )
         rows.append(
             TransactionRow(
@@ -377,6 +392,7 @@ def parse_sales_history(text: str, *, today: date | None = None) -> ParsedFile:
                 row.product,
                 row.external_id,
                 fp,
+                row.referred,
             )
         )
     return ParsedFile(rows, errors)
@@ -417,9 +433,32 @@ def _parse_record(
     for name, value in (("product", product), ("external_id", external_id)):
         if value is not None and len(value) > MAX_TEXT:
             problems.append(LineError(line, f"{name} is longer than {MAX_TEXT} characters", name))
+    referred = " ".join(field("referred").split()) or None
+    if referred is not None:
+        if len(referred) > MAX_CUSTOMER:
+            problems.append(LineError(line, f"referred is longer than {MAX_CUSTOMER} characters", "referred"))
+        elif kind is not None and kind != "referral_credit":
+            problems.append(
+                LineError(
+                    line,
+                    f"referred {referred!r} on a {kind} row: only a referral credit names the customer referred; "
+                    "leave the column empty on orders and returns",
+                    "referred",
+                )
+            )
+        elif " ".join(referred.split()).casefold() == customer.casefold():
+            problems.append(
+                LineError(
+                    line,
+                    f"referred {referred!r} is the customer itself: a referral to oneself; name the customer "
+                    "the referrer brought",
+                    "referred",
+                )
+            )
     if problems or occurred_on is None or amount is None or currency is None or kind is None:
         return None, problems
-    return TransactionRow(line, occurred_on, customer, kind, amount, currency, product, external_id, ""), []
+    row = TransactionRow(line, occurred_on, customer, kind, amount, currency, product, external_id, "", referred)
+    return row, []
 
 
 __all__ = [

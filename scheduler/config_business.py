@@ -16,10 +16,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from mapping.business_policy import BusinessPolicy
 from mapping.catalogue import Catalogue, CatalogueProblem, parse_catalogue
+from mapping.contact_import.profiles import ATTRIBUTE_FIELDS
+from mapping.group_sources import ParentRule
 from mapping.keydates import KeyDatePolicy, KeyDateSettings
 from mapping.next_offer import DEFAULT_SEGMENTS, Dimension, OfferSettings
 from mapping.potential_signals import GrowthSettings
@@ -45,16 +47,45 @@ class KeyDatesSection(BaseModel):
     tiers: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
 
+def _import_column(value: str) -> str:
+    if value and value not in ATTRIBUTE_FIELDS:
+        raise ValueError(
+            f"unknown import column {value!r}; use one of {', '.join(sorted(ATTRIBUTE_FIELDS))} "
+            '(the fields of `relsync import contacts`), or "" to read none'
+        )
+    return value
+
+
 class ReferralsSection(BaseModel):
-    """``[referrals]`` (see :mod:`mapping.referrals`)."""
+    """``[referrals]`` (see :mod:`mapping.referrals`). ``import_column``: the field of ``relsync import
+    contacts`` whose value names the referrer (kept as the person's user field of that field's name)."""
 
     model_config = _FROZEN
 
     user_field: str = "Referred By"
     import_column: str = "referred_by"
+
+    _known_column = field_validator("import_column")(_import_column)
     value_share: Decimal = Field(Decimal("0.1"), ge=0, le=1)
     acknowledge: bool = True
     acknowledge_within_days: int = Field(14, ge=1, le=365)
+
+
+class ParentRuleSection(BaseModel):
+    """``[[groups.rules]]``: ``parent`` and one pattern, ``name`` or ``domain`` (see
+    :mod:`mapping.group_sources`)."""
+
+    model_config = _FROZEN
+
+    parent: str = Field(min_length=1, max_length=255)
+    name: str | None = Field(None, min_length=1, max_length=255)
+    domain: str | None = Field(None, min_length=1, max_length=253)
+
+    @model_validator(mode="after")
+    def _one_pattern(self) -> ParentRuleSection:
+        if (self.name is None) == (self.domain is None):
+            raise ValueError(f"the rule for parent {self.parent!r} needs exactly one of name or domain")
+        return self
 
 
 class GroupsSection(BaseModel):
@@ -64,6 +95,9 @@ class GroupsSection(BaseModel):
 
     user_field: str = "Parent Organization"
     import_column: str = "parent"
+    rules: list[ParentRuleSection] = Field(default_factory=list)
+
+    _known_column = field_validator("import_column")(_import_column)
     concentration_warning_percent: Decimal = Field(Decimal(25), gt=0, le=100)
     subsidiary_tiers: Literal["individual", "group"] = "individual"
 
@@ -175,20 +209,23 @@ def build_business(
     segments: tuple[tuple[Dimension, ...], ...] = tuple(tuple(s) for s in next_offer.segments)
     offers = OfferSettings(next_offer.top, next_offer.min_peers, next_offer.min_support, segments)
     settings = BusinessPolicy(
-        KeyDatePolicy(default, tiers),
-        referrals.user_field,
-        referrals.value_share,
-        referrals.acknowledge,
-        referrals.acknowledge_within_days,
-        groups.user_field,
-        groups.concentration_warning_percent,
-        groups.subsidiary_tiers,
-        offers,
-        catalogue,
-        catalogue_problems,
-        what_matters.user_field,
-        what_matters.limit,
-        pressure.min_unanswered,
-        GrowthSettings(potential.growth_weight, potential.growth_min_total),
+        keydates=KeyDatePolicy(default, tiers),
+        referral_field=referrals.user_field,
+        referral_import_field=ATTRIBUTE_FIELDS.get(referrals.import_column, ""),
+        referral_share=referrals.value_share,
+        acknowledge=referrals.acknowledge,
+        acknowledge_within_days=referrals.acknowledge_within_days,
+        group_field=groups.user_field,
+        group_import_field=ATTRIBUTE_FIELDS.get(groups.import_column, ""),
+        parent_rules=tuple(ParentRule(r.parent, r.name, r.domain) for r in groups.rules),
+        concentration_percent=groups.concentration_warning_percent,
+        subsidiary_tiers=groups.subsidiary_tiers,
+        offers=offers,
+        catalogue=catalogue,
+        catalogue_problems=catalogue_problems,
+        note_field=what_matters.user_field,
+        note_limit=what_matters.limit,
+        min_unanswered=pressure.min_unanswered,
+        growth=GrowthSettings(potential.growth_weight, potential.growth_min_total),
     )
     return settings, problems

@@ -312,7 +312,7 @@ def classify_and_write_back(
     now = now or utcnow()
     changes = open_overrides(store, config, now)
     results, wanted = classify_relationships(
-        store, config, loaded.rules, now, currency=loaded.config.classification.currency
+        store, config, loaded.rules, now, currency=loaded.config.classification.currency, business=loaded.business
     )
     managed = [(name, colour_index(colour)) for name, colour in managed_colours(config).items()]
     if loaded.config.classification.write_back:

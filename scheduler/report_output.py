@@ -10,12 +10,13 @@ same store gives the same bytes.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from html import escape
 from typing import Any
 
 from mapping.reports import Breakdown, DataQuality, Movement, OwnerCompliance
+from mapping.store.business_service import BusinessStore, GroupConcentration
 from mapping.store.insights import (
     OverviewReport,
     ReportSettings,
@@ -44,21 +45,35 @@ class FullReport:
     movement: Movement
     compliance: tuple[OwnerCompliance, ...]
     quality: DataQuality
+    #: The parent groups' concentration (issue 16): the limit in percent, and the groups shown.
+    concentration_limit: Decimal = Decimal(25)
+    concentration: tuple[GroupConcentration, ...] = ()
 
 
 def build_report(
-    store: Store, settings: ReportSettings, as_of: date | None, movement_from: date | None, today: date
+    store: Store,
+    settings: ReportSettings,
+    as_of: date | None,
+    movement_from: date | None,
+    today: date,
+    business: BusinessStore | None = None,
 ) -> FullReport:
     """Run every report service for ``as_of`` (default today); tier movement from ``movement_from``
-    (default :data:`DEFAULT_MOVEMENT_DAYS` before) to ``as_of``. Bad days raise ``ReportInputError``."""
+    (default :data:`DEFAULT_MOVEMENT_DAYS` before) to ``as_of``; the parent groups' concentration over
+    the value period ending that day when ``business`` is given. Bad days raise ``ReportInputError``."""
     day = check_as_of(as_of, today)
     start = movement_from if movement_from is not None else day - timedelta(days=DEFAULT_MOVEMENT_DAYS)
     movement = movement_report(store, start, day, settings, today=today)
+    limit, groups = Decimal(25), list[GroupConcentration]()
+    if business is not None:
+        limit, groups = business.concentration(datetime.combine(day, time(12), UTC))
     return FullReport(
         overview=overview_report(store, settings, day, today=today),
         movement=movement,
         compliance=compliance_report(store, settings, day, today=today),
         quality=quality_report(store, limit=0),
+        concentration_limit=limit,
+        concentration=tuple(groups),
     )
 
 
@@ -133,6 +148,21 @@ def report_json(r: FullReport) -> dict[str, Any]:
             for c in r.compliance
         ],
         "data_quality": {q.key: q.total for q in r.quality.lists},
+        "concentration": {
+            "limit_percent": str(r.concentration_limit),
+            "warnings": [g.warning for g in r.concentration if g.warning],
+            "groups": [
+                {
+                    "relationship_id": g.root_id,
+                    "name": g.name,
+                    "organisations": g.members,
+                    "revenue": _money(g.revenue),
+                    "percent": str(g.percent),
+                    "warning": g.warning,
+                }
+                for g in r.concentration
+            ],
+        },
     }
 
 
@@ -144,7 +174,7 @@ h1{font-size:1.5em}h2{font-size:1.2em;margin-top:2em;border-bottom:1px solid #cc
 table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:.2em .6em;text-align:right}
 th:first-child,td:first-child{text-align:left}th{background:#f0f4f8}
 .charts{display:flex;flex-wrap:wrap;gap:1em}.charts svg{max-width:100%;height:auto}
-.note{color:#666;font-size:.9em}
+.note{color:#666;font-size:.9em}.warning{color:#a00;font-weight:bold}
 """
 
 
@@ -226,9 +256,23 @@ def report_html(r: FullReport, link_base: str = "") -> str:
         ),
         "<h2>Data quality</h2>",
         _table(["list", "rows"], [[escape(q.title), str(q.total)] for q in r.quality.lists]),
+        *_concentration_html(r, link_base),
         "</body></html>",
     ]
     return "\n".join(parts) + "\n"
+
+
+def _concentration_html(r: FullReport, link_base: str) -> list[str]:
+    """The parent groups' concentration block: each warning, then the groups' shares."""
+    if not r.concentration:
+        return []
+    parts = [f"<h2>Concentration (limit {escape(str(r.concentration_limit))} % of revenue)</h2>"]
+    parts += [f'<p class="warning">Warning: {escape(g.warning)}.</p>' for g in r.concentration if g.warning]
+    rows = [
+        [_link(g.root_id, g.name, link_base), str(g.members), _money(g.revenue), f"{g.percent} %"]
+        for g in r.concentration
+    ]
+    return [*parts, _table(["group", "organisations", "revenue", "share"], rows)]
 
 
 __all__ = ["DEFAULT_MOVEMENT_DAYS", "RELATIONSHIP_PATH", "FullReport", "build_report", "report_html", "report_json"]

@@ -17,12 +17,10 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from mapping.contact_import.clean import ContactRow, Phone, Postal
-from mapping.hygiene import is_free_mail, normalise_company_name
+from mapping.hygiene import normalise_company_name
 from mapping.identity import (
     DEFAULT_THRESHOLDS,
-    Evidence,
     MatchPair,
-    MatchScore,
     OrgCandidate,
     PersonCandidate,
     Thresholds,
@@ -30,7 +28,7 @@ from mapping.identity import (
     build_person_index,
     match_new,
 )
-from mapping.identity.people import compare_person_features, person_features
+from mapping.identity.people import compare_person_features, held_for_review, person_features, separate_mailboxes
 
 Precedence = Literal["keep", "take", "fill"]
 #: The fields whose precedence can be set, and the default for each.
@@ -395,25 +393,6 @@ def _changes(
     return out, new_postal, fields
 
 
-def _corporate(emails: Sequence[str]) -> dict[str, set[str]]:
-    out: dict[str, set[str]] = {}
-    for e in emails:
-        local, _, domain = e.rpartition("@")
-        if domain and not is_free_mail(domain):
-            out.setdefault(domain, set()).add(local)
-    return out
-
-
-def separate_mailboxes(a: Sequence[str], b: Sequence[str]) -> bool:
-    """Both have their own mailbox at one company domain, and not the same one: two colleagues
-    ("jon.miller@acme.com" and "john.miller@acme.com"), however alike their names. Such a pair is
-    never merged by rule; at most it goes to review."""
-    if set(a) & set(b):
-        return False
-    ca, cb = _corporate(a), _corporate(b)
-    return any(ca[d] != cb[d] for d in ca.keys() & cb.keys())
-
-
 def plan_import(
     rows: Sequence[ContactRow],
     store_orgs: Sequence[OrgCandidate],
@@ -456,15 +435,9 @@ def plan_import(
         within = pair.b.startswith("r:")
         other_emails = row_emails[pair.b] if within else by_id[int(pair.b)].emails
         if pair.score.decision == "merge" and separate_mailboxes(row_emails[pair.a], other_emails):
-            pair = MatchPair(
-                pair.a,
-                pair.b,
-                MatchScore(
-                    min(pair.score.score, thresholds.merge - 1e-6),
-                    (*pair.score.evidence, Evidence("email", "different mailboxes at one company domain", 0.0)),
-                    "review",
-                ),
-            )
+            # The engine already holds colleagues back; a store person's own addresses may be more than
+            # the candidate it was scored as, so the rule is checked on the full lists here too.
+            pair = MatchPair(pair.a, pair.b, held_for_review(pair.score, thresholds))
         if pair.score.decision == "merge":
             if within:
                 union.union(pair.a, pair.b)

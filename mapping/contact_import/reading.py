@@ -60,7 +60,13 @@ def read_table(path: Path, sheet: str | None = None) -> Table:
         raise ImportFileError(f"{path}: an old binary Excel (.xls) workbook: save it as .xlsx or CSV in Excel")
     if sheet is not None:
         raise ImportFileError(f"{path}: --sheet applies to .xlsx workbooks only; this file is read as CSV")
-    return _read_csv(path)
+    # Legacy CRM notes can exceed the csv module's 128 KiB field limit, which is process-wide: raise it for
+    # this read only, so the sales-history import (which reports an over-long field) keeps its guard.
+    limit = csv.field_size_limit(sys.maxsize)
+    try:
+        return _read_csv(path)
+    finally:
+        csv.field_size_limit(limit)
 
 
 def _decode(path: Path, data: bytes) -> tuple[str, str, bool]:
@@ -120,7 +126,6 @@ def _read_csv(path: Path) -> Table:
     if "\x00" in text[:4096]:
         raise ImportFileError(f"{path}: binary data, not a table: export the contacts as CSV or .xlsx")
     delimiter = _sniff(path, text)
-    csv.field_size_limit(sys.maxsize)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     table = Table([], [], encoding=encoding)
     if guessed:

@@ -20,13 +20,14 @@ merge it.
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from nicknames import NickNamer
 from rapidfuzz import fuzz
 from rapidfuzz.distance import JaroWinkler, Levenshtein
 
-from mapping.hygiene import person_name_parts
+from mapping.hygiene import is_free_mail, person_name_parts
 from mapping.identity.model import DEFAULT_THRESHOLDS, Evidence, MatchScore, PersonCandidate, Thresholds
 from mapping.identity.scoring import combine
 from mapping.identity.text import (
@@ -358,7 +359,63 @@ def compare_person_features(
             evidence.append(Evidence("city", "same city", W_CITY_SAME))
         else:
             evidence.append(Evidence("city", "different cities", W_CITY_DIFFER))
-    return combine(PERSON_PRIOR, evidence, thresholds)
+    score = combine(PERSON_PRIOR, evidence, thresholds)
+    if score.decision == "merge" and not same and a.domains & b.domains and _colleagues(a, b):
+        return held_for_review(score, thresholds)
+    return score
+
+
+def _full_name_mailboxes(f: PersonFeatures) -> dict[str, set[str]]:
+    """Per company domain, the local parts (letters only) of ``f``'s addresses there that spell its surname."""
+    surname = "".join(ch for ch in f.surname if ch.isalpha())
+    out: dict[str, set[str]] = {}
+    if len(surname) < 2:
+        return out
+    for e in f.emails:
+        local, _, domain = e.rpartition("@")
+        letters = "".join(ch for ch in local.split("+")[0] if ch.isalpha())
+        if surname in letters and not is_free_mail(domain):
+            out.setdefault(domain, set()).add(letters)
+    return out
+
+
+def _colleagues(a: PersonFeatures, b: PersonFeatures) -> bool:
+    """Each has a mailbox spelling its own name at one company domain, and they differ ("jon.miller@acme.com"
+    and "john.miller@acme.com"): a company gives each person one such mailbox, so these are two people,
+    however alike the rest. A short alias ("steve@acme.com" beside "stephen.miller@acme.com") is not such a
+    mailbox and does not hold the pair back."""
+    ma, mb = _full_name_mailboxes(a), _full_name_mailboxes(b)
+    return any(not (ma[d] & mb[d]) for d in ma.keys() & mb.keys())
+
+
+def _corporate(emails: Iterable[str]) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for e in emails:
+        local, _, domain = e.rpartition("@")
+        if domain and not is_free_mail(domain):
+            out.setdefault(domain, set()).add(local)
+    return out
+
+
+def separate_mailboxes(a: Iterable[str], b: Iterable[str]) -> bool:
+    """Both have their own mailbox at one company domain, and not the same one: two colleagues
+    ("jon.miller@acme.com" and "john.miller@acme.com"), however alike their names. A contact import holds
+    every such pair back for review (a legacy CRM's rows are checked by staff); sync holds back the pairs
+    whose mailboxes both spell a full name (see ``_colleagues``)."""
+    mine, theirs = set(a), set(b)
+    if mine & theirs:
+        return False
+    ca, cb = _corporate(mine), _corporate(theirs)
+    return any(ca[d] != cb[d] for d in ca.keys() & cb.keys())
+
+
+def held_for_review(score: MatchScore, thresholds: Thresholds) -> MatchScore:
+    """``score`` with its merge held back to review, saying why in its evidence."""
+    return MatchScore(
+        min(score.score, thresholds.merge - 1e-6),
+        (*score.evidence, Evidence("email", "different mailboxes at one company domain", 0.0)),
+        "review",
+    )
 
 
 @functools.lru_cache(maxsize=4096)

@@ -3,8 +3,9 @@
 :func:`pane_cards` answers the task pane for the external addresses of one message or meeting (see
 :func:`mapping.addin.triage`): each address's person and relationship, then one lean card per
 relationship (what the pane shows of :func:`mapping.store.insights_card.relationship_card`, with the
-same timeline query, all in one read transaction), with the open follow-up (the viewer's own first)
-and the duplicate pairs still waiting for review. Addresses no one in the store has are listed as
+same timeline query, all in one read transaction), with the open follow-up (the viewer's own first),
+what to offer next (as the last follow-up run found it: :mod:`mapping.store.business_offers`) and the
+duplicate pairs still waiting for review. Addresses no one in the store has are listed as
 unknown. Each relationship is read once, however many of its people
 are on the item; at most ``max_cards`` cards, the rest counted.
 """
@@ -20,6 +21,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
 from mapping.addin import Triage
+from mapping.next_offer import Suggestion
+from mapping.store.business_offers import offers_of
 from mapping.store.insights_card import WALK_ABOVE, DuplicateView, KeyDates, TimelineEntry
 from mapping.store.models import (
     CategoryOverride,
@@ -93,6 +96,7 @@ class PaneCard:
     open_follow_up: OpenFollowUp | None
     pending_duplicates: tuple[DuplicateView, ...]
     what_matters: str | None  # the staff-kept note (Outlook field "What matters") of its people, if any
+    next_offer: tuple[Suggestion, ...] = ()  # what similar customers buy that it has not, best first
 
 
 @dataclass(frozen=True, slots=True)
@@ -340,7 +344,7 @@ def _card(s: Session, rid: int, viewer: str, addresses: tuple[str, ...], limit: 
         timeline=timeline,
         interactions_total=total,
     )
-    return PaneCard(addresses, card, follow_up, duplicates, note)
+    return PaneCard(addresses, card, follow_up, duplicates, note, offers_of(s, rid))
 
 
 def pane_cards(store: Store, triage: Triage, viewer: str, max_cards: int = 5, limit: int = 5) -> PaneAnswer:

@@ -4,11 +4,13 @@
 
 - **key dates** (:mod:`mapping.keydates`): thank-you triggers for large recent orders, a win-back trigger
   for a customer whose buying lapsed, each by the relationship's tier settings;
-- **referrals** (:mod:`mapping.referrals`): who referred whom (the contact's user field, in the order
-  of trust), what each referrer brought, and an *acknowledge the referral* trigger on the referrer
+- **referrals** (:mod:`mapping.referrals`): who referred whom (the contact's user field, the contact
+  import's column, referral-credit transactions naming the referred customer: in that order of
+  trust), what each referrer brought, and an *acknowledge the referral* trigger on the referrer
   when a referred customer first buys;
-- **parent organisations** (:mod:`mapping.org_groups`): groups (the organisations' parent links, then
-  the user field), their revenue and each group's share, with the concentration warning;
+- **parent organisations** (:mod:`mapping.org_groups`): groups (the organisations' parent links, the
+  user field, the import column, the configured rules, the confirmed domain families:
+  :mod:`mapping.group_sources`), their revenue and each group's share, with the concentration warning;
 - **what to offer next** (:mod:`mapping.next_offer`) from the sales history's products mapped to the
   catalogue (:mod:`mapping.catalogue`);
 - **what matters** (:mod:`mapping.what_matters`): the note, kept in ``relationship_notes`` so a note
@@ -36,6 +38,8 @@ from sqlalchemy.orm import Session
 from mapping.business_policy import BusinessPolicy
 from mapping.contact_pressure import Pressure, PressureInput, over_contacted
 from mapping.followups import Cadence, FollowUpPolicy
+from mapping.group_sources import domain_families, family_links, rule_links
+from mapping.hygiene import domain_family
 from mapping.keydates import Lapse, lapse, thank_you_triggers, win_back_trigger
 from mapping.next_offer import Profile, Suggestion, suggest_all
 from mapping.org_groups import GroupShare, ParentLink, concentration, group_revenue, resolve_groups
@@ -50,10 +54,13 @@ from mapping.referrals import (
 from mapping.store.business_inputs import (
     Relationships,
     Sales,
+    confirmed_families,
     load_relationships,
     load_sales,
     load_user_fields,
+    org_profiles,
     organisation_parents,
+    referral_credits,
 )
 from mapping.store.business_pressure import unanswered_outbound
 from mapping.store.models import Relationship
@@ -72,8 +79,10 @@ class BusinessView:
     triggers: dict[int, list[Trigger]] = field(default_factory=lambda: defaultdict(list))
     lapses: dict[int, Lapse] = field(default_factory=dict)
     referrer_of: dict[int, int] = field(default_factory=dict)
+    referral_source: dict[int, str] = field(default_factory=dict)  # referred -> the claim that won
     referral_values: dict[int, ReferralValue] = field(default_factory=dict)
     root_of: dict[int, int] = field(default_factory=dict)
+    parent_source: dict[int, str] = field(default_factory=dict)  # member -> the link that put it in
     groups: list[GroupShare] = field(default_factory=list)
     offers: dict[int, list[Suggestion]] = field(default_factory=dict)
     notes: dict[int, Note] = field(default_factory=dict)
@@ -111,12 +120,12 @@ def analyse(
     day = today or {}
     view = BusinessView(rels.names)
     sales = load_sales(session, rels, default_day, value_period_days, currency)
-    fields = load_user_fields(session, rels, policy.user_fields)
-    _groups(session, view, policy, rels, sales, fields.get(policy.group_field, {}))
+    fields = load_user_fields(session, rels, policy.stored_fields)
+    _groups(session, view, policy, rels, sales, fields)
     if groups_only:
         return view
     _key_dates(view, policy, rels, sales, day, default_day, only)
-    _referrals(view, policy, rels, sales, fields.get(policy.referral_field, {}), day, default_day)
+    _referrals(session, view, policy, rels, sales, fields, day, default_day)
     _offers(view, policy, rels, sales, only)
     _notes(session, view, policy, rels, fields.get(policy.note_field, {}), now)
     if followups is not None:
@@ -162,27 +171,124 @@ def _key_dates(
             view.lapses[rid] = lp
 
 
+def referral_claims(
+    session: Session, policy: BusinessPolicy, rels: Relationships, fields: Mapping[str, Mapping[int, str]]
+) -> tuple[list[ReferralClaim], dict[str, int]]:
+    """Every referral claim, in the order of trust (the first claim for a relationship wins): the
+    contact's Outlook user field, the contact import's column, then referral-credit transactions
+    naming the referred customer. Also how many values of each source named no one."""
+    claims: list[ReferralClaim] = []
+    unmatched: dict[str, int] = {}
+    sources = [(policy.referral_field, f"user field {policy.referral_field!r}")]
+    if policy.referral_import_field and policy.referral_import_field != policy.referral_field:
+        sources.append(
+            (policy.referral_import_field, f"contact import's column (user field {policy.referral_import_field!r})")
+        )
+    for name, source in sources:
+        unmatched[name] = 0
+        for rid, text in sorted(fields.get(name, {}).items()):
+            referrer = rels.find(text)
+            if referrer is None:
+                unmatched[name] += 1
+                continue
+            claims.append(ReferralClaim(rid, referrer, source))
+    label = "sales history's referred column"
+    unmatched[label] = 0
+    for credit in referral_credits(session, rels):
+        if credit.referred is None:
+            unmatched[label] += 1
+            continue
+        source = f"referral credit, {credit.source_file} line {credit.line}"
+        claims.append(ReferralClaim(credit.referred, credit.referrer, source))
+    return claims, unmatched
+
+
+def parent_links(
+    session: Session, policy: BusinessPolicy, rels: Relationships, fields: Mapping[str, Mapping[int, str]]
+) -> tuple[list[ParentLink], list[str], dict[str, int]]:
+    """Every parent link, in the order of trust: the organisations' own parent links, the Outlook user
+    field, the contact import's column, the configured rules, then the confirmed domain families.
+    Also the rules' problems, and how many user-field values named no organisation."""
+    links = [
+        ParentLink(child, parent, "organisation's parent") for child, parent in organisation_parents(session, rels)
+    ]
+    unmatched: dict[str, int] = {}
+    sources = [(policy.group_field, f"user field {policy.group_field!r}")]
+    if policy.group_import_field and policy.group_import_field != policy.group_field:
+        sources.append(
+            (policy.group_import_field, f"contact import's column (user field {policy.group_import_field!r})")
+        )
+    for name, source in sources:
+        unmatched[name] = 0
+        for rid, text in sorted(fields.get(name, {}).items()):
+            parent = rels.find(text)
+            if parent is None or parent not in rels.organisations or rid not in rels.organisations:
+                unmatched[name] += 1
+                continue
+            links.append(ParentLink(rid, parent, source))
+    problems: list[str] = []
+    confirmed = confirmed_families(session)
+    if policy.parent_rules or confirmed:
+        orgs = org_profiles(session, rels)
+        by_rule, rule_problems = rule_links(orgs, policy.parent_rules, lambda text: _organisation(rels, text))
+        links += by_rule
+        problems += [p.message for p in rule_problems]
+        if confirmed:
+            # Only domains that can be of a confirmed family pay for the public suffix lookup.
+            def family_of(domain: str) -> str | None:
+                return domain_family(domain) if any(f in domain for f in confirmed) else None
+
+            links += family_links(domain_families(orgs, family_of), confirmed)
+    return links, problems, unmatched
+
+
+def _organisation(rels: Relationships, text: str) -> int | None:
+    found = rels.find(text)
+    return found if found in rels.organisations else None
+
+
+@dataclass(frozen=True)
+class Links:
+    """Who referred whom and each organisation's group (what classification weighs), and the problems."""
+
+    referrer_of: dict[int, int]
+    root_of: dict[int, int]
+    problems: list[str]
+
+
+def links(session: Session, policy: BusinessPolicy) -> Links:
+    """The resolved referrals and parent groups alone, for classification (no sales analysis)."""
+    rels = load_relationships(session)
+    fields = load_user_fields(session, rels, policy.stored_fields)
+    claims, _ = referral_claims(session, policy, rels, fields)
+    referrer_of, referral_problems = resolve_referrals(claims, rels.names)
+    found, problems, _ = parent_links(session, policy, rels, fields)
+    root_of, group_problems = resolve_groups(rels.organisations, found, rels.names)
+    return Links(
+        referrer_of,
+        root_of,
+        [*(p.message for p in referral_problems), *problems, *(p.message for p in group_problems)],
+    )
+
+
 def _referrals(
+    session: Session,
     view: BusinessView,
     policy: BusinessPolicy,
     rels: Relationships,
     sales: Sales,
-    values: Mapping[int, str],
+    fields: Mapping[str, Mapping[int, str]],
     day: Mapping[int, date],
     default_day: date,
 ) -> None:
-    claims: list[ReferralClaim] = []
-    unmatched = 0
-    for rid, text in sorted(values.items()):
-        referrer = rels.find(text)
-        if referrer is None:
-            unmatched += 1
-            continue
-        claims.append(ReferralClaim(rid, referrer, f"user field {policy.referral_field!r}"))
-    view.unmatched[policy.referral_field] = unmatched
+    claims, unmatched = referral_claims(session, policy, rels, fields)
+    view.unmatched.update(unmatched)
     referrer_of, problems = resolve_referrals(claims, rels.names)
     view.problems += [p.message for p in problems]
     view.referrer_of = referrer_of
+    for c in claims:
+        if referrer_of.get(c.referred_id) == c.referrer_id:
+            view.referral_source.setdefault(c.referred_id, c.source)
     view.referral_values = referral_values(dict(sales.net), referrer_of, policy.referral_share)
     if policy.acknowledge and referrer_of:
         first = sales.first_order()
@@ -201,22 +307,16 @@ def _groups(
     policy: BusinessPolicy,
     rels: Relationships,
     sales: Sales,
-    values: Mapping[int, str],
+    fields: Mapping[str, Mapping[int, str]],
 ) -> None:
-    links = [
-        ParentLink(child, parent, "organisation's parent") for child, parent in organisation_parents(session, rels)
-    ]
-    unmatched = 0
-    for rid, text in sorted(values.items()):
-        parent = rels.find(text)
-        if parent is None or parent not in rels.organisations or rid not in rels.organisations:
-            unmatched += 1
-            continue
-        links.append(ParentLink(rid, parent, f"user field {policy.group_field!r}"))
-    view.unmatched[policy.group_field] = unmatched
-    root_of, problems = resolve_groups(rels.organisations, links, rels.names)
-    view.problems += [p.message for p in problems]
+    found, problems, unmatched = parent_links(session, policy, rels, fields)
+    view.unmatched.update(unmatched)
+    root_of, group_problems = resolve_groups(rels.organisations, found, rels.names)
+    view.problems += problems + [p.message for p in group_problems]
     view.root_of = root_of
+    for ln in found:
+        if root_of.get(ln.child_id, ln.child_id) != ln.child_id and ln.child_id != ln.parent_id:
+            view.parent_source.setdefault(ln.child_id, ln.source)
     revenue = group_revenue(root_of, {rid: sales.net.get(rid, Decimal(0)) for rid in rels.organisations})
     if any(r > 0 for r in revenue.values()):
         view.groups = concentration(revenue, policy.concentration_percent, _group_names(rels, root_of))

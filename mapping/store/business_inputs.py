@@ -18,16 +18,20 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from mapping.group_sources import OrgProfile
 from mapping.hygiene import normalise_company_name
 from mapping.keydates import Order
 from mapping.store.models import (
     EmailAddress,
     Organisation,
+    OrganisationDomain,
     Person,
     Relationship,
     Transaction,
     TransactionKind,
 )
+from mapping.store.models_business import GroupFamily
+from mapping.store.sales_history import CustomerMatcher, Match
 
 _ZERO = Decimal(0)
 
@@ -92,6 +96,7 @@ def load_relationships(session: Session) -> Relationships:
             Relationship.industry,
             Relationship.size,
             Organisation.name,
+            Organisation.normalised_name,
             Organisation.industry,
             Organisation.size,
             Person.display_name,
@@ -99,14 +104,15 @@ def load_relationships(session: Session) -> Relationships:
         .outerjoin(Organisation, Organisation.id == Relationship.organisation_id)
         .outerjoin(Person, Person.id == Relationship.person_id)
     )
-    for rid, org_id, person_id, tier, r_industry, r_size, org_name, o_industry, o_size, person_name in rows:
+    for rid, org_id, person_id, tier, r_industry, r_size, org_name, org_key, o_industry, o_size, person_name in rows:
         names[rid] = org_name or person_name or f"relationship {rid}"
         tiers[rid] = tier
         industry[rid] = o_industry or r_industry
         size[rid] = o_size or r_size
         if org_id is not None:
             of_org[org_id] = rid
-            key = normalise_company_name(org_name or "")
+            # The stored key (hygiene's, written with the name), as the sales import matches names.
+            key = org_key or normalise_company_name(org_name or "")
             if key:
                 by_org_name[key] = None if key in by_org_name and by_org_name[key] != rid else rid
         elif person_id is not None:
@@ -227,6 +233,78 @@ def organisation_parents(session: Session, rels: Relationships) -> list[tuple[in
         if child is not None and parent is not None:
             out.append((child, parent))
     return out
+
+
+def org_profiles(session: Session, rels: Relationships) -> list[OrgProfile]:
+    """Every live organisation's relationship id, name and domains (parent rules, domain families)."""
+    domains: dict[int, list[str]] = defaultdict(list)
+    for org_id, domain in session.execute(sa.select(OrganisationDomain.organisation_id, OrganisationDomain.domain)):
+        domains[org_id].append(domain)
+    return [
+        OrgProfile(rid, rels.names.get(rid, ""), tuple(sorted(domains.get(org_id, ()))))
+        for org_id, rid in sorted(rels.of_org.items(), key=lambda kv: kv[1])
+    ]
+
+
+def confirmed_families(session: Session) -> dict[str, int]:
+    """Domain family -> the parent relationship the admin confirmed it with."""
+    rows = session.execute(sa.select(GroupFamily.family, GroupFamily.parent_relationship_id))
+    return {str(family): int(parent) for family, parent in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class CreditReferral:
+    """A referral-credit transaction naming the customer referred (``referred`` None: no match)."""
+
+    referrer: int
+    referred: int | None
+    key: str
+    line: int
+    source_file: str
+
+
+def referral_credits(session: Session, rels: Relationships) -> list[CreditReferral]:
+    """The referral-credit rows of the sales history that name the referred customer, oldest first,
+    the referred key matched as a customer key is (:class:`mapping.store.sales_history.CustomerMatcher`:
+    e-mail, domain, exact normalised name, an earlier transaction's match; not fuzzy names, whose index
+    of every organisation is too dear for each classification pass)."""
+    rows = session.execute(
+        sa.select(
+            Transaction.organisation_id,
+            Transaction.person_id,
+            Transaction.referred_key,
+            Transaction.source_line,
+            Transaction.source_file,
+        )
+        .where(Transaction.kind == TransactionKind.REFERRAL_CREDIT, Transaction.referred_key.is_not(None))
+        .order_by(Transaction.occurred_on, Transaction.id)
+    ).all()
+    if not rows:
+        return []
+    matcher = CustomerMatcher(session, fuzzy=False)
+    matcher.prepare({str(r.referred_key) for r in rows})
+    person_org = _person_orgs(session, {r.person_id for r in rows if r.person_id is not None})
+    out = []
+    for org_id, person_id, key, line, source in rows:
+        if org_id is None and person_id is not None:
+            org_id = person_org.get(person_id)
+        referrer = _rid(rels, org_id, person_id)
+        if referrer is None:
+            continue
+        match = matcher.resolve(str(key))
+        referred = _rid(rels, match.organisation_id, match.person_id) if isinstance(match, Match) else None
+        out.append(CreditReferral(referrer, referred, str(key), int(line), str(source)))
+    return out
+
+
+def _person_orgs(session: Session, ids: set[int]) -> dict[int, int]:
+    if not ids:
+        return {}
+    return {
+        pid: oid
+        for pid, oid in session.execute(sa.select(Person.id, Person.organisation_id).where(Person.id.in_(sorted(ids))))
+        if oid is not None
+    }
 
 
 def _rid(rels: Relationships, org_id: int | None, person_id: int | None) -> int | None:

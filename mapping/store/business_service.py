@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -22,6 +23,19 @@ from mapping.what_matters import Note, explain_lines
 
 if TYPE_CHECKING:
     from mapping.store.store import Store
+
+
+@dataclass(frozen=True)
+class GroupConcentration:
+    """One parent group's share of revenue (``relsync report``): its root's name, how many
+    organisations it holds, its revenue over the value period, its share, and the warning above the limit."""
+
+    root_id: int
+    name: str
+    members: int
+    revenue: Decimal
+    percent: Decimal
+    warning: str | None
 
 
 @dataclass(frozen=True)
@@ -58,6 +72,27 @@ class BusinessStore:
         with self.store.session() as session:
             view = self._groups(session, now)
         return view.warnings
+
+    def concentration(self, now: datetime, *, top: int = 20) -> tuple[Decimal, list[GroupConcentration]]:
+        """The concentration limit and the groups for the report: every group above the limit, then the
+        largest groups of two or more organisations, up to ``top`` in all, largest share first."""
+        with self.store.session() as session:
+            view = self._groups(session, now)
+        members: Counter[int] = Counter(view.root_of.values())
+        warned = [g for g in view.groups if g.warning]
+        grouped = [g for g in view.groups if not g.warning and members[g.root_id] > 1]
+        out = [
+            GroupConcentration(
+                g.root_id,
+                view.names.get(g.root_id, str(g.root_id)),
+                members[g.root_id],
+                g.revenue,
+                g.percent,
+                g.warning,
+            )
+            for g in [*warned, *grouped][: max(top, len(warned))]
+        ]
+        return self.policy.concentration_percent, out
 
     def over_contacted(self, followups: FollowUpPolicy, now: datetime) -> list[Pressure]:
         """Relationships our side wrote to more often than their cadence calls for, without an answer."""
@@ -134,6 +169,7 @@ def _explained(rid: int, view: BusinessView, carried: list[str]) -> dict[str, An
         },
         "referrals": {
             "referred_by": view.names.get(referrer) if referrer is not None else None,
+            "source": view.referral_source.get(rid),
             "own": str(rv.own) if rv else None,
             "referred": str(rv.referred) if rv else None,
             "credited": str(rv.credited) if rv else None,
@@ -141,6 +177,7 @@ def _explained(rid: int, view: BusinessView, carried: list[str]) -> dict[str, An
         },
         "group": {
             "root": view.names.get(root),
+            "via": view.parent_source.get(rid),
             "revenue": str(share.revenue) if share else None,
             "percent": str(share.percent) if share else None,
             "warning": share.warning if share else None,

@@ -176,6 +176,16 @@ def explanation(result: Classification) -> dict[str, Any]:
         "potential_signals": [[name, points] for name, points in result.potential_signals],
         "overridden": list(result.overridden),
         "notes": list(result.notes),
+        "referral_credit": str(result.referral_credit) if result.referral_credit else None,
+        "group": None
+        if result.group is None
+        else {
+            "root_id": result.group.root_id,
+            "root": result.group.root_name,
+            "value_percent": result.group.value_percent,
+            "tier": result.group.tier,
+            "inherited": result.group.inherited,
+        },
     }
 
 
@@ -326,6 +336,8 @@ def explain_relationship(session: Session, rel: Relationship) -> dict[str, Any]:
         "fired_rules": list(rel.fired_rules or []),
         "overridden": inputs.get("overridden", []),
         "notes": inputs.get("notes", []),
+        "referral_credit": inputs.get("referral_credit"),
+        "group": inputs.get("group"),
         "overrides": [
             {
                 "dimension": str(o.dimension),

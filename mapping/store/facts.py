@@ -74,6 +74,7 @@ def ensure_relationships(session: Session) -> int:
 @dataclass
 class _Money:
     orders: Decimal = _ZERO
+    orders_previous: Decimal = _ZERO  # the value period before (growth in order value)
     returns: Decimal = _ZERO
     referral_credits: Decimal = _ZERO
     transaction_count: int = 0
@@ -116,6 +117,7 @@ def _add(a: _Money, b: _Money) -> _Money:
     latests = [d for d in (a.latest_on, b.latest_on) if d is not None]
     return _Money(
         a.orders + b.orders,
+        a.orders_previous + b.orders_previous,
         a.returns + b.returns,
         a.referral_credits + b.referral_credits,
         a.transaction_count + b.transaction_count,
@@ -141,19 +143,23 @@ def _survivors(session: Session) -> dict[int, int]:
 
 
 def _money(
-    session: Session, since: date, currency: str | None, survivors: dict[int, int]
+    session: Session, since: date, before: date, currency: str | None, survivors: dict[int, int]
 ) -> tuple[dict[int, _Money], dict[int, _Money]]:
-    """Transactions summed per organisation (survivor) and per person without organisation."""
+    """Transactions summed per organisation (survivor) and per person without organisation; orders
+    also over the period from ``before`` to ``since`` (the value period before this one)."""
     t = Transaction
     in_period = t.occurred_on >= since
+    in_previous = sa.and_(t.occurred_on >= before, t.occurred_on < since)
     if currency is not None:
         in_period = sa.and_(in_period, t.currency == currency)
+        in_previous = sa.and_(in_previous, t.currency == currency)
 
-    def amount_of(kind: TransactionKind) -> Any:
-        return sa.func.coalesce(sa.func.sum(sa.case((sa.and_(in_period, t.kind == kind), t.amount))), 0)
+    def amount_of(kind: TransactionKind, period: Any = in_period) -> Any:
+        return sa.func.coalesce(sa.func.sum(sa.case((sa.and_(period, t.kind == kind), t.amount))), 0)
 
     measures = (
         amount_of(TransactionKind.ORDER),
+        amount_of(TransactionKind.ORDER, in_previous),
         amount_of(TransactionKind.RETURN),
         amount_of(TransactionKind.REFERRAL_CREDIT),
         sa.func.count(t.id),
@@ -172,9 +178,12 @@ def _money(
     people: dict[int, _Money] = {}
     conn = session.connection()
     for target, query in ((orgs, by_org), (people, by_person)):
-        for key, orders, returns, credits, count, order_count, referrals, first, latest in conn.execute(query):
+        for key, orders, previous, returns, credits, count, order_count, referrals, first, latest in conn.execute(
+            query
+        ):
             money = _Money(
                 Decimal(orders).quantize(_ZERO),
+                Decimal(previous).quantize(_ZERO),
                 Decimal(returns).quantize(_ZERO),
                 Decimal(credits).quantize(_ZERO),
                 count,
@@ -307,8 +316,9 @@ def load_facts(
     """
     now = now or utcnow()
     since = (now - timedelta(days=value_period_days)).date()
+    before = (now - timedelta(days=2 * value_period_days)).date()
     survivors = _survivors(session)
-    money_org, money_person = _money(session, since, currency, survivors)
+    money_org, money_person = _money(session, since, before, currency, survivors)
     contact_org, contact_person = _contacts(session, now, timedelta(days=window_days))
     products_org, products_person = _products(session, survivors)
     overrides = _overrides(session)
@@ -374,6 +384,7 @@ def load_facts(
                 kind="organization" if org_id is not None else "person",
                 name=name or "",
                 orders=m.orders,
+                orders_previous=m.orders_previous,
                 returns=m.returns,
                 referral_credits=m.referral_credits,
                 transaction_count=m.transaction_count,

@@ -32,6 +32,7 @@ from mapping.store import business_triggers as bt
 from mapping.store import followups as fs
 from mapping.store import followups_adopt as fa
 from mapping.store.business import BusinessView, analyse
+from mapping.store.business_offers import record_offers
 from mapping.trigger_planning import Merged, plan_all_with_triggers
 
 if TYPE_CHECKING:
@@ -121,6 +122,7 @@ class FollowUpStore:
                 currency=currency,
                 followups=policy,
             )
+            record_offers(session, view.offers, now)  # what the task bodies offer, for the Outlook card
             bt.settle(session)
             new, carried = bt.split(session, view.triggers)
             actions: list[Action] = []

@@ -92,9 +92,12 @@ def _looks_like_domain(key: str) -> str | None:
 class CustomerMatcher:
     """Resolves customer keys against one session's store; caches per key, builds the fuzzy index once."""
 
-    def __init__(self, session: Session, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> None:
+    def __init__(self, session: Session, thresholds: Thresholds = DEFAULT_THRESHOLDS, *, fuzzy: bool = True) -> None:
+        """``fuzzy=False``: no fuzzy name match (it builds an index of every organisation: right for an
+        import, too dear for a read repeated on every classification pass)."""
         self.session = session
         self.thresholds = thresholds
+        self.fuzzy = fuzzy
         self._primary: dict[str, Match | str] = {}  # by e-mail, domain or name
         self._cache: dict[str, Match | str] = {}  # final, with the earlier-transaction fallback
         self._index: MatchIndex[Any, Any] | None = None
@@ -132,6 +135,29 @@ class CustomerMatcher:
         return self._person_roots[person_id]
 
     # --- batch preloads -----------------------------------------------------------------------
+    def _preload_roots(self, org_ids: Iterable[int], person_ids: Iterable[int] = ()) -> None:
+        """Records not merged are their own root: learn that for many at once (one query per chunk,
+        not one per record); merged ones are still followed one by one, as they are rare."""
+        people = [p for p in set(person_ids) if p not in self._person_roots]
+        orgs: set[int] = {o for o in org_ids if o not in self._org_roots}
+        live_people: dict[int, int | None] = {}
+        for chunk in chunked(people):
+            rows = self.session.execute(
+                sa.select(Person.id, Person.merged_into_id, Person.organisation_id).where(Person.id.in_(chunk))
+            )
+            for pid, merged, org in rows:
+                if merged is None:
+                    live_people[pid] = org
+                    if org is not None:
+                        orgs.add(org)
+        for chunk in chunked(sorted(orgs - self._org_roots.keys())):
+            merges = self.session.execute(
+                sa.select(Organisation.id, Organisation.merged_into_id).where(Organisation.id.in_(chunk))
+            )
+            self._org_roots.update((oid, oid) for oid, merged in merges if merged is None)
+        for pid, org in live_people.items():
+            self._person_roots[pid] = (pid, self._org_root(org) if org is not None else None)
+
     def prepare(self, keys: Iterable[str]) -> None:
         """Resolve e-mail and domain keys in a few set-based queries (names go one by one)."""
         emails: dict[str, list[str]] = {}
@@ -151,6 +177,7 @@ class CustomerMatcher:
                 sa.select(EmailAddress.address, EmailAddress.person_id).where(EmailAddress.address.in_(chunk))
             )
             found.update((address, person_id) for address, person_id in rows)
+        self._preload_roots((), found.values())
         for address, keys_ in emails.items():
             if address in found:
                 person, org = self._person(found[address])
@@ -162,6 +189,7 @@ class CustomerMatcher:
                 wanted.add(d)
                 wanted.update(x for x in (registrable_domain(d),) if x)
         owners = self._domain_owners(wanted)
+        self._preload_roots(owners.values())
         for address, keys_ in emails.items():
             if address in found:
                 continue
@@ -232,6 +260,8 @@ class CustomerMatcher:
             return Match(ids[0], None, "name")
         if len(ids) > 1:
             return f"ambiguous: several organisations are named {key!r} (resolve the duplicates first)"
+        if not self.fuzzy:
+            return f"no organisation named {key!r}"
         if self._index is None:
             self._index = build_org_index(org_candidates(self.session))
         pairs = [
@@ -326,6 +356,7 @@ def import_sales_history(
                 "amount": r.amount,
                 "currency": r.currency,
                 "product": r.product,
+                "referred_key": r.referred,
                 "external_id": r.external_id,
                 "source_file": source_file[-255:],
                 "source_line": r.line,

@@ -26,7 +26,7 @@ def explain(ctx: Context, name_or_email: str, as_json: bool) -> None:
     or an organisation's or person's name (exact, case-insensitive; else any name containing it).
     Exit status 1 when nothing matches.
     """
-    from mapping.store.classification import explain_relationship, find_relationships
+    from mapping.store import services
 
     if len(name_or_email) > MAX_QUERY_CHARS:
         raise click.BadParameter(
@@ -39,8 +39,7 @@ def explain(ctx: Context, name_or_email: str, as_json: bool) -> None:
     loaded = ctx.config()
     store = Store(loaded.config.store.url)
     try:
-        with store.session() as s:
-            found = [explain_relationship(s, rel) for rel in find_relationships(s, name_or_email)]
+        found = services.explained(store, name_or_email)
         # The business case: key dates, referrals, group, what matters, next offer, contact pressure.
         business = business_store(store, loaded).explain(
             [int(e["id"]) for e in found], followup_policy(loaded), datetime.now(UTC)
@@ -75,7 +74,12 @@ def _print(e: dict[str, Any]) -> None:
         + f"  [classified {e['classified_at']}]"
     )
     rank = f", rank {e['value_rank']}" if e["value_rank"] is not None else ""
-    click.echo(f"  value: net revenue {e['net_revenue']}{rank}")
+    credit = f" + referral credit {e['referral_credit']}" if e.get("referral_credit") else ""
+    click.echo(f"  value: net revenue {e['net_revenue']}{credit}{rank}")
+    if e.get("group"):
+        g = e["group"]
+        how = "takes the group's tier" if g["inherited"] else "classified individually"
+        click.echo(f"  group tier: {g['root']} group value {g['value_percent']} % ({g['tier']}); {how}")
     signals = ", ".join(f"{name} {points:+g}" for name, points in e["potential_signals"]) or "no signal"
     click.echo(f"  potential: score {e['potential_score']:g} ({signals})")
     click.echo("  rules fired: " + (", ".join(e["fired_rules"]) or "none"))
@@ -115,7 +119,7 @@ def _print_business(b: dict[str, Any] | None) -> None:
         )
     r = b["referrals"]
     if r["referred_by"]:
-        click.echo(f"  referred by: {r['referred_by']}")
+        click.echo(f"  referred by: {r['referred_by']}" + (f" ({r['source']})" if r.get("source") else ""))
     if r["referred_count"]:
         click.echo(
             f"  referrals: {r['referred_count']} customer(s) referred, who brought {r['referred']}; "
@@ -125,11 +129,10 @@ def _print_business(b: dict[str, Any] | None) -> None:
     if g["percent"] is not None:
         click.echo(
             f"  group: {g['root']}, revenue {g['revenue']} ({g['percent']} % of all)"
+            + (f", through {g['via']}" if g.get("via") else "")
             + (f"; warning: {g['warning']}" if g["warning"] else "")
         )
     for line in b["next_offer"]:
         click.echo(f"  offer next: {line}")
     if b["contact_pressure"]:
         click.echo(f"  contact pressure: {b['contact_pressure']}")
-    if b["growth_points"]:
-        click.echo(f"  potential: growth in order value {b['growth_points']:+g} points")

@@ -96,15 +96,14 @@ def _add_demo_console(config_path: Path, addresses: list[str]) -> None:
 
 def _import_sales(loaded: LoadedConfig, path: Path) -> int:
     from mapping.sales_history import parse_sales_history
-    from mapping.store.sales_history import import_sales_history
+    from mapping.store import services
     from mapping.store.store import Store
     from scheduler.jobs import thresholds
 
     parsed = parse_sales_history(path.read_text(encoding="utf-8"))
     store = Store(loaded.config.store.url)
     try:
-        with store.session() as s:
-            return import_sales_history(s, parsed.rows, path.name, thresholds(loaded)).imported
+        return services.import_sales(store, parsed.rows, path.name, thresholds(loaded)).imported
     finally:
         store.dispose()
 

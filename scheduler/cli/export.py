@@ -17,8 +17,8 @@ import click
 
 from mapping.export_format import write_csv, write_jsonl
 from mapping.files import FileWriteError, replace_atomically
+from mapping.store import services
 from mapping.store.engine import sqlite_file
-from mapping.store.reports import export_rows
 from mapping.store.store import Store
 from scheduler.cli.group import Context, cli, pass_ctx
 from scheduler.config import LoadedConfig
@@ -61,12 +61,11 @@ def export(ctx: Context, what: str, fmt: str, output: Path | None, raw: bool) ->
 
 
 def _write(store: Store, what: str, fmt: str, raw: bool, stream: TextIO) -> None:
-    with store.session() as s:
-        rows = export_rows(s, what)
-        if fmt == "jsonl":
-            write_jsonl(rows, stream)
-        else:
-            write_csv(rows, stream, neutralise=not raw)
+    rows = services.export_rows(store, what)
+    if fmt == "jsonl":
+        write_jsonl(rows, stream)
+    else:
+        write_csv(rows, stream, neutralise=not raw)
 
 
 def own_files(loaded: LoadedConfig) -> dict[Path, str]:

@@ -27,7 +27,7 @@ def followups(
     ctx: Context, owner: str | None, overdue: bool, include_closed: bool, problems: bool, as_json: bool
 ) -> None:
     """List follow-ups: owner, due day, subject, status, and whether the task is in Outlook yet."""
-    from mapping.store.followups import followup_problems, list_follow_ups
+    from mapping.store import services
     from scheduler.followups_job import business_store, followup_policy, mailboxes
 
     loaded = ctx.config()
@@ -35,8 +35,7 @@ def followups(
     try:
         if problems:
             active = mailboxes(store, loaded)[0]
-            with store.session() as s:
-                found = followup_problems(s, followup_policy(loaded), active)
+            found = services.follow_up_problems(store, followup_policy(loaded), active)[1]
             # Over-contacted: written to more often than the cadence calls for, without an answer.
             found += [
                 {
@@ -60,8 +59,9 @@ def followups(
                     else f"{p['name']} ({p['tier']}): {p['problem']}"
                 )
             return
-        with store.session() as s:
-            rows = list_follow_ups(s, datetime.now(UTC), owner=owner, overdue=overdue, include_closed=include_closed)
+        rows = services.follow_ups(
+            store, datetime.now(UTC), owner=owner, overdue=overdue, include_closed=include_closed
+        )
     finally:
         store.dispose()
     if as_json:

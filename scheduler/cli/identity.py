@@ -220,7 +220,7 @@ def match_calibrate(
     what they would merge and queue compared with the expert weights, and save them for every later
     identity pass. The store is not changed: run `relsync duplicates scan` to apply them now."""
     from mapping.identity.calibration_file import save_calibration_set
-    from mapping.store.identity import fit_store_calibration
+    from mapping.store import services
     from scheduler.jobs import thresholds
 
     loaded = ctx.config()
@@ -230,8 +230,7 @@ def match_calibrate(
         raise click.UsageError("set identity.calibration_file in the config (or pass --output FILE, or --dry-run)")
     store = _store(ctx)
     try:
-        with store.session() as s:
-            fit = fit_store_calibration(s, thresholds(loaded), utcnow().isoformat(timespec="seconds"))
+        fit = services.fit_calibration(store, thresholds(loaded), utcnow().isoformat(timespec="seconds"))
     finally:
         store.dispose()
     labelled: dict[str, dict[str, float | int]] = {}

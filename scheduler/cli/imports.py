@@ -32,7 +32,7 @@ def import_transactions_cmd(ctx: Context, file: Path, as_json: bool) -> None:
     same file again adds nothing. Exit status 1 when any line had an error.
     """
     from mapping.sales_history import parse_sales_history
-    from mapping.store.sales_history import import_sales_history, rematch_unmatched
+    from mapping.store import services
     from scheduler.jobs import thresholds
 
     loaded = ctx.config()
@@ -46,12 +46,8 @@ def import_transactions_cmd(ctx: Context, file: Path, as_json: bool) -> None:
     limits = thresholds(loaded)
     store = Store(loaded.config.store.url)
     try:
-        with store.session() as s:
-            # Earlier unmatched rows first: the store may know their customers by now.
-            rematched = rematch_unmatched(s, limits)
-            result = import_sales_history(s, parsed.rows, file.name, limits)
-            result.errors = parsed.errors
-            result.rematched = rematched
+        result = services.import_sales(store, parsed.rows, file.name, limits)
+        result.errors = parsed.errors
     finally:
         store.dispose()
     if as_json:
@@ -130,7 +126,7 @@ def import_contacts_cmd(
     """
     from mapping.contact_import.reading import read_table
     from mapping.contact_import.report import build_report, parse_map, prepare, report_lines
-    from mapping.store.contact_import import import_contacts
+    from mapping.store import services
     from scheduler.jobs import thresholds
 
     if dry_run and apply_:
@@ -144,20 +140,17 @@ def import_contacts_cmd(
     table.rows = []  # the cleaned rows are all that is needed from here (a large file's cells go)
     store = Store(loaded.config.store.url)
     try:
-        with store.session() as s:
-            plan, batch, earlier, dry = import_contacts(
-                s,
-                prepared.rows,
-                thresholds=thresholds(loaded),
-                precedence=settings.precedence,
-                file_name=file.name,
-                file_hash=_sha256(file),
-                profile=chosen,
-                dry_run=True if dry_run else (False if apply_ else None),
-                summary={"rows_read": prepared.rows_read, "rows_refused": len(prepared.refused)},
-            )
-            if dry:
-                s.rollback()
+        plan, batch, earlier, dry = services.import_contacts(
+            store,
+            prepared.rows,
+            thresholds=thresholds(loaded),
+            precedence=settings.precedence,
+            file_name=file.name,
+            file_hash=_sha256(file),
+            profile=chosen,
+            dry_run=True if dry_run else (False if apply_ else None),
+            summary={"rows_read": prepared.rows_read, "rows_refused": len(prepared.refused)},
+        )
     finally:
         store.dispose()
     report = build_report(file.name, chosen, table, prepared, plan, dry_run=dry, batch=batch, earlier=earlier)
@@ -182,13 +175,12 @@ def import_undo_cmd(ctx: Context, batch: int, as_json: bool) -> None:
     """Undo a contact import batch: remove what it created, restore what it changed.
 
     Refused (exit status 2, saying which) when later changes depend on the batch."""
-    from mapping.store.import_undo import undo_batch
+    from mapping.store import services
 
     loaded = ctx.config()
     store = Store(loaded.config.store.url)
     try:
-        with store.session() as s:
-            result = undo_batch(s, batch)
+        result = services.undo_import(store, batch)
     finally:
         store.dispose()
     if as_json:
@@ -204,13 +196,12 @@ def import_undo_cmd(ctx: Context, batch: int, as_json: bool) -> None:
 @pass_ctx
 def import_list_cmd(ctx: Context, as_json: bool) -> None:
     """List contact import batches, newest first."""
-    from mapping.store.import_undo import batch_list
+    from mapping.store import services
 
     loaded = ctx.config()
     store = Store(loaded.config.store.url)
     try:
-        with store.session() as s:
-            rows = batch_list(s)
+        rows = services.import_batches(store)
     finally:
         store.dispose()
     if as_json:

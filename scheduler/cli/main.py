@@ -24,6 +24,7 @@ from scheduler.cli import (  # noqa: F401
     export,
     fake,
     followups,
+    groups,
     identity,
     imports,
     privacy,

@@ -49,6 +49,7 @@ def report(
 ) -> None:
     """Relationships by type, status, tier and potential; who brings 80 % of revenue; revenue by source,
     industry, size and product; tier movement; cadence compliance per owner; data quality totals."""
+    from scheduler.followups_job import business_store
     from scheduler.report_output import build_report, report_html, report_json
     from scheduler.report_settings import report_settings
 
@@ -56,7 +57,14 @@ def report(
     settings = report_settings(loaded)
     store = Store(loaded.config.store.url)
     try:
-        full = build_report(store, settings, _day(as_of), _day(movement_from), datetime.now(UTC).date())
+        full = build_report(
+            store,
+            settings,
+            _day(as_of),
+            _day(movement_from),
+            datetime.now(UTC).date(),
+            business=business_store(store, loaded),
+        )
     finally:
         store.dispose()
     if html_file is not None:
@@ -128,3 +136,5 @@ def _print_summary(data: dict[str, Any]) -> None:
     for key, total in data["data_quality"].items():
         quality.add_row(key.replace("_", " "), str(total))
     console.print(quality)
+    for warning in data["concentration"]["warnings"]:
+        console.print(f"concentration: {warning}", markup=False)

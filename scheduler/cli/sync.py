@@ -170,25 +170,22 @@ def status(ctx: Context, as_json: bool) -> None:
     then one line per mailbox that needs attention."""
     from datetime import UTC, datetime
 
-    from mapping.store.followups import count_followup_problems, followup_problems
-    from mapping.store.reports import mailbox_status
+    from mapping.store import services
     from mapping.store.store import Store
     from scheduler.followups_job import business_store, followup_policy, mailboxes
     from scheduler.status_view import print_status
 
     loaded = ctx.config()
     store = Store(loaded.config.store.url)
-    unowned, shown, concentration = 0, [], []
+    unowned, concentration = 0, []
+    shown: list[dict[str, Any]] = []
     try:
         if not as_json:
             concentration = business_store(store, loaded).concentration_warnings(datetime.now(UTC))
-        with store.session() as s:
-            rows = mailbox_status(s, datetime.now(UTC), configured=loaded.config.mailboxes.addresses)
+        rows = services.mailbox_status(store, datetime.now(UTC), configured=loaded.config.mailboxes.addresses)
         if not as_json and loaded.config.followups.enabled:
             active, policy = mailboxes(store, loaded)[0], followup_policy(loaded)
-            with store.session() as s:
-                unowned = count_followup_problems(s, policy, active)
-                shown = followup_problems(s, policy, active, limit=10)
+            unowned, shown = services.follow_up_problems(store, policy, active, limit=10)
     finally:
         store.dispose()
     if as_json:

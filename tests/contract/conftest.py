@@ -7,25 +7,20 @@ Online) or the Graph client against a FakeGraph serving the *same* mailboxes.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from exchangelib.protocol import close_connections
 from lxml import etree
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from contractenv import CLIENT_ID, SECRET, World, WorldFactory
-from syncenv import HandCompany
-
 from connector.fake.ews.server import FakeExchange
 from connector.fake.graph.server import FakeGraph
 from connector.fake.tokens import FakeTokenService
 from mapping.store.migrate import upgrade
 from mapping.store.store import Store
+from tests.contract.contractenv import CLIENT_ID, SECRET, World, WorldFactory
+from tests.e2e.syncenv import HandCompany
 
 
 @pytest.fixture(params=["ews", "graph"])

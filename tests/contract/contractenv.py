@@ -8,17 +8,11 @@ backend talks to, by the same names. Waits are recorded, not slept.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "e2e"))
-
-from syncenv import ALICE, ALL_FOLDERS, DOMAIN
 
 from connector.auth import OAuthSettings
 from connector.backends import Backends
@@ -37,6 +31,7 @@ from connector.graph.writer import GraphWriter
 from connector.writer import MailboxWriter
 from mapping.changes import FolderName, SyncRules
 from mapping.store.store import Store
+from tests.e2e.syncenv import ALICE, ALL_FOLDERS, DOMAIN
 
 CLIENT_ID = "11111111-2222-3333-4444-555555555555"
 SECRET = "contract-secret-Zq8~x"
@@ -56,7 +51,7 @@ class World:
     rules: SyncRules = field(default_factory=lambda: SyncRules(internal_domains=frozenset({DOMAIN})))
 
     def oauth(self, resource: str | None = None) -> OAuthSettings:
-        extra = {"resource": resource} if resource else {}
+        extra: dict[str, Any] = {"resource": resource} if resource else {}
         return OAuthSettings(
             tenant_id=self.idp.tenant,
             client_id=CLIENT_ID,
@@ -164,7 +159,7 @@ class World:
 
     def fault(self, kind: str, **kw: Any) -> None:
         """Inject a fault by its common name on the server this backend talks to."""
-        (self.ex if self.graph is None else self.graph).faults.add(kind, **kw)  # type: ignore[arg-type]
+        (self.ex if self.graph is None else self.graph).faults.add(kind, **kw)
 
     def mb(self, address: str = ALICE.email) -> Any:
         return self.ex.mailboxes[address]

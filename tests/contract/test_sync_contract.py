@@ -11,11 +11,11 @@ import dataclasses
 from datetime import UTC, datetime, timedelta
 
 import structlog
-from contractenv import World, WorldFactory
-from syncenv import ALICE, BOB, DANA, ERIN, T0, HandCompany, contact, meeting, message
 
 from connector.engine import MailboxReport
 from connector.fake.model import ItemSpec, Mailbox, Recurrence
+from tests.contract.contractenv import World, WorldFactory
+from tests.e2e.syncenv import ALICE, BOB, DANA, ERIN, T0, HandCompany, contact, meeting, message
 
 FOLDERS = ("contacts", "inbox", "sentitems", "calendar")
 

@@ -10,18 +10,17 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from contractenv import World, WorldFactory
-from syncenv import ALICE, DANA, DOMAIN, ERIN, HandCompany, contact, message
-
 from connector.errors import ExchangeError
 from connector.fake.model import ItemSpec
-from connector.writer import NewTask, PlannedCategories, TaskChange
+from connector.writer import Created, NewTask, PlannedCategories, TaskChange
 from mapping.store.migrate import upgrade
 from mapping.store.store import Store
 from scheduler.cli import write_fake_config
 from scheduler.config import load_config
 from scheduler.followups_job import FollowUpRunReport, run_followups
 from scheduler.jobs import classify_and_write_back
+from tests.contract.contractenv import World, WorldFactory
+from tests.e2e.syncenv import ALICE, DANA, DOMAIN, ERIN, HandCompany, contact, message
 
 MANAGED = ("Customer", "Value: Superior", "Prospect")
 
@@ -175,6 +174,7 @@ def test_only_open_tasks_carrying_our_id_are_listed_for_adoption(make_world: Wor
     w.mb().update(done_id, Status="Completed", IsComplete=True, PercentComplete=100.0)
     w.mb().create("tasks", ItemSpec("Task", {"Subject": "Staff's own task", "Status": "NotStarted"}))
     (found,) = w.writer().list_our_tasks()
+    assert isinstance(made[0], Created)
     assert (found.our_id, found.subject, found.item_id) == ("fu-open", "Follow up: Dana Dunn", made[0].item_id)
     assert found.due == (datetime.now(UTC) + timedelta(days=3)).date()
 

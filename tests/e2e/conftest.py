@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 from exchangelib.protocol import close_connections
 from lxml import etree
-from syncenv import DOMAIN, EnvFactory, HandCompany, SyncEnv, connection_for
 
 from connector.fake.ews.server import FakeExchange
 from mapping.changes import SyncRules
 from mapping.store.migrate import upgrade
 from mapping.store.store import Store
+from tests.e2e.syncenv import DOMAIN, EnvFactory, HandCompany, SyncEnv, connection_for
 
 
 @pytest.fixture

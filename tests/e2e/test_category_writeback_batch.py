@@ -9,13 +9,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.orm import Session
-from syncenv import ALICE, BOB, DANA, ERIN, GINA, EnvFactory, HandCompany, SyncEnv, contact
 
 from connector.ews.master_categories import add_missing_categories
 from connector.fake.userconfig import CATEGORY_LIST, CATEGORY_LIST_FOLDER
 from mapping.categories import PlannedCategories
 from mapping.store.writeback_plan import category_plan
 from scheduler.jobs import WriteBackReport, write_back_categories
+from tests.e2e.syncenv import ALICE, BOB, DANA, ERIN, GINA, EnvFactory, HandCompany, SyncEnv, contact
 
 MANAGED: list[tuple[str, int]] = [
     ("Customer", 7),

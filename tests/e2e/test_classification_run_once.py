@@ -15,11 +15,11 @@ import pytest
 from click.testing import CliRunner, Result
 from exchangelib.protocol import close_connections
 from lxml import etree
-from syncenv import ALICE, BOB, DANA, ERIN, GINA, HandCompany, contact
 
 import scheduler.jobs
 from connector.fake.ews.server import FakeExchange
 from scheduler.cli import cli, main, write_fake_config
+from tests.e2e.syncenv import ALICE, BOB, DANA, ERIN, GINA, HandCompany, contact
 
 SALES = """date,customer,amount,currency,kind,product
 2026-10-01,dana@fabrikam.example,9000.00,EUR,order,Turbines

@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from daemonenv import MICRO, query, write_config
 from exchangelib.protocol import close_connections
 from lxml import etree
 
@@ -18,6 +17,7 @@ from connector.fake.ews.server import FakeExchange
 from mapping.store.migrate import upgrade
 from scheduler.config import load_config
 from scheduler.daemon import Daemon
+from tests.e2e.daemonenv import MICRO, query, write_config
 
 pytestmark = pytest.mark.slow
 
@@ -105,7 +105,7 @@ def test_a_stuck_sync_is_stopped_after_its_page_and_restarted(tmp_path: Path, fa
     daemon = Daemon(load_config(config), seed=4)
 
     def all_synced() -> bool:
-        return query(url, "SELECT count(*) FROM staff_mailboxes WHERE last_success_at IS NOT NULL")[0][0] == 2
+        return bool(query(url, "SELECT count(*) FROM staff_mailboxes WHERE last_success_at IS NOT NULL")[0][0] == 2)
 
     _run_until(daemon, all_synced, 90, "both mailboxes synced after the stuck one was restarted")
     assert daemon.stuck_stopped >= 1

@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from daemonenv import MICRO, query, write_config
 from exchangelib.protocol import close_connections
 from lxml import etree
 
@@ -22,6 +21,7 @@ from connector.fake.ews.server import FakeExchange
 from mapping.store.migrate import upgrade
 from scheduler.config import load_config
 from scheduler.daemon import Daemon
+from tests.e2e.daemonenv import MICRO, query, write_config
 
 pytestmark = pytest.mark.slow
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import threading
 
-from syncenv import ALICE, ALL_FOLDERS, EnvFactory, HandCompany, SyncEnv, contact
-
 from mapping.store import leases
 from mapping.store.models import utcnow
 from scheduler.lease_sync import sync_with_lease
+from tests.e2e.syncenv import ALICE, ALL_FOLDERS, EnvFactory, HandCompany, SyncEnv, contact
 
 
 def _hold(env: SyncEnv, holder: str, seconds: float) -> int:

@@ -10,7 +10,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from daemonenv import (
+from exchangelib.protocol import close_connections
+from lxml import etree
+
+from connector.fake.company.generator import build_company
+from connector.fake.ews.server import FakeExchange
+from mapping.store.migrate import upgrade
+from scheduler.config import load_config
+from scheduler.jobs import run_sync
+from tests.e2e.daemonenv import (
     MICRO,
     Daemons,
     mailboxes_by_client,
@@ -20,14 +28,6 @@ from daemonenv import (
     wait_until,
     write_config,
 )
-from exchangelib.protocol import close_connections
-from lxml import etree
-
-from connector.fake.company.generator import build_company
-from connector.fake.ews.server import FakeExchange
-from mapping.store.migrate import upgrade
-from scheduler.config import load_config
-from scheduler.jobs import run_sync
 
 pytestmark = pytest.mark.slow
 

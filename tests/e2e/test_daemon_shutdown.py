@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
-from daemonenv import RELSYNC, ROOT, Daemons, query, store_contents, wait_until, write_config
 from exchangelib.protocol import close_connections
 from lxml import etree
 
@@ -19,6 +19,7 @@ from connector.fake.ews.server import FakeExchange
 from mapping.store.migrate import upgrade
 from scheduler.config import load_config
 from scheduler.jobs import run_sync
+from tests.e2e.daemonenv import RELSYNC, ROOT, Daemons, query, store_contents, wait_until, write_config
 
 pytestmark = pytest.mark.slow
 
@@ -41,7 +42,7 @@ def test_sigterm_mid_sync_stops_after_the_current_page_exits_0_and_a_later_run_l
     url = f"sqlite:///{tmp_path / 'daemon.db'}"
     ref_url = f"sqlite:///{tmp_path / 'reference.db'}"
     try:
-        options = {"page_size": PAGE_SIZE, "folders": FOLDERS}
+        options: dict[str, Any] = {"page_size": PAGE_SIZE, "folders": FOLDERS}
         upgrade(ref_url)
         assert all(
             r.ok

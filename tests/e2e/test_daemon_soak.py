@@ -12,10 +12,8 @@ import time
 from pathlib import Path
 
 import pytest
-from daemonenv import MICRO, query, store_contents
 from exchangelib.protocol import close_connections
 from lxml import etree
-from syncenv import DANA, message
 
 from connector.fake.company.generator import build_company
 from connector.fake.company.names import OWN_DOMAIN
@@ -26,6 +24,8 @@ from mapping.store.migrate import upgrade
 from scheduler.config import load_config
 from scheduler.daemon import Daemon
 from scheduler.jobs import run_sync
+from tests.e2e.daemonenv import MICRO, query, store_contents
+from tests.e2e.syncenv import DANA, message
 
 pytestmark = pytest.mark.slow
 

@@ -12,7 +12,6 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from daemonenv import MICRO, Daemons, wait_until, write_config
 from prometheus_client.parser import text_string_to_metric_families
 
 from connector.fake.company.generator import build_company
@@ -20,6 +19,7 @@ from connector.fake.ews.server import FakeExchange
 from mapping.categories import managed_colours
 from mapping.store.migrate import upgrade
 from scheduler.config import load_config
+from tests.e2e.daemonenv import MICRO, Daemons, wait_until, write_config
 
 pytestmark = pytest.mark.slow
 

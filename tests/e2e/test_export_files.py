@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from syncenv import ALICE, DANA, DOMAIN, EnvFactory, HandCompany, contact
 
 from mapping.export_format import FORMULA_TRIGGERS
 from scheduler.cli import main, write_fake_config
+from tests.e2e.syncenv import ALICE, DANA, DOMAIN, EnvFactory, HandCompany, contact
 
 #: Contact names a hostile sender or a careless import could give: formulas, quotes, separators.
 NASTY = [

@@ -80,7 +80,9 @@ def test_the_readme_path_by_hand_runs_end_to_end_without_a_separate_db_step(fake
     config = str(fake["config"])
     sales = Path(fake["sales_history"])
     assert sales == fake["config"].with_name("sales.csv")
-    assert sales.read_text(encoding="utf-8").startswith("date,customer,amount,currency,kind,product,external_id\n")
+    assert sales.read_text(encoding="utf-8").startswith(
+        "date,customer,amount,currency,kind,product,external_id,referred\n"
+    )
     assert not list(sales.parent.glob(".*.tmp")), "every file is renamed into place"
     assert fake["config"].with_name("relsync.password").stat().st_mode & 0o077 == 0
 

@@ -19,13 +19,26 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 from dateutil.relativedelta import relativedelta
-from syncenv import ALICE, BOB, DANA, ERIN, GINA, T0, EnvFactory, HandCompany, SyncEnv, contact, meeting, message
 
 from mapping.store.models import FollowUp, FollowUpStatus, OwnershipChange
 from scheduler.cli import write_fake_config
 from scheduler.config import LoadedConfig, load_config
 from scheduler.followups_job import FollowUpRunReport, run_followups
 from scheduler.jobs import classify_and_write_back
+from tests.e2e.syncenv import (
+    ALICE,
+    BOB,
+    DANA,
+    ERIN,
+    GINA,
+    T0,
+    EnvFactory,
+    HandCompany,
+    SyncEnv,
+    contact,
+    meeting,
+    message,
+)
 
 RULES = """
 [classification]

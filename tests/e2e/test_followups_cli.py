@@ -19,11 +19,11 @@ import sqlalchemy as sa
 from click.testing import CliRunner, Result
 from exchangelib.protocol import close_connections
 from lxml import etree
-from syncenv import ALICE, BOB
-from test_followups import RULES, company
 
 from connector.fake.ews.server import FakeExchange
 from scheduler.cli import cli, write_fake_config
+from tests.e2e.syncenv import ALICE, BOB
+from tests.e2e.test_followups import RULES, company
 
 ROOT = Path(__file__).resolve().parents[2]
 RELSYNC = [sys.executable, "-m", "scheduler.cli"]

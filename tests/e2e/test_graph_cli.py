@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 from exchangelib.protocol import close_connections
-from graphparity import assert_same_store
 from lxml import etree
 
 from connector.fake.company.generator import build_company
 from connector.fake.ews.server import FakeExchange
 from scheduler.cli import FakeGraphEndpoint, cli, start_fake_graph, write_fake_config
+from tests.e2e.graphparity import assert_same_store
 
 SEED = 11
 #: Keys that name rows of one store (ids, creation times), not what the store knows.
@@ -122,11 +122,11 @@ def test_graph_with_a_certificate_from_the_config_syncs_and_a_wrong_one_is_one_c
     ews_schema: etree.XMLSchema, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from cryptography import x509
-    from test_oauth import _certificate
 
     from connector.fake.graph.server import FakeGraph
     from connector.fake.tokens import FakeTokenService, sha1_thumbprint
     from scheduler.cli import main
+    from tests.e2e.test_oauth import _certificate
 
     client_id = "66666666-7777-8888-9999-000000000000"
     pem_file, cert_pem = _certificate(tmp_path)

@@ -28,11 +28,6 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from syncenv import ALICE, ALL_FOLDERS, BOB, DANA, ERIN, EnvFactory, HandCompany, SyncEnv, contact, message
-from test_followups import RULES as FOLLOWUP_RULES
-from test_followups import START
-from test_followups import company as followups_company
-from test_graph_writeback import GraphWorld, start_world, stop_world
 
 from connector.backends import Backends
 from connector.engine import MailboxReport, SyncSettings
@@ -52,6 +47,11 @@ from scheduler.cli import write_fake_config
 from scheduler.config import load_config
 from scheduler.followups_job import run_followups
 from scheduler.jobs import classify_and_write_back
+from tests.e2e.syncenv import ALICE, ALL_FOLDERS, BOB, DANA, ERIN, EnvFactory, HandCompany, SyncEnv, contact, message
+from tests.e2e.test_followups import RULES as FOLLOWUP_RULES
+from tests.e2e.test_followups import START
+from tests.e2e.test_followups import company as followups_company
+from tests.e2e.test_graph_writeback import GraphWorld, start_world, stop_world
 
 WIDE: dict[str, Any] = {"calendar_days_back": 2000, "calendar_days_ahead": 400, "retry_base_seconds": 0.01}
 WAYS = ("refused", "translated")

@@ -20,23 +20,7 @@ import pytest
 import sqlalchemy as sa
 import structlog
 from exchangelib.protocol import close_connections
-from graphparity import assert_same_store
-from jsonlogs import json_logs
 from lxml import etree
-from syncenv import (
-    ALICE,
-    ALL_FOLDERS,
-    BOB,
-    DANA,
-    DOMAIN,
-    ERIN,
-    T0,
-    HandCompany,
-    connection_for,
-    contact,
-    meeting,
-    message,
-)
 
 from connector.auth import OAuthSettings, TokenSource
 from connector.base import CallStats
@@ -57,6 +41,22 @@ from mapping.changes import SyncRules
 from mapping.store.migrate import upgrade
 from mapping.store.reports import export_rows
 from mapping.store.store import Store
+from tests.e2e.graphparity import assert_same_store
+from tests.e2e.jsonlogs import json_logs
+from tests.e2e.syncenv import (
+    ALICE,
+    ALL_FOLDERS,
+    BOB,
+    DANA,
+    DOMAIN,
+    ERIN,
+    T0,
+    HandCompany,
+    connection_for,
+    contact,
+    meeting,
+    message,
+)
 
 CLIENT_ID = "11111111-2222-3333-4444-555555555555"
 SECRET = "fake-secret-Zq8~x"
@@ -563,7 +563,7 @@ def test_a_changed_series_and_a_deleted_occurrence_reach_both_stores_alike(make_
         folder, ref = mb.resolve(next(i for i, _ in mb.items("calendar")))
         deleted = start + timedelta(days=14)
         with mb.lock:
-            spec = folder.get(ref.index)[0]  # type: ignore[index]
+            spec = folder.get(ref.index)[0]
             folder.replace(
                 ref.index,
                 dataclasses.replace(

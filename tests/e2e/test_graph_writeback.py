@@ -18,10 +18,6 @@ import pytest
 import sqlalchemy as sa
 from lxml import etree
 from sqlalchemy.orm import Session
-from syncenv import ALICE, BOB, DANA, ERIN, GINA, EnvFactory, HandCompany, SyncEnv, contact
-from test_followups import RULES as FOLLOWUP_RULES
-from test_followups import START
-from test_followups import company as followups_company
 
 from connector.auth import OAuthSettings
 from connector.backends import Backends
@@ -43,6 +39,10 @@ from scheduler.cli import write_fake_config
 from scheduler.config import load_config
 from scheduler.followups_job import run_followups
 from scheduler.jobs import classify_and_write_back, mark_possible_duplicates, write_back_categories
+from tests.e2e.syncenv import ALICE, BOB, DANA, ERIN, GINA, EnvFactory, HandCompany, SyncEnv, contact
+from tests.e2e.test_followups import RULES as FOLLOWUP_RULES
+from tests.e2e.test_followups import START
+from tests.e2e.test_followups import company as followups_company
 
 CLIENT_ID = "11111111-2222-3333-4444-555555555555"
 SECRET = "fake-secret-Zq8~x"

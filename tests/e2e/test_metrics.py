@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
-from syncenv import ALICE, BOB, DANA, EnvFactory, HandCompany, message
 
 from scheduler.jobs import MailboxResult
 from scheduler.metrics import Metrics, MetricsAddressError, parse_address, serve
+from tests.e2e.syncenv import ALICE, BOB, DANA, EnvFactory, HandCompany, message
 
 
 class Clock:

@@ -17,11 +17,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from jsonlogs import json_logs
 
 from mapping.store.reports import mailbox_status
 from mapping.store.store import Store
 from scheduler.metrics import Metrics, MetricsServer, serve
+from tests.e2e.jsonlogs import json_logs
 
 
 def healthz(server: MetricsServer) -> tuple[int, dict[str, object]]:

@@ -22,11 +22,11 @@ import sqlalchemy as sa
 from click.testing import CliRunner, Result
 from exchangelib.protocol import close_connections
 from lxml import etree
-from syncenv import ALICE, BOB, CAROL, DANA, ERIN, T0, HandCompany, contact, meeting, message
 
 from connector.fake.ews.server import FakeExchange
 from scheduler.cli import cli, start_fake_graph, write_fake_config
 from scheduler.cli.main import main
+from tests.e2e.syncenv import ALICE, BOB, CAROL, DANA, ERIN, T0, HandCompany, contact, meeting, message
 
 RULES = """
 [followups]

@@ -19,15 +19,15 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from backlog_sync_run import run
 from exchangelib.protocol import close_connections
 from lxml import etree
-from test_sync_crash_resume import _committed_states, _sync_requests, canonical_dump
 
 from connector.fake.company.generator import build_company
 from connector.fake.ews.server import FakeExchange
 from mapping.store.migrate import upgrade
 from mapping.store.models import Base
+from tests.e2e.backlog_sync_run import run
+from tests.e2e.test_sync_crash_resume import _committed_states, _sync_requests, canonical_dump
 
 RUNNER = Path(__file__).resolve().parent / "backlog_sync_run.py"
 KILLS = 8
@@ -72,7 +72,7 @@ def test_a_backlog_sync_killed_8_times_leaves_no_writer_behind_and_ends_with_the
     server = FakeExchange(company, validate=ews_schema).start()
     try:
         server.faults.add("slow", operation="SyncFolderItems", delay_ms=SLOW_MS, times=None)
-        args = [server.url, server.username, server.password, company.domain]
+        args = (server.url, server.username, server.password, company.domain)
         upgrade(db_url)
         try:
             assert run(db_url, *args, PAGE_SIZE, addresses)

@@ -11,9 +11,7 @@ from typing import Any
 
 import pytest
 import structlog
-from jsonlogs import json_logs
 from rich.console import Console
-from syncenv import ALICE, BOB, DANA, ERIN, T0, EnvFactory, HandCompany, SyncEnv, contact, meeting, message
 
 from connector.engine import SyncSettings
 from connector.errors import AuthenticationFailed
@@ -23,6 +21,8 @@ from connector.ews.settings import EwsSettings
 from connector.fake.model import ItemSpec, Mailbox
 from mapping.store.reports import mailbox_status
 from scheduler.status_view import print_status, problem_lines
+from tests.e2e.jsonlogs import json_logs
+from tests.e2e.syncenv import ALICE, BOB, DANA, ERIN, T0, EnvFactory, HandCompany, SyncEnv, contact, meeting, message
 
 NOBODY = Mailbox("Nobody", "not an address")
 BIG = "x" * (5 * 1024 * 1024)

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from syncenv import ALICE, DANA, ERIN, EnvFactory, HandCompany, meeting
-
 from connector.fake.model import ItemSpec, Recurrence
+from tests.e2e.syncenv import ALICE, DANA, ERIN, EnvFactory, HandCompany, meeting
 
 BERLIN = ZoneInfo("Europe/Berlin")
-WIDE = {"calendar_days_back": 3650, "calendar_days_ahead": 3650}
+WIDE: dict[str, Any] = {"calendar_days_back": 3650, "calendar_days_ahead": 3650}
 
 
 def as_utc(value: object) -> datetime:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from syncenv import ALICE, ERIN, T0, EnvFactory, HandCompany, meeting
-
 from connector.fake.model import ItemSpec, Recurrence
+from tests.e2e.syncenv import ALICE, ERIN, T0, EnvFactory, HandCompany, meeting
 
 
 def weekly(uid: int, subject: str, start: datetime, count: int, *exceptions: ItemSpec) -> ItemSpec:

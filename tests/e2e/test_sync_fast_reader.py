@@ -13,7 +13,6 @@ import json
 from typing import Any
 
 import sqlalchemy as sa
-from syncenv import ALL_FOLDERS, EnvFactory, connection_for
 
 from connector.engine import MailboxReport, SyncSettings
 from connector.ews.reader import EwsMailboxSync, EwsReader
@@ -23,6 +22,7 @@ from mapping.store.migrate import upgrade
 from mapping.store.reports import export_rows
 from mapping.store.store import Store
 from scheduler.metrics import Metrics
+from tests.e2e.syncenv import ALL_FOLDERS, EnvFactory, connection_for
 
 
 def _exports(store: Store) -> dict[str, list[str]]:

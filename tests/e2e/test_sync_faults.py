@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from syncenv import ALICE, BOB, DANA, EnvFactory, HandCompany, contact, message
+from tests.e2e.syncenv import ALICE, BOB, DANA, EnvFactory, HandCompany, contact, message
 
 
 def company(contacts: int = 5, inbox: int = 4) -> HandCompany:

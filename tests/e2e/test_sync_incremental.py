@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from syncenv import ALICE, BOB, DANA, DOMAIN, ERIN, T0, EnvFactory, HandCompany, contact, meeting, message
-
+from connector.engine import MailboxReport
 from mapping.changes import SyncRules
+from tests.e2e.syncenv import ALICE, BOB, DANA, DOMAIN, ERIN, T0, EnvFactory, HandCompany, contact, meeting, message
 
 
 def company() -> HandCompany:
@@ -21,7 +21,7 @@ def company() -> HandCompany:
     )
 
 
-def folder_counts(report):  # type: ignore[no-untyped-def]
+def folder_counts(report: MailboxReport) -> dict[str, tuple[int, int, int]]:
     return {f.folder: (f.result.created, f.result.updated, f.result.deleted) for f in report.folders}
 
 

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 import structlog
-from jsonlogs import JsonLines, json_logs
-from syncenv import ALICE, BOB, DANA, EnvFactory, HandCompany, message
 
 from connector.fake.ews.server import FakeExchange
 from scheduler.cli import write_fake_config
 from scheduler.logs import hide
+from tests.e2e.jsonlogs import JsonLines, json_logs
+from tests.e2e.syncenv import ALICE, BOB, DANA, EnvFactory, HandCompany, message
 
 BODY = "Confidential pricing: the Fabrikam deal closes at 1.2M, do not forward"
 

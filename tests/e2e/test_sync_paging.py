@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from syncenv import ALICE, DANA, ERIN, EnvFactory, HandCompany, contact, message
-
 from connector.engine import FolderReport
+from tests.e2e.syncenv import ALICE, DANA, ERIN, EnvFactory, HandCompany, contact, message
 
 PAGE = 7
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
-from syncenv import ALICE, DANA, ERIN, T0, EnvFactory, HandCompany, contact, meeting, message
-from test_sync_crash_resume import canonical_dump
 
 from connector.engine import FolderReport
 from mapping.store.models import Base
+from tests.e2e.syncenv import ALICE, DANA, ERIN, T0, EnvFactory, HandCompany, contact, meeting, message
+from tests.e2e.test_sync_crash_resume import canonical_dump
 
 PAGE = 5
 

@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
-from syncenv import ALICE, BOB, DANA, DOMAIN, ERIN, GINA, T0, EnvFactory, HandCompany, contact, meeting, message
-
 from connector.fake.model import Mailbox
 from mapping.changes import SyncRules
 from mapping.policy import DEFAULT_BLOCKLIST, PrivacyRules
+from tests.e2e.syncenv import (
+    ALICE,
+    BOB,
+    DANA,
+    DOMAIN,
+    ERIN,
+    GINA,
+    T0,
+    EnvFactory,
+    HandCompany,
+    contact,
+    meeting,
+    message,
+)
 
 NOREPLY = Mailbox("Shop", "noreply@shop.example")
 NEWS = Mailbox("News", "news@mail.newsletter.example")

@@ -9,7 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from exchangelib import BASIC, IMPERSONATION, UTC, Account, Configuration, Credentials, FailFast, Message
-from syncenv import ALICE, DANA, EnvFactory, HandCompany
+
+from tests.e2e.syncenv import ALICE, DANA, EnvFactory, HandCompany
 
 
 def test_a_message_saved_into_the_inbox_by_a_client_is_synced(make_env: EnvFactory, db_url: str) -> None:

@@ -63,7 +63,7 @@ def config_for(ex: FakeExchange, retry_policy: RetryPolicy | None = None, **kw: 
         auth_type=BASIC,
         version=Version(build=Build(15, 1, 2507, 6)),
         retry_policy=retry_policy or FailFast(),
-        **kw,  # type: ignore[arg-type]
+        **kw,
     )
 
 

@@ -13,7 +13,7 @@ from .company import OUR_SET
 FIELD = "relsync_id"
 
 
-class RelsyncId(ExtendedProperty):
+class RelsyncId(ExtendedProperty):  # type: ignore[misc]  # exchangelib ships no types
     property_set_id = OUR_SET
     property_name = "relsync-id"
     property_type = "String"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import requests
 
 from connector.fake.ews.server import FakeExchange
@@ -30,7 +32,7 @@ def envelope(body: str, mailbox: str | None = None) -> bytes:
     return ENVELOPE.format(impersonation=imp, body=body).encode()
 
 
-def post(ex: FakeExchange, data: bytes, auth: tuple[str, str] | None = None, **kw: object) -> requests.Response:
+def post(ex: FakeExchange, data: bytes, auth: tuple[str, str] | None = None, **kw: Any) -> requests.Response:
     headers = {"Content-Type": "text/xml; charset=utf-8"}
-    headers.update(kw.pop("headers", {}))  # type: ignore[arg-type]
-    return requests.post(ex.url, data=data, auth=auth or (ex.username, ex.password), headers=headers, timeout=10, **kw)  # type: ignore[arg-type]
+    headers.update(kw.pop("headers", {}))
+    return requests.post(ex.url, data=data, auth=auth or (ex.username, ex.password), headers=headers, timeout=10, **kw)

@@ -11,6 +11,7 @@ import jwt
 import pytest
 import requests
 from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from connector.fake.company.generator import build_company
 from connector.fake.ews.identity import exchange_user_id
@@ -32,10 +33,12 @@ def test_the_metadata_document_is_anonymous_and_its_certificate_verifies_the_tok
     assert header["typ"] == "JWT" and header["alg"] == "RS256"
     key = next(k for k in doc["keys"] if k["keyinfo"]["x5t"] == header["x5t"])
     certificate = x509.load_der_x509_certificate(base64.b64decode(key["keyvalue"]["value"]))
+    public_key = certificate.public_key()
+    assert isinstance(public_key, rsa.RSAPublicKey)
     verified = jwt.decode(
         token,
-        certificate.public_key(),
-        algorithms=["RS256"],  # type: ignore[arg-type]
+        public_key,
+        algorithms=["RS256"],
         audience="https://relsync.example.com/addin/pane.html",
         options={"verify_exp": False, "verify_nbf": False},
     )

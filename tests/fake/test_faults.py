@@ -68,7 +68,7 @@ def test_http_503_is_a_transient_server_error(fake: FakeExchange, alice: Account
 
 
 def test_http_503_is_retried_under_fault_tolerance(fake: FakeExchange, account_for: AccountFactory) -> None:
-    BaseProtocol.RETRY_WAIT = 0.2  # type: ignore[assignment]  # the back-off exchangelib uses without a hint
+    BaseProtocol.RETRY_WAIT = 0.2  # the back-off exchangelib uses without a hint
     acc = account_for(fake, retry_policy=FaultTolerance(max_wait=10))
     fake.faults.add("http_503", operation="GetFolder", times=1)
     assert acc.inbox.total_count == 3

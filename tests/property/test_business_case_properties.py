@@ -216,7 +216,8 @@ def test_normalising_a_product_name_twice_changes_nothing(name: str) -> None:
 
 @st.composite
 def any_open_task(draw: st.DrawFn) -> OpenFollowUp:
-    kind = draw(st.sampled_from(["cadence", "cadence", "handover"]))
+    kinds: list[Literal["cadence", "handover"]] = ["cadence", "cadence", "handover"]
+    kind = draw(st.sampled_from(kinds))
     return OpenFollowUp(
         id=draw(st.integers(1, 1000)),
         owner_mailbox_id=draw(st.sampled_from([1, 2])),

@@ -14,7 +14,7 @@ from mapping.export_format import FORMULA_TRIGGERS, csv_cells, neutralise_formul
 # Names as people and mail give them: quotes, separators, line breaks, leading formula characters.
 # (No NUL: neither the store's databases nor Exchange keep one in a name.)
 TEXT = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=30
+    alphabet=st.characters(exclude_categories=["Cs"], exclude_characters="\x00"), max_size=30
 ) | st.sampled_from(["=1+1", "+49 30 1234", "-x", "@SUM(A1)", "\tTab", "\rCR", 'a,"b";c\nd', "'=quoted"])
 VALUE = TEXT | st.integers(min_value=-1000, max_value=1000) | st.lists(TEXT, max_size=3)
 ROWS = st.lists(

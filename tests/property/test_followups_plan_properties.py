@@ -310,3 +310,17 @@ def test_simulated_months_never_hold_two_open_tasks_nor_come_sooner_than_the_cad
                 assert open_task.due_date >= wanted.after(last.date()), (open_task, last)
     # Eliminate: exactly one handover task, whatever staff do with it; other tiers: none
     assert handovers == (1 if wanted == "handover" else 0)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    day=st.dates(min_value=date(1990, 1, 1), max_value=date(2090, 12, 31)),
+    months=st.integers(0, 36),
+    days=st.integers(0, 400),
+)
+def test_a_cadence_lands_on_the_day_relativedelta_gives(day: date, months: int, days: int) -> None:
+    """Cadence.after is written out for speed; it must agree with dateutil's month arithmetic
+    (months first, clamped to the month's last day, then the days)."""
+    from dateutil.relativedelta import relativedelta
+
+    assert Cadence("c", months=months, days=days).after(day) == day + relativedelta(months=months, days=days)

@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from mapping.addin import triage
+from mapping.next_offer import Suggestion
 from mapping.store import audit
 from mapping.store.addin import identity_hash, link_identity, linked_mailbox, pane_cards
 from mapping.store.addin_actions import (
@@ -18,6 +19,7 @@ from mapping.store.addin_actions import (
     remove_override,
     set_override,
 )
+from mapping.store.business_offers import offers_of, record_offers
 from mapping.store.classification import explain_relationship
 from mapping.store.models import (
     CategoryOverride,
@@ -33,6 +35,7 @@ from mapping.store.models import (
     Person,
     Relationship,
 )
+from mapping.store.models_business import RelationshipOffer
 from mapping.store.store import Store
 
 NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
@@ -115,7 +118,7 @@ def test_someone_elses_open_follow_up_is_shown_but_not_theirs_to_complete(store:
     with pytest.raises(AddinActionError, match="not one of"):
         complete_follow_up(store, ids["mine"], "carl@contoso.example", "done")
     with store.session() as s:
-        assert s.get(FollowUp, ids["mine"]).status == FollowUpStatus.OPEN
+        assert s.get_one(FollowUp, ids["mine"]).status == FollowUpStatus.OPEN
 
 
 def test_marking_done_closes_the_follow_up_for_the_outbox_and_counts_as_contact(store: Store) -> None:
@@ -123,7 +126,7 @@ def test_marking_done_closes_the_follow_up_for_the_outbox_and_counts_as_contact(
     said = complete_follow_up(store, ids["mine"], ANNA.upper(), "  Called,\n about the renewal ", now=NOW)
     assert "next run" in said
     with store.session() as s:
-        f = s.get(FollowUp, ids["mine"])
+        f = s.get_one(FollowUp, ids["mine"])
         assert f.status == FollowUpStatus.COMPLETED and f.pending_write == "complete" and f.completed_at == NOW
         assert f.note == f"Done from the Outlook add-in by {ANNA} at 2026-06-15 12:00 UTC: Called, about the renewal"
         assert (
@@ -155,7 +158,7 @@ def test_an_override_from_the_card_is_the_same_record_as_one_set_in_outlook_and_
             for o in s.scalars(sa.select(CategoryOverride).where(CategoryOverride.removed_at.is_(None)))
         }
         assert live == {("tier", "Superior"), ("owner", BEN)}
-        shown = explain_relationship(s, s.get(Relationship, ids["rel"]))["overrides"]
+        shown = explain_relationship(s, s.get_one(Relationship, ids["rel"]))["overrides"]
     assert [(o["dimension"], o["value"], o["mailbox"], o["removed_at"] is None) for o in shown] == [
         ("tier", "Standard", BEN, False),
         ("tier", "Superior", ANNA, True),
@@ -174,7 +177,7 @@ def test_not_the_same_rejects_the_pending_pair_once_recording_who(store: Store) 
     ] == [ids["pair"]]
     not_the_same(store, ids["pair"], ANNA)
     with store.session() as s:
-        pair = s.get(MatchCandidate, ids["pair"])
+        pair = s.get_one(MatchCandidate, ids["pair"])
         assert pair.status is MatchStatus.REJECTED and pair.decided_by == f"addin:{ANNA}"
         assert pair.decided_at is not None
     with pytest.raises(AddinActionError, match="not waiting"):
@@ -192,6 +195,29 @@ def test_an_exchange_identity_is_linked_to_one_mailbox_and_relinked_by_the_newes
     assert linked_mailbox(store, key) == BEN
 
 
+def test_the_card_shows_what_to_offer_next_as_the_last_follow_up_run_kept_it(store: Store) -> None:
+    ids = _seed(store)
+    rid = ids["rel"]
+    item = triage(["jane@fabrikam.example"], ["contoso.example"])
+    assert pane_cards(store, item, ANNA).cards[0].next_offer == ()  # nothing kept yet: nothing to suggest
+    widget = Suggestion("Widget Pro", 0.4, 8, 20, "industry=retail")
+    cable = Suggestion("Cable kit", 0.25, 5, 20, "industry=retail")
+    with store.session() as s:
+        assert record_offers(s, {rid: [widget, cable]}, NOW) == 1
+    assert pane_cards(store, item, ANNA).cards[0].next_offer == (widget, cable)
+    with store.session() as s:  # unchanged: nothing rewritten, the date stays
+        assert record_offers(s, {rid: [widget, cable]}, NOW + timedelta(days=1)) == 0
+        row = s.get(RelationshipOffer, rid)
+        assert row is not None and row.updated_at == NOW
+    with store.session() as s:
+        assert record_offers(s, {rid: [cable]}, NOW + timedelta(days=2)) == 1
+        assert offers_of(s, rid) == (cable,)
+    with store.session() as s:  # nothing to suggest any more: the row goes
+        assert record_offers(s, {}, NOW + timedelta(days=3)) == 1
+        assert s.scalar(sa.select(sa.func.count()).select_from(RelationshipOffer)) == 0
+    assert pane_cards(store, item, ANNA).cards[0].next_offer == ()
+
+
 def test_an_override_from_the_console_names_who_set_it_and_is_audited(store: Store) -> None:
     from mapping.store.models_privacy import AuditEntry
 
@@ -203,7 +229,9 @@ def test_an_override_from_the_console_names_who_set_it_and_is_audited(store: Sto
     with pytest.raises(AddinActionError, match="without control characters"):
         set_override(store, ids["rel"], "owner", "a\x00b", "boss@contoso.example", console=True)
     with store.session() as s:
-        shown = explain_relationship(s, s.get(Relationship, ids["rel"]))["overrides"]
+        rel = s.get(Relationship, ids["rel"])
+        assert rel is not None
+        shown = explain_relationship(s, rel)["overrides"]
         assert [(o["dimension"], o["value"], o["mailbox"]) for o in shown] == [
             ("tier", "Superior", "web:boss@contoso.example")
         ]

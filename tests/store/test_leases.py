@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -22,7 +23,7 @@ def _mailbox(store: Store, address: str = "ann@contoso.example", due: datetime =
     return mailbox_id
 
 
-def _claim(store: Store, mailbox_id: int, worker: str, now: datetime = NOW, **kw: bool) -> leases.Claim:
+def _claim(store: Store, mailbox_id: int, worker: str, now: datetime = NOW, **kw: Any) -> leases.Claim:
     with store.session() as s:
         return leases.claim(s, mailbox_id, worker, 60, now, **kw)
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from scheduler.config import ConfigError, SecretError, load_config, parse_config, resolve_secret
+from tests.unit.configtext import ews
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -94,14 +95,14 @@ def test_oauth_files_and_ca_bundle_resolve_beside_the_config_file(tmp_path: Path
     path = tmp_path / "conf" / "relsync.toml"
     path.parent.mkdir()
     path.write_text(OAUTH + 'ca_bundle = "pki/ca.pem"\n')
-    oauth = load_config(path).config.exchange.oauth
+    oauth = ews(load_config(path).config).oauth
     assert oauth is not None
     assert oauth.ca_bundle == tmp_path / "conf" / "pki" / "ca.pem"
     assert oauth.client_secret_file == tmp_path / "conf" / "secret"
 
 
 def test_oauth_ca_bundle_defaults_to_the_system_cas() -> None:
-    oauth = parse_config(OAUTH, Path("relsync.toml")).exchange.oauth
+    oauth = ews(parse_config(OAUTH, Path("relsync.toml"))).oauth
     assert oauth is not None and oauth.ca_bundle is None
 
 

@@ -8,9 +8,9 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from configtext import MINIMAL
 
 from scheduler.config import ConfigError, LoadedConfig, load_config
+from tests.unit.configtext import MINIMAL
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config.example.toml"
 
@@ -88,3 +88,27 @@ def test_a_duplicate_alias_is_kept_as_a_warning_and_the_catalogue_is_used(tmp_pa
     (problem,) = b.catalogue_problems
     assert "'WP2'" in problem.message and "products.csv line 3" in problem.message
     assert b.catalogue.resolve("wp2") == "Widget Pro 2" and b.catalogue.resolve("GIZMO") == "Gadget"
+
+
+def test_parent_rules_and_import_columns_are_read(tmp_path: Path) -> None:
+    b = _load(
+        tmp_path,
+        '\n[referrals]\nimport_column = ""\n[groups]\nimport_column = "parent"\n'
+        '[[groups.rules]]\nname = "Acme *"\nparent = "Acme Holdings"\n'
+        '[[groups.rules]]\ndomain = "*.globex.com"\nparent = "Globex"\n',
+    ).business
+    assert b.referral_import_field == "" and b.group_import_field == "Parent"
+    assert [(r.parent, r.name, r.domain) for r in b.parent_rules] == [
+        ("Acme Holdings", "Acme *", None),
+        ("Globex", None, "*.globex.com"),
+    ]
+    assert b.stored_fields == ("Referred By", "Parent Organization", "What matters", "Parent")
+
+
+def test_a_rule_with_both_or_no_pattern_and_an_unknown_import_column_name_their_keys(tmp_path: Path) -> None:
+    message = _problems(
+        tmp_path,
+        '\n[referrals]\nimport_column = "referrer"\n[[groups.rules]]\nparent = "Acme Holdings"\n',
+    )
+    assert "referrals.import_column" in message and "unknown import column 'referrer'" in message
+    assert "groups.rules" in message and "exactly one of name or domain" in message

@@ -6,11 +6,11 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from configtext import MINIMAL
 
 from mapping.classify_config import DEFAULT_POTENTIAL_CLASSES, DEFAULT_VALUE_CLASSES, ClassificationConfig
 from scheduler.config import ConfigError, LoadedConfig, load_config
 from scheduler.config_classification import rule_lines
+from tests.unit.configtext import MINIMAL
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from configtext import MINIMAL
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from scheduler.cli import main
 from scheduler.config import ConfigError, load_config
 from scheduler.config_env import override_key, parse_value
+from tests.unit.configtext import MINIMAL, ews
 
 FILE = '[store]\nurl = "sqlite:///from-file.db"\n' + MINIMAL
 
@@ -61,7 +61,7 @@ def test_every_kind_of_key_can_be_overridden(config_file: Path) -> None:
     assert config.sync.page_size == 100 and config.sync.interval_minutes == 2.5
     assert config.privacy.skip_private is False
     assert config.mailboxes.addresses == ["b@example.com", "c@example.com"]
-    assert config.exchange.username == "12345"
+    assert ews(config).username == "12345"
     assert config.logging.format == "json"
     assert config.sync.folders == ["inbox"]
     assert len(loaded.env_overrides) == 7
@@ -78,7 +78,7 @@ def test_a_nested_table_can_be_built_from_the_environment(config_file: Path) -> 
             "RELSYNC_EXCHANGE__OAUTH__CLIENT_SECRET_ENV": "RELSYNC_CLIENT_SECRET",
         },
     )
-    oauth = loaded.config.exchange.oauth
+    oauth = ews(loaded.config).oauth
     assert oauth is not None and oauth.tenant_id == "contoso.onmicrosoft.com"
     assert oauth.client_secret_env == "RELSYNC_CLIENT_SECRET"
 
@@ -118,7 +118,7 @@ def test_secrets_are_refused_as_overrides_and_the_fix_is_the_env_indirection(con
     assert "RELSYNC_EXCHANGE__PASSWORD" in found[0] and "RELSYNC_EXCHANGE__PASSWORD_ENV" in found[0]
     assert "hunter2" not in found[0]
     ok = load_config(config_file, {"RELSYNC_EXCHANGE__PASSWORD_ENV": "EWS_PW"})
-    assert ok.config.exchange.password_env == "EWS_PW"
+    assert ews(ok.config).password_env == "EWS_PW"
 
 
 def test_rules_come_only_from_the_file(config_file: Path) -> None:

@@ -6,11 +6,11 @@ from datetime import time
 from pathlib import Path
 
 import pytest
-from configtext import MINIMAL
 
 from mapping.followups import Cadence
 from scheduler.config import ConfigError, LoadedConfig, load_config
 from scheduler.followups_job import followup_policy
+from tests.unit.configtext import MINIMAL
 
 
 def _load(tmp_path: Path, extra: str = "") -> LoadedConfig:

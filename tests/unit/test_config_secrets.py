@@ -7,11 +7,11 @@ import logging
 from pathlib import Path
 
 import pytest
-from configtext import MINIMAL
 
 from mapping.store.urls import check_store_url, masked_url
 from scheduler.config import ConfigError, load_config
 from scheduler.logs import configure_logging
+from tests.unit.configtext import MINIMAL
 
 
 @pytest.mark.parametrize(

@@ -6,9 +6,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mapping.contact_import.clean import ContactRow, Postal, case_name, clean_row, legal_form, split_address
-from mapping.contact_import.plan import PersonPlan, StorePerson, company_key, plan_import, separate_mailboxes
+from mapping.contact_import.plan import PersonPlan, StorePerson, company_key, plan_import
 from mapping.contact_import.profiles import PROFILES, column_fields
 from mapping.identity import OrgCandidate
+from mapping.identity.people import separate_mailboxes
 
 
 def row(line: int, **cells: str) -> ContactRow:

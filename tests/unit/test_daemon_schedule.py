@@ -7,12 +7,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from configtext import MINIMAL
 from hypothesis import given
 from hypothesis import strategies as st
 
 from scheduler.backoff import Schedule
 from scheduler.config import ConfigError, parse_config
+from tests.unit.configtext import MINIMAL
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 SCHEDULE = Schedule(interval=900, jitter=60, backoff_base=30, backoff_max=1800, attention_after=5, slow_interval=3600)

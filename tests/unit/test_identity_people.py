@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
 from mapping.identity import PersonCandidate, score_people
 
@@ -99,10 +103,10 @@ def test_birth_date_decides_between_namesakes() -> None:
 
 @pytest.mark.parametrize("short", ["M Weber", "M. Weber", "Weber, M."])
 def test_an_initial_before_a_surname_is_an_initial_not_a_title(short: str) -> None:
-    same_company = {"org_name": "Brightwater Ltd"}
+    same_company: dict[str, Any] = {"org_name": "Brightwater Ltd"}
     score = score_people(
         PersonCandidate("a", short, **same_company), PersonCandidate("b", "Martin Weber", **same_company)
-    )  # type: ignore[arg-type]
+    )
     kinds = {e.kind: e.weight for e in score.evidence}
     assert kinds["surname"] > 0 and kinds["given_name"] > 0  # "M." fits Martin; Weber is the surname
     assert score.decision != "apart"
@@ -114,3 +118,59 @@ def test_a_title_before_a_surname_leaves_the_given_name_unknown() -> None:
     score = score_people(PersonCandidate("a", "Dr Weber"), PersonCandidate("b", "Max Weber"))
     assert not any(e.kind == "given_name" for e in score.evidence)
     assert any(e.kind == "surname" and e.weight > 0 for e in score.evidence)
+
+
+def test_two_colleagues_with_similar_names_and_their_own_addresses_at_one_company_never_merge() -> None:
+    """Sync and import share the rule: "Jon Miller" and "John Miller" each with a mailbox at acme.com are two
+    people, however alike the rest; at most staff see the pair in review."""
+    a = person("Jon Miller", "jon.miller@acme.com", company="Acme", phones=("+1 425 555 0100",), postcode="98052")
+    b = person("John Miller", "john.miller@acme.com", company="Acme", phones=("+1 425 555 0100",), postcode="98052")
+    score = score_people(a, b)
+    assert score.decision == "review"
+    assert "different mailboxes at one company domain" in score.explain()
+
+
+def test_one_address_in_common_still_merges_even_with_a_second_company_address() -> None:
+    a = person("Jon Miller", "jon.miller@acme.com", "jm@acme.com", company="Acme")
+    b = person("Jon Miller", "jon.miller@acme.com", company="Acme")
+    assert score_people(a, b).decision == "merge"
+
+
+NAMES = ["Jon", "John", "Johan", "Anna", "Ann", "Anne"]
+
+
+@given(
+    given_name=st.sampled_from(NAMES),
+    other=st.sampled_from(NAMES),
+    initial_a=st.booleans(),
+    initial_b=st.booleans(),
+    separator_a=st.sampled_from([".", "_", "-", ""]),
+    separator_b=st.sampled_from([".", "_", "-", ""]),
+    same_phone=st.booleans(),
+)
+def test_two_mailboxes_spelling_full_names_at_one_company_domain_are_never_merged_by_rule(
+    given_name: str, other: str, initial_a: bool, initial_b: bool, separator_a: str, separator_b: str, same_phone: bool
+) -> None:
+    first_a = given_name[0] if initial_a else given_name
+    first_b = other[0] if initial_b else other
+    assume(first_a.lower() != first_b.lower())  # the same letters are the same mailbox spelled two ways
+    phones = ("+49 30 1234567",)
+    a = person(
+        f"{given_name} Weber",
+        f"{first_a.lower()}{separator_a}weber@brightwater.example",
+        company="Brightwater",
+        phones=phones,
+    )
+    b = person(
+        f"{other} Weber",
+        f"{first_b.lower()}{separator_b}weber@brightwater.example",
+        company="Brightwater",
+        phones=phones if same_phone else (),
+    )
+    assert score_people(a, b).decision != "merge"
+
+
+def test_a_short_alias_beside_a_full_name_mailbox_is_one_person_with_two_addresses() -> None:
+    steve = person("Steve Miller", "steve@acme.com", company="Acme")
+    stephen = person("Stephen Miller", "stephen.miller@acme.com", company="Acme")
+    assert score_people(steve, stephen).decision == "merge"

@@ -149,6 +149,20 @@ def test_contact_user_fields_come_from_registered_public_strings_properties(user
     assert contact_record(item).user_fields == {"Source": "Referral", "Referred By": "Jane Doe"}
 
 
+def test_a_contact_whose_user_field_holds_10_kb_of_text_is_kept_whole_for_the_business_case(
+    user_fields: None,
+) -> None:
+    """Staff may paste a long text into "What matters": the contact is not lost (the business case cuts
+    the note and reports it, mapping.what_matters); only beyond 64 KB is the item refused, by name."""
+    register_user_fields(["What matters", "Referred By"])
+    note = "Quality first; " * 700  # about 10 KB
+    item = Contact(id="C3", display_name="Carol", relsync_uf_what_matters=note, relsync_uf_referred_by="Acme")
+    record = contact_record(item)
+    assert record.user_fields == {"What matters": note.strip(), "Referred By": "Acme"}
+    with pytest.raises(BadItem, match="What matters too long"):
+        contact_record(Contact(id="C4", display_name="Dan", relsync_uf_what_matters="x" * 70_000))
+
+
 def test_registering_user_fields_twice_is_harmless(user_fields: None) -> None:
     first = register_user_fields(["Source"])
     again = register_user_fields(["Source", "Source"])

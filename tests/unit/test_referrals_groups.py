@@ -41,7 +41,7 @@ def test_a_second_referrer_keeps_the_first_and_says_so() -> None:
 def test_the_referrer_is_credited_a_share_of_what_its_referred_customers_brought() -> None:
     own = {1: Decimal(1000), 3: Decimal(4000), 4: Decimal(-500)}
     v = referral_values(own, {3: 1, 4: 1}, Decimal("0.25"))
-    assert (v[1].own, v[1].referred, v[1].credited, v[1].total) == (1000, 4000, 1000, 2000)
+    assert (v[1].own, v[1].referred, v[1].credited, v[1].total) == tuple(map(Decimal, (1000, 4000, 1000, 2000)))
     assert v[1].referred_count == 2 and v[3].referred == 0
 
 

@@ -210,3 +210,38 @@ def test_placeholder_dates_are_refused_whatever_the_day_of_the_import() -> None:
     )
     assert [r.line for r in parsed.rows] == [4]
     assert [(e.line, e.column) for e in parsed.errors] == [(2, "date"), (3, "date")]
+
+
+def test_a_referral_credit_names_the_customer_referred_in_the_referred_column() -> None:
+    parsed = parse_sales_history(
+        "date,customer,amount,currency,kind,Referred Customer\n"
+        "2026-03-05,northwind.com,250,EUR,referral-credit,Contoso Ltd\n"
+        "2026-03-06,contoso.com,900,EUR,order,\n",
+        today=date(2026, 6, 30),
+    )
+    assert not parsed.errors
+    credit, order = parsed.rows
+    assert (credit.kind, credit.referred) == ("referral_credit", "Contoso Ltd") and order.referred is None
+
+
+def test_a_referred_customer_on_an_order_or_the_referrer_itself_is_refused_on_its_line() -> None:
+    parsed = parse_sales_history(
+        "date,customer,amount,currency,kind,referred\n"
+        "2026-03-05,Northwind,250,EUR,order,Contoso\n"
+        "2026-03-05,Northwind,250,EUR,referral credit,northwind\n"
+        "2026-03-05,Northwind,250,EUR,referral credit,Contoso\n",
+        today=date(2026, 6, 30),
+    )
+    assert [r.line for r in parsed.rows] == [4]
+    first, second = parsed.errors
+    assert (first.line, first.column) == (2, "referred") and "only a referral credit names" in first.message
+    assert (second.line, second.column) == (3, "referred") and "a referral to oneself" in second.message
+
+
+def test_a_file_without_the_referred_column_keeps_its_fingerprints() -> None:
+    text = "date,customer,amount,currency,kind\n2026-03-05,Northwind,250,EUR,order\n"
+    (row,) = parse_sales_history(text, today=date(2026, 6, 30)).rows
+    with_empty = parse_sales_history(
+        "date,customer,amount,currency,kind,referred\n2026-03-05,Northwind,250,EUR,order,\n", today=date(2026, 6, 30)
+    ).rows[0]
+    assert row.fingerprint == with_empty.fingerprint

@@ -8,12 +8,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import requests
-from consoleenv import free_port
 
 from mapping.store.store import Store
 from scheduler.config_web import AddinConfig, RolesConfig, WebConfig
 from scheduler.web.app import create_app
 from scheduler.web.server import ConsoleThread, Listen
+from tests.web.consoleenv import free_port
 
 AUDIENCE = "api://relsync.example.com/relsync-api"
 OFFICE_JS = "https://appsforoffice.microsoft.com/lib/1/hosted/office.js"

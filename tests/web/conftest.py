@@ -6,8 +6,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from consoleenv import Demo, build_demo
 from lxml import etree
+
+from tests.web.consoleenv import Demo, build_demo
 
 CHROMIUM = Path("/usr/bin/chromium")
 

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from connector.fake.company.generator import build_company
 from connector.fake.ews.server import FakeExchange
+from connector.fake.model import CompanySource
 from connector.fake.tokens import FakeTokenService
 from mapping.sales_history import parse_sales_history
 from mapping.store.migrate import upgrade
@@ -39,7 +40,7 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshot
 class Demo:
     directory: Path
     config: Path
-    company: object
+    company: CompanySource
     admin: str
     manager: str
     staff: str  # a staff mailbox that owns follow-ups

@@ -4,6 +4,11 @@ The XML: OfficeApp's children in the schema's order, a MailApp for the Mailbox h
 forms, ReadItem (the pane only reads the item), activation on messages and appointments in read and
 compose mode, VersionOverrides 1.0 wrapping 1.1 with a pinnable task pane on every surface, HTTPS only.
 The unified JSON manifest: its required members, the mail scope, a pinnable action, HTTPS only.
+
+Both are also validated against Microsoft's published schemas, vendored in tests/addin/schemas/ (see its
+README: sources, commits, licences; no network at test time): the XML with lxml against
+OfficeAppManifestV1_1.xsd (which imports the basic types and the mail VersionOverrides 1.0 and 1.1
+schemas), the JSON with ``jsonschema`` against MicrosoftTeams.schema.json v1.17, the version it names.
 """
 
 from __future__ import annotations
@@ -12,12 +17,15 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
+import jsonschema
 import pytest
 from lxml import etree
 
 from scheduler.web.addin.manifest import (
     NS,
+    VO,
     VO11,
     XML_ORDER,
     ManifestError,
@@ -27,6 +35,8 @@ from scheduler.web.addin.manifest import (
 )
 
 URL = "https://relsync.example.com"
+SCHEMAS = Path(__file__).resolve().parent.parent / "addin" / "schemas"
+API_CLIENT_ID = "6f1a2b3c-0000-4000-8000-000000000001"
 XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
 
 
@@ -44,7 +54,7 @@ def root(tmp_path_factory: pytest.TempPathFactory) -> etree._Element:
 
 
 def _local(e: etree._Element) -> str:
-    return etree.QName(e).localname
+    return str(etree.QName(e).localname)
 
 
 def test_the_xml_manifest_has_the_required_elements_in_schema_order(root: etree._Element) -> None:
@@ -103,22 +113,20 @@ def test_every_address_in_the_xml_manifest_is_https_on_the_given_host(root: etre
     assert f"{URL}/addin/pane.html" in urls
 
 
-def test_the_json_manifest_has_the_unified_manifest_members_and_https_only(tmp_path: Path) -> None:
-    out = tmp_path / "manifest.json"
+@pytest.fixture(scope="module")
+def unified(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The unified JSON manifest as the command writes it."""
+    out = tmp_path_factory.mktemp("manifest") / "manifest.json"
     done = _relsync(
-        "addin",
-        "manifest",
-        "--url",
-        URL + "/",
-        "--format",
-        "json",
-        "--api-client-id",
-        "6f1a2b3c-0000-4000-8000-000000000001",
-        "-o",
-        str(out),
+        "addin", "manifest", "--url", URL + "/", "--format", "json", "--api-client-id", API_CLIENT_ID, "-o", str(out)
     )
     assert done.returncode == 0, done.stderr
-    m = json.loads(out.read_text(encoding="utf-8"))
+    found: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
+    return found
+
+
+def test_the_json_manifest_has_the_unified_manifest_members_and_https_only(unified: dict[str, Any]) -> None:
+    m = unified
     for member in (
         "$schema",
         "manifestVersion",
@@ -162,3 +170,71 @@ def test_the_builders_refuse_an_address_with_a_query() -> None:
     assert json_manifest_text(URL).startswith("{")
     with pytest.raises(ManifestError, match="query"):
         xml_manifest(URL + "/?x=1")
+
+
+@pytest.fixture(scope="module")
+def office_schema() -> etree.XMLSchema:
+    """Microsoft's add-in manifest schema (its imports resolve beside it, from the vendored files)."""
+    return etree.XMLSchema(etree.parse(str(SCHEMAS / "OfficeAppManifestV1_1.xsd")))
+
+
+def _schema_errors(schema: etree.XMLSchema, doc: etree._Element) -> list[str]:
+    schema.validate(doc)
+    return [f"line {e.line}: {e.message}" for e in schema.error_log]
+
+
+def test_the_xml_manifest_is_valid_against_microsofts_manifest_schemas(
+    root: etree._Element, office_schema: etree.XMLSchema
+) -> None:
+    assert _schema_errors(office_schema, root) == []
+
+
+def test_the_manifest_schemas_reject_what_outlook_would_refuse(
+    root: etree._Element, office_schema: etree.XMLSchema
+) -> None:
+    """The schema check bites: children out of order, and the VersionOverrides type named in the wrong
+    namespace (what the generator once wrote: a prefixed element with an unprefixed ``xsi:type``)."""
+    swapped = etree.fromstring(etree.tostring(root))
+    permissions = next(c for c in swapped if isinstance(c.tag, str) and _local(c) == "Permissions")
+    swapped.remove(permissions)
+    swapped.insert(3, permissions)
+    assert any("Permissions" in e for e in _schema_errors(office_schema, swapped))
+    text = etree.tostring(root).decode()
+    outer = f'<VersionOverrides xmlns="{VO}" xsi:type="VersionOverridesV1_0">'
+    assert outer in text
+    wrong = text.replace(outer, '<mailappor:VersionOverrides xsi:type="VersionOverridesV1_0">').replace(
+        "</VersionOverrides>\n</OfficeApp>", "</mailappor:VersionOverrides>\n</OfficeApp>"
+    )
+    assert 'xmlns:mailappor="' + VO + '"' in text  # the root declares the prefix, as Microsoft's samples do
+    errors = _schema_errors(office_schema, etree.fromstring(wrong))
+    assert any("VersionOverridesV1_0" in e for e in errors), errors
+    # The nested VersionOverrides 1.1 (the pinnable pane) is checked too, by Microsoft's 1.1 schema.
+    pinned = text.replace("<SupportsPinning>true</SupportsPinning>", "<SupportsPinning>always</SupportsPinning>", 1)
+    assert any("SupportsPinning" in e for e in _schema_errors(office_schema, etree.fromstring(pinned)))
+
+
+@pytest.fixture(scope="module")
+def teams_schema() -> Any:
+    schema = json.loads((SCHEMAS / "MicrosoftTeams.v1.17.schema.json").read_text(encoding="utf-8"))
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema, format_checker=cls.FORMAT_CHECKER)
+
+
+def test_the_json_manifest_is_valid_against_the_published_unified_manifest_schema(
+    unified: dict[str, Any], teams_schema: Any
+) -> None:
+    assert unified["$schema"].endswith("/teams/v1.17/MicrosoftTeams.schema.json")
+    assert unified["manifestVersion"] == "1.17"
+    errors = [f"{list(e.absolute_path)}: {e.message}" for e in teams_schema.iter_errors(unified)]
+    assert errors == []
+    # Without the API's app registration (Exchange-only deployments) it is still a valid manifest.
+    assert list(teams_schema.iter_errors(json.loads(json_manifest_text(URL)))) == []
+
+
+def test_the_unified_manifest_schema_rejects_a_broken_manifest(unified: dict[str, Any], teams_schema: Any) -> None:
+    broken = {k: v for k, v in unified.items() if k != "id"}
+    broken["extensions"] = [{**unified["extensions"][0], "requirements": {"scopes": ["fax"]}}]
+    messages = [e.message for e in teams_schema.iter_errors(broken)]
+    assert any("'id' is a required property" in m for m in messages), messages
+    assert any("'fax'" in m for m in messages), messages

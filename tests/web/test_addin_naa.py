@@ -14,14 +14,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from addinenv import AUDIENCE, OFFICE_JS, STANDIN, app_serving, web_config
-from consoleenv import ARTIFACTS, Demo
 
 from connector.fake.tokens import FakeTokenService
 from mapping.store.insights_card import relationship_card, search
 from mapping.store.store import Store
 from scheduler.config import load_config
 from scheduler.config_web import AddinConfig
+from tests.web.addinenv import AUDIENCE, OFFICE_JS, STANDIN, app_serving, web_config
+from tests.web.consoleenv import ARTIFACTS, Demo
 
 MSAL_STANDIN = """
 window.msal = { createNestablePublicClientApplication: function (config) {

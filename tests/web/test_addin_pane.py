@@ -17,14 +17,14 @@ from typing import Any
 import pytest
 import requests
 import sqlalchemy as sa
-from addinenv import OFFICE_JS, STANDIN, call
-from consoleenv import ARTIFACTS, Demo, build_demo, free_port, serving, web_section, write_config
 from lxml import etree
 
 from connector.fake.company.generator import build_company
 from connector.fake.ews.identity import exchange_user_id
 from connector.fake.ews.server import FakeExchange
+from mapping.next_offer import Suggestion
 from mapping.store.addin import identity_hash, link_identity
+from mapping.store.business_offers import offers_of
 from mapping.store.insights_card import relationship_card
 from mapping.store.models import (
     EntityType,
@@ -36,10 +36,13 @@ from mapping.store.models import (
     Relationship,
     StaffMailbox,
 )
+from mapping.store.models_business import RelationshipOffer
 from mapping.store.store import Store
 from scheduler.config import load_config
 from scheduler.followups_job import run_followups
 from scheduler.jobs import run_sync
+from tests.web.addinenv import OFFICE_JS, STANDIN, call
+from tests.web.consoleenv import ARTIFACTS, Demo, build_demo, free_port, serving, web_section, write_config
 
 
 @dataclass
@@ -58,6 +61,8 @@ class Live:
     customer: str  # an e-mail address of the customer's person
     other_mailbox: str  # a staff mailbox other than the viewer's that holds a recent interaction
     domain: str
+    offers: tuple[Suggestion, ...]  # what the demo's follow-up run kept to offer the customer next
+    plain: tuple[int, str]  # a relationship with nothing to offer, and one of its addresses
 
 
 def _target(store: Store) -> tuple[int, int, str, str, str, str, str]:
@@ -88,6 +93,25 @@ def _target(store: Store) -> tuple[int, int, str, str, str, str, str]:
     raise AssertionError("the demo has no Superior customer with an open follow-up seen by two mailboxes")
 
 
+def _nothing_to_offer(store: Store) -> tuple[int, str]:
+    """A relationship the follow-up run found nothing to offer, and an address of its people."""
+    with store.session() as s:
+        rids = list(
+            s.scalars(
+                sa.select(Relationship.id)
+                .outerjoin(RelationshipOffer, RelationshipOffer.relationship_id == Relationship.id)
+                .where(RelationshipOffer.relationship_id.is_(None))
+                .order_by(Relationship.id)
+            )
+        )
+    for rid in rids:
+        card = relationship_card(store, rid, limit=1)
+        emails = [e for p in card.people for e in p.emails] if card is not None else []
+        if emails:
+            return rid, emails[0]
+    raise AssertionError("every demo relationship has something to offer")
+
+
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory, ews_schema: etree.XMLSchema) -> Iterator[Live]:
     with FakeExchange(build_company(7, 2, "tiny"), validate=ews_schema) as fake:
@@ -102,6 +126,9 @@ def live(tmp_path_factory: pytest.TempPathFactory, ews_schema: etree.XMLSchema) 
         try:
             rid, fid, owner, subject, name, customer, other = _target(store)
             link_identity(store, identity_hash(fake.metadata_url, exchange_user_id(owner)), owner, "test")
+            with store.session() as s:
+                offers = offers_of(s, rid)
+            plain = _nothing_to_offer(store)
         finally:
             store.dispose()
         with serving(config, port) as base:
@@ -120,6 +147,8 @@ def live(tmp_path_factory: pytest.TempPathFactory, ews_schema: etree.XMLSchema) 
                 customer,
                 other,
                 demo.company.domain,
+                offers,
+                plain,
             )
 
 
@@ -163,6 +192,7 @@ def _items(live: Live) -> list[dict[str, Any]]:
             "requiredAttendees": [staff, {"emailAddress": live.customer}],
             "optionalAttendees": [],
         },
+        {"itemType": "message", "from": {"emailAddress": live.plain[1]}, "to": [staff]},
     ]
 
 
@@ -211,6 +241,39 @@ def test_the_card_of_a_superior_customer_shows_tier_owner_other_mailboxes_and_th
     assert page.evaluate("window.__relsyncTokenCalls") >= 1
 
 
+def test_the_card_shows_what_to_offer_the_superior_customer_next_with_its_support(live: Live, page: Any) -> None:
+    """The suggestions the demo's follow-up run put in the task bodies ("Offer next"), on the card."""
+    _select(page, 0)
+    card = page.locator(f"section[data-relationship='{live.relationship}']")
+    card.wait_for(timeout=20_000)
+    _shot(page, "next-offer")
+    assert live.offers, "the demo's sales history gives its Superior customer something to offer"
+    shown = card.locator("[data-field=next-offer] li").all_inner_texts()
+    assert shown == [s.line() for s in live.offers]
+    assert all("similar customers" in line and " %" in line for line in shown)
+    answer = call(live.base, "/addin/api/card", live.token, {"item_type": "message", "addresses": [live.customer]})
+    first = answer.json()["cards"][0]["next_offer"][0]
+    best = live.offers[0]
+    assert first == {
+        "product": best.product,
+        "support": best.support,
+        "buyers": best.buyers,
+        "peers": best.peers,
+        "segment": best.segment,
+        "line": best.line(),
+    }
+
+
+def test_a_card_with_nothing_to_offer_says_so(live: Live, page: Any) -> None:
+    _select(page, 7)
+    card = page.locator(f"section[data-relationship='{live.plain[0]}']")
+    card.wait_for(timeout=20_000)
+    _shot(page, "nothing-to-offer")
+    said = card.locator("[data-field=next-offer]")
+    assert said.evaluate("e => e.tagName") == "P"
+    assert said.inner_text().startswith("Nothing to suggest")
+
+
 def test_moving_to_the_next_message_re_renders_the_pane(live: Live, page: Any) -> None:
     _select(page, 1)
     page.get_by_text("Not in relsync yet").wait_for(timeout=20_000)
@@ -239,6 +302,7 @@ def test_an_item_with_500_recipients_shows_the_known_customer_and_counts_the_unk
     _select(page, 5)
     page.locator(f"section[data-relationship='{live.relationship}']").wait_for(timeout=20_000)
     _shot(page, "500-recipients")
+    assert page.locator(".error").count() == 0
     assert "Not in relsync yet" in page.inner_text("main")
     more = re.search(r"(\d+) more\.", page.inner_text("main"))  # ten unknown listed, the rest counted
     assert more is not None and int(more.group(1)) >= 480, page.inner_text("main")[-400:]
@@ -275,7 +339,7 @@ def test_marking_the_follow_up_done_reaches_the_tasks_folder_on_the_next_run(liv
     store = Store(live.store_url)
     try:
         with store.session() as s:
-            f = s.get(FollowUp, live.follow_up)
+            f = s.get_one(FollowUp, live.follow_up)
             assert f is not None and f.status == FollowUpStatus.COMPLETED and f.pending_write == "complete"
             assert f.note is not None and live.viewer in f.note and "renewal" in f.note
             item_id = s.scalar(
@@ -284,12 +348,13 @@ def test_marking_the_follow_up_done_reaches_the_tasks_folder_on_the_next_run(liv
                 )
             )
         assert item_id is not None
-        assert live.fake.mailboxes[live.viewer].get(item_id).fields.get("Status") != "Completed"
+        before = live.fake.mailboxes[live.viewer].get(item_id)
+        assert before is not None and before.fields.get("Status") != "Completed"
         run_followups(load_config(live.config))
         task = live.fake.mailboxes[live.viewer].get(item_id)
         assert task is not None and task.fields.get("Status") == "Completed"
         with store.session() as s:
-            assert s.get(FollowUp, live.follow_up).pending_write is None
+            assert s.get_one(FollowUp, live.follow_up).pending_write is None
     finally:
         store.dispose()
 

@@ -12,14 +12,14 @@ from dataclasses import dataclass
 
 import pytest
 import requests
-from addinenv import AUDIENCE, UNAUTHORIZED, app_serving, call, dev_sign_in, form_csrf, web_config
-from consoleenv import Demo
 
 from connector.fake.ews.server import FakeExchange
 from connector.fake.tokens import FakeTokenService
 from mapping.store.store import Store
 from scheduler.config import load_config
 from scheduler.config_web import AddinConfig
+from tests.web.addinenv import AUDIENCE, UNAUTHORIZED, app_serving, call, dev_sign_in, form_csrf, web_config
+from tests.web.consoleenv import Demo
 
 PANE = "https://relsync.example.com/addin/pane.html"
 
@@ -140,5 +140,17 @@ def test_a_token_replayed_after_the_mailbox_left_the_config_is_refused(env: Env)
         assert call(before, "/addin/api/me", token).status_code == 200
     with app_serving(web_config(env.addin, remaining), env.store, remaining, env.domains) as after:
         answer = call(after, "/addin/api/me", token)
+    assert answer.status_code == 401
+    assert answer.json() == UNAUTHORIZED
+
+
+def test_a_linked_exchange_identity_replayed_after_the_mailbox_left_the_config_is_refused(base: str, env: Env) -> None:
+    user = env.staff[-1]
+    _link(base, env, user)
+    token = env.fake.identity_token(user, PANE)
+    assert call(base, "/addin/api/me", token).status_code == 200
+    remaining = [a for a in env.staff if a != user]
+    with app_serving(web_config(env.addin, remaining), env.store, remaining, env.domains) as after:
+        answer = call(after, "/addin/api/card", token, {"addresses": ["someone@example.com"]})
     assert answer.status_code == 401
     assert answer.json() == UNAUTHORIZED

@@ -12,10 +12,19 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from consoleenv import ARTIFACTS, PASSWORD, Demo, free_port, identity_provider, serving, web_section, write_config
 
 from connector.fake.tokens import FakeTokenService
 from scheduler.cli import cli
+from tests.web.consoleenv import (
+    ARTIFACTS,
+    PASSWORD,
+    Demo,
+    free_port,
+    identity_provider,
+    serving,
+    web_section,
+    write_config,
+)
 
 
 @pytest.fixture(scope="module")

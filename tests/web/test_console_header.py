@@ -8,13 +8,13 @@ import json
 import pytest
 import requests
 from click.testing import CliRunner
-from consoleenv import Demo, free_port, serving, web_section, write_config
 
 from connector.fake.httpserver import self_signed_certificate
 from mapping.store.store import Store
 from scheduler.cli import cli
 from scheduler.config import load_config
 from scheduler.web.server import ConsoleThread, console_app, listen_of
+from tests.web.consoleenv import Demo, free_port, serving, web_section, write_config
 
 
 def pending_pairs(config: str) -> list[dict[str, object]]:

@@ -4,9 +4,9 @@ exit 2, never a traceback, before anything listens."""
 from __future__ import annotations
 
 import pytest
-from consoleenv import Demo, free_port, web_section, write_config
 
 from scheduler.cli import main
+from tests.web.consoleenv import Demo, free_port, web_section, write_config
 
 
 def serve(capsys: pytest.CaptureFixture[str], config: str, *extra: str) -> tuple[int, str]:

@@ -50,12 +50,12 @@ def catalogue_csv() -> str:
 
 
 def sales_csv(company: FakeCompany, seed: int | None = None, today: date | None = None) -> str:
-    """The CSV text (``date,customer,amount,currency,kind,product,external_id``) of the last 365 days
+    """The CSV text (``date,customer,amount,currency,kind,product,external_id,referred``) of the last 365 days
     (from the company's anchor), with the business case's rows dated from ``today`` (default: the anchor)."""
     rng = random.Random(f"sales-{company.seed if seed is None else seed}")
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["date", "customer", "amount", "currency", "kind", "product", "external_id"])
+    writer.writerow(["date", "customer", "amount", "currency", "kind", "product", "external_id", "referred"])
     anchor = company.anchor.date()
     case = company.business
     controlled = case.controlled if case is not None else frozenset()
@@ -70,18 +70,18 @@ def sales_csv(company: FakeCompany, seed: int | None = None, today: date | None 
             day = anchor - timedelta(days=rng.randint(1, 364))
             amount = round(size * rng.lognormvariate(0, 0.6), 2)
             key = _customer_key(rng, company, org.index)
-            writer.writerow([day.isoformat(), key, f"{amount:.2f}", "EUR", "order", _spelling(rng), ""])
+            writer.writerow([day.isoformat(), key, f"{amount:.2f}", "EUR", "order", _spelling(rng), "", ""])
             total += Decimal(f"{amount:.2f}")
             if rng.random() < 0.08:
                 back = day + timedelta(days=rng.randint(3, 30))
                 if back < anchor:
                     writer.writerow(
-                        [back.isoformat(), key, f"{amount * rng.uniform(0.1, 1):.2f}", "EUR", "return", "", ""]
+                        [back.isoformat(), key, f"{amount * rng.uniform(0.1, 1):.2f}", "EUR", "return", "", "", ""]
                     )
         if org.kind == "partner" and rng.random() < 0.5:
             day = anchor - timedelta(days=rng.randint(1, 364))
             writer.writerow(
-                [day.isoformat(), org.domain, f"{rng.randint(2, 20) * 100:.2f}", "EUR", "referral_credit", "", ""]
+                [day.isoformat(), org.domain, f"{rng.randint(2, 20) * 100:.2f}", "EUR", "referral_credit", "", "", ""]
             )
     if case is not None:
         _business_rows(writer, company, rng, max(today or anchor, anchor), total)
@@ -94,7 +94,7 @@ def _business_rows(writer: Any, company: FakeCompany, rng: random.Random, today:
     orgs = company.organisations
 
     def order(org: int, day: date, amount: Decimal, product: str, external_id: str = "") -> None:
-        writer.writerow([day.isoformat(), orgs[org].domain, f"{amount:.2f}", "EUR", "order", product, external_id])
+        writer.writerow([day.isoformat(), orgs[org].domain, f"{amount:.2f}", "EUR", "order", product, external_id, ""])
 
     # Thank-you: monthly orders, the latest a large one two days ago.
     for k in range(10, 0, -1):
@@ -103,8 +103,13 @@ def _business_rows(writer: Any, company: FakeCompany, rng: random.Random, today:
     # Win-back: an order every month for ten months, then nothing for five.
     for k in range(10):
         order(case.win_back, today - timedelta(days=150 + 30 * k), Decimal(2500), "Spare parts")
-    # Referral: the referred customer's first order, three days ago.
+    # Referral: the referred customer's first order, three days ago, and the referrer's credit for it
+    # as the books record it (the referral credit names the customer referred: column "referred").
     order(case.referred, today - timedelta(days=3), Decimal(4000), "Maintenance")
+    credit_day = (today - timedelta(days=2)).isoformat()
+    writer.writerow(
+        [credit_day, orgs[case.referrer].domain, "200.00", "EUR", "referral_credit", "", "", orgs[case.referred].domain]
+    )
     # The group buys half again as much as everyone else together (60 % of all revenue).
     members = (case.parent, *case.subsidiaries)
     share = (total * Decimal("1.5") / (len(members) * 6)).quantize(Decimal("0.01"))

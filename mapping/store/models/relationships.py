@@ -67,6 +67,8 @@ class Transaction(Base):
     currency: Mapped[str] = mapped_column(sa.String(3))  # ISO 4217
     product: Mapped[str | None] = mapped_column(sa.String(255))
     external_id: Mapped[str | None] = mapped_column(sa.String(255))
+    # A referral credit's referred customer, as the file gives it (matched like ``customer_key``).
+    referred_key: Mapped[str | None] = mapped_column(sa.String(320))
     source_file: Mapped[str] = mapped_column(sa.String(255))
     source_line: Mapped[int] = mapped_column()
     fingerprint: Mapped[str] = mapped_column(sa.String(64), unique=True)

@@ -130,6 +130,8 @@ def card_json(found: PaneAnswer) -> dict[str, Any]:
         "more": t.more,
         "cut": t.cut,
     }
+    for plain, card in zip(data["cards"], found.cards, strict=True):
+        plain["next_offer"] = [{**dataclasses.asdict(s), "line": s.line()} for s in card.next_offer]
     data["empty"] = t.empty_reason if not found.cards and not found.unknown else None
     data["unknown_hint"] = HOW_TO_BECOME_KNOWN if found.unknown else None
     return data

@@ -132,7 +132,10 @@ def xml_manifest(url: str) -> bytes:
         for form_type in ("Read", "Edit"):
             _sub(rules, "Rule", xsi_type="ItemIs", ItemType=item, FormType=form_type)
     _sub(root, "DisableEntityHighlighting", "true")
-    outer = _sub(root, "VersionOverrides", ns=VO, xsi_type="VersionOverridesV1_0")
+    # Each VersionOverrides declares its namespace as the default, so that its unprefixed xsi:type names a
+    # type of that namespace (under the root's default namespace, the schemas find no VersionOverridesV1_0).
+    outer = etree.SubElement(root, f"{{{VO}}}VersionOverrides", nsmap={None: VO})
+    outer.set(f"{{{XSI}}}type", "VersionOverridesV1_0")
     vo = etree.SubElement(outer, f"{{{VO11}}}VersionOverrides", nsmap={None: VO11})
     vo.set(f"{{{XSI}}}type", "VersionOverridesV1_1")
     sets = _sub(_sub(vo, "Requirements", ns=VO11), "Sets", ns=BT, DefaultMinVersion=MAILBOX_MIN_VERSION)

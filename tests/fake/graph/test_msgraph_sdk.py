@@ -22,7 +22,6 @@ import pytest
 from azure.identity import ClientSecretCredential
 from kiota_abstractions.base_request_configuration import RequestConfiguration
 from kiota_authentication_azure.azure_identity_authentication_provider import AzureIdentityAuthenticationProvider
-from msgraph import GraphRequestAdapter, GraphServiceClient
 from msgraph.generated.models.category_color import CategoryColor
 from msgraph.generated.models.contact import Contact
 from msgraph.generated.models.date_time_time_zone import DateTimeTimeZone
@@ -31,10 +30,13 @@ from msgraph.generated.models.o_data_errors.o_data_error import ODataError
 from msgraph.generated.models.outlook_category import OutlookCategory
 from msgraph.generated.models.task_status import TaskStatus
 from msgraph.generated.models.todo_task import TodoTask
+from msgraph.generated.models.wellknown_list_name import WellknownListName
 from msgraph.generated.users.item.calendar_view.delta.delta_request_builder import (
     DeltaRequestBuilder as CalendarDeltaBuilder,
 )
 from msgraph.generated.users.item.messages.messages_request_builder import MessagesRequestBuilder
+from msgraph.graph_request_adapter import GraphRequestAdapter
+from msgraph.graph_service_client import GraphServiceClient
 from msgraph_core import GraphClientFactory
 
 from connector.fake.ews.server import FakeExchange
@@ -101,6 +103,12 @@ def run_sdk(graph: FakeGraph, idp: FakeTokenService) -> Callable[[Scenario[Any]]
     return run
 
 
+def got(value: T | None) -> T:
+    """The SDK types every property and response as optional; a test asserts the one it reads is there."""
+    assert value is not None
+    return value
+
+
 def _paged(page_size: int) -> RequestConfiguration[Any]:
     config: RequestConfiguration[Any] = RequestConfiguration()
     config.headers.add("Prefer", f"odata.maxpagesize={page_size}")
@@ -109,7 +117,8 @@ def _paged(page_size: int) -> RequestConfiguration[Any]:
 
 async def _to_the_end(first: Any, builder: Any) -> tuple[list[Any], str, int]:
     """Follow a delta round's nextLinks with the SDK's ``with_url``: (entries, deltaLink, pages)."""
-    page, entries, pages = first, [], 1
+    page, pages = first, 1
+    entries: list[Any] = []
     entries.extend(page.value or [])
     while page.odata_next_link:
         page = await builder.with_url(page.odata_next_link).get()
@@ -135,13 +144,13 @@ def test_contacts_delta_to_the_end_and_again_from_the_delta_link(
         assert sorted(c.display_name for c in entries) == ["Dana Dunn", "Erin Estrada", "Steve O'Neil & Sons"]
         dana = next(c for c in entries if c.display_name == "Dana Dunn")
         assert [e.address for e in dana.email_addresses] == [DANA.email] and dana.categories == ["Customer"]
-        unchanged = await contacts.delta.with_url(link).get()
+        unchanged = got(await contacts.delta.with_url(link).get())
         assert unchanged.value == [] and unchanged.odata_delta_link
         # staff change a contact in Outlook: the next round from the deltaLink has it, and only it
         item = dana.id.replace("-", "/").replace("_", "+")
         mailbox.update(item, JobTitle="Head of Purchasing")
-        changed = await contacts.delta.with_url(unchanged.odata_delta_link).get()
-        assert [(c.id, c.job_title) for c in changed.value] == [(dana.id, "Head of Purchasing")]
+        changed = got(await contacts.delta.with_url(unchanged.odata_delta_link).get())
+        assert [(c.id, c.job_title) for c in got(changed.value)] == [(dana.id, "Head of Purchasing")]
 
     run_sdk(scenario)
     assert idp.token_requests >= 1  # the SDK's token came from the fake token service
@@ -187,7 +196,7 @@ def test_calendar_view_delta_to_the_end_and_again(
         assert review.type.value == "singleInstance"
         assert review.start.date_time.startswith("2026-03-10T13:00:00") and review.start.time_zone == "UTC"
         assert {e.type.value for e in entries} >= {"singleInstance", "occurrence"}
-        again = await view.delta.with_url(link).get()
+        again = got(await view.delta.with_url(link).get())
         assert again.value == [] and again.odata_delta_link
 
     run_sdk(scenario)
@@ -203,18 +212,18 @@ def test_plain_messages_with_filter_top_and_a_refused_search(run_sdk: Callable[[
         query = MessagesRequestBuilder.MessagesRequestBuilderGetQueryParameters(
             filter=f"from/emailAddress/address eq '{DANA.email}'", select=["subject"], top=1
         )
-        page = await messages.get(RequestConfiguration(query_parameters=query))
-        subjects = [m.subject for m in page.value]
+        page = got(await messages.get(RequestConfiguration(query_parameters=query)))
+        subjects = [m.subject for m in got(page.value)]
         assert page.odata_next_link
-        page = await messages.with_url(page.odata_next_link).get()
-        subjects += [m.subject for m in page.value]
+        page = got(await messages.with_url(page.odata_next_link).get())
+        subjects += [m.subject for m in got(page.value)]
         assert page.odata_next_link is None
         assert subjects == ["Re: Offer for Fabrikam", "Offer for Fabrikam"]
         search = MessagesRequestBuilder.MessagesRequestBuilderGetQueryParameters(search='"Fabrikam"')
         with pytest.raises(ODataError) as refused:
             await messages.get(RequestConfiguration(query_parameters=search))
         assert refused.value.response_status_code == 400
-        assert refused.value.error.code == "ErrorInvalidUrlQuery"
+        assert got(refused.value.error).code == "ErrorInvalidUrlQuery"
 
     run_sdk(scenario)
 
@@ -227,7 +236,7 @@ def test_contact_patch_through_the_sdk(
 
     async def scenario(client: GraphServiceClient) -> None:
         contacts = client.users.by_user_id(ALICE.email).contacts
-        erin = next(c for c in (await contacts.get()).value if c.display_name == "Erin Estrada")
+        erin = next(c for c in got(got(await contacts.get()).value) if c.display_name == "Erin Estrada")
         patch = Contact(
             categories=["Customer", "Value: Superior"],
             job_title="Chief Technology Officer",
@@ -238,12 +247,12 @@ def test_contact_patch_through_the_sdk(
                 EmailAddress(address="erin@home.test"),
             ],
         )
-        updated = await contacts.by_contact_id(erin.id).patch(patch)
+        updated = got(await contacts.by_contact_id(got(erin.id)).patch(patch))
         assert updated.job_title == "Chief Technology Officer" and updated.change_key != erin.change_key
-        again = await contacts.by_contact_id(erin.id).get()
+        again = got(await contacts.by_contact_id(got(erin.id)).get())
         assert again.categories == ["Customer", "Value: Superior"]
         assert again.company_name == "Northwind Traders" and again.business_phones == ["+1 425 555 0100"]
-        assert [e.address for e in again.email_addresses] == ["erin@northwind.test", "erin@home.test"]
+        assert [e.address for e in got(again.email_addresses)] == ["erin@northwind.test", "erin@home.test"]
         assert again.given_name == "Erin" and again.mobile_phone == erin.mobile_phone  # untouched
         return None
 
@@ -261,10 +270,10 @@ def test_master_categories_through_the_sdk(run_sdk: Callable[[Scenario[Any]], An
 
     async def scenario(client: GraphServiceClient) -> None:
         master = client.users.by_user_id(ALICE.email).outlook.master_categories
-        before = {c.display_name for c in (await master.get()).value}
-        made = await master.post(OutlookCategory(display_name="Value: Superior", color=CategoryColor.Preset3))
+        before = {c.display_name for c in got(got(await master.get()).value)}
+        made = got(await master.post(OutlookCategory(display_name="Value: Superior", color=CategoryColor.Preset3)))
         assert made.id and made.display_name == "Value: Superior" and made.color == CategoryColor.Preset3
-        after = {c.display_name: c.color for c in (await master.get()).value}
+        after = {c.display_name: c.color for c in got(got(await master.get()).value)}
         assert set(after) == before | {"Value: Superior"} and after["Value: Superior"] == CategoryColor.Preset3
         with pytest.raises(ODataError) as twice:
             await master.post(OutlookCategory(display_name="value: superior", color=CategoryColor.Preset1))
@@ -279,20 +288,22 @@ def test_todo_tasks_through_the_sdk(run_sdk: Callable[[Scenario[Any]], Any]) -> 
     due date, completed, and the tasks delta to the end and again."""
 
     async def scenario(client: GraphServiceClient) -> None:
-        lists = (await client.users.by_user_id(ALICE.email).todo.lists.get()).value
-        default = next(x for x in lists if x.wellknown_list_name.value == "defaultList")
-        tasks = client.users.by_user_id(ALICE.email).todo.lists.by_todo_task_list_id(default.id).tasks
+        lists = got(got(await client.users.by_user_id(ALICE.email).todo.lists.get()).value)
+        default = next(x for x in lists if x.wellknown_list_name == WellknownListName.DefaultList)
+        tasks = client.users.by_user_id(ALICE.email).todo.lists.by_todo_task_list_id(got(default.id)).tasks
         entries, link, _ = await _to_the_end(await tasks.delta.get(), tasks.delta)
         assert sorted(t.title for t in entries) == ["Call Dana about renewal", "Send brochure"]
-        made = await tasks.post(
-            TodoTask(
-                title="Follow up: Dana Dunn",
-                categories=["Follow-up"],
-                due_date_time=DateTimeTimeZone(date_time="2026-04-01T00:00:00", time_zone="Europe/Berlin"),
+        made = got(
+            await tasks.post(
+                TodoTask(
+                    title="Follow up: Dana Dunn",
+                    categories=["Follow-up"],
+                    due_date_time=DateTimeTimeZone(date_time="2026-04-01T00:00:00", time_zone="Europe/Berlin"),
+                )
             )
         )
-        assert made.status == TaskStatus.NotStarted and made.due_date_time.date_time.startswith("2026-04-01")
-        done = await tasks.by_todo_task_id(made.id).patch(TodoTask(status=TaskStatus.Completed))
+        assert made.status == TaskStatus.NotStarted and got(got(made.due_date_time).date_time).startswith("2026-04-01")
+        done = got(await tasks.by_todo_task_id(got(made.id)).patch(TodoTask(status=TaskStatus.Completed)))
         assert done.status == TaskStatus.Completed and done.completed_date_time is not None
         changed, _, _ = await _to_the_end(await tasks.delta.with_url(link).get(), tasks.delta)
         assert [(t.id, t.status) for t in changed] == [(made.id, TaskStatus.Completed)]

@@ -211,6 +211,18 @@
     } else {
       box.appendChild(el("p", "None open.", "muted"));
     }
+    // What to offer next: what similar customers buy that this one has not, with its support (issue 16).
+    box.appendChild(el("h3", "What to offer next"));
+    var offers = entry.next_offer || [];
+    var offer;
+    if (offers.length) {
+      offer = el("ul", null, "offers");
+      offers.forEach(function (o) { offer.appendChild(el("li", o.line)); });
+    } else {
+      offer = el("p", "Nothing to suggest: customers like this one buy nothing it lacks yet.", "muted");
+    }
+    offer.setAttribute("data-field", "next-offer");
+    box.appendChild(offer);
     box.appendChild(el("h3", "Last interactions (" + (c.interactions_total === null
       ? "more than 10,000" : c.interactions_total.toLocaleString("en")) + " in all)"));
     var ul = el("ul");

@@ -4,8 +4,8 @@ console by someone who is not a synced staff mailbox (``category_overrides.set_b
 may be empty then); an index of relationship_revenue by revenue (the Pareto curve's customers).
 Downgrading removes the overrides set from the console by someone without a staff mailbox.
 
-Revision ID: 0015_console_rollup
-Revises: 0014
+Revision ID: 0017_console_rollup
+Revises: 0016_business_sources
 Create Date: 2026-12-07
 """
 
@@ -18,8 +18,8 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision: str = '0015_console_rollup'
-down_revision: str | None = '0014'
+revision: str = '0017_console_rollup'
+down_revision: str | None = '0016_business_sources'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
