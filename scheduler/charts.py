@@ -212,6 +212,7 @@ def revenue_svg(result: Breakdown, name: str | None = None) -> str:
         if not bars:
             ax.text(0.5, 0.5, "no revenue in the period", ha="center", va="center", transform=ax.transAxes)
         ax.margins(x=0.25)
+        ax.set_xticks([])  # each bar is labelled with its amount and share: no amount axis to measure
         ax.set_title(f"Revenue by {result.dimension}")
         return _render(fig, name or f"revenue-{result.dimension}")
 

@@ -15,7 +15,16 @@ from mapping.reports.cadence import FollowUpBucket, LapsedCount, OwnerCompliance
 from mapping.reports.errors import ReportInputError
 from mapping.reports.movement import Move, Movement, check_range, tier_movement
 from mapping.reports.overview import UNCLASSIFIED, ClassCount, Overview, overview
-from mapping.reports.pareto import CustomerRevenue, Pareto, ParetoPoint, pareto
+from mapping.reports.pareto import (
+    CustomerRevenue,
+    Pareto,
+    ParetoPoint,
+    ParetoShape,
+    pareto,
+    pareto_shape,
+    ranked,
+    with_customers,
+)
 from mapping.reports.quality import QUALITY_LISTS, DataQuality, QualityItem, QualityList, data_quality
 from mapping.reports.revenue import OTHER, UNKNOWN, Bar, Breakdown, breakdown
 
@@ -37,6 +46,7 @@ __all__ = [
     "OwnerCompliance",
     "Pareto",
     "ParetoPoint",
+    "ParetoShape",
     "QualityItem",
     "QualityList",
     "ReportInputError",
@@ -47,5 +57,8 @@ __all__ = [
     "lapse_cutoffs",
     "overview",
     "pareto",
+    "pareto_shape",
+    "ranked",
     "tier_movement",
+    "with_customers",
 ]

@@ -9,9 +9,11 @@ relationship that brought nothing (or returned more than it bought) adds no reve
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from bisect import bisect_left
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import accumulate
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,37 +55,74 @@ def ranked(customers: Iterable[CustomerRevenue]) -> list[CustomerRevenue]:
     return sorted((c for c in customers if c.revenue > 0), key=lambda c: (-c.revenue, c.name, c.relationship_id))
 
 
-def pareto(customers: Iterable[CustomerRevenue], mark: float = 0.8, max_points: int = 200) -> Pareto:
-    """The Pareto curve and the customers inside ``mark`` (0 < mark <= 1) of the revenue."""
+@dataclass(frozen=True, slots=True)
+class ParetoShape:
+    """The curve and the mark of revenues ranked largest first, without who the customers are:
+    ``inside_count`` top customers reach the mark. ``total`` is the sum of the revenues as given (money
+    or whole cents; the shares do not depend on the unit)."""
+
+    customers: int
+    total: Decimal | int
+    curve: tuple[ParetoPoint, ...]
+    inside_count: int
+    inside_revenue_share: float
+
+
+def pareto_shape(revenues: Sequence[Decimal] | Sequence[int], mark: float = 0.8, max_points: int = 200) -> ParetoShape:
+    """The curve of positive ``revenues`` already ranked largest first (:func:`ranked`'s order). Whole
+    cents give the same shares as the amounts themselves (each share is one exact quotient rounded the
+    same way), so a store can rank integers and fetch names only for the customers inside the mark."""
     if not 0 < mark <= 1:
         raise ValueError(f"mark must be in (0, 1], got {mark}")
     if max_points < 1:
         raise ValueError(f"max_points must be at least 1, got {max_points}")
-    order = ranked(customers)
-    n = len(order)
-    total = sum((c.revenue for c in order), Decimal(0))
+    n = len(revenues)
     if n == 0:
-        return Pareto(0, Decimal(0), mark, (ParetoPoint(0.0, 0.0), ParetoPoint(1.0, 1.0)), (), 0.0, 0.0)
-    cumulative = [Decimal(0)]
-    for c in order:
-        cumulative.append(cumulative[-1] + c.revenue)
+        return ParetoShape(0, 0, (ParetoPoint(0.0, 0.0), ParetoPoint(1.0, 1.0)), 0, 0.0)
+    cumulative: list[Decimal | int] = [0, *accumulate(revenues)]  # type: ignore[list-item]
+    total = cumulative[-1]
     # The mark is compared exactly (Decimal), so 80 % of 100.00 is reached by exactly 80.00.
     target = total * Decimal(str(mark))
-    inside_count = next(k for k in range(1, n + 1) if cumulative[k] >= target)
+    inside_count = bisect_left(cumulative, target, lo=1)  # cumulative grows: the first k reaching it
     if n <= max_points:
         steps = list(range(n + 1))
     else:
         steps = sorted({round(i * n / max_points) for i in range(max_points + 1)} | {inside_count})
-    curve = tuple(ParetoPoint(k / n, float(cumulative[k] / total)) for k in steps)
+    big_total = Decimal(total)
+    curve = tuple(ParetoPoint(k / n, float(Decimal(cumulative[k]) / big_total)) for k in steps)
+    return ParetoShape(n, total, curve, inside_count, float(Decimal(cumulative[inside_count]) / big_total))
+
+
+def pareto(customers: Iterable[CustomerRevenue], mark: float = 0.8, max_points: int = 200) -> Pareto:
+    """The Pareto curve and the customers inside ``mark`` (0 < mark <= 1) of the revenue."""
+    order = ranked(customers)
+    shape = pareto_shape([c.revenue for c in order], mark, max_points)
+    return with_customers(shape, mark, order[: shape.inside_count], Decimal(shape.total))
+
+
+def with_customers(shape: ParetoShape, mark: float, inside: Sequence[CustomerRevenue], total: Decimal) -> Pareto:
+    """The :class:`Pareto` of ``shape`` with the customers inside the mark (the first ``inside_count`` of
+    the ranked order) and the total as money."""
+    if shape.customers == 0:
+        return Pareto(0, Decimal(0), mark, shape.curve, (), 0.0, 0.0)
     return Pareto(
-        customers=n,
+        customers=shape.customers,
         total=total,
         mark=mark,
-        curve=curve,
-        inside=tuple(order[:inside_count]),
-        inside_customer_share=inside_count / n,
-        inside_revenue_share=float(cumulative[inside_count] / total),
+        curve=shape.curve,
+        inside=tuple(inside),
+        inside_customer_share=shape.inside_count / shape.customers,
+        inside_revenue_share=shape.inside_revenue_share,
     )
 
 
-__all__ = ["CustomerRevenue", "Pareto", "ParetoPoint", "pareto", "ranked"]
+__all__ = [
+    "CustomerRevenue",
+    "Pareto",
+    "ParetoPoint",
+    "ParetoShape",
+    "pareto",
+    "pareto_shape",
+    "ranked",
+    "with_customers",
+]

@@ -185,8 +185,8 @@ _MEMBERS = (
 )
 _SOLO = sa.select(Person.id, Person.user_fields).where(Person.id == sa.bindparam("pid"))
 _OVERRIDES = (
-    sa.select(CategoryOverride, StaffMailbox.address)
-    .join(StaffMailbox, StaffMailbox.id == CategoryOverride.mailbox_id)
+    sa.select(CategoryOverride, sa.func.coalesce(StaffMailbox.address, CategoryOverride.set_by))
+    .outerjoin(StaffMailbox, StaffMailbox.id == CategoryOverride.mailbox_id)  # set from the console: set_by
     .where(CategoryOverride.relationship_id == sa.bindparam("rid"), CategoryOverride.removed_at.is_(None))
     .order_by(CategoryOverride.id)
 )

@@ -7,7 +7,8 @@
 - :func:`set_override` / :func:`remove_override`: a staff override of type, tier or owner, the same row
   a managed category set by hand on a contact opens (``category_overrides``, with the staff mailbox and
   time), so it is shown, respected and removable the same way; classification applies it on its next run
-  and writes the category back to the contacts.
+  and writes the category back to the contacts. The web console's admins set and remove them through the
+  same two functions (``console=True``: who in ``set_by``); each is an audit log entry.
 - :func:`not_the_same`: a pending duplicate pair is rejected through :func:`mapping.store.review.reject_pair`
   (``decided_by`` / ``decided_at``).
 
@@ -22,6 +23,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from mapping.errors import RelsyncError
+from mapping.store import audit
 from mapping.store import followups as fs
 from mapping.store.models import (
     CategoryDimension,
@@ -75,23 +77,64 @@ def complete_follow_up(store: Store, follow_up_id: int, actor: str, note: str, n
         return f"follow-up {follow_up_id} is done; its task is completed in Outlook on the next run"
 
 
+def _setter(session: sa.orm.Session, actor: str, console: bool) -> tuple[StaffMailbox | None, str | None]:
+    """Who sets an override: the add-in's caller is a staff mailbox; from the web console, the signed-in
+    user's own staff mailbox when they have one, and always their name in ``set_by``."""
+    if not console:
+        return _mailbox(session, actor), None
+    box = session.scalar(sa.select(StaffMailbox).where(sa.func.lower(StaffMailbox.address) == actor.casefold()))
+    return box, f"web:{actor.casefold()}"[:400]
+
+
+def _audit_override(
+    session: sa.orm.Session,
+    action: str,
+    relationship_id: int,
+    dimension: str,
+    box: StaffMailbox | None,
+    actor: str,
+    console: bool,
+) -> None:
+    audit.record(
+        session,
+        "override",
+        action,
+        actor=f"{'web' if console else 'addin'}:{actor.casefold()}",
+        subject=f"relationship:{relationship_id}",
+        reason="staff override from the web console" if console else "staff override from the Outlook add-in",
+        detail={"dimension": dimension, "mailbox_id": box.id if box else None},
+    )
+
+
 def set_override(
-    store: Store, relationship_id: int, dimension: str, value: str, actor: str, allowed: Collection[str] = ()
+    store: Store,
+    relationship_id: int,
+    dimension: str,
+    value: str,
+    actor: str,
+    allowed: Collection[str] = (),
+    *,
+    console: bool = False,
 ) -> str:
     """``actor`` overrides ``dimension`` (type, tier or owner) of a relationship with ``value``, which must
-    be one of ``allowed`` (case-insensitive) when given; an owner must be a staff mailbox."""
+    be one of ``allowed`` (case-insensitive) when given; an owner must be a staff mailbox.
+
+    From the add-in ``actor`` is a staff mailbox; from the web console (``console``) it is the signed-in
+    admin, recorded in ``set_by`` (and as the mailbox when they have one). Both are audited."""
     if dimension not in OVERRIDABLE:
         raise AddinActionError(f"{dimension!r} cannot be overridden from the card: use one of {', '.join(OVERRIDABLE)}")
     value = value.strip()
     if not value or len(value) > 255:
         raise AddinActionError(f"give a {dimension} to set (at most 255 characters)")
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        raise AddinActionError(f"give a {dimension} without control characters")
     if allowed:
         match = next((a for a in allowed if a.casefold() == value.casefold()), None)
         if match is None:
             raise AddinActionError(f"{value!r} is not a {dimension}: use one of {', '.join(sorted(allowed))}")
         value = match
     with store.session() as s:
-        box = _mailbox(s, actor)
+        box, set_by = _setter(s, actor, console)
         if s.get(Relationship, relationship_id) is None:
             raise AddinActionError(f"there is no relationship {relationship_id}")
         if dimension == "owner":
@@ -112,19 +155,22 @@ def set_override(
                 dimension=dim,
                 value=value,
                 item_link_id=None,
-                mailbox_id=box.id,
+                mailbox_id=box.id if box else None,
+                set_by=set_by,
                 created_at=now,
             )
         )
+        s.flush()
+        _audit_override(s, "set", relationship_id, dimension, box, actor, console)
         return f"{dimension} of relationship {relationship_id} is overridden to {value!r} from the next classification"
 
 
-def remove_override(store: Store, relationship_id: int, dimension: str, actor: str) -> str:
+def remove_override(store: Store, relationship_id: int, dimension: str, actor: str, *, console: bool = False) -> str:
     """End the live override of ``dimension``: relsync's own classification applies again."""
     if dimension not in OVERRIDABLE:
         raise AddinActionError(f"{dimension!r} is not overridden from the card: use one of {', '.join(OVERRIDABLE)}")
     with store.session() as s:
-        _mailbox(s, actor)
+        box, _ = _setter(s, actor, console)
         live = list(
             s.scalars(
                 sa.select(CategoryOverride).where(
@@ -139,6 +185,7 @@ def remove_override(store: Store, relationship_id: int, dimension: str, actor: s
         now = utcnow()
         for o in live:
             o.removed_at = now
+        _audit_override(s, "removed", relationship_id, dimension, box, actor, console)
         return f"the {dimension} override of relationship {relationship_id} is removed"
 
 

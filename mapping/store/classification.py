@@ -309,8 +309,8 @@ def explain_relationship(session: Session, rel: Relationship) -> dict[str, Any]:
         person = session.get(Person, rel.person_id) if rel.person_id is not None else None
         name, kind = (person.display_name if person else "?"), "person"
     overrides = session.execute(
-        sa.select(CategoryOverride, StaffMailbox.address)
-        .join(StaffMailbox, StaffMailbox.id == CategoryOverride.mailbox_id)
+        sa.select(CategoryOverride, sa.func.coalesce(StaffMailbox.address, CategoryOverride.set_by))
+        .outerjoin(StaffMailbox, StaffMailbox.id == CategoryOverride.mailbox_id)
         .where(CategoryOverride.relationship_id == rel.id)
         .order_by(CategoryOverride.created_at, CategoryOverride.id)
     ).all()

@@ -39,7 +39,10 @@ from mapping.reports import (
     lapse_cutoffs,
     overview,
     pareto,
+    pareto_shape,
+    ranked,
     tier_movement,
+    with_customers,
 )
 from mapping.store.history import latest_rows
 from mapping.store.models import (
@@ -49,9 +52,9 @@ from mapping.store.models import (
     Relationship,
     StaffMailbox,
     Transaction,
-    TransactionKind,
 )
 from mapping.store.models_history import ClassificationChange, RelationshipRevenue
+from mapping.store.sales_rollup import in_period, net_amount, product_revenue
 from mapping.store.store import Store
 
 _CENT = Decimal("0.01")
@@ -143,20 +146,6 @@ def _class_counts(session: Session, as_of: date, today: date) -> list[ClassCount
     ]
 
 
-def _net_amount() -> Any:
-    """Orders add, returns subtract, referral credits are not sales."""
-    t = Transaction
-    return sa.func.sum(
-        sa.case((t.kind == TransactionKind.ORDER, t.amount), (t.kind == TransactionKind.RETURN, -t.amount), else_=0)
-    )
-
-
-def _period(since: date, as_of: date, currency: str | None) -> sa.ColumnElement[bool]:
-    t = Transaction
-    condition = sa.and_(t.occurred_on >= since, t.occurred_on <= as_of)
-    return sa.and_(condition, t.currency == currency) if currency is not None else condition
-
-
 @dataclass(frozen=True, slots=True)
 class _CustomerRow:
     relationship_id: int
@@ -171,16 +160,16 @@ def _customers(session: Session, since: date, as_of: date, currency: str | None)
     """Each relationship's net revenue in the period (organisation rows by organisation; rows of a person
     without organisation by the person's relationship), with what the breakdowns group it by."""
     t, r = Transaction, Relationship
-    period = _period(since, as_of, currency)
+    period = in_period(since, as_of, currency)
     by_org = (
-        sa.select(t.organisation_id.label("oid"), _net_amount().label("revenue"))
+        sa.select(t.organisation_id.label("oid"), net_amount().label("revenue"))
         .where(t.organisation_id.is_not(None), period)
         .group_by(t.organisation_id)
         .subquery()
     )
     org_part = sa.select(r.id.label("rid"), by_org.c.revenue).join(by_org, by_org.c.oid == r.organisation_id)
     by_person = (
-        sa.select(t.person_id.label("pid"), _net_amount().label("revenue"))
+        sa.select(t.person_id.label("pid"), net_amount().label("revenue"))
         .where(t.organisation_id.is_(None), t.person_id.is_not(None), period)
         .group_by(t.person_id)
         .subquery()
@@ -222,46 +211,65 @@ def _customers(session: Session, since: date, as_of: date, currency: str | None)
 _Group = tuple[str | None, str | None, str | None, Decimal]  # (source, industry, size, revenue)
 
 
-def _classified_customers(session: Session) -> tuple[list[CustomerRevenue], list[_Group]] | None:
-    """Each relationship's positive net revenue as its last classification computed it, largest first,
-    and those revenues summed in SQL per (source, industry, size) for the breakdowns (None: no
-    classification has stored revenue yet). A hundred thousand rows instead of a million sales rows."""
+def _cents(column: Any) -> Any:
+    """Money as whole cents in SQL (exact: the stored amounts have two decimals)."""
+    return sa.cast(sa.func.round(column * sa.literal_column("100")), sa.BigInteger)
+
+
+def _driver_column(session: Session, query: sa.Select[Any]) -> list[Any]:
+    """The first column of a query without bound parameters, fetched by the database driver itself:
+    for a hundred thousand rows, building SQLAlchemy rows would cost more than the query."""
+    conn = session.connection()
+    sql = str(query.compile(dialect=conn.dialect))
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql)
+        return [row[0] for row in cursor.fetchall()]
+    finally:
+        cursor.close()
+
+
+def _classified_pareto(session: Session, mark: float) -> tuple[Pareto, list[_Group]] | None:
+    """The Pareto curve of each relationship's positive net revenue as its last classification computed
+    it, and those revenues summed in SQL per (source, industry, size) for the breakdowns (None: no
+    classification has stored revenue yet).
+
+    Only whole cents are read for every customer (ranked and added up as integers); names are read for
+    the few inside the mark. The result equals :func:`mapping.reports.pareto` over every customer."""
     rr, r = RelationshipRevenue, Relationship
     if session.scalar(sa.select(rr.relationship_id).limit(1)) is None:
         return None
     positive = rr.net_revenue > 0
-    ranked = (
-        sa.select(r.id, sa.func.coalesce(Organisation.name, Person.display_name), rr.net_revenue)
-        .join(rr, rr.relationship_id == r.id)
-        .outerjoin(Organisation, Organisation.id == r.organisation_id)
-        .outerjoin(Person, Person.id == r.person_id)
-        .where(positive)
-        .order_by(rr.net_revenue.desc(), r.id)
-    )
-    # Core rows through the connection: the ORM's row handling would cost more than the query.
-    conn = session.connection()
-    customers = [
-        CustomerRevenue(rid, name or f"#{rid}", revenue if isinstance(revenue, Decimal) else _money(revenue))
-        for rid, name, revenue in conn.execute(ranked)
-    ]
+    conn = session.connection()  # Core rows: the ORM's row handling would cost more than the query
+    amounts = _driver_column(session, sa.select(_cents(rr.net_revenue)).where(rr.net_revenue > sa.literal_column("0")))
+    cents = sorted(map(int, amounts), reverse=True)
+    shape = pareto_shape(cents, mark)
+    inside: list[CustomerRevenue] = []
+    if shape.inside_count:
+        # Everyone at or above the last inside revenue (ties at the mark are ranked by name, then id).
+        floor = Decimal(cents[shape.inside_count - 1]).scaleb(-2)
+        near = sa.select(r.id, sa.func.coalesce(Organisation.name, Person.display_name), rr.net_revenue)
+        near = near.join(rr, rr.relationship_id == r.id).where(rr.net_revenue >= floor)
+        near = near.outerjoin(Organisation, Organisation.id == r.organisation_id)
+        near = near.outerjoin(Person, Person.id == r.person_id)
+        found = [
+            CustomerRevenue(rid, name or f"#{rid}", _money(money)) for rid, name, money in conn.execute(near).all()
+        ]
+        inside = ranked(found)[: shape.inside_count]
+    curve = with_customers(shape, mark, inside, Decimal(shape.total).scaleb(-2))
     industry = sa.func.coalesce(r.industry, Organisation.industry)
     size = sa.func.coalesce(r.size, Organisation.size)
     grouped = (
-        sa.select(r.source, industry, size, sa.func.sum(rr.net_revenue))
+        sa.select(r.source, industry, size, sa.func.sum(_cents(rr.net_revenue)))
         .join(rr, rr.relationship_id == r.id)
         .outerjoin(Organisation, Organisation.id == r.organisation_id)
         .where(positive)
         .group_by(r.source, industry, size)
     )
-    groups: list[_Group] = [(source, ind, sz, _money(total)) for source, ind, sz, total in conn.execute(grouped)]
-    return customers, groups
-
-
-def _by_product(session: Session, since: date, as_of: date, currency: str | None) -> list[tuple[str | None, Decimal]]:
-    """Net revenue per product over every sales row of the period (matched to a customer or not)."""
-    t = Transaction
-    query = sa.select(t.product, _net_amount()).where(_period(since, as_of, currency)).group_by(t.product)
-    return [(product, _money(amount)) for product, amount in session.execute(query)]
+    groups: list[_Group] = [
+        (source, ind, sz, Decimal(int(total)).scaleb(-2)) for source, ind, sz, total in conn.execute(grouped)
+    ]
+    return curve, groups
 
 
 def overview_report(
@@ -273,24 +281,25 @@ def overview_report(
     per customer is, today, what the last classification computed (orders less returns plus referral
     credits over its value period: the numbers the tiers came from, stored beside them); on an earlier
     day, or before any classification stored it, it is summed from the sales history over the
-    ``value_period_days`` ending on the day (orders less returns). Revenue by product is always summed
-    from the sales history of that period. ``today`` is for tests (default: the UTC date).
+    ``value_period_days`` ending on the day (orders less returns). Revenue by product is always the
+    sales history of that period, read from its daily rollup
+    (:mod:`mapping.store.sales_rollup`). ``today`` is for tests (default: the UTC date).
     """
     today = today or _today()
     day = check_as_of(as_of, today)
     since = day - timedelta(days=settings.value_period_days - 1)
     with store.session() as s:
         counts = _class_counts(s, day, today)
-        classified = _classified_customers(s) if day >= today else None
+        classified = _classified_pareto(s, settings.pareto_mark) if day >= today else None
         if classified is None:
             rows = _customers(s, since, day, settings.currency)
             customers = [CustomerRevenue(c.relationship_id, c.name, c.revenue) for c in rows]
+            curve = pareto(customers, mark=settings.pareto_mark)
             groups: list[_Group] = [(c.source, c.industry, c.size, c.revenue) for c in rows if c.revenue > 0]
         else:
-            customers, groups = classified
-        products = _by_product(s, since, day, settings.currency)
+            curve, groups = classified
+        products = product_revenue(s, since, day, settings.currency)
     result = overview(counts, settings.tier_order, settings.potential_order)
-    curve = pareto(customers, mark=settings.pareto_mark)
     revenue = (
         breakdown("source", ((g[0], g[3]) for g in groups)),
         breakdown("industry", ((g[1], g[3]) for g in groups)),

@@ -377,6 +377,9 @@ class SearchHit:
 
 
 _PHONE = re.compile(r"^\+?[\d\s().\-/]{4,}$")
+#: Control characters (NUL among them) are never part of a name, address or number: SQLite's LIKE would
+#: stop at a NUL (matching everything) and PostgreSQL refuses text holding one.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _DOMAIN = re.compile(r"^[\w.-]+\.[a-z]{2,}$", re.IGNORECASE)
 
 
@@ -391,10 +394,10 @@ def _relationships_of_people(session: Session, people: set[int]) -> set[int]:
 
 def search(store: Store, text: str, limit: int = 50) -> tuple[SearchHit, ...]:
     """Relationships whose organisation or people match ``text`` by name, e-mail address, domain or phone
-    (case-insensitive "contains"; ``%`` and ``_`` are plain characters). Blank text finds nothing; text
-    longer than :data:`MAX_SEARCH_LENGTH` is a :class:`~mapping.reports.ReportInputError`. At most
-    ``limit`` hits, by name."""
-    query = text.strip()
+    (case-insensitive "contains"; ``%`` and ``_`` are plain characters, control characters are spaces).
+    Blank text finds nothing; text longer than :data:`MAX_SEARCH_LENGTH` is a
+    :class:`~mapping.reports.ReportInputError`. At most ``limit`` hits, by name."""
+    query = _CONTROL.sub(" ", text).strip()
     if len(query) > MAX_SEARCH_LENGTH:
         raise ReportInputError(
             f"the search text is {len(query)} characters long: search for at most {MAX_SEARCH_LENGTH} "

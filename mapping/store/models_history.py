@@ -12,7 +12,7 @@ relationship's current classification as its first row.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -42,7 +42,14 @@ class ClassificationChange(Base):
     value_percent: Mapped[float | None] = mapped_column(sa.Float)
 
 
-__all__ = ["REPORT_RELATIONSHIP_INDEX", "REPORT_TRANSACTION_INDEXES", "ClassificationChange", "RelationshipRevenue"]
+__all__ = [
+    "REPORT_RELATIONSHIP_INDEX",
+    "REPORT_TRANSACTION_INDEXES",
+    "ClassificationChange",
+    "RelationshipRevenue",
+    "SalesDay",
+    "SalesRollupMark",
+]
 
 
 class RelationshipRevenue(Base):
@@ -54,6 +61,10 @@ class RelationshipRevenue(Base):
     """
 
     __tablename__ = "relationship_revenue"
+    __table_args__ = (
+        # The overview reads every positive revenue and the customers above the Pareto mark from here.
+        sa.Index("ix_relationship_revenue_net_revenue", "net_revenue", "relationship_id"),
+    )
 
     relationship_id: Mapped[int] = mapped_column(
         sa.ForeignKey("relationships.id", ondelete="CASCADE"), primary_key=True
@@ -85,3 +96,30 @@ REPORT_TRANSACTION_INDEXES = (
     ),
     sa.Index("ix_transactions_report_product", _T.c.product, _T.c.occurred_on, _T.c.kind, _T.c.amount, _T.c.currency),
 )
+
+
+class SalesDay(Base):
+    """The sales history summed per day, product and currency (net of returns, in whole cents): what the
+    overview's revenue by product reads (a year is some ten thousand rows, not a million sales rows).
+
+    Kept by :mod:`mapping.store.sales_rollup` as sales rows are imported or erased; ``product`` is ``""``
+    for rows without one. :class:`SalesRollupMark` says up to which sales row it is complete.
+    """
+
+    __tablename__ = "sales_daily"
+
+    day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    product: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
+    currency: Mapped[str] = mapped_column(sa.String(3), primary_key=True)
+    net_cents: Mapped[int] = mapped_column(sa.BigInteger)
+
+
+class SalesRollupMark(Base):
+    """One row: the rollup holds every sales row up to ``max_transaction_id``. When the greatest id in
+    ``transactions`` differs, rows came in past the rollup, and the reports sum the sales rows instead."""
+
+    __tablename__ = "sales_rollup_mark"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    max_transaction_id: Mapped[int] = mapped_column(sa.BigInteger)
+    refreshed_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from mapping.errors import EXIT_USAGE, RelsyncError
 from mapping.privacy.erasure import Involvement, interactions_to_remove, mentions
 from mapping.privacy.hashing import address_hash, keyed_hash, normalise_address
-from mapping.store import audit
+from mapping.store import audit, sales_rollup
 from mapping.store.batching import chunked
 from mapping.store.models import (
     CategoryOverride,
@@ -399,6 +399,8 @@ def erase_store(session: Session, plan: ErasurePlan, keep_transactions: bool) ->
         )
     else:
         n["transactions"] = _delete(session, t, theirs)
+        if n["transactions"]:
+            sales_rollup.refresh(session)  # the overview's revenue by product no longer counts them
     n["email_addresses"] = _delete(session, EmailAddress, EmailAddress.person_id.in_(people))
     n["phones"] = _delete(session, Phone, Phone.person_id.in_(people))
     n["postal_addresses"] = _delete(session, PostalAddress, PostalAddress.person_id.in_(people))

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from mapping.hygiene import email_domain, is_free_mail, normalise_company_name, normalise_email, registrable_domain
 from mapping.identity import DEFAULT_THRESHOLDS, MatchIndex, OrgCandidate, Thresholds, build_org_index
 from mapping.sales_history import LineError, TransactionRow
-from mapping.store import audit
+from mapping.store import audit, sales_rollup
 from mapping.store.batching import CHUNK, chunked
 from mapping.store.identity import org_candidates
 from mapping.store.models import (
@@ -296,7 +296,8 @@ def _insert(session: Session, values: list[dict[str, Any]]) -> int:
     if not values:
         return 0
     dialect = session.get_bind().dialect.name
-    inserted = 0
+    before = sales_rollup.greatest_id(session)
+    added: list[Any] = []
     for i in range(0, len(values), CHUNK):
         batch = values[i : i + CHUNK]
         if dialect == "postgresql":
@@ -309,8 +310,12 @@ def _insert(session: Session, values: list[dict[str, Any]]) -> int:
             stmt = sqlite_insert(Transaction).on_conflict_do_nothing(index_elements=["fingerprint"])
         else:  # pragma: no cover - only SQLite and PostgreSQL are supported
             stmt = sa.insert(Transaction)
-        inserted += len(session.execute(stmt.returning(Transaction.id), batch).all())
-    return inserted
+        t = Transaction
+        added += session.execute(
+            stmt.returning(t.id, t.occurred_on, t.product, t.currency, t.kind, t.amount), batch
+        ).all()
+    sales_rollup.record_inserted(session, added, before)  # the overview's revenue by product
+    return len(added)
 
 
 def import_sales_history(

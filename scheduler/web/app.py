@@ -27,7 +27,7 @@ from mapping.store.errors import store_failure
 from mapping.store.insights import ReportSettings
 from mapping.store.store import Store
 from scheduler.config_web import WebConfig
-from scheduler.web import pages, reports, review, signin
+from scheduler.web import overrides, pages, reports, review, signin
 from scheduler.web.addin import api as addin_api
 from scheduler.web.addin import pane as addin_pane
 from scheduler.web.addin.tokens import AddinTokens
@@ -141,6 +141,7 @@ def create_app(
             *signin.ROUTES,
             *pages.ROUTES,
             *review.ROUTES,
+            *overrides.ROUTES,
             *reports.ROUTES,
             *addin_api.ROUTES,
             *addin_pane.ROUTES,

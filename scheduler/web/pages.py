@@ -20,6 +20,7 @@ from mapping.store.console import follow_ups, sync_health
 from mapping.store.insights_card import MAX_SEARCH_LENGTH, relationship_card, search
 from mapping.store.store import Store
 from scheduler.status_view import duration, problem_lines
+from scheduler.web.overrides import choices
 from scheduler.web.render import render
 from scheduler.web.security import Refused, User, guarded
 
@@ -83,7 +84,13 @@ async def relationship(request: Request, user: User) -> Response:
     return render(
         request,
         "relationship.html",
-        {"page": page, "follow_ups": follow_ups_shown, "today": datetime.now(UTC).date()},
+        {
+            "page": page,
+            "follow_ups": follow_ups_shown,
+            "today": datetime.now(UTC).date(),
+            "override_choices": choices(request) if user.may("overrides") else None,
+            "flash": request.session.pop("override_flash", None),
+        },
         user,
     )
 
@@ -96,8 +103,8 @@ async def followups(request: Request, user: User) -> Response:
     owner = request.query_params.get("owner") or None
     if user.role == "staff":
         owner = user.address
-    elif owner is not None and len(owner) > MAX_SEARCH_LENGTH:
-        owner = None
+    elif owner is not None and (len(owner) > MAX_SEARCH_LENGTH or not owner.isprintable()):
+        owner = None  # no address is that long or holds control characters
     rows = await run_in_threadpool(follow_ups, _store(request), datetime.now(UTC), owner, state)
     return render(
         request, "followups.html", {"rows": rows, "state": state, "owner": owner, "states": FOLLOW_UP_STATES}, user

@@ -32,6 +32,10 @@ PAGE_ROLES: dict[str, tuple[Role, ...]] = {
     "duplicates": ("admin",),
     "health": ("admin", "manager"),
 }
+#: Which roles may take an action that is not a page of its own (checked on the server like a page).
+ACTION_ROLES: dict[str, tuple[Role, ...]] = {
+    "overrides": ("admin",),  # set or remove a staff override on a relationship's page
+}
 NAV: tuple[tuple[str, str, str], ...] = (
     ("overview", "/overview", "Overview"),
     ("movement", "/movement", "Tier movement"),
@@ -50,7 +54,8 @@ class User:
     role: Role
 
     def may(self, page: str) -> bool:
-        return self.role in PAGE_ROLES[page]
+        """Whether this user may open ``page`` or take the action of that name."""
+        return self.role in (PAGE_ROLES[page] if page in PAGE_ROLES else ACTION_ROLES[page])
 
     def nav(self, available: frozenset[str] | set[str]) -> list[tuple[str, str]]:
         """The links of the pages this console serves and this user may open."""

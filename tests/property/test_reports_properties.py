@@ -16,7 +16,10 @@ from mapping.reports import (
     compliance,
     overview,
     pareto,
+    pareto_shape,
+    ranked,
     tier_movement,
+    with_customers,
 )
 
 labels = st.one_of(st.none(), st.sampled_from(["Superior", "Average", "Marginal", "Eliminate", "Gold"]))
@@ -98,3 +101,16 @@ def test_compliance_never_counts_more_due_or_overdue_than_open_nor_on_time_than_
             assert 0 <= line.on_time_percent <= 100
         if line.average_days_overdue is not None:
             assert line.average_days_overdue >= 1
+
+
+@given(customers, st.sampled_from([0.5, 0.8, 0.95, 1.0]), st.integers(1, 30))
+def test_the_curve_of_whole_cents_is_the_curve_of_the_amounts(
+    found: list[CustomerRevenue], mark: float, max_points: int
+) -> None:
+    """What the store computes from integers (every customer's cents, names only inside the mark) is
+    what the pure Pareto gives from the amounts."""
+    expected = pareto(found, mark=mark, max_points=max_points)
+    order = ranked(found)
+    shape = pareto_shape([int(c.revenue * 100) for c in order], mark, max_points)
+    total = Decimal(int(shape.total)).scaleb(-2)
+    assert with_customers(shape, mark, order[: shape.inside_count], total) == expected

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from mapping.addin import triage
 from mapping.next_offer import Suggestion
+from mapping.store import audit
 from mapping.store.addin import identity_hash, link_identity, linked_mailbox, pane_cards
 from mapping.store.addin_actions import (
     AddinActionError,
@@ -215,3 +216,32 @@ def test_the_card_shows_what_to_offer_next_as_the_last_follow_up_run_kept_it(sto
         assert record_offers(s, {}, NOW + timedelta(days=3)) == 1
         assert s.scalar(sa.select(sa.func.count()).select_from(RelationshipOffer)) == 0
     assert pane_cards(store, item, ANNA).cards[0].next_offer == ()
+
+
+def test_an_override_from_the_console_names_who_set_it_and_is_audited(store: Store) -> None:
+    from mapping.store.models_privacy import AuditEntry
+
+    ids = _seed(store)
+    said = set_override(
+        store, ids["rel"], "tier", "superior", "Boss@Contoso.example", ("Superior", "Standard"), console=True
+    )
+    assert "overridden to 'Superior'" in said
+    with pytest.raises(AddinActionError, match="without control characters"):
+        set_override(store, ids["rel"], "owner", "a\x00b", "boss@contoso.example", console=True)
+    with store.session() as s:
+        rel = s.get(Relationship, ids["rel"])
+        assert rel is not None
+        shown = explain_relationship(s, rel)["overrides"]
+        assert [(o["dimension"], o["value"], o["mailbox"]) for o in shown] == [
+            ("tier", "Superior", "web:boss@contoso.example")
+        ]
+    remove_override(store, ids["rel"], "tier", "boss@contoso.example", console=True)
+    with store.session() as s:
+        entries = s.execute(
+            sa.select(AuditEntry.actor, AuditEntry.action, AuditEntry.subject).where(AuditEntry.kind == "override")
+        ).all()
+        assert [tuple(e) for e in entries] == [
+            ("web:boss@contoso.example", "set", f"relationship:{ids['rel']}"),
+            ("web:boss@contoso.example", "removed", f"relationship:{ids['rel']}"),
+        ]
+        assert audit.verify(s).ok

@@ -472,3 +472,8 @@ def test_today_ranks_customers_by_the_revenue_classification_stored(store: Store
     # An earlier day is always summed from the sales rows of its own period.
     past = overview_report(store, SETTINGS, as_of=TODAY - timedelta(days=1), today=TODAY).pareto
     assert past.total == Decimal("1000.00")
+
+
+def test_control_characters_in_a_search_are_spaces_never_a_database_error(shared: Store) -> None:
+    assert search(shared, "\x00" * 50) == ()
+    assert [h.name for h in search(shared, "\x00Acme\x00")] == ["Acme 100% Tools"]

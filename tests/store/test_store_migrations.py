@@ -41,7 +41,7 @@ def test_upgrade_downgrade_upgrade_round_trips(db_url: str) -> None:
     assert migrate.current(db_url) is None
 
     migrate.upgrade(db_url)
-    assert migrate.current(db_url) == migrate.head() == "0016_business_sources"
+    assert migrate.current(db_url) == migrate.head() == "0017_console_rollup"
     assert _tables(db_url) == RELSYNC_TABLES | {"alembic_version"}
 
     migrate.downgrade(db_url, "base")
@@ -50,7 +50,7 @@ def test_upgrade_downgrade_upgrade_round_trips(db_url: str) -> None:
     assert _tables(db_url) <= {"alembic_version"}
 
     migrate.upgrade(db_url)
-    assert migrate.current(db_url) == "0016_business_sources"
+    assert migrate.current(db_url) == "0017_console_rollup"
     assert migrate.check(db_url) == []
 
 
@@ -116,6 +116,12 @@ def test_each_migration_steps_down_and_up_one_revision_at_a_time(db_url: str) ->
     assert "group_families" in _tables(db_url) and "referred_key" in _columns(db_url, "transactions")
     migrate.downgrade(db_url, "0015_offers")
     assert "group_families" not in _tables(db_url) and "referred_key" not in _columns(db_url, "transactions")
+    migrate.upgrade(db_url, "0017_console_rollup")
+    assert {"sales_daily", "sales_rollup_mark"} <= _tables(db_url)
+    assert "set_by" in _columns(db_url, "category_overrides")
+    migrate.downgrade(db_url, "0016_business_sources")
+    assert not {"sales_daily", "sales_rollup_mark"} & _tables(db_url)
+    assert "set_by" not in _columns(db_url, "category_overrides")
     migrate.upgrade(db_url)
     assert migrate.check(db_url) == []
 

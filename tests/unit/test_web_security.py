@@ -24,3 +24,10 @@ def test_staff_navigation_holds_only_their_pages() -> None:
     assert [href for href, _ in staff.nav(frozenset(PAGE_ROLES))] == ["/relationships", "/followups"]
     admin = User("ada@contoso.example", "admin")
     assert len(admin.nav(frozenset(PAGE_ROLES))) == len(PAGE_ROLES)
+
+
+def test_overrides_are_an_admin_action_outside_the_navigation() -> None:
+    assert User("ada@contoso.example", "admin").may("overrides")
+    assert not User("max@contoso.example", "manager").may("overrides")
+    assert not User("eve@contoso.example", "staff").may("overrides")
+    assert "overrides" not in PAGE_ROLES

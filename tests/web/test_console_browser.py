@@ -283,3 +283,163 @@ def test_report_dates_that_make_no_sense_get_a_sentence(page: Any, console: dict
         response = page.goto(console["url"] + path)
         assert response is not None and response.status == 400, path
         assert words in page.inner_text(".message"), path
+
+
+def explained(console: dict[str, Any], name: str, rid: int) -> dict[str, Any]:
+    result = CliRunner().invoke(cli, ["--config", str(console["config"]), "explain", name, "--json"])
+    assert result.exit_code == 0, result.output
+    found: list[dict[str, Any]] = json.loads(result.output)
+    return next(e for e in found if e["id"] == rid)
+
+
+def override_audit(console: dict[str, Any]) -> list[tuple[str, str, str | None]]:
+    import sqlalchemy as sa
+
+    from mapping.store.models_privacy import AuditEntry
+    from mapping.store.store import Store
+    from scheduler.config import load_config
+
+    store = Store(load_config(console["config"]).config.store.url)
+    try:
+        with store.session() as s:
+            rows = s.execute(
+                sa.select(AuditEntry.actor, AuditEntry.action, AuditEntry.subject)
+                .where(AuditEntry.kind == "override")
+                .order_by(AuditEntry.seq)
+            ).all()
+    finally:
+        store.dispose()
+    return [(a, b, c) for a, b, c in rows]
+
+
+def test_an_admin_sets_and_removes_a_tier_override_seen_on_the_page_and_in_explain(
+    page: Any, console: dict[str, Any]
+) -> None:
+    demo: Demo = console["demo"]
+    sign_in(page, console, demo.admin, "/overview")
+    link = page.locator("table.pareto tbody td a").first
+    name = link.inner_text()
+    link.click()
+    page.wait_for_load_state()
+    rid = int(page.url.rsplit("/", 1)[-1])
+    tiers = page.locator("#override-tier select option").all_inner_texts()
+    assert len(tiers) >= 3, "the configured tiers are offered"
+    tier = tiers[-1]
+    audited = len(override_audit(console))
+
+    page.select_option("#override-tier select[name=value]", tier)
+    page.click("#override-tier button")
+    page.wait_for_load_state()
+    shot(page, "relationship-override")
+    assert f"Tier of relationship {rid} is overridden to '{tier}'" in page.inner_text(".flash")
+    overrides_shown = page.locator("section:has(#class-h) dt:text-is('Staff overrides') + dd")
+    assert overrides_shown.inner_text() == f"tier = {tier} (by web:{demo.admin})"
+    live = [o for o in explained(console, name, rid)["overrides"] if o["removed_at"] is None]
+    assert [(o["dimension"], o["value"], o["mailbox"]) for o in live] == [("tier", tier, f"web:{demo.admin}")]
+    assert override_audit(console)[audited:] == [(f"web:{demo.admin}", "set", f"relationship:{rid}")]
+
+    # A value that is not a tier is a sentence on the page, and changes nothing.
+    token = page.locator("#override-tier input[name=csrf]").get_attribute("value")
+    refused = page.request.post(
+        f"{console['url']}/relationships/{rid}/override",
+        form={"csrf": token, "dimension": "tier", "value": "Gold"},
+        max_redirects=0,
+    )
+    assert refused.status == 303  # back to the page, which says why
+    page.goto(f"{console['url']}/relationships/{rid}")
+    assert "'Gold' is not a tier" in page.inner_text("section:has(#class-h) .message")
+    assert [o for o in explained(console, name, rid)["overrides"] if o["removed_at"] is None] == live
+
+    page.click("#remove-tier button")
+    page.wait_for_load_state()
+    assert "override of relationship" in page.inner_text(".flash") and "removed" in page.inner_text(".flash")
+    assert overrides_shown.inner_text() == "none"
+    assert all(o["removed_at"] is not None for o in explained(console, name, rid)["overrides"])
+    assert override_audit(console)[audited + 1 :] == [(f"web:{demo.admin}", "removed", f"relationship:{rid}")]
+
+
+@pytest.mark.parametrize("who", ["staff", "manager"])
+def test_only_admins_get_the_override_form_and_a_forged_post_is_refused(
+    page: Any, console: dict[str, Any], who: str
+) -> None:
+    demo: Demo = console["demo"]
+    sign_in(page, console, getattr(demo, who), "/followups?state=all")
+    link = page.locator("main tbody td a").first
+    name = link.inner_text()
+    link.click()
+    page.wait_for_load_state()
+    rid = int(page.url.rsplit("/", 1)[-1])
+    assert page.locator("form.override").count() == 0 and page.locator(".overrides").count() == 0
+    before = explained(console, name, rid)["overrides"]
+    audited = override_audit(console)
+    token = page.locator("input[name=csrf]").first.get_attribute("value")
+    for path, form in [
+        (f"/relationships/{rid}/override", {"csrf": token, "dimension": "tier", "value": "Superior"}),
+        (f"/relationships/{rid}/override/tier/remove", {"csrf": token}),
+    ]:
+        refused = page.request.post(console["url"] + path, form=form, max_redirects=0)
+        assert refused.status == 403, path
+        assert "does not include this page" in refused.text()
+    assert explained(console, name, rid)["overrides"] == before
+    assert override_audit(console) == audited
+
+
+def test_an_override_without_the_csrf_token_or_for_an_unknown_relationship_is_refused(
+    page: Any, console: dict[str, Any]
+) -> None:
+    sign_in(page, console, console["demo"].admin, "/relationships")
+    audited = override_audit(console)
+    target = f"{console['url']}/relationships/1/override"
+    missing = page.request.post(target, form={"dimension": "tier", "value": "Superior"}, max_redirects=0)
+    assert missing.status == 403 and "CSRF" in missing.text()
+    token = page.locator("input[name=csrf]").first.get_attribute("value")
+    for path, status, words in [
+        ("/relationships/987654321/override", 404, "There is no relationship 987654321"),
+        ("/relationships/x1/override", 404, "relationship ids are whole numbers"),
+        ("/relationships/1/override/status/remove", 404, "Overrides are of type, tier, owner"),
+    ]:
+        response = page.request.post(
+            console["url"] + path, form={"csrf": token, "dimension": "tier", "value": "Superior"}, max_redirects=0
+        )
+        assert response.status == status, path
+        assert words in response.text(), path
+    assert override_audit(console) == audited
+
+
+def test_oversized_and_senseless_input_on_every_page_gets_a_sentence_or_an_empty_state(
+    page: Any, console: dict[str, Any]
+) -> None:
+    sign_in(page, console, console["demo"].admin, "/relationships")
+    ten_kb = "9" * 10_240
+    for path, status, words in [
+        ("/overview?as_of=" + ten_kb, 400, "is not a date"),
+        ("/compliance?as_of=" + ten_kb, 400, "is not a date"),
+        ("/movement?start=" + ten_kb, 400, "is not a date"),
+        ("/movement?start=2999-01-01&end=2999-02-01", 400, "in the future"),
+        ("/relationships/" + "9" * 30, 404, "relationship ids are whole numbers"),
+        ("/followups?state=sideways&owner=" + "x" * 10_240, 200, "Follow-ups"),
+        ("/duplicates?status=" + "x" * 10_240, 200, "Duplicates"),
+        ("/relationships?q=" + "%00" * 50, 200, "Nothing matches"),
+        ("/followups?owner=a%00b", 200, "Follow-ups"),
+    ]:
+        response = page.goto(console["url"] + path)
+        assert response is not None and response.status == status, path
+        assert words in page.inner_text("main"), path
+        assert "Something went wrong" not in page.inner_text("main"), path
+    token = page.locator("input[name=csrf]").first.get_attribute("value")
+    response = page.request.post(
+        f"{console['url']}/relationships/1/override",
+        form={"csrf": token, "dimension": "owner", "value": "x" * 10_240},
+        max_redirects=0,
+    )
+    assert response.status == 303
+    page.goto(f"{console['url']}/relationships/1")
+    assert "at most 255 characters" in page.inner_text("section:has(#class-h) .message")
+    response = page.request.post(
+        f"{console['url']}/relationships/1/override",
+        form={"csrf": token, "dimension": "owner", "value": "a\x00b"},
+        max_redirects=0,
+    )
+    assert response.status == 303
+    page.goto(f"{console['url']}/relationships/1")
+    assert "without control characters" in page.inner_text("section:has(#class-h) .message")

@@ -135,6 +135,9 @@ class CategoryOverride(Base):
     dimension: Mapped[CategoryDimension] = mapped_column(_enum(CategoryDimension, "dimension"))
     value: Mapped[str] = mapped_column(sa.String(255))
     item_link_id: Mapped[int | None] = mapped_column(sa.ForeignKey("item_links.id", ondelete="SET NULL"), index=True)
-    mailbox_id: Mapped[int] = mapped_column(sa.ForeignKey("staff_mailboxes.id", ondelete="CASCADE"), index=True)
+    # The staff mailbox that set it (Outlook, the add-in, the console); None when set from the web
+    # console by someone who is not a synced mailbox: ``set_by`` says who then (``web:<address>``).
+    mailbox_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_mailboxes.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = _created()
     removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    set_by: Mapped[str | None] = mapped_column(sa.String(400))
