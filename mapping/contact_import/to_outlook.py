@@ -55,7 +55,7 @@ def owner_mailbox(owner: str | None, mailboxes: Collection[str]) -> str | None:
     if not owner:
         return None
     known = {m.casefold() for m in mailboxes}
-    for candidate in _ADDRESS.findall(owner):
+    for candidate in (str(c) for c in _ADDRESS.findall(owner)):
         if candidate.casefold() in known:
             return candidate.casefold()
     return None
