@@ -208,9 +208,9 @@ def undo_batch(session: Session, batch_id: int, outlook: Sequence[tuple[int, str
 
     items_out = frozenset(item for _, item, _ in outlook)
     batch, items = _checked(session, batch_id, items_out)
-    for chunk in _chunks_str(items_out):
+    for item_ids in _chunks_str(items_out):
         session.execute(
-            sa.delete(ItemLink).where(ItemLink.entity_type == EntityType.PERSON, ItemLink.item_id.in_(chunk))
+            sa.delete(ItemLink).where(ItemLink.entity_type == EntityType.PERSON, ItemLink.item_id.in_(item_ids))
         )
     record_removals(session, [(row, state) for row, _, state in outlook])
     removed: dict[str, int] = {}
