@@ -167,7 +167,8 @@ def _intents(session: Session, rows: Sequence[ImportOutlookContact], pending: bo
     org_ids = [p.organisation_id for p in people.values() if p.organisation_id is not None]
     for chunk in _chunks(org_ids):
         orgs.update(
-            session.execute(sa.select(Organisation.id, Organisation.name).where(Organisation.id.in_(chunk))).tuples()
+            (int(i), str(n))
+            for i, n in session.execute(sa.select(Organisation.id, Organisation.name).where(Organisation.id.in_(chunk)))
         )
     out: list[Intent] = []
     for r in rows:
