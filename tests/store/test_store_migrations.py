@@ -41,7 +41,7 @@ def test_upgrade_downgrade_upgrade_round_trips(db_url: str) -> None:
     assert migrate.current(db_url) is None
 
     migrate.upgrade(db_url)
-    assert migrate.current(db_url) == migrate.head() == "0016_business_sources"
+    assert migrate.current(db_url) == migrate.head() == "0017_import_outlook_contacts"
     assert _tables(db_url) == RELSYNC_TABLES | {"alembic_version"}
 
     migrate.downgrade(db_url, "base")
@@ -50,7 +50,7 @@ def test_upgrade_downgrade_upgrade_round_trips(db_url: str) -> None:
     assert _tables(db_url) <= {"alembic_version"}
 
     migrate.upgrade(db_url)
-    assert migrate.current(db_url) == "0016_business_sources"
+    assert migrate.current(db_url) == "0017_import_outlook_contacts"
     assert migrate.check(db_url) == []
 
 
