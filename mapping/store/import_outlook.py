@@ -301,13 +301,17 @@ class CreatedContact:
 
 
 def created_of_batch(store: Store, batch_id: int) -> list[CreatedContact]:
-    """The contacts a batch created that are still there as far as relsync knows (state ``created``)."""
+    """The contacts a batch created that are still there as far as relsync knows (state ``created``), and
+    those whose creation's outcome is unknown (``intended``: ``item_id`` empty; look for them by stamp)."""
     with store.session() as s:
         return [
             CreatedContact(r.id, r.mailbox, r.person_id, r.our_id, r.item_id or "", r.change_key)
             for r in s.scalars(
                 sa.select(ImportOutlookContact)
-                .where(ImportOutlookContact.batch_id == batch_id, ImportOutlookContact.state == "created")
+                .where(
+                    ImportOutlookContact.batch_id == batch_id,
+                    ImportOutlookContact.state.in_(("created", "intended")),
+                )
                 .order_by(ImportOutlookContact.id)
             )
         ]

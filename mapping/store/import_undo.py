@@ -206,7 +206,7 @@ def undo_batch(session: Session, batch_id: int, outlook: Sequence[tuple[int, str
     staff changed since, is theirs now and a full resync reads it in again as a contact of its own)."""
     from mapping.store.import_outlook import record_removals
 
-    items_out = frozenset(item for _, item, _ in outlook)
+    items_out = frozenset(item for _, item, _ in outlook if item)
     batch, items = _checked(session, batch_id, items_out)
     for item_ids in _chunks_str(items_out):
         session.execute(

@@ -112,21 +112,27 @@ def remove_from_outlook(loaded: LoadedConfig, store: Store, batch: int) -> list[
     created = import_outlook.created_of_batch(store, batch)
     if not created:
         return []
-    services.check_undo(store, batch, frozenset(c.item_id for c in created))
+    services.check_undo(store, batch, frozenset(c.item_id for c in created if c.item_id))
     by_mailbox: dict[str, list[import_outlook.CreatedContact]] = defaultdict(list)
     for c in created:
         by_mailbox[c.mailbox].append(c)
     out: list[tuple[int, str, str]] = []
     backends = open_backends(loaded)
     try:
-        for mailbox, contacts in by_mailbox.items():
-            results: Sequence[Any] = backends.writer(mailbox).remove_contacts(
-                [Created(c.our_id, c.item_id, c.change_key) for c in contacts]
+        for mailbox, listed in by_mailbox.items():
+            writer = backends.writer(mailbox)
+            unknown = [c.our_id for c in listed if not c.item_id]  # a run stopped before recording them
+            found = writer.find_contacts(unknown) if unknown else {}
+            out += [(c.row_id, "", "removed") for c in listed if not c.item_id and c.our_id not in found]
+            contacts = [c for c in listed if c.item_id or c.our_id in found]
+            results: Sequence[Any] = writer.remove_contacts(
+                [found.get(c.our_id) or Created(c.our_id, c.item_id, c.change_key) for c in contacts]
             )
             for c, r in zip(contacts, results, strict=True):
                 if isinstance(r, ExchangeError):
                     raise r
-                out.append((c.row_id, c.item_id, "kept" if r == "changed" else "removed"))
+                item_id = c.item_id or found[c.our_id].item_id
+                out.append((c.row_id, item_id, "kept" if r == "changed" else "removed"))
     finally:
         backends.close()
     return out

@@ -151,6 +151,28 @@ def test_a_run_stopped_after_the_write_adopts_the_contact_instead_of_making_a_se
     assert all(state == "created" and item for state, item in rows)
 
 
+def test_undo_after_a_stopped_run_finds_the_unrecorded_contact_by_its_stamp_and_removes_it(
+    setup: tuple[Path, FakeExchange, list[str]],
+) -> None:
+    config, fake, addresses = setup
+    path = write_file(config.parent / "crm.csv", [addresses[0], addresses[0]])
+    first = report(run(config, "import", "contacts", str(path), "--apply", "--to-outlook", addresses[0], "--json"))
+    engine = sa.create_engine(store_url(config))
+    with engine.begin() as conn:  # the process died after Exchange made the contact, before the record
+        conn.exec_driver_sql(
+            "UPDATE import_outlook_contacts SET state = 'intended', item_id = NULL, change_key = NULL "
+            "WHERE id = (SELECT min(id) FROM import_outlook_contacts)"
+        )
+    undone = run(config, "import", "undo", str(first["batch"]), "--json")
+    assert undone.exit_code == 0, undone.output
+    assert json.loads(undone.output)["outlook_contacts"] == {"removed": 3, "kept": 0}
+    assert stamped(fake.mailboxes[addresses[0]]) == {}
+    with engine.connect() as conn:
+        states = {r[0] for r in conn.exec_driver_sql("SELECT state FROM import_outlook_contacts")}
+    engine.dispose()
+    assert states == {"removed"}
+
+
 def test_to_outlook_is_refused_on_a_dry_run_and_for_an_unknown_mailbox(
     setup: tuple[Path, FakeExchange, list[str]], capsys: pytest.CaptureFixture[str]
 ) -> None:
