@@ -42,6 +42,27 @@ class NewTask:
 
 
 @dataclass(frozen=True, slots=True)
+class NewContact:
+    """An Outlook contact relsync creates (``relsync import contacts --to-outlook``), stamped with ``our_id``."""
+
+    our_id: str
+    display_name: str
+    given: str | None = None
+    surname: str | None = None
+    emails: tuple[str, ...] = ()
+    business_phones: tuple[str, ...] = ()
+    mobile: str | None = None
+    company: str | None = None
+    job_title: str | None = None
+    department: str | None = None
+
+
+#: What became of one contact relsync was asked to remove: removed, kept (someone changed it since
+#: relsync created it: its ChangeKey moved) or already gone.
+ContactRemoval = Literal["removed", "changed", "gone"]
+
+
+@dataclass(frozen=True, slots=True)
 class Created:
     our_id: str
     item_id: str
@@ -155,3 +176,17 @@ class MailboxWriter(Protocol):
         ...
 
     def read_task_states(self, item_ids: Sequence[str]) -> list[TaskState]: ...
+
+    def find_contacts(self, our_ids: Sequence[str]) -> dict[str, Created]:
+        """Contacts in the owner's Contacts folder carrying one of our ids (a creation that reached
+        Exchange but not the store is adopted, never made twice)."""
+        ...
+
+    def create_contacts(self, contacts: Sequence[NewContact]) -> list[Created | ExchangeError]:
+        """Create contacts in the owner's Contacts folder, each stamped with its ``our_id``."""
+        ...
+
+    def remove_contacts(self, created: Sequence[Created]) -> list[ContactRemoval | ExchangeError]:
+        """Remove contacts relsync created, only those whose ChangeKey is still the one recorded
+        (nobody changed them since); a changed one is kept."""
+        ...

@@ -8,13 +8,16 @@ from collections.abc import Callable, Collection, Sequence
 from exchangelib import Account
 
 from connector.errors import ExchangeError
+from connector.ews import contacts_write
 from connector.ews import tasks as ews_tasks
 from connector.ews.categories import update_categories, write_categories_batched
 from connector.ews.master_categories import ensure_master_categories
 from connector.writer import (
     BatchWrite,
     CategoryWrite,
+    ContactRemoval,
     Created,
+    NewContact,
     NewTask,
     PlannedCategories,
     TaskChange,
@@ -65,3 +68,12 @@ class EwsWriter:
 
     def read_task_states(self, item_ids: Sequence[str]) -> list[TaskState]:
         return ews_tasks.read_states(self._account(), item_ids)
+
+    def find_contacts(self, our_ids: Sequence[str]) -> dict[str, Created]:
+        return contacts_write.find_by_our_ids(self._account(), our_ids)
+
+    def create_contacts(self, contacts: Sequence[NewContact]) -> list[Created | ExchangeError]:
+        return contacts_write.create_contacts(self._account(), contacts)
+
+    def remove_contacts(self, created: Sequence[Created]) -> list[ContactRemoval | ExchangeError]:
+        return contacts_write.remove_contacts(self._account(), created)

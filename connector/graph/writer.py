@@ -50,7 +50,9 @@ from connector.writer import (
     MAX_CONFLICT_RETRIES,
     BatchWrite,
     CategoryWrite,
+    ContactRemoval,
     Created,
+    NewContact,
     NewTask,
     PlannedCategories,
     TaskChange,
@@ -88,6 +90,27 @@ class GraphWriter:
         return self._address
 
     # ----------------------------------------------------------------------------- plumbing
+    # (public names for :mod:`connector.graph.contacts_write`, which writes contacts through them)
+    @property
+    def client(self) -> GraphClient:
+        return self._client
+
+    @property
+    def user_path(self) -> str:
+        return self._user
+
+    def item(self, kind: str, item_id: str) -> str:
+        return self._item(kind, item_id)
+
+    def batch(self, requests: Sequence[BatchRequest]) -> list[BatchResponse]:
+        return self._batch(requests)
+
+    def error(self, response: BatchResponse, request: BatchRequest) -> ExchangeError:
+        return self._error(response, request)
+
+    def item_gone(self, response: BatchResponse, request: BatchRequest) -> bool:
+        return self._item_gone(response, request)
+
     def _item(self, kind: str, item_id: str) -> str:
         return f"{self._user}/{kind}/{quote(item_id, safe='=')}"
 
@@ -455,3 +478,19 @@ class GraphWriter:
             else:
                 raise self._error(answer, request)
         return out
+
+    # ------------------------------------------------------------------------------ contacts
+    def find_contacts(self, our_ids: Sequence[str]) -> dict[str, Created]:
+        from connector.graph import contacts_write
+
+        return contacts_write.find_contacts(self, our_ids)
+
+    def create_contacts(self, contacts: Sequence[NewContact]) -> list[Created | ExchangeError]:
+        from connector.graph import contacts_write
+
+        return contacts_write.create_contacts(self, contacts)
+
+    def remove_contacts(self, created: Sequence[Created]) -> list[ContactRemoval | ExchangeError]:
+        from connector.graph import contacts_write
+
+        return contacts_write.remove_contacts(self, created)

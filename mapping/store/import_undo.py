@@ -9,6 +9,7 @@ batch's people go with them (they are recomputed from what remains).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -83,6 +84,11 @@ def _chunks(ids: set[int], size: int = 900) -> list[list[int]]:
     return [ordered[k : k + size] for k in range(0, len(ordered), size)]
 
 
+def _chunks_str(ids: frozenset[str], size: int = 900) -> list[list[str]]:
+    ordered = sorted(ids)
+    return [ordered[k : k + size] for k in range(0, len(ordered), size)]
+
+
 def _referenced(session: Session, column: Any, ids: set[int], *where: Any) -> set[int]:
     out: set[int] = set()
     for chunk in _chunks(ids):
@@ -95,8 +101,13 @@ def _listed(ids: set[int], limit: int = 10) -> str:
     return shown + (f" and {len(ids) - limit} more" if len(ids) > limit else "")
 
 
-def _dependencies(session: Session, items: list[ImportBatchItem]) -> list[str]:
+def _dependencies(
+    session: Session, items: list[ImportBatchItem], outlook_items: frozenset[str] = frozenset()
+) -> list[str]:
+    """Why the batch cannot be undone; links to ``outlook_items`` (the Outlook contacts the batch created,
+    which the undo takes away with it) do not count."""
     people = _ids(items, "people")
+    ours_in_outlook = [ItemLink.item_id.not_in(sorted(outlook_items))] if outlook_items else []
     orgs = _ids(items, "organisations")
     ours = _ids(items, "match_candidates")
     out: list[str] = []
@@ -108,7 +119,9 @@ def _dependencies(session: Session, items: list[ImportBatchItem]) -> list[str]:
         ),
         (
             "linked to an Outlook item since",
-            _referenced(session, ItemLink.entity_id, people, ItemLink.entity_type == EntityType.PERSON),
+            _referenced(
+                session, ItemLink.entity_id, people, ItemLink.entity_type == EntityType.PERSON, *ours_in_outlook
+            ),
         ),
         ("in an interaction since", _referenced(session, InteractionParticipant.person_id, people)),
         ("in a sales transaction since", _referenced(session, Transaction.person_id, people)),
@@ -166,17 +179,41 @@ def _value(model: Any, column: str, value: Any) -> Any:
     return value
 
 
-def undo_batch(session: Session, batch_id: int) -> UndoResult:
-    """Undo batch ``batch_id`` or raise :class:`ImportUndoError` saying what depends on it."""
+def _checked(
+    session: Session, batch_id: int, outlook_items: frozenset[str]
+) -> tuple[ImportBatch, list[ImportBatchItem]]:
     batch = session.get(ImportBatch, batch_id)
     if batch is None:
         raise ImportUndoError([f"no import batch {batch_id}: `relsync import list` shows the batches"])
     if batch.undone_at is not None:
         raise ImportUndoError([f"batch {batch_id} was already undone at {batch.undone_at:%Y-%m-%d %H:%M} UTC"])
     items = _items(session, batch_id)
-    problems = _dependencies(session, items)
+    problems = _dependencies(session, items, outlook_items)
     if problems:
         raise ImportUndoError([f"batch {batch_id} cannot be undone: {p}" for p in problems])
+    return batch, items
+
+
+def check_undo(session: Session, batch_id: int, outlook_items: frozenset[str] = frozenset()) -> None:
+    """Raise :class:`ImportUndoError` when batch ``batch_id`` cannot be undone (changes nothing)."""
+    _checked(session, batch_id, outlook_items)
+
+
+def undo_batch(session: Session, batch_id: int, outlook: Sequence[tuple[int, str, str]] = ()) -> UndoResult:
+    """Undo batch ``batch_id`` or raise :class:`ImportUndoError` saying what depends on it.
+
+    ``outlook``: (row id, item id, "removed" or "kept") of each Outlook contact the batch created, as
+    the caller left it in the mailbox. Their item links go (a removed contact is gone; a kept one, which
+    staff changed since, is theirs now and a full resync reads it in again as a contact of its own)."""
+    from mapping.store.import_outlook import record_removals
+
+    items_out = frozenset(item for _, item, _ in outlook if item)
+    batch, items = _checked(session, batch_id, items_out)
+    for item_ids in _chunks_str(items_out):
+        session.execute(
+            sa.delete(ItemLink).where(ItemLink.entity_type == EntityType.PERSON, ItemLink.item_id.in_(item_ids))
+        )
+    record_removals(session, [(row, state) for row, _, state in outlook])
     removed: dict[str, int] = {}
     restored: dict[str, int] = {}
     ours = _ids(items, "match_candidates")

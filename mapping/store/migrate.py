@@ -32,6 +32,7 @@ from mapping.store import (  # noqa: F401  (their tables join Base.metadata)
     models_addin,
     models_business,
     models_history,
+    models_import_outlook,
     models_imports,
     models_privacy,
 )

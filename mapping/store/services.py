@@ -83,10 +83,17 @@ def import_contacts(
         return plan, batch, earlier, dry
 
 
-def undo_import(store: Store, batch_id: int) -> import_undo.UndoResult:
-    """`relsync import undo`: see :func:`mapping.store.import_undo.undo_batch`."""
+def undo_import(store: Store, batch_id: int, outlook: Sequence[tuple[int, str, str]] = ()) -> import_undo.UndoResult:
+    """`relsync import undo`: see :func:`mapping.store.import_undo.undo_batch` (``outlook``: what became of
+    the Outlook contacts the batch created)."""
     with store.session() as s:
-        return import_undo.undo_batch(s, batch_id)
+        return import_undo.undo_batch(s, batch_id, outlook)
+
+
+def check_undo(store: Store, batch_id: int, outlook_items: frozenset[str] = frozenset()) -> None:
+    """Raise when the batch cannot be undone, before anything is removed from a mailbox."""
+    with store.session() as s:
+        import_undo.check_undo(s, batch_id, outlook_items)
 
 
 def import_batches(store: Store) -> list[dict[str, Any]]:

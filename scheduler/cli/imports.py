@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -105,6 +106,14 @@ def _sha256(path: Path) -> str:
 )
 @click.option("--apply", "apply_", is_flag=True, help="Import a file never imported before without a dry run first.")
 @click.option("--sheet", default=None, help="The sheet of an .xlsx workbook (default: the first).")
+@click.option(
+    "--to-outlook",
+    "to_outlook",
+    default=None,
+    metavar="OWNER_OR_RULE",
+    help="Real runs: create the imported people who are in no staff mailbox yet as Outlook contacts, in this "
+    "mailbox, or with 'owner' in the mailbox of each row's owner column.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
 @pass_ctx
 def import_contacts_cmd(
@@ -115,6 +124,7 @@ def import_contacts_cmd(
     dry_run: bool | None,
     apply_: bool,
     sheet: str | None,
+    to_outlook: str | None,
     as_json: bool,
 ) -> None:
     """Import people and organisations from a CRM export or spreadsheet (CSV or .xlsx).
@@ -135,6 +145,8 @@ def import_contacts_cmd(
     loaded = ctx.config()
     settings = loaded.config.import_
     chosen = profile or settings.profile
+    file_hash = _sha256(file)
+    rule = _outlook_rule(loaded, to_outlook, dry_run, apply_, file_hash) if to_outlook is not None else None
     table = read_table(file, sheet)
     prepared = prepare(table, chosen, overrides, loaded.config.organisation.default_region)
     table.rows = []  # the cleaned rows are all that is needed from here (a large file's cells go)
@@ -146,14 +158,22 @@ def import_contacts_cmd(
             thresholds=thresholds(loaded),
             precedence=settings.precedence,
             file_name=file.name,
-            file_hash=_sha256(file),
+            file_hash=file_hash,
             profile=chosen,
             dry_run=True if dry_run else (False if apply_ else None),
             summary={"rows_read": prepared.rows_read, "rows_refused": len(prepared.refused)},
         )
+        outlook = None
+        if rule is not None and not dry:
+            from scheduler.cli.imports_outlook import create_in_outlook
+
+            merged_into = [p.target for p in plan.people if p.target is not None]
+            outlook = create_in_outlook(loaded, store, [batch] if batch else earlier, merged_into, rule)
     finally:
         store.dispose()
     report = build_report(file.name, chosen, table, prepared, plan, dry_run=dry, batch=batch, earlier=earlier)
+    if outlook is not None:
+        report["to_outlook"] = outlook
     if as_json:
         click.echo(json.dumps(report, indent=2, default=str))
     else:
@@ -163,8 +183,36 @@ def import_contacts_cmd(
             click.echo("nothing to change: the store already holds everything in this file")
         elif batch is not None:
             click.echo(f"undo with: relsync import undo {batch}")
+        if outlook is not None:
+            from scheduler.cli.imports_outlook import summary_lines
+
+            for line in summary_lines(outlook):
+                click.echo(line)
     if prepared.refused:
         raise SystemExit(1)
+
+
+def _outlook_rule(loaded: Any, to_outlook: str, dry_run: bool | None, apply_: bool, file_hash: str) -> str:
+    """The checked ``--to-outlook`` rule; refused on a dry run (it writes into mailboxes)."""
+    from mapping.contact_import.to_outlook import check_rule
+    from mapping.store.import_outlook import file_imported
+
+    if dry_run:
+        raise click.UsageError(
+            "--to-outlook creates Outlook contacts, which a dry run never does: drop --dry-run (or --to-outlook)"
+        )
+    if not apply_:
+        store = Store(loaded.config.store.url)
+        try:
+            first = not file_imported(store, file_hash)
+        finally:
+            store.dispose()
+        if first:
+            raise click.UsageError(
+                "--to-outlook needs a real run, and the first import of a file is a dry run: "
+                "check the dry run's report, then add --apply"
+            )
+    return check_rule(to_outlook, loaded.config.mailboxes.addresses)
 
 
 @import_group.command("undo")
@@ -176,19 +224,39 @@ def import_undo_cmd(ctx: Context, batch: int, as_json: bool) -> None:
 
     Refused (exit status 2, saying which) when later changes depend on the batch."""
     from mapping.store import services
+    from scheduler.cli.imports_outlook import remove_from_outlook
 
     loaded = ctx.config()
     store = Store(loaded.config.store.url)
     try:
-        result = services.undo_import(store, batch)
+        outlook = remove_from_outlook(loaded, store, batch)
+        result = services.undo_import(store, batch, outlook)
     finally:
         store.dispose()
+    contacts = {
+        "removed": sum(1 for o in outlook if o[2] == "removed"),
+        "kept": sum(1 for o in outlook if o[2] == "kept"),
+    }
     if as_json:
-        click.echo(json.dumps({"batch": result.batch_id, "removed": result.removed, "restored": result.restored}))
+        click.echo(
+            json.dumps(
+                {
+                    "batch": result.batch_id,
+                    "removed": result.removed,
+                    "restored": result.restored,
+                    "outlook_contacts": contacts,
+                }
+            )
+        )
         return
     removed = ", ".join(f"{n} {t.replace('_', ' ')}" for t, n in result.removed.items() if n) or "nothing"
     restored = ", ".join(f"{n} {t.replace('_', ' ')}" for t, n in result.restored.items() if n) or "nothing"
     click.echo(f"batch {batch} undone: removed {removed}; restored {restored}")
+    if outlook:
+        click.echo(
+            f"outlook contacts: {contacts['removed']} removed, {contacts['kept']} kept (changed by staff since "
+            "relsync created them: theirs now; `relsync resync` reads them in again)"
+        )
 
 
 @import_group.command("list")

@@ -249,3 +249,34 @@ def test_a_rebuilt_store_adopts_the_tasks_and_categories_already_in_the_mailbox(
     third = run_once(now + timedelta(hours=2))
     assert third.planned_created == 0 and third.owners[ALICE.email].created == 0
     assert w.writes() == writes and len(list(w.mb().items("tasks"))) == 1
+
+
+def test_contacts_are_created_stamped_found_again_synced_and_removed_only_while_unchanged(
+    make_world: WorldFactory,
+) -> None:
+    from connector.writer import NewContact
+
+    w = synced(make_world)
+    writer = w.writer()
+    made = writer.create_contacts(
+        [
+            NewContact("ct-1", "Quinn Arbour", given="Quinn", surname="Arbour", emails=("quinn@arbour.example",)),
+            NewContact("ct-2", "Rhea Solberg", emails=("rhea@solberg.example",), mobile="+447700900123"),
+        ]
+    )
+    first, second = made
+    assert isinstance(first, Created) and isinstance(second, Created)
+    # a run that died after creating finds them again by our id (and nothing else)
+    found = w.writer().find_contacts(["ct-1", "ct-2", "ct-3"])
+    assert {k: v.item_id for k, v in found.items()} == {"ct-1": first.item_id, "ct-2": second.item_id}
+    # sync reads them like any contact staff made
+    assert w.sync(folders=["contacts"]).ok
+    assert {"Quinn Arbour", "Rhea Solberg"} <= set(links(w))
+    # staff edit Rhea: only Quinn is removed; a second removal finds Quinn gone
+    mb = w.mb()
+    (rhea,) = [i for i, s in mb.items("contacts") if s.fields.get("DisplayName") == "Rhea Solberg"]
+    mb.update(rhea, JobTitle="Buyer")
+    assert writer.remove_contacts([first, second]) == ["removed", "changed"]
+    assert writer.remove_contacts([first]) == ["gone"]
+    names = {s.fields.get("DisplayName") for _, s in mb.items("contacts")}
+    assert "Quinn Arbour" not in names and "Rhea Solberg" in names

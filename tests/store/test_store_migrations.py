@@ -41,7 +41,7 @@ def test_upgrade_downgrade_upgrade_round_trips(db_url: str) -> None:
     assert migrate.current(db_url) is None
 
     migrate.upgrade(db_url)
-    assert migrate.current(db_url) == migrate.head() == "0017_console_rollup"
+    assert migrate.current(db_url) == migrate.head() == "0018_import_outlook_contacts"
     assert _tables(db_url) == RELSYNC_TABLES | {"alembic_version"}
 
     migrate.downgrade(db_url, "base")
@@ -50,7 +50,7 @@ def test_upgrade_downgrade_upgrade_round_trips(db_url: str) -> None:
     assert _tables(db_url) <= {"alembic_version"}
 
     migrate.upgrade(db_url)
-    assert migrate.current(db_url) == "0017_console_rollup"
+    assert migrate.current(db_url) == "0018_import_outlook_contacts"
     assert migrate.check(db_url) == []
 
 
@@ -122,6 +122,10 @@ def test_each_migration_steps_down_and_up_one_revision_at_a_time(db_url: str) ->
     migrate.downgrade(db_url, "0016_business_sources")
     assert not {"sales_daily", "sales_rollup_mark"} & _tables(db_url)
     assert "set_by" not in _columns(db_url, "category_overrides")
+    migrate.upgrade(db_url, "0018_import_outlook_contacts")
+    assert "import_outlook_contacts" in _tables(db_url)
+    migrate.downgrade(db_url, "0017_console_rollup")
+    assert "import_outlook_contacts" not in _tables(db_url)
     migrate.upgrade(db_url)
     assert migrate.check(db_url) == []
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from connector.fake.graph import batch, categories, collections, items, todo, translate_ids
+from connector.fake.graph import batch, categories, collections, contact_create, items, todo, translate_ids
 from connector.fake.graph.context import Ctx, Request
 from connector.fake.graph.replies import Reply, bad_request
 
@@ -31,6 +31,8 @@ def route(req: Request) -> tuple[str, str | None, Handler]:
         address, rest = seg[1], low[2:]
         if rest == ["contacts"] and m == "GET":
             return "contacts.list", address, collections.contacts_list
+        if rest == ["contacts"] and m == "POST":
+            return "contacts.create", address, contact_create.contact_create
         if rest == ["messages"] and m == "GET":
             return "messages.list", address, collections.messages_list
         if len(rest) == 3 and rest[0] == "mailfolders" and rest[2] == "messages" and m == "GET":
@@ -43,6 +45,8 @@ def route(req: Request) -> tuple[str, str | None, Handler]:
             return "contacts.get", address, items.contact_get
         if len(rest) == 2 and rest[0] == "contacts" and m == "PATCH":
             return "contacts.patch", address, items.contact_patch
+        if len(rest) == 2 and rest[0] == "contacts" and m == "DELETE":
+            return "contacts.delete", address, contact_create.contact_delete
         if len(rest) == 4 and rest[0] == "mailfolders" and rest[2:] == ["messages", "delta"] and m == "GET":
             return "messages.delta", address, items.messages_delta
         if rest == ["calendarview", "delta"] and m == "GET":
