@@ -31,13 +31,12 @@ from exchangelib.properties import ItemId
 
 from connector.errors import ExchangeError
 from connector.ews.errors import translate
-from connector.ews.tasks import RelsyncFollowUpId
+from connector.ews.tasks import RelsyncFollowUpId, find_stamped
 from connector.writer import ContactRemoval, Created, NewContact
 
 #: Contacts per CreateItem / GetItem / DeleteItem request.
 BATCH = 100
 #: Our ids per FindItem restriction.
-FIND_BATCH = 50
 FIELD = "relsync_contact_id"
 _EMAIL_SLOTS = ("EmailAddress1", "EmailAddress2", "EmailAddress3")
 _PHONE_SLOTS = ("BusinessPhone", "BusinessPhone2")
@@ -113,20 +112,8 @@ def create_contacts(account: Account, contacts: Sequence[NewContact]) -> list[Cr
 
 def find_by_our_ids(account: Account, our_ids: Sequence[str]) -> dict[str, Created]:
     """Contacts in the Contacts folder carrying one of ``our_ids``: our id -> item id and ChangeKey."""
-    found: dict[str, Created] = {}
     with _registered():
-        try:
-            for start in range(0, len(our_ids), FIND_BATCH):
-                chunk = list(our_ids[start : start + FIND_BATCH])
-                for item in account.contacts.filter(**{f"{FIELD}__in": chunk}).only(FIELD):
-                    value = getattr(item, FIELD, None)
-                    if isinstance(value, str) and item.id:
-                        found[value] = Created(value, item.id, item.changekey)
-        except ExchangeError:
-            raise
-        except Exception as exc:
-            raise translate(exc, mailbox=account.primary_smtp_address) from exc
-    return found
+        return find_stamped(account, account.contacts, FIELD, our_ids)
 
 
 def remove_contacts(account: Account, created: Sequence[Created]) -> list[ContactRemoval | ExchangeError]:

@@ -59,12 +59,18 @@ def _plain(value: datetime) -> datetime:
 
 def find_by_our_ids(account: Account, our_ids: Sequence[str]) -> dict[str, Created]:
     """Tasks in the Tasks folder carrying one of ``our_ids``: our id -> item id and ChangeKey."""
+    return find_stamped(account, account.tasks, FIELD, our_ids)
+
+
+def find_stamped(account: Account, folder: Any, field: str, our_ids: Sequence[str]) -> dict[str, Created]:
+    """Items of ``folder`` whose stamp property ``field`` holds one of ``our_ids`` (asked in batches of
+    FIND_BATCH, a restriction Exchange evaluates): our id -> item id and ChangeKey."""
     found: dict[str, Created] = {}
     try:
         for start in range(0, len(our_ids), FIND_BATCH):
             chunk = list(our_ids[start : start + FIND_BATCH])
-            for item in account.tasks.filter(**{f"{FIELD}__in": chunk}).only(FIELD):
-                value = getattr(item, FIELD, None)
+            for item in folder.filter(**{f"{field}__in": chunk}).only(field):
+                value = getattr(item, field, None)
                 if isinstance(value, str) and item.id:
                     found[value] = Created(value, item.id, item.changekey)
     except ExchangeError:
