@@ -165,9 +165,6 @@ def _children(
     return e, p, a
 
 
-_UNSET = object()
-
-
 def _jsonable(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
 
@@ -253,9 +250,9 @@ def apply_plan(
                 bucket.extend(rows)
     for (table, rows), model in zip(added, (EmailAddress, Phone, PostalAddress), strict=True):
         created(table, _insert(session, model, rows))
-    for p in plan.people:
-        if p.target is not None and p.changes:
-            items.extend(_change_person(session, batch.id, p, org_id))
+    items.extend(
+        _change_people(session, batch.id, [p for p in plan.people if p.target is not None and p.changes], org_id)
+    )
     candidates = _reviews(plan, new_id, org_ids)
     created("match_candidates", _insert(session, MatchCandidate, candidates))
     for start in range(0, len(items), CHUNK):
@@ -263,35 +260,92 @@ def apply_plan(
     return batch.id
 
 
-def _change_person(session: Session, batch_id: int, p: PersonPlan, org_id: Any) -> list[dict[str, Any]]:
-    assert p.target is not None
-    row = session.execute(
-        sa.select(*(getattr(Person, c) for c in PERSON_COLUMNS), Person.updated_at).where(Person.id == p.target)
-    ).one()
-    before = {c: _jsonable(v) for c, v in zip((*PERSON_COLUMNS, "updated_at"), row, strict=True)}
-    values: dict[str, Any] = {}
-    address_change = None
-    for change in p.changes:
-        if change.field == "organisation_id":
-            values["organisation_id"] = org_id(
-                int(change.after) if change.after and change.after.isdigit() else change.after
-            )
-        elif change.field.startswith("user_field:"):
-            values["user_fields"] = dict(p.user_fields)
-        elif change.field == "address":
-            address_change = p.row.postal
-        else:
-            values[change.field] = change.after
+def _people_before(session: Session, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """The changeable columns (and ``updated_at``) of the people ``ids``, one query per chunk."""
+    out: dict[int, dict[str, Any]] = {}
+    names = (*PERSON_COLUMNS, "updated_at")
+    for start in range(0, len(ids), CHUNK):
+        for row in session.execute(
+            sa.select(Person.id, *(getattr(Person, c) for c in names)).where(Person.id.in_(ids[start : start + CHUNK]))
+        ):
+            out[row[0]] = {c: _jsonable(v) for c, v in zip(names, row[1:], strict=True)}
+    return out
+
+
+_POSTAL_COLUMNS = ("street", "city", "state", "postal_code", "country")
+
+
+def _first_addresses(session: Session, ids: Sequence[int]) -> dict[int, tuple[Any, ...]]:
+    """Each person's first postal address (lowest id) as (id, street, city, state, postal_code, country)."""
+    out: dict[int, tuple[Any, ...]] = {}
+    for start in range(0, len(ids), CHUNK):
+        for row in session.execute(
+            sa.select(PostalAddress.person_id, PostalAddress.id, *(getattr(PostalAddress, c) for c in _POSTAL_COLUMNS))
+            .where(PostalAddress.person_id.in_(ids[start : start + CHUNK]))
+            .order_by(PostalAddress.id)
+        ):
+            out.setdefault(row[0], tuple(row[1:]))
+    return out
+
+
+def _change_people(session: Session, batch_id: int, changed: Sequence[PersonPlan], org_id: Any) -> list[dict[str, Any]]:
+    """Apply the field changes of existing people set-based and return the batch items with what was
+    there before. Plans are taken in rounds in which each person appears once (two rows of a file the
+    engine kept apart may both merge into one store person): a later round sees the earlier ones'
+    values, as one update after the other would."""
     out: list[dict[str, Any]] = []
-    if values:
-        values["updated_at"] = utcnow()
-        fields = values.pop("user_fields", _UNSET)
-        statement = sa.update(Person).where(Person.id == p.target).values(**values)
-        if fields is not _UNSET:
-            statement = statement.values(user_fields=sa.bindparam("fields", fields, type_=_JSON_NULL))
-            values["user_fields"] = fields
-        session.execute(statement)
-        after = {c: _jsonable(values[c]) for c in values}
+    pending = list(changed)
+    while pending:
+        seen: set[int] = set()
+        now_round: list[PersonPlan] = []
+        later: list[PersonPlan] = []
+        for p in pending:
+            assert p.target is not None
+            (later if p.target in seen else now_round).append(p)
+            seen.add(p.target)
+        out.extend(_change_round(session, batch_id, now_round, org_id))
+        pending = later
+    return out
+
+
+def _executemany(session: Session, table: sa.Table, columns: Sequence[str], rows: list[dict[str, Any]]) -> None:
+    """``UPDATE table SET columns WHERE id = :_target`` for every row, a chunk per statement."""
+    statement = (
+        sa.update(table)
+        .where(table.c.id == sa.bindparam("_target"))
+        .values({c: sa.bindparam(f"v_{c}", type_=_JSON_NULL if c == "user_fields" else None) for c in columns})
+    )
+    params = [{"_target": r["_target"], **{f"v_{c}": r[c] for c in columns}} for r in rows]
+    for start in range(0, len(params), CHUNK):
+        session.connection().execute(statement, params[start : start + CHUNK])
+
+
+def _change_round(session: Session, batch_id: int, changed: Sequence[PersonPlan], org_id: Any) -> list[dict[str, Any]]:
+    """One round of :func:`_change_people` (each target once): one UPDATE per set of changed columns and chunk."""
+    before_of = _people_before(session, [p.target for p in changed if p.target is not None])
+    now = utcnow()
+    updates: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    address_changes: list[tuple[int, Postal]] = []
+    out: list[dict[str, Any]] = []
+    for p in changed:
+        assert p.target is not None
+        values: dict[str, Any] = {}
+        for change in p.changes:
+            if change.field == "organisation_id":
+                values["organisation_id"] = org_id(
+                    int(change.after) if change.after and change.after.isdigit() else change.after
+                )
+            elif change.field.startswith("user_field:"):
+                values["user_fields"] = dict(p.user_fields)
+            elif change.field == "address":
+                address_changes.append((p.target, p.row.postal))
+            else:
+                values[change.field] = change.after
+        if not values:
+            continue
+        values["updated_at"] = now
+        updates.setdefault(tuple(sorted(values)), []).append({"_target": p.target, **values})
+        before = before_of[p.target]
         out.append(
             {
                 "batch_id": batch_id,
@@ -299,48 +353,35 @@ def _change_person(session: Session, batch_id: int, p: PersonPlan, org_id: Any) 
                 "record_id": p.target,
                 "action": "changed",
                 "before": {c: before[c] for c in values},
-                "after": after,
+                "after": {c: _jsonable(values[c]) for c in values},
             }
         )
-    if address_change is not None:
-        first = session.execute(
-            sa.select(
-                PostalAddress.id,
-                PostalAddress.street,
-                PostalAddress.city,
-                PostalAddress.state,
-                PostalAddress.postal_code,
-                PostalAddress.country,
+    for columns, rows in updates.items():
+        _executemany(session, Person.__table__, columns, rows)  # type: ignore[arg-type]
+    if address_changes:
+        first_of = _first_addresses(session, [t for t, _ in address_changes])
+        rows = []
+        for target, postal in address_changes:
+            first = first_of[target]
+            new = dict(
+                zip(
+                    _POSTAL_COLUMNS,
+                    (postal.street, postal.city, postal.state, postal.postcode, postal.country),
+                    strict=True,
+                )
             )
-            .where(PostalAddress.person_id == p.target)
-            .order_by(PostalAddress.id)
-            .limit(1)
-        ).one()
-        cols = ("street", "city", "state", "postal_code", "country")
-        new = dict(
-            zip(
-                cols,
-                (
-                    address_change.street,
-                    address_change.city,
-                    address_change.state,
-                    address_change.postcode,
-                    address_change.country,
-                ),
-                strict=True,
+            rows.append({"_target": first[0], **new})
+            out.append(
+                {
+                    "batch_id": batch_id,
+                    "table_name": "postal_addresses",
+                    "record_id": first[0],
+                    "action": "changed",
+                    "before": dict(zip(_POSTAL_COLUMNS, first[1:], strict=True)),
+                    "after": new,
+                }
             )
-        )
-        session.execute(sa.update(PostalAddress).where(PostalAddress.id == first[0]).values(**new))
-        out.append(
-            {
-                "batch_id": batch_id,
-                "table_name": "postal_addresses",
-                "record_id": first[0],
-                "action": "changed",
-                "before": dict(zip(cols, first[1:], strict=True)),
-                "after": new,
-            }
-        )
+        _executemany(session, PostalAddress.__table__, _POSTAL_COLUMNS, rows)  # type: ignore[arg-type]
     return out
 
 

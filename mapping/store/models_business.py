@@ -57,7 +57,6 @@ class RelationshipNote(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
-<<<<<<< HEAD
 class RelationshipOffer(Base):
     """What to offer one relationship next (see the module docstring): the suggestions, best first, each
     ``{"product", "support", "buyers", "peers", "segment"}``; ``updated_at``: when they last changed."""
@@ -69,7 +68,8 @@ class RelationshipOffer(Base):
     )
     suggestions: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
-=======
+
+
 class GroupFamily(Base):
     """A domain family the admin confirmed as one parent group (see the module docstring)."""
 
@@ -80,4 +80,3 @@ class GroupFamily(Base):
     parent_relationship_id: Mapped[int] = mapped_column(sa.ForeignKey("relationships.id", ondelete="CASCADE"))
     confirmed_by: Mapped[str] = mapped_column(sa.String(255))
     confirmed_at: Mapped[datetime] = mapped_column(UTCDateTime())
->>>>>>> h16
