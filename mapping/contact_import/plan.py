@@ -28,7 +28,14 @@ from mapping.identity import (
     build_person_index,
     match_new,
 )
-from mapping.identity.people import compare_person_features, held_for_review, person_features, separate_mailboxes
+from mapping.identity.orgs import org_features
+from mapping.identity.people import (
+    PersonFeatures,
+    compare_person_features,
+    held_for_review,
+    person_features,
+    separate_mailboxes,
+)
 
 Precedence = Literal["keep", "take", "fill"]
 #: The fields whose precedence can be set, and the default for each.
@@ -227,7 +234,13 @@ def _plan_orgs(
     # Companies the exact key already placed need no fuzzy pass; the rest meet the store and each other.
     open_cands = [c for c in cands if c.id not in best]
     if open_cands:
-        pairs = match_new(open_cands, build_org_index(store_orgs), thresholds, within_batch=True)
+        pairs = match_new(
+            open_cands,
+            build_org_index(store_orgs),
+            thresholds,
+            within_batch=True,
+            features=[org_features(c) for c in open_cands],
+        )
         for p in pairs:
             if p.b.startswith("c:"):
                 if p.score.decision == "merge":
@@ -408,25 +421,31 @@ def plan_import(
     cands = [_candidate(r, row_org[r.line]) for r in rows]
     by_id = {p.id: p for p in store_people}
     email_owner = {e: p.id for p in store_people for e in p.emails}
+    # The store's people are prepared once (features and blocks), each row's features once.
+    index = build_person_index(store_candidate(p) for p in store_people)
     # A row whose e-mail address one store person has is scored against that person first: when the
     # engine merges them, the row needs no blocked search (the common case of a re-import or a CRM
     # export of people staff already e-mailed). Everything else meets the store and the other rows.
     pairs: list[MatchPair] = []
     rest: list[PersonCandidate] = []
+    rest_features: list[PersonFeatures] = []
     for cand in cands:
+        features = person_features(cand)
         owners = {email_owner[e] for e in cand.emails if e in email_owner}
         if len(owners) == 1:
             known = next(iter(owners))
-            score = compare_person_features(
-                person_features(cand), person_features(store_candidate(by_id[known])), thresholds
-            )
+            theirs = index.features_of(str(known))
+            assert theirs is not None
+            score = compare_person_features(features, theirs, thresholds)
             if score.decision == "merge":
                 pairs.append(MatchPair(cand.id, str(known), score))
                 continue
         rest.append(cand)
+        rest_features.append(features)
+    del cands
     if rest:
-        index = build_person_index(store_candidate(p) for p in store_people)
-        pairs += match_new(rest, index, thresholds, within_batch=True)
+        pairs += match_new(rest, index, thresholds, within_batch=True, features=rest_features)
+    del index, rest, rest_features
     union = _Union()
     best: dict[str, tuple[int, float]] = {}
     doubtful: dict[str, list[Review]] = {}
