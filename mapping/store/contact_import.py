@@ -293,19 +293,20 @@ def _change_people(session: Session, batch_id: int, changed: Sequence[PersonPlan
     there before. Plans are taken in rounds in which each person appears once (two rows of a file the
     engine kept apart may both merge into one store person): a later round sees the earlier ones'
     values, as one update after the other would."""
-    out: list[dict[str, Any]] = []
-    pending = list(changed)
+    out: list[tuple[int, int, dict[str, Any]]] = []
+    pending = list(enumerate(changed))
     while pending:
         seen: set[int] = set()
-        now_round: list[PersonPlan] = []
-        later: list[PersonPlan] = []
-        for p in pending:
+        now_round: list[tuple[int, PersonPlan]] = []
+        later: list[tuple[int, PersonPlan]] = []
+        for n, p in pending:
             assert p.target is not None
-            (later if p.target in seen else now_round).append(p)
+            (later if p.target in seen else now_round).append((n, p))
             seen.add(p.target)
         out.extend(_change_round(session, batch_id, now_round, org_id))
         pending = later
-    return out
+    out.sort(key=lambda x: x[:2])  # the items in plan order, as one update after the other recorded them
+    return [item for _, _, item in out]
 
 
 def _executemany(session: Session, table: sa.Table, columns: Sequence[str], rows: list[dict[str, Any]]) -> None:
@@ -320,14 +321,16 @@ def _executemany(session: Session, table: sa.Table, columns: Sequence[str], rows
         session.connection().execute(statement, params[start : start + CHUNK])
 
 
-def _change_round(session: Session, batch_id: int, changed: Sequence[PersonPlan], org_id: Any) -> list[dict[str, Any]]:
+def _change_round(
+    session: Session, batch_id: int, changed: Sequence[tuple[int, PersonPlan]], org_id: Any
+) -> list[tuple[int, int, dict[str, Any]]]:
     """One round of :func:`_change_people` (each target once): one UPDATE per set of changed columns and chunk."""
-    before_of = _people_before(session, [p.target for p in changed if p.target is not None])
+    before_of = _people_before(session, [p.target for _, p in changed if p.target is not None])
     now = utcnow()
     updates: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-    address_changes: list[tuple[int, Postal]] = []
-    out: list[dict[str, Any]] = []
-    for p in changed:
+    address_changes: list[tuple[int, int, Postal]] = []
+    out: list[tuple[int, int, dict[str, Any]]] = []
+    for n, p in changed:
         assert p.target is not None
         values: dict[str, Any] = {}
         for change in p.changes:
@@ -338,7 +341,7 @@ def _change_round(session: Session, batch_id: int, changed: Sequence[PersonPlan]
             elif change.field.startswith("user_field:"):
                 values["user_fields"] = dict(p.user_fields)
             elif change.field == "address":
-                address_changes.append((p.target, p.row.postal))
+                address_changes.append((n, p.target, p.row.postal))
             else:
                 values[change.field] = change.after
         if not values:
@@ -347,21 +350,25 @@ def _change_round(session: Session, batch_id: int, changed: Sequence[PersonPlan]
         updates.setdefault(tuple(sorted(values)), []).append({"_target": p.target, **values})
         before = before_of[p.target]
         out.append(
-            {
-                "batch_id": batch_id,
-                "table_name": "people",
-                "record_id": p.target,
-                "action": "changed",
-                "before": {c: before[c] for c in values},
-                "after": {c: _jsonable(values[c]) for c in values},
-            }
+            (
+                n,
+                0,
+                {
+                    "batch_id": batch_id,
+                    "table_name": "people",
+                    "record_id": p.target,
+                    "action": "changed",
+                    "before": {c: before[c] for c in values},
+                    "after": {c: _jsonable(values[c]) for c in values},
+                },
+            )
         )
     for columns, rows in updates.items():
         _executemany(session, Person.__table__, columns, rows)  # type: ignore[arg-type]
     if address_changes:
-        first_of = _first_addresses(session, [t for t, _ in address_changes])
+        first_of = _first_addresses(session, [t for _, t, _ in address_changes])
         rows = []
-        for target, postal in address_changes:
+        for n, target, postal in address_changes:
             first = first_of[target]
             new = dict(
                 zip(
@@ -372,14 +379,18 @@ def _change_round(session: Session, batch_id: int, changed: Sequence[PersonPlan]
             )
             rows.append({"_target": first[0], **new})
             out.append(
-                {
-                    "batch_id": batch_id,
-                    "table_name": "postal_addresses",
-                    "record_id": first[0],
-                    "action": "changed",
-                    "before": dict(zip(_POSTAL_COLUMNS, first[1:], strict=True)),
-                    "after": new,
-                }
+                (
+                    n,
+                    1,
+                    {
+                        "batch_id": batch_id,
+                        "table_name": "postal_addresses",
+                        "record_id": first[0],
+                        "action": "changed",
+                        "before": dict(zip(_POSTAL_COLUMNS, first[1:], strict=True)),
+                        "after": new,
+                    },
+                )
             )
         _executemany(session, PostalAddress.__table__, _POSTAL_COLUMNS, rows)  # type: ignore[arg-type]
     return out
