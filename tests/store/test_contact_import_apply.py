@@ -106,7 +106,7 @@ def test_the_set_based_apply_writes_what_the_person_by_person_apply_wrote(store:
     assert [p.target for p in plan.people if not p.creates] == [1, 1, 2, 3]
     with store.session() as s:
         people = [tuple(r) for r in s.execute(sa.text(PEOPLE + " ORDER BY id"))]
-        orgs = dict(s.execute(sa.text("SELECT id, name FROM organisations")).all())
+        orgs: dict[int, str] = dict(s.execute(sa.text("SELECT id, name FROM organisations")).all())
         street = s.execute(sa.text("SELECT street, city, postal_code FROM postal_addresses WHERE person_id = 2")).one()
         items = [
             (t, r, a, _part(before, after), _part(after, before))
