@@ -187,8 +187,10 @@ def _compare_names(
         return [Evidence("acronym", f"{joined_b!r} is the acronym of {' '.join(a)!r}", W_ACRONYM)]
     words_a = [t for t in a if t not in STOPWORDS]
     words_b = [t for t in b if t not in STOPWORDS]
-    matched_a = [any(_token_match(x, y) for y in words_b) for x in words_a]
-    matched_b = [any(_token_match(y, x) for x in words_a) for y in words_b]
+    # _token_match is symmetric: each pair of words is compared once, for both sides.
+    grid = [[_token_match(x, y) for y in words_b] for x in words_a]
+    matched_a = [any(row) for row in grid]
+    matched_b = [any(row[j] for row in grid) for j in range(len(words_b))]
     if all(matched_a) and all(matched_b):
         ratio = fuzz.ratio(" ".join(a), " ".join(b)) / 100.0
         return [Evidence("name", f"names match up to typos ({ratio:.2f})", W_NAME_FUZZY_ALL)]
