@@ -125,13 +125,16 @@ _JSON_NULL = sa.JSON(none_as_null=True)
 def _insert(session: Session, model: Any, rows: Sequence[dict[str, Any]]) -> list[int]:
     """Insert ``rows`` set-based, returning their new ids in order."""
     ids: list[int] = []
-    statement = sa.insert(model)
+    table: sa.Table = model.__table__
+    statement = table.insert()
     if model is Person:
         statement = statement.values(user_fields=sa.bindparam("fields", type_=_JSON_NULL))
         rows = [{**{k: v for k, v in r.items() if k != "user_fields"}, "fields": r["user_fields"]} for r in rows]
+    # Core, not the ORM's bulk insert: the same statements without its per-row bookkeeping.
+    connection = session.connection()
     for start in range(0, len(rows), CHUNK):
         chunk = rows[start : start + CHUNK]
-        result = session.execute(statement.returning(model.id, sort_by_parameter_order=True), chunk)
+        result = connection.execute(statement.returning(table.c.id, sort_by_parameter_order=True), chunk)
         ids.extend(result.scalars())
     return ids
 
@@ -255,9 +258,30 @@ def apply_plan(
     )
     candidates = _reviews(plan, new_id, org_ids)
     created("match_candidates", _insert(session, MatchCandidate, candidates))
-    for start in range(0, len(items), CHUNK):
-        session.execute(sa.insert(ImportBatchItem), items[start : start + CHUNK])
+    _insert_items(session, items)
     return batch.id
+
+
+def _insert_items(session: Session, items: list[dict[str, Any]]) -> None:
+    """The batch's items, a chunk per statement; an item without ``before``/``after`` leaves SQL NULL there."""
+    table: sa.Table = ImportBatchItem.__table__  # type: ignore[assignment]
+    statement = table.insert().values(
+        before=sa.bindparam("_before", type_=_JSON_NULL), after=sa.bindparam("_after", type_=_JSON_NULL)
+    )
+    connection = session.connection()
+    for start in range(0, len(items), CHUNK):
+        chunk = [
+            {
+                "batch_id": i["batch_id"],
+                "table_name": i["table_name"],
+                "record_id": i["record_id"],
+                "action": i["action"],
+                "_before": i.get("before"),
+                "_after": i.get("after"),
+            }
+            for i in items[start : start + CHUNK]
+        ]
+        connection.execute(statement, chunk)
 
 
 def _people_before(session: Session, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
@@ -454,6 +478,7 @@ def import_contacts(
     dry = (not earlier) if dry_run is None else dry_run
     orgs, people = store_view(session)
     plan = plan_import(rows, orgs, people, thresholds, precedence)
+    del orgs, people  # the store's view is not needed to write the plan
     if dry:
         return plan, None, earlier, True
     counts = plan.counts()

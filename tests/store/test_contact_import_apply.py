@@ -129,6 +129,16 @@ def test_the_set_based_apply_writes_what_the_person_by_person_apply_wrote(store:
         ("postal_addresses", 1, "changed", {"street": "1 Alter Wall"}, {"street": "2 Hafenstr."}),
         ("people", 3, "changed", {"organisation_id": None}, {"organisation_id": li[5]}),
     ]
+    with store.session() as s:
+        created = s.execute(
+            sa.text(
+                "SELECT table_name, count(*), count(before), count(after) FROM import_batch_items"
+                " WHERE action = 'created' GROUP BY table_name ORDER BY table_name"
+            )
+        ).all()
+    # What the batch created: two organisations and Nia (her e-mail and phone go with her); nothing
+    # before or after (SQL NULL).
+    assert [tuple(r) for r in created] == [("organisations", 2, 0, 0), ("people", 1, 0, 0)]
     # As before, undo takes the later row's values for a change made since (the batch stays).
     with store.session() as s, pytest.raises(ImportUndoError, match="job_title, user_fields changed again"):
         undo_batch(s, batch)
