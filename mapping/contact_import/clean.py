@@ -66,7 +66,7 @@ class Postal:
         return bool(self.street or self.city or self.postcode)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ContactRow:
     """One cleaned row: the person, their organisation, the relationship attributes, and the notes.
 

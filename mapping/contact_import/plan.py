@@ -33,6 +33,7 @@ from mapping.identity.people import (
     PersonFeatures,
     compare_person_features,
     held_for_review,
+    person_block_keys,
     person_features,
     separate_mailboxes,
 )
@@ -107,7 +108,7 @@ class FieldChange:
     after: str | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PersonPlan:
     """One person the import creates or changes; ``lines`` are the rows that became it (first = base).
 
@@ -421,16 +422,18 @@ def plan_import(
     cands = [_candidate(r, row_org[r.line]) for r in rows]
     by_id = {p.id: p for p in store_people}
     email_owner = {e: p.id for p in store_people for e in p.emails}
-    # The store's people are prepared once (features and blocks), each row's features once.
-    index = build_person_index(store_candidate(p) for p in store_people)
+    # The store's people are prepared once (features and the blocks the rows can meet), each row's once.
+    row_features = [person_features(c) for c in cands]
+    row_keys = {k for f in row_features for k in person_block_keys(f)}
+    index = build_person_index((store_candidate(p) for p in store_people), only_keys=row_keys)
+    del row_keys
     # A row whose e-mail address one store person has is scored against that person first: when the
     # engine merges them, the row needs no blocked search (the common case of a re-import or a CRM
     # export of people staff already e-mailed). Everything else meets the store and the other rows.
     pairs: list[MatchPair] = []
     rest: list[PersonCandidate] = []
     rest_features: list[PersonFeatures] = []
-    for cand in cands:
-        features = person_features(cand)
+    for cand, features in zip(cands, row_features, strict=True):
         owners = {email_owner[e] for e in cand.emails if e in email_owner}
         if len(owners) == 1:
             known = next(iter(owners))
@@ -442,7 +445,7 @@ def plan_import(
                 continue
         rest.append(cand)
         rest_features.append(features)
-    del cands
+    del cands, row_features, email_owner
     if rest:
         pairs += match_new(rest, index, thresholds, within_batch=True, features=rest_features)
     del index, rest, rest_features

@@ -113,7 +113,6 @@ class PersonFeatures:
     role_emails: frozenset[str]
     locals: frozenset[str]  # local parts of personal addresses (4+ characters)
     local_letters: frozenset[str]  # the same, letters only ("john.smith2" -> "johnsmith")
-    name_locals: frozenset[str]  # local parts that would spell this person's name
     domains: frozenset[str]  # corporate registrable domains
     org_id: str
     org_key: str
@@ -202,7 +201,6 @@ def person_features(c: PersonCandidate) -> PersonFeatures:
         role_emails=role,
         locals=locals_,
         local_letters=_frozen("".join(ch for ch in x if ch.isalpha()) for x in locals_),
-        name_locals=_name_locals(given[:64], surname[:64]),
         domains=org_domains(tuple(emails | role)),
         org_id=c.org_id or "",
         org_key=org_key[:128],
@@ -285,6 +283,7 @@ def compare_names(a: PersonFeatures, b: PersonFeatures) -> list[Evidence]:
     return _name_evidence(a, b)
 
 
+@functools.lru_cache(maxsize=65536)  # asked at comparison time, not kept in every record's features
 def _name_locals(given: str, surname: str) -> frozenset[str]:
     """Local parts that spell the name: johnsmith, jsmith, smithjohn, smithj (letters only)."""
     if not given or not surname:
@@ -334,7 +333,7 @@ def compare_person_features(
         shared_local = a.locals & b.locals
         if shared_local and not (a.domains & b.domains):
             evidence.append(Evidence("email_local", f"same mailbox name {min(shared_local)!r}", W_LOCAL_PART_SAME))
-        elif a.local_letters & b.name_locals or b.local_letters & a.name_locals:
+        elif a.local_letters & _name_locals(b.given, b.surname) or b.local_letters & _name_locals(a.given, a.surname):
             evidence.append(Evidence("email_local", "e-mail name fits the other's name", W_LOCAL_PART_FITS))
     if a.birth and b.birth:
         if a.birth == b.birth:

@@ -12,7 +12,7 @@ import bisect
 import multiprocessing as mp
 import os
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Container, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -205,7 +205,13 @@ class MatchIndex(Generic[C, F]):
     """The store's rows of one kind, prepared once for :func:`match_new` (features and blocks)."""
 
     @without_cyclic_gc
-    def __init__(self, strategy: _Strategy[C, F], items: Iterable[C], max_block: int = MAX_BLOCK) -> None:
+    def __init__(
+        self,
+        strategy: _Strategy[C, F],
+        items: Iterable[C],
+        max_block: int = MAX_BLOCK,
+        only_keys: Container[str] | None = None,
+    ) -> None:
         self._strategy: _Strategy[C, F] = strategy
         self.max_block = max_block
         self.ids: list[str] = []
@@ -213,7 +219,10 @@ class MatchIndex(Generic[C, F]):
         for c in items:
             self.ids.append(c.id)
             self._features.append(strategy.features(c))
-        self._blocks = build_blocks(strategy.keys(f) for f in self._features)
+        if only_keys is None:
+            self._blocks = build_blocks(strategy.keys(f) for f in self._features)
+        else:  # the keys the caller's records have: no other block is ever looked up
+            self._blocks = build_blocks([k for k in strategy.keys(f) if k in only_keys] for f in self._features)
         self._sorted = sorted((k, i) for i, k in enumerate(strategy.sort_key(f) for f in self._features) if k)
         self._positions: dict[str, int] | None = None
 
@@ -277,10 +286,12 @@ def build_org_index(
 
 
 def build_person_index(
-    people: Iterable[PersonCandidate], *, max_block: int = MAX_BLOCK
+    people: Iterable[PersonCandidate], *, max_block: int = MAX_BLOCK, only_keys: Container[str] | None = None
 ) -> MatchIndex[PersonCandidate, PersonFeatures]:
-    """An index over the store's people for :func:`match_new`."""
-    return MatchIndex(_PEOPLE, people, max_block)
+    """An index over the store's people for :func:`match_new`. ``only_keys``: the blocking keys of the
+    records that will be matched, when known (a large import): blocks of other keys are never looked
+    up, so they are not kept (a block's size still counts every indexed person, so the result is the same)."""
+    return MatchIndex(_PEOPLE, people, max_block, only_keys)
 
 
 @without_cyclic_gc
