@@ -10,6 +10,7 @@ doubtful pairs into the review queue (the same ``match_candidates`` as sync's), 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -122,20 +123,21 @@ def imported_batches(session: Session, file_hash: str) -> list[int]:
 _JSON_NULL = sa.JSON(none_as_null=True)
 
 
-def _insert(session: Session, model: Any, rows: Sequence[dict[str, Any]]) -> list[int]:
-    """Insert ``rows`` set-based, returning their new ids in order."""
+def _insert(session: Session, model: Any, rows: Iterable[dict[str, Any]]) -> list[int]:
+    """Insert ``rows`` set-based, a chunk at a time (rows are made as they are written), returning their
+    new ids in order."""
     ids: list[int] = []
     table: sa.Table = model.__table__
     statement = table.insert()
     if model is Person:
         statement = statement.values(user_fields=sa.bindparam("fields", type_=_JSON_NULL))
-        rows = [{**{k: v for k, v in r.items() if k != "user_fields"}, "fields": r["user_fields"]} for r in rows]
+        rows = ({**{k: v for k, v in r.items() if k != "user_fields"}, "fields": r["user_fields"]} for r in rows)
     # Core, not the ORM's bulk insert: the same statements without its per-row bookkeeping.
     connection = session.connection()
-    for start in range(0, len(rows), CHUNK):
-        chunk = rows[start : start + CHUNK]
-        result = connection.execute(statement.returning(table.c.id, sort_by_parameter_order=True), chunk)
-        ids.extend(result.scalars())
+    statement = statement.returning(table.c.id, sort_by_parameter_order=True)
+    it = iter(rows)
+    while chunk := list(itertools.islice(it, CHUNK)):
+        ids.extend(connection.execute(statement, chunk).scalars())
     return ids
 
 
@@ -181,8 +183,16 @@ def apply_plan(
     session.flush()
     items: list[dict[str, Any]] = []
 
+    def record(new: Iterable[dict[str, Any]]) -> None:
+        """Batch items in order, written a chunk at a time."""
+        for item in new:
+            items.append(item)
+            if len(items) >= CHUNK:
+                _insert_items(session, items)
+                items.clear()
+
     def created(table: str, ids: Iterable[int]) -> None:
-        items.extend({"batch_id": batch.id, "table_name": table, "record_id": i, "action": "created"} for i in ids)
+        record({"batch_id": batch.id, "table_name": table, "record_id": i, "action": "created"} for i in ids)
 
     now = utcnow()
     org_ids = dict(
@@ -191,7 +201,7 @@ def apply_plan(
             _insert(
                 session,
                 Organisation,
-                [
+                (
                     {
                         "name": o.name[:255],
                         "normalised_name": o.normalised_name[:255],
@@ -200,7 +210,7 @@ def apply_plan(
                         "updated_at": now,
                     }
                     for o in plan.new_orgs
-                ],
+                ),
             ),
             strict=True,
         )
@@ -214,7 +224,7 @@ def apply_plan(
     person_ids = _insert(
         session,
         Person,
-        [
+        (
             {
                 "display_name": p.row.display_name,
                 "given_name": p.row.given,
@@ -228,34 +238,36 @@ def apply_plan(
                 "updated_at": now,
             }
             for p in new_people
-        ],
+        ),
     )
     created("people", person_ids)
     new_id = {p.key: pid for p, pid in zip(new_people, person_ids, strict=True)}
-    emails: list[dict[str, Any]] = []
-    phones: list[dict[str, Any]] = []
-    addresses: list[dict[str, Any]] = []
-    for p, pid in zip(new_people, person_ids, strict=True):
-        e, ph, a = _children(pid, p.new_emails, p.new_phones, p.new_postal, primary=True)
-        emails += e
-        phones += ph
-        addresses += a
-    _insert(session, EmailAddress, emails)
-    _insert(session, Phone, phones)
-    _insert(session, PostalAddress, addresses)
+    # The new people's e-mails, phones and addresses (they go with the person: not recorded one by one).
+    for n, model in enumerate((EmailAddress, Phone, PostalAddress)):
+        _insert(
+            session,
+            model,
+            (
+                row
+                for p, pid in zip(new_people, person_ids, strict=True)
+                for row in _children(pid, p.new_emails, p.new_phones, p.new_postal, primary=True)[n]
+            ),
+        )
     # Existing people: new e-mails, phones and addresses (recorded one by one), then changed columns.
-    added: list[tuple[str, list[dict[str, Any]]]] = [("email_addresses", []), ("phones", []), ("postal_addresses", [])]
-    for p in plan.people:
-        if p.target is not None and (p.new_emails or p.new_phones or p.new_postal):
-            for (_, bucket), rows in zip(
-                added, _children(p.target, p.new_emails, p.new_phones, p.new_postal, primary=False), strict=True
-            ):
-                bucket.extend(rows)
-    for (table, rows), model in zip(added, (EmailAddress, Phone, PostalAddress), strict=True):
+    existing = [p for p in plan.people if p.target is not None]
+    for n, (table, model) in enumerate(
+        (("email_addresses", EmailAddress), ("phones", Phone), ("postal_addresses", PostalAddress))
+    ):
+        rows = (
+            row
+            for p in existing
+            if p.target is not None and (p.new_emails or p.new_phones or p.new_postal)
+            for row in _children(p.target, p.new_emails, p.new_phones, p.new_postal, primary=False)[n]
+        )
         created(table, _insert(session, model, rows))
-    items.extend(
-        _change_people(session, batch.id, [p for p in plan.people if p.target is not None and p.changes], org_id)
-    )
+    changed = [p for p in existing if p.changes]
+    for start in range(0, len(changed), CHUNK):  # a slice after the other: as one update after the other
+        record(_change_people(session, batch.id, changed[start : start + CHUNK], org_id))
     candidates = _reviews(plan, new_id, org_ids)
     created("match_candidates", _insert(session, MatchCandidate, candidates))
     _insert_items(session, items)
