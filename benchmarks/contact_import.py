@@ -13,8 +13,9 @@ job title: merges), half are new people at new and existing companies (creates),
     against the store and within the file), report;
 (c) real run: the same plus writing the batch (set-based inserts, per-person updates with before/after).
 
-Goal: (b) and (c) under 60 s each and the process under 1 GB on this 2-core machine. Prints each, its
-ratio to the baseline, and the peak resident memory.
+Goal: (b) and (c) under 60 s each and the process under 1 GB on this 2-core machine. Prints each beside
+the baseline (wall and CPU seconds, the ratio), the peak resident memory, and whether the goal is met on
+CPU seconds (the fair measure on a shared machine) and on the wall clock.
 """
 
 from __future__ import annotations
@@ -277,8 +278,11 @@ def main() -> None:
             "organisations_merged",
         )
         print("counts: " + ", ".join(f"{k} {report[k]:,}" for k in keys))  # type: ignore[str-format]
-        met = max(dry, real) < 60 and _rss_mb() < 1024
-        print(f"goal: (b) and (c) < 60 s, < 1,024 MB: {'met' if met else 'MISSED'} (wall clock)")
+        print(f"load average {os.getloadavg()[0]:.1f} at the end")
+        rss = _rss_mb()
+        for what, seconds in (("CPU seconds", max(dry_cpu, real_cpu)), ("wall clock", max(dry, real))):
+            met = seconds < 60 and rss < 1024
+            print(f"goal: (b) and (c) < 60 s, < 1,024 MB: {'met' if met else 'MISSED'} on {what} ({seconds:.1f} s)")
 
 
 if __name__ == "__main__":
