@@ -200,7 +200,7 @@ def person_features(c: PersonCandidate) -> PersonFeatures:
         emails=emails,
         role_emails=role,
         locals=locals_,
-        local_letters=_frozen("".join(ch for ch in x if ch.isalpha()) for x in locals_),
+        local_letters=_frozen("".join(filter(str.isalpha, x)) for x in locals_),
         domains=org_domains(tuple(emails | role)),
         org_id=c.org_id or "",
         org_key=org_key[:128],
@@ -376,13 +376,13 @@ def compare_person_features(
 
 def _full_name_mailboxes(f: PersonFeatures) -> dict[str, set[str]]:
     """Per company domain, the local parts (letters only) of ``f``'s addresses there that spell its surname."""
-    surname = "".join(ch for ch in f.surname if ch.isalpha())
+    surname = "".join(filter(str.isalpha, f.surname))
     out: dict[str, set[str]] = {}
     if len(surname) < 2:
         return out
     for e in f.emails:
         local, _, domain = e.rpartition("@")
-        letters = "".join(ch for ch in local.split("+")[0] if ch.isalpha())
+        letters = "".join(filter(str.isalpha, local.split("+")[0]))
         if surname in letters and not is_free_mail(domain):
             out.setdefault(domain, set()).add(letters)
     return out
