@@ -12,6 +12,7 @@ follow the configured precedence per field: ``keep`` the store's value, ``take``
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -190,6 +191,7 @@ def _order(key: str) -> tuple[int, str]:
 _WEB_SUFFIXES = frozenset({"com", "net", "org", "io", "biz", "info", "de", "co", "uk", "fr", "eu"})
 
 
+@functools.lru_cache(maxsize=65536)  # a company recurs on many rows, and each row asks twice
 def company_key(name: str) -> str:
     """The name as compared exactly: legal form, "&" / "and", punctuation and a web suffix do not count
     ("Example.com, Inc." and "Example", "A&B" and "A and B", "E.ON" and "EON" share a key)."""
