@@ -159,6 +159,11 @@ def build_store(url: str, people: int, rng: random.Random) -> list[tuple[str, st
             out.append((given, surname, email, org))
         s.execute(sa.insert(Person), rows)
         s.execute(sa.insert(EmailAddress), emails)
+        if s.get_bind().dialect.name == "postgresql":  # explicit ids above: move the sequences past them
+            for table in ("organisations", "people"):
+                s.execute(
+                    sa.text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
+                )
     store.dispose()
     return out
 
@@ -241,7 +246,11 @@ def _run(url: str, path: Path, dry: bool) -> tuple[float, float, float, dict[str
     child = ctx.Process(target=_measured, args=(url, path, dry, there))
     child.start()
     there.close()
-    result: tuple[float, float, float, dict[str, Any]] = here.recv()
+    try:
+        result: tuple[float, float, float, dict[str, Any]] = here.recv()
+    except EOFError:
+        child.join()
+        raise SystemExit(f"the {'dry' if dry else 'real'} run failed (exit code {child.exitcode}): see above") from None
     child.join()
     return result
 
