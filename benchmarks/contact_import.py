@@ -11,10 +11,13 @@ job title: merges), half are new people at new and existing companies (creates),
 (a) baseline: ``csv.reader`` over the file alone, the floor of any import;
 (b) dry run: read (encoding and delimiter detected), clean, load the store, plan (identity resolution
     against the store and within the file), report;
-(c) real run: the same plus writing the batch (set-based inserts, per-person updates with before/after).
+(c) real run: the same plus writing the batch (set-based inserts and updates, before/after recorded).
 
-Goal: (b) and (c) under 60 s each and the process under 1 GB on this 2-core machine. Prints each, its
-ratio to the baseline, and the peak resident memory.
+Each import runs in a process of its own (as the CLI does), so each peak resident memory is that run's.
+
+Goal: (b) and (c) under 60 s each and the process under 1 GB on this 2-core machine. Prints each beside
+the baseline (wall and CPU seconds, the ratio), the peak resident memory, and whether the goal is met on
+CPU seconds (the fair measure on a shared machine) and on the wall clock.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -155,6 +159,11 @@ def build_store(url: str, people: int, rng: random.Random) -> list[tuple[str, st
             out.append((given, surname, email, org))
         s.execute(sa.insert(Person), rows)
         s.execute(sa.insert(EmailAddress), emails)
+        if s.get_bind().dialect.name == "postgresql":  # explicit ids above: move the sequences past them
+            for table in ("organisations", "people"):
+                s.execute(
+                    sa.text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
+                )
     store.dispose()
     return out
 
@@ -222,6 +231,30 @@ def timed_import(url: str, path: Path, dry: bool) -> tuple[float, float, dict[st
     return time.perf_counter() - wall, time.process_time() - cpu, report
 
 
+def _measured(url: str, path: Path, dry: bool, conn: Any) -> None:
+    """One import in a child process of its own: its times, its own peak memory and its counts."""
+    wall, cpu, report = timed_import(url, path, dry)
+    conn.send((wall, cpu, _rss_mb(), {k: v for k, v in report.items() if isinstance(v, int)}))
+    conn.close()
+
+
+def _run(url: str, path: Path, dry: bool) -> tuple[float, float, float, dict[str, Any]]:
+    """:func:`_measured` in a forked child, so the peak resident memory is that run's alone (the CLI
+    imports one file per process)."""
+    ctx = multiprocessing.get_context("fork")
+    here, there = ctx.Pipe(duplex=False)
+    child = ctx.Process(target=_measured, args=(url, path, dry, there))
+    child.start()
+    there.close()
+    try:
+        result: tuple[float, float, float, dict[str, Any]] = here.recv()
+    except EOFError:
+        child.join()
+        raise SystemExit(f"the {'dry' if dry else 'real'} run failed (exit code {child.exitcode}): see above") from None
+    child.join()
+    return result
+
+
 def _setup(url: str, people: int, rows: int, seed: int, path: Path) -> None:
     rng = random.Random(seed)
     known = build_store(url, people, rng)
@@ -255,15 +288,15 @@ def main() -> None:
         baseline, baseline_cpu = time.perf_counter() - t, time.process_time() - c
         print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores: CPU seconds are the fair measure")
         print(f"(a) baseline csv.reader: {baseline:7.2f} s wall {baseline_cpu:7.2f} s CPU  ({baseline_rows:,} rows)")
-        dry, dry_cpu, report = timed_import(url, path, dry=True)
+        dry, dry_cpu, dry_rss, report = _run(url, path, dry=True)
         print(
             f"(b) dry run:             {dry:7.2f} s wall {dry_cpu:7.2f} s CPU  x{dry_cpu / baseline_cpu:,.0f} "
-            f"of baseline CPU  peak RSS {_rss_mb():,.0f} MB"
+            f"of baseline CPU  peak RSS {dry_rss:,.0f} MB"
         )
-        real, real_cpu, report = timed_import(url, path, dry=False)
+        real, real_cpu, real_rss, report = _run(url, path, dry=False)
         print(
             f"(c) real run:            {real:7.2f} s wall {real_cpu:7.2f} s CPU  x{real_cpu / baseline_cpu:,.0f} "
-            f"of baseline CPU  peak RSS {_rss_mb():,.0f} MB"
+            f"of baseline CPU  peak RSS {real_rss:,.0f} MB"
         )
         keys = (
             "rows_read",
@@ -276,9 +309,12 @@ def main() -> None:
             "organisations_to_create",
             "organisations_merged",
         )
-        print("counts: " + ", ".join(f"{k} {report[k]:,}" for k in keys))  # type: ignore[str-format]
-        met = max(dry, real) < 60 and _rss_mb() < 1024
-        print(f"goal: (b) and (c) < 60 s, < 1,024 MB: {'met' if met else 'MISSED'} (wall clock)")
+        print("counts: " + ", ".join(f"{k} {report[k]:,}" for k in keys))
+        print(f"load average {os.getloadavg()[0]:.1f} at the end")
+        rss = max(dry_rss, real_rss)
+        for what, seconds in (("CPU seconds", max(dry_cpu, real_cpu)), ("wall clock", max(dry, real))):
+            met = seconds < 60 and rss < 1024
+            print(f"goal: (b) and (c) < 60 s, < 1,024 MB: {'met' if met else 'MISSED'} on {what} ({seconds:.1f} s)")
 
 
 if __name__ == "__main__":

@@ -14,8 +14,10 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+import phonenumbers
+
 from mapping.contact_import.profiles import ATTRIBUTE_FIELDS
-from mapping.hygiene import normalise_email, normalise_phone, person_name_parts
+from mapping.hygiene import normalise_email, person_name_parts
 from mapping.identity.text import _legal_forms, fold
 from mapping.records import PhoneKind
 
@@ -64,7 +66,7 @@ class Postal:
         return bool(self.street or self.city or self.postcode)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ContactRow:
     """One cleaned row: the person, their organisation, the relationship attributes, and the notes.
 
@@ -186,6 +188,18 @@ def split_address(text: str) -> Postal:
     return Postal(street, city, state, postcode, country)
 
 
+def phone_e164(raw: str, default_region: str | None) -> str | None:
+    """The E.164 form ``mapping.hygiene.normalise_phone`` gives a possible number (``None`` otherwise),
+    without the validity and number-type lookups an import does not keep (a third of the cleaning)."""
+    try:
+        number = phonenumbers.parse(raw.strip()[:64], default_region.upper() if default_region else None)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
 def _capped(cells: Mapping[str, str], key: str, refused: list[str]) -> str | None:
     value = " ".join((cells.get(key) or "").split())
     limit = _LIMITS.get(key, 255)
@@ -243,14 +257,14 @@ def clean_row(line: int, cells: Mapping[str, str], default_region: str | None) -
         raw = (cells.get(key) or "").strip()
         if not raw:
             continue
-        phone = normalise_phone(raw[:64], default_region)
-        if phone.e164 is None:
+        e164 = phone_e164(raw[:64], default_region)
+        if e164 is None:
             refused.append(f"{key.replace('_', ' ')} {raw[:40]!r}: not a phone number")
             continue
-        if phone.e164 != raw:
-            fixes.append(f"{key.replace('_', ' ')} {raw!r} -> {phone.e164}")
-        if all(p.e164 != phone.e164 for p in phones):
-            phones.append(Phone(phone.e164, raw[:64], kind))
+        if e164 != raw:
+            fixes.append(f"{key.replace('_', ' ')} {raw!r} -> {e164}")
+        if all(p.e164 != e164 for p in phones):
+            phones.append(Phone(e164, raw[:64], kind))
     company = _capped(cells, "company", refused)
     form = None
     if company:

@@ -12,6 +12,7 @@ follow the configured precedence per field: ``keep`` the store's value, ``take``
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -28,7 +29,15 @@ from mapping.identity import (
     build_person_index,
     match_new,
 )
-from mapping.identity.people import compare_person_features, held_for_review, person_features, separate_mailboxes
+from mapping.identity.orgs import org_features
+from mapping.identity.people import (
+    PersonFeatures,
+    compare_person_features,
+    held_for_review,
+    person_block_keys,
+    person_features,
+    separate_mailboxes,
+)
 
 Precedence = Literal["keep", "take", "fill"]
 #: The fields whose precedence can be set, and the default for each.
@@ -100,7 +109,7 @@ class FieldChange:
     after: str | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PersonPlan:
     """One person the import creates or changes; ``lines`` are the rows that became it (first = base).
 
@@ -182,6 +191,7 @@ def _order(key: str) -> tuple[int, str]:
 _WEB_SUFFIXES = frozenset({"com", "net", "org", "io", "biz", "info", "de", "co", "uk", "fr", "eu"})
 
 
+@functools.lru_cache(maxsize=65536)  # a company recurs on many rows, and each row asks twice
 def company_key(name: str) -> str:
     """The name as compared exactly: legal form, "&" / "and", punctuation and a web suffix do not count
     ("Example.com, Inc." and "Example", "A&B" and "A and B", "E.ON" and "EON" share a key)."""
@@ -227,7 +237,13 @@ def _plan_orgs(
     # Companies the exact key already placed need no fuzzy pass; the rest meet the store and each other.
     open_cands = [c for c in cands if c.id not in best]
     if open_cands:
-        pairs = match_new(open_cands, build_org_index(store_orgs), thresholds, within_batch=True)
+        pairs = match_new(
+            open_cands,
+            build_org_index(store_orgs),
+            thresholds,
+            within_batch=True,
+            features=[org_features(c) for c in open_cands],
+        )
         for p in pairs:
             if p.b.startswith("c:"):
                 if p.score.decision == "merge":
@@ -408,25 +424,33 @@ def plan_import(
     cands = [_candidate(r, row_org[r.line]) for r in rows]
     by_id = {p.id: p for p in store_people}
     email_owner = {e: p.id for p in store_people for e in p.emails}
+    # The store's people are prepared once (features and the blocks the rows can meet), each row's once.
+    row_features = [person_features(c) for c in cands]
+    row_keys = {k for f in row_features for k in person_block_keys(f)}
+    index = build_person_index((store_candidate(p) for p in store_people), only_keys=row_keys)
+    del row_keys
     # A row whose e-mail address one store person has is scored against that person first: when the
     # engine merges them, the row needs no blocked search (the common case of a re-import or a CRM
     # export of people staff already e-mailed). Everything else meets the store and the other rows.
     pairs: list[MatchPair] = []
     rest: list[PersonCandidate] = []
-    for cand in cands:
+    rest_features: list[PersonFeatures] = []
+    for cand, features in zip(cands, row_features, strict=True):
         owners = {email_owner[e] for e in cand.emails if e in email_owner}
         if len(owners) == 1:
             known = next(iter(owners))
-            score = compare_person_features(
-                person_features(cand), person_features(store_candidate(by_id[known])), thresholds
-            )
+            theirs = index.features_of(str(known))
+            assert theirs is not None
+            score = compare_person_features(features, theirs, thresholds)
             if score.decision == "merge":
                 pairs.append(MatchPair(cand.id, str(known), score))
                 continue
         rest.append(cand)
+        rest_features.append(features)
+    del cands, row_features, email_owner
     if rest:
-        index = build_person_index(store_candidate(p) for p in store_people)
-        pairs += match_new(rest, index, thresholds, within_batch=True)
+        pairs += match_new(rest, index, thresholds, within_batch=True, features=rest_features)
+    del index, rest, rest_features
     union = _Union()
     best: dict[str, tuple[int, float]] = {}
     doubtful: dict[str, list[Review]] = {}

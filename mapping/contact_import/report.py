@@ -100,6 +100,7 @@ def build_report(
         for p in plan.people
         if p.creates
     ]
+    new_org_names = {o.key: o.name for o in plan.new_orgs}
     reviews = [
         {
             "lines": list(p.lines),
@@ -137,7 +138,7 @@ def build_report(
             ],
             "review": [
                 {
-                    "name": next((o.name for o in plan.new_orgs if o.key == r.key), r.key),
+                    "name": new_org_names.get(r.key, r.key),
                     "with": r.store_id,
                     "with_name": r.store_name,
                     "score": round(r.score, 3),

@@ -169,6 +169,17 @@ def _token_match(x: str, y: str) -> bool:
     return len(short) >= 4 and JaroWinkler.similarity(x, y) >= _FUZZY_TOKEN
 
 
+@functools.lru_cache(maxsize=131072)  # a name meets several others in a pass
+def _name_parts(tokens: tuple[str, ...]) -> tuple[str, str, str, tuple[str, ...]]:
+    """A name's words joined, its umlaut-collapsed spelling, its acronym and its words that count."""
+    return (
+        "".join(tokens),
+        collapse_umlauts(" ".join(tokens)),
+        acronym(tokens),
+        tuple(t for t in tokens if t not in STOPWORDS),
+    )
+
+
 def _compare_names(
     a: tuple[str, ...], b: tuple[str, ...], acr_a: frozenset[str] = frozenset(), acr_b: frozenset[str] = frozenset()
 ) -> list[Evidence]:
@@ -176,19 +187,20 @@ def _compare_names(
     if a == b:
         short = len(a) == 1 and len(a[0]) <= 3
         return [Evidence("name", f"same name {' '.join(a)!r}", W_NAME_EXACT_SHORT if short else W_NAME_EXACT)]
-    if "".join(a) == "".join(b) or collapse_umlauts(" ".join(a)) == collapse_umlauts(" ".join(b)):
-        return [Evidence("name", f"same name apart from spelling {''.join(a)!r}", W_NAME_EXACT)]
-    acr_a = acr_a | {acronym(a)} - {""}
-    acr_b = acr_b | {acronym(b)} - {""}
-    joined_a, joined_b = "".join(a), "".join(b)
+    joined_a, collapsed_a, acronym_a, words_a = _name_parts(a)
+    joined_b, collapsed_b, acronym_b, words_b = _name_parts(b)
+    if joined_a == joined_b or collapsed_a == collapsed_b:
+        return [Evidence("name", f"same name apart from spelling {joined_a!r}", W_NAME_EXACT)]
+    acr_a = acr_a | {acronym_a} - {""}
+    acr_b = acr_b | {acronym_b} - {""}
     if (len(a) == 1 or len(joined_a) <= 5) and acronym_forms(joined_a) & acr_b:
         return [Evidence("acronym", f"{joined_a!r} is the acronym of {' '.join(b)!r}", W_ACRONYM)]
     if (len(b) == 1 or len(joined_b) <= 5) and acronym_forms(joined_b) & acr_a:
         return [Evidence("acronym", f"{joined_b!r} is the acronym of {' '.join(a)!r}", W_ACRONYM)]
-    words_a = [t for t in a if t not in STOPWORDS]
-    words_b = [t for t in b if t not in STOPWORDS]
-    matched_a = [any(_token_match(x, y) for y in words_b) for x in words_a]
-    matched_b = [any(_token_match(y, x) for x in words_a) for y in words_b]
+    # _token_match is symmetric: each pair of words is compared once, for both sides.
+    grid = [[_token_match(x, y) for y in words_b] for x in words_a]
+    matched_a = [any(row) for row in grid]
+    matched_b = [any(row[j] for row in grid) for j in range(len(words_b))]
     if all(matched_a) and all(matched_b):
         ratio = fuzz.ratio(" ".join(a), " ".join(b)) / 100.0
         return [Evidence("name", f"names match up to typos ({ratio:.2f})", W_NAME_FUZZY_ALL)]

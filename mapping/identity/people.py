@@ -113,7 +113,6 @@ class PersonFeatures:
     role_emails: frozenset[str]
     locals: frozenset[str]  # local parts of personal addresses (4+ characters)
     local_letters: frozenset[str]  # the same, letters only ("john.smith2" -> "johnsmith")
-    name_locals: frozenset[str]  # local parts that would spell this person's name
     domains: frozenset[str]  # corporate registrable domains
     org_id: str
     org_key: str
@@ -122,6 +121,16 @@ class PersonFeatures:
     postcode: str
     address: str
     city: str
+
+
+_EMPTY: frozenset[str] = frozenset()
+
+
+def _frozen(items: Iterable[str]) -> frozenset[str]:
+    """``frozenset(items)``, the one shared empty set when there are none (features of a large store
+    hold several sets each, mostly empty: 216 bytes apiece otherwise)."""
+    out = frozenset(items)
+    return out if out else _EMPTY
 
 
 def _email_parts(emails: tuple[str, ...]) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
@@ -139,7 +148,7 @@ def _email_parts(emails: tuple[str, ...]) -> tuple[frozenset[str], frozenset[str
             personal.add(address)
             if len(local) >= 4:
                 locals_.add(local.split("+")[0])
-    return frozenset(personal), frozenset(role), frozenset(locals_)
+    return _frozen(personal), _frozen(role), _frozen(locals_)
 
 
 MAX_NAME_PART = 40  # a longer given name or surname is junk, not a name
@@ -191,12 +200,11 @@ def person_features(c: PersonCandidate) -> PersonFeatures:
         emails=emails,
         role_emails=role,
         locals=locals_,
-        local_letters=frozenset("".join(ch for ch in x if ch.isalpha()) for x in locals_),
-        name_locals=_name_locals(given[:64], surname[:64]),
+        local_letters=_frozen("".join(filter(str.isalpha, x)) for x in locals_),
         domains=org_domains(tuple(emails | role)),
         org_id=c.org_id or "",
         org_key=org_key[:128],
-        phones=frozenset(k for k in (phone_key(p) for p in c.phones[:8]) if k),
+        phones=_frozen(k for k in (phone_key(p) for p in c.phones[:8]) if k),
         birth=birth if len(birth) == 8 else "",
         postcode=fold(c.postcode or "")[:16],
         address=" ".join(fold(a) for a in c.addresses[:2])[:160],
@@ -275,12 +283,13 @@ def compare_names(a: PersonFeatures, b: PersonFeatures) -> list[Evidence]:
     return _name_evidence(a, b)
 
 
+@functools.lru_cache(maxsize=65536)  # asked at comparison time, not kept in every record's features
 def _name_locals(given: str, surname: str) -> frozenset[str]:
     """Local parts that spell the name: johnsmith, jsmith, smithjohn, smithj (letters only)."""
     if not given or not surname:
-        return frozenset()
+        return _EMPTY
     s = surname.replace(" ", "")
-    return frozenset(x for x in (given + s, given[0] + s, s + given, s + given[0]) if len(x) >= 4)
+    return _frozen(x for x in (given + s, given[0] + s, s + given, s + given[0]) if len(x) >= 4)
 
 
 def _org_evidence(a: PersonFeatures, b: PersonFeatures) -> Evidence | None:
@@ -324,7 +333,7 @@ def compare_person_features(
         shared_local = a.locals & b.locals
         if shared_local and not (a.domains & b.domains):
             evidence.append(Evidence("email_local", f"same mailbox name {min(shared_local)!r}", W_LOCAL_PART_SAME))
-        elif a.local_letters & b.name_locals or b.local_letters & a.name_locals:
+        elif a.local_letters & _name_locals(b.given, b.surname) or b.local_letters & _name_locals(a.given, a.surname):
             evidence.append(Evidence("email_local", "e-mail name fits the other's name", W_LOCAL_PART_FITS))
     if a.birth and b.birth:
         if a.birth == b.birth:
@@ -367,13 +376,13 @@ def compare_person_features(
 
 def _full_name_mailboxes(f: PersonFeatures) -> dict[str, set[str]]:
     """Per company domain, the local parts (letters only) of ``f``'s addresses there that spell its surname."""
-    surname = "".join(ch for ch in f.surname if ch.isalpha())
+    surname = "".join(filter(str.isalpha, f.surname))
     out: dict[str, set[str]] = {}
     if len(surname) < 2:
         return out
     for e in f.emails:
         local, _, domain = e.rpartition("@")
-        letters = "".join(ch for ch in local.split("+")[0] if ch.isalpha())
+        letters = "".join(filter(str.isalpha, local.split("+")[0]))
         if surname in letters and not is_free_mail(domain):
             out.setdefault(domain, set()).add(letters)
     return out

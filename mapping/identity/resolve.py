@@ -12,7 +12,7 @@ import bisect
 import multiprocessing as mp
 import os
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Container, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -109,12 +109,15 @@ def _full_pass(
     keep_apart: bool,
     workers: int | None = None,
     calibration: Calibration | bool = False,
+    features: Sequence[F] | None = None,
 ) -> list[MatchPair]:
     global _WORK
     workers = default_workers() if workers is None else workers
     ids = [c.id for c in items]
     parallel = workers > 1 and len(items) >= 20_000 and "fork" in mp.get_all_start_methods()
-    if parallel:
+    if features is not None:
+        feats = list(features)
+    elif parallel:
         _WORK = (strategy, items)
         step = -(-len(items) // (workers * 4))
         try:
@@ -202,7 +205,13 @@ class MatchIndex(Generic[C, F]):
     """The store's rows of one kind, prepared once for :func:`match_new` (features and blocks)."""
 
     @without_cyclic_gc
-    def __init__(self, strategy: _Strategy[C, F], items: Iterable[C], max_block: int = MAX_BLOCK) -> None:
+    def __init__(
+        self,
+        strategy: _Strategy[C, F],
+        items: Iterable[C],
+        max_block: int = MAX_BLOCK,
+        only_keys: Container[str] | None = None,
+    ) -> None:
         self._strategy: _Strategy[C, F] = strategy
         self.max_block = max_block
         self.ids: list[str] = []
@@ -210,8 +219,19 @@ class MatchIndex(Generic[C, F]):
         for c in items:
             self.ids.append(c.id)
             self._features.append(strategy.features(c))
-        self._blocks = build_blocks(strategy.keys(f) for f in self._features)
+        if only_keys is None:
+            self._blocks = build_blocks(strategy.keys(f) for f in self._features)
+        else:  # the keys the caller's records have: no other block is ever looked up
+            self._blocks = build_blocks([k for k in strategy.keys(f) if k in only_keys] for f in self._features)
         self._sorted = sorted((k, i) for i, k in enumerate(strategy.sort_key(f) for f in self._features) if k)
+        self._positions: dict[str, int] | None = None
+
+    def features_of(self, item_id: str) -> F | None:
+        """The prepared features of the indexed row ``item_id`` (``None`` when it is not indexed)."""
+        if self._positions is None:
+            self._positions = {x: n for n, x in enumerate(self.ids)}
+        n = self._positions.get(item_id)
+        return None if n is None else self._features[n]
 
     @property
     def kind(self) -> Kind:
@@ -234,10 +254,11 @@ class MatchIndex(Generic[C, F]):
         thresholds: Thresholds = DEFAULT_THRESHOLDS,
         keep_apart: bool = False,
         calibration: Calibration | None = None,
+        features: F | None = None,
     ) -> list[MatchPair]:
         """Pairs ``(item.id, row id)`` scored ``review`` or ``merge`` against the indexed rows, best first
-        (re-weighted by ``calibration`` when given)."""
-        f = self._strategy.features(item)
+        (re-weighted by ``calibration`` when given; ``features``: the item's, when the caller has them)."""
+        f = self._strategy.features(item) if features is None else features
         out: list[MatchPair] = []
         found = lookup(self._blocks, self._strategy.keys(f), self.max_block)
         key = self._strategy.sort_key(f)
@@ -265,10 +286,12 @@ def build_org_index(
 
 
 def build_person_index(
-    people: Iterable[PersonCandidate], *, max_block: int = MAX_BLOCK
+    people: Iterable[PersonCandidate], *, max_block: int = MAX_BLOCK, only_keys: Container[str] | None = None
 ) -> MatchIndex[PersonCandidate, PersonFeatures]:
-    """An index over the store's people for :func:`match_new`."""
-    return MatchIndex(_PEOPLE, people, max_block)
+    """An index over the store's people for :func:`match_new`. ``only_keys``: the blocking keys of the
+    records that will be matched, when known (a large import): blocks of other keys are never looked
+    up, so they are not kept (a block's size still counts every indexed person, so the result is the same)."""
+    return MatchIndex(_PEOPLE, people, max_block, only_keys)
 
 
 @without_cyclic_gc
@@ -279,6 +302,7 @@ def match_new(
     *,
     within_batch: bool = True,
     calibration: Calibration | bool = False,
+    features: Sequence[F] | None = None,
 ) -> list[MatchPair]:
     """Match new records against the index (and, with ``within_batch``, against each other).
 
@@ -290,11 +314,19 @@ def match_new(
     against the index (worth it for a large batch, such as an import, not for a handful), and asks the
     index whether its people show households: a store where one address is one person lets the
     location guard accept names that differ (:mod:`mapping.identity.households`).
+
+    ``features``: the new items' prepared features, in order, when the caller computed them already
+    (each is then computed once, not once per use).
     """
     out: list[MatchPair] = []
+    feats: Sequence[F | None] = features if features is not None else [None] * len(new_items)
     cal: Calibration | None = calibration if isinstance(calibration, Calibration) else None
     if calibration is True:
-        every = [p for item in new_items for p in index.match(item, thresholds, keep_apart=True)]
+        every = [
+            p
+            for item, f in zip(new_items, feats, strict=True)
+            for p in index.match(item, thresholds, keep_apart=True, features=f)
+        ]
         check = index.household_check()
         households = check is None or check.households
         cal, scores = calibrate_scores([p.score for p in every], thresholds, households=households)
@@ -304,11 +336,11 @@ def match_new(
                 out.append(MatchPair(p.a, p.b, score))
         out.sort(key=lambda p: (order[p.a], -p.score.score, p.b))
     else:
-        for item in new_items:
-            out.extend(index.match(item, thresholds, calibration=cal))
+        for item, f in zip(new_items, feats, strict=True):
+            out.extend(index.match(item, thresholds, calibration=cal, features=f))
     if within_batch and len(new_items) > 1:
         strategy = index._strategy
         batch_cal: Calibration | bool = cal if cal is not None else False
-        for pair in _full_pass(strategy, new_items, thresholds, index.max_block, False, 1, batch_cal):
+        for pair in _full_pass(strategy, new_items, thresholds, index.max_block, False, 1, batch_cal, features):
             out.append(pair)
     return out

@@ -178,6 +178,15 @@ def _corporate_domain(value: str) -> str | None:
     return domain if domain and not is_free_mail(domain) else None
 
 
+_NO_DOMAINS: frozenset[str] = frozenset()
+
+
+@functools.lru_cache(maxsize=65536)
+def _one_domain(domain: str) -> frozenset[str]:
+    """One set per company domain, shared by the many records at it (a large store's memory)."""
+    return frozenset((domain,))
+
+
 def org_domains(values: tuple[str, ...]) -> frozenset[str]:
     """Registrable domains of e-mail or web domains, URLs or addresses; free-mail domains dropped."""
     out: set[str] = set()
@@ -188,7 +197,9 @@ def org_domains(values: tuple[str, ...]) -> frozenset[str]:
         domain = _corporate_domain(value)
         if domain:
             out.add(domain)
-    return frozenset(out)
+    if len(out) == 1:
+        return _one_domain(out.pop())
+    return frozenset(out) if out else _NO_DOMAINS
 
 
 _PLAIN_EMAIL = re.compile(r"^[a-z0-9][a-z0-9._%+'-]*@[a-z0-9-]+(?:\.[a-z0-9-]+)+$")

@@ -10,6 +10,7 @@ doubtful pairs into the review queue (the same ``match_candidates`` as sync's), 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -123,17 +124,21 @@ def imported_batches(session: Session, file_hash: str) -> list[int]:
 _JSON_NULL = sa.JSON(none_as_null=True)
 
 
-def _insert(session: Session, model: Any, rows: Sequence[dict[str, Any]]) -> list[int]:
-    """Insert ``rows`` set-based, returning their new ids in order."""
+def _insert(session: Session, model: Any, rows: Iterable[dict[str, Any]]) -> list[int]:
+    """Insert ``rows`` set-based, a chunk at a time (rows are made as they are written), returning their
+    new ids in order."""
     ids: list[int] = []
-    statement = sa.insert(model)
+    table: sa.Table = model.__table__
+    statement = table.insert()
     if model is Person:
         statement = statement.values(user_fields=sa.bindparam("fields", type_=_JSON_NULL))
-        rows = [{**{k: v for k, v in r.items() if k != "user_fields"}, "fields": r["user_fields"]} for r in rows]
-    for start in range(0, len(rows), CHUNK):
-        chunk = rows[start : start + CHUNK]
-        result = session.execute(statement.returning(model.id, sort_by_parameter_order=True), chunk)
-        ids.extend(result.scalars())
+        rows = ({**{k: v for k, v in r.items() if k != "user_fields"}, "fields": r["user_fields"]} for r in rows)
+    # Core, not the ORM's bulk insert: the same statements without its per-row bookkeeping.
+    connection = session.connection()
+    statement = statement.returning(table.c.id, sort_by_parameter_order=True)
+    it = iter(rows)
+    while chunk := list(itertools.islice(it, CHUNK)):
+        ids.extend(connection.execute(statement, chunk).scalars())
     return ids
 
 
@@ -166,9 +171,6 @@ def _children(
     return e, p, a
 
 
-_UNSET = object()
-
-
 def _jsonable(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
 
@@ -181,9 +183,20 @@ def apply_plan(
     session.add(batch)
     session.flush()
     items: list[dict[str, Any]] = []
+    counts: dict[str, dict[str, int]] = {}  # per action, per table: the audit entry's detail
+
+    def record(new: Iterable[dict[str, Any]]) -> None:
+        """Batch items in order, written a chunk at a time."""
+        for item in new:
+            per = counts.setdefault(str(item["action"]), {})
+            per[str(item["table_name"])] = per.get(str(item["table_name"]), 0) + 1
+            items.append(item)
+            if len(items) >= CHUNK:
+                _insert_items(session, items)
+                items.clear()
 
     def created(table: str, ids: Iterable[int]) -> None:
-        items.extend({"batch_id": batch.id, "table_name": table, "record_id": i, "action": "created"} for i in ids)
+        record({"batch_id": batch.id, "table_name": table, "record_id": i, "action": "created"} for i in ids)
 
     now = utcnow()
     org_ids = dict(
@@ -192,7 +205,7 @@ def apply_plan(
             _insert(
                 session,
                 Organisation,
-                [
+                (
                     {
                         "name": o.name[:255],
                         "normalised_name": o.normalised_name[:255],
@@ -201,7 +214,7 @@ def apply_plan(
                         "updated_at": now,
                     }
                     for o in plan.new_orgs
-                ],
+                ),
             ),
             strict=True,
         )
@@ -215,7 +228,7 @@ def apply_plan(
     person_ids = _insert(
         session,
         Person,
-        [
+        (
             {
                 "display_name": p.row.display_name,
                 "given_name": p.row.given,
@@ -229,42 +242,39 @@ def apply_plan(
                 "updated_at": now,
             }
             for p in new_people
-        ],
+        ),
     )
     created("people", person_ids)
     new_id = {p.key: pid for p, pid in zip(new_people, person_ids, strict=True)}
-    emails: list[dict[str, Any]] = []
-    phones: list[dict[str, Any]] = []
-    addresses: list[dict[str, Any]] = []
-    for p, pid in zip(new_people, person_ids, strict=True):
-        e, ph, a = _children(pid, p.new_emails, p.new_phones, p.new_postal, primary=True)
-        emails += e
-        phones += ph
-        addresses += a
-    _insert(session, EmailAddress, emails)
-    _insert(session, Phone, phones)
-    _insert(session, PostalAddress, addresses)
+    # The new people's e-mails, phones and addresses (they go with the person: not recorded one by one).
+    for n, model in enumerate((EmailAddress, Phone, PostalAddress)):
+        _insert(
+            session,
+            model,
+            (
+                row
+                for p, pid in zip(new_people, person_ids, strict=True)
+                for row in _children(pid, p.new_emails, p.new_phones, p.new_postal, primary=True)[n]
+            ),
+        )
     # Existing people: new e-mails, phones and addresses (recorded one by one), then changed columns.
-    added: list[tuple[str, list[dict[str, Any]]]] = [("email_addresses", []), ("phones", []), ("postal_addresses", [])]
-    for p in plan.people:
-        if p.target is not None and (p.new_emails or p.new_phones or p.new_postal):
-            for (_, bucket), rows in zip(
-                added, _children(p.target, p.new_emails, p.new_phones, p.new_postal, primary=False), strict=True
-            ):
-                bucket.extend(rows)
-    for (table, rows), model in zip(added, (EmailAddress, Phone, PostalAddress), strict=True):
+    existing = [p for p in plan.people if p.target is not None]
+    for n, (table, model) in enumerate(
+        (("email_addresses", EmailAddress), ("phones", Phone), ("postal_addresses", PostalAddress))
+    ):
+        rows = (
+            row
+            for p in existing
+            if p.target is not None and (p.new_emails or p.new_phones or p.new_postal)
+            for row in _children(p.target, p.new_emails, p.new_phones, p.new_postal, primary=False)[n]
+        )
         created(table, _insert(session, model, rows))
-    for p in plan.people:
-        if p.target is not None and p.changes:
-            items.extend(_change_person(session, batch.id, p, org_id))
+    changed = [p for p in existing if p.changes]
+    for start in range(0, len(changed), CHUNK):  # a slice after the other: as one update after the other
+        record(_change_people(session, batch.id, changed[start : start + CHUNK], org_id))
     candidates = _reviews(plan, new_id, org_ids)
     created("match_candidates", _insert(session, MatchCandidate, candidates))
-    for start in range(0, len(items), CHUNK):
-        session.execute(sa.insert(ImportBatchItem), items[start : start + CHUNK])
-    counts: dict[str, dict[str, int]] = {}
-    for item in items:
-        per = counts.setdefault(str(item["action"]), {})
-        per[str(item["table_name"])] = per.get(str(item["table_name"]), 0) + 1
+    _insert_items(session, items)
     audit.record(
         session,
         "import",
@@ -276,84 +286,161 @@ def apply_plan(
     return batch.id
 
 
-def _change_person(session: Session, batch_id: int, p: PersonPlan, org_id: Any) -> list[dict[str, Any]]:
-    assert p.target is not None
-    row = session.execute(
-        sa.select(*(getattr(Person, c) for c in PERSON_COLUMNS), Person.updated_at).where(Person.id == p.target)
-    ).one()
-    before = {c: _jsonable(v) for c, v in zip((*PERSON_COLUMNS, "updated_at"), row, strict=True)}
-    values: dict[str, Any] = {}
-    address_change = None
-    for change in p.changes:
-        if change.field == "organisation_id":
-            values["organisation_id"] = org_id(
-                int(change.after) if change.after and change.after.isdigit() else change.after
-            )
-        elif change.field.startswith("user_field:"):
-            values["user_fields"] = dict(p.user_fields)
-        elif change.field == "address":
-            address_change = p.row.postal
-        else:
-            values[change.field] = change.after
-    out: list[dict[str, Any]] = []
-    if values:
-        values["updated_at"] = utcnow()
-        fields = values.pop("user_fields", _UNSET)
-        statement = sa.update(Person).where(Person.id == p.target).values(**values)
-        if fields is not _UNSET:
-            statement = statement.values(user_fields=sa.bindparam("fields", fields, type_=_JSON_NULL))
-            values["user_fields"] = fields
-        session.execute(statement)
-        after = {c: _jsonable(values[c]) for c in values}
-        out.append(
+def _insert_items(session: Session, items: list[dict[str, Any]]) -> None:
+    """The batch's items, a chunk per statement; an item without ``before``/``after`` leaves SQL NULL there."""
+    table: sa.Table = ImportBatchItem.__table__  # type: ignore[assignment]
+    statement = table.insert().values(
+        before=sa.bindparam("_before", type_=_JSON_NULL), after=sa.bindparam("_after", type_=_JSON_NULL)
+    )
+    connection = session.connection()
+    for start in range(0, len(items), CHUNK):
+        chunk = [
             {
-                "batch_id": batch_id,
-                "table_name": "people",
-                "record_id": p.target,
-                "action": "changed",
-                "before": {c: before[c] for c in values},
-                "after": after,
+                "batch_id": i["batch_id"],
+                "table_name": i["table_name"],
+                "record_id": i["record_id"],
+                "action": i["action"],
+                "_before": i.get("before"),
+                "_after": i.get("after"),
             }
-        )
-    if address_change is not None:
-        first = session.execute(
-            sa.select(
-                PostalAddress.id,
-                PostalAddress.street,
-                PostalAddress.city,
-                PostalAddress.state,
-                PostalAddress.postal_code,
-                PostalAddress.country,
-            )
-            .where(PostalAddress.person_id == p.target)
+            for i in items[start : start + CHUNK]
+        ]
+        connection.execute(statement, chunk)
+
+
+def _people_before(session: Session, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """The changeable columns (and ``updated_at``) of the people ``ids``, one query per chunk."""
+    out: dict[int, dict[str, Any]] = {}
+    names = (*PERSON_COLUMNS, "updated_at")
+    for start in range(0, len(ids), CHUNK):
+        for row in session.execute(
+            sa.select(Person.id, *(getattr(Person, c) for c in names)).where(Person.id.in_(ids[start : start + CHUNK]))
+        ):
+            out[row[0]] = {c: _jsonable(v) for c, v in zip(names, row[1:], strict=True)}
+    return out
+
+
+_POSTAL_COLUMNS = ("street", "city", "state", "postal_code", "country")
+
+
+def _first_addresses(session: Session, ids: Sequence[int]) -> dict[int, tuple[Any, ...]]:
+    """Each person's first postal address (lowest id) as (id, street, city, state, postal_code, country)."""
+    out: dict[int, tuple[Any, ...]] = {}
+    for start in range(0, len(ids), CHUNK):
+        for row in session.execute(
+            sa.select(PostalAddress.person_id, PostalAddress.id, *(getattr(PostalAddress, c) for c in _POSTAL_COLUMNS))
+            .where(PostalAddress.person_id.in_(ids[start : start + CHUNK]))
             .order_by(PostalAddress.id)
-            .limit(1)
-        ).one()
-        cols = ("street", "city", "state", "postal_code", "country")
-        new = dict(
-            zip(
-                cols,
-                (
-                    address_change.street,
-                    address_change.city,
-                    address_change.state,
-                    address_change.postcode,
-                    address_change.country,
-                ),
-                strict=True,
+        ):
+            out.setdefault(row[0], tuple(row[1:]))
+    return out
+
+
+def _change_people(session: Session, batch_id: int, changed: Sequence[PersonPlan], org_id: Any) -> list[dict[str, Any]]:
+    """Apply the field changes of existing people set-based and return the batch items with what was
+    there before. Plans are taken in rounds in which each person appears once (two rows of a file the
+    engine kept apart may both merge into one store person): a later round sees the earlier ones'
+    values, as one update after the other would."""
+    out: list[tuple[int, int, dict[str, Any]]] = []
+    pending = list(enumerate(changed))
+    while pending:
+        seen: set[int] = set()
+        now_round: list[tuple[int, PersonPlan]] = []
+        later: list[tuple[int, PersonPlan]] = []
+        for n, p in pending:
+            assert p.target is not None
+            (later if p.target in seen else now_round).append((n, p))
+            seen.add(p.target)
+        out.extend(_change_round(session, batch_id, now_round, org_id))
+        pending = later
+    out.sort(key=lambda x: x[:2])  # the items in plan order, as one update after the other recorded them
+    return [item for _, _, item in out]
+
+
+def _executemany(session: Session, table: sa.Table, columns: Sequence[str], rows: list[dict[str, Any]]) -> None:
+    """``UPDATE table SET columns WHERE id = :_target`` for every row, a chunk per statement."""
+    statement = (
+        sa.update(table)
+        .where(table.c.id == sa.bindparam("_target"))
+        .values({c: sa.bindparam(f"v_{c}", type_=_JSON_NULL if c == "user_fields" else None) for c in columns})
+    )
+    params = [{"_target": r["_target"], **{f"v_{c}": r[c] for c in columns}} for r in rows]
+    for start in range(0, len(params), CHUNK):
+        session.connection().execute(statement, params[start : start + CHUNK])
+
+
+def _change_round(
+    session: Session, batch_id: int, changed: Sequence[tuple[int, PersonPlan]], org_id: Any
+) -> list[tuple[int, int, dict[str, Any]]]:
+    """One round of :func:`_change_people` (each target once): one UPDATE per set of changed columns and chunk."""
+    before_of = _people_before(session, [p.target for _, p in changed if p.target is not None])
+    now = utcnow()
+    updates: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    address_changes: list[tuple[int, int, Postal]] = []
+    out: list[tuple[int, int, dict[str, Any]]] = []
+    for n, p in changed:
+        assert p.target is not None
+        values: dict[str, Any] = {}
+        for change in p.changes:
+            if change.field == "organisation_id":
+                values["organisation_id"] = org_id(
+                    int(change.after) if change.after and change.after.isdigit() else change.after
+                )
+            elif change.field.startswith("user_field:"):
+                values["user_fields"] = dict(p.user_fields)
+            elif change.field == "address":
+                address_changes.append((n, p.target, p.row.postal))
+            else:
+                values[change.field] = change.after
+        if not values:
+            continue
+        values["updated_at"] = now
+        updates.setdefault(tuple(sorted(values)), []).append({"_target": p.target, **values})
+        before = before_of[p.target]
+        out.append(
+            (
+                n,
+                0,
+                {
+                    "batch_id": batch_id,
+                    "table_name": "people",
+                    "record_id": p.target,
+                    "action": "changed",
+                    "before": {c: before[c] for c in values},
+                    "after": {c: _jsonable(values[c]) for c in values},
+                },
             )
         )
-        session.execute(sa.update(PostalAddress).where(PostalAddress.id == first[0]).values(**new))
-        out.append(
-            {
-                "batch_id": batch_id,
-                "table_name": "postal_addresses",
-                "record_id": first[0],
-                "action": "changed",
-                "before": dict(zip(cols, first[1:], strict=True)),
-                "after": new,
-            }
-        )
+    for columns, rows in updates.items():
+        _executemany(session, Person.__table__, columns, rows)  # type: ignore[arg-type]
+    if address_changes:
+        first_of = _first_addresses(session, [t for _, t, _ in address_changes])
+        rows = []
+        for n, target, postal in address_changes:
+            first = first_of[target]
+            new = dict(
+                zip(
+                    _POSTAL_COLUMNS,
+                    (postal.street, postal.city, postal.state, postal.postcode, postal.country),
+                    strict=True,
+                )
+            )
+            rows.append({"_target": first[0], **new})
+            out.append(
+                (
+                    n,
+                    1,
+                    {
+                        "batch_id": batch_id,
+                        "table_name": "postal_addresses",
+                        "record_id": first[0],
+                        "action": "changed",
+                        "before": dict(zip(_POSTAL_COLUMNS, first[1:], strict=True)),
+                        "after": new,
+                    },
+                )
+            )
+        _executemany(session, PostalAddress.__table__, _POSTAL_COLUMNS, rows)  # type: ignore[arg-type]
     return out
 
 
@@ -415,6 +502,7 @@ def import_contacts(
     dry = (not earlier) if dry_run is None else dry_run
     orgs, people = store_view(session)
     plan = plan_import(rows, orgs, people, thresholds, precedence)
+    del orgs, people  # the store's view is not needed to write the plan
     if dry:
         return plan, None, earlier, True
     counts = plan.counts()
