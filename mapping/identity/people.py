@@ -264,7 +264,10 @@ def _name_evidence(a: PersonFeatures, b: PersonFeatures) -> list[Evidence]:
     given = _compare_given(a.given, b.given)
     direct = [e for e in (given, _compare_surname(a.surname, b.surname)) if e]
     agree = sum(e.weight for e in direct) >= W_GIVEN_TYPO + W_SURNAME_TYPO  # names already agree: no swap
-    if not agree and a.given and a.surname and b.given and b.surname and a.given != a.surname:
+    # A swap means nothing where one side's given name is its surname ("and and"): checked on both sides,
+    # so the score of (a, b) is the score of (b, a).
+    swappable = a.given != a.surname and b.given != b.surname
+    if not agree and a.given and a.surname and b.given and b.surname and swappable:
         # Given name and surname swapped (a common data-entry slip).
         # Both cross comparisons as surnames (plain similarity), so the result is symmetric.
         first = _compare_surname(a.given, b.surname)
