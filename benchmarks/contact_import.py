@@ -41,6 +41,7 @@ from mapping.contact_import.plan import DEFAULT_PRECEDENCE  # noqa: E402
 from mapping.contact_import.reading import read_table  # noqa: E402
 from mapping.contact_import.report import build_report, prepare  # noqa: E402
 from mapping.identity import DEFAULT_THRESHOLDS  # noqa: E402
+from mapping.store import audit  # noqa: E402
 from mapping.store.contact_import import import_contacts  # noqa: E402
 from mapping.store.migrate import upgrade  # noqa: E402
 from mapping.store.store import Store  # noqa: E402
@@ -268,6 +269,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=19)
     parser.add_argument("--url", default=None, help="a store URL (default: a new SQLite file)")
     args = parser.parse_args()
+    # A real import writes an audit entry of its batch, chained with the configured key (forked children
+    # inherit it), as `relsync import contacts` does after loading its configuration.
+    audit.use_key(b"relsync benchmark audit key (not a secret)")
     with tempfile.TemporaryDirectory() as tmp:
         url = args.url or f"sqlite:///{tmp}/bench.db"
         path = Path(tmp) / "export.csv"

@@ -124,10 +124,11 @@ def imported_batches(session: Session, file_hash: str) -> list[int]:
 _JSON_NULL = sa.JSON(none_as_null=True)
 
 
-def _insert(session: Session, model: Any, rows: Iterable[dict[str, Any]]) -> list[int]:
+def _insert(session: Session, model: Any, rows: Iterable[dict[str, Any]], *, ids: bool = True) -> list[int]:
     """Insert ``rows`` set-based, a chunk at a time (rows are made as they are written), returning their
-    new ids in order."""
-    ids: list[int] = []
+    new ids in order; with ``ids=False`` a plain executemany that returns none (cheaper: no RETURNING
+    and, on PostgreSQL, no multi-row statement for the driver to convert)."""
+    made: list[int] = []
     table: sa.Table = model.__table__
     statement = table.insert()
     if model is Person:
@@ -135,11 +136,14 @@ def _insert(session: Session, model: Any, rows: Iterable[dict[str, Any]]) -> lis
         rows = ({**{k: v for k, v in r.items() if k != "user_fields"}, "fields": r["user_fields"]} for r in rows)
     # Core, not the ORM's bulk insert: the same statements without its per-row bookkeeping.
     connection = session.connection()
-    statement = statement.returning(table.c.id, sort_by_parameter_order=True)
+    if ids:
+        statement = statement.returning(table.c.id, sort_by_parameter_order=True)
     it = iter(rows)
     while chunk := list(itertools.islice(it, CHUNK)):
-        ids.extend(connection.execute(statement, chunk).scalars())
-    return ids
+        result = connection.execute(statement, chunk)
+        if ids:
+            made.extend(result.scalars())
+    return made
 
 
 def _children(
@@ -256,6 +260,7 @@ def apply_plan(
                 for p, pid in zip(new_people, person_ids, strict=True)
                 for row in _children(pid, p.new_emails, p.new_phones, p.new_postal, primary=True)[n]
             ),
+            ids=False,
         )
     # Existing people: new e-mails, phones and addresses (recorded one by one), then changed columns.
     existing = [p for p in plan.people if p.target is not None]
