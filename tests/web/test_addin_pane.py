@@ -327,6 +327,18 @@ def test_the_api_answers_bad_input_with_a_card_or_an_empty_state(live: Live) -> 
     assert call(live.base, "/addin/api/card", live.token, {"addresses": "not a list"}).status_code == 400
 
 
+def test_a_note_being_typed_survives_a_new_render_of_the_pane(live: Live, page: Any) -> None:
+    _select(page, 0)
+    card = page.locator(f"section[data-relationship='{live.relationship}']")
+    card.wait_for(timeout=20_000)
+    note = card.locator("textarea")
+    note.fill("Left a voicemail")
+    old = note.element_handle()
+    _select(page, 0)  # the same item again: the pane renders anew
+    page.wait_for_function("el => !el.isConnected", arg=old, timeout=20_000)
+    assert card.locator("textarea").input_value() == "Left a voicemail"
+
+
 def test_marking_the_follow_up_done_reaches_the_tasks_folder_on_the_next_run(live: Live, page: Any) -> None:
     _select(page, 0)
     card = page.locator(f"section[data-relationship='{live.relationship}']")

@@ -203,6 +203,7 @@
         note.rows = 2;
         note.placeholder = "Note (what was done)";
         note.setAttribute("aria-label", "Note for the follow-up");
+        note.setAttribute("data-follow-up", String(f.id));
         var done = el("button", "Mark done", "primary");
         done.onclick = function () { act("/addin/api/followups/" + f.id + "/done", { note: note.value }); };
         box.appendChild(note);
@@ -235,6 +236,23 @@
     return box;
   }
 
+  // A note being typed survives a new render of the pane (after an action on another card, or the same
+  // item selected again): the notes are kept by follow-up id and put back into the same follow-up's box.
+  function typedNotes() {
+    var typed = {};
+    root.querySelectorAll("textarea[data-follow-up]").forEach(function (t) {
+      if (t.value) typed[t.getAttribute("data-follow-up")] = t.value;
+    });
+    return typed;
+  }
+
+  function restoreNotes(typed) {
+    root.querySelectorAll("textarea[data-follow-up]").forEach(function (t) {
+      var kept = typed[t.getAttribute("data-follow-up")];
+      if (kept && !t.value) t.value = kept;
+    });
+  }
+
   function render() {
     var mine = ++generation;
     var item = Office.context.mailbox.item;
@@ -245,6 +263,7 @@
     }).then(function (res) {
       if (mine !== generation) return;
       if (res.status === 401) { signInNeeded(); return; }
+      var typed = typedNotes();
       clear();
       root.appendChild(el("h1", "relsync"));
       if (res.status !== 200) { root.appendChild(el("p", res.data.error || "relsync cannot answer now.", "error")); return; }
@@ -262,6 +281,7 @@
         root.appendChild(u);
       }
       if (d.empty) root.appendChild(el("p", d.empty, "empty"));
+      restoreNotes(typed);
       var t = d.triage;
       if (t.more || t.cut) root.appendChild(el("p", "Only the first " + t.looked_up + " outside addresses are shown.", "muted"));
     }).catch(function () {
