@@ -330,8 +330,10 @@ def test_the_api_answers_bad_input_with_a_card_or_an_empty_state(live: Live) -> 
 
 
 def test_a_note_being_typed_survives_a_new_render_of_the_pane(live: Live, page: Any) -> None:
-    _select(page, 0)
     card = page.locator(f"section[data-relationship='{live.relationship}']")
+    _select(page, 1)  # another item without this card first, so the card waited for below is item 0's own
+    card.wait_for(state="detached", timeout=20_000)
+    _select(page, 0)
     card.wait_for(timeout=20_000)
     note = card.locator("textarea")
     note.fill("Left a voicemail")
