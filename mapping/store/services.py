@@ -41,13 +41,17 @@ def follow_ups(
 
 def follow_up_problems(
     store: Store, policy: FollowUpPolicy, active: frozenset[int], limit: int | None = None
-) -> tuple[int, list[dict[str, Any]]]:
-    """Relationships whose plan calls for follow-ups nobody can receive: how many, and the first ``limit``
-    with their reasons (see :func:`mapping.store.followups.followup_problems`)."""
+) -> list[dict[str, Any]]:
+    """Relationships whose plan calls for follow-ups nobody can receive, the first ``limit`` with their
+    reasons (see :func:`mapping.store.followups.followup_problems`)."""
     with store.session() as s:
-        return followups.count_followup_problems(s, policy, active), followups.followup_problems(
-            s, policy, active, limit=limit
-        )
+        return followups.followup_problems(s, policy, active, limit=limit)
+
+
+def follow_up_problem_count(store: Store, policy: FollowUpPolicy, active: frozenset[int]) -> int:
+    """How many relationships :func:`follow_up_problems` would list, without reading them."""
+    with store.session() as s:
+        return followups.count_followup_problems(s, policy, active)
 
 
 def explained(store: Store, name_or_email: str) -> list[dict[str, Any]]:

@@ -35,7 +35,7 @@ def followups(
     try:
         if problems:
             active = mailboxes(store, loaded)[0]
-            found = services.follow_up_problems(store, followup_policy(loaded), active)[1]
+            found = services.follow_up_problems(store, followup_policy(loaded), active)
             # Over-contacted: written to more often than the cadence calls for, without an answer.
             found += [
                 {

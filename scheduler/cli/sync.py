@@ -185,7 +185,8 @@ def status(ctx: Context, as_json: bool) -> None:
         rows = services.mailbox_status(store, datetime.now(UTC), configured=loaded.config.mailboxes.addresses)
         if not as_json and loaded.config.followups.enabled:
             active, policy = mailboxes(store, loaded)[0], followup_policy(loaded)
-            unowned, shown = services.follow_up_problems(store, policy, active, limit=10)
+            unowned = services.follow_up_problem_count(store, policy, active)
+            shown = services.follow_up_problems(store, policy, active, limit=10)
     finally:
         store.dispose()
     if as_json:
