@@ -115,11 +115,13 @@ class SalesDay(Base):
 
 
 class SalesRollupMark(Base):
-    """One row: the rollup holds every sales row up to ``max_transaction_id``. When the greatest id in
-    ``transactions`` differs, rows came in past the rollup, and the reports sum the sales rows instead."""
+    """One row: the rollup holds the ``transaction_count`` sales rows up to ``max_transaction_id``. When
+    the greatest id in ``transactions`` differs, rows came in past the rollup; when the count differs,
+    rows were deleted behind it. Either way the reports sum the sales rows instead."""
 
     __tablename__ = "sales_rollup_mark"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     max_transaction_id: Mapped[int] = mapped_column(sa.BigInteger)
+    transaction_count: Mapped[int] = mapped_column(sa.BigInteger, server_default=sa.text("0"))
     refreshed_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -296,7 +296,7 @@ def _insert(session: Session, values: list[dict[str, Any]]) -> int:
     if not values:
         return 0
     dialect = session.get_bind().dialect.name
-    before = sales_rollup.greatest_id(session)
+    before = sales_rollup.position(session)
     added: list[Any] = []
     for i in range(0, len(values), CHUNK):
         batch = values[i : i + CHUNK]

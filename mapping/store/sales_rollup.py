@@ -4,16 +4,19 @@ rows summed on every page view.
 
 How it stays equal to the sales rows:
 
+- The mark (:class:`~mapping.store.models_history.SalesRollupMark`) is the table's :func:`position` the
+  rollup was built at: the greatest sales row id and the number of sales rows.
 - :func:`record_inserted` adds the rows an import has just inserted (in the import's transaction), and
-  moves the mark (:class:`~mapping.store.models_history.SalesRollupMark`) from the greatest sales row id
-  before the insert to the greatest after it, in one conditional ``UPDATE``; when the mark was not where
-  the import found the table (rows came in some other way, or a concurrent import moved it first), the
-  whole rollup is rebuilt instead (:func:`refresh`, one ``INSERT ... SELECT``).
+  moves the mark from the position before the insert to the one after it, in one conditional
+  ``UPDATE``; when the mark was not where the import found the table (rows came in or went some other
+  way, or a concurrent import moved it first), the whole rollup is rebuilt instead (:func:`refresh`, one
+  ``INSERT ... SELECT``).
 - :func:`refresh` rebuilds it from the sales rows: after sales rows are deleted (an erasure), and from the
-  migration that creates it.
-- :func:`product_revenue` reads it only while the mark equals the greatest sales row id (both read from
-  an index), and otherwise sums the sales rows as :func:`product_revenue_direct` does, so a sales row
-  written past it is never missed. Code that deletes sales rows calls :func:`refresh`.
+  migrations.
+- :func:`product_revenue` reads it only while the mark equals the table's position (both read from an
+  index), and otherwise sums the sales rows as :func:`product_revenue_direct` does. So a sales row
+  written past the rollup is never missed, and neither is one deleted behind it (the count drops), even
+  by code that does not call :func:`refresh`.
 
 Amounts are whole cents (integers), so adding and subtracting rows is exact on SQLite too.
 """
@@ -64,20 +67,23 @@ def _row_cents(kind: Any, amount: Any) -> int:
     return cents if kind == TransactionKind.ORDER.value else -cents if kind == TransactionKind.RETURN.value else 0
 
 
-def greatest_id(session: Session) -> int:
-    """The greatest sales row id (0 without any): read before inserting, passed to :func:`record_inserted`."""
-    return int(session.scalar(sa.select(sa.func.max(Transaction.id))) or 0)
+def position(session: Session) -> tuple[int, int]:
+    """The greatest sales row id (0 without any) and the number of sales rows, in one query: read before
+    inserting and passed to :func:`record_inserted`."""
+    row = session.execute(sa.select(sa.func.max(Transaction.id), sa.func.count(Transaction.id))).one()
+    return int(row[0] or 0), int(row[1] or 0)
 
 
-def _set_mark(session: Session, max_id: int, now: datetime) -> None:
+def _set_mark(session: Session, at: tuple[int, int], now: datetime) -> None:
+    values = {"max_transaction_id": at[0], "transaction_count": at[1], "refreshed_at": now}
     updated = session.execute(
         sa.update(SalesRollupMark)
         .where(SalesRollupMark.id == _MARK_ID)
-        .values(max_transaction_id=max_id, refreshed_at=now)
+        .values(**values)
         .execution_options(synchronize_session=False)
     )
     if not getattr(updated, "rowcount", 0):
-        session.execute(sa.insert(SalesRollupMark).values(id=_MARK_ID, max_transaction_id=max_id, refreshed_at=now))
+        session.execute(sa.insert(SalesRollupMark).values(id=_MARK_ID, **values))
 
 
 def refresh(session: Session, now: datetime | None = None) -> int:
@@ -90,7 +96,7 @@ def refresh(session: Session, now: datetime | None = None) -> int:
         sa.insert(SalesDay).from_select(["day", "product", "currency", "net_cents"], grouped),
         execution_options={"synchronize_session": False},
     )
-    _set_mark(session, greatest_id(session), now or utcnow())
+    _set_mark(session, position(session), now or utcnow())
     return int(session.scalar(sa.select(sa.func.count()).select_from(SalesDay)) or 0)
 
 
@@ -112,18 +118,22 @@ def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:
 
 
 def record_inserted(
-    session: Session, inserted: Sequence[Sequence[Any]], before: int, now: datetime | None = None
+    session: Session, inserted: Sequence[Sequence[Any]], before: tuple[int, int], now: datetime | None = None
 ) -> None:
     """Add just-inserted sales rows, each ``(id, occurred_on, product, currency, kind, amount)``, to the
-    rollup; ``before`` is :func:`greatest_id` read before they were inserted."""
+    rollup; ``before`` is :func:`position` read before they were inserted."""
     if not inserted:
         return
     now = now or utcnow()
-    after = max(int(row[0]) for row in inserted)
+    after = max(before[0], max(int(row[0]) for row in inserted))
     moved = session.execute(
         sa.update(SalesRollupMark)
-        .where(SalesRollupMark.id == _MARK_ID, SalesRollupMark.max_transaction_id == before)
-        .values(max_transaction_id=after, refreshed_at=now)
+        .where(
+            SalesRollupMark.id == _MARK_ID,
+            SalesRollupMark.max_transaction_id == before[0],
+            SalesRollupMark.transaction_count == before[1],
+        )
+        .values(max_transaction_id=after, transaction_count=before[1] + len(inserted), refreshed_at=now)
         .execution_options(synchronize_session=False)
     )
     if not getattr(moved, "rowcount", 0):
@@ -137,9 +147,13 @@ def record_inserted(
 
 
 def is_current(session: Session) -> bool:
-    """Whether the rollup holds every sales row (its mark is the greatest sales row id)."""
-    mark = session.scalar(sa.select(SalesRollupMark.max_transaction_id).where(SalesRollupMark.id == _MARK_ID))
-    return mark is not None and int(mark) == greatest_id(session)
+    """Whether the rollup holds exactly the sales rows there are (its mark is the table's :func:`position`)."""
+    mark = session.execute(
+        sa.select(SalesRollupMark.max_transaction_id, SalesRollupMark.transaction_count).where(
+            SalesRollupMark.id == _MARK_ID
+        )
+    ).first()
+    return mark is not None and (int(mark[0]), int(mark[1])) == position(session)
 
 
 def product_revenue_direct(
@@ -167,10 +181,10 @@ def product_revenue(
 
 
 __all__ = [
-    "greatest_id",
     "in_period",
     "is_current",
     "net_amount",
+    "position",
     "product_revenue",
     "product_revenue_direct",
     "record_inserted",

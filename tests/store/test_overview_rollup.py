@@ -1,7 +1,8 @@
 """The overview's fast paths give the direct computation's answer, on SQLite and PostgreSQL:
 
 - revenue by product from the daily sales rollup equals the sum over the sales rows, through imports, rows
-  written past the rollup (read directly until it is rebuilt) and deletions followed by a refresh;
+  written past the rollup or deleted behind it (read directly until it is rebuilt) and deletions
+  followed by a refresh;
 - the Pareto curve from whole cents, with names read only near the mark, equals the pure Pareto over
   every customer's stored revenue (ties at the mark included).
 """
@@ -137,6 +138,31 @@ def test_revenue_by_product_from_the_rollup_equals_the_sum_over_the_sales_rows(
     assert _by_product(store, currency, direct=False) == _by_product(store, currency, direct=True)
 
 
+def test_a_sales_row_deleted_behind_the_rollup_is_noticed_without_a_refresh(store: Store) -> None:
+    _clear(store)
+    with store.session() as s:
+        import_sales_history(
+            s,
+            _rows([(1, "order", Decimal("10.00"), "EUR", "Widgets"), (2, "order", Decimal("5.00"), "EUR", "Bolts")]),
+            "a.csv",
+        )
+    assert _current(store)
+    with store.session() as s:  # the older row goes, the greatest id stays: only the count tells
+        oldest = s.scalar(sa.select(sa.func.min(Transaction.id)))
+        s.execute(sa.delete(Transaction).where(Transaction.id == oldest))
+    assert not _current(store)
+    assert _by_product(store, None, direct=False) == _by_product(store, None, direct=True)
+    assert {b.label: b.amount for b in _by_product(store, None, direct=False).bars} == {"Bolts": Decimal("5.00")}
+    # The next import finds the mark out of step with the table and rebuilds the rollup whole.
+    with store.session() as s:
+        import_sales_history(s, _rows([(3, "order", Decimal("1.00"), "EUR", "Widgets")]), "b.csv")
+    assert _current(store)
+    assert {b.label: b.amount for b in _by_product(store, None, direct=False).bars} == {
+        "Bolts": Decimal("5.00"),
+        "Widgets": Decimal("1.00"),
+    }
+
+
 def test_an_import_of_known_rows_adds_nothing_to_the_rollup(store: Store) -> None:
     rows = _rows([(1, "order", Decimal("10.10"), "EUR", "Widgets")] * 3)
     with store.session() as s:
@@ -200,6 +226,39 @@ def test_the_overview_reads_revenue_by_product_from_the_rollup(store: Store, kin
     report = overview_report(store, ReportSettings(), today=TODAY)
     sign = 1 if kind is TransactionKind.ORDER else -1
     assert {b.label: b.amount for b in report.revenue[3].bars} == {"Widgets": sign * Decimal("12.34")}
+
+
+def test_the_upgrade_to_counted_marks_rebuilds_a_rollup_a_deletion_left_stale(db_url: str) -> None:
+    from mapping.store.migrate import upgrade
+
+    upgrade(db_url, "0018_import_outlook_contacts")
+    store = Store(db_url)
+    try:
+        with store.session() as s:
+            for i, amount in enumerate(["10.50", "4.00"]):
+                s.execute(
+                    sa.insert(Transaction).values(
+                        occurred_on=TODAY - timedelta(days=i + 1),
+                        customer_key="k",
+                        kind="order",
+                        amount=Decimal(amount),
+                        currency="EUR",
+                        product="Widgets",
+                        source_file="s.csv",
+                        source_line=i + 2,
+                        fingerprint=f"stale{i}",
+                        imported_at=NOW,
+                    )
+                )
+            # The rollup as 0018 kept it, then the older row deleted behind it (undetectable there).
+            s.execute(sa.delete(SalesDay))
+            s.execute(sa.insert(SalesDay).values(day=TODAY, product="Widgets", currency="EUR", net_cents=1450))
+            s.execute(sa.delete(Transaction).where(Transaction.fingerprint == "stale0"))
+        upgrade(db_url)
+        assert _current(store)
+        assert {b.label: b.amount for b in _by_product(store, None, direct=False).bars} == {"Widgets": Decimal("4.00")}
+    finally:
+        store.dispose()
 
 
 def test_the_upgrade_fills_the_rollup_from_the_sales_rows_already_stored(db_url: str) -> None:

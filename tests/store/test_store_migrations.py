@@ -41,7 +41,7 @@ def test_upgrade_downgrade_upgrade_round_trips(db_url: str) -> None:
     assert migrate.current(db_url) is None
 
     migrate.upgrade(db_url)
-    assert migrate.current(db_url) == migrate.head() == "0018_import_outlook_contacts"
+    assert migrate.current(db_url) == migrate.head() == "0019_rollup_row_count"
     assert _tables(db_url) == RELSYNC_TABLES | {"alembic_version"}
 
     migrate.downgrade(db_url, "base")
@@ -50,7 +50,7 @@ def test_upgrade_downgrade_upgrade_round_trips(db_url: str) -> None:
     assert _tables(db_url) <= {"alembic_version"}
 
     migrate.upgrade(db_url)
-    assert migrate.current(db_url) == "0018_import_outlook_contacts"
+    assert migrate.current(db_url) == "0019_rollup_row_count"
     assert migrate.check(db_url) == []
 
 
@@ -126,6 +126,10 @@ def test_each_migration_steps_down_and_up_one_revision_at_a_time(db_url: str) ->
     assert "import_outlook_contacts" in _tables(db_url)
     migrate.downgrade(db_url, "0017_console_rollup")
     assert "import_outlook_contacts" not in _tables(db_url)
+    migrate.upgrade(db_url, "0019_rollup_row_count")
+    assert "transaction_count" in _columns(db_url, "sales_rollup_mark")
+    migrate.downgrade(db_url, "0018_import_outlook_contacts")
+    assert "transaction_count" not in _columns(db_url, "sales_rollup_mark")
     migrate.upgrade(db_url)
     assert migrate.check(db_url) == []
 
