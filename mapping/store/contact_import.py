@@ -10,7 +10,6 @@ doubtful pairs into the review queue (the same ``match_candidates`` as sync's), 
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -22,6 +21,7 @@ from mapping.contact_import.clean import Postal
 from mapping.contact_import.plan import ImportPlan, PersonPlan, StorePerson
 from mapping.identity import OrgCandidate
 from mapping.store import audit
+from mapping.store.bulk import insert_rows, update_rows
 from mapping.store.identity import org_candidates
 from mapping.store.models import (
     AddressKind,
@@ -125,25 +125,9 @@ _JSON_NULL = sa.JSON(none_as_null=True)
 
 
 def _insert(session: Session, model: Any, rows: Iterable[dict[str, Any]], *, ids: bool = True) -> list[int]:
-    """Insert ``rows`` set-based, a chunk at a time (rows are made as they are written), returning their
-    new ids in order; with ``ids=False`` a plain executemany that returns none (cheaper: no RETURNING
-    and, on PostgreSQL, no multi-row statement for the driver to convert)."""
-    made: list[int] = []
-    table: sa.Table = model.__table__
-    statement = table.insert()
-    if model is Person:
-        statement = statement.values(user_fields=sa.bindparam("fields", type_=_JSON_NULL))
-        rows = ({**{k: v for k, v in r.items() if k != "user_fields"}, "fields": r["user_fields"]} for r in rows)
-    # Core, not the ORM's bulk insert: the same statements without its per-row bookkeeping.
-    connection = session.connection()
-    if ids:
-        statement = statement.returning(table.c.id, sort_by_parameter_order=True)
-    it = iter(rows)
-    while chunk := list(itertools.islice(it, CHUNK)):
-        result = connection.execute(statement, chunk)
-        if ids:
-            made.extend(result.scalars())
-    return made
+    """Insert ``rows`` set-based (:func:`mapping.store.bulk.insert_rows`: ``COPY`` on PostgreSQL for many
+    rows), returning their new ids in order; with ``ids=False`` none are read back (cheaper)."""
+    return insert_rows(session, model.__table__, rows, ids=ids)
 
 
 def _children(
@@ -292,25 +276,23 @@ def apply_plan(
 
 
 def _insert_items(session: Session, items: list[dict[str, Any]]) -> None:
-    """The batch's items, a chunk per statement; an item without ``before``/``after`` leaves SQL NULL there."""
-    table: sa.Table = ImportBatchItem.__table__  # type: ignore[assignment]
-    statement = table.insert().values(
-        before=sa.bindparam("_before", type_=_JSON_NULL), after=sa.bindparam("_after", type_=_JSON_NULL)
-    )
-    connection = session.connection()
-    for start in range(0, len(items), CHUNK):
-        chunk = [
+    """The batch's items; an item without ``before``/``after`` leaves SQL NULL there."""
+    insert_rows(
+        session,
+        ImportBatchItem.__table__,  # type: ignore[arg-type]
+        (
             {
                 "batch_id": i["batch_id"],
                 "table_name": i["table_name"],
                 "record_id": i["record_id"],
                 "action": i["action"],
-                "_before": i.get("before"),
-                "_after": i.get("after"),
+                "before": i.get("before"),
+                "after": i.get("after"),
             }
-            for i in items[start : start + CHUNK]
-        ]
-        connection.execute(statement, chunk)
+            for i in items
+        ),
+        ids=False,
+    )
 
 
 def _people_before(session: Session, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
@@ -363,15 +345,8 @@ def _change_people(session: Session, batch_id: int, changed: Sequence[PersonPlan
 
 
 def _executemany(session: Session, table: sa.Table, columns: Sequence[str], rows: list[dict[str, Any]]) -> None:
-    """``UPDATE table SET columns WHERE id = :_target`` for every row, a chunk per statement."""
-    statement = (
-        sa.update(table)
-        .where(table.c.id == sa.bindparam("_target"))
-        .values({c: sa.bindparam(f"v_{c}", type_=_JSON_NULL if c == "user_fields" else None) for c in columns})
-    )
-    params = [{"_target": r["_target"], **{f"v_{c}": r[c] for c in columns}} for r in rows]
-    for start in range(0, len(params), CHUNK):
-        session.connection().execute(statement, params[start : start + CHUNK])
+    """``UPDATE table SET columns WHERE id = :_target`` for every row, set-based (:func:`update_rows`)."""
+    update_rows(session, table, columns, [{"id": r["_target"], **{c: r[c] for c in columns}} for r in rows])
 
 
 def _change_round(
