@@ -1,12 +1,13 @@
 """How fast does ``relsync import contacts`` take 100,000 rows into a store of 100,000 people? By hand:
 
-    .venv/bin/python benchmarks/contact_import.py [--rows 100000] [--people 100000] [--seed 19] [--url URL]
+    .venv/bin/python benchmarks/contact_import.py [--rows 100000] [--people 100000] [--seed 19] [--url URL | --pg]
 
-Builds a SQLite store (or ``--url``) with ``--people`` seeded people at 5,000 organisations with
-made-up distinct names (set-based inserts, not timed), then writes a CSV export of ``--rows`` rows:
-half are the store's people written differently ("SURNAME, GIVEN", upper-case e-mails, a new phone or
-job title: merges), half are new people at new and existing companies (creates), a few rows name nobody
-(refused). Then times, side by side:
+Builds a SQLite store (or ``--url``; ``--pg``: a throwaway database on the local PostgreSQL,
+postgresql+psycopg://postgres@127.0.0.1:5432, dropped afterwards) with ``--people`` seeded people at
+5,000 organisations with made-up distinct names (set-based inserts, not timed), then writes a CSV export
+of ``--rows`` rows: half are the store's people written differently ("SURNAME, GIVEN", upper-case
+e-mails, a new phone or job title: merges), half are new people at new and existing companies (creates),
+a few rows name nobody (refused). Then times, side by side:
 
 (a) baseline: ``csv.reader`` over the file alone, the floor of any import;
 (b) dry run: read (encoding and delimiter detected), clean, load the store, plan (identity resolution
@@ -268,7 +269,29 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=19)
     parser.add_argument("--url", default=None, help="a store URL (default: a new SQLite file)")
+    parser.add_argument("--pg", action="store_true", help="a throwaway database on the local PostgreSQL")
     args = parser.parse_args()
+    if args.pg:
+        import secrets
+
+        import sqlalchemy as sa
+
+        admin = sa.create_engine("postgresql+psycopg://postgres@127.0.0.1:5432/postgres", isolation_level="AUTOCOMMIT")
+        name = f"relsync_bench_{secrets.token_hex(4)}"
+        with admin.connect() as c:
+            c.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        try:
+            args.url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+            _main(args)
+        finally:
+            with admin.connect() as c:
+                c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            admin.dispose()
+    else:
+        _main(args)
+
+
+def _main(args: argparse.Namespace) -> None:
     # A real import writes an audit entry of its batch, chained with the configured key (forked children
     # inherit it), as `relsync import contacts` does after loading its configuration.
     audit.use_key(b"relsync benchmark audit key (not a secret)")

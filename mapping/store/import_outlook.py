@@ -24,11 +24,12 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from mapping.contact_import.to_outlook import place
+from mapping.contact_import.to_outlook import OWNER_RULE, mailbox_names, place
 from mapping.store import audit
 from mapping.store.models import (
     EmailAddress,
     EntityType,
+    InteractionParticipant,
     ItemLink,
     Organisation,
     Person,
@@ -197,6 +198,23 @@ def _intents(session: Session, rows: Sequence[ImportOutlookContact], pending: bo
     return out
 
 
+def _staff_names(session: Session, mailboxes: Collection[str]) -> dict[str, list[str]]:
+    """The names each configured staff mailbox's user goes by, as synced mail shows them: the display
+    name its messages and meetings most often give the address (an owner cell may name the user)."""
+    p = InteractionParticipant
+    counted = (
+        sa.select(StaffMailbox.address, p.display_name, sa.func.count())
+        .join(p, p.staff_mailbox_id == StaffMailbox.id)
+        .where(StaffMailbox.address.in_([m.casefold() for m in mailboxes]), p.display_name.is_not(None))
+        .group_by(StaffMailbox.address, p.display_name)
+    )
+    best: dict[str, tuple[int, str]] = {}
+    for address, name, count in session.execute(counted):
+        if name and (address not in best or (count, name) > best[address]):
+            best[address] = (count, name)
+    return {address: [name] for address, (_, name) in best.items()}
+
+
 def prepare(
     store: Store,
     batches: Collection[int],
@@ -218,7 +236,8 @@ def prepare(
             )
         )
         people, out.already = _eligible(s, _people_of(s, batches, merged_into))
-        placements = place(rule, {i: p.user_fields for i, p in people.items()}, mailboxes)
+        names = mailbox_names(_staff_names(s, mailboxes)) if rule == OWNER_RULE else {}
+        placements = place(rule, {i: p.user_fields for i, p in people.items()}, mailboxes, names)
         batch = max(batches)
         new_rows: list[ImportOutlookContact] = []
         for pl in placements:

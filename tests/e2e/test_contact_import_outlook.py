@@ -190,3 +190,20 @@ def test_to_outlook_is_refused_on_a_dry_run_and_for_an_unknown_mailbox(
     assert exited.value.code == 2
     assert "'x@nowhere.example': not a configured staff mailbox" in capsys.readouterr().err
     assert all(stamped(fake.mailboxes[a]) == {} for a in addresses)
+
+
+def test_an_owner_cell_naming_a_staff_user_by_name_places_the_contact_in_their_mailbox(
+    setup: tuple[Path, FakeExchange, list[str]],
+) -> None:
+    config, fake, addresses = setup
+    assert run(config, "run-once").exit_code == 0  # synced mail shows the staff users' names
+    ann = fake.company.mailboxes()[0].name
+    given, _, surname = ann.rpartition(" ")
+    login = addresses[1].split("@")[0].upper()
+    # Legacy CRMs export owners as "Surname, Given" or a login, not an address.
+    path = write_file(config.parent / "crm.csv", [f"{surname.upper()}, {given}", login])
+    first = report(run(config, "import", "contacts", str(path), "--apply", "--to-outlook", "owner", "--json"))
+    assert first["to_outlook"]["created"] == 2
+    assert [f["DisplayName"] for f in stamped(fake.mailboxes[addresses[0]]).values()] == ["Ada Quernby"]
+    assert [f["DisplayName"] for f in stamped(fake.mailboxes[addresses[1]]).values()] == ["Bo Tillery"]
+    assert [s["name"] for s in first["to_outlook"]["skipped"]] == ["Cy Narrowgate"]
