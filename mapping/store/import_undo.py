@@ -107,6 +107,14 @@ def _dependencies(
     """Why the batch cannot be undone; links to ``outlook_items`` (the Outlook contacts the batch created,
     which the undo takes away with it) do not count."""
     people = _ids(items, "people")
+    # What the batch left in each record it changed: two rows of a file may change one person, the
+    # later after the earlier, and only a value the batch did not leave is a change made since.
+    left: dict[tuple[str, int], dict[str, Any]] = {}
+    for item in items:
+        if item.action == "changed" and item.after is not None:
+            left.setdefault((item.table_name, item.record_id), {}).update(item.after)
+    # People the batch moved into an organisation it created go back with the undo: not "from elsewhere".
+    moved_in = {r for (t, r), after in left.items() if t == "people" and "organisation_id" in after}
     ours_in_outlook = [ItemLink.item_id.not_in(sorted(outlook_items))] if outlook_items else []
     orgs = _ids(items, "organisations")
     ours = _ids(items, "match_candidates")
@@ -131,14 +139,10 @@ def _dependencies(
         if hit:
             out.append(f"person {_listed(hit)} created by this batch was {why}: undo that first or keep the batch")
     foreign: set[int] = set()
+    ours_or_moved = people | moved_in  # compared here, not in SQL: a big batch is more ids than a statement takes
     for chunk in _chunks(orgs):
-        foreign.update(
-            session.scalars(
-                sa.select(Person.organisation_id)
-                .where(Person.organisation_id.in_(chunk), Person.id.not_in(people) if people else sa.true())
-                .distinct()
-            )
-        )
+        members = session.execute(sa.select(Person.id, Person.organisation_id).where(Person.organisation_id.in_(chunk)))
+        foreign.update(org for person, org in members if person not in ours_or_moved and org is not None)
     foreign |= _referenced(session, Organisation.merged_into_id, orgs) | _referenced(
         session, Organisation.id, orgs, Organisation.merged_into_id.is_not(None)
     )
@@ -155,21 +159,17 @@ def _dependencies(
         )
     if decided:
         out.append(f"review pair {_listed(decided)} from this batch was decided since: undo that decision first")
-    for item in items:
-        if item.action != "changed" or item.after is None:
-            continue
-        model = _MODELS[item.table_name]
-        cols = [c for c in item.after if c != "updated_at"]
-        row = session.execute(
-            sa.select(*(getattr(model, c) for c in cols)).where(model.id == item.record_id)
-        ).one_or_none()
+    for (table, record_id), after in left.items():
+        model = _MODELS[table]
+        cols = [c for c in after if c != "updated_at"]
+        row = session.execute(sa.select(*(getattr(model, c) for c in cols)).where(model.id == record_id)).one_or_none()
         if row is None:
-            out.append(f"{item.table_name} #{item.record_id} changed by this batch no longer exists")
+            out.append(f"{table} #{record_id} changed by this batch no longer exists")
             continue
-        moved = [c for c, now in zip(cols, row, strict=True) if now != item.after[c]]
+        moved = [c for c, now in zip(cols, row, strict=True) if now != after[c]]
         if moved:
-            name = f" ({session.get_one(Person, item.record_id).display_name})" if item.table_name == "people" else ""
-            out.append(f"{item.table_name} #{item.record_id}{name}: {', '.join(moved)} changed again since the import")
+            name = f" ({session.get_one(Person, record_id).display_name})" if table == "people" else ""
+            out.append(f"{table} #{record_id}{name}: {', '.join(moved)} changed again since the import")
     return out
 
 
