@@ -4,7 +4,8 @@ Every page of changes is committed together with the sync state that follows it,
 anywhere (while waiting for Exchange, while translating, in the middle of a commit) and started again
 must end with exactly the store an uninterrupted sync of the same mailboxes produces: nothing lost,
 nothing twice. The fake Exchange runs in this process (schema-checked, with a slow-response fault so
-kills also land while a request is in flight); the store is SQLite in a temporary folder.
+kills also land while a request is in flight); the stores are SQLite in a temporary folder, or two
+fresh PostgreSQL databases. The fast EWS reader is on (the default).
 
 The two stores are compared as a canonical dump: every table that sync writes, with database ids
 replaced by natural keys (addresses, Message-IDs, UIDs, Exchange item ids) and times of our own
@@ -19,6 +20,8 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -44,9 +47,11 @@ SLOW_MS = 25  # every SyncFolderItems answer is this late: kills land during req
 pytestmark = pytest.mark.slow
 
 
-def _write_config(server: FakeExchange, addresses: list[str], domain: str, path: Path) -> Path:
+def _write_config(server: FakeExchange, addresses: list[str], domain: str, path: Path, url: str) -> Path:
     write_fake_config(path, server.url, server.username, server.password, addresses, domain)
     text = path.read_text(encoding="utf-8")
+    text = text.replace(f'url = "sqlite:///{path.stem}.db"', f'url = "{url}"', 1)
+    assert f'url = "{url}"' in text
     text = text.replace('level = "INFO"', 'level = "WARNING"')
     # Sync alone is compared here: the category write-back and follow-up tasks would change the
     # mailboxes between the reference run and the crash runs, which share the fake.
@@ -214,8 +219,31 @@ def _sync_requests(server: FakeExchange) -> int:
     return int(server.stats.to_json()["operations"].get("SyncFolderItems", 0))
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_urls(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """The reference store's URL and the crash run's, on one backend."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'reference.db'}", f"sqlite:///{tmp_path / 'crash.db'}"
+        return
+    server = request.getfixturevalue("pg_server_url")
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    names = [f"relsync_t_{uuid.uuid4().hex[:12]}" for _ in range(2)]
+    try:
+        with admin.connect() as conn:
+            for name in names:
+                conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        yield tuple(  # type: ignore[misc]
+            sa.make_url(server).set(database=name).render_as_string(hide_password=False) for name in names
+        )
+    finally:
+        with admin.connect() as conn:
+            for name in names:
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 def test_resync_killed_20_times_ends_with_the_same_store_as_an_uninterrupted_run(
-    tmp_path: Path, ews_schema: etree.XMLSchema
+    tmp_path: Path, ews_schema: etree.XMLSchema, store_urls: tuple[str, str]
 ) -> None:
     rng = random.Random(SEED)
     company = build_company(seed=SEED % 1000, mailboxes=2, scale="tiny")
@@ -226,8 +254,8 @@ def test_resync_killed_20_times_ends_with_the_same_store_as_an_uninterrupted_run
 
         # The reference: one uninterrupted sync of the same data (in this process; same code path).
         ref_dir = tmp_path / "reference"
-        ref_config = _write_config(server, addresses, company.domain, ref_dir / "relsync.toml")
-        ref_url = f"sqlite:///{ref_dir / 'relsync.db'}"
+        ref_url, crash_url = store_urls
+        ref_config = _write_config(server, addresses, company.domain, ref_dir / "relsync.toml", ref_url)
         upgrade(ref_url)
         try:
             reports = run_sync(load_config(ref_config))
@@ -239,8 +267,7 @@ def test_resync_killed_20_times_ends_with_the_same_store_as_an_uninterrupted_run
 
         # The crash run: a real `relsync resync` process, SIGKILLed 20 times at random points.
         crash_dir = tmp_path / "crash"
-        config = _write_config(server, addresses, company.domain, crash_dir / "relsync.toml")
-        crash_url = f"sqlite:///{crash_dir / 'relsync.db'}"
+        config = _write_config(server, addresses, company.domain, crash_dir / "relsync.toml", crash_url)
         upgrade(crash_url)
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         command = [*RELSYNC, "--config", str(config), "resync", "--json"]
