@@ -1,4 +1,5 @@
-"""One contract, two backends: every test here runs against EWS and against Microsoft Graph.
+"""One contract, two backends: every test here runs against EWS and against Microsoft Graph, each with
+the store on SQLite and on PostgreSQL (``db_url``; the EWS side with the fast page reader, the default).
 
 ``make_world`` builds a world the test cannot tell apart by backend (see contractenv.py): one FakeExchange
 holding the mailboxes, one fake Entra token service, and either exchangelib over EWS (OAuth, as Exchange
@@ -25,9 +26,10 @@ from tests.e2e.syncenv import HandCompany
 
 @pytest.fixture(params=["ews", "graph"])
 def make_world(
-    request: pytest.FixtureRequest, ews_schema: etree.XMLSchema, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+    request: pytest.FixtureRequest, ews_schema: etree.XMLSchema, db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[WorldFactory]:
-    """``make_world(company, url=...)``: the same company behind EWS or behind Graph (the test's param)."""
+    """``make_world(company, url=...)``: the same company behind EWS or behind Graph (the test's param),
+    its store at ``url`` or else on the test's database backend."""
     monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")  # the fake EWS endpoint is plain http
     worlds: list[World] = []
 
@@ -35,7 +37,7 @@ def make_world(
         ex = FakeExchange(company or HandCompany(), validate=ews_schema).start()
         idp = FakeTokenService(exchange=ex, clients={CLIENT_ID: SECRET}).start()
         graph = FakeGraph(ex).start() if request.param == "graph" else None
-        db = url or sqlite_url
+        db = url or db_url
         upgrade(db)
         world = World(request.param, ex, idp, Store(db), graph)
         worlds.append(world)
