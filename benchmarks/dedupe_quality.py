@@ -26,8 +26,11 @@ Parts, each printed as a row of one table:
   count as misses. Ours: a ``merge`` decision is a predicted match (``review`` is not). ECM baseline:
   recordlinkage's standard blocking (given name OR surname, as in its FEBRL examples), binary
   comparisons on every field but the SSN, ``ECMClassifier``.
-- Fodors-Zagat restaurants (112 labelled matches), read from the py-entitymatching sdist, fetched with
-  ``pip download`` into the cache directory when not cached yet.
+- Fodors-Zagat restaurants (112 labelled matches), read from the py-entitymatching sdist, fetched from
+  PyPI into the cache directory (``--cache``, default ``~/.cache/relsync-bench``) when not cached yet;
+  offline, put ``py-entitymatching-*.tar.gz`` there by hand (from any machine:
+  ``pip download --no-deps --no-binary :all: py-entitymatching`` where its build dependencies exist, or
+  the file from its PyPI page).
 - The project's labelled pairs (``benchmarks/data/identity_pairs.csv``).
 - Scale: a full pass over 30,000 organisations and 100,000 people (synthetic, planted duplicates), and
   matching 100 new people against an index of the 100,000.
@@ -40,7 +43,6 @@ import csv
 import io
 import os
 import random
-import subprocess
 import sys
 import tarfile
 import time
@@ -281,16 +283,41 @@ def run_febrl(rows: list[Row]) -> None:
 RESTAURANTS = "py_entitymatching/datasets/end-to-end/restaurants/"
 
 
+PYPI_JSON = "https://pypi.org/pypi/py-entitymatching/json"
+
+
+def download_sdist(cache: Path) -> str | None:
+    """Fetch py-entitymatching's source archive from PyPI into ``cache`` (its SHA-256 checked against
+    PyPI's), without building it: ``pip download --no-binary`` has to build the package's metadata, which
+    needs its build dependencies and fails on a machine without them. Returns why it failed, or None."""
+    import hashlib
+    import json
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(PYPI_JSON, timeout=60) as response:
+            release = json.load(response)
+        sdist = next(u for u in release["urls"] if u["packagetype"] == "sdist")
+        with urllib.request.urlopen(sdist["url"], timeout=300) as response:
+            data = response.read()
+    except (OSError, ValueError, KeyError, StopIteration) as exc:
+        return f"{type(exc).__name__}: {exc}"
+    if hashlib.sha256(data).hexdigest() != sdist["digests"]["sha256"]:
+        return "the download does not match PyPI's SHA-256"
+    (cache / sdist["filename"]).write_bytes(data)
+    return None
+
+
 def fetch_restaurants(cache: Path) -> dict[str, str] | None:
+    """The three Fodors-Zagat CSV files, read from the py-entitymatching sdist in ``cache`` (downloaded
+    there on first use; offline later: copy ``py-entitymatching-*.tar.gz`` into the directory by hand)."""
     cache.mkdir(parents=True, exist_ok=True)
     sdists = sorted(cache.glob("py-entitymatching-*.tar.gz"))
     if not sdists:
-        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:", "py-entitymatching"]
-        result = subprocess.run([*cmd, "-d", str(cache)], capture_output=True, text=True, timeout=900)
+        error = download_sdist(cache)
         sdists = sorted(cache.glob("py-entitymatching-*.tar.gz"))
         if not sdists:
-            tail = (result.stderr or result.stdout).strip().splitlines()[-1:] or ["no output"]
-            print(f"Fodors-Zagat skipped: pip download of py-entitymatching failed ({tail[0]})", file=sys.stderr)
+            print(f"Fodors-Zagat skipped: download of py-entitymatching from PyPI failed ({error})", file=sys.stderr)
             return None
     files: dict[str, str] = {}
     with tarfile.open(sdists[-1]) as tar:
