@@ -64,7 +64,9 @@ from mapping.identity import (
     match_new,
 )
 from mapping.identity.calibrate import calibrate_scores
+from mapping.identity.model import DEFAULT_THRESHOLDS as THRESHOLDS
 from mapping.identity.pairs import evaluate, parse_pairs, score_pairs
+from mapping.identity.people import person_features
 from mapping.identity.resolve import default_workers
 from mapping.identity.text import fold
 
@@ -254,8 +256,10 @@ def run_febrl(rows: list[Row]) -> None:
 
     def ours4_em_unguarded() -> set[tuple[str, str]]:
         index = build_person_index(febrl_people(a))
-        every = [p for item in febrl_people(b) for p in index.match(item, keep_apart=True)]
-        _, scores = calibrate_scores([p.score for p in every], guard=False)
+        new = febrl_people(b)
+        every = [p for item in new for p in index.match(item, keep_apart=True)]
+        background = index.background(new, [person_features(c) for c in new], {(p.a, p.b) for p in every}, THRESHOLDS)
+        _, scores = calibrate_scores([p.score for p in every], guard=False, background=background)
         return {norm((p.a, p.b)) for p, s in zip(every, scores, strict=True) if s and s.decision == "merge"}
 
     pred, secs, cpu = timed_cpu(ours4_em_unguarded)

@@ -46,6 +46,12 @@ Level = tuple[float, ...]  # the expert weights of one kind's evidence in one pa
 LOCATION_KINDS = frozenset({"address", "postcode", "city"})
 #: Evidence that identifies one person or organisation nearly alone, and names that can contradict it.
 IDENTIFIER_KINDS = frozenset({"email", "phone", "birth_date", "domain"})
+#: Of those, the ones a family or a building shares (a landline, a switchboard): they allow a calibrated
+#: merge only when the names do not say two (where households may exist).
+SHARED_LINES = frozenset({"phone"})
+#: Name evidence this low (expert weights) says two: different given names, organisation names with no
+#: word in common or a distinctive word on each side only. (A word added on one side is not this.)
+NAMES_DIFFER = -3.5
 NAME_KINDS = frozenset({"given_name", "name"})
 CONTRADICTING_KINDS = frozenset({"organisation"})
 #: A level seen in fewer candidate pairs keeps its expert weight: too little data to re-weigh it.
@@ -69,23 +75,28 @@ def _levels(score: MatchScore) -> dict[str, Level]:
 
 def _identity_leans_to_match(evidence: Iterable[Evidence], households: bool = True) -> bool:
     """Whether a calibrated merge is allowed, judged on the *expert* weights (so the rule does not move
-    with the data it guards): a positive personal identifier (the same e-mail address, phone, birth
-    date or domain), or else non-location evidence that sums to more than nothing with no contradicting
-    given name or organisation name, and no evidence of two different employers. A family at one
-    address (same surname, different given names), two firms in one building, or a record without a
-    usable name is never merged on the location.
+    with the data it guards): the same e-mail address, birth date or web domain; the same phone unless
+    the names say two people or firms (a family's landline, restaurants on a hotel's switchboard); else
+    non-location evidence that sums to more than nothing with no contradicting given name or
+    organisation name, and no evidence of two different employers. A family at one address (same
+    surname, different given names), two firms in one building, or a record without a usable name is
+    never merged on the location.
 
     ``households=False`` (the store showed, on enough data, that one address is one person: see
     :mod:`mapping.identity.households`): names that contradict no longer block, since there is no
     family for them to protect; two different employers still do."""
     items = list(evidence)
-    if any(e.kind in IDENTIFIER_KINDS and e.weight > 0 for e in items):
+    names = sum(e.weight for e in items if e.kind in NAME_KINDS)
+    shared = {e.kind for e in items if e.kind in IDENTIFIER_KINDS and e.weight > 0}
+    if shared - SHARED_LINES:
         return True
+    if shared and not (households and names <= NAMES_DIFFER):
+        return True  # a phone, but not a family's landline or restaurants sharing a hotel's switchboard
     if any(e.kind in CONTRADICTING_KINDS and e.weight < 0 for e in items):
         return False  # two John Smiths at two companies
     if not households:
         return True
-    if sum(e.weight for e in items if e.kind in NAME_KINDS) < 0:
+    if names < 0:
         return False
     return sum(e.weight for e in items if e.kind not in LOCATION_KINDS) > 0
 
