@@ -193,6 +193,27 @@ def background_sample(
     return Background(scores, max(0, outside))
 
 
+def full_pass_background(
+    items: Sequence[OrgCandidate] | Sequence[PersonCandidate],
+    pairs: Iterable[MatchPair],
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
+) -> Background:
+    """For a calibration fitted on the pairs of a full pass over ``items`` (``keep_apart=True``): a sample
+    of the pairs the pass left out, so the fit is over every pair (``fit_calibration(scores,
+    background=...)``; what ``calibration=True`` does inside the pass)."""
+    ids: list[str] = [c.id for c in items]
+    position = {x: n for n, x in enumerate(ids)}
+    seen = {(min(position[p.a], position[p.b]), max(position[p.a], position[p.b])) for p in pairs}
+    n = len(items)
+    if n and isinstance(items[0], OrgCandidate):
+        orgs = [org_features(c) for c in items if isinstance(c, OrgCandidate)]
+        return background_sample(compare_org_features, orgs, orgs, seen, n * (n - 1) // 2 - len(seen), thresholds, True)
+    people = [person_features(c) for c in items if isinstance(c, PersonCandidate)]
+    return background_sample(
+        compare_person_features, people, people, seen, n * (n - 1) // 2 - len(seen), thresholds, True
+    )
+
+
 def _recalibrated(
     scored: list[tuple[T, T, MatchScore]],
     calibration: Calibration | bool,

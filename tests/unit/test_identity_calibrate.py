@@ -11,6 +11,7 @@ from mapping.identity import (
     calibrate_scores,
     find_person_duplicates,
     fit_calibration,
+    full_pass_background,
     score_orgs,
     score_people,
 )
@@ -158,7 +159,7 @@ def _fits(n: int = 400) -> tuple[Calibration, Calibration, int]:
     feats = [person_features(p) for p in people]
     position = {p.id: i for i, p in enumerate(people)}
     scored = find_person_duplicates(people, keep_apart=True)
-    candidates = {tuple(sorted((position[p.a], position[p.b]))) for p in scored}
+    candidates = {(min(position[p.a], position[p.b]), max(position[p.a], position[p.b])) for p in scored}
     outside = len(people) * (len(people) - 1) // 2 - len(candidates)
     background = background_sample(compare_person_features, feats, feats, candidates, outside, same_list=True)
     assert background.pairs == outside and len(background.scores) == min(outside, 20_000)
@@ -206,3 +207,12 @@ def test_restaurants_on_one_hotel_switchboard_are_not_merged_on_the_phone_when_t
     virgils = OrgCandidate("a", "Virgil's", phones=("212/ 921-9494",))
     bbq = OrgCandidate("b", "Virgil's Real BBQ", phones=("212-921-9494",))
     assert cal.rescore(score_orgs(virgils, bbq)).decision == "merge"
+
+
+def test_a_calibration_fitted_from_a_full_pass_and_its_background_decides_as_the_pass_itself() -> None:
+    people, _ = _registry(200)
+    every = find_person_duplicates(people, keep_apart=True)
+    cal = fit_calibration((p.score for p in every), background=full_pass_background(people, every))
+    by_hand = {(p.a, p.b) for p in every if cal.rescore(p.score).decision == "merge"}
+    in_pass = {(p.a, p.b) for p in find_person_duplicates(people, calibration=True) if p.decision == "merge"}
+    assert by_hand == in_pass and by_hand
