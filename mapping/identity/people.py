@@ -199,7 +199,7 @@ def person_features(c: PersonCandidate) -> PersonFeatures:
         phones=_frozen(k for k in (phone_key(p) for p in c.phones[:8]) if k),
         birth=birth if len(birth) == 8 else "",
         postcode=fold(c.postcode or "")[:16],
-        address=" ".join(fold(a) for a in c.addresses[:2])[:160],
+        address=" ".join(x for x in (fold(a) for a in c.addresses[:2]) if x)[:160],
         city=fold(c.city or "")[:64],
     )
 

@@ -107,7 +107,7 @@ def compare_address(a: str, b: str) -> Evidence | None:
     sim = address_similarity(a, b)
     if sim >= 0.7 and house_numbers_differ(a, b):
         return Evidence("address", f"same street, different house numbers ({sim:.2f})", W_ADDRESS_NEIGHBOUR)
-    if sim >= 0.95 and any(ch.isdigit() for ch in a) and len(a) >= 10:
+    if sim >= 0.95 and min(len(a), len(b)) >= 10 and any(ch.isdigit() for ch in a) and any(ch.isdigit() for ch in b):
         return Evidence("address", f"same street address ({sim:.2f})", W_ADDRESS_EXACT)
     if sim >= 0.9:
         return Evidence("address", f"same address ({sim:.2f})", W_ADDRESS_SAME)

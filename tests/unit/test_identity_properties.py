@@ -77,6 +77,7 @@ def test_org_score_is_symmetric_and_bounded(a: OrgCandidate, b: OrgCandidate) ->
 @FAST
 @given(people, people)
 @example(PersonCandidate("a", "and and"), PersonCandidate("b", "and Inc."))  # a swap was weighed one way only
+@example(PersonCandidate("a", addresses=("12 Elm St",)), PersonCandidate("b", addresses=("12 Elm St", "")))  # length
 def test_person_score_is_symmetric_and_bounded(a: PersonCandidate, b: PersonCandidate) -> None:
     ab, ba = score_people(a, b), score_people(b, a)
     assert 0.0 <= ab.score <= 1.0
