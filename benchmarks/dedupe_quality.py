@@ -9,9 +9,11 @@ without the SSN: its F1 and CPU seconds beside ours; a splink that is not instal
 
 Modes of ours, named in the ``method`` column: ``expert weights`` is the product default (the weights
 in ``mapping.identity.people`` / ``orgs``); ``EM-calibrated`` fits the weights by unsupervised EM on the
-run's own pairs, no labels (``calibration=True``, what ``relsync match calibrate`` does on the store): over
-every pair, the candidate pairs and a random sample of 20,000 of the pairs blocking left out (as splink
-estimates ``u``; ``mapping.identity.calibrate``), with the product protections on: no merge of different employers, and the location guard (no merge on a
+run's own pairs, no labels (``calibration=True``): over every pair, the candidate pairs and a random
+sample of 20,000 of the pairs blocking left out (as splink estimates ``u``; ``mapping.identity.calibrate``).
+``relsync match calibrate`` fits the same way on the store when it passes
+``mapping.identity.full_pass_background`` to ``fit_calibration`` (without it, on the candidate pairs
+alone). The product protections are on: no merge of different employers, and the location guard (no merge on a
 shared address when names contradict) unless the indexed side shows no households
 (``mapping.identity.households``: FEBRL 4's file A, matched against, has no two different people at one
 address, so the guard lets a replaced given name or surname merge there; FEBRL 3 is one file with its
