@@ -9,8 +9,11 @@ without the SSN: its F1 and CPU seconds beside ours; a splink that is not instal
 
 Modes of ours, named in the ``method`` column: ``expert weights`` is the product default (the weights
 in ``mapping.identity.people`` / ``orgs``); ``EM-calibrated`` fits the weights by unsupervised EM on the
-run's own candidate pairs (``calibration=True``, what ``relsync match calibrate`` does on the store), with
-the product protections on: no merge of different employers, and the location guard (no merge on a
+run's own pairs, no labels (``calibration=True``): over every pair, the candidate pairs and a random
+sample of 20,000 of the pairs blocking left out (as splink estimates ``u``; ``mapping.identity.calibrate``).
+``relsync match calibrate`` fits the same way on the store when it passes
+``mapping.identity.full_pass_background`` to ``fit_calibration`` (without it, on the candidate pairs
+alone). The product protections are on: no merge of different employers, and the location guard (no merge on a
 shared address when names contradict) unless the indexed side shows no households
 (``mapping.identity.households``: FEBRL 4's file A, matched against, has no two different people at one
 address, so the guard lets a replaced given name or surname merge there; FEBRL 3 is one file with its
@@ -26,8 +29,11 @@ Parts, each printed as a row of one table:
   count as misses. Ours: a ``merge`` decision is a predicted match (``review`` is not). ECM baseline:
   recordlinkage's standard blocking (given name OR surname, as in its FEBRL examples), binary
   comparisons on every field but the SSN, ``ECMClassifier``.
-- Fodors-Zagat restaurants (112 labelled matches), read from the py-entitymatching sdist, fetched with
-  ``pip download`` into the cache directory when not cached yet.
+- Fodors-Zagat restaurants (112 labelled matches), read from the py-entitymatching sdist, fetched from
+  PyPI into the cache directory (``--cache``, default ``~/.cache/relsync-bench``) when not cached yet;
+  offline, put ``py-entitymatching-*.tar.gz`` there by hand (from any machine:
+  ``pip download --no-deps --no-binary :all: py-entitymatching`` where its build dependencies exist, or
+  the file from its PyPI page).
 - The project's labelled pairs (``benchmarks/data/identity_pairs.csv``).
 - Scale: a full pass over 30,000 organisations and 100,000 people (synthetic, planted duplicates), and
   matching 100 new people against an index of the 100,000.
@@ -40,7 +46,6 @@ import csv
 import io
 import os
 import random
-import subprocess
 import sys
 import tarfile
 import time
@@ -62,7 +67,9 @@ from mapping.identity import (
     match_new,
 )
 from mapping.identity.calibrate import calibrate_scores
+from mapping.identity.model import DEFAULT_THRESHOLDS as THRESHOLDS
 from mapping.identity.pairs import evaluate, parse_pairs, score_pairs
+from mapping.identity.people import person_features
 from mapping.identity.resolve import default_workers
 from mapping.identity.text import fold
 
@@ -244,7 +251,7 @@ def run_febrl(rows: list[Row]) -> None:
         index = build_person_index(febrl_people(a))
         return merged(match_new(febrl_people(b), index, within_batch=False, calibration=True))
 
-    em_note = "weights fitted by EM on the unlabelled candidate pairs"
+    em_note = "weights fitted by EM over every pair (candidates + a sample of the rest), unlabelled"
     pred, secs, cpu = timed_cpu(ours4_em)
     check = build_person_index(febrl_people(a)).household_check()
     note = f"{em_note}, guards on; file A: {check.describe() if check else ''}; {cpu:.2f} CPU-s"
@@ -252,8 +259,10 @@ def run_febrl(rows: list[Row]) -> None:
 
     def ours4_em_unguarded() -> set[tuple[str, str]]:
         index = build_person_index(febrl_people(a))
-        every = [p for item in febrl_people(b) for p in index.match(item, keep_apart=True)]
-        _, scores = calibrate_scores([p.score for p in every], guard=False)
+        new = febrl_people(b)
+        every = [p for item in new for p in index.match(item, keep_apart=True)]
+        background = index.background(new, [person_features(c) for c in new], {(p.a, p.b) for p in every}, THRESHOLDS)
+        _, scores = calibrate_scores([p.score for p in every], guard=False, background=background)
         return {norm((p.a, p.b)) for p, s in zip(every, scores, strict=True) if s and s.decision == "merge"}
 
     pred, secs, cpu = timed_cpu(ours4_em_unguarded)
@@ -281,16 +290,41 @@ def run_febrl(rows: list[Row]) -> None:
 RESTAURANTS = "py_entitymatching/datasets/end-to-end/restaurants/"
 
 
+PYPI_JSON = "https://pypi.org/pypi/py-entitymatching/json"
+
+
+def download_sdist(cache: Path) -> str | None:
+    """Fetch py-entitymatching's source archive from PyPI into ``cache`` (its SHA-256 checked against
+    PyPI's), without building it: ``pip download --no-binary`` has to build the package's metadata, which
+    needs its build dependencies and fails on a machine without them. Returns why it failed, or None."""
+    import hashlib
+    import json
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(PYPI_JSON, timeout=60) as response:
+            release = json.load(response)
+        sdist = next(u for u in release["urls"] if u["packagetype"] == "sdist")
+        with urllib.request.urlopen(sdist["url"], timeout=300) as response:
+            data = response.read()
+    except (OSError, ValueError, KeyError, StopIteration) as exc:
+        return f"{type(exc).__name__}: {exc}"
+    if hashlib.sha256(data).hexdigest() != sdist["digests"]["sha256"]:
+        return "the download does not match PyPI's SHA-256"
+    (cache / sdist["filename"]).write_bytes(data)
+    return None
+
+
 def fetch_restaurants(cache: Path) -> dict[str, str] | None:
+    """The three Fodors-Zagat CSV files, read from the py-entitymatching sdist in ``cache`` (downloaded
+    there on first use; offline later: copy ``py-entitymatching-*.tar.gz`` into the directory by hand)."""
     cache.mkdir(parents=True, exist_ok=True)
     sdists = sorted(cache.glob("py-entitymatching-*.tar.gz"))
     if not sdists:
-        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:", "py-entitymatching"]
-        result = subprocess.run([*cmd, "-d", str(cache)], capture_output=True, text=True, timeout=900)
+        error = download_sdist(cache)
         sdists = sorted(cache.glob("py-entitymatching-*.tar.gz"))
         if not sdists:
-            tail = (result.stderr or result.stdout).strip().splitlines()[-1:] or ["no output"]
-            print(f"Fodors-Zagat skipped: pip download of py-entitymatching failed ({tail[0]})", file=sys.stderr)
+            print(f"Fodors-Zagat skipped: download of py-entitymatching from PyPI failed ({error})", file=sys.stderr)
             return None
     files: dict[str, str] = {}
     with tarfile.open(sdists[-1]) as tar:
@@ -338,7 +372,7 @@ def run_restaurants(rows: list[Row], cache: Path) -> None:
         return merged(match_new(fodors, build_org_index(zagats), within_batch=False, calibration=True))
 
     pred, secs = timed(ours_em)
-    note = "weights fitted by EM on the unlabelled candidate pairs"
+    note = "weights fitted by EM over every pair (candidates + a sample of the rest), unlabelled"
     rows.append(Row("Fodors-Zagat", "relsync (EM-calibrated)", *prf(pred, truth), secs, note))
 
     import pandas as pd

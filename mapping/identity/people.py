@@ -29,6 +29,7 @@ from rapidfuzz.distance import JaroWinkler, Levenshtein
 
 from mapping.hygiene import is_free_mail, person_name_parts
 from mapping.identity.model import DEFAULT_THRESHOLDS, Evidence, MatchScore, PersonCandidate, Thresholds
+from mapping.identity.places import compare_address, compare_city, compare_postcode
 from mapping.identity.scoring import combine
 from mapping.identity.text import (
     MAX_TEXT,
@@ -65,15 +66,6 @@ W_BIRTH_SAME = 7.0  # two random people share a birth date about once in 20,000 
 W_BIRTH_TYPO = 1.5
 W_BIRTH_CLOSE = 0.0  # two typos or two random dates of one decade: no evidence either way
 W_BIRTH_DIFFER = -5.0
-W_POSTCODE_SAME = 1.5
-W_POSTCODE_DIFFER = -0.5
-W_ADDRESS_EXACT = 4.0  # the same street address with its house number
-W_ADDRESS_SAME = 2.0
-W_ADDRESS_CLOSE = 0.5
-W_ADDRESS_DIFFER = -1.0
-W_CITY_SAME = 0.5
-W_CITY_DIFFER = 0.0  # towns are misspelt and people move: no evidence by default (a level for calibration)
-W_ADDRESS_PARTLY = 0.0  # between similar and different: no evidence by default (a level for calibration)
 
 #: Local parts of shared role mailboxes: one address, many people.
 _ROLE_TEXT = """info office sales contact hello admin support team mail service billing accounts invoices enquiries
@@ -207,7 +199,7 @@ def person_features(c: PersonCandidate) -> PersonFeatures:
         phones=_frozen(k for k in (phone_key(p) for p in c.phones[:8]) if k),
         birth=birth if len(birth) == 8 else "",
         postcode=fold(c.postcode or "")[:16],
-        address=" ".join(fold(a) for a in c.addresses[:2])[:160],
+        address=" ".join(x for x in (fold(a) for a in c.addresses[:2]) if x)[:160],
         city=fold(c.city or "")[:64],
     )
 
@@ -307,12 +299,12 @@ def _org_evidence(a: PersonFeatures, b: PersonFeatures) -> Evidence | None:
     known_b = bool(b.org_id or b.org_key or b.domains)
     if not (known_a and known_b):
         return None
+    if a.domains and b.domains:  # each at its own company domain: "Acme Corp" (acme.com) is not "Acme Bank"
+        return Evidence("organisation", "addresses at different company domains", W_ORG_DIFFER)
     if a.org_key and b.org_key:
         if fuzz.token_set_ratio(a.org_key, b.org_key) >= 90:
             return None  # "Acme" / "Acme Manufacturing": probably one company, not proven
         return Evidence("organisation", f"different companies {a.org_key!r} / {b.org_key!r}", W_ORG_DIFFER)
-    if a.domains and b.domains:
-        return Evidence("organisation", "addresses at different company domains", W_ORG_DIFFER)
     return None
 
 
@@ -349,28 +341,13 @@ def compare_person_features(
             evidence.append(Evidence("birth_date", "birth dates differ in two digits", W_BIRTH_CLOSE))
         else:
             evidence.append(Evidence("birth_date", "different birth dates", W_BIRTH_DIFFER))
-    if a.postcode and b.postcode:
-        if a.postcode == b.postcode:
-            evidence.append(Evidence("postcode", "same postcode", W_POSTCODE_SAME))
-        else:
-            evidence.append(Evidence("postcode", "different postcodes", W_POSTCODE_DIFFER))
-    if a.address and b.address:
-        sim = fuzz.token_sort_ratio(a.address, b.address) / 100.0
-        if sim >= 0.95 and any(ch.isdigit() for ch in a.address) and len(a.address) >= 10:
-            evidence.append(Evidence("address", f"same street address ({sim:.2f})", W_ADDRESS_EXACT))
-        elif sim >= 0.9:
-            evidence.append(Evidence("address", f"same address ({sim:.2f})", W_ADDRESS_SAME))
-        elif sim >= 0.7:
-            evidence.append(Evidence("address", f"similar address ({sim:.2f})", W_ADDRESS_CLOSE))
-        elif sim < 0.5:
-            evidence.append(Evidence("address", f"different addresses ({sim:.2f})", W_ADDRESS_DIFFER))
-        else:
-            evidence.append(Evidence("address", f"partly similar addresses ({sim:.2f})", W_ADDRESS_PARTLY))
-    if a.city and b.city:
-        if a.city == b.city:
-            evidence.append(Evidence("city", "same city", W_CITY_SAME))
-        else:
-            evidence.append(Evidence("city", "different cities", W_CITY_DIFFER))
+    for place in (
+        compare_postcode(a.postcode, b.postcode),
+        compare_address(a.address, b.address),
+        compare_city(a.city, b.city),
+    ):
+        if place:
+            evidence.append(place)
     score = combine(PERSON_PRIOR, evidence, thresholds)
     if score.decision == "merge" and not same and a.domains & b.domains and _colleagues(a, b):
         return held_for_review(score, thresholds)
@@ -472,9 +449,15 @@ def person_block_keys(f: PersonFeatures) -> set[str]:
         keys.add(f"z:{f.postcode}|{s}")
     if f.birth and f.postcode:
         keys.add(f"y:{f.birth}|{f.postcode}")
+    if f.birth:
+        keys.add("b:" + f.birth)  # a birth date alone: a few people per date in a large store
     words = f.address.split()
     if len(words) >= 2 and any(ch.isdigit() for ch in words[0]):
-        keys.add(f"a:{words[0]}|{words[1]}")  # house number and street: the steadiest part of an address
+        # House number and street (its first letters, spaces aside: "kirklandc ircuit" is Kirkland
+        # Circuit): the steadiest part of an address; and house number with the postcode.
+        keys.add(f"a:{words[0]}|{''.join(words[1:])[:6]}")
+        if f.postcode:
+            keys.add(f"a:{words[0]}|{f.postcode}")
         if len(words) >= 3:
             keys.add(f"a:{words[1]}|{words[2]}|{f.postcode}")
     return keys

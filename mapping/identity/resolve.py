@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 import multiprocessing as mp
 import os
+import random
 import threading
 from collections.abc import Callable, Container, Iterable, Sequence
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from mapping.identity.blocking import (
     lookup,
     neighbourhood_pairs,
 )
-from mapping.identity.calibrate import Calibration, calibrate_scores
+from mapping.identity.calibrate import Background, Calibration, calibrate_scores
 from mapping.identity.gcpause import without_cyclic_gc
 from mapping.identity.households import HouseholdCheck, household_check
 from mapping.identity.model import (
@@ -143,7 +144,12 @@ def _full_pass(
     finally:
         _WORK = ()
     if calibration is not False:
-        scored = _recalibrated(scored, calibration, thresholds, keep_apart)
+        background = None
+        if calibration is True:
+            n = len(feats)
+            outside = n * (n - 1) // 2 - len(pairs)
+            background = background_sample(strategy.compare, feats, feats, set(pairs), outside, thresholds, True)
+        scored = _recalibrated(scored, calibration, thresholds, keep_apart, background)
     out = [_pair(ids[i], ids[j], score) for i, j, score in scored]
     out.sort(key=lambda p: (-p.score.score, p.a, p.b))
     return out
@@ -152,12 +158,73 @@ def _full_pass(
 T = TypeVar("T")
 
 
+#: Pairs blocking left out that a fit over every pair compares (a random sample of them): enough for the
+#: share of each comparison outcome among non-matches, at a fixed cost whatever the size of the data.
+BACKGROUND_SAMPLE = 20_000
+
+
+def background_sample(
+    compare: Callable[[Any, Any, Thresholds], MatchScore],
+    left: Sequence[Any],
+    right: Sequence[Any],
+    candidates: Container[tuple[int, int]],
+    outside: int,
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
+    same_list: bool = False,
+    size: int = BACKGROUND_SAMPLE,
+) -> Background:
+    """The expert scores of up to ``size`` random pairs ``(left[i], right[j])`` that are not
+    ``candidates`` (``(i, j)`` positions, ``i < j`` when ``same_list``: a full pass over one list), for a
+    calibration fitted over every pair (:class:`~mapping.identity.calibrate.Background`); ``outside`` is
+    how many pairs there are outside the candidates. The same inputs give the same sample (fixed seed)."""
+    rng = random.Random(len(left) * 1_000_003 + len(right))
+    want = min(size, max(0, outside))
+    scores: list[MatchScore] = []
+    for _ in range(want * 4):
+        if len(scores) >= want or not left or not right:
+            break
+        i, j = rng.randrange(len(left)), rng.randrange(len(right))
+        if same_list:
+            if i == j:
+                continue
+            i, j = min(i, j), max(i, j)
+        if (i, j) not in candidates:
+            scores.append(compare(left[i], right[j], thresholds))
+    return Background(scores, max(0, outside))
+
+
+def full_pass_background(
+    items: Sequence[OrgCandidate] | Sequence[PersonCandidate],
+    pairs: Iterable[MatchPair],
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
+) -> Background:
+    """For a calibration fitted on the pairs of a full pass over ``items`` (``keep_apart=True``): a sample
+    of the pairs the pass left out, so the fit is over every pair (``fit_calibration(scores,
+    background=...)``; what ``calibration=True`` does inside the pass)."""
+    ids: list[str] = [c.id for c in items]
+    position = {x: n for n, x in enumerate(ids)}
+    seen = {(min(position[p.a], position[p.b]), max(position[p.a], position[p.b])) for p in pairs}
+    n = len(items)
+    if n and isinstance(items[0], OrgCandidate):
+        orgs = [org_features(c) for c in items if isinstance(c, OrgCandidate)]
+        return background_sample(compare_org_features, orgs, orgs, seen, n * (n - 1) // 2 - len(seen), thresholds, True)
+    people = [person_features(c) for c in items if isinstance(c, PersonCandidate)]
+    return background_sample(
+        compare_person_features, people, people, seen, n * (n - 1) // 2 - len(seen), thresholds, True
+    )
+
+
 def _recalibrated(
-    scored: list[tuple[T, T, MatchScore]], calibration: Calibration | bool, thresholds: Thresholds, keep_apart: bool
+    scored: list[tuple[T, T, MatchScore]],
+    calibration: Calibration | bool,
+    thresholds: Thresholds,
+    keep_apart: bool,
+    background: Background | None = None,
 ) -> list[tuple[T, T, MatchScore]]:
-    """Every pair's expert score re-weighted by ``calibration`` (``True``: fitted on these pairs by EM)."""
+    """Every pair's expert score re-weighted by ``calibration`` (``True``: fitted on these pairs by EM,
+    over every pair when ``background`` samples the others)."""
     if calibration is True:
-        _, new_scores = calibrate_scores([s for _, _, s in scored], thresholds, keep_apart)
+        _, new_scores = calibrate_scores([s for _, _, s in scored], thresholds, keep_apart, background=background)
     elif isinstance(calibration, Calibration):
         new_scores = [calibration.rescore(s, thresholds) for _, _, s in scored]
     else:
@@ -248,6 +315,17 @@ class MatchIndex(Generic[C, F]):
     def __len__(self) -> int:
         return len(self.ids)
 
+    def background(
+        self, items: Sequence[C], features: Sequence[F], candidates: set[tuple[str, str]], thresholds: Thresholds
+    ) -> Background:
+        """A random sample of the pairs (new item, indexed row) that are not ``candidates`` (by id), for
+        a calibration fitted over every pair (see :func:`background_sample`)."""
+        ids = [c.id for c in items]
+        positions = {(a, b) for a, b in candidates}
+        left_out = _ByIds(ids, self.ids, positions)
+        outside = len(items) * len(self.ids) - len(candidates)
+        return background_sample(self._strategy.compare, features, self._features, left_out, outside, thresholds)
+
     def match(
         self,
         item: C,
@@ -276,6 +354,19 @@ class MatchIndex(Generic[C, F]):
                 out.append(MatchPair(item.id, self.ids[i], score))
         out.sort(key=lambda p: (-p.score.score, p.b))
         return out
+
+
+class _ByIds:
+    """Positions ``(i, j)`` seen as the id pair ``(left[i], right[j])``: in ``pairs``, or one record twice."""
+
+    def __init__(self, left: Sequence[str], right: Sequence[str], pairs: set[tuple[str, str]]) -> None:
+        self.left, self.right, self.pairs = left, right, pairs
+
+    def __contains__(self, position: object) -> bool:
+        if not isinstance(position, tuple):
+            return False
+        a, b = self.left[position[0]], self.right[position[1]]
+        return a == b or (a, b) in self.pairs
 
 
 def build_org_index(
@@ -322,14 +413,19 @@ def match_new(
     feats: Sequence[F | None] = features if features is not None else [None] * len(new_items)
     cal: Calibration | None = calibration if isinstance(calibration, Calibration) else None
     if calibration is True:
+        strategy = index._strategy
+        mine = [strategy.features(c) if f is None else f for c, f in zip(new_items, feats, strict=True)]
         every = [
             p
-            for item, f in zip(new_items, feats, strict=True)
+            for item, f in zip(new_items, mine, strict=True)
             for p in index.match(item, thresholds, keep_apart=True, features=f)
         ]
         check = index.household_check()
         households = check is None or check.households
-        cal, scores = calibrate_scores([p.score for p in every], thresholds, households=households)
+        background = index.background(new_items, mine, {(p.a, p.b) for p in every}, thresholds)
+        cal, scores = calibrate_scores(
+            [p.score for p in every], thresholds, households=households, background=background
+        )
         order = {item.id: n for n, item in enumerate(new_items)}
         for p, score in zip(every, scores, strict=True):
             if score is not None and score.decision != "apart":

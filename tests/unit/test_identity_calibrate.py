@@ -11,9 +11,12 @@ from mapping.identity import (
     calibrate_scores,
     find_person_duplicates,
     fit_calibration,
+    full_pass_background,
     score_orgs,
     score_people,
 )
+from mapping.identity.people import compare_person_features, person_features
+from mapping.identity.resolve import background_sample
 
 STREETS = ["Elm Street", "High Road", "Mill Lane", "Park Avenue", "Kings Way", "Church Street"]
 GIVEN = ["Anna", "Peter", "Maria", "Lukas", "Sophie", "Jonas", "Emma", "Felix", "Clara", "Paul"]
@@ -147,3 +150,69 @@ def test_restaurant_names_with_extra_words_match_on_phone_and_address() -> None:
     assert score_orgs(a, b).decision == "merge"
     # The name alone, with words added, is not enough.
     assert score_orgs(OrgCandidate("1", "Virgil's"), OrgCandidate("2", "Virgil's Real BBQ")).decision == "apart"
+
+
+def _fits(n: int = 400) -> tuple[Calibration, Calibration, int]:
+    """The same registry fitted on its candidate pairs alone and over every pair (with a background
+    sample of the pairs blocking left out); and how many true pairs it holds."""
+    people, truth = _registry(n)
+    feats = [person_features(p) for p in people]
+    position = {p.id: i for i, p in enumerate(people)}
+    scored = find_person_duplicates(people, keep_apart=True)
+    candidates = {(min(position[p.a], position[p.b]), max(position[p.a], position[p.b])) for p in scored}
+    outside = len(people) * (len(people) - 1) // 2 - len(candidates)
+    background = background_sample(compare_person_features, feats, feats, candidates, outside, same_list=True)
+    assert background.pairs == outside and len(background.scores) == min(outside, 20_000)
+    alone = fit_calibration(p.score for p in scored)
+    every = fit_calibration((p.score for p in scored), background=background)
+    return alone, every, len(truth)
+
+
+def test_a_fit_over_every_pair_weighs_a_shared_name_as_rare_as_it_is() -> None:
+    alone, every, _ = _fits()
+    # Blocking picks candidates that share a surname, so among candidate non-matches it is common; among
+    # all pairs it is rare, and the fit over every pair says so.
+    same_surname = ("surname", (4.0,))
+    assert every.weights[same_surname] > alone.weights[same_surname] + 1.0
+    assert every.prior < alone.prior - 3.0  # the prior of a match among all pairs, not among candidates
+    for (_, level), weight in every.weights.items():  # the expert signs still hold
+        assert (weight >= 0) if sum(level) > 0 else (weight <= 0) if sum(level) < 0 else True
+
+
+def test_the_background_sample_leaves_out_the_candidates_and_is_the_same_every_time() -> None:
+    people, _ = _registry(60)
+    feats = [person_features(p) for p in people]
+    candidates = {(i, i + 1) for i in range(len(feats) - 1)}
+    total = len(feats) * (len(feats) - 1) // 2
+
+    def sample() -> list[float]:
+        bg = background_sample(compare_person_features, feats, feats, candidates, total - len(candidates), size=500,
+                               same_list=True)  # fmt: skip
+        return [s.score for s in bg.scores]
+
+    first = sample()
+    assert len(first) == 500 and first == sample()
+    whole = background_sample(compare_person_features, feats, feats, set(), 5, size=500, same_list=True)
+    assert len(whole.scores) == 5  # never more pairs than there are
+
+
+def test_restaurants_on_one_hotel_switchboard_are_not_merged_on_the_phone_when_the_names_say_two() -> None:
+    cal = Calibration(prior=0.0, weights={("phone", (6.0,)): 15.0, ("address", (3.0,)): 10.0})
+    hotel = {"phones": ("702/385-7111",), "addresses": ("129 E. Fremont St.",), "city": "Las Vegas"}
+    nugget = OrgCandidate("f", "Golden Nugget Hotel", **hotel)  # type: ignore[arg-type]
+    stefanos = OrgCandidate("z", "Stefano's", **hotel)  # type: ignore[arg-type]
+    score = cal.rescore(score_orgs(nugget, stefanos))
+    assert score.decision == "review" and any(e.kind == "guard" for e in score.evidence)
+    # A name with words added on one side is not two names: the phone is enough.
+    virgils = OrgCandidate("a", "Virgil's", phones=("212/ 921-9494",))
+    bbq = OrgCandidate("b", "Virgil's Real BBQ", phones=("212-921-9494",))
+    assert cal.rescore(score_orgs(virgils, bbq)).decision == "merge"
+
+
+def test_a_calibration_fitted_from_a_full_pass_and_its_background_decides_as_the_pass_itself() -> None:
+    people, _ = _registry(200)
+    every = find_person_duplicates(people, keep_apart=True)
+    cal = fit_calibration((p.score for p in every), background=full_pass_background(people, every))
+    by_hand = {(p.a, p.b) for p in every if cal.rescore(p.score).decision == "merge"}
+    in_pass = {(p.a, p.b) for p in find_person_duplicates(people, calibration=True) if p.decision == "merge"}
+    assert by_hand == in_pass and by_hand

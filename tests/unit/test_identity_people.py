@@ -174,3 +174,14 @@ def test_a_short_alias_beside_a_full_name_mailbox_is_one_person_with_two_address
     steve = person("Steve Miller", "steve@acme.com", company="Acme")
     stephen = person("Stephen Miller", "stephen.miller@acme.com", company="Acme")
     assert score_people(steve, stephen).decision == "merge"
+
+
+def test_namesakes_at_company_domains_that_differ_are_two_people_even_when_the_company_names_are_alike() -> None:
+    a = person("John Smith", "john.smith@acme.com", company="Acme Corp")
+    b = person("John Smith", "john.smith@acmebank.com", company="Acme Bank")
+    score = score_people(a, b)
+    assert score.decision == "apart"
+    assert any(e.kind == "organisation" and e.weight < 0 for e in score.evidence)
+    # Without company addresses, alike company names stay "probably one company, not proven".
+    c, d = person("John Smith", company="Acme"), person("John Smith", company="Acme Manufacturing")
+    assert not any(e.kind == "organisation" for e in score_people(c, d).evidence)

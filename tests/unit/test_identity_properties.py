@@ -57,6 +57,11 @@ people = st.builds(
     phones=st.lists(phones, max_size=2).map(tuple),
     org_name=st.one_of(st.none(), names),
     birth_date=st.one_of(st.none(), st.sampled_from(["1970-01-02", "19700102", "1970-02-01", "junk"])),
+    addresses=st.lists(
+        st.sampled_from(["21 la perouse street", "123 la perouse street", "12 Elm St", "12 elmst", "", "9"]), max_size=2
+    ).map(tuple),
+    postcode=st.one_of(st.none(), st.sampled_from(["3149", "3194", "4149", "", "31490"])),
+    city=st.one_of(st.none(), st.sampled_from(["wallsend", "wallsgend", "keilor east", "keiloreast", ""])),
 )
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -72,6 +77,7 @@ def test_org_score_is_symmetric_and_bounded(a: OrgCandidate, b: OrgCandidate) ->
 @FAST
 @given(people, people)
 @example(PersonCandidate("a", "and and"), PersonCandidate("b", "and Inc."))  # a swap was weighed one way only
+@example(PersonCandidate("a", addresses=("12 Elm St",)), PersonCandidate("b", addresses=("12 Elm St", "")))  # length
 def test_person_score_is_symmetric_and_bounded(a: PersonCandidate, b: PersonCandidate) -> None:
     ab, ba = score_people(a, b), score_people(b, a)
     assert 0.0 <= ab.score <= 1.0
