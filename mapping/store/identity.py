@@ -27,6 +27,7 @@ from mapping.identity import (
     find_org_duplicates,
     find_person_duplicates,
     fit_calibration,
+    full_pass_background,
     match_new,
 )
 from mapping.identity.calibration_file import CalibrationSet
@@ -264,15 +265,19 @@ def fit_store_calibration(session: Session, thresholds: Thresholds, fitted_at: s
     preview: dict[str, KindPreview] = {}
     notes = []
     people = person_candidates(session)
-    for kind, every in (
-        ("organization", find_org_duplicates(org_candidates(session), thresholds, keep_apart=True)),
-        ("person", find_person_duplicates(people, thresholds, keep_apart=True)),
-    ):
+    orgs = org_candidates(session)
+    passes: tuple[tuple[str, Sequence[OrgCandidate] | Sequence[PersonCandidate], list[MatchPair]], ...] = (
+        ("organization", orgs, find_org_duplicates(orgs, thresholds, keep_apart=True)),
+        ("person", people, find_person_duplicates(people, thresholds, keep_apart=True)),
+    )
+    for kind, items, every in passes:
         if not every:
             calibrations[kind] = None
             notes.append(f"{kind}: no candidate pairs, expert weights kept")
             continue
-        cal = fit_calibration(p.score for p in every)
+        # Fitted over every pair (the candidates and a sample of the pairs blocking left out), as
+        # splink estimates u: on candidates alone a shared surname looks common and weighs too much.
+        cal = fit_calibration((p.score for p in every), background=full_pass_background(items, every, thresholds))
         if kind == "person":
             check = household_check(person_features(p) for p in people)
             cal = replace(cal, households=check.households)
