@@ -1,4 +1,4 @@
-"""The fast EWS page reader (connector.ews.fast_parse) against exchangelib's parse, end to end.
+"""The fast EWS page reader (connector.ews.fast) against exchangelib's parse, end to end.
 
 The generated demo company (``--scale tiny``) is synced twice from the same schema-validating fake:
 once with ``fast_reader=True`` (the default) and once with ``fast_reader=False`` (exchangelib parses

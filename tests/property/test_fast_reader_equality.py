@@ -4,7 +4,7 @@ Hypothesis generates contacts, e-mails and calendar items (absent fields, empty 
 invalid addresses, time zones, all-day events, recurrences with deleted occurrences), puts them in a
 mailbox of the schema-validating fake Exchange, updates read flags (``ReadFlagChange``) and deletes
 some (``Delete``); the pages are fetched over real HTTP through exchangelib (``RawSyncFolderItems``),
-and each page is parsed both ways: by the fast reader (connector.ews.fast_parse, exchangelib for what
+and each page is parsed both ways: by the fast reader (connector.ews.fast, exchangelib for what
 it cannot read) and by exchangelib alone. The translated changes and skipped items must be equal.
 """
 
@@ -28,7 +28,7 @@ from lxml import etree
 from connector.base import CallStats
 from connector.engine import SyncSettings
 from connector.ews.client import EwsConnection
-from connector.ews.fast_parse import exchangelib_change
+from connector.ews.fast.common import exchangelib_change
 from connector.ews.reader import EwsFolder, EwsReader
 from connector.ews.settings import EwsSettings
 from connector.fake.ews.server import FakeExchange
