@@ -332,7 +332,11 @@ def test_fast_reader_gives_the_records_exchangelib_gives(env: Env, data: st.Data
             mb.delete(item_id)
     before = env.reader.fast_items
     _read_both_ways(env, folder_name)
-    assert env.reader.fast_items > before or not ids
+    # The first item is never deleted: the fast reader reads it, unless it is an all-day event in a zone
+    # exchangelib does not know (it then converts its dates in this machine's zone: exchangelib's parse).
+    first = specs[0].fields
+    unknown_zone_all_day = bool(first.get("IsAllDayEvent")) and first.get("StartTimeZone") == "Not A Zone"
+    assert env.reader.fast_items > before or unknown_zone_all_day
 
 
 def test_date_outside_the_fast_form_goes_to_exchangelib_and_reads_the_same(env: Env) -> None:
