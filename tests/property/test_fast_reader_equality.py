@@ -203,8 +203,9 @@ def meetings(draw: st.DrawFn) -> ItemSpec:
     )
     if recurrence is not None:
         starts = occurrence_starts(spec)[:6]
-        picked = draw(st.lists(st.sampled_from(starts), max_size=3, unique=True)) if starts else []
-        if picked and draw(st.booleans()):
+        picked: list[datetime] = draw(st.lists(st.sampled_from(starts), max_size=3, unique=True)) if starts else []
+        delete_one: bool = draw(st.booleans())
+        if picked and delete_one:
             spec.deleted_occurrences = (picked.pop(),)
         spec.exceptions = tuple(draw(exceptions(spec, original)) for original in picked)
     return spec
@@ -225,7 +226,10 @@ def exceptions(draw: st.DrawFn, master: ItemSpec, original: datetime) -> ItemSpe
         ("Subject", TEXT),
         ("Location", TEXT),
         ("IsCancelled", st.booleans()),
-        ("RequiredAttendees", st.lists(MAILBOXES, max_size=2).map(lambda ms: tuple(Attendee(m, "Tentative") for m in ms))),
+        (
+            "RequiredAttendees",
+            st.lists(MAILBOXES, max_size=2).map(lambda ms: tuple(Attendee(m, "Tentative") for m in ms)),
+        ),
     ):
         if draw(st.booleans()):
             value = draw(strategy)

@@ -21,8 +21,8 @@ from exchangelib.ewsdatetime import EWSTimeZone
 
 from connector.ews.fast.common import (
     ITEM_ID,
-    T,
     MailboxView,
+    T,
     Unreadable,
     categories_of,
     datetime_of,
@@ -142,25 +142,27 @@ def meeting_of(elem: Any) -> MeetingRecord:
     default_type: CalendarItemType = "recurring_master" if item.find(T + "Recurrence") is not None else "single"
     item_type = _ITEM_TYPES.get(kind, default_type) if kind is not None else default_type
 
-    start_value: datetime | date | None = datetime_of(item, T + "Start")
-    end_value: datetime | date | None = datetime_of(item, T + "End")
+    raw_start = datetime_of(item, T + "Start")
+    raw_end = datetime_of(item, T + "End")
+    start_value: datetime | date | None = raw_start
     all_day = flag(item, T + "IsAllDayEvent")
     start_date: date | None = None
     end_date: date | None = None
     if all_day:
         # exchangelib's CalendarItem.from_xml: the dates of the start and of the end less a day, each in
         # its own zone (no zone: this machine's, which this reader leaves to exchangelib).
-        if start_value is not None:
+        end_day: date | None = None
+        if raw_start is not None:
             if start_zone.tz is None:
                 raise Unreadable("StartTimeZone")
-            start_value = start_value.astimezone(start_zone.tz).date()
-        if end_value is not None:
+            start_value = raw_start.astimezone(start_zone.tz).date()
+        if raw_end is not None:
             end_zone = _zone(item, T + "EndTimeZone")
             if end_zone.tz is None:
                 raise Unreadable("EndTimeZone")
-            end_value = (end_value - _ONE_DAY).astimezone(end_zone.tz).date()
+            end_day = (raw_end - _ONE_DAY).astimezone(end_zone.tz).date()
         zone = ZoneInfo(zone_label)
-        start_date, end_date = all_day_dates(item_id, start_value, end_value, zone)
+        start_date, end_date = all_day_dates(item_id, start_value, end_day, zone)
         start = local_midnight_utc(start_date, zone)
         end = local_midnight_utc(end_date, zone)
     else:
@@ -168,7 +170,7 @@ def meeting_of(elem: Any) -> MeetingRecord:
         if parsed_start is None:
             raise BadItem(item_id, "no start")
         start = parsed_start
-        end = utc_datetime(item_id, "end", end_value) or start
+        end = utc_datetime(item_id, "end", raw_end) or start
         if end < start:
             raise BadItem(item_id, "ends before it starts")
 

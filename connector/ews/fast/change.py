@@ -7,7 +7,7 @@ from typing import Any
 from lxml import etree
 
 from connector.ews.fast.calendar import PendingSeries, calendar_item
-from connector.ews.fast.common import FALLBACK, ITEM_ID, T, FallbackMarker
+from connector.ews.fast.common import FALLBACK, ITEM_ID, FallbackMarker, T
 from connector.ews.fast.contacts import contact
 from connector.ews.fast.messages import message
 from connector.translate_rules import BadItem
