@@ -73,21 +73,21 @@ class _Zone:
 
     __slots__ = ("name", "tz")
 
-    def __init__(self, tz_id: str) -> None:
+    def __init__(self, tz_id: str | None) -> None:
+        self.tz: ZoneInfo | None = None  # no zone, or one exchangelib does not know (it reads that as none)
+        self.name: str | None = None
+        if tz_id is None:
+            return
         try:
             found = EWSTimeZone.from_ms_id(tz_id)
         except UnknownTimeZone:
-            self.tz: ZoneInfo | None = None  # exchangelib reads an unknown zone as no zone
-            self.name: str | None = None
             return
         self.tz = ZoneInfo(found.key)
         self.name = zone_name(found)
 
 
 _ZONES: dict[str, _Zone] = {}
-_NO_ZONE = object.__new__(_Zone)
-_NO_ZONE.tz = None
-_NO_ZONE.name = None
+_NO_ZONE = _Zone(None)
 
 
 def _zone(item: Any, tag: str) -> _Zone:
