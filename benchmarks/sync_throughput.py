@@ -16,7 +16,7 @@ mailbox, side by side per folder:
     fresh SQLite store migrated with ``mapping.store.migrate.upgrade``, with exchangelib parsing every
     item (``fast_reader=False``, relsync's exchangelib path);
 (c) relsync with the fast reader (``fast_reader=True``, the default: pages parsed with lxml straight
-    into records, connector.ews.fast_parse) into another fresh SQLite store, right after (b). With ``--apply auto`` (the
+    into records, connector.ews.fast) into another fresh SQLite store, right after (b). With ``--apply auto`` (the
     default settings) a backlog's pages are applied by the writer process (mapping.store.page_writer),
     with ``--apply inline`` all in this process, as before the writer existed.
 
@@ -183,8 +183,8 @@ LXML: dict[str, tuple[int, float]] = {}
 def lxml_folder(acc: Account, name: FolderName) -> tuple[int, float]:
     """(a'): the same requests as (a) through exchangelib's transport, the response parsed by lxml (as
     exchangelib does) but no item objects built: change elements only counted. The client-side floor of
-    any reader that keeps exchangelib's transport (connector.ews.fast_parse.RawSyncFolderItems)."""
-    from connector.ews.fast_parse import RawSyncFolderItems
+    any reader that keeps exchangelib's transport (connector.ews.fast.common.RawSyncFolderItems)."""
+    from connector.ews.fast.common import RawSyncFolderItems
 
     folder = getattr(acc, FOLDER_ATTRIBUTES[name])
     fields = {f for f in folder.normalize_fields(list(FOLDER_FIELDS[name])) if not f.field.is_attribute}

@@ -59,7 +59,7 @@ class SyncSettings:
     #: import), applying moves to a second process for the rest of the ``sync`` call, so the store's
     #: work overlaps the server's on another core (see mapping.store.page_writer). 0: never.
     parallel_apply_min_changes: int = 256
-    #: EWS: read SyncFolderItems pages with lxml straight into records (connector.ews.fast_parse),
+    #: EWS: read SyncFolderItems pages with lxml straight into records (connector.ews.fast),
     #: exchangelib parsing only what that reader cannot read. False: exchangelib parses every item.
     fast_reader: bool = True
 
@@ -73,7 +73,7 @@ class FolderReport:
     unlinked: int = 0
     retries: int = 0
     throttled_seconds: float = 0.0
-    #: EWS fast reader: items it handed to exchangelib's parse (connector.ews.fast_parse), for metrics.
+    #: EWS fast reader: items it handed to exchangelib's parse (connector.ews.fast), for metrics.
     parsed_by_exchangelib: int = 0
 
 

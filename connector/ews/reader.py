@@ -35,7 +35,9 @@ from connector.engine import FolderReport, MailboxSync, SyncInterrupted, SyncSet
 from connector.errors import ExchangeError, Throttled, TransientError
 from connector.ews.client import FOLDER_ATTRIBUTES, EwsConnection
 from connector.ews.errors import translate
-from connector.ews.fast_parse import FALLBACK, RawSyncFolderItems, exchangelib_change, fast_change
+from connector.ews.fast.calendar import PendingSeries, exception_of
+from connector.ews.fast.change import fast_change
+from connector.ews.fast.common import FALLBACK, RawGetItem, RawSyncFolderItems, exchangelib_change, exchangelib_item
 from connector.ews.translate import (
     BadItem,
     contact_record,
@@ -130,8 +132,10 @@ EXCEPTION_FIELDS = (
     "_start_timezone",
     "_end_timezone",
 )
-#: The change type of a change the fast reader already translated (connector.ews.fast_parse).
+#: The change type of a change the fast reader already translated (connector.ews.fast).
 _TRANSLATED = "relsync_translated"
+#: The change type of a recurring master the fast reader read, waiting for its exception items.
+_PENDING = "relsync_pending_series"
 FOLDER_FIELDS: dict[str, tuple[str, ...]] = {
     "contacts": CONTACT_FIELDS,
     "inbox": MESSAGE_FIELDS,
@@ -180,17 +184,32 @@ class EwsReader:
 
     # -------------------------------------------------------------------------------- translation
     def _translate(
-        self, account: Account, folder_name: FolderName, raw: list[Any], flog: Any
+        self,
+        account: Account,
+        folder_name: FolderName,
+        raw: list[Any],
+        flog: Any,
+        fast: tuple[Any, Counters] | None = None,
     ) -> tuple[list[ItemChange], list[SkippedItem]]:
+        """The page's changes and skipped items. ``fast``: (the fields of an exception item, the
+        folder's counters) when the exception items are read by the fast reader (connector.ews.fast)
+        rather than by exchangelib; those it hands to exchangelib's parse are counted there."""
         # The exceptions of the page's recurring series are fetched in the background while the rest
         # of the page is translated; the series that have exceptions are translated last, each in its
         # place in the page's order (one slot per item).
-        fetching = self._fetch_exceptions(account, raw) if folder_name == "calendar" else []
+        fetching = self._fetch_exceptions(account, raw, fast) if folder_name == "calendar" else []
         slots: list[ItemChange | SkippedItem | None] = []
         later: list[tuple[int, Any]] = []
         for change_type, obj in raw:
             if change_type == _TRANSLATED:  # read by the fast reader already
                 slots.append(obj)
+                continue
+            if change_type == _PENDING:  # a master the fast reader read: finished with its exceptions
+                if fetching and obj.exceptions:
+                    later.append((len(slots), obj))
+                    slots.append(None)
+                else:
+                    slots.append(self._finished(obj, {}, flog))
                 continue
             if change_type == SyncFolderItems.READ_FLAG_CHANGE:
                 continue
@@ -207,9 +226,18 @@ class EwsReader:
         if later:
             exceptions: dict[str, Any] = {}
             for chunk in fetching:
-                exceptions.update(chunk.result())
+                part, fallbacks = chunk.result()
+                exceptions.update(part)
+                if fast is not None and fallbacks:
+                    self.fast_fallbacks += fallbacks
+                    if isinstance(fast[1], FolderReport):  # the engine's report: into the metrics
+                        fast[1].parsed_by_exchangelib += fallbacks
             for index, obj in later:
-                slots[index] = self._translated(account, folder_name, obj, exceptions, flog)
+                slots[index] = (
+                    self._finished(obj, exceptions, flog)
+                    if isinstance(obj, PendingSeries)
+                    else self._translated(account, folder_name, obj, exceptions, flog)
+                )
         changes = [slot for slot in slots if isinstance(slot, ItemChange)]
         skipped = [slot for slot in slots if isinstance(slot, SkippedItem)]
         return changes, skipped
@@ -249,15 +277,42 @@ class EwsReader:
             obj, folder_name, owner=account.primary_smtp_address, snippet_chars=self.settings.snippet_chars
         )
 
+    def _window(self) -> tuple[datetime, datetime]:
+        now = datetime.now(UTC)
+        return (
+            now - timedelta(days=self.settings.calendar_days_back),
+            now + timedelta(days=self.settings.calendar_days_ahead),
+        )
+
+    def _finished(self, series: PendingSeries, exceptions: dict[str, Any], flog: Any) -> ItemChange | SkippedItem:
+        """A recurring master the fast reader read (connector.ews.fast.calendar), finished as _series
+        finishes exchangelib's, with the same skip reasons as _translated."""
+        record = series.record
+        try:
+            window = self._window()
+            modified = list(series.modified)
+            if modified:
+                modified = _with_exception_details(record, modified, exceptions)
+            occurrences = expand_occurrences(
+                record, series.recurrence, modified, list(series.deleted), window[0], window[1]
+            )
+        except BadItem as exc:
+            return SkippedItem(item_id=exc.item_id or record.item_id, reason=exc.reason)
+        except Exception as exc:  # one malformed item must never stop the mailbox
+            flog.exception("item could not be translated", item_id=record.item_id)
+            return SkippedItem(item_id=record.item_id, reason=f"{type(exc).__name__}")
+        return ItemChange(
+            item_id=record.item_id,
+            change_key=record.change_key,
+            record=MeetingSeries(item=record, occurrences=tuple(occurrences), window=window),
+            categories=series.categories,
+        )
+
     def _series(self, item: CalendarItem, exceptions: dict[str, Any]) -> MeetingSeries:
         record = meeting_record(item)
         if record.calendar_item_type != "recurring_master" or item.recurrence is None:
             return MeetingSeries(item=record, occurrences=(record,))
-        now = datetime.now(UTC)
-        window = (
-            now - timedelta(days=self.settings.calendar_days_back),
-            now + timedelta(days=self.settings.calendar_days_ahead),
-        )
+        window = self._window()
         modified = modified_occurrence_records(item, record)
         if modified:
             modified = _with_exception_details(record, modified, exceptions)
@@ -271,7 +326,9 @@ class EwsReader:
         )
         return MeetingSeries(item=record, occurrences=tuple(occurrences), window=window)
 
-    def _fetch_exceptions(self, account: Account, raw: list[Any]) -> list[Future[dict[str, Any]]]:
+    def _fetch_exceptions(
+        self, account: Account, raw: list[Any], fast: tuple[Any, Counters] | None
+    ) -> list[Future[tuple[dict[str, Any], int]]]:
         """Start fetching the exception items of every recurring master on the page; each future gives
         a part of them by item id. A master lists only their new times, these say what else changed
         (subject, location, attendees, cancellation). Best effort: on failure the masters' times stay
@@ -288,7 +345,11 @@ class EwsReader:
         high = now + timedelta(days=self.settings.calendar_days_ahead) + slack
         ids: list[tuple[str, str | None]] = []
         for change_type, obj in raw:
-            if change_type in (SyncFolderItems.CREATE, SyncFolderItems.UPDATE) and isinstance(obj, CalendarItem):
+            if change_type == _PENDING:
+                ids.extend(
+                    (e.item_id, e.change_key) for e in obj.exceptions if e.start is None or low <= e.start < high
+                )
+            elif change_type in (SyncFolderItems.CREATE, SyncFolderItems.UPDATE) and isinstance(obj, CalendarItem):
                 for occurrence in getattr(obj, "modified_occurrences", None) or ():
                     start = getattr(occurrence, "start", None)
                     outside = isinstance(start, datetime) and start.tzinfo is not None and not low <= start < high
@@ -299,21 +360,49 @@ class EwsReader:
         chunks = [ids[i : i + _EXCEPTIONS_PER_REQUEST] for i in range(0, len(ids), _EXCEPTIONS_PER_REQUEST)]
         pool = ThreadPoolExecutor(max_workers=min(len(chunks), 2), thread_name_prefix="relsync-exceptions")
         try:
-            return [pool.submit(contextvars.copy_context().run, self._exception_items, account, c) for c in chunks]
+            return [
+                pool.submit(contextvars.copy_context().run, self._exception_items, account, c, fast) for c in chunks
+            ]
         finally:
             pool.shutdown(wait=False)  # its threads end once their requests are done
 
-    def _exception_items(self, account: Account, ids: list[tuple[str, str | None]]) -> dict[str, Any]:
-        """One GetItem request's exception items by item id (see _fetch_exceptions); ``{}`` on failure."""
+    def _exception_items(
+        self, account: Account, ids: list[tuple[str, str | None]], fast: tuple[Any, Counters] | None
+    ) -> tuple[dict[str, Any], int]:
+        """One GetItem request's exception items by item id (see _fetch_exceptions); ``{}`` on failure.
+        With the fast reader the response's elements are read into records (connector.ews.fast.calendar);
+        what it cannot read is parsed by exchangelib, and counted (the second value)."""
+
+        def call() -> list[Any]:
+            if fast is None:
+                return list(account.fetch(ids=ids, only_fields=list(EXCEPTION_FIELDS)))
+            service = RawGetItem(account=account, chunk_size=_EXCEPTIONS_PER_REQUEST)
+            return list(service.call(items=ids, additional_fields=fast[0], shape=ID_ONLY))
+
         try:
-            fetched = self._retrying(
-                lambda: list(account.fetch(ids=ids, only_fields=list(EXCEPTION_FIELDS))),
-                CallStats(),
-            )
+            fetched = self._retrying(call, CallStats())
         except ExchangeError as exc:
             log.warning("exceptions of recurring series could not be fetched", count=len(ids), error=str(exc))
-            return {}
-        return {item_id: obj for (item_id, _), obj in zip(ids, fetched, strict=False)}
+            return {}, 0
+        if fast is None:
+            return {item_id: obj for (item_id, _), obj in zip(ids, fetched, strict=False)}, 0
+        result: dict[str, Any] = {}
+        fallbacks = 0
+        for (item_id, _), elem in zip(ids, fetched, strict=False):
+            if isinstance(elem, Exception | None):  # an error response: the master's summary stays
+                result[item_id] = elem
+                continue
+            try:
+                result[item_id] = exception_of(elem)
+            except BadItem:
+                result[item_id] = None  # as meeting_record's BadItem: the master's summary stays
+            except Exception:
+                fallbacks += 1
+                try:
+                    result[item_id] = exchangelib_item(elem, account)
+                except Exception:
+                    result[item_id] = None
+        return result, fallbacks
 
     # ------------------------------------------------------------------------------------ retries
     def _retrying(self, call: Callable[[], Any], report: Counters) -> Any:
@@ -367,6 +456,7 @@ class EwsFolder:
         self.folder_id: str | None = getattr(folder, "id", None)
         self.log = log
         self._fields = {f for f in folder.normalize_fields(list(self.reader.fields(name))) if not f.field.is_attribute}
+        self._exception_paths: Any = None
 
     def begin(self, full: bool, read: Callable[[str | None], None]) -> FolderStart:
         store = self.reader.store
@@ -379,7 +469,7 @@ class EwsFolder:
         return total if isinstance(total, int) else None
 
     def fetch(self, state: str | None, counters: Counters) -> RawPage:
-        # The fast reader's service hands back the response's change elements (connector.ews.fast_parse).
+        # The fast reader's service hands back the response's change elements (connector.ews.fast.common).
         svc = (RawSyncFolderItems if self.reader.settings.fast_reader else SyncFolderItems)(account=self.account)
 
         def call() -> list[Any]:
@@ -401,11 +491,19 @@ class EwsFolder:
 
     def translate(self, page: RawPage, counters: Counters) -> tuple[list[ItemChange], list[SkippedItem]]:
         items = list(page.items)
-        if self.reader.settings.fast_reader:
-            items, fallbacks = self._read_fast(items)
-            if isinstance(counters, FolderReport):  # the engine's report: into the metrics
-                counters.parsed_by_exchangelib += fallbacks
-        return self.reader._translate(self.account, self.name, items, self.log)
+        if not self.reader.settings.fast_reader:
+            return self.reader._translate(self.account, self.name, items, self.log)
+        items, fallbacks = self._read_fast(items)
+        if isinstance(counters, FolderReport):  # the engine's report: into the metrics
+            counters.parsed_by_exchangelib += fallbacks
+        return self.reader._translate(self.account, self.name, items, self.log, (self._exception_fields(), counters))
+
+    def _exception_fields(self) -> Any:
+        """What GetItem asks of an exception item: EXCEPTION_FIELDS, as exchangelib's fetch names them."""
+        if self._exception_paths is None and self.name == "calendar":
+            paths = self.folder.normalize_fields(list(EXCEPTION_FIELDS))
+            self._exception_paths = {f for f in paths if not f.field.is_attribute}
+        return self._exception_paths
 
     def _read_fast(self, elems: list[Any]) -> tuple[list[tuple[str, Any]], int]:
         """The page's change elements read by the fast reader; what it cannot read is parsed by exchangelib
@@ -427,6 +525,8 @@ class EwsFolder:
             if done is FALLBACK:
                 fallbacks += 1
                 result.append(exchangelib_change(parser, elem))
+            elif isinstance(done, PendingSeries):
+                result.append((_PENDING, done))
             elif done is not None:
                 result.append((_TRANSLATED, done))
         reader.fast_fallbacks += fallbacks
@@ -468,9 +568,12 @@ def _with_exception_details(
     for summary in summaries:
         obj = fetched.get(summary.item_id)
         try:
-            if not isinstance(obj, CalendarItem):
+            if isinstance(obj, MeetingRecord):  # read by the fast reader
+                full = obj
+            elif isinstance(obj, CalendarItem):
+                full = meeting_record(obj)
+            else:
                 raise BadItem(summary.item_id, f"not a calendar item: {type(obj).__name__}")
-            full = meeting_record(obj)
         except Exception:  # not fetched, or a bad exception item: keep what the master said about it
             result.append(summary)
             continue

@@ -49,16 +49,18 @@ def _locate_ref(mb: MailboxStore, ref: ItemRef) -> Located:
     return Located(fs, ref, spec, version)
 
 
-#: Expanded series by (id, version, exceptions, deletions) of the master: a GetItem of a page's exception
-#: ids names the same few series again and again, and expanding a long series per id costs the fake
-#: more than the client it serves (real Exchange looks an occurrence up by index).
-_OCCURRENCES: dict[tuple[int, int, int, int], tuple[ItemSpec, list[Occurrence]]] = {}
+#: Expanded series by (mailbox, folder, index, version, exceptions, deletions) of the master: a GetItem of
+#: a page's exception ids names the same few series again and again, and expanding a long series per id
+#: costs the fake more than the client it serves (real Exchange looks an occurrence up by index). Keyed
+#: by the master's place, not by the object: a generated company's folder makes a new (equal) spec per
+#: lookup, so an identity key never hit and every exception id expanded its series again.
+_OCCURRENCES: dict[tuple[int, str, int, int, int, int], tuple[ItemSpec, list[Occurrence]]] = {}
 
 
-def _cached_occurrences(spec: ItemSpec, version: int) -> list[Occurrence]:
-    key = (id(spec), version, len(spec.exceptions), len(spec.deleted_occurrences))
+def _cached_occurrences(ref: ItemRef, spec: ItemSpec, version: int) -> list[Occurrence]:
+    key = (ref.mailbox, ref.folder, ref.index, version, len(spec.exceptions), len(spec.deleted_occurrences))
     hit = _OCCURRENCES.get(key)
-    if hit is not None and hit[0] is spec:
+    if hit is not None and (hit[0] is spec or hit[0] == spec):
         return hit[1]
     occs = occurrences(spec)
     if len(_OCCURRENCES) >= 4096:
@@ -72,7 +74,7 @@ def _locate_occurrence(fs: FolderStore, ref: ItemRef, spec: ItemSpec, version: i
         raise ItemNotFound(
             "ErrorCalendarOccurrenceIndexIsOutOfRecurrenceRange", "Occurrence index is out of recurrence range."
         )
-    occs = _cached_occurrences(spec, version)
+    occs = _cached_occurrences(ref, spec, version)
     if not 1 <= instance <= len(occs):
         raise ItemNotFound(
             "ErrorCalendarOccurrenceIndexIsOutOfRecurrenceRange", "Occurrence index is out of recurrence range."
