@@ -39,6 +39,9 @@ class GraphSettings:
     max_retry_after_seconds: float = 300.0
     #: Mailboxes synced at the same time through one client: sizes the connection pool.
     mailbox_workers: int = 4
+    #: Whether a backlog's pages may be applied by the writer process (mapping.store.page_writer), as
+    #: over EWS, rather than in the syncing process (see ``SyncSettings.parallel_apply_min_changes``).
+    parallel_apply: bool = False
 
     def __post_init__(self) -> None:
         if not self.base_url.startswith(("https://", "http://")):
