@@ -160,19 +160,28 @@ def _mapi_sensitivity(value: str | None) -> Sensitivity:
 
 
 #: What Graph writes for a message's times: whole seconds in UTC, read without the general path below.
-_PLAIN_UTC_INSTANT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
+_PLAIN_UTC_INSTANT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
 
 
 def parse_instant(item_id: str, field: str, value: Any) -> datetime | None:
     """A Graph ``DateTimeOffset`` ("2026-11-23T09:00:00Z") as an aware UTC datetime, range-checked."""
+    if type(value) is str and _PLAIN_UTC_INSTANT.fullmatch(value):
+        # The common case, read as the general reader reads it (fromisoformat takes the Z as UTC);
+        # an impossible or out-of-range one goes on to the general reader, which says what is wrong.
+        try:
+            instant = datetime.fromisoformat(value)
+        except ValueError:
+            pass
+        else:
+            if MIN_DATE <= instant < MAX_DATE:
+                return instant
+    return read_instant(item_id, field, value)
+
+
+def read_instant(item_id: str, field: str, value: Any) -> datetime | None:
+    """:func:`parse_instant` for any ``DateTimeOffset`` text (offsets, fractions, blanks), range-checked."""
     if value is None:
         return None
-    if type(value) is str and _PLAIN_UTC_INSTANT.fullmatch(value):
-        # The common case, as the general path reads it (fromisoformat takes the Z as UTC); out of
-        # range goes on to the general path, which says so.
-        instant = datetime.fromisoformat(value)
-        if MIN_DATE <= instant < MAX_DATE:
-            return instant
     if not isinstance(value, str):
         raise BadItem(item_id, f"{field} is not a date-time: {value!r}"[:200])
     parsed = _fromiso(item_id, field, value)
