@@ -24,6 +24,12 @@ Per folder, back to back, so a change in the machine's load hits all four alike:
     (c) does not.
 
 The goal line compares (d) with (c) in total (issue 21: relsync over Graph >= 0.9x raw Graph paging).
+Where (d)'s time went (December 2026, 27,220 items, thread CPU of the syncing thread): the store's
+``apply_page`` about 4.5 s, the translation about 1.0 s, the read-ahead's fetching (HTTP, TLS, JSON)
+about 0.8 s on the other thread; (c) takes about 0.7 s of CPU and the fake about 2.9 s. orjson parsed
+the inbox's 20 MB of pages in 0.18 s against the standard library's 0.25 s: 0.1 s of a sync, not worth
+a dependency. Graph's pages of 200 cost the store about 6 ms each beyond their items (pages of 1000:
+``apply_page`` 3.8 s instead of 4.5 s).
 
 Calendar counts differ by nature: EWS returns series (a master per recurring meeting), Graph's
 calendarView returns instances. So the calendar is compared per item returned and per stored meeting
