@@ -143,9 +143,6 @@ class GraphReader:
     """A :class:`connector.base.MailboxReader` over one :class:`GraphClient`."""
 
     backend = MailboxBackend.GRAPH
-    #: Applied in this process, not in a writer process as an EWS backlog is: that made a Graph sync slower
-    #: where measured (13.0 s against 10.1 s for 27,243 items, benchmarks/graph_sync_throughput.py).
-    parallel_apply = False
     #: A folder enters the report before it is read: one failing part way still counts its throttling.
     lists_folder_first = True
 
@@ -160,6 +157,8 @@ class GraphReader:
         window_refresh_days: int = WINDOW_REFRESH_DAYS,
     ) -> None:
         self.client = client
+        #: As the client's settings say (GraphSettings.parallel_apply; benchmarks/graph_sync_throughput.py).
+        self.parallel_apply = client.settings.parallel_apply
         self.store = store
         self.rules = rules
         self.settings = settings
@@ -189,11 +188,14 @@ class GraphMailbox:
     def translate_page(
         self, folder_name: FolderName, value: list[Any], report: Counters, flog: Any
     ) -> tuple[list[ItemChange], list[SkippedItem]]:
-        """One delta page's entries as changes (removals with ``record=None``) and skipped items."""
+        """One delta page's entries as changes (removals with ``record=None``) and skipped items.
+
+        A calendar page's series masters are read when it is fetched (:meth:`GraphFolder.fetch`, in the
+        read-ahead); any still unknown here are read now."""
         changes: list[ItemChange] = []
         skipped: list[SkippedItem] = []
         if folder_name == "calendar":
-            self._learn_series(value, report, flog)
+            self.learn_series(value, report, flog)
         for entry in value:
             if not isinstance(entry, Mapping):
                 skipped.append(SkippedItem(item_id=None, reason=f"not an object: {type(entry).__name__}"))
@@ -244,8 +246,9 @@ class GraphMailbox:
             return series
         return translate.message_record(entry, folder_name, owner=self.address, snippet_chars=s.snippet_chars)
 
-    def _learn_series(self, value: list[Any], report: Counters, flog: Any) -> None:
-        """Read the iCalUId of every series master this page's occurrences belong to and is not known yet."""
+    def learn_series(self, value: list[Any], report: Counters, flog: Any) -> None:
+        """Read the iCalUId of every series master this page's occurrences belong to and is not known yet
+        (reads only: it runs in the read-ahead thread, the learnt iCalUIds are read by the translation)."""
         wanted = sorted(
             {
                 master
@@ -367,6 +370,10 @@ class GraphFolder:
             )
         if tag:  # the calendar's state remembers its window's start, in the link's fragment
             new_state = f"{new_state.partition('#')[0]}#{tag}"
+        if self.name == "calendar":
+            # The page's series masters are read here, so in the read-ahead while the page before is
+            # translated and applied, not in the translation's turn.
+            self.mailbox.learn_series(value, counters, self.log)
         # The next page is fetched from the same link, its fragment (the window's start) kept for its state.
         return RawPage(items=value, new_state=new_state, next_state=new_state if isinstance(next_link, str) else None)
 

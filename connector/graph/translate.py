@@ -22,6 +22,8 @@ Where Graph differs from EWS:
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -29,8 +31,10 @@ from zoneinfo import ZoneInfo
 
 from connector.translate_rules import (
     ADDRESS_KINDS,
+    MAX_DATE,
     MAX_TEXT_CHARS,
     MAX_USER_FIELD_CHARS,
+    MIN_DATE,
     BadItem,
     accepted_message_class,
     all_day_dates,
@@ -93,8 +97,11 @@ def user_field_property(name: str) -> str:
 # --- small readers -------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=1024)
 def _canonical_property_id(property_id: str) -> str:
-    """``Integer 0x36`` and ``integer 0x0036`` are the same property: one spelling for lookups."""
+    """``Integer 0x36`` and ``integer 0x0036`` are the same property: one spelling for lookups.
+
+    Cached: a mailbox's items name the same few properties, and this ran three times per message."""
     kind, _, rest = property_id.strip().partition(" ")
     if rest.lower().startswith("0x"):
         try:
@@ -152,8 +159,27 @@ def _mapi_sensitivity(value: str | None) -> Sensitivity:
         return "confidential"
 
 
+#: What Graph writes for a message's times: whole seconds in UTC, read without the general path below.
+_PLAIN_UTC_INSTANT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
+
+
 def parse_instant(item_id: str, field: str, value: Any) -> datetime | None:
     """A Graph ``DateTimeOffset`` ("2026-11-23T09:00:00Z") as an aware UTC datetime, range-checked."""
+    if type(value) is str and _PLAIN_UTC_INSTANT.fullmatch(value):
+        # The common case, read as the general reader reads it (fromisoformat takes the Z as UTC);
+        # an impossible or out-of-range one goes on to the general reader, which says what is wrong.
+        try:
+            instant = datetime.fromisoformat(value)
+        except ValueError:
+            pass
+        else:
+            if MIN_DATE <= instant < MAX_DATE:
+                return instant
+    return read_instant(item_id, field, value)
+
+
+def read_instant(item_id: str, field: str, value: Any) -> datetime | None:
+    """:func:`parse_instant` for any ``DateTimeOffset`` text (offsets, fractions, blanks), range-checked."""
     if value is None:
         return None
     if not isinstance(value, str):
@@ -204,19 +230,45 @@ class _Mailbox:
 
     __slots__ = ("email_address", "name")
 
-    def __init__(self, email_address: Any) -> None:
-        data = email_address if isinstance(email_address, Mapping) else {}
-        address = data.get("address")
-        name = data.get("name")
-        self.email_address = address if isinstance(address, str) else None
-        self.name = name if isinstance(name, str) else None
+    def __init__(self, address: str | None, name: str | None) -> None:
+        self.email_address = address
+        self.name = name
+
+
+#: Longer names or addresses are read without the cache (participant_of cuts names at 255 characters).
+_CACHED_TEXT_CHARS = 320
+
+
+@functools.lru_cache(maxsize=16384)
+def _participant(address: str | None, name: str | None, role: Role, response: Response | None) -> Participant | None:
+    return participant_of(_Mailbox(address, name), role, response)
+
+
+def clear_caches() -> None:
+    """Forget the cached property ids and participants (a benchmark's passes each start cold)."""
+    _canonical_property_id.cache_clear()
+    _participant.cache_clear()
 
 
 def _recipient(value: Any, role: Role, response: Response | None = None) -> Participant | None:
-    """A ``recipient`` / ``attendee`` ({"emailAddress": {...}}) as a participant, if its address is valid."""
-    if not isinstance(value, Mapping) or not isinstance(value.get("emailAddress"), Mapping):
+    """A ``recipient`` / ``attendee`` ({"emailAddress": {...}}) as a participant, if its address is valid.
+
+    Cached by (address, name, role, response): the same people recur on every page of a mailbox, and
+    reading them was the largest part of translating a message (records are immutable, so shared)."""
+    if not isinstance(value, Mapping):
         return None
-    return participant_of(_Mailbox(value["emailAddress"]), role, response)
+    data = value.get("emailAddress")
+    if not isinstance(data, Mapping):
+        return None
+    address = data.get("address")
+    name = data.get("name")
+    address = address if isinstance(address, str) else None
+    name = name if isinstance(name, str) else None
+    if (address is not None and len(address) > _CACHED_TEXT_CHARS) or (
+        name is not None and len(name) > _CACHED_TEXT_CHARS
+    ):
+        return participant_of(_Mailbox(address, name), role, response)
+    return _participant(address, name, role, response)
 
 
 # --- contacts ------------------------------------------------------------------------------------

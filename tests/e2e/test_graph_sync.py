@@ -469,6 +469,37 @@ def test_the_same_company_synced_over_ews_and_over_graph_gives_the_same_store(
         assert_same_store(what, over_ews[what], over_graph[what])
 
 
+def test_graph_pages_applied_by_the_writer_process_give_the_store_an_inline_sync_gives(
+    make_world: Any, tmp_path: Any
+) -> None:
+    """GraphSettings.parallel_apply: a backlog's pages go to the writer process (mapping.store.page_writer)
+    as over EWS; the store is the one applying them in the syncing process gives."""
+    w = make_world(build_company(7, 2, "tiny"))
+    w.rules = SyncRules(internal_domains=frozenset({OWN_DOMAIN}))
+    stores: list[Store] = []
+    for name, writer in (("inline", False), ("writer", True)):
+        url = f"sqlite:///{tmp_path / name}.db"
+        upgrade(url)
+        store = Store(url)
+        stores.append(store)
+        engine = GraphMailboxSync(
+            w.client(page_size=5, parallel_apply=writer), store, w.rules, SyncSettings(parallel_apply_min_changes=1)
+        )
+        assert engine.reader.parallel_apply is writer
+        for address in w.ex.mailboxes:
+            report = engine.sync(address, ALL_FOLDERS)
+            assert report.ok, report.error
+            assert sum(f.pages for f in report.folders) > len(ALL_FOLDERS)  # several pages: a backlog
+    try:
+        inline, by_writer = (_export_rows(s) for s in stores)
+    finally:
+        for store in stores:
+            store.dispose()
+    assert len(inline["interactions"]) > 20
+    for what in inline:
+        assert_same_store(what, inline[what], by_writer[what])
+
+
 def test_with_the_default_window_graph_lacks_only_single_meetings_before_it(make_world: Any, tmp_path: Any) -> None:
     w = make_world(build_company(7, 3, "tiny"))
     w.rules = SyncRules(internal_domains=frozenset({OWN_DOMAIN}))
