@@ -80,6 +80,11 @@ def default_workers() -> int:
     return min(2, os.cpu_count() or 1)
 
 
+#: A full pass over this many items, or a batch of this many matched against an index (see
+#: :func:`match_new`), runs in forked worker processes: below it their start costs more than they save.
+PARALLEL_MIN_ITEMS = 20_000
+MATCH_PARALLEL_MIN_ITEMS = 5_000
+
 #: State a forked worker inherits (set just before the pool starts, cleared after).
 _WORK: tuple[Any, ...] = ()
 
@@ -115,7 +120,7 @@ def _full_pass(
     global _WORK
     workers = default_workers() if workers is None else workers
     ids = [c.id for c in items]
-    parallel = workers > 1 and len(items) >= 20_000 and "fork" in mp.get_all_start_methods()
+    parallel = workers > 1 and len(items) >= PARALLEL_MIN_ITEMS and "fork" in mp.get_all_start_methods()
     if features is not None:
         feats = list(features)
     elif parallel:
@@ -134,7 +139,7 @@ def _full_pass(
     pairs = candidate_pairs(blocks, max_block, near)
     _WORK = (strategy, ids, feats, pairs, thresholds, keep_apart or calibration is not False)
     try:
-        if workers > 1 and len(pairs) >= 20_000 and "fork" in mp.get_all_start_methods():
+        if workers > 1 and len(pairs) >= PARALLEL_MIN_ITEMS and "fork" in mp.get_all_start_methods():
             step = -(-len(pairs) // (workers * 4))
             with mp.get_context("fork").Pool(workers) as pool:
                 parts = pool.map(_score_slice, [(k, k + step) for k in range(0, len(pairs), step)])
@@ -385,6 +390,40 @@ def build_person_index(
     return MatchIndex(_PEOPLE, people, max_block, only_keys)
 
 
+def _match_slice(bounds: tuple[int, int]) -> list[MatchPair]:
+    index, items, feats, thresholds, keep_apart, cal = _WORK
+    return [
+        p
+        for item, f in zip(items[bounds[0] : bounds[1]], feats[bounds[0] : bounds[1]], strict=True)
+        for p in index.match(item, thresholds, keep_apart=keep_apart, calibration=cal, features=f)
+    ]
+
+
+def _match_each(
+    index: MatchIndex[C, F],
+    items: Sequence[C],
+    feats: Sequence[F | None],
+    thresholds: Thresholds,
+    keep_apart: bool,
+    cal: Calibration | None,
+    workers: int | None,
+) -> list[MatchPair]:
+    """``index.match`` of every item, in item order: in forked worker processes for a large batch (an
+    import of tens of thousands of rows against the store), as the full pass scores its pairs."""
+    global _WORK
+    workers = default_workers() if workers is None else workers
+    _WORK = (index, items, feats, thresholds, keep_apart, cal)
+    try:
+        if workers > 1 and len(items) >= MATCH_PARALLEL_MIN_ITEMS and "fork" in mp.get_all_start_methods():
+            step = -(-len(items) // (workers * 4))
+            with mp.get_context("fork").Pool(workers) as pool:
+                parts = pool.map(_match_slice, [(k, k + step) for k in range(0, len(items), step)])
+            return [p for part in parts for p in part]
+        return _match_slice((0, len(items)))
+    finally:
+        _WORK = ()
+
+
 @without_cyclic_gc
 def match_new(
     new_items: Sequence[C],
@@ -394,6 +433,7 @@ def match_new(
     within_batch: bool = True,
     calibration: Calibration | bool = False,
     features: Sequence[F] | None = None,
+    workers: int | None = None,
 ) -> list[MatchPair]:
     """Match new records against the index (and, with ``within_batch``, against each other).
 
@@ -407,7 +447,8 @@ def match_new(
     location guard accept names that differ (:mod:`mapping.identity.households`).
 
     ``features``: the new items' prepared features, in order, when the caller computed them already
-    (each is then computed once, not once per use).
+    (each is then computed once, not once per use). ``workers`` > 1 matches a batch of
+    :data:`MATCH_PARALLEL_MIN_ITEMS` or more in forked processes (POSIX); ``None`` picks :func:`default_workers`.
     """
     out: list[MatchPair] = []
     feats: Sequence[F | None] = features if features is not None else [None] * len(new_items)
@@ -415,11 +456,7 @@ def match_new(
     if calibration is True:
         strategy = index._strategy
         mine = [strategy.features(c) if f is None else f for c, f in zip(new_items, feats, strict=True)]
-        every = [
-            p
-            for item, f in zip(new_items, mine, strict=True)
-            for p in index.match(item, thresholds, keep_apart=True, features=f)
-        ]
+        every = _match_each(index, new_items, mine, thresholds, True, None, workers)
         check = index.household_check()
         households = check is None or check.households
         background = index.background(new_items, mine, {(p.a, p.b) for p in every}, thresholds)
@@ -432,8 +469,7 @@ def match_new(
                 out.append(MatchPair(p.a, p.b, score))
         out.sort(key=lambda p: (order[p.a], -p.score.score, p.b))
     else:
-        for item, f in zip(new_items, feats, strict=True):
-            out.extend(index.match(item, thresholds, calibration=cal, features=f))
+        out.extend(_match_each(index, new_items, feats, thresholds, False, cal, workers))
     if within_batch and len(new_items) > 1:
         strategy = index._strategy
         batch_cal: Calibration | bool = cal if cal is not None else False

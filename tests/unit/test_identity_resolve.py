@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from mapping.identity import (
     OrgCandidate,
     PersonCandidate,
@@ -10,6 +12,7 @@ from mapping.identity import (
     find_org_duplicates,
     find_person_duplicates,
     match_new,
+    resolve,
 )
 from mapping.identity.blocking import build_blocks, candidate_pairs
 
@@ -99,3 +102,26 @@ def test_sorted_neighbourhood_catches_a_typo_in_a_common_word() -> None:
     orgs += [OrgCandidate("x", "Smith Plumbnig Services"), OrgCandidate("y", "Smith Plumbing Services")]
     found = {(p.a, p.b) for p in find_org_duplicates(orgs, keep_apart=True)}
     assert ("x", "y") in found
+
+
+def test_a_large_batch_matched_in_worker_processes_gives_what_one_process_gives(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A batch counts as large from MATCH_PARALLEL_MIN_ITEMS on (5,000 in use): lowered so a small one forks.
+    monkeypatch.setattr(resolve, "MATCH_PARALLEL_MIN_ITEMS", 2)
+    new = [
+        PersonCandidate(f"n{k}-{n}", name, emails=(email,), org_name=org)
+        for k in range(6)
+        for n, (name, email, org) in enumerate(
+            [
+                ("Steve Miller", "steve@acme.com", "ACME Corporation"),
+                ("Maria Lopez", f"maria.lopez{k}@bright.co.uk", ""),
+                ("John Smith", f"j.smith{k}@acmebank.com", "Acme Bank"),
+            ]
+        )
+    ]
+    index = build_person_index(PEOPLE)
+    for calibration in (False, True):
+        alone = match_new(new, index, calibration=calibration, workers=1)
+        forked = match_new(new, index, calibration=calibration, workers=2)
+        assert forked == alone and alone
