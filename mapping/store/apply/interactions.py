@@ -10,6 +10,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
 
 from mapping.policy import Decision
 from mapping.records import Participant
+from mapping.store.apply.bulk import insert_rows
 from mapping.store.apply.directory import Directory
 from mapping.store.batching import chunked
 from mapping.store.models import (
@@ -166,23 +167,21 @@ class InteractionUpsert(Generic[_K]):
         ids = {key: interaction.id for key, interaction in self.existing.items()}
         viewers = viewers_of(session, list(ids.values()), mailbox_id)
         if self.new:
-            session.execute(sa.insert(_TABLES["interactions"]), [row for row, _, _ in self.new.values()])
+            insert_rows(session, "interactions", [row for row, _, _ in self.new.values()])
             ids.update(read_ids(session, list(self.new)))
         rows: list[dict[str, object]] = []
         for key, (_, _, its_rows) in self.new.items():
             for participant in its_rows:
                 participant["interaction_id"] = ids[key]
             rows.extend(its_rows)
-        # Core inserts (one executemany each): the ORM's bulk path issues a statement per row here.
-        if rows:
-            session.execute(sa.insert(_TABLES["interaction_participants"]), rows)
+        # One statement each (see mapping.store.apply.bulk): the ORM's bulk path issues one per row here.
+        insert_rows(session, "interaction_participants", rows)
         viewer_rows: list[dict[str, object]] = []
         for key in seen:
             if ids[key] not in viewers:
                 viewer_rows.append({"interaction_id": ids[key], "mailbox_id": mailbox_id})
                 viewers.add(ids[key])
-        if viewer_rows:
-            session.execute(sa.insert(_TABLES["interaction_viewers"]), viewer_rows)
+        insert_rows(session, "interaction_viewers", viewer_rows)
         return ids
 
 
