@@ -59,13 +59,24 @@ def _converted(
     work = [(i, p) for i, p in enumerate(processors) if p is not None]
     if not work:
         return [tuple(row) for row in rows]
+    # A value seen in the row before (the same object: the page's ``now``, a default) is converted
+    # once: timestamps are most of a page's values and their conversion is most of this loop.
+    last: list[tuple[object, object]] = [(_UNSET, None)] * len(work)
     out: list[tuple[object, ...]] = []
     for row in rows:
         values = list(row)
-        for i, process in work:
-            values[i] = process(values[i])
+        for n, (i, process) in enumerate(work):
+            value = values[i]
+            seen, converted = last[n]
+            if value is not seen:
+                converted = process(value)
+                last[n] = (value, converted)
+            values[i] = converted
         out.append(tuple(values))
     return out
+
+
+_UNSET = object()
 
 
 def _raise_as_sqlalchemy(dialect: Dialect, statement: str, exc: Exception) -> None:
