@@ -42,7 +42,8 @@ def pickled_as_tuple(cls: _C) -> _C:
     ``object.__setattr__`` per field) took twice as long both ways, about a CPU second per 20,000
     messages on this machine. Unpickling calls the class, so the record is built as any other.
     """
-    fields_of: Callable[[Any], tuple[object, ...]] = operator.attrgetter(*cls.__match_args__)
+    names: tuple[str, ...] = vars(cls)["__match_args__"]  # every field, in __init__ order
+    fields_of: Callable[[Any], tuple[object, ...]] = operator.attrgetter(*names)
 
     def __reduce__(self: object) -> tuple[type, tuple[object, ...]]:
         values = fields_of(self)

@@ -120,7 +120,7 @@ def _copy(
     statement = f"COPY {table} ({', '.join(names)}) FROM STDIN"
     cursor = connection.connection.cursor()
     try:
-        with cursor.copy(statement) as copy:  # type: ignore[attr-defined]
+        with cursor.copy(statement) as copy:
             for row in values:
                 copy.write_row(row)
     except Exception as exc:

@@ -226,9 +226,9 @@ def stored_interactions(
             found.append(StoredInteraction(row[0], row[1], row[2], row[3], values, dict(values)))
     by_id = {interaction.id: interaction for interaction in found}
     p = InteractionParticipant
-    for chunk in chunked(by_id):
+    for numbers in chunked(by_id):
         for interaction_id, address, role in session.execute(
-            sa.select(p.interaction_id, p.address, p.role).where(p.interaction_id.in_(chunk))
+            sa.select(p.interaction_id, p.address, p.role).where(p.interaction_id.in_(numbers))
         ):
             by_id[interaction_id].participants.add((address, role.value))
     return found
