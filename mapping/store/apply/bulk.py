@@ -32,7 +32,7 @@ _TABLES = Base.metadata.tables
 Processor = Callable[[Any], Any] | None
 
 
-@functools.cache
+@functools.lru_cache(maxsize=256)  # per engine (dialect), table and columns
 def _processors(dialect: Dialect, table: str, columns: tuple[str, ...]) -> tuple[Processor, ...]:
     t = _TABLES[table]
     return tuple(t.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns)
