@@ -57,8 +57,12 @@ class SyncSettings:
     max_unlink_share: float = 0.5
     #: Once a sync call has seen this many changes with more pages behind (a backlog: a first sync, a big
     #: import), applying moves to a second process for the rest of the ``sync`` call, so the store's
-    #: work overlaps the server's on another core (see mapping.store.page_writer). 0: never.
-    parallel_apply_min_changes: int = 256
+    #: work overlaps the server's on another core (see mapping.store.page_writer). 0: never. The
+    #: writer's start (a fresh interpreter importing the store: about 0.8 CPU second) costs more than
+    #: it saves on a folder of a few pages: 2,000 contacts took 0.6 s applied here and 1.2 s with the
+    #: writer (benchmarks/sync_throughput.py), so a folder of fewer than twice this many items is
+    #: applied in this process unless it turns out bigger.
+    parallel_apply_min_changes: int = 2048
     #: EWS: read SyncFolderItems pages with lxml straight into records (connector.ews.fast),
     #: exchangelib parsing only what that reader cannot read. False: exchangelib parses every item.
     fast_reader: bool = True
@@ -119,7 +123,7 @@ class PageApplier:
         self.settings = settings
         self.parallel = parallel
         #: Changes seen in this sync call: a backlog is ``parallel_apply_min_changes`` of them with more
-        #: pages behind (one EWS page of 512; the second of Graph's pages of 200).
+        #: pages behind (four EWS pages of 512).
         self._seen = 0
         self._writer: PageWriter | None = None
         self._pending_error: BaseException | None = None

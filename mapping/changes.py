@@ -13,11 +13,12 @@ from datetime import datetime
 from typing import Literal
 
 from mapping.policy import PersonPolicy, PrivacyRules
-from mapping.records import ContactRecord, MeetingRecord, MessageRecord
+from mapping.records import ContactRecord, MeetingRecord, MessageRecord, pickled_as_tuple
 
 FolderName = Literal["contacts", "inbox", "sentitems", "calendar"]
 
 
+@pickled_as_tuple
 @dataclass(frozen=True, slots=True)
 class MeetingSeries:
     """A calendar item as stored: a single meeting (one occurrence: itself) or a series' occurrences.
@@ -34,6 +35,7 @@ class MeetingSeries:
 Record = ContactRecord | MessageRecord | MeetingSeries
 
 
+@pickled_as_tuple
 @dataclass(frozen=True, slots=True)
 class ItemChange:
     """One change of one item: ``record`` is the item as it is now, ``None`` when it was deleted."""
@@ -44,6 +46,7 @@ class ItemChange:
     categories: tuple[str, ...] = ()
 
 
+@pickled_as_tuple
 @dataclass(frozen=True, slots=True)
 class SkippedItem:
     """An item that could not be translated (bad data from Exchange): counted and logged, never fatal."""
@@ -52,6 +55,7 @@ class SkippedItem:
     reason: str
 
 
+@pickled_as_tuple
 @dataclass(frozen=True, slots=True)
 class Page:
     """One SyncFolderItems page of one mailbox folder and the state that follows it."""
@@ -74,6 +78,7 @@ class Page:
     removed_earlier: tuple[str, ...] = ()
 
 
+@pickled_as_tuple
 @dataclass(frozen=True, slots=True)
 class SyncRules:
     """The configured decisions the store applies while upserting (configuration, not code)."""

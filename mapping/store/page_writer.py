@@ -38,6 +38,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections import deque
 from multiprocessing.connection import Connection
 from typing import Any
@@ -61,6 +62,12 @@ path, url = tasks.recv()
 sys.path[:] = path
 from mapping.store.page_writer import _serve
 _serve(url, tasks, results, parent_pid)
+# Every page is committed and the store disposed: skip the interpreter's teardown (tens of
+# milliseconds the parent's close would wait for); the exit closes the pipe the parent watches.
+sys.stdout.flush()
+sys.stderr.flush()
+import os
+os._exit(0)
 """
 
 
@@ -216,12 +223,16 @@ class PageWriter:
         return self._take(), error
 
     def close(self) -> None:
-        """Stop the child (after what it is doing) and wait for it; safe to call twice."""
+        """Stop the child (after what it is doing) and wait for it; safe to call twice.
+
+        The child's exit closes the results pipe: waiting for that end of file (``select``) returns
+        the moment it is gone, where ``Popen.wait(timeout)`` polls with sleeps of up to 50 ms.
+        """
         if self._process.poll() is None:
             self._send(None)
-            try:
-                self._process.wait(30)
-            except subprocess.TimeoutExpired:
+            if self._ended(30):
+                self._process.wait()  # it has exited: reap it (no polling)
+            else:
                 self._process.kill()
                 self._process.wait(5)
         self._outbox.put(None)  # the feeder ends (at once when the child is gone: its pipe is broken)
@@ -229,6 +240,17 @@ class PageWriter:
         if not self._feeder.is_alive():
             self._tasks.close()
         self._conn.close()
+
+    def _ended(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for the child's end of the results pipe (its exit)."""
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                if self._conn.poll(left):
+                    self._conn.recv_bytes()  # a late outcome of a page never drained: dropped
+            except (EOFError, OSError):
+                return True
+        return False
 
     def _send(self, message: Any) -> None:
         # Pickled here, so a page that cannot be sent fails its submit, not the feeder thread.

@@ -12,6 +12,7 @@ from mapping.changes import ItemChange, Page, SyncRules
 from mapping.hygiene import normalise_company_name
 from mapping.policy import org_domain_for
 from mapping.records import ContactRecord
+from mapping.store.apply.bulk import insert_rows
 from mapping.store.apply.directory import Directory
 from mapping.store.apply.links import Links, touch_link, unlink
 from mapping.store.batching import chunked
@@ -181,8 +182,7 @@ class _ChildRows:
             ("phones", self.phones),
             ("postal_addresses", self.postal_addresses),
         ):
-            if rows:
-                session.execute(sa.insert(_TABLES[table]), [{**row, "person_id": p.id} for p, row in rows])
+            insert_rows(session, table, [{**row, "person_id": p.id} for p, row in rows])
 
 
 @dataclass

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Generic, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from mapping.policy import Decision
 from mapping.records import Participant
+from mapping.store.apply.bulk import insert_rows, update_tuples
 from mapping.store.apply.directory import Directory
 from mapping.store.batching import chunked
 from mapping.store.models import (
@@ -20,19 +23,49 @@ from mapping.store.models import (
     InteractionViewer,
     ParticipantRole,
     ResponseType,
+    utcnow,
+)
+
+
+@dataclass(slots=True, eq=False)
+class StoredInteraction:
+    """An interaction stored before this page, as a plain row: what a page may change of it
+    (``values``), the values as stored (``saved``) and the (address, role) pairs of its participants.
+    Changed ones are written back with one UPDATE by id per page (see :meth:`InteractionUpsert.insert`)."""
+
+    id: int
+    internet_message_id: str | None
+    ical_uid: str | None
+    occurrence_start: datetime | None
+    values: dict[str, object]
+    saved: dict[str, object]
+    participants: set[tuple[str, str]] = field(default_factory=set)
+
+
+#: The columns a page sets on a stored interaction (messages: the first five; meetings: the rest).
+_VALUE_COLUMNS = (
+    "subject",
+    "conversation_id",
+    "size_bytes",
+    "snippet",
+    "occurred_at",
+    "ends_at",
+    "is_all_day",
+    "is_cancelled",
+    "direction",
 )
 
 
 def new_participants(
-    items: Iterable[tuple[object, Interaction | None, Decision]], directory: Directory
+    items: Iterable[tuple[object, StoredInteraction | None, Decision]], directory: Directory
 ) -> Iterable[tuple[Participant, Direction]]:
-    """The (participant, direction) pairs :func:`set_participants` will resolve, in its order: those
+    """The (participant, direction) pairs :func:`participant_rows` will resolve, in its order: those
     not yet recorded on their interaction (``key`` identifies the interaction within the page)."""
     haves: dict[object, set[tuple[str, str]]] = {}
     for key, interaction, decision in items:
         have = haves.get(key)
         if have is None:
-            have = {(p.address, p.role.value) for p in interaction.participants} if interaction is not None else set()
+            have = set(interaction.participants) if interaction is not None else set()
             haves[key] = have
         assert decision.direction is not None
         direction = Direction(decision.direction)
@@ -61,37 +94,11 @@ def viewers_of(session: Session, interaction_ids: list[int], mailbox_id: int) ->
 _ROLE_RESPONSE = {r.value: r for r in ResponseType}
 
 
-def set_participants(
-    session: Session,
-    interaction: Interaction,
-    participants: tuple[Participant, ...],
-    direction: Direction,
-    directory: Directory,
-) -> None:
-    """Participants are the same in every copy; add the ones not yet recorded."""
-    have = {(p.address, p.role.value) for p in interaction.participants}
-    for participant in participants:
-        if (participant.address, participant.role) in have:
-            continue
-        have.add((participant.address, participant.role))
-        staff_id = directory.staff_by_address.get(participant.address)
-        person_id = None if staff_id is not None else directory.person_for_participant(participant, direction)
-        interaction.participants.append(
-            InteractionParticipant(
-                address=participant.address,
-                display_name=(participant.name or None) and participant.name[:255],
-                role=ParticipantRole(participant.role),
-                response=_ROLE_RESPONSE.get(participant.response) if participant.response else None,
-                person_id=person_id,
-                staff_mailbox_id=staff_id,
-            )
-        )
-
-
 def participant_rows(
     participants: tuple[Participant, ...], direction: Direction, directory: Directory, have: set[tuple[str, str]]
 ) -> list[dict[str, object]]:
-    """:func:`set_participants` for an interaction created in this page, as rows for a bulk insert."""
+    """The participants not yet in ``have`` (the (address, role) pairs the interaction has), as rows
+    for a bulk insert: participants are the same in every copy, so only missing ones are added."""
     rows: list[dict[str, object]] = []
     for participant in participants:
         if (participant.address, participant.role) in have:
@@ -118,17 +125,19 @@ _K = TypeVar("_K", bound=Hashable)
 
 class InteractionUpsert(Generic[_K]):
     """The page's interactions by natural key (Message-ID for an e-mail, (UID, original start) for a
-    meeting occurrence): stored ones are updated through the ORM, new ones collected as plain rows
-    and inserted in bulk with their participants and viewers by :meth:`insert`.
+    meeting occurrence): stored ones updated in place as plain rows, new ones collected as plain
+    rows; :meth:`insert` writes them all, one statement per table (see :mod:`.bulk`).
 
-    The ORM's per-object bookkeeping and its one RETURNING insert per row were most of a page's
-    cost, so new interactions, participants and viewers go in with one executemany each.
+    The ORM's per-object bookkeeping (loading, tracking and flushing every stored interaction and
+    participant, one RETURNING insert per new row) was most of a page's cost.
     """
 
-    def __init__(self, existing: dict[_K, Interaction]) -> None:
+    def __init__(self, existing: dict[_K, StoredInteraction]) -> None:
         self.existing = existing
         #: key -> (the new row, the (address, role) pairs it has, its participant rows)
         self.new: dict[_K, tuple[dict[str, object], set[tuple[str, str]], list[dict[str, object]]]] = {}
+        #: the participant rows added to stored interactions (their interaction_id set)
+        self.added: list[dict[str, object]] = []
 
     def put(
         self,
@@ -144,9 +153,11 @@ class InteractionUpsert(Generic[_K]):
         as new (``identity`` are the columns only a new row takes); a later copy on the page updates it."""
         interaction = self.existing.get(key)
         if interaction is not None:
-            for column, value in values.items():
-                setattr(interaction, column, value)
-            set_participants(session, interaction, participants, direction, directory)
+            interaction.values.update(values)
+            rows = participant_rows(participants, direction, directory, interaction.participants)
+            for row in rows:
+                row["interaction_id"] = interaction.id
+            self.added.extend(rows)
             return
         pending = self.new.get(key)
         if pending is None:  # the first copy on the page creates it; a later copy updates it
@@ -161,41 +172,63 @@ class InteractionUpsert(Generic[_K]):
         mailbox_id: int,
         seen: Iterable[_K],
     ) -> dict[_K, int]:
-        """Insert the new interactions (their ids read back by ``read_ids``), their participants, and a
+        """Write the stored interactions that changed (``updated_at`` set, as the ORM's ``onupdate``
+        does), insert the new ones (their ids read back by ``read_ids``), the participants, and a
         viewer row for every ``seen`` key the mailbox does not view yet; the id of every key."""
+        self._update(session)
         ids = {key: interaction.id for key, interaction in self.existing.items()}
         viewers = viewers_of(session, list(ids.values()), mailbox_id)
         if self.new:
-            session.execute(sa.insert(_TABLES["interactions"]), [row for row, _, _ in self.new.values()])
+            insert_rows(session, "interactions", [row for row, _, _ in self.new.values()])
             ids.update(read_ids(session, list(self.new)))
-        rows: list[dict[str, object]] = []
+        rows = self.added
         for key, (_, _, its_rows) in self.new.items():
             for participant in its_rows:
                 participant["interaction_id"] = ids[key]
             rows.extend(its_rows)
-        # Core inserts (one executemany each): the ORM's bulk path issues a statement per row here.
-        if rows:
-            session.execute(sa.insert(_TABLES["interaction_participants"]), rows)
+        insert_rows(session, "interaction_participants", rows)
         viewer_rows: list[dict[str, object]] = []
         for key in seen:
             if ids[key] not in viewers:
                 viewer_rows.append({"interaction_id": ids[key], "mailbox_id": mailbox_id})
                 viewers.add(ids[key])
-        if viewer_rows:
-            session.execute(sa.insert(_TABLES["interaction_viewers"]), viewer_rows)
+        insert_rows(session, "interaction_viewers", viewer_rows)
         return ids
+
+    def _update(self, session: Session) -> None:
+        changed: dict[tuple[str, ...], list[tuple[object, ...]]] = {}
+        now = utcnow()
+        for interaction in self.existing.values():
+            values, saved = interaction.values, interaction.saved
+            if any(values[c] != saved[c] for c in values):
+                columns = tuple(values)
+                changed.setdefault(columns, []).append((interaction.id, *values.values(), now))
+                interaction.saved = dict(values)
+        for columns, rows in changed.items():
+            update_tuples(session, "interactions", "id", (*columns, "updated_at"), rows)
 
 
 def stored_interactions(
     session: Session, column: InstrumentedAttribute[str | None], keys: Iterable[str]
-) -> list[Interaction]:
+) -> list[StoredInteraction]:
     """The stored interactions whose natural-key ``column`` (Message-ID, iCalendar UID) is one of
-    ``keys``, with their participants, in a few ``IN (...)`` queries."""
-    found: list[Interaction] = []
+    ``keys``, with their participants' (address, role) pairs, in a few ``IN (...)`` queries."""
+    session.flush()  # what the page deleted so far (a private item forgotten) is gone
+    i = Interaction
+    columns = [getattr(i, c) for c in _VALUE_COLUMNS]
+    found: list[StoredInteraction] = []
     for chunk in chunked(keys):
-        found.extend(
-            session.scalars(
-                sa.select(Interaction).where(column.in_(chunk)).options(selectinload(Interaction.participants))
-            )
+        rows = session.execute(
+            sa.select(i.id, i.internet_message_id, i.ical_uid, i.occurrence_start, *columns).where(column.in_(chunk))
         )
+        for row in rows:
+            values = dict(zip(_VALUE_COLUMNS, row[4:], strict=True))
+            found.append(StoredInteraction(row[0], row[1], row[2], row[3], values, dict(values)))
+    by_id = {interaction.id: interaction for interaction in found}
+    p = InteractionParticipant
+    for numbers in chunked(by_id):
+        for interaction_id, address, role in session.execute(
+            sa.select(p.interaction_id, p.address, p.role).where(p.interaction_id.in_(numbers))
+        ):
+            by_id[interaction_id].participants.add((address, role.value))
     return found

@@ -12,8 +12,13 @@ from mapping.changes import ItemChange, MeetingSeries, Page
 from mapping.policy import Decision, decide_meeting, org_domain_for
 from mapping.records import MeetingRecord
 from mapping.store.apply.directory import Directory
-from mapping.store.apply.interactions import InteractionUpsert, new_participants, stored_interactions
-from mapping.store.apply.links import Links, NewLink, forget, touch_link, unlink
+from mapping.store.apply.interactions import (
+    InteractionUpsert,
+    StoredInteraction,
+    new_participants,
+    stored_interactions,
+)
+from mapping.store.apply.links import AnyLink, Links, NewLink, forget, save_links, touch_link, unlink
 from mapping.store.batching import chunked
 from mapping.store.models import (
     Base,
@@ -35,7 +40,7 @@ def apply_meetings(session: Session, page: Page, links: Links, directory: Direct
     rules = directory.rules
     result = directory.result
     series_list: list[tuple[ItemChange, MeetingSeries, Decision]] = []
-    unlinked: list[ItemLink | NewLink] = []  # the page's deleted items, for _cancel_deleted_occurrences
+    unlinked: list[AnyLink] = []  # the page's deleted items, for _cancel_deleted_occurrences
     for change in page.changes:
         if change.record is None:
             link = links.get(change.item_id)
@@ -58,7 +63,7 @@ def apply_meetings(session: Session, page: Page, links: Links, directory: Direct
     domains = {d for a in addresses if (d := org_domain_for(a, rules.internal_domains))}
     directory.load(addresses, set(), domains)
     # Every stored occurrence of the page's series, with its participants, in a few queries.
-    stored_by_uid: dict[str, dict[datetime | None, Interaction]] = {}
+    stored_by_uid: dict[str, dict[datetime | None, StoredInteraction]] = {}
     uids = {s.item.uid for _, s, _ in series_list if s.item.uid}
     for row in stored_interactions(session, Interaction.ical_uid, uids):
         assert row.ical_uid is not None
@@ -105,7 +110,7 @@ def apply_meetings(session: Session, page: Page, links: Links, directory: Direct
             ]
             for start in gone:  # a deleted occurrence did not happen
                 if start in stored:
-                    stored[start].is_cancelled = True
+                    stored[start].values["is_cancelled"] = True
                 else:
                     upsert.new[(uid, start)][0]["is_cancelled"] = True
         if first is None:
@@ -121,7 +126,7 @@ def apply_meetings(session: Session, page: Page, links: Links, directory: Direct
     _cancel_deleted_occurrences(session, page, links, unlinked)
 
 
-def _cancel_deleted_occurrences(session: Session, page: Page, links: Links, unlinked: list[ItemLink | NewLink]) -> None:
+def _cancel_deleted_occurrences(session: Session, page: Page, links: Links, unlinked: list[AnyLink]) -> None:
     """Store as cancelled the occurrences a delta round deleted from a series the mailbox still holds.
 
     Over Graph every occurrence is an item of its own and a deleted one only arrives as removed, where
@@ -136,6 +141,7 @@ def _cancel_deleted_occurrences(session: Session, page: Page, links: Links, unli
     if page.window is None or not (unlinked or page.removed_earlier):
         return
     window_start, window_end = page.window
+    save_links(session, links.values())  # the page's changed links, for the queries below
     linked_ids = {link.entity_id for link in unlinked if link.entity_type == EntityType.INTERACTION}
     for item_ids in chunked(page.removed_earlier):  # unlinked by the round's earlier pages
         linked_ids.update(
@@ -153,13 +159,16 @@ def _cancel_deleted_occurrences(session: Session, page: Page, links: Links, unli
     for chunk in chunked(linked_ids):
         candidates.extend(
             session.scalars(
-                sa.select(Interaction).where(
+                sa.select(Interaction)
+                .where(
                     Interaction.id.in_(chunk),
                     Interaction.kind == InteractionKind.MEETING,
                     Interaction.ical_uid.is_not(None),
                     Interaction.occurrence_start.is_not(None),
                     Interaction.is_cancelled.is_(False),
                 )
+                # The page's updates went in by Core UPDATE: an object loaded before them is refreshed.
+                .execution_options(populate_existing=True)
             )
         )
     candidates = [
@@ -167,7 +176,7 @@ def _cancel_deleted_occurrences(session: Session, page: Page, links: Links, unli
     ]
     if not candidates:
         return
-    session.flush()  # the page's unlinked links, so the query below sees only what is still live
+    session.flush()  # the page's changes, so the query below sees only what is still live
     uid_of: dict[int, str] = {}
     for uids in chunked({i.ical_uid for i in candidates if i.ical_uid}):
         rows = session.execute(sa.select(Interaction.id, Interaction.ical_uid).where(Interaction.ical_uid.in_(uids)))

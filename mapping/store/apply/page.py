@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from mapping.changes import FolderName, Page, PageResult, SyncRules
 from mapping.store.apply.contacts import apply_contacts
 from mapping.store.apply.directory import Directory
-from mapping.store.apply.links import existing_links, insert_new_links, save_state, unlink
+from mapping.store.apply.links import existing_links, save_state, unlink, write_links
 from mapping.store.apply.meetings import apply_meetings
 from mapping.store.apply.messages import apply_messages
 from mapping.store.models import (
@@ -69,7 +69,7 @@ def _apply_page(session: Session, page: Page, rules: SyncRules, now: datetime) -
     # Whoever appeared on this page may be on interactions other mailboxes stored before: link them,
     # so the store does not depend on which mailbox synced first.
     link_people(session, directory.new_addresses)
-    insert_new_links(session, links)
+    write_links(session, links)
     save_state(session, page, now)
     return result
 
