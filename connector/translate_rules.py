@@ -6,7 +6,7 @@ classes: the Graph translation mirrors the EWS one rule for rule through these, 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -16,7 +16,9 @@ from tzlocal.windows_tz import win_tz as WINDOWS_TO_IANA
 from mapping.hygiene import normalise_email
 from mapping.records import (
     AddressKind,
+    EmailRecord,
     Participant,
+    PhoneRecord,
     Response,
     Role,
     Sensitivity,
@@ -58,6 +60,30 @@ def text_field(item_id: str, field: str, value: Any, limit: int = MAX_TEXT_CHARS
     if len(text) > limit:
         raise BadItem(item_id, f"{field} too long: {len(text)} chars")
     return text.strip() or None
+
+
+def contact_display_name(
+    item_id: str,
+    display: str | None,
+    given: str | None,
+    surname: str | None,
+    company: str | None,
+    emails: Iterable[EmailRecord],
+    phones: Sequence[PhoneRecord],
+) -> str:
+    """What a contact is called: Outlook's display name, else the name from its parts, the company,
+    its first valid e-mail address or its first phone number; a contact with none of them is refused."""
+    name = (
+        display
+        or " ".join(p for p in (given, surname) if p)
+        or company
+        or next((e.address for e in emails if e.is_valid), None)
+    )
+    if name:
+        return name
+    if not phones:
+        raise BadItem(item_id, "no address: contact without name, e-mail or phone")
+    return phones[0].e164 or phones[0].raw
 
 
 _SENSITIVITIES: dict[str, Sensitivity] = {

@@ -38,6 +38,7 @@ from connector.translate_rules import (
     BadItem,
     accepted_message_class,
     all_day_dates,
+    contact_display_name,
     dedupe_participants,
     local_midnight_utc,
     participant_of,
@@ -334,16 +335,9 @@ def contact_record(
     given = _str(item_id, "given name", item.get("givenName"))
     surname = _str(item_id, "surname", item.get("surname"))
     company = _str(item_id, "company name", item.get("companyName"))
-    display = (
-        _str(item_id, "display name", item.get("displayName"))
-        or " ".join(p for p in (given, surname) if p)
-        or company
-        or next((e.address for e in emails if e.is_valid), None)
+    display = contact_display_name(
+        item_id, _str(item_id, "display name", item.get("displayName")), given, surname, company, emails, phones
     )
-    if not display:
-        if not phones:
-            raise BadItem(item_id, "no address: contact without name, e-mail or phone")
-        display = phones[0].e164 or phones[0].raw
 
     fields: dict[str, str] = {}
     for name in user_fields:

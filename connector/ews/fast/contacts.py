@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from connector.ews.fast.common import T, Unreadable, id_of, text, texts
-from connector.translate_rules import ADDRESS_KINDS, BadItem, sensitivity_of, text_field
+from connector.translate_rules import ADDRESS_KINDS, contact_display_name, sensitivity_of, text_field
 from mapping.hygiene import normalise_email, normalise_phone
 from mapping.records import ContactRecord, EmailRecord, PhoneRecord, PostalRecord
 
@@ -59,16 +59,15 @@ def contact(item: Any, default_region: str | None) -> tuple[ContactRecord, tuple
     given = text_field(item_id, "given name", text(item, T + "GivenName"))
     surname = text_field(item_id, "surname", text(item, T + "Surname"))
     company = text_field(item_id, "company name", text(item, T + "CompanyName"))
-    display = (
-        text_field(item_id, "display name", text(item, T + "DisplayName"))
-        or " ".join(p for p in (given, surname) if p)
-        or company
-        or next((e.address for e in emails if e.is_valid), None)
+    display = contact_display_name(
+        item_id,
+        text_field(item_id, "display name", text(item, T + "DisplayName")),
+        given,
+        surname,
+        company,
+        emails,
+        phones,
     )
-    if not display:
-        if not phones:
-            raise BadItem(item_id, "no address: contact without name, e-mail or phone")
-        display = phones[0].e164 or phones[0].raw
     categories = tuple(texts(item, T + "Categories", T + "String") or ())
     record = ContactRecord(
         item_id=item_id,

@@ -15,6 +15,7 @@ from connector.translate_rules import (
     ADDRESS_KINDS,
     MAX_USER_FIELD_CHARS,
     BadItem,
+    contact_display_name,
     item_id_of,
     sensitivity_of,
     text_field,
@@ -144,16 +145,9 @@ def contact_record(item: Any, default_region: str | None = None) -> ContactRecor
     given = text_field(item_id, "given name", item.given_name)
     surname = text_field(item_id, "surname", item.surname)
     company = text_field(item_id, "company name", item.company_name)
-    display = (
-        text_field(item_id, "display name", item.display_name)
-        or " ".join(p for p in (given, surname) if p)
-        or company
-        or next((e.address for e in emails if e.is_valid), None)
+    display = contact_display_name(
+        item_id, text_field(item_id, "display name", item.display_name), given, surname, company, emails, phones
     )
-    if not display:
-        if not phones:
-            raise BadItem(item_id, "no address: contact without name, e-mail or phone")
-        display = phones[0].e164 or phones[0].raw
 
     return ContactRecord(
         item_id=item_id,
