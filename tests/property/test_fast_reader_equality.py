@@ -48,6 +48,14 @@ TEXT = st.one_of(
     st.text(st.characters(whitelist_categories=("L", "N", "P", "Zs", "S")), max_size=12),
     st.sampled_from(["Jürgen Müller", "Åsa Öberg", "山田 太郎", "Zoë O'Neil", " padded "]),
 )
+#: A contact's web page: EWS types it xs:anyURI, so only what the schema accepts as one (any text
+#: would make the fake send a response Microsoft's schema refuses).
+WEB_PAGE = st.one_of(
+    st.none(),
+    st.just(""),
+    st.from_regex(r"(https?://)?[a-z0-9-]{1,12}(\.[a-z]{2,6}){1,2}(/[A-Za-z0-9_.~%-]{0,12})?", fullmatch=True),
+    st.sampled_from(["www.müller.example", "https://contoso.example/team?id=7#top"]),
+)
 ADDRESSES = st.sampled_from(
     [
         "dana@fabrikam.example",
@@ -119,7 +127,7 @@ def contacts(draw: st.DrawFn) -> ItemSpec:
             CompanyName=draw(TEXT),
             JobTitle=draw(TEXT),
             Department=draw(TEXT),
-            BusinessHomePage=draw(TEXT),
+            BusinessHomePage=draw(WEB_PAGE),
             EmailAddresses=emails,
             PhoneNumbers=phones,
             PhysicalAddresses=postal,
