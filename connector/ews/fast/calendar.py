@@ -21,6 +21,7 @@ from exchangelib.ewsdatetime import EWSTimeZone
 
 from connector.ews.fast.common import (
     ITEM_ID,
+    Children,
     MailboxView,
     T,
     Unreadable,
@@ -113,25 +114,9 @@ def _attendees(item: Any, tag: str, role: Role) -> list[Participant | None]:
     return result
 
 
-class _Children:
-    """An item's child elements by tag (the first of each, as ``find`` gives it): one pass over the item
-    instead of a ``find`` per field."""
-
-    __slots__ = ("_by_tag",)
-
-    def __init__(self, item: Any) -> None:
-        by_tag: dict[Any, Any] = {}
-        for child in item:
-            by_tag.setdefault(child.tag, child)
-        self._by_tag = by_tag
-
-    def find(self, tag: str) -> Any:
-        return self._by_tag.get(tag)
-
-
 def meeting_of(elem: Any) -> MeetingRecord:
     """As :func:`connector.ews.translate.meetings.meeting_record` reads exchangelib's ``CalendarItem``."""
-    item = _Children(elem)
+    item = Children(elem)
     item_id, change_key = id_of(item)
     for tag in _NOT_READ:
         if item.find(tag) is not None:

@@ -112,6 +112,22 @@ def exchangelib_item(elem: Any, account: Any) -> Any:
 # --- small readers, each exactly as exchangelib 5 reads the field ------------------------------------
 
 
+class Children:
+    """An item's child elements by tag (the first of each, as ``find`` gives it): one pass over the item
+    instead of a ``find`` per field."""
+
+    __slots__ = ("_by_tag",)
+
+    def __init__(self, item: Any) -> None:
+        by_tag: dict[Any, Any] = {}
+        for child in item:
+            by_tag.setdefault(child.tag, child)
+        self._by_tag = by_tag
+
+    def find(self, tag: str) -> Any:
+        return self._by_tag.get(tag)
+
+
 def text(elem: Any, tag: str) -> str | None:
     found = elem.find(tag)
     return None if found is None else (found.text or None)

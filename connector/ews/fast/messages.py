@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from connector.ews.fast.common import T, Unreadable, datetime_of, id_of, mailbox, mailboxes, text, texts
+from connector.ews.fast.common import Children, T, Unreadable, datetime_of, id_of, mailbox, mailboxes, text, texts
 from connector.translate_rules import (
     BadItem,
     accepted_message_class,
@@ -28,6 +28,7 @@ class _Owner:
 
 def message(item: Any, folder: str, owner: str | None) -> tuple[MessageRecord, tuple[str, ...]]:
     """As :func:`connector.ews.translate.messages.message_record` reads an exchangelib ``Message``."""
+    item = Children(item)  # a dozen fields: one pass over the children, not a find each
     item_id, change_key = id_of(item)
     if item.find(T + "Body") is not None or item.find(T + "TextBody") is not None:
         raise Unreadable("Body")  # snippets stay exchangelib's path
