@@ -41,11 +41,12 @@ class GraphSettings:
     mailbox_workers: int = 4
     #: Whether a backlog's pages may be applied by the writer process (mapping.store.page_writer), as
     #: over EWS, rather than in the syncing process (see ``SyncSettings.parallel_apply_min_changes``).
-    #: Off: on two cores shared with the server the writer made a Graph sync slower in every run of
-    #: ``benchmarks/graph_sync_throughput.py --graph-apply both`` (27,220 items: 13.5 s inline against
-    #: 18.7 s with the writer, and 18.4 s against 24.9 s), its start and the pages' pickling costing more
-    #: than the store's work it moves off the syncing process.
-    parallel_apply: bool = False
+    #: On: since a page is applied as sets and pickled as tuples, moving the store's work off the
+    #: syncing process pays over Graph too (``benchmarks/graph_sync_throughput.py --graph-apply both``,
+    #: 27,220 items, load about 2: 9.32 s inline against 7.67 s with the writer). Before those changes
+    #: the writer's start and the pickling cost more than they saved (13.5 s inline against 18.7 s).
+    #: Small folders stay in the syncing process (``SyncSettings.parallel_apply_min_changes``).
+    parallel_apply: bool = True
 
     def __post_init__(self) -> None:
         if not self.base_url.startswith(("https://", "http://")):
