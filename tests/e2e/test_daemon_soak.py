@@ -34,6 +34,8 @@ SECRET = "fake-secret-soak"
 #: The soak lasts until this many folder syncs (8 mailboxes x 2 folders: 20 syncs of each mailbox)
 #: have run under faults, however fast the machine is; MAX_SECONDS only stops a hung run.
 SOAK_SYNCS = 320
+SOAK_FAULTS = 20  # faults that fired (the invalid sync states are counted by the operation)
+SOAK_MAILS = 40  # new e-mails delivered during the soak
 MAX_SECONDS = 240
 MAILBOXES = 8
 FAULTS = ("server_busy", "http_503", "drop", "token_expired", "invalid_sync_state")
@@ -107,7 +109,14 @@ def test_soak_with_faults_every_mailbox_converges_with_nothing_lost_or_twice(
         thread.start()
         deadline = time.monotonic() + MAX_SECONDS
         n = 0
-        while ex.stats.operations["SyncFolderItems"] < SOAK_SYNCS and time.monotonic() < deadline:
+        # Until enough syncs ran under enough faults and new mail: a faster sync must not end the soak
+        # before the faults had their turn (the count of syncs alone was reached with 16 fired).
+        while (
+            ex.stats.operations["SyncFolderItems"] < SOAK_SYNCS
+            or sum(ex.stats.faults.values()) < SOAK_FAULTS
+            or len(added) < SOAK_MAILS
+            or set(ex.stats.faults) != set(FAULTS) - {"invalid_sync_state"}
+        ) and time.monotonic() < deadline:
             n += 1
             # A new fault every 0.4 s while few are pending (a mailbox on the slow schedule would let them pile up).
             if n % 4 == 0 and len(ex.faults.pending()) < 3:
@@ -161,5 +170,5 @@ def test_soak_with_faults_every_mailbox_converges_with_nothing_lost_or_twice(
     assert daemon_store == store_contents(ref_url)
     assert syncs >= SOAK_SYNCS, f"only {syncs} folder syncs in {MAX_SECONDS} s"
     assert set(fired) == set(FAULTS) - {"invalid_sync_state"}, fired  # that one is counted by the operation
-    assert len(added) >= 40 and sum(fired.values()) >= 20
+    assert len(added) >= SOAK_MAILS and sum(fired.values()) >= SOAK_FAULTS
     assert ex.violations == []
