@@ -62,6 +62,18 @@ def text_field(item_id: str, field: str, value: Any, limit: int = MAX_TEXT_CHARS
     return text.strip() or None
 
 
+def timed_span(item_id: str, start: Any, end: Any) -> tuple[datetime, datetime]:
+    """A timed (not all-day) meeting's start and end in UTC: a start is required, a missing end is the
+    start, an end before the start refuses the item."""
+    first = utc_datetime(item_id, "start", start)
+    if first is None:
+        raise BadItem(item_id, "no start")
+    last = utc_datetime(item_id, "end", end) or first
+    if last < first:
+        raise BadItem(item_id, "ends before it starts")
+    return first, last
+
+
 def contact_display_name(
     item_id: str,
     display: str | None,

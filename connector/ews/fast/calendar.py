@@ -43,6 +43,7 @@ from connector.translate_rules import (
     participant_of,
     sensitivity_of,
     text_field,
+    timed_span,
     utc_datetime,
 )
 from mapping.changes import MeetingSeries
@@ -151,13 +152,7 @@ def meeting_of(elem: Any) -> MeetingRecord:
         start = local_midnight_utc(start_date, zone)
         end = local_midnight_utc(end_date, zone)
     else:
-        parsed_start = utc_datetime(item_id, "start", start_value)
-        if parsed_start is None:
-            raise BadItem(item_id, "no start")
-        start = parsed_start
-        end = utc_datetime(item_id, "end", raw_end) or start
-        if end < start:
-            raise BadItem(item_id, "ends before it starts")
+        start, end = timed_span(item_id, start_value, raw_end)
 
     occurrence_start: datetime | None = None
     if item_type in ("occurrence", "exception"):

@@ -18,6 +18,7 @@ from connector.translate_rules import (
     participant_of,
     sensitivity_of,
     text_field,
+    timed_span,
     utc_datetime,
 )
 from mapping.records import (
@@ -75,13 +76,7 @@ def meeting_record(item: Any) -> MeetingRecord:
         start = local_midnight_utc(start_date, zone)
         end = local_midnight_utc(end_date, zone)
     else:
-        parsed_start = utc_datetime(item_id, "start", start_value)
-        if parsed_start is None:
-            raise BadItem(item_id, "no start")
-        start = parsed_start
-        end = utc_datetime(item_id, "end", end_value) or start
-        if end < start:
-            raise BadItem(item_id, "ends before it starts")
+        start, end = timed_span(item_id, start_value, end_value)
 
     occurrence_start: datetime | None = None
     if item_type in ("occurrence", "exception"):
