@@ -34,6 +34,7 @@ from connector.ews.fast.common import (
     utc_text,
 )
 from connector.ews.fast.recurrence import recurrence_of
+from connector.ews.translate.meetings import ITEM_TYPES, RESPONSES
 from connector.ews.translate.zones import zone_name
 from connector.translate_rules import (
     BadItem,
@@ -47,23 +48,9 @@ from connector.translate_rules import (
     utc_datetime,
 )
 from mapping.changes import MeetingSeries
-from mapping.records import CalendarItemType, MeetingRecord, Participant, Response, Role
+from mapping.records import CalendarItemType, MeetingRecord, Participant, Role
 from mapping.recurrence import RecurrenceSpec
 
-_RESPONSES: dict[str, Response] = {
-    "Unknown": "unknown",
-    "Organizer": "organizer",
-    "Tentative": "tentative",
-    "Accept": "accepted",
-    "Decline": "declined",
-    "NoResponseReceived": "no_response",
-}
-_ITEM_TYPES: dict[str, CalendarItemType] = {
-    "Single": "single",
-    "Occurrence": "occurrence",
-    "Exception": "exception",
-    "RecurringMaster": "recurring_master",
-}
 #: Elements exchangelib reads into fields meeting_record looks at that this reader does not read.
 _NOT_READ = (T + "MeetingTimeZone", T + "RecurrenceId")
 _ONE_DAY = timedelta(days=1)
@@ -110,7 +97,7 @@ def _attendees(item: Any, tag: str, role: Role) -> list[Participant | None]:
     result: list[Participant | None] = []
     for attendee in () if found is None else found.findall(T + "Attendee"):
         box = attendee.find(T + "Mailbox")
-        response = _RESPONSES.get(text(attendee, T + "ResponseType") or "Unknown", "unknown")
+        response = RESPONSES.get(text(attendee, T + "ResponseType") or "Unknown", "unknown")
         result.append(None if box is None else participant_of(MailboxView(box), role, response))
     return result
 
@@ -126,7 +113,7 @@ def meeting_of(elem: Any) -> MeetingRecord:
     zone_label = start_zone.name or "UTC"  # else the start's own zone: every start read here is UTC ("...Z")
     kind = text(item, T + "CalendarItemType")
     default_type: CalendarItemType = "recurring_master" if item.find(T + "Recurrence") is not None else "single"
-    item_type = _ITEM_TYPES.get(kind, default_type) if kind is not None else default_type
+    item_type = ITEM_TYPES.get(kind, default_type) if kind is not None else default_type
 
     raw_start = datetime_of(item, T + "Start")
     raw_end = datetime_of(item, T + "End")

@@ -31,7 +31,9 @@ from mapping.records import (
 
 # --- meetings ------------------------------------------------------------------------------------
 
-_RESPONSES: dict[str, Response] = {
+#: EWS's ResponseType and CalendarItemType values as relsync's records name them (also read by the
+#: fast reader, connector.ews.fast.calendar).
+RESPONSES: dict[str, Response] = {
     "Unknown": "unknown",
     "Organizer": "organizer",
     "Tentative": "tentative",
@@ -39,7 +41,7 @@ _RESPONSES: dict[str, Response] = {
     "Decline": "declined",
     "NoResponseReceived": "no_response",
 }
-_ITEM_TYPES: dict[str, CalendarItemType] = {
+ITEM_TYPES: dict[str, CalendarItemType] = {
     "Single": "single",
     "Occurrence": "occurrence",
     "Exception": "exception",
@@ -50,7 +52,7 @@ _ITEM_TYPES: dict[str, CalendarItemType] = {
 def _attendees(attendees: Any, role: Role) -> list[Participant | None]:
     result: list[Participant | None] = []
     for attendee in attendees or ():
-        response = _RESPONSES.get(str(getattr(attendee, "response_type", None) or "Unknown"), "unknown")
+        response = RESPONSES.get(str(getattr(attendee, "response_type", None) or "Unknown"), "unknown")
         result.append(participant_of(getattr(attendee, "mailbox", None), role, response))
     return result
 
@@ -65,7 +67,7 @@ def meeting_record(item: Any) -> MeetingRecord:
     item_id = item_id_of(item)
     zone_name = meeting_zone(item)
     zone = ZoneInfo(zone_name)
-    item_type = _ITEM_TYPES.get(str(item.type), "recurring_master" if item.recurrence else "single")
+    item_type = ITEM_TYPES.get(str(item.type), "recurring_master" if item.recurrence else "single")
 
     start_value, end_value = item.start, item.end
     all_day = bool(item.is_all_day) or (isinstance(start_value, date) and not isinstance(start_value, datetime))
