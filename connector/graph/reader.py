@@ -197,7 +197,7 @@ class GraphMailbox:
         if folder_name == "calendar":
             self.learn_series(value, report, flog)
         for entry in value:
-            if not isinstance(entry, Mapping):
+            if not isinstance(entry, (dict, Mapping)):
                 skipped.append(SkippedItem(item_id=None, reason=f"not an object: {type(entry).__name__}"))
                 continue
             item_id = entry.get("id")
@@ -253,7 +253,7 @@ class GraphMailbox:
             {
                 master
                 for entry in value
-                if isinstance(entry, Mapping)
+                if isinstance(entry, (dict, Mapping))
                 and not translate.removed(entry)
                 and (master := translate.series_master_id(entry))
                 and master not in self._series_uids
