@@ -420,6 +420,25 @@ def test_series_masters_are_read_in_batches_of_twenty_once_per_sync(make_world: 
     assert stats["batch"] <= stats["events.get"]
 
 
+def test_a_mail_folder_read_from_scratch_asks_for_its_item_count_once_so_the_writer_can_start_first(
+    make_world: Any,
+) -> None:
+    """GraphFolder.backlog: a mail folder's ``totalItemCount`` (GET mailFolders/{folder}), asked before a
+    read from scratch only, and only where pages may go to the writer process; contacts and the calendar
+    have no count to ask for."""
+    w = make_world()
+    assert w.sync().ok
+    assert w.stats()["operations"]["mailFolders.get"] == 2  # inbox and sentitems, once each
+    assert w.sync().ok  # incremental: nothing to count
+    engine = GraphMailboxSync(w.client(parallel_apply=False), w.store, w.rules, SyncSettings())
+    assert engine.sync(ALICE.email, ALL_FOLDERS, full=True).ok  # applied here whatever the count
+    assert w.stats()["operations"]["mailFolders.get"] == 2
+
+    session = w.engine().reader.open(ALICE.email, 0)
+    counts = {name: session.folder(name, CallStats(), structlog.get_logger()).backlog() for name in ALL_FOLDERS}
+    assert counts == {"contacts": None, "inbox": 4, "sentitems": 2, "calendar": None}
+
+
 # ----------------------------------------------------------------------------- EWS and Graph agree
 def _exports(store: Store) -> dict[str, list[str]]:
     return {
