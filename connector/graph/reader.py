@@ -376,10 +376,12 @@ class GraphFolder:
             return None
         client = reader.client
         try:
-            data = client.get(
-                f"{client.user_path(self.mailbox.address)}/mailFolders/{folder}",
-                {"$select": "totalItemCount"},
+            data = client.request(
+                "GET",
+                client.url(f"{client.user_path(self.mailbox.address)}/mailFolders/{folder}"),
+                params={"$select": "totalItemCount"},
                 counters=self.counters,
+                should_stop=reader.should_stop,
             )
         except ExchangeProtocolError as exc:  # only a hint: the delta's own request says what is wrong
             self.log.info("mail folder count not read", error=str(exc))
