@@ -9,7 +9,8 @@ sync state.
 - inbox, sentitems: ``/users/{u}/mailFolders/{folder}/messages/delta``;
 - calendar: ``/users/{u}/calendarView/delta`` over the window ``calendar_days_back`` ..
   ``calendar_days_ahead``. Graph sends instances; an occurrence's series iCalUId is read from its
-  master (``$batch``, 20 per call, cached for the sync call), so occurrences get the same
+  master (``$batch``, 20 per call, kept by the reader across sync calls: a master's iCalUId never
+  changes), so occurrences get the same
   (UID, original start) key EWS gives them. A delta link keeps the window it started with, so the
   calendar's state also remembers that window's start (a URL fragment, never sent), and once the
   current window starts :data:`WINDOW_REFRESH_DAYS` later the calendar is read again over it.
@@ -96,6 +97,8 @@ WINDOW_TAG = "relsync-window="
 #: calendarView's delta keeps its window: the calendar is read again over the current window when the
 #: stored one started this many days earlier (else meetings beyond its end would never arrive).
 WINDOW_REFRESH_DAYS = 7
+#: Series masters' iCalUIds kept per mailbox between sync calls (a mailbox holding more starts afresh).
+SERIES_CACHE_PER_MAILBOX = 20_000
 
 
 def _expand(properties: tuple[str, ...]) -> str:
@@ -165,22 +168,37 @@ class GraphReader:
         self.should_stop = should_stop
         self._now = now
         self.window_refresh_days = window_refresh_days
+        #: Mailbox address (lower-case) -> series master id -> the series' iCalUId, learnt in earlier sync
+        #: calls: an incremental calendar sync reads only the masters it has not met (an iCalUId is fixed
+        #: for a master's life, and immutable ids never name another item).
+        self._series_uids: dict[str, dict[str, str]] = {}
 
     def open(self, address: str, mailbox_id: int) -> GraphMailbox:
-        return GraphMailbox(self, address, mailbox_id, calendar_window(self.settings, self._now()))
+        uids = self._series_uids.setdefault(address.lower(), {})
+        if len(uids) > SERIES_CACHE_PER_MAILBOX:
+            uids.clear()
+        return GraphMailbox(self, address, mailbox_id, calendar_window(self.settings, self._now()), uids)
 
 
 class GraphMailbox:
     """One mailbox's reading over Graph for one sync call (a :class:`connector.base.MailboxSession`): the
-    calendar window of the call, and the series masters' iCalUIds learnt in it."""
+    calendar window of the call, and the series masters' iCalUIds known (``series_uids``: the reader's
+    for this mailbox, kept between calls; a fresh one if not given)."""
 
-    def __init__(self, reader: GraphReader, address: str, mailbox_id: int, window: tuple[datetime, datetime]) -> None:
+    def __init__(
+        self,
+        reader: GraphReader,
+        address: str,
+        mailbox_id: int,
+        window: tuple[datetime, datetime],
+        series_uids: dict[str, str] | None = None,
+    ) -> None:
         self.reader = reader
         self.address = address
         self.mailbox_id = mailbox_id
         self.window = window
-        #: Series master id -> the series' iCalUId, for the current sync call.
-        self._series_uids: dict[str, str] = {}
+        #: Series master id -> the series' iCalUId.
+        self._series_uids: dict[str, str] = {} if series_uids is None else series_uids
 
     def folder(self, folder: FolderName, counters: Counters, log: Any) -> GraphFolder:
         return GraphFolder(self, folder, counters, log)
@@ -197,7 +215,7 @@ class GraphMailbox:
         if folder_name == "calendar":
             self.learn_series(value, report, flog)
         for entry in value:
-            if not isinstance(entry, Mapping):
+            if not isinstance(entry, (dict, Mapping)):
                 skipped.append(SkippedItem(item_id=None, reason=f"not an object: {type(entry).__name__}"))
                 continue
             item_id = entry.get("id")
@@ -253,7 +271,7 @@ class GraphMailbox:
             {
                 master
                 for entry in value
-                if isinstance(entry, Mapping)
+                if isinstance(entry, (dict, Mapping))
                 and not translate.removed(entry)
                 and (master := translate.series_master_id(entry))
                 and master not in self._series_uids
@@ -348,7 +366,28 @@ class GraphFolder:
         return self.mailbox.window[0] - started >= timedelta(days=self.reader.window_refresh_days)
 
     def backlog(self) -> int | None:
-        return None  # delta pages carry no total
+        """A mail folder's ``totalItemCount`` (one small GET, only before a read from scratch): with it the
+        engine starts the writer process before the first page, as over EWS, instead of after the first
+        ``parallel_apply_min_changes`` items applied here. Delta pages carry no total; the other folders
+        have no count to ask for (contacts are few, the calendar's instances are not its items)."""
+        folder = MESSAGE_FOLDERS.get(self.name)
+        reader = self.reader
+        if folder is None or not reader.parallel_apply:
+            return None
+        client = reader.client
+        try:
+            data = client.request(
+                "GET",
+                client.url(f"{client.user_path(self.mailbox.address)}/mailFolders/{folder}"),
+                params={"$select": "totalItemCount"},
+                counters=self.counters,
+                should_stop=reader.should_stop,
+            )
+        except ExchangeProtocolError as exc:  # only a hint: the delta's own request says what is wrong
+            self.log.info("mail folder count not read", error=str(exc))
+            return None
+        total = data.get("totalItemCount") if isinstance(data, Mapping) else None
+        return total if isinstance(total, int) and not isinstance(total, bool) else None
 
     def fetch(self, state: str | None, counters: Counters) -> RawPage:
         reader = self.reader

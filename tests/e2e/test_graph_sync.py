@@ -407,17 +407,44 @@ def test_the_client_keeps_at_most_four_requests_per_mailbox_in_flight(make_world
     assert w.graph.stats.max_concurrent[ALICE.email] == 4
 
 
-def test_series_masters_are_read_in_batches_of_twenty_once_per_sync(make_world: Any) -> None:
+def test_series_masters_are_read_in_batches_of_twenty_once_per_engine(make_world: Any) -> None:
     w = make_world(build_company(7, 2, "small"), schema=False)
     w.rules = SyncRules(internal_domains=frozenset({OWN_DOMAIN}))
     address = next(iter(w.ex.mailboxes))
-    report = w.sync(address, ["calendar"])
+    engine = w.engine()
+    report = engine.sync(address, ["calendar"])
     assert report.ok, report.error
     stats = w.stats()["operations"]
     assert stats.get("events.get", 0) >= 1
     # every master was asked once, through $batch, at most 20 in one envelope
     assert stats["batch"] >= -(-stats["events.get"] // 20)
     assert stats["batch"] <= stats["events.get"]
+    meetings = w.count("interactions", "kind = 'meeting'")
+
+    # Read again from scratch by the same engine: the masters' iCalUIds are known, none is asked again.
+    again = engine.sync(address, ["calendar"], full=True)
+    assert again.ok, again.error
+    assert w.stats()["operations"]["events.get"] == stats["events.get"]
+    assert w.count("interactions", "kind = 'meeting'") == meetings
+
+
+def test_a_mail_folder_read_from_scratch_asks_for_its_item_count_once_so_the_writer_can_start_first(
+    make_world: Any,
+) -> None:
+    """GraphFolder.backlog: a mail folder's ``totalItemCount`` (GET mailFolders/{folder}), asked before a
+    read from scratch only, and only where pages may go to the writer process; contacts and the calendar
+    have no count to ask for."""
+    w = make_world()
+    assert w.sync().ok
+    assert w.stats()["operations"]["mailFolders.get"] == 2  # inbox and sentitems, once each
+    assert w.sync().ok  # incremental: nothing to count
+    engine = GraphMailboxSync(w.client(parallel_apply=False), w.store, w.rules, SyncSettings())
+    assert engine.sync(ALICE.email, ALL_FOLDERS, full=True).ok  # applied here whatever the count
+    assert w.stats()["operations"]["mailFolders.get"] == 2
+
+    session = w.engine().reader.open(ALICE.email, 0)
+    counts = {name: session.folder(name, CallStats(), structlog.get_logger()).backlog() for name in ALL_FOLDERS}
+    assert counts == {"contacts": None, "inbox": 4, "sentitems": 2, "calendar": None}
 
 
 # ----------------------------------------------------------------------------- EWS and Graph agree

@@ -9,6 +9,8 @@ Each answers as Microsoft Graph v1.0 documents it:
   mailbox) and https://learn.microsoft.com/en-us/graph/api/mailfolder-list-messages;
 * calendarView: https://learn.microsoft.com/en-us/graph/api/user-list-calendarview (occurrences,
   exceptions and single instances overlapping ``startDateTime``..``endDateTime``, both required);
+* a mail folder: https://learn.microsoft.com/en-us/graph/api/mailfolder-get (the mailFolder resource's
+  properties, ``totalItemCount`` among them; ``$select`` only);
 
 with ``$select``, ``$filter`` (the simple forms, :mod:`connector.fake.graph.odata`), ``$top`` (the page
 size, default 10, at most 1000; else ``Prefer: odata.maxpagesize``), ``$skip`` and ``$count=true``, and
@@ -91,6 +93,38 @@ def user_get(ctx: Ctx) -> Reply:
     if select is not None:
         out["@odata.context"] = full["@odata.context"]
     return Reply(200, out)
+
+
+MAIL_FOLDER_PROPS = frozenset(
+    {"id", "displayName", "parentFolderId", "childFolderCount", "unreadItemCount", "totalItemCount", "isHidden"}
+)
+_MAIL_FOLDER_NAMES = {"inbox": "Inbox", "sentitems": "Sent Items"}
+
+
+def mail_folder_get(ctx: Ctx) -> Reply:
+    """``GET /users/{id}/mailFolders/{id}``: the folder with its item counts (the fake's folders have no
+    child folders). ``unreadItemCount`` reads every item's read flag, so only when it is asked for."""
+    check_options(ctx.req.query, frozenset({"$select"}), "mailFolder")
+    select = parse_select(ctx.req.query.get("$select"), MAIL_FOLDER_PROPS, "mailFolder")
+    mb = ctx.mb
+    folder = mail_folder(mb, ctx.req.segments[3])
+    fs = mb.folders[folder]
+    body: dict[str, Any] = {
+        "@odata.context": f"{ctx.server.base_url}/$metadata#users('{quote(mb.address)}')/mailFolders/$entity",
+        "id": rest_id(mb.folder_id(folder)),
+        "displayName": _MAIL_FOLDER_NAMES.get(folder, folder),
+        "parentFolderId": rest_id(mb.folder_id("msgfolderroot")),
+        "childFolderCount": 0,
+        "isHidden": False,
+    }
+    with mb.lock:
+        body["totalItemCount"] = fs.count()
+        if select is None or "unreadItemCount" in select:
+            live = (cur for i in fs.live_indices() if (cur := fs.get(i)) is not None)
+            body["unreadItemCount"] = sum(1 for spec, _ in live if not spec.fields.get("IsRead", False))
+    if select is not None:
+        body = {k: v for k, v in body.items() if k in select or k in ("@odata.context", "id")}
+    return Reply(200, body)
 
 
 def _page(

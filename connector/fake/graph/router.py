@@ -35,6 +35,8 @@ def route(req: Request) -> tuple[str, str | None, Handler]:
             return "contacts.create", address, contact_create.contact_create
         if rest == ["messages"] and m == "GET":
             return "messages.list", address, collections.messages_list
+        if len(rest) == 2 and rest[0] == "mailfolders" and m == "GET":
+            return "mailFolders.get", address, collections.mail_folder_get
         if len(rest) == 3 and rest[0] == "mailfolders" and rest[2] == "messages" and m == "GET":
             return "mailFolder.messages.list", address, collections.folder_messages_list
         if rest == ["calendarview"] and m == "GET":

@@ -24,7 +24,7 @@ translate_ids_app_only=False)``:
 Operations (the names faults and stats use): ``contacts.delta``, ``contacts.get``, ``contacts.patch``,
 ``messages.delta``, ``calendarView.delta``, ``events.get``, ``masterCategories`` (GET and POST),
 ``todo`` (lists, tasks, every method, and tasks ``delta``), ``users.get``, ``contacts.list``,
-``messages.list``, ``mailFolder.messages.list``, ``calendarView.list`` (the plain collections, with
+``messages.list``, ``mailFolder.messages.list``, ``mailFolders.get``, ``calendarView.list`` (the plain collections, with
 ``$select``/``$filter``/``$top``/``$skip``/``$count``: :mod:`connector.fake.graph.collections`),
 ``translateExchangeIds`` (EWS ids -> REST ids), ``batch`` (the
 ``$batch`` envelope; its inner requests count under their own names).

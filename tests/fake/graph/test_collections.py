@@ -330,3 +330,29 @@ def test_malformed_json_gets_graphs_error_and_the_fake_keeps_serving(client: Cli
     )
     assert "'colour'" in _error(r, 400, "BadRequest")["message"]
     assert client.get(client.user() + "/contacts").status_code == 200
+
+
+# --- a mail folder (https://learn.microsoft.com/en-us/graph/api/mailfolder-get) ------------------------
+
+
+def test_a_mail_folder_counts_the_items_its_delta_serves(client: Client) -> None:
+    """``totalItemCount`` is every item of the folder (what a delta from scratch brings), ``unreadItemCount``
+    those not read; ``$select`` leaves the rest out (``id`` stays, as Graph always sends it)."""
+    entries, _, _ = client.delta(client.user() + "/mailFolders/inbox/messages/delta")
+    r = client.get(client.user() + "/mailFolders/inbox")
+    assert r.status_code == 200, r.text
+    folder = r.json()
+    assert folder["displayName"] == "Inbox"
+    assert folder["totalItemCount"] == len(entries) > 0
+    assert folder["unreadItemCount"] == sum(1 for e in entries if not e["isRead"])
+    assert folder["childFolderCount"] == 0
+    assert all(e["parentFolderId"] == folder["id"] for e in entries)
+
+    r = client.get(client.user() + "/mailFolders/sentitems", params={"$select": "totalItemCount"})
+    assert r.status_code == 200, r.text
+    assert {k for k in r.json() if not k.startswith("@odata.")} == {"id", "totalItemCount"}
+
+
+def test_a_mail_folder_refuses_an_unknown_property_and_an_unknown_folder(client: Client) -> None:
+    _error(client.get(client.user() + "/mailFolders/inbox", params={"$select": "size"}), 400, "BadRequest")
+    _error(client.get(client.user() + "/mailFolders/AAAAnotafolder"), 404, "ErrorInvalidIdMalformed")
