@@ -204,7 +204,13 @@ _LETTER_FOLDS = str.maketrans(
 )
 
 
+#: Every letter :data:`_LETTER_FOLDS` maps is outside ASCII, so plain ASCII text only needs lower case.
+_FOLDS_ASCII_FREE = all(code > 127 for code in _LETTER_FOLDS)
+
+
 def _strip_accents(text: str) -> str:
+    if text.isascii() and _FOLDS_ASCII_FREE:  # nearly every name: no accents, and casefold is lower
+        return text.lower()
     # casefold before and after: folds and decompositions can produce letters the other step maps.
     decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_LETTER_FOLDS))
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold().translate(_LETTER_FOLDS)
@@ -222,7 +228,7 @@ def normalise_company_name(name: str) -> str:
     return _normalise_company_name(name[:1024])
 
 
-@functools.lru_cache(maxsize=32768)
+@functools.lru_cache(maxsize=131072)  # an import's file and store may hold 40,000 companies: no thrashing
 def _normalise_company_name(name: str) -> str:
     text = _strip_accents(name)
     text = text.replace("&", " and ").replace("+", " and ").replace("'", "").replace("\u2019", "")

@@ -100,17 +100,22 @@ class Refusal:
     reason: str
 
 
+_MC = re.compile(r"(mc|mac)[a-z]{3,}")
+
+
 def _cap_word(word: str) -> str:
     if not word:
         return word
     low = word.lower()
     if low in _PARTICLES:
         return low
-    if re.fullmatch(r"(mc|mac)[a-z]{3,}", low) and low.startswith("mc"):
+    if _MC.fullmatch(low) and low.startswith("mc"):
         return "Mc" + low[2:].capitalize()
-    return "-".join("'".join(p[:1].upper() + p[1:] for p in part.split("'")) for part in low.split("-"))
+    # Title case, not upper: "ß" becomes "Ss" (a cased name stays as it is), not "SS" (cased again as "Ss").
+    return "-".join("'".join(p[:1].title() + p[1:] for p in part.split("'")) for part in low.split("-"))
 
 
+@functools.lru_cache(maxsize=65536)  # given names, surnames and companies recur across a file's rows
 def case_name(text: str) -> str:
     """A name typed all in capitals or all in lower case, cased as people write it ("O'BRIEN" ->
     "O'Brien", "VAN DER BERG" -> "van der Berg" inside a name); mixed case is kept as typed."""
@@ -201,7 +206,10 @@ def phone_e164(raw: str, default_region: str | None) -> str | None:
 
 
 def _capped(cells: Mapping[str, str], key: str, refused: list[str]) -> str | None:
-    value = " ".join((cells.get(key) or "").split())
+    raw = cells.get(key)
+    if not raw:  # most fields of most files: no column, or an empty cell
+        return None
+    value = " ".join(raw.split())
     limit = _LIMITS.get(key, 255)
     if len(value) > limit:
         refused.append(f"{key.replace('_', ' ')}: {len(value)} characters, over {limit}: cut")
@@ -219,6 +227,17 @@ def _plain_email(text: str) -> str | None:
     return low if len(low) <= 254 and _PLAIN_EMAIL.fullmatch(low) and len(low.partition("@")[0]) <= 64 else None
 
 
+_SEPARATORS = re.compile(r"[;,\s]+")
+
+
+def _attribute_fields(keys: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """The (field, user-field name) pairs of :data:`ATTRIBUTE_FIELDS` among ``keys``, in its order."""
+    return tuple((key, name) for key, name in ATTRIBUTE_FIELDS.items() if key in keys)
+
+
+_attribute_fields_of = functools.lru_cache(maxsize=64)(_attribute_fields)  # every row of a file has its keys
+
+
 def clean_row(line: int, cells: Mapping[str, str], default_region: str | None) -> ContactRow | Refusal:
     """One row of ``field -> text`` cleaned, or refused when it names nobody (no name, no e-mail)."""
     fixes: list[str] = []
@@ -228,7 +247,7 @@ def clean_row(line: int, cells: Mapping[str, str], default_region: str | None) -
         raw = (cells.get(key) or "").strip()
         if not raw:
             continue
-        for piece in re.split(r"[;,\s]+", raw) if raw.count("@") > 1 else [raw]:
+        for piece in _SEPARATORS.split(raw) if raw.count("@") > 1 else [raw]:
             address = _plain_email(piece)
             if address is None:
                 record = normalise_email(piece)
@@ -289,7 +308,7 @@ def clean_row(line: int, cells: Mapping[str, str], default_region: str | None) -
         fixes.append(f"address {one_cell!r} -> {postal.line()!r}")
     attributes = {
         name: value
-        for key, name in ATTRIBUTE_FIELDS.items()
+        for key, name in _attribute_fields_of(tuple(cells))
         if (value := " ".join((cells.get(key) or "").split())[:255])
     }
     notes = (cells.get("notes") or "").strip()

@@ -473,6 +473,7 @@ def match_new(
     if within_batch and len(new_items) > 1:
         strategy = index._strategy
         batch_cal: Calibration | bool = cal if cal is not None else False
-        for pair in _full_pass(strategy, new_items, thresholds, index.max_block, False, 1, batch_cal, features):
+        # The batch's own pairs are scored in workers too when there are many (a large import's rows).
+        for pair in _full_pass(strategy, new_items, thresholds, index.max_block, False, workers, batch_cal, features):
             out.append(pair)
     return out

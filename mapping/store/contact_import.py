@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from mapping.contact_import.clean import Postal
 from mapping.contact_import.plan import ImportPlan, PersonPlan, StorePerson
 from mapping.identity import OrgCandidate
+from mapping.identity.gcpause import without_cyclic_gc
 from mapping.store import audit
 from mapping.store.bulk import insert_rows, update_rows
 from mapping.store.identity import org_candidates
@@ -163,6 +164,7 @@ def _jsonable(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
 
 
+@without_cyclic_gc
 def apply_plan(
     session: Session, plan: ImportPlan, *, file_name: str, file_hash: str, profile: str, summary: dict[str, Any]
 ) -> int:
@@ -457,6 +459,7 @@ def _reviews(plan: ImportPlan, new_id: dict[str, int], org_ids: dict[str, int]) 
     return out
 
 
+@without_cyclic_gc  # loading the store, planning and writing: no cycles worth a collection
 def import_contacts(
     session: Session,
     rows: Sequence[Any],

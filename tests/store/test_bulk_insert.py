@@ -110,3 +110,19 @@ def test_bulk_updates_change_exactly_the_given_rows_and_columns(store: Store, ma
     assert nulls == sum(1 for c in changes if c["user_fields"] is None)  # SQL NULL, not JSON null
     assert _read(store, table, ids[n:]) == before[n:]  # rows not given are untouched
     assert [got[i][2] for i in ids] == [b[1] for b in before]  # columns not given are untouched
+
+
+def test_bulk_insert_ids_are_the_rows_own_after_the_newest_rows_were_deleted(store: Store) -> None:
+    """SQLite's driver executemany reads the ids back as consecutive from ``last_insert_rowid()``: still
+    the ids the rows got when the table's newest rows are gone (an undone import) and in a second chunk."""
+    table: sa.Table = Person.__table__  # type: ignore[assignment]
+    with store.session() as s:
+        first = bulk.insert_rows(s, table, _people(300, ["Ann"]))
+        s.execute(sa.delete(table).where(table.c.id.in_(first[-50:])))
+    rows = _people(bulk.SQLITE_MIN_ROWS * 25, ["Bo", "Cy"])  # more than one chunk of the executemany
+    with store.session() as s:
+        ours = bulk.insert_rows(s, table, rows)
+    assert len(ours) == len(rows) and len(set(ours)) == len(rows) and min(ours) > max(first[:-50])
+    with store.session() as s:
+        got = dict(s.execute(sa.select(table.c.id, table.c.created_at).where(table.c.id.in_(ours))).all())
+    assert [got[i] for i in ours] == [r["created_at"] for r in rows]
