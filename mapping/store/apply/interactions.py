@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Generic, TypeVar
@@ -12,9 +12,9 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from mapping.policy import Decision
 from mapping.records import Participant
-from mapping.store.apply.bulk import insert_rows, update_tuples
+from mapping.store.apply.bulk import insert_rows, insert_rows_with_ids, update_tuples
 from mapping.store.apply.directory import Directory
-from mapping.store.batching import chunked
+from mapping.store.batching import among, chunked
 from mapping.store.models import (
     Base,
     Direction,
@@ -84,7 +84,7 @@ def viewers_of(session: Session, interaction_ids: list[int], mailbox_id: int) ->
             session.scalars(
                 sa.select(InteractionViewer.interaction_id).where(
                     InteractionViewer.mailbox_id == mailbox_id,
-                    InteractionViewer.interaction_id.in_(chunk),
+                    among(session, InteractionViewer.interaction_id, chunk),
                 )
             )
         )
@@ -168,19 +168,18 @@ class InteractionUpsert(Generic[_K]):
     def insert(
         self,
         session: Session,
-        read_ids: Callable[[Session, list[_K]], Iterable[tuple[_K, int]]],
         mailbox_id: int,
         seen: Iterable[_K],
     ) -> dict[_K, int]:
         """Write the stored interactions that changed (``updated_at`` set, as the ORM's ``onupdate``
-        does), insert the new ones (their ids read back by ``read_ids``), the participants, and a
+        does), insert the new ones (their ids drawn as they go in), the participants, and a
         viewer row for every ``seen`` key the mailbox does not view yet; the id of every key."""
         self._update(session)
         ids = {key: interaction.id for key, interaction in self.existing.items()}
         viewers = viewers_of(session, list(ids.values()), mailbox_id)
         if self.new:
-            insert_rows(session, "interactions", [row for row, _, _ in self.new.values()])
-            ids.update(read_ids(session, list(self.new)))
+            new_ids = insert_rows_with_ids(session, "interactions", [row for row, _, _ in self.new.values()])
+            ids.update(zip(self.new, new_ids, strict=True))
         rows = self.added
         for key, (_, _, its_rows) in self.new.items():
             for participant in its_rows:
@@ -219,7 +218,9 @@ def stored_interactions(
     found: list[StoredInteraction] = []
     for chunk in chunked(keys):
         rows = session.execute(
-            sa.select(i.id, i.internet_message_id, i.ical_uid, i.occurrence_start, *columns).where(column.in_(chunk))
+            sa.select(i.id, i.internet_message_id, i.ical_uid, i.occurrence_start, *columns).where(
+                column.is_not(None), among(session, column, chunk)
+            )
         )
         for row in rows:
             values = dict(zip(_VALUE_COLUMNS, row[4:], strict=True))
@@ -228,7 +229,7 @@ def stored_interactions(
     p = InteractionParticipant
     for numbers in chunked(by_id):
         for interaction_id, address, role in session.execute(
-            sa.select(p.interaction_id, p.address, p.role).where(p.interaction_id.in_(numbers))
+            sa.select(p.interaction_id, p.address, p.role).where(among(session, p.interaction_id, numbers))
         ):
             by_id[interaction_id].participants.add((address, role.value))
     return found

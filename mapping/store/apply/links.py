@@ -3,6 +3,7 @@ when the item is gone (keeping or forgetting the interaction it stood for)."""
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -151,7 +152,8 @@ _LINK_COLUMNS = tuple(c.key for c in ItemLink.__table__.columns if c.key != "id"
 def write_links(session: Session, links: Links) -> None:
     """Insert the links created on this page and update the stored ones it changed: one statement
     each (the ORM sends one INSERT per row, and loads and tracks every link it updates)."""
-    rows = [tuple(getattr(link, c) for c in _LINK_COLUMNS) for link in links.values() if isinstance(link, NewLink)]
+    row = operator.attrgetter(*_LINK_COLUMNS)
+    rows = [row(link) for link in links.values() if isinstance(link, NewLink)]
     insert_tuples(session, "item_links", _LINK_COLUMNS, rows)
     save_links(session, links.values())
 
