@@ -60,6 +60,9 @@ class Directory:
     #: the company): the first company name a contact gives replaces it, so the name does not depend
     #: on whether the mail or the contact was synced first.
     domain_named: set[int] = field(default_factory=set)
+    #: (address, role, direction) the person policy declined on this page: the policy's answer
+    #: depends on nothing else, and every later participant with them would ask again.
+    declined: set[tuple[str, str, Direction]] = field(default_factory=set)
 
     def load(self, addresses: set[str], names: set[str], domains: set[str]) -> None:
         s = self.session
@@ -188,9 +191,13 @@ class Directory:
                 continue
             if address in self.staff_by_address:
                 continue  # a staff participant never becomes a person (see set_participants)
+            declined = (address, participant.role, direction)
+            if declined in self.declined:
+                continue
             if not should_create_person(
                 participant, _record_direction(direction), self.rules.person_policy, self.rules.internal_domains
             ):
+                self.declined.add(declined)
                 continue
             domain = org_domain_for(address, self.rules.internal_domains)
             name = (participant.name or address)[:255]

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from mapping.changes import ItemChange, Page, SyncRules
 from mapping.store.apply.bulk import insert_tuples, update_tuples
-from mapping.store.batching import chunked
+from mapping.store.batching import among, chunked
 from mapping.store.models import (
     Base,
     EntityType,
@@ -99,7 +99,7 @@ def existing_links(session: Session, page: Page) -> Links:
         queries = [sa.select(*columns).join(keys, ItemLink.item_id == keys.c.item_id).where(mine)]
     else:
         queries = [
-            sa.select(*columns).where(mine, ItemLink.item_id.in_(chunk))
+            sa.select(*columns).where(mine, among(session, ItemLink.item_id, chunk))
             for chunk in chunked(c.item_id for c in page.changes)
         ]
     links: Links = {}
