@@ -93,11 +93,15 @@ def _grouped(rows: Sequence[Mapping[str, object]]) -> list[tuple[tuple[str, ...]
     """The rows' positions by the columns they set (in any key order), each with its columns in
     the order its first row names them: one statement per set of columns, rows in their order."""
     groups: dict[frozenset[str], tuple[tuple[str, ...], list[int]]] = {}
+    by_order: dict[tuple[str, ...], list[int]] = {}  # the same key order as a row before: no frozenset
     for n, row in enumerate(rows):
-        group = groups.get(keys := frozenset(row))
-        if group is None:
-            group = groups[keys] = (tuple(row), [])
-        group[1].append(n)
+        positions = by_order.get(order := tuple(row))
+        if positions is None:
+            group = groups.get(keys := frozenset(order))
+            if group is None:
+                group = groups[keys] = (order, [])
+            positions = by_order[order] = group[1]
+        positions.append(n)
     return list(groups.values())
 
 

@@ -226,6 +226,8 @@ class Directory:
     def person_for_participant(self, participant: Participant, direction: Direction) -> int | None:
         """The known person behind an address, or a new one when the policy says to create it."""
         if participant.address not in self.person_by_address:
+            if (participant.address, participant.role, direction) in self.declined:
+                return None
             self.create_people([(participant, direction)])
         return self.person_by_address.get(participant.address)
 

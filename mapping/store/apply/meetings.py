@@ -12,6 +12,7 @@ from mapping.policy import Decision, decide_meeting, org_domain_for
 from mapping.records import MeetingRecord
 from mapping.store.apply.directory import Directory
 from mapping.store.apply.interactions import (
+    DIRECTIONS,
     InteractionUpsert,
     StoredInteraction,
     new_participants,
@@ -88,7 +89,7 @@ def apply_meetings(session: Session, page: Page, links: Links, directory: Direct
     touched: list[tuple[ItemChange, _Key]] = []
     for change, series, decision in series_list:
         assert decision.direction is not None and series.item.uid is not None
-        direction = Direction(decision.direction)
+        direction = DIRECTIONS[decision.direction]
         uid = series.item.uid
         stored = stored_by_uid.setdefault(uid, {})
         first: _Key | None = None

@@ -10,11 +10,10 @@ from mapping.changes import ItemChange, Page
 from mapping.policy import Decision, decide_message, org_domain_for
 from mapping.records import MessageRecord
 from mapping.store.apply.directory import Directory
-from mapping.store.apply.interactions import InteractionUpsert, new_participants, stored_interactions
+from mapping.store.apply.interactions import DIRECTIONS, InteractionUpsert, new_participants, stored_interactions
 from mapping.store.apply.links import Links, forget, touch_link, unlink
 from mapping.store.models import (
     Base,
-    Direction,
     EntityType,
     Interaction,
     InteractionKind,
@@ -62,7 +61,7 @@ def apply_messages(session: Session, page: Page, links: Links, directory: Direct
     for change, record, decision in decided:
         message_id = record.internet_message_id
         assert message_id is not None and decision.direction is not None
-        direction = Direction(decision.direction)
+        direction = DIRECTIONS[decision.direction]
         values: dict[str, object] = {
             "subject": record.subject,
             "conversation_id": record.conversation_id,
