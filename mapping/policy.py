@@ -146,10 +146,11 @@ def _decide(
         return Decision.skip(reason)
     if not participants:
         return Decision.skip("no-participants")
-    if originator is not None and is_blocklisted(originator.address, rules.blocklist):
-        return Decision.skip("blocklisted")
     internal = frozenset(internal_domains)
     blocklist = rules.blocklist if isinstance(rules.blocklist, tuple) else tuple(rules.blocklist)
+    originator_flags = _blocked_internal(originator.address, blocklist, internal) if originator is not None else None
+    if originator_flags is not None and originator_flags[0]:
+        return Decision.skip("blocklisted")
     flags = [_blocked_internal(p.address, blocklist, internal) for p in participants]
     kept = tuple(p for p, (blocked, _) in zip(participants, flags, strict=True) if not blocked)
     externals = any(not ours for _, ours in flags)
@@ -158,7 +159,7 @@ def _decide(
         # Only machines outside (we mailed a no-reply address): nothing relationship-worthy.
         return Decision.skip("blocklisted")
     # No sender on the item (rare: drafts, some Sent Items): fall back to where it was found.
-    ours = is_internal(originator.address, internal) if originator is not None else bool(originator_is_us)
+    ours = originator_flags[1] if originator_flags is not None else bool(originator_is_us)
     if not kept_externals:
         if rules.skip_internal_only:
             return Decision.skip("internal-only")
