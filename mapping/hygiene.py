@@ -391,12 +391,18 @@ def is_free_mail(domain: str) -> bool:
 
 def is_internal(address_or_domain: str, internal_domains: Collection[str]) -> bool:
     """True when the address's domain is one of ours or a subdomain of one (``eu.northwind.example``)."""
+    if isinstance(internal_domains, frozenset):  # the rules' own set: hashable, so cached per address
+        return _internal_cached(address_or_domain, internal_domains)
     host = _host_of(address_or_domain)
-    if host is None:
-        return False
-    if isinstance(internal_domains, frozenset):  # the rules' own set: hashable, so cached per host
-        return _internal_host_cached(host, internal_domains)
-    return _internal_host(host, internal_domains)
+    return host is not None and _internal_host(host, internal_domains)
+
+
+@functools.lru_cache(maxsize=65536)
+def _internal_cached(address_or_domain: str, internal_domains: frozenset[str]) -> bool:
+    # Every participant of every item is asked about, and reading the host out of an address
+    # (a few regular expressions) cost more than the answer: the same few thousand addresses repeat.
+    host = _host_of(address_or_domain)
+    return host is not None and _internal_host_cached(host, internal_domains)
 
 
 def _internal_host(host: str, internal_domains: Collection[str]) -> bool:

@@ -146,22 +146,32 @@ def _decide(
         return Decision.skip(reason)
     if not participants:
         return Decision.skip("no-participants")
-    if originator is not None and is_blocklisted(originator.address, rules.blocklist):
-        return Decision.skip("blocklisted")
     internal = frozenset(internal_domains)
-    kept = tuple(p for p in participants if not is_blocklisted(p.address, rules.blocklist))
-    externals = [p for p in participants if not is_internal(p.address, internal)]
-    kept_externals = [p for p in kept if not is_internal(p.address, internal)]
+    blocklist = rules.blocklist if isinstance(rules.blocklist, tuple) else tuple(rules.blocklist)
+    originator_flags = _blocked_internal(originator.address, blocklist, internal) if originator is not None else None
+    if originator_flags is not None and originator_flags[0]:
+        return Decision.skip("blocklisted")
+    flags = [_blocked_internal(p.address, blocklist, internal) for p in participants]
+    kept = tuple(p for p, (blocked, _) in zip(participants, flags, strict=True) if not blocked)
+    externals = any(not ours for _, ours in flags)
+    kept_externals = any(not blocked and not ours for blocked, ours in flags)
     if externals and not kept_externals:
         # Only machines outside (we mailed a no-reply address): nothing relationship-worthy.
         return Decision.skip("blocklisted")
     # No sender on the item (rare: drafts, some Sent Items): fall back to where it was found.
-    ours = is_internal(originator.address, internal) if originator is not None else bool(originator_is_us)
+    ours = originator_flags[1] if originator_flags is not None else bool(originator_is_us)
     if not kept_externals:
         if rules.skip_internal_only:
             return Decision.skip("internal-only")
         return Decision(store=True, direction="internal", participants=kept)
     return Decision(store=True, direction="outbound" if ours else "inbound", participants=kept)
+
+
+@functools.lru_cache(maxsize=65536)
+def _blocked_internal(address: str, blocklist: tuple[str, ...], internal: frozenset[str]) -> tuple[bool, bool]:
+    """(blocklisted, internal) for a participant's address: asked for every participant of every
+    item, with the same few thousand addresses, so answered once per address."""
+    return is_blocklisted(address, blocklist), is_internal(address, internal)
 
 
 def decide_message(record: MessageRecord, rules: PrivacyRules, internal_domains: Collection[str]) -> Decision:
@@ -208,10 +218,15 @@ def org_domain_for(address: str, internal_domains: Collection[str]) -> str | Non
     ``None`` for free-mail (gmail.com: the person has no organisation from the address), for our own
     domains (no company for ourselves) and for anything without a registrable domain.
     """
+    return _org_domain_for(address, frozenset(internal_domains))
+
+
+@functools.lru_cache(maxsize=65536)  # asked for every address of every page, with the same few thousand
+def _org_domain_for(address: str, internal_domains: frozenset[str]) -> str | None:
     domain = email_domain(address.strip().lower())
     if domain is None:
         return None
-    if is_internal(domain, frozenset(internal_domains)) or is_free_mail(domain):
+    if is_internal(domain, internal_domains) or is_free_mail(domain):
         return None
     return registrable_domain(domain)
 

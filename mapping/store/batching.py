@@ -1,9 +1,15 @@
-"""Bounding ``IN (...)`` lists: every set-based lookup of the store goes through :func:`chunked`."""
+"""Bounding ``IN (...)`` lists: every set-based lookup of the store goes through :func:`chunked`,
+and the page appliers' lookups test membership with :func:`among` (one bound value per chunk)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from typing import TypeVar
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Session
 
 T = TypeVar("T", int, str)
 
@@ -16,3 +22,19 @@ def chunked(values: Iterable[T], size: int = CHUNK) -> Iterator[list[T]]:
     items = sorted(set(values))
     for i in range(0, len(items), size):
         yield items[i : i + size]
+
+
+def among(session: Session, column: Any, values: Sequence[int] | Sequence[str]) -> sa.ColumnElement[bool]:
+    """``column IN values`` with the whole list bound as **one** value (ints or strings).
+
+    ``column.in_(values)`` costs, per value, a coercion when the statement is built and an expansion
+    into a bound parameter of its own on every execution (SQLAlchemy's compiler, then psycopg's
+    query parsing): a third of a page's client CPU on PostgreSQL, profiled. Here the list is one
+    PostgreSQL array (``= ANY(...)``) or, on SQLite, one JSON text read by ``json_each``; both use
+    ``column``'s index (checked with EXPLAIN). The column must not be NULL to match, as with IN; a
+    caller on a partially indexed column adds ``column IS NOT NULL`` so a generic plan may use it.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        return column == sa.any_(sa.bindparam(None, list(values), type_=ARRAY(column.type)))  # type: ignore[no-any-return]
+    keys = sa.func.json_each(sa.bindparam(None, json.dumps(list(values)), type_=sa.String)).table_valued("value")
+    return column.in_(sa.select(keys.c.value))  # type: ignore[no-any-return]

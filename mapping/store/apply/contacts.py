@@ -12,10 +12,10 @@ from mapping.changes import ItemChange, Page, SyncRules
 from mapping.hygiene import normalise_company_name
 from mapping.policy import org_domain_for
 from mapping.records import ContactRecord
-from mapping.store.apply.bulk import insert_rows
+from mapping.store.apply.bulk import insert_rows, insert_rows_with_ids
 from mapping.store.apply.directory import Directory
 from mapping.store.apply.links import Links, touch_link, unlink
-from mapping.store.batching import chunked
+from mapping.store.batching import among, chunked
 from mapping.store.models import (
     AddressKind,
     Base,
@@ -151,19 +151,14 @@ _PERSON_COLUMNS = (
 
 
 def _insert_people(session: Session, people: list[_NewPerson]) -> None:
-    """Insert the page's new people in one executemany and give each its id, in row order."""
-    if not people:
-        return
-    table = _TABLES["people"]
-    # An unset user_fields must stay SQL NULL (as the ORM leaves it), not become JSON 'null'.
-    statement = (
-        sa.insert(table)
-        .values(user_fields=sa.bindparam("fields", type_=sa.JSON(none_as_null=True)))
-        .returning(table.c.id, sort_by_parameter_order=True)
-    )
-    rows = [{**{c: getattr(p, c) for c in _PERSON_COLUMNS}, "fields": p.user_fields} for p in people]
-    ids = session.execute(statement, rows).scalars().all()
-    for person, person_id in zip(people, ids, strict=True):
+    """Insert the page's new people in one statement and give each its id, in row order."""
+    rows: list[dict[str, object]] = []
+    for person in people:
+        row: dict[str, object] = {c: getattr(person, c) for c in _PERSON_COLUMNS}
+        if person.user_fields is not None:  # an unset one stays SQL NULL (as the ORM leaves it), not JSON 'null'
+            row["user_fields"] = person.user_fields
+        rows.append(row)
+    for person, person_id in zip(people, insert_rows_with_ids(session, "people", rows), strict=True):
         person.id = person_id
 
 
@@ -201,16 +196,22 @@ class _PeopleOnPage:
         phones: dict[int, set[str]] = {}
         kinds: dict[int, set[AddressKind]] = {}
         for numbers in chunked(ids):
-            people.update({p.id: p for p in session.scalars(sa.select(Person).where(Person.id.in_(numbers)))})
+            people.update(
+                {p.id: p for p in session.scalars(sa.select(Person).where(among(session, Person.id, numbers)))}
+            )
             has_email.update(
-                session.scalars(sa.select(EmailAddress.person_id).where(EmailAddress.person_id.in_(numbers)).distinct())
+                session.scalars(
+                    sa.select(EmailAddress.person_id).where(among(session, EmailAddress.person_id, numbers)).distinct()
+                )
             )
             for person_id, e164 in session.execute(
-                sa.select(Phone.person_id, Phone.e164).where(Phone.person_id.in_(numbers))
+                sa.select(Phone.person_id, Phone.e164).where(among(session, Phone.person_id, numbers))
             ):
                 phones.setdefault(person_id, set()).add(e164)
             for person_id, kind in session.execute(
-                sa.select(PostalAddress.person_id, PostalAddress.kind).where(PostalAddress.person_id.in_(numbers))
+                sa.select(PostalAddress.person_id, PostalAddress.kind).where(
+                    among(session, PostalAddress.person_id, numbers)
+                )
             ):
                 kinds.setdefault(person_id, set()).add(kind)
         return cls(people, has_email, phones, kinds)

@@ -16,7 +16,8 @@ from mapping.hygiene import normalise_company_name, registrable_domain
 from mapping.policy import org_domain_for, should_create_person
 from mapping.records import Direction as RecordDirection
 from mapping.records import Participant
-from mapping.store.batching import chunked
+from mapping.store.apply.bulk import insert_rows, insert_rows_with_ids
+from mapping.store.batching import among, chunked
 from mapping.store.models import (
     Base,
     Direction,
@@ -24,7 +25,6 @@ from mapping.store.models import (
     EmailAddress,
     Organisation,
     OrganisationDomain,
-    Person,
     StaffMailbox,
 )
 
@@ -60,12 +60,15 @@ class Directory:
     #: the company): the first company name a contact gives replaces it, so the name does not depend
     #: on whether the mail or the contact was synced first.
     domain_named: set[int] = field(default_factory=set)
+    #: (address, role, direction) the person policy declined on this page: the policy's answer
+    #: depends on nothing else, and every later participant with them would ask again.
+    declined: set[tuple[str, str, Direction]] = field(default_factory=set)
 
     def load(self, addresses: set[str], names: set[str], domains: set[str]) -> None:
         s = self.session
         for chunk in chunked(addresses):
             rows = s.execute(
-                sa.select(EmailAddress.address, EmailAddress.person_id).where(EmailAddress.address.in_(chunk))
+                sa.select(EmailAddress.address, EmailAddress.person_id).where(among(s, EmailAddress.address, chunk))
             )
             self.person_by_address.update({a: p for a, p in rows})
         for chunk in chunked(names):
@@ -79,7 +82,7 @@ class Directory:
         for chunk in chunked(domains):
             rows = s.execute(
                 sa.select(OrganisationDomain.domain, OrganisationDomain.organisation_id).where(
-                    OrganisationDomain.domain.in_(chunk)
+                    among(s, OrganisationDomain.domain, chunk)
                 )
             )
             self.org_by_domain.update({d: o for d, o in rows})
@@ -92,7 +95,7 @@ class Directory:
             rows = self.session.execute(
                 sa.select(Organisation.id, Organisation.name, OrganisationDomain.domain)
                 .join(OrganisationDomain, OrganisationDomain.organisation_id == Organisation.id)
-                .where(Organisation.id.in_(chunk), OrganisationDomain.kind == DomainKind.EMAIL)
+                .where(among(self.session, Organisation.id, chunk), OrganisationDomain.kind == DomainKind.EMAIL)
             )
             self.domain_named.update(org_id for org_id, name, domain in rows if name == _name_from_domain(domain))
 
@@ -180,7 +183,7 @@ class Directory:
         Same decisions in the same order (the first sighting of an unknown address that the policy
         accepts names the person), but one flush for the whole page instead of one per person.
         """
-        new: list[tuple[Participant, Person]] = []
+        new: list[tuple[Participant, dict[str, object]]] = []
         pending: set[str] = set()
         for participant, direction in participants:
             address = participant.address
@@ -188,37 +191,43 @@ class Directory:
                 continue
             if address in self.staff_by_address:
                 continue  # a staff participant never becomes a person (see set_participants)
+            declined = (address, participant.role, direction)
+            if declined in self.declined:
+                continue
             if not should_create_person(
                 participant, _record_direction(direction), self.rules.person_policy, self.rules.internal_domains
             ):
+                self.declined.add(declined)
                 continue
             domain = org_domain_for(address, self.rules.internal_domains)
-            person = Person(
-                display_name=(participant.name or address)[:255], organisation_id=self.organisation(None, domain)
-            )
-            self.session.add(person)
-            new.append((participant, person))
+            name = (participant.name or address)[:255]
+            new.append((participant, {"display_name": name, "organisation_id": self.organisation(None, domain)}))
             pending.add(address)
         if not new:
             return
-        self.session.flush()
-        for participant, person in new:
-            self.session.add(
-                EmailAddress(
-                    address=participant.address,
-                    original=participant.address,
-                    person_id=person.id,
-                    is_primary=True,
-                    is_valid=True,
-                )
+        # Plain rows, one statement per table: ORM objects (one INSERT ... RETURNING per person) cost more.
+        ids = insert_rows_with_ids(self.session, "people", [row for _, row in new])
+        emails: list[dict[str, object]] = []
+        for (participant, _), person_id in zip(new, ids, strict=True):
+            emails.append(
+                {
+                    "address": participant.address,
+                    "original": participant.address,
+                    "person_id": person_id,
+                    "is_primary": True,
+                    "is_valid": True,
+                }
             )
-            self.person_by_address[participant.address] = person.id
+            self.person_by_address[participant.address] = person_id
             self.new_addresses.add(participant.address)
+        insert_rows(self.session, "email_addresses", emails)
         self.result.people_created += len(new)
 
     def person_for_participant(self, participant: Participant, direction: Direction) -> int | None:
         """The known person behind an address, or a new one when the policy says to create it."""
         if participant.address not in self.person_by_address:
+            if (participant.address, participant.role, direction) in self.declined:
+                return None
             self.create_people([(participant, direction)])
         return self.person_by_address.get(participant.address)
 

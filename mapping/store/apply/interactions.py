@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Generic, TypeVar
@@ -12,9 +12,9 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from mapping.policy import Decision
 from mapping.records import Participant
-from mapping.store.apply.bulk import insert_rows, update_tuples
+from mapping.store.apply.bulk import insert_rows_with_ids, insert_tuples, update_tuples
 from mapping.store.apply.directory import Directory
-from mapping.store.batching import chunked
+from mapping.store.batching import among, chunked
 from mapping.store.models import (
     Base,
     Direction,
@@ -68,7 +68,7 @@ def new_participants(
             have = set(interaction.participants) if interaction is not None else set()
             haves[key] = have
         assert decision.direction is not None
-        direction = Direction(decision.direction)
+        direction = DIRECTIONS[decision.direction]
         for participant in decision.participants:
             if (participant.address, participant.role) in have:
                 continue
@@ -84,7 +84,7 @@ def viewers_of(session: Session, interaction_ids: list[int], mailbox_id: int) ->
             session.scalars(
                 sa.select(InteractionViewer.interaction_id).where(
                     InteractionViewer.mailbox_id == mailbox_id,
-                    InteractionViewer.interaction_id.in_(chunk),
+                    among(session, InteractionViewer.interaction_id, chunk),
                 )
             )
         )
@@ -92,14 +92,30 @@ def viewers_of(session: Session, interaction_ids: list[int], mailbox_id: int) ->
 
 
 _ROLE_RESPONSE = {r.value: r for r in ResponseType}
+#: The members by value: a dict lookup per participant, where ``Enum(value)`` costs a call each.
+_ROLES = {r.value: r for r in ParticipantRole}
+DIRECTIONS = {d.value: d for d in Direction}
+
+
+#: A participant row's columns, as :func:`participant_rows` gives them (``interaction_id`` added last).
+_PARTICIPANT_COLUMNS = (
+    "address",
+    "display_name",
+    "role",
+    "response",
+    "person_id",
+    "staff_mailbox_id",
+    "interaction_id",
+)
 
 
 def participant_rows(
     participants: tuple[Participant, ...], direction: Direction, directory: Directory, have: set[tuple[str, str]]
-) -> list[dict[str, object]]:
+) -> list[tuple[object, ...]]:
     """The participants not yet in ``have`` (the (address, role) pairs the interaction has), as rows
-    for a bulk insert: participants are the same in every copy, so only missing ones are added."""
-    rows: list[dict[str, object]] = []
+    for a bulk insert (:data:`_PARTICIPANT_COLUMNS` but the interaction's id): participants are the
+    same in every copy, so only missing ones are added."""
+    rows: list[tuple[object, ...]] = []
     for participant in participants:
         if (participant.address, participant.role) in have:
             continue
@@ -107,14 +123,14 @@ def participant_rows(
         staff_id = directory.staff_by_address.get(participant.address)
         person_id = None if staff_id is not None else directory.person_for_participant(participant, direction)
         rows.append(
-            {
-                "address": participant.address,
-                "display_name": (participant.name or None) and participant.name[:255],
-                "role": ParticipantRole(participant.role),
-                "response": _ROLE_RESPONSE.get(participant.response) if participant.response else None,
-                "person_id": person_id,
-                "staff_mailbox_id": staff_id,
-            }
+            (
+                participant.address,
+                (participant.name or None) and participant.name[:255],
+                _ROLES[participant.role],
+                _ROLE_RESPONSE.get(participant.response) if participant.response else None,
+                person_id,
+                staff_id,
+            )
         )
     return rows
 
@@ -135,9 +151,9 @@ class InteractionUpsert(Generic[_K]):
     def __init__(self, existing: dict[_K, StoredInteraction]) -> None:
         self.existing = existing
         #: key -> (the new row, the (address, role) pairs it has, its participant rows)
-        self.new: dict[_K, tuple[dict[str, object], set[tuple[str, str]], list[dict[str, object]]]] = {}
+        self.new: dict[_K, tuple[dict[str, object], set[tuple[str, str]], list[tuple[object, ...]]]] = {}
         #: the participant rows added to stored interactions (their interaction_id set)
-        self.added: list[dict[str, object]] = []
+        self.added: list[tuple[object, ...]] = []
 
     def put(
         self,
@@ -155,9 +171,7 @@ class InteractionUpsert(Generic[_K]):
         if interaction is not None:
             interaction.values.update(values)
             rows = participant_rows(participants, direction, directory, interaction.participants)
-            for row in rows:
-                row["interaction_id"] = interaction.id
-            self.added.extend(rows)
+            self.added.extend((*row, interaction.id) for row in rows)
             return
         pending = self.new.get(key)
         if pending is None:  # the first copy on the page creates it; a later copy updates it
@@ -168,31 +182,29 @@ class InteractionUpsert(Generic[_K]):
     def insert(
         self,
         session: Session,
-        read_ids: Callable[[Session, list[_K]], Iterable[tuple[_K, int]]],
         mailbox_id: int,
         seen: Iterable[_K],
     ) -> dict[_K, int]:
         """Write the stored interactions that changed (``updated_at`` set, as the ORM's ``onupdate``
-        does), insert the new ones (their ids read back by ``read_ids``), the participants, and a
+        does), insert the new ones (their ids drawn as they go in), the participants, and a
         viewer row for every ``seen`` key the mailbox does not view yet; the id of every key."""
         self._update(session)
         ids = {key: interaction.id for key, interaction in self.existing.items()}
         viewers = viewers_of(session, list(ids.values()), mailbox_id)
         if self.new:
-            insert_rows(session, "interactions", [row for row, _, _ in self.new.values()])
-            ids.update(read_ids(session, list(self.new)))
+            new_ids = insert_rows_with_ids(session, "interactions", [row for row, _, _ in self.new.values()])
+            ids.update(zip(self.new, new_ids, strict=True))
         rows = self.added
         for key, (_, _, its_rows) in self.new.items():
-            for participant in its_rows:
-                participant["interaction_id"] = ids[key]
-            rows.extend(its_rows)
-        insert_rows(session, "interaction_participants", rows)
-        viewer_rows: list[dict[str, object]] = []
+            interaction_id = ids[key]
+            rows.extend((*row, interaction_id) for row in its_rows)
+        insert_tuples(session, "interaction_participants", _PARTICIPANT_COLUMNS, rows)
+        viewer_rows: list[tuple[int, int]] = []
         for key in seen:
             if ids[key] not in viewers:
-                viewer_rows.append({"interaction_id": ids[key], "mailbox_id": mailbox_id})
+                viewer_rows.append((ids[key], mailbox_id))
                 viewers.add(ids[key])
-        insert_rows(session, "interaction_viewers", viewer_rows)
+        insert_tuples(session, "interaction_viewers", ("interaction_id", "mailbox_id"), viewer_rows)
         return ids
 
     def _update(self, session: Session) -> None:
@@ -219,7 +231,9 @@ def stored_interactions(
     found: list[StoredInteraction] = []
     for chunk in chunked(keys):
         rows = session.execute(
-            sa.select(i.id, i.internet_message_id, i.ical_uid, i.occurrence_start, *columns).where(column.in_(chunk))
+            sa.select(i.id, i.internet_message_id, i.ical_uid, i.occurrence_start, *columns).where(
+                column.is_not(None), among(session, column, chunk)
+            )
         )
         for row in rows:
             values = dict(zip(_VALUE_COLUMNS, row[4:], strict=True))
@@ -228,7 +242,7 @@ def stored_interactions(
     p = InteractionParticipant
     for numbers in chunked(by_id):
         for interaction_id, address, role in session.execute(
-            sa.select(p.interaction_id, p.address, p.role).where(p.interaction_id.in_(numbers))
+            sa.select(p.interaction_id, p.address, p.role).where(among(session, p.interaction_id, numbers))
         ):
             by_id[interaction_id].participants.add((address, role.value))
     return found

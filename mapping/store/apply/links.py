@@ -3,6 +3,7 @@ when the item is gone (keeping or forgetting the interaction it stood for)."""
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from mapping.changes import ItemChange, Page, SyncRules
 from mapping.store.apply.bulk import insert_tuples, update_tuples
-from mapping.store.batching import chunked
+from mapping.store.batching import among, chunked
 from mapping.store.models import (
     Base,
     EntityType,
@@ -98,7 +99,7 @@ def existing_links(session: Session, page: Page) -> Links:
         queries = [sa.select(*columns).join(keys, ItemLink.item_id == keys.c.item_id).where(mine)]
     else:
         queries = [
-            sa.select(*columns).where(mine, ItemLink.item_id.in_(chunk))
+            sa.select(*columns).where(mine, among(session, ItemLink.item_id, chunk))
             for chunk in chunked(c.item_id for c in page.changes)
         ]
     links: Links = {}
@@ -151,7 +152,8 @@ _LINK_COLUMNS = tuple(c.key for c in ItemLink.__table__.columns if c.key != "id"
 def write_links(session: Session, links: Links) -> None:
     """Insert the links created on this page and update the stored ones it changed: one statement
     each (the ORM sends one INSERT per row, and loads and tracks every link it updates)."""
-    rows = [tuple(getattr(link, c) for c in _LINK_COLUMNS) for link in links.values() if isinstance(link, NewLink)]
+    row = operator.attrgetter(*_LINK_COLUMNS)
+    rows = [row(link) for link in links.values() if isinstance(link, NewLink)]
     insert_tuples(session, "item_links", _LINK_COLUMNS, rows)
     save_links(session, links.values())
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -13,6 +12,7 @@ from mapping.policy import Decision, decide_meeting, org_domain_for
 from mapping.records import MeetingRecord
 from mapping.store.apply.directory import Directory
 from mapping.store.apply.interactions import (
+    DIRECTIONS,
     InteractionUpsert,
     StoredInteraction,
     new_participants,
@@ -89,7 +89,7 @@ def apply_meetings(session: Session, page: Page, links: Links, directory: Direct
     touched: list[tuple[ItemChange, _Key]] = []
     for change, series, decision in series_list:
         assert decision.direction is not None and series.item.uid is not None
-        direction = Direction(decision.direction)
+        direction = DIRECTIONS[decision.direction]
         uid = series.item.uid
         stored = stored_by_uid.setdefault(uid, {})
         first: _Key | None = None
@@ -118,7 +118,7 @@ def apply_meetings(session: Session, page: Page, links: Links, directory: Direct
             continue
         touched.append((change, first))
     session.flush()  # the people, organisations and updated occurrences the page brought
-    ids = upsert.insert(session, _ids_by_occurrence, page.mailbox_id, seen_occurrences)
+    ids = upsert.insert(session, page.mailbox_id, seen_occurrences)
     for change, first_key in touched:
         created = touch_link(session, page, links, change, EntityType.INTERACTION, ids[first_key], now)
         result.created += created
@@ -215,14 +215,3 @@ def _meeting_values(occurrence: MeetingRecord, direction: Direction) -> dict[str
         "is_cancelled": occurrence.is_cancelled,
         "direction": direction,
     }
-
-
-def _ids_by_occurrence(session: Session, keys: list[_Key]) -> Iterable[tuple[_Key, int]]:
-    """The ids of the occurrences just inserted, read back by UID (with every other occurrence of it)."""
-    for chunk in chunked({uid for uid, _ in keys}):
-        found = session.execute(
-            sa.select(Interaction.ical_uid, Interaction.occurrence_start, Interaction.id).where(
-                Interaction.ical_uid.in_(chunk)
-            )
-        )
-        yield from (((uid, start), row_id) for uid, start, row_id in found if uid)

@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from mapping.changes import ItemChange, Page
 from mapping.policy import Decision, decide_message, org_domain_for
 from mapping.records import MessageRecord
 from mapping.store.apply.directory import Directory
-from mapping.store.apply.interactions import InteractionUpsert, new_participants, stored_interactions
+from mapping.store.apply.interactions import DIRECTIONS, InteractionUpsert, new_participants, stored_interactions
 from mapping.store.apply.links import Links, forget, touch_link, unlink
-from mapping.store.batching import chunked
 from mapping.store.models import (
     Base,
-    Direction,
     EntityType,
     Interaction,
     InteractionKind,
@@ -65,7 +61,7 @@ def apply_messages(session: Session, page: Page, links: Links, directory: Direct
     for change, record, decision in decided:
         message_id = record.internet_message_id
         assert message_id is not None and decision.direction is not None
-        direction = Direction(decision.direction)
+        direction = DIRECTIONS[decision.direction]
         values: dict[str, object] = {
             "subject": record.subject,
             "conversation_id": record.conversation_id,
@@ -77,17 +73,8 @@ def apply_messages(session: Session, page: Page, links: Links, directory: Direct
         upsert.put(session, message_id, identity, values, decision.participants, direction, directory)
         touched.append((change, message_id))
     session.flush()  # the people, organisations and updated interactions the page brought
-    ids = upsert.insert(session, _ids_by_message_id, page.mailbox_id, (message_id for _, message_id in touched))
+    ids = upsert.insert(session, page.mailbox_id, (message_id for _, message_id in touched))
     for change, message_id in touched:
         created = touch_link(session, page, links, change, EntityType.INTERACTION, ids[message_id], now)
         result.created += created
         result.updated += not created
-
-
-def _ids_by_message_id(session: Session, message_ids: list[str]) -> Iterable[tuple[str, int]]:
-    """The ids of the interactions just inserted, read back by their Message-ID."""
-    for chunk in chunked(message_ids):
-        found = session.execute(
-            sa.select(Interaction.internet_message_id, Interaction.id).where(Interaction.internet_message_id.in_(chunk))
-        )
-        yield from ((key, row_id) for key, row_id in found if key)
