@@ -72,12 +72,37 @@ def _pair(a: str, b: str, score: MatchScore) -> MatchPair:
     return MatchPair(a, b, score) if a <= b else MatchPair(b, a, score)
 
 
+#: Forked workers are started only while this process and what they may come to own stay under this
+#: many bytes. A worker shares its parent's memory until it writes to it, and reference counting writes
+#: to every object it reads: benchmarks/contact_import.py (100,000 rows against 100,000 people) measured
+#: the import at 891 MB and, with two workers, the three at 1,701 MB (their summed PSS), so each worker
+#: came to own about half of what it inherited (:data:`WORKER_OWNED_SHARE`).
+WORKER_MEMORY_BUDGET = 1 << 30
+WORKER_OWNED_SHARE = 0.5
+
+
+def resident_bytes() -> int:
+    """This process's resident memory now (Linux ``/proc/self/statm``; elsewhere its peak so far)."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        import resource
+
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
 def default_workers() -> int:
-    """Worker processes for a full pass when the caller does not say: two on a machine with two or more
-    cores, but one when the process runs other threads (forking a threaded process is unsafe)."""
+    """Worker processes for a pass when the caller does not say: two on a machine with two or more
+    cores, but one when the process runs other threads (forking a threaded process is unsafe) or when the
+    workers would take the process over :data:`WORKER_MEMORY_BUDGET` (a big import: speed is not worth
+    the memory of a second and third copy of its heap)."""
     if threading.active_count() > 1:
         return 1
-    return min(2, os.cpu_count() or 1)
+    workers = min(2, os.cpu_count() or 1)
+    if workers > 1 and resident_bytes() * (1 + WORKER_OWNED_SHARE * workers) > WORKER_MEMORY_BUDGET:
+        return 1
+    return workers
 
 
 #: A full pass over this many items, or a batch of this many matched against an index (see
