@@ -17,9 +17,9 @@ a few rows name nobody (refused). Then times, side by side:
 Each import runs in a process of its own (as the CLI does), so each peak resident memory is that run's.
 
 Goal: (b) and (c) under 60 s each and under 1 GB on this 2-core machine (the import with its matching
-workers: the peak of their PSS sum, sampled four times a second; the peak RSS of each is printed too). Prints each beside
-the baseline (wall and CPU seconds, the ratio), the peak resident memory, and whether the goal is met on
-CPU seconds (the fair measure on a shared machine) and on the wall clock.
+workers: the peak of their PSS sum, sampled four times a second; the peak RSS of each is printed too).
+Prints each beside the baseline (wall and CPU seconds, the ratio), the peak resident memory, and whether
+the goal is met on CPU seconds (the fair measure on a shared machine) and on the wall clock.
 """
 
 from __future__ import annotations

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import threading
+
 import pytest
 
 from mapping.identity import resolve
@@ -23,6 +26,6 @@ def test_a_process_over_the_memory_budget_matches_alone(monkeypatch: pytest.Monk
 
 def test_a_small_process_may_fork_workers(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(resolve, "WORKER_MEMORY_BUDGET", 1 << 50)
-    monkeypatch.setattr(resolve.threading, "active_count", lambda: 1)  # as in a single-threaded CLI run
-    monkeypatch.setattr(resolve.os, "cpu_count", lambda: 8)
+    monkeypatch.setattr(threading, "active_count", lambda: 1)  # as in a single-threaded CLI run
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
     assert resolve.default_workers() == 2
