@@ -167,10 +167,9 @@ def _decide(
     return Decision(store=True, direction="outbound" if ours else "inbound", participants=kept)
 
 
-@functools.lru_cache(maxsize=65536)
 def _blocked_internal(address: str, blocklist: tuple[str, ...], internal: frozenset[str]) -> tuple[bool, bool]:
-    """(blocklisted, internal) for a participant's address: asked for every participant of every
-    item, with the same few thousand addresses, so answered once per address."""
+    """(blocklisted, internal) for a participant's address. Not cached here: both answers are already
+    remembered per address (``_blocklisted``, :func:`mapping.hygiene.is_internal` for a frozenset)."""
     return is_blocklisted(address, blocklist), is_internal(address, internal)
 
 

@@ -230,12 +230,10 @@ def _plain_email(text: str) -> str | None:
 _SEPARATORS = re.compile(r"[;,\s]+")
 
 
+@functools.lru_cache(maxsize=64)  # every row of a file has the same keys
 def _attribute_fields(keys: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     """The (field, user-field name) pairs of :data:`ATTRIBUTE_FIELDS` among ``keys``, in its order."""
     return tuple((key, name) for key, name in ATTRIBUTE_FIELDS.items() if key in keys)
-
-
-_attribute_fields_of = functools.lru_cache(maxsize=64)(_attribute_fields)  # every row of a file has its keys
 
 
 def clean_row(line: int, cells: Mapping[str, str], default_region: str | None) -> ContactRow | Refusal:
@@ -308,7 +306,7 @@ def clean_row(line: int, cells: Mapping[str, str], default_region: str | None) -
         fixes.append(f"address {one_cell!r} -> {postal.line()!r}")
     attributes = {
         name: value
-        for key, name in _attribute_fields_of(tuple(cells))
+        for key, name in _attribute_fields(tuple(cells))
         if (value := " ".join((cells.get(key) or "").split())[:255])
     }
     notes = (cells.get("notes") or "").strip()
