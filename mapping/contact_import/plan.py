@@ -29,7 +29,7 @@ from mapping.identity import (
     build_person_index,
     match_new,
 )
-from mapping.identity.gcpause import without_cyclic_gc
+from mapping.heap import without_cyclic_gc
 from mapping.identity.orgs import org_features
 from mapping.identity.people import (
     PersonFeatures,
@@ -410,7 +410,7 @@ def _changes(
     return out, new_postal, fields
 
 
-@without_cyclic_gc  # the whole plan, not only its matching passes: see mapping.identity.gcpause
+@without_cyclic_gc  # the whole plan, not only its matching passes: see mapping.heap
 def plan_import(
     rows: Sequence[ContactRow],
     store_orgs: Sequence[OrgCandidate],

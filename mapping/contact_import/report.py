@@ -16,7 +16,7 @@ from mapping.contact_import.clean import ContactRow, Refusal, clean_row
 from mapping.contact_import.plan import ImportPlan
 from mapping.contact_import.profiles import FIELDS, PROFILES, column_fields
 from mapping.contact_import.reading import ImportFileError, Table
-from mapping.identity.gcpause import without_cyclic_gc
+from mapping.heap import without_cyclic_gc
 
 #: Lines of each list the text report shows (the JSON report has them all).
 SHOWN = 20
@@ -45,7 +45,7 @@ def parse_map(values: Sequence[str]) -> dict[str, str]:
     return out
 
 
-@without_cyclic_gc  # a large file's rows are many small objects and no cycles (see gcpause)
+@without_cyclic_gc  # a large file's rows are many small objects and no cycles (see mapping.heap)
 def prepare(table: Table, profile: str, overrides: Mapping[str, str], default_region: str | None) -> Prepared:
     """Map the columns and clean every row."""
     if profile not in PROFILES:

@@ -26,7 +26,7 @@ from mapping.identity.blocking import (
     neighbourhood_pairs,
 )
 from mapping.identity.calibrate import Background, Calibration, calibrate_scores
-from mapping.identity.gcpause import without_cyclic_gc
+from mapping.heap import without_cyclic_gc
 from mapping.identity.households import HouseholdCheck, household_check
 from mapping.identity.model import (
     DEFAULT_THRESHOLDS,

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from mapping.contact_import.clean import Postal
 from mapping.contact_import.plan import ImportPlan, PersonPlan, StorePerson
 from mapping.identity import OrgCandidate
-from mapping.identity.gcpause import without_cyclic_gc
+from mapping.heap import without_cyclic_gc
 from mapping.store import audit
 from mapping.store.bulk import insert_rows, update_rows
 from mapping.store.identity import org_candidates

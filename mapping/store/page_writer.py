@@ -31,6 +31,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
+import gc
 import os
 import pickle
 import queue
@@ -109,6 +110,9 @@ def _serve(url: str, tasks: Connection, conn: Connection, parent_pid: int) -> No
     from mapping.store.store import Store  # imported here: the parent need not load it for us
 
     store = Store(url)
+    # The child's imports live as long as it does: keep them out of the collector's full walks, which
+    # the pages' objects trigger again and again (see mapping.heap).
+    gc.freeze()
     failed = False
     try:
         while True:
