@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from mapping.contact_import.clean import ContactRow, Phone, Postal
+from mapping.heap import without_cyclic_gc
 from mapping.hygiene import normalise_company_name
 from mapping.identity import (
     DEFAULT_THRESHOLDS,
@@ -29,7 +30,6 @@ from mapping.identity import (
     build_person_index,
     match_new,
 )
-from mapping.heap import without_cyclic_gc
 from mapping.identity.orgs import org_features
 from mapping.identity.people import (
     PersonFeatures,

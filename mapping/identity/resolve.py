@@ -17,6 +17,7 @@ from collections.abc import Callable, Container, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from mapping.heap import without_cyclic_gc
 from mapping.identity.blocking import (
     MAX_BLOCK,
     WINDOW,
@@ -26,7 +27,6 @@ from mapping.identity.blocking import (
     neighbourhood_pairs,
 )
 from mapping.identity.calibrate import Background, Calibration, calibrate_scores
-from mapping.heap import without_cyclic_gc
 from mapping.identity.households import HouseholdCheck, household_check
 from mapping.identity.model import (
     DEFAULT_THRESHOLDS,

@@ -10,6 +10,7 @@ doubtful pairs into the review queue (the same ``match_candidates`` as sync's), 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -19,10 +20,10 @@ from sqlalchemy.orm import Session
 
 from mapping.contact_import.clean import Postal
 from mapping.contact_import.plan import ImportPlan, PersonPlan, StorePerson
-from mapping.identity import OrgCandidate
 from mapping.heap import without_cyclic_gc
+from mapping.identity import OrgCandidate
 from mapping.store import audit
-from mapping.store.bulk import insert_rows, update_rows
+from mapping.store.bulk import insert_rows, insert_rows_with_ids, update_tuples
 from mapping.store.identity import org_candidates
 from mapping.store.models import (
     AddressKind,
@@ -38,7 +39,8 @@ from mapping.store.models import (
 )
 from mapping.store.models_imports import ImportBatch, ImportBatchItem
 
-#: Rows per INSERT ... RETURNING statement (bounded memory and parameter counts on both databases).
+#: Rows per write statement and per slice of the import's work: a 100,000-row import never holds all its
+#: bound rows at once, and a lookup's parameters stay few on both databases.
 CHUNK = 2000
 #: Person columns an import may change, restored by an undo.
 PERSON_COLUMNS = (
@@ -121,14 +123,17 @@ def imported_batches(session: Session, file_hash: str) -> list[int]:
     )
 
 
-#: An unset JSON value must stay SQL NULL (as the ORM leaves it), not become JSON 'null'.
-_JSON_NULL = sa.JSON(none_as_null=True)
-
-
 def _insert(session: Session, model: Any, rows: Iterable[dict[str, Any]], *, ids: bool = True) -> list[int]:
-    """Insert ``rows`` set-based (:func:`mapping.store.bulk.insert_rows`: ``COPY`` on PostgreSQL for many
-    rows), returning their new ids in order; with ``ids=False`` none are read back (cheaper)."""
-    return insert_rows(session, model.__table__, rows, ids=ids)
+    """Insert ``rows`` set-based (:mod:`mapping.store.bulk`: ``COPY`` on PostgreSQL, the driver's
+    executemany on SQLite), :data:`CHUNK` at a time, returning their new ids in order; with
+    ``ids=False`` none are read back (cheaper). An unset JSON value stays SQL NULL, as the ORM leaves it."""
+    table, made, it = model.__tablename__, [], iter(rows)
+    while chunk := list(itertools.islice(it, CHUNK)):
+        if ids:
+            made.extend(insert_rows_with_ids(session, table, chunk, json_none="sql"))
+        else:
+            insert_rows(session, table, chunk, json_none="sql")
+    return made
 
 
 def _children(
@@ -279,9 +284,9 @@ def apply_plan(
 
 def _insert_items(session: Session, items: list[dict[str, Any]]) -> None:
     """The batch's items; an item without ``before``/``after`` leaves SQL NULL there."""
-    insert_rows(
+    _insert(
         session,
-        ImportBatchItem.__table__,  # type: ignore[arg-type]
+        ImportBatchItem,
         (
             {
                 "batch_id": i["batch_id"],
@@ -347,8 +352,10 @@ def _change_people(session: Session, batch_id: int, changed: Sequence[PersonPlan
 
 
 def _executemany(session: Session, table: sa.Table, columns: Sequence[str], rows: list[dict[str, Any]]) -> None:
-    """``UPDATE table SET columns WHERE id = :_target`` for every row, set-based (:func:`update_rows`)."""
-    update_rows(session, table, columns, [{"id": r["_target"], **{c: r[c] for c in columns}} for r in rows])
+    """``UPDATE table SET columns WHERE id = :_target`` for every row, set-based (:func:`update_tuples`)."""
+    for start in range(0, len(rows), CHUNK):
+        values = [(r["_target"], *(r[c] for c in columns)) for r in rows[start : start + CHUNK]]
+        update_tuples(session, table.name, "id", columns, values, json_none="sql")
 
 
 def _change_round(

@@ -1,4 +1,4 @@
-"""The set-based writes of a sync page (mapping.store.apply.bulk) store what SQLAlchemy's Core
+"""The set-based writes of a sync page (mapping.store.bulk) store what SQLAlchemy's Core
 statements store, value for value: timestamps in UTC, enums by value, JSON, NULLs, non-ASCII text."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from mapping.store.apply.bulk import insert_rows, insert_tuples, update_tuples
+from mapping.store.bulk import insert_rows, insert_tuples, update_tuples
 from mapping.store.models import Base, Direction, EntityType, InteractionKind, ItemKind
 from mapping.store.store import Store
 
@@ -61,7 +61,7 @@ def test_interactions_written_as_sets_read_back_as_core_writes_them(
         {"kind": InteractionKind.EMAIL, "internet_message_id": f"<{batch}.{i}@core>", **v} for i, v in enumerate(values)
     ]
     with store.session() as s:
-        insert_rows(s, "interactions", ours)
+        insert_rows(s, "interactions", ours, json_none="null")
         s.execute(sa.insert(t), core)
     mine, theirs = t.c.internet_message_id.like(f"<{batch}.%@bulk>"), t.c.internet_message_id.like(f"<{batch}.%@core>")
     assert [r[2:] for r in _rows(store, "interactions", mine)] == [r[2:] for r in _rows(store, "interactions", theirs)]
@@ -78,6 +78,7 @@ def test_interactions_written_as_sets_read_back_as_core_writes_them(
             "id",
             columns,
             [(i, *(u[c] for c in columns)) for i, u in zip(ids_mine, updates, strict=True)],
+            json_none="null",
         )
         for i, u in zip(ids_core, updates, strict=True):
             s.execute(sa.update(t).where(t.c.id == i).values(**u))
@@ -103,7 +104,7 @@ def test_links_written_as_sets_keep_json_and_null_categories(
         ]
 
     with store.session() as s:
-        insert_tuples(s, "item_links", columns, rows("bulk"))
+        insert_tuples(s, "item_links", columns, rows("bulk"), json_none="null")
         for row in rows("core"):
             s.execute(sa.insert(t).values(dict(zip(columns, row, strict=True))))
     read_bulk = _rows(store, "item_links", t.c.item_id.like(f"{batch}-bulk-%"))

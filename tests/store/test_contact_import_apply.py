@@ -12,7 +12,6 @@ from mapping.contact_import.clean import ContactRow, clean_row
 from mapping.contact_import.plan import DEFAULT_PRECEDENCE
 from mapping.hygiene import normalise_company_name
 from mapping.identity import DEFAULT_THRESHOLDS
-from mapping.store import bulk
 from mapping.store.contact_import import import_contacts
 from mapping.store.import_undo import ImportUndoError, undo_batch
 from mapping.store.models import EmailAddress, Organisation, OrganisationDomain, Person, PostalAddress
@@ -90,12 +89,7 @@ def _seed(store: Store) -> None:
         )
 
 
-@pytest.mark.parametrize("copy_min_rows", [bulk.COPY_MIN_ROWS, 1], ids=["inserts", "copy"])
-def test_the_set_based_apply_writes_what_the_person_by_person_apply_wrote(
-    store: Store, copy_min_rows: int, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # With the threshold at one row, every table goes in by COPY on PostgreSQL: the same rows and items.
-    monkeypatch.setattr(bulk, "COPY_MIN_ROWS", copy_min_rows)
+def test_the_set_based_apply_writes_what_the_person_by_person_apply_wrote(store: Store) -> None:
     _seed(store)
     seeded = _snapshot(store)
     with store.session() as s:

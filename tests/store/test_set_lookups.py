@@ -1,5 +1,5 @@
 """The page appliers' set lookups and id-returning inserts (mapping.store.batching.among,
-mapping.store.apply.bulk.insert_rows_with_ids) find and number rows as IN lists and RETURNING do."""
+mapping.store.bulk.insert_rows_with_ids) find and number rows as IN lists and RETURNING do."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from mapping.store.apply.bulk import insert_rows_with_ids
 from mapping.store.batching import among
+from mapping.store.bulk import insert_rows_with_ids
 from mapping.store.models import Base, EmailAddress, Person
 from mapping.store.store import Store
 
@@ -53,7 +53,7 @@ def test_rows_inserted_with_ids_get_the_ids_they_are_stored_under_in_row_order(s
             rows.append({"user_fields": {"n": str(n)}, "display_name": f"Person {n}"})
     with store.session() as s:
         s.execute(sa.insert(Person).values(display_name="Before"))  # ids need not start at 1
-        ids = insert_rows_with_ids(s, "people", rows)
+        ids = insert_rows_with_ids(s, "people", rows, json_none="null")
     assert len(set(ids)) == len(rows)
     t = _TABLES["people"]
     with store.engine.connect() as c:

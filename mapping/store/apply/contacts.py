@@ -12,10 +12,10 @@ from mapping.changes import ItemChange, Page, SyncRules
 from mapping.hygiene import normalise_company_name
 from mapping.policy import org_domain_for
 from mapping.records import ContactRecord
-from mapping.store.apply.bulk import insert_rows, insert_rows_with_ids
 from mapping.store.apply.directory import Directory
 from mapping.store.apply.links import Links, touch_link, unlink
 from mapping.store.batching import among, chunked
+from mapping.store.bulk import insert_rows, insert_rows_with_ids
 from mapping.store.models import (
     AddressKind,
     Base,
@@ -158,7 +158,7 @@ def _insert_people(session: Session, people: list[_NewPerson]) -> None:
         if person.user_fields is not None:  # an unset one stays SQL NULL (as the ORM leaves it), not JSON 'null'
             row["user_fields"] = person.user_fields
         rows.append(row)
-    for person, person_id in zip(people, insert_rows_with_ids(session, "people", rows), strict=True):
+    for person, person_id in zip(people, insert_rows_with_ids(session, "people", rows, json_none="null"), strict=True):
         person.id = person_id
 
 
@@ -177,7 +177,7 @@ class _ChildRows:
             ("phones", self.phones),
             ("postal_addresses", self.postal_addresses),
         ):
-            insert_rows(session, table, [{**row, "person_id": p.id} for p, row in rows])
+            insert_rows(session, table, [{**row, "person_id": p.id} for p, row in rows], json_none="null")
 
 
 @dataclass

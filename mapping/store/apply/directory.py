@@ -16,8 +16,8 @@ from mapping.hygiene import normalise_company_name, registrable_domain
 from mapping.policy import org_domain_for, should_create_person
 from mapping.records import Direction as RecordDirection
 from mapping.records import Participant
-from mapping.store.apply.bulk import insert_rows, insert_rows_with_ids
 from mapping.store.batching import among, chunked
+from mapping.store.bulk import insert_rows, insert_rows_with_ids
 from mapping.store.models import (
     Base,
     Direction,
@@ -206,7 +206,7 @@ class Directory:
         if not new:
             return
         # Plain rows, one statement per table: ORM objects (one INSERT ... RETURNING per person) cost more.
-        ids = insert_rows_with_ids(self.session, "people", [row for _, row in new])
+        ids = insert_rows_with_ids(self.session, "people", [row for _, row in new], json_none="null")
         emails: list[dict[str, object]] = []
         for (participant, _), person_id in zip(new, ids, strict=True):
             emails.append(
@@ -220,7 +220,7 @@ class Directory:
             )
             self.person_by_address[participant.address] = person_id
             self.new_addresses.add(participant.address)
-        insert_rows(self.session, "email_addresses", emails)
+        insert_rows(self.session, "email_addresses", emails, json_none="null")
         self.result.people_created += len(new)
 
     def person_for_participant(self, participant: Participant, direction: Direction) -> int | None:

@@ -12,9 +12,9 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from mapping.policy import Decision
 from mapping.records import Participant
-from mapping.store.apply.bulk import insert_rows_with_ids, insert_tuples, update_tuples
 from mapping.store.apply.directory import Directory
 from mapping.store.batching import among, chunked
+from mapping.store.bulk import insert_rows_with_ids, insert_tuples, update_tuples
 from mapping.store.models import (
     Base,
     Direction,
@@ -192,19 +192,21 @@ class InteractionUpsert(Generic[_K]):
         ids = {key: interaction.id for key, interaction in self.existing.items()}
         viewers = viewers_of(session, list(ids.values()), mailbox_id)
         if self.new:
-            new_ids = insert_rows_with_ids(session, "interactions", [row for row, _, _ in self.new.values()])
+            new_ids = insert_rows_with_ids(
+                session, "interactions", [row for row, _, _ in self.new.values()], json_none="null"
+            )
             ids.update(zip(self.new, new_ids, strict=True))
         rows = self.added
         for key, (_, _, its_rows) in self.new.items():
             interaction_id = ids[key]
             rows.extend((*row, interaction_id) for row in its_rows)
-        insert_tuples(session, "interaction_participants", _PARTICIPANT_COLUMNS, rows)
+        insert_tuples(session, "interaction_participants", _PARTICIPANT_COLUMNS, rows, json_none="null")
         viewer_rows: list[tuple[int, int]] = []
         for key in seen:
             if ids[key] not in viewers:
                 viewer_rows.append((ids[key], mailbox_id))
                 viewers.add(ids[key])
-        insert_tuples(session, "interaction_viewers", ("interaction_id", "mailbox_id"), viewer_rows)
+        insert_tuples(session, "interaction_viewers", ("interaction_id", "mailbox_id"), viewer_rows, json_none="null")
         return ids
 
     def _update(self, session: Session) -> None:
@@ -217,7 +219,7 @@ class InteractionUpsert(Generic[_K]):
                 changed.setdefault(columns, []).append((interaction.id, *values.values(), now))
                 interaction.saved = dict(values)
         for columns, rows in changed.items():
-            update_tuples(session, "interactions", "id", (*columns, "updated_at"), rows)
+            update_tuples(session, "interactions", "id", (*columns, "updated_at"), rows, json_none="null")
 
 
 def stored_interactions(

@@ -13,8 +13,8 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from mapping.changes import ItemChange, Page, SyncRules
-from mapping.store.apply.bulk import insert_tuples, update_tuples
 from mapping.store.batching import among, chunked
+from mapping.store.bulk import insert_tuples, update_tuples
 from mapping.store.models import (
     Base,
     EntityType,
@@ -154,7 +154,7 @@ def write_links(session: Session, links: Links) -> None:
     each (the ORM sends one INSERT per row, and loads and tracks every link it updates)."""
     row = operator.attrgetter(*_LINK_COLUMNS)
     rows = [row(link) for link in links.values() if isinstance(link, NewLink)]
-    insert_tuples(session, "item_links", _LINK_COLUMNS, rows)
+    insert_tuples(session, "item_links", _LINK_COLUMNS, rows, json_none="null")
     save_links(session, links.values())
 
 
@@ -165,7 +165,7 @@ def save_links(session: Session, links: Iterable[StoredLink | NewLink]) -> None:
         if isinstance(link, StoredLink) and link.saved is not None and (values := link.values()) != link.saved:
             changed.append((link.id, *values))
             link.saved = values
-    update_tuples(session, "item_links", "id", _CHANGING, changed)
+    update_tuples(session, "item_links", "id", _CHANGING, changed, json_none="null")
 
 
 def save_state(session: Session, page: Page, now: datetime) -> None:
