@@ -1,10 +1,10 @@
-"""Bounding ``IN (...)`` lists: every set-based lookup of the store goes through :func:`chunked`,
-and the page appliers' lookups test membership with :func:`among` (one bound value per chunk)."""
+"""Set-based lookups: the page appliers test membership with :func:`among` (the whole set as one bound
+value, however many); other lookups bound their ``IN (...)`` lists with :func:`chunked`."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -24,8 +24,9 @@ def chunked(values: Iterable[T], size: int = CHUNK) -> Iterator[list[T]]:
         yield items[i : i + size]
 
 
-def among(session: Session, column: Any, values: Sequence[int] | Sequence[str]) -> sa.ColumnElement[bool]:
-    """``column IN values`` with the whole list bound as **one** value (ints or strings).
+def among(session: Session, column: Any, values: Iterable[int] | Iterable[str]) -> sa.ColumnElement[bool]:
+    """``column IN values`` with the distinct values, sorted, bound as **one** value (ints or strings):
+    one statement however many there are, so no chunks (no parameter limit applies).
 
     ``column.in_(values)`` costs, per value, a coercion when the statement is built and an expansion
     into a bound parameter of its own on every execution (SQLAlchemy's compiler, then psycopg's
@@ -34,7 +35,8 @@ def among(session: Session, column: Any, values: Sequence[int] | Sequence[str]) 
     ``column``'s index (checked with EXPLAIN). The column must not be NULL to match, as with IN; a
     caller on a partially indexed column adds ``column IS NOT NULL`` so a generic plan may use it.
     """
+    distinct = sorted(set(values))  # type: ignore[type-var]
     if session.get_bind().dialect.name == "postgresql":
-        return column == sa.any_(sa.bindparam(None, list(values), type_=ARRAY(column.type)))  # type: ignore[no-any-return]
-    keys = sa.func.json_each(sa.bindparam(None, json.dumps(list(values)), type_=sa.String)).table_valued("value")
+        return column == sa.any_(sa.bindparam(None, distinct, type_=ARRAY(column.type)))  # type: ignore[no-any-return]
+    keys = sa.func.json_each(sa.bindparam(None, json.dumps(distinct), type_=sa.String)).table_valued("value")
     return column.in_(sa.select(keys.c.value))  # type: ignore[no-any-return]

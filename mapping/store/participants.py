@@ -21,7 +21,7 @@ from collections.abc import Iterable
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from mapping.store.batching import among, chunked
+from mapping.store.batching import among
 from mapping.store.models import EmailAddress, InteractionParticipant
 
 
@@ -33,19 +33,19 @@ def link_people(session: Session, addresses: Iterable[str]) -> int:
     """
     p = InteractionParticipant
     owner = sa.select(EmailAddress.person_id).where(EmailAddress.address == p.address).limit(1).scalar_subquery()
-    linked = 0
-    for chunk in chunked(sorted(set(addresses))):
-        result = session.execute(
-            sa.update(p)
-            # Neither a person nor a staff mailbox, as one condition: as two, SQLite's planner walks the
-            # staff_mailbox_id index over every unlinked participant instead of the address index.
-            .where(among(session, p.address, chunk), sa.func.coalesce(p.person_id, p.staff_mailbox_id).is_(None))
-            .where(sa.exists().where(EmailAddress.address == p.address))
-            .values(person_id=owner)
-            .execution_options(synchronize_session=False)
-        )
-        linked += max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
-    return linked
+    addresses = set(addresses)
+    if not addresses:
+        return 0
+    result = session.execute(
+        sa.update(p)
+        # Neither a person nor a staff mailbox, as one condition: as two, SQLite's planner walks the
+        # staff_mailbox_id index over every unlinked participant instead of the address index.
+        .where(among(session, p.address, addresses), sa.func.coalesce(p.person_id, p.staff_mailbox_id).is_(None))
+        .where(sa.exists().where(EmailAddress.address == p.address))
+        .values(person_id=owner)
+        .execution_options(synchronize_session=False)
+    )
+    return max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
 
 
 def link_staff(session: Session, address: str, mailbox_id: int) -> int:

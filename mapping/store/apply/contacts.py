@@ -14,7 +14,7 @@ from mapping.policy import org_domain_for
 from mapping.records import ContactRecord
 from mapping.store.apply.directory import Directory
 from mapping.store.apply.links import Links, touch_link, unlink
-from mapping.store.batching import among, chunked
+from mapping.store.batching import among
 from mapping.store.bulk import insert_rows, insert_rows_with_ids
 from mapping.store.models import (
     AddressKind,
@@ -195,22 +195,20 @@ class _PeopleOnPage:
         has_email: set[int] = set()
         phones: dict[int, set[str]] = {}
         kinds: dict[int, set[AddressKind]] = {}
-        for numbers in chunked(ids):
-            people.update(
-                {p.id: p for p in session.scalars(sa.select(Person).where(among(session, Person.id, numbers)))}
-            )
+        if ids:
+            people.update({p.id: p for p in session.scalars(sa.select(Person).where(among(session, Person.id, ids)))})
             has_email.update(
                 session.scalars(
-                    sa.select(EmailAddress.person_id).where(among(session, EmailAddress.person_id, numbers)).distinct()
+                    sa.select(EmailAddress.person_id).where(among(session, EmailAddress.person_id, ids)).distinct()
                 )
             )
             for person_id, e164 in session.execute(
-                sa.select(Phone.person_id, Phone.e164).where(among(session, Phone.person_id, numbers))
+                sa.select(Phone.person_id, Phone.e164).where(among(session, Phone.person_id, ids))
             ):
                 phones.setdefault(person_id, set()).add(e164)
             for person_id, kind in session.execute(
                 sa.select(PostalAddress.person_id, PostalAddress.kind).where(
-                    among(session, PostalAddress.person_id, numbers)
+                    among(session, PostalAddress.person_id, ids)
                 )
             ):
                 kinds.setdefault(person_id, set()).add(kind)

@@ -66,9 +66,9 @@ class Directory:
 
     def load(self, addresses: set[str], names: set[str], domains: set[str]) -> None:
         s = self.session
-        for chunk in chunked(addresses):
+        if addresses:
             rows = s.execute(
-                sa.select(EmailAddress.address, EmailAddress.person_id).where(among(s, EmailAddress.address, chunk))
+                sa.select(EmailAddress.address, EmailAddress.person_id).where(among(s, EmailAddress.address, addresses))
             )
             self.person_by_address.update({a: p for a, p in rows})
         for chunk in chunked(names):
@@ -79,10 +79,10 @@ class Directory:
             )
             for name, org_id in rows:
                 self.org_by_name.setdefault(name, org_id)
-        for chunk in chunked(domains):
+        if domains:
             rows = s.execute(
                 sa.select(OrganisationDomain.domain, OrganisationDomain.organisation_id).where(
-                    among(s, OrganisationDomain.domain, chunk)
+                    among(s, OrganisationDomain.domain, domains)
                 )
             )
             self.org_by_domain.update({d: o for d, o in rows})
@@ -91,11 +91,11 @@ class Directory:
 
     def _load_domain_named(self, domains: set[str]) -> None:
         ids = {self.org_by_domain[d] for d in domains if d in self.org_by_domain}
-        for chunk in chunked(ids):
+        if ids:
             rows = self.session.execute(
                 sa.select(Organisation.id, Organisation.name, OrganisationDomain.domain)
                 .join(OrganisationDomain, OrganisationDomain.organisation_id == Organisation.id)
-                .where(among(self.session, Organisation.id, chunk), OrganisationDomain.kind == DomainKind.EMAIL)
+                .where(among(self.session, Organisation.id, ids), OrganisationDomain.kind == DomainKind.EMAIL)
             )
             self.domain_named.update(org_id for org_id, name, domain in rows if name == _name_from_domain(domain))
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from mapping.policy import Decision
 from mapping.records import Participant
 from mapping.store.apply.directory import Directory
-from mapping.store.batching import among, chunked
+from mapping.store.batching import among
 from mapping.store.bulk import insert_rows_with_ids, insert_tuples, update_tuples
 from mapping.store.models import (
     Base,
@@ -78,17 +78,16 @@ def new_participants(
 
 
 def viewers_of(session: Session, interaction_ids: list[int], mailbox_id: int) -> set[int]:
-    seen: set[int] = set()
-    for chunk in chunked(interaction_ids):
-        seen.update(
-            session.scalars(
-                sa.select(InteractionViewer.interaction_id).where(
-                    InteractionViewer.mailbox_id == mailbox_id,
-                    among(session, InteractionViewer.interaction_id, chunk),
-                )
+    if not interaction_ids:
+        return set()
+    return set(
+        session.scalars(
+            sa.select(InteractionViewer.interaction_id).where(
+                InteractionViewer.mailbox_id == mailbox_id,
+                among(session, InteractionViewer.interaction_id, interaction_ids),
             )
         )
-    return seen
+    )
 
 
 _ROLE_RESPONSE = {r.value: r for r in ResponseType}
@@ -226,25 +225,28 @@ def stored_interactions(
     session: Session, column: InstrumentedAttribute[str | None], keys: Iterable[str]
 ) -> list[StoredInteraction]:
     """The stored interactions whose natural-key ``column`` (Message-ID, iCalendar UID) is one of
-    ``keys``, with their participants' (address, role) pairs, in a few ``IN (...)`` queries."""
+    ``keys``, with their participants' (address, role) pairs, in two queries."""
     session.flush()  # what the page deleted so far (a private item forgotten) is gone
+    keys = set(keys)
+    if not keys:
+        return []
     i = Interaction
     columns = [getattr(i, c) for c in _VALUE_COLUMNS]
     found: list[StoredInteraction] = []
-    for chunk in chunked(keys):
-        rows = session.execute(
-            sa.select(i.id, i.internet_message_id, i.ical_uid, i.occurrence_start, *columns).where(
-                column.is_not(None), among(session, column, chunk)
-            )
+    rows = session.execute(
+        sa.select(i.id, i.internet_message_id, i.ical_uid, i.occurrence_start, *columns).where(
+            column.is_not(None), among(session, column, keys)
         )
-        for row in rows:
-            values = dict(zip(_VALUE_COLUMNS, row[4:], strict=True))
-            found.append(StoredInteraction(row[0], row[1], row[2], row[3], values, dict(values)))
+    )
+    for row in rows:
+        values = dict(zip(_VALUE_COLUMNS, row[4:], strict=True))
+        found.append(StoredInteraction(row[0], row[1], row[2], row[3], values, dict(values)))
     by_id = {interaction.id: interaction for interaction in found}
+    if not by_id:
+        return found
     p = InteractionParticipant
-    for numbers in chunked(by_id):
-        for interaction_id, address, role in session.execute(
-            sa.select(p.interaction_id, p.address, p.role).where(among(session, p.interaction_id, numbers))
-        ):
-            by_id[interaction_id].participants.add((address, role.value))
+    for interaction_id, address, role in session.execute(
+        sa.select(p.interaction_id, p.address, p.role).where(among(session, p.interaction_id, by_id))
+    ):
+        by_id[interaction_id].participants.add((address, role.value))
     return found

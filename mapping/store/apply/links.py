@@ -13,7 +13,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from mapping.changes import ItemChange, Page, SyncRules
-from mapping.store.batching import among, chunked
+from mapping.store.batching import among
 from mapping.store.bulk import insert_tuples, update_tuples
 from mapping.store.models import (
     Base,
@@ -98,10 +98,8 @@ def existing_links(session: Session, page: Page) -> Links:
         keys = ids.table_valued("item_id").render_derived(name="page_items")
         queries = [sa.select(*columns).join(keys, ItemLink.item_id == keys.c.item_id).where(mine)]
     else:
-        queries = [
-            sa.select(*columns).where(mine, among(session, ItemLink.item_id, chunk))
-            for chunk in chunked(c.item_id for c in page.changes)
-        ]
+        item_ids = {c.item_id for c in page.changes}
+        queries = [sa.select(*columns).where(mine, among(session, ItemLink.item_id, item_ids))] if item_ids else []
     links: Links = {}
     for query in queries:
         for row in session.execute(query):
