@@ -11,13 +11,21 @@ into a fresh store (SQLite file, or ``--pg``: the local PostgreSQL's ``test`` da
 With no fake and no HTTP in the timing, this isolates what issue 21's Graph goal is bound by: the
 writer's apply (see graph_sync_throughput.py's docstring). The best of ``--repeat`` runs is printed
 beside the median, as this 2-core machine's speed varies between identical runs.
+
+On SQLite it also prints the raw baseline in the same run: the interactions, participants, viewers and
+item links the last repeat stored, inserted by plain ``sqlite3`` executemany into a fresh store of the
+same schema and settings (WAL, ``synchronous = NORMAL``, foreign keys on), in as many transactions as
+there were pages, with the people, organisations and mailboxes they point at copied in untimed first:
+what SQLite itself costs for the rows, without the apply's reading, deciding and converting.
 """
 
 from __future__ import annotations
 
 import argparse
+import bisect
 import cProfile
 import pickle
+import sqlite3
 import statistics
 import sys
 import tempfile
@@ -99,16 +107,77 @@ def _fresh_pg() -> str:
     return PG_URL
 
 
+#: The tables a page's interactions go into, parents first: the raw baseline times inserting these.
+_TIMED = ("interactions", "interaction_participants", "interaction_viewers", "item_links")
+
+
+def raw_sqlite(replayed: Path, transactions: int) -> float:
+    """Thread CPU seconds of inserting the :data:`_TIMED` rows of the ``replayed`` store into a fresh
+    one with plain sqlite3, in ``transactions`` transactions (interactions split by id, each with its
+    participants, viewers and links; the contacts' links in the first)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        target = Path(tmp) / "raw.db"
+        upgrade(f"sqlite:///{target}")
+        db = sqlite3.connect(target, isolation_level=None)
+        try:
+            db.execute("PRAGMA journal_mode = WAL")
+            db.execute("PRAGMA synchronous = NORMAL")
+            db.execute("ATTACH DATABASE ? AS src", (str(replayed),))
+            names = [n for (n,) in db.execute("SELECT name FROM src.sqlite_master WHERE type = 'table'")]
+            db.execute("BEGIN")
+            for name in names:  # untimed: everything the timed rows point at
+                if name not in _TIMED and name != "alembic_version" and not name.startswith("sqlite_"):
+                    db.execute(f'DELETE FROM main."{name}"')
+                    db.execute(f'INSERT INTO main."{name}" SELECT * FROM src."{name}"')
+            db.execute("COMMIT")
+            rows = {name: db.execute(f'SELECT * FROM src."{name}" ORDER BY rowid').fetchall() for name in _TIMED}
+            db.execute("DETACH DATABASE src")
+            db.execute("PRAGMA foreign_keys = ON")
+            # Each transaction: a range of interactions with their participants, viewers and links (the
+            # contacts' links in the first), partitioned before the clock starts.
+            ids = [row[0] for row in rows["interactions"]]
+            bounds = [ids[len(ids) * k // transactions] for k in range(transactions)] if ids else [0]
+            batches: list[dict[str, list[tuple[object, ...]]]] = [defaultdict(list) for _ in bounds]
+
+            def batch_of(interaction_id: int) -> dict[str, list[tuple[object, ...]]]:
+                return batches[bisect.bisect_right(bounds, interaction_id) - 1]
+
+            for row in rows["interactions"]:
+                batch_of(row[0])["interactions"].append(row)
+            for row in rows["interaction_participants"]:
+                batch_of(row[1])["interaction_participants"].append(row)  # (id, interaction_id, ...)
+            for row in rows["interaction_viewers"]:
+                batch_of(row[0])["interaction_viewers"].append(row)  # (interaction_id, mailbox_id, ...)
+            for row in rows["item_links"]:  # (id, mailbox_id, folder, item_id, change_key, kind, type, entity_id, ...)
+                (batch_of(row[7]) if row[6] == "interaction" else batches[0])["item_links"].append(row)
+            sql = {name: f'INSERT INTO "{name}" VALUES ({", ".join("?" * len(rows[name][0]))})' for name in _TIMED}
+            start = time.thread_time()
+            for batch in batches:
+                db.execute("BEGIN")
+                for name in _TIMED:
+                    if batch[name]:
+                        db.executemany(sql[name], batch[name])
+                db.execute("COMMIT")
+            return time.thread_time() - start
+        finally:
+            db.close()
+
+
 def replay(
-    mailbox: str, rules: SyncRules, pages: list[Page], pg: bool, profiler: cProfile.Profile | None
+    mailbox: str,
+    rules: SyncRules,
+    pages: list[Page],
+    pg: bool,
+    profiler: cProfile.Profile | None,
+    keep: Path | None = None,
 ) -> dict[str, float]:
-    """Apply ``pages`` into a fresh store; thread CPU seconds per folder."""
+    """Apply ``pages`` into a fresh store; thread CPU seconds per folder (``keep``: the SQLite file, kept)."""
     per_folder: dict[str, float] = defaultdict(float)
     with tempfile.TemporaryDirectory() as tmp:
         if pg:
             url = _fresh_pg()
         else:
-            url = f"sqlite:///{tmp}/replay.db"
+            url = f"sqlite:///{keep or Path(tmp) / 'replay.db'}"
             upgrade(url)
         store = Store(url)
         try:
@@ -146,9 +215,12 @@ def main() -> None:
     mailbox, rules, pages = pickle.loads(args.capture.read_bytes())
     folders: list[FolderName] = list(dict.fromkeys(p.folder for p in pages))
     runs: list[dict[str, float]] = []
+    scratch = tempfile.TemporaryDirectory()
+    kept = None if args.pg else Path(scratch.name) / "last.db"
     for i in range(args.repeat):
-        profiler = cProfile.Profile(time.thread_time) if args.profile and i == args.repeat - 1 else None
-        runs.append(replay(mailbox, rules, pages, args.pg, profiler))
+        last = i == args.repeat - 1
+        profiler = cProfile.Profile(time.thread_time) if args.profile and last else None
+        runs.append(replay(mailbox, rules, pages, args.pg, profiler, kept if last else None))
         if profiler is not None:
             profiler.dump_stats(str(args.profile))
     items: defaultdict[str, int] = defaultdict(int)
@@ -166,6 +238,14 @@ def main() -> None:
             f"{name:10} {items[name]:7} {min(cpu):11.3f} {statistics.median(cpu):8.3f}"
             f" {1e6 * min(cpu) / max(items[name], 1):8.1f} {min(wall):12.3f} {statistics.median(wall):8.3f}"
         )
+    if kept is not None:
+        raw = min(raw_sqlite(kept, len(pages)) for _ in range(args.repeat))
+        best = min(r["total"] for r in runs)
+        print(
+            f"raw baseline: the same {', '.join(_TIMED)} rows by plain sqlite3 executemany in {len(pages)}"
+            f" transactions: {raw:.3f} CPU s (best of {args.repeat}); the apply takes {best / raw:.2f}x that"
+        )
+    scratch.cleanup()
 
 
 if __name__ == "__main__":
