@@ -34,10 +34,7 @@ def make_engine(url: str, *, sqlite_foreign_keys: bool = True) -> Engine:
     u = sa.make_url(url)
     if u.get_backend_name() != "sqlite":
         # pool_pre_ping: a daemon outlives server restarts and idle-connection reaping.
-        engine = sa.create_engine(u, pool_pre_ping=True)
-        if u.get_backend_name() == "postgresql":
-            sa.event.listen(engine, "connect", _custom_plans)
-        return engine
+        return sa.create_engine(u, pool_pre_ping=True)
 
     database = sqlite_file(url)
     if database is not None:
@@ -68,21 +65,3 @@ def make_engine(url: str, *, sqlite_foreign_keys: bool = True) -> Engine:
         conn.exec_driver_sql("BEGIN")
 
     return engine
-
-
-def _custom_plans(dbapi_connection: Any, _record: Any) -> None:
-    """Plan every statement for its own parameters (``plan_cache_mode = force_custom_plan``).
-
-    psycopg prepares a statement run five times, and PostgreSQL may then keep one generic plan for it,
-    costed while the tables were small: a sync page's lookup by Message-ID (``= ANY(array)`` on a
-    partial unique index) kept a sequential scan of ``interactions`` and took 40 ms a page at 20,000
-    rows, growing with the store (benchmarks/store_apply.py --pg: 5.0 of the inbox's 7.6 s). Planned
-    for the page's own keys and the table's current size, it uses the index; planning costs well under
-    a millisecond a statement. https://www.postgresql.org/docs/current/runtime-config-query.html#GUC-PLAN-CACHE-MODE
-    """
-    cursor = dbapi_connection.cursor()
-    try:
-        cursor.execute("SET plan_cache_mode = force_custom_plan")
-    finally:
-        cursor.close()
-    dbapi_connection.commit()
