@@ -96,8 +96,8 @@ def _plain_address(bare: str) -> bool:
     match = _PLAIN_ADDRESS.fullmatch(bare)
     if match is None or len(bare) > 254:
         return False
-    domain = match.group(2).lower()
-    if len(domain) > 253 or any(len(label) > 63 or label[2:4] == "--" for label in domain.split(".")):
+    domain = match.group(2).lower()  # at most 252 characters: the address's 254 bound it under the 253
+    if any(len(label) > 63 or label[2:4] == "--" for label in domain.split(".")):
         return False
     return not domain.endswith(_SPECIAL_USE_SUFFIXES) and domain not in SPECIAL_USE_DOMAIN_NAMES
 

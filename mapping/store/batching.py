@@ -34,6 +34,11 @@ def among(session: Session, column: Any, values: Iterable[int] | Iterable[str]) 
     PostgreSQL array (``= ANY(...)``) or, on SQLite, one JSON text read by ``json_each``; both use
     ``column``'s index (checked with EXPLAIN). The column must not be NULL to match, as with IN; a
     caller on a partially indexed column adds ``column IS NOT NULL`` so a generic plan may use it.
+
+    PostgreSQL may keep one generic plan for a statement psycopg prepared (run five times), costed while
+    the tables were small: the page's item links and stored interactions, looked up this way, kept
+    sequential scans (benchmarks/store_apply.py --pg), so those two join to ``unnest(...)`` of their keys
+    instead. ``IN (SELECT unnest(...))`` here fixed the second and slowed the first 15-fold (measured).
     """
     distinct = sorted(set(values))  # type: ignore[type-var]
     if session.get_bind().dialect.name == "postgresql":
