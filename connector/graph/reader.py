@@ -368,7 +368,7 @@ class GraphFolder:
     def backlog(self) -> int | None:
         """A mail folder's ``totalItemCount`` (one small GET, only before a read from scratch): with it the
         engine starts the writer process before the first page, as over EWS, instead of after the first
-        ``parallel_apply_min_changes`` items applied here. Delta pages carry no total; the other folders
+        ``parallel_apply_min_changes`` items stored here. Delta pages carry no total; the other folders
         have no count to ask for (contacts are few, the calendar's instances are not its items)."""
         folder = MESSAGE_FOLDERS.get(self.name)
         reader = self.reader
