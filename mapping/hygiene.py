@@ -27,7 +27,7 @@ _ANGLE = re.compile(r"<([^<>]*)>")
 #: RFC 5321 caps a forward path at 254 characters; anything far longer is garbage, not an address.
 _MAX_EMAIL_INPUT = 1024
 #: A plain ASCII address (dot-atom local part of common characters; dotted domain of letter-digit-hyphen
-#: labels ending in a letters-only TLD) that :func:`_plain_address` may accept without email-validator.
+#: labels ending in a letters-only TLD) that :func:`plain_address` may accept without email-validator.
 _PLAIN_ADDRESS = re.compile(
     r"([A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*)@((?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z]{2,63})"
 )
@@ -71,8 +71,8 @@ def _normalise_email(text: str, label: str | None) -> EmailRecord | None:
     bare = _extract_address(text)
     if not bare:
         return None
-    if _plain_address(bare):
-        return EmailRecord(address=bare.lower(), original=original[:_MAX_EMAIL_INPUT], is_valid=True, label=label)
+    if (plain := plain_address(bare)) is not None:
+        return EmailRecord(address=plain, original=original[:_MAX_EMAIL_INPUT], is_valid=True, label=label)
     try:
         # check_deliverability=False: no DNS queries during sync (slow, flaky, and mailboxes of
         # companies that went away are still history worth keeping).
@@ -83,9 +83,9 @@ def _normalise_email(text: str, label: str | None) -> EmailRecord | None:
     return EmailRecord(address=address, original=original[:_MAX_EMAIL_INPUT], is_valid=_stable(address), label=label)
 
 
-def _plain_address(bare: str) -> bool:
-    """Whether email-validator would accept ``bare`` and normalise it to ``bare.lower()`` (after our
-    lower-casing): true only for the common shape most addresses have, checked by the same rules the
+def plain_address(bare: str) -> str | None:
+    """``bare`` lower-cased when email-validator would accept it and normalise it to that (after our
+    lower-casing), else None: only for the common shape most addresses have, checked by the same rules the
     validator applies to it (``check_deliverability=False``, its defaults): total length, a dotted
     domain of labels of at most 63 letters, digits and inner hyphens, no "ab--" label (the validator
     sends those to IDNA), a letters-only TLD, no special-use domain. Anything else goes to the validator.
@@ -95,11 +95,13 @@ def _plain_address(bare: str) -> bool:
     """
     match = _PLAIN_ADDRESS.fullmatch(bare)
     if match is None or len(bare) > 254:
-        return False
+        return None
     domain = match.group(2).lower()  # at most 252 characters: the address's 254 bound it under the 253
     if any(len(label) > 63 or label[2:4] == "--" for label in domain.split(".")):
-        return False
-    return not domain.endswith(_SPECIAL_USE_SUFFIXES) and domain not in SPECIAL_USE_DOMAIN_NAMES
+        return None
+    if domain.endswith(_SPECIAL_USE_SUFFIXES) or domain in SPECIAL_USE_DOMAIN_NAMES:
+        return None
+    return bare.lower()
 
 
 def _stable(address: str) -> bool:

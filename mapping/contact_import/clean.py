@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import phonenumbers
 
 from mapping.contact_import.profiles import ATTRIBUTE_FIELDS
-from mapping.hygiene import normalise_email, person_name_parts
+from mapping.hygiene import normalise_email, person_name_parts, plain_address
 from mapping.identity.text import _legal_forms, fold
 from mapping.records import PhoneKind
 
@@ -217,16 +217,6 @@ def _capped(cells: Mapping[str, str], key: str, refused: list[str]) -> str | Non
     return value or None
 
 
-#: An address email-validator would accept unchanged but for case: plain ASCII, dot-atoms, a dotted
-#: domain with a letter TLD. The common case skips the validator (the import's costliest step).
-_PLAIN_EMAIL = re.compile(r"[a-z0-9_%+'-]+(?:\.[a-z0-9_%+'-]+)*@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,24}")
-
-
-def _plain_email(text: str) -> str | None:
-    low = text.strip().lower()
-    return low if len(low) <= 254 and _PLAIN_EMAIL.fullmatch(low) and len(low.partition("@")[0]) <= 64 else None
-
-
 _SEPARATORS = re.compile(r"[;,\s]+")
 
 
@@ -246,7 +236,8 @@ def clean_row(line: int, cells: Mapping[str, str], default_region: str | None) -
         if not raw:
             continue
         for piece in _SEPARATORS.split(raw) if raw.count("@") > 1 else [raw]:
-            address = _plain_email(piece)
+            # The plain shape first (uncached: a file's addresses rarely repeat), held to the validator's answer.
+            address = plain_address(piece.strip())
             if address is None:
                 record = normalise_email(piece)
                 if record is None:
