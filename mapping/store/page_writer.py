@@ -22,12 +22,21 @@ pipes, not a ``multiprocessing`` spawn: a spawned child first re-imports the par
 second for a process that needs only the store. Started this way it is ready in about half the time
 and CPU, and that second stays free for fetching and translating pages on a two-core machine.
 
+A writer process outlives its :class:`PageWriter`: :meth:`PageWriter.close` after a clean drain hands
+it back, and the next :class:`PageWriter` *of the same thread* takes it (for any store URL) instead of
+starting an interpreter again, so a worker syncing mailbox after mailbox pays the start once, not per
+backlog. A process kept this way holds no database connection while it waits, and exits by itself after
+:data:`IDLE_SECONDS` without work; :func:`close_idle_writers` ends the waiting ones now (at exit too).
+Only the starting thread reuses its process, because the kernel's parent-death signal follows that
+thread (see :func:`_die_with_parent`).
+
 An in-memory SQLite database cannot be shared between processes: :func:`shareable` says whether a
 URL can be written from a child.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import ctypes
 import ctypes.util
@@ -51,18 +60,23 @@ from mapping.changes import Page, PageResult, SyncRules
 _PR_SET_PDEATHSIG = 1
 _BARRIER = "barrier"
 
-#: The child's first lines: read the parent's import path and the store's URL (which may hold a
-#: password: never on the command line), then serve (which first ties the child's life to the parent's).
+#: Seconds a writer process handed back by :meth:`PageWriter.close` waits for its thread's next
+#: :class:`PageWriter` before it exits: long enough for a worker's next mailbox or folder, short
+#: enough that an idle service does not keep a second interpreter (about 60 MB) around.
+IDLE_SECONDS = 60.0
+
+#: The child's first lines: read the parent's import path, import the store, then serve (which first
+#: ties the child's life to the parent's). The store's URL (which may hold a password: never on the
+#: command line) comes down the pipe with each claim.
 _BOOT = """
 import sys
 from multiprocessing.connection import Connection
 tasks = Connection(int(sys.argv[1]), writable=False)
 results = Connection(int(sys.argv[2]), readable=False)
 parent_pid = int(sys.argv[3])
-path, url = tasks.recv()
-sys.path[:] = path
+sys.path[:] = tasks.recv()
 from mapping.store.page_writer import _serve
-_serve(url, tasks, results, parent_pid)
+_serve(tasks, results, parent_pid)
 # Every page is committed and the store disposed: skip the interpreter's teardown (tens of
 # milliseconds the parent's close would wait for); the exit closes the pipe the parent watches.
 sys.stdout.flush()
@@ -85,9 +99,9 @@ class WriterFailed(sa.exc.SQLAlchemyError):
 def _die_with_parent(parent_pid: int) -> None:
     libc_name = ctypes.util.find_library("c")
     if libc_name:
-        # The signal comes when the *thread* that started us ends: EwsMailboxSync starts and closes the
-        # writer within one sync call, on one thread. Not Linux (no prctl): the child still notices
-        # it was orphaned within a second (see _serve).
+        # The signal comes when the *thread* that started us ends: so only that thread reuses us (see
+        # _take_idle), and a sync never hands its pages to a process another thread's end would kill.
+        # Not Linux (no prctl): the child still notices it was orphaned within a second (_next_message).
         with contextlib.suppress(OSError, AttributeError):
             ctypes.CDLL(libc_name, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent_pid:  # the parent died before the prctl took effect
@@ -104,43 +118,189 @@ def _portable(exc: BaseException) -> BaseException:
     return exc
 
 
-def _serve(url: str, tasks: Connection, conn: Connection, parent_pid: int) -> None:
-    """Child body: apply each page received; after a failure skip pages until the next barrier."""
+def _next_message(tasks: Connection, parent_pid: int, idle: float | None) -> Any:
+    """The next message from the parent; ``None`` to stop: asked to, the pipe closed, orphaned, or
+    ``idle`` seconds passed without one (``idle`` is None while claimed: wait as long as it takes)."""
+    waited = 0.0
+    while not tasks.poll(1.0):
+        if os.getppid() != parent_pid:
+            return None  # orphaned (no PR_SET_PDEATHSIG here): never write behind a new run
+        waited += 1.0
+        if idle is not None and waited >= idle:
+            return None
+    try:
+        return pickle.loads(tasks.recv_bytes())
+    except EOFError:
+        return None  # the parent closed its end (or died): nothing more will come
+
+
+def _serve(tasks: Connection, conn: Connection, parent_pid: int) -> None:
+    """Child body: serve claims; while claimed, apply each page received, and after a failure skip
+    pages until the next barrier; once released, close the store's connections and wait for a claim."""
     _die_with_parent(parent_pid)
     from mapping.store.store import Store  # imported here: the parent need not load it for us
 
-    store = Store(url)
     # The child's imports live as long as it does: keep them out of the collector's full walks, which
     # the pages' objects trigger again and again (see mapping.heap).
     gc.freeze()
+    store: Store | None = None
+    idle: float | None = None  # None: claimed
+    keep = IDLE_SECONDS
     failed = False
     try:
-        while True:
-            if not tasks.poll(1.0):
-                if os.getppid() != parent_pid:
-                    return  # orphaned (no PR_SET_PDEATHSIG here): never write behind a new run
-                continue
-            try:
-                message = pickle.loads(tasks.recv_bytes())
-            except EOFError:
-                return  # the parent closed its end (or died): nothing more will come
-            if message is None:
-                return
-            if message == _BARRIER:
+        while (message := _next_message(tasks, parent_pid, idle)) is not None:
+            kind = message[0]
+            if kind == "claim":
+                _, url, keep = message
+                if store is None or store.url != url:
+                    if store is not None:
+                        store.dispose()
+                    store = Store(url)
+                idle, failed = None, False
+                conn.send(("claimed", None))
+            elif kind == "release":
+                if store is not None:
+                    store.engine.dispose()  # no connection held while waiting (the engine stays usable)
+                idle = keep
+                conn.send(("released", None))
+            elif kind == _BARRIER:
                 failed = False
-                conn.send(("barrier", None))
-                continue
-            page, rules = message
-            if failed:
+                conn.send((_BARRIER, None))
+            elif failed or store is None:
                 conn.send(("skipped", None))
-                continue
-            try:
-                conn.send(("ok", store.apply_page(page, rules)))
-            except Exception as exc:
-                failed = True
-                conn.send(("error", _portable(exc)))
+            else:
+                _, page, rules = message
+                try:
+                    conn.send(("ok", store.apply_page(page, rules)))
+                except Exception as exc:
+                    failed = True
+                    conn.send(("error", _portable(exc)))
     finally:
-        store.dispose()
+        if store is not None:
+            store.dispose()
+
+
+class _Process:
+    """One writer process and the two pipes to it; it may serve several :class:`PageWriter` in turn."""
+
+    def __init__(self) -> None:
+        # Two one-way pipes: messages down, outcomes up (whose end-of-file also tells us when the child
+        # died). A clean interpreter: no inherited threads, sockets or locks (see the module docstring).
+        task_read, task_write = os.pipe()
+        result_read, result_write = os.pipe()
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-c", _BOOT, str(task_read), str(result_write), str(os.getpid())],
+                pass_fds=(task_read, result_write),
+                stdin=subprocess.DEVNULL,
+            )
+        except BaseException:
+            for fd in (task_read, task_write, result_read, result_write):
+                os.close(fd)
+            raise
+        os.close(task_read)
+        os.close(result_write)
+        self.thread = threading.current_thread()
+        self.tasks = Connection(task_write, readable=False)
+        self.results = Connection(result_read, writable=False)
+        # Messages are written by a feeder thread, so sending never waits for the child (it may still
+        # be starting, or applying the page before): a page is far bigger than a pipe's buffer.
+        self._outbox: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        self._feeder = threading.Thread(target=self._feed, name="relsync-page-writer-feed", daemon=True)
+        self._feeder.start()
+        self.send(list(sys.path))
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def send(self, message: Any) -> None:
+        # Pickled here, so a page that cannot be sent fails its submit, not the feeder thread.
+        self._outbox.put(None if message is None else pickle.dumps(message, pickle.HIGHEST_PROTOCOL))
+
+    def recv(self) -> tuple[str, Any]:
+        try:
+            message: tuple[str, Any] = self.results.recv()
+        except (EOFError, OSError) as exc:
+            code = self.process.poll()
+            raise WriterFailed(f"the page writer process ended unexpectedly (exit code {code})") from exc
+        return message
+
+    def stop(self) -> None:
+        """Stop the child (after what it is doing) and wait for it; safe to call twice.
+
+        The child's exit closes the results pipe: waiting for that end of file (``select``) returns
+        the moment it is gone, where ``Popen.wait(timeout)`` polls with sleeps of up to 50 ms.
+        """
+        if self.process.poll() is None:
+            self.send(None)
+            if self._ended(30):
+                self.process.wait()  # it has exited: reap it (no polling)
+            else:
+                self.process.kill()
+                self.process.wait(5)
+        self._outbox.put(None)  # the feeder ends (at once when the child is gone: its pipe is broken)
+        self._feeder.join(5)
+        if not self._feeder.is_alive():
+            self.tasks.close()
+        self.results.close()
+
+    def _ended(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for the child's end of the results pipe (its exit)."""
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                if self.results.poll(left):
+                    self.results.recv_bytes()  # a late outcome of a page never drained: dropped
+            except (EOFError, OSError):
+                return True
+        return False
+
+    def _feed(self) -> None:
+        """Feeder thread: write queued messages to the child, in order, until ``None``."""
+        while True:
+            data = self._outbox.get()
+            try:
+                self.tasks.send_bytes(pickle.dumps(None) if data is None else data)
+            except (OSError, ValueError):  # the child is gone (or the pipe closed): recv reports it
+                return
+            if data is None:
+                return
+
+
+#: Writer processes handed back and waiting for their thread's next PageWriter (at most one a thread).
+_idle: dict[threading.Thread, _Process] = {}
+_idle_lock = threading.Lock()
+
+
+def _take_idle() -> _Process | None:
+    """This thread's waiting process, if any (the waiting processes of ended threads are stopped)."""
+    me = threading.current_thread()
+    with _idle_lock:
+        mine = _idle.pop(me, None)
+        gone = [_idle.pop(t) for t in list(_idle) if not t.is_alive()]
+    for process in gone:
+        process.stop()
+    return mine
+
+
+def _keep_idle(process: _Process) -> None:
+    with _idle_lock:
+        before = _idle.pop(process.thread, None)
+        _idle[process.thread] = process
+    if before is not None:
+        before.stop()
+
+
+def close_idle_writers() -> None:
+    """Stop every writer process waiting for reuse (they also exit by themselves after IDLE_SECONDS)."""
+    with _idle_lock:
+        waiting = list(_idle.values())
+        _idle.clear()
+    for process in waiting:
+        process.stop()
+
+
+atexit.register(close_idle_writers)
 
 
 class PageWriter:
@@ -153,45 +313,39 @@ class PageWriter:
             for result in writer.submit(page, rules):   # results of pages finished meanwhile
                 ...
         results, error = writer.drain()                 # waits; error: the first failure or None
-        writer.close()
+        writer.close()                                  # the process waits for this thread's next writer
     """
 
-    def __init__(self, url: str, max_in_flight: int = 2) -> None:
+    def __init__(self, url: str, max_in_flight: int = 2, idle_seconds: float = IDLE_SECONDS) -> None:
         if not shareable(url):
             raise ValueError("an in-memory SQLite store cannot be written from another process")
-        # Two one-way pipes: pages down, outcomes up (whose end-of-file also tells us when the child
-        # died). A clean interpreter: no inherited threads, sockets or locks (see the module docstring).
-        task_read, task_write = os.pipe()
-        result_read, result_write = os.pipe()
-        try:
-            self._process = subprocess.Popen(
-                [sys.executable, "-c", _BOOT, str(task_read), str(result_write), str(os.getpid())],
-                pass_fds=(task_read, result_write),
-                stdin=subprocess.DEVNULL,
-            )
-        except BaseException:
-            for fd in (task_read, task_write, result_read, result_write):
-                os.close(fd)
-            raise
-        os.close(task_read)
-        os.close(result_write)
-        self._tasks = Connection(task_write, readable=False)
-        self._conn = Connection(result_read, writable=False)
-        # Pages are written by a feeder thread, so submitting never waits for the child (it may still
-        # be starting, or applying the page before): a page is far bigger than a pipe's buffer.
-        self._outbox: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
-        self._feeder = threading.Thread(target=self._feed, name="relsync-page-writer-feed", daemon=True)
-        self._feeder.start()
-        self._send([list(sys.path), url])
         self._max_in_flight = max(1, max_in_flight)
         self._in_flight = 0
         self._error: BaseException | None = None
+        self._failed = False  # a page failed or the process broke: it is not handed back for reuse
         self._done: deque[PageResult] = deque()
+        self._closed = False
+        claim = ("claim", url, idle_seconds)
+        idle = _take_idle()
+        if idle is not None:
+            # A waiting process may have just timed out: its answer (or its end) says which.
+            idle.send(claim)
+            try:
+                if idle.recv()[0] == "claimed":
+                    self._child = idle
+                    self._claimed = True
+                    return
+            except WriterFailed:
+                pass
+            idle.stop()
+        self._child = _Process()
+        self._child.send(claim)
+        self._claimed = False  # its answer comes once it has started: read before the first outcome
 
     @property
     def pid(self) -> int:
         """The writer process's id (for monitoring)."""
-        return self._process.pid
+        return self._child.process.pid
 
     @property
     def in_flight(self) -> int:
@@ -207,9 +361,9 @@ class PageWriter:
         while self._in_flight >= self._max_in_flight:
             self._receive()
             self._raise_failure()
-        self._send((page, rules))
+        self._child.send(("page", page, rules))
         self._in_flight += 1
-        while self._in_flight and self._conn.poll():
+        while self._in_flight and self._child.results.poll():
             self._receive()
         return self._take()
 
@@ -221,55 +375,28 @@ class PageWriter:
         """
         while self._in_flight:
             self._receive()
-        self._send(_BARRIER)
-        self._expect("barrier")
+        self._child.send((_BARRIER,))
+        self._expect(_BARRIER)
         error, self._error = self._error, None
         return self._take(), error
 
     def close(self) -> None:
-        """Stop the child (after what it is doing) and wait for it; safe to call twice.
-
-        The child's exit closes the results pipe: waiting for that end of file (``select``) returns
-        the moment it is gone, where ``Popen.wait(timeout)`` polls with sleeps of up to 50 ms.
-        """
-        if self._process.poll() is None:
-            self._send(None)
-            if self._ended(30):
-                self._process.wait()  # it has exited: reap it (no polling)
+        """Hand the process back for this thread's next writer when every page was drained without a
+        failure, else stop it (after what it is doing) and wait for it; safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
+        child = self._child
+        if not self._failed and not self._in_flight and child.alive():
+            child.send(("release",))
+            try:
+                self._expect("released")
+            except (WriterFailed, RuntimeError):
+                pass
             else:
-                self._process.kill()
-                self._process.wait(5)
-        self._outbox.put(None)  # the feeder ends (at once when the child is gone: its pipe is broken)
-        self._feeder.join(5)
-        if not self._feeder.is_alive():
-            self._tasks.close()
-        self._conn.close()
-
-    def _ended(self, timeout: float) -> bool:
-        """Wait up to ``timeout`` seconds for the child's end of the results pipe (its exit)."""
-        deadline = time.monotonic() + timeout
-        while (left := deadline - time.monotonic()) > 0:
-            try:
-                if self._conn.poll(left):
-                    self._conn.recv_bytes()  # a late outcome of a page never drained: dropped
-            except (EOFError, OSError):
-                return True
-        return False
-
-    def _send(self, message: Any) -> None:
-        # Pickled here, so a page that cannot be sent fails its submit, not the feeder thread.
-        self._outbox.put(None if message is None else pickle.dumps(message, pickle.HIGHEST_PROTOCOL))
-
-    def _feed(self) -> None:
-        """Feeder thread: write queued messages to the child, in order, until ``None``."""
-        while True:
-            data = self._outbox.get()
-            try:
-                self._tasks.send_bytes(pickle.dumps(None) if data is None else data)
-            except (OSError, ValueError):  # the child is gone (or the pipe closed): _recv reports it
+                _keep_idle(child)
                 return
-            if data is None:
-                return
+        child.stop()
 
     def _take(self) -> list[PageResult]:
         results = list(self._done)
@@ -283,25 +410,34 @@ class PageWriter:
 
     def _receive(self) -> None:
         kind, value = self._recv()
-        if kind == "barrier":
+        if kind == _BARRIER:
+            self._failed = True
             raise RuntimeError("page writer out of step: unexpected barrier")
         self._in_flight -= 1
         if kind == "ok":
             assert isinstance(value, PageResult)
             self._done.append(value)
-        elif kind == "error" and self._error is None:
-            assert isinstance(value, BaseException)
-            self._error = value
+        elif kind == "error":
+            self._failed = True
+            if self._error is None:
+                assert isinstance(value, BaseException)
+                self._error = value
 
     def _expect(self, wanted: str) -> None:
         kind, _ = self._recv()
         if kind != wanted:
+            self._failed = True
             raise RuntimeError(f"page writer out of step: {kind!r} instead of {wanted!r}")
 
     def _recv(self) -> tuple[str, Any]:
         try:
-            message: tuple[str, Any] = self._conn.recv()
-        except (EOFError, OSError) as exc:
-            code = self._process.poll()
-            raise WriterFailed(f"the page writer process ended unexpectedly (exit code {code})") from exc
+            message = self._child.recv()
+            if not self._claimed:  # a new process's answer to its claim comes before any outcome
+                self._claimed = True
+                if message[0] != "claimed":
+                    raise RuntimeError(f"page writer out of step: {message[0]!r} instead of 'claimed'")
+                message = self._child.recv()
+        except BaseException:
+            self._failed = True
+            raise
         return message

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
+import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from mapping.changes import Page, SkippedItem, SyncRules
-from mapping.store.page_writer import PageWriter, WriterFailed, shareable
+from mapping.store.migrate import upgrade
+from mapping.store.page_writer import PageWriter, WriterFailed, close_idle_writers, shareable
 from mapping.store.store import Store
 
 RULES = SyncRules(internal_domains=frozenset({"contoso.example"}))
@@ -101,9 +105,104 @@ def test_the_store_url_never_appears_on_the_writer_command_line(store: Store, wr
     assert store.sync_state(mailbox, "inbox") == "state-1"
 
 
-def test_closing_a_writer_ends_its_process_and_a_second_close_is_harmless(store: Store) -> None:
+def test_a_closed_writer_process_serves_the_same_threads_next_writer_on_any_store(store: Store, tmp_path: Path) -> None:
+    mailbox = store.ensure_mailbox("alice@contoso.example", "Alice").id
+    first = PageWriter(store.url)
+    first.submit(page(mailbox, "state-1"), RULES)
+    assert first.drain()[1] is None
+    first.close()
+    first.close()  # harmless
+
+    other = Store(f"sqlite:///{tmp_path / 'other.db'}")
+    try:
+        upgrade(other.url)
+        other_mailbox = other.ensure_mailbox("bob@contoso.example", "Bob").id
+        second = PageWriter(other.url)
+        try:
+            assert second.pid == first.pid  # no second interpreter started
+            second.submit(page(other_mailbox, "other-1"), RULES)
+            assert second.drain()[1] is None
+        finally:
+            second.close()
+        assert other.sync_state(other_mailbox, "inbox") == "other-1"
+        assert store.sync_state(mailbox, "inbox") == "state-1"
+    finally:
+        other.dispose()
+
+
+def test_another_thread_starts_a_writer_process_of_its_own(store: Store) -> None:
+    mine = PageWriter(store.url)
+    mine.close()
+    pids: list[int] = []
+
+    def elsewhere() -> None:
+        theirs = PageWriter(store.url)
+        pids.append(theirs.pid)
+        theirs.close()
+
+    thread = threading.Thread(target=elsewhere)
+    thread.start()
+    thread.join()
+    assert pids and pids[0] != mine.pid
+    again = PageWriter(store.url)  # this thread's own process is still there for it
+    try:
+        assert again.pid == mine.pid
+    finally:
+        again.close()
+
+
+def test_a_writer_that_reported_a_failure_is_stopped_not_handed_back(store: Store) -> None:
+    mailbox = store.ensure_mailbox("alice@contoso.example", "Alice").id
+    writer = PageWriter(store.url)
+    writer.submit(page(mailbox + 1000, "state-1"), RULES)  # no such mailbox: the database refuses it
+    assert isinstance(writer.drain()[1], sa.exc.IntegrityError)
+    writer.close()
+    with pytest.raises(ProcessLookupError):  # stopped and reaped
+        os.kill(writer.pid, 0)
+    fresh = PageWriter(store.url)
+    try:
+        assert fresh.pid != writer.pid
+        fresh.submit(page(mailbox, "state-2"), RULES)
+        assert fresh.drain()[1] is None
+    finally:
+        fresh.close()
+    assert store.sync_state(mailbox, "inbox") == "state-2"
+
+
+def test_a_waiting_writer_process_that_timed_out_or_died_is_replaced(store: Store) -> None:
+    mailbox = store.ensure_mailbox("alice@contoso.example", "Alice").id
+    timed_out = PageWriter(store.url, idle_seconds=1)
+    timed_out.close()
+    deadline = time.monotonic() + 10
+    while not _exited(timed_out.pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _exited(timed_out.pid)  # it left by itself
+    killed = PageWriter(store.url)
+    assert killed.pid != timed_out.pid
+    killed.close()
+    os.kill(killed.pid, signal.SIGKILL)
+    writer = PageWriter(store.url)
+    try:
+        assert writer.pid not in (timed_out.pid, killed.pid)
+        writer.submit(page(mailbox, "state-1"), RULES)
+        assert writer.drain()[1] is None
+    finally:
+        writer.close()
+    assert store.sync_state(mailbox, "inbox") == "state-1"
+
+
+def test_closing_the_idle_writers_ends_their_processes(store: Store) -> None:
     writer = PageWriter(store.url)
     writer.close()
-    writer.close()
+    close_idle_writers()
     with pytest.raises(ProcessLookupError):
         os.kill(writer.pid, 0)
+
+
+def _exited(pid: int) -> bool:
+    """Whether the child ``pid`` has exited (a zombie not reaped yet counts: its parent reaps it later)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
