@@ -167,9 +167,11 @@ def _decide(
     return Decision(store=True, direction="outbound" if ours else "inbound", participants=kept)
 
 
+# Asked for every participant of every item (three or four an e-mail), with the same few thousand
+# addresses: one cached answer for both questions, where two cached calls each cost their own lookups.
+@functools.lru_cache(maxsize=65536)
 def _blocked_internal(address: str, blocklist: tuple[str, ...], internal: frozenset[str]) -> tuple[bool, bool]:
-    """(blocklisted, internal) for a participant's address. Not cached here: both answers are already
-    remembered per address (``_blocklisted``, :func:`mapping.hygiene.is_internal` for a frozenset)."""
+    """(blocklisted, internal) for a participant's address."""
     return is_blocklisted(address, blocklist), is_internal(address, internal)
 
 
