@@ -45,10 +45,12 @@ import os
 import pickle
 import queue
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 from collections import deque
 from multiprocessing.connection import Connection
 from typing import Any
@@ -56,6 +58,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from mapping.changes import Page, PageResult, SyncRules
+from mapping.store.engine import SQLITE_BUSY_TIMEOUT_MS, sqlite_file
 
 _PR_SET_PDEATHSIG = 1
 _BARRIER = "barrier"
@@ -118,6 +121,59 @@ def _portable(exc: BaseException) -> BaseException:
     return exc
 
 
+class _Checkpointer:
+    """Runs a SQLite store's WAL checkpoints on a thread of their own while the writer applies pages.
+
+    SQLite checkpoints from the commit that fills the WAL past its limit (1,000 pages): with
+    ``synchronous = NORMAL`` that commit waits for the checkpoint's fsyncs, a tenth of a Graph inbox's
+    apply in wall time (benchmarks/store_apply.py: wall minus CPU). Here the writer's own connections
+    never checkpoint (``wal_autocheckpoint = 0``) and a second connection runs a PASSIVE checkpoint
+    (it never blocks the writer) after commits, at most every ``interval`` seconds, while the next page
+    is applied. Any other connection to the store still checkpoints as SQLite does by default.
+    """
+
+    def __init__(self, path: str, engine: sa.Engine, interval: float = 0.1) -> None:
+        if not sa.event.contains(engine, "connect", _no_autocheckpoint):
+            sa.event.listen(engine, "connect", _no_autocheckpoint)
+            engine.dispose()  # a connection opened before the listener keeps the default
+        self._path, self._interval = path, interval
+        self._wake, self._stop = threading.Event(), threading.Event()
+        self._thread = threading.Thread(target=self._run, name="relsync-checkpoint", daemon=True)
+        self._thread.start()
+
+    def committed(self) -> None:
+        self._wake.set()
+
+    def close(self) -> None:
+        """Checkpoint what was committed since the last checkpoint, then end the thread."""
+        self._stop.set()
+        self._wake.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        # mode=rw: never create the file (the store's own connections made it).
+        uri = f"file:{urllib.parse.quote(self._path)}?mode=rw"
+        try:
+            db = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
+        except sqlite3.Error:
+            return  # the store's connections still checkpoint when the last of them closes
+        try:
+            while True:
+                self._wake.wait()
+                self._wake.clear()
+                with contextlib.suppress(sqlite3.Error):  # missed: the next one, or SQLite's own at close, does it
+                    db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                if self._stop.is_set():  # that was the last, after the last page's commit
+                    return
+                self._stop.wait(self._interval)
+        finally:
+            db.close()
+
+
+def _no_autocheckpoint(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.execute("PRAGMA wal_autocheckpoint = 0")
+
+
 def _next_message(tasks: Connection, parent_pid: int, idle: float | None) -> Any:
     """The next message from the parent; ``None`` to stop: asked to, the pipe closed, orphaned, or
     ``idle`` seconds passed without one (``idle`` is None while claimed: wait as long as it takes)."""
@@ -144,6 +200,7 @@ def _serve(tasks: Connection, conn: Connection, parent_pid: int) -> None:
     # the pages' objects trigger again and again (see mapping.heap).
     gc.freeze()
     store: Store | None = None
+    checkpoints: _Checkpointer | None = None
     idle: float | None = None  # None: claimed
     keep = IDLE_SECONDS
     failed = False
@@ -156,9 +213,14 @@ def _serve(tasks: Connection, conn: Connection, parent_pid: int) -> None:
                     if store is not None:
                         store.dispose()
                     store = Store(url)
+                if (path := sqlite_file(url)) is not None:
+                    checkpoints = _Checkpointer(str(path), store.engine)
                 idle, failed = None, False
                 conn.send(("claimed", None))
             elif kind == "release":
+                if checkpoints is not None:
+                    checkpoints.close()
+                    checkpoints = None
                 if store is not None:
                     store.engine.dispose()  # no connection held while waiting (the engine stays usable)
                 idle = keep
@@ -171,11 +233,16 @@ def _serve(tasks: Connection, conn: Connection, parent_pid: int) -> None:
             else:
                 _, page, rules = message
                 try:
-                    conn.send(("ok", store.apply_page(page, rules)))
+                    result = store.apply_page(page, rules)
+                    if checkpoints is not None:
+                        checkpoints.committed()
+                    conn.send(("ok", result))
                 except Exception as exc:
                     failed = True
                     conn.send(("error", _portable(exc)))
     finally:
+        if checkpoints is not None:
+            checkpoints.close()
         if store is not None:
             store.dispose()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -206,3 +207,42 @@ def _exited(pid: int) -> bool:
             return f.read().rsplit(")", 1)[1].split()[0] == "Z"
     except FileNotFoundError:
         return True
+
+
+def test_a_writers_pages_reach_the_sqlite_file_through_its_own_checkpoints(tmp_path: Path) -> None:
+    # The writer's connections leave checkpoints to a thread of its own (no commit waits for one's
+    # fsyncs); what it committed still reaches the database file itself, not only the WAL, with no other
+    # connection checkpointing. Read here with immutable=1, which ignores the WAL.
+    path = tmp_path / "relsync.db"
+    upgrade(f"sqlite:///{path}")
+    store = Store(f"sqlite:///{path}")
+    other = sqlite3.connect(path)  # open throughout: no checkpoint by the last connection to close
+    other.execute("SELECT count(*) FROM sync_states").fetchall()
+    try:
+        mailbox = store.ensure_mailbox("alice@contoso.example", "Alice").id
+        writer = PageWriter(store.url)
+        try:
+            for n in range(1, 4):
+                writer.submit(page(mailbox, f"state-{n}"), RULES)
+            assert writer.drain()[1] is None
+        finally:
+            writer.close()
+        store.dispose()
+
+        deadline = time.monotonic() + 10
+        while _in_file(path, mailbox) != "state-3" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _in_file(path, mailbox) == "state-3"
+    finally:
+        other.close()
+        store.dispose()
+
+
+def _in_file(path: Path, mailbox: int) -> object:
+    """The mailbox's inbox sync state as the database file holds it, the WAL ignored."""
+    db = sqlite3.connect(f"file:{path}?immutable=1", uri=True)
+    try:
+        row = db.execute("SELECT state FROM sync_states WHERE mailbox_id = ?", (mailbox,)).fetchone()
+    finally:
+        db.close()
+    return row[0] if row else None
