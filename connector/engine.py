@@ -65,6 +65,8 @@ class SyncSettings:
     #: folder of fewer than twice this many items is applied in this process unless it turns out bigger.
     #: Items stored, not items read: a Graph calendar's 5,219 occurrences stored 1,284 meetings (the
     #: rest internal or private), 0.3 CPU s of store work, and a writer started for them cost 0.7.
+    #: A thread pays that start once: a writer process that drained cleanly waits (IDLE_SECONDS) for
+    #: the same thread's next backlog, on any store (mapping.store.page_writer).
     parallel_apply_min_changes: int = 2048
     #: EWS: read SyncFolderItems pages with lxml straight into records (connector.ews.fast),
     #: exchangelib parsing only what that reader cannot read. False: exchangelib parses every item.
