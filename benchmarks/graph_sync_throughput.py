@@ -611,8 +611,11 @@ def main() -> None:
                 # Untimed, into a store of its own: the lazy imports and metadata a process loads on its first
                 # sync, and a writer process started, which this thread's later syncs take over (see
                 # mapping.store.page_writer), as a service's worker does after its first mailbox.
+                # A client of its own: (d)'s starts with no pooled connections, as (e)'s does.
+                warm_client = GraphClient(graph_settings, graph_tokens)
+                closers.append(warm_client.close)
                 warm: list[tuple[str, Callable[[Store], EwsMailboxSync | GraphMailboxSync]]] = [
-                    ("warm-graph.db", lambda st: GraphMailboxSync(client, st, rules, settings))
+                    ("warm-graph.db", lambda st: GraphMailboxSync(warm_client, st, rules, settings))
                 ]
                 if not args.skip_ews:
                     warm.append(("warm-ews.db", lambda st: EwsMailboxSync(ews_conn, st, rules, settings)))
