@@ -125,12 +125,15 @@ class Store:
         with self.session() as s:
             # Only (id, item_id) pairs are read: a 100,000-item folder must not become 100,000 ORM
             # objects just to find the few that vanished.
-            live = sa.select(ItemLink.id, ItemLink.item_id).where(
-                ItemLink.mailbox_id == mailbox_id, ItemLink.folder == folder, ItemLink.deleted_at.is_(None)
+            # On the table's columns and the session's connection: the ORM's row loading cost three
+            # times the query (20,000 links: 0.07 s against 0.02 s), after every full sync's last page.
+            t = ItemLink.__table__
+            live = sa.select(t.c.id, t.c.item_id).where(
+                t.c.mailbox_id == mailbox_id, t.c.folder == folder, t.c.deleted_at.is_(None)
             )
             total = 0
             missing_ids: list[int] = []
-            for link_id, item_id in s.execute(live.execution_options(yield_per=5000)):
+            for link_id, item_id in s.connection().execute(live.execution_options(yield_per=5000)):
                 total += 1
                 if item_id not in seen:
                     missing_ids.append(link_id)
