@@ -65,7 +65,8 @@ _BARRIER = "barrier"
 
 #: Seconds a writer process handed back by :meth:`PageWriter.close` waits for its thread's next
 #: :class:`PageWriter` before it exits: long enough for a worker's next mailbox or folder, short
-#: enough that an idle service does not keep a second interpreter (about 60 MB) around.
+#: enough that an idle service does not keep a second interpreter (60-110 MB, as its last backlog left
+#: it) around for long.
 IDLE_SECONDS = 60.0
 
 #: The child's first lines: read the parent's import path, import the store, then serve (which first
