@@ -79,7 +79,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import requests  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
-from _children import children_cpu  # noqa: E402
+from _children import children_cpu, process_cpu  # noqa: E402
 from exchangelib import IMPERSONATION, OAUTH2, Account, Configuration, Version  # noqa: E402
 from exchangelib import UTC as EWS_UTC  # noqa: E402
 from exchangelib.items import ID_ONLY  # noqa: E402
@@ -179,11 +179,7 @@ class FakeProcess:
 
     def cpu(self) -> float:
         """CPU seconds the fakes' process has used so far (all its threads), from /proc."""
-        try:
-            fields = Path(f"/proc/{self._proc.pid}/stat").read_text().rpartition(")")[2].split()
-        except OSError:
-            return 0.0
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+        return process_cpu(self._proc.pid)
 
     def close(self) -> None:
         self._stop.set()

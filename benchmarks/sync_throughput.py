@@ -39,7 +39,6 @@ import argparse
 import cProfile
 import json
 import multiprocessing as mp
-import os
 import resource
 import secrets
 import subprocess
@@ -56,7 +55,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import sqlalchemy as sa  # noqa: E402
-from _children import children_cpu  # noqa: E402
+from _children import children_cpu, process_cpu  # noqa: E402
 from exchangelib import BASIC, IMPERSONATION, UTC, Account, Build, Configuration, Credentials, Version  # noqa: E402
 from exchangelib.items import ID_ONLY  # noqa: E402
 from exchangelib.services import SyncFolderItems  # noqa: E402
@@ -114,11 +113,7 @@ class FakeProcess:
 
     def cpu_seconds(self) -> float:
         """CPU seconds the fake has used so far (Linux /proc; 0.0 elsewhere): the server side's share."""
-        try:
-            fields = Path(f"/proc/{self._proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            return 0.0
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return process_cpu(self._proc.pid)
 
     def close(self) -> None:
         self._stop.set()
