@@ -573,9 +573,10 @@ def main() -> None:
                 raw_ews(acc, name)
             raw_graph.folder(name)
 
-        ews_conn = EwsConnection(
-            EwsSettings(endpoint=server.ews_url, auth="oauth", oauth=oauth(server), server_version="ExchangeOnline")
+        ews_settings = EwsSettings(
+            endpoint=server.ews_url, auth="oauth", oauth=oauth(server), server_version="ExchangeOnline"
         )
+        ews_conn = EwsConnection(ews_settings)
         closers.append(ews_conn.close)
         graph_tokens = TokenSource(oauth(server, GRAPH_RESOURCE))
         graph_tokens.acquire()  # outside the clock: the first folder must not pay for the token
@@ -607,14 +608,15 @@ def main() -> None:
                 # Untimed, into a store of its own: the lazy imports and metadata a process loads on its first
                 # sync, and a writer process started, which this thread's later syncs take over (see
                 # mapping.store.page_writer), as a service's worker does after its first mailbox.
-                # A client of its own: (d)'s starts with no pooled connections, as (e)'s does.
+                # Clients of their own: (b)'s and (d)'s start with no pooled connections, as (e)'s does.
                 warm_client = GraphClient(graph_settings, graph_tokens)
-                closers.append(warm_client.close)
+                warm_ews = EwsConnection(ews_settings)
+                closers.extend([warm_client.close, warm_ews.close])
                 warm: list[tuple[str, Callable[[Store], EwsMailboxSync | GraphMailboxSync]]] = [
                     ("warm-graph.db", lambda st: GraphMailboxSync(warm_client, st, rules, settings))
                 ]
                 if not args.skip_ews:
-                    warm.append(("warm-ews.db", lambda st: EwsMailboxSync(ews_conn, st, rules, settings)))
+                    warm.append(("warm-ews.db", lambda st: EwsMailboxSync(warm_ews, st, rules, settings)))
                 for file, engine_for in warm:
                     warm_store = Store(fresh_sqlite(tmp, file))
                     closers.append(warm_store.dispose)
